@@ -1,0 +1,111 @@
+//! The command line: every command, its options and its help text.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// cxray turns customer experience into hard numbers.
+#[derive(Debug, Parser)]
+#[command(name = "cxray", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The data folder [default: $CXRAY_DATA, the config file's `data`, or ./cxray-data].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// A TOML config file [default: $CXRAY_CONFIG, or ./cxray.toml if present].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print results as JSON with stable keys.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the data folder: the event tables and the operational database.
+    Init,
+    /// Import files into an event table, all or nothing.
+    Import(ImportArgs),
+    /// Run a SQL query over the event tables.
+    Sql(SqlArgs),
+    /// List the event tables: rows, Delta version, size, last change.
+    Tables,
+    /// Serve the web application and the API.
+    Serve(ServeArgs),
+    /// Build the demo world (a fictional airline), then serve it.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The table: customers, transactions, interactions, responses, owners or financials.
+    pub table: String,
+    /// The files (CSV, TSV, whitespace-separated text, Parquet, NDJSON; gzip allowed).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The format, if the file names don't tell: csv, tsv, ws, parquet, ndjson.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// The first row is a header (detected by default).
+    #[arg(long, conflicts_with = "no_header")]
+    pub header: bool,
+    /// The first row is data.
+    #[arg(long)]
+    pub no_header: bool,
+    /// Map table columns to source columns: field=source,... where source is a header
+    /// name or a 1-based position.
+    #[arg(long, value_name = "FIELD=SOURCE,...")]
+    pub map: Option<String>,
+    /// strftime format of dates and times (ISO 8601 by default), e.g. %Y%m%d.
+    #[arg(long)]
+    pub date_format: Option<String>,
+    /// IANA time zone of local dates and times (UTC by default), e.g. Europe/Berlin.
+    #[arg(long)]
+    pub timezone: Option<String>,
+    /// Set aside up to N bad rows in a rejects file instead of failing.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub skip_bad_rows: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The query, e.g. "SELECT count(*) FROM transactions".
+    pub query: String,
+    /// Print CSV.
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+    /// Read a table as of an earlier version: TABLE=VERSION (repeatable).
+    #[arg(long, value_name = "TABLE=VERSION")]
+    pub as_of: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: $CXRAY_BIND, the config file's `bind`, or 127.0.0.1:8080].
+    #[arg(long)]
+    pub bind: Option<SocketAddr>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// How many customers to simulate.
+    #[arg(long, default_value_t = 50_000)]
+    pub customers: u64,
+    /// The random seed: the same seed gives the same world.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// A world described in TOML (see docs/world.md); the built-in airline by default.
+    #[arg(long, value_name = "FILE")]
+    pub world: Option<PathBuf>,
+    /// Build the world, print its summary, and exit without serving.
+    #[arg(long)]
+    pub no_serve: bool,
+    /// Replace a demo world already in the data folder.
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Address to listen on.
+    #[arg(long)]
+    pub bind: Option<SocketAddr>,
+}

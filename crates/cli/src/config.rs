@@ -1,0 +1,66 @@
+//! Settings from a TOML file and `CXRAY_*` environment variables; command-line options
+//! win over both, the environment over the file.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// The settings a run uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub data: PathBuf,
+    pub bind: SocketAddr,
+    /// A `tracing` filter, e.g. `info` or `cxray=debug`.
+    pub log: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data: Option<PathBuf>,
+    bind: Option<SocketAddr>,
+    log: Option<String>,
+}
+
+impl Config {
+    /// Loads the config: `explicit` file (an error if missing), else `$CXRAY_CONFIG`, else
+    /// `./cxray.toml` if it exists; then the environment; then `data` from the command line.
+    pub fn load(explicit: Option<&Path>, data: Option<PathBuf>) -> anyhow::Result<Self> {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let path = explicit
+            .map(Path::to_path_buf)
+            .or_else(|| env("CXRAY_CONFIG").map(PathBuf::from));
+        let file = match path {
+            Some(p) => read(&p)?,
+            None if Path::new("cxray.toml").is_file() => read(Path::new("cxray.toml"))?,
+            None => FileConfig::default(),
+        };
+        let bind = match env("CXRAY_BIND") {
+            Some(b) => b.parse().with_context(|| {
+                format!("CXRAY_BIND: '{b}' is not an address like 127.0.0.1:8080")
+            })?,
+            None => file
+                .bind
+                .unwrap_or_else(|| "127.0.0.1:8080".parse().expect("valid")),
+        };
+        Ok(Config {
+            data: data
+                .or_else(|| env("CXRAY_DATA").map(PathBuf::from))
+                .or(file.data)
+                .unwrap_or_else(|| "cxray-data".into()),
+            bind,
+            log: env("CXRAY_LOG")
+                .or(file.log)
+                .unwrap_or_else(|| "warn".into()),
+        })
+    }
+}
+
+fn read(path: &Path) -> anyhow::Result<FileConfig> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("config file {}", path.display()))?;
+    toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("config file {}: {}", path.display(), e.message()))
+}

@@ -1,0 +1,311 @@
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use crate::{cdnow, cxray, initialised, json, run};
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn import_query_and_list_tables() {
+    let (_dir, data) = initialised();
+    let master = cdnow("CDNOW_master.txt").display().to_string();
+    let summary = json(
+        &data,
+        &[
+            "import",
+            "transactions",
+            &master,
+            "--map",
+            "at=date,amount=dollar_value,quantity=number_of_cds",
+            "--date-format",
+            "%Y%m%d",
+            "--json",
+        ],
+    );
+    assert_eq!(summary["rows"], 69_659);
+    assert_eq!(summary["customers"], 23_570);
+    assert_eq!(summary["version"], 1);
+
+    let rows = json(
+        &data,
+        &[
+            "sql",
+            "SELECT count(*) AS n, count(DISTINCT customer_id) AS customers FROM transactions",
+            "--json",
+        ],
+    );
+    assert_eq!(rows, serde_json::json!([{"n": 69659, "customers": 23570}]));
+
+    let tables = json(&data, &["tables", "--json"]);
+    let tx = tables
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == "transactions")
+        .unwrap();
+    assert_eq!(
+        (tx["rows"].as_u64(), tx["version"].as_i64()),
+        (Some(69_659), Some(1))
+    );
+    assert_eq!(tx["first"], "1997-01-01T00:00:00Z");
+
+    // Aligned text and CSV.
+    let out = run(
+        &data,
+        &[
+            "sql",
+            "SELECT customer_id, CAST(amount AS VARCHAR) AS amount FROM transactions ORDER BY customer_id, at LIMIT 2",
+        ],
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("customer_id  amount\n-----------  -------\n00001        11.7700\n"),
+        "{text}"
+    );
+    let out = run(
+        &data,
+        &[
+            "sql",
+            "--csv",
+            "SELECT customer_id FROM transactions ORDER BY customer_id LIMIT 1",
+        ],
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "customer_id\n00001\n"
+    );
+
+    // Re-importing is detected and skipped.
+    let out = run(
+        &data,
+        &[
+            "import",
+            "transactions",
+            &master,
+            "--map",
+            "at=date,amount=dollar_value",
+            "--date-format",
+            "%Y%m%d",
+        ],
+    );
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("the same content was already imported"));
+}
+
+#[test]
+fn user_errors_are_one_line_with_exit_code_2() {
+    let (dir, data) = initialised();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "customer_id,at,amount\nc1,2024-01-01,abc\n").unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![
+                "import".into(),
+                "transactions".into(),
+                bad.display().to_string(),
+            ],
+            "bad.csv:2:3: amount: 'abc' is not a decimal number",
+        ),
+        (
+            vec!["import".into(), "orders".into(), bad.display().to_string()],
+            "unknown table 'orders'",
+        ),
+        (
+            vec![
+                "import".into(),
+                "transactions".into(),
+                "/nonexistent.csv".into(),
+            ],
+            "/nonexistent.csv: No such file",
+        ),
+        (
+            vec![
+                "import".into(),
+                "transactions".into(),
+                bad.display().to_string(),
+                "--map".into(),
+                "at".into(),
+            ],
+            "--map: 'at' is not field=source",
+        ),
+        (
+            vec![
+                "import".into(),
+                "transactions".into(),
+                bad.display().to_string(),
+                "--timezone".into(),
+                "Nowhere/City".into(),
+            ],
+            "unknown time zone",
+        ),
+        (
+            vec!["sql".into(), "SELECT nope FROM transactions".into()],
+            "nope",
+        ),
+        (
+            vec![
+                "sql".into(),
+                "SELECT 1".into(),
+                "--as-of".into(),
+                "transactions=x".into(),
+            ],
+            "not a version number",
+        ),
+    ];
+    for (args, expected) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(&data, &args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.starts_with("error: ") && err.contains(expected),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let missing = dir.path().join("missing");
+    let out = run(&missing, &["tables"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("does not exist: create it with `cxray init`"));
+    assert!(
+        !missing.exists(),
+        "a read command must not create the folder"
+    );
+}
+
+#[test]
+fn the_data_folder_comes_from_the_option_the_environment_or_the_config() {
+    let (dir, data) = initialised();
+    let from_env = std::process::Command::new(env!("CARGO_BIN_EXE_cxray"))
+        .args(["tables", "--json"])
+        .env("CXRAY_DATA", &data)
+        .env_remove("CXRAY_CONFIG")
+        .output()
+        .unwrap();
+    assert!(from_env.status.success(), "{}", stderr(&from_env));
+    let config = dir.path().join("cxray.toml");
+    std::fs::write(
+        &config,
+        format!("data = {:?}\n", data.display().to_string()),
+    )
+    .unwrap();
+    let from_config = std::process::Command::new(env!("CARGO_BIN_EXE_cxray"))
+        .args(["tables", "--json", "--config"])
+        .arg(&config)
+        .env_remove("CXRAY_DATA")
+        .output()
+        .unwrap();
+    assert!(from_config.status.success(), "{}", stderr(&from_config));
+    std::fs::write(&config, "colour = 3\n").unwrap();
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_cxray"))
+        .args(["tables", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("unknown field `colour`"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn an_import_killed_mid_way_leaves_the_previous_version() {
+    let (dir, data) = initialised();
+    let small = dir.path().join("small.csv");
+    std::fs::write(&small, "customer_id,at,amount\nc0,2024-01-01,1.00\n").unwrap();
+    assert!(
+        run(
+            &data,
+            &["import", "transactions", &small.display().to_string()]
+        )
+        .status
+        .success()
+    );
+    let big = dir.path().join("big.csv");
+    {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+        writeln!(w, "customer_id,at,amount,channel").unwrap();
+        for i in 0..3_000_000u64 {
+            writeln!(
+                w,
+                "c{},2024-{:02}-{:02}T10:00:00Z,{}.{:02},web",
+                i % 100_000,
+                i % 12 + 1,
+                i % 28 + 1,
+                i % 500,
+                i % 100
+            )
+            .unwrap();
+        }
+    }
+    let mut child = cxray(&data)
+        .args(["import", "transactions", &big.display().to_string()])
+        .spawn()
+        .unwrap();
+    // Wait until the import has started writing data files, then kill it hard.
+    let table_dir = data.join("tables/transactions");
+    let entries = || std::fs::read_dir(&table_dir).unwrap().count();
+    let before = entries();
+    let started = Instant::now();
+    while entries() == before && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the import finished before it could be killed"
+    );
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let tables = json(&data, &["tables", "--json"]);
+    let tx = tables
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == "transactions")
+        .unwrap();
+    assert_eq!(
+        (tx["version"].as_i64(), tx["rows"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        json(
+            &data,
+            &["sql", "SELECT count(*) AS n FROM transactions", "--json"]
+        ),
+        serde_json::json!([{"n": 1}])
+    );
+}
+
+#[test]
+fn demo_builds_a_world_and_reuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let built = json(
+        &data,
+        &[
+            "demo",
+            "--customers",
+            "1500",
+            "--seed",
+            "3",
+            "--no-serve",
+            "--json",
+        ],
+    );
+    assert_eq!(built["reused"], false);
+    assert_eq!(built["truth"]["counts"]["customers"], 1500);
+    assert!(data.join("truth.json").is_file());
+    let again = json(&data, &["demo", "--no-serve", "--json"]);
+    assert_eq!(again["reused"], true);
+    assert_eq!(again["truth"], built["truth"]);
+    let n = json(
+        &data,
+        &["sql", "SELECT count(*) AS n FROM customers", "--json"],
+    );
+    assert_eq!(n, serde_json::json!([{"n": 1500}]));
+}

@@ -1,0 +1,56 @@
+//! End-to-end tests of the `cxray` binary: real processes, real files, the real server
+//! on loopback.
+
+mod commands;
+mod server;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The binary under test, with a given data folder and no config from the environment.
+pub fn cxray(data: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cxray"));
+    cmd.arg("--data")
+        .arg(data)
+        .env_remove("CXRAY_DATA")
+        .env_remove("CXRAY_CONFIG")
+        .env_remove("CXRAY_BIND");
+    cmd
+}
+
+/// Runs and returns the output, whatever the exit code.
+pub fn run(data: &Path, args: &[&str]) -> Output {
+    cxray(data).args(args).output().unwrap()
+}
+
+/// Runs, asserts success, and parses stdout as JSON.
+pub fn json(data: &Path, args: &[&str]) -> serde_json::Value {
+    let out = run(data, args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// The shared CDNOW files.
+pub fn cdnow(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/cdnow")
+        .join(name)
+}
+
+/// A temporary directory with an initialised data folder `data` in it.
+pub fn initialised() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = run(&data, &["init"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (dir, data)
+}

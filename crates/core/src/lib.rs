@@ -1,0 +1,8 @@
+//! The pure core of cxray: domain types, statistics, customer-base models and the demo
+//! world simulator. No I/O, no async: everything here is a function of its inputs.
+
+pub mod domain;
+pub mod models;
+pub mod rng;
+pub mod text;
+pub mod world;

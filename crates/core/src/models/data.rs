@@ -1,0 +1,170 @@
+//! Model inputs: compressed, weighted unique patterns, and their validation.
+
+use super::ModelError;
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
+
+/// A recency-frequency pattern shared by `weight` customers, in one time unit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Rfm {
+    /// Repeat transactions in the calibration period (the first purchase is not counted).
+    pub x: f64,
+    /// Time of the last repeat transaction since the first purchase (0 when `x = 0`).
+    pub t_x: f64,
+    /// Time from the first purchase to the end of the calibration period.
+    pub t: f64,
+    /// Number of customers with this pattern.
+    pub weight: f64,
+}
+
+impl Rfm {
+    /// One customer's pattern (weight 1).
+    pub fn new(x: f64, t_x: f64, t: f64) -> Self {
+        Rfm {
+            x,
+            t_x,
+            t,
+            weight: 1.0,
+        }
+    }
+}
+
+/// Repeat-spend pattern for the Gamma-Gamma model, shared by `weight` customers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SpendPattern {
+    /// Repeat transactions (> 0).
+    pub x: f64,
+    /// Mean value of those transactions (> 0).
+    pub mean_spend: f64,
+    /// Number of customers with this pattern.
+    pub weight: f64,
+}
+
+/// Contractual tenure for the shifted-beta-geometric model, shared by `weight` customers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Tenure {
+    /// Periods observed: the period of churn if `churned`, else periods survived so far.
+    pub periods: u32,
+    /// Whether the customer churned at the end of period `periods` (else still active).
+    pub churned: bool,
+    /// Number of customers with this pattern.
+    pub weight: f64,
+}
+
+/// Sorts `items` by `key` and merges equal keys, summing the weights.
+fn compress_by<T, K: PartialEq>(
+    mut items: Vec<T>,
+    key: impl Fn(&T) -> K,
+    cmp: impl Fn(&T, &T) -> std::cmp::Ordering,
+    weight: impl Fn(&mut T) -> &mut f64,
+) -> Vec<T> {
+    items.sort_by(&cmp);
+    let mut out: Vec<T> = Vec::with_capacity(items.len());
+    for mut item in items {
+        match out.last_mut() {
+            Some(last) if key(last) == key(&item) => *weight(last) += *weight(&mut item),
+            _ => out.push(item),
+        }
+    }
+    out
+}
+
+/// Compresses per-customer `(x, t_x, T)` rows into unique weighted patterns, sorted by
+/// `(x, t_x, T)`.
+pub fn compress_rfm(rows: impl IntoIterator<Item = (f64, f64, f64)>) -> Vec<Rfm> {
+    let items = rows
+        .into_iter()
+        .map(|(x, t_x, t)| Rfm::new(x, t_x, t))
+        .collect();
+    compress_by(
+        items,
+        |r| (r.x.to_bits(), r.t_x.to_bits(), r.t.to_bits()),
+        |a, b| {
+            a.x.total_cmp(&b.x)
+                .then(a.t_x.total_cmp(&b.t_x))
+                .then(a.t.total_cmp(&b.t))
+        },
+        |r| &mut r.weight,
+    )
+}
+
+/// Compresses per-customer `(x, mean_spend)` rows into unique weighted patterns.
+pub fn compress_spend(rows: impl IntoIterator<Item = (f64, f64)>) -> Vec<SpendPattern> {
+    let items = rows
+        .into_iter()
+        .map(|(x, mean_spend)| SpendPattern {
+            x,
+            mean_spend,
+            weight: 1.0,
+        })
+        .collect();
+    compress_by(
+        items,
+        |s| (s.x.to_bits(), s.mean_spend.to_bits()),
+        |a, b| {
+            a.x.total_cmp(&b.x)
+                .then(a.mean_spend.total_cmp(&b.mean_spend))
+        },
+        |s| &mut s.weight,
+    )
+}
+
+/// Total weight, after checking every weight is finite and non-negative and the total is
+/// positive.
+pub(crate) fn total_weight(weights: impl Iterator<Item = f64>) -> Result<f64, ModelError> {
+    let mut total = 0.0;
+    for w in weights {
+        if !(w.is_finite() && w >= 0.0) {
+            return Err(ModelError::InvalidData(format!(
+                "weight {w} is not a finite non-negative number"
+            )));
+        }
+        total += w;
+    }
+    if total > 0.0 {
+        Ok(total)
+    } else {
+        Err(ModelError::InvalidData(
+            "no customers (total weight 0)".into(),
+        ))
+    }
+}
+
+/// Checks RFM patterns: `x` a non-negative whole number, `0 ≤ t_x ≤ T`, `T > 0`,
+/// `t_x > 0` when `x > 0`. Returns the total weight.
+pub(crate) fn validate_rfm(data: &[Rfm]) -> Result<f64, ModelError> {
+    for r in data {
+        let ok = r.x >= 0.0
+            && r.x.fract() == 0.0
+            && r.t.is_finite()
+            && r.t > 0.0
+            && r.t_x >= 0.0
+            && r.t_x <= r.t
+            && (r.x == 0.0 || r.t_x > 0.0);
+        if !ok {
+            return Err(ModelError::InvalidData(format!(
+                "invalid pattern x={}, t_x={}, T={}: need whole x ≥ 0, 0 ≤ t_x ≤ T, T > 0, t_x > 0 when x > 0",
+                r.x, r.t_x, r.t
+            )));
+        }
+    }
+    total_weight(data.iter().map(|r| r.weight))
+}
+
+/// The patterns sorted by `x`, with the index range of each distinct `x`, so that
+/// likelihoods evaluate special functions once per distinct `x`.
+pub(crate) fn group_by_x<T: Copy>(
+    data: &[T],
+    x: impl Fn(&T) -> f64,
+) -> (Vec<T>, Vec<(f64, Range<usize>)>) {
+    let mut sorted = data.to_vec();
+    sorted.sort_by(|a, b| x(a).total_cmp(&x(b)));
+    let mut groups: Vec<(f64, Range<usize>)> = Vec::new();
+    for (i, item) in sorted.iter().enumerate() {
+        match groups.last_mut() {
+            Some((gx, range)) if *gx == x(item) => range.end = i + 1,
+            _ => groups.push((x(item), i..i + 1)),
+        }
+    }
+    (sorted, groups)
+}

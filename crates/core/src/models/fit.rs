@@ -1,0 +1,230 @@
+//! Maximum-likelihood estimation shared by all models: log-parameterised BFGS with
+//! restarts, standard errors from the Hessian, and the serialisable [`Fit`] record.
+
+use super::optim::{Minimum, bfgs, numerical_hessian, spd_inverse};
+use super::{ModelError, ModelKind};
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// Box bounds on the log parameters (e^±18 ≈ 6.6e7).
+const LOG_BOUNDS: (f64, f64) = (-18.0, 18.0);
+
+/// Named values in a fixed order (serialised as a JSON object in that order; NaN as null).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ParamMap(pub Vec<(String, f64)>);
+
+impl ParamMap {
+    fn new(names: &[&str], values: &[f64]) -> Self {
+        ParamMap(
+            names
+                .iter()
+                .zip(values)
+                .map(|(n, v)| (n.to_string(), *v))
+                .collect(),
+        )
+    }
+
+    /// The value named `name`.
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+    }
+}
+
+impl Serialize for ParamMap {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, &value.is_finite().then_some(*value))?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for ParamMap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ParamVisitor;
+        impl<'de> Visitor<'de> for ParamVisitor {
+            type Value = ParamMap;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map of parameter names to numbers or null")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<ParamMap, A::Error> {
+                let mut out = Vec::new();
+                while let Some((name, value)) = access.next_entry::<String, Option<f64>>()? {
+                    out.push((name, value.unwrap_or(f64::NAN)));
+                }
+                Ok(ParamMap(out))
+            }
+        }
+        deserializer.deserialize_map(ParamVisitor)
+    }
+}
+
+/// Estimation settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitOptions {
+    /// L2 penalty λ: the optimiser minimises −LL/n + λ·Σθ² over the natural parameters θ
+    /// (as in Python `lifetimes`). 0 gives plain maximum likelihood.
+    pub penalty: f64,
+    /// Converged when the largest gradient component of −LL/n with respect to the log
+    /// parameters is at most this.
+    pub grad_tol: f64,
+    /// Iteration cap per optimiser run.
+    pub max_iter: usize,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            penalty: 0.0,
+            grad_tol: 1e-6,
+            max_iter: 1000,
+        }
+    }
+}
+
+/// A fitted model: estimates, uncertainty and diagnostics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fit {
+    /// Which model.
+    pub model: ModelKind,
+    /// Estimates under the papers' names.
+    pub params: ParamMap,
+    /// Standard errors on the natural scale (delta method from the log-scale Hessian);
+    /// null when the Hessian is not positive definite.
+    pub std_errors: ParamMap,
+    /// Log-likelihood at the estimates (without the penalty).
+    pub log_likelihood: f64,
+    /// Number of customers (sum of weights).
+    pub n_customers: f64,
+    /// Number of unique patterns fitted.
+    pub n_patterns: usize,
+    /// Akaike information criterion, 2k − 2 LL.
+    pub aic: f64,
+    /// Bayesian information criterion, k ln n − 2 LL.
+    pub bic: f64,
+    /// Optimiser iterations over all runs.
+    pub iterations: usize,
+    /// Whether `gradient_norm ≤ grad_tol`.
+    pub converged: bool,
+    /// Largest gradient component of the objective (−LL/n + penalty) in log parameters,
+    /// ignoring components that push against a bound.
+    pub gradient_norm: f64,
+    /// Whether the Hessian was positive definite (a proper local maximum).
+    pub hessian_positive_definite: bool,
+    /// The L2 penalty used.
+    pub penalty: f64,
+}
+
+impl Fit {
+    /// The estimates named `names`, after checking the fit is of model `kind`.
+    pub fn values(&self, kind: ModelKind, names: &[&str]) -> Result<Vec<f64>, ModelError> {
+        if self.model != kind {
+            return Err(ModelError::WrongModel {
+                expected: kind,
+                found: self.model,
+            });
+        }
+        names
+            .iter()
+            .map(|n| {
+                self.params
+                    .get(n)
+                    .ok_or_else(|| ModelError::MissingParam(n.to_string()))
+            })
+            .collect()
+    }
+}
+
+/// A log-likelihood: total weighted LL at natural parameters, gradient written into the
+/// second argument.
+pub(crate) type LogLik<'a> = dyn Fn(&[f64], &mut [f64]) -> f64 + 'a;
+
+/// What the estimator needs to know about one model and its data.
+pub(crate) struct Problem<'a> {
+    pub kind: ModelKind,
+    pub names: &'static [&'static str],
+    /// Total weight.
+    pub n: f64,
+    pub n_patterns: usize,
+    /// Starting values on the natural scale, most plausible first.
+    pub starts: Vec<Vec<f64>>,
+    pub ll: &'a LogLik<'a>,
+}
+
+/// Maximises the (penalised) likelihood over log parameters: BFGS from each start until
+/// one converges, then a polishing restart from the best point with a fresh Hessian.
+/// Returns the estimates and the fit record.
+pub(crate) fn estimate(
+    problem: &Problem,
+    opts: &FitOptions,
+) -> Result<(Vec<f64>, Fit), ModelError> {
+    let (n, penalty) = (problem.n, opts.penalty);
+    let objective = |log_p: &[f64], grad: &mut [f64]| {
+        let p: Vec<f64> = log_p.iter().map(|v| v.exp()).collect();
+        let ll = (problem.ll)(&p, grad);
+        let mut f = -ll / n;
+        for (g, pi) in grad.iter_mut().zip(&p) {
+            *g = -*g * pi / n + 2.0 * penalty * pi * pi;
+            f += penalty * pi * pi;
+        }
+        f
+    };
+    let tol = opts.grad_tol * 1e-3;
+    let mut best: Option<Minimum> = None;
+    let mut iterations = 0;
+    for start in &problem.starts {
+        let x0: Vec<f64> = start.iter().map(|v| v.ln()).collect();
+        let Some(m) = bfgs(&objective, &x0, LOG_BOUNDS, tol, opts.max_iter) else {
+            continue;
+        };
+        iterations += m.iterations;
+        let done = m.grad_norm(LOG_BOUNDS) <= opts.grad_tol;
+        if best.as_ref().is_none_or(|b| m.f < b.f) {
+            best = Some(m);
+        }
+        if done {
+            break;
+        }
+    }
+    let best = best.ok_or(ModelError::NotFinite)?;
+    let polished =
+        bfgs(&objective, &best.x, LOG_BOUNDS, tol, opts.max_iter).filter(|m| m.f <= best.f);
+    let best = match polished {
+        Some(m) => {
+            iterations += m.iterations;
+            m
+        }
+        None => best,
+    };
+    let p: Vec<f64> = best.x.iter().map(|v| v.exp()).collect();
+    let log_likelihood = (problem.ll)(&p, &mut vec![0.0; p.len()]);
+    let covariance = spd_inverse(&numerical_hessian(&objective, &best.x)).map(|c| {
+        (0..p.len())
+            .map(|i| p[i] * (c[i][i] / n).sqrt())
+            .collect::<Vec<f64>>()
+    });
+    let k = p.len() as f64;
+    let gradient_norm = best.grad_norm(LOG_BOUNDS);
+    let fit = Fit {
+        model: problem.kind,
+        params: ParamMap::new(problem.names, &p),
+        std_errors: ParamMap::new(
+            problem.names,
+            covariance.as_deref().unwrap_or(&vec![f64::NAN; p.len()]),
+        ),
+        log_likelihood,
+        n_customers: n,
+        n_patterns: problem.n_patterns,
+        aic: 2.0 * k - 2.0 * log_likelihood,
+        bic: k * n.ln() - 2.0 * log_likelihood,
+        iterations,
+        converged: gradient_norm <= opts.grad_tol,
+        gradient_norm,
+        hessian_positive_definite: covariance.is_some(),
+        penalty,
+    };
+    Ok((p, fit))
+}

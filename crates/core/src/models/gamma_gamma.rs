@@ -1,0 +1,122 @@
+//! Gamma-Gamma model of monetary value (Fader, Hardie & Lee 2005, "RFM and CLV: using
+//! iso-value curves"; Fader & Hardie, "The Gamma-Gamma model of monetary value").
+//!
+//! Each transaction's value is Gamma(p, ν) with ν ~ Gamma(q, γ) across customers, so the
+//! mean m of x transactions has density
+//! Γ(px+q) / (Γ(px) Γ(q)) · γ^q m^(px−1) x^(px) / (γ + m x)^(px+q).
+
+use super::data::{SpendPattern, group_by_x, total_weight};
+use super::fit::{Problem, estimate};
+use super::special::{digamma, ln_gamma};
+use super::{Fit, FitOptions, ModelError, ModelKind};
+use serde::{Deserialize, Serialize};
+
+/// Gamma-Gamma parameters (γ in money units).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GammaGamma {
+    /// Shape of each transaction's value.
+    pub p: f64,
+    /// Shape of the Gamma distribution of the value rate ν across customers.
+    pub q: f64,
+    /// Rate of the Gamma distribution of ν.
+    pub gamma: f64,
+}
+
+const NAMES: &[&str] = &["p", "q", "gamma"];
+
+impl GammaGamma {
+    fn from_slice(v: &[f64]) -> Self {
+        GammaGamma {
+            p: v[0],
+            q: v[1],
+            gamma: v[2],
+        }
+    }
+
+    /// Fits by maximum likelihood to customers with at least one repeat transaction.
+    pub fn fit(data: &[SpendPattern], opts: &FitOptions) -> Result<(Self, Fit), ModelError> {
+        if let Some(bad) = data
+            .iter()
+            .find(|d| !(d.x > 0.0 && d.mean_spend > 0.0 && d.mean_spend.is_finite()))
+        {
+            return Err(ModelError::InvalidData(format!(
+                "spend pattern x={}, mean_spend={}: need x > 0 and a positive mean",
+                bad.x, bad.mean_spend
+            )));
+        }
+        let n = total_weight(data.iter().map(|d| d.weight))?;
+        let (sorted, groups) = group_by_x(data, |d| d.x);
+        let ll = |v: &[f64], grad: &mut [f64]| Self::from_slice(v).ll_grad(&sorted, &groups, grad);
+        let mean = data.iter().map(|d| d.weight * d.mean_spend).sum::<f64>() / n;
+        // E[value] = pγ/(q−1): starts with that mean.
+        let starts = vec![
+            vec![1.0, 2.0, mean],
+            vec![5.0, 5.0, 0.8 * mean],
+            vec![0.5, 3.0, 4.0 * mean],
+        ];
+        let problem = Problem {
+            kind: ModelKind::GammaGamma,
+            names: NAMES,
+            n,
+            n_patterns: data.len(),
+            starts,
+            ll: &ll,
+        };
+        let (v, fit) = estimate(&problem, opts)?;
+        Ok((Self::from_slice(&v), fit))
+    }
+
+    /// The model of a stored fit.
+    pub fn from_fit(fit: &Fit) -> Result<Self, ModelError> {
+        Ok(Self::from_slice(&fit.values(ModelKind::GammaGamma, NAMES)?))
+    }
+
+    /// Total log-likelihood of the patterns.
+    pub fn log_likelihood(&self, data: &[SpendPattern]) -> f64 {
+        let (sorted, groups) = group_by_x(data, |d| d.x);
+        self.ll_grad(&sorted, &groups, &mut [0.0; 3])
+    }
+
+    pub(super) fn ll_grad(
+        &self,
+        sorted: &[SpendPattern],
+        groups: &[(f64, std::ops::Range<usize>)],
+        grad: &mut [f64],
+    ) -> f64 {
+        let GammaGamma { p, q, gamma } = *self;
+        let (ln_g, psi_q, lg_q) = (gamma.ln(), digamma(q), ln_gamma(q));
+        grad.fill(0.0);
+        let mut total = 0.0;
+        for (x, range) in groups {
+            let px = p * x;
+            let base = ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_g + px * x.ln();
+            let psi_pxq = digamma(px + q);
+            let d_base = [x * (psi_pxq - digamma(px) + x.ln()), psi_pxq - psi_q + ln_g];
+            for d in &sorted[range.clone()] {
+                let (ln_m, den) = (d.mean_spend.ln(), gamma + d.mean_spend * x);
+                let ln_den = den.ln();
+                total += d.weight * (base + (px - 1.0) * ln_m - (px + q) * ln_den);
+                grad[0] += d.weight * (d_base[0] + x * (ln_m - ln_den));
+                grad[1] += d.weight * (d_base[1] - ln_den);
+                grad[2] += d.weight * (q / gamma - (px + q) / den);
+            }
+        }
+        total
+    }
+
+    /// E[transaction value] of a customer with `x` repeat transactions of mean `mean_spend`:
+    /// p(γ + x·m) / (px + q − 1), a weighted average of the population mean and the
+    /// customer's own mean. Needs `px + q > 1`.
+    pub fn conditional_expected_spend(&self, x: f64, mean_spend: f64) -> f64 {
+        self.p * (self.gamma + x * mean_spend) / (self.p * x + self.q - 1.0)
+    }
+
+    /// E[transaction value] in the population, pγ/(q − 1) (infinite if q ≤ 1).
+    pub fn expected_spend(&self) -> f64 {
+        if self.q > 1.0 {
+            self.p * self.gamma / (self.q - 1.0)
+        } else {
+            f64::INFINITY
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Customer-base models fitted by maximum likelihood: BG/NBD, MBG/NBD, Pareto/NBD
+//! (non-contractual transactions), shifted-beta-geometric (contractual renewals) and
+//! Gamma-Gamma (spend), with per-customer predictions and discounted CLV.
+//!
+//! Every model fits on compressed, weighted unique patterns ([`compress_rfm`],
+//! [`compress_spend`]); times are in whatever unit the caller chose (CDNOW: weeks), and
+//! the scale parameters (α, β, γ) are in that unit.
+
+mod bgnbd;
+mod clv;
+mod data;
+mod fit;
+mod gamma_gamma;
+mod mbgnbd;
+mod optim;
+mod pnbd;
+mod sbg;
+pub mod special;
+
+pub use bgnbd::BgNbd;
+pub use clv::{ClvSpec, clv, customer_equity};
+pub use data::{Rfm, SpendPattern, Tenure, compress_rfm, compress_spend};
+pub use fit::{Fit, FitOptions, ParamMap};
+pub use gamma_gamma::GammaGamma;
+pub use mbgnbd::MbgNbd;
+pub use pnbd::ParetoNbd;
+pub use sbg::Sbg;
+
+use serde::{Deserialize, Serialize};
+
+/// Which model a [`Fit`] belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ModelKind {
+    /// BG/NBD, Fader, Hardie & Lee (2005).
+    #[serde(rename = "bgnbd")]
+    BgNbd,
+    /// MBG/NBD, Batislam, Denizel & Filiztekin (2007).
+    #[serde(rename = "mbgnbd")]
+    MbgNbd,
+    /// Pareto/NBD, Schmittlein, Morrison & Colombo (1987).
+    #[serde(rename = "pnbd")]
+    ParetoNbd,
+    /// Shifted-beta-geometric, Fader & Hardie (2007).
+    #[serde(rename = "sbg")]
+    Sbg,
+    /// Gamma-Gamma spend, Fader, Hardie & Lee (2005).
+    #[serde(rename = "gamma_gamma")]
+    GammaGamma,
+}
+
+impl std::fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            ModelKind::BgNbd => "bgnbd",
+            ModelKind::MbgNbd => "mbgnbd",
+            ModelKind::ParetoNbd => "pnbd",
+            ModelKind::Sbg => "sbg",
+            ModelKind::GammaGamma => "gamma_gamma",
+        };
+        f.write_str(name)
+    }
+}
+
+/// Why a model could not be fitted or loaded.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    /// The input patterns break the model's data rules.
+    #[error("invalid model input: {0}")]
+    InvalidData(String),
+    /// The likelihood was not finite at any starting value.
+    #[error("the likelihood is not finite at any starting value")]
+    NotFinite,
+    /// A fit of another model was given.
+    #[error("expected a {expected} fit, found {found}")]
+    WrongModel {
+        /// The model asked for.
+        expected: ModelKind,
+        /// The model of the fit given.
+        found: ModelKind,
+    },
+    /// A parameter is missing from a fit.
+    #[error("fit has no parameter {0}")]
+    MissingParam(String),
+}
+
+/// Predictions shared by the non-contractual transaction models (BG/NBD, MBG/NBD,
+/// Pareto/NBD). Times are in the model's time unit.
+pub trait TransactionModel {
+    /// P(alive at T | x, t_x, T).
+    fn p_alive(&self, c: &Rfm) -> f64;
+    /// E[Y(t) | x, t_x, T]: expected transactions in (T, T + t].
+    fn expected_conditional(&self, c: &Rfm, t: f64) -> f64;
+    /// E[X(t)]: expected transactions of a new customer in (0, t].
+    fn expected_unconditional(&self, t: f64) -> f64;
+    /// P(X(t) = n): probability that a new customer makes `n` transactions in (0, t].
+    fn prob_n(&self, n: u32, t: f64) -> f64;
+    /// Total log-likelihood of the patterns at these parameters.
+    fn log_likelihood(&self, data: &[Rfm]) -> f64;
+}
+
+#[cfg(test)]
+mod tests;

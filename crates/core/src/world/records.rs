@@ -1,0 +1,86 @@
+//! The rows a simulated world emits, one struct per event table, and the sink they go to.
+//!
+//! Times are microseconds since the Unix epoch, UTC. Money is in the world's currency,
+//! already rounded to cents.
+
+/// A customer; `tier` and `home_airport` become attribute columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerRow {
+    pub customer_id: String,
+    pub first_seen: i64,
+    pub segment: String,
+    pub region: String,
+    pub tier: String,
+    pub home_airport: String,
+}
+
+/// A purchase (a booked trip); `airport` becomes an attribute column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransactionRow {
+    pub customer_id: String,
+    pub at: i64,
+    pub amount: f64,
+    pub order_id: String,
+    pub quantity: i64,
+    pub currency: String,
+    pub airport: String,
+}
+
+/// A touchpoint experience; `airport` becomes an attribute column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InteractionRow {
+    pub customer_id: String,
+    pub at: i64,
+    pub touchpoint: String,
+    pub journey: String,
+    pub stage: String,
+    pub owner: String,
+    pub channel: String,
+    /// `ok` or `failed`.
+    pub outcome: String,
+    pub wait_seconds: f64,
+    pub airport: String,
+    pub order_id: String,
+}
+
+/// A survey answer. `score` is on the instrument's scale (grade: A = 4 … F = 0).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseRow {
+    pub customer_id: String,
+    pub at: i64,
+    pub instrument: String,
+    pub score: f64,
+    /// Empty when the answer is about the trip as a whole.
+    pub touchpoint: String,
+    pub comment: String,
+    pub order_id: String,
+}
+
+/// An owner of touchpoints: `team`, `partner` or `external`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnerRow {
+    pub owner_id: String,
+    pub name: String,
+    pub kind: String,
+    pub sla_hours: Option<f64>,
+    pub contact: String,
+}
+
+/// One financial figure for a month (`period` is the first day, days since the epoch).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinancialRow {
+    pub period: i32,
+    pub metric: String,
+    pub value: f64,
+    pub currency: String,
+}
+
+/// Where a simulation sends its rows. Calls arrive in no particular table order.
+pub trait Sink {
+    fn customer(&mut self, row: CustomerRow);
+    fn transaction(&mut self, row: TransactionRow);
+    fn interaction(&mut self, row: InteractionRow);
+    fn response(&mut self, row: ResponseRow);
+    fn owner(&mut self, row: OwnerRow);
+    fn financial(&mut self, row: FinancialRow);
+}

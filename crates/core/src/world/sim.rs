@@ -1,0 +1,494 @@
+//! The simulation: customers one by one, each trip through the journey's touchpoints,
+//! surveys, dropout; rows go to the sink as they happen.
+
+use super::World;
+use super::calendar::{DAY_US, HOUR_US, month_number, month_start_day};
+use super::plan::Plan;
+use super::records::{
+    CustomerRow, FinancialRow, InteractionRow, OwnerRow, ResponseRow, Sink, TransactionRow,
+};
+use super::spec::Event;
+use super::truth::{Tally, Truth};
+use crate::rng::Rng;
+
+/// Simulates `customers` customers of `world` with `seed`, emitting every row (customers,
+/// transactions, interactions, responses, then owners and monthly financials) to `sink`.
+pub fn simulate(world: &World, customers: u64, seed: u64, sink: &mut impl Sink) -> Truth {
+    simulate_with_progress(world, customers, seed, sink, |_| {})
+}
+
+/// [`simulate`], calling `progress` with the number of customers done every 4,096
+/// customers and at the end.
+pub fn simulate_with_progress(
+    world: &World,
+    customers: u64,
+    seed: u64,
+    sink: &mut impl Sink,
+    mut progress: impl FnMut(u64),
+) -> Truth {
+    let mut sim = Simulation::new(world, customers, seed);
+    for index in 0..customers {
+        sim.customer(index, sink);
+        if (index + 1) % 4096 == 0 || index + 1 == customers {
+            progress(index + 1);
+        }
+    }
+    sim.finish(sink)
+}
+
+/// What became of one customer (for checks against the emitted rows).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Fate {
+    pub customer_id: String,
+    pub dropped_out: bool,
+}
+
+/// A run in progress: the world, the running totals and monthly revenue.
+pub(crate) struct Simulation<'w> {
+    world: &'w World,
+    seed: u64,
+    id_width: usize,
+    tally: Tally,
+    first_month: i64,
+    revenue: Vec<f64>,
+    visits: Vec<Visit>,
+}
+
+/// A customer's fixed traits.
+struct Person {
+    id: String,
+    number: String,
+    home: usize,
+    p: f64,
+    nu: f64,
+    response_multiplier: f64,
+    satisfaction_offset: f64,
+}
+
+/// One touchpoint experience of a trip.
+#[derive(Debug, Clone, Copy)]
+struct Visit {
+    touchpoint: usize,
+    at: i64,
+    failed: bool,
+    /// Whether it would have failed without the initiative (same random number).
+    failed_without_initiative: bool,
+    long_wait: bool,
+    wait: f64,
+}
+
+impl Visit {
+    fn has(&self, event: Event, without_initiative: bool) -> bool {
+        match event {
+            Event::Failed if without_initiative => self.failed_without_initiative,
+            Event::Failed => self.failed,
+            Event::LongWait => self.long_wait,
+        }
+    }
+}
+
+fn logit(p: f64) -> f64 {
+    (p / (1.0 - p)).ln()
+}
+
+fn logistic(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+fn cents(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+impl<'w> Simulation<'w> {
+    pub fn new(world: &'w World, customers: u64, seed: u64) -> Self {
+        let plan = world.plan();
+        let first_month = month_number(plan.start_us);
+        Simulation {
+            world,
+            seed,
+            id_width: customers.max(1).to_string().len().max(7),
+            tally: Tally::new(world),
+            first_month,
+            revenue: vec![0.0; (month_number(plan.end_us) - first_month + 1) as usize],
+            visits: Vec::new(),
+        }
+    }
+
+    fn plan(&self) -> &'w Plan {
+        self.world.plan()
+    }
+
+    /// Simulates customer `index` (0-based) from its own random stream.
+    pub fn customer(&mut self, index: u64, sink: &mut impl Sink) -> Fate {
+        let (spec, plan) = (self.world.spec(), self.plan());
+        let mut rng = Rng::stream(self.seed, index);
+        let groups = [&plan.segments, &plan.regions, &plan.tiers].map(|w| rng.weighted(w));
+        let home = rng.weighted(&plan.sites);
+        let lambda = rng.gamma(spec.purchase.r, spec.purchase.alpha);
+        let p = rng
+            .beta(spec.purchase.a, spec.purchase.b)
+            .clamp(1e-12, 1.0 - 1e-12);
+        let nu = rng.gamma(spec.spend.q, spec.spend.gamma);
+        let first = plan.start_us + (rng.uniform() * plan.acquisition_us) as i64;
+        let number = format!("{:0w$}", index + 1, w = self.id_width);
+        let [seg, reg, tier] = [
+            (&spec.segments, groups[0]),
+            (&spec.regions, groups[1]),
+            (&spec.tiers, groups[2]),
+        ]
+        .map(|(g, i)| &g[i]);
+        let person = Person {
+            id: format!("C{number}"),
+            number,
+            home,
+            p,
+            nu,
+            response_multiplier: seg.response_multiplier
+                * reg.response_multiplier
+                * tier.response_multiplier,
+            satisfaction_offset: seg.satisfaction_offset
+                + reg.satisfaction_offset
+                + tier.satisfaction_offset,
+        };
+        sink.customer(CustomerRow {
+            customer_id: person.id.clone(),
+            first_seen: first,
+            segment: seg.id.clone(),
+            region: reg.id.clone(),
+            tier: tier.id.clone(),
+            home_airport: spec.sites[home].id.clone(),
+        });
+        self.tally.counts.customers += 1;
+        let dropped_out = self.purchases(&mut rng, &person, first, lambda, sink);
+        Fate {
+            customer_id: person.id,
+            dropped_out,
+        }
+    }
+
+    /// Trips from the first purchase until dropout or the end; whether the customer
+    /// dropped out.
+    fn purchases(
+        &mut self,
+        rng: &mut Rng,
+        person: &Person,
+        first: i64,
+        lambda: f64,
+        sink: &mut impl Sink,
+    ) -> bool {
+        let plan = self.plan();
+        let after_first = self.world.spec().purchase.dropout_after_first;
+        let mut last_nps: Option<(i64, f64)> = None;
+        let mut at = first;
+        for trip in 1.. {
+            let (p_trip, nps) = self.trip(rng, person, trip, at, sink);
+            if let Some(answer) = nps.filter(|n| last_nps.is_none_or(|l| n.0 >= l.0)) {
+                last_nps = Some(answer);
+            }
+            if (trip > 1 || after_first) && rng.bernoulli(p_trip) {
+                self.tally.defectors += 1;
+                if let Some((_, score)) = last_nps {
+                    self.tally.defectors_with_response += 1;
+                    self.tally.satisfied_defectors += u64::from(score >= 7.0);
+                }
+                return true;
+            }
+            let gap = rng.exponential(lambda) * plan.unit_us;
+            if gap > (plan.end_us - at) as f64 {
+                break;
+            }
+            at += gap as i64;
+        }
+        false
+    }
+
+    /// One trip bought at `at`: its transaction, interactions and survey answer. Returns the
+    /// probability of dropping out after it and the NPS answer (time, score), if any.
+    fn trip(
+        &mut self,
+        rng: &mut Rng,
+        person: &Person,
+        trip: u32,
+        at: i64,
+        sink: &mut impl Sink,
+    ) -> (f64, Option<(i64, f64)>) {
+        let (spec, plan) = (self.world.spec(), self.plan());
+        let site = if rng.bernoulli(spec.home_share) {
+            person.home
+        } else {
+            rng.weighted(&plan.sites)
+        };
+        let order_id = format!("O{}-{trip}", person.number);
+        let amount = cents(rng.gamma(spec.spend.p, person.nu));
+        self.revenue[(month_number(at) - self.first_month) as usize] += amount;
+        sink.transaction(TransactionRow {
+            customer_id: person.id.clone(),
+            at,
+            amount,
+            order_id: order_id.clone(),
+            quantity: 1,
+            currency: spec.currency.clone(),
+            airport: spec.sites[site].id.clone(),
+        });
+        self.tally.counts.transactions += 1;
+        let mut visits = std::mem::take(&mut self.visits);
+        visits.clear();
+        self.journey(rng, site, at, &mut visits);
+        for v in visits.iter().filter(|v| v.at <= plan.end_us) {
+            self.emit_interaction(v, person, site, &order_id, sink);
+        }
+        let p_trip = self.dropout_probability(person.p, &visits, false);
+        self.tally_initiative(person.p, p_trip, site, &visits);
+        let nps = self.survey(rng, person, &visits, &order_id, sink);
+        self.visits = visits;
+        (p_trip, nps)
+    }
+
+    /// The touchpoints a trip at `site` bought at `at` passes through, in stage order.
+    fn journey(&self, rng: &mut Rng, site: usize, at: i64, visits: &mut Vec<Visit>) {
+        let plan = self.plan();
+        for stage in &plan.stages {
+            let due = stage.requires.is_empty()
+                || visits
+                    .iter()
+                    .any(|v| v.failed && stage.requires.contains(&v.touchpoint));
+            if !rng.bernoulli(stage.probability) || !due {
+                continue;
+            }
+            let when = at + stage.offset_us + rng.below(HOUR_US as u64) as i64;
+            let chosen = if stage.pick_one {
+                std::slice::from_ref(&stage.members[rng.weighted(&stage.weights)])
+            } else {
+                &stage.members[..]
+            };
+            for &touchpoint in chosen {
+                visits.push(self.visit(rng, touchpoint, site, when));
+            }
+        }
+    }
+
+    fn visit(&self, rng: &mut Rng, touchpoint: usize, site: usize, at: i64) -> Visit {
+        let plan = self.plan();
+        let tp = &plan.touchpoints[touchpoint];
+        let base = tp.rates[site][(month_number(at) % 12) as usize];
+        let scale = match &plan.initiative {
+            Some(i) if i.site == site && i.covers[touchpoint] && at >= i.from_us => i.multiplier,
+            _ => 1.0,
+        };
+        let u = rng.uniform();
+        let wait = tp.wait.map_or(0.0, |(mu, sigma)| {
+            (rng.lognormal(mu, sigma) * 10.0).round() / 10.0
+        });
+        Visit {
+            touchpoint,
+            at,
+            failed: u < (base * scale).min(1.0),
+            failed_without_initiative: u < base.min(1.0),
+            long_wait: tp.long_wait.is_some_and(|limit| wait > limit),
+            wait,
+        }
+    }
+
+    fn emit_interaction(
+        &mut self,
+        v: &Visit,
+        person: &Person,
+        site: usize,
+        order_id: &str,
+        sink: &mut impl Sink,
+    ) {
+        let (spec, plan) = (self.world.spec(), self.plan());
+        let (tp, tpp) = (
+            &spec.touchpoints[v.touchpoint],
+            &plan.touchpoints[v.touchpoint],
+        );
+        sink.interaction(InteractionRow {
+            customer_id: person.id.clone(),
+            at: v.at,
+            touchpoint: tp.id.clone(),
+            journey: tpp.journey.clone(),
+            stage: tpp.stage.clone(),
+            owner: tp.owner.clone(),
+            channel: tp.channel.clone(),
+            outcome: if v.failed { "failed" } else { "ok" }.to_string(),
+            wait_seconds: v.wait,
+            airport: spec.sites[site].id.clone(),
+            order_id: order_id.to_string(),
+        });
+        self.tally.counts.interactions += 1;
+        self.tally.touchpoints[v.touchpoint].add(v.failed);
+        for (e, rate) in plan.effects.iter().zip(&mut self.tally.effects) {
+            if e.touchpoint == v.touchpoint {
+                rate.add(v.has(e.event, false));
+            }
+        }
+        if let Some(init) = plan.initiative.as_ref().filter(|i| i.covers[v.touchpoint]) {
+            let cell = 2 * usize::from(site != init.site) + usize::from(v.at >= init.from_us);
+            self.tally.initiative_rates[v.touchpoint][cell].add(v.failed);
+        }
+    }
+
+    /// Whether any visit of the trip had the effect's event.
+    fn happened(&self, effect: usize, visits: &[Visit], without_initiative: bool) -> bool {
+        let e = &self.plan().effects[effect];
+        visits
+            .iter()
+            .any(|v| v.touchpoint == e.touchpoint && v.has(e.event, without_initiative))
+    }
+
+    /// logistic(logit(p) + Σ β · event) over the planted effects.
+    fn dropout_probability(&self, p: f64, visits: &[Visit], without_initiative: bool) -> f64 {
+        let shift: f64 = (0..self.plan().effects.len())
+            .filter(|&e| self.happened(e, visits, without_initiative))
+            .map(|e| self.plan().effects[e].beta)
+            .sum();
+        logistic(logit(p) + shift)
+    }
+
+    fn tally_initiative(&mut self, p: f64, p_trip: f64, site: usize, visits: &[Visit]) {
+        let Some(init) = self.plan().initiative.as_ref().filter(|i| i.site == site) else {
+            return;
+        };
+        let covered = || visits.iter().filter(|v| init.covers[v.touchpoint]);
+        if covered().any(|v| v.at >= init.from_us) {
+            let without = self.dropout_probability(p, visits, true);
+            let after = &mut self.tally.after;
+            *after = (after.0 + 1, after.1 + p_trip, after.2 + without);
+        } else if covered().next().is_some() {
+            let before = &mut self.tally.before;
+            *before = (before.0 + 1, before.1 + p_trip);
+        }
+    }
+
+    /// The trip's survey: maybe a response (NPS with comment, grade, CSAT per asked
+    /// touchpoint). Returns the NPS answer (time, score) when one was emitted.
+    fn survey(
+        &mut self,
+        rng: &mut Rng,
+        person: &Person,
+        visits: &[Visit],
+        order_id: &str,
+        sink: &mut impl Sink,
+    ) -> Option<(i64, f64)> {
+        let (spec, plan) = (self.world.spec(), self.plan());
+        let s = &spec.survey;
+        let bad = visits.iter().any(|v| v.failed || v.long_wait);
+        let rate = s.response_rate
+            * person.response_multiplier
+            * if bad { s.bad_trip_multiplier } else { 1.0 };
+        let last = visits.iter().map(|v| v.at).max()?;
+        if !rng.bernoulli(rate) {
+            return None;
+        }
+        let at = last + (s.delay_hours * HOUR_US as f64) as i64 + rng.below(DAY_US as u64) as i64;
+        if at > plan.end_us {
+            return None;
+        }
+        let shift: f64 = (0..plan.effects.len())
+            .filter(|&e| self.happened(e, visits, false))
+            .map(|e| plan.effects[e].satisfaction)
+            .sum();
+        let latent = s.satisfaction_mean
+            + person.satisfaction_offset
+            + shift
+            + s.satisfaction_sd * rng.normal();
+        let nps = latent.round().clamp(0.0, 10.0);
+        let grade_latent = latent + s.grade_sd * rng.normal();
+        let grade = s.grade_cuts.iter().filter(|&&c| grade_latent >= c).count() as f64;
+        let comment = self.comment(rng, nps, visits);
+        let mut answer = |instrument: &str, score: f64, touchpoint: &str, comment: String| {
+            sink.response(ResponseRow {
+                customer_id: person.id.clone(),
+                at,
+                instrument: instrument.to_string(),
+                score,
+                touchpoint: touchpoint.to_string(),
+                comment,
+                order_id: order_id.to_string(),
+            });
+        };
+        answer("nps", nps, "", comment);
+        answer("grade", grade, "", String::new());
+        let mut count = 2;
+        for &t in &plan.csat {
+            if let Some(v) = visits.iter().find(|v| v.touchpoint == t) {
+                let drop = if v.failed || v.long_wait {
+                    s.csat_failure_drop
+                } else {
+                    0.0
+                };
+                let csat = (s.csat_mean - drop + s.csat_sd * rng.normal())
+                    .round()
+                    .clamp(1.0, 5.0);
+                answer("csat", csat, &spec.touchpoints[t].id, String::new());
+                count += 1;
+            }
+        }
+        self.tally.counts.responses += count;
+        Some((at, nps))
+    }
+
+    /// A comment from the phrase bank, or empty: a complaint about a failed touchpoint,
+    /// praise from promoters, else a neutral remark.
+    fn comment(&self, rng: &mut Rng, nps: f64, visits: &[Visit]) -> String {
+        let spec = self.world.spec();
+        if !rng.bernoulli(spec.survey.comment_rate) {
+            return String::new();
+        }
+        let complaints: Vec<&Vec<String>> = visits
+            .iter()
+            .filter(|v| v.failed)
+            .map(|v| &spec.touchpoints[v.touchpoint].complaints)
+            .filter(|c| !c.is_empty())
+            .collect();
+        let bank = if !complaints.is_empty() {
+            complaints[rng.below(complaints.len() as u64) as usize]
+        } else if nps >= 9.0 {
+            &spec.survey.praise
+        } else {
+            &spec.survey.neutral
+        };
+        if bank.is_empty() {
+            String::new()
+        } else {
+            bank[rng.below(bank.len() as u64) as usize].clone()
+        }
+    }
+
+    /// Emits owners and monthly financials, and returns the truth.
+    pub fn finish(mut self, sink: &mut impl Sink) -> Truth {
+        let spec = self.world.spec();
+        for o in &spec.owners {
+            sink.owner(OwnerRow {
+                owner_id: o.id.clone(),
+                name: o.name.clone(),
+                kind: o.kind.clone(),
+                sla_hours: o.sla_hours,
+                contact: o.contact.clone(),
+            });
+            self.tally.counts.owners += 1;
+        }
+        let f = &spec.financials;
+        let mut rng = Rng::stream(self.seed, u64::MAX);
+        for (i, sum) in self.revenue.iter().enumerate() {
+            let month = self.first_month + i as i64;
+            let revenue = cents(sum * f.revenue_factor);
+            let margin = f.ebit_margin
+                + f.ebit_seasonality
+                    .get((month % 12) as usize)
+                    .copied()
+                    .unwrap_or(0.0)
+                + f.ebit_margin_sd * rng.normal();
+            for (metric, value) in [("revenue", revenue), ("ebit", cents(revenue * margin))] {
+                sink.financial(FinancialRow {
+                    period: month_start_day(month) as i32,
+                    metric: metric.to_string(),
+                    value,
+                    currency: spec.currency.clone(),
+                });
+                self.tally.counts.financials += 1;
+            }
+        }
+        self.tally.into_truth(self.world, self.seed)
+    }
+}

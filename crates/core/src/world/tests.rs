@@ -1,0 +1,460 @@
+//! Checks that the emitted rows agree with the world's parameters and with the truth.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use super::calendar::{DAY_US, month_number};
+use super::records::*;
+use super::sim::{Fate, Simulation};
+use super::spec::date_days;
+use super::truth::Counts;
+use super::*;
+
+/// Any row.
+#[derive(Debug)]
+enum Row {
+    Customer(CustomerRow),
+    Transaction(TransactionRow),
+    Interaction(InteractionRow),
+    Response(ResponseRow),
+    Owner(OwnerRow),
+    Financial(FinancialRow),
+}
+
+/// A sink that hands every row to a closure.
+struct Each<F: FnMut(Row)>(F);
+
+impl<F: FnMut(Row)> Sink for Each<F> {
+    fn customer(&mut self, row: CustomerRow) {
+        (self.0)(Row::Customer(row))
+    }
+    fn transaction(&mut self, row: TransactionRow) {
+        (self.0)(Row::Transaction(row))
+    }
+    fn interaction(&mut self, row: InteractionRow) {
+        (self.0)(Row::Interaction(row))
+    }
+    fn response(&mut self, row: ResponseRow) {
+        (self.0)(Row::Response(row))
+    }
+    fn owner(&mut self, row: OwnerRow) {
+        (self.0)(Row::Owner(row))
+    }
+    fn financial(&mut self, row: FinancialRow) {
+        (self.0)(Row::Financial(row))
+    }
+}
+
+/// Runs customer by customer, keeping each customer's fate.
+fn run(world: &World, customers: u64, seed: u64, on_row: impl FnMut(Row)) -> (Truth, Vec<Fate>) {
+    let mut sink = Each(on_row);
+    let mut sim = Simulation::new(world, customers, seed);
+    let fates = (0..customers).map(|i| sim.customer(i, &mut sink)).collect();
+    (sim.finish(&mut sink), fates)
+}
+
+fn hash_rows(customers: u64, seed: u64) -> (u64, Truth) {
+    let mut h = DefaultHasher::new();
+    let truth = simulate(
+        &World::airline(),
+        customers,
+        seed,
+        &mut Each(|row| format!("{row:?}").hash(&mut h)),
+    );
+    (h.finish(), truth)
+}
+
+fn world_with(edit: impl FnOnce(&mut Spec)) -> Result<World, WorldError> {
+    let mut spec = World::airline().spec().clone();
+    edit(&mut spec);
+    World::new(spec)
+}
+
+#[test]
+fn same_seed_same_rows() {
+    let (a, truth_a) = hash_rows(2_000, 1);
+    let (b, truth_b) = hash_rows(2_000, 1);
+    let (c, _) = hash_rows(2_000, 2);
+    assert_eq!(a, b);
+    assert_eq!(truth_a, truth_b);
+    assert_ne!(a, c);
+}
+
+#[test]
+fn customers_do_not_depend_on_batching() {
+    let rows = |n: u64| {
+        let mut out = Vec::new();
+        simulate(
+            &World::airline(),
+            n,
+            9,
+            &mut Each(|row| {
+                if !matches!(row, Row::Owner(_) | Row::Financial(_)) {
+                    out.push(format!("{row:?}"));
+                }
+            }),
+        );
+        out
+    };
+    let small = rows(20);
+    assert_eq!(small, rows(500)[..small.len()]);
+}
+
+#[test]
+fn counts_and_financials_agree_with_rows() {
+    let world = World::airline();
+    let mut counts = Counts::default();
+    let mut monthly: HashMap<i64, f64> = HashMap::new();
+    let mut revenue: HashMap<i64, f64> = HashMap::new();
+    let mut ids = std::collections::HashSet::new();
+    let (truth, _) = run(&world, 3_000, 5, |row| match row {
+        Row::Customer(c) => {
+            counts.customers += 1;
+            assert_eq!(c.customer_id.len(), 8);
+        }
+        Row::Transaction(t) => {
+            counts.transactions += 1;
+            assert!(ids.insert(t.order_id));
+            *monthly.entry(month_number(t.at)).or_default() += t.amount;
+        }
+        Row::Interaction(i) => {
+            counts.interactions += 1;
+            assert!(i.outcome == "ok" || i.outcome == "failed");
+        }
+        Row::Response(r) => {
+            counts.responses += 1;
+            let (lo, hi) = crate::domain::score_range(&r.instrument).unwrap();
+            assert!(
+                (lo..=hi).contains(&r.score) && r.score.fract() == 0.0,
+                "{r:?}"
+            );
+        }
+        Row::Owner(o) => {
+            counts.owners += 1;
+            assert!(crate::domain::OWNER_KINDS.contains(&o.kind.as_str()));
+        }
+        Row::Financial(f) => {
+            counts.financials += 1;
+            if f.metric == "revenue" {
+                revenue.insert(month_number(i64::from(f.period) * DAY_US), f.value);
+            }
+        }
+    });
+    assert_eq!(truth.counts, counts);
+    assert_eq!(counts.owners, 9);
+    assert_eq!(revenue.len(), 30, "Jan 2023 to Jun 2025");
+    for (month, sum) in monthly {
+        assert!((revenue[&month] - 1.35 * sum).abs() < 0.01, "month {month}");
+    }
+}
+
+/// The configured failure probability of an emitted interaction, from the description.
+fn configured_rate(spec: &Spec, row: &InteractionRow) -> f64 {
+    let tp = spec
+        .touchpoints
+        .iter()
+        .find(|t| t.id == row.touchpoint)
+        .unwrap();
+    let site = spec.sites.iter().find(|s| s.id == row.airport).unwrap();
+    let month = (month_number(row.at) % 12) as usize;
+    let mut rate = tp.failure_rate * tp.seasonality.get(month).copied().unwrap_or(1.0);
+    if tp.at_site {
+        rate *= site.failure_multiplier * site.multipliers.get(&tp.id).copied().unwrap_or(1.0);
+    }
+    if let Some(init) = &spec.initiative {
+        let from = date_days("date", &init.date).unwrap() * DAY_US;
+        if init.site == site.id && init.touchpoints.contains(&tp.id) && row.at >= from {
+            rate *= init.failure_multiplier;
+        }
+    }
+    rate.min(1.0)
+}
+
+#[test]
+fn failure_rates_match_the_description() {
+    let world = World::airline();
+    let spec = world.spec();
+    // Per touchpoint: interactions, failures, expected failures, variance.
+    let mut seen: HashMap<String, (u64, u64, f64, f64)> = HashMap::new();
+    let (truth, _) = run(&world, 30_000, 11, |row| {
+        if let Row::Interaction(i) = row {
+            let p = configured_rate(spec, &i);
+            let e = seen.entry(i.touchpoint.clone()).or_default();
+            *e = (
+                e.0 + 1,
+                e.1 + u64::from(i.outcome == "failed"),
+                e.2 + p,
+                e.3 + p * (1.0 - p),
+            );
+        }
+    });
+    assert_eq!(seen.len(), spec.touchpoints.len());
+    for t in &truth.touchpoints {
+        let (n, failed, expected, var) = seen[&t.touchpoint];
+        assert_eq!((t.observed.trials, t.observed.events), (n, failed));
+        let z = (failed as f64 - expected) / var.sqrt();
+        assert!(
+            z.abs() < 4.0,
+            "{}: {failed} failures, {expected:.1} expected of {n}",
+            t.touchpoint
+        );
+    }
+    let web = &truth.touchpoints[0];
+    assert_eq!(web.touchpoint, "booking_web");
+    assert!((web.observed.rate.unwrap() - 0.03).abs() < 0.004, "{web:?}");
+}
+
+#[test]
+fn initiative_lowers_bag_failures_at_its_site_only() {
+    let world = World::airline();
+    let from = date_days("date", &world.spec().initiative.as_ref().unwrap().date).unwrap() * DAY_US;
+    // [site before, site after, elsewhere before, elsewhere after]: (trials, failures).
+    let mut cells = [(0u64, 0u64); 4];
+    let (truth, _) = run(&world, 30_000, 3, |row| {
+        if let Row::Interaction(i) = row
+            && (i.touchpoint == "bag_drop" || i.touchpoint == "baggage_reclaim")
+        {
+            let cell = 2 * usize::from(i.airport != "CPH") + usize::from(i.at >= from);
+            cells[cell] = (
+                cells[cell].0 + 1,
+                cells[cell].1 + u64::from(i.outcome == "failed"),
+            );
+        }
+    });
+    let rate = |c: (u64, u64)| c.1 as f64 / c.0 as f64;
+    let [site_before, site_after, else_before, else_after] = cells.map(rate);
+    assert!(
+        site_after < 0.6 * site_before,
+        "CPH {site_before} → {site_after}"
+    );
+    assert!(
+        (0.8..1.25).contains(&(else_after / else_before)),
+        "elsewhere {else_before} → {else_after}"
+    );
+    let init = truth.initiative.unwrap();
+    let reclaim = init
+        .failure_rates
+        .iter()
+        .find(|r| r.touchpoint == "baggage_reclaim")
+        .unwrap();
+    assert!(reclaim.site_after.rate < reclaim.site_before.rate);
+    let total: u64 = init
+        .failure_rates
+        .iter()
+        .map(|r| {
+            r.site_after.trials
+                + r.site_before.trials
+                + r.elsewhere_before.trials
+                + r.elsewhere_after.trials
+        })
+        .sum();
+    assert_eq!(total, cells.iter().map(|c| c.0).sum::<u64>());
+    let d = init.dropout;
+    assert!(d.trips_after > 1_000 && d.change.unwrap() < 0.0, "{d:?}");
+    assert!(d.expected_dropouts_averted > 0.0);
+}
+
+#[test]
+fn satisfied_defector_share_recounts_from_rows() {
+    let world = World::airline();
+    let mut last: HashMap<String, (i64, f64)> = HashMap::new();
+    let (truth, fates) = run(&world, 20_000, 17, |row| {
+        if let Row::Response(r) = row
+            && r.instrument == "nps"
+        {
+            let entry = last.entry(r.customer_id).or_insert((r.at, r.score));
+            if r.at >= entry.0 {
+                *entry = (r.at, r.score);
+            }
+        }
+    });
+    let defectors: Vec<&Fate> = fates.iter().filter(|f| f.dropped_out).collect();
+    let answered: Vec<f64> = defectors
+        .iter()
+        .filter_map(|f| last.get(&f.customer_id))
+        .map(|a| a.1)
+        .collect();
+    let satisfied = answered.iter().filter(|&&s| s >= 7.0).count() as u64;
+    let d = &truth.defection;
+    assert_eq!(d.defectors, defectors.len() as u64);
+    assert_eq!(d.defectors_with_response, answered.len() as u64);
+    assert_eq!(d.satisfied_defectors, satisfied);
+    assert!(d.satisfied_defector_share.unwrap() > 0.5, "{d:?}");
+}
+
+/// E[f(p)] for p ~ Beta(a, b): midpoint rule after substituting p = u^(1/a), which removes
+/// the density's singularity at 0.
+fn beta_expectation(a: f64, b: f64, f: impl Fn(f64) -> f64) -> f64 {
+    let n = 4_000;
+    let (mut num, mut den) = (0.0, 0.0);
+    for i in 0..n {
+        let p = ((f64::from(i) + 0.5) / f64::from(n)).powf(1.0 / a);
+        let w = (1.0 - p).powf(b - 1.0);
+        num += w * f(p);
+        den += w;
+    }
+    num / den
+}
+
+fn mean_sd(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let m = xs.iter().sum::<f64>() / n;
+    (
+        m,
+        (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt(),
+    )
+}
+
+/// Without planted effects, the share still alive at the end and the mean number of repeat
+/// purchases agree with the (M)BG/NBD expectations given each customer's time observed:
+/// alive = E[s(p) · (α/(α+pT))^r], repeats = E[s(p)/p · (1 − (α/(α+pT))^r)], with
+/// s(p) = 1 − p when the first purchase can end the relationship, else 1.
+#[test]
+fn purchase_and_spend_follow_their_parameters() {
+    for after_first in [true, false] {
+        let world = world_with(|s| {
+            s.purchase.dropout_after_first = after_first;
+            s.effects.iter_mut().for_each(|e| e.dropout_beta = 0.0);
+        })
+        .unwrap();
+        let (pu, plan) = (&world.spec().purchase, world.plan());
+        let mut purchases: HashMap<String, (i64, f64)> = HashMap::new();
+        let mut amounts = Vec::new();
+        let (_, fates) = run(&world, 20_000, 23, |row| match row {
+            Row::Customer(c) => {
+                purchases.insert(c.customer_id, (c.first_seen, -1.0));
+            }
+            Row::Transaction(t) => {
+                purchases.get_mut(&t.customer_id).unwrap().1 += 1.0;
+                amounts.push(t.amount);
+            }
+            _ => {}
+        });
+        let survive = |p: f64| if after_first { 1.0 - p } else { 1.0 };
+        let mut cache: HashMap<i64, (f64, f64)> = HashMap::new();
+        let (mut alive_expected, mut repeats_expected) = (0.0, 0.0);
+        for (first, _) in purchases.values() {
+            let t = (plan.end_us - first) as f64 / plan.unit_us;
+            let (alive, repeats) = *cache.entry((t * 4.0).round() as i64).or_insert_with(|| {
+                let stay = |p: f64| (pu.alpha / (pu.alpha + p * t)).powf(pu.r);
+                (
+                    beta_expectation(pu.a, pu.b, |p| survive(p) * stay(p)),
+                    beta_expectation(pu.a, pu.b, |p| survive(p) / p * (1.0 - stay(p))),
+                )
+            });
+            alive_expected += alive;
+            repeats_expected += repeats;
+        }
+        let n = fates.len() as f64;
+        let (alive_expected, repeats_expected) = (alive_expected / n, repeats_expected / n);
+        let alive = fates.iter().filter(|f| !f.dropped_out).count() as f64 / n;
+        let alive_se = (alive * (1.0 - alive) / n).sqrt();
+        assert!(
+            (alive - alive_expected).abs() < 4.0 * alive_se,
+            "after_first {after_first}: alive {alive:.4}, expected {alive_expected:.4}"
+        );
+        let (repeats, sd) = mean_sd(&purchases.values().map(|v| v.1).collect::<Vec<_>>());
+        assert!(
+            (repeats - repeats_expected).abs() < 4.0 * sd / n.sqrt(),
+            "after_first {after_first}: repeats {repeats:.4}, expected {repeats_expected:.4}"
+        );
+        let (mean_amount, sd) = mean_sd(&amounts);
+        let expected =
+            world.spec().spend.p * world.spec().spend.gamma / (world.spec().spend.q - 1.0);
+        assert!(
+            (mean_amount - expected).abs() < 5.0 * sd / (amounts.len() as f64).sqrt(),
+            "mean amount {mean_amount:.2}, expected {expected}"
+        );
+    }
+}
+
+#[test]
+fn planted_effects_raise_dropout() {
+    // Same seed, so the same draws until the first decision a larger β changes, which can
+    // only be a dropout: more defectors with every increase of the bag effect.
+    let defectors = |beta: f64| {
+        let world = world_with(|s| {
+            s.effects
+                .iter_mut()
+                .filter(|e| e.touchpoint == "baggage_reclaim")
+                .for_each(|e| e.dropout_beta = beta)
+        })
+        .unwrap();
+        simulate(&world, 5_000, 31, &mut Each(|_| {}))
+            .defection
+            .defectors
+    };
+    let (none, planted, huge) = (defectors(0.0), defectors(1.2), defectors(8.0));
+    assert!(none < planted && planted < huge, "{none} {planted} {huge}");
+}
+
+#[test]
+fn airline_round_trips_through_toml() {
+    let world = World::airline();
+    assert_eq!(World::from_toml(&world.to_toml()).unwrap(), world);
+}
+
+#[test]
+fn validation_names_the_field() {
+    let err = |edit: fn(&mut Spec)| world_with(edit).unwrap_err().to_string();
+    assert_eq!(
+        err(|s| s.touchpoints[3].failure_rate = 1.5),
+        "touchpoints[3].failure_rate: must be between 0 and 1, got 1.5"
+    );
+    assert_eq!(
+        err(|s| s.owners[0].kind = "vendor".into()),
+        "owners[0].kind: must be one of team, partner, external, got 'vendor'"
+    );
+    assert_eq!(
+        err(|s| s.touchpoints[0].owner = "nobody".into()),
+        "touchpoints[0].owner: unknown owner 'nobody'"
+    );
+    assert_eq!(
+        err(|s| s.touchpoints[4].seasonality.truncate(11)),
+        "touchpoints[4].seasonality: must have 12 values (January first) or none, got 11"
+    );
+    assert_eq!(
+        err(|s| s.stages[7].only_if_failed = vec!["refund".into()]),
+        "stages[7].only_if_failed[0]: unknown touchpoint of an earlier stage 'refund'"
+    );
+    assert_eq!(
+        err(|s| s.effects[0].event = spec::Event::LongWait),
+        "effects[0].event: long_wait needs touchpoint 'baggage_reclaim' to set long_wait_seconds"
+    );
+    assert_eq!(err(|s| s.end = s.start), "end: must be after start");
+    assert_eq!(
+        err(|s| s.segments[0].id = "leisure".into()),
+        "segments[1].id: duplicate id 'leisure'"
+    );
+    assert_eq!(
+        err(|s| s.survey.grade_cuts.reverse()),
+        "survey.grade_cuts: must be four increasing numbers"
+    );
+    assert_eq!(
+        err(|s| s.purchase.alpha = 0.0),
+        "purchase.alpha: must be greater than 0, got 0"
+    );
+    let airline = include_str!("airline.toml");
+    let typo = World::from_toml(&airline.replacen("failure_rate = 0.03", "failure_rte = 0.03", 1))
+        .unwrap_err()
+        .to_string();
+    assert!(typo.contains("failure_rte"), "{typo}");
+    let text_date = World::from_toml(&airline.replace("end = 2025-06-30", "end = \"June\""))
+        .unwrap_err()
+        .to_string();
+    assert!(text_date.contains("end"), "{text_date}");
+}
+
+#[test]
+fn the_documented_example_is_a_valid_world() {
+    let doc = include_str!("../../../../docs/world.md");
+    let example = doc
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    let world = World::from_toml(example).unwrap();
+    let truth = simulate(&world, 1_000, 1, &mut Each(|_| {}));
+    assert_eq!(truth.counts.customers, 1_000);
+    assert!(truth.counts.transactions > 1_000 && truth.touchpoints[0].observed.trials > 0);
+}

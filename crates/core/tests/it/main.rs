@@ -1,0 +1,7 @@
+//! Integration tests of cxray-core.
+
+mod cdnow;
+mod models_cdnow;
+mod models_predict;
+mod models_sbg;
+mod models_sim;

@@ -1,0 +1,17 @@
+//! cxray's storage layer: the data folder, its Delta Lake event tables, the importers,
+//! SQL over the tables (DataFusion), and the embedded operational database (SQLite).
+
+mod error;
+pub mod folder;
+pub mod import;
+pub mod ops;
+pub mod schema;
+pub mod sql;
+pub mod tables;
+pub mod world;
+
+pub use error::{Result, StoreError};
+pub use folder::DataFolder;
+
+/// Re-exported so that callers use the same Arrow and DataFusion as the store.
+pub use datafusion;

@@ -1,0 +1,167 @@
+//! The operational database (SQLite, embedded): state that is not an event table, such
+//! as the import log and the audit log. Its schema is versioned by [`MIGRATIONS`].
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::{Result, StoreError};
+
+/// Schema migrations, applied in order; the index + 1 is the schema version.
+const MIGRATIONS: &[&str] = &[
+    // 1: the import log and the audit log.
+    "CREATE TABLE imports (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        table_name TEXT NOT NULL,
+        files TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        rejected INTEGER NOT NULL,
+        delta_version INTEGER,
+        seconds REAL NOT NULL
+     );
+     CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL
+     );",
+];
+
+/// The schema version this build expects.
+pub fn schema_version() -> u32 {
+    MIGRATIONS.len() as u32
+}
+
+/// A connection to the operational database, migrated to [`schema_version`].
+pub struct OpsDb {
+    conn: Connection,
+}
+
+/// One completed import, as logged.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ImportRecord {
+    pub at: String,
+    pub table_name: String,
+    pub files: String,
+    pub rows: u64,
+    pub rejected: u64,
+    pub delta_version: Option<i64>,
+    pub seconds: f64,
+}
+
+impl OpsDb {
+    /// Opens (creating if needed) and migrates the database; refuses a database whose
+    /// schema is newer than this build knows.
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let db = OpsDb { conn };
+        db.migrate(path)?;
+        Ok(db)
+    }
+
+    fn migrate(&self, path: &Path) -> Result<()> {
+        self.conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+        )?;
+        let current: u32 = self.conn.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )?;
+        if current > schema_version() {
+            return Err(StoreError::Folder(format!(
+                "{}: operational database schema version {current} is newer than this cxray knows ({}): upgrade cxray",
+                path.display(),
+                schema_version()
+            )));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            let tx = self.conn.unchecked_transaction()?;
+            tx.execute_batch(sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, datetime('now'))",
+                params![i as u32 + 1],
+            )?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// The schema version the database is at.
+    pub fn version(&self) -> Result<u32> {
+        Ok(self
+            .conn
+            .query_row("SELECT MAX(version) FROM schema_migrations", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    /// Logs a completed import, and the matching audit entry.
+    pub fn record_import(&self, actor: &str, record: &ImportRecord) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
+            "INSERT INTO imports (at, table_name, files, rows, rejected, delta_version, seconds)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                record.at,
+                record.table_name,
+                record.files,
+                record.rows,
+                record.rejected,
+                record.delta_version,
+                record.seconds
+            ],
+        )?;
+        tx.execute(
+            "INSERT INTO audit_log (at, actor, action, detail) VALUES (?1, ?2, 'import', ?3)",
+            params![
+                record.at,
+                actor,
+                format!(
+                    "{} rows into {} from {}",
+                    record.rows, record.table_name, record.files
+                )
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The most recent imports, newest first.
+    pub fn recent_imports(&self, limit: usize) -> Result<Vec<ImportRecord>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT at, table_name, files, rows, rejected, delta_version, seconds
+             FROM imports ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map(params![limit as i64], |r| {
+            Ok(ImportRecord {
+                at: r.get(0)?,
+                table_name: r.get(1)?,
+                files: r.get(2)?,
+                rows: r.get(3)?,
+                rejected: r.get(4)?,
+                delta_version: r.get(5)?,
+                seconds: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The last audit entry's action, if any (for tests and the data page).
+    pub fn last_audit_action(&self) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT action FROM audit_log ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+}

@@ -1,0 +1,43 @@
+//! SQL over the event tables with Apache DataFusion.
+
+use std::collections::BTreeMap;
+
+use cxray_core::domain::Table;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::folder::DataFolder;
+use crate::{Result, tables};
+
+/// A DataFusion session with every event table registered under its name. Files named
+/// by path in a query (`SELECT * FROM 'export.csv'`) can be read as well.
+pub struct Sql {
+    ctx: SessionContext,
+}
+
+impl Sql {
+    /// A session over the latest version of every table, except those pinned in `versions`.
+    pub async fn open(folder: &DataFolder, versions: &BTreeMap<Table, u64>) -> Result<Self> {
+        let config = SessionConfig::new().with_information_schema(true);
+        let ctx = SessionContext::new_with_config(config).enable_url_table();
+        for table in Table::ALL {
+            let delta = tables::open(folder, table, versions.get(&table).copied()).await?;
+            delta.update_datafusion_session(&ctx.state())?;
+            ctx.register_table(table.name(), delta.table_provider().await?)?;
+        }
+        Ok(Sql { ctx })
+    }
+
+    /// Runs a query and collects its result.
+    pub async fn query(&self, sql: &str) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        let df = self.ctx.sql(sql).await?;
+        let schema = df.schema().inner().clone();
+        Ok((schema, df.collect().await?))
+    }
+
+    /// The DataFusion session, for callers that build plans themselves.
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+}

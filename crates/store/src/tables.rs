@@ -1,0 +1,131 @@
+//! The event tables as Delta Lake tables: creating them, opening them (optionally at an
+//! earlier version), and describing them.
+
+use cxray_core::domain::Table;
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::prelude::SessionContext;
+use deltalake_core::DeltaTable;
+use deltalake_core::kernel::engine::arrow_conversion::{TryIntoArrow, TryIntoKernel};
+use deltalake_core::kernel::{CommitInfo, StructType};
+use futures::TryStreamExt;
+use serde::Serialize;
+
+use crate::folder::DataFolder;
+use crate::schema::contract_schema;
+use crate::{Result, StoreError};
+
+/// Creates every contract table that does not exist yet, empty (version 0). Returns the
+/// tables it created.
+pub async fn create_all(folder: &DataFolder) -> Result<Vec<Table>> {
+    let mut created = Vec::new();
+    for table in Table::ALL {
+        let dir = folder.table_dir(table);
+        if dir.join("_delta_log").is_dir() {
+            continue;
+        }
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        let schema: StructType = contract_schema(table).as_ref().try_into_kernel()?;
+        DeltaTable::try_from_url(folder.table_url(table))
+            .await?
+            .create()
+            .with_table_name(table.name())
+            .with_columns(schema.fields().cloned())
+            .await?;
+        created.push(table);
+    }
+    Ok(created)
+}
+
+/// Opens a table at its latest version, or at `version`.
+pub async fn open(folder: &DataFolder, table: Table, version: Option<u64>) -> Result<DeltaTable> {
+    let url = folder.table_url(table);
+    if !folder.table_dir(table).join("_delta_log").is_dir() {
+        return Err(StoreError::Folder(format!(
+            "table {table} is missing from {}: run `cxray init`",
+            folder.root().display()
+        )));
+    }
+    let mut t = DeltaTable::try_from_url(url).await?;
+    match version {
+        None => t.load().await?,
+        Some(v) => t
+            .load_version(v)
+            .await
+            .map_err(|e| StoreError::Input(format!("table {table} has no version {v}: {e}")))?,
+    }
+    Ok(t)
+}
+
+/// What `cxray tables` shows for one table.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TableInfo {
+    pub table: String,
+    pub rows: u64,
+    pub version: u64,
+    pub files: u64,
+    pub size_bytes: u64,
+    /// When the latest version was committed (RFC 3339, UTC).
+    pub last_change: Option<String>,
+    /// What the latest commit did (`CREATE TABLE`, `WRITE`, …).
+    pub last_operation: Option<String>,
+    pub columns: Vec<String>,
+    /// Earliest and latest event time (RFC 3339), for tables that have one.
+    pub first: Option<String>,
+    pub last: Option<String>,
+}
+
+/// Describes a table at its latest version.
+pub async fn info(folder: &DataFolder, table: Table) -> Result<TableInfo> {
+    let t = open(folder, table, None).await?;
+    let snapshot = t.snapshot()?;
+    let (mut rows, mut files, mut size) = (0u64, 0u64, 0u64);
+    for file in snapshot.log_data().iter() {
+        rows += file.num_records().unwrap_or(0) as u64;
+        files += 1;
+        size += file.size().max(0) as u64;
+    }
+    let latest: Option<CommitInfo> = t.history(Some(1)).try_next().await?;
+    let schema: Schema = snapshot.schema().as_ref().try_into_arrow()?;
+    let (first, last) = match table.time_column() {
+        Some(col) if rows > 0 => time_range(&t, col).await?,
+        _ => (None, None),
+    };
+    Ok(TableInfo {
+        table: table.name().into(),
+        rows,
+        version: t.version().unwrap_or(0),
+        files,
+        size_bytes: size,
+        last_change: latest
+            .as_ref()
+            .and_then(|c| c.timestamp)
+            .and_then(format_millis),
+        last_operation: latest.and_then(|c| c.operation),
+        columns: schema.fields().iter().map(|f| f.name().clone()).collect(),
+        first,
+        last,
+    })
+}
+
+/// The minimum and maximum of a time column, formatted as RFC 3339 (dates as dates).
+async fn time_range(t: &DeltaTable, column: &str) -> Result<(Option<String>, Option<String>)> {
+    let ctx = SessionContext::new();
+    t.update_datafusion_session(&ctx.state())?;
+    ctx.register_table("t", t.table_provider().await?)?;
+    let sql =
+        format!("SELECT CAST(min({column}) AS VARCHAR), CAST(max({column}) AS VARCHAR) FROM t");
+    let batches = ctx.sql(&sql).await?.collect().await?;
+    let cell = |i: usize| -> Option<String> {
+        let col = cast(batches.first()?.column(i), &DataType::Utf8).ok()?;
+        let col = col.as_string::<i32>();
+        (!col.is_null(0)).then(|| col.value(0).to_string())
+    };
+    Ok((cell(0), cell(1)))
+}
+
+fn format_millis(ms: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}

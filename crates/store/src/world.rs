@@ -1,0 +1,439 @@
+//! Writing a simulated world into the data folder: the simulator's rows become Arrow
+//! batches that stream into the Delta tables, one commit per table at the end, so the
+//! memory used does not grow with the number of customers.
+
+use std::sync::Arc;
+
+use cxray_core::domain::{MONEY_PRECISION, MONEY_SCALE, Table};
+use cxray_core::world::records::{
+    CustomerRow, FinancialRow, InteractionRow, OwnerRow, ResponseRow, Sink, TransactionRow,
+};
+use cxray_core::world::{Truth, World, simulate_with_progress};
+use datafusion::arrow::array::{
+    ArrayRef, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder, RecordBatch,
+    StringBuilder, TimestampMicrosecondBuilder,
+};
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use deltalake_core::kernel::transaction::CommitProperties;
+use deltalake_core::writer::{DeltaWriter, RecordBatchWriter, WriteMode};
+use tokio::sync::mpsc;
+
+use crate::folder::DataFolder;
+use crate::schema::{attribute_field, field};
+use crate::{Result, StoreError, tables};
+
+/// Rows per batch handed to a table writer.
+const BATCH_ROWS: usize = 32 * 1024;
+/// Parquet files are rolled at about this size.
+const FILE_BYTES: u64 = 128 << 20;
+
+/// Simulates `world` into the folder's (empty) tables; `progress` gets the number of
+/// customers done. Returns the truth, also written to `truth.json`.
+pub async fn build(
+    folder: &DataFolder,
+    world: World,
+    customers: u64,
+    seed: u64,
+    progress: impl Fn(u64) + Send + 'static,
+) -> Result<Truth> {
+    let (tx, mut rx) = mpsc::channel::<(Table, RecordBatch)>(8);
+    let simulation = tokio::task::spawn_blocking(move || {
+        let mut sink = BatchSink::new(tx);
+        let truth = simulate_with_progress(&world, customers, seed, &mut sink, progress);
+        sink.flush_all();
+        truth
+    });
+    let mut writers = Vec::new();
+    for table in Table::ALL {
+        let delta = tables::open(folder, table, None).await?;
+        let properties = CommitProperties::default()
+            .with_metadata([("cxray.operation".to_string(), serde_json::json!("demo"))]);
+        let writer = RecordBatchWriter::for_table(&delta)?
+            .with_commit_properties(properties)
+            .with_target_file_size(FILE_BYTES);
+        writers.push((table, delta, writer));
+    }
+    while let Some((table, batch)) = rx.recv().await {
+        let (_, _, writer) = writers
+            .iter_mut()
+            .find(|(t, _, _)| *t == table)
+            .expect("every table has a writer");
+        writer
+            .write_with_mode(batch, WriteMode::MergeSchema)
+            .await?;
+    }
+    let truth = simulation
+        .await
+        .map_err(|e| StoreError::Input(format!("simulation failed: {e}")))?;
+    for (_, mut delta, mut writer) in writers {
+        writer.flush_and_commit(&mut delta).await?;
+    }
+    let path = folder.truth_path();
+    std::fs::write(&path, serde_json::to_string_pretty(&truth)?)
+        .map_err(|e| StoreError::io(&path, e))?;
+    Ok(truth)
+}
+
+fn schema(table: Table, attributes: &[&str]) -> SchemaRef {
+    let mut fields: Vec<Field> = table.columns().iter().map(field).collect();
+    fields.extend(attributes.iter().map(|a| attribute_field(a)));
+    Arc::new(Schema::new(fields))
+}
+
+fn text(b: &mut StringBuilder, value: &str) {
+    if value.is_empty() {
+        b.append_null()
+    } else {
+        b.append_value(value)
+    }
+}
+
+fn micros() -> TimestampMicrosecondBuilder {
+    TimestampMicrosecondBuilder::new().with_timezone("UTC")
+}
+
+fn money() -> Decimal128Builder {
+    Decimal128Builder::new()
+        .with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE as i8)
+        .expect("valid decimal")
+}
+
+fn to_money(amount: f64) -> i128 {
+    (amount * 10f64.powi(MONEY_SCALE as i32)).round() as i128
+}
+
+fn finish_all(builders: Vec<&mut dyn datafusion::arrow::array::ArrayBuilder>) -> Vec<ArrayRef> {
+    builders.into_iter().map(|b| b.finish()).collect()
+}
+
+/// Column builders for one table's rows.
+trait Rows: Default {
+    const TABLE: Table;
+    const ATTRIBUTES: &'static [&'static str];
+    fn len(&self) -> usize;
+    fn columns(&mut self) -> Vec<ArrayRef>;
+}
+
+#[derive(Default)]
+struct Customers {
+    n: usize,
+    id: StringBuilder,
+    first_seen: TimestampMicrosecondBuilder,
+    segment: StringBuilder,
+    region: StringBuilder,
+    tier: StringBuilder,
+    home_airport: StringBuilder,
+}
+
+impl Rows for Customers {
+    const TABLE: Table = Table::Customers;
+    const ATTRIBUTES: &'static [&'static str] = &["tier", "home_airport"];
+    fn len(&self) -> usize {
+        self.n
+    }
+    fn columns(&mut self) -> Vec<ArrayRef> {
+        self.n = 0;
+        finish_all(vec![
+            &mut self.id,
+            &mut self.first_seen,
+            &mut self.segment,
+            &mut self.region,
+            &mut self.tier,
+            &mut self.home_airport,
+        ])
+    }
+}
+
+#[derive(Default)]
+struct Transactions {
+    n: usize,
+    id: StringBuilder,
+    at: TimestampMicrosecondBuilder,
+    amount: Decimal128Builder,
+    order_id: StringBuilder,
+    quantity: Int64Builder,
+    currency: StringBuilder,
+    airport: StringBuilder,
+}
+
+impl Rows for Transactions {
+    const TABLE: Table = Table::Transactions;
+    const ATTRIBUTES: &'static [&'static str] = &["airport"];
+    fn len(&self) -> usize {
+        self.n
+    }
+    fn columns(&mut self) -> Vec<ArrayRef> {
+        self.n = 0;
+        finish_all(vec![
+            &mut self.id,
+            &mut self.at,
+            &mut self.amount,
+            &mut self.order_id,
+            &mut self.quantity,
+            &mut self.currency,
+            &mut self.airport,
+        ])
+    }
+}
+
+#[derive(Default)]
+struct Interactions {
+    n: usize,
+    id: StringBuilder,
+    at: TimestampMicrosecondBuilder,
+    touchpoint: StringBuilder,
+    journey: StringBuilder,
+    stage: StringBuilder,
+    owner: StringBuilder,
+    channel: StringBuilder,
+    outcome: StringBuilder,
+    wait_seconds: Float64Builder,
+    airport: StringBuilder,
+    order_id: StringBuilder,
+}
+
+impl Rows for Interactions {
+    const TABLE: Table = Table::Interactions;
+    const ATTRIBUTES: &'static [&'static str] = &["airport", "order_id"];
+    fn len(&self) -> usize {
+        self.n
+    }
+    fn columns(&mut self) -> Vec<ArrayRef> {
+        self.n = 0;
+        finish_all(vec![
+            &mut self.id,
+            &mut self.at,
+            &mut self.touchpoint,
+            &mut self.journey,
+            &mut self.stage,
+            &mut self.owner,
+            &mut self.channel,
+            &mut self.outcome,
+            &mut self.wait_seconds,
+            &mut self.airport,
+            &mut self.order_id,
+        ])
+    }
+}
+
+#[derive(Default)]
+struct Responses {
+    n: usize,
+    id: StringBuilder,
+    at: TimestampMicrosecondBuilder,
+    instrument: StringBuilder,
+    score: Float64Builder,
+    touchpoint: StringBuilder,
+    comment: StringBuilder,
+    order_id: StringBuilder,
+}
+
+impl Rows for Responses {
+    const TABLE: Table = Table::Responses;
+    const ATTRIBUTES: &'static [&'static str] = &["order_id"];
+    fn len(&self) -> usize {
+        self.n
+    }
+    fn columns(&mut self) -> Vec<ArrayRef> {
+        self.n = 0;
+        finish_all(vec![
+            &mut self.id,
+            &mut self.at,
+            &mut self.instrument,
+            &mut self.score,
+            &mut self.touchpoint,
+            &mut self.comment,
+            &mut self.order_id,
+        ])
+    }
+}
+
+#[derive(Default)]
+struct Owners {
+    n: usize,
+    id: StringBuilder,
+    name: StringBuilder,
+    kind: StringBuilder,
+    sla_hours: Float64Builder,
+    contact: StringBuilder,
+}
+
+impl Rows for Owners {
+    const TABLE: Table = Table::Owners;
+    const ATTRIBUTES: &'static [&'static str] = &[];
+    fn len(&self) -> usize {
+        self.n
+    }
+    fn columns(&mut self) -> Vec<ArrayRef> {
+        self.n = 0;
+        finish_all(vec![
+            &mut self.id,
+            &mut self.name,
+            &mut self.kind,
+            &mut self.sla_hours,
+            &mut self.contact,
+        ])
+    }
+}
+
+#[derive(Default)]
+struct Financials {
+    n: usize,
+    period: Date32Builder,
+    metric: StringBuilder,
+    value: Float64Builder,
+    currency: StringBuilder,
+}
+
+impl Rows for Financials {
+    const TABLE: Table = Table::Financials;
+    const ATTRIBUTES: &'static [&'static str] = &[];
+    fn len(&self) -> usize {
+        self.n
+    }
+    fn columns(&mut self) -> Vec<ArrayRef> {
+        self.n = 0;
+        finish_all(vec![
+            &mut self.period,
+            &mut self.metric,
+            &mut self.value,
+            &mut self.currency,
+        ])
+    }
+}
+
+/// A [`Sink`] that fills the builders and sends full batches to the table writers.
+struct BatchSink {
+    tx: mpsc::Sender<(Table, RecordBatch)>,
+    customers: Customers,
+    transactions: Transactions,
+    interactions: Interactions,
+    responses: Responses,
+    owners: Owners,
+    financials: Financials,
+}
+
+impl BatchSink {
+    fn new(tx: mpsc::Sender<(Table, RecordBatch)>) -> Self {
+        BatchSink {
+            tx,
+            customers: Customers {
+                first_seen: micros(),
+                ..Default::default()
+            },
+            transactions: Transactions {
+                at: micros(),
+                amount: money(),
+                ..Default::default()
+            },
+            interactions: Interactions {
+                at: micros(),
+                ..Default::default()
+            },
+            responses: Responses {
+                at: micros(),
+                ..Default::default()
+            },
+            owners: Owners::default(),
+            financials: Financials::default(),
+        }
+    }
+
+    /// Sends the rows of `rows` as a batch if there are at least `min` of them.
+    fn send<R: Rows>(tx: &mpsc::Sender<(Table, RecordBatch)>, rows: &mut R, min: usize) {
+        if rows.len() == 0 || rows.len() < min {
+            return;
+        }
+        let batch = RecordBatch::try_new(schema(R::TABLE, R::ATTRIBUTES), rows.columns())
+            .expect("columns match the schema");
+        // A closed channel means the writer failed; its error is reported by `build`.
+        let _ = tx.blocking_send((R::TABLE, batch));
+    }
+
+    fn flush_all(&mut self) {
+        Self::send(&self.tx, &mut self.customers, 0);
+        Self::send(&self.tx, &mut self.transactions, 0);
+        Self::send(&self.tx, &mut self.interactions, 0);
+        Self::send(&self.tx, &mut self.responses, 0);
+        Self::send(&self.tx, &mut self.owners, 0);
+        Self::send(&self.tx, &mut self.financials, 0);
+    }
+}
+
+impl Sink for BatchSink {
+    fn customer(&mut self, r: CustomerRow) {
+        let b = &mut self.customers;
+        b.id.append_value(&r.customer_id);
+        b.first_seen.append_value(r.first_seen);
+        text(&mut b.segment, &r.segment);
+        text(&mut b.region, &r.region);
+        text(&mut b.tier, &r.tier);
+        text(&mut b.home_airport, &r.home_airport);
+        b.n += 1;
+        Self::send(&self.tx, b, BATCH_ROWS);
+    }
+
+    fn transaction(&mut self, r: TransactionRow) {
+        let b = &mut self.transactions;
+        b.id.append_value(&r.customer_id);
+        b.at.append_value(r.at);
+        b.amount.append_value(to_money(r.amount));
+        text(&mut b.order_id, &r.order_id);
+        b.quantity.append_value(r.quantity);
+        text(&mut b.currency, &r.currency);
+        text(&mut b.airport, &r.airport);
+        b.n += 1;
+        Self::send(&self.tx, b, BATCH_ROWS);
+    }
+
+    fn interaction(&mut self, r: InteractionRow) {
+        let b = &mut self.interactions;
+        b.id.append_value(&r.customer_id);
+        b.at.append_value(r.at);
+        b.touchpoint.append_value(&r.touchpoint);
+        text(&mut b.journey, &r.journey);
+        text(&mut b.stage, &r.stage);
+        text(&mut b.owner, &r.owner);
+        text(&mut b.channel, &r.channel);
+        text(&mut b.outcome, &r.outcome);
+        b.wait_seconds.append_value(r.wait_seconds);
+        text(&mut b.airport, &r.airport);
+        text(&mut b.order_id, &r.order_id);
+        b.n += 1;
+        Self::send(&self.tx, b, BATCH_ROWS);
+    }
+
+    fn response(&mut self, r: ResponseRow) {
+        let b = &mut self.responses;
+        b.id.append_value(&r.customer_id);
+        b.at.append_value(r.at);
+        b.instrument.append_value(&r.instrument);
+        b.score.append_value(r.score);
+        text(&mut b.touchpoint, &r.touchpoint);
+        text(&mut b.comment, &r.comment);
+        text(&mut b.order_id, &r.order_id);
+        b.n += 1;
+        Self::send(&self.tx, b, BATCH_ROWS);
+    }
+
+    fn owner(&mut self, r: OwnerRow) {
+        let b = &mut self.owners;
+        b.id.append_value(&r.owner_id);
+        b.name.append_value(&r.name);
+        b.kind.append_value(&r.kind);
+        b.sla_hours.append_option(r.sla_hours);
+        text(&mut b.contact, &r.contact);
+        b.n += 1;
+        Self::send(&self.tx, b, BATCH_ROWS);
+    }
+
+    fn financial(&mut self, r: FinancialRow) {
+        let b = &mut self.financials;
+        b.period.append_value(r.period);
+        b.metric.append_value(&r.metric);
+        b.value.append_value(r.value);
+        text(&mut b.currency, &r.currency);
+        b.n += 1;
+        Self::send(&self.tx, b, BATCH_ROWS);
+    }
+}
