@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Deserialize;
 
+/// Warnings and errors, without the Delta kernel's logging of the probes that find no
+/// table yet (every failure it causes reaches us as an error anyway).
+const DEFAULT_LOG: &str = "warn,buoyant_kernel=off";
+
 /// The settings a run uses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -53,7 +57,7 @@ impl Config {
             bind,
             log: env("CXRAY_LOG")
                 .or(file.log)
-                .unwrap_or_else(|| "warn".into()),
+                .unwrap_or_else(|| DEFAULT_LOG.into()),
         })
     }
 }

@@ -102,205 +102,99 @@ fn to_money(amount: f64) -> i128 {
     (amount * 10f64.powi(MONEY_SCALE as i32)).round() as i128
 }
 
-fn finish_all(builders: Vec<&mut dyn datafusion::arrow::array::ArrayBuilder>) -> Vec<ArrayRef> {
-    builders.into_iter().map(|b| b.finish()).collect()
-}
-
 /// Column builders for one table's rows.
-trait Rows: Default {
+trait Rows {
     const TABLE: Table;
     const ATTRIBUTES: &'static [&'static str];
     fn len(&self) -> usize;
     fn columns(&mut self) -> Vec<ArrayRef>;
 }
 
-#[derive(Default)]
-struct Customers {
-    n: usize,
-    id: StringBuilder,
-    first_seen: TimestampMicrosecondBuilder,
-    segment: StringBuilder,
-    region: StringBuilder,
-    tier: StringBuilder,
-    home_airport: StringBuilder,
+/// Declares a table's builders, in schema order (contract columns, then attributes).
+macro_rules! rows {
+    ($name:ident, $table:expr, [$($attr:literal),*], { $($field:ident: $builder:ty = $init:expr),* $(,)? }) => {
+        struct $name {
+            n: usize,
+            $($field: $builder),*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name { n: 0, $($field: $init),* }
+            }
+        }
+
+        impl Rows for $name {
+            const TABLE: Table = $table;
+            const ATTRIBUTES: &'static [&'static str] = &[$($attr),*];
+            fn len(&self) -> usize {
+                self.n
+            }
+            fn columns(&mut self) -> Vec<ArrayRef> {
+                self.n = 0;
+                vec![$(Arc::new(self.$field.finish()) as ArrayRef),*]
+            }
+        }
+    };
 }
 
-impl Rows for Customers {
-    const TABLE: Table = Table::Customers;
-    const ATTRIBUTES: &'static [&'static str] = &["tier", "home_airport"];
-    fn len(&self) -> usize {
-        self.n
-    }
-    fn columns(&mut self) -> Vec<ArrayRef> {
-        self.n = 0;
-        finish_all(vec![
-            &mut self.id,
-            &mut self.first_seen,
-            &mut self.segment,
-            &mut self.region,
-            &mut self.tier,
-            &mut self.home_airport,
-        ])
-    }
-}
+rows!(Customers, Table::Customers, ["tier", "home_airport"], {
+    id: StringBuilder = StringBuilder::new(),
+    first_seen: TimestampMicrosecondBuilder = micros(),
+    segment: StringBuilder = StringBuilder::new(),
+    region: StringBuilder = StringBuilder::new(),
+    tier: StringBuilder = StringBuilder::new(),
+    home_airport: StringBuilder = StringBuilder::new(),
+});
 
-#[derive(Default)]
-struct Transactions {
-    n: usize,
-    id: StringBuilder,
-    at: TimestampMicrosecondBuilder,
-    amount: Decimal128Builder,
-    order_id: StringBuilder,
-    quantity: Int64Builder,
-    currency: StringBuilder,
-    airport: StringBuilder,
-}
+rows!(Transactions, Table::Transactions, ["airport"], {
+    id: StringBuilder = StringBuilder::new(),
+    at: TimestampMicrosecondBuilder = micros(),
+    amount: Decimal128Builder = money(),
+    order_id: StringBuilder = StringBuilder::new(),
+    quantity: Int64Builder = Int64Builder::new(),
+    currency: StringBuilder = StringBuilder::new(),
+    airport: StringBuilder = StringBuilder::new(),
+});
 
-impl Rows for Transactions {
-    const TABLE: Table = Table::Transactions;
-    const ATTRIBUTES: &'static [&'static str] = &["airport"];
-    fn len(&self) -> usize {
-        self.n
-    }
-    fn columns(&mut self) -> Vec<ArrayRef> {
-        self.n = 0;
-        finish_all(vec![
-            &mut self.id,
-            &mut self.at,
-            &mut self.amount,
-            &mut self.order_id,
-            &mut self.quantity,
-            &mut self.currency,
-            &mut self.airport,
-        ])
-    }
-}
+rows!(Interactions, Table::Interactions, ["airport", "order_id"], {
+    id: StringBuilder = StringBuilder::new(),
+    at: TimestampMicrosecondBuilder = micros(),
+    touchpoint: StringBuilder = StringBuilder::new(),
+    journey: StringBuilder = StringBuilder::new(),
+    stage: StringBuilder = StringBuilder::new(),
+    owner: StringBuilder = StringBuilder::new(),
+    channel: StringBuilder = StringBuilder::new(),
+    outcome: StringBuilder = StringBuilder::new(),
+    wait_seconds: Float64Builder = Float64Builder::new(),
+    airport: StringBuilder = StringBuilder::new(),
+    order_id: StringBuilder = StringBuilder::new(),
+});
 
-#[derive(Default)]
-struct Interactions {
-    n: usize,
-    id: StringBuilder,
-    at: TimestampMicrosecondBuilder,
-    touchpoint: StringBuilder,
-    journey: StringBuilder,
-    stage: StringBuilder,
-    owner: StringBuilder,
-    channel: StringBuilder,
-    outcome: StringBuilder,
-    wait_seconds: Float64Builder,
-    airport: StringBuilder,
-    order_id: StringBuilder,
-}
+rows!(Responses, Table::Responses, ["order_id"], {
+    id: StringBuilder = StringBuilder::new(),
+    at: TimestampMicrosecondBuilder = micros(),
+    instrument: StringBuilder = StringBuilder::new(),
+    score: Float64Builder = Float64Builder::new(),
+    touchpoint: StringBuilder = StringBuilder::new(),
+    comment: StringBuilder = StringBuilder::new(),
+    order_id: StringBuilder = StringBuilder::new(),
+});
 
-impl Rows for Interactions {
-    const TABLE: Table = Table::Interactions;
-    const ATTRIBUTES: &'static [&'static str] = &["airport", "order_id"];
-    fn len(&self) -> usize {
-        self.n
-    }
-    fn columns(&mut self) -> Vec<ArrayRef> {
-        self.n = 0;
-        finish_all(vec![
-            &mut self.id,
-            &mut self.at,
-            &mut self.touchpoint,
-            &mut self.journey,
-            &mut self.stage,
-            &mut self.owner,
-            &mut self.channel,
-            &mut self.outcome,
-            &mut self.wait_seconds,
-            &mut self.airport,
-            &mut self.order_id,
-        ])
-    }
-}
+rows!(Owners, Table::Owners, [], {
+    id: StringBuilder = StringBuilder::new(),
+    name: StringBuilder = StringBuilder::new(),
+    kind: StringBuilder = StringBuilder::new(),
+    sla_hours: Float64Builder = Float64Builder::new(),
+    contact: StringBuilder = StringBuilder::new(),
+});
 
-#[derive(Default)]
-struct Responses {
-    n: usize,
-    id: StringBuilder,
-    at: TimestampMicrosecondBuilder,
-    instrument: StringBuilder,
-    score: Float64Builder,
-    touchpoint: StringBuilder,
-    comment: StringBuilder,
-    order_id: StringBuilder,
-}
-
-impl Rows for Responses {
-    const TABLE: Table = Table::Responses;
-    const ATTRIBUTES: &'static [&'static str] = &["order_id"];
-    fn len(&self) -> usize {
-        self.n
-    }
-    fn columns(&mut self) -> Vec<ArrayRef> {
-        self.n = 0;
-        finish_all(vec![
-            &mut self.id,
-            &mut self.at,
-            &mut self.instrument,
-            &mut self.score,
-            &mut self.touchpoint,
-            &mut self.comment,
-            &mut self.order_id,
-        ])
-    }
-}
-
-#[derive(Default)]
-struct Owners {
-    n: usize,
-    id: StringBuilder,
-    name: StringBuilder,
-    kind: StringBuilder,
-    sla_hours: Float64Builder,
-    contact: StringBuilder,
-}
-
-impl Rows for Owners {
-    const TABLE: Table = Table::Owners;
-    const ATTRIBUTES: &'static [&'static str] = &[];
-    fn len(&self) -> usize {
-        self.n
-    }
-    fn columns(&mut self) -> Vec<ArrayRef> {
-        self.n = 0;
-        finish_all(vec![
-            &mut self.id,
-            &mut self.name,
-            &mut self.kind,
-            &mut self.sla_hours,
-            &mut self.contact,
-        ])
-    }
-}
-
-#[derive(Default)]
-struct Financials {
-    n: usize,
-    period: Date32Builder,
-    metric: StringBuilder,
-    value: Float64Builder,
-    currency: StringBuilder,
-}
-
-impl Rows for Financials {
-    const TABLE: Table = Table::Financials;
-    const ATTRIBUTES: &'static [&'static str] = &[];
-    fn len(&self) -> usize {
-        self.n
-    }
-    fn columns(&mut self) -> Vec<ArrayRef> {
-        self.n = 0;
-        finish_all(vec![
-            &mut self.period,
-            &mut self.metric,
-            &mut self.value,
-            &mut self.currency,
-        ])
-    }
-}
+rows!(Financials, Table::Financials, [], {
+    period: Date32Builder = Date32Builder::new(),
+    metric: StringBuilder = StringBuilder::new(),
+    value: Float64Builder = Float64Builder::new(),
+    currency: StringBuilder = StringBuilder::new(),
+});
 
 /// A [`Sink`] that fills the builders and sends full batches to the table writers.
 struct BatchSink {
@@ -317,23 +211,10 @@ impl BatchSink {
     fn new(tx: mpsc::Sender<(Table, RecordBatch)>) -> Self {
         BatchSink {
             tx,
-            customers: Customers {
-                first_seen: micros(),
-                ..Default::default()
-            },
-            transactions: Transactions {
-                at: micros(),
-                amount: money(),
-                ..Default::default()
-            },
-            interactions: Interactions {
-                at: micros(),
-                ..Default::default()
-            },
-            responses: Responses {
-                at: micros(),
-                ..Default::default()
-            },
+            customers: Customers::default(),
+            transactions: Transactions::default(),
+            interactions: Interactions::default(),
+            responses: Responses::default(),
             owners: Owners::default(),
             financials: Financials::default(),
         }

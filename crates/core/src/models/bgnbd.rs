@@ -6,7 +6,7 @@
 //! (MBG) they drop out with probability p ~ Beta(a, b). MBG is BG with the dropout count
 //! shifted by one (`b + x` becomes `b + x + 1`), so the formulas take that shift `s`.
 
-use super::data::{group_by_x, validate_rfm};
+use super::data::{group_by_x, scale_starts, validate_rfm};
 use super::fit::{Problem, estimate};
 use super::special::{digamma, hyp2f1, ln_beta, ln_gamma};
 use super::{Fit, FitOptions, ModelError, ModelKind, Rfm, TransactionModel};
@@ -53,14 +53,7 @@ impl<const MODIFIED: bool> BetaGeometricNbd<MODIFIED> {
         let n = validate_rfm(data)?;
         let (sorted, groups) = group_by_x(data, |r| r.x);
         let ll = |p: &[f64], grad: &mut [f64]| Self::from_slice(p).ll_grad(&sorted, &groups, grad);
-        let (x_sum, t_sum) = data.iter().fold((0.0, 0.0), |(x, t), r| {
-            (x + r.weight * r.x, t + r.weight * r.t)
-        });
-        let alpha0 = if x_sum > 0.0 {
-            t_sum / x_sum
-        } else {
-            t_sum / n
-        };
+        let (alpha0, _) = scale_starts(data, n);
         let starts = vec![
             vec![1.0, alpha0, 0.5, 2.0],
             vec![0.3, 0.3 * alpha0, 1.5, 4.0],

@@ -168,3 +168,17 @@ pub(crate) fn group_by_x<T: Copy>(
     }
     (sorted, groups)
 }
+
+/// Starting values for the purchase-rate scale α and the mean age T of weighted
+/// patterns: α starts at the mean age per repeat purchase (the mean age without any).
+pub(super) fn scale_starts(data: &[Rfm], n: f64) -> (f64, f64) {
+    let (x_sum, t_sum) = data.iter().fold((0.0, 0.0), |(x, t), r| {
+        (x + r.weight * r.x, t + r.weight * r.t)
+    });
+    let alpha0 = if x_sum > 0.0 {
+        t_sum / x_sum
+    } else {
+        t_sum / n
+    };
+    (alpha0, t_sum / n)
+}

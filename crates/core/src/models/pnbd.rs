@@ -11,7 +11,7 @@
 //! with thousands of transactions, and the difference of the two tails is taken as
 //! e^G₁ · (1 − e^(G₂−G₁)) without overflow.
 
-use super::data::{group_by_x, validate_rfm};
+use super::data::{group_by_x, scale_starts, validate_rfm};
 use super::fit::{Problem, estimate};
 use super::special::{digamma, gauss_legendre, ln_gamma, ln_hyp2f1_grad, one_minus_exp_over};
 use super::{Fit, FitOptions, ModelError, ModelKind, Rfm, TransactionModel};
@@ -77,15 +77,7 @@ impl ParetoNbd {
         let n = validate_rfm(data)?;
         let (sorted, groups) = group_by_x(data, |r| r.x);
         let ll = |p: &[f64], grad: &mut [f64]| Self::from_slice(p).ll_grad(&sorted, &groups, grad);
-        let (x_sum, t_sum) = data.iter().fold((0.0, 0.0), |(x, t), r| {
-            (x + r.weight * r.x, t + r.weight * r.t)
-        });
-        let alpha0 = if x_sum > 0.0 {
-            t_sum / x_sum
-        } else {
-            t_sum / n
-        };
-        let t_mean = t_sum / n;
+        let (alpha0, t_mean) = scale_starts(data, n);
         let starts = vec![
             vec![1.0, alpha0, 1.0, t_mean],
             vec![0.5, 0.5 * alpha0, 0.5, 0.5 * t_mean],
