@@ -36,6 +36,84 @@ pub enum Command {
     Serve(ServeArgs),
     /// Build the demo world (a fictional airline), then serve it.
     Demo(DemoArgs),
+    /// Customer-base models: who is still a customer, what each will buy and is worth.
+    #[command(subcommand)]
+    Loyalty(LoyaltyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LoyaltyCommand {
+    /// Fit a model and print its parameters, standard errors and diagnostics.
+    Fit(FitArgs),
+    /// Fit, then write every customer's P(alive), expected transactions and CLV to
+    /// the customer_value table; print the customer equity.
+    Predict(PredictArgs),
+    /// Fit on the calibration period and compare predictions with the holdout period.
+    Validate(ValidateArgs),
+    /// Retention curves by acquisition cohort.
+    Retention(RetentionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WindowArgs {
+    /// Time unit: day, week or month.
+    #[arg(long, default_value = "week")]
+    pub unit: String,
+    /// Last day of the calibration period, YYYY-MM-DD [default: the last purchase day].
+    #[arg(long)]
+    pub calibration_end: Option<String>,
+    /// L2 penalty on the parameters (0 for plain maximum likelihood).
+    #[arg(long, default_value_t = 0.0)]
+    pub penalty: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// bgnbd, mbgnbd, pnbd (Pareto/NBD), sbg (shifted-beta-geometric) or gg (Gamma-Gamma).
+    #[arg(long)]
+    pub model: String,
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// For sbg: cohort survival counts, e.g. 1000,631,468,382 (instead of the transactions).
+    #[arg(long, value_delimiter = ',')]
+    pub survival: Option<Vec<f64>>,
+}
+
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// bgnbd, mbgnbd or pnbd (spend is always Gamma-Gamma).
+    #[arg(long, default_value = "bgnbd")]
+    pub model: String,
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Horizon of expected transactions and CLV, in time units.
+    #[arg(long, default_value_t = 52)]
+    pub horizon: u32,
+    /// Annual discount rate for CLV (0.1 is 10% a year).
+    #[arg(long, default_value_t = 0.1)]
+    pub discount_rate: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Models to compare, comma-separated: bgnbd, mbgnbd, pnbd.
+    #[arg(long, value_delimiter = ',', default_value = "bgnbd,mbgnbd,pnbd")]
+    pub model: Vec<String>,
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Last day of the holdout period, YYYY-MM-DD.
+    #[arg(long)]
+    pub holdout_end: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RetentionArgs {
+    /// Cohorts by cohort-month, cohort-quarter or cohort-year.
+    #[arg(long, default_value = "cohort-month")]
+    pub by: String,
+    /// Treat every purchase as a renewal: retained means a later purchase exists.
+    #[arg(long)]
+    pub contractual: bool,
 }
 
 #[derive(Debug, Args)]

@@ -18,6 +18,8 @@ fn main() {
     let cli = Cli::parse();
     let code = match run(cli) {
         Ok(()) => 0,
+        // Output piped into a reader that stopped (`| head`): not a failure.
+        Err(e) if is_broken_pipe(&e) => 0,
         Err(e) => {
             // One line, whatever the underlying library's message looks like.
             let message = format!("{e:#}")
@@ -45,6 +47,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Tables => commands::tables::run(&config, cli.json).await,
             Command::Serve(args) => commands::serve::run(&config, args.bind).await,
             Command::Demo(args) => commands::demo::run(&config, args, cli.json).await,
+            Command::Loyalty(command) => commands::loyalty::run(&config, command, cli.json).await,
         }
     })
 }
@@ -55,6 +58,13 @@ fn init_logging(filter: &str) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// 2 for bad usage or input, 1 otherwise.

@@ -97,12 +97,18 @@ impl DataFolder {
 
     /// Where a table's Delta files live.
     pub fn table_dir(&self, table: Table) -> PathBuf {
-        self.root.join("tables").join(table.name())
+        self.named_table_dir(table.name())
     }
 
     /// The table's location as a URL, for Delta Lake.
     pub fn table_url(&self, table: Table) -> Url {
         Url::from_directory_path(self.table_dir(table)).expect("absolute path")
+    }
+
+    /// Where the Delta files of the table called `name` live (event tables and tables
+    /// cxray derives from them, such as `customer_value`).
+    pub fn named_table_dir(&self, name: &str) -> PathBuf {
+        self.root.join("tables").join(name)
     }
 
     /// The operational database file.

@@ -4,6 +4,7 @@
 mod error;
 pub mod folder;
 pub mod import;
+pub mod loyalty;
 pub mod ops;
 pub mod schema;
 pub mod sql;

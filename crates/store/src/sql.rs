@@ -8,12 +8,14 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::folder::DataFolder;
+use crate::tables::DERIVED;
 use crate::{Result, tables};
 
 /// A DataFusion session with every event table registered under its name. Files named
 /// by path in a query (`SELECT * FROM 'export.csv'`) can be read as well.
 pub struct Sql {
     ctx: SessionContext,
+    versions: BTreeMap<Table, u64>,
 }
 
 impl Sql {
@@ -21,12 +23,23 @@ impl Sql {
     pub async fn open(folder: &DataFolder, versions: &BTreeMap<Table, u64>) -> Result<Self> {
         let config = SessionConfig::new().with_information_schema(true);
         let ctx = SessionContext::new_with_config(config).enable_url_table();
+        let mut opened = BTreeMap::new();
         for table in Table::ALL {
             let delta = tables::open(folder, table, versions.get(&table).copied()).await?;
             delta.update_datafusion_session(&ctx.state())?;
             ctx.register_table(table.name(), delta.table_provider().await?)?;
+            opened.insert(table, delta.version().unwrap_or(0));
         }
-        Ok(Sql { ctx })
+        for derived in DERIVED {
+            if let Some(delta) = tables::open_derived(folder, derived).await? {
+                delta.update_datafusion_session(&ctx.state())?;
+                ctx.register_table(*derived, delta.table_provider().await?)?;
+            }
+        }
+        Ok(Sql {
+            ctx,
+            versions: opened,
+        })
     }
 
     /// Runs a query and collects its result.
@@ -34,6 +47,11 @@ impl Sql {
         let df = self.ctx.sql(sql).await?;
         let schema = df.schema().inner().clone();
         Ok((schema, df.collect().await?))
+    }
+
+    /// The version each event table is read at.
+    pub fn versions(&self) -> &BTreeMap<Table, u64> {
+        &self.versions
     }
 
     /// The DataFusion session, for callers that build plans themselves.

@@ -25,17 +25,23 @@ pub async fn create_all(folder: &DataFolder) -> Result<Vec<Table>> {
         if dir.join("_delta_log").is_dir() {
             continue;
         }
-        std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
-        let schema: StructType = contract_schema(table).as_ref().try_into_kernel()?;
-        DeltaTable::try_from_url(folder.table_url(table))
-            .await?
-            .create()
-            .with_table_name(table.name())
-            .with_columns(schema.fields().cloned())
-            .await?;
+        create(&dir, table.name(), &contract_schema(table)).await?;
         created.push(table);
     }
     Ok(created)
+}
+
+/// Creates an empty Delta table with `schema` in `dir`.
+pub async fn create(dir: &std::path::Path, name: &str, schema: &Schema) -> Result<DeltaTable> {
+    std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+    let schema: StructType = schema.try_into_kernel()?;
+    let url = url::Url::from_directory_path(dir).expect("absolute path");
+    Ok(DeltaTable::try_from_url(url)
+        .await?
+        .create()
+        .with_table_name(name)
+        .with_columns(schema.fields().cloned())
+        .await?)
 }
 
 /// Opens a table at its latest version, or at `version`.
@@ -56,6 +62,22 @@ pub async fn open(folder: &DataFolder, table: Table, version: Option<u64>) -> Re
             .map_err(|e| StoreError::Input(format!("table {table} has no version {v}: {e}")))?,
     }
     Ok(t)
+}
+
+/// Tables cxray derives from the event tables (registered in SQL when present).
+pub const DERIVED: &[&str] = &["customer_value"];
+
+/// Opens a derived table (see [`DERIVED`]) at its latest version, if it exists yet.
+pub async fn open_derived(folder: &DataFolder, name: &str) -> Result<Option<DeltaTable>> {
+    let dir = folder.named_table_dir(name);
+    if !dir.join("_delta_log").is_dir() {
+        return Ok(None);
+    }
+    let mut t =
+        DeltaTable::try_from_url(url::Url::from_directory_path(&dir).expect("absolute path"))
+            .await?;
+    t.load().await?;
+    Ok(Some(t))
 }
 
 /// What `cxray tables` shows for one table.

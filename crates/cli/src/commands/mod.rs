@@ -3,6 +3,7 @@
 pub mod demo;
 pub mod import;
 pub mod init;
+pub mod loyalty;
 pub mod serve;
 pub mod sql;
 pub mod tables;

@@ -309,3 +309,140 @@ fn demo_builds_a_world_and_reuses_it() {
     );
     assert_eq!(n, serde_json::json!([{"n": 1500}]));
 }
+
+#[test]
+fn loyalty_commands_fit_predict_validate_and_retain() {
+    let (_dir, data) = initialised();
+    let sample = cdnow("CDNOW_sample.txt").display().to_string();
+    let import = [
+        "import",
+        "transactions",
+        &sample,
+        "--no-header",
+        "--map",
+        "customer_id=1,at=3,amount=5",
+        "--date-format",
+        "%Y%m%d",
+    ];
+    assert!(run(&data, &import).status.success());
+    let fit = json(
+        &data,
+        &[
+            "loyalty",
+            "fit",
+            "--model",
+            "bgnbd",
+            "--unit",
+            "week",
+            "--calibration-end",
+            "1997-09-30",
+            "--json",
+        ],
+    );
+    assert_eq!(fit["model"], "bgnbd");
+    let keys: Vec<&str> = fit["params"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["a", "alpha", "b", "r"]); // the papers' names (serde_json sorts them)
+    assert!((fit["params"]["r"].as_f64().unwrap() - 0.243).abs() < 5e-4);
+    assert!((fit["log_likelihood"].as_f64().unwrap() + 9582.4).abs() < 0.05);
+    assert_eq!(
+        (fit["n_customers"].as_f64(), fit["converged"].as_bool()),
+        (Some(2357.0), Some(true))
+    );
+    assert!(
+        fit["std_errors"]["alpha"].as_f64().unwrap() > 0.0 && fit["seconds"].as_f64().is_some()
+    );
+    let sbg = json(
+        &data,
+        &[
+            "loyalty",
+            "fit",
+            "--model",
+            "sbg",
+            "--survival",
+            "1000,631,468,382,326,289,262,241",
+            "--json",
+        ],
+    );
+    assert!((sbg["params"]["alpha"].as_f64().unwrap() - 0.704).abs() < 5e-4);
+
+    let predicted = json(
+        &data,
+        &[
+            "loyalty",
+            "predict",
+            "--model",
+            "pnbd",
+            "--calibration-end",
+            "1997-09-30",
+            "--horizon",
+            "52",
+            "--discount-rate",
+            "0.1",
+            "--json",
+        ],
+    );
+    assert_eq!(predicted["customers"], 2357);
+    let equity = predicted["customer_equity"].as_f64().unwrap();
+    let summed = json(
+        &data,
+        &[
+            "sql",
+            "SELECT sum(clv) AS equity FROM customer_value",
+            "--json",
+        ],
+    );
+    assert!((summed[0]["equity"].as_f64().unwrap() - equity).abs() < 1e-6 * equity);
+
+    let validated = json(
+        &data,
+        &[
+            "loyalty",
+            "validate",
+            "--model",
+            "bgnbd",
+            "--calibration-end",
+            "1997-09-30",
+            "--holdout-end",
+            "1998-06-30",
+            "--json",
+        ],
+    );
+    assert_eq!(validated["models"][0]["holdout_actual"], 1882.0);
+    let retention = json(
+        &data,
+        &["loyalty", "retention", "--by", "cohort-month", "--json"],
+    );
+    assert_eq!(retention[0]["cohort"], "1997-01-01");
+
+    let out = run(
+        &data,
+        &[
+            "loyalty",
+            "fit",
+            "--model",
+            "bgnbd",
+            "--calibration-end",
+            "1997-13-01",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--calibration-end: '1997-13-01' is not a date"));
+    let out = run(
+        &data,
+        &[
+            "loyalty",
+            "validate",
+            "--model",
+            "nbd",
+            "--holdout-end",
+            "1998-06-30",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown model 'nbd'"));
+}

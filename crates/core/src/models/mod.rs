@@ -15,7 +15,9 @@ mod mbgnbd;
 mod optim;
 mod pnbd;
 mod sbg;
+mod select;
 pub mod special;
+mod validation;
 
 pub use bgnbd::BgNbd;
 pub use clv::{ClvSpec, clv, customer_equity};
@@ -25,6 +27,8 @@ pub use gamma_gamma::GammaGamma;
 pub use mbgnbd::MbgNbd;
 pub use pnbd::ParetoNbd;
 pub use sbg::Sbg;
+pub use select::{AnyTransactionModel, fit_transactions, transactions_from_fit};
+pub use validation::{FrequencyRow, Holdout, by_frequency, cumulative_expected};
 
 use serde::{Deserialize, Serialize};
 

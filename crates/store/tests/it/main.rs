@@ -4,6 +4,7 @@
 mod demo;
 mod folder;
 mod import;
+mod loyalty;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -1,0 +1,160 @@
+//! `cxray loyalty fit`: a model fitted to the summaries of the calibration period.
+
+use std::time::Instant;
+
+use cxray_core::models::{
+    Fit, FitOptions, GammaGamma, ModelKind, Rfm, Sbg, SpendPattern, Tenure, fit_transactions,
+};
+use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::datatypes::Float64Type;
+use serde::Serialize;
+
+use super::summary::Window;
+use crate::sql::Sql;
+use crate::{Result, StoreError};
+
+/// A fit with what it was fitted on.
+#[derive(Debug, Clone, Serialize)]
+pub struct FitReport {
+    #[serde(flatten)]
+    pub fit: Fit,
+    pub window: Option<Window>,
+    /// The `transactions` version the fit read (none for a fit from given survival counts).
+    pub transactions_version: Option<u64>,
+    pub seconds: f64,
+}
+
+/// Fits `kind` on the calibration summaries of `window`, or for sBG on `survival` counts
+/// when given.
+pub async fn fit(
+    sql: &Sql,
+    kind: ModelKind,
+    window: &Window,
+    survival: Option<&[f64]>,
+    opts: &FitOptions,
+) -> Result<FitReport> {
+    let started = Instant::now();
+    window.validate()?;
+    let model = |e: cxray_core::models::ModelError| StoreError::Input(format!("{kind}: {e}"));
+    let fit = match (kind, survival) {
+        (ModelKind::Sbg, Some(alive)) => {
+            let fit = Sbg::fit_survival(alive, opts).map_err(model)?.1;
+            return Ok(FitReport {
+                fit,
+                window: None,
+                transactions_version: None,
+                seconds: started.elapsed().as_secs_f64(),
+            });
+        }
+        (ModelKind::Sbg, None) => {
+            Sbg::fit_tenure(&tenures(sql, window).await?, opts)
+                .map_err(model)?
+                .1
+        }
+        (ModelKind::GammaGamma, _) => {
+            GammaGamma::fit(&spend_patterns(sql, window).await?, opts)
+                .map_err(model)?
+                .1
+        }
+        _ => {
+            fit_transactions(kind, &patterns(sql, window).await?.0, opts)
+                .map_err(model)?
+                .1
+        }
+    };
+    Ok(FitReport {
+        fit,
+        window: Some(*window),
+        transactions_version: sql
+            .versions()
+            .get(&cxray_core::domain::Table::Transactions)
+            .copied(),
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Runs a query whose columns are all DOUBLE and returns its rows.
+pub(super) async fn doubles(sql: &Sql, query: &str) -> Result<Vec<Vec<f64>>> {
+    let (_, batches) = sql.query(query).await?;
+    Ok(batches.iter().flat_map(rows_of).collect())
+}
+
+fn rows_of(batch: &RecordBatch) -> Vec<Vec<f64>> {
+    let cols: Vec<_> = batch
+        .columns()
+        .iter()
+        .map(|c| c.as_primitive::<Float64Type>())
+        .collect();
+    (0..batch.num_rows())
+        .map(|r| cols.iter().map(|c| c.value(r)).collect())
+        .collect()
+}
+
+/// The unique (x, t_x, T) patterns of the calibration period, with their customer counts
+/// and their holdout transactions.
+pub(super) async fn patterns(sql: &Sql, window: &Window) -> Result<(Vec<Rfm>, Vec<f64>)> {
+    let query = format!(
+        "{} SELECT x, t_x, t, CAST(count(*) AS DOUBLE), sum(holdout_x) FROM summary GROUP BY x, t_x, t",
+        window.ctes()
+    );
+    let rows = doubles(sql, &query).await?;
+    if rows.is_empty() {
+        return Err(StoreError::Input(format!(
+            "no customers with a purchase on or before {}: nothing to fit",
+            window.calibration_end
+        )));
+    }
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                Rfm {
+                    x: r[0],
+                    t_x: r[1],
+                    t: r[2],
+                    weight: r[3],
+                },
+                r[4],
+            )
+        })
+        .unzip())
+}
+
+/// The unique (x, mean repeat spend) patterns of customers with repeat purchases.
+async fn spend_patterns(sql: &Sql, window: &Window) -> Result<Vec<SpendPattern>> {
+    let query = format!(
+        "{} SELECT x, mean_spend, CAST(count(*) AS DOUBLE) FROM summary WHERE x > 0 AND mean_spend > 0 GROUP BY x, mean_spend",
+        window.ctes()
+    );
+    Ok(doubles(sql, &query)
+        .await?
+        .iter()
+        .map(|r| SpendPattern {
+            x: r[0],
+            mean_spend: r[1],
+            weight: r[2],
+        })
+        .collect())
+}
+
+/// Tenures for the shifted-beta-geometric model, reading each purchase as a renewal: a
+/// customer whose last renewal is a whole period or more before the calibration end has
+/// churned after `floor(t_x) + 1` periods; the others are active after `floor(T)`.
+async fn tenures(sql: &Sql, window: &Window) -> Result<Vec<Tenure>> {
+    let query = format!(
+        "{} SELECT CASE WHEN t - t_x >= 1 THEN floor(t_x) + 1 ELSE floor(t) END AS periods,
+                   CASE WHEN t - t_x >= 1 THEN 1.0 ELSE 0.0 END AS churned,
+                   CAST(count(*) AS DOUBLE)
+            FROM summary GROUP BY 1, 2",
+        window.ctes()
+    );
+    Ok(doubles(sql, &query)
+        .await?
+        .iter()
+        .map(|r| Tenure {
+            periods: r[0] as u32,
+            churned: r[1] > 0.5,
+            weight: r[2],
+        })
+        .collect())
+}

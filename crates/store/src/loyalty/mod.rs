@@ -1,0 +1,16 @@
+//! The loyalty engine's data side: customer summaries (recency, frequency, age, spend) as
+//! DataFusion queries over `transactions`, model fitting on the compressed patterns,
+//! per-customer value written to the `customer_value` table, calibration/holdout
+//! validation, and cohort retention.
+
+mod fit;
+mod retention;
+mod summary;
+mod validate;
+mod value;
+
+pub use fit::{FitReport, fit};
+pub use retention::{Cohort, RetentionRow, retention};
+pub use summary::{TimeUnit, Window, last_purchase_date};
+pub use validate::{Validation, validate};
+pub use value::{PredictOptions, PredictReport, predict};
