@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use cxray_core::domain::Table;
 use cxray_core::models::{
     Fit, FitOptions, GammaGamma, ModelKind, Rfm, Sbg, SpendPattern, Tenure, fit_transactions,
 };
@@ -21,6 +22,8 @@ pub struct FitReport {
     pub window: Option<Window>,
     /// The `transactions` version the fit read (none for a fit from given survival counts).
     pub transactions_version: Option<u64>,
+    /// Time spent summarising the transactions, and in all.
+    pub summary_seconds: f64,
     pub seconds: f64,
 }
 
@@ -35,40 +38,43 @@ pub async fn fit(
 ) -> Result<FitReport> {
     let started = Instant::now();
     window.validate()?;
+    if survival.is_none() || kind != ModelKind::Sbg {
+        window.materialize(sql).await?;
+    }
+    let summary_seconds = started.elapsed().as_secs_f64();
+    let mut report = fit_summarised(sql, kind, window, survival, opts).await?;
+    report.summary_seconds = summary_seconds;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// [`fit`] on the summaries registered by [`Window::materialize`].
+pub(super) async fn fit_summarised(
+    sql: &Sql,
+    kind: ModelKind,
+    window: &Window,
+    survival: Option<&[f64]>,
+    opts: &FitOptions,
+) -> Result<FitReport> {
+    let started = Instant::now();
     let model = |e: cxray_core::models::ModelError| StoreError::Input(format!("{kind}: {e}"));
     let fit = match (kind, survival) {
-        (ModelKind::Sbg, Some(alive)) => {
-            let fit = Sbg::fit_survival(alive, opts).map_err(model)?.1;
-            return Ok(FitReport {
-                fit,
-                window: None,
-                transactions_version: None,
-                seconds: started.elapsed().as_secs_f64(),
-            });
-        }
-        (ModelKind::Sbg, None) => {
-            Sbg::fit_tenure(&tenures(sql, window).await?, opts)
-                .map_err(model)?
-                .1
-        }
+        (ModelKind::Sbg, Some(alive)) => Sbg::fit_survival(alive, opts).map(|(_, f)| f),
+        (ModelKind::Sbg, None) => Sbg::fit_tenure(&tenures(sql).await?, opts).map(|(_, f)| f),
         (ModelKind::GammaGamma, _) => {
-            GammaGamma::fit(&spend_patterns(sql, window).await?, opts)
-                .map_err(model)?
-                .1
+            GammaGamma::fit(&spend_patterns(sql).await?, opts).map(|(_, f)| f)
         }
-        _ => {
-            fit_transactions(kind, &patterns(sql, window).await?.0, opts)
-                .map_err(model)?
-                .1
-        }
-    };
+        _ => fit_transactions(kind, &patterns(sql, window).await?.0, opts).map(|(_, f)| f),
+    }
+    .map_err(model)?;
+    let from_data = survival.is_none() || kind != ModelKind::Sbg;
     Ok(FitReport {
         fit,
-        window: Some(*window),
-        transactions_version: sql
-            .versions()
-            .get(&cxray_core::domain::Table::Transactions)
-            .copied(),
+        window: from_data.then_some(*window),
+        transactions_version: from_data
+            .then(|| sql.versions().get(&Table::Transactions).copied())
+            .flatten(),
+        summary_seconds: 0.0,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
@@ -93,11 +99,8 @@ fn rows_of(batch: &RecordBatch) -> Vec<Vec<f64>> {
 /// The unique (x, t_x, T) patterns of the calibration period, with their customer counts
 /// and their holdout transactions.
 pub(super) async fn patterns(sql: &Sql, window: &Window) -> Result<(Vec<Rfm>, Vec<f64>)> {
-    let query = format!(
-        "{} SELECT x, t_x, t, CAST(count(*) AS DOUBLE), sum(holdout_x) FROM summary GROUP BY x, t_x, t",
-        window.ctes()
-    );
-    let rows = doubles(sql, &query).await?;
+    let query = "SELECT x, t_x, t, CAST(count(*) AS DOUBLE), sum(holdout_x) FROM summary GROUP BY x, t_x, t";
+    let rows = doubles(sql, query).await?;
     if rows.is_empty() {
         return Err(StoreError::Input(format!(
             "no customers with a purchase on or before {}: nothing to fit",
@@ -121,12 +124,9 @@ pub(super) async fn patterns(sql: &Sql, window: &Window) -> Result<(Vec<Rfm>, Ve
 }
 
 /// The unique (x, mean repeat spend) patterns of customers with repeat purchases.
-async fn spend_patterns(sql: &Sql, window: &Window) -> Result<Vec<SpendPattern>> {
-    let query = format!(
-        "{} SELECT x, mean_spend, CAST(count(*) AS DOUBLE) FROM summary WHERE x > 0 AND mean_spend > 0 GROUP BY x, mean_spend",
-        window.ctes()
-    );
-    Ok(doubles(sql, &query)
+async fn spend_patterns(sql: &Sql) -> Result<Vec<SpendPattern>> {
+    let query = "SELECT x, mean_spend, CAST(count(*) AS DOUBLE) FROM summary WHERE x > 0 AND mean_spend > 0 GROUP BY x, mean_spend";
+    Ok(doubles(sql, query)
         .await?
         .iter()
         .map(|r| SpendPattern {
@@ -140,15 +140,12 @@ async fn spend_patterns(sql: &Sql, window: &Window) -> Result<Vec<SpendPattern>>
 /// Tenures for the shifted-beta-geometric model, reading each purchase as a renewal: a
 /// customer whose last renewal is a whole period or more before the calibration end has
 /// churned after `floor(t_x) + 1` periods; the others are active after `floor(T)`.
-async fn tenures(sql: &Sql, window: &Window) -> Result<Vec<Tenure>> {
-    let query = format!(
-        "{} SELECT CASE WHEN t - t_x >= 1 THEN floor(t_x) + 1 ELSE floor(t) END AS periods,
+async fn tenures(sql: &Sql) -> Result<Vec<Tenure>> {
+    let query = "SELECT CASE WHEN t - t_x >= 1 THEN floor(t_x) + 1 ELSE floor(t) END AS periods,
                    CASE WHEN t - t_x >= 1 THEN 1.0 ELSE 0.0 END AS churned,
                    CAST(count(*) AS DOUBLE)
-            FROM summary GROUP BY 1, 2",
-        window.ctes()
-    );
-    Ok(doubles(sql, &query)
+            FROM summary GROUP BY 1, 2";
+    Ok(doubles(sql, query)
         .await?
         .iter()
         .map(|r| Tenure {

@@ -5,11 +5,12 @@
 //! the calibration end: x (repeat purchase days), t_x (first to last purchase), T (first
 //! purchase to the calibration end), the mean spend of the repeat purchases, and the
 //! purchase days and spend in the holdout period (after the calibration end, up to the
-//! holdout end).
+//! holdout end). The summaries are computed once per command and kept in memory.
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::sql::Sql;
 use crate::{Result, StoreError};
 
 /// The unit time is measured in.
@@ -91,23 +92,28 @@ impl Window {
         })
     }
 
-    /// The common table expressions `days` (purchase days with their amounts, up to the
-    /// last day of the window) and `summary` (one row per customer), to be followed by a
-    /// `SELECT`.
-    pub fn ctes(&self) -> String {
+    /// Computes the window's summaries once and registers them in `sql` as the tables
+    /// `days` (purchase days with their amounts, up to the last day of the window) and
+    /// `summary` (one row per customer), replacing earlier ones.
+    pub async fn materialize(&self, sql: &Sql) -> Result<()> {
         let cal = epoch_day(self.calibration_end);
         let last = self.holdout_end.map_or(cal, epoch_day);
+        let days = format!(
+            "SELECT customer_id, day, sum(amount) AS amount
+             FROM (SELECT customer_id, CAST(floor(to_unixtime(at) / 86400.0) AS BIGINT) AS day,
+                          CAST(amount AS DOUBLE) AS amount
+                   FROM transactions)
+             WHERE day <= {last}
+             GROUP BY customer_id, day"
+        );
+        register(sql, "days", &days).await?;
+        register(sql, "summary", &self.summary_sql(cal)).await
+    }
+
+    fn summary_sql(&self, cal: i64) -> String {
         let unit = self.unit.days();
         format!(
-            "WITH days AS (
-                SELECT customer_id, day, sum(amount) AS amount
-                FROM (SELECT customer_id, CAST(floor(to_unixtime(at) / 86400.0) AS BIGINT) AS day,
-                             CAST(amount AS DOUBLE) AS amount
-                      FROM transactions)
-                WHERE day <= {last}
-                GROUP BY customer_id, day
-            ),
-            cal AS (
+            "WITH cal AS (
                 SELECT customer_id, min(day) AS first_day, max(day) AS last_day,
                        count(*) AS n_days, sum(amount) AS total
                 FROM days WHERE day <= {cal} GROUP BY customer_id
@@ -119,27 +125,34 @@ impl Window {
             hold AS (
                 SELECT customer_id, count(*) AS n_days, sum(amount) AS spend
                 FROM days WHERE day > {cal} GROUP BY customer_id
-            ),
-            summary AS (
-                SELECT cal.customer_id,
-                       CAST(cal.n_days - 1 AS DOUBLE) AS x,
-                       CAST(cal.last_day - cal.first_day AS DOUBLE) / {unit} AS t_x,
-                       CAST({cal} - cal.first_day AS DOUBLE) / {unit} AS t,
-                       CASE WHEN cal.n_days > 1
-                            THEN (cal.total - first_amount.amount) / CAST(cal.n_days - 1 AS DOUBLE) END AS mean_spend,
-                       cal.first_day,
-                       CAST(COALESCE(hold.n_days, 0) AS DOUBLE) AS holdout_x,
-                       COALESCE(hold.spend, 0.0) AS holdout_spend
-                FROM cal
-                JOIN first_amount ON cal.customer_id = first_amount.customer_id
-                LEFT JOIN hold ON cal.customer_id = hold.customer_id
-            ) "
+            )
+            SELECT cal.customer_id,
+                   CAST(cal.n_days - 1 AS DOUBLE) AS x,
+                   CAST(cal.last_day - cal.first_day AS DOUBLE) / {unit} AS t_x,
+                   CAST({cal} - cal.first_day AS DOUBLE) / {unit} AS t,
+                   CASE WHEN cal.n_days > 1
+                        THEN (cal.total - first_amount.amount) / CAST(cal.n_days - 1 AS DOUBLE) END AS mean_spend,
+                   cal.first_day,
+                   CAST(COALESCE(hold.n_days, 0) AS DOUBLE) AS holdout_x,
+                   COALESCE(hold.spend, 0.0) AS holdout_spend
+            FROM cal
+            JOIN first_amount ON cal.customer_id = first_amount.customer_id
+            LEFT JOIN hold ON cal.customer_id = hold.customer_id"
         )
     }
 }
 
+/// Runs `query`, keeps its result in memory and registers it as `name`.
+async fn register(sql: &Sql, name: &str, query: &str) -> Result<()> {
+    let ctx = sql.context();
+    let cached = ctx.sql(query).await?.cache().await?;
+    ctx.deregister_table(name)?;
+    ctx.register_table(name, cached.into_view())?;
+    Ok(())
+}
+
 /// The day of the latest purchase in `transactions` (UTC), the natural calibration end.
-pub async fn last_purchase_date(sql: &crate::sql::Sql) -> Result<NaiveDate> {
+pub async fn last_purchase_date(sql: &Sql) -> Result<NaiveDate> {
     let (_, batches) = sql
         .query("SELECT CAST(max(floor(to_unixtime(at) / 86400.0)) AS BIGINT) FROM transactions")
         .await?;

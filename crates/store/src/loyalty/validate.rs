@@ -7,7 +7,7 @@ use cxray_core::models::{
 };
 use serde::Serialize;
 
-use super::fit::{FitReport, fit, patterns};
+use super::fit::{FitReport, fit_summarised, patterns};
 use super::summary::{Window, epoch_day};
 use crate::sql::Sql;
 use crate::{Result, StoreError};
@@ -56,6 +56,7 @@ pub async fn validate(
         StoreError::Input("validation needs a holdout end (--holdout-end)".into())
     })?;
     window.validate()?;
+    window.materialize(sql).await?;
     let (patterns, actual) = patterns(sql, window).await?;
     let holdouts: Vec<Holdout> = patterns
         .iter()
@@ -69,7 +70,7 @@ pub async fn validate(
     let times: Vec<f64> = (1..=actual_cumulative.len()).map(|k| k as f64).collect();
     let mut models = Vec::new();
     for &kind in kinds {
-        let report = fit(sql, kind, window, None, opts).await?;
+        let report = fit_summarised(sql, kind, window, None, opts).await?;
         let model = transactions_from_fit(&report.fit)
             .map_err(|e| StoreError::Input(format!("{kind}: {e}")))?;
         let by_x = by_frequency(&*model, &holdouts, window.holdout_length(), FREQUENCY_CAP);
@@ -103,19 +104,14 @@ async fn tracking_data(
     last_day: i64,
 ) -> Result<(Vec<(f64, f64)>, Vec<f64>)> {
     let unit = window.unit.days();
-    let births_query = format!(
-        "{} SELECT CAST(first_day AS DOUBLE), CAST(count(*) AS DOUBLE) FROM summary GROUP BY first_day",
-        window.ctes()
-    );
-    let raw = super::fit::doubles(sql, &births_query).await?;
+    let births_query = "SELECT CAST(first_day AS DOUBLE), CAST(count(*) AS DOUBLE) FROM summary GROUP BY first_day";
+    let raw = super::fit::doubles(sql, births_query).await?;
     let origin = raw.iter().map(|r| r[0]).fold(f64::INFINITY, f64::min);
     let births = raw.iter().map(|r| ((r[0] - origin) / unit, r[1])).collect();
     let repeats_query = format!(
-        "{} SELECT CAST(floor(CAST(days.day - {origin} AS DOUBLE) / {unit}) AS DOUBLE), CAST(count(*) AS DOUBLE)
+        "SELECT CAST(floor(CAST(days.day - {origin} AS DOUBLE) / {unit}) AS DOUBLE), CAST(count(*) AS DOUBLE)
             FROM days JOIN summary ON days.customer_id = summary.customer_id
-            WHERE days.day > summary.first_day GROUP BY 1",
-        window.ctes(),
-        origin = origin as i64
+            WHERE days.day > summary.first_day GROUP BY 1", origin = origin as i64
     );
     let periods = ((last_day as f64 - origin + 1.0) / unit).ceil().max(1.0) as usize;
     let mut per_period = vec![0.0; periods];

@@ -23,7 +23,7 @@ use deltalake_core::writer::{DeltaWriter, RecordBatchWriter};
 use futures::StreamExt;
 use serde::Serialize;
 
-use super::fit::{FitReport, fit};
+use super::fit::{FitReport, fit_summarised};
 use super::summary::Window;
 use crate::folder::DataFolder;
 use crate::sql::Sql;
@@ -90,8 +90,9 @@ pub async fn predict(
         holdout_end: None,
         ..opts.window
     };
-    let transactions = fit(sql, opts.model, &window, None, &opts.fit).await?;
-    let spend = fit(sql, ModelKind::GammaGamma, &window, None, &opts.fit).await?;
+    window.materialize(sql).await?;
+    let transactions = fit_summarised(sql, opts.model, &window, None, &opts.fit).await?;
+    let spend = fit_summarised(sql, ModelKind::GammaGamma, &window, None, &opts.fit).await?;
     let model =
         transactions_from_fit(&transactions.fit).map_err(|e| StoreError::Input(e.to_string()))?;
     let gg = GammaGamma::from_fit(&spend.fit).map_err(|e| StoreError::Input(e.to_string()))?;
@@ -109,10 +110,7 @@ pub async fn predict(
 
     let mut table = open_or_create(folder).await?;
     let mut writer = RecordBatchWriter::for_table(&table)?;
-    let query = format!(
-        "{} SELECT customer_id, x, t_x, t, mean_spend FROM summary",
-        window.ctes()
-    );
+    let query = "SELECT customer_id, x, t_x, t, mean_spend FROM summary";
     let mut stream = sql.context().sql(&query).await?.execute_stream().await?;
     let (mut customers, mut equity, mut expected) = (0u64, 0.0, 0.0);
     let model_name = opts.model.to_string();

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Loyalty engine benchmark: cxray against Python `lifetimes` on the same data, same run.
+
+For each data set: the per-customer summary from raw transactions, the BG/NBD fit, and
+prediction (P(alive), expected purchases over 52 weeks, Gamma-Gamma spend, CLV). cxray is
+the release binary (`cargo build --release`); `lifetimes==0.11.3` is called with the
+exact-time summary (freq='D', freq_multiplier=7, the literature's weeks), so both fit the
+same (x, t_x, T). Data: the CDNOW sample (2,357 customers) and master (23,570), and
+BG/NBD-simulated customers (r=0.243, alpha=4.414, a=0.793, b=2.426; Gamma-Gamma spend
+p=6.25, q=3.74, gamma=15.44; first purchases spread over 12 weeks; 39 calibration weeks).
+
+Usage: bench/loyalty.py [--sizes 2357,23570,1000000,10000000] [--lifetimes-max 1000000]
+Writes bench/results/loyalty.json.
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data" / "cdnow"
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+CXRAY = os.environ.get("CXRAY_BIN", str(TARGET / "release" / "cxray"))
+START = pd.Timestamp("1997-01-01")
+CAL_END = "1997-09-30"
+
+
+def cxray(data, *args):
+    out = subprocess.run([CXRAY, "--data", str(data), *args, "--json"], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def simulate(n, seed, path):
+    """BG/NBD purchases with Gamma-Gamma spend, written as Parquet."""
+    rng = np.random.default_rng(seed)
+    lam = rng.gamma(0.243, 1 / 4.414, n)  # purchases per week
+    p = rng.beta(0.793, 2.426, n)
+    nu = rng.gamma(3.74, 1 / 15.44, n)
+    birth = rng.integers(0, 84, n) / 7.0  # weeks, on whole days
+    horizon = 78.0
+    ids, times = [np.arange(n)], [birth]
+    active, t = np.arange(n), birth.copy()
+    while active.size:
+        t = t + rng.exponential(1 / lam[active])
+        keep = t < horizon
+        active, t = active[keep], t[keep]
+        ids.append(active)
+        times.append(t)
+        stay = rng.random(active.size) >= p[active]
+        active, t = active[stay], t[stay]
+    ids, times = np.concatenate(ids), np.concatenate(times)
+    amount = np.round(rng.gamma(6.25, 1 / nu[ids]), 2)
+    at = START + pd.to_timedelta(np.floor(times * 7), unit="D")
+    df = pd.DataFrame({
+        "customer_id": pd.Series(ids).map("C{:08d}".format),
+        "at": pd.DatetimeIndex(at).tz_localize("UTC").as_unit("us"),
+        "amount": amount,
+    })
+    df.to_parquet(path, index=False)
+    return len(df)
+
+
+def load_cdnow(name, header):
+    df = pd.read_csv(SHARED / name, sep=r"\s+", header=None, skiprows=1 if header else 0, dtype=str)
+    amount_col = df.columns[-1]
+    date_col = 1 if header else 2
+    return pd.DataFrame({
+        "customer_id": df[0],
+        "at": pd.to_datetime(df[date_col], format="%Y%m%d").dt.tz_localize("UTC"),
+        "amount": df[amount_col].astype(float),
+    })
+
+
+def run_cxray(folder, source, import_args):
+    cxray(folder, "init")
+    t = time.perf_counter()
+    cxray(folder, "import", "transactions", str(source), *import_args)
+    imported = time.perf_counter() - t
+    fit = cxray(folder, "loyalty", "fit", "--model", "bgnbd", "--unit", "week", "--calibration-end", CAL_END)
+    pred = cxray(folder, "loyalty", "predict", "--model", "bgnbd", "--unit", "week", "--calibration-end", CAL_END,
+                 "--horizon", "52", "--discount-rate", "0.1")
+    return {
+        "import_s": imported,
+        "summary_s": fit["summary_seconds"],
+        "fit_s": fit["seconds"] - fit["summary_seconds"],
+        # The whole predict command: summary, both fits, every customer, the table write.
+        "all_s": pred["seconds"],
+        "params": fit["params"],
+        "log_likelihood": fit["log_likelihood"],
+        "customers": fit["n_customers"],
+    }
+
+
+def run_lifetimes(df):
+    from lifetimes import BetaGeoFitter, GammaGammaFitter
+    from lifetimes.utils import summary_data_from_transaction_data
+    df = df.assign(at=df["at"].dt.tz_localize(None))
+    t = time.perf_counter()
+    cal = df[df["at"] <= pd.Timestamp(CAL_END)]
+    s = summary_data_from_transaction_data(cal, "customer_id", "at", monetary_value_col="amount",
+                                           observation_period_end=CAL_END, freq="D", freq_multiplier=7)
+    summary_s = time.perf_counter() - t
+    t = time.perf_counter()
+    bgf = BetaGeoFitter(penalizer_coef=0.0).fit(s["frequency"], s["recency"], s["T"])
+    fit_s = time.perf_counter() - t
+    t = time.perf_counter()
+    bgf.conditional_probability_alive(s["frequency"], s["recency"], s["T"])
+    bgf.conditional_expected_number_of_purchases_up_to_time(52, s["frequency"], s["recency"], s["T"])
+    repeat = s[s["frequency"] > 0]
+    ggf = GammaGammaFitter(penalizer_coef=0.0).fit(repeat["frequency"], repeat["monetary_value"])
+    ggf.customer_lifetime_value(bgf, s["frequency"], s["recency"], s["T"], s["monetary_value"],
+                                time=12, discount_rate=0.1 / 12, freq="W")
+    predict_s = time.perf_counter() - t
+    params = {k: float(v) for k, v in bgf.params_.items()}
+    return {"summary_s": summary_s, "fit_s": fit_s, "predict_s": predict_s, "params": params, "customers": len(s),
+            "all_s": summary_s + fit_s + predict_s}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="2357,23570,1000000,10000000")
+    ap.add_argument("--lifetimes-max", type=int, default=1_000_000)
+    args = ap.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory() as work:
+        work = Path(work)
+        for size in [int(s) for s in args.sizes.split(",")]:
+            if size == 2357:
+                source, import_args = SHARED / "CDNOW_sample.txt", ["--no-header", "--map", "customer_id=1,at=3,amount=5", "--date-format", "%Y%m%d"]
+                df, label = load_cdnow("CDNOW_sample.txt", False), "CDNOW sample"
+            elif size == 23570:
+                source, import_args = SHARED / "CDNOW_master.txt", ["--map", "at=date,amount=dollar_value", "--date-format", "%Y%m%d"]
+                df, label = load_cdnow("CDNOW_master.txt", True), "CDNOW master"
+            else:
+                source = work / f"sim-{size}.parquet"
+                rows = simulate(size, 7, source)
+                df, label, import_args = None, f"simulated BG/NBD, {rows:,} transactions", []
+            print(f"== {label}: {size:,} customers", file=sys.stderr, flush=True)
+            row = {"customers": size, "data": label, "cxray": run_cxray(work / f"cx-{size}", source, import_args)}
+            print(f"   cxray {row['cxray']}", file=sys.stderr, flush=True)
+            if size <= args.lifetimes_max:
+                if df is None:
+                    df = pd.read_parquet(source)
+                row["lifetimes"] = run_lifetimes(df)
+                print(f"   lifetimes {row['lifetimes']}", file=sys.stderr, flush=True)
+                lt, cx = row["lifetimes"], row["cxray"]
+                row["ratios"] = {k: lt[k] / cx[k] for k in ("summary_s", "fit_s")}
+                row["ratios"]["summary_fit_predict"] = lt["all_s"] / cx["all_s"]
+                row["max_param_rel_diff"] = max(abs(cx["params"][k] - lt["params"][k]) / abs(lt["params"][k]) for k in ("r", "alpha", "a", "b"))
+            results.append(row)
+    out = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform()}, "results": results}
+    (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
+    (ROOT / "bench" / "results" / "loyalty.json").write_text(json.dumps(out, indent=2))
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
