@@ -111,7 +111,7 @@ pub async fn predict(
     let mut table = open_or_create(folder).await?;
     let mut writer = RecordBatchWriter::for_table(&table)?;
     let query = "SELECT customer_id, x, t_x, t, mean_spend FROM summary";
-    let mut stream = sql.context().sql(&query).await?.execute_stream().await?;
+    let mut stream = sql.context().sql(query).await?.execute_stream().await?;
     let (mut customers, mut equity, mut expected) = (0u64, 0.0, 0.0);
     let model_name = opts.model.to_string();
     while let Some(batch) = stream.next().await {
