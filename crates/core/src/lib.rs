@@ -4,5 +4,6 @@
 pub mod domain;
 pub mod models;
 pub mod rng;
+pub mod stats;
 pub mod text;
 pub mod world;

@@ -5,3 +5,4 @@ mod models_cdnow;
 mod models_predict;
 mod models_sbg;
 mod models_sim;
+mod stats_coverage;
