@@ -39,6 +39,49 @@ pub enum Command {
     /// Customer-base models: who is still a customer, what each will buy and is worth.
     #[command(subcommand)]
     Loyalty(LoyaltyCommand),
+    /// A survey metric (nps, csat, ces, grade) with its 95% interval, by any slice.
+    Metrics(MetricsArgs),
+    /// Compare a survey metric between two groups of responses.
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SliceArgs {
+    /// Group by columns of responses, customers or touchpoints, or by day, week, month,
+    /// quarter or year, e.g. touchpoint,month.
+    #[arg(long, value_delimiter = ',')]
+    pub by: Vec<String>,
+    /// First day of responses, YYYY-MM-DD.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day of responses, YYYY-MM-DD.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Only responses matching this SQL predicate, e.g. "segment = 'business'".
+    #[arg(long = "where", value_name = "PREDICATE")]
+    pub filter: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    /// nps (−100…100), csat (top-2-box %), ces (mean) or grade (grade point average).
+    pub metric: String,
+    #[command(flatten)]
+    pub slice: SliceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// nps, csat, ces or grade.
+    pub metric: String,
+    /// SQL predicate selecting group a.
+    #[arg(long)]
+    pub a: String,
+    /// SQL predicate selecting group b.
+    #[arg(long)]
+    pub b: String,
+    #[command(flatten)]
+    pub slice: SliceArgs,
 }
 
 #[derive(Debug, Subcommand)]

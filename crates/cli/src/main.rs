@@ -48,6 +48,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Serve(args) => commands::serve::run(&config, args.bind).await,
             Command::Demo(args) => commands::demo::run(&config, args, cli.json).await,
             Command::Loyalty(command) => commands::loyalty::run(&config, command, cli.json).await,
+            Command::Metrics(args) => commands::metrics::run(&config, args, cli.json).await,
+            Command::Compare(args) => commands::metrics::compare(&config, args, cli.json).await,
         }
     })
 }

@@ -5,6 +5,7 @@ mod error;
 pub mod folder;
 pub mod import;
 pub mod loyalty;
+pub mod metrics;
 pub mod ops;
 pub mod schema;
 pub mod sql;

@@ -6,7 +6,7 @@ use cxray_core::models::{FitOptions, ModelKind};
 use cxray_store::loyalty::{self, FitReport, PredictOptions, TimeUnit, Window};
 use cxray_store::sql::Sql;
 
-use super::usage;
+use super::{date, usage};
 use crate::args::{FitArgs, LoyaltyCommand, PredictArgs, RetentionArgs, ValidateArgs, WindowArgs};
 use crate::config::Config;
 use crate::output::{self, count};
@@ -36,11 +36,6 @@ fn model(name: &str) -> anyhow::Result<ModelKind> {
             )));
         }
     })
-}
-
-fn date(flag: &str, text: &str) -> anyhow::Result<chrono::NaiveDate> {
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| usage(format!("{flag}: '{text}' is not a date YYYY-MM-DD")))
 }
 
 async fn window(

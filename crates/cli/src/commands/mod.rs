@@ -4,6 +4,7 @@ pub mod demo;
 pub mod import;
 pub mod init;
 pub mod loyalty;
+pub mod metrics;
 pub mod serve;
 pub mod sql;
 pub mod tables;
@@ -29,6 +30,12 @@ impl std::error::Error for UsageError {}
 /// Marks an error as bad usage.
 pub fn usage(e: impl fmt::Display) -> anyhow::Error {
     UsageError(format!("{e:#}")).into()
+}
+
+/// Parses a `YYYY-MM-DD` date given to `flag`.
+pub fn date(flag: &str, text: &str) -> anyhow::Result<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| usage(format!("{flag}: '{text}' is not a date YYYY-MM-DD")))
 }
 
 /// Opens the configured data folder.

@@ -446,3 +446,87 @@ fn loyalty_commands_fit_predict_validate_and_retain() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("unknown model 'nbd'"));
 }
+
+#[test]
+fn metrics_and_compare_on_the_demo_world() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    json(
+        &data,
+        &[
+            "demo",
+            "--customers",
+            "3000",
+            "--seed",
+            "5",
+            "--no-serve",
+            "--json",
+        ],
+    );
+    let rows = json(
+        &data,
+        &["metrics", "nps", "--by", "touchpoint,quarter", "--json"],
+    );
+    let rows = rows.as_array().unwrap();
+    assert!(!rows.is_empty());
+    for r in rows {
+        for key in [
+            "touchpoint",
+            "quarter",
+            "n",
+            "value",
+            "low",
+            "high",
+            "small_sample",
+        ] {
+            assert!(r.get(key).is_some(), "{key} missing in {r}");
+        }
+        let (v, lo, hi) = (
+            r["value"].as_f64().unwrap(),
+            r["low"].as_f64(),
+            r["high"].as_f64(),
+        );
+        assert!((-100.0..=100.0).contains(&v));
+        if let (Some(lo), Some(hi)) = (lo, hi) {
+            assert!(lo <= hi && lo >= -100.0 && hi <= 100.0, "{r}");
+        }
+    }
+    let total: u64 = rows.iter().map(|r| r["n"].as_u64().unwrap()).sum();
+    let n = json(
+        &data,
+        &[
+            "sql",
+            "SELECT count(*) AS n FROM responses WHERE instrument = 'nps'",
+            "--json",
+        ],
+    );
+    assert_eq!(n[0]["n"].as_u64(), Some(total));
+    let csat = json(
+        &data,
+        &[
+            "metrics",
+            "csat",
+            "--where",
+            "segment = 'business'",
+            "--json",
+        ],
+    );
+    let pct = csat[0]["value"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&pct));
+    let c = json(
+        &data,
+        &[
+            "compare",
+            "nps",
+            "--a",
+            "segment = 'business'",
+            "--b",
+            "segment = 'leisure'",
+            "--json",
+        ],
+    );
+    assert!(c["difference"]["p_value"].as_f64().is_some());
+    let out = run(&data, &["metrics", "nps", "--by", "colour"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown column 'colour'"));
+}

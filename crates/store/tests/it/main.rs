@@ -5,6 +5,7 @@ mod demo;
 mod folder;
 mod import;
 mod loyalty;
+mod metrics;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -1,0 +1,128 @@
+//! `cxray metrics` and `cxray compare`: survey metrics with intervals.
+
+use std::collections::BTreeMap;
+
+use cxray_core::stats::{Estimate, Settings};
+use cxray_store::metrics::{self, MetricRow, Slice};
+use cxray_store::sql::Sql;
+
+use super::date;
+use crate::args::{CompareArgs, MetricsArgs, SliceArgs};
+use crate::config::Config;
+use crate::output::{self, count};
+
+fn slice(args: &SliceArgs) -> anyhow::Result<Slice> {
+    Ok(Slice {
+        by: args
+            .by
+            .iter()
+            .map(|b| b.trim().to_string())
+            .filter(|b| !b.is_empty())
+            .collect(),
+        from: args
+            .from
+            .as_deref()
+            .map(|d| date("--from", d))
+            .transpose()?,
+        to: args.to.as_deref().map(|d| date("--to", d)).transpose()?,
+        filter: args.filter.clone(),
+    })
+}
+
+async fn open(config: &Config) -> anyhow::Result<Sql> {
+    Ok(Sql::open(&super::folder(config)?, &BTreeMap::new()).await?)
+}
+
+/// Prints the metric per group.
+pub async fn run(config: &Config, args: MetricsArgs, json: bool) -> anyhow::Result<()> {
+    let instrument = metrics::instrument(&args.metric)?;
+    let slice = slice(&args.slice)?;
+    let rows = metrics::metric(
+        &open(config).await?,
+        instrument,
+        &slice,
+        &Settings::default(),
+    )
+    .await?;
+    if json {
+        return output::json(&rows);
+    }
+    if rows.is_empty() {
+        println!("no {} responses match", instrument.name());
+        return Ok(());
+    }
+    let mut headers: Vec<&str> = slice.by.iter().map(String::as_str).collect();
+    headers.extend(["n", instrument.name(), "95% interval", ""]);
+    let numeric: Vec<bool> = slice
+        .by
+        .iter()
+        .map(|_| false)
+        .chain([true, true, true, false])
+        .collect();
+    let mut t = output::Table::new(&headers, &numeric);
+    for MetricRow { group, estimate } in rows {
+        let mut cells: Vec<String> = slice
+            .by
+            .iter()
+            .map(|b| group[b].clone().unwrap_or_else(|| "NULL".into()))
+            .collect();
+        cells.extend(estimate_cells(&estimate));
+        t.rows.push(cells);
+    }
+    t.print()
+}
+
+fn estimate_cells(e: &Estimate) -> [String; 4] {
+    let interval = match (e.low, e.high) {
+        (Some(l), Some(h)) => format!("{l:.1} – {h:.1}"),
+        _ => "—".into(),
+    };
+    let flag = if e.small_sample { "small sample" } else { "" };
+    [count(e.n), format!("{:.1}", e.value), interval, flag.into()]
+}
+
+/// Prints the two groups and their difference.
+pub async fn compare(config: &Config, args: CompareArgs, json: bool) -> anyhow::Result<()> {
+    let instrument = metrics::instrument(&args.metric)?;
+    let base = slice(&args.slice)?;
+    let c = metrics::compare(
+        &open(config).await?,
+        instrument,
+        &args.a,
+        &args.b,
+        &base,
+        &Settings::default(),
+    )
+    .await?;
+    if json {
+        return output::json(&c);
+    }
+    let mut t = output::Table::new(
+        &["group", "n", instrument.name(), "95% interval", ""],
+        &[false, true, true, true, false],
+    );
+    for (label, e) in [
+        (format!("a: {}", args.a), &c.a),
+        (format!("b: {}", args.b), &c.b),
+    ] {
+        let mut row = vec![label];
+        row.extend(estimate_cells(e));
+        t.rows.push(row);
+    }
+    t.print()?;
+    let d = &c.difference;
+    let interval = match (d.low, d.high) {
+        (Some(l), Some(h)) => format!("{l:.1} to {h:.1}"),
+        _ => "undefined".into(),
+    };
+    let p = d.p_value.map_or("—".into(), |p| format!("{p:.4}"));
+    let verdict = match d.p_value {
+        Some(p) if p < 0.05 => "a real difference at the 5% level",
+        _ => "not distinguishable from no difference",
+    };
+    println!(
+        "a − b = {:.1} (95% interval {interval}), p = {p}: {verdict}",
+        d.value
+    );
+    Ok(())
+}
