@@ -114,7 +114,7 @@ def run_lifetimes(df):
     t = time.perf_counter()
     bgf.conditional_probability_alive(s["frequency"], s["recency"], s["T"])
     bgf.conditional_expected_number_of_purchases_up_to_time(52, s["frequency"], s["recency"], s["T"])
-    repeat = s[s["frequency"] > 0]
+    repeat = s[(s["frequency"] > 0) & (s["monetary_value"] > 0)]  # as cxray: positive repeat spend
     ggf = GammaGammaFitter(penalizer_coef=0.0).fit(repeat["frequency"], repeat["monetary_value"])
     ggf.customer_lifetime_value(bgf, s["frequency"], s["recency"], s["T"], s["monetary_value"],
                                 time=12, discount_rate=0.1 / 12, freq="W")
