@@ -43,6 +43,24 @@ pub enum Command {
     Metrics(MetricsArgs),
     /// Compare a survey metric between two groups of responses.
     Compare(CompareArgs),
+    /// The satisfaction–loyalty link: what respondents said against what they then did.
+    Link(LinkArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    /// Group by a column of responses or customers, e.g. segment.
+    #[arg(long)]
+    pub by: Option<String>,
+    /// How defection is defined: window (no purchase within --window-days after the answer).
+    #[arg(long, default_value = "window")]
+    pub defection: String,
+    /// Days after an answer within which a purchase counts as staying.
+    #[arg(long, default_value_t = 180)]
+    pub window_days: u32,
+    /// The stated measure: nps, csat, ces or grade.
+    #[arg(long, default_value = "nps")]
+    pub instrument: String,
 }
 
 #[derive(Debug, Args)]

@@ -50,6 +50,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Loyalty(command) => commands::loyalty::run(&config, command, cli.json).await,
             Command::Metrics(args) => commands::metrics::run(&config, args, cli.json).await,
             Command::Compare(args) => commands::metrics::compare(&config, args, cli.json).await,
+            Command::Link(args) => commands::metrics::link(&config, args, cli.json).await,
         }
     })
 }

@@ -7,7 +7,7 @@ use cxray_store::metrics::{self, MetricRow, Slice};
 use cxray_store::sql::Sql;
 
 use super::date;
-use crate::args::{CompareArgs, MetricsArgs, SliceArgs};
+use crate::args::{CompareArgs, LinkArgs, MetricsArgs, SliceArgs};
 use crate::config::Config;
 use crate::output::{self, count};
 
@@ -125,4 +125,59 @@ pub async fn compare(config: &Config, args: CompareArgs, json: bool) -> anyhow::
         d.value
     );
     Ok(())
+}
+
+/// Prints the satisfaction–loyalty link per group.
+pub async fn link(config: &Config, args: LinkArgs, json: bool) -> anyhow::Result<()> {
+    if args.defection != "window" {
+        return Err(super::usage(format!(
+            "--defection {}: only 'window' is available so far (P(alive)-based defection is not built yet)",
+            args.defection
+        )));
+    }
+    let instrument = metrics::instrument(&args.instrument)?;
+    let sql = open(config).await?;
+    let links = metrics::link(
+        &sql,
+        instrument,
+        args.window_days,
+        args.by.as_deref(),
+        &Settings::default(),
+    )
+    .await?;
+    if json {
+        return output::json(&links);
+    }
+    let pct =
+        |s: Option<&metrics::Share>| s.map_or("—".into(), |s| format!("{:.1}%", s.value * 100.0));
+    let area = |e: Option<&Estimate>| e.map_or("—".into(), |e| format!("{:.3}", e.value));
+    let mut t = output::Table::new(
+        &[
+            "group",
+            "respondents",
+            "defectors",
+            "satisfied defectors",
+            "95% interval",
+            "AUC stated",
+            "AUC behaviour",
+        ],
+        &[false, true, true, true, true, true, true],
+    );
+    for l in &links {
+        let s = &l.satisfied_defector_share;
+        let interval = match (s.low, s.high) {
+            (Some(lo), Some(hi)) => format!("{:.1} – {:.1}%", lo * 100.0, hi * 100.0),
+            _ => "—".into(),
+        };
+        t.rows.push(vec![
+            l.group.clone().unwrap_or_else(|| "all".into()),
+            count(l.respondents),
+            count(l.defectors),
+            pct(Some(s)),
+            interval,
+            area(l.auc_stated.as_ref()),
+            area(l.auc_behaviour.as_ref()),
+        ]);
+    }
+    t.print()
 }

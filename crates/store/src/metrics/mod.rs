@@ -2,6 +2,7 @@
 //! the customer or the touchpoint, and any time bucket, aggregated by DataFusion into
 //! score tallies, turned into estimates with intervals by `core::stats`.
 
+mod link;
 mod view;
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use serde::Serialize;
 use crate::sql::Sql;
 use crate::{Result, StoreError};
 
+pub use link::{Link, Share, link};
 pub use view::{TIME_BUCKETS, slice_columns};
 
 /// Which responses, grouped how.

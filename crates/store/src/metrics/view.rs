@@ -47,7 +47,7 @@ fn quote(name: &str) -> String {
 }
 
 /// The view as SQL: responses joined to one row per customer and per touchpoint.
-async fn view_sql(sql: &Sql) -> Result<String> {
+pub(super) async fn view_sql(sql: &Sql) -> Result<String> {
     let responses = columns(sql, "responses").await?;
     let customers: Vec<String> = columns(sql, "customers")
         .await?

@@ -225,3 +225,57 @@ async fn comparing_two_groups() {
             .contains("--a: no nps responses match")
     );
 }
+
+#[tokio::test]
+async fn the_link_counts_satisfied_defectors() {
+    let (dir, folder) = fresh().await;
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    // Everyone buys on 2024-01-01 and answers the next day; a and d buy again within 180
+    // days, b and c do not; e's late purchase sets the end of the data.
+    let tx = write(
+        "t.csv",
+        "customer_id,at,amount\na,2024-01-01,1\nb,2024-01-01,1\nc,2024-01-01,1\nd,2024-01-01,1\na,2024-02-01,1\nd,2024-03-01,1\ne,2025-01-01,1\n",
+    );
+    let answers = write(
+        "r.csv",
+        "customer_id,at,instrument,score\na,2024-01-02,nps,9\nb,2024-01-02,nps,8\nc,2024-01-02,nps,3\nd,2024-01-02,nps,10\nb,2024-12-30,nps,0\n",
+    );
+    for (table, file) in [(Table::Transactions, tx), (Table::Responses, answers)] {
+        import(
+            &folder,
+            table,
+            &[file],
+            &ImportOptions::default(),
+            Arc::new(NoProgress),
+        )
+        .await
+        .unwrap();
+    }
+    let sql = Sql::open(&folder, &BTreeMap::new()).await.unwrap();
+    let links = metrics::link(&sql, Instrument::Nps, 180, None, &Settings::default())
+        .await
+        .unwrap();
+    let l = &links[0];
+    // b's answer of 2024-12-30 is too late to be followed for 180 days: its earlier 8 counts.
+    assert_eq!((l.respondents, l.defectors), (4, 2));
+    assert_eq!(
+        (
+            l.satisfied_defector_share.value,
+            l.satisfied_defector_share.n
+        ),
+        (0.5, 2)
+    );
+    assert!((l.defection_if_satisfied.unwrap().value - 1.0 / 3.0).abs() < 1e-12);
+    assert_eq!(l.defection_if_dissatisfied.unwrap().value, 1.0);
+    // The stated score ranks c (3) as likeliest to leave: AUC of the stated score is
+    // P(score of a defector < score of a stayer) = (b: 8 < 9, 8 < 10; c: 3 < 9, 3 < 10) = 1.
+    assert_eq!(l.auc_stated.unwrap().value, 1.0);
+    let err = metrics::link(&sql, Instrument::Nps, 2000, None, &Settings::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("nothing to link"), "{err}");
+}
