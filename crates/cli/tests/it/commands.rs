@@ -1,7 +1,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use crate::{cdnow, cxray, initialised, json, run};
+use crate::{cdnow, cxray, import_cdnow_sample, initialised, json, run};
 
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -313,18 +313,7 @@ fn demo_builds_a_world_and_reuses_it() {
 #[test]
 fn loyalty_commands_fit_predict_validate_and_retain() {
     let (_dir, data) = initialised();
-    let sample = cdnow("CDNOW_sample.txt").display().to_string();
-    let import = [
-        "import",
-        "transactions",
-        &sample,
-        "--no-header",
-        "--map",
-        "customer_id=1,at=3,amount=5",
-        "--date-format",
-        "%Y%m%d",
-    ];
-    assert!(run(&data, &import).status.success());
+    import_cdnow_sample(&data);
     let fit = json(
         &data,
         &[

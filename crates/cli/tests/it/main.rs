@@ -54,3 +54,24 @@ pub fn initialised() -> (tempfile::TempDir, PathBuf) {
     );
     (dir, data)
 }
+
+/// Imports the CDNOW 1/10 sample (no header; id, date, amount at positions 1, 3, 5).
+pub fn import_cdnow_sample(data: &Path) {
+    let sample = cdnow("CDNOW_sample.txt").display().to_string();
+    let args = [
+        "import",
+        "transactions",
+        &sample,
+        "--no-header",
+        "--map",
+        "customer_id=1,at=3,amount=5",
+        "--date-format",
+        "%Y%m%d",
+    ];
+    let out = run(data, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

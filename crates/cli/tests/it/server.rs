@@ -2,7 +2,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Stdio};
 
-use crate::{cdnow, cxray, initialised, run};
+use crate::{cxray, import_cdnow_sample, initialised};
 
 /// A `cxray serve` process on a free loopback port, killed on drop.
 struct Server {
@@ -57,25 +57,7 @@ fn get(addr: &str, path: &str) -> (u16, String) {
 #[test]
 fn health_and_the_data_overview_page() {
     let (_dir, data) = initialised();
-    let sample = cdnow("CDNOW_sample.txt").display().to_string();
-    let out = run(
-        &data,
-        &[
-            "import",
-            "transactions",
-            &sample,
-            "--no-header",
-            "--map",
-            "customer_id=1,at=3,amount=5",
-            "--date-format",
-            "%Y%m%d",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    import_cdnow_sample(&data);
     let server = serve(&data);
     let (status, body) = get(&server.addr, "/health");
     assert_eq!(status, 200);
