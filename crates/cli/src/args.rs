@@ -52,15 +52,32 @@ pub struct LinkArgs {
     /// Group by a column of responses or customers, e.g. segment.
     #[arg(long)]
     pub by: Option<String>,
-    /// How defection is defined: window (no purchase within --window-days after the answer).
+    /// How defection is defined: window (no purchase within --window-days after the
+    /// answer) or palive (P(alive) below --threshold in customer_value; run
+    /// `cxray loyalty predict` first).
     #[arg(long, default_value = "window")]
     pub defection: String,
+    /// With --defection palive: P(alive) below this counts as defected.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f64,
     /// Days after an answer within which a purchase counts as staying.
     #[arg(long, default_value_t = 180)]
     pub window_days: u32,
     /// The stated measure: nps, csat, ces or grade.
     #[arg(long, default_value = "nps")]
     pub instrument: String,
+    /// The loyalty model behind the behavioural prediction: bgnbd, mbgnbd or pnbd.
+    #[arg(long, default_value = "bgnbd")]
+    pub model: String,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AsOfArgs {
+    /// Read a table as of an earlier version: TABLE=VERSION (repeatable).
+    #[arg(long, value_name = "TABLE=VERSION")]
+    pub as_of: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -78,6 +95,8 @@ pub struct SliceArgs {
     /// Only responses matching this SQL predicate, e.g. "segment = 'business'".
     #[arg(long = "where", value_name = "PREDICATE")]
     pub filter: Option<String>,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
 }
 
 #[derive(Debug, Args)]
@@ -215,9 +234,8 @@ pub struct SqlArgs {
     /// Print CSV.
     #[arg(long, conflicts_with = "json")]
     pub csv: bool,
-    /// Read a table as of an earlier version: TABLE=VERSION (repeatable).
-    #[arg(long, value_name = "TABLE=VERSION")]
-    pub as_of: Vec<String>,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
 }
 
 #[derive(Debug, Args)]

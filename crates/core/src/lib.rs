@@ -1,7 +1,8 @@
-//! The pure core of cxray: domain types, statistics, customer-base models and the demo
+//! The pure core of cxray: domain types, statistics, driver analysis, customer-base models and the demo
 //! world simulator. No I/O, no async: everything here is a function of its inputs.
 
 pub mod domain;
+pub mod drivers;
 pub mod models;
 pub mod rng;
 pub mod stats;

@@ -16,6 +16,8 @@ use crate::{Result, tables};
 pub struct Sql {
     ctx: SessionContext,
     versions: BTreeMap<Table, u64>,
+    /// Per derived table present: how its latest version was made (`cxray.made_by`).
+    made_by: BTreeMap<&'static str, serde_json::Value>,
 }
 
 impl Sql {
@@ -23,7 +25,7 @@ impl Sql {
     pub async fn open(folder: &DataFolder, versions: &BTreeMap<Table, u64>) -> Result<Self> {
         let config = SessionConfig::new().with_information_schema(true);
         let ctx = SessionContext::new_with_config(config).enable_url_table();
-        let mut opened = BTreeMap::new();
+        let (mut opened, mut made_by) = (BTreeMap::new(), BTreeMap::new());
         for table in Table::ALL {
             let delta = tables::open(folder, table, versions.get(&table).copied()).await?;
             delta.update_datafusion_session(&ctx.state())?;
@@ -33,12 +35,14 @@ impl Sql {
         for derived in DERIVED {
             if let Some(delta) = tables::open_derived(folder, derived).await? {
                 delta.update_datafusion_session(&ctx.state())?;
+                made_by.insert(*derived, tables::made_by(&delta).await?);
                 ctx.register_table(*derived, delta.table_provider().await?)?;
             }
         }
         Ok(Sql {
             ctx,
             versions: opened,
+            made_by,
         })
     }
 
@@ -52,6 +56,11 @@ impl Sql {
     /// The version each event table is read at.
     pub fn versions(&self) -> &BTreeMap<Table, u64> {
         &self.versions
+    }
+
+    /// How a derived table present in the session was made (`Null` when not recorded).
+    pub fn made_by(&self, derived: &str) -> Option<&serde_json::Value> {
+        self.made_by.get(derived)
     }
 
     /// The DataFusion session, for callers that build plans themselves.

@@ -80,6 +80,14 @@ pub async fn open_derived(folder: &DataFolder, name: &str) -> Result<Option<Delt
     Ok(Some(t))
 }
 
+/// The `cxray.made_by` record of a table's latest commit (`Null` when absent).
+pub async fn made_by(t: &DeltaTable) -> Result<serde_json::Value> {
+    let latest: Option<CommitInfo> = t.history(Some(1)).try_next().await?;
+    Ok(latest
+        .and_then(|c| c.info.get("cxray.made_by").cloned())
+        .unwrap_or(serde_json::Value::Null))
+}
+
 /// What `cxray tables` shows for one table.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct TableInfo {

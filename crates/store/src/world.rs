@@ -2,12 +2,14 @@
 //! batches that stream into the Delta tables, one commit per table at the end, so the
 //! memory used does not grow with the number of customers.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use cxray_core::domain::{MONEY_PRECISION, MONEY_SCALE, Table};
 use cxray_core::world::records::{
     CustomerRow, FinancialRow, InteractionRow, OwnerRow, ResponseRow, Sink, TransactionRow,
 };
+use cxray_core::models::{FitOptions, ModelKind};
 use cxray_core::world::{Truth, World, simulate_with_progress};
 use datafusion::arrow::array::{
     ArrayRef, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder, RecordBatch,
@@ -19,6 +21,10 @@ use deltalake_core::writer::{DeltaWriter, RecordBatchWriter, WriteMode};
 use tokio::sync::mpsc;
 
 use crate::folder::DataFolder;
+use crate::loyalty::{
+    PredictOptions, PredictReport, TimeUnit, Window, last_purchase_date, predict,
+};
+use crate::sql::Sql;
 use crate::schema::{attribute_field, field};
 use crate::{Result, StoreError, tables};
 
@@ -72,6 +78,25 @@ pub async fn build(
     std::fs::write(&path, serde_json::to_string_pretty(&truth)?)
         .map_err(|e| StoreError::io(&path, e))?;
     Ok(truth)
+}
+
+/// Values the demo world's customers as an analyst would: MBG/NBD (the world's purchase
+/// process) and Gamma-Gamma fitted by week on all purchases, P(alive) at the last purchase
+/// day, CLV over 52 weeks at 10% a year, written to `customer_value`.
+pub async fn value(folder: &DataFolder) -> Result<PredictReport> {
+    let sql = Sql::open(folder, &BTreeMap::new()).await?;
+    let opts = PredictOptions {
+        model: ModelKind::MbgNbd,
+        window: Window {
+            unit: TimeUnit::Week,
+            calibration_end: last_purchase_date(&sql).await?,
+            holdout_end: None,
+        },
+        horizon: 52,
+        discount_rate: 0.1,
+        fit: FitOptions::default(),
+    };
+    predict(folder, &sql, &opts).await
 }
 
 fn schema(table: Table, attributes: &[&str]) -> SchemaRef {

@@ -107,7 +107,16 @@ async fn build(folder: &DataFolder, world: World, args: &DemoArgs) -> anyhow::Re
     })
     .await;
     bar.finish_and_clear();
-    Ok(truth?)
+    let truth = truth?;
+    let spinner = ProgressBar::new_spinner().with_message("valuing the customers (MBG/NBD, Gamma-Gamma)");
+    if !std::io::stderr().is_terminal() {
+        spinner.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let value = cxray_store::world::value(folder).await;
+    spinner.finish_and_clear();
+    value?;
+    Ok(truth)
 }
 
 fn print(b: &Built) {

@@ -38,6 +38,16 @@ fn model(name: &str) -> anyhow::Result<ModelKind> {
     })
 }
 
+/// A transaction model (bgnbd, mbgnbd or pnbd) by name.
+pub(super) fn transaction_model(name: &str) -> anyhow::Result<ModelKind> {
+    match model(name)? {
+        m @ (ModelKind::BgNbd | ModelKind::MbgNbd | ModelKind::ParetoNbd) => Ok(m),
+        other => Err(usage(format!(
+            "--model {other}: a transaction model is needed (bgnbd, mbgnbd or pnbd)"
+        ))),
+    }
+}
+
 async fn window(
     sql: &Sql,
     args: &WindowArgs,

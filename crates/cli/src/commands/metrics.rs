@@ -1,10 +1,9 @@
 //! `cxray metrics` and `cxray compare`: survey metrics with intervals.
 
-use std::collections::BTreeMap;
-
 use cxray_core::stats::{Estimate, Settings};
-use cxray_store::metrics::{self, MetricRow, Slice};
-use cxray_store::sql::Sql;
+use cxray_store::metrics::{self, Defection, LinkOptions, MetricRow, Slice};
+
+use super::link_text;
 
 use super::date;
 use crate::args::{CompareArgs, LinkArgs, MetricsArgs, SliceArgs};
@@ -29,16 +28,13 @@ fn slice(args: &SliceArgs) -> anyhow::Result<Slice> {
     })
 }
 
-async fn open(config: &Config) -> anyhow::Result<Sql> {
-    Ok(Sql::open(&super::folder(config)?, &BTreeMap::new()).await?)
-}
 
 /// Prints the metric per group.
 pub async fn run(config: &Config, args: MetricsArgs, json: bool) -> anyhow::Result<()> {
     let instrument = metrics::instrument(&args.metric)?;
     let slice = slice(&args.slice)?;
     let rows = metrics::metric(
-        &open(config).await?,
+        &super::sql::open(config, &args.slice.as_of).await?,
         instrument,
         &slice,
         &Settings::default(),
@@ -86,7 +82,7 @@ pub async fn compare(config: &Config, args: CompareArgs, json: bool) -> anyhow::
     let instrument = metrics::instrument(&args.metric)?;
     let base = slice(&args.slice)?;
     let c = metrics::compare(
-        &open(config).await?,
+        &super::sql::open(config, &args.slice.as_of).await?,
         instrument,
         &args.a,
         &args.b,
@@ -127,57 +123,37 @@ pub async fn compare(config: &Config, args: CompareArgs, json: bool) -> anyhow::
     Ok(())
 }
 
-/// Prints the satisfaction–loyalty link per group.
+/// Prints the satisfaction–loyalty link, overall and per group.
 pub async fn link(config: &Config, args: LinkArgs, json: bool) -> anyhow::Result<()> {
-    if args.defection != "window" {
-        return Err(super::usage(format!(
-            "--defection {}: only 'window' is available so far (P(alive)-based defection is not built yet)",
-            args.defection
-        )));
-    }
-    let instrument = metrics::instrument(&args.instrument)?;
-    let sql = open(config).await?;
-    let links = metrics::link(
-        &sql,
-        instrument,
-        args.window_days,
-        args.by.as_deref(),
-        &Settings::default(),
-    )
-    .await?;
+    let defection = match args.defection.as_str() {
+        "window" => Defection::Window,
+        "palive" if (0.0..=1.0).contains(&args.threshold) => Defection::Palive {
+            threshold: args.threshold,
+        },
+        "palive" => {
+            return Err(super::usage(format!(
+                "--threshold {}: a probability between 0 and 1",
+                args.threshold
+            )));
+        }
+        other => {
+            return Err(super::usage(format!(
+                "--defection {other}: expected window or palive"
+            )));
+        }
+    };
+    let opts = LinkOptions {
+        instrument: metrics::instrument(&args.instrument)?,
+        defection,
+        window_days: args.window_days,
+        by: args.by.clone(),
+        model: super::loyalty::transaction_model(&args.model)?,
+        settings: Settings::default(),
+    };
+    let sql = super::sql::open(config, &args.as_of).await?;
+    let report = metrics::link(&sql, &opts).await?;
     if json {
-        return output::json(&links);
+        return output::json(&report);
     }
-    let pct =
-        |s: Option<&metrics::Share>| s.map_or("—".into(), |s| format!("{:.1}%", s.value * 100.0));
-    let area = |e: Option<&Estimate>| e.map_or("—".into(), |e| format!("{:.3}", e.value));
-    let mut t = output::Table::new(
-        &[
-            "group",
-            "respondents",
-            "defectors",
-            "satisfied defectors",
-            "95% interval",
-            "AUC stated",
-            "AUC behaviour",
-        ],
-        &[false, true, true, true, true, true, true],
-    );
-    for l in &links {
-        let s = &l.satisfied_defector_share;
-        let interval = match (s.low, s.high) {
-            (Some(lo), Some(hi)) => format!("{:.1} – {:.1}%", lo * 100.0, hi * 100.0),
-            _ => "—".into(),
-        };
-        t.rows.push(vec![
-            l.group.clone().unwrap_or_else(|| "all".into()),
-            count(l.respondents),
-            count(l.defectors),
-            pct(Some(s)),
-            interval,
-            area(l.auc_stated.as_ref()),
-            area(l.auc_behaviour.as_ref()),
-        ]);
-    }
-    t.print()
+    link_text::print(&report)
 }

@@ -3,6 +3,7 @@
 pub mod demo;
 pub mod import;
 pub mod init;
+mod link_text;
 pub mod loyalty;
 pub mod metrics;
 pub mod serve;

@@ -6,15 +6,13 @@ use cxray_core::domain::Table;
 use cxray_store::datafusion::arrow::{csv, json};
 use cxray_store::sql::Sql;
 
-use crate::args::SqlArgs;
+use crate::args::{AsOfArgs, SqlArgs};
 use crate::config::Config;
 use crate::output;
 
 /// Runs the query and prints the result as a table, JSON (an array of row objects) or CSV.
 pub async fn run(config: &Config, args: SqlArgs, as_json: bool) -> anyhow::Result<()> {
-    let folder = super::folder(config)?;
-    let versions = parse_as_of(&args.as_of)?;
-    let sql = Sql::open(&folder, &versions).await?;
+    let sql = open(config, &args.as_of).await?;
     let (schema, batches) = sql.query(&args.query).await?;
     let stdout = std::io::stdout().lock();
     if as_json {
@@ -33,6 +31,12 @@ pub async fn run(config: &Config, args: SqlArgs, as_json: bool) -> anyhow::Resul
         output::batches_table(&schema, &batches)?.print()?;
     }
     Ok(())
+}
+
+/// A SQL session over the data folder, with tables pinned by `--as-of`.
+pub(super) async fn open(config: &Config, as_of: &AsOfArgs) -> anyhow::Result<Sql> {
+    let folder = super::folder(config)?;
+    Ok(Sql::open(&folder, &parse_as_of(&as_of.as_of)?).await?)
 }
 
 fn parse_as_of(items: &[String]) -> anyhow::Result<BTreeMap<Table, u64>> {

@@ -516,14 +516,15 @@ fn metrics_and_compare_on_the_demo_world() {
     );
     assert!(c["difference"]["p_value"].as_f64().is_some());
     let link = json(&data, &["link", "--by", "segment", "--json"]);
-    for group in link.as_array().unwrap() {
+    assert!(link["satisfied_defector_share"]["value"].as_f64().is_some());
+    for group in link["groups"].as_array().unwrap() {
         let share = &group["satisfied_defector_share"];
         assert!(
             share["value"].as_f64().unwrap() > 0.5,
             "planted: most defectors said they were satisfied: {group}"
         );
         assert!(share["low"].as_f64().unwrap() <= share["value"].as_f64().unwrap());
-        assert!(group["auc_stated"]["value"].as_f64().is_some());
+        assert!(group["prediction"]["auc_stated"]["value"].as_f64().is_some());
     }
     let out = run(&data, &["metrics", "nps", "--by", "colour"]);
     assert_eq!(out.status.code(), Some(2));

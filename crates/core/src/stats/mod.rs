@@ -21,7 +21,7 @@ pub use compare::{mean_difference, nps_difference, proportion_difference};
 pub use lift::{LiftRow, lift_table};
 pub use mean::{Summary, mean};
 pub use nps::{NpsCounts, nps};
-pub use proportion::{Proportion, proportion};
+pub use proportion::{Proportion, expected_share, proportion};
 pub use tally::{Instrument, ScoreShare, Tally};
 
 use serde::{Deserialize, Serialize};
@@ -92,6 +92,9 @@ pub enum Scale {
     Gpa,
     /// Area under the ROC curve, 0…1.
     Auc,
+    /// An amount of money (or any unbounded quantity), in its own units; flagged as a
+    /// small sample on n alone.
+    Amount,
 }
 
 impl Scale {
@@ -99,7 +102,7 @@ impl Scale {
     fn factor(self) -> f64 {
         match self {
             Scale::Nps | Scale::Percent => 100.0,
-            Scale::Ces | Scale::Gpa | Scale::Auc => 1.0,
+            Scale::Ces | Scale::Gpa | Scale::Auc | Scale::Amount => 1.0,
         }
     }
 
@@ -110,6 +113,7 @@ impl Scale {
             Scale::Percent | Scale::Auc => (0.0, 1.0),
             Scale::Ces => (1.0, 7.0),
             Scale::Gpa => (0.0, 4.0),
+            Scale::Amount => (f64::NEG_INFINITY, f64::INFINITY),
         }
     }
 
@@ -158,6 +162,7 @@ impl MaxWidths {
             Scale::Ces => self.ces,
             Scale::Gpa => self.gpa,
             Scale::Auc => self.auc,
+            Scale::Amount => f64::INFINITY,
         }
     }
 }

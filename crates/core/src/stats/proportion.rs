@@ -53,9 +53,50 @@ pub fn proportion(p: Proportion, s: &Settings) -> Result<Estimate, StatsError> {
     ))
 }
 
+/// The share of successes to expect among independent trials with known probabilities
+/// (a Poisson-binomial count over n), as a percentage: Σp/n with the normal interval
+/// ± z·√(Σp(1 − p))/n — e.g. the share of a group still alive given each member's P(alive).
+/// `NoData` without trials; `NonFinite` or out-of-range probabilities are refused.
+pub fn expected_share(probabilities: &[f64], s: &Settings) -> Result<Estimate, StatsError> {
+    if probabilities.is_empty() {
+        return Err(StatsError::NoData);
+    }
+    if let Some(&bad) = probabilities
+        .iter()
+        .find(|p| !p.is_finite() || !(0.0..=1.0).contains(*p))
+    {
+        return Err(StatsError::NonFinite(bad));
+    }
+    let n = probabilities.len() as f64;
+    let mean = probabilities.iter().sum::<f64>() / n;
+    let variance: f64 = probabilities.iter().map(|p| p * (1.0 - p)).sum();
+    let half = s.z()? * variance.sqrt() / n;
+    Ok(Estimate::new(
+        probabilities.len() as u64,
+        mean,
+        Some((mean - half, mean + half)),
+        Scale::Percent,
+        s,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expected_share_of_known_probabilities() {
+        // p = 0.5, 0.5, 0.9, 0.1: mean 0.5; Σp(1−p) = 0.25 + 0.25 + 0.09 + 0.09 = 0.68;
+        // half width 1.959964 × √0.68 / 4 = 0.404058.
+        let e = expected_share(&[0.5, 0.5, 0.9, 0.1], &Settings::default()).unwrap();
+        assert_eq!((e.n, e.value), (4, 50.0));
+        assert!((e.low.unwrap() - 9.5942).abs() < 1e-3, "{e:?}");
+        assert!((e.high.unwrap() - 90.4058).abs() < 1e-3, "{e:?}");
+        let certain = expected_share(&[1.0; 40], &Settings::default()).unwrap();
+        assert_eq!((certain.value, certain.low, certain.high), (100.0, Some(100.0), Some(100.0)));
+        assert_eq!(expected_share(&[], &Settings::default()), Err(StatsError::NoData));
+        assert!(expected_share(&[1.5], &Settings::default()).is_err());
+    }
 
     fn share(successes: u64, n: u64) -> Result<Estimate, StatsError> {
         proportion(Proportion { successes, n }, &Settings::default())

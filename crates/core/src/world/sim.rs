@@ -191,6 +191,7 @@ impl<'w> Simulation<'w> {
                     self.tally.defectors_with_response += 1;
                     self.tally.satisfied_defectors += u64::from(score >= 7.0);
                 }
+                self.tally.add_last_answer(last_nps, true);
                 return true;
             }
             let gap = rng.exponential(lambda) * plan.unit_us;
@@ -199,6 +200,7 @@ impl<'w> Simulation<'w> {
             }
             at += gap as i64;
         }
+        self.tally.add_last_answer(last_nps, false);
         false
     }
 

@@ -280,6 +280,21 @@ fn satisfied_defector_share_recounts_from_rows() {
     assert_eq!(d.defectors_with_response, answered.len() as u64);
     assert_eq!(d.satisfied_defectors, satisfied);
     assert!(d.satisfied_defector_share.unwrap() > 0.5, "{d:?}");
+    let respondents: Vec<&Fate> = fates
+        .iter()
+        .filter(|f| last.contains_key(&f.customer_id))
+        .collect();
+    for (g, (low, high)) in d.by_nps_group.iter().zip([(0.0, 7.0), (7.0, 9.0), (9.0, 11.0)]) {
+        let in_group: Vec<&&Fate> = respondents
+            .iter()
+            .filter(|f| (low..high).contains(&last[&f.customer_id].1))
+            .collect();
+        assert_eq!(g.respondents, in_group.len() as u64, "{g:?}");
+        let dropped = in_group.iter().filter(|f| f.dropped_out).count() as u64;
+        assert_eq!(g.defectors, dropped, "{g:?}");
+    }
+    let shares: Vec<f64> = d.by_nps_group.iter().map(|g| g.defector_share.unwrap()).collect();
+    assert!(shares[0] > shares[2], "detractors drop out more than promoters: {shares:?}");
 }
 
 /// E[f(p)] for p ~ Beta(a, b): midpoint rule after substituting p = u^(1/a), which removes

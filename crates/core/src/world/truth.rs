@@ -175,7 +175,24 @@ pub struct Defection {
     pub satisfied_defectors: u64,
     /// satisfied_defectors / defectors_with_response.
     pub satisfied_defector_share: Option<f64>,
+    /// Every customer with an NPS answer, by the NPS group of their last answer: how many
+    /// dropped out by the end (detractor 0–6, passive 7–8, promoter 9–10).
+    #[serde(default)]
+    pub by_nps_group: Vec<GroupDefection>,
 }
+
+/// Respondents of one NPS group and how many of them dropped out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupDefection {
+    pub group: String,
+    pub respondents: u64,
+    pub defectors: u64,
+    /// defectors / respondents.
+    pub defector_share: Option<f64>,
+}
+
+/// The NPS groups in the order of `Tally::by_nps_group`.
+const NPS_GROUPS: [&str; 3] = ["detractor", "passive", "promoter"];
 
 /// Running totals a simulation keeps; small and independent of the number of customers.
 #[derive(Debug, Clone, Default)]
@@ -190,6 +207,8 @@ pub(crate) struct Tally {
     pub defectors: u64,
     pub defectors_with_response: u64,
     pub satisfied_defectors: u64,
+    /// Per NPS group of the last answer: (respondents, defectors).
+    pub by_nps_group: [(u64, u64); 3],
 }
 
 fn ratio(num: f64, den: u64) -> Option<f64> {
@@ -197,6 +216,19 @@ fn ratio(num: f64, den: u64) -> Option<f64> {
 }
 
 impl Tally {
+    /// Counts a customer's last NPS answer (if any) and whether they dropped out.
+    pub fn add_last_answer(&mut self, last: Option<(i64, f64)>, dropped_out: bool) {
+        if let Some((_, score)) = last {
+            let group = match score {
+                s if s >= 9.0 => 2,
+                s if s >= 7.0 => 1,
+                _ => 0,
+            };
+            self.by_nps_group[group].0 += 1;
+            self.by_nps_group[group].1 += u64::from(dropped_out);
+        }
+    }
+
     pub fn new(world: &World) -> Tally {
         let spec = world.spec();
         Tally {
@@ -308,6 +340,16 @@ impl Tally {
                     self.satisfied_defectors as f64,
                     self.defectors_with_response,
                 ),
+                by_nps_group: NPS_GROUPS
+                    .iter()
+                    .zip(self.by_nps_group)
+                    .map(|(group, (respondents, defectors))| GroupDefection {
+                        group: group.to_string(),
+                        respondents,
+                        defectors,
+                        defector_share: ratio(defectors as f64, respondents),
+                    })
+                    .collect(),
             },
         }
     }

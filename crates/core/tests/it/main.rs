@@ -1,6 +1,7 @@
 //! Integration tests of cxray-core.
 
 mod cdnow;
+mod drivers;
 mod models_cdnow;
 mod models_predict;
 mod models_sbg;

@@ -10,7 +10,8 @@ mod validate;
 mod value;
 
 pub use fit::{FitReport, fit};
+pub(crate) use fit::fit_summarised;
 pub use retention::{Cohort, RetentionRow, retention};
-pub use summary::{TimeUnit, Window, last_purchase_date};
+pub use summary::{TimeUnit, Window, epoch_day, last_purchase_date};
 pub use validate::{Validation, validate};
-pub use value::{PredictOptions, PredictReport, predict};
+pub use value::{CUSTOMER_VALUE, PredictOptions, PredictReport, predict};

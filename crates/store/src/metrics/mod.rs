@@ -17,7 +17,10 @@ use serde::Serialize;
 use crate::sql::Sql;
 use crate::{Result, StoreError};
 
-pub use link::{Link, Share, link};
+pub use link::{
+    Defection, Link, LinkOptions, LinkReport, Prediction, QuadrantCell, RETENTION_DAYS,
+    RetentionPoint, ScoreGroup, Share, link,
+};
 pub use view::{TIME_BUCKETS, slice_columns};
 
 /// Which responses, grouped how.

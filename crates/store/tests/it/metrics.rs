@@ -3,9 +3,10 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use cxray_core::domain::Table;
+use cxray_core::models::ModelKind;
 use cxray_core::stats::{Instrument, Settings};
 use cxray_store::import::{ImportOptions, NoProgress, import};
-use cxray_store::metrics::{self, Slice};
+use cxray_store::metrics::{self, Defection, LinkOptions, Slice};
 use cxray_store::sql::Sql;
 
 use crate::fresh;
@@ -256,26 +257,120 @@ async fn the_link_counts_satisfied_defectors() {
         .unwrap();
     }
     let sql = Sql::open(&folder, &BTreeMap::new()).await.unwrap();
-    let links = metrics::link(&sql, Instrument::Nps, 180, None, &Settings::default())
-        .await
-        .unwrap();
-    let l = &links[0];
+    let opts = LinkOptions {
+        instrument: Instrument::Nps,
+        defection: Defection::Window,
+        window_days: 180,
+        by: None,
+        model: ModelKind::BgNbd,
+        settings: Settings::default(),
+    };
+    let report = metrics::link(&sql, &opts).await.unwrap();
+    let l = &report.overall;
     // b's answer of 2024-12-30 is too late to be followed for 180 days: its earlier 8 counts.
     assert_eq!((l.respondents, l.defectors), (4, 2));
-    assert_eq!(
-        (
-            l.satisfied_defector_share.value,
-            l.satisfied_defector_share.n
-        ),
-        (0.5, 2)
-    );
+    let share = l.satisfied_defector_share.unwrap();
+    assert_eq!((share.value, share.n), (0.5, 2));
     assert!((l.defection_if_satisfied.unwrap().value - 1.0 / 3.0).abs() < 1e-12);
     assert_eq!(l.defection_if_dissatisfied.unwrap().value, 1.0);
     // The stated score ranks c (3) as likeliest to leave: AUC of the stated score is
     // P(score of a defector < score of a stayer) = (b: 8 < 9, 8 < 10; c: 3 < 9, 3 < 10) = 1.
-    assert_eq!(l.auc_stated.unwrap().value, 1.0);
-    let err = metrics::link(&sql, Instrument::Nps, 2000, None, &Settings::default())
-        .await
-        .unwrap_err();
+    assert_eq!(l.prediction.auc_stated.unwrap().value, 1.0);
+    // The quadrant: a and d satisfied and stayed (revenue 2 each), b satisfied and
+    // defected (1), c dissatisfied and defected (1); nobody dissatisfied stayed.
+    let cell = |satisfied: bool, defected: bool| {
+        let c = l
+            .quadrant
+            .iter()
+            .find(|c| c.satisfied == satisfied && c.defected == defected)
+            .unwrap();
+        (c.customers, c.revenue, c.clv)
+    };
+    assert_eq!(cell(true, false), (2, 4.0, None));
+    assert_eq!(cell(true, true), (1, 1.0, None));
+    assert_eq!(cell(false, true), (1, 1.0, None));
+    assert_eq!(cell(false, false), (0, 0.0, None));
+    // Groups: c detractor, b passive, a and d promoters. a's last purchase is exactly 30
+    // days after the answer (not later than 30 days on), d's 59 days after it.
+    let groups: Vec<(&str, u64)> = l
+        .by_score
+        .iter()
+        .map(|g| (g.group.as_str(), g.respondents))
+        .collect();
+    assert_eq!(groups, [("detractor", 1), ("passive", 1), ("promoter", 2)]);
+    let promoters = &l.by_score[2].retention;
+    let at = |days: i64| promoters.iter().find(|p| p.days == days).unwrap().share.value;
+    assert_eq!((at(30), at(60)), (0.5, 0.0));
+    assert!(report.notes.iter().any(|n| n.contains("customer_value")), "{:?}", report.notes);
+    let palive = LinkOptions {
+        defection: Defection::Palive { threshold: 0.5 },
+        ..opts.clone()
+    };
+    let err = metrics::link(&sql, &palive).await.unwrap_err();
+    assert!(err.to_string().contains("cxray loyalty predict"), "{err}");
+    let late = LinkOptions {
+        window_days: 2000,
+        ..opts
+    };
+    let err = metrics::link(&sql, &late).await.unwrap_err();
     assert!(err.to_string().contains("nothing to link"), "{err}");
+}
+
+/// The demo world plants failures that drive both dissatisfaction and dropout, yet most
+/// who leave said they were satisfied, and behaviour predicts leaving better than words.
+#[tokio::test]
+async fn the_demo_world_links_as_planted() {
+    let (_dir, folder) = fresh().await;
+    let truth = cxray_store::world::build(
+        &folder,
+        cxray_core::world::World::airline(),
+        20_000,
+        11,
+        |_| {},
+    )
+    .await
+    .unwrap();
+    cxray_store::world::value(&folder).await.unwrap();
+    let sql = Sql::open(&folder, &BTreeMap::new()).await.unwrap();
+    let opts = LinkOptions {
+        instrument: Instrument::Nps,
+        defection: Defection::Palive { threshold: 0.5 },
+        window_days: 180,
+        by: None,
+        model: ModelKind::MbgNbd,
+        settings: Settings::default(),
+    };
+    let report = metrics::link(&sql, &opts).await.unwrap();
+    assert!(report.notes.is_empty(), "{:?}", report.notes);
+    let l = &report.overall;
+    // Everyone with an NPS answer and a purchase is a respondent, as in the truth.
+    let respondents: u64 = truth.defection.by_nps_group.iter().map(|g| g.respondents).sum();
+    assert_eq!(l.respondents, respondents);
+    let share = l.satisfied_defector_share.unwrap();
+    let planted = truth.defection.satisfied_defector_share.unwrap();
+    eprintln!("satisfied-defector share {share:?}, truth {planted}");
+    assert!(share.value > 0.5, "most defectors said they were satisfied");
+    assert!(
+        share.low.unwrap() <= planted && planted <= share.high.unwrap(),
+        "truth {planted} outside {share:?}"
+    );
+    // Money in every cell of the report card, from customer_value.
+    assert!(l.quadrant.iter().all(|c| c.clv.is_some() && c.revenue > 0.0));
+    for g in &l.by_score {
+        let t = truth.defection.by_nps_group.iter().find(|t| t.group == g.group).unwrap();
+        assert_eq!(g.respondents, t.respondents, "{}", g.group);
+        let (alive, retained) = (g.alive.unwrap(), 100.0 * (1.0 - t.defector_share.unwrap()));
+        eprintln!("{}: still customers {alive:?}, truly {retained:.1}%", g.group);
+        assert!(
+            alive.low.unwrap() <= retained && retained <= alive.high.unwrap(),
+            "{}: truly retained {retained} outside {alive:?}",
+            g.group
+        );
+    }
+    // Behaviour predicts defection in the next window better than the stated score.
+    let p = &l.prediction;
+    let d = p.auc_behaviour_minus_stated.unwrap();
+    eprintln!("AUC stated {:?}, behaviour {:?}, both {:?}", p.auc_stated, p.auc_behaviour, p.auc_both);
+    assert!(d.low.unwrap() > 0.0, "{d:?}");
+    assert!(p.auc_both.is_some() && p.lift.len() > 1);
 }

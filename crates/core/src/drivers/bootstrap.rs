@@ -1,0 +1,98 @@
+//! The nonparametric bootstrap by row counts: a resample of n rows drawn with replacement
+//! is the number of times each row was drawn (multinomial counts), which statistics take
+//! as frequency weights, so no resampled copy of the data is ever made. Resample b draws
+//! from `Rng::stream(seed, b)`, so results depend on the seed alone, not on the number of
+//! threads or the order they run in.
+
+use crate::rng::Rng;
+
+/// Runs `stat` on `resamples` resamples of `n` rows on `threads` threads (at least one)
+/// and returns the results in resample order.
+pub fn resample<T: Send>(
+    n: usize,
+    resamples: usize,
+    seed: u64,
+    threads: usize,
+    stat: impl Fn(&[u32]) -> T + Sync,
+) -> Vec<T> {
+    let threads = threads.clamp(1, resamples.max(1));
+    let run = |first: usize| {
+        let mut counts = vec![0u32; n];
+        (first..resamples)
+            .step_by(threads)
+            .map(|b| {
+                draw_counts(&mut Rng::stream(seed, b as u64), &mut counts);
+                (b, stat(&counts))
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut results: Vec<(usize, T)> = if threads == 1 {
+        run(0)
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads).map(|t| s.spawn(move || run(t))).collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("bootstrap thread panicked"))
+                .collect()
+        })
+    };
+    results.sort_by_key(|(b, _)| *b);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Draws counts.len() rows uniformly with replacement into `counts`.
+pub fn draw_counts(rng: &mut Rng, counts: &mut [u32]) {
+    counts.fill(0);
+    let n = counts.len() as u64;
+    for _ in 0..n {
+        counts[rng.below(n) as usize] += 1;
+    }
+}
+
+/// The percentile interval at `level` (e.g. 0.95) of the values (type-7 quantiles: linear
+/// interpolation between order statistics); `None` for fewer than two values.
+pub fn percentile_interval(values: &[f64], level: f64) -> Option<(f64, f64)> {
+    if values.len() < 2 {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let tail = 0.5 * (1.0 - level);
+    Some((quantile(&sorted, tail), quantile(&sorted, 1.0 - tail)))
+}
+
+/// The type-7 quantile of sorted values.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * q;
+    let (lo, frac) = (h.floor() as usize, h - h.floor());
+    match sorted.get(lo + 1) {
+        Some(next) => sorted[lo] + frac * (next - sorted[lo]),
+        None => sorted[lo],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_sum_to_n_and_threads_do_not_matter() {
+        let sums = resample(1000, 7, 3, 1, |c| c.iter().sum::<u32>());
+        assert!(sums.iter().all(|&s| s == 1000));
+        let one = resample(50, 9, 11, 1, |c| c.to_vec());
+        let two = resample(50, 9, 11, 2, |c| c.to_vec());
+        assert_eq!(one, two);
+        assert_ne!(one[0], one[1]);
+    }
+
+    #[test]
+    fn percentiles_interpolate() {
+        let v: Vec<f64> = (0..=100).map(f64::from).rev().collect();
+        let (lo, hi) = percentile_interval(&v, 0.95).unwrap();
+        assert!((lo - 2.5).abs() < 1e-12 && (hi - 97.5).abs() < 1e-12);
+        assert_eq!(percentile_interval(&[1.0], 0.95), None);
+        let (lo, hi) = percentile_interval(&[1.0, 2.0], 0.9).unwrap();
+        assert!((lo - 1.05).abs() < 1e-12 && (hi - 1.95).abs() < 1e-12);
+    }
+}

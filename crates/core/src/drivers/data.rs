@@ -1,0 +1,235 @@
+//! The input of a driver analysis, its checks, and weighted moments: the data standardised
+//! once and stored by row, so that a bootstrap resample's cross-products (rows weighted
+//! by how often they were drawn) take one pass.
+
+use super::DriverError;
+use super::matrix::Matrix;
+
+/// An outcome and the named predictors to explain it, as borrowed columns of equal length.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset<'a> {
+    /// The outcome: any number (linear model), or 0 / 1 (logistic model).
+    pub outcome: &'a [f64],
+    /// The predictors, in the order the results report them.
+    pub predictors: Vec<Column<'a>>,
+}
+
+/// A named predictor.
+#[derive(Debug, Clone)]
+pub struct Column<'a> {
+    pub name: String,
+    pub values: &'a [f64],
+}
+
+impl<'a> Dataset<'a> {
+    /// A data set with this outcome and no predictors yet.
+    pub fn new(outcome: &'a [f64]) -> Self {
+        Dataset {
+            outcome,
+            predictors: Vec::new(),
+        }
+    }
+
+    /// Adds a predictor.
+    pub fn predictor(mut self, name: impl Into<String>, values: &'a [f64]) -> Self {
+        self.predictors.push(Column {
+            name: name.into(),
+            values,
+        });
+        self
+    }
+
+    /// The predictors' names.
+    pub fn names(&self) -> Vec<String> {
+        self.predictors.iter().map(|c| c.name.clone()).collect()
+    }
+
+    /// Checks the shape and values: at least one predictor, equal lengths, finite values,
+    /// at least p + 2 rows (so the residual variance has a degree of freedom), and, for a
+    /// logistic model, an outcome of 0s and 1s.
+    pub(crate) fn check(&self, binary: bool) -> Result<(), DriverError> {
+        let (n, p) = (self.outcome.len(), self.predictors.len());
+        if p == 0 {
+            return Err(DriverError::NoPredictors);
+        }
+        if n < p + 2 {
+            return Err(DriverError::TooFewRows {
+                rows: n,
+                predictors: p,
+            });
+        }
+        for c in &self.predictors {
+            if c.values.len() != n {
+                return Err(DriverError::LengthMismatch {
+                    column: c.name.clone(),
+                    len: c.values.len(),
+                    expected: n,
+                });
+            }
+        }
+        let columns = self.predictors.iter().map(|c| (c.name.as_str(), c.values));
+        for (name, values) in std::iter::once(("outcome", self.outcome)).chain(columns) {
+            if let Some(row) = values.iter().position(|v| !v.is_finite()) {
+                let column = name.to_string();
+                return Err(DriverError::NonFinite { column, row });
+            }
+        }
+        if binary && let Some(row) = self.outcome.iter().position(|&y| y != 0.0 && y != 1.0) {
+            let value = self.outcome[row];
+            return Err(DriverError::NotBinary { row, value });
+        }
+        Ok(())
+    }
+}
+
+/// Columns standardised by their mean and standard deviation (1 for a constant column),
+/// stored by row.
+#[derive(Debug, Clone)]
+pub(crate) struct Rows {
+    pub width: usize,
+    pub data: Vec<f64>,
+    pub mean: Vec<f64>,
+    pub scale: Vec<f64>,
+}
+
+impl Rows {
+    /// The columns (all of one length), standardised and interleaved.
+    pub fn new(columns: &[&[f64]]) -> Self {
+        let width = columns.len();
+        let n = columns.first().map_or(0, |c| c.len());
+        let mean: Vec<f64> = columns
+            .iter()
+            .map(|c| c.iter().sum::<f64>() / n as f64)
+            .collect();
+        let scale: Vec<f64> = columns
+            .iter()
+            .zip(&mean)
+            .map(|(c, m)| {
+                let ss: f64 = c.iter().map(|x| (x - m) * (x - m)).sum();
+                let sd = (ss / (n as f64 - 1.0)).sqrt();
+                if sd > 0.0 { sd } else { 1.0 }
+            })
+            .collect();
+        let mut data = Vec::with_capacity(n * width);
+        for i in 0..n {
+            for (j, c) in columns.iter().enumerate() {
+                data.push((c[i] - mean[j]) / scale[j]);
+            }
+        }
+        Rows {
+            width,
+            data,
+            mean,
+            scale,
+        }
+    }
+
+    /// Row i.
+    pub fn row(&self, i: usize) -> &[f64] {
+        &self.data[i * self.width..(i + 1) * self.width]
+    }
+
+    /// Means, standard deviations and correlations of the columns, each row counted
+    /// `counts[i]` times (once each without counts). One pass: cross-products about the
+    /// full-sample means, corrected to the weighted means (which are close to them, so the
+    /// correction loses little).
+    pub fn moments(&self, counts: Option<&[u32]>) -> Moments {
+        let w = self.width;
+        let mut sum = vec![0.0; w];
+        let mut cross = vec![0.0; w * w];
+        let mut scaled = vec![0.0; w];
+        let mut total = 0.0;
+        for (i, row) in self.data.chunks_exact(w).enumerate() {
+            let c = counts.map_or(1, |c| c[i]);
+            if c == 0 {
+                continue;
+            }
+            let c = c as f64;
+            total += c;
+            for ((s, acc), x) in scaled.iter_mut().zip(&mut sum).zip(row) {
+                *s = c * x;
+                *acc += *s;
+            }
+            for (j, a) in scaled.iter().enumerate() {
+                let out = &mut cross[j * w + j..(j + 1) * w];
+                for (o, x) in out.iter_mut().zip(&row[j..]) {
+                    *o += a * x;
+                }
+            }
+        }
+        let centre: Vec<f64> = sum.iter().map(|s| s / total).collect();
+        let cov = Matrix::from_fn(w, |i, j| {
+            let (i, j) = (i.min(j), i.max(j));
+            (cross[i * w + j] - total * centre[i] * centre[j]) / (total - 1.0)
+        });
+        let sd_std: Vec<f64> = (0..w).map(|j| cov[(j, j)].max(0.0).sqrt()).collect();
+        let corr = Matrix::from_fn(w, |i, j| match (i == j, sd_std[i] * sd_std[j]) {
+            (true, _) => 1.0,
+            (false, d) if d > 0.0 => cov[(i, j)] / d,
+            _ => 0.0,
+        });
+        Moments {
+            weight: total,
+            mean: (0..w)
+                .map(|j| self.mean[j] + centre[j] * self.scale[j])
+                .collect(),
+            sd: (0..w).map(|j| sd_std[j] * self.scale[j]).collect(),
+            corr,
+        }
+    }
+}
+
+/// Weighted moments of some columns, in their original units.
+#[derive(Debug, Clone)]
+pub(crate) struct Moments {
+    /// Total weight (the number of rows, counting repeats).
+    pub weight: f64,
+    pub mean: Vec<f64>,
+    /// Standard deviations with divisor weight − 1; zero for a constant column.
+    pub sd: Vec<f64>,
+    /// Correlations; zero off the diagonal for a constant column.
+    pub corr: Matrix,
+}
+
+impl Moments {
+    /// Fails on the first constant column among the first `names.len()`, naming it.
+    pub fn check_varies(&self, names: &[String]) -> Result<(), DriverError> {
+        match names.iter().zip(&self.sd).find(|(_, sd)| !(**sd > 1e-12)) {
+            Some((name, _)) => Err(DriverError::ConstantPredictor(name.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Fails if the first `names.len()` columns are collinear, naming the first that is a
+    /// linear combination of those before it.
+    pub fn check_independent(&self, names: &[String]) -> Result<(), DriverError> {
+        let p = names.len();
+        match self.corr.leading(p).cholesky() {
+            Ok(_) => Ok(()),
+            Err(j) => Err(super::regression::collinear(names, j)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weighted_moments_equal_repeated_rows() {
+        let a = [1.0, 2.0, 4.0, 7.0];
+        let b = [3.0, 1.0, 0.5, 2.0];
+        let rows = Rows::new(&[&a, &b]);
+        let m = rows.moments(Some(&[2, 0, 1, 3]));
+        let a2 = [1.0, 1.0, 4.0, 7.0, 7.0, 7.0];
+        let b2 = [3.0, 3.0, 0.5, 2.0, 2.0, 2.0];
+        let direct = Rows::new(&[&a2, &b2]).moments(None);
+        assert_eq!(m.weight, 6.0);
+        for j in 0..2 {
+            assert!((m.mean[j] - direct.mean[j]).abs() < 1e-12);
+            assert!((m.sd[j] - direct.sd[j]).abs() < 1e-12);
+        }
+        assert!((m.corr[(0, 1)] - direct.corr[(1, 0)]).abs() < 1e-12);
+        assert!((direct.mean[0] - 4.5).abs() < 1e-12);
+    }
+}
