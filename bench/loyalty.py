@@ -9,7 +9,16 @@ same (x, t_x, T). Data: the CDNOW sample (2,357 customers) and master (23,570), 
 BG/NBD-simulated customers (r=0.243, alpha=4.414, a=0.793, b=2.426; Gamma-Gamma spend
 p=6.25, q=3.74, gamma=15.44; first purchases spread over 12 weeks; 39 calibration weeks).
 
+pymc-marketing's `BetaGeoModel` is fitted on the same lifetimes summary with
+`fit(method="map")` and flat (HalfFlat) priors on r, alpha, a, b: PyMC's MAP leaves out the
+Jacobian of the log transform, so with flat priors it is the maximum-likelihood estimate
+both others compute (the default priors would move it). Its fit time includes building
+and compiling the PyTensor graph (C code is cached in ~/.pytensor after the first run);
+its predict time is expected purchases over 52 weeks and P(alive). A pymc-marketing
+failure is recorded with its message and the run goes on.
+
 Usage: bench/loyalty.py [--sizes 2357,23570,1000000,10000000] [--lifetimes-max 1000000]
+                        [--pymc-max 1000000]
 Writes bench/results/loyalty.json.
 """
 import argparse
@@ -99,15 +108,19 @@ def run_cxray(folder, source, import_args):
     }
 
 
-def run_lifetimes(df):
-    from lifetimes import BetaGeoFitter, GammaGammaFitter
+def summarise(df):
+    """lifetimes' per-customer summary of the calibration period, and its seconds."""
     from lifetimes.utils import summary_data_from_transaction_data
     df = df.assign(at=df["at"].dt.tz_localize(None))
     t = time.perf_counter()
     cal = df[df["at"] <= pd.Timestamp(CAL_END)]
     s = summary_data_from_transaction_data(cal, "customer_id", "at", monetary_value_col="amount",
                                            observation_period_end=CAL_END, freq="D", freq_multiplier=7)
-    summary_s = time.perf_counter() - t
+    return s, time.perf_counter() - t
+
+
+def run_lifetimes(s, summary_s):
+    from lifetimes import BetaGeoFitter, GammaGammaFitter
     t = time.perf_counter()
     bgf = BetaGeoFitter(penalizer_coef=0.0).fit(s["frequency"], s["recency"], s["T"])
     fit_s = time.perf_counter() - t
@@ -124,10 +137,31 @@ def run_lifetimes(df):
             "all_s": summary_s + fit_s + predict_s}
 
 
+def run_pymc(s):
+    from pymc_extras.prior import Prior
+    from pymc_marketing.clv import BetaGeoModel
+    data = s.reset_index()[["customer_id", "frequency", "recency", "T"]]
+    t = time.perf_counter()
+    model = BetaGeoModel(model_config={k: Prior("HalfFlat") for k in ("r", "alpha", "a", "b")})
+    model.fit(data=data, method="map", progressbar=False)
+    fit_s = time.perf_counter() - t
+    t = time.perf_counter()
+    model.expected_purchases(future_t=52)
+    model.expected_probability_alive()
+    predict_s = time.perf_counter() - t
+    params = {k: float(model.fit_result[k].values.squeeze()) for k in ("r", "alpha", "a", "b")}
+    return {"fit_s": fit_s, "predict_s": predict_s, "params": params}
+
+
+def max_rel_diff(params, reference):
+    return max(abs(params[k] - reference[k]) / abs(reference[k]) for k in ("r", "alpha", "a", "b"))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="2357,23570,1000000,10000000")
     ap.add_argument("--lifetimes-max", type=int, default=1_000_000)
+    ap.add_argument("--pymc-max", type=int, default=1_000_000)
     args = ap.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as work:
@@ -146,15 +180,26 @@ def main():
             print(f"== {label}: {size:,} customers", file=sys.stderr, flush=True)
             row = {"customers": size, "data": label, "cxray": run_cxray(work / f"cx-{size}", source, import_args)}
             print(f"   cxray {row['cxray']}", file=sys.stderr, flush=True)
-            if size <= args.lifetimes_max:
+            if size <= max(args.lifetimes_max, args.pymc_max):
                 if df is None:
                     df = pd.read_parquet(source)
-                row["lifetimes"] = run_lifetimes(df)
-                print(f"   lifetimes {row['lifetimes']}", file=sys.stderr, flush=True)
-                lt, cx = row["lifetimes"], row["cxray"]
+                s, summary_s = summarise(df)
+            cx = row["cxray"]
+            if size <= args.lifetimes_max:
+                row["lifetimes"] = lt = run_lifetimes(s, summary_s)
+                print(f"   lifetimes {lt}", file=sys.stderr, flush=True)
                 row["ratios"] = {k: lt[k] / cx[k] for k in ("summary_s", "fit_s")}
                 row["ratios"]["summary_fit_predict"] = lt["all_s"] / cx["all_s"]
-                row["max_param_rel_diff"] = max(abs(cx["params"][k] - lt["params"][k]) / abs(lt["params"][k]) for k in ("r", "alpha", "a", "b"))
+                row["max_param_rel_diff"] = max_rel_diff(cx["params"], lt["params"])
+            if size <= args.pymc_max:
+                try:
+                    pm = run_pymc(s)
+                    pm["fit_ratio"] = pm["fit_s"] / cx["fit_s"]
+                    pm["max_param_rel_diff_from_cxray"] = max_rel_diff(pm["params"], cx["params"])
+                except Exception as e:
+                    pm = {"error": f"{type(e).__name__}: {e}"}
+                row["pymc_marketing"] = pm
+                print(f"   pymc-marketing {pm}", file=sys.stderr, flush=True)
             results.append(row)
     out = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform()}, "results": results}
     (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)

@@ -45,6 +45,71 @@ pub enum Command {
     Compare(CompareArgs),
     /// The satisfaction–loyalty link: what respondents said against what they then did.
     Link(LinkArgs),
+    /// Driver analysis: how much each predictor explains of an outcome, with intervals.
+    Drivers(DriversArgs),
+    /// The journey map: touchpoints with owners, performance, dropout and money at risk;
+    /// owners' totals and hand-offs.
+    Journey(JourneyArgs),
+    /// The weak-area map: money at risk against performance, ranked.
+    Areas(JourneyArgs),
+    /// One owner's scorecard: touchpoints, performance, money at risk, monthly trend.
+    Owner(OwnerArgs),
+    /// Show or set touchpoint service levels (maximum wait, maximum failure rate).
+    Sla(SlaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JourneyArgs {
+    /// Days after a trip within which a purchase counts as staying.
+    #[arg(long, default_value_t = 180)]
+    pub window_days: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct OwnerArgs {
+    /// The owner's id (owners.owner_id).
+    pub owner: String,
+    #[command(flatten)]
+    pub journey: JourneyArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SlaArgs {
+    /// The touchpoint to set; without it, list every service level.
+    pub touchpoint: Option<String>,
+    /// The longest acceptable wait, in seconds.
+    #[arg(long)]
+    pub max_wait_seconds: Option<f64>,
+    /// The highest acceptable failure rate, a fraction (0.05 = 5%).
+    #[arg(long)]
+    pub max_failure_rate: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct DriversArgs {
+    /// A query whose first column is the outcome and whose other columns are the
+    /// predictors; files can be named by path: SELECT * FROM 'survey.csv'.
+    #[arg(long, conflicts_with = "outcome", required_unless_present = "outcome")]
+    pub sql: Option<String>,
+    /// Explain behaviour after each trip by bad experiences per touchpoint (with past
+    /// purchases and tenure as controls): defection (logistic) or spend (linear).
+    #[arg(long)]
+    pub outcome: Option<String>,
+    #[command(flatten)]
+    pub journey: JourneyArgs,
+    /// How importance is split: auto (shapley up to 15 predictors, relative weights
+    /// beyond), shapley (exact general dominance) or relative-weights.
+    #[arg(long, default_value = "auto")]
+    pub method: String,
+    /// Logistic regression of a 0/1 outcome (importance splits McFadden's pseudo-R²).
+    #[arg(long)]
+    pub logistic: bool,
+    /// Bootstrap resamples for the intervals (0: none).
+    #[arg(long, default_value_t = 200)]
+    pub resamples: usize,
+    /// Seed of the bootstrap: the same seed gives the same intervals.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]

@@ -1,9 +1,11 @@
 //! cxray's storage layer: the data folder, its Delta Lake event tables, the importers,
 //! SQL over the tables (DataFusion), and the embedded operational database (SQLite).
 
+pub mod drivers;
 mod error;
 pub mod folder;
 pub mod import;
+pub mod journey;
 pub mod loyalty;
 pub mod metrics;
 pub mod ops;

@@ -28,6 +28,12 @@ const MIGRATIONS: &[&str] = &[
         action TEXT NOT NULL,
         detail TEXT NOT NULL
      );",
+    // 2: service levels per touchpoint.
+    "CREATE TABLE touchpoint_slas (
+        touchpoint TEXT PRIMARY KEY,
+        max_wait_seconds REAL,
+        max_failure_rate REAL
+     );",
 ];
 
 /// The schema version this build expects.
@@ -38,6 +44,13 @@ pub fn schema_version() -> u32 {
 /// A connection to the operational database, migrated to [`schema_version`].
 pub struct OpsDb {
     conn: Connection,
+}
+
+/// A touchpoint's service levels: the longest acceptable wait and failure rate.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+pub struct Sla {
+    pub max_wait_seconds: Option<f64>,
+    pub max_failure_rate: Option<f64>,
 }
 
 /// One completed import, as logged.
@@ -131,6 +144,44 @@ impl OpsDb {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Sets (replaces) a touchpoint's service levels, with an audit entry.
+    pub fn set_sla(&self, actor: &str, touchpoint: &str, sla: Sla) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
+            "INSERT INTO touchpoint_slas (touchpoint, max_wait_seconds, max_failure_rate)
+             VALUES (?1, ?2, ?3)
+             ON CONFLICT (touchpoint) DO UPDATE SET max_wait_seconds = ?2, max_failure_rate = ?3",
+            params![touchpoint, sla.max_wait_seconds, sla.max_failure_rate],
+        )?;
+        tx.execute(
+            "INSERT INTO audit_log (at, actor, action, detail) VALUES (?1, ?2, 'set_sla', ?3)",
+            params![
+                chrono::Utc::now().to_rfc3339(),
+                actor,
+                format!("{touchpoint}: {}", serde_json::to_string(&sla)?)
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every touchpoint's service levels.
+    pub fn slas(&self) -> Result<std::collections::BTreeMap<String, Sla>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT touchpoint, max_wait_seconds, max_failure_rate FROM touchpoint_slas",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                Sla {
+                    max_wait_seconds: r.get(1)?,
+                    max_failure_rate: r.get(2)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
     /// The most recent imports, newest first.

@@ -53,6 +53,15 @@ impl Sql {
         Ok((schema, df.collect().await?))
     }
 
+    /// Runs `query`, keeps its result in memory and registers it as `name`, replacing an
+    /// earlier one.
+    pub async fn cache_as(&self, name: &str, query: &str) -> Result<()> {
+        let cached = self.ctx.sql(query).await?.cache().await?;
+        self.ctx.deregister_table(name)?;
+        self.ctx.register_table(name, cached.into_view())?;
+        Ok(())
+    }
+
     /// The version each event table is read at.
     pub fn versions(&self) -> &BTreeMap<Table, u64> {
         &self.versions

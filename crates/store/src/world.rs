@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use cxray_core::domain::{MONEY_PRECISION, MONEY_SCALE, Table};
+use cxray_core::models::{FitOptions, ModelKind};
 use cxray_core::world::records::{
     CustomerRow, FinancialRow, InteractionRow, OwnerRow, ResponseRow, Sink, TransactionRow,
 };
-use cxray_core::models::{FitOptions, ModelKind};
 use cxray_core::world::{Truth, World, simulate_with_progress};
 use datafusion::arrow::array::{
     ArrayRef, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder, RecordBatch,
@@ -24,8 +24,9 @@ use crate::folder::DataFolder;
 use crate::loyalty::{
     PredictOptions, PredictReport, TimeUnit, Window, last_purchase_date, predict,
 };
-use crate::sql::Sql;
+use crate::ops::{OpsDb, Sla};
 use crate::schema::{attribute_field, field};
+use crate::sql::Sql;
 use crate::{Result, StoreError, tables};
 
 /// Rows per batch handed to a table writer.
@@ -42,6 +43,12 @@ pub async fn build(
     seed: u64,
     progress: impl Fn(u64) + Send + 'static,
 ) -> Result<Truth> {
+    let slas: Vec<(String, f64)> = world
+        .spec()
+        .touchpoints
+        .iter()
+        .filter_map(|t| Some((t.id.clone(), t.long_wait_seconds?)))
+        .collect();
     let (tx, mut rx) = mpsc::channel::<(Table, RecordBatch)>(8);
     let simulation = tokio::task::spawn_blocking(move || {
         let mut sink = BatchSink::new(tx);
@@ -73,6 +80,15 @@ pub async fn build(
         .map_err(|e| StoreError::Input(format!("simulation failed: {e}")))?;
     for (_, mut delta, mut writer) in writers {
         writer.flush_and_commit(&mut delta).await?;
+    }
+    // The world's long-wait limits are the touchpoints' service levels.
+    let ops = OpsDb::open(&folder.ops_db_path())?;
+    for (touchpoint, max_wait) in slas {
+        let sla = Sla {
+            max_wait_seconds: Some(max_wait),
+            max_failure_rate: None,
+        };
+        ops.set_sla("demo", &touchpoint, sla)?;
     }
     let path = folder.truth_path();
     std::fs::write(&path, serde_json::to_string_pretty(&truth)?)

@@ -108,7 +108,8 @@ async fn build(folder: &DataFolder, world: World, args: &DemoArgs) -> anyhow::Re
     .await;
     bar.finish_and_clear();
     let truth = truth?;
-    let spinner = ProgressBar::new_spinner().with_message("valuing the customers (MBG/NBD, Gamma-Gamma)");
+    let spinner =
+        ProgressBar::new_spinner().with_message("valuing the customers (MBG/NBD, Gamma-Gamma)");
     if !std::io::stderr().is_terminal() {
         spinner.set_draw_target(ProgressDrawTarget::hidden());
     }

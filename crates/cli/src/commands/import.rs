@@ -51,9 +51,7 @@ fn options(args: &ImportArgs) -> anyhow::Result<ImportOptions> {
         date_format: args.date_format.clone(),
         timezone: args.timezone.clone(),
         skip_bad_rows: args.skip_bad_rows,
-        actor: std::env::var("USER")
-            .map(|u| format!("cli:{u}"))
-            .unwrap_or_else(|_| "cli".into()),
+        actor: super::actor(),
     })
 }
 

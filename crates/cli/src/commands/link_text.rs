@@ -85,7 +85,12 @@ fn quadrant(l: &Link) -> anyhow::Result<()> {
     );
     for c in &l.quadrant {
         t.rows.push(vec![
-            if c.satisfied { "satisfied" } else { "dissatisfied" }.into(),
+            if c.satisfied {
+                "satisfied"
+            } else {
+                "dissatisfied"
+            }
+            .into(),
             if c.defected { "defected" } else { "stayed" }.into(),
             count(c.customers),
             count(c.revenue.round() as u64),
@@ -110,7 +115,11 @@ fn score_groups(l: &Link) -> anyhow::Result<()> {
     );
     for g in &l.by_score {
         let at = |days: i64| {
-            pct(g.retention.iter().find(|p| p.days == days).map(|p| &p.share))
+            pct(g
+                .retention
+                .iter()
+                .find(|p| p.days == days)
+                .map(|p| &p.share))
         };
         t.rows.push(vec![
             g.group.clone(),
@@ -132,11 +141,24 @@ fn prediction(l: &Link) -> anyhow::Result<()> {
         count(p.n),
         count(p.defectors)
     );
-    println!("  stated score       {}", estimate(p.auc_stated.as_ref(), 3));
-    println!("  behaviour (model)  {}", estimate(p.auc_behaviour.as_ref(), 3));
+    println!(
+        "  stated score       {}",
+        estimate(p.auc_stated.as_ref(), 3)
+    );
+    println!(
+        "  behaviour (model)  {}",
+        estimate(p.auc_behaviour.as_ref(), 3)
+    );
     println!("  both               {}", estimate(p.auc_both.as_ref(), 3));
     let mut t = output::Table::new(
-        &["decile", "respondents", "did not buy", "rate %", "lift", "captured %"],
+        &[
+            "decile",
+            "respondents",
+            "did not buy",
+            "rate %",
+            "lift",
+            "captured %",
+        ],
         &[true, true, true, true, true, true],
     );
     for row in &p.lift {

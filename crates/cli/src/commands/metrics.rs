@@ -28,7 +28,6 @@ fn slice(args: &SliceArgs) -> anyhow::Result<Slice> {
     })
 }
 
-
 /// Prints the metric per group.
 pub async fn run(config: &Config, args: MetricsArgs, json: bool) -> anyhow::Result<()> {
     let instrument = metrics::instrument(&args.metric)?;

@@ -1,8 +1,10 @@
 //! One module per command.
 
 pub mod demo;
+pub mod drivers;
 pub mod import;
 pub mod init;
+pub mod journey;
 mod link_text;
 pub mod loyalty;
 pub mod metrics;
@@ -29,6 +31,13 @@ impl fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 /// Marks an error as bad usage.
+/// Who is acting, for the audit log: the operating-system user at the command line.
+pub fn actor() -> String {
+    std::env::var("USER")
+        .map(|u| format!("cli:{u}"))
+        .unwrap_or_else(|_| "cli".into())
+}
+
 pub fn usage(e: impl fmt::Display) -> anyhow::Error {
     UsageError(format!("{e:#}")).into()
 }

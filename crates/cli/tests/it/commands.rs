@@ -524,9 +524,116 @@ fn metrics_and_compare_on_the_demo_world() {
             "planted: most defectors said they were satisfied: {group}"
         );
         assert!(share["low"].as_f64().unwrap() <= share["value"].as_f64().unwrap());
-        assert!(group["prediction"]["auc_stated"]["value"].as_f64().is_some());
+        assert!(
+            group["prediction"]["auc_stated"]["value"]
+                .as_f64()
+                .is_some()
+        );
     }
     let out = run(&data, &["metrics", "nps", "--by", "colour"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("unknown column 'colour'"));
+}
+
+/// R's `attitude` data (Chatterjee & Price): rating, then six predictors.
+const ATTITUDE: &str = "rating,complaints,privileges,learning,raises,critical,advance
+43,51,30,39,61,92,45\n63,64,51,54,63,73,47\n71,70,68,69,76,86,48\n61,63,45,47,54,84,35
+81,78,56,66,71,83,47\n43,55,49,44,54,49,34\n58,67,42,56,66,68,35\n71,75,50,55,70,66,41
+72,82,72,67,71,83,31\n67,61,45,47,62,80,41\n64,53,53,58,58,67,34\n67,60,47,39,59,74,41
+69,62,57,42,55,63,25\n68,83,83,45,59,77,35\n77,77,54,72,79,77,46\n81,90,50,72,60,54,36
+74,85,64,69,79,79,63\n65,60,65,75,55,80,60\n65,70,46,57,75,85,46\n50,58,68,54,64,78,52
+50,40,33,34,43,64,33\n64,61,52,62,66,80,41\n53,66,52,50,63,80,37\n40,37,42,58,50,57,49
+63,54,42,48,66,75,33\n66,77,66,63,88,76,72\n78,75,58,74,80,78,49\n48,57,44,45,51,83,38
+85,85,71,71,77,74,55\n82,82,39,59,64,78,39\n";
+
+#[test]
+fn drivers_on_a_query_reproduce_the_published_dominance_analysis() {
+    let (dir, data) = initialised();
+    let file = dir.path().join("attitude.csv");
+    std::fs::write(&file, ATTITUDE).unwrap();
+    let query = format!("SELECT * FROM '{}'", file.display());
+    let a = json(
+        &data,
+        &["drivers", "--sql", &query, "--resamples", "100", "--json"],
+    );
+    assert_eq!(a["n"], 30);
+    assert_eq!(a["method"], "shapley");
+    let round = |v: &serde_json::Value| (v.as_f64().unwrap() * 1000.0).round() / 1000.0;
+    assert_eq!(round(&a["r2"]["value"]), 0.733);
+    // General dominance, Azen & Budescu (2003) / R's dominanceanalysis on `attitude`.
+    let published = [
+        ("complaints", 0.371),
+        ("learning", 0.156),
+        ("raises", 0.120),
+        ("privileges", 0.051),
+        ("advance", 0.028),
+        ("critical", 0.007),
+    ];
+    for (rank, (name, weight)) in published.iter().enumerate() {
+        let d = a["drivers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == *name)
+            .unwrap();
+        assert_eq!(round(&d["weight"]["value"]), *weight, "{name}");
+        assert_eq!(d["rank"].as_u64(), Some(rank as u64 + 1), "{name}");
+        let (lo, hi) = (
+            d["weight"]["low"].as_f64().unwrap(),
+            d["weight"]["high"].as_f64().unwrap(),
+        );
+        assert!(lo <= hi, "{d}");
+    }
+    let text = run(&data, &["drivers", "--sql", &query, "--resamples", "20"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("complaints"));
+    let bad = run(&data, &["drivers", "--sql", "SELECT 'a' AS y, 1 AS x"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("column y is Utf8"),
+        "{}",
+        stderr(&bad)
+    );
+    assert!(stderr(&bad).contains("not a number"), "{}", stderr(&bad));
+}
+
+#[test]
+fn journey_areas_owner_and_service_levels_on_the_demo_world() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let built = run(&data, &["demo", "--customers", "5000", "--no-serve"]);
+    assert!(built.status.success(), "{}", stderr(&built));
+    let slas = json(&data, &["sla", "--json"]);
+    assert!(
+        slas["booking_call"]["max_wait_seconds"].as_f64().is_some(),
+        "{slas}"
+    );
+    let set = json(
+        &data,
+        &["sla", "refund", "--max-failure-rate", "0.1", "--json"],
+    );
+    assert_eq!(set["refund"]["max_failure_rate"].as_f64(), Some(0.1));
+    let bad = run(&data, &["sla", "refund", "--max-failure-rate", "2"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let j = json(&data, &["journey", "--json"]);
+    let tps = j["touchpoints"].as_array().unwrap();
+    let refund = tps.iter().find(|t| t["touchpoint"] == "refund").unwrap();
+    assert_eq!(refund["sla"]["max_failure_rate"].as_f64(), Some(0.1));
+    let security = tps.iter().find(|t| t["touchpoint"] == "security").unwrap();
+    assert_eq!(security["owner_kind"], "external");
+    let areas = json(&data, &["areas", "--json"]);
+    let ranks: Vec<u64> = areas
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["rank"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ranks, (1..=tps.len() as u64).collect::<Vec<_>>());
+    let card = json(&data, &["owner", "nordground", "--json"]);
+    assert_eq!(card["kind"], "partner");
+    assert!(!card["trend"].as_array().unwrap().is_empty());
+    let text = run(&data, &["owner", "nordground"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("baggage_reclaim"));
+    let unknown = run(&data, &["owner", "nobody"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("unknown owner 'nobody'"));
 }

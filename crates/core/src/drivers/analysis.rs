@@ -1,7 +1,8 @@
 //! The whole driver analysis: fit, split the fit statistic between the predictors, and
 //! bootstrap every figure.
 
-use super::data::{Dataset, Rows};
+use super::crossprod::BATCH;
+use super::data::{Dataset, Moments, Rows};
 use super::dominance::{general_dominance, members, weights_from_table};
 use super::logistic::Design;
 use super::regression::{self, Coefficient, all_subsets_r2, check_linear, linear_rows};
@@ -69,14 +70,15 @@ pub fn analyse(data: &Dataset, options: &Options) -> Result<Analysis, DriverErro
     }
     let method = options.method.resolve(data.predictors.len())?;
     let prepared = Prepared::new(data, options.model)?;
-    let point = prepared.stats(method, None, None)?;
+    let point = prepared.stats(method)?;
     let n = data.outcome.len();
-    let draws: Vec<Option<Stats>> = bootstrap::resample(
+    let draws: Vec<Option<Stats>> = bootstrap::resample_batched(
         n,
         options.resamples,
         options.seed,
         options.threads,
-        |counts| prepared.stats(method, Some(counts), Some(&point.start)).ok(),
+        prepared.batch(),
+        |counts| prepared.stats_batch(method, counts, &point.start),
     );
     let draws: Vec<Stats> = draws.into_iter().flatten().collect();
     let failed = options.resamples - draws.len();
@@ -98,7 +100,10 @@ pub fn analyse(data: &Dataset, options: &Options) -> Result<Analysis, DriverErro
     };
     let coefficient = |k: usize, transform: fn(f64) -> f64| {
         let c = point.coefficients[k];
-        let wald = (transform(c.estimate - crit * c.std_error), transform(c.estimate + crit * c.std_error));
+        let wald = (
+            transform(c.estimate - crit * c.std_error),
+            transform(c.estimate + crit * c.std_error),
+        );
         figure(
             transform(c.estimate),
             &|s: &Stats| transform(s.coefficients[k].estimate),
@@ -184,30 +189,51 @@ impl<'a> Prepared<'a> {
         })
     }
 
-    /// The figures on the rows weighted by `counts` (all rows once without).
-    fn stats(
+    /// Resamples per call of [`Prepared::stats_batch`]: several for a linear model, whose
+    /// resamples share one pass over the data.
+    fn batch(&self) -> usize {
+        match self {
+            Prepared::Linear { .. } => BATCH,
+            Prepared::Logistic(_) => 1,
+        }
+    }
+
+    /// The figures of each resample (`None` where its fit fails), logistic fits starting
+    /// from `start`.
+    fn stats_batch(
         &self,
         method: Method,
-        counts: Option<&[u32]>,
-        start: Option<&[f64]>,
-    ) -> Result<Stats, DriverError> {
+        counts: &[Vec<u32>],
+        start: &[f64],
+    ) -> Vec<Option<Stats>> {
         match self {
-            Prepared::Linear { rows, names } => linear_stats(rows, names, method, counts),
-            Prepared::Logistic(design) => logistic_stats(design, method, counts, start),
+            Prepared::Linear { rows, names } => {
+                let weights: Vec<Option<&[u32]>> = counts.iter().map(|c| Some(&c[..])).collect();
+                rows.moments_batch(&weights)
+                    .iter()
+                    .map(|m| linear_stats(m, names, method).ok())
+                    .collect()
+            }
+            Prepared::Logistic(design) => counts
+                .iter()
+                .map(|c| logistic_stats(design, method, Some(c), Some(start)).ok())
+                .collect(),
+        }
+    }
+
+    /// The figures on all rows.
+    fn stats(&self, method: Method) -> Result<Stats, DriverError> {
+        match self {
+            Prepared::Linear { rows, names } => linear_stats(&rows.moments(None), names, method),
+            Prepared::Logistic(design) => logistic_stats(design, method, None, None),
         }
     }
 }
 
-fn linear_stats(
-    rows: &Rows,
-    names: &[String],
-    method: Method,
-    counts: Option<&[u32]>,
-) -> Result<Stats, DriverError> {
+fn linear_stats(m: &Moments, names: &[String], method: Method) -> Result<Stats, DriverError> {
     let p = names.len();
-    let m = rows.moments(counts);
-    check_linear(&m, names)?;
-    let fit = regression::fit(&m, names)?;
+    check_linear(m, names)?;
+    let fit = regression::fit(m, names)?;
     let weights = match method {
         Method::RelativeWeights => {
             let r_xy: Vec<f64> = (0..p).map(|j| m.corr[(j, p)]).collect();
@@ -276,30 +302,4 @@ fn logistic_stats(
         null_log_likelihood: Some(null),
         start: full.beta,
     })
-}
-
-#[cfg(test)]
-mod timing {
-    use super::*;
-    use crate::rng::Rng;
-    #[test]
-    #[ignore]
-    fn parts() {
-        let (n, p) = (1_000_000, 15);
-        let mut rng = Rng::new(1);
-        let cols: Vec<Vec<f64>> = (0..=p).map(|_| (0..n).map(|_| rng.normal()).collect()).collect();
-        let refs: Vec<&[f64]> = cols.iter().map(|c| c.as_slice()).collect();
-        let rows = Rows::new(&refs);
-        let mut counts = vec![0u32; n];
-        let t = std::time::Instant::now();
-        for b in 0..5 { bootstrap::draw_counts(&mut Rng::stream(1, b), &mut counts); }
-        eprintln!("counts {:?}", t.elapsed() / 5);
-        let t = std::time::Instant::now();
-        let mut m = rows.moments(Some(&counts));
-        for _ in 0..4 { m = rows.moments(Some(&counts)); }
-        eprintln!("moments {:?}", t.elapsed() / 5);
-        let t = std::time::Instant::now();
-        for _ in 0..5 { std::hint::black_box(weights_from_table(p, &all_subsets_r2(&m.corr))); }
-        eprintln!("subsets {:?}", t.elapsed() / 5);
-    }
 }

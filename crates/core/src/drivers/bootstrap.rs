@@ -15,18 +15,42 @@ pub fn resample<T: Send>(
     threads: usize,
     stat: impl Fn(&[u32]) -> T + Sync,
 ) -> Vec<T> {
-    let threads = threads.clamp(1, resamples.max(1));
+    resample_batched(n, resamples, seed, threads, 1, |counts| {
+        counts.iter().map(|c| stat(c)).collect()
+    })
+}
+
+/// [`resample`] for statistics that take `batch` resamples at a time (the last batch may
+/// be smaller) and return one result per resample, in order. Batch k holds resamples
+/// k·batch, k·batch + 1, …; batches go to the threads in turn.
+pub fn resample_batched<T: Send>(
+    n: usize,
+    resamples: usize,
+    seed: u64,
+    threads: usize,
+    batch: usize,
+    stat: impl Fn(&[Vec<u32>]) -> Vec<T> + Sync,
+) -> Vec<T> {
+    let batch = batch.max(1);
+    let batches = resamples.div_ceil(batch);
+    let threads = threads.clamp(1, batches.max(1));
     let run = |first: usize| {
-        let mut counts = vec![0u32; n];
-        (first..resamples)
+        let mut counts = vec![vec![0u32; n]; batch];
+        (first..batches)
             .step_by(threads)
-            .map(|b| {
-                draw_counts(&mut Rng::stream(seed, b as u64), &mut counts);
-                (b, stat(&counts))
+            .map(|k| {
+                let ids = k * batch..((k + 1) * batch).min(resamples);
+                let used = &mut counts[..ids.len()];
+                for (b, c) in ids.zip(used.iter_mut()) {
+                    draw_counts(&mut Rng::stream(seed, b as u64), c);
+                }
+                let results = stat(used);
+                assert_eq!(results.len(), used.len(), "one result per resample");
+                (k, results)
             })
             .collect::<Vec<_>>()
     };
-    let mut results: Vec<(usize, T)> = if threads == 1 {
+    let mut results: Vec<(usize, Vec<T>)> = if threads == 1 {
         run(0)
     } else {
         std::thread::scope(|s| {
@@ -37,8 +61,8 @@ pub fn resample<T: Send>(
                 .collect()
         })
     };
-    results.sort_by_key(|(b, _)| *b);
-    results.into_iter().map(|(_, r)| r).collect()
+    results.sort_by_key(|(k, _)| *k);
+    results.into_iter().flat_map(|(_, r)| r).collect()
 }
 
 /// Draws counts.len() rows uniformly with replacement into `counts`.
@@ -84,6 +108,8 @@ mod tests {
         let two = resample(50, 9, 11, 2, |c| c.to_vec());
         assert_eq!(one, two);
         assert_ne!(one[0], one[1]);
+        let batched = resample_batched(50, 9, 11, 2, 4, |cs| cs.to_vec());
+        assert_eq!(one, batched);
     }
 
     #[test]

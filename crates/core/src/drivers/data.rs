@@ -1,8 +1,9 @@
 //! The input of a driver analysis, its checks, and weighted moments: the data standardised
-//! once and stored by row, so that a bootstrap resample's cross-products (rows weighted
-//! by how often they were drawn) take one pass.
+//! once and stored by row, so that bootstrap resamples' cross-products (rows weighted by
+//! how often they were drawn) take one pass for several resamples.
 
 use super::DriverError;
+use super::crossprod::{BATCH, Sums, weighted_sums};
 use super::matrix::Matrix;
 
 /// An outcome and the named predictors to explain it, as borrowed columns of equal length.
@@ -82,6 +83,9 @@ impl<'a> Dataset<'a> {
     }
 }
 
+/// A standardised column's weighted variance below this counts as zero.
+const VARIANCE_TOL: f64 = 1e-14;
+
 /// Columns standardised by their mean and standard deviation (1 for a constant column),
 /// stored by row.
 #[derive(Debug, Clone)]
@@ -130,39 +134,38 @@ impl Rows {
     }
 
     /// Means, standard deviations and correlations of the columns, each row counted
-    /// `counts[i]` times (once each without counts). One pass: cross-products about the
-    /// full-sample means, corrected to the weighted means (which are close to them, so the
-    /// correction loses little).
+    /// `counts[i]` times (once each without counts).
     pub fn moments(&self, counts: Option<&[u32]>) -> Moments {
+        let mut m = self.moments_batch(&[counts]);
+        m.swap_remove(0)
+    }
+
+    /// [`Rows::moments`] for several weightings, in one pass per [`BATCH`] of them. The
+    /// cross-products are about the full-sample means, corrected to the weighted means
+    /// (which are close to them, so the correction loses little).
+    pub fn moments_batch(&self, counts: &[Option<&[u32]>]) -> Vec<Moments> {
+        counts
+            .chunks(BATCH)
+            .flat_map(|chunk| weighted_sums(&self.data, self.width, chunk))
+            .map(|s| self.finish(&s))
+            .collect()
+    }
+
+    fn finish(&self, s: &Sums) -> Moments {
         let w = self.width;
-        let mut sum = vec![0.0; w];
-        let mut cross = vec![0.0; w * w];
-        let mut scaled = vec![0.0; w];
-        let mut total = 0.0;
-        for (i, row) in self.data.chunks_exact(w).enumerate() {
-            let c = counts.map_or(1, |c| c[i]);
-            if c == 0 {
-                continue;
-            }
-            let c = c as f64;
-            total += c;
-            for ((s, acc), x) in scaled.iter_mut().zip(&mut sum).zip(row) {
-                *s = c * x;
-                *acc += *s;
-            }
-            for (j, a) in scaled.iter().enumerate() {
-                let out = &mut cross[j * w + j..(j + 1) * w];
-                for (o, x) in out.iter_mut().zip(&row[j..]) {
-                    *o += a * x;
-                }
-            }
-        }
-        let centre: Vec<f64> = sum.iter().map(|s| s / total).collect();
+        let total = s.total;
+        let centre: Vec<f64> = s.sum.iter().map(|x| x / total).collect();
         let cov = Matrix::from_fn(w, |i, j| {
-            let (i, j) = (i.min(j), i.max(j));
-            (cross[i * w + j] - total * centre[i] * centre[j]) / (total - 1.0)
+            (s.cross(i, j) - total * centre[i] * centre[j]) / (total - 1.0)
         });
-        let sd_std: Vec<f64> = (0..w).map(|j| cov[(j, j)].max(0.0).sqrt()).collect();
+        // Unit variance over all rows; far less in a resample is a constant column plus
+        // cancellation error.
+        let sd_std: Vec<f64> = (0..w)
+            .map(|j| match cov[(j, j)] {
+                v if v > VARIANCE_TOL => v.sqrt(),
+                _ => 0.0,
+            })
+            .collect();
         let corr = Matrix::from_fn(w, |i, j| match (i == j, sd_std[i] * sd_std[j]) {
             (true, _) => 1.0,
             (false, d) if d > 0.0 => cov[(i, j)] / d,
@@ -185,7 +188,7 @@ pub(crate) struct Moments {
     /// Total weight (the number of rows, counting repeats).
     pub weight: f64,
     pub mean: Vec<f64>,
-    /// Standard deviations with divisor weight − 1; zero for a constant column.
+    /// Standard deviations with divisor weight − 1; exactly zero for a constant column.
     pub sd: Vec<f64>,
     /// Correlations; zero off the diagonal for a constant column.
     pub corr: Matrix,
@@ -194,7 +197,7 @@ pub(crate) struct Moments {
 impl Moments {
     /// Fails on the first constant column among the first `names.len()`, naming it.
     pub fn check_varies(&self, names: &[String]) -> Result<(), DriverError> {
-        match names.iter().zip(&self.sd).find(|(_, sd)| !(**sd > 1e-12)) {
+        match names.iter().zip(&self.sd).find(|(_, sd)| **sd == 0.0) {
             Some((name, _)) => Err(DriverError::ConstantPredictor(name.clone())),
             None => Ok(()),
         }

@@ -38,7 +38,10 @@ pub fn weights_from_table(p: usize, table: &[f64]) -> Vec<f64> {
     }
     let mut weights = vec![0.0; p];
     for (mask, f) in table.iter().enumerate() {
-        let w = per_size.get(mask.count_ones() as usize).copied().unwrap_or(0.0);
+        let w = per_size
+            .get(mask.count_ones() as usize)
+            .copied()
+            .unwrap_or(0.0);
         for (j, weight) in weights.iter_mut().enumerate() {
             if mask >> j & 1 == 0 {
                 *weight += w * (table[mask | 1 << j] - f);
@@ -61,8 +64,7 @@ mod tests {
     fn additive_statistic_splits_exactly() {
         // f(S) = Σ_{j∈S} c_j: each weight is c_j.
         let c = [0.1, 0.25, 0.05, 0.3];
-        let w = general_dominance(4, |mask| Ok(members(mask).iter().map(|&j| c[j]).sum()))
-            .unwrap();
+        let w = general_dominance(4, |mask| Ok(members(mask).iter().map(|&j| c[j]).sum())).unwrap();
         for (a, b) in w.iter().zip(&c) {
             assert!((a - b).abs() < 1e-15);
         }

@@ -59,10 +59,7 @@ pub fn logistic(data: &Dataset) -> Result<Logistic, DriverError> {
     Ok(Logistic {
         n: design.y.len(),
         intercept: coefficients[0],
-        odds_ratios: coefficients[1..]
-            .iter()
-            .map(|c| odds_ratio(c, z))
-            .collect(),
+        odds_ratios: coefficients[1..].iter().map(|c| odds_ratio(c, z)).collect(),
         slopes: coefficients[1..].to_vec(),
         log_likelihood: fit.log_likelihood,
         null_log_likelihood: null,
@@ -174,7 +171,10 @@ impl<'a> Design<'a> {
         };
         let mut at = self.eval(subset, counts, &beta);
         for iteration in 1..=MAX_ITER {
-            let chol = at.info.cholesky().map_err(|_| self.separation(subset, &beta))?;
+            let chol = at
+                .info
+                .cholesky()
+                .map_err(|_| self.separation(subset, &beta))?;
             let delta = chol.solve(&at.grad);
             let mut step = 1.0;
             let (next, next_at) = loop {

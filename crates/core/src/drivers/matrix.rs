@@ -59,7 +59,9 @@ impl Matrix {
 
     /// The product A·B.
     pub fn mul(&self, b: &Matrix) -> Matrix {
-        Matrix::from_fn(self.n, |i, j| (0..self.n).map(|k| self[(i, k)] * b[(k, j)]).sum())
+        Matrix::from_fn(self.n, |i, j| {
+            (0..self.n).map(|k| self[(i, k)] * b[(k, j)]).sum()
+        })
     }
 
     /// The Cholesky factor L (A = L·Lᵀ) of a symmetric positive-definite matrix, or
@@ -70,7 +72,8 @@ impl Matrix {
         let mut l = Matrix::zeros(n);
         for j in 0..n {
             let d = self[(j, j)] - sum_sq(&l.row(j)[..j]);
-            if !(d > PIVOT_TOL * self[(j, j)].abs()) || !d.is_finite() {
+            let positive = d.is_finite() && d > PIVOT_TOL * self[(j, j)].abs();
+            if !positive {
                 return Err(j);
             }
             let djj = d.sqrt();
@@ -185,9 +188,7 @@ impl Cholesky {
     /// A⁻¹, column by column.
     pub fn inverse(&self) -> Matrix {
         let n = self.l.n;
-        let columns: Vec<Vec<f64>> = (0..n)
-            .map(|j| self.solve(&unit(n, j)))
-            .collect();
+        let columns: Vec<Vec<f64>> = (0..n).map(|j| self.solve(&unit(n, j))).collect();
         Matrix::from_fn(n, |i, j| 0.5 * (columns[j][i] + columns[i][j]))
     }
 }
@@ -232,7 +233,12 @@ mod tests {
     #[test]
     fn cholesky_names_the_dependent_column() {
         // Column 2 = column 0 + column 1.
-        let x = [[1.0, 0.0, 1.0], [0.0, 1.0, 1.0], [1.0, 1.0, 2.0], [2.0, -1.0, 1.0]];
+        let x = [
+            [1.0, 0.0, 1.0],
+            [0.0, 1.0, 1.0],
+            [1.0, 1.0, 2.0],
+            [2.0, -1.0, 1.0],
+        ];
         let gram = Matrix::from_fn(3, |i, j| x.iter().map(|r| r[i] * r[j]).sum());
         assert_eq!(gram.cholesky().unwrap_err(), 2);
     }

@@ -68,7 +68,7 @@ pub(crate) fn linear_rows(data: &Dataset) -> Result<Rows, DriverError> {
 
 /// Fails on a constant outcome or a constant predictor.
 pub(crate) fn check_linear(m: &Moments, names: &[String]) -> Result<(), DriverError> {
-    if !(m.sd[names.len()] > 1e-12) {
+    if m.sd[names.len()] == 0.0 {
         return Err(DriverError::ConstantOutcome);
     }
     m.check_varies(names)
@@ -79,7 +79,11 @@ pub(crate) fn check_linear(m: &Moments, names: &[String]) -> Result<(), DriverEr
 pub(crate) fn fit(m: &Moments, names: &[String]) -> Result<Ols, DriverError> {
     let p = m.corr.size() - 1;
     let r_xy: Vec<f64> = (0..p).map(|j| m.corr[(j, p)]).collect();
-    let chol = m.corr.leading(p).cholesky().map_err(|j| collinear(names, j))?;
+    let chol = m
+        .corr
+        .leading(p)
+        .cholesky()
+        .map_err(|j| collinear(names, j))?;
     let beta = chol.solve(&r_xy);
     let r2 = dot(&beta, &r_xy).clamp(0.0, 1.0);
     let inv = chol.inverse();
@@ -201,12 +205,12 @@ mod tests {
         ];
         let corr = Matrix::from_fn(4, |i, j| rows[i][j]);
         let table = all_subsets_r2(&corr);
-        for mask in 1..8usize {
+        for (mask, r2) in table.iter().enumerate().skip(1) {
             let s: Vec<usize> = (0..3).filter(|j| mask >> j & 1 == 1).collect();
             let r = Matrix::from_fn(s.len(), |a, b| rows[s[a]][s[b]]);
             let r_y: Vec<f64> = s.iter().map(|&j| rows[j][3]).collect();
             let direct = dot(&r.cholesky().unwrap().solve(&r_y), &r_y);
-            assert!((table[mask] - direct).abs() < 1e-14, "{mask}");
+            assert!((r2 - direct).abs() < 1e-14, "{mask}");
         }
     }
 }

@@ -25,7 +25,11 @@ pub fn logistic_relative_weights(corr: &Matrix, standardised: &[f64], r2: f64) -
     let (lambda, _, _) = corr.symmetric_sqrt();
     let on_z = lambda.mul_vec(standardised);
     let total: f64 = on_z.iter().map(|b| b * b).sum();
-    let scale = if total > 0.0 { (r2 / total).sqrt() } else { 0.0 };
+    let scale = if total > 0.0 {
+        (r2 / total).sqrt()
+    } else {
+        0.0
+    };
     let beta: Vec<f64> = on_z.iter().map(|b| b * scale).collect();
     weights(&lambda, &beta)
 }

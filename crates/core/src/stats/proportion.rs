@@ -93,8 +93,14 @@ mod tests {
         assert!((e.low.unwrap() - 9.5942).abs() < 1e-3, "{e:?}");
         assert!((e.high.unwrap() - 90.4058).abs() < 1e-3, "{e:?}");
         let certain = expected_share(&[1.0; 40], &Settings::default()).unwrap();
-        assert_eq!((certain.value, certain.low, certain.high), (100.0, Some(100.0), Some(100.0)));
-        assert_eq!(expected_share(&[], &Settings::default()), Err(StatsError::NoData));
+        assert_eq!(
+            (certain.value, certain.low, certain.high),
+            (100.0, Some(100.0), Some(100.0))
+        );
+        assert_eq!(
+            expected_share(&[], &Settings::default()),
+            Err(StatsError::NoData)
+        );
         assert!(expected_share(&[1.5], &Settings::default()).is_err());
     }
 

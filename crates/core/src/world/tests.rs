@@ -284,7 +284,11 @@ fn satisfied_defector_share_recounts_from_rows() {
         .iter()
         .filter(|f| last.contains_key(&f.customer_id))
         .collect();
-    for (g, (low, high)) in d.by_nps_group.iter().zip([(0.0, 7.0), (7.0, 9.0), (9.0, 11.0)]) {
+    for (g, (low, high)) in d
+        .by_nps_group
+        .iter()
+        .zip([(0.0, 7.0), (7.0, 9.0), (9.0, 11.0)])
+    {
         let in_group: Vec<&&Fate> = respondents
             .iter()
             .filter(|f| (low..high).contains(&last[&f.customer_id].1))
@@ -293,8 +297,15 @@ fn satisfied_defector_share_recounts_from_rows() {
         let dropped = in_group.iter().filter(|f| f.dropped_out).count() as u64;
         assert_eq!(g.defectors, dropped, "{g:?}");
     }
-    let shares: Vec<f64> = d.by_nps_group.iter().map(|g| g.defector_share.unwrap()).collect();
-    assert!(shares[0] > shares[2], "detractors drop out more than promoters: {shares:?}");
+    let shares: Vec<f64> = d
+        .by_nps_group
+        .iter()
+        .map(|g| g.defector_share.unwrap())
+        .collect();
+    assert!(
+        shares[0] > shares[2],
+        "detractors drop out more than promoters: {shares:?}"
+    );
 }
 
 /// E[f(p)] for p ~ Beta(a, b): midpoint rule after substituting p = u^(1/a), which removes

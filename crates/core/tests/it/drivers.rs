@@ -50,7 +50,9 @@ const NAMES: [&str; 6] = [
 
 /// Columns of a table given by row.
 fn columns<const W: usize>(rows: &[[f64; W]]) -> Vec<Vec<f64>> {
-    (0..W).map(|j| rows.iter().map(|r| r[j]).collect()).collect()
+    (0..W)
+        .map(|j| rows.iter().map(|r| r[j]).collect())
+        .collect()
 }
 
 /// A data set of the first column as outcome and the rest as predictors.
@@ -70,6 +72,14 @@ fn no_bootstrap(method: Method, model: Model) -> Options {
     }
 }
 
+fn assert_all_close(got: impl Iterator<Item = f64>, expected: &[f64], tol: f64) {
+    let got: Vec<f64> = got.collect();
+    assert_eq!(got.len(), expected.len());
+    for (g, e) in got.iter().zip(expected) {
+        assert!((g - e).abs() < tol, "{got:?} vs {expected:?}");
+    }
+}
+
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
@@ -82,22 +92,13 @@ fn attitude_ols_matches_r_lm() {
     let expected = [
         10.78708, 0.61319, -0.07305, 0.32033, 0.08173, 0.03838, -0.21706,
     ];
-    let got: Vec<f64> = std::iter::once(fit.intercept)
-        .chain(fit.slopes.iter().copied())
-        .map(|c| c.estimate)
-        .collect();
-    for (g, e) in got.iter().zip(expected) {
-        assert!((g - e).abs() < 5e-6, "{got:?}");
-    }
+    let all: Vec<Coefficient> = std::iter::once(fit.intercept).chain(fit.slopes).collect();
+    assert_all_close(all.iter().map(|c| c.estimate), &expected, 5e-6);
     // R: summary(lm(...)): standard errors, multiple R² 0.7326.
-    let se = [11.58926, 0.16098, 0.13572, 0.16852, 0.22148, 0.14700, 0.17821];
-    let got_se: Vec<f64> = std::iter::once(fit.intercept)
-        .chain(fit.slopes.iter().copied())
-        .map(|c| c.std_error)
-        .collect();
-    for (g, e) in got_se.iter().zip(se) {
-        assert!((g - e).abs() < 5e-6, "{got_se:?}");
-    }
+    let se = [
+        11.58926, 0.16098, 0.13572, 0.16852, 0.22148, 0.14700, 0.17821,
+    ];
+    assert_all_close(all.iter().map(|c| c.std_error), &se, 5e-6);
     assert!((fit.r2 - 0.7326).abs() < 5e-5, "{}", fit.r2);
 }
 
@@ -208,7 +209,9 @@ fn logistic_on_a_two_by_two_table_is_the_sample_odds_ratio() {
     assert!((or.low - (log_or - 1.959964 * se).exp()).abs() < 1e-5);
     assert!((or.high - (log_or + 1.959964 * se).exp()).abs() < 1e-5);
     // log L = Σ cells · ln p̂ with p̂ = 2/3 (x = 1) and 1/3 (x = 0).
-    let ll = a * (a / (a + b)).ln() + b * (b / (a + b)).ln() + c * (c / (c + d)).ln()
+    let ll = a * (a / (a + b)).ln()
+        + b * (b / (a + b)).ln()
+        + c * (c / (c + d)).ln()
         + d * (d / (c + d)).ln();
     let n = a + b + c + d;
     let p0 = (a + c) / n;
@@ -224,7 +227,9 @@ fn logistic_on_a_two_by_two_table_is_the_sample_odds_ratio() {
     .unwrap();
     assert!((a.drivers[0].weight.value - fit.pseudo_r2).abs() < 1e-12);
     let or = a.drivers[0].odds_ratio.unwrap();
-    assert!((or.value - 4.0).abs() < 1e-8 && (or.low.unwrap() - fit.odds_ratios[0].low).abs() < 1e-9);
+    assert!(
+        (or.value - 4.0).abs() < 1e-8 && (or.low.unwrap() - fit.odds_ratios[0].low).abs() < 1e-9
+    );
 }
 
 #[test]
@@ -233,7 +238,9 @@ fn logistic_separation_is_an_error_naming_the_predictor() {
     let x: Vec<f64> = (0..12).map(f64::from).collect();
     let y: Vec<f64> = x.iter().map(|&x| f64::from(x > 5.0)).collect();
     let z: Vec<f64> = (0..12).map(|i| f64::from(i % 3)).collect();
-    let data = Dataset::new(&y).predictor("noise", &z).predictor("tenure", &x);
+    let data = Dataset::new(&y)
+        .predictor("noise", &z)
+        .predictor("tenure", &x);
     let err = logistic(&data).unwrap_err();
     assert_eq!(err, DriverError::Separation("tenure".into()), "{err}");
     // Quasi-complete: no event among the exposed.
@@ -275,7 +282,10 @@ fn logistic_recovers_known_odds_ratios() {
         }
     }
     // 60 nominal 95% intervals: expect 57; fewer than 52 would be a 1-in-1000 event.
-    assert!(inside >= 52, "{inside} of 60 odds-ratio intervals cover the truth");
+    assert!(
+        inside >= 52,
+        "{inside} of 60 odds-ratio intervals cover the truth"
+    );
     // The analysis with bootstrap intervals: the truth inside each, x3's weight smallest.
     let cols = simulate_logistic(99, 2000, beta);
     let options = Options {
@@ -287,7 +297,10 @@ fn logistic_recovers_known_odds_ratios() {
     assert_eq!((a.resamples, a.failed_resamples), (100, 0));
     for (d, b) in a.drivers.iter().zip(&beta[1..]) {
         let or = d.odds_ratio.unwrap();
-        assert!(or.low.unwrap() <= b.exp() && b.exp() <= or.high.unwrap(), "{d:?}");
+        assert!(
+            or.low.unwrap() <= b.exp() && b.exp() <= or.high.unwrap(),
+            "{d:?}"
+        );
     }
     assert_eq!(a.drivers[2].rank, 3);
     let total: f64 = a.drivers.iter().map(|d| d.weight.value).sum();
@@ -301,7 +314,10 @@ fn logistic_recovers_known_odds_ratios() {
     assert!((total - b.r2.value).abs() < 1e-12);
     assert!((b.r2.value - a.r2.value).abs() < 1e-12);
     for (x, y) in a.drivers.iter().zip(&b.drivers) {
-        assert!((x.weight.value - y.weight.value).abs() < 0.01, "{x:?} {y:?}");
+        assert!(
+            (x.weight.value - y.weight.value).abs() < 0.01,
+            "{x:?} {y:?}"
+        );
     }
 }
 
@@ -400,7 +416,10 @@ fn bad_input_is_a_clear_error() {
     let logistic = no_bootstrap(Method::Auto, Model::Logistic);
     assert_eq!(
         analyse(&data, &logistic).unwrap_err(),
-        DriverError::NotBinary { row: 0, value: 43.0 }
+        DriverError::NotBinary {
+            row: 0,
+            value: 43.0
+        }
     );
     let bad_level = Options {
         level: 1.0,
@@ -412,18 +431,34 @@ fn bad_input_is_a_clear_error() {
     );
 }
 
+/// n rows of p independent standard normal predictors and y = Σ slope(j) xⱼ + ε.
+fn simulate_linear(
+    seed: u64,
+    n: usize,
+    p: usize,
+    slope: impl Fn(usize) -> f64,
+) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let mut rng = Rng::new(seed);
+    let xs: Vec<Vec<f64>> = (0..p)
+        .map(|_| (0..n).map(|_| rng.normal()).collect())
+        .collect();
+    let y = (0..n)
+        .map(|i| (0..p).map(|j| xs[j][i] * slope(j)).sum::<f64>() + rng.normal())
+        .collect();
+    (y, xs)
+}
+
+/// A data set with predictors named x0, x1, ….
+fn numbered<'a>(y: &'a [f64], xs: &'a [Vec<f64>]) -> Dataset<'a> {
+    xs.iter()
+        .enumerate()
+        .fold(Dataset::new(y), |d, (j, x)| d.predictor(format!("x{j}"), x))
+}
+
 #[test]
 fn more_than_fifteen_predictors_need_relative_weights() {
-    let mut rng = Rng::new(5);
-    let n = 200;
-    let xs: Vec<Vec<f64>> = (0..16).map(|_| (0..n).map(|_| rng.normal()).collect()).collect();
-    let y: Vec<f64> = (0..n)
-        .map(|i| xs.iter().enumerate().map(|(j, x)| x[i] * j as f64 / 10.0).sum::<f64>() + rng.normal())
-        .collect();
-    let data = xs
-        .iter()
-        .enumerate()
-        .fold(Dataset::new(&y), |d, (j, x)| d.predictor(format!("x{j}"), x));
+    let (y, xs) = simulate_linear(5, 200, 16, |j| j as f64 / 10.0);
+    let data = numbered(&y, &xs);
     let shapley = no_bootstrap(Method::Shapley, Model::Linear);
     let err = analyse(&data, &shapley).unwrap_err();
     assert_eq!(err, DriverError::TooManyForShapley { predictors: 16 });
@@ -445,16 +480,8 @@ fn more_than_fifteen_predictors_need_relative_weights() {
 #[test]
 #[ignore]
 fn bootstrap_speed_one_million_rows() {
-    let (n, p) = (1_000_000, 15);
-    let mut rng = Rng::new(1);
-    let xs: Vec<Vec<f64>> = (0..p).map(|_| (0..n).map(|_| rng.normal()).collect()).collect();
-    let y: Vec<f64> = (0..n)
-        .map(|i| xs.iter().enumerate().map(|(j, x)| x[i] * (j % 4) as f64 * 0.2).sum::<f64>() + rng.normal())
-        .collect();
-    let data = xs
-        .iter()
-        .enumerate()
-        .fold(Dataset::new(&y), |d, (j, x)| d.predictor(format!("x{j}"), x));
+    let (y, xs) = simulate_linear(1, 1_000_000, 15, |j| (j % 4) as f64 * 0.2);
+    let data = numbered(&y, &xs);
     let start = std::time::Instant::now();
     let a = analyse(&data, &Options::default()).unwrap();
     let elapsed = start.elapsed();

@@ -9,8 +9,8 @@ mod summary;
 mod validate;
 mod value;
 
-pub use fit::{FitReport, fit};
 pub(crate) use fit::fit_summarised;
+pub use fit::{FitReport, fit};
 pub use retention::{Cohort, RetentionRow, retention};
 pub use summary::{TimeUnit, Window, epoch_day, last_purchase_date};
 pub use validate::{Validation, validate};

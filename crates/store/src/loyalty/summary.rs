@@ -106,8 +106,8 @@ impl Window {
              WHERE day <= {last}
              GROUP BY customer_id, day"
         );
-        register(sql, "days", &days).await?;
-        register(sql, "summary", &self.summary_sql(cal)).await
+        sql.cache_as("days", &days).await?;
+        sql.cache_as("summary", &self.summary_sql(cal)).await
     }
 
     fn summary_sql(&self, cal: i64) -> String {
@@ -140,15 +140,6 @@ impl Window {
             LEFT JOIN hold ON cal.customer_id = hold.customer_id"
         )
     }
-}
-
-/// Runs `query`, keeps its result in memory and registers it as `name`.
-async fn register(sql: &Sql, name: &str, query: &str) -> Result<()> {
-    let ctx = sql.context();
-    let cached = ctx.sql(query).await?.cache().await?;
-    ctx.deregister_table(name)?;
-    ctx.register_table(name, cached.into_view())?;
-    Ok(())
 }
 
 /// The day of the latest purchase in `transactions` (UTC), the natural calibration end.

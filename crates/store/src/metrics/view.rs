@@ -46,9 +46,12 @@ fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// The view as SQL: responses joined to one row per customer and per touchpoint.
-pub(super) async fn view_sql(sql: &Sql) -> Result<String> {
+/// The view as SQL: responses joined to one row per customer and per touchpoint, joining
+/// only the side whose columns `uses` mentions (a name, or a word of a SQL predicate), so
+/// a slice by response columns alone reads only `responses`.
+pub(super) async fn view_sql(sql: &Sql, uses: &[&str]) -> Result<String> {
     let responses = columns(sql, "responses").await?;
+    let mentioned = |c: &str| uses.iter().any(|u| mentions(u, c));
     let customers: Vec<String> = columns(sql, "customers")
         .await?
         .into_iter()
@@ -59,27 +62,52 @@ pub(super) async fn view_sql(sql: &Sql) -> Result<String> {
         .copied()
         .filter(|c| !responses.iter().any(|r| r == c))
         .collect();
-    let per_customer: String = customers
-        .iter()
-        .map(|c| format!(", max({q}) AS {q}", q = quote(c)))
-        .collect();
-    let per_touchpoint: String = touch
-        .iter()
-        .map(|c| format!(", max({q}) AS {q}", q = quote(c)))
-        .collect();
-    let select: String = customers
-        .iter()
-        .map(|c| format!(", c.{}", quote(c)))
-        .chain(touch.iter().map(|c| format!(", tp.{}", quote(c))))
-        .collect();
-    Ok(format!(
-        "SELECT r.*{select}
-         FROM responses r
-         LEFT JOIN (SELECT customer_id{per_customer} FROM customers GROUP BY customer_id) c
-                ON r.customer_id = c.customer_id
-         LEFT JOIN (SELECT touchpoint{per_touchpoint} FROM interactions GROUP BY touchpoint) tp
+    let mut view = String::from("SELECT r.*");
+    let mut joins = String::new();
+    if customers.iter().any(|c| mentioned(c)) {
+        let per_customer: String = customers
+            .iter()
+            .map(|c| format!(", max({q}) AS {q}", q = quote(c)))
+            .collect();
+        customers
+            .iter()
+            .for_each(|c| view.push_str(&format!(", c.{}", quote(c))));
+        joins.push_str(&format!(
+            " LEFT JOIN (SELECT customer_id{per_customer} FROM customers GROUP BY customer_id) c
+                ON r.customer_id = c.customer_id"
+        ));
+    }
+    if touch.iter().any(|c| mentioned(c)) {
+        let per_touchpoint: String = touch
+            .iter()
+            .map(|c| format!(", max({q}) AS {q}", q = quote(c)))
+            .collect();
+        touch
+            .iter()
+            .for_each(|c| view.push_str(&format!(", tp.{}", quote(c))));
+        joins.push_str(&format!(
+            " LEFT JOIN (SELECT touchpoint{per_touchpoint} FROM interactions GROUP BY touchpoint) tp
                 ON r.touchpoint = tp.touchpoint"
-    ))
+        ));
+    }
+    Ok(format!("{view} FROM responses r{joins}"))
+}
+
+/// Whether `text` (a column name or a SQL predicate) mentions the column `name` as a
+/// whole word, ignoring case; quoted names count too.
+fn mentions(text: &str, name: &str) -> bool {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .any(|word| word.eq_ignore_ascii_case(name))
+}
+
+/// The names and predicate a slice refers to.
+fn uses(slice: &Slice) -> Vec<&str> {
+    slice
+        .by
+        .iter()
+        .map(String::as_str)
+        .chain(slice.filter.as_deref())
+        .collect()
 }
 
 /// A group expression: a time bucket's first day, or a column as text.
@@ -132,7 +160,20 @@ pub(super) async fn tally_query(
          SELECT {select_groups}score, count(*) AS n FROM v
          WHERE {where_}
          GROUP BY {group_by}score",
-        view = view_sql(sql).await?,
+        view = view_sql(sql, &uses(slice)).await?,
         where_ = conditions.join(" AND "),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mentions;
+
+    #[test]
+    fn mentions_whole_words_only() {
+        assert!(mentions("segment", "segment"));
+        assert!(mentions("\"Segment\" = 'business' AND x > 1", "segment"));
+        assert!(!mentions("subsegment = 'a'", "segment"));
+        assert!(!mentions("'owner'", "owners"));
+    }
 }

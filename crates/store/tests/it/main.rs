@@ -4,6 +4,7 @@
 mod demo;
 mod folder;
 mod import;
+mod journey;
 mod loyalty;
 mod metrics;
 

@@ -299,9 +299,20 @@ async fn the_link_counts_satisfied_defectors() {
         .collect();
     assert_eq!(groups, [("detractor", 1), ("passive", 1), ("promoter", 2)]);
     let promoters = &l.by_score[2].retention;
-    let at = |days: i64| promoters.iter().find(|p| p.days == days).unwrap().share.value;
+    let at = |days: i64| {
+        promoters
+            .iter()
+            .find(|p| p.days == days)
+            .unwrap()
+            .share
+            .value
+    };
     assert_eq!((at(30), at(60)), (0.5, 0.0));
-    assert!(report.notes.iter().any(|n| n.contains("customer_value")), "{:?}", report.notes);
+    assert!(
+        report.notes.iter().any(|n| n.contains("customer_value")),
+        "{:?}",
+        report.notes
+    );
     let palive = LinkOptions {
         defection: Defection::Palive { threshold: 0.5 },
         ..opts.clone()
@@ -344,7 +355,12 @@ async fn the_demo_world_links_as_planted() {
     assert!(report.notes.is_empty(), "{:?}", report.notes);
     let l = &report.overall;
     // Everyone with an NPS answer and a purchase is a respondent, as in the truth.
-    let respondents: u64 = truth.defection.by_nps_group.iter().map(|g| g.respondents).sum();
+    let respondents: u64 = truth
+        .defection
+        .by_nps_group
+        .iter()
+        .map(|g| g.respondents)
+        .sum();
     assert_eq!(l.respondents, respondents);
     let share = l.satisfied_defector_share.unwrap();
     let planted = truth.defection.satisfied_defector_share.unwrap();
@@ -355,12 +371,24 @@ async fn the_demo_world_links_as_planted() {
         "truth {planted} outside {share:?}"
     );
     // Money in every cell of the report card, from customer_value.
-    assert!(l.quadrant.iter().all(|c| c.clv.is_some() && c.revenue > 0.0));
+    assert!(
+        l.quadrant
+            .iter()
+            .all(|c| c.clv.is_some() && c.revenue > 0.0)
+    );
     for g in &l.by_score {
-        let t = truth.defection.by_nps_group.iter().find(|t| t.group == g.group).unwrap();
+        let t = truth
+            .defection
+            .by_nps_group
+            .iter()
+            .find(|t| t.group == g.group)
+            .unwrap();
         assert_eq!(g.respondents, t.respondents, "{}", g.group);
         let (alive, retained) = (g.alive.unwrap(), 100.0 * (1.0 - t.defector_share.unwrap()));
-        eprintln!("{}: still customers {alive:?}, truly {retained:.1}%", g.group);
+        eprintln!(
+            "{}: still customers {alive:?}, truly {retained:.1}%",
+            g.group
+        );
         assert!(
             alive.low.unwrap() <= retained && retained <= alive.high.unwrap(),
             "{}: truly retained {retained} outside {alive:?}",
@@ -370,7 +398,10 @@ async fn the_demo_world_links_as_planted() {
     // Behaviour predicts defection in the next window better than the stated score.
     let p = &l.prediction;
     let d = p.auc_behaviour_minus_stated.unwrap();
-    eprintln!("AUC stated {:?}, behaviour {:?}, both {:?}", p.auc_stated, p.auc_behaviour, p.auc_both);
+    eprintln!(
+        "AUC stated {:?}, behaviour {:?}, both {:?}",
+        p.auc_stated, p.auc_behaviour, p.auc_both
+    );
     assert!(d.low.unwrap() > 0.0, "{d:?}");
     assert!(p.auc_both.is_some() && p.lift.len() > 1);
 }

@@ -186,13 +186,28 @@ pub async fn link(sql: &Sql, opts: &LinkOptions) -> Result<LinkReport> {
         Ok(f) => behaviour::expected_after_answer(f, &rs, opts.window_days),
         Err(e) => Err(e.clone()),
     }
-    .map_err(|e| notes.push(format!("no behavioural prediction: the {} fit failed: {e}", opts.model)))
+    .map_err(|e| {
+        notes.push(format!(
+            "no behavioural prediction: the {} fit failed: {e}",
+            opts.model
+        ))
+    })
     .ok();
     if !query.with_value {
-        notes.push("no customer_value table: P(alive) and CLV are empty (run cxray loyalty predict)".into());
+        notes.push(
+            "no customer_value table: P(alive) and CLV are empty (run cxray loyalty predict)"
+                .into(),
+        );
     }
     let cases = cases(&rs, opts, expected.as_deref());
-    Ok(report(opts, &cases, statements_until, data_end, notes, query.data_end_day))
+    Ok(report(
+        opts,
+        &cases,
+        statements_until,
+        data_end,
+        notes,
+        query.data_end_day,
+    ))
 }
 
 /// Decides satisfied and defected for every respondent with what defection needs.
@@ -257,7 +272,9 @@ fn value_date(sql: &Sql) -> Result<NaiveDate> {
                 .into(),
         )
     };
-    let made_by = sql.made_by(crate::loyalty::CUSTOMER_VALUE).ok_or_else(missing)?;
+    let made_by = sql
+        .made_by(crate::loyalty::CUSTOMER_VALUE)
+        .ok_or_else(missing)?;
     made_by["window"]["calibration_end"]
         .as_str()
         .and_then(|d| d.parse().ok())

@@ -64,7 +64,10 @@ async fn query_sql(sql: &Sql, q: &Query<'_>) -> Result<String> {
             "LEFT JOIN customer_value cv ON cv.customer_id = CAST(last.customer_id AS VARCHAR)",
         )
     } else {
-        ("CAST(NULL AS DOUBLE) AS p_alive, CAST(NULL AS DOUBLE) AS clv", "")
+        (
+            "CAST(NULL AS DOUBLE) AS p_alive, CAST(NULL AS DOUBLE) AS clv",
+            "",
+        )
     };
     Ok(format!(
         "WITH v AS ({view}),
@@ -89,7 +92,7 @@ async fn query_sql(sql: &Sql, q: &Query<'_>) -> Result<String> {
                 CAST(h.days_before AS BIGINT) AS days_before, h.first_day, h.previous_day,
                 CAST(h.later AS BIGINT) AS later, h.last_purchase, h.revenue, {value_cols}
          FROM last JOIN history h ON h.customer_id = last.customer_id {value_join}",
-        view = crate::metrics::view::view_sql(sql).await?,
+        view = crate::metrics::view::view_sql(sql, &[q.group]).await?,
         group = q.group,
         name = q.instrument.name(),
         cutoff = q.cutoff_day,

@@ -1,0 +1,273 @@
+//! `cxray journey`, `cxray areas`, `cxray owner` and `cxray sla`: touchpoints and their
+//! owners, what their bad experiences cost, and where to act first.
+
+use std::collections::BTreeMap;
+
+use cxray_core::stats::{Difference, Estimate, Settings};
+use cxray_store::journey::{self, Journey, JourneyOptions, Money, Touchpoint};
+use cxray_store::ops::{OpsDb, Sla};
+use cxray_store::sql::Sql;
+use serde::Serialize;
+
+use crate::args::{JourneyArgs, OwnerArgs, SlaArgs};
+use crate::config::Config;
+use crate::output::{self, count};
+
+/// The journey options: the window and the service levels stored in the data folder.
+pub fn options(config: &Config, args: &JourneyArgs) -> anyhow::Result<JourneyOptions> {
+    let folder = super::folder(config)?;
+    Ok(JourneyOptions {
+        window_days: args.window_days,
+        slas: OpsDb::open(&folder.ops_db_path())?.slas()?,
+        settings: Settings::default(),
+    })
+}
+
+async fn build(config: &Config, args: &JourneyArgs) -> anyhow::Result<Journey> {
+    let sql = Sql::open(&super::folder(config)?, &BTreeMap::new()).await?;
+    Ok(journey::journey(&sql, &options(config, args)?).await?)
+}
+
+fn money(m: Option<&Money>) -> String {
+    m.map_or("—".into(), |m| {
+        format!(
+            "{} ({} – {})",
+            signed(m.value),
+            signed(m.low),
+            signed(m.high)
+        )
+    })
+}
+
+fn signed(v: f64) -> String {
+    let s = count(v.abs().round() as u64);
+    if v < -0.5 { format!("−{s}") } else { s }
+}
+
+fn pct(e: Option<&Estimate>) -> String {
+    e.map_or("—".into(), |e| format!("{:.1}", e.value))
+}
+
+fn points(d: Option<&Difference>) -> String {
+    d.map_or("—".into(), |d| match (d.low, d.high) {
+        (Some(l), Some(h)) => format!("{:+.1} ({l:+.1} – {h:+.1})", d.value),
+        _ => format!("{:+.1}", d.value),
+    })
+}
+
+/// Prints the journey map.
+pub async fn journey(config: &Config, args: JourneyArgs, json: bool) -> anyhow::Result<()> {
+    let j = build(config, &args).await?;
+    if json {
+        return output::json(&j);
+    }
+    for note in &j.notes {
+        println!("note: {note}");
+    }
+    touchpoint_table(&j.touchpoints)?;
+    println!("\nhand-offs between owners (most frequent first)");
+    let mut t = output::Table::new(
+        &["from", "to", "hand-offs", "failed after"],
+        &[false, false, true, true],
+    );
+    for h in j.handoffs.iter().take(15) {
+        t.rows.push(vec![
+            format!("{} ({})", h.from_touchpoint, h.from_owner),
+            format!("{} ({})", h.to_touchpoint, h.to_owner),
+            count(h.count),
+            count(h.failures_after),
+        ]);
+    }
+    t.print()
+}
+
+fn touchpoint_table(tps: &[Touchpoint]) -> anyhow::Result<()> {
+    let mut t = output::Table::new(
+        &[
+            "stage",
+            "touchpoint",
+            "owner",
+            "kind",
+            "interactions",
+            "failed %",
+            "wait p50/p90 s",
+            "CSAT %",
+            "excess dropout pp",
+            "revenue at risk / year",
+        ],
+        &[
+            false, false, false, false, true, true, true, true, true, true,
+        ],
+    );
+    for tp in tps {
+        let waits = match (tp.wait_p50_seconds, tp.wait_p90_seconds) {
+            (Some(a), Some(b)) => format!("{a:.0}/{b:.0}"),
+            _ => "—".into(),
+        };
+        t.rows.push(vec![
+            tp.stage.clone().unwrap_or_default(),
+            tp.touchpoint.clone(),
+            tp.owner.clone().unwrap_or_default(),
+            tp.owner_kind.clone().unwrap_or_default(),
+            count(tp.interactions),
+            pct(tp.failure_rate.as_ref()),
+            waits,
+            pct(tp.csat.as_ref()),
+            points(tp.excess_dropout.as_ref()),
+            money(tp.revenue_at_risk.as_ref()),
+        ]);
+    }
+    t.print()
+}
+
+/// Prints the weak-area map, ranked by money at risk.
+pub async fn areas(config: &Config, args: JourneyArgs, json: bool) -> anyhow::Result<()> {
+    let j = build(config, &args).await?;
+    let areas = journey::areas(&j);
+    if json {
+        return output::json(&areas);
+    }
+    let mut t = output::Table::new(
+        &[
+            "rank",
+            "touchpoint",
+            "owner",
+            "revenue at risk / year",
+            "failed %",
+            "target %",
+            "quadrant",
+        ],
+        &[true, false, false, true, true, true, false],
+    );
+    for a in &areas {
+        let owner = match (&a.owner, &a.owner_kind) {
+            (Some(o), Some(k)) => format!("{o} ({k})"),
+            (Some(o), None) => o.clone(),
+            _ => String::new(),
+        };
+        t.rows.push(vec![
+            a.rank.to_string(),
+            a.touchpoint.clone(),
+            owner,
+            money(a.revenue_at_risk.as_ref()),
+            format!("{:.1}", a.failure_rate),
+            format!("{:.1}", a.target_rate),
+            serde_json::to_value(a.quadrant)?
+                .as_str()
+                .unwrap_or_default()
+                .replace('_', " "),
+        ]);
+    }
+    t.print()
+}
+
+#[derive(Serialize)]
+struct Scorecard<'a> {
+    #[serde(flatten)]
+    owner: &'a journey::Owner,
+    touchpoint_details: Vec<&'a Touchpoint>,
+    trend: Vec<journey::MonthRate>,
+}
+
+/// Prints one owner's scorecard.
+pub async fn owner(config: &Config, args: OwnerArgs, json: bool) -> anyhow::Result<()> {
+    let sql = Sql::open(&super::folder(config)?, &BTreeMap::new()).await?;
+    let j = journey::journey(&sql, &options(config, &args.journey)?).await?;
+    let Some(o) = j.owners.iter().find(|o| o.owner == args.owner) else {
+        let known: Vec<&str> = j.owners.iter().map(|o| o.owner.as_str()).collect();
+        return Err(super::usage(format!(
+            "unknown owner '{}' (owners: {})",
+            args.owner,
+            known.join(", ")
+        )));
+    };
+    let card = Scorecard {
+        owner: o,
+        touchpoint_details: j
+            .touchpoints
+            .iter()
+            .filter(|t| t.owner.as_deref() == Some(o.owner.as_str()))
+            .collect(),
+        trend: journey::monthly_failure_rate(&sql, &o.owner, &Settings::default()).await?,
+    };
+    if json {
+        return output::json(&card);
+    }
+    println!(
+        "{} — {} ({}): {} interactions, failed {}%, revenue at risk / year {}",
+        o.owner,
+        o.name.as_deref().unwrap_or("unnamed"),
+        o.kind.as_deref().unwrap_or("kind unknown"),
+        count(o.interactions),
+        pct(o.failure_rate.as_ref()),
+        money(o.revenue_at_risk.as_ref())
+    );
+    touchpoint_table(
+        &card
+            .touchpoint_details
+            .into_iter()
+            .cloned()
+            .collect::<Vec<_>>(),
+    )?;
+    println!("\nfailure rate by month");
+    let mut t = output::Table::new(
+        &["month", "interactions", "failed %", "95% interval"],
+        &[false, true, true, true],
+    );
+    for m in &card.trend {
+        let interval = match (m.failure_rate.low, m.failure_rate.high) {
+            (Some(l), Some(h)) => format!("{l:.1} – {h:.1}"),
+            _ => "—".into(),
+        };
+        t.rows.push(vec![
+            m.month.clone(),
+            count(m.failure_rate.n),
+            format!("{:.1}", m.failure_rate.value),
+            interval,
+        ]);
+    }
+    t.print()
+}
+
+/// Lists the service levels, or sets one touchpoint's.
+pub fn sla(config: &Config, args: SlaArgs, json: bool) -> anyhow::Result<()> {
+    let folder = super::folder(config)?;
+    let ops = OpsDb::open(&folder.ops_db_path())?;
+    if let Some(tp) = &args.touchpoint {
+        if let Some(r) = args.max_failure_rate.filter(|r| !(0.0..=1.0).contains(r)) {
+            return Err(super::usage(format!(
+                "--max-failure-rate {r}: a fraction between 0 and 1"
+            )));
+        }
+        if let Some(w) = args
+            .max_wait_seconds
+            .filter(|w| !(w.is_finite() && *w >= 0.0))
+        {
+            return Err(super::usage(format!(
+                "--max-wait-seconds {w}: a number of seconds ≥ 0"
+            )));
+        }
+        let sla = Sla {
+            max_wait_seconds: args.max_wait_seconds,
+            max_failure_rate: args.max_failure_rate,
+        };
+        ops.set_sla(&super::actor(), tp, sla)?;
+    }
+    let slas = ops.slas()?;
+    if json {
+        return output::json(&slas);
+    }
+    let mut t = output::Table::new(
+        &["touchpoint", "max wait s", "max failure rate"],
+        &[false, true, true],
+    );
+    for (tp, s) in &slas {
+        t.rows.push(vec![
+            tp.clone(),
+            s.max_wait_seconds.map_or("—".into(), |w| format!("{w:.0}")),
+            s.max_failure_rate
+                .map_or("—".into(), |r| format!("{:.1}%", r * 100.0)),
+        ]);
+    }
+    t.print()
+}

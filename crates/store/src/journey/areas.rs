@@ -1,0 +1,92 @@
+//! The weak-area map: each touchpoint's importance (the customer value its bad
+//! experiences put at risk) against its performance (failure rate against the service
+//! level, or against the company's average), in four quadrants, ranked by money.
+
+use serde::Serialize;
+
+use super::{Journey, Money};
+
+/// Where a touchpoint sits on the importance–performance map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quadrant {
+    /// Important and performing below target.
+    FixFirst,
+    /// Important and performing well.
+    KeepUp,
+    /// Unimportant yet performing well: effort that could go elsewhere.
+    PossibleOverkill,
+    /// Unimportant and performing below target.
+    LowPriority,
+}
+
+/// One touchpoint on the map.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Area {
+    pub rank: usize,
+    pub touchpoint: String,
+    pub owner: Option<String>,
+    pub owner_kind: Option<String>,
+    pub revenue_at_risk: Option<Money>,
+    /// Failure rate and its target (percent): the service level, else the average.
+    pub failure_rate: f64,
+    pub target_rate: f64,
+    /// Importance: money at risk at or above the median of the touchpoints.
+    pub important: bool,
+    pub below_target: bool,
+    pub quadrant: Quadrant,
+}
+
+/// The map of a journey, ranked by money at risk (highest first; unpriced last).
+pub fn areas(j: &Journey) -> Vec<Area> {
+    let interactions: u64 = j.touchpoints.iter().map(|t| t.interactions).sum();
+    let failures: f64 = j
+        .touchpoints
+        .iter()
+        .map(|t| {
+            t.failure_rate
+                .map_or(0.0, |r| r.value * t.interactions as f64)
+        })
+        .sum();
+    let average = failures / interactions.max(1) as f64;
+    let mut money: Vec<f64> = j
+        .touchpoints
+        .iter()
+        .filter_map(|t| t.revenue_at_risk.map(|m| m.value))
+        .collect();
+    money.sort_by(f64::total_cmp);
+    let median = money.get(money.len() / 2).copied().unwrap_or(f64::INFINITY);
+    let mut out: Vec<Area> = j
+        .touchpoints
+        .iter()
+        .map(|t| {
+            let rate = t.failure_rate.map_or(0.0, |r| r.value);
+            let target = t.sla.max_failure_rate.map_or(average, |m| m * 100.0);
+            let important = t.revenue_at_risk.is_some_and(|m| m.value >= median);
+            let below_target = rate > target;
+            Area {
+                rank: 0,
+                touchpoint: t.touchpoint.clone(),
+                owner: t.owner.clone(),
+                owner_kind: t.owner_kind.clone(),
+                revenue_at_risk: t.revenue_at_risk,
+                failure_rate: rate,
+                target_rate: target,
+                important,
+                below_target,
+                quadrant: match (important, below_target) {
+                    (true, true) => Quadrant::FixFirst,
+                    (true, false) => Quadrant::KeepUp,
+                    (false, false) => Quadrant::PossibleOverkill,
+                    (false, true) => Quadrant::LowPriority,
+                },
+            }
+        })
+        .collect();
+    let key = |a: &Area| a.revenue_at_risk.map_or(f64::NEG_INFINITY, |m| m.value);
+    out.sort_by(|a, b| key(b).total_cmp(&key(a)));
+    for (i, a) in out.iter_mut().enumerate() {
+        a.rank = i + 1;
+    }
+    out
+}

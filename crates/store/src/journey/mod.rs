@@ -1,0 +1,341 @@
+//! Journeys and owners: every touchpoint with its owner (a team, a partner or an outside
+//! party), its performance, the dropout its bad experiences cause and the customer value
+//! that puts at risk; owners' totals, hand-offs between owners, and the weak-area map.
+
+mod areas;
+mod drivers;
+mod handoffs;
+mod touchpoints;
+mod trips;
+
+use std::collections::BTreeMap;
+
+use cxray_core::stats::{
+    Difference, Estimate, Instrument, Proportion, Settings, proportion, proportion_difference,
+};
+use serde::Serialize;
+
+use crate::Result;
+use crate::metrics::{self, Slice};
+use crate::ops::Sla;
+use crate::sql::Sql;
+
+pub use areas::{Area, Quadrant, areas};
+pub use drivers::{DriverOutcome, drivers};
+pub use handoffs::Handoff;
+
+/// Options of the journey analyses.
+#[derive(Debug, Clone)]
+pub struct JourneyOptions {
+    /// Days after a trip within which a purchase counts as staying.
+    pub window_days: u32,
+    /// Service levels per touchpoint (from the operational store).
+    pub slas: BTreeMap<String, Sla>,
+    pub settings: Settings,
+}
+
+/// One month's failure rate (percent, Wilson interval).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonthRate {
+    /// The month's first day.
+    pub month: String,
+    pub failure_rate: Estimate,
+}
+
+/// The failure rate of an owner's touchpoints by month.
+pub async fn monthly_failure_rate(sql: &Sql, owner: &str, s: &Settings) -> Result<Vec<MonthRate>> {
+    let query = format!(
+        "SELECT CAST(CAST(date_trunc('month', at) AS DATE) AS VARCHAR),
+                CAST(count(*) AS BIGINT), CAST(count(CASE WHEN outcome = 'failed' THEN 1 END) AS BIGINT)
+         FROM interactions WHERE owner = '{}' GROUP BY 1 ORDER BY 1",
+        owner.replace('\'', "''")
+    );
+    let (_, batches) = sql.query(&query).await?;
+    let mut out = Vec::new();
+    for b in &batches {
+        use datafusion::arrow::array::AsArray;
+        use datafusion::arrow::datatypes::Int64Type;
+        let month = datafusion::arrow::compute::cast(
+            b.column(0),
+            &datafusion::arrow::datatypes::DataType::Utf8,
+        )?;
+        for r in 0..b.num_rows() {
+            let n = b.column(1).as_primitive::<Int64Type>().value(r) as u64;
+            let failed = b.column(2).as_primitive::<Int64Type>().value(r) as u64;
+            if let Some(failure_rate) = rate(failed, n, s) {
+                out.push(MonthRate {
+                    month: month.as_string::<i32>().value(r).to_string(),
+                    failure_rate,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// An amount of money with its interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Money {
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// One touchpoint: who owns it, how it performs, what its bad experiences cost.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Touchpoint {
+    pub touchpoint: String,
+    pub journey: Option<String>,
+    pub stage: Option<String>,
+    pub channel: Option<String>,
+    pub owner: Option<String>,
+    pub owner_name: Option<String>,
+    /// team, partner or external (an outside party), from the owners table.
+    pub owner_kind: Option<String>,
+    pub interactions: u64,
+    /// Failed interactions, percent, Wilson interval.
+    pub failure_rate: Option<Estimate>,
+    pub wait_p50_seconds: Option<f64>,
+    pub wait_p90_seconds: Option<f64>,
+    pub sla: Sla,
+    /// Visits with a wait above the service level.
+    pub long_waits: u64,
+    /// Whether the failure rate's interval lies above the service level (none without one).
+    pub failure_sla_breached: Option<bool>,
+    /// Stated satisfaction with the touchpoint.
+    pub csat: Option<Estimate>,
+    /// Defection (percent) after trips with a bad experience here (failure or a wait over
+    /// the service level), after trips through here without one, and the excess
+    /// (percentage points, Newcombe interval).
+    pub dropout_after_bad: Option<Estimate>,
+    pub dropout_after_ok: Option<Estimate>,
+    pub excess_dropout: Option<Difference>,
+    /// Bad experiences a year.
+    pub bad_per_year: f64,
+    /// CLV expected to be lost a year: bad experiences × excess dropout × mean CLV.
+    pub revenue_at_risk: Option<Money>,
+}
+
+/// One owner's touchpoints and totals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Owner {
+    pub owner: String,
+    pub name: Option<String>,
+    pub kind: Option<String>,
+    pub touchpoints: Vec<String>,
+    pub interactions: u64,
+    pub failure_rate: Option<Estimate>,
+    /// The sum over its touchpoints (intervals combined as independent).
+    pub revenue_at_risk: Option<Money>,
+}
+
+/// The journey map: touchpoints, owners, hand-offs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Journey {
+    pub window_days: u32,
+    /// Mean CLV per customer used to price dropout (from `customer_value`).
+    pub mean_clv: Option<f64>,
+    pub touchpoints: Vec<Touchpoint>,
+    pub owners: Vec<Owner>,
+    pub handoffs: Vec<Handoff>,
+    pub notes: Vec<String>,
+}
+
+/// Builds the journey map.
+pub async fn journey(sql: &Sql, opts: &JourneyOptions) -> Result<Journey> {
+    trips::register(sql, opts.window_days, &opts.slas).await?;
+    let counts = touchpoints::counts(sql).await?;
+    let owners = owner_info(sql).await?;
+    let csat = csat_by_touchpoint(sql, &opts.settings).await?;
+    let mean_clv = mean_clv(sql).await?;
+    let mut notes = Vec::new();
+    if mean_clv.is_none() {
+        notes.push(
+            "no customer_value table: revenue at risk is empty (run cxray loyalty predict)".into(),
+        );
+    }
+    let touchpoints: Vec<Touchpoint> = counts
+        .into_iter()
+        .map(|c| {
+            let sla = opts.slas.get(&c.touchpoint).copied().unwrap_or_default();
+            touchpoint(c, sla, &owners, &csat, mean_clv, &opts.settings)
+        })
+        .collect();
+    Ok(Journey {
+        window_days: opts.window_days,
+        mean_clv,
+        owners: owner_totals(&touchpoints, &owners, &opts.settings),
+        handoffs: handoffs::handoffs(sql).await?,
+        touchpoints,
+        notes,
+    })
+}
+
+fn touchpoint(
+    c: touchpoints::Counts,
+    sla: Sla,
+    owners: &BTreeMap<String, (String, String)>,
+    csat: &BTreeMap<String, Estimate>,
+    mean_clv: Option<f64>,
+    s: &Settings,
+) -> Touchpoint {
+    let failure_rate = rate(c.failures, c.interactions, s);
+    let years = ((c.last_day - c.first_day + 1) as f64 / 365.25).max(1.0 / 365.25);
+    let bad = Proportion {
+        successes: c.bad_defected,
+        n: c.bad_trips,
+    };
+    let ok = Proportion {
+        successes: c.ok_defected,
+        n: c.ok_trips,
+    };
+    let excess = proportion_difference(bad, ok, s).ok();
+    // Bad experiences a year: failures plus long waits, counted once per visit.
+    let bad_share = c.bad_trips as f64 / (c.bad_trips + c.ok_trips).max(1) as f64;
+    let bad_per_year = bad_share * c.interactions as f64 / years;
+    let owner = c.owner.as_ref().and_then(|o| owners.get(o));
+    Touchpoint {
+        failure_sla_breached: sla
+            .max_failure_rate
+            .zip(failure_rate)
+            .and_then(|(max, r)| r.low.map(|low| low > max * 100.0)),
+        revenue_at_risk: excess.zip(mean_clv).and_then(|(d, clv)| {
+            let per_point = bad_per_year * clv / 100.0;
+            Some(Money {
+                value: d.value * per_point,
+                low: d.low? * per_point,
+                high: d.high? * per_point,
+            })
+        }),
+        csat: csat.get(&c.touchpoint).copied(),
+        dropout_after_bad: proportion(bad, s).ok(),
+        dropout_after_ok: proportion(ok, s).ok(),
+        excess_dropout: excess,
+        bad_per_year,
+        owner_name: owner.map(|o| o.0.clone()),
+        owner_kind: owner.map(|o| o.1.clone()),
+        touchpoint: c.touchpoint,
+        journey: c.journey,
+        stage: c.stage,
+        channel: c.channel,
+        owner: c.owner,
+        interactions: c.interactions,
+        failure_rate,
+        wait_p50_seconds: c.wait_p50,
+        wait_p90_seconds: c.wait_p90,
+        sla,
+        long_waits: c.long_waits,
+    }
+}
+
+fn rate(successes: u64, n: u64, s: &Settings) -> Option<Estimate> {
+    proportion(Proportion { successes, n }, s).ok()
+}
+
+/// Per owner: touchpoints, pooled failure rate, summed revenue at risk.
+fn owner_totals(
+    touchpoints: &[Touchpoint],
+    owners: &BTreeMap<String, (String, String)>,
+    s: &Settings,
+) -> Vec<Owner> {
+    let mut by_owner: BTreeMap<String, Vec<&Touchpoint>> = BTreeMap::new();
+    for t in touchpoints {
+        by_owner
+            .entry(t.owner.clone().unwrap_or_default())
+            .or_default()
+            .push(t);
+    }
+    by_owner
+        .into_iter()
+        .map(|(owner, tps)| {
+            let interactions: u64 = tps.iter().map(|t| t.interactions).sum();
+            let failures: u64 = tps
+                .iter()
+                .map(|t| {
+                    t.failure_rate
+                        .map_or(0.0, |r| r.value / 100.0 * t.interactions as f64)
+                        .round() as u64
+                })
+                .sum();
+            let info = owners.get(&owner);
+            Owner {
+                name: info.map(|i| i.0.clone()),
+                kind: info.map(|i| i.1.clone()),
+                touchpoints: tps.iter().map(|t| t.touchpoint.clone()).collect(),
+                interactions,
+                failure_rate: rate(failures, interactions, s),
+                revenue_at_risk: sum_money(tps.iter().map(|t| t.revenue_at_risk)),
+                owner,
+            }
+        })
+        .collect()
+}
+
+/// The sum of amounts with intervals, half-widths combined as independent (root of the
+/// sum of squares on each side); none if any is missing.
+fn sum_money(items: impl Iterator<Item = Option<Money>>) -> Option<Money> {
+    let items: Vec<Money> = items.collect::<Option<_>>()?;
+    let value: f64 = items.iter().map(|m| m.value).sum();
+    let below: f64 = items.iter().map(|m| (m.value - m.low).powi(2)).sum();
+    let above: f64 = items.iter().map(|m| (m.high - m.value).powi(2)).sum();
+    Some(Money {
+        value,
+        low: value - below.sqrt(),
+        high: value + above.sqrt(),
+    })
+}
+
+/// owner_id → (name, kind) from the owners table.
+async fn owner_info(sql: &Sql) -> Result<BTreeMap<String, (String, String)>> {
+    let (_, batches) = sql
+        .query("SELECT CAST(owner_id AS VARCHAR), CAST(name AS VARCHAR), CAST(kind AS VARCHAR) FROM owners")
+        .await?;
+    let mut out = BTreeMap::new();
+    for b in &batches {
+        let col = |i: usize| {
+            datafusion::arrow::compute::cast(
+                b.column(i),
+                &datafusion::arrow::datatypes::DataType::Utf8,
+            )
+        };
+        let (id, name, kind) = (col(0)?, col(1)?, col(2)?);
+        use datafusion::arrow::array::AsArray;
+        for r in 0..b.num_rows() {
+            out.insert(
+                id.as_string::<i32>().value(r).to_string(),
+                (
+                    name.as_string::<i32>().value(r).to_string(),
+                    kind.as_string::<i32>().value(r).to_string(),
+                ),
+            );
+        }
+    }
+    Ok(out)
+}
+
+async fn csat_by_touchpoint(sql: &Sql, s: &Settings) -> Result<BTreeMap<String, Estimate>> {
+    let slice = Slice {
+        by: vec!["touchpoint".into()],
+        ..Slice::default()
+    };
+    Ok(metrics::metric(sql, Instrument::Csat, &slice, s)
+        .await?
+        .into_iter()
+        .filter_map(|row| Some((row.group["touchpoint"].clone()?, row.estimate)))
+        .collect())
+}
+
+/// Mean CLV per valued customer, if `customer_value` exists.
+async fn mean_clv(sql: &Sql) -> Result<Option<f64>> {
+    if sql.made_by(crate::loyalty::CUSTOMER_VALUE).is_none() {
+        return Ok(None);
+    }
+    let (_, batches) = sql.query("SELECT avg(clv) FROM customer_value").await?;
+    use datafusion::arrow::array::{Array, AsArray};
+    Ok(batches.first().and_then(|b| {
+        let c = b
+            .column(0)
+            .as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+        (!c.is_null(0)).then(|| c.value(0))
+    }))
+}

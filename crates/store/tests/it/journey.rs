@@ -1,0 +1,97 @@
+//! Journeys on the demo world: owners, money at risk, weak areas and drivers against the
+//! planted effects in truth.json.
+
+use std::collections::BTreeMap;
+
+use cxray_core::drivers::Options;
+use cxray_core::stats::Settings;
+use cxray_store::journey::{self, DriverOutcome, JourneyOptions, Quadrant};
+use cxray_store::ops::OpsDb;
+use cxray_store::sql::Sql;
+
+use crate::fresh;
+
+#[tokio::test]
+async fn the_demo_journey_finds_the_planted_weak_areas() {
+    let (_dir, folder) = fresh().await;
+    let truth = cxray_store::world::build(
+        &folder,
+        cxray_core::world::World::airline(),
+        20_000,
+        5,
+        |_| {},
+    )
+    .await
+    .unwrap();
+    cxray_store::world::value(&folder).await.unwrap();
+    let sql = Sql::open(&folder, &BTreeMap::new()).await.unwrap();
+    let opts = JourneyOptions {
+        window_days: 180,
+        slas: OpsDb::open(&folder.ops_db_path()).unwrap().slas().unwrap(),
+        settings: Settings::default(),
+    };
+    assert!(
+        opts.slas["booking_call"].max_wait_seconds.is_some(),
+        "{:?}",
+        opts.slas
+    );
+    let j = journey::journey(&sql, &opts).await.unwrap();
+    assert!(j.notes.is_empty(), "{:?}", j.notes);
+    let tp = |name: &str| j.touchpoints.iter().find(|t| t.touchpoint == name).unwrap();
+    // The airport's security is run by an outside party; ground handling by a partner.
+    assert_eq!(tp("security").owner_kind.as_deref(), Some("external"));
+    assert_eq!(tp("baggage_reclaim").owner_kind.as_deref(), Some("partner"));
+    // Volumes agree with the truth.
+    for t in &truth.touchpoints {
+        assert_eq!(
+            tp(&t.touchpoint).interactions,
+            t.observed.trials,
+            "{}",
+            t.touchpoint
+        );
+    }
+    // The strongest planted effect (lost bags) shows as excess dropout and ranks first in
+    // money, so the ground handler's touchpoints lead the map.
+    let bags = tp("baggage_reclaim").excess_dropout.unwrap();
+    assert!(bags.low.unwrap() > 0.0, "{bags:?}");
+    let areas = journey::areas(&j);
+    assert_eq!(areas[0].touchpoint, "baggage_reclaim", "{areas:#?}");
+    assert_eq!(areas[0].owner.as_deref(), Some("nordground"));
+    assert!(matches!(
+        areas[0].quadrant,
+        Quadrant::FixFirst | Quadrant::KeepUp
+    ));
+    let owners: Vec<(&str, f64)> = j
+        .owners
+        .iter()
+        .map(|o| (o.owner.as_str(), o.revenue_at_risk.unwrap().value))
+        .collect();
+    let top = owners.iter().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
+    assert_eq!(top.0, "nordground", "{owners:?}");
+    // Hand-offs between owners are found: bag drop (ground handler) to security (airport).
+    assert!(
+        j.handoffs
+            .iter()
+            .any(|h| h.from_touchpoint == "bag_drop" && h.to_touchpoint == "security")
+    );
+    // Drivers of defection: lost bags rank first among the touchpoints, with an odds
+    // ratio above 1.
+    let options = Options {
+        resamples: 20,
+        ..Options::default()
+    };
+    let a = journey::drivers(&sql, DriverOutcome::Defection, &opts, &options)
+        .await
+        .unwrap();
+    let mut touchpoints: Vec<_> = a
+        .drivers
+        .iter()
+        .filter(|d| d.name.starts_with("bad: "))
+        .collect();
+    touchpoints.sort_by_key(|d| d.rank);
+    assert_eq!(
+        touchpoints[0].name, "bad: baggage_reclaim",
+        "{touchpoints:#?}"
+    );
+    assert!(touchpoints[0].odds_ratio.unwrap().low.unwrap() > 1.0);
+}
