@@ -53,7 +53,7 @@ def duck(group, join):
     query = f"""SELECT {group}, date_trunc('month', r.at) AS month, {NPS}
         FROM read_parquet('{files('responses')}') r {join}
         WHERE r.instrument = 'nps' GROUP BY ALL"""
-    return lambda: len(con.execute(query).fetchall())
+    return lambda: con.sql(query).to_arrow_table().num_rows
 
 
 owner_join = f"""LEFT JOIN (SELECT touchpoint, max(owner) AS owner
