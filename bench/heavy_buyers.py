@@ -3,30 +3,29 @@
 
 Pareto/NBD and BG/NBD formulas raise (alpha + T) and (beta + T) to the power r + x and
 evaluate Gauss hypergeometric functions whose parameters grow with x, the number of repeat
-purchases; with x in the thousands a direct evaluation overflows. This run generates
-transactions (deterministic, seeded numpy) of 5,000 Pareto/NBD customers (purchase rates
-Gamma r=0.55, alpha=10.5 and dropout rates Gamma s=0.6, beta=12, per week; first purchases
-spread over the first year) plus three heavy buyers who buy from the first day on 1,200,
-2,500 and 4,000 distinct days, active to the end. Both tools count purchases on the same
-day once, so the heavy buyers' purchases are on distinct days, and the window is long
-enough for 4,000 of them: 2010-01-01 to the calibration end 2021-12-31 (626 weeks).
+purchases; with x in the hundreds or thousands a direct evaluation can overflow. This run
+generates transactions (deterministic, seeded numpy) of 5,000 Pareto/NBD customers
+(purchase rates Gamma r=0.55, alpha=10.5 and dropout rates Gamma s=0.6, beta=12, per week;
+first purchases spread over the first year) plus three heavy buyers who buy from the first
+day on 1,200, 2,500 and 4,000 distinct days, active to the end. Both tools count purchases
+on the same day once, so the heavy buyers' purchases are on distinct days, and the window
+is long enough for 4,000 of them: 2010-01-01 to the calibration end 2021-12-31 (626 weeks).
 
-Both tools fit Pareto/NBD and BG/NBD in weeks on the same (x, t_x, T): cxray with
-`loyalty fit` and `loyalty predict --horizon 52` (P(alive) and expected purchases from
+Both tools fit Pareto/NBD and BG/NBD in weeks on the same (x, t_x, T): cxray with `loyalty
+fit` and `loyalty predict --horizon 52` (P(alive) and expected purchases from
 `customer_value`); lifetimes 0.11.3 with the exact-week summary (freq='D',
 freq_multiplier=7), `ParetoNBDFitter` (Nelder-Mead from a random start: numpy seeded) and
 `BetaGeoFitter`, then `conditional_probability_alive` and
-`conditional_expected_number_of_purchases_up_to_time(52, ...)` for the heavy buyers.
-For lifetimes it records exceptions, warnings and the optimiser's own convergence message
-(scipy's, through `verbose=True`), and its log-likelihood in weeks at its estimates by its
-own formula. Timing is not the point.
+`conditional_expected_number_of_purchases_up_to_time(52, ...)` for the heavy buyers. For
+lifetimes it records exceptions, warnings and the optimiser's own convergence message
+(scipy's, through `verbose=True`; converged means scipy reported success), and its
+log-likelihood in weeks at its estimates by its own formula. Timing is not the point.
 
 Usage: bench/heavy_buyers.py
 Writes bench/results/heavy_buyers.json.
 """
 import contextlib
 import io
-import json
 import tempfile
 import warnings
 from pathlib import Path
@@ -34,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from loyalty import ROOT, cxray  # the release binary, or CXRAY_BIN
+from loyalty import cxray, write_results  # cxray: the release binary, or CXRAY_BIN
 
 START = pd.Timestamp("2010-01-01")
 CAL_END = "2021-12-31"
@@ -141,9 +140,7 @@ def main():
             "cxray": run_cxray(work / "cx", source),
             "lifetimes": run_lifetimes(df),
         }
-    (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
-    (ROOT / "bench" / "results" / "heavy_buyers.json").write_text(json.dumps(out, indent=2))
-    print(json.dumps(out, indent=2))
+    write_results("heavy_buyers.json", out)
 
 
 if __name__ == "__main__":

@@ -108,6 +108,13 @@ def run_cxray(folder, source, import_args):
     }
 
 
+def write_results(name, out):
+    """Writes bench/results/NAME and prints it."""
+    (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
+    (ROOT / "bench" / "results" / name).write_text(json.dumps(out, indent=2))
+    print(json.dumps(out, indent=2))
+
+
 def summarise(df):
     """lifetimes' per-customer summary of the calibration period, and its seconds."""
     from lifetimes.utils import summary_data_from_transaction_data
@@ -202,9 +209,7 @@ def main():
                 print(f"   pymc-marketing {pm}", file=sys.stderr, flush=True)
             results.append(row)
     out = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform()}, "results": results}
-    (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
-    (ROOT / "bench" / "results" / "loyalty.json").write_text(json.dumps(out, indent=2))
-    print(json.dumps(out, indent=2))
+    write_results("loyalty.json", out)
 
 
 if __name__ == "__main__":
