@@ -103,6 +103,14 @@ pub fn batches_table(schema: &SchemaRef, batches: &[RecordBatch]) -> anyhow::Res
 
 pub use cxray_core::text::thousands as count;
 
+/// A value with its interval when it has one: `12.3 (10.1 – 14.5)`.
+pub fn with_interval(value: f64, low: Option<f64>, high: Option<f64>, decimals: usize) -> String {
+    match (low, high) {
+        (Some(lo), Some(hi)) => format!("{value:.decimals$} ({lo:.decimals$} – {hi:.decimals$})"),
+        _ => format!("{value:.decimals$}"),
+    }
+}
+
 /// Bytes in human units.
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];

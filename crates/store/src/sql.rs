@@ -11,6 +11,11 @@ use crate::folder::DataFolder;
 use crate::tables::DERIVED;
 use crate::{Result, tables};
 
+/// SQL for the UTC day (days since the Unix epoch, BIGINT) of a timestamp column.
+pub(crate) fn day_sql(column: &str) -> String {
+    format!("CAST(floor(to_unixtime({column}) / 86400.0) AS BIGINT)")
+}
+
 /// A DataFusion session with every event table registered under its name. Files named
 /// by path in a query (`SELECT * FROM 'export.csv'`) can be read as well.
 pub struct Sql {

@@ -57,12 +57,7 @@ pub async fn run(config: &Config, args: DriversArgs, json: bool) -> anyhow::Resu
 }
 
 fn figure(f: &Figure, decimals: usize) -> String {
-    match (f.low, f.high) {
-        (Some(lo), Some(hi)) => {
-            format!("{:.decimals$} ({lo:.decimals$} – {hi:.decimals$})", f.value)
-        }
-        _ => format!("{:.decimals$}", f.value),
-    }
+    output::with_interval(f.value, f.low, f.high, decimals)
 }
 
 fn print(a: &Analysis) -> anyhow::Result<()> {

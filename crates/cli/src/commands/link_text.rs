@@ -43,15 +43,9 @@ fn interval(s: Option<&Share>) -> String {
 }
 
 fn estimate(e: Option<&Estimate>, decimals: usize) -> String {
-    match e {
-        Some(e) => match (e.low, e.high) {
-            (Some(lo), Some(hi)) => {
-                format!("{:.decimals$} ({lo:.decimals$} – {hi:.decimals$})", e.value)
-            }
-            _ => format!("{:.decimals$}", e.value),
-        },
-        None => "—".into(),
-    }
+    e.map_or("—".into(), |e| {
+        output::with_interval(e.value, e.low, e.high, decimals)
+    })
 }
 
 fn headline<'a>(links: impl Iterator<Item = &'a Link>) -> anyhow::Result<()> {

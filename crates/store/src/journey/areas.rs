@@ -40,15 +40,8 @@ pub struct Area {
 /// The map of a journey, ranked by money at risk (highest first; unpriced last).
 pub fn areas(j: &Journey) -> Vec<Area> {
     let interactions: u64 = j.touchpoints.iter().map(|t| t.interactions).sum();
-    let failures: f64 = j
-        .touchpoints
-        .iter()
-        .map(|t| {
-            t.failure_rate
-                .map_or(0.0, |r| r.value * t.interactions as f64)
-        })
-        .sum();
-    let average = failures / interactions.max(1) as f64;
+    let failures: u64 = j.touchpoints.iter().map(|t| t.failures).sum();
+    let average = 100.0 * failures as f64 / interactions.max(1) as f64;
     let mut money: Vec<f64> = j
         .touchpoints
         .iter()

@@ -13,6 +13,9 @@ use std::collections::BTreeMap;
 use cxray_core::stats::{
     Difference, Estimate, Instrument, Proportion, Settings, proportion, proportion_difference,
 };
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use serde::Serialize;
 
 use crate::Result;
@@ -53,12 +56,7 @@ pub async fn monthly_failure_rate(sql: &Sql, owner: &str, s: &Settings) -> Resul
     let (_, batches) = sql.query(&query).await?;
     let mut out = Vec::new();
     for b in &batches {
-        use datafusion::arrow::array::AsArray;
-        use datafusion::arrow::datatypes::Int64Type;
-        let month = datafusion::arrow::compute::cast(
-            b.column(0),
-            &datafusion::arrow::datatypes::DataType::Utf8,
-        )?;
+        let month = cast(b.column(0), &DataType::Utf8)?;
         for r in 0..b.num_rows() {
             let n = b.column(1).as_primitive::<Int64Type>().value(r) as u64;
             let failed = b.column(2).as_primitive::<Int64Type>().value(r) as u64;
@@ -93,6 +91,7 @@ pub struct Touchpoint {
     /// team, partner or external (an outside party), from the owners table.
     pub owner_kind: Option<String>,
     pub interactions: u64,
+    pub failures: u64,
     /// Failed interactions, percent, Wilson interval.
     pub failure_rate: Option<Estimate>,
     pub wait_p50_seconds: Option<f64>,
@@ -220,6 +219,7 @@ fn touchpoint(
         channel: c.channel,
         owner: c.owner,
         interactions: c.interactions,
+        failures: c.failures,
         failure_rate,
         wait_p50_seconds: c.wait_p50,
         wait_p90_seconds: c.wait_p90,
@@ -249,14 +249,7 @@ fn owner_totals(
         .into_iter()
         .map(|(owner, tps)| {
             let interactions: u64 = tps.iter().map(|t| t.interactions).sum();
-            let failures: u64 = tps
-                .iter()
-                .map(|t| {
-                    t.failure_rate
-                        .map_or(0.0, |r| r.value / 100.0 * t.interactions as f64)
-                        .round() as u64
-                })
-                .sum();
+            let failures: u64 = tps.iter().map(|t| t.failures).sum();
             let info = owners.get(&owner);
             Owner {
                 name: info.map(|i| i.0.clone()),
@@ -292,14 +285,8 @@ async fn owner_info(sql: &Sql) -> Result<BTreeMap<String, (String, String)>> {
         .await?;
     let mut out = BTreeMap::new();
     for b in &batches {
-        let col = |i: usize| {
-            datafusion::arrow::compute::cast(
-                b.column(i),
-                &datafusion::arrow::datatypes::DataType::Utf8,
-            )
-        };
+        let col = |i: usize| cast(b.column(i), &DataType::Utf8);
         let (id, name, kind) = (col(0)?, col(1)?, col(2)?);
-        use datafusion::arrow::array::AsArray;
         for r in 0..b.num_rows() {
             out.insert(
                 id.as_string::<i32>().value(r).to_string(),
@@ -331,11 +318,8 @@ async fn mean_clv(sql: &Sql) -> Result<Option<f64>> {
         return Ok(None);
     }
     let (_, batches) = sql.query("SELECT avg(clv) FROM customer_value").await?;
-    use datafusion::arrow::array::{Array, AsArray};
     Ok(batches.first().and_then(|b| {
-        let c = b
-            .column(0)
-            .as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+        let c = b.column(0).as_primitive::<Float64Type>();
         (!c.is_null(0)).then(|| c.value(0))
     }))
 }

@@ -34,14 +34,15 @@ pub(super) struct Counts {
 
 /// Reads the counts of every touchpoint (needs the `visits` and `trips` tables).
 pub(super) async fn counts(sql: &Sql) -> Result<Vec<Counts>> {
-    let query = "WITH i AS (
+    let day = crate::sql::day_sql("at");
+    let query = format!(
+        "WITH i AS (
             SELECT touchpoint, max(journey) AS journey, max(stage) AS stage, max(owner) AS owner,
                    max(channel) AS channel, count(*) AS interactions,
                    count(CASE WHEN outcome = 'failed' THEN 1 END) AS failures,
                    approx_percentile_cont(wait_seconds, 0.5) AS p50,
                    approx_percentile_cont(wait_seconds, 0.9) AS p90,
-                   CAST(min(floor(to_unixtime(at) / 86400.0)) AS BIGINT) AS first_day,
-                   CAST(max(floor(to_unixtime(at) / 86400.0)) AS BIGINT) AS last_day
+                   min({day}) AS first_day, max({day}) AS last_day
             FROM interactions GROUP BY touchpoint),
          b AS (
             SELECT v.touchpoint,
@@ -59,8 +60,9 @@ pub(super) async fn counts(sql: &Sql) -> Result<Vec<Counts>> {
                 CAST(COALESCE(b.ok_trips, 0) AS BIGINT), CAST(COALESCE(b.ok_defected, 0) AS BIGINT),
                 CAST(COALESCE(w.long_waits, 0) AS BIGINT)
          FROM i LEFT JOIN b ON b.touchpoint = i.touchpoint LEFT JOIN w ON w.touchpoint = i.touchpoint
-         ORDER BY i.touchpoint";
-    let (_, batches) = sql.query(query).await?;
+         ORDER BY i.touchpoint"
+    );
+    let (_, batches) = sql.query(&query).await?;
     let mut out = Vec::new();
     for b in &batches {
         read(b, &mut out)?;

@@ -12,9 +12,7 @@ use std::collections::BTreeMap;
 
 use crate::Result;
 use crate::ops::Sla;
-use crate::sql::Sql;
-
-const DAY: &str = "CAST(floor(to_unixtime(at) / 86400.0) AS BIGINT)";
+use crate::sql::{Sql, day_sql};
 
 /// Registers `visits` (customer_id, trip, touchpoint, failed, long_wait, bad) and `trips`
 /// (customer_id, trip, end_day, observed, defected, later_spend, past_purchases,
@@ -31,8 +29,8 @@ pub async fn register(sql: &Sql, window_days: u32, slas: &BTreeMap<String, Sla>)
         format!("CASE touchpoint{limits} END")
     };
     let visits = format!(
-        "WITH days AS (SELECT DISTINCT customer_id, {DAY} AS day FROM transactions),
-         ix AS (SELECT customer_id, touchpoint, {DAY} AS day,
+        "WITH days AS (SELECT DISTINCT customer_id, {day} AS day FROM transactions),
+         ix AS (SELECT customer_id, touchpoint, {day} AS day,
                        CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END AS failed,
                        CASE WHEN wait_seconds > {limit} THEN 1 ELSE 0 END AS long_wait,
                        row_number() OVER () AS id
@@ -44,11 +42,12 @@ pub async fn register(sql: &Sql, window_days: u32, slas: &BTreeMap<String, Sla>)
                    GROUP BY ix.id)
          SELECT customer_id, trip, touchpoint, max(day) AS day, max(failed) AS failed,
                 max(long_wait) AS long_wait, greatest(max(failed), max(long_wait)) AS bad
-         FROM keyed GROUP BY customer_id, trip, touchpoint"
+         FROM keyed GROUP BY customer_id, trip, touchpoint",
+        day = day_sql("at"),
     );
     sql.cache_as("visits", &visits).await?;
     let trips = format!(
-        "WITH days AS (SELECT customer_id, {DAY} AS day, CAST(sum(amount) AS DOUBLE) AS amount
+        "WITH days AS (SELECT customer_id, {day} AS day, CAST(sum(amount) AS DOUBLE) AS amount
                        FROM transactions GROUP BY 1, 2),
          data_end AS (SELECT max(day) AS day FROM days),
          ends AS (SELECT customer_id, trip, max(day) AS end_day FROM visits GROUP BY customer_id, trip)
@@ -59,7 +58,8 @@ pub async fn register(sql: &Sql, window_days: u32, slas: &BTreeMap<String, Sla>)
                 count(CASE WHEN d.day < e.trip THEN 1 END) AS past_purchases,
                 e.trip - min(d.day) AS tenure_days
          FROM ends e CROSS JOIN data_end JOIN days d ON d.customer_id = e.customer_id
-         GROUP BY e.customer_id, e.trip, e.end_day"
+         GROUP BY e.customer_id, e.trip, e.end_day",
+        day = day_sql("at"),
     );
     sql.cache_as("trips", &trips).await
 }

@@ -49,7 +49,7 @@ pub async fn fit(
 }
 
 /// [`fit`] on the summaries registered by [`Window::materialize`].
-pub(crate) async fn fit_summarised(
+pub(super) async fn fit_summarised(
     sql: &Sql,
     kind: ModelKind,
     window: &Window,

@@ -9,7 +9,6 @@ mod summary;
 mod validate;
 mod value;
 
-pub(crate) use fit::fit_summarised;
 pub use fit::{FitReport, fit};
 pub use retention::{Cohort, RetentionRow, retention};
 pub use summary::{TimeUnit, Window, epoch_day, last_purchase_date};

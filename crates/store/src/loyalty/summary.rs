@@ -10,7 +10,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::sql::Sql;
+use crate::sql::{Sql, day_sql};
 use crate::{Result, StoreError};
 
 /// The unit time is measured in.
@@ -100,11 +100,12 @@ impl Window {
         let last = self.holdout_end.map_or(cal, epoch_day);
         let days = format!(
             "SELECT customer_id, day, sum(amount) AS amount
-             FROM (SELECT customer_id, CAST(floor(to_unixtime(at) / 86400.0) AS BIGINT) AS day,
+             FROM (SELECT customer_id, {day} AS day,
                           CAST(amount AS DOUBLE) AS amount
                    FROM transactions)
              WHERE day <= {last}
-             GROUP BY customer_id, day"
+             GROUP BY customer_id, day",
+            day = day_sql("at"),
         );
         sql.cache_as("days", &days).await?;
         sql.cache_as("summary", &self.summary_sql(cal)).await
@@ -145,7 +146,7 @@ impl Window {
 /// The day of the latest purchase in `transactions` (UTC), the natural calibration end.
 pub async fn last_purchase_date(sql: &Sql) -> Result<NaiveDate> {
     let (_, batches) = sql
-        .query("SELECT CAST(max(floor(to_unixtime(at) / 86400.0)) AS BIGINT) FROM transactions")
+        .query(&format!("SELECT max({}) FROM transactions", day_sql("at")))
         .await?;
     use datafusion::arrow::array::{Array, AsArray};
     let day = batches

@@ -4,9 +4,9 @@
 use cxray_core::models::{FitOptions, ModelKind, Rfm, transactions_from_fit};
 
 use super::respondents::Respondent;
-use crate::Result;
 use crate::loyalty::{FitReport, TimeUnit, Window};
 use crate::sql::Sql;
+use crate::{Result, StoreError};
 
 /// The model's expected purchases in `window_days` after each respondent's answer, in
 /// the order given, or why there are none.
@@ -37,7 +37,8 @@ fn history(r: &Respondent, unit: f64) -> Rfm {
 }
 
 /// Fits the transaction model on the purchases up to `calibration_end` (registering the
-/// `days` table of every purchase up to `data_end` on the way).
+/// `days` table of every purchase up to `data_end` on the way); a fit that fails is a
+/// reason, not an error.
 pub(super) async fn fit(
     sql: &Sql,
     model: ModelKind,
@@ -49,10 +50,9 @@ pub(super) async fn fit(
         calibration_end,
         holdout_end: (data_end > calibration_end).then_some(data_end),
     };
-    window.materialize(sql).await?;
-    Ok(
-        crate::loyalty::fit_summarised(sql, model, &window, None, &FitOptions::default())
-            .await
-            .map_err(|e| e.to_string()),
-    )
+    match crate::loyalty::fit(sql, model, &window, None, &FitOptions::default()).await {
+        Ok(report) => Ok(Ok(report)),
+        Err(StoreError::Input(reason)) => Ok(Err(reason)),
+        Err(e) => Err(e),
+    }
 }

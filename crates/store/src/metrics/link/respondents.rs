@@ -57,7 +57,7 @@ pub(super) async fn respondents(sql: &Sql, q: &Query<'_>) -> Result<Vec<Responde
 }
 
 async fn query_sql(sql: &Sql, q: &Query<'_>) -> Result<String> {
-    let r_day = "CAST(floor(to_unixtime(v.at) / 86400.0) AS BIGINT)";
+    let r_day = crate::sql::day_sql("v.at");
     let (value_cols, value_join) = if q.with_value {
         (
             "cv.p_alive, cv.clv",
