@@ -95,6 +95,10 @@ pub struct DriversArgs {
     /// purchases and tenure as controls): defection (logistic) or spend (linear).
     #[arg(long)]
     pub outcome: Option<String>,
+    /// With --outcome: a separate analysis for each value of this customers' column
+    /// (e.g. segment).
+    #[arg(long, requires = "outcome")]
+    pub by: Option<String>,
     #[command(flatten)]
     pub journey: JourneyArgs,
     /// How importance is split: auto (shapley up to 15 predictors, relative weights

@@ -1,8 +1,8 @@
 //! `cxray drivers`: what explains an outcome, with bootstrap intervals.
 
-use cxray_core::drivers::{Analysis, Figure, Method, Model, Options};
+use cxray_core::drivers::{Figure, Method, Model, Options};
 use cxray_store::drivers::drivers_sql;
-use cxray_store::journey::{self, DriverOutcome};
+use cxray_store::journey::{self, DriverGroup, DriverOutcome};
 use cxray_store::sql::Sql;
 
 use crate::args::DriversArgs;
@@ -33,8 +33,12 @@ pub async fn run(config: &Config, args: DriversArgs, json: bool) -> anyhow::Resu
         ..Options::default()
     };
     let sql = Sql::open(&super::folder(config)?, &Default::default()).await?;
-    let analysis = match (&args.sql, args.outcome.as_deref()) {
-        (Some(query), _) => drivers_sql(&sql, query, &options).await?,
+    let groups = match (&args.sql, args.outcome.as_deref()) {
+        (Some(query), _) => vec![DriverGroup {
+            group: None,
+            constant: Vec::new(),
+            analysis: drivers_sql(&sql, query, &options).await?,
+        }],
         (None, Some(outcome)) => {
             let outcome = match outcome {
                 "defection" => DriverOutcome::Defection,
@@ -46,21 +50,29 @@ pub async fn run(config: &Config, args: DriversArgs, json: bool) -> anyhow::Resu
                 }
             };
             let journey = super::journey::options(config, &args.journey)?;
-            journey::drivers(&sql, outcome, &journey, &options).await?
+            let by = args.by.as_deref();
+            journey::drivers(&sql, outcome, &journey, &options, by).await?
         }
         (None, None) => return Err(super::usage("give --sql or --outcome")),
     };
-    if json {
-        return output::json(&analysis);
+    match (&args.by, json) {
+        (Some(by), true) => output::json(&serde_json::json!({"by": by, "groups": groups})),
+        (None, true) => output::json(&groups[0]),
+        (by, false) => groups.iter().try_for_each(|g| {
+            if let (Some(by), Some(value)) = (by, &g.group) {
+                println!("\n{by} = {value}");
+            }
+            print(g)
+        }),
     }
-    print(&analysis)
 }
 
 fn figure(f: &Figure, decimals: usize) -> String {
     output::with_interval(f.value, f.low, f.high, decimals)
 }
 
-fn print(a: &Analysis) -> anyhow::Result<()> {
+fn print(g: &DriverGroup) -> anyhow::Result<()> {
+    let a = &g.analysis;
     let statistic = match a.model {
         Model::Linear => "R²",
         Model::Logistic => "McFadden pseudo-R²",
@@ -98,5 +110,9 @@ fn print(a: &Analysis) -> anyhow::Result<()> {
             figure(d.odds_ratio.as_ref().unwrap_or(&d.coefficient), 3),
         ]);
     }
-    t.print()
+    t.print()?;
+    if !g.constant.is_empty() {
+        println!("left out (do not vary here): {}", g.constant.join(", "));
+    }
+    Ok(())
 }

@@ -67,15 +67,24 @@ pub async fn journey(config: &Config, args: JourneyArgs, json: bool) -> anyhow::
     touchpoint_table(&j.touchpoints)?;
     println!("\nhand-offs between owners (most frequent first)");
     let mut t = output::Table::new(
-        &["from", "to", "hand-offs", "failed after"],
-        &[false, false, true, true],
+        &[
+            "from",
+            "to",
+            "hand-offs",
+            "failed after %",
+            "vs otherwise pp",
+            "revenue at risk / year",
+        ],
+        &[false, false, true, true, true, true],
     );
     for h in j.handoffs.iter().take(15) {
         t.rows.push(vec![
             format!("{} ({})", h.from_touchpoint, h.from_owner),
             format!("{} ({})", h.to_touchpoint, h.to_owner),
             count(h.count),
-            count(h.failures_after),
+            pct(h.failure_rate_after.as_ref()),
+            points(h.excess_failure.as_ref()),
+            money(h.revenue_at_risk.as_ref()),
         ]);
     }
     t.print()
@@ -194,13 +203,14 @@ pub async fn owner(config: &Config, args: OwnerArgs, json: bool) -> anyhow::Resu
         return output::json(&card);
     }
     println!(
-        "{} — {} ({}): {} interactions, failed {}%, revenue at risk / year {}",
+        "{} — {} ({}): {} interactions, failed {}%, revenue at risk / year {}, of it after hand-offs from other owners {}",
         o.owner,
         o.name.as_deref().unwrap_or("unnamed"),
         o.kind.as_deref().unwrap_or("kind unknown"),
         count(o.interactions),
         pct(o.failure_rate.as_ref()),
-        money(o.revenue_at_risk.as_ref())
+        money(o.revenue_at_risk.as_ref()),
+        money(o.revenue_at_risk_after_handoffs.as_ref())
     );
     touchpoint_table(
         &card

@@ -636,4 +636,38 @@ fn journey_areas_owner_and_service_levels_on_the_demo_world() {
     let unknown = run(&data, &["owner", "nobody"]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(stderr(&unknown).contains("unknown owner 'nobody'"));
+    let by = json(
+        &data,
+        &[
+            "drivers",
+            "--outcome",
+            "spend",
+            "--by",
+            "segment",
+            "--resamples",
+            "0",
+            "--json",
+        ],
+    );
+    assert_eq!(by["by"], "segment");
+    let groups = by["groups"].as_array().unwrap();
+    assert!(groups.len() >= 2, "{by}");
+    assert!(
+        groups
+            .iter()
+            .all(|g| g["group"].is_string() && g["r2"]["value"].is_f64())
+    );
+    let text = run(
+        &data,
+        &[
+            "drivers",
+            "--outcome",
+            "spend",
+            "--by",
+            "segment",
+            "--resamples",
+            "0",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&text.stdout).contains("segment = "));
 }

@@ -8,6 +8,7 @@ use cxray_core::drivers::{Analysis, Dataset, Method, Model, Options, analyse};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use serde::Serialize;
 
 use super::{JourneyOptions, trips};
 use crate::sql::Sql;
@@ -22,26 +23,36 @@ pub enum DriverOutcome {
     Spend,
 }
 
-/// The columns of the trip-level data set: outcome, then predictors by name.
+/// The columns of the trip-level data set: outcome, then predictors by name, and each
+/// row's group (the `by` column's value).
 struct Columns {
     outcome: Vec<f64>,
     predictors: BTreeMap<String, Vec<f64>>,
+    groups: Vec<Option<String>>,
 }
 
-/// Runs the driver analysis of `outcome` over the observed trips.
+/// One group's analysis (the only one, with `group` null, without `by`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DriverGroup {
+    pub group: Option<String>,
+    /// Predictors left out in this group because they do not vary in it.
+    pub constant: Vec<String>,
+    #[serde(flatten)]
+    pub analysis: Analysis,
+}
+
+/// Runs the driver analysis of `outcome` over the observed trips, separately for each
+/// value of the customers' column `by` when given.
 pub async fn drivers(
     sql: &Sql,
     outcome: DriverOutcome,
     journey: &JourneyOptions,
     options: &Options,
-) -> Result<Analysis> {
+    by: Option<&str>,
+) -> Result<Vec<DriverGroup>> {
     trips::register(sql, journey.window_days, &journey.slas).await?;
-    let (mut cols, index) = trip_columns(sql, outcome).await?;
+    let (mut cols, index) = trip_columns(sql, outcome, by).await?;
     bad_experiences(sql, &index, &mut cols).await?;
-    let mut data = Dataset::new(&cols.outcome);
-    for (name, values) in &cols.predictors {
-        data = data.predictor(name.clone(), values);
-    }
     let model = match outcome {
         DriverOutcome::Defection => Model::Logistic,
         DriverOutcome::Spend => Model::Linear,
@@ -57,31 +68,85 @@ pub async fn drivers(
         method,
         ..*options
     };
-    analyse(&data, &options).map_err(|e| StoreError::Input(e.to_string()))
+    let mut rows: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
+    for (row, group) in cols.groups.iter().enumerate() {
+        rows.entry(group.clone()).or_default().push(row);
+    }
+    rows.into_iter()
+        .map(|(group, rows)| {
+            analyse_rows(&cols, &rows, &options)
+                .map_err(|e| match &group {
+                    Some(g) => StoreError::Input(format!("{}={g}: {e}", by.unwrap_or("group"))),
+                    None => e,
+                })
+                .map(|(analysis, constant)| DriverGroup {
+                    group,
+                    constant,
+                    analysis,
+                })
+        })
+        .collect()
+}
+
+/// The analysis of some rows, leaving out predictors that are constant in them.
+fn analyse_rows(
+    cols: &Columns,
+    rows: &[usize],
+    options: &Options,
+) -> Result<(Analysis, Vec<String>)> {
+    let pick = |v: &[f64]| rows.iter().map(|&r| v[r]).collect::<Vec<f64>>();
+    let outcome = pick(&cols.outcome);
+    let (mut varying, mut constant) = (Vec::new(), Vec::new());
+    for (name, values) in &cols.predictors {
+        let values = pick(values);
+        match values.iter().all(|v| *v == values[0]) {
+            true => constant.push(name.clone()),
+            false => varying.push((name.clone(), values)),
+        }
+    }
+    let mut data = Dataset::new(&outcome);
+    for (name, values) in &varying {
+        data = data.predictor(name.clone(), values);
+    }
+    let analysis = analyse(&data, options).map_err(|e| StoreError::Input(e.to_string()))?;
+    Ok((analysis, constant))
 }
 
 type TripIndex = HashMap<(String, i64), usize>;
 
-async fn trip_columns(sql: &Sql, outcome: DriverOutcome) -> Result<(Columns, TripIndex)> {
+async fn trip_columns(
+    sql: &Sql,
+    outcome: DriverOutcome,
+    by: Option<&str>,
+) -> Result<(Columns, TripIndex)> {
     let y = match outcome {
         DriverOutcome::Defection => "CAST(CASE WHEN defected THEN 1 ELSE 0 END AS DOUBLE)",
         DriverOutcome::Spend => "later_spend",
     };
+    let (group, join) = match by {
+        Some(column) => (
+            "CAST(g.value AS VARCHAR)".to_string(),
+            customer_column(sql, column).await?,
+        ),
+        None => ("CAST(NULL AS VARCHAR)".to_string(), String::new()),
+    };
     let (_, batches) = sql
         .query(&format!(
-            "SELECT CAST(customer_id AS VARCHAR), trip, {y}, CAST(past_purchases AS DOUBLE),
-                    CAST(tenure_days AS DOUBLE) / 365.25
-             FROM trips WHERE observed ORDER BY 1, 2"
+            "SELECT CAST(t.customer_id AS VARCHAR), t.trip, {y}, CAST(t.past_purchases AS DOUBLE),
+                    CAST(t.tenure_days AS DOUBLE) / 365.25, {group}
+             FROM trips t{join} WHERE t.observed ORDER BY 1, 2"
         ))
         .await?;
     let mut index = HashMap::new();
     let mut cols = Columns {
         outcome: Vec::new(),
         predictors: BTreeMap::new(),
+        groups: Vec::new(),
     };
     let (mut past, mut tenure) = (Vec::new(), Vec::new());
     for b in &batches {
         let (ids, trip) = keys(b)?;
+        let group = cast(b.column(5), &DataType::Utf8)?;
         let f = |i: usize| b.column(i).as_primitive::<Float64Type>();
         for r in 0..b.num_rows() {
             index.insert(
@@ -91,6 +156,9 @@ async fn trip_columns(sql: &Sql, outcome: DriverOutcome) -> Result<(Columns, Tri
             cols.outcome.push(f(2).value(r));
             past.push(f(3).value(r));
             tenure.push(f(4).value(r));
+            let group = group.as_string::<i32>();
+            cols.groups
+                .push((!group.is_null(r)).then(|| group.value(r).to_string()));
         }
     }
     if index.is_empty() {
@@ -103,6 +171,29 @@ async fn trip_columns(sql: &Sql, outcome: DriverOutcome) -> Result<(Columns, Tri
     cols.predictors
         .insert("control: tenure (years)".into(), tenure);
     Ok((cols, index))
+}
+
+/// A join giving each trip its customer's value of `column` (`g.value`); a clear error
+/// when customers have no such column.
+async fn customer_column(sql: &Sql, column: &str) -> Result<String> {
+    let df = sql.context().table("customers").await?;
+    let names: Vec<String> = df
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    if !names.iter().any(|n| n == column) {
+        return Err(StoreError::Input(format!(
+            "--by: customers have no column '{column}' (columns: {})",
+            names.join(", ")
+        )));
+    }
+    Ok(format!(
+        " LEFT JOIN (SELECT customer_id, max(\"{}\") AS value FROM customers GROUP BY customer_id) g
+            ON g.customer_id = t.customer_id",
+        column.replace('"', "\"\"")
+    ))
 }
 
 fn keys(

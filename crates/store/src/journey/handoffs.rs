@@ -1,11 +1,16 @@
 //! Hand-offs: consecutive interactions of a customer, within two days of each other,
-//! whose touchpoints have different owners.
+//! whose touchpoints have different owners; whether the receiving touchpoint fails more
+//! right after one, and the share of its revenue at risk that follows each hand-off.
 
+use cxray_core::stats::{
+    Difference, Estimate, Proportion, Settings, proportion, proportion_difference,
+};
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Int64Type};
 use serde::Serialize;
 
+use super::{Money, Touchpoint};
 use crate::Result;
 use crate::sql::Sql;
 
@@ -18,6 +23,42 @@ pub struct Handoff {
     pub to_touchpoint: String,
     pub count: u64,
     pub failures_after: u64,
+    /// The receiving touchpoint's failure rate (percent) right after this hand-off, at its
+    /// other interactions, and the difference (percentage points, Newcombe interval).
+    pub failure_rate_after: Option<Estimate>,
+    pub failure_rate_otherwise: Option<Estimate>,
+    pub excess_failure: Option<Difference>,
+    /// The receiving touchpoint's revenue at risk in proportion to the share of its bad
+    /// experiences (failures and long waits) that are failures right after this hand-off.
+    pub revenue_at_risk: Option<Money>,
+}
+
+impl Handoff {
+    /// Fills the comparison with the receiving touchpoint and its share of the money.
+    pub(super) fn attribute(&mut self, to: &Touchpoint, s: &Settings) {
+        let after = Proportion {
+            successes: self.failures_after,
+            n: self.count,
+        };
+        let otherwise = Proportion {
+            successes: to.failures.saturating_sub(self.failures_after),
+            n: to.interactions.saturating_sub(self.count),
+        };
+        self.failure_rate_after = proportion(after, s).ok();
+        self.failure_rate_otherwise = proportion(otherwise, s).ok();
+        self.excess_failure = proportion_difference(after, otherwise, s).ok();
+        let bad = (to.failures + to.long_waits) as f64;
+        let share = if bad > 0.0 {
+            self.failures_after as f64 / bad
+        } else {
+            0.0
+        };
+        self.revenue_at_risk = to.revenue_at_risk.map(|m| Money {
+            value: m.value * share,
+            low: m.low * share,
+            high: m.high * share,
+        });
+    }
 }
 
 /// Every hand-off between owners, most frequent first.
@@ -55,6 +96,10 @@ pub(super) async fn handoffs(sql: &Sql) -> Result<Vec<Handoff>> {
                 to_touchpoint: text(3, r),
                 count: int(4, r),
                 failures_after: int(5, r),
+                failure_rate_after: None,
+                failure_rate_otherwise: None,
+                excess_failure: None,
+                revenue_at_risk: None,
             });
         }
     }

@@ -24,7 +24,7 @@ use crate::ops::Sla;
 use crate::sql::Sql;
 
 pub use areas::{Area, Quadrant, areas};
-pub use drivers::{DriverOutcome, drivers};
+pub use drivers::{DriverGroup, DriverOutcome, drivers};
 pub use handoffs::Handoff;
 
 /// Options of the journey analyses.
@@ -126,6 +126,8 @@ pub struct Owner {
     pub failure_rate: Option<Estimate>,
     /// The sum over its touchpoints (intervals combined as independent).
     pub revenue_at_risk: Option<Money>,
+    /// The part of it that follows hand-offs from other owners.
+    pub revenue_at_risk_after_handoffs: Option<Money>,
 }
 
 /// The journey map: touchpoints, owners, hand-offs.
@@ -160,11 +162,17 @@ pub async fn journey(sql: &Sql, opts: &JourneyOptions) -> Result<Journey> {
             touchpoint(c, sla, &owners, &csat, mean_clv, &opts.settings)
         })
         .collect();
+    let mut handoffs = handoffs::handoffs(sql).await?;
+    for h in &mut handoffs {
+        if let Some(to) = touchpoints.iter().find(|t| t.touchpoint == h.to_touchpoint) {
+            h.attribute(to, &opts.settings);
+        }
+    }
     Ok(Journey {
         window_days: opts.window_days,
         mean_clv,
-        owners: owner_totals(&touchpoints, &owners, &opts.settings),
-        handoffs: handoffs::handoffs(sql).await?,
+        owners: owner_totals(&touchpoints, &handoffs, &owners, &opts.settings),
+        handoffs,
         touchpoints,
         notes,
     })
@@ -232,9 +240,11 @@ fn rate(successes: u64, n: u64, s: &Settings) -> Option<Estimate> {
     proportion(Proportion { successes, n }, s).ok()
 }
 
-/// Per owner: touchpoints, pooled failure rate, summed revenue at risk.
+/// Per owner: touchpoints, pooled failure rate, summed revenue at risk and its part after
+/// hand-offs.
 fn owner_totals(
     touchpoints: &[Touchpoint],
+    handoffs: &[Handoff],
     owners: &BTreeMap<String, (String, String)>,
     s: &Settings,
 ) -> Vec<Owner> {
@@ -258,6 +268,12 @@ fn owner_totals(
                 interactions,
                 failure_rate: rate(failures, interactions, s),
                 revenue_at_risk: sum_money(tps.iter().map(|t| t.revenue_at_risk)),
+                revenue_at_risk_after_handoffs: sum_money(
+                    handoffs
+                        .iter()
+                        .filter(|h| h.to_owner == owner)
+                        .map(|h| h.revenue_at_risk),
+                ),
                 owner,
             }
         })

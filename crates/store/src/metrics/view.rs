@@ -46,25 +46,25 @@ fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// The view as SQL: responses joined to one row per customer and per touchpoint, joining
-/// only the side whose columns `uses` mentions (a name, or a word of a SQL predicate), so
-/// a slice by response columns alone reads only `responses`.
+/// The view as SQL: responses joined to one row per customer and per touchpoint, with only
+/// the columns `uses` mentions (a name, or a word of a SQL predicate), so a slice by
+/// response columns alone reads only `responses` and each join aggregates only what is used.
 pub(super) async fn view_sql(sql: &Sql, uses: &[&str]) -> Result<String> {
     let responses = columns(sql, "responses").await?;
     let mentioned = |c: &str| uses.iter().any(|u| mentions(u, c));
     let customers: Vec<String> = columns(sql, "customers")
         .await?
         .into_iter()
-        .filter(|c| !responses.contains(c))
+        .filter(|c| !responses.contains(c) && mentioned(c))
         .collect();
     let touch: Vec<&str> = TOUCHPOINT_COLUMNS
         .iter()
         .copied()
-        .filter(|c| !responses.iter().any(|r| r == c))
+        .filter(|c| !responses.iter().any(|r| r == c) && mentioned(c))
         .collect();
     let mut view = String::from("SELECT r.*");
     let mut joins = String::new();
-    if customers.iter().any(|c| mentioned(c)) {
+    if !customers.is_empty() {
         let per_customer: String = customers
             .iter()
             .map(|c| format!(", max({q}) AS {q}", q = quote(c)))
@@ -77,7 +77,7 @@ pub(super) async fn view_sql(sql: &Sql, uses: &[&str]) -> Result<String> {
                 ON r.customer_id = c.customer_id"
         ));
     }
-    if touch.iter().any(|c| mentioned(c)) {
+    if !touch.is_empty() {
         let per_touchpoint: String = touch
             .iter()
             .map(|c| format!(", max({q}) AS {q}", q = quote(c)))
@@ -110,12 +110,23 @@ fn uses(slice: &Slice) -> Vec<&str> {
         .collect()
 }
 
-/// A group expression: a time bucket's first day, or a column as text.
-fn group_expr(name: &str) -> String {
+/// A group key: a time bucket's first instant (times are UTC, so the bucket is taken on
+/// the plain timestamp, which is much cheaper than through a time zone), or a column.
+fn group_key(name: &str) -> String {
     if TIME_BUCKETS.contains(&name) {
-        format!("CAST(CAST(date_trunc('{name}', at) AS DATE) AS VARCHAR)")
+        format!("date_trunc('{name}', arrow_cast(at, 'Timestamp(Microsecond, None)'))")
     } else {
-        format!("CAST({} AS VARCHAR)", quote(name))
+        quote(name)
+    }
+}
+
+/// A group key as text (a time bucket as its first day), applied after aggregating so
+/// only one value per group is formatted.
+fn group_label(name: &str, key: &str) -> String {
+    if TIME_BUCKETS.contains(&name) {
+        format!("CAST(CAST({key} AS DATE) AS VARCHAR)")
+    } else {
+        format!("CAST({key} AS VARCHAR)")
     }
 }
 
@@ -135,7 +146,6 @@ pub(super) async fn tally_query(
             )));
         }
     }
-    let groups: Vec<String> = slice.by.iter().map(|b| group_expr(b)).collect();
     let mut conditions = vec![format!("instrument = '{}'", instrument.name())];
     if let Some(from) = slice.from {
         conditions.push(format!("at >= CAST('{from}T00:00:00Z' AS TIMESTAMP)"));
@@ -149,17 +159,25 @@ pub(super) async fn tally_query(
     if let Some(filter) = &slice.filter {
         conditions.push(format!("({filter})"));
     }
-    let select_groups: String = groups
+    let keys: String = slice
+        .by
         .iter()
         .enumerate()
-        .map(|(i, g)| format!("{g} AS g{i}, "))
+        .map(|(i, b)| format!("{} AS g{i}, ", group_key(b)))
         .collect();
-    let group_by: String = (0..groups.len()).map(|i| format!("g{i}, ")).collect();
+    let labels: String = slice
+        .by
+        .iter()
+        .enumerate()
+        .map(|(i, b)| format!("{} AS g{i}, ", group_label(b, &format!("g{i}"))))
+        .collect();
+    let group_by: String = (0..slice.by.len()).map(|i| format!("g{i}, ")).collect();
     Ok(format!(
-        "WITH v AS ({view})
-         SELECT {select_groups}score, count(*) AS n FROM v
-         WHERE {where_}
-         GROUP BY {group_by}score",
+        "WITH v AS ({view}),
+         t AS (SELECT {keys}score, count(*) AS n FROM v
+               WHERE {where_}
+               GROUP BY {group_by}score)
+         SELECT {labels}score, n FROM t",
         view = view_sql(sql, &uses(slice)).await?,
         where_ = conditions.join(" AND "),
     ))

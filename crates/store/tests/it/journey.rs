@@ -9,7 +9,7 @@ use cxray_store::journey::{self, DriverOutcome, JourneyOptions, Quadrant};
 use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
 
-use crate::fresh;
+use crate::{fresh, query};
 
 #[tokio::test]
 async fn the_demo_journey_finds_the_planted_weak_areas() {
@@ -74,15 +74,43 @@ async fn the_demo_journey_finds_the_planted_weak_areas() {
             .iter()
             .any(|h| h.from_touchpoint == "bag_drop" && h.to_touchpoint == "security")
     );
+    // Hand-offs: the receiving touchpoint's failure rate right after each one, and its
+    // revenue at risk split in proportion to the failures that follow each hand-off.
+    for h in &j.handoffs {
+        let to = tp(&h.to_touchpoint);
+        let after = h.failure_rate_after.unwrap();
+        assert!((after.value - 100.0 * h.failures_after as f64 / h.count as f64).abs() < 1e-9);
+        let share = h.failures_after as f64 / (to.failures + to.long_waits) as f64;
+        let (money, total) = (h.revenue_at_risk.unwrap(), to.revenue_at_risk.unwrap());
+        assert!((money.value - total.value * share).abs() < 1e-6 * total.value.abs().max(1.0));
+    }
+    for t in &j.touchpoints {
+        let attributed: f64 = j
+            .handoffs
+            .iter()
+            .filter(|h| h.to_touchpoint == t.touchpoint)
+            .map(|h| h.revenue_at_risk.unwrap().value)
+            .sum();
+        let total = t.revenue_at_risk.unwrap().value;
+        assert!(attributed.abs() <= total.abs() + 1e-6, "{}", t.touchpoint);
+    }
+    let security = j
+        .owners
+        .iter()
+        .find(|o| o.kind.as_deref() == Some("external"))
+        .unwrap();
+    assert!(security.revenue_at_risk_after_handoffs.is_some());
     // Drivers of defection: lost bags rank first among the touchpoints, with an odds
     // ratio above 1.
     let options = Options {
         resamples: 20,
         ..Options::default()
     };
-    let a = journey::drivers(&sql, DriverOutcome::Defection, &opts, &options)
+    let all = journey::drivers(&sql, DriverOutcome::Defection, &opts, &options, None)
         .await
         .unwrap();
+    assert_eq!(all.len(), 1);
+    let a = &all[0].analysis;
     let mut touchpoints: Vec<_> = a
         .drivers
         .iter()
@@ -94,4 +122,37 @@ async fn the_demo_journey_finds_the_planted_weak_areas() {
         "{touchpoints:#?}"
     );
     assert!(touchpoints[0].odds_ratio.unwrap().low.unwrap() > 1.0);
+    // By segment: one analysis per segment, together covering every trip.
+    let quick = Options {
+        resamples: 0,
+        ..Options::default()
+    };
+    let by = journey::drivers(
+        &sql,
+        DriverOutcome::Defection,
+        &opts,
+        &quick,
+        Some("segment"),
+    )
+    .await
+    .unwrap();
+    let segments: Vec<String> = query(
+        &folder,
+        "SELECT DISTINCT CAST(segment AS VARCHAR) FROM customers ORDER BY 1",
+    )
+    .await
+    .into_iter()
+    .map(|row| row[0].clone())
+    .collect();
+    let groups: Vec<String> = by.iter().map(|g| g.group.clone().unwrap()).collect();
+    assert_eq!(groups, segments);
+    assert_eq!(by.iter().map(|g| g.analysis.n).sum::<u64>(), a.n);
+    let unknown = journey::drivers(&sql, DriverOutcome::Defection, &opts, &quick, Some("nope"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        unknown.contains("customers have no column 'nope'"),
+        "{unknown}"
+    );
 }
