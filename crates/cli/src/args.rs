@@ -56,6 +56,9 @@ pub enum Command {
     Owner(OwnerArgs),
     /// Show or set touchpoint service levels (maximum wait, maximum failure rate).
     Sla(SlaArgs),
+    /// Show or edit where touchpoints sit in the journey model (journey, stage, position)
+    /// and who owns them; edits override what the interactions say.
+    Touchpoint(PlacementArgs),
 }
 
 #[derive(Debug, Args)]
@@ -83,6 +86,25 @@ pub struct SlaArgs {
     /// The highest acceptable failure rate, a fraction (0.05 = 5%).
     #[arg(long)]
     pub max_failure_rate: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlacementArgs {
+    /// The touchpoint to show or edit; without it, list every edit.
+    pub touchpoint: Option<String>,
+    #[arg(long)]
+    pub journey: Option<String>,
+    #[arg(long)]
+    pub stage: Option<String>,
+    /// Order within its journey (1 first).
+    #[arg(long)]
+    pub position: Option<i64>,
+    /// The owner's id (owners.owner_id).
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Remove the touchpoint's edit: back to what the interactions say.
+    #[arg(long, conflicts_with_all = ["journey", "stage", "position", "owner"])]
+    pub reset: bool,
 }
 
 #[derive(Debug, Args)]

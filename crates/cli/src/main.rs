@@ -56,6 +56,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Areas(args) => commands::journey::areas(&config, args, cli.json).await,
             Command::Owner(args) => commands::journey::owner(&config, args, cli.json).await,
             Command::Sla(args) => commands::journey::sla(&config, args, cli.json),
+            Command::Touchpoint(args) => {
+                commands::journey::placement(&config, args, cli.json).await
+            }
         }
     })
 }

@@ -34,6 +34,14 @@ const MIGRATIONS: &[&str] = &[
         max_wait_seconds REAL,
         max_failure_rate REAL
      );",
+    // 3: the journey model as edited: a touchpoint's journey, stage, position and owner.
+    "CREATE TABLE touchpoint_placements (
+        touchpoint TEXT PRIMARY KEY,
+        journey TEXT,
+        stage TEXT,
+        position INTEGER,
+        owner TEXT
+     );",
 ];
 
 /// The schema version this build expects.
@@ -51,6 +59,17 @@ pub struct OpsDb {
 pub struct Sla {
     pub max_wait_seconds: Option<f64>,
     pub max_failure_rate: Option<f64>,
+}
+
+/// Where a touchpoint sits in the journey model and who owns it, as edited; a field left
+/// unset keeps what the interactions say.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Placement {
+    pub journey: Option<String>,
+    pub stage: Option<String>,
+    /// Order within its journey (1 first).
+    pub position: Option<i64>,
+    pub owner: Option<String>,
 }
 
 /// One completed import, as logged.
@@ -131,17 +150,11 @@ impl OpsDb {
                 record.seconds
             ],
         )?;
-        tx.execute(
-            "INSERT INTO audit_log (at, actor, action, detail) VALUES (?1, ?2, 'import', ?3)",
-            params![
-                record.at,
-                actor,
-                format!(
-                    "{} rows into {} from {}",
-                    record.rows, record.table_name, record.files
-                )
-            ],
-        )?;
+        let detail = format!(
+            "{} rows into {} from {}",
+            record.rows, record.table_name, record.files
+        );
+        audit(&tx, actor, "import", &detail)?;
         tx.commit()?;
         Ok(())
     }
@@ -155,16 +168,54 @@ impl OpsDb {
              ON CONFLICT (touchpoint) DO UPDATE SET max_wait_seconds = ?2, max_failure_rate = ?3",
             params![touchpoint, sla.max_wait_seconds, sla.max_failure_rate],
         )?;
-        tx.execute(
-            "INSERT INTO audit_log (at, actor, action, detail) VALUES (?1, ?2, 'set_sla', ?3)",
-            params![
-                chrono::Utc::now().to_rfc3339(),
-                actor,
-                format!("{touchpoint}: {}", serde_json::to_string(&sla)?)
-            ],
+        audit(
+            &tx,
+            actor,
+            "set_sla",
+            &format!("{touchpoint}: {}", serde_json::to_string(&sla)?),
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Sets (replaces) a touchpoint's placement, with an audit entry; an empty placement
+    /// removes the edit.
+    pub fn set_placement(&self, actor: &str, touchpoint: &str, p: &Placement) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
+            "DELETE FROM touchpoint_placements WHERE touchpoint = ?1",
+            params![touchpoint],
+        )?;
+        if *p != Placement::default() {
+            tx.execute(
+                "INSERT INTO touchpoint_placements (touchpoint, journey, stage, position, owner)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![touchpoint, p.journey, p.stage, p.position, p.owner],
+            )?;
+        }
+        let detail = format!("{touchpoint}: {}", serde_json::to_string(p)?);
+        audit(&tx, actor, "set_placement", &detail)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every edited touchpoint's placement.
+    pub fn placements(&self) -> Result<std::collections::BTreeMap<String, Placement>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT touchpoint, journey, stage, position, owner FROM touchpoint_placements",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                Placement {
+                    journey: r.get(1)?,
+                    stage: r.get(2)?,
+                    position: r.get(3)?,
+                    owner: r.get(4)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
     /// Every touchpoint's service levels.
@@ -203,4 +254,13 @@ impl OpsDb {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// Appends an entry to the audit log (inside the caller's transaction).
+fn audit(conn: &Connection, actor: &str, action: &str, detail: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO audit_log (at, actor, action, detail) VALUES (?1, ?2, ?3, ?4)",
+        params![chrono::Utc::now().to_rfc3339(), actor, action, detail],
+    )?;
+    Ok(())
 }

@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 
 use cxray_core::domain::Table;
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::folder::DataFolder;
@@ -56,6 +57,26 @@ impl Sql {
         let df = self.ctx.sql(sql).await?;
         let schema = df.schema().inner().clone();
         Ok((schema, df.collect().await?))
+    }
+
+    /// The distinct values of a column, as text, in order (nulls left out).
+    pub async fn distinct(&self, table: &str, column: &str) -> Result<Vec<String>> {
+        let (_, batches) = self
+            .query(&format!(
+                "SELECT DISTINCT CAST(\"{column}\" AS VARCHAR) AS v FROM \"{table}\" ORDER BY v"
+            ))
+            .await?;
+        let mut out = Vec::new();
+        for b in &batches {
+            let text = cast(b.column(0), &DataType::Utf8)?;
+            let text = text.as_string::<i32>();
+            out.extend(
+                (0..b.num_rows())
+                    .filter(|&r| !text.is_null(r))
+                    .map(|r| text.value(r).to_string()),
+            );
+        }
+        Ok(out)
     }
 
     /// Runs `query`, keeps its result in memory and registers it as `name`, replacing an

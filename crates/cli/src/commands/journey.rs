@@ -5,20 +5,21 @@ use std::collections::BTreeMap;
 
 use cxray_core::stats::{Difference, Estimate, Settings};
 use cxray_store::journey::{self, Journey, JourneyOptions, Money, Touchpoint};
-use cxray_store::ops::{OpsDb, Sla};
+use cxray_store::ops::{OpsDb, Placement, Sla};
 use cxray_store::sql::Sql;
 use serde::Serialize;
 
-use crate::args::{JourneyArgs, OwnerArgs, SlaArgs};
+use crate::args::{JourneyArgs, OwnerArgs, PlacementArgs, SlaArgs};
 use crate::config::Config;
 use crate::output::{self, count};
 
 /// The journey options: the window and the service levels stored in the data folder.
 pub fn options(config: &Config, args: &JourneyArgs) -> anyhow::Result<JourneyOptions> {
-    let folder = super::folder(config)?;
+    let ops = OpsDb::open(&super::folder(config)?.ops_db_path())?;
     Ok(JourneyOptions {
         window_days: args.window_days,
-        slas: OpsDb::open(&folder.ops_db_path())?.slas()?,
+        slas: ops.slas()?,
+        placements: ops.placements()?,
         settings: Settings::default(),
     })
 }
@@ -181,7 +182,8 @@ struct Scorecard<'a> {
 /// Prints one owner's scorecard.
 pub async fn owner(config: &Config, args: OwnerArgs, json: bool) -> anyhow::Result<()> {
     let sql = Sql::open(&super::folder(config)?, &BTreeMap::new()).await?;
-    let j = journey::journey(&sql, &options(config, &args.journey)?).await?;
+    let opts = options(config, &args.journey)?;
+    let j = journey::journey(&sql, &opts).await?;
     let Some(o) = j.owners.iter().find(|o| o.owner == args.owner) else {
         let known: Vec<&str> = j.owners.iter().map(|o| o.owner.as_str()).collect();
         return Err(super::usage(format!(
@@ -197,7 +199,7 @@ pub async fn owner(config: &Config, args: OwnerArgs, json: bool) -> anyhow::Resu
             .iter()
             .filter(|t| t.owner.as_deref() == Some(o.owner.as_str()))
             .collect(),
-        trend: journey::monthly_failure_rate(&sql, &o.owner, &Settings::default()).await?,
+        trend: journey::monthly_failure_rate(&sql, &o.owner, &opts).await?,
     };
     if json {
         return output::json(&card);
@@ -280,4 +282,71 @@ pub fn sla(config: &Config, args: SlaArgs, json: bool) -> anyhow::Result<()> {
         ]);
     }
     t.print()
+}
+
+/// Lists the edited placements, or shows or edits one touchpoint's.
+pub async fn placement(config: &Config, args: PlacementArgs, json: bool) -> anyhow::Result<()> {
+    let folder = super::folder(config)?;
+    let ops = OpsDb::open(&folder.ops_db_path())?;
+    let mut placements = ops.placements()?;
+    if let Some(tp) = &args.touchpoint {
+        let sql = Sql::open(&folder, &BTreeMap::new()).await?;
+        known(&sql, "touchpoint", "interactions", "touchpoint", tp).await?;
+        if let Some(owner) = &args.owner {
+            known(&sql, "owner", "owners", "owner_id", owner).await?;
+        }
+        if let Some(p) = args.position.filter(|p| *p < 1) {
+            return Err(super::usage(format!("--position {p}: 1 or more")));
+        }
+        let old = placements.remove(tp).unwrap_or_default();
+        let new = match args.reset {
+            true => Placement::default(),
+            false => Placement {
+                journey: args.journey.or(old.journey.clone()),
+                stage: args.stage.or(old.stage.clone()),
+                position: args.position.or(old.position),
+                owner: args.owner.or(old.owner.clone()),
+            },
+        };
+        if new != old {
+            ops.set_placement(&super::actor(), tp, &new)?;
+        }
+        placements = BTreeMap::from([(tp.clone(), new)]);
+    }
+    if json {
+        return output::json(&placements);
+    }
+    let mut t = output::Table::new(
+        &["touchpoint", "journey", "stage", "position", "owner"],
+        &[false, false, false, true, false],
+    );
+    let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "(as imported)".into());
+    for (tp, p) in &placements {
+        t.rows.push(vec![
+            tp.clone(),
+            text(&p.journey),
+            text(&p.stage),
+            p.position.map_or("—".into(), |p| p.to_string()),
+            text(&p.owner),
+        ]);
+    }
+    t.print()
+}
+
+/// Fails with a usage error naming the known values when `value` is not in `column`.
+async fn known(
+    sql: &Sql,
+    what: &str,
+    table: &str,
+    column: &str,
+    value: &str,
+) -> anyhow::Result<()> {
+    let values = sql.distinct(table, column).await?;
+    if values.iter().any(|v| v == value) {
+        return Ok(());
+    }
+    Err(super::usage(format!(
+        "unknown {what} '{value}' ({what}s: {})",
+        values.join(", ")
+    )))
 }

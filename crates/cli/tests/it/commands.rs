@@ -636,6 +636,61 @@ fn journey_areas_owner_and_service_levels_on_the_demo_world() {
     let unknown = run(&data, &["owner", "nobody"]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(stderr(&unknown).contains("unknown owner 'nobody'"));
+    // Editing the journey model: security handed to the ground handler, placed first.
+    let placed = json(
+        &data,
+        &[
+            "touchpoint",
+            "security",
+            "--owner",
+            "nordground",
+            "--position",
+            "1",
+            "--json",
+        ],
+    );
+    assert_eq!(placed["security"]["owner"], "nordground");
+    let j = json(&data, &["journey", "--json"]);
+    let security = j["touchpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["touchpoint"] == "security")
+        .unwrap();
+    assert_eq!(security["owner"], "nordground");
+    assert_eq!(security["position"], 1);
+    let card = json(&data, &["owner", "nordground", "--json"]);
+    assert!(
+        card["touchpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "security")
+    );
+    let listed = json(&data, &["touchpoint", "--json"]);
+    assert_eq!(listed.as_object().unwrap().len(), 1);
+    let reset = json(&data, &["touchpoint", "security", "--reset", "--json"]);
+    assert_eq!(reset["security"]["owner"], serde_json::Value::Null);
+    assert!(
+        json(&data, &["touchpoint", "--json"])
+            .as_object()
+            .unwrap()
+            .is_empty()
+    );
+    for (args, message) in [
+        (
+            vec!["touchpoint", "nowhere", "--stage", "x"],
+            "unknown touchpoint 'nowhere'",
+        ),
+        (
+            vec!["touchpoint", "security", "--owner", "nobody"],
+            "unknown owner 'nobody'",
+        ),
+    ] {
+        let bad = run(&data, &args);
+        assert_eq!(bad.status.code(), Some(2));
+        assert!(stderr(&bad).contains(message), "{}", stderr(&bad));
+    }
     let by = json(
         &data,
         &[

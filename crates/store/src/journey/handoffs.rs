@@ -62,13 +62,16 @@ impl Handoff {
 }
 
 /// Every hand-off between owners, most frequent first.
-pub(super) async fn handoffs(sql: &Sql) -> Result<Vec<Handoff>> {
-    let query = "WITH s AS (
+/// `owner` is the SQL for an interaction's owner (edits applied).
+pub(super) async fn handoffs(sql: &Sql, owner: &str) -> Result<Vec<Handoff>> {
+    let query = format!(
+        "WITH x AS (SELECT customer_id, touchpoint, outcome, at, {owner} AS owner FROM interactions),
+         s AS (
             SELECT owner, touchpoint, outcome, at,
                    lag(owner) OVER (PARTITION BY customer_id ORDER BY at) AS prev_owner,
                    lag(touchpoint) OVER (PARTITION BY customer_id ORDER BY at) AS prev_touchpoint,
                    lag(at) OVER (PARTITION BY customer_id ORDER BY at) AS prev_at
-            FROM interactions)
+            FROM x)
          SELECT CAST(prev_owner AS VARCHAR) AS a, CAST(prev_touchpoint AS VARCHAR) AS b,
                 CAST(owner AS VARCHAR) AS c, CAST(touchpoint AS VARCHAR) AS d,
                 CAST(count(*) AS BIGINT) AS n,
@@ -76,8 +79,9 @@ pub(super) async fn handoffs(sql: &Sql) -> Result<Vec<Handoff>> {
          FROM s
          WHERE prev_owner IS NOT NULL AND owner IS NOT NULL AND prev_owner <> owner
            AND to_unixtime(at) - to_unixtime(prev_at) <= 2 * 86400
-         GROUP BY a, b, c, d ORDER BY n DESC, a, b, c, d";
-    let (_, batches) = sql.query(query).await?;
+         GROUP BY a, b, c, d ORDER BY n DESC, a, b, c, d"
+    );
+    let (_, batches) = sql.query(&query).await?;
     let mut out = Vec::new();
     for b in &batches {
         let texts: Vec<_> = (0..4)

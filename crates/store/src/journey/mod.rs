@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::Result;
 use crate::metrics::{self, Slice};
-use crate::ops::Sla;
+use crate::ops::{Placement, Sla};
 use crate::sql::Sql;
 
 pub use areas::{Area, Quadrant, areas};
@@ -34,6 +34,8 @@ pub struct JourneyOptions {
     pub window_days: u32,
     /// Service levels per touchpoint (from the operational store).
     pub slas: BTreeMap<String, Sla>,
+    /// Edited placements per touchpoint (from the operational store).
+    pub placements: BTreeMap<String, Placement>,
     pub settings: Settings,
 }
 
@@ -46,12 +48,17 @@ pub struct MonthRate {
 }
 
 /// The failure rate of an owner's touchpoints by month.
-pub async fn monthly_failure_rate(sql: &Sql, owner: &str, s: &Settings) -> Result<Vec<MonthRate>> {
+pub async fn monthly_failure_rate(
+    sql: &Sql,
+    owner: &str,
+    opts: &JourneyOptions,
+) -> Result<Vec<MonthRate>> {
     let query = format!(
         "SELECT CAST(CAST(date_trunc('month', at) AS DATE) AS VARCHAR),
                 CAST(count(*) AS BIGINT), CAST(count(CASE WHEN outcome = 'failed' THEN 1 END) AS BIGINT)
-         FROM interactions WHERE owner = '{}' GROUP BY 1 ORDER BY 1",
-        owner.replace('\'', "''")
+         FROM interactions WHERE {} = {} GROUP BY 1 ORDER BY 1",
+        owner_sql(&opts.placements),
+        literal(owner)
     );
     let (_, batches) = sql.query(&query).await?;
     let mut out = Vec::new();
@@ -60,7 +67,7 @@ pub async fn monthly_failure_rate(sql: &Sql, owner: &str, s: &Settings) -> Resul
         for r in 0..b.num_rows() {
             let n = b.column(1).as_primitive::<Int64Type>().value(r) as u64;
             let failed = b.column(2).as_primitive::<Int64Type>().value(r) as u64;
-            if let Some(failure_rate) = rate(failed, n, s) {
+            if let Some(failure_rate) = rate(failed, n, &opts.settings) {
                 out.push(MonthRate {
                     month: month.as_string::<i32>().value(r).to_string(),
                     failure_rate,
@@ -85,6 +92,8 @@ pub struct Touchpoint {
     pub touchpoint: String,
     pub journey: Option<String>,
     pub stage: Option<String>,
+    /// Order within the journey, where edited.
+    pub position: Option<i64>,
     pub channel: Option<String>,
     pub owner: Option<String>,
     pub owner_name: Option<String>,
@@ -155,14 +164,22 @@ pub async fn journey(sql: &Sql, opts: &JourneyOptions) -> Result<Journey> {
             "no customer_value table: revenue at risk is empty (run cxray loyalty predict)".into(),
         );
     }
-    let touchpoints: Vec<Touchpoint> = counts
+    let mut touchpoints: Vec<Touchpoint> = counts
         .into_iter()
         .map(|c| {
             let sla = opts.slas.get(&c.touchpoint).copied().unwrap_or_default();
-            touchpoint(c, sla, &owners, &csat, mean_clv, &opts.settings)
+            let placement = opts.placements.get(&c.touchpoint);
+            let placed = place(c, placement);
+            touchpoint(placed, sla, &owners, &csat, mean_clv, &opts.settings)
         })
         .collect();
-    let mut handoffs = handoffs::handoffs(sql).await?;
+    touchpoints.sort_by(|a, b| {
+        let key = |t: &Touchpoint| (t.journey.clone(), t.position.unwrap_or(i64::MAX));
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| a.touchpoint.cmp(&b.touchpoint))
+    });
+    let mut handoffs = handoffs::handoffs(sql, &owner_sql(&opts.placements)).await?;
     for h in &mut handoffs {
         if let Some(to) = touchpoints.iter().find(|t| t.touchpoint == h.to_touchpoint) {
             h.attribute(to, &opts.settings);
@@ -178,8 +195,44 @@ pub async fn journey(sql: &Sql, opts: &JourneyOptions) -> Result<Journey> {
     })
 }
 
+/// The counts with the edited placement's journey, stage, owner and position.
+fn place(mut c: touchpoints::Counts, p: Option<&Placement>) -> (touchpoints::Counts, Option<i64>) {
+    let Some(p) = p else { return (c, None) };
+    c.journey = p.journey.clone().or(c.journey);
+    c.stage = p.stage.clone().or(c.stage);
+    c.owner = p.owner.clone().or(c.owner);
+    (c, p.position)
+}
+
+/// A SQL literal of a text.
+pub(super) fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// A SQL CASE over `touchpoint` giving each listed touchpoint its value (an SQL
+/// expression), none for an empty list.
+pub(super) fn by_touchpoint<'a>(
+    values: impl Iterator<Item = (&'a String, String)>,
+) -> Option<String> {
+    let arms: String = values
+        .map(|(tp, v)| format!(" WHEN {} THEN {v}", literal(tp)))
+        .collect();
+    (!arms.is_empty()).then(|| format!("CASE touchpoint{arms} END"))
+}
+
+/// The owner of an interaction's touchpoint in SQL: the edited owner, else the imported.
+pub(super) fn owner_sql(placements: &BTreeMap<String, Placement>) -> String {
+    let edited = placements
+        .iter()
+        .filter_map(|(tp, p)| Some((tp, literal(p.owner.as_deref()?))));
+    match by_touchpoint(edited) {
+        Some(case) => format!("COALESCE({case}, owner)"),
+        None => "owner".into(),
+    }
+}
+
 fn touchpoint(
-    c: touchpoints::Counts,
+    (c, position): (touchpoints::Counts, Option<i64>),
     sla: Sla,
     owners: &BTreeMap<String, (String, String)>,
     csat: &BTreeMap<String, Estimate>,
@@ -224,6 +277,7 @@ fn touchpoint(
         touchpoint: c.touchpoint,
         journey: c.journey,
         stage: c.stage,
+        position,
         channel: c.channel,
         owner: c.owner,
         interactions: c.interactions,

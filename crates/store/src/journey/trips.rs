@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use super::by_touchpoint;
 use crate::Result;
 use crate::ops::Sla;
 use crate::sql::{Sql, day_sql};
@@ -18,16 +19,10 @@ use crate::sql::{Sql, day_sql};
 /// (customer_id, trip, end_day, observed, defected, later_spend, past_purchases,
 /// tenure_days).
 pub async fn register(sql: &Sql, window_days: u32, slas: &BTreeMap<String, Sla>) -> Result<()> {
-    let limits: String = slas
+    let limits = slas
         .iter()
-        .filter_map(|(tp, s)| s.max_wait_seconds.map(|w| (tp, w)))
-        .map(|(tp, w)| format!(" WHEN '{}' THEN {w:?}", tp.replace('\'', "''")))
-        .collect();
-    let limit = if limits.is_empty() {
-        "CAST(NULL AS DOUBLE)".to_string()
-    } else {
-        format!("CASE touchpoint{limits} END")
-    };
+        .filter_map(|(tp, s)| Some((tp, format!("{:?}", s.max_wait_seconds?))));
+    let limit = by_touchpoint(limits).unwrap_or_else(|| "CAST(NULL AS DOUBLE)".into());
     let visits = format!(
         "WITH days AS (SELECT DISTINCT customer_id, {day} AS day FROM transactions),
          ix AS (SELECT customer_id, touchpoint, {day} AS day,

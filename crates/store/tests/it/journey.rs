@@ -28,6 +28,7 @@ async fn the_demo_journey_finds_the_planted_weak_areas() {
     let opts = JourneyOptions {
         window_days: 180,
         slas: OpsDb::open(&folder.ops_db_path()).unwrap().slas().unwrap(),
+        placements: BTreeMap::new(),
         settings: Settings::default(),
     };
     assert!(
