@@ -59,6 +59,88 @@ pub enum Command {
     /// Show or edit where touchpoints sit in the journey model (journey, stage, position)
     /// and who owns them; edits override what the interactions say.
     Touchpoint(PlacementArgs),
+    /// Users of the web application and their roles.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens: scoped (read, ingest), shown once, stored hashed.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Targets for the headline metrics, per period.
+    #[command(subcommand)]
+    Target(TargetCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; prints a generated password unless --password-stdin.
+    Add(UserAddArgs),
+    /// List the users.
+    List,
+    /// Disable a user: their sessions end and their API tokens stop working.
+    Disable { email: String },
+    /// Set a user's password (generated and printed unless --password-stdin); their
+    /// sessions end.
+    Password {
+        email: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    #[arg(long)]
+    pub email: String,
+    /// The name shown in the application.
+    #[arg(long)]
+    pub name: String,
+    /// admin, executive, analyst, owner or partner.
+    #[arg(long)]
+    pub role: String,
+    /// For owners and partners: the owner (owners.owner_id) they belong to.
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Read the password (at least 12 characters) from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token acting as a user; prints it once.
+    Add {
+        /// The user the token acts as.
+        #[arg(long)]
+        email: String,
+        /// What the token is for.
+        #[arg(long)]
+        name: String,
+        /// What it may do: read, ingest or read,ingest.
+        #[arg(long)]
+        scopes: String,
+    },
+    /// List the tokens (never the tokens themselves).
+    List,
+    /// Revoke a token by id.
+    Revoke { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TargetCommand {
+    /// Set a metric's target for a period, e.g. `cxray target set nps 2025-Q1 35`.
+    #[command(allow_negative_numbers = true)]
+    Set {
+        /// nps, csat, ces, grade, retention, satisfied_defector_share or customer_equity.
+        metric: String,
+        /// A year (2025), a quarter (2025-Q1) or a month (2025-03).
+        period: String,
+        /// In the metric's unit: NPS −100…100, CSAT %, CES 1…7, grade 0…4, retention and
+        /// satisfied-defector share as fractions, customer equity in money.
+        value: f64,
+    },
+    /// List the targets.
+    List,
 }
 
 #[derive(Debug, Args)]
@@ -334,6 +416,19 @@ pub struct ServeArgs {
     /// Address to listen on [default: $CXRAY_BIND, the config file's `bind`, or 127.0.0.1:8080].
     #[arg(long)]
     pub bind: Option<SocketAddr>,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+/// How the server's background analyses run.
+#[derive(Debug, Args)]
+pub struct AnalysisArgs {
+    /// Bootstrap resamples of the drivers page.
+    #[arg(long, default_value_t = 200)]
+    pub resamples: usize,
+    /// Seconds between looks for new data to analyse.
+    #[arg(long, default_value_t = 30)]
+    pub refresh_seconds: u64,
 }
 
 #[derive(Debug, Args)]
@@ -356,4 +451,6 @@ pub struct DemoArgs {
     /// Address to listen on.
     #[arg(long)]
     pub bind: Option<SocketAddr>,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 }

@@ -45,7 +45,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Import(args) => commands::import::run(&config, args, cli.json).await,
             Command::Sql(args) => commands::sql::run(&config, args, cli.json).await,
             Command::Tables => commands::tables::run(&config, cli.json).await,
-            Command::Serve(args) => commands::serve::run(&config, args.bind).await,
+            Command::Serve(args) => commands::serve::run(&config, args).await,
             Command::Demo(args) => commands::demo::run(&config, args, cli.json).await,
             Command::Loyalty(command) => commands::loyalty::run(&config, command, cli.json).await,
             Command::Metrics(args) => commands::metrics::run(&config, args, cli.json).await,
@@ -59,6 +59,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Touchpoint(args) => {
                 commands::journey::placement(&config, args, cli.json).await
             }
+            Command::User(command) => commands::users::user(&config, command, cli.json),
+            Command::Token(command) => commands::users::token(&config, command, cli.json),
+            Command::Target(command) => commands::targets::run(&config, command, cli.json),
         }
     })
 }

@@ -1,45 +1,162 @@
-//! HTML building blocks: escaping and the page layout. Everything a page needs is in
-//! the page itself (no external assets), so it works offline and prints cleanly.
+//! HTML building blocks: escaping, the page layout and the small pieces every page uses.
+//! Everything a page needs is in the page itself (no external assets), so it works
+//! offline and prints cleanly.
 
-/// Escapes text for HTML content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use cxray_charts::escape;
 
 const STYLE: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1b1f24;background:#fff}
-header{background:#12263a;color:#fff;padding:.8rem 1.5rem;display:flex;gap:1.5rem;align-items:baseline}
+header{background:#12263a;color:#fff;padding:.6rem 1.5rem;display:flex;gap:1.5rem;align-items:baseline;flex-wrap:wrap}
 header a{color:#fff;text-decoration:none;font-weight:600}
-main{padding:1.5rem;max-width:72rem}
-h1{font-size:1.4rem;margin:.2rem 0 1rem}
-table{border-collapse:collapse;min-width:40rem}
-th,td{padding:.35rem .8rem;border-bottom:1px solid #d0d7de;text-align:left}
+header nav a{font-weight:400;margin-right:1rem}
+header nav a[aria-current=page]{text-decoration:underline}
+header form{margin-left:auto}
+main{padding:1.5rem;max-width:76rem}
+h1{font-size:1.4rem;margin:.2rem 0 .3rem}
+h2{font-size:1.1rem;margin:1.6rem 0 .6rem}
+p.asof{color:#57606a;margin:0 0 1rem}
+table{border-collapse:collapse;margin:.4rem 0}
+th,td{padding:.3rem .7rem;border-bottom:1px solid #d0d7de;text-align:left;vertical-align:top}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 caption{text-align:left;color:#57606a;padding:.3rem 0}
-p.note{color:#57606a}
-@media print{header{background:none;color:#000}header a{color:#000}}
+p.note,ul.notes{color:#57606a}
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(15rem,1fr));gap:.8rem}
+.tile{border:1px solid #d0d7de;border-radius:6px;padding:.7rem .9rem}
+.tile h2{font-size:.9rem;margin:0 0 .3rem;color:#57606a;font-weight:600}
+.tile .big{font-size:1.6rem;font-weight:650;font-variant-numeric:tabular-nums}
+.tile .detail{color:#57606a;font-size:.85rem}
+.met{color:#1a7f37}.not_met{color:#cf222e}.undecided{color:#9a6700}
+figure{margin:.8rem 0}figcaption{color:#57606a;font-size:.9rem}
+form.filters{display:flex;gap:.6rem;flex-wrap:wrap;align-items:end;margin:.4rem 0 1rem}
+form.filters label{display:flex;flex-direction:column;font-size:.8rem;color:#57606a}
+.missing{border-left:4px solid #9a6700;padding:.3rem .8rem;background:#fff8c5}
+a:focus,button:focus,input:focus,select:focus{outline:3px solid #0969da;outline-offset:1px}
+@media print{header nav,header form,form.filters,details{display:none}header{background:none;color:#000}header a{color:#000}main{max-width:none}.tile{break-inside:avoid}}
 ";
 
+/// The pages of the main navigation: path and name.
+pub const NAV: &[(&str, &str)] = &[
+    ("/", "Scorecard"),
+    ("/link", "Satisfaction vs loyalty"),
+    ("/journey", "Journey map"),
+    ("/areas", "Weak areas"),
+    ("/drivers", "Drivers"),
+    ("/owners", "Owners"),
+    ("/customers", "Customers"),
+    ("/data", "Data"),
+];
+
+/// What the layout needs to know besides the content.
+pub struct Layout<'a> {
+    /// The path of the page (marks the current navigation entry).
+    pub path: &'a str,
+    /// The navigation entries this reader may open.
+    pub nav: Vec<(&'static str, &'static str)>,
+    /// Who is signed in, and the form token for signing out.
+    pub user: Option<(&'a str, &'a str)>,
+    /// "As of" line under the title.
+    pub as_of: Option<String>,
+}
+
 /// A whole page: the shared header, a title and the body (already HTML).
-pub fn page(title: &str, body: &str) -> String {
+pub fn page(layout: &Layout, title: &str, body: &str) -> String {
+    let nav: String = layout
+        .nav
+        .iter()
+        .map(|(href, name)| {
+            let current = if *href == layout.path {
+                " aria-current=\"page\""
+            } else {
+                ""
+            };
+            format!("<a href=\"{href}\"{current}>{name}</a>")
+        })
+        .collect();
+    let user = layout.user.map_or(String::new(), |(name, csrf)| {
+        format!(
+            "<form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+             <span>{}</span> <button type=\"submit\">Sign out</button></form>",
+            escape(csrf),
+            escape(name)
+        )
+    });
+    let as_of = layout.as_of.as_deref().map_or(String::new(), |a| {
+        format!("<p class=\"asof\">{}</p>", escape(a))
+    });
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{t} · cxray</title><style>{STYLE}</style></head>\
-         <body><header><a href=\"/\">cxray</a><nav aria-label=\"main\"><a href=\"/\">Data</a></nav></header>\
-         <main><h1>{t}</h1>{body}</main></body></html>",
+         <body><header><a href=\"/\">cxray</a><nav aria-label=\"main\">{nav}</nav>{user}</header>\
+         <main><h1>{t}</h1>{as_of}{body}</main></body></html>",
         t = escape(title)
+    )
+}
+
+/// A figure as text with its raw value for machines: `<data value=…>`; `key` names the
+/// figure (browser tests compare it with the API's).
+pub fn figure(key: &str, value: f64, text: &str) -> String {
+    format!(
+        "<data data-key=\"{}\" value=\"{value}\">{}</data>",
+        escape(key),
+        escape(text)
+    )
+}
+
+/// "12.3 (10.1 – 14.5)" with `decimals` decimals.
+pub fn with_interval(value: f64, low: Option<f64>, high: Option<f64>, decimals: usize) -> String {
+    match (low, high) {
+        (Some(l), Some(h)) => format!("{value:.decimals$} ({l:.decimals$} – {h:.decimals$})"),
+        _ => format!("{value:.decimals$}"),
+    }
+}
+
+/// An amount of money, rounded, with thousands separators and a minus sign.
+pub fn money(value: f64) -> String {
+    let digits = cxray_core::text::thousands(value.abs().round() as u64);
+    if value < -0.5 {
+        format!("−{digits}")
+    } else {
+        digits
+    }
+}
+
+/// A box saying what could not be shown and why.
+pub fn missing(what: &str, why: &str) -> String {
+    format!(
+        "<p class=\"missing\" role=\"note\"><strong>{}</strong> is not available: {}</p>",
+        escape(what),
+        escape(why)
+    )
+}
+
+/// A table with a caption, header cells (numeric ones right-aligned) and rows of HTML
+/// cells (already escaped).
+pub fn table(caption: &str, headers: &[(&str, bool)], rows: &[Vec<String>]) -> String {
+    let head: String = headers
+        .iter()
+        .map(|(h, num)| {
+            let class = if *num { " class=\"num\"" } else { "" };
+            format!("<th scope=\"col\"{class}>{}</th>", escape(h))
+        })
+        .collect();
+    let body: String = rows
+        .iter()
+        .map(|row| {
+            let cells: String = row
+                .iter()
+                .zip(headers)
+                .map(|(c, (_, num))| {
+                    let class = if *num { " class=\"num\"" } else { "" };
+                    format!("<td{class}>{c}</td>")
+                })
+                .collect();
+            format!("<tr>{cells}</tr>")
+        })
+        .collect();
+    format!(
+        "<table><caption>{}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>",
+        escape(caption)
     )
 }
 
@@ -52,6 +169,19 @@ mod tests {
         assert_eq!(
             escape("<script>alert('x')</script> & \""),
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;"
+        );
+    }
+
+    #[test]
+    fn figures_carry_their_value() {
+        assert_eq!(
+            figure("nps", 12.5, "12.5 <x>"),
+            "<data data-key=\"nps\" value=\"12.5\">12.5 &lt;x&gt;</data>"
+        );
+        assert_eq!(money(-1234.4), "−1,234");
+        assert_eq!(
+            with_interval(1.0, Some(0.5), Some(1.5), 1),
+            "1.0 (0.5 – 1.5)"
         );
     }
 }

@@ -1,36 +1,111 @@
-//! cxray's HTTP server: `/health`, the server-rendered pages and (later) the JSON API.
+//! cxray's HTTP server: the server-rendered pages, the JSON API, `/health` and
+//! `/metrics`. Analyses are computed in the background once per state of the data
+//! ([`snapshot`]); pages and the API format the same snapshot, so they always agree.
 
+// Handlers return `Result<Response, Response>`: the error is the response to send, as
+// large as any other, and boxing it would only add an allocation per refusal.
+#![allow(clippy::result_large_err)]
+
+mod api;
+pub mod auth;
 mod html;
 mod pages;
+mod routes;
+mod security;
+pub mod snapshot;
+mod telemetry;
 
 use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::routing::get;
 use cxray_store::DataFolder;
+use cxray_store::ops::OpsDb;
 use tokio::net::TcpListener;
+
+use crate::snapshot::{AnalysisSettings, Snapshots};
+use crate::telemetry::Telemetry;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub folder: DataFolder,
+    pub snapshots: Arc<Snapshots>,
+    /// Whether cookies are `Secure` (sent over https only); off when serving on loopback.
+    pub secure_cookies: bool,
+    pub telemetry: Arc<Telemetry>,
+}
+
+/// How the server runs.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerOptions {
+    pub analysis: AnalysisSettings,
+    /// How often to look for new data to analyse.
+    pub refresh_every: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            analysis: AnalysisSettings::default(),
+            refresh_every: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Runs `f` on the operational database, off the async threads.
+pub(crate) async fn ops<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&OpsDb) -> cxray_store::Result<T> + Send + 'static,
+) -> cxray_store::Result<T> {
+    let path = state.folder.ops_db_path();
+    tokio::task::spawn_blocking(move || f(&OpsDb::open(&path)?))
+        .await
+        .map_err(|e| cxray_store::StoreError::Input(format!("operational database task: {e}")))?
 }
 
 /// The application's routes.
-pub fn router(folder: DataFolder) -> Router {
-    Router::new()
-        .route("/", get(pages::overview))
-        .route("/health", get(pages::health))
-        .with_state(AppState { folder })
+pub fn router(state: AppState) -> Router {
+    routes::pages()
+        .merge(api::routes())
+        .merge(auth::routes())
+        .route("/health", axum::routing::get(telemetry::health))
+        .route("/metrics", axum::routing::get(telemetry::metrics))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            telemetry::observe,
+        ))
+        .layer(axum::middleware::map_response(security::headers))
+        .with_state(state)
 }
 
-/// Serves `folder` on `listener` until `shutdown` completes.
+/// Serves `folder` on `listener` until `shutdown` completes, keeping the analyses fresh
+/// in the background.
 pub async fn serve(
     listener: TcpListener,
     folder: DataFolder,
+    options: ServerOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(folder))
+    let snapshots = Arc::new(Snapshots::default());
+    let refresher = tokio::spawn(snapshots.clone().keep_fresh(
+        folder.clone(),
+        options.analysis,
+        options.refresh_every,
+    ));
+    let secure_cookies = !listener.local_addr()?.ip().is_loopback();
+    let state = AppState {
+        folder,
+        snapshots,
+        secure_cookies,
+        telemetry: Arc::default(),
+    };
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    refresher.abort();
+    served
 }

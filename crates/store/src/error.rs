@@ -29,6 +29,15 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+    /// Sign-in refused: wrong email or password, or a disabled user.
+    #[error("wrong email or password")]
+    BadCredentials,
+    /// Too many failed sign-ins for an email or from an address.
+    #[error("too many failed sign-ins: try again in {minutes} minutes")]
+    RateLimited { minutes: u64 },
+    /// The system's random source or the password hash failed.
+    #[error("{0}")]
+    Crypto(String),
 }
 
 /// The store's result type.
@@ -38,7 +47,10 @@ impl StoreError {
     /// Whether the error is the user's input or usage (as opposed to a run-time failure).
     pub fn is_user_error(&self) -> bool {
         match self {
-            StoreError::Input(_) | StoreError::Folder(_) => true,
+            StoreError::Input(_)
+            | StoreError::Folder(_)
+            | StoreError::BadCredentials
+            | StoreError::RateLimited { .. } => true,
             StoreError::Query(e) => matches!(
                 e.find_root(),
                 datafusion::error::DataFusionError::Plan(_)

@@ -1,6 +1,8 @@
 //! cxray's storage layer: the data folder, its Delta Lake event tables, the importers,
 //! SQL over the tables (DataFusion), and the embedded operational database (SQLite).
 
+pub mod accounts;
+pub mod customer;
 pub mod drivers;
 mod error;
 pub mod folder;
@@ -10,8 +12,10 @@ pub mod loyalty;
 pub mod metrics;
 pub mod ops;
 pub mod schema;
+pub mod scorecard;
 pub mod sql;
 pub mod tables;
+pub mod targets;
 pub mod world;
 
 pub use error::{Result, StoreError};

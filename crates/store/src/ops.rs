@@ -1,5 +1,6 @@
 //! The operational database (SQLite, embedded): state that is not an event table, such
-//! as the import log and the audit log. Its schema is versioned by [`MIGRATIONS`].
+//! as the import log and the audit log (users and targets are in [`crate::accounts`] and
+//! [`crate::targets`]). Its schema is versioned by [`MIGRATIONS`].
 
 use std::path::Path;
 
@@ -42,6 +43,54 @@ const MIGRATIONS: &[&str] = &[
         position INTEGER,
         owner TEXT
      );",
+    // 4: users, their sessions and API tokens, failed sign-ins, targets, secrets.
+    "CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        owner_id TEXT,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        CHECK ((role IN ('owner', 'partner')) = (owner_id IS NOT NULL))
+     );
+     CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users (id),
+        csrf_token TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL
+     );
+     CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        scopes TEXT NOT NULL,
+        user_id INTEGER NOT NULL REFERENCES users (id),
+        created_at TEXT NOT NULL,
+        revoked INTEGER NOT NULL DEFAULT 0
+     );
+     CREATE TABLE login_failures (
+        at INTEGER NOT NULL,
+        email TEXT NOT NULL,
+        address TEXT NOT NULL
+     );
+     CREATE INDEX login_failures_email ON login_failures (email, at);
+     CREATE INDEX login_failures_address ON login_failures (address, at);
+     CREATE TABLE targets (
+        metric TEXT NOT NULL,
+        period TEXT NOT NULL,
+        value REAL NOT NULL,
+        set_by TEXT NOT NULL,
+        set_at TEXT NOT NULL,
+        PRIMARY KEY (metric, period)
+     );
+     CREATE TABLE secrets (
+        name TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+     );",
 ];
 
 /// The schema version this build expects.
@@ -70,6 +119,15 @@ pub struct Placement {
     /// Order within its journey (1 first).
     pub position: Option<i64>,
     pub owner: Option<String>,
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AuditEntry {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
 }
 
 /// One completed import, as logged.
@@ -123,6 +181,11 @@ impl OpsDb {
             tx.commit()?;
         }
         Ok(())
+    }
+
+    /// The connection, for the modules that keep their tables here.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
     }
 
     /// The schema version the database is at.
@@ -235,6 +298,18 @@ impl OpsDb {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
+    /// The id of the newest audit entry of a change the analyses depend on (imports,
+    /// service levels, placements, targets; 0 when none), so caches of analyses can tell
+    /// when to recompute. Sign-ins and account changes do not count.
+    pub fn last_data_change(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(MAX(id), 0) FROM audit_log
+             WHERE action IN ('import', 'set_sla', 'set_placement', 'set_target')",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// The most recent imports, newest first.
     pub fn recent_imports(&self, limit: usize) -> Result<Vec<ImportRecord>> {
         let mut stmt = self.conn.prepare(
@@ -254,10 +329,47 @@ impl OpsDb {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    /// The most recent audit entries, newest first.
+    pub fn recent_audit(&self, limit: usize) -> Result<Vec<AuditEntry>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT at, actor, action, detail FROM audit_log ORDER BY id DESC LIMIT ?1")?;
+        let rows = stmt.query_map(params![limit as i64], |r| {
+            Ok(AuditEntry {
+                at: r.get(0)?,
+                actor: r.get(1)?,
+                action: r.get(2)?,
+                detail: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// Now, to the second, for the `*_at` columns people read.
+pub(crate) fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Column `i` of a row, read as text by `parse`.
+pub(crate) fn parse_column<T, E: std::fmt::Display>(
+    r: &rusqlite::Row,
+    i: usize,
+    parse: impl FnOnce(&str) -> std::result::Result<T, E>,
+) -> rusqlite::Result<T> {
+    let text: String = r.get(i)?;
+    parse(&text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            e.to_string().into(),
+        )
+    })
 }
 
 /// Appends an entry to the audit log (inside the caller's transaction).
-fn audit(conn: &Connection, actor: &str, action: &str, detail: &str) -> Result<()> {
+pub(crate) fn audit(conn: &Connection, actor: &str, action: &str, detail: &str) -> Result<()> {
     conn.execute(
         "INSERT INTO audit_log (at, actor, action, detail) VALUES (?1, ?2, ?3, ?4)",
         params![chrono::Utc::now().to_rfc3339(), actor, action, detail],

@@ -1,9 +1,12 @@
 //! `cxray demo`: build the demo world, then serve it.
 
 use std::io::IsTerminal;
+use std::net::SocketAddr;
 
 use anyhow::Context;
+use cxray_core::access::Role;
 use cxray_core::world::{Truth, World};
+use cxray_store::accounts::{NewUser, generate_password};
 use cxray_store::{DataFolder, ops::OpsDb, tables};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
@@ -18,6 +21,19 @@ struct Built<'a> {
     reused: bool,
     seconds: f64,
     truth: &'a Truth,
+    sign_in: SignIn,
+}
+
+/// The demo's admin account.
+const DEMO_ADMIN: &str = "admin@demo.invalid";
+
+/// Where and as whom to sign in.
+#[derive(Serialize)]
+struct SignIn {
+    url: String,
+    email: &'static str,
+    /// Generated when the folder had no users yet; shown once.
+    password: Option<String>,
 }
 
 /// Builds (or reuses) the demo world, prints its summary, and serves it unless `--no-serve`.
@@ -40,11 +56,13 @@ pub async fn run(config: &Config, args: DemoArgs, json: bool) -> anyhow::Result<
         prepare(&folder, existing.is_some()).await?;
         build(&folder, world, &args).await?
     };
+    let bind = args.bind.unwrap_or(config.bind);
     let built = Built {
         data: folder.root().display().to_string(),
         reused: reuse,
         seconds: started.elapsed().as_secs_f64(),
         truth: &truth,
+        sign_in: sign_in(&folder, bind)?,
     };
     if json {
         crate::output::json(&built)?;
@@ -54,7 +72,33 @@ pub async fn run(config: &Config, args: DemoArgs, json: bool) -> anyhow::Result<
     if args.no_serve {
         return Ok(());
     }
-    super::serve::serve(folder, args.bind.unwrap_or(config.bind)).await
+    let options = super::serve::options(&args.analysis);
+    super::serve::serve(folder, bind, options).await
+}
+
+/// The sign-in: an admin with a generated password when the folder has no users yet.
+fn sign_in(folder: &DataFolder, bind: SocketAddr) -> anyhow::Result<SignIn> {
+    let ops = OpsDb::open(&folder.ops_db_path())?;
+    let password = match ops.users()?.is_empty() {
+        true => {
+            let password = generate_password()?;
+            let admin = NewUser {
+                email: DEMO_ADMIN,
+                name: "Demo admin",
+                role: Role::Admin,
+                owner_id: None,
+                password: &password,
+            };
+            ops.add_user(&super::actor(), &admin)?;
+            Some(password)
+        }
+        false => None,
+    };
+    Ok(SignIn {
+        url: format!("http://{bind}/login"),
+        email: DEMO_ADMIN,
+        password,
+    })
 }
 
 fn read_truth(folder: &DataFolder) -> anyhow::Result<Option<Truth>> {
@@ -141,4 +185,12 @@ fn print(b: &Built) {
         "  observed {} … {}; the truth behind it is in {}/truth.json",
         t.observation.start, t.observation.end, b.data
     );
+    let s = &b.sign_in;
+    match &s.password {
+        Some(p) => println!("sign in at {} as {} with password {p}", s.url, s.email),
+        None => println!(
+            "sign in at {} (a new password for {}: cxray user password {})",
+            s.url, s.email, s.email
+        ),
+    }
 }

@@ -11,6 +11,8 @@ pub mod metrics;
 pub mod serve;
 pub mod sql;
 pub mod tables;
+pub mod targets;
+pub mod users;
 
 use std::fmt;
 
@@ -30,7 +32,6 @@ impl fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
-/// Marks an error as bad usage.
 /// Who is acting, for the audit log: the operating-system user at the command line.
 pub fn actor() -> String {
     std::env::var("USER")
@@ -38,6 +39,7 @@ pub fn actor() -> String {
         .unwrap_or_else(|_| "cli".into())
 }
 
+/// Marks an error as bad usage.
 pub fn usage(e: impl fmt::Display) -> anyhow::Error {
     UsageError(format!("{e:#}")).into()
 }

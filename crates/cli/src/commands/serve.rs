@@ -1,20 +1,40 @@
 //! `cxray serve`: the web application.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::Context;
+use cxray_server::ServerOptions;
+use cxray_server::snapshot::AnalysisSettings;
 use cxray_store::DataFolder;
 
+use crate::args::{AnalysisArgs, ServeArgs};
 use crate::config::Config;
 
 /// Serves the configured data folder until Ctrl-C or SIGTERM.
-pub async fn run(config: &Config, bind: Option<SocketAddr>) -> anyhow::Result<()> {
+pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     let folder = super::folder(config)?;
-    serve(folder, bind.unwrap_or(config.bind)).await
+    let options = options(&args.analysis);
+    serve(folder, args.bind.unwrap_or(config.bind), options).await
+}
+
+/// The server's options from the command line.
+pub fn options(args: &AnalysisArgs) -> ServerOptions {
+    ServerOptions {
+        analysis: AnalysisSettings {
+            resamples: args.resamples,
+            ..AnalysisSettings::default()
+        },
+        refresh_every: Duration::from_secs(args.refresh_seconds.max(1)),
+    }
 }
 
 /// Binds, prints the URL, and serves until Ctrl-C or SIGTERM.
-pub async fn serve(folder: DataFolder, bind: SocketAddr) -> anyhow::Result<()> {
+pub async fn serve(
+    folder: DataFolder,
+    bind: SocketAddr,
+    options: ServerOptions,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
@@ -23,7 +43,7 @@ pub async fn serve(folder: DataFolder, bind: SocketAddr) -> anyhow::Result<()> {
         "serving {} at http://{addr}/ (Ctrl-C to stop)",
         folder.root().display()
     );
-    cxray_server::serve(listener, folder, shutdown()).await?;
+    cxray_server::serve(listener, folder, options, shutdown()).await?;
     Ok(())
 }
 

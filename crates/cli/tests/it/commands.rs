@@ -299,10 +299,13 @@ fn demo_builds_a_world_and_reuses_it() {
     );
     assert_eq!(built["reused"], false);
     assert_eq!(built["truth"]["counts"]["customers"], 1500);
+    assert_eq!(built["sign_in"]["email"], "admin@demo.invalid");
+    assert!(built["sign_in"]["password"].as_str().unwrap().len() >= 12);
     assert!(data.join("truth.json").is_file());
     let again = json(&data, &["demo", "--no-serve", "--json"]);
     assert_eq!(again["reused"], true);
     assert_eq!(again["truth"], built["truth"]);
+    assert_eq!(again["sign_in"]["password"], serde_json::Value::Null);
     let n = json(
         &data,
         &["sql", "SELECT count(*) AS n FROM customers", "--json"],

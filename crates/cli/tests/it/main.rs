@@ -1,8 +1,11 @@
 //! End-to-end tests of the `cxray` binary: real processes, real files, the real server
 //! on loopback.
 
+mod accounts;
+mod browser;
 mod commands;
 mod server;
+mod webdriver;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

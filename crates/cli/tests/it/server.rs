@@ -5,9 +5,9 @@ use std::process::{Child, Stdio};
 use crate::{cxray, import_cdnow_sample, initialised};
 
 /// A `cxray serve` process on a free loopback port, killed on drop.
-struct Server {
+pub struct Server {
     child: Child,
-    addr: String,
+    pub addr: String,
 }
 
 impl Drop for Server {
@@ -18,8 +18,14 @@ impl Drop for Server {
 }
 
 fn serve(data: &std::path::Path) -> Server {
+    serve_with(data, &[])
+}
+
+/// `cxray serve` with extra arguments.
+pub fn serve_with(data: &std::path::Path, args: &[&str]) -> Server {
     let mut child = cxray(data)
         .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(args)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -55,21 +61,27 @@ fn get(addr: &str, path: &str) -> (u16, String) {
 }
 
 #[test]
-fn health_and_the_data_overview_page() {
+fn health_metrics_and_sign_in_first() {
     let (_dir, data) = initialised();
     import_cdnow_sample(&data);
     let server = serve(&data);
     let (status, body) = get(&server.addr, "/health");
     assert_eq!(status, 200);
     assert!(body.contains("\"status\":\"ok\""), "{body}");
-    let (status, page) = get(&server.addr, "/");
+    // Pages need a signed-in user; the API says 401.
+    assert_eq!(get(&server.addr, "/").0, 303);
+    assert_eq!(get(&server.addr, "/api/v1/scorecard").0, 401);
+    let (status, metrics) = get(&server.addr, "/metrics");
     assert_eq!(status, 200);
     assert!(
-        page.contains(
-            "<th scope=\"row\">transactions</th><td class=\"num\" data-rows=\"6919\">6,919</td>"
+        metrics.contains(
+            "cxray_http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"} 1"
         ),
-        "{page}"
+        "{metrics}"
     );
-    assert!(page.contains("1997-01-01 – 1998-06-30"), "{page}");
+    assert!(metrics.contains("route=\"/\",status=\"303\""), "{metrics}");
+    let (status, openapi) = get(&server.addr, "/api/v1/openapi.json");
+    assert_eq!(status, 200);
+    assert!(openapi.contains("\"/api/v1/scorecard\""), "{openapi}");
     assert_eq!(get(&server.addr, "/nope").0, 404);
 }

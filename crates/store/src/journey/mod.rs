@@ -334,6 +334,11 @@ fn owner_totals(
         .collect()
 }
 
+/// The revenue at risk summed over every touchpoint (none if any is missing).
+pub fn total_revenue_at_risk(j: &Journey) -> Option<Money> {
+    sum_money(j.touchpoints.iter().map(|t| t.revenue_at_risk))
+}
+
 /// The sum of amounts with intervals, half-widths combined as independent (root of the
 /// sum of squares on each side); none if any is missing.
 fn sum_money(items: impl Iterator<Item = Option<Money>>) -> Option<Money> {

@@ -1,9 +1,7 @@
 //! The figures of one group of respondents: satisfied defectors, the report-card
 //! quadrant, retention and value by score group, and the prediction of defection.
 
-use cxray_core::stats::{
-    Estimate, Instrument, Proportion, Scale, Settings, Summary, expected_share, mean, proportion,
-};
+use cxray_core::stats::{Estimate, Instrument, Scale, Settings, Summary, expected_share, mean};
 
 use super::respondents::Respondent;
 use super::{Link, QuadrantCell, RetentionPoint, ScoreGroup, Share};
@@ -19,18 +17,6 @@ pub(super) struct Case<'a> {
     pub defected: bool,
     /// The behavioural model's expected purchases in the window after the answer.
     pub expected: Option<f64>,
-}
-
-/// A proportion as a fraction with its Wilson interval; none without cases.
-pub(super) fn share(successes: u64, n: u64, s: &Settings) -> Option<Share> {
-    let e = proportion(Proportion { successes, n }, s).ok()?;
-    Some(Share {
-        value: e.value / 100.0,
-        low: e.low.map(|v| v / 100.0),
-        high: e.high.map(|v| v / 100.0),
-        n,
-        small_sample: e.small_sample,
-    })
 }
 
 /// Whether a score counts as satisfied: NPS ≥ 7, CSAT ≥ 4, CES ≤ 4, grade ≥ C.
@@ -69,9 +55,9 @@ pub(super) fn summarise(
         group,
         respondents: cases.len() as u64,
         defectors,
-        satisfied_defector_share: share(count(&|c| c.defected && c.satisfied), defectors, s),
-        defection_if_satisfied: share(count(&|c| c.defected && c.satisfied), n_satisfied, s),
-        defection_if_dissatisfied: share(
+        satisfied_defector_share: Share::of(count(&|c| c.defected && c.satisfied), defectors, s),
+        defection_if_satisfied: Share::of(count(&|c| c.defected && c.satisfied), n_satisfied, s),
+        defection_if_dissatisfied: Share::of(
             count(&|c| c.defected && !c.satisfied),
             cases.len() as u64 - n_satisfied,
             s,
@@ -126,7 +112,7 @@ fn by_score(
         .map(|(group, members)| ScoreGroup {
             group,
             respondents: members.len() as u64,
-            defection: share(
+            defection: Share::of(
                 members.iter().filter(|c| c.defected).count() as u64,
                 members.len() as u64,
                 s,
@@ -152,7 +138,7 @@ fn retention(members: &[&Case<'_>], data_end_day: i64, s: &Settings) -> Vec<Rete
                 .iter()
                 .filter(|c| c.r.last_purchase.is_some_and(|l| l > c.r.day + days))
                 .count() as u64;
-            let share = share(retained, at_risk.len() as u64, s)?;
+            let share = Share::of(retained, at_risk.len() as u64, s)?;
             Some(RetentionPoint { days, share })
         })
         .collect()

@@ -22,7 +22,9 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use cxray_core::models::ModelKind;
-use cxray_core::stats::{Difference, Estimate, Instrument, LiftRow, Settings};
+use cxray_core::stats::{
+    Difference, Estimate, Instrument, LiftRow, Proportion, Settings, proportion,
+};
 use serde::Serialize;
 
 use crate::loyalty::{epoch_day, last_purchase_date};
@@ -101,6 +103,20 @@ pub struct Share {
     pub high: Option<f64>,
     pub n: u64,
     pub small_sample: bool,
+}
+
+impl Share {
+    /// `successes` of `n` as a fraction with its Wilson interval (none when n = 0).
+    pub fn of(successes: u64, n: u64, s: &Settings) -> Option<Share> {
+        let e = proportion(Proportion { successes, n }, s).ok()?;
+        Some(Share {
+            value: e.value / 100.0,
+            low: e.low.map(|v| v / 100.0),
+            high: e.high.map(|v| v / 100.0),
+            n,
+            small_sample: e.small_sample,
+        })
+    }
 }
 
 /// One cell of the report-card quadrant.

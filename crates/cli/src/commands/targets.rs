@@ -1,0 +1,40 @@
+//! `cxray target`: targets for the headline metrics, per period.
+
+use cxray_core::targets::{Headline, Period};
+
+use crate::args::TargetCommand;
+use crate::config::Config;
+use crate::output;
+
+/// Sets a target, then lists them all.
+pub fn run(config: &Config, command: TargetCommand, json: bool) -> anyhow::Result<()> {
+    let ops = super::users::open(config)?;
+    if let TargetCommand::Set {
+        metric,
+        period,
+        value,
+    } = command
+    {
+        let metric: Headline = metric.parse().map_err(super::usage)?;
+        let period: Period = period.parse().map_err(super::usage)?;
+        ops.set_target(&super::actor(), metric, &period, value)?;
+    }
+    let targets = ops.targets()?;
+    if json {
+        return output::json(&targets);
+    }
+    let mut t = output::Table::new(
+        &["metric", "period", "target", "set by", "at"],
+        &[false, false, true, false, false],
+    );
+    for g in &targets {
+        t.rows.push(vec![
+            g.metric.to_string(),
+            g.period.to_string(),
+            g.value.to_string(),
+            g.set_by.clone(),
+            g.set_at.clone(),
+        ]);
+    }
+    t.print()
+}

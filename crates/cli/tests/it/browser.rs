@@ -1,0 +1,322 @@
+//! The web application in real headless Chromium: every role signs in and opens every
+//! page of the demo world; each figure shown equals the API's; a partner is refused every
+//! other owner's data on every page and endpoint; the scorecard is saved as a screenshot.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::server::{Server, serve_with};
+use crate::webdriver::Browser;
+use crate::{json, run};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// An API GET with a bearer token: status and parsed body.
+fn api(addr: &str, path: &str, token: &str) -> (u16, Value) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+fn add_user(data: &Path, email: &str, role: &str, owner: Option<&str>) -> String {
+    let mut args = vec![
+        "user", "add", "--email", email, "--name", role, "--role", role,
+    ];
+    if let Some(o) = owner {
+        args.extend(["--owner", o]);
+    }
+    args.push("--password-stdin");
+    let mut child = crate::cxray(data)
+        .args(&args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(PASSWORD.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = json(
+        data,
+        &[
+            "token", "add", "--email", email, "--name", "tests", "--scopes", "read", "--json",
+        ],
+    );
+    token["token"].as_str().unwrap().to_string()
+}
+
+/// Waits until the background analyses are ready.
+fn wait_ready(server: &Server, token: &str) {
+    let started = Instant::now();
+    loop {
+        let (status, body) = api(&server.addr, "/api/v1/scorecard", token);
+        if status == 200 {
+            return;
+        }
+        assert_eq!(status, 503, "{body}");
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "analyses not ready"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn sign_in(browser: &Browser, base: &str, email: &str) {
+    browser.open(&format!("{base}/login"));
+    browser.fill("input[name=email]", email);
+    browser.fill("input[name=password]", PASSWORD);
+    browser.click("form[action='/login'] button[type=submit]");
+    browser.wait_until_left("/login");
+}
+
+/// The API's value for a figure shown on a page.
+fn expected(key: &str, apis: &Apis) -> Option<f64> {
+    let s = &apis.scorecard;
+    let last = |v: &Value| v.as_array()?.last().cloned();
+    let named = |list: &Value, field: &str, name: &str| {
+        list.as_array()?.iter().find(|x| x[field] == name).cloned()
+    };
+    let (kind, name) = key.split_once('.').unwrap_or((key, ""));
+    let v = match kind {
+        "equity" => s["equity"]["value"].clone(),
+        "retention" => last(&s["retention"])?["retained"]["value"].clone(),
+        "nps" | "grade" => last(&s[kind])?["value"].clone(),
+        "satisfied_defector_share" => s["satisfied_defector_share"]["value"].clone(),
+        "revenue_at_risk" => s["revenue_at_risk"]["value"].clone(),
+        "respondents" | "defectors" => apis.link[kind].clone(),
+        "area" => named(&apis.areas, "touchpoint", name)?["revenue_at_risk"]["value"].clone(),
+        "failed" => {
+            named(&apis.journey["touchpoints"], "touchpoint", name)?["failure_rate"]["value"]
+                .clone()
+        }
+        "risk" => {
+            named(&apis.journey["touchpoints"], "touchpoint", name)?["revenue_at_risk"]["value"]
+                .clone()
+        }
+        "weight" => named(&apis.drivers[0]["drivers"], "name", name)?["weight"]["value"].clone(),
+        "owner" => apis.owner["owner"]["revenue_at_risk"]["value"].clone(),
+        "rows" => named(&apis.tables, "table", name)?["rows"].clone(),
+        "p_alive" | "clv" => apis.customer["value"][kind].clone(),
+        _ => return None,
+    };
+    v.as_f64()
+}
+
+struct Apis {
+    scorecard: Value,
+    link: Value,
+    journey: Value,
+    areas: Value,
+    drivers: Value,
+    owner: Value,
+    tables: Value,
+    customer: Value,
+}
+
+/// Opens a page and checks every figure on it against the API.
+fn check_page(browser: &Browser, url: &str, apis: &Apis) -> usize {
+    browser.open(url);
+    let figures = browser.figures();
+    for (key, shown) in &figures {
+        let api = expected(key, apis).unwrap_or_else(|| panic!("{url}: no API value for {key}"));
+        // Equal up to serde_json's parsing, which may be one unit in the last place off.
+        let close = (shown - api).abs() <= 1e-12 * api.abs().max(1.0);
+        assert!(close, "{url}: {key}: shown {shown}, API {api}");
+    }
+    figures.len()
+}
+
+#[test]
+fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let built = run(&data, &["demo", "--customers", "3000", "--no-serve"]);
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let tokens: Vec<(&str, Option<&str>, String)> = [
+        ("admin", None),
+        ("executive", None),
+        ("analyst", None),
+        ("owner", Some("cabin_crew")),
+        ("partner", Some("nordground")),
+    ]
+    .into_iter()
+    .map(|(role, owner)| {
+        let email = format!("{role}@test.invalid");
+        (role, owner, add_user(&data, &email, role, owner))
+    })
+    .collect();
+    let server = serve_with(&data, &["--resamples", "10"]);
+    let admin = &tokens[0].2;
+    wait_ready(&server, admin);
+    let base = format!("http://{}", server.addr);
+    let get = |path: &str| {
+        let (status, body) = api(&server.addr, path, admin);
+        assert_eq!(status, 200, "{path}: {body}");
+        body
+    };
+    let some_customer = crate::json(
+        &data,
+        &[
+            "sql",
+            "SELECT customer_id FROM customer_value LIMIT 1",
+            "--json",
+        ],
+    )[0]["customer_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let apis = Apis {
+        scorecard: get("/api/v1/scorecard"),
+        link: get("/api/v1/link"),
+        journey: get("/api/v1/journey"),
+        areas: get("/api/v1/areas"),
+        drivers: get("/api/v1/drivers"),
+        owner: get("/api/v1/owners/nordground"),
+        tables: get("/api/v1/tables"),
+        customer: get(&format!("/api/v1/customers/{some_customer}")),
+    };
+    let browser = Browser::start();
+    let all_pages = [
+        "/".to_string(),
+        "/link".into(),
+        "/journey".into(),
+        "/areas".into(),
+        "/drivers".into(),
+        "/owners".into(),
+        "/owners/nordground".into(),
+        format!("/customers?id={some_customer}"),
+        "/data".into(),
+    ];
+    for (role, _, _) in &tokens[..3] {
+        sign_in(&browser, &base, &format!("{role}@test.invalid"));
+        let mut shown = 0;
+        for page in &all_pages {
+            shown += check_page(&browser, &format!("{base}{page}"), &apis);
+            assert!(!browser.title().starts_with("Not allowed"), "{role} {page}");
+        }
+        assert!(shown > 20, "{role}: only {shown} figures");
+        browser.open(&format!("{base}/"));
+        if *role == "executive" {
+            let png = browser.screenshot();
+            assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+            let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scorecard.png");
+            std::fs::write(&path, png).unwrap();
+        }
+        browser.click("form[action='/logout'] button[type=submit]");
+        browser.wait_until_left("/");
+    }
+    // The partner: only the ground handler's own touchpoints, everywhere.
+    let partner_token = &tokens[4].2;
+    sign_in(&browser, &base, "partner@test.invalid");
+    browser.open(&format!("{base}/journey"));
+    let own: Vec<&str> = apis.journey["touchpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["owner"] == "nordground")
+        .map(|t| t["touchpoint"].as_str().unwrap())
+        .collect();
+    let shown = browser.figures();
+    assert!(
+        shown.iter().any(|(k, _)| k == "failed.baggage_reclaim"),
+        "{shown:?}"
+    );
+    for (key, _) in &shown {
+        let tp = key.split_once('.').map_or("", |(_, t)| t);
+        assert!(own.contains(&tp), "partner shown {key}");
+    }
+    browser.open(&format!("{base}/areas"));
+    for (key, _) in browser.figures() {
+        assert!(
+            own.contains(&key.split_once('.').map_or("", |(_, t)| t)),
+            "partner shown {key}"
+        );
+    }
+    let owners: Vec<String> = apis.journey["owners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["owner"].as_str().unwrap().to_string())
+        .collect();
+    for other in owners.iter().filter(|o| *o != "nordground") {
+        browser.open(&format!("{base}/owners/{other}"));
+        assert!(browser.title().starts_with("Unknown owner"), "{other}");
+        let (status, _) = api(
+            &server.addr,
+            &format!("/api/v1/owners/{other}"),
+            partner_token,
+        );
+        assert_eq!(status, 404, "{other}");
+    }
+    for page in ["/", "/link", "/drivers", "/data", "/customers"] {
+        browser.open(&format!("{base}{page}"));
+        assert!(browser.title().starts_with("Not allowed"), "{page}");
+    }
+    for path in [
+        "/api/v1/scorecard",
+        "/api/v1/link",
+        "/api/v1/drivers",
+        "/api/v1/tables",
+        "/api/v1/targets",
+    ] {
+        assert_eq!(api(&server.addr, path, partner_token).0, 403, "{path}");
+    }
+    let (_, journey) = api(&server.addr, "/api/v1/journey", partner_token);
+    let visible: Vec<&str> = journey["touchpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["owner"].as_str().unwrap())
+        .collect();
+    assert!(
+        !visible.is_empty() && visible.iter().all(|o| *o == "nordground"),
+        "{visible:?}"
+    );
+    let (_, areas) = api(&server.addr, "/api/v1/areas", partner_token);
+    assert!(
+        areas
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["owner"] == "nordground")
+    );
+    // An owner (a team) likewise sees only its own touchpoints.
+    browser.open(&format!("{base}/journey"));
+    browser.click("form[action='/logout'] button[type=submit]");
+    browser.wait_until_left("/journey");
+    sign_in(&browser, &base, "owner@test.invalid");
+    browser.open(&format!("{base}/owners/cabin_crew"));
+    let text = browser.text();
+    assert!(
+        text.contains("onboard_service") && !text.contains("baggage_reclaim"),
+        "{text}"
+    );
+    browser.open(&format!("{base}/owners/nordground"));
+    assert!(browser.title().starts_with("Unknown owner"));
+}

@@ -1,0 +1,302 @@
+//! The JSON API, `/api/v1/…`: the data behind every page, under the same access rules,
+//! and its OpenAPI description.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use cxray_core::access::Scope;
+use cxray_core::domain::Table;
+use cxray_store::journey::{Journey, areas};
+use cxray_store::ops::OpsDb;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::routes::sees;
+use crate::snapshot::Snapshot;
+
+/// Every read endpoint: path, summary, and whether owners and partners may call it.
+const ENDPOINTS: &[(&str, &str, bool)] = &[
+    (
+        "/api/v1/scorecard",
+        "The executive scorecard: headline figures with intervals, targets, trends, weak areas, revenue and EBIT.",
+        false,
+    ),
+    (
+        "/api/v1/link",
+        "The satisfaction–loyalty link: report-card quadrant, retention by NPS group, AUCs and lift.",
+        false,
+    ),
+    (
+        "/api/v1/journey",
+        "The journey map: touchpoints with owners, performance, dropout and money; owners; hand-offs.",
+        true,
+    ),
+    (
+        "/api/v1/areas",
+        "The weak-area map, ranked by money at risk.",
+        true,
+    ),
+    (
+        "/api/v1/drivers",
+        "The driver analysis of defection after a trip.",
+        false,
+    ),
+    (
+        "/api/v1/owners/{owner}",
+        "One owner's scorecard: totals, touchpoints and monthly failure rate.",
+        true,
+    ),
+    (
+        "/api/v1/customers/{customer}",
+        "One customer's timeline with P(alive) and CLV.",
+        false,
+    ),
+    (
+        "/api/v1/tables",
+        "The event tables: rows, versions, date ranges.",
+        false,
+    ),
+    (
+        "/api/v1/targets",
+        "The targets per headline metric and period.",
+        false,
+    ),
+];
+
+/// The API routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/scorecard", get(scorecard))
+        .route("/api/v1/link", get(link))
+        .route("/api/v1/journey", get(journey))
+        .route("/api/v1/areas", get(area_list))
+        .route("/api/v1/drivers", get(drivers))
+        .route("/api/v1/owners/{owner}", get(owner))
+        .route("/api/v1/customers/{customer}", get(customer))
+        .route("/api/v1/tables", get(tables))
+        .route("/api/v1/targets", get(targets))
+}
+
+type Reply = Result<Response, Response>;
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({"error": message}))).into_response()
+}
+
+/// The caller may read (session users always; tokens need the `read` scope), and for
+/// company-wide data must see every owner.
+fn allow(user: &CurrentUser, company_wide: bool) -> Result<(), Response> {
+    if !user.has_scope(Scope::Read) {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "this token lacks the read scope",
+        ));
+    }
+    if company_wide && !user.role.sees_all_owners() {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "company-wide data: your role sees only your own touchpoints",
+        ));
+    }
+    Ok(())
+}
+
+fn latest(state: &AppState) -> Result<std::sync::Arc<Snapshot>, Response> {
+    state.snapshots.latest().ok_or_else(|| {
+        error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the analyses are being computed; retry shortly",
+        )
+    })
+}
+
+fn reply<T: Serialize>(part: &Result<T, String>) -> Reply {
+    match part {
+        Ok(v) => Ok(Json(v).into_response()),
+        Err(e) => Err(error(StatusCode::UNPROCESSABLE_ENTITY, e)),
+    }
+}
+
+async fn scorecard(State(state): State<AppState>, user: CurrentUser) -> Reply {
+    allow(&user, true)?;
+    reply(&latest(&state)?.scorecard)
+}
+
+async fn link(State(state): State<AppState>, user: CurrentUser) -> Reply {
+    allow(&user, true)?;
+    reply(&latest(&state)?.link)
+}
+
+async fn drivers(State(state): State<AppState>, user: CurrentUser) -> Reply {
+    allow(&user, true)?;
+    reply(&latest(&state)?.drivers)
+}
+
+/// The journey as `user` may see it: for owners and partners, only their touchpoints and
+/// owner, and the hand-offs into their touchpoints.
+fn visible(j: &Journey, user: &CurrentUser) -> Journey {
+    let mut j = j.clone();
+    j.touchpoints.retain(|t| sees(user, t.owner.as_deref()));
+    j.owners.retain(|o| sees(user, Some(&o.owner)));
+    j.handoffs.retain(|h| sees(user, Some(&h.to_owner)));
+    j
+}
+
+async fn journey(State(state): State<AppState>, user: CurrentUser) -> Reply {
+    allow(&user, false)?;
+    let s = latest(&state)?;
+    reply(
+        &s.journey
+            .as_ref()
+            .map(|j| visible(j, &user))
+            .map_err(Clone::clone),
+    )
+}
+
+async fn area_list(State(state): State<AppState>, user: CurrentUser) -> Reply {
+    allow(&user, false)?;
+    let s = latest(&state)?;
+    let list = s.journey.as_ref().map_err(Clone::clone).map(|j| {
+        areas(j)
+            .into_iter()
+            .filter(|a| sees(&user, a.owner.as_deref()))
+            .collect::<Vec<_>>()
+    });
+    reply(&list)
+}
+
+async fn owner(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Reply {
+    allow(&user, false)?;
+    let s = latest(&state)?;
+    let unknown = || {
+        error(
+            StatusCode::NOT_FOUND,
+            &format!("no owner '{id}' you may see"),
+        )
+    };
+    if !sees(&user, Some(&id)) {
+        return Err(unknown());
+    }
+    let j = s
+        .journey
+        .as_ref()
+        .map_err(|e| error(StatusCode::UNPROCESSABLE_ENTITY, e))?;
+    let o = j
+        .owners
+        .iter()
+        .find(|o| o.owner == id)
+        .ok_or_else(unknown)?;
+    let touchpoints: Vec<_> = j
+        .touchpoints
+        .iter()
+        .filter(|t| t.owner.as_deref() == Some(id.as_str()))
+        .collect();
+    Ok(Json(json!({
+        "owner": o,
+        "touchpoints": touchpoints,
+        "trend": s.trends.get(&id),
+    }))
+    .into_response())
+}
+
+async fn customer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Reply {
+    allow(&user, true)?;
+    let sql = cxray_store::sql::Sql::open(&state.folder, &Default::default())
+        .await
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))?;
+    match cxray_store::customer::timeline(&sql, &id).await {
+        Ok(Some(t)) => Ok(Json(t).into_response()),
+        Ok(None) => Err(error(StatusCode::NOT_FOUND, &format!("no customer '{id}'"))),
+        Err(e) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())),
+    }
+}
+
+async fn tables(State(state): State<AppState>, user: CurrentUser) -> Reply {
+    allow(&user, true)?;
+    let mut out = Vec::new();
+    for table in Table::ALL {
+        let info = cxray_store::tables::info(&state.folder, table)
+            .await
+            .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))?;
+        out.push(info);
+    }
+    Ok(Json(out).into_response())
+}
+
+async fn targets(State(state): State<AppState>, user: CurrentUser) -> Reply {
+    allow(&user, true)?;
+    let targets = crate::ops(&state, |ops: &OpsDb| ops.targets())
+        .await
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))?;
+    Ok(Json(targets).into_response())
+}
+
+/// `GET /api/v1/openapi.json`: the API's description (public).
+async fn openapi() -> Json<Value> {
+    Json(openapi_document())
+}
+
+fn openapi_document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for (path, summary, scoped) in ENDPOINTS {
+        let params: Vec<Value> = path
+            .split('/')
+            .filter_map(|p| p.strip_prefix('{')?.strip_suffix('}'))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        let who = if *scoped {
+            "Owners and partners see only their own touchpoints."
+        } else {
+            "Admins, executives and analysts only."
+        };
+        paths.insert(
+            path.to_string(),
+            json!({"get": {
+                "summary": summary,
+                "description": who,
+                "parameters": params,
+                "security": [{"session": []}, {"token": ["read"]}],
+                "responses": {
+                    "200": {"description": "The data, as JSON.", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "401": {"description": "Not signed in and no valid token."},
+                    "403": {"description": "Role or token scope does not allow it."},
+                    "503": {"description": "The analyses are still being computed."}
+                }
+            }}),
+        );
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "cxray API", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "The data behind cxray's pages. Every figure carries its interval and n."},
+        "paths": paths,
+        "components": {"securitySchemes": {
+            "session": {"type": "apiKey", "in": "cookie", "name": "cxray_session"},
+            "token": {"type": "http", "scheme": "bearer", "description": "An API token (cxr_…) with scopes read and/or ingest."}
+        }}
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_endpoint_is_described() {
+        let doc = super::openapi_document();
+        for (path, _, _) in super::ENDPOINTS {
+            assert!(doc["paths"][path]["get"]["summary"].is_string(), "{path}");
+        }
+        assert_eq!(
+            doc["paths"]["/api/v1/owners/{owner}"]["get"]["parameters"][0]["name"],
+            "owner"
+        );
+    }
+}

@@ -1,0 +1,124 @@
+//! Who is asking: [`CurrentUser`] from the session cookie or an API token, and what
+//! they may do.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use cxray_core::access::{Role, Scope};
+use cxray_store::accounts::{SessionUser, TokenUser, User};
+
+use super::cookie::{self, same_secret};
+use super::denied::Denied;
+use crate::AppState;
+
+/// The signed-in user of a request. Extracting it refuses requests without a live
+/// session or API token: pages redirect to `/login?next=…`, `/api/…` paths get 401.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    /// The owner an owner or partner belongs to.
+    pub owner_id: Option<String>,
+    /// The session's token for forms (see [`CurrentUser::check_csrf`]); empty for API
+    /// tokens.
+    pub csrf: String,
+    /// An API token's scopes; `None` for a browser session, which may do what the role
+    /// allows.
+    pub scopes: Option<Vec<Scope>>,
+    /// Whether the request is for the JSON API (refusals are then JSON).
+    api: bool,
+}
+
+impl CurrentUser {
+    fn new(user: User, csrf: String, scopes: Option<Vec<Scope>>, api: bool) -> Self {
+        CurrentUser {
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            role: user.role,
+            owner_id: user.owner_id,
+            csrf,
+            scopes,
+            api,
+        }
+    }
+
+    /// Who acts, for the audit log: `web:` and the email (as sign-ins are logged).
+    pub fn actor(&self) -> String {
+        format!("web:{}", self.email)
+    }
+
+    /// Whether the request may do what `scope` covers: always for a browser session,
+    /// for an API token when it has the scope.
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        self.scopes.as_ref().is_none_or(|s| s.contains(&scope))
+    }
+
+    /// 403 unless [`CurrentUser::has_scope`].
+    pub fn require_scope(&self, scope: Scope) -> Result<(), Denied> {
+        match self.has_scope(scope) {
+            true => Ok(()),
+            false => Err(Denied::forbidden(
+                self.api,
+                &format!("this API token lacks the {scope} scope"),
+            )),
+        }
+    }
+
+    /// 403 unless the role passes `allowed`, e.g. `user.require_role(Role::can_admin)`.
+    pub fn require_role(&self, allowed: fn(Role) -> bool) -> Result<(), Denied> {
+        match allowed(self.role) {
+            true => Ok(()),
+            false => Err(Denied::forbidden(
+                self.api,
+                &format!("the {} role may not do this", self.role),
+            )),
+        }
+    }
+
+    /// 403 unless a form's `csrf` field is this session's token (compared in constant
+    /// time). Requests with an API token carry no cookies, so need none.
+    pub fn check_csrf(&self, token: &str) -> Result<(), Denied> {
+        if self.scopes.is_some() || (!self.csrf.is_empty() && same_secret(&self.csrf, token)) {
+            return Ok(());
+        }
+        Err(Denied::forbidden(
+            self.api,
+            "the form's security token is missing or out of date: reload the page and try again",
+        ))
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = Denied;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Denied> {
+        let api = parts.uri.path().starts_with("/api/");
+        if let Some(token) = cookie::bearer(&parts.headers) {
+            let found = crate::ops(state, move |db| db.token_user(&token)).await;
+            return match found.map_err(|e| Denied::internal(api, &e))? {
+                Some(TokenUser { user, scopes }) => {
+                    Ok(CurrentUser::new(user, String::new(), Some(scopes), api))
+                }
+                None => Err(Denied::Unauthorized),
+            };
+        }
+        let found = match cookie::get(&parts.headers, cookie::SESSION) {
+            Some(token) => crate::ops(state, move |db| db.session_user(&token))
+                .await
+                .map_err(|e| Denied::internal(api, &e))?,
+            None => None,
+        };
+        match found {
+            Some(SessionUser { user, csrf }) => Ok(CurrentUser::new(user, csrf, None, api)),
+            None if api => Err(Denied::Unauthorized),
+            None => Err(Denied::SignIn {
+                next: parts
+                    .uri
+                    .path_and_query()
+                    .map_or("/".into(), |p| p.to_string()),
+            }),
+        }
+    }
+}

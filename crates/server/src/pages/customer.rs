@@ -1,0 +1,65 @@
+//! One customer: the timeline of purchases, interactions and answers, with P(alive) and
+//! CLV.
+
+use cxray_store::customer::Timeline;
+
+use crate::html::{escape, figure, money, table};
+
+/// The lookup form.
+pub fn form(id: &str) -> String {
+    format!(
+        "<form method=\"get\" action=\"/customers\" class=\"filters\"><label>customer id\
+         <input name=\"id\" value=\"{}\" required></label><button type=\"submit\">Show</button></form>",
+        escape(id)
+    )
+}
+
+/// The page's body; `shown_id` is what the reader may see of the id (pseudonymised for
+/// partners).
+pub fn render(t: &Timeline, shown_id: &str) -> String {
+    let value = t.value.as_ref().map_or(
+        "<p class=\"note\">Not valued: run <code>cxray loyalty predict</code>.</p>".into(),
+        |v| {
+            format!(
+                "<p>P(alive) {}, expected purchases {:.2}, CLV {}.</p>",
+                figure("p_alive", v.p_alive, &format!("{:.3}", v.p_alive)),
+                v.expected_transactions,
+                figure("clv", v.clv, &money(v.clv))
+            )
+        },
+    );
+    let rows: Vec<Vec<String>> = t
+        .events
+        .iter()
+        .map(|e| {
+            let text = |v: &Option<String>| escape(v.as_deref().unwrap_or(""));
+            vec![
+                escape(e.at.get(..19).unwrap_or(&e.at)),
+                e.kind.to_string(),
+                text(&e.what),
+                text(&e.owner),
+                e.value.map_or(String::new(), |v| format!("{v:.2}")),
+                text(&e.detail),
+            ]
+        })
+        .collect();
+    format!(
+        "<p>Customer <strong>{}</strong>, segment {}, region {}; {} events.</p>{value}{}",
+        escape(shown_id),
+        escape(t.segment.as_deref().unwrap_or("—")),
+        escape(t.region.as_deref().unwrap_or("—")),
+        t.events.len(),
+        table(
+            "Timeline (UTC): purchases (amount), interactions (wait in seconds, outcome), answers (score, instrument)",
+            &[
+                ("at", false),
+                ("event", false),
+                ("what", false),
+                ("owner", false),
+                ("value", true),
+                ("detail", false)
+            ],
+            &rows
+        )
+    )
+}

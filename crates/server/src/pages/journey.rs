@@ -1,0 +1,332 @@
+//! The journey map, the weak-area map and the owner scorecards.
+
+use cxray_charts::{
+    Bar, Bars, Corners, Format, Frame, Line, Point, Quadrant, Series, Spot, bars, heat,
+    heat_legend, line, quadrant,
+};
+use cxray_store::journey::{Area, Journey, MonthRate, Owner, Touchpoint, areas};
+
+use super::estimate;
+use crate::html::{escape, figure, money, table, with_interval};
+
+/// Which owners' touchpoints a reader may see.
+pub type Visible<'a> = &'a dyn Fn(Option<&str>) -> bool;
+
+/// The journey map: touchpoints by journey and stage with owners, performance heat and
+/// hand-offs.
+pub fn render(j: &Journey, visible: Visible) -> String {
+    let tps: Vec<&Touchpoint> = j
+        .touchpoints
+        .iter()
+        .filter(|t| visible(t.owner.as_deref()))
+        .collect();
+    let worst = tps
+        .iter()
+        .filter_map(|t| t.failure_rate.map(|f| f.value))
+        .fold(1.0_f64, f64::max);
+    let rows: Vec<Vec<String>> = tps.iter().map(|t| touchpoint_row(t, worst)).collect();
+    let mut out = format!(
+        "{}{}",
+        table(
+            "Touchpoints by journey and stage: owner (team, partner or outside party), volume, failures (95% Wilson), waits, CSAT and the dropout after a bad experience",
+            &[
+                ("journey", false),
+                ("stage", false),
+                ("touchpoint", false),
+                ("owner", false),
+                ("kind", false),
+                ("interactions", true),
+                ("failed %", true),
+                ("wait p50 / p90 s", true),
+                ("CSAT %", true),
+                ("excess dropout pp", true),
+                ("revenue at risk / year", true),
+            ],
+            &rows,
+        ),
+        heat_legend("failed %", 0.0, worst, &Format::Number)
+    );
+    let handoffs: Vec<Vec<String>> = j
+        .handoffs
+        .iter()
+        .filter(|h| visible(Some(&h.to_owner)))
+        .take(20)
+        .map(|h| {
+            vec![
+                format!("{} ({})", escape(&h.from_touchpoint), escape(&h.from_owner)),
+                format!("{} ({})", escape(&h.to_touchpoint), escape(&h.to_owner)),
+                h.count.to_string(),
+                h.failure_rate_after
+                    .map_or("—".into(), |e| with_interval(e.value, e.low, e.high, 1)),
+                h.excess_failure
+                    .map_or("—".into(), |d| with_interval(d.value, d.low, d.high, 1)),
+                h.revenue_at_risk.map_or("—".into(), |m| money(m.value)),
+            ]
+        })
+        .collect();
+    out.push_str(&format!(
+        "<h2>Hand-offs between owners</h2>{}",
+        table(
+            "Consecutive touchpoints with different owners: failures right after the hand-off, against the receiving touchpoint's other interactions, and its revenue at risk that follows them",
+            &[
+                ("from", false),
+                ("to", false),
+                ("hand-offs", true),
+                ("failed after %", true),
+                ("vs otherwise pp", true),
+                ("revenue at risk / year", true),
+            ],
+            &handoffs,
+        )
+    ));
+    out
+}
+
+fn touchpoint_row(t: &Touchpoint, worst: f64) -> Vec<String> {
+    let text = |v: &Option<String>| escape(v.as_deref().unwrap_or("—"));
+    let failed = t.failure_rate.map_or("—".into(), |f| {
+        let shade = heat(f.value, 0.0, worst);
+        format!(
+            "<span style=\"{}\">{}</span>",
+            shade.style(),
+            figure(
+                &format!("failed.{}", t.touchpoint),
+                f.value,
+                &with_interval(f.value, f.low, f.high, 1)
+            )
+        )
+    });
+    let owner = t.owner.as_deref().map_or("—".into(), |o| {
+        format!("<a href=\"/owners/{0}\">{0}</a>", escape(o))
+    });
+    vec![
+        text(&t.journey),
+        text(&t.stage),
+        escape(&t.touchpoint),
+        owner,
+        text(&t.owner_kind),
+        t.interactions.to_string(),
+        failed,
+        match (t.wait_p50_seconds, t.wait_p90_seconds) {
+            (Some(a), Some(b)) => format!("{a:.0} / {b:.0}"),
+            _ => "—".into(),
+        },
+        t.csat
+            .map_or("—".into(), |e| with_interval(e.value, e.low, e.high, 1)),
+        t.excess_dropout
+            .map_or("—".into(), |d| with_interval(d.value, d.low, d.high, 1)),
+        t.revenue_at_risk.map_or("—".into(), |m| {
+            figure(&format!("risk.{}", t.touchpoint), m.value, &money(m.value))
+        }),
+    ]
+}
+
+/// The weak-area map: importance (money at risk) against performance (failure rate
+/// against target), and the ranked list.
+pub fn render_areas(j: &Journey, visible: Visible) -> String {
+    let list: Vec<Area> = areas(j)
+        .into_iter()
+        .filter(|a| visible(a.owner.as_deref()))
+        .collect();
+    let spots: Vec<Spot> = list
+        .iter()
+        .filter_map(|a| {
+            let m = a.revenue_at_risk?;
+            let performance = a.target_rate - a.failure_rate;
+            Some(
+                Spot::new(
+                    a.touchpoint.clone(),
+                    performance,
+                    estimate(m.value, Some(m.low), Some(m.high), None),
+                )
+                .sized(m.value.abs()),
+            )
+        })
+        .collect();
+    let median = median(spots.iter().map(|s| s.y.value).collect());
+    let mut chart = Quadrant::new(spots, (0.0, median));
+    chart.corners = Corners::priorities();
+    chart.x_title = "performance: target − failed, percentage points".into();
+    chart.y_title = "revenue at risk / year".into();
+    chart.size_title = "revenue at risk".into();
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|a| {
+            vec![
+                a.rank.to_string(),
+                escape(&a.touchpoint),
+                escape(a.owner.as_deref().unwrap_or("—")),
+                escape(a.owner_kind.as_deref().unwrap_or("—")),
+                a.revenue_at_risk.map_or("—".into(), |m| {
+                    format!(
+                        "{} ({} – {})",
+                        figure(&format!("area.{}", a.touchpoint), m.value, &money(m.value)),
+                        money(m.low),
+                        money(m.high)
+                    )
+                }),
+                format!("{:.1}", a.failure_rate),
+                format!("{:.1}", a.target_rate),
+                escape(&format!("{:?}", a.quadrant)),
+            ]
+        })
+        .collect();
+    format!(
+        "{}{}",
+        quadrant(
+            &Frame::new("Importance against performance")
+                .id("areas")
+                .caption("Each touchpoint's customer value at risk a year (importance) against how far its failure rate is below its target (the service level, else the average); the dividers are the target and the median money."),
+            &chart
+        ),
+        table(
+            "Ranked by money at risk",
+            &[
+                ("rank", true),
+                ("touchpoint", false),
+                ("owner", false),
+                ("kind", false),
+                ("revenue at risk / year (95%)", true),
+                ("failed %", true),
+                ("target %", true),
+                ("quadrant", false),
+            ],
+            &rows
+        )
+    )
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// The list of owners with their money at stake.
+pub fn render_owners(j: &Journey, visible: Visible) -> String {
+    let list: Vec<&Owner> = j
+        .owners
+        .iter()
+        .filter(|o| visible(Some(&o.owner)))
+        .collect();
+    let chart = Bars {
+        bars: list
+            .iter()
+            .filter_map(|o| {
+                let m = o.revenue_at_risk?;
+                let bar = Bar::new(
+                    o.owner.clone(),
+                    estimate(m.value, Some(m.low), Some(m.high), None),
+                );
+                Some(match &o.kind {
+                    Some(kind) => bar.in_group(kind.clone()),
+                    None => bar,
+                })
+            })
+            .collect(),
+        format: Format::Number,
+        value_title: Some("revenue at risk / year".into()),
+    };
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|o| {
+            vec![
+                format!("<a href=\"/owners/{0}\">{0}</a>", escape(&o.owner)),
+                escape(o.name.as_deref().unwrap_or("—")),
+                escape(o.kind.as_deref().unwrap_or("—")),
+                o.touchpoints.len().to_string(),
+                o.interactions.to_string(),
+                o.failure_rate
+                    .map_or("—".into(), |e| with_interval(e.value, e.low, e.high, 1)),
+                o.revenue_at_risk.map_or("—".into(), |m| money(m.value)),
+            ]
+        })
+        .collect();
+    format!(
+        "{}{}",
+        bars(
+            &Frame::new("Revenue at risk by owner").id("owners").caption("Summed over each owner's touchpoints, 95% intervals; teams, partners and outside parties."),
+            &chart
+        ),
+        table(
+            "Owners",
+            &[
+                ("owner", false),
+                ("name", false),
+                ("kind", false),
+                ("touchpoints", true),
+                ("interactions", true),
+                ("failed % (95%)", true),
+                ("revenue at risk / year", true),
+            ],
+            &rows
+        )
+    )
+}
+
+/// One owner's scorecard: touchpoints, performance, money at stake and trend.
+pub fn render_owner(j: &Journey, o: &Owner, trend: &[MonthRate]) -> String {
+    let tps: Vec<Vec<String>> = j
+        .touchpoints
+        .iter()
+        .filter(|t| t.owner.as_deref() == Some(o.owner.as_str()))
+        .map(|t| touchpoint_row(t, 100.0))
+        .collect();
+    let points: Vec<Point> = trend
+        .iter()
+        .map(|m| {
+            let e = m.failure_rate;
+            Point::new(
+                m.month.get(..7).unwrap_or(&m.month).to_string(),
+                estimate(e.value, e.low, e.high, Some(e.n)),
+            )
+        })
+        .collect();
+    let chart = Line {
+        series: vec![Series::new("failed %", points)],
+        y_title: Some("failed %".into()),
+        ..Line::default()
+    };
+    let summary = format!(
+        "<p>{} ({}): {} interactions, failed {}%, revenue at risk a year {}, of it after hand-offs from other owners {}.</p>",
+        escape(o.name.as_deref().unwrap_or(&o.owner)),
+        escape(o.kind.as_deref().unwrap_or("kind unknown")),
+        o.interactions,
+        o.failure_rate
+            .map_or("—".into(), |e| with_interval(e.value, e.low, e.high, 1)),
+        o.revenue_at_risk.map_or("—".into(), |m| {
+            figure("owner.revenue_at_risk", m.value, &money(m.value))
+        }),
+        o.revenue_at_risk_after_handoffs
+            .map_or("—".into(), |m| money(m.value)),
+    );
+    format!(
+        "{summary}{}{}",
+        table(
+            "Touchpoints",
+            &[
+                ("journey", false),
+                ("stage", false),
+                ("touchpoint", false),
+                ("owner", false),
+                ("kind", false),
+                ("interactions", true),
+                ("failed %", true),
+                ("wait p50 / p90 s", true),
+                ("CSAT %", true),
+                ("excess dropout pp", true),
+                ("revenue at risk / year", true),
+            ],
+            &tps
+        ),
+        line(
+            &Frame::new("Failure rate by month")
+                .id("owner-trend")
+                .caption("Failed interactions at this owner's touchpoints, 95% Wilson intervals."),
+            &chart
+        )
+    )
+}

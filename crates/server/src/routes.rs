@@ -1,0 +1,276 @@
+//! The page handlers: who may open which page, and the layout around each body.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use cxray_core::domain::Table;
+use cxray_store::ops::OpsDb;
+use cxray_store::tables;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::html::{Layout, NAV, escape, missing, page};
+use crate::pages;
+use crate::snapshot::Snapshot;
+
+/// The page routes.
+pub fn pages() -> Router<AppState> {
+    Router::new()
+        .route("/", get(scorecard))
+        .route("/link", get(link))
+        .route("/journey", get(journey))
+        .route("/areas", get(areas))
+        .route("/drivers", get(drivers))
+        .route("/owners", get(owners))
+        .route("/owners/{owner}", get(owner))
+        .route("/customers", get(customer))
+        .route("/data", get(data))
+}
+
+type Page = Result<Response, Response>;
+
+/// The navigation entries a reader may open: everything, or for owners and partners
+/// only what concerns their touchpoints.
+fn nav(user: &CurrentUser) -> Vec<(&'static str, &'static str)> {
+    NAV.iter()
+        .copied()
+        .filter(|(href, _)| {
+            user.role.sees_all_owners() || matches!(*href, "/journey" | "/areas" | "/owners")
+        })
+        .collect()
+}
+
+/// A whole page for `user`.
+fn render(
+    user: &CurrentUser,
+    path: &str,
+    title: &str,
+    as_of: Option<String>,
+    body: &str,
+) -> Response {
+    let layout = Layout {
+        path,
+        nav: nav(user),
+        user: Some((&user.name, &user.csrf)),
+        as_of,
+    };
+    Html(page(&layout, title, body)).into_response()
+}
+
+/// A page's error: the status and a short explanation, in the layout.
+fn refuse(user: &CurrentUser, status: StatusCode, title: &str, text: &str) -> Response {
+    let body = format!("<p role=\"alert\">{}</p>", escape(text));
+    (status, render(user, "", title, None, &body)).into_response()
+}
+
+/// Company-wide figures: not for owners and partners.
+fn company_wide(user: &CurrentUser) -> Result<(), Response> {
+    if user.role.sees_all_owners() {
+        return Ok(());
+    }
+    Err(refuse(
+        user,
+        StatusCode::FORBIDDEN,
+        "Not allowed",
+        "This page shows company-wide figures; your role sees only your own touchpoints.",
+    ))
+}
+
+/// The latest analyses, or a page saying they are still being computed.
+fn ready(state: &AppState, user: &CurrentUser) -> Result<Arc<Snapshot>, Response> {
+    state.snapshots.latest().ok_or_else(|| {
+        let body = "<p role=\"status\">The analyses are being computed; this page reloads in a few seconds.</p>\
+                    <meta http-equiv=\"refresh\" content=\"3\">";
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            render(user, "", "Computing", None, body),
+        )
+            .into_response()
+    })
+}
+
+/// "As of" line: the data's last purchase day and when the analyses ran.
+fn as_of(s: &Snapshot) -> Option<String> {
+    let day = s.scorecard.as_ref().ok().and_then(|c| c.as_of);
+    Some(format!(
+        "As of {} · analysed {}",
+        day.map_or("—".into(), |d| d.to_string()),
+        s.computed_at
+            .get(..16)
+            .unwrap_or(&s.computed_at)
+            .replace('T', " ")
+    ))
+}
+
+/// Whether `user` may see touchpoints of `owner`.
+pub fn sees(user: &CurrentUser, owner: Option<&str>) -> bool {
+    user.role.sees_all_owners() || (owner.is_some() && owner == user.owner_id.as_deref())
+}
+
+/// An analysis's body, or what is missing and why.
+fn part<T>(what: &str, r: &Result<T, String>, body: impl FnOnce(&T) -> String) -> String {
+    match r {
+        Ok(v) => body(v),
+        Err(e) => missing(what, e),
+    }
+}
+
+async fn scorecard(State(state): State<AppState>, user: CurrentUser) -> Page {
+    company_wide(&user)?;
+    let s = ready(&state, &user)?;
+    let targets = crate::ops(&state, |ops: &OpsDb| ops.targets())
+        .await
+        .unwrap_or_default();
+    let body = part("The scorecard", &s.scorecard, |c| {
+        pages::scorecard::render(c, &targets)
+    });
+    Ok(render(&user, "/", "Scorecard", as_of(&s), &body))
+}
+
+async fn link(State(state): State<AppState>, user: CurrentUser) -> Page {
+    company_wide(&user)?;
+    let s = ready(&state, &user)?;
+    let body = part(
+        "The satisfaction–loyalty link",
+        &s.link,
+        pages::link::render,
+    );
+    Ok(render(
+        &user,
+        "/link",
+        "Satisfaction vs loyalty",
+        as_of(&s),
+        &body,
+    ))
+}
+
+async fn journey(State(state): State<AppState>, user: CurrentUser) -> Page {
+    let s = ready(&state, &user)?;
+    let body = part("The journey map", &s.journey, |j| {
+        pages::journey::render(j, &|o| sees(&user, o))
+    });
+    Ok(render(&user, "/journey", "Journey map", as_of(&s), &body))
+}
+
+async fn areas(State(state): State<AppState>, user: CurrentUser) -> Page {
+    let s = ready(&state, &user)?;
+    let body = part("The weak-area map", &s.journey, |j| {
+        pages::journey::render_areas(j, &|o| sees(&user, o))
+    });
+    Ok(render(&user, "/areas", "Weak areas", as_of(&s), &body))
+}
+
+async fn drivers(State(state): State<AppState>, user: CurrentUser) -> Page {
+    company_wide(&user)?;
+    let s = ready(&state, &user)?;
+    let body = part("The driver analysis", &s.drivers, |g| {
+        pages::drivers::render(g)
+    });
+    Ok(render(
+        &user,
+        "/drivers",
+        "Drivers of defection",
+        as_of(&s),
+        &body,
+    ))
+}
+
+async fn owners(State(state): State<AppState>, user: CurrentUser) -> Page {
+    let s = ready(&state, &user)?;
+    let body = part("The owners", &s.journey, |j| {
+        pages::journey::render_owners(j, &|o| sees(&user, o))
+    });
+    Ok(render(&user, "/owners", "Owners", as_of(&s), &body))
+}
+
+async fn owner(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Page {
+    let s = ready(&state, &user)?;
+    let not_found = || {
+        refuse(
+            &user,
+            StatusCode::NOT_FOUND,
+            "Unknown owner",
+            &format!("There is no owner '{id}' you may see."),
+        )
+    };
+    if !sees(&user, Some(&id)) {
+        return Err(not_found());
+    }
+    let j = s.journey.as_ref().map_err(|_| not_found())?;
+    let o = j
+        .owners
+        .iter()
+        .find(|o| o.owner == id)
+        .ok_or_else(not_found)?;
+    let trend = s.trends.get(&id).map(Vec::as_slice).unwrap_or_default();
+    let body = pages::journey::render_owner(j, o, trend);
+    let title = format!("Owner {}", o.name.as_deref().unwrap_or(&o.owner));
+    Ok(render(&user, "/owners", &title, as_of(&s), &body))
+}
+
+#[derive(Deserialize)]
+struct CustomerQuery {
+    id: Option<String>,
+}
+
+async fn customer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<CustomerQuery>,
+) -> Page {
+    company_wide(&user)?;
+    let id = q.id.unwrap_or_default();
+    let mut body = pages::customer::form(&id);
+    if !id.is_empty() {
+        let sql = cxray_store::sql::Sql::open(&state.folder, &Default::default())
+            .await
+            .map_err(|e| {
+                refuse(
+                    &user,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Error",
+                    &e.to_string(),
+                )
+            })?;
+        match cxray_store::customer::timeline(&sql, &id).await {
+            Ok(Some(t)) => body.push_str(&pages::customer::render(&t, &id)),
+            Ok(None) => body.push_str(&format!(
+                "<p role=\"alert\">No customer '{}'.</p>",
+                escape(&id)
+            )),
+            Err(e) => body.push_str(&missing("The customer", &e.to_string())),
+        }
+    }
+    Ok(render(&user, "/customers", "Customer", None, &body))
+}
+
+async fn data(State(state): State<AppState>, user: CurrentUser) -> Page {
+    company_wide(&user)?;
+    let mut infos = Vec::new();
+    for table in Table::ALL {
+        let info = tables::info(&state.folder, table).await.map_err(|e| {
+            refuse(
+                &user,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Data",
+                &format!("Table {table} cannot be read: {e}"),
+            )
+        })?;
+        infos.push(info);
+    }
+    let imports = crate::ops(&state, |ops: &OpsDb| ops.recent_imports(20))
+        .await
+        .unwrap_or_default();
+    Ok(render(
+        &user,
+        "/data",
+        "Data",
+        None,
+        &pages::data::render(&infos, &imports),
+    ))
+}

@@ -1,0 +1,177 @@
+//! Request logs, `/metrics` and `/health`: every request is logged (method, route,
+//! status, milliseconds) and counted per route and status with a latency histogram,
+//! exposed in the Prometheus text format with the state of the background analyses.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use cxray_core::domain::Table;
+use serde_json::json;
+
+use crate::AppState;
+
+/// Upper bounds of the latency histogram's buckets, in seconds.
+const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
+#[derive(Default)]
+struct Series {
+    count: u64,
+    seconds: f64,
+    /// Requests at or under each bucket's bound (cumulative, as Prometheus wants).
+    buckets: [u64; BUCKETS.len()],
+}
+
+/// Request counts and latencies by (method, route, status).
+#[derive(Default)]
+pub struct Telemetry {
+    requests: Mutex<BTreeMap<(String, String, u16), Series>>,
+}
+
+impl Telemetry {
+    fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let mut all = self.requests.lock().expect("telemetry lock");
+        let s = all
+            .entry((method.to_string(), route.to_string(), status))
+            .or_default();
+        s.count += 1;
+        s.seconds += seconds;
+        for (bound, n) in BUCKETS.iter().zip(&mut s.buckets) {
+            *n += u64::from(seconds <= *bound);
+        }
+    }
+
+    /// The request series in the Prometheus text format.
+    fn render(&self, out: &mut String) {
+        let all = self.requests.lock().expect("telemetry lock");
+        out.push_str("# HELP cxray_http_requests_total Requests served.\n# TYPE cxray_http_requests_total counter\n");
+        for ((method, route, status), s) in all.iter() {
+            let labels = format!(
+                "method=\"{method}\",route=\"{}\",status=\"{status}\"",
+                label(route)
+            );
+            let _ = writeln!(out, "cxray_http_requests_total{{{labels}}} {}", s.count);
+        }
+        out.push_str("# HELP cxray_http_request_seconds Time to answer a request.\n# TYPE cxray_http_request_seconds histogram\n");
+        for ((method, route, status), s) in all.iter() {
+            let labels = format!(
+                "method=\"{method}\",route=\"{}\",status=\"{status}\"",
+                label(route)
+            );
+            for (bound, n) in BUCKETS.iter().zip(&s.buckets) {
+                let _ = writeln!(
+                    out,
+                    "cxray_http_request_seconds_bucket{{{labels},le=\"{bound}\"}} {n}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "cxray_http_request_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                s.count
+            );
+            let _ = writeln!(
+                out,
+                "cxray_http_request_seconds_sum{{{labels}}} {}",
+                s.seconds
+            );
+            let _ = writeln!(
+                out,
+                "cxray_http_request_seconds_count{{{labels}}} {}",
+                s.count
+            );
+        }
+    }
+}
+
+/// A label value with `\` and `"` escaped.
+fn label(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// Middleware: logs and counts each request under its route pattern (not its path, so
+/// ids do not multiply the series).
+pub async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched".to_string(), |p| p.as_str().to_string());
+    let response = next.run(request).await;
+    let seconds = started.elapsed().as_secs_f64();
+    let status = response.status().as_u16();
+    tracing::info!(target: "cxray::http", %method, %route, status, ms = seconds * 1000.0, "request");
+    state.telemetry.record(&method, &route, status, seconds);
+    response
+}
+
+/// `GET /metrics`: request series and the background analyses' state (public, like
+/// `/health`: no customer data).
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let mut out = String::new();
+    state.telemetry.render(&mut out);
+    if let Some(s) = state.snapshots.latest() {
+        out.push_str("# HELP cxray_analyses_seconds Time the latest analyses took.\n# TYPE cxray_analyses_seconds gauge\n");
+        let _ = writeln!(out, "cxray_analyses_seconds {}", s.seconds);
+        out.push_str("# HELP cxray_table_version Delta version of each table analysed.\n# TYPE cxray_table_version gauge\n");
+        for (table, version) in &s.versions {
+            let _ = writeln!(
+                out,
+                "cxray_table_version{{table=\"{}\"}} {version}",
+                label(table)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP cxray_analyses_ready Whether analyses are ready.\n# TYPE cxray_analyses_ready gauge\ncxray_analyses_ready {}",
+        u8::from(state.snapshots.latest().is_some())
+    );
+    (
+        [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
+        out,
+    )
+}
+
+/// `GET /health`: 200 with the version when the data folder's tables can be read.
+pub async fn health(State(state): State<AppState>) -> Response {
+    match cxray_store::tables::open(&state.folder, Table::Transactions, None).await {
+        Ok(_) => Json(json!({
+            "status": "ok",
+            "version": env!("CARGO_PKG_VERSION"),
+            "analyses_ready": state.snapshots.latest().is_some(),
+        }))
+        .into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "unavailable", "error": e.to_string()})),
+        )
+            .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histograms_are_cumulative() {
+        let t = Telemetry::default();
+        t.record("GET", "/", 200, 0.003);
+        t.record("GET", "/", 200, 0.2);
+        let mut out = String::new();
+        t.render(&mut out);
+        assert!(
+            out.contains("cxray_http_requests_total{method=\"GET\",route=\"/\",status=\"200\"} 2")
+        );
+        assert!(out.contains("le=\"0.005\"} 1"));
+        assert!(out.contains("le=\"0.25\"} 2"));
+        assert!(out.contains("le=\"+Inf\"} 2"));
+    }
+}

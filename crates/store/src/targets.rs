@@ -1,0 +1,109 @@
+//! Targets for the headline metrics, per period, in the operational database.
+
+use cxray_core::targets::{Headline, Period};
+use rusqlite::params;
+use serde::Serialize;
+
+use crate::Result;
+use crate::ops::{OpsDb, audit, now_text, parse_column};
+
+/// A metric's target for a period, and who set it when.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Target {
+    pub metric: Headline,
+    pub period: Period,
+    pub value: f64,
+    pub set_by: String,
+    pub set_at: String,
+}
+
+impl OpsDb {
+    /// Sets (replaces) a metric's target for a period, checked against the metric's
+    /// range. Audited. (Only admins may, which the callers check.)
+    pub fn set_target(
+        &self,
+        actor: &str,
+        metric: Headline,
+        period: &Period,
+        value: f64,
+    ) -> Result<()> {
+        let value = metric.check(value).map_err(crate::StoreError::Input)?;
+        let tx = self.conn().unchecked_transaction()?;
+        tx.execute(
+            "INSERT INTO targets (metric, period, value, set_by, set_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (metric, period) DO UPDATE SET value = ?3, set_by = ?4, set_at = ?5",
+            params![
+                metric.name(),
+                period.as_str(),
+                value,
+                actor,
+                now_text()
+            ],
+        )?;
+        audit(
+            &tx,
+            actor,
+            "set_target",
+            &format!("{metric} {period}: {value}"),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every target, by metric (in [`Headline::ALL`] order) and period.
+    pub fn targets(&self) -> Result<Vec<Target>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT metric, period, value, set_by, set_at FROM targets")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Target {
+                metric: parse_column(r, 0, str::parse::<Headline>)?,
+                period: parse_column(r, 1, str::parse::<Period>)?,
+                value: r.get(2)?,
+                set_by: r.get(3)?,
+                set_at: r.get(4)?,
+            })
+        })?;
+        let mut targets: Vec<Target> = rows.collect::<Result<_, _>>()?;
+        targets.sort_by(|a, b| (a.metric, &a.period).cmp(&(b.metric, &b.period)));
+        Ok(targets)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_checked_replaced_and_audited() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = OpsDb::open(&dir.path().join("cxray.db")).unwrap();
+        let period = |p: &str| p.parse::<Period>().unwrap();
+        db.set_target("ada", Headline::Retention, &period("2025"), 0.7)
+            .unwrap();
+        db.set_target("ada", Headline::Nps, &period("2025-Q1"), 30.0)
+            .unwrap();
+        db.set_target("bob", Headline::Nps, &period("2025-q1"), 35.0)
+            .unwrap();
+        let e = db.set_target("ada", Headline::Csat, &period("2025"), 120.0);
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "csat target 120: between 0 and 100"
+        );
+        let targets = db.targets().unwrap();
+        let brief: Vec<(Headline, &str, f64, &str)> = targets
+            .iter()
+            .map(|t| (t.metric, t.period.as_str(), t.value, t.set_by.as_str()))
+            .collect();
+        assert_eq!(
+            brief,
+            [
+                (Headline::Nps, "2025-Q1", 35.0, "bob"),
+                (Headline::Retention, "2025", 0.7, "ada")
+            ]
+        );
+        let audit = db.recent_audit(1).unwrap();
+        assert_eq!(audit[0].action, "set_target");
+        assert_eq!(audit[0].detail, "nps 2025-Q1: 35");
+    }
+}
