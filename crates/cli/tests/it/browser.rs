@@ -171,6 +171,9 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
         (role, owner, add_user(&data, &email, role, owner))
     })
     .collect();
+    for (metric, value) in [("nps", "-100"), ("grade", "4")] {
+        json(&data, &["target", "set", metric, "2025", value, "--json"]);
+    }
     let server = serve_with(&data, &["--resamples", "10"]);
     let admin = &tokens[0].2;
     wait_ready(&server, admin);
@@ -222,6 +225,14 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
         }
         assert!(shown > 20, "{role}: only {shown} figures");
         browser.open(&format!("{base}/"));
+        let progress = |metric: &str| {
+            let script = format!(
+                "return document.querySelector('[data-key=\"{metric}.progress\"]').textContent;"
+            );
+            browser.script(&script, serde_json::json!([]))
+        };
+        assert_eq!(progress("nps"), "met");
+        assert_eq!(progress("grade"), "not met");
         if *role == "executive" {
             let png = browser.screenshot();
             assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
