@@ -233,6 +233,23 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
         };
         assert_eq!(progress("nps"), "met");
         assert_eq!(progress("grade"), "not met");
+        if *role == "admin" {
+            // Script and SQL in inputs are shown as text, never run.
+            let evil = "<script>alert(1)</script>' OR '1'='1";
+            let query: String = evil.bytes().map(|b| format!("%{b:02X}")).collect();
+            browser.open(&format!("{base}/customers?id={query}"));
+            assert!(
+                browser.text().contains(&format!("No customer '{evil}'")),
+                "{}",
+                browser.text()
+            );
+            let scripts = browser.script("return document.scripts.length;", serde_json::json!([]));
+            assert_eq!(scripts, 0);
+            let (status, body) = api(&server.addr, &format!("/api/v1/customers/{query}"), admin);
+            assert_eq!(status, 404, "{body}");
+            browser.open(&format!("{base}/owners/{query}"));
+            assert!(browser.title().starts_with("Unknown owner"));
+        }
         if *role == "executive" {
             let png = browser.screenshot();
             assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
