@@ -1,7 +1,7 @@
 //! The JSON API, `/api/v1/…`: the data behind every page, under the same access rules,
 //! and its OpenAPI description.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::auth::CurrentUser;
+use crate::filters::Filters;
 use crate::routes::sees;
 use crate::snapshot::Snapshot;
 
@@ -67,6 +68,16 @@ const ENDPOINTS: &[(&str, &str, bool)] = &[
     ),
 ];
 
+/// Endpoints answered from the analyses, which take the filters.
+const FILTERED: &[&str] = &[
+    "/api/v1/scorecard",
+    "/api/v1/link",
+    "/api/v1/journey",
+    "/api/v1/areas",
+    "/api/v1/drivers",
+    "/api/v1/owners",
+];
+
 /// The API routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -106,13 +117,19 @@ fn allow(user: &CurrentUser, company_wide: bool) -> Result<(), Response> {
     Ok(())
 }
 
-fn latest(state: &AppState) -> Result<std::sync::Arc<Snapshot>, Response> {
-    state.snapshots.latest().ok_or_else(|| {
-        error(
+/// The analyses for the request's filters (see `filters.rs`; the same as the pages').
+async fn latest(state: &AppState, filters: Filters) -> Result<std::sync::Arc<Snapshot>, Response> {
+    let filters = filters
+        .normalised()
+        .map_err(|e| error(StatusCode::BAD_REQUEST, &e))?;
+    match state.snapshots.filtered(&state.folder, &filters).await {
+        Some(Ok(s)) => Ok(s),
+        Some(Err(e)) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())),
+        None => Err(error(
             StatusCode::SERVICE_UNAVAILABLE,
             "the analyses are being computed; retry shortly",
-        )
-    })
+        )),
+    }
 }
 
 fn reply<T: Serialize>(part: &Result<T, String>) -> Reply {
@@ -122,19 +139,27 @@ fn reply<T: Serialize>(part: &Result<T, String>) -> Reply {
     }
 }
 
-async fn scorecard(State(state): State<AppState>, user: CurrentUser) -> Reply {
+async fn scorecard(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(f): Query<Filters>,
+) -> Reply {
     allow(&user, true)?;
-    reply(&latest(&state)?.scorecard)
+    reply(&latest(&state, f).await?.scorecard)
 }
 
-async fn link(State(state): State<AppState>, user: CurrentUser) -> Reply {
+async fn link(State(state): State<AppState>, user: CurrentUser, Query(f): Query<Filters>) -> Reply {
     allow(&user, true)?;
-    reply(&latest(&state)?.link)
+    reply(&latest(&state, f).await?.link)
 }
 
-async fn drivers(State(state): State<AppState>, user: CurrentUser) -> Reply {
+async fn drivers(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(f): Query<Filters>,
+) -> Reply {
     allow(&user, true)?;
-    reply(&latest(&state)?.drivers)
+    reply(&latest(&state, f).await?.drivers)
 }
 
 /// The journey as `user` may see it: for owners and partners, only their touchpoints and
@@ -147,9 +172,13 @@ fn visible(j: &Journey, user: &CurrentUser) -> Journey {
     j
 }
 
-async fn journey(State(state): State<AppState>, user: CurrentUser) -> Reply {
+async fn journey(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(f): Query<Filters>,
+) -> Reply {
     allow(&user, false)?;
-    let s = latest(&state)?;
+    let s = latest(&state, f).await?;
     reply(
         &s.journey
             .as_ref()
@@ -158,9 +187,13 @@ async fn journey(State(state): State<AppState>, user: CurrentUser) -> Reply {
     )
 }
 
-async fn area_list(State(state): State<AppState>, user: CurrentUser) -> Reply {
+async fn area_list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(f): Query<Filters>,
+) -> Reply {
     allow(&user, false)?;
-    let s = latest(&state)?;
+    let s = latest(&state, f).await?;
     let list = s.journey.as_ref().map_err(Clone::clone).map(|j| {
         areas(j)
             .into_iter()
@@ -170,9 +203,14 @@ async fn area_list(State(state): State<AppState>, user: CurrentUser) -> Reply {
     reply(&list)
 }
 
-async fn owner(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Reply {
+async fn owner(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(f): Query<Filters>,
+) -> Reply {
     allow(&user, false)?;
-    let s = latest(&state)?;
+    let s = latest(&state, f).await?;
     let unknown = || {
         error(
             StatusCode::NOT_FOUND,
@@ -248,11 +286,17 @@ async fn openapi() -> Json<Value> {
 fn openapi_document() -> Value {
     let mut paths = serde_json::Map::new();
     for (path, summary, scoped) in ENDPOINTS {
-        let params: Vec<Value> = path
+        let mut params: Vec<Value> = path
             .split('/')
             .filter_map(|p| p.strip_prefix('{')?.strip_suffix('}'))
             .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
             .collect();
+        if FILTERED.iter().any(|f| path.starts_with(f)) {
+            params.extend(["from", "to", "segment", "region"].map(|name| {
+                json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"},
+                       "description": "Filter: first / last day (YYYY-MM-DD), or the customers' segment / region."})
+            }));
+        }
         let who = if *scoped {
             "Owners and partners see only their own touchpoints."
         } else {

@@ -8,6 +8,7 @@
 
 mod api;
 pub mod auth;
+mod filters;
 mod html;
 mod pages;
 mod routes;
@@ -89,12 +90,12 @@ pub async fn serve(
     options: ServerOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let snapshots = Arc::new(Snapshots::default());
-    let refresher = tokio::spawn(snapshots.clone().keep_fresh(
-        folder.clone(),
-        options.analysis,
-        options.refresh_every,
-    ));
+    let snapshots = Arc::new(Snapshots::new(options.analysis));
+    let refresher = tokio::spawn(
+        snapshots
+            .clone()
+            .keep_fresh(folder.clone(), options.refresh_every),
+    );
     let secure_cookies = !listener.local_addr()?.ip().is_loopback();
     let state = AppState {
         folder,

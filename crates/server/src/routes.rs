@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::CurrentUser;
+use crate::filters::Filters;
 use crate::html::{Layout, NAV, escape, missing, page};
 use crate::pages;
 use crate::snapshot::Snapshot;
@@ -81,17 +82,50 @@ fn company_wide(user: &CurrentUser) -> Result<(), Response> {
     ))
 }
 
-/// The latest analyses, or a page saying they are still being computed.
-fn ready(state: &AppState, user: &CurrentUser) -> Result<Arc<Snapshot>, Response> {
-    state.snapshots.latest().ok_or_else(|| {
-        let body = "<p role=\"status\">The analyses are being computed; this page reloads in a few seconds.</p>\
-                    <meta http-equiv=\"refresh\" content=\"3\">";
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            render(user, "", "Computing", None, body),
-        )
-            .into_response()
-    })
+/// The analyses for the request's filters, or a page saying they are still being
+/// computed (or why the filters are wrong).
+async fn snapshot(
+    state: &AppState,
+    user: &CurrentUser,
+    filters: Filters,
+) -> Result<(Arc<Snapshot>, Filters), Response> {
+    let filters = filters
+        .normalised()
+        .map_err(|e| refuse(user, StatusCode::BAD_REQUEST, "Bad filter", &e))?;
+    match state.snapshots.filtered(&state.folder, &filters).await {
+        Some(Ok(s)) => Ok((s, filters)),
+        Some(Err(e)) => Err(refuse(
+            user,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Analyses failed",
+            &e.to_string(),
+        )),
+        None => {
+            let body = "<p role=\"status\">The analyses are being computed; this page reloads in a few seconds.</p>\
+                        <meta http-equiv=\"refresh\" content=\"3\">";
+            Err((
+                StatusCode::SERVICE_UNAVAILABLE,
+                render(user, "", "Computing", None, body),
+            )
+                .into_response())
+        }
+    }
+}
+
+/// A filterable page: the filter form, the body, in the layout.
+fn filtered_page(
+    user: &CurrentUser,
+    (path, title): (&str, &str),
+    (s, f): (&Snapshot, &Filters),
+    body: String,
+) -> Response {
+    let note = if f.is_empty() {
+        ""
+    } else {
+        "<p class=\"note\">Filtered: the analyses below use only these customers, and events in this period.</p>"
+    };
+    let body = format!("{}{note}{body}", f.form(path, &s.segments, &s.regions));
+    render(user, path, title, as_of(s), &body)
 }
 
 /// "As of" line: the data's last purchase day and when the analyses ran.
@@ -120,76 +154,97 @@ fn part<T>(what: &str, r: &Result<T, String>, body: impl FnOnce(&T) -> String) -
     }
 }
 
-async fn scorecard(State(state): State<AppState>, user: CurrentUser) -> Page {
+async fn scorecard(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(f): Query<Filters>,
+) -> Page {
     company_wide(&user)?;
-    let s = ready(&state, &user)?;
+    let (s, f) = snapshot(&state, &user, f).await?;
     let targets = crate::ops(&state, |ops: &OpsDb| ops.targets())
         .await
         .unwrap_or_default();
     let body = part("The scorecard", &s.scorecard, |c| {
         pages::scorecard::render(c, &targets)
     });
-    Ok(render(&user, "/", "Scorecard", as_of(&s), &body))
+    Ok(filtered_page(&user, ("/", "Scorecard"), (&s, &f), body))
 }
 
-async fn link(State(state): State<AppState>, user: CurrentUser) -> Page {
+async fn link(State(state): State<AppState>, user: CurrentUser, Query(f): Query<Filters>) -> Page {
     company_wide(&user)?;
-    let s = ready(&state, &user)?;
+    let (s, f) = snapshot(&state, &user, f).await?;
     let body = part(
         "The satisfaction–loyalty link",
         &s.link,
         pages::link::render,
     );
-    Ok(render(
-        &user,
-        "/link",
-        "Satisfaction vs loyalty",
-        as_of(&s),
-        &body,
-    ))
+    let page = ("/link", "Satisfaction vs loyalty");
+    Ok(filtered_page(&user, page, (&s, &f), body))
 }
 
-async fn journey(State(state): State<AppState>, user: CurrentUser) -> Page {
-    let s = ready(&state, &user)?;
+async fn journey(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(f): Query<Filters>,
+) -> Page {
+    let (s, f) = snapshot(&state, &user, f).await?;
     let body = part("The journey map", &s.journey, |j| {
         pages::journey::render(j, &|o| sees(&user, o))
     });
-    Ok(render(&user, "/journey", "Journey map", as_of(&s), &body))
-}
-
-async fn areas(State(state): State<AppState>, user: CurrentUser) -> Page {
-    let s = ready(&state, &user)?;
-    let body = part("The weak-area map", &s.journey, |j| {
-        pages::journey::render_areas(j, &|o| sees(&user, o))
-    });
-    Ok(render(&user, "/areas", "Weak areas", as_of(&s), &body))
-}
-
-async fn drivers(State(state): State<AppState>, user: CurrentUser) -> Page {
-    company_wide(&user)?;
-    let s = ready(&state, &user)?;
-    let body = part("The driver analysis", &s.drivers, |g| {
-        pages::drivers::render(g)
-    });
-    Ok(render(
+    Ok(filtered_page(
         &user,
-        "/drivers",
-        "Drivers of defection",
-        as_of(&s),
-        &body,
+        ("/journey", "Journey map"),
+        (&s, &f),
+        body,
     ))
 }
 
-async fn owners(State(state): State<AppState>, user: CurrentUser) -> Page {
-    let s = ready(&state, &user)?;
+async fn areas(State(state): State<AppState>, user: CurrentUser, Query(f): Query<Filters>) -> Page {
+    let (s, f) = snapshot(&state, &user, f).await?;
+    let body = part("The weak-area map", &s.journey, |j| {
+        pages::journey::render_areas(j, &|o| sees(&user, o))
+    });
+    Ok(filtered_page(
+        &user,
+        ("/areas", "Weak areas"),
+        (&s, &f),
+        body,
+    ))
+}
+
+async fn drivers(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(f): Query<Filters>,
+) -> Page {
+    company_wide(&user)?;
+    let (s, f) = snapshot(&state, &user, f).await?;
+    let body = part("The driver analysis", &s.drivers, |g| {
+        pages::drivers::render(g)
+    });
+    let page = ("/drivers", "Drivers of defection");
+    Ok(filtered_page(&user, page, (&s, &f), body))
+}
+
+async fn owners(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(f): Query<Filters>,
+) -> Page {
+    let (s, f) = snapshot(&state, &user, f).await?;
     let body = part("The owners", &s.journey, |j| {
         pages::journey::render_owners(j, &|o| sees(&user, o))
     });
-    Ok(render(&user, "/owners", "Owners", as_of(&s), &body))
+    Ok(filtered_page(&user, ("/owners", "Owners"), (&s, &f), body))
 }
 
-async fn owner(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Page {
-    let s = ready(&state, &user)?;
+async fn owner(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(f): Query<Filters>,
+) -> Page {
+    let (s, f) = snapshot(&state, &user, f).await?;
     let not_found = || {
         refuse(
             &user,
@@ -210,7 +265,8 @@ async fn owner(State(state): State<AppState>, user: CurrentUser, Path(id): Path<
     let trend = s.trends.get(&id).map(Vec::as_slice).unwrap_or_default();
     let body = pages::journey::render_owner(j, o, trend);
     let title = format!("Owner {}", o.name.as_deref().unwrap_or(&o.owner));
-    Ok(render(&user, "/owners", &title, as_of(&s), &body))
+    let path = format!("/owners/{id}");
+    Ok(filtered_page(&user, (&path, &title), (&s, &f), body))
 }
 
 #[derive(Deserialize)]

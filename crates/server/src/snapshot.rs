@@ -17,6 +17,8 @@ use cxray_store::sql::Sql;
 use cxray_store::{DataFolder, Result};
 use serde::Serialize;
 
+use crate::filters::Filters;
+
 /// How the analyses are run.
 #[derive(Debug, Clone, Copy)]
 pub struct AnalysisSettings {
@@ -51,22 +53,78 @@ pub struct Snapshot {
     pub drivers: std::result::Result<Vec<DriverGroup>, String>,
     /// Each owner's failure rate by month.
     pub trends: BTreeMap<String, Vec<MonthRate>>,
+    /// The customers' segments and regions (the filters' choices).
+    pub segments: Vec<String>,
+    pub regions: Vec<String>,
 }
 
-/// The latest snapshot, refreshed in the background.
-#[derive(Default)]
+/// The latest snapshot, refreshed in the background, and snapshots of filtered views
+/// computed on demand (a few kept, dropped when the data change).
 pub struct Snapshots {
+    settings: AnalysisSettings,
     latest: RwLock<Option<Arc<Snapshot>>>,
+    filtered: tokio::sync::Mutex<Vec<(Filters, Arc<Snapshot>)>>,
 }
+
+/// Filtered snapshots kept.
+const FILTERED_KEPT: usize = 8;
 
 impl Snapshots {
+    pub fn new(settings: AnalysisSettings) -> Self {
+        Snapshots {
+            settings,
+            latest: RwLock::default(),
+            filtered: tokio::sync::Mutex::default(),
+        }
+    }
+
     /// The latest snapshot, if one has been computed.
     pub fn latest(&self) -> Option<Arc<Snapshot>> {
         self.latest.read().expect("snapshot lock").clone()
     }
 
+    /// The snapshot for `filters`: the latest one without filters; with filters, one
+    /// computed for them (now, the first time) from the same data. None until the
+    /// latest exists.
+    pub async fn filtered(
+        &self,
+        folder: &DataFolder,
+        filters: &Filters,
+    ) -> Option<Result<Arc<Snapshot>>> {
+        let latest = self.latest()?;
+        if filters.is_empty() {
+            return Some(Ok(latest));
+        }
+        let mut kept = self.filtered.lock().await;
+        kept.retain(|(_, s)| s.versions == latest.versions && s.last_change == latest.last_change);
+        if let Some((_, s)) = kept.iter().find(|(f, _)| f == filters) {
+            return Some(Ok(s.clone()));
+        }
+        let computed = async {
+            let sql = Sql::open(folder, &BTreeMap::new()).await?;
+            let (from, to) = filters.instants();
+            sql.restrict(
+                filters.customers_sql().as_deref(),
+                from.as_deref(),
+                to.as_deref(),
+            )
+            .await?;
+            let (versions, change) = (latest.versions.clone(), latest.last_change);
+            compute(&sql, folder, versions, change, self.settings).await
+        }
+        .await
+        .map(Arc::new);
+        if let Ok(s) = &computed {
+            if kept.len() >= FILTERED_KEPT {
+                kept.remove(0);
+            }
+            kept.push((filters.clone(), s.clone()));
+        }
+        Some(computed)
+    }
+
     /// Computes a snapshot when the data changed since the latest one.
-    pub async fn refresh(&self, folder: &DataFolder, settings: AnalysisSettings) -> Result<()> {
+    pub async fn refresh(&self, folder: &DataFolder) -> Result<()> {
         let sql = Sql::open(folder, &BTreeMap::new()).await?;
         let versions = versions(&sql);
         let last_change = last_change(folder)?;
@@ -76,20 +134,15 @@ impl Snapshots {
         {
             return Ok(());
         }
-        let snapshot = compute(&sql, folder, versions, last_change, settings).await?;
+        let snapshot = compute(&sql, folder, versions, last_change, self.settings).await?;
         *self.latest.write().expect("snapshot lock") = Some(Arc::new(snapshot));
         Ok(())
     }
 
     /// Refreshes now and then every `every`, for as long as the server runs.
-    pub async fn keep_fresh(
-        self: Arc<Self>,
-        folder: DataFolder,
-        settings: AnalysisSettings,
-        every: Duration,
-    ) {
+    pub async fn keep_fresh(self: Arc<Self>, folder: DataFolder, every: Duration) {
         loop {
-            if let Err(e) = self.refresh(&folder, settings).await {
+            if let Err(e) = self.refresh(&folder).await {
                 tracing::error!("analyses: {e}");
             }
             tokio::time::sleep(every).await;
@@ -165,6 +218,8 @@ async fn compute(
         journey,
         drivers: drivers.map_err(|e| e.to_string()),
         trends,
+        segments: sql.distinct("customers", "segment").await?,
+        regions: sql.distinct("customers", "region").await?,
     })
 }
 

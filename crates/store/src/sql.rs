@@ -88,6 +88,58 @@ impl Sql {
         Ok(())
     }
 
+    /// Narrows the session to the customers matching `customers` (a SQL predicate over
+    /// the customers table) and to events at or after `from` and before `to` (RFC 3339
+    /// instants): every table with a `customer_id` is re-registered as a filtered view of
+    /// itself, so every analysis that follows sees only that population and period.
+    pub async fn restrict(
+        &self,
+        customers: Option<&str>,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<()> {
+        let mut names: Vec<&str> = Table::ALL
+            .iter()
+            .filter(|t| t.has_customer())
+            .map(|t| t.name())
+            .collect();
+        names.extend(self.made_by.keys().copied());
+        for name in &names {
+            let base = self.ctx.table_provider(*name).await?;
+            self.ctx.register_table(format!("base_{name}"), base)?;
+        }
+        for name in names {
+            let mut conditions = Vec::new();
+            if let Some(p) = customers {
+                conditions.push(format!(
+                    "customer_id IN (SELECT customer_id FROM base_customers WHERE {p})"
+                ));
+            }
+            // Events only: a customer's first_seen says nothing about the period.
+            let timed = Table::ALL
+                .iter()
+                .find(|t| t.name() == name && **t != Table::Customers)
+                .and_then(|t| t.time_column());
+            if let (Some(column), Some(from)) = (timed, from) {
+                conditions.push(format!("{column} >= CAST('{from}' AS TIMESTAMP)"));
+            }
+            if let (Some(column), Some(to)) = (timed, to) {
+                conditions.push(format!("{column} < CAST('{to}' AS TIMESTAMP)"));
+            }
+            if conditions.is_empty() {
+                continue;
+            }
+            let query = format!(
+                "SELECT * FROM base_{name} WHERE {}",
+                conditions.join(" AND ")
+            );
+            let view = self.ctx.sql(&query).await?.into_view();
+            self.ctx.deregister_table(name)?;
+            self.ctx.register_table(name, view)?;
+        }
+        Ok(())
+    }
+
     /// The version each event table is read at.
     pub fn versions(&self) -> &BTreeMap<Table, u64> {
         &self.versions

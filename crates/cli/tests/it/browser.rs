@@ -124,6 +124,7 @@ fn expected(key: &str, apis: &Apis) -> Option<f64> {
     v.as_f64()
 }
 
+#[derive(Clone)]
 struct Apis {
     scorecard: Value,
     link: Value,
@@ -249,6 +250,35 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
             assert_eq!(status, 404, "{body}");
             browser.open(&format!("{base}/owners/{query}"));
             assert!(browser.title().starts_with("Unknown owner"));
+        }
+        if *role == "analyst" {
+            // Filters: the scorecard of one segment from a date on equals the API's for it.
+            let q = "?segment=business&from=2024-01-01";
+            let (status, filtered) = api(&server.addr, &format!("/api/v1/scorecard{q}"), admin);
+            assert_eq!(status, 200, "{filtered}");
+            let (_, areas) = api(&server.addr, &format!("/api/v1/areas{q}"), admin);
+            let filtered_apis = Apis {
+                scorecard: filtered.clone(),
+                areas,
+                ..apis.clone()
+            };
+            assert!(check_page(&browser, &format!("{base}/{q}"), &filtered_apis) > 3);
+            let n = |v: &Value| {
+                v["nps"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r["n"].as_u64().unwrap())
+                    .sum::<u64>()
+            };
+            assert!(
+                n(&filtered) < n(&apis.scorecard),
+                "filtering keeps fewer answers"
+            );
+            assert_eq!(
+                api(&server.addr, "/api/v1/scorecard?from=yesterday", admin).0,
+                400
+            );
         }
         if *role == "executive" {
             let png = browser.screenshot();

@@ -1,0 +1,157 @@
+//! Page and API filters: a date range and the customers' segment and region. A filtered
+//! request is answered from a snapshot computed for that population and period.
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::html::escape;
+
+/// The filters of a request (`?from=2025-01-01&to=2025-03-31&segment=business&region=…`).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, Hash)]
+pub struct Filters {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub segment: Option<String>,
+    pub region: Option<String>,
+}
+
+impl Filters {
+    /// The filters with empty form fields dropped and dates checked.
+    pub fn normalised(self) -> Result<Filters, String> {
+        let keep = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        let f = Filters {
+            from: keep(self.from),
+            to: keep(self.to),
+            segment: keep(self.segment),
+            region: keep(self.region),
+        };
+        for (name, day) in [("from", &f.from), ("to", &f.to)] {
+            if let Some(d) = day {
+                d.parse::<NaiveDate>()
+                    .map_err(|_| format!("{name} '{d}': a date like 2025-01-31"))?;
+            }
+        }
+        Ok(f)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Filters::default()
+    }
+
+    /// The customers predicate (values as SQL literals).
+    pub fn customers_sql(&self) -> Option<String> {
+        let literal = |v: &str| format!("'{}'", v.replace('\'', "''"));
+        let parts: Vec<String> = [("segment", &self.segment), ("region", &self.region)]
+            .into_iter()
+            .filter_map(|(c, v)| Some(format!("{c} = {}", literal(v.as_deref()?))))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" AND "))
+    }
+
+    /// The first instant of the range, and the instant after its last day.
+    pub fn instants(&self) -> (Option<String>, Option<String>) {
+        let day = |d: &Option<String>| d.as_deref().and_then(|d| d.parse::<NaiveDate>().ok());
+        (
+            day(&self.from).map(|d| format!("{d}T00:00:00Z")),
+            day(&self.to)
+                .and_then(|d| d.succ_opt())
+                .map(|d| format!("{d}T00:00:00Z")),
+        )
+    }
+
+    /// The filters as a query string for links (`?…`, or empty).
+    pub fn query(&self) -> String {
+        let pairs: Vec<String> = [
+            ("from", &self.from),
+            ("to", &self.to),
+            ("segment", &self.segment),
+            ("region", &self.region),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some(format!("{k}={}", encode(v.as_deref()?))))
+        .collect();
+        match pairs.is_empty() {
+            true => String::new(),
+            false => format!("?{}", pairs.join("&")),
+        }
+    }
+
+    /// The filter form, choices from the data.
+    pub fn form(&self, action: &str, segments: &[String], regions: &[String]) -> String {
+        let select = |name: &str, current: &Option<String>, options: &[String]| {
+            let opts: String = options
+                .iter()
+                .map(|o| {
+                    let selected = if current.as_deref() == Some(o) {
+                        " selected"
+                    } else {
+                        ""
+                    };
+                    format!("<option{selected}>{}</option>", escape(o))
+                })
+                .collect();
+            format!(
+                "<label>{name}<select name=\"{name}\"><option value=\"\">all</option>{opts}</select></label>"
+            )
+        };
+        let date = |name: &str, v: &Option<String>| {
+            format!(
+                "<label>{name}<input type=\"date\" name=\"{name}\" value=\"{}\"></label>",
+                escape(v.as_deref().unwrap_or(""))
+            )
+        };
+        format!(
+            "<form class=\"filters\" method=\"get\" action=\"{}\" aria-label=\"filters\">{}{}{}{}\
+             <button type=\"submit\">Apply</button> <a href=\"{}\">clear</a></form>",
+            escape(action),
+            date("from", &self.from),
+            date("to", &self.to),
+            select("segment", &self.segment, segments),
+            select("region", &self.region, regions),
+            escape(action),
+        )
+    }
+}
+
+/// Percent-encodes a query value.
+fn encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_become_sql_and_links() {
+        let f = Filters {
+            from: Some("2025-01-01".into()),
+            to: Some(" 2025-03-31 ".into()),
+            segment: Some("it's".into()),
+            region: Some(String::new()),
+        }
+        .normalised()
+        .unwrap();
+        assert_eq!(f.customers_sql().unwrap(), "segment = 'it''s'");
+        assert_eq!(
+            f.instants(),
+            (
+                Some("2025-01-01T00:00:00Z".into()),
+                Some("2025-04-01T00:00:00Z".into())
+            )
+        );
+        assert_eq!(f.query(), "?from=2025-01-01&to=2025-03-31&segment=it%27s");
+        let bad = Filters {
+            from: Some("yesterday".into()),
+            ..Filters::default()
+        };
+        assert!(bad.normalised().unwrap_err().contains("from 'yesterday'"));
+    }
+}
