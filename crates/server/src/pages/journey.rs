@@ -9,6 +9,21 @@ use cxray_store::journey::{Area, Journey, MonthRate, Owner, Touchpoint, areas};
 use super::estimate;
 use crate::html::{escape, figure, money, table, with_interval};
 
+/// The columns of a touchpoint row (`touchpoint_row`).
+const TOUCHPOINT_COLUMNS: &[(&str, bool)] = &[
+    ("journey", false),
+    ("stage", false),
+    ("touchpoint", false),
+    ("owner", false),
+    ("kind", false),
+    ("interactions", true),
+    ("failed %", true),
+    ("wait p50 / p90 s", true),
+    ("CSAT %", true),
+    ("excess dropout pp", true),
+    ("revenue at risk / year", true),
+];
+
 /// Which owners' touchpoints a reader may see.
 pub type Visible<'a> = &'a dyn Fn(Option<&str>) -> bool;
 
@@ -29,19 +44,7 @@ pub fn render(j: &Journey, visible: Visible) -> String {
         "{}{}",
         table(
             "Touchpoints by journey and stage: owner (team, partner or outside party), volume, failures (95% Wilson), waits, CSAT and the dropout after a bad experience",
-            &[
-                ("journey", false),
-                ("stage", false),
-                ("touchpoint", false),
-                ("owner", false),
-                ("kind", false),
-                ("interactions", true),
-                ("failed %", true),
-                ("wait p50 / p90 s", true),
-                ("CSAT %", true),
-                ("excess dropout pp", true),
-                ("revenue at risk / year", true),
-            ],
+            TOUCHPOINT_COLUMNS,
             &rows,
         ),
         heat_legend("failed %", 0.0, worst, &Format::Number)
@@ -305,23 +308,7 @@ pub fn render_owner(j: &Journey, o: &Owner, trend: &[MonthRate]) -> String {
     );
     format!(
         "{summary}{}{}",
-        table(
-            "Touchpoints",
-            &[
-                ("journey", false),
-                ("stage", false),
-                ("touchpoint", false),
-                ("owner", false),
-                ("kind", false),
-                ("interactions", true),
-                ("failed %", true),
-                ("wait p50 / p90 s", true),
-                ("CSAT %", true),
-                ("excess dropout pp", true),
-                ("revenue at risk / year", true),
-            ],
-            &tps
-        ),
+        table("Touchpoints", TOUCHPOINT_COLUMNS, &tps),
         line(
             &Frame::new("Failure rate by month")
                 .id("owner-trend")
