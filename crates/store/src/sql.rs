@@ -29,7 +29,12 @@ pub struct Sql {
 impl Sql {
     /// A session over the latest version of every table, except those pinned in `versions`.
     pub async fn open(folder: &DataFolder, versions: &BTreeMap<Table, u64>) -> Result<Self> {
-        let config = SessionConfig::new().with_information_schema(true);
+        // Filters are applied while Parquet is decoded, so columns of rows a filter drops
+        // are not decoded at all (most analyses filter before they aggregate).
+        let config = SessionConfig::new()
+            .with_information_schema(true)
+            .set_bool("datafusion.execution.parquet.pushdown_filters", true)
+            .set_bool("datafusion.execution.parquet.reorder_filters", true);
         let ctx = SessionContext::new_with_config(config).enable_url_table();
         let (mut opened, mut made_by) = (BTreeMap::new(), BTreeMap::new());
         for table in Table::ALL {
