@@ -59,7 +59,7 @@ def duck(group, join):
 owner_join = f"""LEFT JOIN (SELECT touchpoint, max(owner) AS owner
     FROM read_parquet('{files('interactions')}') GROUP BY touchpoint) tp
     ON r.touchpoint = tp.touchpoint"""
-counts = {t: con.execute(f"SELECT count(*) FROM read_parquet('{files(t)}')").fetchone()[0]
+counts = {t: con.execute(f"SELECT count(*) FROM read_parquet('{files(t)}')").fetchall()[0][0]
           for t in ["interactions", "responses", "customers"]}
 results = {}
 for name, by, group, join in [
