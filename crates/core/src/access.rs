@@ -26,6 +26,11 @@ impl Role {
         self == Role::Admin
     }
 
+    /// May send data to the ingestion API (with an API token that has the `ingest` scope).
+    pub fn can_ingest(self) -> bool {
+        matches!(self, Role::Admin | Role::Analyst)
+    }
+
     /// Is tied to one owner and sees only that owner's touchpoints and cases.
     pub fn needs_owner(self) -> bool {
         matches!(self, Role::Owner | Role::Partner)
@@ -116,6 +121,7 @@ mod tests {
         assert!(Role::Executive.sees_all_owners() && !Role::Owner.sees_all_owners());
         assert!(Role::Owner.sees_customer_ids() && !Role::Partner.sees_customer_ids());
         assert!(Role::Partner.needs_owner() && !Role::Analyst.needs_owner());
+        assert!(Role::Analyst.can_ingest() && !Role::Executive.can_ingest());
     }
 
     #[test]

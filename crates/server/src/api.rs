@@ -1,5 +1,5 @@
 //! The JSON API, `/api/v1/…`: the data behind every page, under the same access rules,
-//! and its OpenAPI description.
+//! and its OpenAPI description (with the ingestion endpoint of [`crate::ingest`]).
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -95,7 +95,8 @@ pub fn routes() -> Router<AppState> {
 
 type Reply = Result<Response, Response>;
 
-fn error(status: StatusCode, message: &str) -> Response {
+/// A JSON refusal: `{"error": message}`.
+pub(crate) fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({"error": message}))).into_response()
 }
 
@@ -318,6 +319,7 @@ fn openapi_document() -> Value {
             }}),
         );
     }
+    paths.insert("/api/v1/ingest/{table}".into(), crate::ingest::openapi());
     json!({
         "openapi": "3.1.0",
         "info": {"title": "cxray API", "version": env!("CARGO_PKG_VERSION"),
@@ -342,5 +344,8 @@ mod tests {
             doc["paths"]["/api/v1/owners/{owner}"]["get"]["parameters"][0]["name"],
             "owner"
         );
+        let ingest = &doc["paths"]["/api/v1/ingest/{table}"]["post"];
+        assert_eq!(ingest["security"][0]["token"][0], "ingest");
+        assert!(ingest["responses"]["413"].is_object());
     }
 }

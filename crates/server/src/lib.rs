@@ -10,6 +10,7 @@ mod api;
 pub mod auth;
 mod filters;
 mod html;
+mod ingest;
 mod pages;
 mod routes;
 mod security;
@@ -23,6 +24,7 @@ use std::time::Duration;
 
 use axum::Router;
 use cxray_store::DataFolder;
+use cxray_store::ingest::{Ingest, IngestOptions};
 use cxray_store::ops::OpsDb;
 use tokio::net::TcpListener;
 
@@ -37,6 +39,7 @@ pub struct AppState {
     /// Whether cookies are `Secure` (sent over https only); off when serving on loopback.
     pub secure_cookies: bool,
     pub telemetry: Arc<Telemetry>,
+    pub ingest: Arc<Ingest>,
 }
 
 /// How the server runs.
@@ -45,6 +48,8 @@ pub struct ServerOptions {
     pub analysis: AnalysisSettings,
     /// How often to look for new data to analyse.
     pub refresh_every: Duration,
+    /// When ingested rows are committed.
+    pub ingest: IngestOptions,
 }
 
 impl Default for ServerOptions {
@@ -52,6 +57,7 @@ impl Default for ServerOptions {
         ServerOptions {
             analysis: AnalysisSettings::default(),
             refresh_every: Duration::from_secs(30),
+            ingest: IngestOptions::default(),
         }
     }
 }
@@ -71,6 +77,7 @@ pub(crate) async fn ops<T: Send + 'static>(
 pub fn router(state: AppState) -> Router {
     routes::pages()
         .merge(api::routes())
+        .merge(ingest::routes())
         .merge(auth::routes())
         .route("/health", axum::routing::get(telemetry::health))
         .route("/metrics", axum::routing::get(telemetry::metrics))
@@ -83,13 +90,18 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves `folder` on `listener` until `shutdown` completes, keeping the analyses fresh
-/// in the background.
+/// in the background. Ingestion recovers first (batches acknowledged before a crash are
+/// committed before any request is answered) and commits what it holds at the end.
 pub async fn serve(
     listener: TcpListener,
     folder: DataFolder,
     options: ServerOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let ingest = Ingest::open(&folder, options.ingest)
+        .await
+        .map_err(std::io::Error::other)?;
+    let ingest = Arc::new(ingest);
     let snapshots = Arc::new(Snapshots::new(options.analysis));
     let refresher = tokio::spawn(
         snapshots
@@ -102,11 +114,13 @@ pub async fn serve(
         snapshots,
         secure_cookies,
         telemetry: Arc::default(),
+        ingest: ingest.clone(),
     };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     refresher.abort();
+    ingest.close().await;
     served
 }

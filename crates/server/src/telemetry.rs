@@ -1,6 +1,7 @@
 //! Request logs, `/metrics` and `/health`: every request is logged (method, route,
 //! status, milliseconds) and counted per route and status with a latency histogram,
-//! exposed in the Prometheus text format with the state of the background analyses.
+//! exposed in the Prometheus text format with the state of the background analyses and
+//! ingestion's counters.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -13,6 +14,7 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cxray_core::domain::Table;
+use cxray_store::ingest::{Stats, TableStats};
 use serde_json::json;
 
 use crate::AppState;
@@ -128,6 +130,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             );
         }
     }
+    render_ingest(&state.ingest.stats(), &mut out);
     let _ = writeln!(
         out,
         "# HELP cxray_analyses_ready Whether analyses are ready.\n# TYPE cxray_analyses_ready gauge\ncxray_analyses_ready {}",
@@ -137,6 +140,44 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
         out,
     )
+}
+
+/// Ingestion's counters in the Prometheus text format.
+fn render_ingest(stats: &Stats, out: &mut String) {
+    type Get = fn(&TableStats) -> u64;
+    let series: [(&str, &str, Get); 4] = [
+        (
+            "cxray_ingest_rows_total",
+            "Rows acknowledged by the ingestion API.",
+            |s| s.rows,
+        ),
+        (
+            "cxray_ingest_rejected_rows_total",
+            "Invalid rows refused by the ingestion API.",
+            |s| s.rejected_rows,
+        ),
+        (
+            "cxray_ingest_commits_total",
+            "Delta commits of ingested rows.",
+            |s| s.commits,
+        ),
+        (
+            "cxray_ingest_committed_rows_total",
+            "Ingested rows committed to the tables.",
+            |s| s.committed_rows,
+        ),
+    ];
+    for (name, help, get) in series {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        for (table, s) in &stats.tables {
+            let _ = writeln!(out, "{name}{{table=\"{table}\"}} {}", get(s));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP cxray_ingest_wal_syncs_total Syncs of the ingestion write-ahead log.\n# TYPE cxray_ingest_wal_syncs_total counter\ncxray_ingest_wal_syncs_total {}",
+        stats.wal_syncs
+    );
 }
 
 /// `GET /health`: 200 with the version when the data folder's tables can be read.

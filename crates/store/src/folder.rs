@@ -2,7 +2,8 @@
 //!
 //! Layout: `cxray.json` (format marker), `tables/<name>/` (one Delta table per event
 //! table), `cxray.db` (the operational SQLite database), `rejects/` (rows set aside by
-//! `--skip-bad-rows`), and for a demo world `truth.json`.
+//! `--skip-bad-rows`), `wal/` (the ingestion API's write-ahead log), and for a demo world
+//! `truth.json`.
 
 use std::path::{Path, PathBuf};
 
@@ -119,6 +120,11 @@ impl DataFolder {
     /// Where rows set aside by `--skip-bad-rows` are written.
     pub fn rejects_dir(&self) -> PathBuf {
         self.root.join("rejects")
+    }
+
+    /// The ingestion API's write-ahead log: one folder of segments per table.
+    pub fn wal_dir(&self) -> PathBuf {
+        self.root.join("wal")
     }
 
     /// The demo world's truth file.

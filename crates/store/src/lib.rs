@@ -7,6 +7,7 @@ pub mod drivers;
 mod error;
 pub mod folder;
 pub mod import;
+pub mod ingest;
 pub mod journey;
 pub mod loyalty;
 pub mod metrics;

@@ -1,10 +1,11 @@
 //! The operational database (SQLite, embedded): state that is not an event table, such
 //! as the import log and the audit log (users and targets are in [`crate::accounts`] and
-//! [`crate::targets`]). Its schema is versioned by [`MIGRATIONS`].
+//! [`crate::targets`], ingestion's idempotency keys in [`crate::ingest`]). Its schema is
+//! versioned by [`MIGRATIONS`].
 
 use std::path::Path;
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
 use crate::{Result, StoreError};
@@ -91,6 +92,15 @@ const MIGRATIONS: &[&str] = &[
         name TEXT PRIMARY KEY,
         value BLOB NOT NULL
      );",
+    // 5: the idempotency keys of ingested batches.
+    "CREATE TABLE ingest_keys (
+        table_name TEXT NOT NULL,
+        key TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        body_hash TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (table_name, key)
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build expects.
@@ -159,27 +169,21 @@ impl OpsDb {
         self.conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
         )?;
-        let current: u32 = self.conn.query_row(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-            [],
-            |r| r.get(0),
-        )?;
-        if current > schema_version() {
-            return Err(StoreError::Folder(format!(
-                "{}: operational database schema version {current} is newer than this cxray knows ({}): upgrade cxray",
-                path.display(),
-                schema_version()
-            )));
+        if current_version(&self.conn, path)? == schema_version() {
+            return Ok(());
         }
+        // Under the write lock, so that of two processes opening a new database at once
+        // one migrates and the other then finds it migrated.
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let current = current_version(&tx, path)?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-            let tx = self.conn.unchecked_transaction()?;
             tx.execute_batch(sql)?;
             tx.execute(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, datetime('now'))",
                 params![i as u32 + 1],
             )?;
-            tx.commit()?;
         }
+        tx.commit()?;
         Ok(())
     }
 
@@ -345,6 +349,23 @@ impl OpsDb {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// The schema version, refusing one newer than this build knows.
+fn current_version(conn: &Connection, path: &Path) -> Result<u32> {
+    let current: u32 = conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        [],
+        |r| r.get(0),
+    )?;
+    if current > schema_version() {
+        return Err(StoreError::Folder(format!(
+            "{}: operational database schema version {current} is newer than this cxray knows ({}): upgrade cxray",
+            path.display(),
+            schema_version()
+        )));
+    }
+    Ok(current)
 }
 
 /// Now, to the second, for the `*_at` columns people read.

@@ -26,6 +26,7 @@ pub fn options(args: &AnalysisArgs) -> ServerOptions {
             ..AnalysisSettings::default()
         },
         refresh_every: Duration::from_secs(args.refresh_seconds.max(1)),
+        ..ServerOptions::default()
     }
 }
 

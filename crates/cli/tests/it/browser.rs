@@ -11,9 +11,7 @@ use serde_json::Value;
 
 use crate::server::{Server, serve_with};
 use crate::webdriver::Browser;
-use crate::{json, run};
-
-const PASSWORD: &str = "correct horse battery staple";
+use crate::{PASSWORD, add_user, json, run};
 
 /// An API GET with a bearer token: status and parsed body.
 fn api(addr: &str, path: &str, token: &str) -> (u16, Value) {
@@ -28,42 +26,6 @@ fn api(addr: &str, path: &str, token: &str) -> (u16, Value) {
     let status = response[9..12].parse().unwrap();
     let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
-}
-
-fn add_user(data: &Path, email: &str, role: &str, owner: Option<&str>) -> String {
-    let mut args = vec![
-        "user", "add", "--email", email, "--name", role, "--role", role,
-    ];
-    if let Some(o) = owner {
-        args.extend(["--owner", o]);
-    }
-    args.push("--password-stdin");
-    let mut child = crate::cxray(data)
-        .args(&args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(PASSWORD.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let token = json(
-        data,
-        &[
-            "token", "add", "--email", email, "--name", "tests", "--scopes", "read", "--json",
-        ],
-    );
-    token["token"].as_str().unwrap().to_string()
 }
 
 /// Waits until the background analyses are ready.
@@ -169,7 +131,7 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
     .into_iter()
     .map(|(role, owner)| {
         let email = format!("{role}@test.invalid");
-        (role, owner, add_user(&data, &email, role, owner))
+        (role, owner, add_user(&data, &email, role, owner, "read"))
     })
     .collect();
     for (metric, value) in [("nps", "-100"), ("grade", "4")] {

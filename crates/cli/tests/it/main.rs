@@ -4,9 +4,11 @@
 mod accounts;
 mod browser;
 mod commands;
+mod ingest;
 mod server;
 mod webdriver;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -77,4 +79,45 @@ pub fn import_cdnow_sample(data: &Path) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The password of the users tests add.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Adds a user with `role` (and `owner`) and returns a new API token of theirs with
+/// `scopes`.
+pub fn add_user(data: &Path, email: &str, role: &str, owner: Option<&str>, scopes: &str) -> String {
+    let mut args = vec![
+        "user", "add", "--email", email, "--name", role, "--role", role,
+    ];
+    if let Some(o) = owner {
+        args.extend(["--owner", o]);
+    }
+    args.push("--password-stdin");
+    let mut child = cxray(data)
+        .args(&args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(PASSWORD.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = json(
+        data,
+        &[
+            "token", "add", "--email", email, "--name", "tests", "--scopes", scopes, "--json",
+        ],
+    );
+    token["token"].as_str().unwrap().to_string()
 }

@@ -10,6 +10,19 @@ pub struct Server {
     pub addr: String,
 }
 
+impl Server {
+    /// Sends the signal `name` (`TERM`, `KILL`) and waits for the process to end.
+    pub fn stop(&mut self, name: &str) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-s", name, &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -s {name} {pid}");
+        self.child.wait().unwrap()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

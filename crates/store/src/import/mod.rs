@@ -7,7 +7,7 @@
 //! transaction; a bad row (beyond `--skip-bad-rows`), an unreadable file or a crash leaves
 //! the table at its previous version.
 
-mod batch;
+pub(crate) mod batch;
 pub mod plan;
 pub mod source;
 mod stats;

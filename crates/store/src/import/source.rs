@@ -14,6 +14,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use flate2::read::MultiGzDecoder;
 
+use crate::schema::attribute_name;
 use crate::{Result, StoreError};
 
 /// A file format the importer reads.
@@ -369,7 +370,14 @@ impl Fields for BatchRows {
     }
 }
 
-fn text_columns(input: &Input, batch: &RecordBatch, first_row: u64) -> Result<Vec<StringArray>> {
+/// Makes the error of a bad source: the file, or a request body.
+type SourceError<'a> = &'a dyn Fn(std::fmt::Arguments) -> StoreError;
+
+fn text_columns(
+    error: SourceError,
+    batch: &RecordBatch,
+    first_row: u64,
+) -> Result<Vec<StringArray>> {
     let schema = batch.schema();
     batch
         .columns()
@@ -377,7 +385,7 @@ fn text_columns(input: &Input, batch: &RecordBatch, first_row: u64) -> Result<Ve
         .zip(schema.fields())
         .map(|(col, field)| {
             let text: ArrayRef = cast(col, &DataType::Utf8).map_err(|_| {
-                input.error(format_args!(
+                error(format_args!(
                     "row {first_row}: column '{}' has type {} which cannot be read as text (flatten nested values)",
                     field.name(),
                     field.data_type()
@@ -389,7 +397,7 @@ fn text_columns(input: &Input, batch: &RecordBatch, first_row: u64) -> Result<Ve
 }
 
 fn visit_batches(
-    input: &Input,
+    error: SourceError,
     names: Vec<String>,
     batches: impl Iterator<Item = Result<RecordBatch>>,
     sink: &mut dyn RowSink,
@@ -399,7 +407,7 @@ fn visit_batches(
     for batch in batches {
         let batch = batch?;
         let mut rows = BatchRows {
-            columns: text_columns(input, &batch, line + 1)?,
+            columns: text_columns(error, &batch, line + 1)?,
             row: 0,
         };
         for r in 0..batch.num_rows() {
@@ -427,20 +435,57 @@ fn visit_parquet(input: &Input, sink: &mut dyn RowSink) -> Result<()> {
         .map_err(|e| input.error(e))?;
     input.read.store(input.size, Ordering::Relaxed);
     let batches = reader.map(|b| b.map_err(|e| input.error(e)));
-    visit_batches(input, names, batches, sink)
+    visit_batches(&|m| input.error(m), names, batches, sink)
 }
 
 fn visit_ndjson(input: &Input, sink: &mut dyn RowSink) -> Result<()> {
+    let error = |m: std::fmt::Arguments| input.error(m);
+    let infer = BufReader::new(input.open()?);
+    let read = BufReader::new(input.open()?);
+    visit_json_objects(infer, read, &[], &error, sink)
+}
+
+/// Feeds NDJSON `text` (objects with flat values, one per line) to `sink`, exactly as
+/// the rows of an NDJSON file: the header names every key in order of first appearance,
+/// then those of `columns` that no key names, as empty columns.
+pub fn visit_ndjson_text(text: &[u8], columns: &[&str], sink: &mut dyn RowSink) -> Result<()> {
+    let error = |m: std::fmt::Arguments| StoreError::Input(m.to_string());
+    visit_json_objects(text, text, columns, &error, sink)
+}
+
+/// The NDJSON visitor: infers the schema from `infer` (values of mixed types become
+/// text), adds `columns`, then reads `read` in Arrow batches.
+fn visit_json_objects(
+    infer: impl BufRead,
+    read: impl BufRead,
+    columns: &[&str],
+    error: SourceError,
+    sink: &mut dyn RowSink,
+) -> Result<()> {
+    use datafusion::arrow::datatypes::{Field, Schema};
+    use datafusion::arrow::error::ArrowError;
     use datafusion::arrow::json::reader::{ReaderBuilder, infer_json_schema};
-    let (schema, _) = infer_json_schema(BufReader::new(input.open()?), None)
-        .map_err(|e| input.error(format_args!("not valid NDJSON ({e})")))?;
-    let schema = Arc::new(schema);
+    let invalid = |e: ArrowError| error(format_args!("not valid NDJSON ({e})"));
+    let (schema, _) = infer_json_schema(infer, None).map_err(invalid)?;
+    let known: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| attribute_name(f.name()))
+        .collect();
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.extend(
+        columns
+            .iter()
+            .filter(|c| !known.iter().any(|k| k == *c))
+            .map(|c| Field::new(*c, DataType::Utf8, true)),
+    );
+    let schema = Arc::new(Schema::new(fields));
     let names = schema.fields().iter().map(|f| f.name().clone()).collect();
     let reader = ReaderBuilder::new(schema)
         .with_batch_size(8192)
-        .build(BufReader::new(input.open()?))
-        .map_err(|e| input.error(e))?;
-    let batches =
-        reader.map(|b| b.map_err(|e| input.error(format_args!("not valid NDJSON ({e})"))));
-    visit_batches(input, names, batches, sink)
+        .with_coerce_primitive(true)
+        .build(read)
+        .map_err(invalid)?;
+    let batches = reader.map(|b| b.map_err(invalid));
+    visit_batches(error, names, batches, sink)
 }

@@ -1,0 +1,252 @@
+//! The ingestion API against a real `cxray serve`: validation, acknowledgement, rows
+//! visible to `cxray sql` after the commit, idempotent re-sends, the flush on SIGTERM, and
+//! no acknowledged row lost or doubled when the server is killed with SIGKILL under load.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::server::serve_with;
+use crate::{add_user, initialised, json};
+
+/// POSTs an NDJSON batch to `/api/v1/ingest/{table}`: the status and JSON body, or the
+/// error when the server cannot be reached or goes away.
+fn post(
+    addr: &str,
+    table: &str,
+    token: &str,
+    key: Option<&str>,
+    body: &str,
+) -> std::io::Result<(u16, Value)> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let key = key.map_or(String::new(), |k| format!("Idempotency-Key: {k}\r\n"));
+    write!(
+        s,
+        "POST /api/v1/ingest/{table} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n{key}Content-Type: application/x-ndjson\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut response = String::new();
+    s.read_to_string(&mut response)?;
+    let status = response
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("no response: {response:?}")))?;
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    Ok((status, serde_json::from_str(body).unwrap_or(Value::Null)))
+}
+
+/// The status of a POST of a body one byte over the 16 MiB limit.
+fn too_large(addr: &str, token: &str) -> u16 {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let body = vec![b' '; (16 << 20) + 1];
+    write!(
+        s,
+        "POST /api/v1/ingest/transactions HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(&body).unwrap();
+    let mut status = String::new();
+    BufReader::new(s).read_line(&mut status).unwrap();
+    status[9..12].parse().unwrap()
+}
+
+/// `rows` transactions with order ids `{prefix}-{i}`.
+fn batch(prefix: &str, rows: usize) -> String {
+    (0..rows)
+        .map(|i| {
+            format!(
+                "{{\"customer_id\":\"c{}\",\"at\":\"2025-03-01T10:{:02}:00Z\",\"amount\":{}.25,\"order_id\":\"{prefix}-{i}\"}}\n",
+                i % 97,
+                i % 60,
+                i % 50
+            )
+        })
+        .collect()
+}
+
+fn count(data: &Path, sql: &str) -> i64 {
+    json(data, &["sql", "--json", sql])[0]["n"]
+        .as_i64()
+        .unwrap()
+}
+
+/// Waits until `sql` counts `n`.
+fn wait_for(data: &Path, sql: &str, n: i64) {
+    let started = Instant::now();
+    while count(data, sql) != n {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{sql} never {n}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+const ROWS: &str = "SELECT count(*) AS n FROM transactions";
+
+#[test]
+fn batches_are_validated_acknowledged_committed_and_not_repeated() {
+    let (_dir, data) = initialised();
+    let token = add_user(&data, "ana@example.com", "analyst", None, "ingest");
+    let watcher = add_user(&data, "exec@example.com", "executive", None, "read,ingest");
+    let mut server = serve_with(&data, &[]);
+    let addr = server.addr.clone();
+    let send = |key, body: &str| post(&addr, "transactions", &token, key, body).unwrap();
+
+    assert_eq!(
+        post(&addr, "transactions", "cxr_nope", None, "{}")
+            .unwrap()
+            .0,
+        401
+    );
+    let (status, body) = post(&addr, "transactions", &watcher, None, &batch("w", 1)).unwrap();
+    assert_eq!(status, 403, "{body}");
+
+    let bad = format!(
+        "{}{}\nnot json\n",
+        batch("x", 1),
+        "{\"customer_id\":\"c\",\"at\":\"2025-03-01\",\"amount\":\"lots\"}"
+    );
+    let (status, body) = send(None, &bad);
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["rejected_count"], 2);
+    assert_eq!(body["rejected"][0]["index"], 1);
+    assert!(
+        body["rejected"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("amount: ")
+    );
+    assert_eq!(body["rejected"][1]["index"], 2);
+    assert!(
+        body["rejected"][1]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("not a JSON object")
+    );
+
+    let (status, body) = send(Some("k1"), &batch("a", 3));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["accepted"], 3);
+    assert_eq!(
+        (&body["idempotency_key"], &body["duplicate"]),
+        (&"k1".into(), &false.into())
+    );
+    let (status, body) = send(Some("k1"), &batch("a", 3));
+    assert_eq!(
+        (status, &body["accepted"], &body["duplicate"]),
+        (200, &3.into(), &true.into())
+    );
+    assert_eq!(send(Some("k1"), &batch("b", 3)).0, 422);
+    let (status, body) = post(&addr, "nope", &token, None, "{}").unwrap();
+    assert_eq!(
+        (status, body["tables"].as_array().map(Vec::len)),
+        (404, Some(6))
+    );
+    assert_eq!(
+        post(&addr, "customer_value", &token, None, "{}").unwrap().0,
+        400
+    );
+    assert_eq!(too_large(&addr, &token), 413);
+
+    wait_for(&data, ROWS, 3);
+    let ids = json(
+        &data,
+        &[
+            "sql",
+            "--json",
+            "SELECT order_id FROM transactions ORDER BY 1",
+        ],
+    );
+    assert_eq!(
+        ids,
+        serde_json::json!([{"order_id": "a-0"}, {"order_id": "a-1"}, {"order_id": "a-2"}])
+    );
+
+    // Acknowledged, then committed on a graceful stop before the flush interval.
+    assert_eq!(send(Some("k2"), &batch("c", 2)).0, 200);
+    assert!(server.stop("TERM").success());
+    assert_eq!(count(&data, ROWS), 5);
+    let log = data.join("wal/transactions");
+    assert_eq!(
+        std::fs::read_dir(log).unwrap().count(),
+        0,
+        "the log is removed"
+    );
+}
+
+/// Sends batches of 100 rows until `until`, each under its own idempotency key and
+/// re-sent until acknowledged, to whatever address `addr` holds; counts them in `acked`.
+fn client(
+    id: usize,
+    addr: Arc<Mutex<String>>,
+    token: String,
+    until: Instant,
+    acked: Arc<AtomicUsize>,
+) {
+    for b in 0.. {
+        if Instant::now() >= until {
+            return;
+        }
+        let key = format!("t{id}-b{b}");
+        let body = batch(&key, 100);
+        let started = Instant::now();
+        loop {
+            let to = addr.lock().unwrap().clone();
+            match post(&to, "transactions", &token, Some(&key), &body) {
+                Ok((200, _)) => break,
+                Ok((status, reply)) => assert_eq!(status, 503, "{reply}"),
+                Err(_) => {}
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{key} never acknowledged"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        acked.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn no_acknowledged_row_is_lost_or_doubled_by_sigkill() {
+    let (_dir, data) = initialised();
+    let token = add_user(&data, "admin@example.com", "admin", None, "ingest");
+    let mut server = serve_with(&data, &[]);
+    let addr = Arc::new(Mutex::new(server.addr.clone()));
+    let acked = Arc::new(AtomicUsize::new(0));
+    let until = Instant::now() + Duration::from_secs(6);
+    let clients: Vec<_> = (0..4)
+        .map(|id| {
+            let (addr, token, acked) = (addr.clone(), token.clone(), acked.clone());
+            std::thread::spawn(move || client(id, addr, token, until, acked))
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(3));
+    let acked_before = acked.load(Ordering::SeqCst) as i64 * 100;
+    assert!(!server.stop("KILL").success());
+    let committed_before = count(&data, ROWS);
+    assert!(
+        committed_before < acked_before,
+        "{committed_before} of {acked_before} acknowledged rows were committed when killed"
+    );
+    server = serve_with(&data, &[]);
+    *addr.lock().unwrap() = server.addr.clone();
+    for c in clients {
+        c.join().unwrap();
+    }
+    assert!(server.stop("TERM").success());
+
+    let rows = acked.load(Ordering::SeqCst) as i64 * 100;
+    assert_eq!(count(&data, ROWS), rows, "every acknowledged row, once");
+    let distinct = "SELECT count(DISTINCT order_id) AS n FROM transactions";
+    assert_eq!(count(&data, distinct), rows);
+}

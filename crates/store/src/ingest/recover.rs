@@ -1,0 +1,70 @@
+//! Recovery at startup: the batches in a table's write-ahead log beyond the position its
+//! Delta log holds are validated again and committed, once; then the log is removed.
+
+use cxray_core::domain::Table;
+
+use super::IngestOptions;
+use super::commit::{Committer, Pending};
+use super::keys::{self, KeyRecord};
+use super::validate::{count_rows, validate};
+use super::{Counters, wal};
+use crate::folder::DataFolder;
+use crate::ops::OpsDb;
+use crate::{Result, StoreError};
+
+/// Recovers `table`; returns the sequence number its next batch gets.
+pub(crate) async fn recover(
+    folder: &DataFolder,
+    table: Table,
+    options: IngestOptions,
+    counters: &std::sync::Arc<Counters>,
+) -> Result<u64> {
+    let dir = folder.wal_dir().join(table.name());
+    let records = wal::read(&dir)?;
+    let mut committer = Committer::new(folder.clone(), table, options, counters.clone());
+    let exists = folder.table_dir(table).join("_delta_log").is_dir();
+    let committed = match exists || !records.is_empty() {
+        true => committer.committed().await?,
+        false => 0,
+    };
+    let Some(last) = records.last().map(|r| r.seq) else {
+        wal::remove_committed(&dir, committed, true)?;
+        return Ok(committed + 1);
+    };
+    let known: Vec<(&str, KeyRecord)> = records
+        .iter()
+        .filter_map(|r| {
+            let key = r.key.as_deref()?;
+            let rows = count_rows(&r.body);
+            let hash = blake3::hash(&r.body).to_hex().to_string();
+            Some((key, KeyRecord { rows, hash }))
+        })
+        .collect();
+    let db = OpsDb::open(&folder.ops_db_path())?;
+    keys::remember(db.conn(), known.iter().map(|(k, r)| (table, *k, r)))?;
+    drop(db);
+    if records[0].seq <= committed {
+        committer.adopt().await?;
+    }
+    let mut replayed = 0;
+    for r in records.into_iter().filter(|r| r.seq > committed) {
+        let batch = validate(table, &r.body)
+            .map_err(|e| {
+                StoreError::Folder(format!("write-ahead log of {table}, batch {}: {e}", r.seq))
+            })?
+            .batch;
+        replayed += batch.num_rows();
+        let pending = Pending {
+            seq: r.seq,
+            batch,
+            actor: r.actor,
+        };
+        committer.push(pending).await;
+    }
+    committer.commit().await?;
+    committer.remove_log(true);
+    if replayed > 0 {
+        tracing::info!("ingestion: replayed {replayed} acknowledged rows into {table}");
+    }
+    Ok(committed.max(last) + 1)
+}

@@ -1,0 +1,67 @@
+//! Making Delta commits durable: the object store writes files without syncing them, so
+//! before the write-ahead log a commit covers is removed, the commit's data files, its
+//! log entry and their folders are synced.
+
+use std::path::Path;
+
+use cxray_core::domain::Table;
+
+use crate::folder::DataFolder;
+use crate::{Result, StoreError};
+
+/// Syncs the files of the table's commit `version`.
+pub(crate) fn commit(folder: &DataFolder, table: Table, version: u64) -> Result<()> {
+    let dir = folder.table_dir(table);
+    let log = log_path(folder, table, version);
+    let text = std::fs::read_to_string(&log).map_err(|e| StoreError::io(&log, e))?;
+    let base = folder.table_url(table);
+    for line in text.lines() {
+        let action: serde_json::Value = serde_json::from_str(line)?;
+        let Some(path) = action["add"]["path"].as_str() else {
+            continue;
+        };
+        let file = base
+            .join(path)
+            .ok()
+            .and_then(|u| u.to_file_path().ok())
+            .ok_or_else(|| StoreError::Input(format!("{}: bad path {path}", log.display())))?;
+        file_data(&file)?;
+    }
+    file_data(&log)?;
+    super::wal::sync_dir(&dir)?;
+    super::wal::sync_dir(&dir.join("_delta_log"))
+}
+
+/// The newest commit, from `latest` back while log entries remain, whose application
+/// transaction `app_id` has version `position`.
+pub(crate) fn recording(
+    folder: &DataFolder,
+    table: Table,
+    latest: u64,
+    app_id: &str,
+    position: u64,
+) -> Option<u64> {
+    (0..=latest)
+        .rev()
+        .map_while(|v| Some((v, std::fs::read_to_string(log_path(folder, table, v)).ok()?)))
+        .find(|(_, text)| {
+            text.lines().any(|line| {
+                let action: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+                action["txn"]["appId"] == app_id && action["txn"]["version"] == position
+            })
+        })
+        .map(|(v, _)| v)
+}
+
+fn log_path(folder: &DataFolder, table: Table, version: u64) -> std::path::PathBuf {
+    folder
+        .table_dir(table)
+        .join("_delta_log")
+        .join(format!("{version:020}.json"))
+}
+
+fn file_data(path: &Path) -> Result<()> {
+    std::fs::File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| StoreError::io(path, e))
+}
