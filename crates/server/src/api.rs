@@ -125,6 +125,7 @@ async fn latest(state: &AppState, filters: Filters) -> Result<std::sync::Arc<Sna
         .map_err(|e| error(StatusCode::BAD_REQUEST, &e))?;
     match state.snapshots.filtered(&state.folder, &filters).await {
         Some(Ok(s)) => Ok(s),
+        Some(Err(e)) if e.is_user_error() => Err(error(StatusCode::BAD_REQUEST, &e.to_string())),
         Some(Err(e)) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())),
         None => Err(error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -293,9 +294,9 @@ fn openapi_document() -> Value {
             .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
             .collect();
         if FILTERED.iter().any(|f| path.starts_with(f)) {
-            params.extend(["from", "to", "segment", "region"].map(|name| {
+            params.extend(["from", "to", "segment", "region", "attribute", "value"].map(|name| {
                 json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"},
-                       "description": "Filter: first / last day (YYYY-MM-DD), or the customers' segment / region."})
+                       "description": "Filter: first / last day (YYYY-MM-DD); the customers' segment / region; any other customers' column (attribute) equal to value."})
             }));
         }
         let who = if *scoped {

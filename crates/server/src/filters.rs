@@ -1,5 +1,6 @@
-//! Page and API filters: a date range and the customers' segment and region. A filtered
-//! request is answered from a snapshot computed for that population and period.
+//! Page and API filters: a date range, the customers' segment and region, and any other
+//! customers' column equal to a value. A filtered request is answered from a snapshot
+//! computed for that population and period.
 
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -13,6 +14,9 @@ pub struct Filters {
     pub to: Option<String>,
     pub segment: Option<String>,
     pub region: Option<String>,
+    /// Any other customers' column, and the value it must have.
+    pub attribute: Option<String>,
+    pub value: Option<String>,
 }
 
 impl Filters {
@@ -24,7 +28,12 @@ impl Filters {
             to: keep(self.to),
             segment: keep(self.segment),
             region: keep(self.region),
+            attribute: keep(self.attribute),
+            value: keep(self.value),
         };
+        if f.attribute.is_some() != f.value.is_some() {
+            return Err("attribute and value go together".into());
+        }
         for (name, day) in [("from", &f.from), ("to", &f.to)] {
             if let Some(d) = day {
                 d.parse::<NaiveDate>()
@@ -38,12 +47,28 @@ impl Filters {
         *self == Filters::default()
     }
 
-    /// The customers predicate (values as SQL literals).
+    /// Fails unless the attribute is one of `columns` (the customers' columns).
+    pub fn check_attribute(&self, columns: &[String]) -> Result<(), String> {
+        match &self.attribute {
+            Some(a) if !columns.contains(a) => Err(format!(
+                "attribute '{a}': customers have {}",
+                columns.join(", ")
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The customers predicate (names quoted, values as SQL literals); call
+    /// [`Filters::check_attribute`] first.
     pub fn customers_sql(&self) -> Option<String> {
         let literal = |v: &str| format!("'{}'", v.replace('\'', "''"));
+        let column = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
+        let attribute = self.attribute.as_deref().zip(self.value.as_ref());
         let parts: Vec<String> = [("segment", &self.segment), ("region", &self.region)]
             .into_iter()
-            .filter_map(|(c, v)| Some(format!("{c} = {}", literal(v.as_deref()?))))
+            .filter_map(|(c, v)| Some((c, v.as_ref()?)))
+            .chain(attribute)
+            .map(|(c, v)| format!("{} = {}", column(c), literal(v)))
             .collect();
         (!parts.is_empty()).then(|| parts.join(" AND "))
     }
@@ -66,6 +91,8 @@ impl Filters {
             ("to", &self.to),
             ("segment", &self.segment),
             ("region", &self.region),
+            ("attribute", &self.attribute),
+            ("value", &self.value),
         ]
         .into_iter()
         .filter_map(|(k, v)| Some(format!("{k}={}", encode(v.as_deref()?))))
@@ -77,7 +104,7 @@ impl Filters {
     }
 
     /// The filter form, choices from the data.
-    pub fn form(&self, action: &str, segments: &[String], regions: &[String]) -> String {
+    pub fn form(&self, action: &str, choices: &Choices) -> String {
         let select = |name: &str, current: &Option<String>, options: &[String]| {
             let opts: String = options
                 .iter()
@@ -101,16 +128,28 @@ impl Filters {
             )
         };
         format!(
-            "<form class=\"filters\" method=\"get\" action=\"{}\" aria-label=\"filters\">{}{}{}{}\
+            "<form class=\"filters\" method=\"get\" action=\"{}\" aria-label=\"filters\">{}{}{}{}{}\
+             <label>value<input name=\"value\" value=\"{}\"></label>\
              <button type=\"submit\">Apply</button> <a href=\"{}\">clear</a></form>",
             escape(action),
             date("from", &self.from),
             date("to", &self.to),
-            select("segment", &self.segment, segments),
-            select("region", &self.region, regions),
+            select("segment", &self.segment, &choices.segments),
+            select("region", &self.region, &choices.regions),
+            select("attribute", &self.attribute, &choices.attributes),
+            escape(self.value.as_deref().unwrap_or("")),
             escape(action),
         )
     }
+}
+
+/// What the filter form offers: the customers' segments and regions, and the columns an
+/// attribute filter may name.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Choices {
+    pub segments: Vec<String>,
+    pub regions: Vec<String>,
+    pub attributes: Vec<String>,
 }
 
 /// Percent-encodes a query value.
@@ -136,10 +175,18 @@ mod tests {
             to: Some(" 2025-03-31 ".into()),
             segment: Some("it's".into()),
             region: Some(String::new()),
+            attribute: Some("tier".into()),
+            value: Some("gold".into()),
         }
         .normalised()
         .unwrap();
-        assert_eq!(f.customers_sql().unwrap(), "segment = 'it''s'");
+        assert_eq!(
+            f.customers_sql().unwrap(),
+            "\"segment\" = 'it''s' AND \"tier\" = 'gold'"
+        );
+        assert!(f.check_attribute(&["tier".into()]).is_ok());
+        let unknown = f.check_attribute(&["segment".into()]).unwrap_err();
+        assert!(unknown.contains("attribute 'tier'"), "{unknown}");
         assert_eq!(
             f.instants(),
             (
@@ -147,7 +194,10 @@ mod tests {
                 Some("2025-04-01T00:00:00Z".into())
             )
         );
-        assert_eq!(f.query(), "?from=2025-01-01&to=2025-03-31&segment=it%27s");
+        assert_eq!(
+            f.query(),
+            "?from=2025-01-01&to=2025-03-31&segment=it%27s&attribute=tier&value=gold"
+        );
         let bad = Filters {
             from: Some("yesterday".into()),
             ..Filters::default()

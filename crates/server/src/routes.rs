@@ -94,6 +94,12 @@ async fn snapshot(
         .map_err(|e| refuse(user, StatusCode::BAD_REQUEST, "Bad filter", &e))?;
     match state.snapshots.filtered(&state.folder, &filters).await {
         Some(Ok(s)) => Ok((s, filters)),
+        Some(Err(e)) if e.is_user_error() => Err(refuse(
+            user,
+            StatusCode::BAD_REQUEST,
+            "Bad filter",
+            &e.to_string(),
+        )),
         Some(Err(e)) => Err(refuse(
             user,
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -124,7 +130,7 @@ fn filtered_page(
     } else {
         "<p class=\"note\">Filtered: the analyses below use only these customers, and events in this period.</p>"
     };
-    let body = format!("{}{note}{body}", f.form(path, &s.segments, &s.regions));
+    let body = format!("{}{note}{body}", f.form(path, &s.choices));
     render(user, path, title, as_of(s), &body)
 }
 

@@ -17,7 +17,7 @@ use cxray_store::sql::Sql;
 use cxray_store::{DataFolder, Result};
 use serde::Serialize;
 
-use crate::filters::Filters;
+use crate::filters::{Choices, Filters};
 
 /// How the analyses are run.
 #[derive(Debug, Clone, Copy)]
@@ -53,9 +53,8 @@ pub struct Snapshot {
     pub drivers: std::result::Result<Vec<DriverGroup>, String>,
     /// Each owner's failure rate by month.
     pub trends: BTreeMap<String, Vec<MonthRate>>,
-    /// The customers' segments and regions (the filters' choices).
-    pub segments: Vec<String>,
-    pub regions: Vec<String>,
+    /// What the filters offer.
+    pub choices: Choices,
 }
 
 /// The latest snapshot, refreshed in the background, and snapshots of filtered views
@@ -97,6 +96,11 @@ impl Snapshots {
         }
         let mut kept = self.filtered.lock().await;
         kept.retain(|(_, s)| s.versions == latest.versions && s.last_change == latest.last_change);
+        let mut columns = latest.choices.attributes.clone();
+        columns.extend(["segment".to_string(), "region".to_string()]);
+        if let Err(e) = filters.check_attribute(&columns) {
+            return Some(Err(cxray_store::StoreError::Input(e)));
+        }
         if let Some((_, s)) = kept.iter().find(|(f, _)| f == filters) {
             return Some(Ok(s.clone()));
         }
@@ -218,8 +222,24 @@ async fn compute(
         journey,
         drivers: drivers.map_err(|e| e.to_string()),
         trends,
+        choices: choices(sql).await?,
+    })
+}
+
+/// The filters' choices: segments, regions, and the customers' other columns.
+async fn choices(sql: &Sql) -> Result<Choices> {
+    let df = sql.context().table("customers").await?;
+    let attributes = df
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .filter(|n| !matches!(n.as_str(), "customer_id" | "segment" | "region"))
+        .collect();
+    Ok(Choices {
         segments: sql.distinct("customers", "segment").await?,
         regions: sql.distinct("customers", "region").await?,
+        attributes,
     })
 }
 

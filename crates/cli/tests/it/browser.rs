@@ -241,6 +241,21 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
                 api(&server.addr, "/api/v1/scorecard?from=yesterday", admin).0,
                 400
             );
+            // Any other customers' column: known ones filter, unknown ones are refused.
+            let by_tier = "/api/v1/scorecard?attribute=tier&value=basic";
+            let (status, tier) = api(&server.addr, by_tier, admin);
+            assert_eq!(status, 200, "{tier}");
+            assert!(n(&tier) < n(&apis.scorecard));
+            let unknown = "/api/v1/scorecard?attribute=nope%22&value=x";
+            let (status, body) = api(&server.addr, unknown, admin);
+            assert_eq!(status, 400, "{body}");
+            assert!(
+                body["error"]
+                    .as_str()
+                    .unwrap()
+                    .contains("attribute 'nope\"'"),
+                "{body}"
+            );
         }
         if *role == "executive" {
             let png = browser.screenshot();
