@@ -7,6 +7,8 @@ use cxray_store::datafusion::arrow::datatypes::SchemaRef;
 use cxray_store::datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use serde::Serialize;
 
+pub use cxray_core::text::with_interval;
+
 /// Prints a value as pretty JSON on stdout.
 pub fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
@@ -103,14 +105,6 @@ pub fn batches_table(schema: &SchemaRef, batches: &[RecordBatch]) -> anyhow::Res
 }
 
 pub use cxray_core::text::thousands as count;
-
-/// A value with its interval when it has one: `12.3 (10.1 – 14.5)`.
-pub fn with_interval(value: f64, low: Option<f64>, high: Option<f64>, decimals: usize) -> String {
-    match (low, high) {
-        (Some(lo), Some(hi)) => format!("{value:.decimals$} ({lo:.decimals$} – {hi:.decimals$})"),
-        _ => format!("{value:.decimals$}"),
-    }
-}
 
 /// Bytes in human units.
 pub fn bytes(n: u64) -> String {

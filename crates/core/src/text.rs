@@ -13,6 +13,25 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// A figure with its interval where known: "12.3 (10.1 – 14.5)".
+pub fn with_interval(value: f64, low: Option<f64>, high: Option<f64>, decimals: usize) -> String {
+    match (low, high) {
+        (Some(lo), Some(hi)) => format!("{value:.decimals$} ({lo:.decimals$} – {hi:.decimals$})"),
+        _ => format!("{value:.decimals$}"),
+    }
+}
+
+/// An amount rounded to whole units, digits grouped, negative with a true minus sign:
+/// −1,234.
+pub fn money(value: f64) -> String {
+    let digits = thousands(value.abs().round() as u64);
+    if value < -0.5 {
+        format!("−{digits}")
+    } else {
+        digits
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -20,5 +39,16 @@ mod tests {
         assert_eq!(super::thousands(69659), "69,659");
         assert_eq!(super::thousands(999), "999");
         assert_eq!(super::thousands(1_000_000), "1,000,000");
+    }
+
+    #[test]
+    fn intervals_and_money() {
+        assert_eq!(
+            super::with_interval(1.0, Some(0.5), Some(1.5), 1),
+            "1.0 (0.5 – 1.5)"
+        );
+        assert_eq!(super::with_interval(1.0, None, Some(1.5), 2), "1.00");
+        assert_eq!(super::money(-1234.4), "−1,234");
+        assert_eq!(super::money(-0.4), "0");
     }
 }

@@ -3,6 +3,7 @@
 //! offline and prints cleanly.
 
 pub use cxray_charts::escape;
+pub use cxray_core::text::{money, with_interval};
 
 const STYLE: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1b1f24;background:#fff}
@@ -101,24 +102,6 @@ pub fn figure(key: &str, value: f64, text: &str) -> String {
         escape(key),
         escape(text)
     )
-}
-
-/// "12.3 (10.1 – 14.5)" with `decimals` decimals.
-pub fn with_interval(value: f64, low: Option<f64>, high: Option<f64>, decimals: usize) -> String {
-    match (low, high) {
-        (Some(l), Some(h)) => format!("{value:.decimals$} ({l:.decimals$} – {h:.decimals$})"),
-        _ => format!("{value:.decimals$}"),
-    }
-}
-
-/// An amount of money, rounded, with thousands separators and a minus sign.
-pub fn money(value: f64) -> String {
-    let digits = cxray_core::text::thousands(value.abs().round() as u64);
-    if value < -0.5 {
-        format!("−{digits}")
-    } else {
-        digits
-    }
 }
 
 /// A box saying what could not be shown and why.

@@ -200,11 +200,7 @@ async fn compute(
         None,
     )
     .await;
-    let mut trends = BTreeMap::new();
-    for o in journey.iter().flat_map(|j| &j.owners) {
-        let trend = journey::monthly_failure_rate(sql, &o.owner, &journey_options).await?;
-        trends.insert(o.owner.clone(), trend);
-    }
+    let trends = journey::monthly_failure_rates(sql, &journey_options).await?;
     let scorecard = scorecard::scorecard(
         sql,
         link.as_ref().map_err(String::as_str),

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use cxray_core::stats::{Difference, Estimate, Settings};
+use cxray_core::text;
 use cxray_store::journey::{self, Journey, JourneyOptions, Money, Touchpoint};
 use cxray_store::ops::{OpsDb, Placement, Sla};
 use cxray_store::sql::Sql;
@@ -33,16 +34,11 @@ fn money(m: Option<&Money>) -> String {
     m.map_or("—".into(), |m| {
         format!(
             "{} ({} – {})",
-            signed(m.value),
-            signed(m.low),
-            signed(m.high)
+            text::money(m.value),
+            text::money(m.low),
+            text::money(m.high)
         )
     })
-}
-
-fn signed(v: f64) -> String {
-    let s = count(v.abs().round() as u64);
-    if v < -0.5 { format!("−{s}") } else { s }
 }
 
 fn pct(e: Option<&Estimate>) -> String {
@@ -199,7 +195,10 @@ pub async fn owner(config: &Config, args: OwnerArgs, json: bool) -> anyhow::Resu
             .iter()
             .filter(|t| t.owner.as_deref() == Some(o.owner.as_str()))
             .collect(),
-        trend: journey::monthly_failure_rate(&sql, &o.owner, &opts).await?,
+        trend: journey::monthly_failure_rates(&sql, &opts)
+            .await?
+            .remove(&o.owner)
+            .unwrap_or_default(),
     };
     if json {
         return output::json(&card);

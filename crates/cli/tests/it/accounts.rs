@@ -1,9 +1,6 @@
 //! `cxray user`, `cxray token` and `cxray target`.
 
-use std::io::Write;
-use std::process::Stdio;
-
-use crate::{cxray, initialised, json, run};
+use crate::{initialised, json, run, with_stdin};
 
 fn fails_with_usage(out: &std::process::Output, message: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -12,24 +9,6 @@ fn fails_with_usage(out: &std::process::Output, message: &str) {
         stderr.starts_with("error: ") && stderr.contains(message),
         "{stderr}"
     );
-}
-
-/// `cxray ARGS` with `input` on standard input.
-fn with_stdin(data: &std::path::Path, args: &[&str], input: &str) -> std::process::Output {
-    let mut child = cxray(data)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 #[test]

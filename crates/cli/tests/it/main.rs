@@ -94,20 +94,7 @@ pub fn add_user(data: &Path, email: &str, role: &str, owner: Option<&str>, scope
         args.extend(["--owner", o]);
     }
     args.push("--password-stdin");
-    let mut child = cxray(data)
-        .args(&args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(PASSWORD.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = with_stdin(data, &args, PASSWORD);
     assert!(
         out.status.success(),
         "{}",
@@ -120,4 +107,22 @@ pub fn add_user(data: &Path, email: &str, role: &str, owner: Option<&str>, scope
         ],
     );
     token["token"].as_str().unwrap().to_string()
+}
+
+/// `cxray ARGS` with `input` on standard input.
+pub fn with_stdin(data: &Path, args: &[&str], input: &str) -> Output {
+    let mut child = cxray(data)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
 }

@@ -47,28 +47,32 @@ pub struct MonthRate {
     pub failure_rate: Estimate,
 }
 
-/// The failure rate of an owner's touchpoints by month.
-pub async fn monthly_failure_rate(
+/// Every owner's failure rate by month (one pass over the interactions).
+pub async fn monthly_failure_rates(
     sql: &Sql,
-    owner: &str,
     opts: &JourneyOptions,
-) -> Result<Vec<MonthRate>> {
+) -> Result<BTreeMap<String, Vec<MonthRate>>> {
     let query = format!(
-        "SELECT CAST(CAST(date_trunc('month', at) AS DATE) AS VARCHAR),
-                CAST(count(*) AS BIGINT), CAST(count(CASE WHEN outcome = 'failed' THEN 1 END) AS BIGINT)
-         FROM interactions WHERE {} = {} GROUP BY 1 ORDER BY 1",
-        owner_sql(&opts.placements),
-        literal(owner)
+        "SELECT CAST(o AS VARCHAR), CAST(CAST(m AS DATE) AS VARCHAR), n, failed FROM (
+            SELECT {} AS o, date_trunc('month', at) AS m, CAST(count(*) AS BIGINT) AS n,
+                   CAST(count(CASE WHEN outcome = 'failed' THEN 1 END) AS BIGINT) AS failed
+            FROM interactions GROUP BY 1, 2)
+         WHERE o IS NOT NULL ORDER BY 1, 2",
+        owner_sql(&opts.placements)
     );
     let (_, batches) = sql.query(&query).await?;
-    let mut out = Vec::new();
+    let mut out: BTreeMap<String, Vec<MonthRate>> = BTreeMap::new();
     for b in &batches {
-        let month = cast(b.column(0), &DataType::Utf8)?;
+        let (owner, month) = (
+            cast(b.column(0), &DataType::Utf8)?,
+            cast(b.column(1), &DataType::Utf8)?,
+        );
         for r in 0..b.num_rows() {
-            let n = b.column(1).as_primitive::<Int64Type>().value(r) as u64;
-            let failed = b.column(2).as_primitive::<Int64Type>().value(r) as u64;
+            let n = b.column(2).as_primitive::<Int64Type>().value(r) as u64;
+            let failed = b.column(3).as_primitive::<Int64Type>().value(r) as u64;
             if let Some(failure_rate) = rate(failed, n, &opts.settings) {
-                out.push(MonthRate {
+                let owner = owner.as_string::<i32>().value(r).to_string();
+                out.entry(owner).or_default().push(MonthRate {
                     month: month.as_string::<i32>().value(r).to_string(),
                     failure_rate,
                 });
