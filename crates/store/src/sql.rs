@@ -64,6 +64,17 @@ impl Sql {
         Ok((schema, df.collect().await?))
     }
 
+    /// The column names of a registered table.
+    pub async fn columns(&self, table: &str) -> Result<Vec<String>> {
+        let df = self.ctx.table(table).await?;
+        Ok(df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect())
+    }
+
     /// The distinct values of a column, as text, in order (nulls left out).
     pub async fn distinct(&self, table: &str, column: &str) -> Result<Vec<String>> {
         let (_, batches) = self

@@ -38,6 +38,7 @@ pub async fn run(config: &Config, args: DriversArgs, json: bool) -> anyhow::Resu
             group: None,
             constant: Vec::new(),
             analysis: drivers_sql(&sql, query, &options).await?,
+            dropout: None,
         }],
         (None, Some(outcome)) => {
             let outcome = match outcome {
@@ -90,10 +91,11 @@ fn print(g: &DriverGroup) -> anyhow::Result<()> {
         Model::Linear => "coefficient",
         Model::Logistic => "odds ratio",
     };
-    let mut t = output::Table::new(
-        &["rank", "predictor", "weight", "share %", effect],
-        &[true, false, true, true, true],
-    );
+    let mut columns = vec!["rank", "predictor", "weight", "share %", effect];
+    if g.dropout.is_some() {
+        columns.push("odds ratio of leaving");
+    }
+    let mut t = output::Table::new(&columns, &[true, false, true, true, true, true]);
     let mut drivers: Vec<_> = a.drivers.iter().collect();
     drivers.sort_by_key(|d| d.rank);
     for d in drivers {
@@ -102,15 +104,28 @@ fn print(g: &DriverGroup) -> anyhow::Result<()> {
             low: d.share.low.map(|v| v * 100.0),
             high: d.share.high.map(|v| v * 100.0),
         };
-        t.rows.push(vec![
+        let mut row = vec![
             d.rank.to_string(),
             d.name.clone(),
             figure(&d.weight, 3),
             figure(&share, 1),
             figure(d.odds_ratio.as_ref().unwrap_or(&d.coefficient), 3),
-        ]);
+        ];
+        if g.dropout.is_some() {
+            row.push(g.leaving(&d.name).map_or("—".into(), |o| {
+                output::with_interval(o.value, Some(o.low), Some(o.high), 3)
+            }));
+        }
+        t.rows.push(row);
     }
     t.print()?;
+    if let Some(d) = &g.dropout {
+        println!(
+            "odds ratio of leaving: dropout model (MBG/NBD prior a {:.3}, b {:.3}), Wald 95%; \
+             the other odds ratio is that of no purchase in the window",
+            d.prior.a, d.prior.b
+        );
+    }
     if !g.constant.is_empty() {
         println!("left out (do not vary here): {}", g.constant.join(", "));
     }

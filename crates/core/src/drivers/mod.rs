@@ -24,6 +24,7 @@ pub mod bootstrap;
 mod crossprod;
 mod data;
 mod dominance;
+mod dropout;
 mod logistic;
 pub mod matrix;
 mod regression;
@@ -32,6 +33,7 @@ mod relative_weights;
 pub use analysis::{Analysis, Driver, Figure, analyse};
 pub use data::{Column, Dataset};
 pub use dominance::{MAX_SHAPLEY_PREDICTORS, general_dominance, weights_from_table};
+pub use dropout::{DropoutEffect, DropoutFit, DropoutPrior, TripContext, fit_dropout};
 pub use logistic::{Logistic, OddsRatio, logistic};
 pub use regression::{Coefficient, Ols, ols};
 pub use relative_weights::{logistic_relative_weights, relative_weights};
@@ -66,6 +68,8 @@ pub enum DriverError {
          its odds ratio is infinite; remove it or merge its categories"
     )]
     Separation(String),
+    #[error("the dropout model cannot be fitted: {0}")]
+    Dropout(&'static str),
     #[error("the logistic fit did not converge in {iterations} iterations")]
     NotConverged { iterations: usize },
     #[error(

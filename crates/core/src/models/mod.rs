@@ -12,7 +12,7 @@ mod data;
 mod fit;
 mod gamma_gamma;
 mod mbgnbd;
-mod optim;
+pub(crate) mod optim;
 mod pnbd;
 mod sbg;
 mod select;

@@ -492,3 +492,71 @@ fn bootstrap_speed_one_million_rows() {
     );
     assert_eq!(a.resamples, 200);
 }
+
+/// Trips simulated from the dropout model itself: p ~ Beta(a, b + k), leaving with odds
+/// multiplied by e^β per event, and staying customers silent in the window with
+/// probability s.
+fn dropout_trips(seed: u64, n: usize, beta: &[f64]) -> (Vec<f64>, Vec<Vec<f64>>, Vec<TripContext>) {
+    let mut rng = Rng::new(seed);
+    let (mut y, mut x, mut trips) = (Vec::new(), vec![Vec::new(); beta.len()], Vec::new());
+    for _ in 0..n {
+        let survived = rng.below(6) as u32;
+        let silent = 0.4 + 0.5 * rng.uniform();
+        let p = rng.beta(0.7, 4.0 + f64::from(survived));
+        let mut logit = (p / (1.0 - p)).ln();
+        for (j, b) in beta.iter().enumerate() {
+            let event = f64::from(u8::from(rng.bernoulli(0.1 + 0.05 * j as f64)));
+            x[j].push(event);
+            logit += b * event;
+        }
+        let leaves = rng.bernoulli(1.0 / (1.0 + (-logit).exp()));
+        y.push(f64::from(u8::from(leaves || rng.bernoulli(silent))));
+        trips.push(TripContext { silent, survived });
+    }
+    (y, x, trips)
+}
+
+#[test]
+fn dropout_model_recovers_planted_odds_ratios_where_plain_logistic_dilutes_them() {
+    let beta = [1.2, 0.6, 0.0];
+    let prior = DropoutPrior { a: 0.7, b: 4.0 };
+    let (mut covered, mut total) = (0, 0);
+    for seed in 0..20 {
+        let (y, x, trips) = dropout_trips(seed, 20_000, &beta);
+        let data = Dataset::new(&y)
+            .predictor("a", &x[0])
+            .predictor("b", &x[1])
+            .predictor("c", &x[2]);
+        let fit = fit_dropout(&data, &trips, prior, 0.95).unwrap();
+        assert!(fit.converged, "{seed}: {fit:?}");
+        assert!(fit.shift.abs() < 0.3, "{seed}: shift {}", fit.shift);
+        for (e, b) in fit.effects.iter().zip(beta) {
+            let truth = b.exp();
+            covered += usize::from(e.odds_ratio.low <= truth && truth <= e.odds_ratio.high);
+            total += 1;
+        }
+        if seed == 0 {
+            // The plain logistic regression of the same outcome is far below the truth.
+            let plain = logistic(&data).unwrap();
+            assert!(plain.odds_ratios[0].high < 0.6 * beta[0].exp(), "{plain:?}");
+        }
+    }
+    // Nominal 95%: 60 intervals, expect 57; fewer than 52 would be a 0.1% event.
+    assert!(
+        covered >= 52,
+        "{covered} of {total} intervals cover the truth"
+    );
+}
+
+#[test]
+fn dropout_model_rejects_mismatched_context() {
+    let y = [1.0, 0.0, 1.0, 0.0];
+    let x = [1.0, 0.0, 0.0, 1.0];
+    let data = Dataset::new(&y).predictor("x", &x);
+    let trips = [TripContext {
+        silent: 0.5,
+        survived: 0,
+    }];
+    let err = fit_dropout(&data, &trips, DropoutPrior { a: 1.0, b: 2.0 }, 0.95).unwrap_err();
+    assert!(err.to_string().contains("trip context"), "{err}");
+}

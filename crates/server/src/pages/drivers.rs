@@ -35,6 +35,9 @@ fn group(g: &DriverGroup) -> String {
         .iter()
         .map(|d| {
             let effect = d.odds_ratio.as_ref().unwrap_or(&d.coefficient);
+            let leaving = g.leaving(&d.name).map_or("—".into(), |o| {
+                with_interval(o.value, Some(o.low), Some(o.high), 3)
+            });
             vec![
                 d.rank.to_string(),
                 escape(&d.name),
@@ -50,6 +53,7 @@ fn group(g: &DriverGroup) -> String {
                     1,
                 ),
                 with_interval(effect.value, effect.low, effect.high, 3),
+                leaving,
             ]
         })
         .collect();
@@ -81,13 +85,16 @@ fn group(g: &DriverGroup) -> String {
             &chart
         ),
         table(
-            "Predictors: weight, share and effect (odds ratio for defection), 95% bootstrap intervals",
+            "Predictors: weight, share and effect (for defection the odds ratio of no purchase \
+             in the window), 95% bootstrap intervals; the odds ratio of leaving after the trip \
+             from the dropout model, which tells leavers from slow buyers, 95% Wald interval",
             &[
                 ("rank", true),
                 ("predictor", false),
                 ("weight", true),
                 ("share %", true),
-                ("effect", true)
+                ("effect", true),
+                ("odds ratio of leaving", true)
             ],
             &rows
         )

@@ -1,16 +1,27 @@
 //! Drivers of behaviour: per observed trip, whether the customer defected (or what they
 //! spent) in the window after it, explained by a bad experience at each touchpoint, with
 //! the customer's past purchases and tenure as controls.
+//!
+//! For defection the touchpoints' effects also come from the dropout model
+//! ([`fit_dropout`]): an MBG/NBD fitted to the transactions gives each trip the chance
+//! that a customer who stays buys nothing in the window and the customer's posterior
+//! dropout probability, so the odds ratios are those of leaving, not diluted by slow
+//! buyers. The importance weights stay those of the observed outcome.
 
 use std::collections::{BTreeMap, HashMap};
 
-use cxray_core::drivers::{Analysis, Dataset, Method, Model, Options, analyse};
+use cxray_core::drivers::{
+    Analysis, Dataset, DropoutFit, DropoutPrior, Method, Model, OddsRatio, Options, TripContext,
+    analyse, fit_dropout,
+};
+use cxray_core::models::{FitOptions, ModelKind};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use serde::Serialize;
 
 use super::{JourneyOptions, trips};
+use crate::loyalty::{self, TimeUnit, Window, last_purchase_date};
 use crate::sql::Sql;
 use crate::{Result, StoreError};
 
@@ -23,13 +34,17 @@ pub enum DriverOutcome {
     Spend,
 }
 
-/// The columns of the trip-level data set: outcome, then predictors by name, and each
-/// row's group (the `by` column's value).
+/// The columns of the trip-level data set: outcome, then predictors by name, each row's
+/// group (the `by` column's value), and each trip's past purchases and tenure in days.
 struct Columns {
     outcome: Vec<f64>,
     predictors: BTreeMap<String, Vec<f64>>,
     groups: Vec<Option<String>>,
+    history: Vec<(f64, f64)>,
 }
+
+/// Prefix of the touchpoint predictors' names.
+const TOUCHPOINT: &str = "bad: ";
 
 /// One group's analysis (the only one, with `group` null, without `by`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -39,6 +54,66 @@ pub struct DriverGroup {
     pub constant: Vec<String>,
     #[serde(flatten)]
     pub analysis: Analysis,
+    /// For defection: the touchpoints' effects on the odds of leaving after a trip.
+    pub dropout: Option<DropoutFit>,
+}
+
+impl DriverGroup {
+    /// A predictor's odds ratio of leaving, from the dropout model, if it has one.
+    pub fn leaving(&self, name: &str) -> Option<&OddsRatio> {
+        let effects = &self.dropout.as_ref()?.effects;
+        effects
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| &e.odds_ratio)
+    }
+}
+
+/// The customer-base model's view of the trips: MBG/NBD fitted to all transactions.
+struct Base {
+    r: f64,
+    alpha: f64,
+    prior: DropoutPrior,
+    /// The window after a trip, in the model's time unit (weeks).
+    window: f64,
+}
+
+impl Base {
+    async fn fit(sql: &Sql, window_days: u32) -> Result<Self> {
+        let window = Window {
+            unit: TimeUnit::Week,
+            calibration_end: last_purchase_date(sql).await?,
+            holdout_end: None,
+        };
+        let report = loyalty::fit(
+            sql,
+            ModelKind::MbgNbd,
+            &window,
+            None,
+            &FitOptions::default(),
+        )
+        .await?;
+        let param = |name: &str| report.fit.params.get(name).unwrap_or(f64::NAN);
+        Ok(Base {
+            r: param("r"),
+            alpha: param("alpha"),
+            prior: DropoutPrior {
+                a: param("a"),
+                b: param("b"),
+            },
+            window: f64::from(window_days) / TimeUnit::Week.days(),
+        })
+    }
+
+    /// A trip after `past` purchases, `tenure_days` after the first: P(no purchase in the
+    /// window | staying) = E[e^(−λ·w)] with λ ~ Gamma(r + past, α + tenure).
+    fn context(&self, (past, tenure_days): (f64, f64)) -> TripContext {
+        let scale = self.alpha + tenure_days / TimeUnit::Week.days();
+        TripContext {
+            silent: (scale / (scale + self.window)).powf(self.r + past),
+            survived: past as u32,
+        }
+    }
 }
 
 /// Runs the driver analysis of `outcome` over the observed trips, separately for each
@@ -53,6 +128,10 @@ pub async fn drivers(
     trips::register(sql, journey.window_days, &journey.slas).await?;
     let (mut cols, index) = trip_columns(sql, outcome, by).await?;
     bad_experiences(sql, &index, &mut cols).await?;
+    let base = match outcome {
+        DriverOutcome::Defection => Some(Base::fit(sql, journey.window_days).await?),
+        DriverOutcome::Spend => None,
+    };
     let model = match outcome {
         DriverOutcome::Defection => Model::Logistic,
         DriverOutcome::Spend => Model::Linear,
@@ -74,18 +153,51 @@ pub async fn drivers(
     }
     rows.into_iter()
         .map(|(group, rows)| {
-            analyse_rows(&cols, &rows, &options)
-                .map_err(|e| match &group {
-                    Some(g) => StoreError::Input(format!("{}={g}: {e}", by.unwrap_or("group"))),
-                    None => e,
-                })
-                .map(|(analysis, constant)| DriverGroup {
-                    group,
-                    constant,
-                    analysis,
-                })
+            let name = |e: StoreError| match &group {
+                Some(g) => StoreError::Input(format!("{}={g}: {e}", by.unwrap_or("group"))),
+                None => e,
+            };
+            let (analysis, constant) = analyse_rows(&cols, &rows, &options).map_err(name)?;
+            let dropout = base
+                .as_ref()
+                .map(|base| dropout_rows(&cols, &rows, &constant, base, options.level))
+                .transpose()
+                .map_err(name)?;
+            Ok(DriverGroup {
+                group,
+                constant,
+                analysis,
+                dropout,
+            })
         })
         .collect()
+}
+
+/// The dropout model of some rows over the touchpoints that vary in them.
+fn dropout_rows(
+    cols: &Columns,
+    rows: &[usize],
+    constant: &[String],
+    base: &Base,
+    level: f64,
+) -> Result<DropoutFit> {
+    let pick = |v: &[f64]| rows.iter().map(|&r| v[r]).collect::<Vec<f64>>();
+    let outcome = pick(&cols.outcome);
+    let touchpoints: Vec<(&String, Vec<f64>)> = cols
+        .predictors
+        .iter()
+        .filter(|(name, _)| name.starts_with(TOUCHPOINT) && !constant.contains(name))
+        .map(|(name, values)| (name, pick(values)))
+        .collect();
+    let mut data = Dataset::new(&outcome);
+    for (name, values) in &touchpoints {
+        data = data.predictor(name.as_str(), values);
+    }
+    let trips: Vec<TripContext> = rows
+        .iter()
+        .map(|&r| base.context(cols.history[r]))
+        .collect();
+    fit_dropout(&data, &trips, base.prior, level).map_err(|e| StoreError::Input(e.to_string()))
 }
 
 /// The analysis of some rows, leaving out predictors that are constant in them.
@@ -114,6 +226,8 @@ fn analyse_rows(
 
 type TripIndex = HashMap<(String, i64), usize>;
 
+const DAYS_PER_YEAR: f64 = 365.25;
+
 async fn trip_columns(
     sql: &Sql,
     outcome: DriverOutcome,
@@ -133,7 +247,7 @@ async fn trip_columns(
     let (_, batches) = sql
         .query(&format!(
             "SELECT CAST(t.customer_id AS VARCHAR), t.trip, {y}, CAST(t.past_purchases AS DOUBLE),
-                    CAST(t.tenure_days AS DOUBLE) / 365.25, {group}
+                    CAST(t.tenure_days AS DOUBLE) / {DAYS_PER_YEAR:?}, {group}
              FROM trips t{join} WHERE t.observed ORDER BY 1, 2"
         ))
         .await?;
@@ -142,6 +256,7 @@ async fn trip_columns(
         outcome: Vec::new(),
         predictors: BTreeMap::new(),
         groups: Vec::new(),
+        history: Vec::new(),
     };
     let (mut past, mut tenure) = (Vec::new(), Vec::new());
     for b in &batches {
@@ -156,6 +271,8 @@ async fn trip_columns(
             cols.outcome.push(f(2).value(r));
             past.push(f(3).value(r));
             tenure.push(f(4).value(r));
+            cols.history
+                .push((f(3).value(r), f(4).value(r) * DAYS_PER_YEAR));
             let group = group.as_string::<i32>();
             cols.groups
                 .push((!group.is_null(r)).then(|| group.value(r).to_string()));
@@ -176,13 +293,7 @@ async fn trip_columns(
 /// A join giving each trip its customer's value of `column` (`g.value`); a clear error
 /// when customers have no such column.
 async fn customer_column(sql: &Sql, column: &str) -> Result<String> {
-    let df = sql.context().table("customers").await?;
-    let names: Vec<String> = df
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
+    let names = sql.columns("customers").await?;
     if !names.iter().any(|n| n == column) {
         return Err(StoreError::Input(format!(
             "--by: customers have no column '{column}' (columns: {})",
@@ -225,7 +336,7 @@ async fn bad_experiences(sql: &Sql, index: &TripIndex, cols: &mut Columns) -> Re
             let (Some(&row), false) = (index.get(&key), tp.is_null(r)) else {
                 continue;
             };
-            let name = format!("bad: {}", tp.as_string::<i32>().value(r));
+            let name = format!("{TOUCHPOINT}{}", tp.as_string::<i32>().value(r));
             cols.predictors.entry(name).or_insert_with(|| vec![0.0; n])[row] = 1.0;
         }
     }

@@ -18,8 +18,8 @@ const TOUCHPOINT_COLUMNS: &[&str] = &["journey", "stage", "owner", "channel"];
 /// Every column a slice may group or filter on, besides the time buckets.
 pub async fn slice_columns(sql: &Sql) -> Result<Vec<String>> {
     let (responses, customers) = (
-        columns(sql, "responses").await?,
-        columns(sql, "customers").await?,
+        sql.columns("responses").await?,
+        sql.columns("customers").await?,
     );
     let mut all: BTreeSet<String> = responses.iter().cloned().collect();
     all.extend(customers.into_iter().filter(|c| !responses.contains(c)));
@@ -32,16 +32,6 @@ pub async fn slice_columns(sql: &Sql) -> Result<Vec<String>> {
     Ok(all.into_iter().collect())
 }
 
-async fn columns(sql: &Sql, table: &str) -> Result<Vec<String>> {
-    let df = sql.context().table(table).await?;
-    Ok(df
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect())
-}
-
 fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
@@ -50,9 +40,10 @@ fn quote(name: &str) -> String {
 /// the columns `uses` mentions (a name, or a word of a SQL predicate), so a slice by
 /// response columns alone reads only `responses` and each join aggregates only what is used.
 pub(super) async fn view_sql(sql: &Sql, uses: &[&str]) -> Result<String> {
-    let responses = columns(sql, "responses").await?;
+    let responses = sql.columns("responses").await?;
     let mentioned = |c: &str| uses.iter().any(|u| mentions(u, c));
-    let customers: Vec<String> = columns(sql, "customers")
+    let customers: Vec<String> = sql
+        .columns("customers")
         .await?
         .into_iter()
         .filter(|c| !responses.contains(c) && mentioned(c))

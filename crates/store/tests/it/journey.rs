@@ -123,6 +123,42 @@ async fn the_demo_journey_finds_the_planted_weak_areas() {
         "{touchpoints:#?}"
     );
     assert!(touchpoints[0].odds_ratio.unwrap().low.unwrap() > 1.0);
+    // The dropout model recovers the planted odds ratios of leaving where a bad experience
+    // is exactly the planted event (a failure, at a touchpoint without a wait limit), and
+    // finds no effect where none was planted.
+    let dropout = all[0].dropout.as_ref().unwrap();
+    assert!(dropout.effects.len() >= 10, "{dropout:#?}");
+    let mut misses = Vec::new();
+    for effect in &truth.effects {
+        let name = format!("bad: {}", effect.touchpoint);
+        let Some(fit) = dropout.effects.iter().find(|e| e.name == name) else {
+            continue;
+        };
+        let exact = effect.event == "failed"
+            && opts
+                .slas
+                .get(&effect.touchpoint)
+                .is_none_or(|s| s.max_wait_seconds.is_none());
+        if !exact && effect.dropout_beta != 0.0 {
+            continue;
+        }
+        let or = &fit.odds_ratio;
+        if !(or.low <= effect.odds_ratio && effect.odds_ratio <= or.high) {
+            misses.push((name, effect.odds_ratio, *or));
+        }
+    }
+    let bags = dropout
+        .effects
+        .iter()
+        .find(|e| e.name == "bad: baggage_reclaim")
+        .unwrap();
+    assert!(bags.odds_ratio.low > 2.0, "{bags:?}");
+    assert!(
+        !misses.iter().any(|m| m.0 == "bad: baggage_reclaim"),
+        "{misses:?}"
+    );
+    // About 11 intervals at 95%: at most one may miss by chance.
+    assert!(misses.len() <= 1, "{misses:#?}");
     // By segment: one analysis per segment, together covering every trip.
     let quick = Options {
         resamples: 0,
