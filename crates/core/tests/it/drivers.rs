@@ -516,34 +516,63 @@ fn dropout_trips(seed: u64, n: usize, beta: &[f64]) -> (Vec<f64>, Vec<Vec<f64>>,
     (y, x, trips)
 }
 
-#[test]
-fn dropout_model_recovers_planted_odds_ratios_where_plain_logistic_dilutes_them() {
-    let beta = [1.2, 0.6, 0.0];
+const DROPOUT_BETA: [f64; 3] = [1.2, 0.6, 0.0];
+
+/// Fits the dropout model to trips simulated with `seeds`; how many of the odds ratios'
+/// intervals cover the planted ones, out of how many.
+fn dropout_coverage(seeds: std::ops::Range<u64>, n: usize, options: &Options) -> (usize, usize) {
     let prior = DropoutPrior { a: 0.7, b: 4.0 };
     let (mut covered, mut total) = (0, 0);
-    for seed in 0..20 {
-        let (y, x, trips) = dropout_trips(seed, 20_000, &beta);
+    for seed in seeds {
+        let (y, x, trips) = dropout_trips(seed, n, &DROPOUT_BETA);
         let data = Dataset::new(&y)
             .predictor("a", &x[0])
             .predictor("b", &x[1])
             .predictor("c", &x[2]);
-        let fit = fit_dropout(&data, &trips, prior, 0.95).unwrap();
+        let fit = fit_dropout(&data, &trips, prior, options).unwrap();
         assert!(fit.converged, "{seed}: {fit:?}");
         assert!(fit.shift.abs() < 0.3, "{seed}: shift {}", fit.shift);
-        for (e, b) in fit.effects.iter().zip(beta) {
+        assert_eq!(fit.resamples + fit.failed_resamples, options.resamples);
+        for (e, b) in fit.effects.iter().zip(DROPOUT_BETA) {
             let truth = b.exp();
             covered += usize::from(e.odds_ratio.low <= truth && truth <= e.odds_ratio.high);
             total += 1;
         }
-        if seed == 0 {
-            // The plain logistic regression of the same outcome is far below the truth.
-            let plain = logistic(&data).unwrap();
-            assert!(plain.odds_ratios[0].high < 0.6 * beta[0].exp(), "{plain:?}");
-        }
     }
-    // Nominal 95%: 60 intervals, expect 57; fewer than 52 would be a 0.1% event.
+    (covered, total)
+}
+
+#[test]
+fn dropout_model_recovers_planted_odds_ratios_where_plain_logistic_dilutes_them() {
+    let wald = Options {
+        resamples: 0,
+        ..Options::default()
+    };
+    let (covered, total) = dropout_coverage(0..20, 20_000, &wald);
+    // Nominal 95%: 60 intervals, expect 57; fewer than 52 would be a 0.3% event.
     assert!(
         covered >= 52,
+        "{covered} of {total} intervals cover the truth"
+    );
+    // The plain logistic regression of the same outcome is far below the truth.
+    let (y, x, _) = dropout_trips(0, 20_000, &DROPOUT_BETA);
+    let plain = logistic(&Dataset::new(&y).predictor("a", &x[0])).unwrap();
+    assert!(
+        plain.odds_ratios[0].high < 0.6 * DROPOUT_BETA[0].exp(),
+        "{plain:?}"
+    );
+}
+
+#[test]
+fn dropout_bootstrap_intervals_cover_the_planted_odds_ratios() {
+    let options = Options {
+        resamples: 100,
+        ..Options::default()
+    };
+    let (covered, total) = dropout_coverage(100..110, 10_000, &options);
+    // Nominal 95%: 30 intervals, expect 28.5; fewer than 25 would be a 0.3% event.
+    assert!(
+        covered >= 25,
         "{covered} of {total} intervals cover the truth"
     );
 }
@@ -557,6 +586,7 @@ fn dropout_model_rejects_mismatched_context() {
         silent: 0.5,
         survived: 0,
     }];
-    let err = fit_dropout(&data, &trips, DropoutPrior { a: 1.0, b: 2.0 }, 0.95).unwrap_err();
+    let prior = DropoutPrior { a: 1.0, b: 2.0 };
+    let err = fit_dropout(&data, &trips, prior, &Options::default()).unwrap_err();
     assert!(err.to_string().contains("trip context"), "{err}");
 }

@@ -160,7 +160,7 @@ pub async fn drivers(
             let (analysis, constant) = analyse_rows(&cols, &rows, &options).map_err(name)?;
             let dropout = base
                 .as_ref()
-                .map(|base| dropout_rows(&cols, &rows, &constant, base, options.level))
+                .map(|base| dropout_rows(&cols, &rows, &constant, base, &options))
                 .transpose()
                 .map_err(name)?;
             Ok(DriverGroup {
@@ -179,7 +179,7 @@ fn dropout_rows(
     rows: &[usize],
     constant: &[String],
     base: &Base,
-    level: f64,
+    options: &Options,
 ) -> Result<DropoutFit> {
     let pick = |v: &[f64]| rows.iter().map(|&r| v[r]).collect::<Vec<f64>>();
     let outcome = pick(&cols.outcome);
@@ -197,7 +197,7 @@ fn dropout_rows(
         .iter()
         .map(|&r| base.context(cols.history[r]))
         .collect();
-    fit_dropout(&data, &trips, base.prior, level).map_err(|e| StoreError::Input(e.to_string()))
+    fit_dropout(&data, &trips, base.prior, options).map_err(|e| StoreError::Input(e.to_string()))
 }
 
 /// The analysis of some rows, leaving out predictors that are constant in them.
