@@ -121,9 +121,9 @@ fn print(g: &DriverGroup) -> anyhow::Result<()> {
     t.print()?;
     if let Some(d) = &g.dropout {
         println!(
-            "odds ratio of leaving: dropout model (MBG/NBD prior a {:.3}, b {:.3}), Wald 95%; \
-             the other odds ratio is that of no purchase in the window",
-            d.prior.a, d.prior.b
+            "odds ratio of leaving: dropout model (MBG/NBD prior a {:.3}, b {:.3}; {} resamples, \
+             {} failed); the other odds ratio is that of no purchase in the window",
+            d.prior.a, d.prior.b, d.resamples, d.failed_resamples
         );
     }
     if !g.constant.is_empty() {

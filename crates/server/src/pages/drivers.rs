@@ -87,7 +87,7 @@ fn group(g: &DriverGroup) -> String {
         table(
             "Predictors: weight, share and effect (for defection the odds ratio of no purchase \
              in the window), 95% bootstrap intervals; the odds ratio of leaving after the trip \
-             from the dropout model, which tells leavers from slow buyers, 95% Wald interval",
+             from the dropout model, which tells leavers from slow buyers, same intervals",
             &[
                 ("rank", true),
                 ("predictor", false),
