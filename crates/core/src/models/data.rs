@@ -169,6 +169,67 @@ pub(crate) fn group_by_x<T: Copy>(
     (sorted, groups)
 }
 
+/// One pattern of an [`XGroup`]: indices into the group's tables of T and t_x, and weight.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PatternRef {
+    pub t: u32,
+    pub t_x: u32,
+    pub weight: f64,
+}
+
+/// The patterns with one repeat count `x`, their T and t_x as indices into tables of the
+/// group's distinct values.
+#[derive(Debug, Clone)]
+pub(crate) struct XGroup {
+    pub x: f64,
+    /// Total weight of the group.
+    pub weight: f64,
+    /// Distinct T values, ascending.
+    pub t: Vec<f64>,
+    /// Distinct t_x values, ascending.
+    pub t_x: Vec<f64>,
+    pub patterns: Vec<PatternRef>,
+}
+
+/// Weighted patterns grouped by `x` with tables of their distinct T and t_x, so that a
+/// likelihood evaluates each function of (x, T) or (x, t_x) once per distinct pair and
+/// is left with a log-sum-exp per pattern.
+pub(crate) fn tabulate(data: &[Rfm]) -> Vec<XGroup> {
+    let (sorted, groups) = group_by_x(data, |r| r.x);
+    groups
+        .into_iter()
+        .map(|(x, range)| {
+            let members = &sorted[range];
+            let t = distinct(members.iter().map(|r| r.t));
+            let t_x = distinct(members.iter().map(|r| r.t_x));
+            let index =
+                |values: &[f64], v: f64| values.partition_point(|u| u.total_cmp(&v).is_lt()) as u32;
+            XGroup {
+                x,
+                weight: members.iter().map(|r| r.weight).sum(),
+                patterns: members
+                    .iter()
+                    .map(|r| PatternRef {
+                        t: index(&t, r.t),
+                        t_x: index(&t_x, r.t_x),
+                        weight: r.weight,
+                    })
+                    .collect(),
+                t,
+                t_x,
+            }
+        })
+        .collect()
+}
+
+/// The distinct values, ascending.
+fn distinct(values: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut out: Vec<f64> = values.collect();
+    out.sort_by(f64::total_cmp);
+    out.dedup_by(|a, b| a.to_bits() == b.to_bits());
+    out
+}
+
 /// Starting values for the purchase-rate scale α and the mean age T of weighted
 /// patterns: α starts at the mean age per repeat purchase (the mean age without any).
 pub(super) fn scale_starts(data: &[Rfm], n: f64) -> (f64, f64) {
