@@ -219,15 +219,14 @@ impl<const MODIFIED: bool> TransactionModel for BetaGeometricNbd<MODIFIED> {
         1.0 / (1.0 + self.ln_dead_odds(c).exp())
     }
 
-    fn expected_conditional(&self, c: &Rfm, t: f64) -> f64 {
-        let future = bg_expected(
-            self.r + c.x,
-            self.alpha + c.t,
+    fn expected_if_alive(&self, x: f64, age: f64, t: f64) -> f64 {
+        bg_expected(
+            self.r + x,
+            self.alpha + age,
             self.a,
-            self.b + c.x + Self::SHIFT,
+            self.b + x + Self::SHIFT,
             t,
-        );
-        self.p_alive(c) * future
+        )
     }
 
     fn expected_unconditional(&self, t: f64) -> f64 {

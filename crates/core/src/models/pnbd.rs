@@ -182,12 +182,10 @@ impl TransactionModel for ParetoNbd {
         (terms.ln_alive - terms.ln_bracket).exp()
     }
 
-    fn expected_conditional(&self, c: &Rfm, t: f64) -> f64 {
+    fn expected_if_alive(&self, x: f64, age: f64, t: f64) -> f64 {
         let ParetoNbd { r, alpha, s, beta } = *self;
-        let bt = beta + c.t;
-        let per_alive =
-            (r + c.x) / (alpha + c.t) * bt * one_minus_exp_over(s - 1.0, (t / bt).ln_1p());
-        self.p_alive(c) * per_alive
+        let bt = beta + age;
+        (r + x) / (alpha + age) * bt * one_minus_exp_over(s - 1.0, (t / bt).ln_1p())
     }
 
     fn expected_unconditional(&self, t: f64) -> f64 {
