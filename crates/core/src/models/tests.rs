@@ -105,7 +105,7 @@ fn spend_and_retention_gradients_match_differences() {
             weight: 1.0,
         })
         .collect();
-    let (sorted, groups) = group_by_x(&spend, |d| d.x);
+    let spend_groups = super::gamma_gamma::spend_groups(&spend);
     let tenure: Vec<Tenure> = (0..30)
         .map(|_| Tenure {
             periods: 1 + rng.below(12) as u32,
@@ -121,7 +121,7 @@ fn spend_and_retention_gradients_match_differences() {
                 q: v[1],
                 gamma: v[2],
             }
-            .ll_grad(&sorted, &groups, g)
+            .ll_grad(&spend_groups, g)
         });
         check("sbg", &p[..2], |v, g| {
             Sbg {
@@ -233,4 +233,27 @@ fn tabulated_bg_likelihoods_equal_the_direct_formula() {
             }
         }
     }
+}
+
+#[test]
+fn grouped_spend_likelihood_equals_the_sum_over_patterns() {
+    let mut rng = Rng::new(14);
+    let spend: Vec<SpendPattern> = (0..400)
+        .map(|_| SpendPattern {
+            x: (1 + rng.below(6)) as f64,
+            mean_spend: 1.0 + 200.0 * rng.uniform(),
+            weight: 1.0 + rng.below(4) as f64,
+        })
+        .collect();
+    let m = GammaGamma {
+        p: 6.25,
+        q: 3.74,
+        gamma: 15.44,
+    };
+    let grouped = m.log_likelihood(&spend);
+    let direct: f64 = spend.iter().map(|d| m.log_likelihood(&[*d])).sum();
+    assert!(
+        (grouped - direct).abs() < 1e-10 * direct.abs(),
+        "{grouped} vs {direct}"
+    );
 }
