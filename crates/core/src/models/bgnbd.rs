@@ -6,7 +6,7 @@
 //! (MBG) they drop out with probability p ~ Beta(a, b). MBG is BG with the dropout count
 //! shifted by one (`b + x` becomes `b + x + 1`), so the formulas take that shift `s`.
 
-use super::data::{XGroup, scale_starts, tabulate, validate_rfm};
+use super::data::{XGroup, rfm_order, scale_starts, tabulate, validate_rfm};
 use super::fit::{Problem, estimate};
 use super::special::{digamma, hyp2f1, ln_beta, ln_gamma};
 use super::{Fit, FitOptions, ModelError, ModelKind, Rfm, TransactionModel};
@@ -51,9 +51,12 @@ impl<const MODIFIED: bool> BetaGeometricNbd<MODIFIED> {
     /// Fits by maximum likelihood to weighted patterns.
     pub fn fit(data: &[Rfm], opts: &FitOptions) -> Result<(Self, Fit), ModelError> {
         let n = validate_rfm(data)?;
-        let groups = tabulate(data);
+        // Sorted, so that the fit does not depend on the order of the patterns.
+        let mut sorted = data.to_vec();
+        sorted.sort_by(rfm_order);
+        let groups = tabulate(&sorted);
         let ll = |p: &[f64], grad: &mut [f64]| Self::from_slice(p).ll_grad(&groups, grad);
-        let (alpha0, _) = scale_starts(data, n);
+        let (alpha0, _) = scale_starts(&sorted, n);
         let starts = vec![
             vec![1.0, alpha0, 0.5, 2.0],
             vec![0.3, 0.3 * alpha0, 1.5, 4.0],

@@ -2,6 +2,7 @@
 
 use super::ModelError;
 use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
 use std::ops::Range;
 
 /// A recency-frequency pattern shared by `weight` customers, in one time unit.
@@ -55,7 +56,7 @@ pub struct Tenure {
 fn compress_by<T, K: PartialEq>(
     mut items: Vec<T>,
     key: impl Fn(&T) -> K,
-    cmp: impl Fn(&T, &T) -> std::cmp::Ordering,
+    cmp: impl Fn(&T, &T) -> Ordering,
     weight: impl Fn(&mut T) -> &mut f64,
 ) -> Vec<T> {
     items.sort_by(&cmp);
@@ -69,6 +70,19 @@ fn compress_by<T, K: PartialEq>(
     out
 }
 
+/// Orders patterns by `(x, t_x, T)`.
+pub(crate) fn rfm_order(a: &Rfm, b: &Rfm) -> Ordering {
+    a.x.total_cmp(&b.x)
+        .then(a.t_x.total_cmp(&b.t_x))
+        .then(a.t.total_cmp(&b.t))
+}
+
+/// Orders spend patterns by `(x, mean_spend)`.
+pub(crate) fn spend_order(a: &SpendPattern, b: &SpendPattern) -> Ordering {
+    a.x.total_cmp(&b.x)
+        .then(a.mean_spend.total_cmp(&b.mean_spend))
+}
+
 /// Compresses per-customer `(x, t_x, T)` rows into unique weighted patterns, sorted by
 /// `(x, t_x, T)`.
 pub fn compress_rfm(rows: impl IntoIterator<Item = (f64, f64, f64)>) -> Vec<Rfm> {
@@ -79,11 +93,7 @@ pub fn compress_rfm(rows: impl IntoIterator<Item = (f64, f64, f64)>) -> Vec<Rfm>
     compress_by(
         items,
         |r| (r.x.to_bits(), r.t_x.to_bits(), r.t.to_bits()),
-        |a, b| {
-            a.x.total_cmp(&b.x)
-                .then(a.t_x.total_cmp(&b.t_x))
-                .then(a.t.total_cmp(&b.t))
-        },
+        rfm_order,
         |r| &mut r.weight,
     )
 }
@@ -101,10 +111,7 @@ pub fn compress_spend(rows: impl IntoIterator<Item = (f64, f64)>) -> Vec<SpendPa
     compress_by(
         items,
         |s| (s.x.to_bits(), s.mean_spend.to_bits()),
-        |a, b| {
-            a.x.total_cmp(&b.x)
-                .then(a.mean_spend.total_cmp(&b.mean_spend))
-        },
+        spend_order,
         |s| &mut s.weight,
     )
 }
@@ -151,14 +158,16 @@ pub(crate) fn validate_rfm(data: &[Rfm]) -> Result<f64, ModelError> {
     total_weight(data.iter().map(|r| r.weight))
 }
 
-/// The patterns sorted by `x`, with the index range of each distinct `x`, so that
-/// likelihoods evaluate special functions once per distinct `x`.
+/// The patterns sorted by `order` (which must sort by `x` first), with the index range of
+/// each distinct `x`, so that likelihoods evaluate special functions once per distinct
+/// `x`. A total order makes sums, and so fits, independent of the input order.
 pub(crate) fn group_by_x<T: Copy>(
     data: &[T],
     x: impl Fn(&T) -> f64,
+    order: impl Fn(&T, &T) -> Ordering,
 ) -> (Vec<T>, Vec<(f64, Range<usize>)>) {
     let mut sorted = data.to_vec();
-    sorted.sort_by(|a, b| x(a).total_cmp(&x(b)));
+    sorted.sort_by(order);
     let mut groups: Vec<(f64, Range<usize>)> = Vec::new();
     for (i, item) in sorted.iter().enumerate() {
         match groups.last_mut() {
@@ -195,7 +204,7 @@ pub(crate) struct XGroup {
 /// likelihood evaluates each function of (x, T) or (x, t_x) once per distinct pair and
 /// is left with a log-sum-exp per pattern.
 pub(crate) fn tabulate(data: &[Rfm]) -> Vec<XGroup> {
-    let (sorted, groups) = group_by_x(data, |r| r.x);
+    let (sorted, groups) = group_by_x(data, |r| r.x, rfm_order);
     groups
         .into_iter()
         .map(|(x, range)| {

@@ -5,7 +5,7 @@
 //! mean m of x transactions has density
 //! Γ(px+q) / (Γ(px) Γ(q)) · γ^q m^(px−1) x^(px) / (γ + m x)^(px+q).
 
-use super::data::{SpendPattern, group_by_x, total_weight};
+use super::data::{SpendPattern, group_by_x, spend_order, total_weight};
 use super::fit::{Problem, estimate};
 use super::special::{digamma, ln_gamma};
 use super::{Fit, FitOptions, ModelError, ModelKind};
@@ -45,9 +45,12 @@ impl GammaGamma {
             )));
         }
         let n = total_weight(data.iter().map(|d| d.weight))?;
-        let groups = spend_groups(data);
+        // Sorted, so that the fit does not depend on the order of the patterns.
+        let mut sorted = data.to_vec();
+        sorted.sort_by(spend_order);
+        let groups = spend_groups(&sorted);
         let ll = |v: &[f64], grad: &mut [f64]| Self::from_slice(v).ll_grad(&groups, grad);
-        let mean = data.iter().map(|d| d.weight * d.mean_spend).sum::<f64>() / n;
+        let mean = sorted.iter().map(|d| d.weight * d.mean_spend).sum::<f64>() / n;
         // E[value] = pγ/(q−1): starts with that mean.
         let starts = vec![
             vec![1.0, 2.0, mean],
@@ -136,7 +139,7 @@ pub(super) struct SpendGroup {
 
 /// The patterns grouped by `x`.
 pub(super) fn spend_groups(data: &[SpendPattern]) -> Vec<SpendGroup> {
-    let (sorted, groups) = group_by_x(data, |d| d.x);
+    let (sorted, groups) = group_by_x(data, |d| d.x, spend_order);
     groups
         .into_iter()
         .map(|(x, range)| {

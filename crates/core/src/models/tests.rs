@@ -1,6 +1,6 @@
 //! Analytic gradients against central finite differences at random points.
 
-use super::data::{group_by_x, tabulate};
+use super::data::{group_by_x, rfm_order, tabulate};
 use super::*;
 use crate::rng::Rng;
 
@@ -61,7 +61,7 @@ fn random_point(rng: &mut Rng, n: usize) -> Vec<f64> {
 fn transaction_model_gradients_match_differences() {
     let mut rng = Rng::new(11);
     let data = random_rfm(&mut rng, 60);
-    let (sorted, groups) = group_by_x(&data, |r| r.x);
+    let (sorted, groups) = group_by_x(&data, |r| r.x, rfm_order);
     let tabulated = tabulate(&data);
     for _ in 0..10 {
         let p = random_point(&mut rng, 4);

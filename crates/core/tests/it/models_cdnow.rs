@@ -215,3 +215,26 @@ fn holdout_transactions_are_predicted() {
         "{p_bg} {p_pnbd}"
     );
 }
+
+#[test]
+fn fits_do_not_depend_on_the_order_of_the_patterns() {
+    let opts = FitOptions::default();
+    let forward = patterns();
+    let backward: Vec<Rfm> = forward.iter().rev().copied().collect();
+    for kind in [ModelKind::BgNbd, ModelKind::MbgNbd, ModelKind::ParetoNbd] {
+        let (_, a) = fit_transactions(kind, &forward, &opts).unwrap();
+        let (_, b) = fit_transactions(kind, &backward, &opts).unwrap();
+        assert_eq!(a, b, "{kind}");
+    }
+    let spend = compress_spend(
+        cdnow::sample()
+            .iter()
+            .filter(|c| c.x > 0.0)
+            .map(|c| (c.x, c.mean_repeat_spend)),
+    );
+    let reversed: Vec<SpendPattern> = spend.iter().rev().copied().collect();
+    assert_eq!(
+        GammaGamma::fit(&spend, &opts).unwrap().1,
+        GammaGamma::fit(&reversed, &opts).unwrap().1
+    );
+}
