@@ -6,7 +6,9 @@
 //! (MBG) they drop out with probability p ~ Beta(a, b). MBG is BG with the dropout count
 //! shifted by one (`b + x` becomes `b + x + 1`), so the formulas take that shift `s`.
 
-use super::data::{XGroup, rfm_order, scale_starts, tabulate, validate_rfm};
+use super::data::{
+    PatternRef, XGroup, rfm_order, scale_starts, sum_groups, tabulate, validate_rfm,
+};
 use super::fit::{Problem, estimate};
 use super::special::{digamma, hyp2f1, ln_beta, ln_gamma};
 use super::{Fit, FitOptions, ModelError, ModelKind, Rfm, TransactionModel};
@@ -89,9 +91,25 @@ impl<const MODIFIED: bool> BetaGeometricNbd<MODIFIED> {
         let s = Self::SHIFT;
         let (ln_alpha, psi_r, psi_ab) = (alpha.ln(), digamma(r), digamma(a + b));
         let lb0 = ln_gamma(a + b) - ln_gamma(b) - ln_gamma(r) + r * ln_alpha;
+        let ln_drop = |x: f64| {
+            if x > 0.0 || MODIFIED {
+                a.ln() - (b + x + s - 1.0).ln()
+            } else {
+                f64::NEG_INFINITY
+            }
+        };
+        let brackets = sum_groups(
+            groups,
+            |g| &g.patterns,
+            |g, patterns| {
+                let (at, atx) = (ScaleLogs::new(alpha, &g.t), ScaleLogs::new(alpha, &g.t_x));
+                bracket_sums(r + g.x, ln_drop(g.x), &at, &atx, patterns)
+            },
+            BracketSums::add,
+        );
         grad.fill(0.0);
         let mut total = 0.0;
-        for g in groups {
+        for (g, bracket) in groups.iter().zip(brackets) {
             let (x, w) = (g.x, g.weight);
             let (rx, bx) = (r + x, b + x + s);
             let psi_abx = digamma(a + bx);
@@ -100,23 +118,10 @@ impl<const MODIFIED: bool> BetaGeometricNbd<MODIFIED> {
             grad[1] += w * r / alpha;
             grad[2] += w * (psi_ab - psi_abx);
             grad[3] += w * (psi_ab + digamma(bx) - digamma(b) - psi_abx);
-            let dropout = x > 0.0 || MODIFIED;
-            let ln_drop = if dropout {
-                a.ln() - (bx - 1.0).ln()
-            } else {
-                f64::NEG_INFINITY
-            };
-            let bracket = bracket_sums(
-                rx,
-                ln_drop,
-                &ScaleLogs::new(alpha, &g.t),
-                &ScaleLogs::new(alpha, &g.t_x),
-                g,
-            );
             total += bracket.value;
             grad[0] += bracket.d_rx;
             grad[1] += bracket.d_alpha;
-            if dropout {
+            if x > 0.0 || MODIFIED {
                 grad[2] += bracket.dead / a;
                 grad[3] -= bracket.dead / (bx - 1.0);
             }
@@ -150,7 +155,7 @@ impl ScaleLogs {
     }
 }
 
-/// Weighted sums over a group of ln[(α+T)^−k + e^ln_drop (α+t_x)^−k] and its derivatives.
+/// Weighted sums over patterns of one group of ln[(α+T)^−k + e^ln_drop (α+t_x)^−k] and its derivatives.
 struct BracketSums {
     value: f64,
     /// ∂/∂k.
@@ -161,14 +166,31 @@ struct BracketSums {
     dead: f64,
 }
 
-fn bracket_sums(k: f64, ln_drop: f64, at: &ScaleLogs, atx: &ScaleLogs, g: &XGroup) -> BracketSums {
+impl BracketSums {
+    fn add(self, other: Self) -> Self {
+        BracketSums {
+            value: self.value + other.value,
+            d_rx: self.d_rx + other.d_rx,
+            d_alpha: self.d_alpha + other.d_alpha,
+            dead: self.dead + other.dead,
+        }
+    }
+}
+
+fn bracket_sums(
+    k: f64,
+    ln_drop: f64,
+    at: &ScaleLogs,
+    atx: &ScaleLogs,
+    patterns: &[PatternRef],
+) -> BracketSums {
     let mut out = BracketSums {
         value: 0.0,
         d_rx: 0.0,
         d_alpha: 0.0,
         dead: 0.0,
     };
-    for c in &g.patterns {
+    for c in patterns {
         let (i, j) = (c.t as usize, c.t_x as usize);
         let (lt, ltx) = (at.ln[i], atx.ln[j]);
         let alive = -k * lt;

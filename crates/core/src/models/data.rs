@@ -231,6 +231,42 @@ pub(crate) fn tabulate(data: &[Rfm]) -> Vec<XGroup> {
         .collect()
 }
 
+/// Patterns from which likelihood sums run on two threads.
+const TWO_THREADS_FROM: usize = 50_000;
+
+/// `sum(group, patterns)` for every group. With many patterns, the first and second half
+/// of each group's patterns are summed on two threads and `add`ed, always split the same
+/// way, so results depend on the data only, not on the machine.
+pub(crate) fn sum_groups<G: Sync, P: Sync, R: Send>(
+    groups: &[G],
+    patterns: impl Fn(&G) -> &[P] + Sync,
+    sum: impl Fn(&G, &[P]) -> R + Sync,
+    add: impl Fn(R, R) -> R,
+) -> Vec<R> {
+    let count: usize = groups.iter().map(|g| patterns(g).len()).sum();
+    if count < TWO_THREADS_FROM {
+        return groups.iter().map(|g| sum(g, patterns(g))).collect();
+    }
+    let half = |second: bool| -> Vec<R> {
+        groups
+            .iter()
+            .map(|g| {
+                let (first, rest) = patterns(g).split_at(patterns(g).len() / 2);
+                sum(g, if second { rest } else { first })
+            })
+            .collect()
+    };
+    let (first, second) = std::thread::scope(|scope| {
+        let second = scope.spawn(|| half(true));
+        (half(false), second.join().expect("likelihood thread"))
+    });
+    first
+        .into_iter()
+        .zip(second)
+        .map(|(a, b)| add(a, b))
+        .collect()
+}
+
 /// The distinct values, ascending.
 fn distinct(values: impl Iterator<Item = f64>) -> Vec<f64> {
     let mut out: Vec<f64> = values.collect();

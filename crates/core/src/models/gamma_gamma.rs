@@ -5,7 +5,7 @@
 //! mean m of x transactions has density
 //! Γ(px+q) / (Γ(px) Γ(q)) · γ^q m^(px−1) x^(px) / (γ + m x)^(px+q).
 
-use super::data::{SpendPattern, group_by_x, spend_order, total_weight};
+use super::data::{SpendPattern, group_by_x, spend_order, sum_groups, total_weight};
 use super::fit::{Problem, estimate};
 use super::special::{digamma, ln_gamma};
 use super::{Fit, FitOptions, ModelError, ModelKind};
@@ -87,17 +87,27 @@ impl GammaGamma {
     pub(super) fn ll_grad(&self, groups: &[SpendGroup], grad: &mut [f64]) -> f64 {
         let GammaGamma { p, q, gamma } = *self;
         let (ln_g, psi_q, lg_q) = (gamma.ln(), digamma(q), ln_gamma(q));
+        let sums = sum_groups(
+            groups,
+            |g| &g.inv_totals,
+            |_, totals| {
+                totals
+                    .iter()
+                    .fold((0.0, 0.0), |(u, inv_den), &(inv_spend, weight)| {
+                        (
+                            u + weight * (gamma * inv_spend).ln_1p(),
+                            inv_den + weight * inv_spend / (1.0 + gamma * inv_spend),
+                        )
+                    })
+            },
+            |a, b| (a.0 + b.0, a.1 + b.1),
+        );
         grad.fill(0.0);
         let mut total = 0.0;
-        for g in groups {
+        for (g, (u, inv_den)) in groups.iter().zip(sums) {
             let (x, w) = (g.x, g.weight);
             let (px, ln_gx) = (p * x, ln_g - x.ln());
             let psi_pxq = digamma(px + q);
-            let (mut u, mut inv_den) = (0.0, 0.0);
-            for &(inv_spend, weight) in &g.inv_totals {
-                u += weight * (gamma * inv_spend).ln_1p();
-                inv_den += weight * inv_spend / (1.0 + gamma * inv_spend);
-            }
             let base = ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_gx;
             total += w * base - (q + 1.0) * g.ln_mean - (px + q) * u;
             grad[0] += x * (w * (psi_pxq - digamma(px)) - u);

@@ -257,3 +257,56 @@ fn grouped_spend_likelihood_equals_the_sum_over_patterns() {
         "{grouped} vs {direct}"
     );
 }
+
+#[test]
+fn likelihoods_summed_on_two_threads_equal_the_direct_sums() {
+    // Enough patterns for the two-thread path of `sum_groups`.
+    let mut rng = Rng::new(15);
+    let data = random_rfm(&mut rng, 60_000);
+    let p = [0.25, 4.7, 0.78, 2.4];
+    let mut grad = [0.0; 4];
+    let value = BgNbd {
+        r: p[0],
+        alpha: p[1],
+        a: p[2],
+        b: p[3],
+    }
+    .ll_grad(&tabulate(&data), &mut grad);
+    let (mut direct, mut d_direct) = (0.0, [0.0; 4]);
+    for c in &data {
+        let (v, d) = bg_direct(&p, 0.0, c);
+        direct += c.weight * v;
+        d_direct
+            .iter_mut()
+            .zip(d)
+            .for_each(|(s, di)| *s += c.weight * di);
+    }
+    assert!(
+        (value - direct).abs() <= 1e-10 * direct.abs(),
+        "{value} vs {direct}"
+    );
+    for i in 0..4 {
+        assert!(
+            (grad[i] - d_direct[i]).abs() <= 1e-10 * direct.abs() / p[i],
+            "∂{i}"
+        );
+    }
+    let spend: Vec<SpendPattern> = (0..60_000)
+        .map(|_| SpendPattern {
+            x: (1 + rng.below(6)) as f64,
+            mean_spend: 1.0 + 200.0 * rng.uniform(),
+            weight: 1.0,
+        })
+        .collect();
+    let m = GammaGamma {
+        p: 6.25,
+        q: 3.74,
+        gamma: 15.44,
+    };
+    let grouped = m.log_likelihood(&spend);
+    let direct: f64 = spend.iter().map(|d| m.log_likelihood(&[*d])).sum();
+    assert!(
+        (grouped - direct).abs() < 1e-10 * direct.abs(),
+        "{grouped} vs {direct}"
+    );
+}
