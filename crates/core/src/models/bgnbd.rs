@@ -83,8 +83,8 @@ impl<const MODIFIED: bool> BetaGeometricNbd<MODIFIED> {
 
     /// Total log-likelihood of tabulated patterns and its gradient in (r, α, a, b).
     ///
-    /// Per customer L = B(a, b+x)/B(a, b) · Γ(r+x) α^r / Γ(r) · [(α+T)^−(r+x)
-    /// + δ a/(b+x−1) (α+t_x)^−(r+x)] (δ: a dropout was possible); everything but the
+    /// Per customer L = B(a, b+x)/B(a, b) · Γ(r+x) α^r / Γ(r) · [(α+T)^−(r+x) +
+    /// δ a/(b+x−1) (α+t_x)^−(r+x)] (δ: a dropout was possible); everything but the
     /// bracket depends on x only, and the bracket's logs on (x, T) and (x, t_x).
     pub(super) fn ll_grad(&self, groups: &[XGroup], grad: &mut [f64]) -> f64 {
         let BetaGeometricNbd { r, alpha, a, b } = *self;
