@@ -6,7 +6,9 @@
 //! (MBG) they drop out with probability p ~ Beta(a, b). MBG is BG with the dropout count
 //! shifted by one (`b + x` becomes `b + x + 1`), so the formulas take that shift `s`.
 
-use super::data::{group_by_x, scale_starts, validate_rfm};
+use super::data::{
+    PatternRef, XGroup, rfm_order, scale_starts, sum_groups, tabulate, validate_rfm,
+};
 use super::fit::{Problem, estimate};
 use super::special::{digamma, hyp2f1, ln_beta, ln_gamma};
 use super::{Fit, FitOptions, ModelError, ModelKind, Rfm, TransactionModel};
@@ -51,9 +53,12 @@ impl<const MODIFIED: bool> BetaGeometricNbd<MODIFIED> {
     /// Fits by maximum likelihood to weighted patterns.
     pub fn fit(data: &[Rfm], opts: &FitOptions) -> Result<(Self, Fit), ModelError> {
         let n = validate_rfm(data)?;
-        let (sorted, groups) = group_by_x(data, |r| r.x);
-        let ll = |p: &[f64], grad: &mut [f64]| Self::from_slice(p).ll_grad(&sorted, &groups, grad);
-        let (alpha0, _) = scale_starts(data, n);
+        // Sorted, so that the fit does not depend on the order of the patterns.
+        let mut sorted = data.to_vec();
+        sorted.sort_by(rfm_order);
+        let groups = tabulate(&sorted);
+        let ll = |p: &[f64], grad: &mut [f64]| Self::from_slice(p).ll_grad(&groups, grad);
+        let (alpha0, _) = scale_starts(&sorted, n);
         let starts = vec![
             vec![1.0, alpha0, 0.5, 2.0],
             vec![0.3, 0.3 * alpha0, 1.5, 4.0],
@@ -76,58 +81,50 @@ impl<const MODIFIED: bool> BetaGeometricNbd<MODIFIED> {
         Ok(Self::from_slice(&fit.values(Self::KIND, NAMES)?))
     }
 
-    /// Total log-likelihood of x-sorted patterns and its gradient in (r, α, a, b).
-    pub(super) fn ll_grad(
-        &self,
-        sorted: &[Rfm],
-        groups: &[(f64, std::ops::Range<usize>)],
-        grad: &mut [f64],
-    ) -> f64 {
+    /// Total log-likelihood of tabulated patterns and its gradient in (r, α, a, b).
+    ///
+    /// Per customer L = B(a, b+x)/B(a, b) · Γ(r+x) α^r / Γ(r) · [(α+T)^−(r+x) +
+    /// δ a/(b+x−1) (α+t_x)^−(r+x)] (δ: a dropout was possible); everything but the
+    /// bracket depends on x only, and the bracket's logs on (x, T) and (x, t_x).
+    pub(super) fn ll_grad(&self, groups: &[XGroup], grad: &mut [f64]) -> f64 {
         let BetaGeometricNbd { r, alpha, a, b } = *self;
         let s = Self::SHIFT;
         let (ln_alpha, psi_r, psi_ab) = (alpha.ln(), digamma(r), digamma(a + b));
         let lb0 = ln_gamma(a + b) - ln_gamma(b) - ln_gamma(r) + r * ln_alpha;
-        grad.fill(0.0);
-        let mut total = 0.0;
-        for (x, range) in groups {
-            let x = *x;
-            let bx = b + x + s;
-            // Terms that depend only on x.
-            let base = lb0 + ln_gamma(r + x) + ln_gamma(bx) - ln_gamma(a + bx);
-            let psi_abx = digamma(a + bx);
-            let d_base = [
-                digamma(r + x) - psi_r + ln_alpha,
-                0.0,
-                psi_ab - psi_abx,
-                psi_ab + digamma(bx) - digamma(b) - psi_abx,
-            ];
-            let dropout = x > 0.0 || MODIFIED;
-            let ln_drop = if dropout {
-                a.ln() - (bx - 1.0).ln()
+        let ln_drop = |x: f64| {
+            if x > 0.0 || MODIFIED {
+                a.ln() - (b + x + s - 1.0).ln()
             } else {
                 f64::NEG_INFINITY
-            };
-            let mut acc = [0.0; 4];
-            let mut w_sum = 0.0;
-            for c in &sorted[range.clone()] {
-                let (lt, ltx) = ((alpha + c.t).ln(), (alpha + c.t_x).ln());
-                let alive = -(r + x) * lt;
-                let dead = ln_drop - (r + x) * ltx;
-                let m = alive.max(dead);
-                let (ea, ed) = ((alive - m).exp(), (dead - m).exp());
-                let sum = ea + ed;
-                let (wa, wd) = (ea / sum, ed / sum);
-                total += c.weight * (m + sum.ln());
-                w_sum += c.weight;
-                acc[0] -= c.weight * (wa * lt + wd * ltx);
-                acc[1] -= c.weight * (r + x) * (wa / (alpha + c.t) + wd / (alpha + c.t_x));
-                acc[2] += c.weight * wd;
             }
-            total += w_sum * base;
-            grad[0] += w_sum * d_base[0] + acc[0];
-            grad[1] += w_sum * r / alpha + acc[1];
-            grad[2] += w_sum * d_base[2] + acc[2] / a;
-            grad[3] += w_sum * d_base[3] - if dropout { acc[2] / (bx - 1.0) } else { 0.0 };
+        };
+        let brackets = sum_groups(
+            groups,
+            |g| &g.patterns,
+            |g, patterns| {
+                let (at, atx) = (ScaleLogs::new(alpha, &g.t), ScaleLogs::new(alpha, &g.t_x));
+                bracket_sums(r + g.x, ln_drop(g.x), &at, &atx, patterns)
+            },
+            BracketSums::add,
+        );
+        grad.fill(0.0);
+        let mut total = 0.0;
+        for (g, bracket) in groups.iter().zip(brackets) {
+            let (x, w) = (g.x, g.weight);
+            let (rx, bx) = (r + x, b + x + s);
+            let psi_abx = digamma(a + bx);
+            total += w * (lb0 + ln_gamma(rx) + ln_gamma(bx) - ln_gamma(a + bx));
+            grad[0] += w * (digamma(rx) - psi_r + ln_alpha);
+            grad[1] += w * r / alpha;
+            grad[2] += w * (psi_ab - psi_abx);
+            grad[3] += w * (psi_ab + digamma(bx) - digamma(b) - psi_abx);
+            total += bracket.value;
+            grad[0] += bracket.d_rx;
+            grad[1] += bracket.d_alpha;
+            if x > 0.0 || MODIFIED {
+                grad[2] += bracket.dead / a;
+                grad[3] -= bracket.dead / (bx - 1.0);
+            }
         }
         total
     }
@@ -141,6 +138,80 @@ impl<const MODIFIED: bool> BetaGeometricNbd<MODIFIED> {
         self.a.ln() - (bx - 1.0).ln()
             + (self.r + c.x) * ((self.alpha + c.t).ln() - (self.alpha + c.t_x).ln())
     }
+}
+
+/// ln(α + v) and 1/(α + v) for each value v of a table.
+struct ScaleLogs {
+    ln: Vec<f64>,
+    inv: Vec<f64>,
+}
+
+impl ScaleLogs {
+    fn new(alpha: f64, values: &[f64]) -> Self {
+        ScaleLogs {
+            ln: values.iter().map(|v| (alpha + v).ln()).collect(),
+            inv: values.iter().map(|v| 1.0 / (alpha + v)).collect(),
+        }
+    }
+}
+
+/// Weighted sums over patterns of one group of ln[(α+T)^−k + e^ln_drop (α+t_x)^−k] and its derivatives.
+struct BracketSums {
+    value: f64,
+    /// ∂/∂k.
+    d_rx: f64,
+    /// ∂/∂α.
+    d_alpha: f64,
+    /// Σ weight · share of the dropout term (its derivative in ln_drop).
+    dead: f64,
+}
+
+impl BracketSums {
+    fn add(self, other: Self) -> Self {
+        BracketSums {
+            value: self.value + other.value,
+            d_rx: self.d_rx + other.d_rx,
+            d_alpha: self.d_alpha + other.d_alpha,
+            dead: self.dead + other.dead,
+        }
+    }
+}
+
+fn bracket_sums(
+    k: f64,
+    ln_drop: f64,
+    at: &ScaleLogs,
+    atx: &ScaleLogs,
+    patterns: &[PatternRef],
+) -> BracketSums {
+    let mut out = BracketSums {
+        value: 0.0,
+        d_rx: 0.0,
+        d_alpha: 0.0,
+        dead: 0.0,
+    };
+    for c in patterns {
+        let (i, j) = (c.t as usize, c.t_x as usize);
+        let (lt, ltx) = (at.ln[i], atx.ln[j]);
+        let alive = -k * lt;
+        let dead = ln_drop - k * ltx;
+        // ln(e^alive + e^dead) = max + ln(1 + e^−|alive − dead|).
+        let (hi, lo) = if alive >= dead {
+            (alive, dead)
+        } else {
+            (dead, alive)
+        };
+        let e = (lo - hi).exp();
+        let small = e / (1.0 + e);
+        let wd = if alive >= dead { small } else { 1.0 - small };
+        let wa = 1.0 - wd;
+        out.value += c.weight * (hi + e.ln_1p());
+        out.d_rx -= c.weight * (wa * lt + wd * ltx);
+        out.d_alpha -= c.weight * (wa * at.inv[i] + wd * atx.inv[j]);
+        out.dead += c.weight * wd;
+    }
+    out.d_alpha *= k;
+    out
 }
 
 /// Expected purchases in (0, t] of a customer alive at 0 whose dropout chance after each
@@ -173,15 +244,14 @@ impl<const MODIFIED: bool> TransactionModel for BetaGeometricNbd<MODIFIED> {
         1.0 / (1.0 + self.ln_dead_odds(c).exp())
     }
 
-    fn expected_conditional(&self, c: &Rfm, t: f64) -> f64 {
-        let future = bg_expected(
-            self.r + c.x,
-            self.alpha + c.t,
+    fn expected_if_alive(&self, x: f64, age: f64, t: f64) -> f64 {
+        bg_expected(
+            self.r + x,
+            self.alpha + age,
             self.a,
-            self.b + c.x + Self::SHIFT,
+            self.b + x + Self::SHIFT,
             t,
-        );
-        self.p_alive(c) * future
+        )
     }
 
     fn expected_unconditional(&self, t: f64) -> f64 {
@@ -210,7 +280,6 @@ impl<const MODIFIED: bool> TransactionModel for BetaGeometricNbd<MODIFIED> {
     }
 
     fn log_likelihood(&self, data: &[Rfm]) -> f64 {
-        let (sorted, groups) = group_by_x(data, |r| r.x);
-        self.ll_grad(&sorted, &groups, &mut [0.0; 4])
+        self.ll_grad(&tabulate(data), &mut [0.0; 4])
     }
 }

@@ -9,6 +9,7 @@
 
 use super::{Rfm, TransactionModel};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// Horizon, period length and discount rate for CLV.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -22,23 +23,77 @@ pub struct ClvSpec {
     pub discount_rate: f64,
 }
 
-/// Discounted expected value of `customer`'s future transactions, each worth `spend`.
+/// Discounted expected value of `customer`'s future transactions, each worth `spend`:
+/// P(alive) times the discounted transactions of a customer alive at T.
 pub fn clv<M: TransactionModel + ?Sized>(
     model: &M,
     customer: &Rfm,
     spend: f64,
     spec: &ClvSpec,
 ) -> f64 {
+    model.p_alive(customer) * discounted_if_alive(model, customer.x, customer.t, spec) * spend
+}
+
+/// Σ_k (1 + d)^−k · (expected transactions in period k) of a customer alive at the end of
+/// calibration after `x` repeat purchases at age `age`.
+pub fn discounted_if_alive<M: TransactionModel + ?Sized>(
+    model: &M,
+    x: f64,
+    age: f64,
+    spec: &ClvSpec,
+) -> f64 {
     let mut value = 0.0;
     let mut before = 0.0;
     let mut discount = 1.0;
     for k in 1..=spec.periods {
-        let cumulative = model.expected_conditional(customer, k as f64 * spec.period_length);
+        let cumulative = model.expected_if_alive(x, age, k as f64 * spec.period_length);
         discount /= 1.0 + spec.discount_rate;
         value += (cumulative - before) * discount;
         before = cumulative;
     }
-    value * spend
+    value
+}
+
+/// One pattern's prediction.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PatternValue {
+    /// P(alive at T).
+    pub p_alive: f64,
+    /// Expected transactions over the horizon.
+    pub expected: f64,
+    /// CLV per unit of spend per transaction.
+    pub clv_per_spend: f64,
+}
+
+/// [`PatternValue`]s of `patterns`, in order, over `horizon` and `spec`. What a customer
+/// alive at T will do depends only on (x, T), so it is computed once per distinct pair and
+/// scaled by each pattern's P(alive).
+pub fn pattern_values<M: TransactionModel + ?Sized>(
+    model: &M,
+    patterns: &[Rfm],
+    horizon: f64,
+    spec: &ClvSpec,
+) -> Vec<PatternValue> {
+    let mut if_alive: HashMap<(u64, u64), (f64, f64)> = HashMap::new();
+    patterns
+        .iter()
+        .map(|c| {
+            let (expected, discounted) = *if_alive
+                .entry((c.x.to_bits(), c.t.to_bits()))
+                .or_insert_with(|| {
+                    (
+                        model.expected_if_alive(c.x, c.t, horizon),
+                        discounted_if_alive(model, c.x, c.t, spec),
+                    )
+                });
+            let p_alive = model.p_alive(c);
+            PatternValue {
+                p_alive,
+                expected: p_alive * expected,
+                clv_per_spend: p_alive * discounted,
+            }
+        })
+        .collect()
 }
 
 /// Customer equity: Σ weight · CLV over `(pattern, expected spend)` pairs.

@@ -2,6 +2,7 @@
 
 use super::ModelError;
 use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
 use std::ops::Range;
 
 /// A recency-frequency pattern shared by `weight` customers, in one time unit.
@@ -55,7 +56,7 @@ pub struct Tenure {
 fn compress_by<T, K: PartialEq>(
     mut items: Vec<T>,
     key: impl Fn(&T) -> K,
-    cmp: impl Fn(&T, &T) -> std::cmp::Ordering,
+    cmp: impl Fn(&T, &T) -> Ordering,
     weight: impl Fn(&mut T) -> &mut f64,
 ) -> Vec<T> {
     items.sort_by(&cmp);
@@ -69,6 +70,19 @@ fn compress_by<T, K: PartialEq>(
     out
 }
 
+/// Orders patterns by `(x, t_x, T)`.
+pub(crate) fn rfm_order(a: &Rfm, b: &Rfm) -> Ordering {
+    a.x.total_cmp(&b.x)
+        .then(a.t_x.total_cmp(&b.t_x))
+        .then(a.t.total_cmp(&b.t))
+}
+
+/// Orders spend patterns by `(x, mean_spend)`.
+pub(crate) fn spend_order(a: &SpendPattern, b: &SpendPattern) -> Ordering {
+    a.x.total_cmp(&b.x)
+        .then(a.mean_spend.total_cmp(&b.mean_spend))
+}
+
 /// Compresses per-customer `(x, t_x, T)` rows into unique weighted patterns, sorted by
 /// `(x, t_x, T)`.
 pub fn compress_rfm(rows: impl IntoIterator<Item = (f64, f64, f64)>) -> Vec<Rfm> {
@@ -79,11 +93,7 @@ pub fn compress_rfm(rows: impl IntoIterator<Item = (f64, f64, f64)>) -> Vec<Rfm>
     compress_by(
         items,
         |r| (r.x.to_bits(), r.t_x.to_bits(), r.t.to_bits()),
-        |a, b| {
-            a.x.total_cmp(&b.x)
-                .then(a.t_x.total_cmp(&b.t_x))
-                .then(a.t.total_cmp(&b.t))
-        },
+        rfm_order,
         |r| &mut r.weight,
     )
 }
@@ -101,10 +111,7 @@ pub fn compress_spend(rows: impl IntoIterator<Item = (f64, f64)>) -> Vec<SpendPa
     compress_by(
         items,
         |s| (s.x.to_bits(), s.mean_spend.to_bits()),
-        |a, b| {
-            a.x.total_cmp(&b.x)
-                .then(a.mean_spend.total_cmp(&b.mean_spend))
-        },
+        spend_order,
         |s| &mut s.weight,
     )
 }
@@ -151,14 +158,16 @@ pub(crate) fn validate_rfm(data: &[Rfm]) -> Result<f64, ModelError> {
     total_weight(data.iter().map(|r| r.weight))
 }
 
-/// The patterns sorted by `x`, with the index range of each distinct `x`, so that
-/// likelihoods evaluate special functions once per distinct `x`.
+/// The patterns sorted by `order` (which must sort by `x` first), with the index range of
+/// each distinct `x`, so that likelihoods evaluate special functions once per distinct
+/// `x`. A total order makes sums, and so fits, independent of the input order.
 pub(crate) fn group_by_x<T: Copy>(
     data: &[T],
     x: impl Fn(&T) -> f64,
+    order: impl Fn(&T, &T) -> Ordering,
 ) -> (Vec<T>, Vec<(f64, Range<usize>)>) {
     let mut sorted = data.to_vec();
-    sorted.sort_by(|a, b| x(a).total_cmp(&x(b)));
+    sorted.sort_by(order);
     let mut groups: Vec<(f64, Range<usize>)> = Vec::new();
     for (i, item) in sorted.iter().enumerate() {
         match groups.last_mut() {
@@ -167,6 +176,103 @@ pub(crate) fn group_by_x<T: Copy>(
         }
     }
     (sorted, groups)
+}
+
+/// One pattern of an [`XGroup`]: indices into the group's tables of T and t_x, and weight.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PatternRef {
+    pub t: u32,
+    pub t_x: u32,
+    pub weight: f64,
+}
+
+/// The patterns with one repeat count `x`, their T and t_x as indices into tables of the
+/// group's distinct values.
+#[derive(Debug, Clone)]
+pub(crate) struct XGroup {
+    pub x: f64,
+    /// Total weight of the group.
+    pub weight: f64,
+    /// Distinct T values, ascending.
+    pub t: Vec<f64>,
+    /// Distinct t_x values, ascending.
+    pub t_x: Vec<f64>,
+    pub patterns: Vec<PatternRef>,
+}
+
+/// Weighted patterns grouped by `x` with tables of their distinct T and t_x, so that a
+/// likelihood evaluates each function of (x, T) or (x, t_x) once per distinct pair and
+/// is left with a log-sum-exp per pattern.
+pub(crate) fn tabulate(data: &[Rfm]) -> Vec<XGroup> {
+    let (sorted, groups) = group_by_x(data, |r| r.x, rfm_order);
+    groups
+        .into_iter()
+        .map(|(x, range)| {
+            let members = &sorted[range];
+            let t = distinct(members.iter().map(|r| r.t));
+            let t_x = distinct(members.iter().map(|r| r.t_x));
+            let index =
+                |values: &[f64], v: f64| values.partition_point(|u| u.total_cmp(&v).is_lt()) as u32;
+            XGroup {
+                x,
+                weight: members.iter().map(|r| r.weight).sum(),
+                patterns: members
+                    .iter()
+                    .map(|r| PatternRef {
+                        t: index(&t, r.t),
+                        t_x: index(&t_x, r.t_x),
+                        weight: r.weight,
+                    })
+                    .collect(),
+                t,
+                t_x,
+            }
+        })
+        .collect()
+}
+
+/// Patterns from which likelihood sums run on two threads.
+const TWO_THREADS_FROM: usize = 50_000;
+
+/// `sum(group, patterns)` for every group. With many patterns, the first and second half
+/// of each group's patterns are summed on two threads and `add`ed, always split the same
+/// way, so results depend on the data only, not on the machine.
+pub(crate) fn sum_groups<G: Sync, P: Sync, R: Send>(
+    groups: &[G],
+    patterns: impl Fn(&G) -> &[P] + Sync,
+    sum: impl Fn(&G, &[P]) -> R + Sync,
+    add: impl Fn(R, R) -> R,
+) -> Vec<R> {
+    let count: usize = groups.iter().map(|g| patterns(g).len()).sum();
+    if count < TWO_THREADS_FROM {
+        return groups.iter().map(|g| sum(g, patterns(g))).collect();
+    }
+    let half = |second: bool| -> Vec<R> {
+        groups
+            .iter()
+            .map(|g| {
+                let (first, rest) = patterns(g).split_at(patterns(g).len() / 2);
+                sum(g, if second { rest } else { first })
+            })
+            .collect()
+    };
+    let (first, second) = std::thread::scope(|scope| {
+        let second = scope.spawn(|| half(true));
+        (half(false), second.join().expect("likelihood thread"))
+    });
+    first
+        .into_iter()
+        .zip(second)
+        .map(|(a, b)| add(a, b))
+        .collect()
+}
+
+/// The distinct values, ascending.
+fn distinct(values: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut out: Vec<f64> = values.collect();
+    out.sort_by(f64::total_cmp);
+    out.dedup_by(|a, b| a.to_bits() == b.to_bits());
+    out
 }
 
 /// Starting values for the purchase-rate scale α and the mean age T of weighted

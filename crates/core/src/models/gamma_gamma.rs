@@ -5,7 +5,7 @@
 //! mean m of x transactions has density
 //! Γ(px+q) / (Γ(px) Γ(q)) · γ^q m^(px−1) x^(px) / (γ + m x)^(px+q).
 
-use super::data::{SpendPattern, group_by_x, total_weight};
+use super::data::{SpendPattern, group_by_x, spend_order, sum_groups, total_weight};
 use super::fit::{Problem, estimate};
 use super::special::{digamma, ln_gamma};
 use super::{Fit, FitOptions, ModelError, ModelKind};
@@ -45,9 +45,12 @@ impl GammaGamma {
             )));
         }
         let n = total_weight(data.iter().map(|d| d.weight))?;
-        let (sorted, groups) = group_by_x(data, |d| d.x);
-        let ll = |v: &[f64], grad: &mut [f64]| Self::from_slice(v).ll_grad(&sorted, &groups, grad);
-        let mean = data.iter().map(|d| d.weight * d.mean_spend).sum::<f64>() / n;
+        // Sorted, so that the fit does not depend on the order of the patterns.
+        let mut sorted = data.to_vec();
+        sorted.sort_by(spend_order);
+        let groups = spend_groups(&sorted);
+        let ll = |v: &[f64], grad: &mut [f64]| Self::from_slice(v).ll_grad(&groups, grad);
+        let mean = sorted.iter().map(|d| d.weight * d.mean_spend).sum::<f64>() / n;
         // E[value] = pγ/(q−1): starts with that mean.
         let starts = vec![
             vec![1.0, 2.0, mean],
@@ -73,33 +76,43 @@ impl GammaGamma {
 
     /// Total log-likelihood of the patterns.
     pub fn log_likelihood(&self, data: &[SpendPattern]) -> f64 {
-        let (sorted, groups) = group_by_x(data, |d| d.x);
-        self.ll_grad(&sorted, &groups, &mut [0.0; 3])
+        self.ll_grad(&spend_groups(data), &mut [0.0; 3])
     }
 
-    pub(super) fn ll_grad(
-        &self,
-        sorted: &[SpendPattern],
-        groups: &[(f64, std::ops::Range<usize>)],
-        grad: &mut [f64],
-    ) -> f64 {
+    /// Total log-likelihood of grouped patterns and its gradient in (p, q, γ).
+    ///
+    /// With s = x·m (the customer's total repeat spend) and u = ln(1 + γ/s), one customer's
+    /// log density is ln Γ(px+q) − ln Γ(px) − ln Γ(q) + q ln(γ/x) − (q+1) ln m − (px+q) u:
+    /// per pattern only u and 1/(γ+s) are needed, and no large logs cancel.
+    pub(super) fn ll_grad(&self, groups: &[SpendGroup], grad: &mut [f64]) -> f64 {
         let GammaGamma { p, q, gamma } = *self;
         let (ln_g, psi_q, lg_q) = (gamma.ln(), digamma(q), ln_gamma(q));
+        let sums = sum_groups(
+            groups,
+            |g| &g.inv_totals,
+            |_, totals| {
+                totals
+                    .iter()
+                    .fold((0.0, 0.0), |(u, inv_den), &(inv_spend, weight)| {
+                        (
+                            u + weight * (gamma * inv_spend).ln_1p(),
+                            inv_den + weight * inv_spend / (1.0 + gamma * inv_spend),
+                        )
+                    })
+            },
+            |a, b| (a.0 + b.0, a.1 + b.1),
+        );
         grad.fill(0.0);
         let mut total = 0.0;
-        for (x, range) in groups {
-            let px = p * x;
-            let base = ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_g + px * x.ln();
+        for (g, (u, inv_den)) in groups.iter().zip(sums) {
+            let (x, w) = (g.x, g.weight);
+            let (px, ln_gx) = (p * x, ln_g - x.ln());
             let psi_pxq = digamma(px + q);
-            let d_base = [x * (psi_pxq - digamma(px) + x.ln()), psi_pxq - psi_q + ln_g];
-            for d in &sorted[range.clone()] {
-                let (ln_m, den) = (d.mean_spend.ln(), gamma + d.mean_spend * x);
-                let ln_den = den.ln();
-                total += d.weight * (base + (px - 1.0) * ln_m - (px + q) * ln_den);
-                grad[0] += d.weight * (d_base[0] + x * (ln_m - ln_den));
-                grad[1] += d.weight * (d_base[1] - ln_den);
-                grad[2] += d.weight * (q / gamma - (px + q) / den);
-            }
+            let base = ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_gx;
+            total += w * base - (q + 1.0) * g.ln_mean - (px + q) * u;
+            grad[0] += x * (w * (psi_pxq - digamma(px)) - u);
+            grad[1] += w * (psi_pxq - psi_q + ln_gx) - g.ln_mean - u;
+            grad[2] += w * q / gamma - (px + q) * inv_den;
         }
         total
     }
@@ -119,4 +132,37 @@ impl GammaGamma {
             f64::INFINITY
         }
     }
+}
+
+/// Spend patterns with one repeat count `x`: what the likelihood needs of them that does
+/// not depend on the parameters.
+#[derive(Debug, Clone)]
+pub(super) struct SpendGroup {
+    x: f64,
+    /// Total weight.
+    weight: f64,
+    /// Σ weight · ln(mean spend).
+    ln_mean: f64,
+    /// (1 / (x · mean spend), weight) per pattern.
+    inv_totals: Vec<(f64, f64)>,
+}
+
+/// The patterns grouped by `x`.
+pub(super) fn spend_groups(data: &[SpendPattern]) -> Vec<SpendGroup> {
+    let (sorted, groups) = group_by_x(data, |d| d.x, spend_order);
+    groups
+        .into_iter()
+        .map(|(x, range)| {
+            let members = &sorted[range];
+            SpendGroup {
+                x,
+                weight: members.iter().map(|d| d.weight).sum(),
+                ln_mean: members.iter().map(|d| d.weight * d.mean_spend.ln()).sum(),
+                inv_totals: members
+                    .iter()
+                    .map(|d| (1.0 / (x * d.mean_spend), d.weight))
+                    .collect(),
+            }
+        })
+        .collect()
 }

@@ -20,7 +20,7 @@ pub mod special;
 mod validation;
 
 pub use bgnbd::BgNbd;
-pub use clv::{ClvSpec, clv, customer_equity};
+pub use clv::{ClvSpec, PatternValue, clv, customer_equity, discounted_if_alive, pattern_values};
 pub use data::{Rfm, SpendPattern, Tenure, compress_rfm, compress_spend};
 pub use fit::{Fit, FitOptions, ParamMap};
 pub use gamma_gamma::GammaGamma;
@@ -92,8 +92,15 @@ pub enum ModelError {
 pub trait TransactionModel {
     /// P(alive at T | x, t_x, T).
     fn p_alive(&self, c: &Rfm) -> f64;
-    /// E[Y(t) | x, t_x, T]: expected transactions in (T, T + t].
-    fn expected_conditional(&self, c: &Rfm, t: f64) -> f64;
+    /// E[Y(t) | alive at T]: expected transactions in (T, T + t] of a customer still alive
+    /// at the end of calibration after `x` repeat purchases at age `age` (= T); t_x only
+    /// matters through P(alive).
+    fn expected_if_alive(&self, x: f64, age: f64, t: f64) -> f64;
+    /// E[Y(t) | x, t_x, T] = P(alive) · E[Y(t) | alive at T]: expected transactions in
+    /// (T, T + t].
+    fn expected_conditional(&self, c: &Rfm, t: f64) -> f64 {
+        self.p_alive(c) * self.expected_if_alive(c.x, c.t, t)
+    }
     /// E[X(t)]: expected transactions of a new customer in (0, t].
     fn expected_unconditional(&self, t: f64) -> f64;
     /// P(X(t) = n): probability that a new customer makes `n` transactions in (0, t].

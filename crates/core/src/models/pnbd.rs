@@ -11,7 +11,7 @@
 //! with thousands of transactions, and the difference of the two tails is taken as
 //! e^G₁ · (1 − e^(G₂−G₁)) without overflow.
 
-use super::data::{group_by_x, scale_starts, validate_rfm};
+use super::data::{group_by_x, rfm_order, scale_starts, validate_rfm};
 use super::fit::{Problem, estimate};
 use super::special::{digamma, gauss_legendre, ln_gamma, ln_hyp2f1_grad, one_minus_exp_over};
 use super::{Fit, FitOptions, ModelError, ModelKind, Rfm, TransactionModel};
@@ -75,9 +75,9 @@ impl ParetoNbd {
     /// Fits by maximum likelihood to weighted patterns.
     pub fn fit(data: &[Rfm], opts: &FitOptions) -> Result<(Self, Fit), ModelError> {
         let n = validate_rfm(data)?;
-        let (sorted, groups) = group_by_x(data, |r| r.x);
+        let (sorted, groups) = group_by_x(data, |r| r.x, rfm_order);
         let ll = |p: &[f64], grad: &mut [f64]| Self::from_slice(p).ll_grad(&sorted, &groups, grad);
-        let (alpha0, t_mean) = scale_starts(data, n);
+        let (alpha0, t_mean) = scale_starts(&sorted, n);
         let starts = vec![
             vec![1.0, alpha0, 1.0, t_mean],
             vec![0.5, 0.5 * alpha0, 0.5, 0.5 * t_mean],
@@ -182,12 +182,10 @@ impl TransactionModel for ParetoNbd {
         (terms.ln_alive - terms.ln_bracket).exp()
     }
 
-    fn expected_conditional(&self, c: &Rfm, t: f64) -> f64 {
+    fn expected_if_alive(&self, x: f64, age: f64, t: f64) -> f64 {
         let ParetoNbd { r, alpha, s, beta } = *self;
-        let bt = beta + c.t;
-        let per_alive =
-            (r + c.x) / (alpha + c.t) * bt * one_minus_exp_over(s - 1.0, (t / bt).ln_1p());
-        self.p_alive(c) * per_alive
+        let bt = beta + age;
+        (r + x) / (alpha + age) * bt * one_minus_exp_over(s - 1.0, (t / bt).ln_1p())
     }
 
     fn expected_unconditional(&self, t: f64) -> f64 {
@@ -230,7 +228,7 @@ impl TransactionModel for ParetoNbd {
     }
 
     fn log_likelihood(&self, data: &[Rfm]) -> f64 {
-        let (sorted, groups) = group_by_x(data, |r| r.x);
+        let (sorted, groups) = group_by_x(data, |r| r.x, rfm_order);
         self.ll_grad(&sorted, &groups, &mut [0.0; 4])
     }
 }

@@ -42,6 +42,44 @@ fn bgnbd_matches_fader_hardie_lee_2005() {
 }
 
 #[test]
+fn grouped_likelihoods_equal_the_sum_over_customers() {
+    // The fits tabulate patterns by x, T and t_x; one customer at a time there is
+    // nothing to share, so the sum over customers is the direct likelihood.
+    let customers: Vec<Rfm> = cdnow::sample()
+        .iter()
+        .map(|c| Rfm::new(c.x, c.t_x, c.t))
+        .collect();
+    let models: [Box<dyn TransactionModel>; 3] = [
+        Box::new(BgNbd {
+            r: 0.243,
+            alpha: 4.414,
+            a: 0.793,
+            b: 2.426,
+        }),
+        Box::new(MbgNbd {
+            r: 0.525,
+            alpha: 6.183,
+            a: 0.891,
+            b: 1.614,
+        }),
+        Box::new(ParetoNbd {
+            r: 0.553,
+            alpha: 10.578,
+            s: 0.606,
+            beta: 11.669,
+        }),
+    ];
+    for m in &models {
+        let grouped = m.log_likelihood(&patterns());
+        let direct: f64 = customers.iter().map(|c| m.log_likelihood(&[*c])).sum();
+        assert!(
+            (grouped - direct).abs() < 1e-10 * direct.abs(),
+            "{grouped} vs {direct}"
+        );
+    }
+}
+
+#[test]
 fn fit_serialises_with_paper_names_in_order() {
     let (_, fit) = BgNbd::fit(&patterns(), &FitOptions::default()).unwrap();
     let json = serde_json::to_string(&fit).unwrap();
@@ -175,5 +213,28 @@ fn holdout_transactions_are_predicted() {
     assert!(
         (p_bg / actual - 1.0).abs() < 0.15 && (p_pnbd / p_bg - 1.0).abs() < 0.02,
         "{p_bg} {p_pnbd}"
+    );
+}
+
+#[test]
+fn fits_do_not_depend_on_the_order_of_the_patterns() {
+    let opts = FitOptions::default();
+    let forward = patterns();
+    let backward: Vec<Rfm> = forward.iter().rev().copied().collect();
+    for kind in [ModelKind::BgNbd, ModelKind::MbgNbd, ModelKind::ParetoNbd] {
+        let (_, a) = fit_transactions(kind, &forward, &opts).unwrap();
+        let (_, b) = fit_transactions(kind, &backward, &opts).unwrap();
+        assert_eq!(a, b, "{kind}");
+    }
+    let spend = compress_spend(
+        cdnow::sample()
+            .iter()
+            .filter(|c| c.x > 0.0)
+            .map(|c| (c.x, c.mean_repeat_spend)),
+    );
+    let reversed: Vec<SpendPattern> = spend.iter().rev().copied().collect();
+    assert_eq!(
+        GammaGamma::fit(&spend, &opts).unwrap().1,
+        GammaGamma::fit(&reversed, &opts).unwrap().1
     );
 }

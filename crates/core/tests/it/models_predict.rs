@@ -254,3 +254,24 @@ fn clv_discounts_expected_transactions_per_period() {
         2.0 * clv(&PNBD, &c, 40.0, &spec) + clv(&PNBD, &Rfm::new(0.0, 0.0, 30.0), 25.0, &spec);
     assert!((equity - expected).abs() < 1e-9);
 }
+
+#[test]
+fn pattern_values_equal_the_per_customer_predictions() {
+    let patterns = compress_rfm(crate::cdnow::sample().iter().map(|c| (c.x, c.t_x, c.t)));
+    let spec = ClvSpec {
+        period_length: 1.0,
+        periods: 52,
+        discount_rate: 0.002,
+    };
+    let models: [&dyn TransactionModel; 3] = [&BG, &MBG, &PNBD];
+    for m in models {
+        let values = pattern_values(m, &patterns, 52.0, &spec);
+        assert_eq!(values.len(), patterns.len());
+        for (c, v) in patterns.iter().zip(&values) {
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1e-300);
+            assert!(close(v.p_alive, m.p_alive(c)), "{c:?}");
+            assert!(close(v.expected, m.expected_conditional(c, 52.0)), "{c:?}");
+            assert!(close(v.clv_per_spend, clv(m, c, 1.0, &spec)), "{c:?}");
+        }
+    }
+}

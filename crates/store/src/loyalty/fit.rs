@@ -68,15 +68,27 @@ pub(super) async fn fit_summarised(
     }
     .map_err(model)?;
     let from_data = survival.is_none() || kind != ModelKind::Sbg;
-    Ok(FitReport {
+    Ok(report(sql, fit, from_data.then_some(window), started))
+}
+
+/// The report of `fit`, made on the summaries of `window` if given, started at `started`.
+pub(super) fn report(sql: &Sql, fit: Fit, window: Option<&Window>, started: Instant) -> FitReport {
+    FitReport {
         fit,
-        window: from_data.then_some(*window),
-        transactions_version: from_data
-            .then(|| sql.versions().get(&Table::Transactions).copied())
-            .flatten(),
+        window: window.copied(),
+        transactions_version: window
+            .and_then(|_| sql.versions().get(&Table::Transactions).copied()),
         summary_seconds: 0.0,
         seconds: started.elapsed().as_secs_f64(),
-    })
+    }
+}
+
+/// The error for a window without customers.
+pub(super) fn nothing_to_fit(window: &Window) -> StoreError {
+    StoreError::Input(format!(
+        "no customers with a purchase on or before {}: nothing to fit",
+        window.calibration_end
+    ))
 }
 
 /// Runs a query whose columns are all DOUBLE and returns its rows.
@@ -102,10 +114,7 @@ pub(super) async fn patterns(sql: &Sql, window: &Window) -> Result<(Vec<Rfm>, Ve
     let query = "SELECT x, t_x, t, CAST(count(*) AS DOUBLE), sum(holdout_x) FROM summary GROUP BY x, t_x, t";
     let rows = doubles(sql, query).await?;
     if rows.is_empty() {
-        return Err(StoreError::Input(format!(
-            "no customers with a purchase on or before {}: nothing to fit",
-            window.calibration_end
-        )));
+        return Err(nothing_to_fit(window));
     }
     Ok(rows
         .iter()

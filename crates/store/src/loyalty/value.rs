@@ -1,29 +1,33 @@
 //! `cxray loyalty predict`: per-customer value written to the `customer_value` table.
 //!
-//! The transaction model and Gamma-Gamma spend are fitted on the calibration summaries;
-//! P(alive), expected transactions and the CLV per unit of spend are computed once per
-//! distinct (x, t_x, T) pattern and then joined to every customer as their rows stream
-//! out of the summary query, so memory grows with patterns, not customers. The table is
-//! replaced in one commit that records the fits, the window and the data version.
+//! The calibration summary rows are read once and compressed into unique (x, t_x, T) and
+//! (x, mean spend) patterns, each row keeping the index of its pattern. The transaction
+//! model and Gamma-Gamma spend are fitted on the patterns; P(alive), expected transactions
+//! and the CLV per unit of spend are computed once per pattern and given to every
+//! customer by that index. The table is replaced in one commit that records the fits, the
+//! window and the data version.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use cxray_core::models::{
-    ClvSpec, FitOptions, GammaGamma, ModelKind, Rfm, clv, transactions_from_fit,
+    ClvSpec, FitOptions, GammaGamma, ModelKind, PatternValue, Rfm, SpendPattern, fit_transactions,
+    pattern_values,
 };
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef};
+use datafusion::common::HashMap;
 use deltalake_core::DeltaTable;
 use deltalake_core::kernel::Action;
 use deltalake_core::kernel::transaction::{CommitBuilder, CommitProperties};
+use deltalake_core::parquet::basic::Compression;
+use deltalake_core::parquet::file::properties::WriterProperties;
+use deltalake_core::parquet::schema::types::ColumnPath;
 use deltalake_core::protocol::{DeltaOperation, SaveMode};
 use deltalake_core::writer::{DeltaWriter, RecordBatchWriter};
-use futures::StreamExt;
 use serde::Serialize;
 
-use super::fit::{FitReport, fit_summarised};
+use super::fit::{FitReport, nothing_to_fit, report};
 use super::summary::Window;
 use crate::folder::DataFolder;
 use crate::sql::Sql;
@@ -60,14 +64,15 @@ pub struct PredictReport {
     pub customer_equity: f64,
     /// The `customer_value` version written.
     pub version: u64,
+    /// Summarising the transactions.
+    pub summary_seconds: f64,
+    /// Reading the summaries into patterns and fitting both models.
+    pub fit_seconds: f64,
+    /// Every customer's values, ready to write.
+    pub predict_seconds: f64,
+    /// Writing and committing `customer_value`.
+    pub write_seconds: f64,
     pub seconds: f64,
-}
-
-/// P(alive), expected transactions, and CLV per unit of spend.
-type PatternValue = (f64, f64, f64);
-
-fn key(x: f64, t_x: f64, t: f64) -> (u64, u64, u64) {
-    (x.to_bits(), t_x.to_bits(), t.to_bits())
 }
 
 /// Fits, predicts every customer and replaces `customer_value`.
@@ -91,34 +96,39 @@ pub async fn predict(
         ..opts.window
     };
     window.materialize(sql).await?;
-    let transactions = fit_summarised(sql, opts.model, &window, None, &opts.fit).await?;
-    let spend = fit_summarised(sql, ModelKind::GammaGamma, &window, None, &opts.fit).await?;
-    let model =
-        transactions_from_fit(&transactions.fit).map_err(|e| StoreError::Input(e.to_string()))?;
-    let gg = GammaGamma::from_fit(&spend.fit).map_err(|e| StoreError::Input(e.to_string()))?;
+    let summary_seconds = started.elapsed().as_secs_f64();
+
+    let fits_started = Instant::now();
+    let customers = Customers::read(sql, &window).await?;
+    let input = |e: cxray_core::models::ModelError| StoreError::Input(e.to_string());
+    let fit_started = Instant::now();
+    let (model, fit) =
+        fit_transactions(opts.model, &customers.patterns, &opts.fit).map_err(input)?;
+    let transactions = report(sql, fit, Some(&window), fit_started);
+    let fit_started = Instant::now();
+    let (gg, fit) = GammaGamma::fit(&customers.spend, &opts.fit)
+        .map_err(|e| StoreError::Input(format!("{}: {e}", ModelKind::GammaGamma)))?;
+    let spend = report(sql, fit, Some(&window), fit_started);
+    let fit_seconds = fits_started.elapsed().as_secs_f64();
+
+    let predict_started = Instant::now();
     let spec = ClvSpec {
         period_length: 1.0,
         periods: opts.horizon,
         discount_rate: (1.0 + opts.discount_rate).powf(window.unit.days() / 365.25) - 1.0,
     };
-    let values = pattern_values(
-        &*model,
-        &super::fit::patterns(sql, &window).await?.0,
-        opts.horizon as f64,
-        &spec,
-    );
+    let values = pattern_values(&*model, &customers.patterns, opts.horizon as f64, &spec);
+    let outputs = customers.value_batches(&values, &gg, &opts.model.to_string())?;
+    let (equity, expected) = outputs.iter().fold((0.0, 0.0), |(e, x), b| {
+        (e + sum(b, "clv"), x + sum(b, "expected_transactions"))
+    });
+    let predict_seconds = predict_started.elapsed().as_secs_f64();
 
+    let write_started = Instant::now();
     let mut table = open_or_create(folder).await?;
-    let mut writer = RecordBatchWriter::for_table(&table)?;
-    let query = "SELECT customer_id, x, t_x, t, mean_spend FROM summary";
-    let mut stream = sql.context().sql(query).await?.execute_stream().await?;
-    let (mut customers, mut equity, mut expected) = (0u64, 0.0, 0.0);
-    let model_name = opts.model.to_string();
-    while let Some(batch) = stream.next().await {
-        let out = value_batch(&batch?, &values, &gg, &model_name)?;
-        customers += out.num_rows() as u64;
-        equity += sum(&out, "clv");
-        expected += sum(&out, "expected_transactions");
+    let mut writer =
+        RecordBatchWriter::for_table(&table)?.with_writer_properties(parquet_settings());
+    for out in outputs {
         writer.write(out).await?;
     }
     let report_fits = serde_json::json!({
@@ -129,34 +139,103 @@ pub async fn predict(
     Ok(PredictReport {
         transactions,
         spend,
-        customers,
+        customers: customers.pattern.len() as u64,
         horizon: opts.horizon,
         discount_rate: opts.discount_rate,
         expected_transactions: expected,
         customer_equity: equity,
         version,
+        summary_seconds,
+        fit_seconds,
+        predict_seconds,
+        write_seconds: write_started.elapsed().as_secs_f64(),
         seconds: started.elapsed().as_secs_f64(),
     })
 }
 
-/// The per-pattern quantities, computed once per distinct pattern.
-fn pattern_values(
-    model: &(dyn cxray_core::models::TransactionModel + Send + Sync),
-    patterns: &[Rfm],
-    horizon: f64,
-    spec: &ClvSpec,
-) -> HashMap<(u64, u64, u64), PatternValue> {
-    patterns
-        .iter()
-        .map(|p| {
-            let value = (
-                model.p_alive(p),
-                model.expected_conditional(p, horizon),
-                clv(model, p, 1.0, spec),
-            );
-            (key(p.x, p.t_x, p.t), value)
+/// Every customer's summary row, and the unique patterns the customers share.
+struct Customers {
+    /// Rows of customer_id, x, t_x, t, mean_spend.
+    batches: Vec<RecordBatch>,
+    /// Each row's index into `patterns`, batch after batch.
+    pattern: Vec<u32>,
+    /// Unique (x, t_x, T) patterns, weighted by their customers.
+    patterns: Vec<Rfm>,
+    /// Unique (x, mean spend) patterns of customers with positive repeat spend.
+    spend: Vec<SpendPattern>,
+}
+
+impl Customers {
+    /// Reads the summaries registered by [`Window::materialize`] and compresses them.
+    async fn read(sql: &Sql, window: &Window) -> Result<Self> {
+        let (_, batches) = sql
+            .query("SELECT customer_id, x, t_x, t, mean_spend FROM summary")
+            .await?;
+        let mut rfm_index: HashMap<(u64, u64, u64), u32> = HashMap::default();
+        let mut spend_index: HashMap<(u64, u64), usize> = HashMap::default();
+        let (mut patterns, mut spend, mut pattern) = (Vec::new(), Vec::new(), Vec::new());
+        for batch in &batches {
+            let col = |i: usize| batch.column(i).as_primitive::<Float64Type>();
+            let (x, t_x, t, mean) = (col(1), col(2), col(3), col(4));
+            for r in 0..batch.num_rows() {
+                let (x, t_x, t) = (x.value(r), t_x.value(r), t.value(r));
+                let i = *rfm_index
+                    .entry((x.to_bits(), t_x.to_bits(), t.to_bits()))
+                    .or_insert_with(|| {
+                        patterns.push(Rfm {
+                            x,
+                            t_x,
+                            t,
+                            weight: 0.0,
+                        });
+                        (patterns.len() - 1) as u32
+                    });
+                patterns[i as usize].weight += 1.0;
+                pattern.push(i);
+                if x > 0.0 && mean.is_valid(r) && mean.value(r) > 0.0 {
+                    let mean_spend = mean.value(r);
+                    let j = *spend_index
+                        .entry((x.to_bits(), mean_spend.to_bits()))
+                        .or_insert_with(|| {
+                            spend.push(SpendPattern {
+                                x,
+                                mean_spend,
+                                weight: 0.0,
+                            });
+                            spend.len() - 1
+                        });
+                    spend[j].weight += 1.0;
+                }
+            }
+        }
+        if patterns.is_empty() {
+            return Err(nothing_to_fit(window));
+        }
+        Ok(Customers {
+            batches,
+            pattern,
+            patterns,
+            spend,
         })
-        .collect()
+    }
+
+    /// The `customer_value` rows: each customer's pattern values and expected spend.
+    fn value_batches(
+        &self,
+        values: &[PatternValue],
+        gg: &GammaGamma,
+        model: &str,
+    ) -> Result<Vec<RecordBatch>> {
+        let mut offset = 0;
+        self.batches
+            .iter()
+            .map(|batch| {
+                let rows = &self.pattern[offset..offset + batch.num_rows()];
+                offset += batch.num_rows();
+                value_batch(batch, rows, values, gg, model)
+            })
+            .collect()
+    }
 }
 
 fn output_schema() -> SchemaRef {
@@ -174,28 +253,33 @@ fn output_schema() -> SchemaRef {
     ]))
 }
 
-/// One batch of `customer_value` rows from a batch of summary rows.
+/// One batch of `customer_value` rows from a batch of summary rows and their patterns.
 fn value_batch(
     batch: &RecordBatch,
-    values: &HashMap<(u64, u64, u64), PatternValue>,
+    patterns: &[u32],
+    values: &[PatternValue],
     gg: &GammaGamma,
     model: &str,
 ) -> Result<RecordBatch> {
-    let col = |i: usize| batch.column(i).as_primitive::<Float64Type>();
-    let (x, t_x, t, mean) = (col(1), col(2), col(3), col(4));
+    let (x, mean) = (
+        batch.column(1).as_primitive::<Float64Type>(),
+        batch.column(4).as_primitive::<Float64Type>(),
+    );
     let n = batch.num_rows();
     let mut out: [Vec<f64>; 4] = std::array::from_fn(|_| Vec::with_capacity(n));
-    for r in 0..n {
-        let (p_alive, expected, clv_per_spend) = values[&key(x.value(r), t_x.value(r), t.value(r))];
-        let spend = if x.value(r) > 0.0 && !mean.is_null(r) {
+    for (r, &p) in patterns.iter().enumerate() {
+        let value = values[p as usize];
+        let spend = if x.value(r) > 0.0 && mean.is_valid(r) {
             gg.conditional_expected_spend(x.value(r), mean.value(r))
         } else {
             gg.expected_spend()
         };
-        for (column, v) in out
-            .iter_mut()
-            .zip([p_alive, expected, spend, clv_per_spend * spend])
-        {
+        for (column, v) in out.iter_mut().zip([
+            value.p_alive,
+            value.expected,
+            spend,
+            value.clv_per_spend * spend,
+        ]) {
             column.push(v);
         }
     }
@@ -225,6 +309,16 @@ fn sum(batch: &RecordBatch, column: &str) -> f64 {
         .expect("output column")
         .as_primitive::<Float64Type>();
     col.values().iter().sum()
+}
+
+/// Snappy as the writer's default, dictionaries only for the `model` column: ids and
+/// values are nearly all distinct, and dictionary attempts on them cost most of the write.
+fn parquet_settings() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_dictionary_enabled(false)
+        .set_column_dictionary_enabled(ColumnPath::from("model"), true)
+        .build()
 }
 
 async fn open_or_create(folder: &DataFolder) -> Result<DeltaTable> {
