@@ -155,6 +155,9 @@ def run_lifetimes(s, summary_s):
 
 
 def run_pymc(s):
+    import numpy as np
+    if not hasattr(np, "bool8"):  # removed in numpy 2; pymc-marketing 0.19.2's stack still uses it
+        np.bool8 = np.bool_
     from pymc_extras.prior import Prior
     from pymc_marketing.clv import BetaGeoModel
     data = s.reset_index()[["customer_id", "frequency", "recency", "T"]]
