@@ -43,7 +43,7 @@ const ENDPOINTS: &[(&str, &str, bool)] = &[
     ),
     (
         "/api/v1/drivers",
-        "The driver analysis of defection after a trip.",
+        "The driver analysis of defection after a trip: each predictor's weight and share, and per touchpoint the odds ratio of leaving from the dropout model (`dropout`).",
         false,
     ),
     (
