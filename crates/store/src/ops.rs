@@ -157,9 +157,11 @@ impl OpsDb {
     /// schema is newer than this build knows.
     pub fn open(path: &Path) -> Result<Self> {
         let conn = Connection::open(path)?;
+        // First, so the pragmas below wait for a lock another process (a server starting
+        // up, a migration) holds instead of failing at once with "database is locked".
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let db = OpsDb { conn };
         db.migrate(path)?;
         Ok(db)
