@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::bootstrap::{percentile_interval, resample};
+use super::logistic::softplus;
 use super::{Dataset, DriverError, OddsRatio, Options};
 use crate::models::optim::{bfgs, numerical_hessian, spd_inverse};
 use crate::stats::quantile::normal_quantile;
@@ -379,19 +380,14 @@ fn beta_weights(logit: &[f64], prior: DropoutPrior, survived: u32) -> Weights {
     }
 }
 
-/// ln(1 + eᵘ) without overflow.
-fn softplus(u: f64) -> f64 {
-    u.max(0.0) + (-u.abs()).exp().ln_1p()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::drivers::logistic::sigmoid;
 
     #[test]
     fn grid_weights_give_the_beta_mean() {
         let logit: Vec<f64> = (0..GRID.2).map(|j| GRID.0 + GRID.1 * j as f64).collect();
-        let sigmoid = |u: f64| 1.0 / (1.0 + (-u).exp());
         for (a, b, k) in [
             (0.7, 4.0, 0),
             (0.7, 4.0, 12),

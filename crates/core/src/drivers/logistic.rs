@@ -282,7 +282,7 @@ impl<'a> Design<'a> {
 }
 
 /// 1 / (1 + e^−η), without overflow.
-fn sigmoid(eta: f64) -> f64 {
+pub(crate) fn sigmoid(eta: f64) -> f64 {
     if eta >= 0.0 {
         1.0 / (1.0 + (-eta).exp())
     } else {
@@ -292,7 +292,7 @@ fn sigmoid(eta: f64) -> f64 {
 }
 
 /// ln(1 + e^η), without overflow.
-fn softplus(eta: f64) -> f64 {
+pub(crate) fn softplus(eta: f64) -> f64 {
     eta.max(0.0) + (-eta.abs()).exp().ln_1p()
 }
 

@@ -245,17 +245,7 @@ fn grouped_spend_likelihood_equals_the_sum_over_patterns() {
             weight: 1.0 + rng.below(4) as f64,
         })
         .collect();
-    let m = GammaGamma {
-        p: 6.25,
-        q: 3.74,
-        gamma: 15.44,
-    };
-    let grouped = m.log_likelihood(&spend);
-    let direct: f64 = spend.iter().map(|d| m.log_likelihood(&[*d])).sum();
-    assert!(
-        (grouped - direct).abs() < 1e-10 * direct.abs(),
-        "{grouped} vs {direct}"
-    );
+    assert_grouped_gamma_gamma(&spend);
 }
 
 #[test]
@@ -298,12 +288,17 @@ fn likelihoods_summed_on_two_threads_equal_the_direct_sums() {
             weight: 1.0,
         })
         .collect();
+    assert_grouped_gamma_gamma(&spend);
+}
+
+/// The grouped Gamma-Gamma likelihood equals the sum pattern by pattern.
+fn assert_grouped_gamma_gamma(spend: &[SpendPattern]) {
     let m = GammaGamma {
         p: 6.25,
         q: 3.74,
         gamma: 15.44,
     };
-    let grouped = m.log_likelihood(&spend);
+    let grouped = m.log_likelihood(spend);
     let direct: f64 = spend.iter().map(|d| m.log_likelihood(&[*d])).sum();
     assert!(
         (grouped - direct).abs() < 1e-10 * direct.abs(),

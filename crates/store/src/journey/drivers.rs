@@ -34,14 +34,17 @@ pub enum DriverOutcome {
     Spend,
 }
 
-/// The columns of the trip-level data set: outcome, then predictors by name, each row's
-/// group (the `by` column's value), and each trip's past purchases and tenure in days.
+/// The columns of the trip-level data set: outcome, then predictors by name, and each
+/// row's group (the `by` column's value).
 struct Columns {
     outcome: Vec<f64>,
     predictors: BTreeMap<String, Vec<f64>>,
     groups: Vec<Option<String>>,
-    history: Vec<(f64, f64)>,
 }
+
+/// The control predictors, which also give each trip's history to the dropout model.
+const PAST: &str = "control: past purchases";
+const TENURE: &str = "control: tenure (years)";
 
 /// Prefix of the touchpoint predictors' names.
 const TOUCHPOINT: &str = "bad: ";
@@ -105,10 +108,10 @@ impl Base {
         })
     }
 
-    /// A trip after `past` purchases, `tenure_days` after the first: P(no purchase in the
+    /// A trip after `past` purchases, `tenure_years` after the first: P(no purchase in the
     /// window | staying) = E[e^(−λ·w)] with λ ~ Gamma(r + past, α + tenure).
-    fn context(&self, (past, tenure_days): (f64, f64)) -> TripContext {
-        let scale = self.alpha + tenure_days / TimeUnit::Week.days();
+    fn context(&self, past: f64, tenure_years: f64) -> TripContext {
+        let scale = self.alpha + tenure_years * DAYS_PER_YEAR / TimeUnit::Week.days();
         TripContext {
             silent: (scale / (scale + self.window)).powf(self.r + past),
             survived: past as u32,
@@ -195,7 +198,7 @@ fn dropout_rows(
     }
     let trips: Vec<TripContext> = rows
         .iter()
-        .map(|&r| base.context(cols.history[r]))
+        .map(|&r| base.context(cols.predictors[PAST][r], cols.predictors[TENURE][r]))
         .collect();
     fit_dropout(&data, &trips, base.prior, options).map_err(|e| StoreError::Input(e.to_string()))
 }
@@ -256,7 +259,6 @@ async fn trip_columns(
         outcome: Vec::new(),
         predictors: BTreeMap::new(),
         groups: Vec::new(),
-        history: Vec::new(),
     };
     let (mut past, mut tenure) = (Vec::new(), Vec::new());
     for b in &batches {
@@ -271,8 +273,6 @@ async fn trip_columns(
             cols.outcome.push(f(2).value(r));
             past.push(f(3).value(r));
             tenure.push(f(4).value(r));
-            cols.history
-                .push((f(3).value(r), f(4).value(r) * DAYS_PER_YEAR));
             let group = group.as_string::<i32>();
             cols.groups
                 .push((!group.is_null(r)).then(|| group.value(r).to_string()));
@@ -283,10 +283,8 @@ async fn trip_columns(
             "no trips whose window after them lies within the data: nothing to explain".into(),
         ));
     }
-    cols.predictors
-        .insert("control: past purchases".into(), past);
-    cols.predictors
-        .insert("control: tenure (years)".into(), tenure);
+    cols.predictors.insert(PAST.into(), past);
+    cols.predictors.insert(TENURE.into(), tenure);
     Ok((cols, index))
 }
 
