@@ -53,7 +53,7 @@ const ENDPOINTS: &[(&str, &str, bool)] = &[
     ),
     (
         "/api/v1/customers/{customer}",
-        "One customer's timeline with P(alive) and CLV.",
+        "One customer's timeline with P(alive), expected purchases, CLV and P(n purchases) over the prediction horizon (value.purchases: n = 0, 1, 2, 3, then 4 or more), and over the rest of the lifetime the discounted expected residual transactions and their value (value.residual_transactions, value.lifetime_value).",
         false,
     ),
     (

@@ -1,13 +1,15 @@
 //! One customer's timeline: their purchases, touchpoint interactions and survey answers
 //! in time order, with what the loyalty engine says of them.
 
+use cxray_core::models::{AnyTransactionModel, Fit, Rfm, transactions_from_fit};
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use serde::Serialize;
 
-use crate::Result;
+use crate::loyalty::TimeUnit;
 use crate::sql::Sql;
+use crate::{Result, StoreError};
 
 /// One event in a customer's timeline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -32,7 +34,23 @@ pub struct Value {
     pub p_alive: f64,
     pub expected_transactions: f64,
     pub clv: f64,
+    /// The prediction horizon, in `unit`s.
+    pub horizon: u32,
+    /// The fit's time unit (day, week, month).
+    pub unit: String,
+    /// P(exactly n purchases in the horizon | history) for n = 0, 1, …, the last entry
+    /// being P(more than the others), from the transaction model recorded with the table.
+    pub purchases: Vec<f64>,
+    /// Discounted expected residual transactions (DERT): every future purchase of the
+    /// customer's lifetime, discounted continuously at the recorded annual rate.
+    pub residual_transactions: f64,
+    /// DERT times the expected spend per purchase: the residual lifetime value, with no
+    /// horizon.
+    pub lifetime_value: f64,
 }
+
+/// Purchase counts given their own probability before the rest are shown together.
+const COUNTS_SHOWN: u32 = 4;
 
 /// A customer's attributes, events and value.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -125,20 +143,69 @@ async fn attributes(sql: &Sql, id: &str) -> Result<(Option<String>, Option<Strin
 }
 
 async fn value(sql: &Sql, id: &str) -> Result<Option<Value>> {
-    if sql.made_by(crate::loyalty::CUSTOMER_VALUE).is_none() {
+    let Some(made_by) = sql.made_by(crate::loyalty::CUSTOMER_VALUE) else {
         return Ok(None);
-    }
+    };
     let (_, batches) = sql
         .query(&format!(
-            "SELECT p_alive, expected_transactions, clv FROM customer_value WHERE customer_id = {id}"
+            "SELECT p_alive, expected_transactions, clv, x, t_x, t, expected_spend
+             FROM customer_value WHERE customer_id = {id}"
         ))
         .await?;
-    Ok(batches.iter().find(|b| b.num_rows() > 0).map(|b| {
-        let f = |i: usize| b.column(i).as_primitive::<Float64Type>().value(0);
-        Value {
-            p_alive: f(0),
-            expected_transactions: f(1),
-            clv: f(2),
-        }
+    let Some(b) = batches.iter().find(|b| b.num_rows() > 0) else {
+        return Ok(None);
+    };
+    let f = |i: usize| b.column(i).as_primitive::<Float64Type>().value(0);
+    let customer = Rfm::new(f(3), f(4), f(5));
+    let valuation = Valuation::recorded(made_by)?;
+    let horizon = valuation.horizon as f64;
+    let mut purchases: Vec<f64> = (0..COUNTS_SHOWN)
+        .map(|n| valuation.model.prob_n_conditional(&customer, n, horizon))
+        .collect();
+    purchases.push((1.0 - purchases.iter().sum::<f64>()).max(0.0));
+    let residual_transactions = valuation.model.dert(&customer, valuation.delta);
+    Ok(Some(Value {
+        p_alive: f(0),
+        expected_transactions: f(1),
+        clv: f(2),
+        horizon: valuation.horizon,
+        unit: valuation.unit.name().to_string(),
+        purchases,
+        residual_transactions,
+        lifetime_value: residual_transactions * f(6),
     }))
+}
+
+/// How `customer_value` was made, as its commit records it.
+struct Valuation {
+    model: AnyTransactionModel,
+    horizon: u32,
+    unit: TimeUnit,
+    /// The annual discount rate as a continuous rate per time unit, ln(1 + d) · unit/year.
+    delta: f64,
+}
+
+impl Valuation {
+    fn recorded(made_by: &serde_json::Value) -> Result<Self> {
+        let bad = |what: &str| StoreError::Input(format!("customer_value records no valid {what}"));
+        let fit: Fit = serde_json::from_value(made_by["transactions"].clone())
+            .map_err(|_| bad("transaction fit"))?;
+        let unit: TimeUnit = made_by["window"]["unit"]
+            .as_str()
+            .and_then(|u| u.parse().ok())
+            .ok_or_else(|| bad("time unit"))?;
+        let annual = made_by["discount_rate"]
+            .as_f64()
+            .filter(|d| *d > 0.0)
+            .ok_or_else(|| bad("discount rate"))?;
+        Ok(Valuation {
+            model: transactions_from_fit(&fit).map_err(|_| bad("transaction fit"))?,
+            horizon: made_by["horizon"]
+                .as_u64()
+                .and_then(|h| u32::try_from(h).ok())
+                .ok_or_else(|| bad("horizon"))?,
+            unit,
+            delta: annual.ln_1p() * unit.years(),
+        })
+    }
 }

@@ -80,7 +80,10 @@ fn expected(key: &str, apis: &Apis) -> Option<f64> {
         "weight" => named(&apis.drivers[0]["drivers"], "name", name)?["weight"]["value"].clone(),
         "owner" => apis.owner["owner"]["revenue_at_risk"]["value"].clone(),
         "rows" => named(&apis.tables, "table", name)?["rows"].clone(),
-        "p_alive" | "clv" => apis.customer["value"][kind].clone(),
+        "p_alive" | "clv" | "residual_transactions" | "lifetime_value" => {
+            apis.customer["value"][kind].clone()
+        }
+        "purchases" => apis.customer["value"]["purchases"][name.parse::<usize>().ok()?].clone(),
         _ => return None,
     };
     v.as_f64()

@@ -282,7 +282,7 @@ impl Trips {
     fn covariance(&self, theta: &[f64], n: usize) -> Result<Vec<Vec<f64>>, DriverError> {
         let weighted = self.weighted(None);
         let objective = self.objective(&weighted, n as f64);
-        spd_inverse(&numerical_hessian(&objective, theta)).ok_or(DriverError::Dropout(
+        spd_inverse(&numerical_hessian(&objective, theta, None)).ok_or(DriverError::Dropout(
             "its information matrix is singular (an event never or always seen with leaving?)",
         ))
     }

@@ -7,9 +7,9 @@
 //! shifted by one (`b + x` becomes `b + x + 1`), so the formulas take that shift `s`.
 
 use super::data::{
-    PatternRef, XGroup, rfm_order, scale_starts, sum_groups, tabulate, validate_rfm,
+    PatternRef, XGroup, rfm_order, scale_starts, sum_groups, tabulate, thin, validate_rfm,
 };
-use super::fit::{Problem, estimate};
+use super::fit::{LogLik, Problem, WARM_FROM, WARM_PATTERNS, estimate};
 use super::special::{digamma, hyp2f1, ln_beta, ln_gamma};
 use super::{Fit, FitOptions, ModelError, ModelKind, Rfm, TransactionModel};
 use serde::{Deserialize, Serialize};
@@ -58,6 +58,11 @@ impl<const MODIFIED: bool> BetaGeometricNbd<MODIFIED> {
         sorted.sort_by(rfm_order);
         let groups = tabulate(&sorted);
         let ll = |p: &[f64], grad: &mut [f64]| Self::from_slice(p).ll_grad(&groups, grad);
+        let thinned = (sorted.len() >= WARM_FROM)
+            .then(|| tabulate(&thin(&sorted, WARM_PATTERNS, |r| &mut r.weight)));
+        let warm = thinned.as_ref().map(|groups| {
+            move |p: &[f64], grad: &mut [f64]| Self::from_slice(p).ll_grad(groups, grad)
+        });
         let (alpha0, _) = scale_starts(&sorted, n);
         let starts = vec![
             vec![1.0, alpha0, 0.5, 2.0],
@@ -71,6 +76,7 @@ impl<const MODIFIED: bool> BetaGeometricNbd<MODIFIED> {
             n_patterns: data.len(),
             starts,
             ll: &ll,
+            warm: warm.as_ref().map(|w| w as &LogLik),
         };
         let (p, fit) = estimate(&problem, opts)?;
         Ok((Self::from_slice(&p), fit))
@@ -277,6 +283,18 @@ impl<const MODIFIED: bool> TransactionModel for BetaGeometricNbd<MODIFIED> {
         // P(N(t) ≥ n) for the NBD count.
         let below: f64 = (0..n).map(|j| ln_nb(j as f64).exp()).sum();
         stay + (ln_beta(a + 1.0, b + nf + s - 1.0) - lb).exp() * (1.0 - below).max(0.0)
+    }
+
+    /// Alive at T, the dropout chance p ~ Beta(a, b + x + shift) applies after each future
+    /// purchase only, as for a new BG/NBD customer.
+    fn prob_n_if_alive(&self, n: u32, x: f64, age: f64, t: f64) -> f64 {
+        let posterior = BgNbd {
+            r: self.r + x,
+            alpha: self.alpha + age,
+            a: self.a,
+            b: self.b + x + Self::SHIFT,
+        };
+        posterior.prob_n(n, t)
     }
 
     fn log_likelihood(&self, data: &[Rfm]) -> f64 {

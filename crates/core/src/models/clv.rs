@@ -7,6 +7,7 @@
 //! discounted by (1 + d)^−k, i.e. cash arrives at the end of its period. Margins, if any,
 //! belong in the spend. CLV here is residual value from the end of the calibration period.
 
+use super::special::gauss_legendre;
 use super::{Rfm, TransactionModel};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -52,6 +53,30 @@ pub fn discounted_if_alive<M: TransactionModel + ?Sized>(
         before = cumulative;
     }
     value
+}
+
+/// DERT of a customer alive at T from the model's expectations alone: integrating by
+/// parts, ∫₀^∞ e^(−δt) dE[Y(t) | alive] = ∫₀^∞ e^(−u) E[Y(u/δ) | alive] du, by
+/// Gauss–Legendre quadrature on panels of u doubling from [0, ½] to [32, 64] (the rest
+/// weighs below e^(−64)).
+pub fn dert_by_quadrature<M: TransactionModel + ?Sized>(
+    model: &M,
+    x: f64,
+    age: f64,
+    delta: f64,
+) -> f64 {
+    let mut total = 0.0;
+    let mut lo = 0.0;
+    let mut hi = 0.5;
+    while hi <= 64.0 {
+        let (mid, half) = (0.5 * (lo + hi), 0.5 * (hi - lo));
+        for &(node, weight) in gauss_legendre() {
+            let u = mid + half * node;
+            total += half * weight * (-u).exp() * model.expected_if_alive(x, age, u / delta);
+        }
+        (lo, hi) = (hi, 2.0 * hi);
+    }
+    total
 }
 
 /// One pattern's prediction.

@@ -1,7 +1,7 @@
 //! Maximum-likelihood estimation shared by all models: log-parameterised BFGS with
 //! restarts, standard errors from the Hessian, and the serialisable [`Fit`] record.
 
-use super::optim::{Minimum, bfgs, numerical_hessian, spd_inverse};
+use super::optim::{Minimum, Objective, bfgs, bfgs_from, numerical_hessian, spd_inverse};
 use super::{ModelError, ModelKind};
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
@@ -73,6 +73,14 @@ pub struct FitOptions {
     pub grad_tol: f64,
     /// Iteration cap per optimiser run.
     pub max_iter: usize,
+    /// With many patterns, fit thinned data first and the full data from its optimum
+    /// (same estimates, a fraction of the full-data evaluations).
+    #[serde(default = "yes")]
+    pub warm_start: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for FitOptions {
@@ -81,6 +89,7 @@ impl Default for FitOptions {
             penalty: 0.0,
             grad_tol: 1e-6,
             max_iter: 1000,
+            warm_start: true,
         }
     }
 }
@@ -152,32 +161,42 @@ pub(crate) struct Problem<'a> {
     /// Starting values on the natural scale, most plausible first.
     pub starts: Vec<Vec<f64>>,
     pub ll: &'a LogLik<'a>,
+    /// The likelihood of a small data set near the full one with the same total weight
+    /// (see [`super::data::thin`]), fitted first so that the full data is fitted from near
+    /// its optimum; none for small data.
+    pub warm: Option<&'a LogLik<'a>>,
 }
 
-/// Maximises the (penalised) likelihood over log parameters: BFGS from each start until
-/// one converges, then a polishing restart from the best point with a fresh Hessian.
-/// Returns the estimates and the fit record.
-pub(crate) fn estimate(
-    problem: &Problem,
-    opts: &FitOptions,
-) -> Result<(Vec<f64>, Fit), ModelError> {
-    let (n, penalty) = (problem.n, opts.penalty);
-    let objective = |log_p: &[f64], grad: &mut [f64]| {
+/// Patterns from which a fit is warm-started on thinned data.
+pub(crate) const WARM_FROM: usize = 20_000;
+/// Patterns the thinned data keeps.
+pub(crate) const WARM_PATTERNS: usize = 4_000;
+
+/// −LL/n + λ·Σθ² over log parameters, its gradient written into the second argument.
+fn normalised<'a>(
+    ll: &'a LogLik<'a>,
+    n: f64,
+    penalty: f64,
+) -> impl Fn(&[f64], &mut [f64]) -> f64 + 'a {
+    move |log_p: &[f64], grad: &mut [f64]| {
         let p: Vec<f64> = log_p.iter().map(|v| v.exp()).collect();
-        let ll = (problem.ll)(&p, grad);
+        let ll = ll(&p, grad);
         let mut f = -ll / n;
         for (g, pi) in grad.iter_mut().zip(&p) {
             *g = -*g * pi / n + 2.0 * penalty * pi * pi;
             f += penalty * pi * pi;
         }
         f
-    };
-    let tol = opts.grad_tol * 1e-3;
+    }
+}
+
+/// BFGS from each start until one converges; the best minimum and the iterations used.
+fn from_starts(f: &Objective, starts: &[Vec<f64>], opts: &FitOptions) -> (Option<Minimum>, usize) {
     let mut best: Option<Minimum> = None;
     let mut iterations = 0;
-    for start in &problem.starts {
+    for start in starts {
         let x0: Vec<f64> = start.iter().map(|v| v.ln()).collect();
-        let Some(m) = bfgs(&objective, &x0, LOG_BOUNDS, tol, opts.max_iter) else {
+        let Some(m) = bfgs(f, &x0, LOG_BOUNDS, opts.grad_tol * 1e-3, opts.max_iter) else {
             continue;
         };
         iterations += m.iterations;
@@ -189,6 +208,38 @@ pub(crate) fn estimate(
             break;
         }
     }
+    (best, iterations)
+}
+
+/// Maximises the (penalised) likelihood over log parameters: BFGS from each start until
+/// one converges — on the warm-start data first when there is some, then on the full data
+/// from that optimum and its inverse Hessian, falling back to the starts if that fails —
+/// then a polishing restart from the best point with a fresh Hessian.
+/// Returns the estimates and the fit record.
+pub(crate) fn estimate(
+    problem: &Problem,
+    opts: &FitOptions,
+) -> Result<(Vec<f64>, Fit), ModelError> {
+    let (n, penalty) = (problem.n, opts.penalty);
+    let objective = normalised(problem.ll, n, penalty);
+    let tol = opts.grad_tol * 1e-3;
+    let warm = problem.warm.filter(|_| opts.warm_start).and_then(|warm| {
+        let (near, iterations) = from_starts(&normalised(warm, n, penalty), &problem.starts, opts);
+        let near = near?;
+        let m = bfgs_from(
+            &objective,
+            &near.x,
+            Some(&near.inverse_hessian),
+            LOG_BOUNDS,
+            tol,
+            opts.max_iter,
+        )?;
+        (m.grad_norm(LOG_BOUNDS) <= opts.grad_tol).then(|| (m.iterations + iterations, m))
+    });
+    let (best, mut iterations) = match warm {
+        Some((iterations, m)) => (Some(m), iterations),
+        None => from_starts(&objective, &problem.starts, opts),
+    };
     let best = best.ok_or(ModelError::NotFinite)?;
     let polished =
         bfgs(&objective, &best.x, LOG_BOUNDS, tol, opts.max_iter).filter(|m| m.f <= best.f);
@@ -201,11 +252,12 @@ pub(crate) fn estimate(
     };
     let p: Vec<f64> = best.x.iter().map(|v| v.exp()).collect();
     let log_likelihood = (problem.ll)(&p, &mut vec![0.0; p.len()]);
-    let covariance = spd_inverse(&numerical_hessian(&objective, &best.x)).map(|c| {
-        (0..p.len())
-            .map(|i| p[i] * (c[i][i] / n).sqrt())
-            .collect::<Vec<f64>>()
-    });
+    let covariance =
+        spd_inverse(&numerical_hessian(&objective, &best.x, Some(&best.grad))).map(|c| {
+            (0..p.len())
+                .map(|i| p[i] * (c[i][i] / n).sqrt())
+                .collect::<Vec<f64>>()
+        });
     let k = p.len() as f64;
     let gradient_norm = best.grad_norm(LOG_BOUNDS);
     let fit = Fit {

@@ -20,7 +20,10 @@ pub mod special;
 mod validation;
 
 pub use bgnbd::BgNbd;
-pub use clv::{ClvSpec, PatternValue, clv, customer_equity, discounted_if_alive, pattern_values};
+pub use clv::{
+    ClvSpec, PatternValue, clv, customer_equity, dert_by_quadrature, discounted_if_alive,
+    pattern_values,
+};
 pub use data::{Rfm, SpendPattern, Tenure, compress_rfm, compress_spend};
 pub use fit::{Fit, FitOptions, ParamMap};
 pub use gamma_gamma::GammaGamma;
@@ -105,6 +108,29 @@ pub trait TransactionModel {
     fn expected_unconditional(&self, t: f64) -> f64;
     /// P(X(t) = n): probability that a new customer makes `n` transactions in (0, t].
     fn prob_n(&self, n: u32, t: f64) -> f64;
+    /// P(Y(t) = n | alive at T): probability of exactly `n` transactions in (T, T + t] of
+    /// a customer still alive at the end of calibration after `x` repeat purchases at age
+    /// `age`. Alive at T, the customer is a new one of the posterior population, so it is
+    /// [`Self::prob_n`] at the posterior parameters.
+    fn prob_n_if_alive(&self, n: u32, x: f64, age: f64, t: f64) -> f64;
+    /// P(Y(t) = n | x, t_x, T) = P(alive) · P(Y(t) = n | alive) + (1 − P(alive)) · [n = 0].
+    fn prob_n_conditional(&self, c: &Rfm, n: u32, t: f64) -> f64 {
+        let alive = self.p_alive(c);
+        let dead = if n == 0 { 1.0 - alive } else { 0.0 };
+        alive * self.prob_n_if_alive(n, c.x, c.t, t) + dead
+    }
+    /// Discounted expected residual transactions (DERT) of a customer alive at T after `x`
+    /// repeat purchases at age `age`: the purchases of the rest of their lifetime, each
+    /// discounted continuously at rate `delta` (> 0) per time unit. By default
+    /// [`dert_by_quadrature`]; models with a closed form override it.
+    fn dert_if_alive(&self, x: f64, age: f64, delta: f64) -> f64 {
+        dert_by_quadrature(self, x, age, delta)
+    }
+    /// DERT given the history: P(alive) · [`Self::dert_if_alive`]. Times the expected spend
+    /// per transaction it is the customer's residual lifetime value.
+    fn dert(&self, c: &Rfm, delta: f64) -> f64 {
+        self.p_alive(c) * self.dert_if_alive(c.x, c.t, delta)
+    }
     /// Total log-likelihood of the patterns at these parameters.
     fn log_likelihood(&self, data: &[Rfm]) -> f64;
 }

@@ -11,9 +11,11 @@
 //! with thousands of transactions, and the difference of the two tails is taken as
 //! e^G₁ · (1 − e^(G₂−G₁)) without overflow.
 
-use super::data::{group_by_x, rfm_order, scale_starts, validate_rfm};
-use super::fit::{Problem, estimate};
-use super::special::{digamma, gauss_legendre, ln_gamma, ln_hyp2f1_grad, one_minus_exp_over};
+use super::data::{group_by_x, rfm_order, scale_starts, thin, validate_rfm};
+use super::fit::{LogLik, Problem, WARM_FROM, WARM_PATTERNS, estimate};
+use super::special::{
+    digamma, expint_scaled, gauss_legendre, ln_gamma, ln_hyp2f1_grad, one_minus_exp_over,
+};
 use super::{Fit, FitOptions, ModelError, ModelKind, Rfm, TransactionModel};
 use serde::{Deserialize, Serialize};
 
@@ -77,6 +79,13 @@ impl ParetoNbd {
         let n = validate_rfm(data)?;
         let (sorted, groups) = group_by_x(data, |r| r.x, rfm_order);
         let ll = |p: &[f64], grad: &mut [f64]| Self::from_slice(p).ll_grad(&sorted, &groups, grad);
+        let thinned = (sorted.len() >= WARM_FROM).then(|| {
+            let few = thin(&sorted, WARM_PATTERNS, |r| &mut r.weight);
+            group_by_x(&few, |r| r.x, rfm_order)
+        });
+        let warm = thinned.as_ref().map(|(sorted, groups)| {
+            move |p: &[f64], grad: &mut [f64]| Self::from_slice(p).ll_grad(sorted, groups, grad)
+        });
         let (alpha0, t_mean) = scale_starts(&sorted, n);
         let starts = vec![
             vec![1.0, alpha0, 1.0, t_mean],
@@ -90,6 +99,7 @@ impl ParetoNbd {
             n_patterns: data.len(),
             starts,
             ll: &ll,
+            warm: warm.as_ref().map(|w| w as &LogLik),
         };
         let (p, fit) = estimate(&problem, opts)?;
         Ok((Self::from_slice(&p), fit))
@@ -191,6 +201,27 @@ impl TransactionModel for ParetoNbd {
     fn expected_unconditional(&self, t: f64) -> f64 {
         let ParetoNbd { r, alpha, s, beta } = *self;
         r / alpha * beta * one_minus_exp_over(s - 1.0, (t / beta).ln_1p())
+    }
+
+    /// The closed form of Fader, Hardie & Lee (2005, "RFM and CLV: using iso-value
+    /// curves", eq. 2): with the posteriors λ ~ Gamma(r+x, α+T) and μ ~ Gamma(s, β+T),
+    /// independent, DERT = E[λ/(μ+δ)] = (r+x)/(α+T) · (β+T) e^z E_s(z) with z = δ(β+T) —
+    /// the paper's δ^(s−1) (β+T)^s Ψ(s, s; z) written through the scaled exponential
+    /// integral, which is finite at s = 1.
+    fn dert_if_alive(&self, x: f64, age: f64, delta: f64) -> f64 {
+        let bt = self.beta + age;
+        (self.r + x) / (self.alpha + age) * bt * expint_scaled(self.s, delta * bt)
+    }
+
+    /// Alive at T: λ ~ Gamma(r + x, α + T) and μ ~ Gamma(s, β + T).
+    fn prob_n_if_alive(&self, n: u32, x: f64, age: f64, t: f64) -> f64 {
+        let posterior = ParetoNbd {
+            r: self.r + x,
+            alpha: self.alpha + age,
+            s: self.s,
+            beta: self.beta + age,
+        };
+        posterior.prob_n(n, t)
     }
 
     /// P(X(t) = n) = NB(n; t)·(β/(β+t))^s + ∫₀ᵗ NB(n; τ) · s β^s (β+τ)^−(s+1) dτ, where

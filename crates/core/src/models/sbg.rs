@@ -53,6 +53,7 @@ impl Sbg {
             n_patterns: data.len(),
             starts,
             ll: &ll,
+            warm: None,
         };
         let (v, fit) = estimate(&problem, opts)?;
         Ok((Self::from_slice(&v), fit))

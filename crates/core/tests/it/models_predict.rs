@@ -154,6 +154,49 @@ fn count_distributions_sum_to_one_and_to_the_mean() {
     }
 }
 
+#[test]
+fn conditional_count_distributions_sum_to_one_to_the_mean_and_to_the_likelihood() {
+    let models: [(&str, &dyn TransactionModel); 3] = [("bg", &BG), ("mbg", &MBG), ("pnbd", &PNBD)];
+    for (name, m) in models {
+        for c in [
+            Rfm::new(0.0, 0.0, 38.86),
+            Rfm::new(2.0, 30.43, 38.86),
+            Rfm::new(7.0, 10.0, 39.0),
+            Rfm::new(25.0, 38.0, 39.0),
+        ] {
+            let t = 39.0;
+            let probs: Vec<f64> = (0..600).map(|n| m.prob_n_conditional(&c, n, t)).collect();
+            assert!(
+                probs.iter().all(|p| (0.0..=1.0).contains(p)),
+                "{name} {c:?}"
+            );
+            let total: f64 = probs.iter().sum();
+            let mean: f64 = probs.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
+            assert!((total - 1.0).abs() < 1e-8, "{name} {c:?}: Σ P = {total}");
+            let expected = m.expected_conditional(&c, t);
+            assert!(
+                (mean - expected).abs() < 1e-6 * (1.0 + expected),
+                "{name} {c:?}: Σ nP = {mean} vs E = {expected}"
+            );
+            // No purchase in (T, T+t] is the same history observed until T + t:
+            // P(Y(t) = 0 | x, t_x, T) = L(x, t_x, T + t) / L(x, t_x, T).
+            let longer = Rfm::new(c.x, c.t_x, c.t + t);
+            let ratio = (m.log_likelihood(&[longer]) - m.log_likelihood(&[c])).exp();
+            assert!(
+                (probs[0] - ratio).abs() < 1e-9,
+                "{name} {c:?}: P(0) = {} vs {ratio}",
+                probs[0]
+            );
+        }
+    }
+    // A new BG/NBD or Pareto/NBD customer's conditional distribution is the unconditional.
+    let new = Rfm::new(0.0, 0.0, 0.0);
+    for n in 0..5 {
+        assert!((BG.prob_n_conditional(&new, n, 20.0) - BG.prob_n(n, 20.0)).abs() < 1e-14);
+        assert!((PNBD.prob_n_conditional(&new, n, 20.0) - PNBD.prob_n(n, 20.0)).abs() < 1e-12);
+    }
+}
+
 /// P(alive) of the Pareto/NBD from the likelihood's integral form, integrated numerically
 /// on the log scale (stable for large x).
 fn pnbd_p_alive_numeric(m: &ParetoNbd, c: &Rfm) -> f64 {
@@ -191,6 +234,63 @@ fn pareto_nbd_p_alive_matches_integration_including_heavy_buyers() {
     let per_alive = (m.r + 2.0) * (m.beta + 38.86) / ((m.alpha + 38.86) * (m.s - 1.0))
         * (1.0 - ((m.beta + 38.86) / (m.beta + 38.86 + 39.0)).powf(m.s - 1.0));
     assert!((m.expected_conditional(&c, 39.0) - m.p_alive(&c) * per_alive).abs() < 1e-12);
+}
+
+#[test]
+fn pareto_nbd_dert_is_the_discounted_integral_of_expected_purchases() {
+    // 15% a year compounded annually is ln(1.15)/52 per week compounded continuously.
+    let delta = 1.15f64.ln() / 52.0;
+    let flipped = ParetoNbd { s: 1.0, ..PNBD }; // s = 1: the paper's Ψ form has a pole here
+    for m in [PNBD, flipped, ParetoNbd { s: 2.5, ..PNBD }] {
+        for c in [
+            Rfm::new(0.0, 0.0, 38.86),
+            Rfm::new(2.0, 30.43, 38.86),
+            Rfm::new(7.0, 35.0, 77.86),
+            Rfm::new(1000.0, 38.0, 39.0),
+        ] {
+            // While alive, purchases arrive at rate E[λ] = (r+x)/(α+T) times the chance
+            // ((β+T)/(β+T+t))^s of still being alive t later.
+            let (rate, bt) = ((m.r + c.x) / (m.alpha + c.t), m.beta + c.t);
+            let numeric = integral(0.0, 30.0 / delta, |t| {
+                rate * (-delta * t).exp() * (bt / (bt + t)).powf(m.s)
+            });
+            let dert = m.dert_if_alive(c.x, c.t, delta);
+            assert!(
+                (dert - numeric).abs() < 1e-6 * numeric,
+                "{m:?} {c:?}: {dert} vs {numeric}"
+            );
+            assert!((m.dert(&c, delta) - m.p_alive(&c) * dert).abs() < 1e-12 * dert);
+            // The quadrature every other model uses agrees with the closed form.
+            let quadrature = dert_by_quadrature(&m, c.x, c.t, delta);
+            assert!(
+                (quadrature - dert).abs() < 1e-9 * dert,
+                "{quadrature} vs {dert}"
+            );
+        }
+    }
+    // BG and MBG by quadrature against weekly periods summed for 200 years, each discounted
+    // from its middle (error O((δ·week)²)).
+    let weekly = ClvSpec {
+        period_length: 1.0,
+        periods: 52 * 200,
+        discount_rate: delta.exp_m1(),
+    };
+    let models: [(&str, &dyn TransactionModel); 2] = [("bg", &BG), ("mbg", &MBG)];
+    for (name, m) in models {
+        for (x, age) in [(0.0, 38.86), (2.0, 38.86), (25.0, 39.0)] {
+            let periods = discounted_if_alive(m, x, age, &weekly) * (0.5 * delta).exp();
+            let dert = m.dert_if_alive(x, age, delta);
+            assert!(
+                (dert - periods).abs() < 1e-5 * periods,
+                "{name} x {x}: {dert} vs {periods}"
+            );
+        }
+    }
+    // Without discounting it tends to E[λ] · E[lifetime] = (r+x)/(α+T) · (β+T)/(s−1).
+    let m = ParetoNbd { s: 2.5, ..PNBD };
+    let undiscounted = (m.r + 2.0) / (m.alpha + 38.86) * (m.beta + 38.86) / (m.s - 1.0);
+    let dert = m.dert_if_alive(2.0, 38.86, 1e-9);
+    assert!((dert - undiscounted).abs() < 1e-6 * undiscounted, "{dert}");
 }
 
 #[test]

@@ -1,10 +1,12 @@
-//! Recovery of known parameters from simulated customers: estimates should fall within
-//! two standard errors of the truth in about 95% of cases.
+//! Recovery of known parameters from 100,000 simulated customers per seed: estimates
+//! should fall within two standard errors of the truth in about 95% of cases.
 
 use cxray_core::models::*;
 use cxray_core::rng::Rng;
 
 const SEEDS: [u64; 4] = [1, 2, 3, 4];
+/// Customers simulated per seed.
+const CUSTOMERS: u64 = 100_000;
 
 /// Counts |estimate − truth| < 2·SE over all seeds and parameters; asserts most are, and
 /// that none is beyond 4·SE.
@@ -82,6 +84,17 @@ fn simulate_pnbd(seed: u64, n: u64, truth: &[f64]) -> Vec<Rfm> {
     }))
 }
 
+/// Gamma-Gamma spend of customers with 1 + Poisson(2) repeat purchases.
+fn simulate_spend(seed: u64, n: u64, truth: &[f64]) -> Vec<SpendPattern> {
+    compress_spend((0..n).map(|i| {
+        let mut rng = Rng::stream(seed, i);
+        let nu = rng.gamma(truth[1], truth[2]);
+        let x = 1 + rng.poisson(2.0);
+        let total: f64 = (0..x).map(|_| rng.gamma(truth[0], nu)).sum();
+        (x as f64, total / x as f64)
+    }))
+}
+
 #[test]
 fn bgnbd_recovers_known_parameters() {
     let truth = [0.25, 4.0, 0.8, 2.5];
@@ -89,7 +102,7 @@ fn bgnbd_recovers_known_parameters() {
         .iter()
         .map(|s| {
             BgNbd::fit(
-                &simulate_bg(*s, 50_000, &truth, false),
+                &simulate_bg(*s, CUSTOMERS, &truth, false),
                 &FitOptions::default(),
             )
             .unwrap()
@@ -100,13 +113,44 @@ fn bgnbd_recovers_known_parameters() {
 }
 
 #[test]
+fn warm_started_fits_equal_fits_from_the_starts() {
+    // Enough patterns for the warm start on thinned data: the same estimates as without.
+    let cold = FitOptions {
+        warm_start: false,
+        ..FitOptions::default()
+    };
+    let data = simulate_bg(9, CUSTOMERS, &[0.25, 4.0, 0.8, 2.5], false);
+    let spend = simulate_spend(9, CUSTOMERS, &[6.0, 4.0, 15.0]);
+    assert!(
+        data.len().min(spend.len()) > 20_000,
+        "{} patterns",
+        data.len()
+    );
+    let (_, warm_bg) = BgNbd::fit(&data, &FitOptions::default()).unwrap();
+    let (_, cold_bg) = BgNbd::fit(&data, &cold).unwrap();
+    let (_, warm_gg) = GammaGamma::fit(&spend, &FitOptions::default()).unwrap();
+    let (_, cold_gg) = GammaGamma::fit(&spend, &cold).unwrap();
+    for (warm, cold) in [(warm_bg, cold_bg), (warm_gg, cold_gg)] {
+        assert!(warm.converged && cold.converged, "{warm:?}\n{cold:?}");
+        for ((name, w), (_, c)) in warm.params.0.iter().zip(&cold.params.0) {
+            assert!((w - c).abs() < 1e-6 * c.abs(), "{name}: {w} vs {c}");
+        }
+        for ((name, w), (_, c)) in warm.std_errors.0.iter().zip(&cold.std_errors.0) {
+            assert!((w - c).abs() < 1e-4 * c.abs(), "se {name}: {w} vs {c}");
+        }
+        let ll = cold.log_likelihood;
+        assert!((warm.log_likelihood - ll).abs() < 1e-10 * ll.abs());
+    }
+}
+
+#[test]
 fn mbgnbd_recovers_known_parameters() {
     let truth = [0.5, 6.0, 0.9, 1.6];
     let fits: Vec<Fit> = SEEDS
         .iter()
         .map(|s| {
             MbgNbd::fit(
-                &simulate_bg(*s, 50_000, &truth, true),
+                &simulate_bg(*s, CUSTOMERS, &truth, true),
                 &FitOptions::default(),
             )
             .unwrap()
@@ -122,9 +166,12 @@ fn pareto_nbd_recovers_known_parameters() {
     let fits: Vec<Fit> = SEEDS
         .iter()
         .map(|s| {
-            ParetoNbd::fit(&simulate_pnbd(*s, 10_000, &truth), &FitOptions::default())
-                .unwrap()
-                .1
+            ParetoNbd::fit(
+                &simulate_pnbd(*s, CUSTOMERS, &truth),
+                &FitOptions::default(),
+            )
+            .unwrap()
+            .1
         })
         .collect();
     assert_recovered("pnbd", &truth, &fits);
@@ -136,16 +183,12 @@ fn gamma_gamma_recovers_known_parameters() {
     let fits: Vec<Fit> = SEEDS
         .iter()
         .map(|seed| {
-            let rows = (0..20_000).map(|i| {
-                let mut rng = Rng::stream(*seed, i);
-                let nu = rng.gamma(truth[1], truth[2]);
-                let x = 1 + rng.poisson(2.0);
-                let total: f64 = (0..x).map(|_| rng.gamma(truth[0], nu)).sum();
-                (x as f64, total / x as f64)
-            });
-            GammaGamma::fit(&compress_spend(rows), &FitOptions::default())
-                .unwrap()
-                .1
+            GammaGamma::fit(
+                &simulate_spend(*seed, CUSTOMERS, &truth),
+                &FitOptions::default(),
+            )
+            .unwrap()
+            .1
         })
         .collect();
     assert_recovered("gamma_gamma", &truth, &fits);

@@ -1,5 +1,5 @@
-//! One customer: the timeline of purchases, interactions and answers, with P(alive) and
-//! CLV.
+//! One customer: the timeline of purchases, interactions and answers, with P(alive), CLV,
+//! the chances of each number of purchases and the residual lifetime value.
 
 use cxray_store::customer::Timeline;
 
@@ -14,6 +14,25 @@ pub fn form(id: &str) -> String {
     )
 }
 
+/// "none 41%, 1: 22%, …, 4 or more: 9%", each figure carrying its raw probability.
+fn purchase_counts(probabilities: &[f64]) -> String {
+    let last = probabilities.len().saturating_sub(1);
+    probabilities
+        .iter()
+        .enumerate()
+        .map(|(n, &p)| {
+            let label = match n {
+                0 => "none".to_string(),
+                n if n == last => format!("{n} or more"),
+                n => n.to_string(),
+            };
+            let shown = figure(&format!("purchases.{n}"), p, &format!("{:.0}%", 100.0 * p));
+            format!("{label} {shown}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The page's body; `shown_id` is what the reader may see of the id (pseudonymised for
 /// partners).
 pub fn render(t: &Timeline, shown_id: &str) -> String {
@@ -21,10 +40,21 @@ pub fn render(t: &Timeline, shown_id: &str) -> String {
         "<p class=\"note\">Not valued: run <code>cxray loyalty predict</code>.</p>".into(),
         |v| {
             format!(
-                "<p>P(alive) {}, expected purchases {:.2}, CLV {}.</p>",
+                "<p>P(alive) {}, expected purchases {:.2}, CLV {}.</p>\
+                 <p>Purchases in the next {} {}s: {}.</p>\
+                 <p>Over the rest of their lifetime, discounted: {} purchases worth {}.</p>",
                 figure("p_alive", v.p_alive, &format!("{:.3}", v.p_alive)),
                 v.expected_transactions,
-                figure("clv", v.clv, &money(v.clv))
+                figure("clv", v.clv, &money(v.clv)),
+                v.horizon,
+                escape(&v.unit),
+                purchase_counts(&v.purchases),
+                figure(
+                    "residual_transactions",
+                    v.residual_transactions,
+                    &format!("{:.2}", v.residual_transactions)
+                ),
+                figure("lifetime_value", v.lifetime_value, &money(v.lifetime_value)),
             )
         },
     );

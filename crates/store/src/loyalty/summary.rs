@@ -41,6 +41,11 @@ impl TimeUnit {
             TimeUnit::Month => 365.25 / 12.0,
         }
     }
+
+    /// The unit's length in Julian years.
+    pub fn years(self) -> f64 {
+        self.days() / 365.25
+    }
 }
 
 impl std::str::FromStr for TimeUnit {

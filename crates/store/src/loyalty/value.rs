@@ -115,7 +115,7 @@ pub async fn predict(
     let spec = ClvSpec {
         period_length: 1.0,
         periods: opts.horizon,
-        discount_rate: (1.0 + opts.discount_rate).powf(window.unit.days() / 365.25) - 1.0,
+        discount_rate: (1.0 + opts.discount_rate).powf(window.unit.years()) - 1.0,
     };
     let values = pattern_values(&*model, &customers.patterns, opts.horizon as f64, &spec);
     let outputs = customers.value_batches(&values, &gg, &opts.model.to_string())?;
@@ -219,7 +219,8 @@ impl Customers {
         })
     }
 
-    /// The `customer_value` rows: each customer's pattern values and expected spend.
+    /// The `customer_value` rows: each customer's pattern values and expected spend, the
+    /// first and second half of the batches on two threads.
     fn value_batches(
         &self,
         values: &[PatternValue],
@@ -227,14 +228,28 @@ impl Customers {
         model: &str,
     ) -> Result<Vec<RecordBatch>> {
         let mut offset = 0;
-        self.batches
+        let work: Vec<(&RecordBatch, &[u32])> = self
+            .batches
             .iter()
             .map(|batch| {
                 let rows = &self.pattern[offset..offset + batch.num_rows()];
                 offset += batch.num_rows();
-                value_batch(batch, rows, values, gg, model)
+                (batch, rows)
             })
-            .collect()
+            .collect();
+        let (first, second) = work.split_at(work.len() / 2);
+        let make = |part: &[(&RecordBatch, &[u32])]| -> Result<Vec<RecordBatch>> {
+            part.iter()
+                .map(|(batch, rows)| value_batch(batch, rows, values, gg, model))
+                .collect()
+        };
+        let (first, second) = std::thread::scope(|scope| {
+            let second = scope.spawn(|| make(second));
+            (make(first), second.join().expect("value thread"))
+        });
+        let mut out = first?;
+        out.extend(second?);
+        Ok(out)
     }
 }
 

@@ -135,6 +135,31 @@ async fn predict_writes_every_customer_and_replaces_the_table() {
     assert!((v(3) - fitted.p_alive(&c)).abs() < 1e-12);
     assert!((v(4) - fitted.expected_conditional(&c, 39.0)).abs() < 1e-12);
     assert!((fitted.expected_conditional(&Rfm::new(2.0, 30.43, 38.86), 39.0) - 1.226).abs() < 5e-3);
+    // The customer's timeline shows P(n purchases in the 39 weeks) from the recorded fit.
+    let value = cxray_store::customer::timeline(&sql, "00004")
+        .await
+        .unwrap()
+        .unwrap()
+        .value
+        .unwrap();
+    assert_eq!((value.horizon, value.unit.as_str()), (39, "week"));
+    assert_eq!(value.purchases.len(), 5);
+    for (n, p) in value.purchases.iter().take(4).enumerate() {
+        assert!((p - fitted.prob_n_conditional(&c, n as u32, 39.0)).abs() < 1e-12);
+    }
+    assert!((value.purchases.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    assert!(value.purchases[4] > 0.0 && value.purchases[0] > value.purchases[3]);
+    // The lifetime value discounts continuously at the recorded 10% a year.
+    let delta = 0.1f64.ln_1p() * 7.0 / 365.25;
+    assert!((value.residual_transactions - fitted.dert(&c, delta)).abs() < 1e-12);
+    let spend = query(
+        &folder,
+        "SELECT expected_spend FROM customer_value WHERE customer_id = '00004'",
+    )
+    .await;
+    let spend: f64 = spend[0][0].parse().unwrap();
+    assert!((value.lifetime_value / value.residual_transactions - spend).abs() < 1e-6 * spend);
+    assert!(value.residual_transactions > value.expected_transactions);
     let totals = query(
         &folder,
         "SELECT count(*), round(sum(clv), 2), count(DISTINCT model) FROM customer_value",
