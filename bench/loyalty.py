@@ -5,7 +5,8 @@ For each data set: the per-customer summary from raw transactions, the BG/NBD fi
 prediction (P(alive), expected purchases over 52 weeks, Gamma-Gamma spend, CLV). cxray's
 predict command reports its parts: summary, fits (reading the summaries into patterns,
 BG/NBD and Gamma-Gamma), values (every customer), write (customer_value); issue 3's
-"fit + predict" is fits + values, with and without the write. cxray is
+"fit + predict" is fits + values, with and without the write. cxray's predict command runs
+five times and the run with the median fit + predict is reported; lifetimes runs once. cxray is
 the release binary (`cargo build --release`); `lifetimes==0.11.3` is called with the
 exact-time summary (freq='D', freq_multiplier=7, the literature's weeks), so both fit the
 same (x, t_x, T). Data: the CDNOW sample (2,357 customers) and master (23,570), and
@@ -43,6 +44,7 @@ TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 CXRAY = os.environ.get("CXRAY_BIN", str(TARGET / "release" / "cxray"))
 START = pd.Timestamp("1997-01-01")
 CAL_END = "1997-09-30"
+PREDICT_RUNS = 5
 
 
 def cxray(data, *args):
@@ -97,8 +99,12 @@ def run_cxray(folder, source, import_args):
     cxray(folder, "import", "transactions", str(source), *import_args)
     imported = time.perf_counter() - t
     fit = cxray(folder, "loyalty", "fit", "--model", "bgnbd", "--unit", "week", "--calibration-end", CAL_END)
-    pred = cxray(folder, "loyalty", "predict", "--model", "bgnbd", "--unit", "week", "--calibration-end", CAL_END,
-                 "--horizon", "52", "--discount-rate", "0.1")
+    # The predict command PREDICT_RUNS times; the run with the median fit + predict time
+    # is reported (a fraction of a second is at the mercy of the scheduler), all are kept.
+    runs = [cxray(folder, "loyalty", "predict", "--model", "bgnbd", "--unit", "week", "--calibration-end", CAL_END,
+                  "--horizon", "52", "--discount-rate", "0.1") for _ in range(PREDICT_RUNS)]
+    runs.sort(key=lambda p: p["fit_seconds"] + p["predict_seconds"])
+    pred = runs[len(runs) // 2]
     return {
         "import_s": imported,
         "summary_s": fit["summary_seconds"],
@@ -111,6 +117,7 @@ def run_cxray(folder, source, import_args):
         "predict_values_s": pred["predict_seconds"],
         "predict_write_s": pred["write_seconds"],
         "fit_predict_s": pred["fit_seconds"] + pred["predict_seconds"],
+        "fit_predict_runs_s": [p["fit_seconds"] + p["predict_seconds"] for p in runs],
         "patterns": fit["n_patterns"],
         "params": fit["params"],
         "log_likelihood": fit["log_likelihood"],

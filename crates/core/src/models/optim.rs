@@ -13,7 +13,7 @@ const MEASURABLE: f64 = 10.0 * f64::EPSILON;
 /// The same once the gradient is within [`SETTLED`] times the tolerance: a sum over many
 /// patterns rounds to more than a few ulps, and the polishing steps left are quadratic
 /// (each promises far less than the one before), so a smaller promise is only noise.
-const MEASURABLE_SETTLED: f64 = 1e3 * f64::EPSILON;
+const MEASURABLE_SETTLED: f64 = 100.0 * f64::EPSILON;
 /// See [`MEASURABLE_SETTLED`].
 const SETTLED: f64 = 1e3;
 
