@@ -22,8 +22,8 @@ its predict time is expected purchases over 52 weeks and P(alive). A pymc-market
 failure is recorded with its message and the run goes on.
 
 Usage: bench/loyalty.py [--sizes 2357,23570,1000000,10000000] [--lifetimes-max 1000000]
-                        [--pymc-max 1000000]
-Writes bench/results/loyalty.json.
+                        [--pymc-max 1000000] [--out loyalty.json]
+Writes bench/results/loyalty.json (or --out).
 """
 import argparse
 import json
@@ -189,6 +189,7 @@ def main():
     ap.add_argument("--sizes", default="2357,23570,1000000,10000000")
     ap.add_argument("--lifetimes-max", type=int, default=1_000_000)
     ap.add_argument("--pymc-max", type=int, default=1_000_000)
+    ap.add_argument("--out", default="loyalty.json", help="results file in bench/results")
     args = ap.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as work:
@@ -234,7 +235,7 @@ def main():
                 print(f"   pymc-marketing {pm}", file=sys.stderr, flush=True)
             results.append(row)
     out = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform()}, "results": results}
-    write_results("loyalty.json", out)
+    write_results(args.out, out)
 
 
 if __name__ == "__main__":

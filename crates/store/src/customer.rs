@@ -34,19 +34,28 @@ pub struct Value {
     pub p_alive: f64,
     pub expected_transactions: f64,
     pub clv: f64,
+    /// What the fit recorded with the table adds; none when the record cannot be read.
+    #[serde(flatten)]
+    pub forecast: Option<Forecast>,
+}
+
+/// A customer's purchase chances and lifetime value from the recorded fit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Forecast {
     /// The prediction horizon, in `unit`s.
     pub horizon: u32,
     /// The fit's time unit (day, week, month).
     pub unit: String,
     /// P(exactly n purchases in the horizon | history) for n = 0, 1, …, the last entry
-    /// being P(more than the others), from the transaction model recorded with the table.
+    /// being P(more than the others).
     pub purchases: Vec<f64>,
     /// Discounted expected residual transactions (DERT): every future purchase of the
-    /// customer's lifetime, discounted continuously at the recorded annual rate.
-    pub residual_transactions: f64,
+    /// customer's lifetime, discounted continuously at the recorded annual rate; none
+    /// when the valuation was made without discounting (the sum need not be finite).
+    pub residual_transactions: Option<f64>,
     /// DERT times the expected spend per purchase: the residual lifetime value, with no
     /// horizon.
-    pub lifetime_value: f64,
+    pub lifetime_value: Option<f64>,
 }
 
 /// Purchase counts given their own probability before the rest are shown together.
@@ -156,23 +165,18 @@ async fn value(sql: &Sql, id: &str) -> Result<Option<Value>> {
         return Ok(None);
     };
     let f = |i: usize| b.column(i).as_primitive::<Float64Type>().value(0);
-    let customer = Rfm::new(f(3), f(4), f(5));
-    let valuation = Valuation::recorded(made_by)?;
-    let horizon = valuation.horizon as f64;
-    let mut purchases: Vec<f64> = (0..COUNTS_SHOWN)
-        .map(|n| valuation.model.prob_n_conditional(&customer, n, horizon))
-        .collect();
-    purchases.push((1.0 - purchases.iter().sum::<f64>()).max(0.0));
-    let residual_transactions = valuation.model.dert(&customer, valuation.delta);
+    let forecast = match Valuation::recorded(made_by) {
+        Ok(valuation) => Some(valuation.forecast(&Rfm::new(f(3), f(4), f(5)), f(6))),
+        Err(e) => {
+            tracing::warn!("customer page without purchase chances: {e}");
+            None
+        }
+    };
     Ok(Some(Value {
         p_alive: f(0),
         expected_transactions: f(1),
         clv: f(2),
-        horizon: valuation.horizon,
-        unit: valuation.unit.name().to_string(),
-        purchases,
-        residual_transactions,
-        lifetime_value: residual_transactions * f(6),
+        forecast,
     }))
 }
 
@@ -181,8 +185,9 @@ struct Valuation {
     model: AnyTransactionModel,
     horizon: u32,
     unit: TimeUnit,
-    /// The annual discount rate as a continuous rate per time unit, ln(1 + d) · unit/year.
-    delta: f64,
+    /// The annual discount rate as a continuous rate per time unit, ln(1 + d) · unit/year;
+    /// none without discounting.
+    delta: Option<f64>,
 }
 
 impl Valuation {
@@ -196,7 +201,6 @@ impl Valuation {
             .ok_or_else(|| bad("time unit"))?;
         let annual = made_by["discount_rate"]
             .as_f64()
-            .filter(|d| *d > 0.0)
             .ok_or_else(|| bad("discount rate"))?;
         Ok(Valuation {
             model: transactions_from_fit(&fit).map_err(|_| bad("transaction fit"))?,
@@ -205,7 +209,24 @@ impl Valuation {
                 .and_then(|h| u32::try_from(h).ok())
                 .ok_or_else(|| bad("horizon"))?,
             unit,
-            delta: annual.ln_1p() * unit.years(),
+            delta: (annual > 0.0).then(|| annual.ln_1p() * unit.years()),
         })
+    }
+
+    /// The forecast of `customer`, whose expected spend per purchase is `spend`.
+    fn forecast(&self, customer: &Rfm, spend: f64) -> Forecast {
+        let horizon = self.horizon as f64;
+        let mut purchases: Vec<f64> = (0..COUNTS_SHOWN)
+            .map(|n| self.model.prob_n_conditional(customer, n, horizon))
+            .collect();
+        purchases.push((1.0 - purchases.iter().sum::<f64>()).max(0.0));
+        let residual_transactions = self.delta.map(|delta| self.model.dert(customer, delta));
+        Forecast {
+            horizon: self.horizon,
+            unit: self.unit.name().to_string(),
+            purchases,
+            residual_transactions,
+            lifetime_value: residual_transactions.map(|dert| dert * spend),
+        }
     }
 }

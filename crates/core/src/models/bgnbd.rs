@@ -135,6 +135,18 @@ impl<const MODIFIED: bool> BetaGeometricNbd<MODIFIED> {
         total
     }
 
+    /// The population a customer alive at age T after `x` repeat purchases belongs to:
+    /// λ ~ Gamma(r + x, α + T) and p ~ Beta(a, b + x + shift), with a dropout chance after
+    /// each future purchase only — a new BG/NBD customer of it, for BG and MBG alike.
+    fn posterior(&self, x: f64, age: f64) -> BgNbd {
+        BgNbd {
+            r: self.r + x,
+            alpha: self.alpha + age,
+            a: self.a,
+            b: self.b + x + Self::SHIFT,
+        }
+    }
+
     /// ln of the odds "dropped out after the last purchase" : "alive", given the history.
     fn ln_dead_odds(&self, c: &Rfm) -> f64 {
         if c.x == 0.0 && !MODIFIED {
@@ -251,13 +263,7 @@ impl<const MODIFIED: bool> TransactionModel for BetaGeometricNbd<MODIFIED> {
     }
 
     fn expected_if_alive(&self, x: f64, age: f64, t: f64) -> f64 {
-        bg_expected(
-            self.r + x,
-            self.alpha + age,
-            self.a,
-            self.b + x + Self::SHIFT,
-            t,
-        )
+        self.posterior(x, age).expected_unconditional(t)
     }
 
     fn expected_unconditional(&self, t: f64) -> f64 {
@@ -285,16 +291,8 @@ impl<const MODIFIED: bool> TransactionModel for BetaGeometricNbd<MODIFIED> {
         stay + (ln_beta(a + 1.0, b + nf + s - 1.0) - lb).exp() * (1.0 - below).max(0.0)
     }
 
-    /// Alive at T, the dropout chance p ~ Beta(a, b + x + shift) applies after each future
-    /// purchase only, as for a new BG/NBD customer.
     fn prob_n_if_alive(&self, n: u32, x: f64, age: f64, t: f64) -> f64 {
-        let posterior = BgNbd {
-            r: self.r + x,
-            alpha: self.alpha + age,
-            a: self.a,
-            b: self.b + x + Self::SHIFT,
-        };
-        posterior.prob_n(n, t)
+        self.posterior(x, age).prob_n(n, t)
     }
 
     fn log_likelihood(&self, data: &[Rfm]) -> f64 {

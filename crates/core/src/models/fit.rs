@@ -234,11 +234,20 @@ pub(crate) fn estimate(
             tol,
             opts.max_iter,
         )?;
-        (m.grad_norm(LOG_BOUNDS) <= opts.grad_tol).then(|| (m.iterations + iterations, m))
+        Some((m.iterations + iterations, m))
     });
     let (best, mut iterations) = match warm {
-        Some((iterations, m)) => (Some(m), iterations),
-        None => from_starts(&objective, &problem.starts, opts),
+        Some((iterations, m)) if m.grad_norm(LOG_BOUNDS) <= opts.grad_tol => (Some(m), iterations),
+        // Not converged from the warm start: also from the starts, keeping the better.
+        other => {
+            let (found, more) = from_starts(&objective, &problem.starts, opts);
+            let (warm, done) = other.map_or((None, 0), |(it, m)| (Some(m), it));
+            let best = [found, warm]
+                .into_iter()
+                .flatten()
+                .min_by(|a, b| a.f.total_cmp(&b.f));
+            (best, more + done)
+        }
     };
     let best = best.ok_or(ModelError::NotFinite)?;
     let polished =

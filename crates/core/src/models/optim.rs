@@ -319,15 +319,15 @@ pub(crate) fn numerical_hessian(f: &Objective, x: &[f64], grad: Option<&[f64]>) 
     let columns: Vec<Vec<f64>> = (0..n)
         .map(|j| {
             let step = 1e-5 * x[j].abs().max(1.0);
-            let (mut xp, mut xm) = (x.to_vec(), x.to_vec());
-            xp[j] += step;
-            let gp = gradient_at(&xp);
+            let moved = |by: f64| {
+                let mut xs = x.to_vec();
+                xs[j] += by;
+                gradient_at(&xs)
+            };
+            let gp = moved(step);
             let (gm, width) = match grad {
                 Some(g) => (g.to_vec(), step),
-                None => {
-                    xm[j] -= step;
-                    (gradient_at(&xm), 2.0 * step)
-                }
+                None => (moved(-step), 2.0 * step),
             };
             gp.iter().zip(&gm).map(|(p, m)| (p - m) / width).collect()
         })

@@ -110,6 +110,18 @@ impl ParetoNbd {
         Ok(Self::from_slice(&fit.values(ModelKind::ParetoNbd, NAMES)?))
     }
 
+    /// The population a customer alive at age T after `x` repeat purchases belongs to:
+    /// λ ~ Gamma(r + x, α + T) and μ ~ Gamma(s, β + T), so what they do next is what a new
+    /// customer of it does.
+    fn posterior(&self, x: f64, age: f64) -> Self {
+        ParetoNbd {
+            r: self.r + x,
+            alpha: self.alpha + age,
+            s: self.s,
+            beta: self.beta + age,
+        }
+    }
+
     /// ln ∫_t^∞ (α+τ)^−(r+x) (β+τ)^−(s+1) dτ and its gradient in (r, α, s, β).
     fn ln_dropout_tail(&self, x: f64, t: f64) -> (f64, [f64; 4]) {
         let ParetoNbd { r, alpha, s, beta } = *self;
@@ -193,9 +205,7 @@ impl TransactionModel for ParetoNbd {
     }
 
     fn expected_if_alive(&self, x: f64, age: f64, t: f64) -> f64 {
-        let ParetoNbd { r, alpha, s, beta } = *self;
-        let bt = beta + age;
-        (r + x) / (alpha + age) * bt * one_minus_exp_over(s - 1.0, (t / bt).ln_1p())
+        self.posterior(x, age).expected_unconditional(t)
     }
 
     fn expected_unconditional(&self, t: f64) -> f64 {
@@ -209,19 +219,12 @@ impl TransactionModel for ParetoNbd {
     /// the paper's δ^(s−1) (β+T)^s Ψ(s, s; z) written through the scaled exponential
     /// integral, which is finite at s = 1.
     fn dert_if_alive(&self, x: f64, age: f64, delta: f64) -> f64 {
-        let bt = self.beta + age;
-        (self.r + x) / (self.alpha + age) * bt * expint_scaled(self.s, delta * bt)
+        let ParetoNbd { r, alpha, s, beta } = self.posterior(x, age);
+        r / alpha * beta * expint_scaled(s, delta * beta)
     }
 
-    /// Alive at T: λ ~ Gamma(r + x, α + T) and μ ~ Gamma(s, β + T).
     fn prob_n_if_alive(&self, n: u32, x: f64, age: f64, t: f64) -> f64 {
-        let posterior = ParetoNbd {
-            r: self.r + x,
-            alpha: self.alpha + age,
-            s: self.s,
-            beta: self.beta + age,
-        };
-        posterior.prob_n(n, t)
+        self.posterior(x, age).prob_n(n, t)
     }
 
     /// P(X(t) = n) = NB(n; t)·(β/(β+t))^s + ∫₀ᵗ NB(n; τ) · s β^s (β+τ)^−(s+1) dτ, where

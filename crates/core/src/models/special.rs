@@ -269,11 +269,12 @@ const EULER: f64 = 0.577_215_664_901_532_9;
 /// generalised exponential integral ∫₁^∞ e^(−zt) t^(−s) dt (so e^z E_s(z) = e^z z^(s−1)
 /// Γ(1−s, z) = Tricomi's U(1, 2−s, z)). Scaled by e^z, it neither overflows nor underflows.
 ///
-/// For z ≥ 1 the continued fraction of E_s by the modified Lentz method; below, the power
-/// series at s₀ = s reduced into (0, 3/2], whose pole at s₀ = 1 is removed analytically,
-/// then the upward recurrence E_{t+1} = (e^(−z) − z E_t)/t, which is stable for z < 1.
+/// For z ≥ 1 or s ≥ 10 the continued fraction of E_s by the modified Lentz method (at most
+/// a few hundred terms there); below, the power series at s₀ = s reduced into (0, 3/2],
+/// whose pole at s₀ = 1 is removed analytically, then at most nine steps of the upward
+/// recurrence E_{t+1} = (e^(−z) − z E_t)/t, which is stable for z < 1.
 pub fn expint_scaled(s: f64, z: f64) -> f64 {
-    if z >= 1.0 {
+    if z >= 1.0 || s >= 10.0 {
         return expint_fraction(s, z);
     }
     let steps = (s - 1.5).max(0.0).ceil();

@@ -240,7 +240,8 @@ fn pareto_nbd_p_alive_matches_integration_including_heavy_buyers() {
 fn pareto_nbd_dert_is_the_discounted_integral_of_expected_purchases() {
     // 15% a year compounded annually is ln(1.15)/52 per week compounded continuously.
     let delta = 1.15f64.ln() / 52.0;
-    let flipped = ParetoNbd { s: 1.0, ..PNBD }; // s = 1: the paper's Ψ form has a pole here
+    // s = 1: Γ(1−s) z^(s−1) in the paper's expansion of Ψ has a (removable) pole here.
+    let flipped = ParetoNbd { s: 1.0, ..PNBD };
     for m in [PNBD, flipped, ParetoNbd { s: 2.5, ..PNBD }] {
         for c in [
             Rfm::new(0.0, 0.0, 38.86),

@@ -114,7 +114,9 @@ fn bgnbd_recovers_known_parameters() {
 
 #[test]
 fn warm_started_fits_equal_fits_from_the_starts() {
-    // Enough patterns for the warm start on thinned data: the same estimates as without.
+    // Enough patterns for the warm start on thinned data: the same estimates as without, to
+    // the optimiser's tolerance (a gradient of 1e-6 leaves a few parts in a million on a
+    // weakly determined direction).
     let cold = FitOptions {
         warm_start: false,
         ..FitOptions::default()
@@ -130,10 +132,21 @@ fn warm_started_fits_equal_fits_from_the_starts() {
     let (_, cold_bg) = BgNbd::fit(&data, &cold).unwrap();
     let (_, warm_gg) = GammaGamma::fit(&spend, &FitOptions::default()).unwrap();
     let (_, cold_gg) = GammaGamma::fit(&spend, &cold).unwrap();
-    for (warm, cold) in [(warm_bg, cold_bg), (warm_gg, cold_gg)] {
+    let modified = simulate_bg(9, CUSTOMERS, &[0.5, 6.0, 0.9, 1.6], true);
+    let (_, warm_mbg) = MbgNbd::fit(&modified, &FitOptions::default()).unwrap();
+    let (_, cold_mbg) = MbgNbd::fit(&modified, &cold).unwrap();
+    let pareto = simulate_pnbd(9, CUSTOMERS, &[0.55, 10.5, 0.6, 12.0]);
+    let (_, warm_pnbd) = ParetoNbd::fit(&pareto, &FitOptions::default()).unwrap();
+    let (_, cold_pnbd) = ParetoNbd::fit(&pareto, &cold).unwrap();
+    for (warm, cold) in [
+        (warm_bg, cold_bg),
+        (warm_gg, cold_gg),
+        (warm_mbg, cold_mbg),
+        (warm_pnbd, cold_pnbd),
+    ] {
         assert!(warm.converged && cold.converged, "{warm:?}\n{cold:?}");
         for ((name, w), (_, c)) in warm.params.0.iter().zip(&cold.params.0) {
-            assert!((w - c).abs() < 1e-6 * c.abs(), "{name}: {w} vs {c}");
+            assert!((w - c).abs() < 5e-6 * c.abs(), "{name}: {w} vs {c}");
         }
         for ((name, w), (_, c)) in warm.std_errors.0.iter().zip(&cold.std_errors.0) {
             assert!((w - c).abs() < 1e-4 * c.abs(), "se {name}: {w} vs {c}");

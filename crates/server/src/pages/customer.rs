@@ -1,7 +1,7 @@
 //! One customer: the timeline of purchases, interactions and answers, with P(alive), CLV,
 //! the chances of each number of purchases and the residual lifetime value.
 
-use cxray_store::customer::Timeline;
+use cxray_store::customer::{Forecast, Timeline};
 
 use crate::html::{escape, figure, money, table};
 
@@ -11,6 +11,24 @@ pub fn form(id: &str) -> String {
         "<form method=\"get\" action=\"/customers\" class=\"filters\"><label>customer id\
          <input name=\"id\" value=\"{}\" required></label><button type=\"submit\">Show</button></form>",
         escape(id)
+    )
+}
+
+/// The purchase chances over the horizon and, with discounting, the lifetime value.
+fn forecast(f: &Forecast) -> String {
+    let lifetime = match (f.residual_transactions, f.lifetime_value) {
+        (Some(dert), Some(worth)) => format!(
+            "<p>Over the rest of their lifetime, discounted: {} purchases worth {}.</p>",
+            figure("residual_transactions", dert, &format!("{dert:.2}")),
+            figure("lifetime_value", worth, &money(worth)),
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "<p>Purchases in the next {} {}s: {}.</p>{lifetime}",
+        f.horizon,
+        escape(&f.unit),
+        purchase_counts(&f.purchases)
     )
 }
 
@@ -40,21 +58,11 @@ pub fn render(t: &Timeline, shown_id: &str) -> String {
         "<p class=\"note\">Not valued: run <code>cxray loyalty predict</code>.</p>".into(),
         |v| {
             format!(
-                "<p>P(alive) {}, expected purchases {:.2}, CLV {}.</p>\
-                 <p>Purchases in the next {} {}s: {}.</p>\
-                 <p>Over the rest of their lifetime, discounted: {} purchases worth {}.</p>",
+                "<p>P(alive) {}, expected purchases {:.2}, CLV {}.</p>{}",
                 figure("p_alive", v.p_alive, &format!("{:.3}", v.p_alive)),
                 v.expected_transactions,
                 figure("clv", v.clv, &money(v.clv)),
-                v.horizon,
-                escape(&v.unit),
-                purchase_counts(&v.purchases),
-                figure(
-                    "residual_transactions",
-                    v.residual_transactions,
-                    &format!("{:.2}", v.residual_transactions)
-                ),
-                figure("lifetime_value", v.lifetime_value, &money(v.lifetime_value)),
+                v.forecast.as_ref().map_or(String::new(), forecast)
             )
         },
     );

@@ -141,6 +141,8 @@ async fn predict_writes_every_customer_and_replaces_the_table() {
         .unwrap()
         .unwrap()
         .value
+        .unwrap()
+        .forecast
         .unwrap();
     assert_eq!((value.horizon, value.unit.as_str()), (39, "week"));
     assert_eq!(value.purchases.len(), 5);
@@ -151,15 +153,16 @@ async fn predict_writes_every_customer_and_replaces_the_table() {
     assert!(value.purchases[4] > 0.0 && value.purchases[0] > value.purchases[3]);
     // The lifetime value discounts continuously at the recorded 10% a year.
     let delta = 0.1f64.ln_1p() * 7.0 / 365.25;
-    assert!((value.residual_transactions - fitted.dert(&c, delta)).abs() < 1e-12);
+    let dert = value.residual_transactions.unwrap();
+    assert!((dert - fitted.dert(&c, delta)).abs() < 1e-12);
     let spend = query(
         &folder,
         "SELECT expected_spend FROM customer_value WHERE customer_id = '00004'",
     )
     .await;
     let spend: f64 = spend[0][0].parse().unwrap();
-    assert!((value.lifetime_value / value.residual_transactions - spend).abs() < 1e-6 * spend);
-    assert!(value.residual_transactions > value.expected_transactions);
+    assert!((value.lifetime_value.unwrap() / dert - spend).abs() < 1e-6 * spend);
+    assert!(dert > v(4));
     let totals = query(
         &folder,
         "SELECT count(*), round(sum(clv), 2), count(DISTINCT model) FROM customer_value",
@@ -174,7 +177,7 @@ async fn predict_writes_every_customer_and_replaces_the_table() {
         &sql,
         &PredictOptions {
             horizon: 52,
-            ..opts
+            ..opts.clone()
         },
     )
     .await
@@ -185,6 +188,28 @@ async fn predict_writes_every_customer_and_replaces_the_table() {
         [["2357"]]
     );
     assert!(again.customer_equity > report.customer_equity);
+    // Without discounting there is no lifetime value to show; the rest is still there.
+    let undiscounted = PredictOptions {
+        discount_rate: 0.0,
+        ..opts
+    };
+    loyalty::predict(&folder, &sql, &undiscounted)
+        .await
+        .unwrap();
+    let sql = Sql::open(&folder, &BTreeMap::new()).await.unwrap();
+    let value = cxray_store::customer::timeline(&sql, "00004")
+        .await
+        .unwrap()
+        .unwrap()
+        .value
+        .unwrap()
+        .forecast
+        .unwrap();
+    assert_eq!(
+        (value.residual_transactions, value.lifetime_value),
+        (None, None)
+    );
+    assert_eq!(value.purchases.len(), 5);
 }
 
 #[tokio::test]
