@@ -110,6 +110,14 @@ async fn summaries_from_the_table_reproduce_the_published_cdnow_fits() {
     );
 }
 
+/// What the customer's timeline forecasts from the fit recorded with `customer_value`.
+async fn forecast(sql: &Sql, customer: &str) -> cxray_store::customer::Forecast {
+    let timeline = cxray_store::customer::timeline(sql, customer)
+        .await
+        .unwrap();
+    timeline.unwrap().value.unwrap().forecast.unwrap()
+}
+
 #[tokio::test]
 async fn predict_writes_every_customer_and_replaces_the_table() {
     let (_dir, folder) = cdnow_sample().await;
@@ -136,14 +144,7 @@ async fn predict_writes_every_customer_and_replaces_the_table() {
     assert!((v(4) - fitted.expected_conditional(&c, 39.0)).abs() < 1e-12);
     assert!((fitted.expected_conditional(&Rfm::new(2.0, 30.43, 38.86), 39.0) - 1.226).abs() < 5e-3);
     // The customer's timeline shows P(n purchases in the 39 weeks) from the recorded fit.
-    let value = cxray_store::customer::timeline(&sql, "00004")
-        .await
-        .unwrap()
-        .unwrap()
-        .value
-        .unwrap()
-        .forecast
-        .unwrap();
+    let value = forecast(&sql, "00004").await;
     assert_eq!((value.horizon, value.unit.as_str()), (39, "week"));
     assert_eq!(value.purchases.len(), 5);
     for (n, p) in value.purchases.iter().take(4).enumerate() {
@@ -197,14 +198,7 @@ async fn predict_writes_every_customer_and_replaces_the_table() {
         .await
         .unwrap();
     let sql = Sql::open(&folder, &BTreeMap::new()).await.unwrap();
-    let value = cxray_store::customer::timeline(&sql, "00004")
-        .await
-        .unwrap()
-        .unwrap()
-        .value
-        .unwrap()
-        .forecast
-        .unwrap();
+    let value = forecast(&sql, "00004").await;
     assert_eq!(
         (value.residual_transactions, value.lifetime_value),
         (None, None)
