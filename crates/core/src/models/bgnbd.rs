@@ -7,9 +7,9 @@
 //! shifted by one (`b + x` becomes `b + x + 1`), so the formulas take that shift `s`.
 
 use super::data::{
-    PatternRef, XGroup, rfm_order, scale_starts, sum_groups, tabulate, thin, validate_rfm,
+    PatternRef, XGroup, rfm_order, scale_starts, sum_groups, tabulate, validate_rfm,
 };
-use super::fit::{LogLik, Problem, WARM_FROM, WARM_PATTERNS, estimate};
+use super::fit::{LogLik, Problem, estimate, warm_data};
 use super::special::{digamma, hyp2f1, ln_beta, ln_gamma};
 use super::{Fit, FitOptions, ModelError, ModelKind, Rfm, TransactionModel};
 use serde::{Deserialize, Serialize};
@@ -58,8 +58,7 @@ impl<const MODIFIED: bool> BetaGeometricNbd<MODIFIED> {
         sorted.sort_by(rfm_order);
         let groups = tabulate(&sorted);
         let ll = |p: &[f64], grad: &mut [f64]| Self::from_slice(p).ll_grad(&groups, grad);
-        let thinned = (sorted.len() >= WARM_FROM)
-            .then(|| tabulate(&thin(&sorted, WARM_PATTERNS, |r| &mut r.weight)));
+        let thinned = warm_data(&sorted, |r| &mut r.weight, tabulate);
         let warm = thinned.as_ref().map(|groups| {
             move |p: &[f64], grad: &mut [f64]| Self::from_slice(p).ll_grad(groups, grad)
         });

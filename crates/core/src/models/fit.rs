@@ -1,6 +1,7 @@
 //! Maximum-likelihood estimation shared by all models: log-parameterised BFGS with
 //! restarts, standard errors from the Hessian, and the serialisable [`Fit`] record.
 
+use super::data::thin;
 use super::optim::{Minimum, Objective, bfgs, bfgs_from, numerical_hessian, spd_inverse};
 use super::{ModelError, ModelKind};
 use serde::de::{MapAccess, Visitor};
@@ -168,9 +169,19 @@ pub(crate) struct Problem<'a> {
 }
 
 /// Patterns from which a fit is warm-started on thinned data.
-pub(crate) const WARM_FROM: usize = 20_000;
+const WARM_FROM: usize = 20_000;
 /// Patterns the thinned data keeps.
-pub(crate) const WARM_PATTERNS: usize = 4_000;
+const WARM_PATTERNS: usize = 4_000;
+
+/// The warm-start data of sorted patterns, prepared by `prepare` as the model's likelihood
+/// wants it: their [`thin`]ned copy when there are enough patterns for it to pay.
+pub(crate) fn warm_data<T: Copy, G>(
+    sorted: &[T],
+    weight: impl Fn(&mut T) -> &mut f64,
+    prepare: impl FnOnce(&[T]) -> G,
+) -> Option<G> {
+    (sorted.len() >= WARM_FROM).then(|| prepare(&thin(sorted, WARM_PATTERNS, weight)))
+}
 
 /// −LL/n + λ·Σθ² over log parameters, its gradient written into the second argument.
 fn normalised<'a>(
@@ -190,13 +201,19 @@ fn normalised<'a>(
     }
 }
 
-/// BFGS from each start until one converges; the best minimum and the iterations used.
-fn from_starts(f: &Objective, starts: &[Vec<f64>], opts: &FitOptions) -> (Option<Minimum>, usize) {
+/// BFGS to `tol` from each start until one converges; the best minimum and the iterations
+/// used.
+fn from_starts(
+    f: &Objective,
+    starts: &[Vec<f64>],
+    tol: f64,
+    opts: &FitOptions,
+) -> (Option<Minimum>, usize) {
     let mut best: Option<Minimum> = None;
     let mut iterations = 0;
     for start in starts {
         let x0: Vec<f64> = start.iter().map(|v| v.ln()).collect();
-        let Some(m) = bfgs(f, &x0, LOG_BOUNDS, opts.grad_tol * 1e-3, opts.max_iter) else {
+        let Some(m) = bfgs(f, &x0, LOG_BOUNDS, tol, opts.max_iter) else {
             continue;
         };
         iterations += m.iterations;
@@ -224,7 +241,8 @@ pub(crate) fn estimate(
     let objective = normalised(problem.ll, n, penalty);
     let tol = opts.grad_tol * 1e-3;
     let warm = problem.warm.filter(|_| opts.warm_start).and_then(|warm| {
-        let (near, iterations) = from_starts(&normalised(warm, n, penalty), &problem.starts, opts);
+        let (near, iterations) =
+            from_starts(&normalised(warm, n, penalty), &problem.starts, tol, opts);
         let near = near?;
         let m = bfgs_from(
             &objective,
@@ -240,7 +258,7 @@ pub(crate) fn estimate(
         Some((iterations, m)) if m.grad_norm(LOG_BOUNDS) <= opts.grad_tol => (Some(m), iterations),
         // Not converged from the warm start: also from the starts, keeping the better.
         other => {
-            let (found, more) = from_starts(&objective, &problem.starts, opts);
+            let (found, more) = from_starts(&objective, &problem.starts, tol, opts);
             let (warm, done) = other.map_or((None, 0), |(it, m)| (Some(m), it));
             let best = [found, warm]
                 .into_iter()

@@ -5,8 +5,8 @@
 //! mean m of x transactions has density
 //! Γ(px+q) / (Γ(px) Γ(q)) · γ^q m^(px−1) x^(px) / (γ + m x)^(px+q).
 
-use super::data::{SpendPattern, group_by_x, spend_order, sum_groups, thin, total_weight};
-use super::fit::{LogLik, Problem, WARM_FROM, WARM_PATTERNS, estimate};
+use super::data::{SpendPattern, group_by_x, spend_order, sum_groups, total_weight};
+use super::fit::{LogLik, Problem, estimate, warm_data};
 use super::special::{digamma, ln_gamma};
 use super::{Fit, FitOptions, ModelError, ModelKind};
 use serde::{Deserialize, Serialize};
@@ -50,8 +50,7 @@ impl GammaGamma {
         sorted.sort_by(spend_order);
         let groups = spend_groups(&sorted);
         let ll = |v: &[f64], grad: &mut [f64]| Self::from_slice(v).ll_grad(&groups, grad);
-        let thinned = (sorted.len() >= WARM_FROM)
-            .then(|| spend_groups(&thin(&sorted, WARM_PATTERNS, |d| &mut d.weight)));
+        let thinned = warm_data(&sorted, |d| &mut d.weight, spend_groups);
         let warm = thinned.as_ref().map(|groups| {
             move |v: &[f64], grad: &mut [f64]| Self::from_slice(v).ll_grad(groups, grad)
         });

@@ -11,8 +11,8 @@
 //! with thousands of transactions, and the difference of the two tails is taken as
 //! e^G₁ · (1 − e^(G₂−G₁)) without overflow.
 
-use super::data::{group_by_x, rfm_order, scale_starts, thin, validate_rfm};
-use super::fit::{LogLik, Problem, WARM_FROM, WARM_PATTERNS, estimate};
+use super::data::{group_by_x, rfm_order, scale_starts, validate_rfm};
+use super::fit::{LogLik, Problem, estimate, warm_data};
 use super::special::{
     digamma, expint_scaled, gauss_legendre, ln_gamma, ln_hyp2f1_grad, one_minus_exp_over,
 };
@@ -79,10 +79,11 @@ impl ParetoNbd {
         let n = validate_rfm(data)?;
         let (sorted, groups) = group_by_x(data, |r| r.x, rfm_order);
         let ll = |p: &[f64], grad: &mut [f64]| Self::from_slice(p).ll_grad(&sorted, &groups, grad);
-        let thinned = (sorted.len() >= WARM_FROM).then(|| {
-            let few = thin(&sorted, WARM_PATTERNS, |r| &mut r.weight);
-            group_by_x(&few, |r| r.x, rfm_order)
-        });
+        let thinned = warm_data(
+            &sorted,
+            |r| &mut r.weight,
+            |few| group_by_x(few, |r| r.x, rfm_order),
+        );
         let warm = thinned.as_ref().map(|(sorted, groups)| {
             move |p: &[f64], grad: &mut [f64]| Self::from_slice(p).ll_grad(sorted, groups, grad)
         });
