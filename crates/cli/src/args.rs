@@ -47,6 +47,9 @@ pub enum Command {
     Link(LinkArgs),
     /// Driver analysis: how much each predictor explains of an outcome, with intervals.
     Drivers(DriversArgs),
+    /// The executive scorecard: equity, retention, stated scores, satisfied defectors,
+    /// revenue at risk and the weakest areas — what the scorecard page shows.
+    Scorecard,
     /// The journey map: touchpoints with owners, performance, dropout and money at risk;
     /// owners' totals and hand-offs.
     Journey(JourneyArgs),
@@ -225,10 +228,11 @@ pub struct LinkArgs {
     /// Group by a column of responses or customers, e.g. segment.
     #[arg(long)]
     pub by: Option<String>,
-    /// How defection is defined: window (no purchase within --window-days after the
-    /// answer) or palive (P(alive) below --threshold in customer_value; run
-    /// `cxray loyalty predict` first).
-    #[arg(long, default_value = "window")]
+    /// How defection is defined: auto (palive when customers are valued, else window;
+    /// what the pages show), window (no purchase within --window-days after the answer)
+    /// or palive (P(alive) below --threshold in customer_value; run `cxray loyalty
+    /// predict` first).
+    #[arg(long, default_value = "auto")]
     pub defection: String,
     /// With --defection palive: P(alive) below this counts as defected.
     #[arg(long, default_value_t = 0.5)]

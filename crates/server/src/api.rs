@@ -17,7 +17,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::filters::Filters;
 use crate::routes::sees;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Part, Snapshot};
 
 /// Every read endpoint: path, summary, and whether owners and partners may call it.
 const ENDPOINTS: &[(&str, &str, bool)] = &[
@@ -118,15 +118,24 @@ fn allow(user: &CurrentUser, company_wide: bool) -> Result<(), Response> {
     Ok(())
 }
 
-/// The analyses for the request's filters (see `filters.rs`; the same as the pages').
-async fn latest(state: &AppState, filters: Filters) -> Result<std::sync::Arc<Snapshot>, Response> {
+/// The analyses `part` needs for the request's filters (see `filters.rs`; the same as the
+/// pages').
+async fn latest(
+    state: &AppState,
+    user: &CurrentUser,
+    filters: Filters,
+    part: Part,
+) -> Result<std::sync::Arc<Snapshot>, Response> {
     let filters = filters
         .normalised()
         .map_err(|e| error(StatusCode::BAD_REQUEST, &e))?;
-    match state.snapshots.filtered(&state.folder, &filters).await {
+    let view = state
+        .snapshots
+        .filtered(&state.folder, &filters, part, user.id)
+        .await;
+    match view {
         Some(Ok(s)) => Ok(s),
-        Some(Err(e)) if e.is_user_error() => Err(error(StatusCode::BAD_REQUEST, &e.to_string())),
-        Some(Err(e)) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())),
+        Some(Err(e)) => Err(error(crate::routes::view_refusal(&e).0, &e.to_string())),
         None => Err(error(
             StatusCode::SERVICE_UNAVAILABLE,
             "the analyses are being computed; retry shortly",
@@ -147,12 +156,12 @@ async fn scorecard(
     Query(f): Query<Filters>,
 ) -> Reply {
     allow(&user, true)?;
-    reply(&latest(&state, f).await?.scorecard)
+    reply(&latest(&state, &user, f, Part::Scorecard).await?.scorecard)
 }
 
 async fn link(State(state): State<AppState>, user: CurrentUser, Query(f): Query<Filters>) -> Reply {
     allow(&user, true)?;
-    reply(&latest(&state, f).await?.link)
+    reply(&latest(&state, &user, f, Part::Link).await?.link)
 }
 
 async fn drivers(
@@ -161,7 +170,7 @@ async fn drivers(
     Query(f): Query<Filters>,
 ) -> Reply {
     allow(&user, true)?;
-    reply(&latest(&state, f).await?.drivers)
+    reply(&latest(&state, &user, f, Part::Drivers).await?.drivers)
 }
 
 /// The journey as `user` may see it: for owners and partners, only their touchpoints and
@@ -180,7 +189,7 @@ async fn journey(
     Query(f): Query<Filters>,
 ) -> Reply {
     allow(&user, false)?;
-    let s = latest(&state, f).await?;
+    let s = latest(&state, &user, f, Part::Journey).await?;
     reply(
         &s.journey
             .as_ref()
@@ -195,7 +204,7 @@ async fn area_list(
     Query(f): Query<Filters>,
 ) -> Reply {
     allow(&user, false)?;
-    let s = latest(&state, f).await?;
+    let s = latest(&state, &user, f, Part::Journey).await?;
     let list = s.journey.as_ref().map_err(Clone::clone).map(|j| {
         areas(j)
             .into_iter()
@@ -212,7 +221,7 @@ async fn owner(
     Query(f): Query<Filters>,
 ) -> Reply {
     allow(&user, false)?;
-    let s = latest(&state, f).await?;
+    let s = latest(&state, &user, f, Part::Journey).await?;
     let unknown = || {
         error(
             StatusCode::NOT_FOUND,

@@ -5,6 +5,9 @@
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+pub use cxray_store::snapshot::Choices;
+use cxray_store::sql::Restriction;
+
 use crate::html::escape;
 
 /// The filters of a request (`?from=2025-01-01&to=2025-03-31&segment=business&region=…`).
@@ -58,30 +61,22 @@ impl Filters {
         }
     }
 
-    /// The customers predicate (names quoted, values as SQL literals); call
-    /// [`Filters::check_attribute`] first.
-    pub fn customers_sql(&self) -> Option<String> {
-        let literal = |v: &str| format!("'{}'", v.replace('\'', "''"));
-        let column = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
+    /// What the filters narrow the analyses to (call [`Filters::check_attribute`]
+    /// first): the customers whose columns equal the chosen values, and the days.
+    pub fn restriction(&self) -> Restriction {
+        let day = |d: &Option<String>| d.as_deref().and_then(|d| d.parse::<NaiveDate>().ok());
         let attribute = self.attribute.as_deref().zip(self.value.as_ref());
-        let parts: Vec<String> = [("segment", &self.segment), ("region", &self.region)]
+        let customers = [("segment", &self.segment), ("region", &self.region)]
             .into_iter()
             .filter_map(|(c, v)| Some((c, v.as_ref()?)))
             .chain(attribute)
-            .map(|(c, v)| format!("{} = {}", column(c), literal(v)))
+            .map(|(c, v)| (c.to_string(), v.clone()))
             .collect();
-        (!parts.is_empty()).then(|| parts.join(" AND "))
-    }
-
-    /// The first instant of the range, and the instant after its last day.
-    pub fn instants(&self) -> (Option<String>, Option<String>) {
-        let day = |d: &Option<String>| d.as_deref().and_then(|d| d.parse::<NaiveDate>().ok());
-        (
-            day(&self.from).map(|d| format!("{d}T00:00:00Z")),
-            day(&self.to)
-                .and_then(|d| d.succ_opt())
-                .map(|d| format!("{d}T00:00:00Z")),
-        )
+        Restriction {
+            customers,
+            from: day(&self.from),
+            to: day(&self.to),
+        }
     }
 
     /// The filters as a query string for links (`?…`, or empty).
@@ -143,15 +138,6 @@ impl Filters {
     }
 }
 
-/// What the filter form offers: the customers' segments and regions, and the columns an
-/// attribute filter may name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct Choices {
-    pub segments: Vec<String>,
-    pub regions: Vec<String>,
-    pub attributes: Vec<String>,
-}
-
 /// Percent-encodes a query value.
 fn encode(v: &str) -> String {
     v.bytes()
@@ -180,19 +166,19 @@ mod tests {
         }
         .normalised()
         .unwrap();
-        assert_eq!(
-            f.customers_sql().unwrap(),
-            "\"segment\" = 'it''s' AND \"tier\" = 'gold'"
-        );
+        let r = f.restriction();
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        assert_eq!(r.customers, pairs(&[("segment", "it's"), ("tier", "gold")]));
         assert!(f.check_attribute(&["tier".into()]).is_ok());
         let unknown = f.check_attribute(&["segment".into()]).unwrap_err();
         assert!(unknown.contains("attribute 'tier'"), "{unknown}");
         assert_eq!(
-            f.instants(),
-            (
-                Some("2025-01-01T00:00:00Z".into()),
-                Some("2025-04-01T00:00:00Z".into())
-            )
+            (r.from.unwrap().to_string(), r.to.unwrap().to_string()),
+            ("2025-01-01".into(), "2025-03-31".into())
         );
         assert_eq!(
             f.query(),

@@ -103,24 +103,25 @@ pub async fn serve(
         .map_err(std::io::Error::other)?;
     let ingest = Arc::new(ingest);
     let snapshots = Arc::new(Snapshots::new(options.analysis));
-    let refresher = tokio::spawn(
-        snapshots
-            .clone()
-            .keep_fresh(folder.clone(), options.refresh_every),
-    );
+    snapshots.keep_fresh(folder.clone(), options.refresh_every);
     let secure_cookies = !listener.local_addr()?.ip().is_loopback();
     let state = AppState {
         folder,
-        snapshots,
+        snapshots: snapshots.clone(),
         secure_cookies,
         telemetry: Arc::default(),
         ingest: ingest.clone(),
     };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    // Analyses stop first, so requests waiting for them are answered and the server can
+    // drain its connections at once.
+    let stopping = async move {
+        shutdown.await;
+        snapshots.stop();
+    };
     let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(stopping)
         .await;
-    refresher.abort();
     ingest.close().await;
     served
 }

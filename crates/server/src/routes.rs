@@ -17,7 +17,7 @@ use crate::auth::CurrentUser;
 use crate::filters::Filters;
 use crate::html::{Layout, NAV, escape, missing, page};
 use crate::pages;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Part, Snapshot, ViewError};
 
 /// The page routes.
 pub fn pages() -> Router<AppState> {
@@ -82,30 +82,27 @@ fn company_wide(user: &CurrentUser) -> Result<(), Response> {
     ))
 }
 
-/// The analyses for the request's filters, or a page saying they are still being
-/// computed (or why the filters are wrong).
+/// The analyses page `part` needs for the request's filters, or a page saying they are
+/// still being computed (or why the filters are wrong).
 async fn snapshot(
     state: &AppState,
     user: &CurrentUser,
     filters: Filters,
+    part: Part,
 ) -> Result<(Arc<Snapshot>, Filters), Response> {
     let filters = filters
         .normalised()
         .map_err(|e| refuse(user, StatusCode::BAD_REQUEST, "Bad filter", &e))?;
-    match state.snapshots.filtered(&state.folder, &filters).await {
+    let view = state
+        .snapshots
+        .filtered(&state.folder, &filters, part, user.id)
+        .await;
+    match view {
         Some(Ok(s)) => Ok((s, filters)),
-        Some(Err(e)) if e.is_user_error() => Err(refuse(
-            user,
-            StatusCode::BAD_REQUEST,
-            "Bad filter",
-            &e.to_string(),
-        )),
-        Some(Err(e)) => Err(refuse(
-            user,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Analyses failed",
-            &e.to_string(),
-        )),
+        Some(Err(e)) => {
+            let (status, title) = view_refusal(&e);
+            Err(refuse(user, status, title, &e.to_string()))
+        }
         None => {
             let body = "<p role=\"status\">The analyses are being computed; this page reloads in a few seconds.</p>\
                         <meta http-equiv=\"refresh\" content=\"3\">";
@@ -115,6 +112,16 @@ async fn snapshot(
             )
                 .into_response())
         }
+    }
+}
+
+/// The status and title of a filtered view that could not be had.
+pub(crate) fn view_refusal(e: &ViewError) -> (StatusCode, &'static str) {
+    match e {
+        ViewError::Input(_) => (StatusCode::BAD_REQUEST, "Bad filter"),
+        ViewError::Busy(_) => (StatusCode::TOO_MANY_REQUESTS, "Busy"),
+        ViewError::Stopped => (StatusCode::SERVICE_UNAVAILABLE, "Stopping"),
+        ViewError::Failed(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Analyses failed"),
     }
 }
 
@@ -166,7 +173,7 @@ async fn scorecard(
     Query(f): Query<Filters>,
 ) -> Page {
     company_wide(&user)?;
-    let (s, f) = snapshot(&state, &user, f).await?;
+    let (s, f) = snapshot(&state, &user, f, Part::Scorecard).await?;
     let targets = crate::ops(&state, |ops: &OpsDb| ops.targets())
         .await
         .unwrap_or_default();
@@ -178,7 +185,7 @@ async fn scorecard(
 
 async fn link(State(state): State<AppState>, user: CurrentUser, Query(f): Query<Filters>) -> Page {
     company_wide(&user)?;
-    let (s, f) = snapshot(&state, &user, f).await?;
+    let (s, f) = snapshot(&state, &user, f, Part::Link).await?;
     let body = part(
         "The satisfaction–loyalty link",
         &s.link,
@@ -193,7 +200,7 @@ async fn journey(
     user: CurrentUser,
     Query(f): Query<Filters>,
 ) -> Page {
-    let (s, f) = snapshot(&state, &user, f).await?;
+    let (s, f) = snapshot(&state, &user, f, Part::Journey).await?;
     let body = part("The journey map", &s.journey, |j| {
         pages::journey::render(j, &|o| sees(&user, o))
     });
@@ -206,7 +213,7 @@ async fn journey(
 }
 
 async fn areas(State(state): State<AppState>, user: CurrentUser, Query(f): Query<Filters>) -> Page {
-    let (s, f) = snapshot(&state, &user, f).await?;
+    let (s, f) = snapshot(&state, &user, f, Part::Journey).await?;
     let body = part("The weak-area map", &s.journey, |j| {
         pages::journey::render_areas(j, &|o| sees(&user, o))
     });
@@ -224,7 +231,7 @@ async fn drivers(
     Query(f): Query<Filters>,
 ) -> Page {
     company_wide(&user)?;
-    let (s, f) = snapshot(&state, &user, f).await?;
+    let (s, f) = snapshot(&state, &user, f, Part::Drivers).await?;
     let body = part("The driver analysis", &s.drivers, |g| {
         pages::drivers::render(g)
     });
@@ -237,7 +244,7 @@ async fn owners(
     user: CurrentUser,
     Query(f): Query<Filters>,
 ) -> Page {
-    let (s, f) = snapshot(&state, &user, f).await?;
+    let (s, f) = snapshot(&state, &user, f, Part::Journey).await?;
     let body = part("The owners", &s.journey, |j| {
         pages::journey::render_owners(j, &|o| sees(&user, o))
     });
@@ -250,7 +257,7 @@ async fn owner(
     Path(id): Path<String>,
     Query(f): Query<Filters>,
 ) -> Page {
-    let (s, f) = snapshot(&state, &user, f).await?;
+    let (s, f) = snapshot(&state, &user, f, Part::Journey).await?;
     let not_found = || {
         refuse(
             &user,

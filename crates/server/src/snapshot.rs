@@ -1,79 +1,121 @@
 //! The analyses behind the pages and the API, computed in the background once per state
 //! of the data (table versions and operational changes) and shared by every request, so
 //! a page only formats what is already known.
+//!
+//! Filtered views (a population or a period) are computed on demand, one page's part at
+//! a time, on a runtime of their own so that requests for cached pages never wait for
+//! them: the first request for a view computes it and later ones for the same view wait
+//! for that result (single flight); other views are not held up. Each user may have a
+//! few views computing at once, a few run at a time overall, and the computed views are
+//! kept up to a memory budget, least recently used dropped first. Stopping the server
+//! stops the runtime, so running analyses are abandoned at once.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
-use cxray_core::drivers::Options;
-use cxray_core::models::ModelKind;
-use cxray_core::stats::{Instrument, Settings};
-use cxray_store::journey::{self, DriverGroup, DriverOutcome, Journey, JourneyOptions, MonthRate};
-use cxray_store::metrics::{self, Defection, LinkOptions, LinkReport};
-use cxray_store::ops::OpsDb;
-use cxray_store::scorecard::{self, Scorecard};
+use cxray_store::settings::ProductSettings;
+pub use cxray_store::snapshot::{Part, Snapshot};
+use cxray_store::snapshot::{compute, data_state};
 use cxray_store::sql::Sql;
-use cxray_store::{DataFolder, Result};
-use serde::Serialize;
+use cxray_store::{DataFolder, Result, StoreError};
+use tokio::sync::{OnceCell, Semaphore};
 
-use crate::filters::{Choices, Filters};
+use crate::filters::Filters;
 
-/// How the analyses are run.
+/// How the analyses are run: the product settings, and how much work filtered views may
+/// cost.
 #[derive(Debug, Clone, Copy)]
 pub struct AnalysisSettings {
-    /// Bootstrap resamples of the driver analysis.
-    pub resamples: usize,
-    /// Days after an answer or a trip within which a purchase counts as staying.
-    pub window_days: u32,
+    pub product: ProductSettings,
+    /// Filtered views one user may have computing at once.
+    pub views_per_user: usize,
+    /// Filtered views computed at once (more wait their turn).
+    pub views_at_once: usize,
+    /// Memory kept for computed filtered views (their size as JSON).
+    pub views_bytes: usize,
 }
 
 impl Default for AnalysisSettings {
     fn default() -> Self {
         AnalysisSettings {
-            resamples: 200,
-            window_days: 180,
+            product: ProductSettings::default(),
+            views_per_user: 2,
+            views_at_once: 2,
+            views_bytes: 64 << 20,
         }
     }
 }
 
-/// Every analysis the pages show, as of one state of the data. A part that failed holds
-/// the reason, which the page shows instead of numbers.
-#[derive(Debug, Serialize)]
-pub struct Snapshot {
-    /// Table name → Delta version, and the last operational change, analysed.
-    pub versions: BTreeMap<String, u64>,
-    pub last_change: i64,
-    /// When the analyses finished (RFC 3339) and how long they took.
-    pub computed_at: String,
-    pub seconds: f64,
-    pub scorecard: std::result::Result<Scorecard, String>,
-    pub link: std::result::Result<LinkReport, String>,
-    pub journey: std::result::Result<Journey, String>,
-    pub drivers: std::result::Result<Vec<DriverGroup>, String>,
-    /// Each owner's failure rate by month.
-    pub trends: BTreeMap<String, Vec<MonthRate>>,
-    /// What the filters offer.
-    pub choices: Choices,
+/// Why a filtered view is not there.
+#[derive(Debug, thiserror::Error)]
+pub enum ViewError {
+    /// The filters are wrong.
+    #[error("{0}")]
+    Input(String),
+    /// The user has as many views computing as allowed.
+    #[error("you have {0} filtered views being computed; wait for them and try again")]
+    Busy(usize),
+    /// The server is stopping.
+    #[error("the server is stopping")]
+    Stopped,
+    /// The analyses failed.
+    #[error("{0}")]
+    Failed(String),
 }
 
-/// The latest snapshot, refreshed in the background, and snapshots of filtered views
-/// computed on demand (a few kept, dropped when the data change).
+impl From<StoreError> for ViewError {
+    fn from(e: StoreError) -> Self {
+        match e.is_user_error() {
+            true => ViewError::Input(e.to_string()),
+            false => ViewError::Failed(e.to_string()),
+        }
+    }
+}
+
+/// The latest snapshot, refreshed in the background, and filtered views computed on
+/// demand.
 pub struct Snapshots {
     settings: AnalysisSettings,
     latest: RwLock<Option<Arc<Snapshot>>>,
-    filtered: tokio::sync::Mutex<Vec<(Filters, Arc<Snapshot>)>>,
+    views: Mutex<Views>,
+    users: Mutex<HashMap<i64, Arc<Semaphore>>>,
+    at_once: Arc<Semaphore>,
+    /// The analyses' own runtime (taken when the server stops) and a handle to it.
+    runtime: Mutex<Option<tokio::runtime::Runtime>>,
+    handle: tokio::runtime::Handle,
 }
 
-/// Filtered snapshots kept.
-const FILTERED_KEPT: usize = 8;
+/// Filtered views: computed or being computed, with their size and last use.
+#[derive(Default)]
+struct Views {
+    entries: HashMap<(Filters, Part), View>,
+    bytes: usize,
+    clock: u64,
+}
+
+struct View {
+    cell: Arc<OnceCell<Arc<Snapshot>>>,
+    bytes: usize,
+    used: u64,
+}
 
 impl Snapshots {
     pub fn new(settings: AnalysisSettings) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("cxray-analysis")
+            .enable_all()
+            .build()
+            .expect("the analysis runtime starts");
         Snapshots {
             settings,
             latest: RwLock::default(),
-            filtered: tokio::sync::Mutex::default(),
+            views: Mutex::default(),
+            users: Mutex::default(),
+            at_once: Arc::new(Semaphore::new(settings.views_at_once.max(1))),
+            handle: runtime.handle().clone(),
+            runtime: Mutex::new(Some(runtime)),
         }
     }
 
@@ -82,177 +124,201 @@ impl Snapshots {
         self.latest.read().expect("snapshot lock").clone()
     }
 
-    /// The snapshot for `filters`: the latest one without filters; with filters, one
-    /// computed for them (now, the first time) from the same data. None until the
-    /// latest exists.
+    /// The snapshot for `filters` as page `part` needs it: the latest one without
+    /// filters; with filters, a view computed for them from the same data (now, the first
+    /// time). None until the latest exists.
     pub async fn filtered(
         &self,
         folder: &DataFolder,
         filters: &Filters,
-    ) -> Option<Result<Arc<Snapshot>>> {
+        part: Part,
+        user: i64,
+    ) -> Option<std::result::Result<Arc<Snapshot>, ViewError>> {
         let latest = self.latest()?;
         if filters.is_empty() {
             return Some(Ok(latest));
         }
-        let mut kept = self.filtered.lock().await;
-        kept.retain(|(_, s)| s.versions == latest.versions && s.last_change == latest.last_change);
+        Some(self.view(folder, filters, part, user, &latest).await)
+    }
+
+    async fn view(
+        &self,
+        folder: &DataFolder,
+        filters: &Filters,
+        part: Part,
+        user: i64,
+        latest: &Arc<Snapshot>,
+    ) -> std::result::Result<Arc<Snapshot>, ViewError> {
         let mut columns = latest.choices.attributes.clone();
         columns.extend(["segment".to_string(), "region".to_string()]);
-        if let Err(e) = filters.check_attribute(&columns) {
-            return Some(Err(cxray_store::StoreError::Input(e)));
+        filters
+            .check_attribute(&columns)
+            .map_err(ViewError::Input)?;
+        let cell = self.cell(filters, part, latest);
+        if let Some(s) = cell.get() {
+            return Ok(s.clone());
         }
-        if let Some((_, s)) = kept.iter().find(|(f, _)| f == filters) {
-            return Some(Ok(s.clone()));
+        let _mine = self
+            .user_slots(user)
+            .try_acquire_owned()
+            .map_err(|_| ViewError::Busy(self.settings.views_per_user))?;
+        let computed = cell
+            .get_or_try_init(|| self.compute_view(folder, filters, part, latest))
+            .await?
+            .clone();
+        self.account(filters, part, &computed);
+        Ok(computed)
+    }
+
+    /// The view's cell, created empty the first time; views of older data are dropped.
+    fn cell(
+        &self,
+        filters: &Filters,
+        part: Part,
+        latest: &Snapshot,
+    ) -> Arc<OnceCell<Arc<Snapshot>>> {
+        let mut views = self.views.lock().expect("views lock");
+        let stale: Vec<(Filters, Part)> = views
+            .entries
+            .iter()
+            .filter(|(_, v)| {
+                v.cell.get().is_some_and(|s| {
+                    s.versions != latest.versions || s.last_change != latest.last_change
+                })
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in stale {
+            views.remove(&key);
         }
-        let computed = async {
-            let sql = Sql::open(folder, &BTreeMap::new()).await?;
-            let (from, to) = filters.instants();
-            sql.restrict(
-                filters.customers_sql().as_deref(),
-                from.as_deref(),
-                to.as_deref(),
-            )
-            .await?;
-            let (versions, change) = (latest.versions.clone(), latest.last_change);
-            compute(&sql, folder, versions, change, self.settings).await
-        }
-        .await
-        .map(Arc::new);
-        if let Ok(s) = &computed {
-            if kept.len() >= FILTERED_KEPT {
-                kept.remove(0);
+        views.clock += 1;
+        let clock = views.clock;
+        let view = views
+            .entries
+            .entry((filters.clone(), part))
+            .or_insert_with(|| View {
+                cell: Arc::default(),
+                bytes: 0,
+                used: clock,
+            });
+        view.used = clock;
+        view.cell.clone()
+    }
+
+    /// Records a computed view's size and drops the least recently used views beyond the
+    /// budget (never one still being computed).
+    fn account(&self, filters: &Filters, part: Part, snapshot: &Snapshot) {
+        let bytes = serde_json::to_vec(snapshot).map_or(0, |v| v.len());
+        let mut views = self.views.lock().expect("views lock");
+        let key = (filters.clone(), part);
+        let Some(view) = views.entries.get_mut(&key) else {
+            return;
+        };
+        let added = bytes.saturating_sub(view.bytes);
+        view.bytes = bytes;
+        views.bytes += added;
+        while views.bytes > self.settings.views_bytes {
+            let oldest = views
+                .entries
+                .iter()
+                .filter(|(_, v)| v.cell.initialized())
+                .min_by_key(|(_, v)| v.used)
+                .map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => views.remove(&k),
+                None => break,
             }
-            kept.push((filters.clone(), s.clone()));
         }
-        Some(computed)
+    }
+
+    fn user_slots(&self, user: i64) -> Arc<Semaphore> {
+        let mut users = self.users.lock().expect("users lock");
+        let per_user = self.settings.views_per_user.max(1);
+        users
+            .entry(user)
+            .or_insert_with(|| Arc::new(Semaphore::new(per_user)))
+            .clone()
+    }
+
+    /// Computes a view on the analysis runtime, one of at most `views_at_once`.
+    async fn compute_view(
+        &self,
+        folder: &DataFolder,
+        filters: &Filters,
+        part: Part,
+        latest: &Snapshot,
+    ) -> std::result::Result<Arc<Snapshot>, ViewError> {
+        let _turn = self
+            .at_once
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ViewError::Stopped)?;
+        let (folder, filters) = (folder.clone(), filters.clone());
+        let state = (latest.versions.clone(), latest.last_change);
+        let settings = self.settings.product;
+        let job = self.handle.spawn(async move {
+            let mut sql = Sql::open(&folder, &BTreeMap::new()).await?;
+            sql.restrict(filters.restriction()).await?;
+            compute(&sql, &folder, state, &settings, &[part]).await
+        });
+        match job.await {
+            Ok(computed) => Ok(Arc::new(computed?)),
+            Err(_) => Err(ViewError::Stopped),
+        }
     }
 
     /// Computes a snapshot when the data changed since the latest one.
     pub async fn refresh(&self, folder: &DataFolder) -> Result<()> {
         let sql = Sql::open(folder, &BTreeMap::new()).await?;
-        let versions = versions(&sql);
-        let last_change = last_change(folder)?;
+        let state = data_state(&sql, folder)?;
         if let Some(s) = self.latest()
-            && s.versions == versions
-            && s.last_change == last_change
+            && s.versions == state.0
+            && s.last_change == state.1
         {
             return Ok(());
         }
-        let snapshot = compute(&sql, folder, versions, last_change, self.settings).await?;
+        let settings = &self.settings.product;
+        let snapshot = compute(&sql, folder, state, settings, &Part::ALL).await?;
         *self.latest.write().expect("snapshot lock") = Some(Arc::new(snapshot));
         Ok(())
     }
 
-    /// Refreshes now and then every `every`, for as long as the server runs.
-    pub async fn keep_fresh(self: Arc<Self>, folder: DataFolder, every: Duration) {
-        loop {
-            if let Err(e) = self.refresh(&folder).await {
-                tracing::error!("analyses: {e}");
+    /// Refreshes now and then every `every`, on the analysis runtime, until [`stop`].
+    ///
+    /// [`stop`]: Snapshots::stop
+    pub fn keep_fresh(self: &Arc<Self>, folder: DataFolder, every: Duration) {
+        let this = self.clone();
+        self.handle.spawn(async move {
+            loop {
+                if let Err(e) = this.refresh(&folder).await {
+                    tracing::error!("analyses: {e}");
+                }
+                tokio::time::sleep(every).await;
             }
-            tokio::time::sleep(every).await;
+        });
+    }
+
+    /// Stops every analysis at once (running ones are abandoned, waiting requests get
+    /// [`ViewError::Stopped`]).
+    pub fn stop(&self) {
+        self.at_once.close();
+        if let Some(runtime) = self.runtime.lock().expect("runtime lock").take() {
+            runtime.shutdown_background();
         }
     }
 }
 
-fn versions(sql: &Sql) -> BTreeMap<String, u64> {
-    sql.versions()
-        .iter()
-        .map(|(t, v)| (t.name().to_string(), *v))
-        .collect()
+impl Drop for Snapshots {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
-/// The id of the last audited change the analyses depend on.
-fn last_change(folder: &DataFolder) -> Result<i64> {
-    OpsDb::open(&folder.ops_db_path())?.last_data_change()
-}
-
-async fn compute(
-    sql: &Sql,
-    folder: &DataFolder,
-    versions: BTreeMap<String, u64>,
-    last_change: i64,
-    settings: AnalysisSettings,
-) -> Result<Snapshot> {
-    let started = Instant::now();
-    let stats = Settings::default();
-    let ops = OpsDb::open(&folder.ops_db_path())?;
-    let journey_options = JourneyOptions {
-        window_days: settings.window_days,
-        slas: ops.slas()?,
-        placements: ops.placements()?,
-        settings: stats,
-    };
-    let link = metrics::link(sql, &link_options(sql, settings.window_days))
-        .await
-        .map_err(|e| e.to_string());
-    let journey = journey::journey(sql, &journey_options)
-        .await
-        .map_err(|e| e.to_string());
-    let driver_options = Options {
-        resamples: settings.resamples,
-        ..Options::default()
-    };
-    let drivers = journey::drivers(
-        sql,
-        DriverOutcome::Defection,
-        &journey_options,
-        &driver_options,
-        None,
-    )
-    .await;
-    let trends = journey::monthly_failure_rates(sql, &journey_options).await?;
-    let scorecard = scorecard::scorecard(
-        sql,
-        link.as_ref().map_err(String::as_str),
-        journey.as_ref().map_err(String::as_str),
-        &stats,
-    )
-    .await;
-    Ok(Snapshot {
-        versions,
-        last_change,
-        computed_at: chrono::Utc::now().to_rfc3339(),
-        seconds: started.elapsed().as_secs_f64(),
-        scorecard: scorecard.map_err(|e| e.to_string()),
-        link,
-        journey,
-        drivers: drivers.map_err(|e| e.to_string()),
-        trends,
-        choices: choices(sql).await?,
-    })
-}
-
-/// The filters' choices: segments, regions, and the customers' other columns.
-async fn choices(sql: &Sql) -> Result<Choices> {
-    let df = sql.context().table("customers").await?;
-    let attributes = df
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .filter(|n| !matches!(n.as_str(), "customer_id" | "segment" | "region"))
-        .collect();
-    Ok(Choices {
-        segments: sql.distinct("customers", "segment").await?,
-        regions: sql.distinct("customers", "region").await?,
-        attributes,
-    })
-}
-
-/// The link as the pages show it: NPS, defection from P(alive) when customers are valued,
-/// else from the purchase window.
-fn link_options(sql: &Sql, window_days: u32) -> LinkOptions {
-    let valued = sql.made_by(cxray_store::loyalty::CUSTOMER_VALUE).is_some();
-    LinkOptions {
-        instrument: Instrument::Nps,
-        defection: if valued {
-            Defection::Palive { threshold: 0.5 }
-        } else {
-            Defection::Window
-        },
-        window_days,
-        by: None,
-        model: ModelKind::BgNbd,
-        settings: Settings::default(),
+impl Views {
+    fn remove(&mut self, key: &(Filters, Part)) {
+        if let Some(v) = self.entries.remove(key) {
+            self.bytes -= v.bytes;
+        }
     }
 }

@@ -27,6 +27,10 @@ pub enum StoreError {
     Arrow(#[from] datafusion::arrow::error::ArrowError),
     #[error("operational database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A query's result could not be read as expected (a missing column, a type that
+    /// cannot be cast): a defect, not bad input.
+    #[error("reading a query result: {0}")]
+    Decode(String),
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
     /// Sign-in refused: wrong email or password, or a disabled user.

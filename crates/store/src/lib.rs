@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod customer;
+mod decode;
 pub mod drivers;
 mod error;
 pub mod folder;
@@ -14,6 +15,8 @@ pub mod metrics;
 pub mod ops;
 pub mod schema;
 pub mod scorecard;
+pub mod settings;
+pub mod snapshot;
 pub mod sql;
 pub mod tables;
 pub mod targets;

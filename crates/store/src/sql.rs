@@ -3,18 +3,21 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use chrono::NaiveDate;
 use cxray_core::domain::Table;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 use datafusion::catalog::TableProvider;
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::common::ScalarValue;
+use datafusion::logical_expr::JoinType;
+use datafusion::prelude::{DataFrame, Expr, SessionConfig, SessionContext, ident, lit};
 use deltalake_core::DeltaTable;
 use deltalake_core::delta_datafusion::{DeltaScanConfigBuilder, DeltaScanNext};
 
 use crate::folder::DataFolder;
 use crate::tables::DERIVED;
-use crate::{Result, tables};
+use crate::{Result, StoreError, tables};
 
 /// SQL for the UTC day (days since the Unix epoch, BIGINT) of a timestamp column.
 pub(crate) fn day_sql(column: &str) -> String {
@@ -32,11 +35,54 @@ fn provider(delta: &DeltaTable) -> Result<Arc<dyn TableProvider>> {
     Ok(Arc::new(DeltaScanNext::new(snapshot.clone(), config)?))
 }
 
+/// How a session is narrowed: to the customers whose columns equal the values, and to
+/// events on the days from `from` to `to` (inclusive, UTC).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Restriction {
+    pub customers: Vec<(String, String)>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// A text value as the type of `column` in `schema`: bad input naming the column when
+/// there is no such column or the value does not fit its type.
+fn typed(schema: &Schema, column: &str, value: &str) -> Result<ScalarValue> {
+    let field = schema
+        .field_with_name(column)
+        .map_err(|_| StoreError::Input(format!("there is no column '{column}'")))?;
+    ScalarValue::Utf8(Some(value.to_string()))
+        .cast_to(field.data_type())
+        .map_err(|_| {
+            StoreError::Input(format!(
+                "{column}: '{value}' is not a value of its type ({})",
+                field.data_type()
+            ))
+        })
+}
+
+/// The settings of every session over the tables. Filters are applied while Parquet is
+/// decoded, so columns of rows a filter drops are not decoded at all (most analyses filter
+/// before they aggregate). The page index is not read and filter columns are not cached
+/// for the output: both cost more per scattered kept row than they save (NPS answers are
+/// every sixth row of `responses`); a lookup of one customer still skips row groups by
+/// statistics.
+pub(crate) fn session_config() -> SessionConfig {
+    SessionConfig::new()
+        .with_information_schema(true)
+        .set_bool("datafusion.execution.parquet.pushdown_filters", true)
+        .set_bool("datafusion.execution.parquet.reorder_filters", true)
+        .set_bool("datafusion.execution.parquet.enable_page_index", false)
+        .set_u64("datafusion.execution.parquet.max_predicate_cache_size", 0)
+}
+
 /// A DataFusion session with every event table registered under its name. Files named
 /// by path in a query (`SELECT * FROM 'export.csv'`) can be read as well.
 pub struct Sql {
     ctx: SessionContext,
+    folder: DataFolder,
     versions: BTreeMap<Table, u64>,
+    /// How [`Sql::restrict`] narrowed the session, if it did.
+    restriction: Option<Restriction>,
     /// Per derived table present: how its latest version was made (`cxray.made_by`).
     made_by: BTreeMap<&'static str, serde_json::Value>,
 }
@@ -44,18 +90,7 @@ pub struct Sql {
 impl Sql {
     /// A session over the latest version of every table, except those pinned in `versions`.
     pub async fn open(folder: &DataFolder, versions: &BTreeMap<Table, u64>) -> Result<Self> {
-        // Filters are applied while Parquet is decoded, so columns of rows a filter drops
-        // are not decoded at all (most analyses filter before they aggregate). The page
-        // index is not read and filter columns are not cached for the output: both cost
-        // more per scattered kept row than they save (NPS answers are every sixth row of
-        // `responses`); a lookup of one customer still skips row groups by statistics.
-        let config = SessionConfig::new()
-            .with_information_schema(true)
-            .set_bool("datafusion.execution.parquet.pushdown_filters", true)
-            .set_bool("datafusion.execution.parquet.reorder_filters", true)
-            .set_bool("datafusion.execution.parquet.enable_page_index", false)
-            .set_u64("datafusion.execution.parquet.max_predicate_cache_size", 0);
-        let ctx = SessionContext::new_with_config(config).enable_url_table();
+        let ctx = SessionContext::new_with_config(session_config()).enable_url_table();
         let (mut opened, mut made_by) = (BTreeMap::new(), BTreeMap::new());
         for table in Table::ALL {
             let delta = tables::open(folder, table, versions.get(&table).copied()).await?;
@@ -72,7 +107,9 @@ impl Sql {
         }
         Ok(Sql {
             ctx,
+            folder: folder.clone(),
             versions: opened,
+            restriction: None,
             made_by,
         })
     }
@@ -80,6 +117,18 @@ impl Sql {
     /// Runs a query and collects its result.
     pub async fn query(&self, sql: &str) -> Result<(SchemaRef, Vec<RecordBatch>)> {
         let df = self.ctx.sql(sql).await?;
+        let schema = df.schema().inner().clone();
+        Ok((schema, df.collect().await?))
+    }
+
+    /// Runs a query whose `$1`, `$2`, … are the values of `params`, and collects its
+    /// result: values enter the plan as literals, never as SQL text.
+    pub async fn query_with(
+        &self,
+        sql: &str,
+        params: Vec<ScalarValue>,
+    ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        let df = self.ctx.sql(sql).await?.with_param_values(params)?;
         let schema = df.schema().inner().clone();
         Ok((schema, df.collect().await?))
     }
@@ -124,56 +173,93 @@ impl Sql {
         Ok(())
     }
 
-    /// Narrows the session to the customers matching `customers` (a SQL predicate over
-    /// the customers table) and to events at or after `from` and before `to` (RFC 3339
-    /// instants): every table with a `customer_id` is re-registered as a filtered view of
-    /// itself, so every analysis that follows sees only that population and period.
-    pub async fn restrict(
-        &self,
-        customers: Option<&str>,
-        from: Option<&str>,
-        to: Option<&str>,
-    ) -> Result<()> {
+    /// Narrows the session to the restriction's customers and to events in its period:
+    /// every table with a `customer_id` is re-registered as a filtered view of itself, so
+    /// every analysis that follows sees only that population and period. The values are
+    /// typed as their columns (a value the column's type cannot hold is bad input) and
+    /// enter the plan as literals, never as SQL text.
+    pub async fn restrict(&mut self, restriction: Restriction) -> Result<()> {
+        let ids = self.customer_ids(&restriction.customers).await?;
         let mut names: Vec<&str> = Table::ALL
             .iter()
             .filter(|t| t.has_customer())
             .map(|t| t.name())
             .collect();
         names.extend(self.made_by.keys().copied());
-        for name in &names {
-            let base = self.ctx.table_provider(*name).await?;
-            self.ctx.register_table(format!("base_{name}"), base)?;
-        }
+        let bounds = [
+            (restriction.from, true),
+            (restriction.to.and_then(|d| d.succ_opt()), false),
+        ];
         for name in names {
-            let mut conditions = Vec::new();
-            if let Some(p) = customers {
-                conditions.push(format!(
-                    "customer_id IN (SELECT customer_id FROM base_customers WHERE {p})"
-                ));
+            let mut df = self.ctx.table(name).await?;
+            let mut narrowed = false;
+            if let Some(ids) = &ids {
+                df = df.join(
+                    ids.clone(),
+                    JoinType::LeftSemi,
+                    &["customer_id"],
+                    &["customer_id"],
+                    None,
+                )?;
+                narrowed = true;
             }
             // Events only: a customer's first_seen says nothing about the period.
             let timed = Table::ALL
                 .iter()
                 .find(|t| t.name() == name && **t != Table::Customers)
                 .and_then(|t| t.time_column());
-            if let (Some(column), Some(from)) = (timed, from) {
-                conditions.push(format!("{column} >= CAST('{from}' AS TIMESTAMP)"));
+            for (day, from) in bounds {
+                let (Some(column), Some(day)) = (timed, day) else {
+                    continue;
+                };
+                let instant = typed(df.schema().as_arrow(), column, &format!("{day}T00:00:00Z"))?;
+                df = df.filter(match from {
+                    true => ident(column).gt_eq(lit(instant)),
+                    false => ident(column).lt(lit(instant)),
+                })?;
+                narrowed = true;
             }
-            if let (Some(column), Some(to)) = (timed, to) {
-                conditions.push(format!("{column} < CAST('{to}' AS TIMESTAMP)"));
+            if narrowed {
+                let view = df.into_view();
+                self.ctx.deregister_table(name)?;
+                self.ctx.register_table(name, view)?;
             }
-            if conditions.is_empty() {
-                continue;
-            }
-            let query = format!(
-                "SELECT * FROM base_{name} WHERE {}",
-                conditions.join(" AND ")
-            );
-            let view = self.ctx.sql(&query).await?.into_view();
-            self.ctx.deregister_table(name)?;
-            self.ctx.register_table(name, view)?;
         }
+        self.restriction = Some(restriction);
         Ok(())
+    }
+
+    /// The ids of the customers whose columns equal the values (none without any).
+    async fn customer_ids(&self, equal: &[(String, String)]) -> Result<Option<DataFrame>> {
+        if equal.is_empty() {
+            return Ok(None);
+        }
+        let customers = self.ctx.table(Table::Customers.name()).await?;
+        let mut predicate: Option<Expr> = None;
+        for (column, value) in equal {
+            let value = typed(customers.schema().as_arrow(), column, value)?;
+            let equals = ident(column).eq(lit(value));
+            predicate = Some(match predicate {
+                Some(p) => p.and(equals),
+                None => equals,
+            });
+        }
+        let predicate = predicate.expect("at least one condition");
+        Ok(Some(
+            customers
+                .filter(predicate)?
+                .select_columns(&["customer_id"])?,
+        ))
+    }
+
+    /// How the session was narrowed by [`Sql::restrict`], if it was.
+    pub fn restriction(&self) -> Option<&Restriction> {
+        self.restriction.as_ref()
+    }
+
+    /// The data folder the tables are read from.
+    pub fn folder(&self) -> &DataFolder {
+        &self.folder
     }
 
     /// The version each event table is read at.

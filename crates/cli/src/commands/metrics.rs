@@ -1,7 +1,8 @@
 //! `cxray metrics` and `cxray compare`: survey metrics with intervals.
 
 use cxray_core::stats::{Estimate, Settings};
-use cxray_store::metrics::{self, Defection, LinkOptions, MetricRow, Slice};
+use cxray_store::metrics::{self, LinkOptions, MetricRow, Slice};
+use cxray_store::settings::{DefectionRule, ProductSettings};
 
 use super::link_text;
 
@@ -124,32 +125,35 @@ pub async fn compare(config: &Config, args: CompareArgs, json: bool) -> anyhow::
 
 /// Prints the satisfaction–loyalty link, overall and per group.
 pub async fn link(config: &Config, args: LinkArgs, json: bool) -> anyhow::Result<()> {
-    let defection = match args.defection.as_str() {
-        "window" => Defection::Window,
-        "palive" if (0.0..=1.0).contains(&args.threshold) => Defection::Palive {
-            threshold: args.threshold,
-        },
-        "palive" => {
-            return Err(super::usage(format!(
-                "--threshold {}: a probability between 0 and 1",
-                args.threshold
-            )));
-        }
+    let rule = match args.defection.as_str() {
+        "auto" => DefectionRule::Auto,
+        "window" => DefectionRule::Window,
+        "palive" => DefectionRule::Palive,
         other => {
             return Err(super::usage(format!(
-                "--defection {other}: expected window or palive"
+                "--defection {other}: expected auto, window or palive"
             )));
         }
     };
-    let opts = LinkOptions {
-        instrument: metrics::instrument(&args.instrument)?,
-        defection,
+    if !(0.0..=1.0).contains(&args.threshold) {
+        return Err(super::usage(format!(
+            "--threshold {}: a probability between 0 and 1",
+            args.threshold
+        )));
+    }
+    let settings = ProductSettings {
+        defection: rule,
+        palive_threshold: args.threshold,
         window_days: args.window_days,
-        by: args.by.clone(),
+        instrument: metrics::instrument(&args.instrument)?,
         model: super::loyalty::transaction_model(&args.model)?,
-        settings: Settings::default(),
+        ..ProductSettings::default()
     };
     let sql = super::sql::open(config, &args.as_of).await?;
+    let opts = LinkOptions {
+        by: args.by.clone(),
+        ..settings.link_options(&sql)
+    };
     let report = metrics::link(&sql, &opts).await?;
     if json {
         return output::json(&report);

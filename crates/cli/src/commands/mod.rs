@@ -8,6 +8,7 @@ pub mod journey;
 mod link_text;
 pub mod loyalty;
 pub mod metrics;
+pub mod scorecard;
 pub mod serve;
 pub mod sql;
 pub mod tables;

@@ -7,6 +7,7 @@ use anyhow::Context;
 use cxray_server::ServerOptions;
 use cxray_server::snapshot::AnalysisSettings;
 use cxray_store::DataFolder;
+use cxray_store::settings::ProductSettings;
 
 use crate::args::{AnalysisArgs, ServeArgs};
 use crate::config::Config;
@@ -22,7 +23,10 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
 pub fn options(args: &AnalysisArgs) -> ServerOptions {
     ServerOptions {
         analysis: AnalysisSettings {
-            resamples: args.resamples,
+            product: ProductSettings {
+                resamples: args.resamples,
+                ..ProductSettings::default()
+            },
             ..AnalysisSettings::default()
         },
         refresh_every: Duration::from_secs(args.refresh_seconds.max(1)),

@@ -6,6 +6,7 @@ mod browser;
 mod commands;
 mod ingest;
 mod server;
+mod views;
 mod webdriver;
 
 use std::io::Write;

@@ -70,10 +70,11 @@ pub fn analyse(data: &Dataset, options: &Options) -> Result<Analysis, DriverErro
     }
     let method = options.method.resolve(data.predictors.len())?;
     let prepared = Prepared::new(data, options.model)?;
-    let point = prepared.stats(method)?;
-    let n = data.outcome.len();
+    let point = prepared.stats(method, data.weights)?;
+    let n = data.total() as usize;
+    let population = bootstrap::Population::new(data.outcome.len(), data.weights);
     let draws: Vec<Option<Stats>> = bootstrap::resample_batched(
-        n,
+        &population,
         options.resamples,
         options.seed,
         options.threads,
@@ -221,10 +222,10 @@ impl<'a> Prepared<'a> {
         }
     }
 
-    /// The figures on all rows.
-    fn stats(&self, method: Method) -> Result<Stats, DriverError> {
+    /// The figures on all rows, weighted by `weights` (the data's frequency weights).
+    fn stats(&self, method: Method, weights: Option<&[u32]>) -> Result<Stats, DriverError> {
         match self {
-            Prepared::Linear { rows, names } => linear_stats(&rows.moments(None), names, method),
+            Prepared::Linear { rows, names } => linear_stats(&rows.moments(weights), names, method),
             Prepared::Logistic(design) => logistic_stats(design, method, None, None),
         }
     }

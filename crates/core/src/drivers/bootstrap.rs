@@ -1,21 +1,49 @@
 //! The nonparametric bootstrap by row counts: a resample of n rows drawn with replacement
 //! is the number of times each row was drawn (multinomial counts), which statistics take
-//! as frequency weights, so no resampled copy of the data is ever made. Resample b draws
-//! from `Rng::stream(seed, b)`, so results depend on the seed alone, not on the number of
+//! as frequency weights, so no resampled copy of the data is ever made. Rows may stand for
+//! several equal observations (frequency weights, e.g. trips grouped into patterns): then
+//! the observations are drawn and counted by the row they belong to, which is the same
+//! resample as drawing from the ungrouped data. Resample b draws from
+//! `Rng::stream(seed, b)`, so results depend on the seed alone, not on the number of
 //! threads or the order they run in.
 
 use crate::rng::Rng;
 
-/// Runs `stat` on `resamples` resamples of `n` rows on `threads` threads (at least one)
-/// and returns the results in resample order.
+/// The rows resamples are drawn from: `n` rows, each standing for `weights[i]`
+/// observations (one each without weights).
+pub struct Population {
+    rows: usize,
+    /// The row of each observation, when rows are weighted.
+    row_of: Option<Vec<u32>>,
+}
+
+impl Population {
+    pub fn new(rows: usize, weights: Option<&[u32]>) -> Self {
+        let row_of = weights.map(|w| {
+            w.iter()
+                .enumerate()
+                .flat_map(|(row, &times)| std::iter::repeat_n(row as u32, times as usize))
+                .collect()
+        });
+        Population { rows, row_of }
+    }
+
+    /// The number of observations.
+    fn observations(&self) -> usize {
+        self.row_of.as_ref().map_or(self.rows, Vec::len)
+    }
+}
+
+/// Runs `stat` on `resamples` resamples of the population on `threads` threads (at least
+/// one) and returns the results in resample order.
 pub fn resample<T: Send>(
-    n: usize,
+    population: &Population,
     resamples: usize,
     seed: u64,
     threads: usize,
     stat: impl Fn(&[u32]) -> T + Sync,
 ) -> Vec<T> {
-    resample_batched(n, resamples, seed, threads, 1, |counts| {
+    resample_batched(population, resamples, seed, threads, 1, |counts| {
         counts.iter().map(|c| stat(c)).collect()
     })
 }
@@ -24,7 +52,7 @@ pub fn resample<T: Send>(
 /// be smaller) and return one result per resample, in order. Batch k holds resamples
 /// k·batch, k·batch + 1, …; batches go to the threads in turn.
 pub fn resample_batched<T: Send>(
-    n: usize,
+    population: &Population,
     resamples: usize,
     seed: u64,
     threads: usize,
@@ -35,14 +63,14 @@ pub fn resample_batched<T: Send>(
     let batches = resamples.div_ceil(batch);
     let threads = threads.clamp(1, batches.max(1));
     let run = |first: usize| {
-        let mut counts = vec![vec![0u32; n]; batch];
+        let mut counts = vec![vec![0u32; population.rows]; batch];
         (first..batches)
             .step_by(threads)
             .map(|k| {
                 let ids = k * batch..((k + 1) * batch).min(resamples);
                 let used = &mut counts[..ids.len()];
                 for (b, c) in ids.zip(used.iter_mut()) {
-                    draw_counts(&mut Rng::stream(seed, b as u64), c);
+                    draw_counts(&mut Rng::stream(seed, b as u64), population, c);
                 }
                 let results = stat(used);
                 assert_eq!(results.len(), used.len(), "one result per resample");
@@ -65,12 +93,14 @@ pub fn resample_batched<T: Send>(
     results.into_iter().flat_map(|(_, r)| r).collect()
 }
 
-/// Draws counts.len() rows uniformly with replacement into `counts`.
-pub fn draw_counts(rng: &mut Rng, counts: &mut [u32]) {
+/// Draws as many observations as the population has, uniformly with replacement, and
+/// counts them by row into `counts` (one per row).
+pub fn draw_counts(rng: &mut Rng, population: &Population, counts: &mut [u32]) {
     counts.fill(0);
-    let n = counts.len() as u64;
-    for _ in 0..n {
-        counts[rng.below(n) as usize] += 1;
+    let n = population.observations() as u64;
+    match &population.row_of {
+        None => (0..n).for_each(|_| counts[rng.below(n) as usize] += 1),
+        Some(row_of) => (0..n).for_each(|_| counts[row_of[rng.below(n) as usize] as usize] += 1),
     }
 }
 
@@ -102,14 +132,29 @@ mod tests {
 
     #[test]
     fn counts_sum_to_n_and_threads_do_not_matter() {
-        let sums = resample(1000, 7, 3, 1, |c| c.iter().sum::<u32>());
+        let sums = resample(&Population::new(1000, None), 7, 3, 1, |c| {
+            c.iter().sum::<u32>()
+        });
         assert!(sums.iter().all(|&s| s == 1000));
-        let one = resample(50, 9, 11, 1, |c| c.to_vec());
-        let two = resample(50, 9, 11, 2, |c| c.to_vec());
+        let fifty = Population::new(50, None);
+        let one = resample(&fifty, 9, 11, 1, |c| c.to_vec());
+        let two = resample(&fifty, 9, 11, 2, |c| c.to_vec());
         assert_eq!(one, two);
         assert_ne!(one[0], one[1]);
-        let batched = resample_batched(50, 9, 11, 2, 4, |cs| cs.to_vec());
+        let batched = resample_batched(&fifty, 9, 11, 2, 4, |cs| cs.to_vec());
         assert_eq!(one, batched);
+    }
+
+    #[test]
+    fn weighted_rows_draw_their_observations() {
+        // Rows of weights 3, 0, 2: the same draws as 5 single rows, counted by row.
+        let grouped = resample(&Population::new(3, Some(&[3, 0, 2])), 20, 5, 2, |c| {
+            c.to_vec()
+        });
+        let single = resample(&Population::new(5, None), 20, 5, 1, |c| c.to_vec());
+        for (g, s) in grouped.iter().zip(&single) {
+            assert_eq!(g, &vec![s[0] + s[1] + s[2], 0, s[3] + s[4]]);
+        }
     }
 
     #[test]

@@ -13,6 +13,9 @@ pub struct Dataset<'a> {
     pub outcome: &'a [f64],
     /// The predictors, in the order the results report them.
     pub predictors: Vec<Column<'a>>,
+    /// Frequency weights: row i stands for `weights[i]` identical observations (rows of
+    /// equal values grouped into patterns); every row once without.
+    pub weights: Option<&'a [u32]>,
 }
 
 /// A named predictor.
@@ -28,6 +31,21 @@ impl<'a> Dataset<'a> {
         Dataset {
             outcome,
             predictors: Vec::new(),
+            weights: None,
+        }
+    }
+
+    /// Gives every row a frequency weight (see [`Dataset::weights`]).
+    pub fn weighted(mut self, weights: &'a [u32]) -> Self {
+        self.weights = Some(weights);
+        self
+    }
+
+    /// The number of observations: the rows, counting each by its weight.
+    pub fn total(&self) -> u64 {
+        match self.weights {
+            Some(w) => w.iter().map(|&w| u64::from(w)).sum(),
+            None => self.outcome.len() as u64,
         }
     }
 
@@ -46,17 +64,26 @@ impl<'a> Dataset<'a> {
     }
 
     /// Checks the shape and values: at least one predictor, equal lengths, finite values,
-    /// at least p + 2 rows (so the residual variance has a degree of freedom), and, for a
-    /// logistic model, an outcome of 0s and 1s.
+    /// at least p + 2 observations (so the residual variance has a degree of freedom),
+    /// and, for a logistic model, an outcome of 0s and 1s.
     pub(crate) fn check(&self, binary: bool) -> Result<(), DriverError> {
         let (n, p) = (self.outcome.len(), self.predictors.len());
         if p == 0 {
             return Err(DriverError::NoPredictors);
         }
-        if n < p + 2 {
+        if self.total() < p as u64 + 2 {
             return Err(DriverError::TooFewRows {
-                rows: n,
+                rows: self.total() as usize,
                 predictors: p,
+            });
+        }
+        if let Some(w) = self.weights
+            && w.len() != n
+        {
+            return Err(DriverError::LengthMismatch {
+                column: "weights".into(),
+                len: w.len(),
+                expected: n,
             });
         }
         for c in &self.predictors {
@@ -97,20 +124,33 @@ pub(crate) struct Rows {
 }
 
 impl Rows {
-    /// The columns (all of one length), standardised and interleaved.
-    pub fn new(columns: &[&[f64]]) -> Self {
+    /// The columns (all of one length), standardised by their (weighted) mean and
+    /// standard deviation, and interleaved.
+    pub fn new(columns: &[&[f64]], weights: Option<&[u32]>) -> Self {
         let width = columns.len();
         let n = columns.first().map_or(0, |c| c.len());
+        let weight = |i: usize| weights.map_or(1.0, |w| f64::from(w[i]));
+        let total: f64 = (0..n).map(weight).sum();
         let mean: Vec<f64> = columns
             .iter()
-            .map(|c| c.iter().sum::<f64>() / n as f64)
+            .map(|c| {
+                c.iter()
+                    .enumerate()
+                    .map(|(i, x)| weight(i) * x)
+                    .sum::<f64>()
+                    / total
+            })
             .collect();
         let scale: Vec<f64> = columns
             .iter()
             .zip(&mean)
             .map(|(c, m)| {
-                let ss: f64 = c.iter().map(|x| (x - m) * (x - m)).sum();
-                let sd = (ss / (n as f64 - 1.0)).sqrt();
+                let ss: f64 = c
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| weight(i) * (x - m) * (x - m))
+                    .sum();
+                let sd = (ss / (total - 1.0)).sqrt();
                 if sd > 0.0 { sd } else { 1.0 }
             })
             .collect();
@@ -222,11 +262,13 @@ mod tests {
     fn weighted_moments_equal_repeated_rows() {
         let a = [1.0, 2.0, 4.0, 7.0];
         let b = [3.0, 1.0, 0.5, 2.0];
-        let rows = Rows::new(&[&a, &b]);
+        let rows = Rows::new(&[&a, &b], None);
         let m = rows.moments(Some(&[2, 0, 1, 3]));
         let a2 = [1.0, 1.0, 4.0, 7.0, 7.0, 7.0];
         let b2 = [3.0, 3.0, 0.5, 2.0, 2.0, 2.0];
-        let direct = Rows::new(&[&a2, &b2]).moments(None);
+        let direct = Rows::new(&[&a2, &b2], None).moments(None);
+        let weighted = Rows::new(&[&a, &b], Some(&[2, 0, 1, 3])).moments(Some(&[2, 0, 1, 3]));
+        assert!((weighted.corr[(0, 1)] - direct.corr[(0, 1)]).abs() < 1e-12);
         assert_eq!(m.weight, 6.0);
         for j in 0..2 {
             assert!((m.mean[j] - direct.mean[j]).abs() < 1e-12);

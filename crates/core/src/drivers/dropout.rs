@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::bootstrap::{percentile_interval, resample};
+use super::bootstrap::{Population, percentile_interval, resample};
 use super::logistic::softplus;
 use super::{Dataset, DriverError, OddsRatio, Options};
 use crate::models::optim::{bfgs, numerical_hessian, spd_inverse};
@@ -92,8 +92,10 @@ struct Weighted {
 }
 
 /// The trips, grouped, with the grid: everything a fit on any resample needs.
-struct Trips {
+struct Trips<'a> {
     groups: Vec<Group>,
+    /// The rows' frequency weights (each row once without).
+    weights: Option<&'a [u32]>,
     grid: Grid,
     /// Each row's s, clamped below 1.
     silent: Vec<f64>,
@@ -128,10 +130,11 @@ pub fn fit_dropout(
     }
     let model = Trips::new(data, trips, prior);
     let full = model.fit(None, None)?;
-    let n = data.outcome.len();
+    let n = data.total() as usize;
     let cov = model.covariance(&full.theta, n)?;
+    let population = Population::new(data.outcome.len(), data.weights);
     let draws: Vec<Option<Vec<f64>>> = resample(
-        n,
+        &population,
         options.resamples,
         options.seed,
         options.threads,
@@ -177,9 +180,9 @@ pub fn fit_dropout(
     })
 }
 
-impl Trips {
+impl<'a> Trips<'a> {
     /// Rows grouped by (predictors, survived), with one weight vector per survived count.
-    fn new(data: &Dataset, trips: &[TripContext], prior: DropoutPrior) -> Self {
+    fn new(data: &Dataset<'a>, trips: &[TripContext], prior: DropoutPrior) -> Self {
         let logit: Vec<f64> = (0..GRID.2).map(|j| GRID.0 + GRID.1 * j as f64).collect();
         let mut grid = Grid {
             exp_neg: logit.iter().map(|u| (-u).exp()).collect(),
@@ -212,6 +215,7 @@ impl Trips {
         }
         Trips {
             groups,
+            weights: data.weights,
             grid,
             silent: trips
                 .iter()
@@ -221,8 +225,9 @@ impl Trips {
         }
     }
 
-    /// The groups' rows weighted by `counts` (all once without).
+    /// The groups' rows weighted by `counts` (by the data's weights without).
     fn weighted(&self, counts: Option<&[u32]>) -> Vec<Weighted> {
+        let counts = counts.or(self.weights);
         let count = |row: usize| counts.map_or(1.0, |c| f64::from(c[row]));
         self.groups
             .iter()
@@ -246,11 +251,11 @@ impl Trips {
     }
 
     /// −LL / n and its gradient for rows weighted as `weighted`.
-    fn objective<'a>(
-        &'a self,
-        weighted: &'a [Weighted],
+    fn objective<'b>(
+        &'b self,
+        weighted: &'b [Weighted],
         n: f64,
-    ) -> impl Fn(&[f64], &mut [f64]) -> f64 + 'a {
+    ) -> impl Fn(&[f64], &mut [f64]) -> f64 + 'b {
         move |theta: &[f64], grad: &mut [f64]| {
             let ll = self.log_likelihood(weighted, theta, grad);
             grad.iter_mut().for_each(|g| *g /= -n);
@@ -262,9 +267,11 @@ impl Trips {
     /// prior alone without).
     fn fit(&self, counts: Option<&[u32]>, start: Option<&[f64]>) -> Result<Fitted, DriverError> {
         let weighted = self.weighted(counts);
-        let n = counts.map_or(self.silent.len() as f64, |c| {
-            c.iter().map(|&v| f64::from(v)).sum()
-        });
+        let n = counts
+            .or(self.weights)
+            .map_or(self.silent.len() as f64, |c| {
+                c.iter().map(|&v| f64::from(v)).sum()
+            });
         let objective = self.objective(&weighted, n);
         let zero = vec![0.0; self.params];
         let min = bfgs(&objective, start.unwrap_or(&zero), BOUNDS, 1e-7, 500).ok_or(

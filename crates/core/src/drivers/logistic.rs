@@ -57,7 +57,7 @@ pub fn logistic(data: &Dataset) -> Result<Logistic, DriverError> {
     let coefficients = design.coefficients(&fit);
     let z = normal_quantile(0.975);
     Ok(Logistic {
-        n: design.y.len(),
+        n: data.total() as usize,
         intercept: coefficients[0],
         odds_ratios: coefficients[1..].iter().map(|c| odds_ratio(c, z)).collect(),
         slopes: coefficients[1..].to_vec(),
@@ -82,6 +82,8 @@ pub(crate) fn odds_ratio(c: &Coefficient, z: f64) -> OddsRatio {
 pub(crate) struct Design<'a> {
     pub rows: Rows,
     pub y: &'a [f64],
+    /// The data's frequency weights: what a fit uses when it is given no counts.
+    weights: Option<&'a [u32]>,
     pub names: Vec<String>,
     /// Moments of the predictors over all rows.
     pub moments: Moments,
@@ -109,11 +111,15 @@ impl<'a> Design<'a> {
     pub fn new(data: &Dataset<'a>) -> Result<Self, DriverError> {
         data.check(true)?;
         let columns: Vec<&[f64]> = data.predictors.iter().map(|c| c.values).collect();
-        let rows = Rows::new(&columns);
-        let moments = rows.moments(None);
+        let rows = Rows::new(&columns, data.weights);
+        let moments = rows.moments(data.weights);
         let names = data.names();
-        let events = data.outcome.iter().filter(|&&y| y == 1.0).count();
-        if events == 0 || events == data.outcome.len() {
+        let weight = |i: usize| data.weights.map_or(1, |w| u64::from(w[i]));
+        let events: u64 = (0..data.outcome.len())
+            .filter(|&i| data.outcome[i] == 1.0)
+            .map(weight)
+            .sum();
+        if events == 0 || events == data.total() {
             return Err(DriverError::ConstantOutcome);
         }
         moments.check_varies(&names)?;
@@ -121,14 +127,16 @@ impl<'a> Design<'a> {
         Ok(Design {
             rows,
             y: data.outcome,
+            weights: data.weights,
             names,
             moments,
         })
     }
 
-    /// The intercept-only log-likelihood, S ln(S/W) + (W − S) ln(1 − S/W).
+    /// The intercept-only log-likelihood, S ln(S/W) + (W − S) ln(1 − S/W), rows weighted
+    /// by `counts` (by the data's weights without).
     pub fn null_log_likelihood(&self, counts: Option<&[u32]>) -> Result<f64, DriverError> {
-        let (s, w) = self.events(counts);
+        let (s, w) = self.events(counts.or(self.weights));
         if s == 0.0 || s == w {
             return Err(DriverError::ConstantOutcome);
         }
@@ -149,7 +157,7 @@ impl<'a> Design<'a> {
 
     /// The log odds of the outcome: the intercept of the null model.
     pub fn null_intercept(&self, counts: Option<&[u32]>) -> f64 {
-        let (s, w) = self.events(counts);
+        let (s, w) = self.events(counts.or(self.weights));
         (s / (w - s)).ln()
     }
 
@@ -161,6 +169,7 @@ impl<'a> Design<'a> {
         counts: Option<&[u32]>,
         start: Option<&[f64]>,
     ) -> Result<Irls, DriverError> {
+        let counts = counts.or(self.weights);
         let mut beta = match start {
             Some(s) => s.to_vec(),
             None => {

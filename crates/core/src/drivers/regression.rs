@@ -52,7 +52,7 @@ impl Ols {
 /// outcome or predictor, or collinear predictors (naming one).
 pub fn ols(data: &Dataset) -> Result<Ols, DriverError> {
     let rows = linear_rows(data)?;
-    let m = rows.moments(None);
+    let m = rows.moments(data.weights);
     let names = data.names();
     check_linear(&m, &names)?;
     fit(&m, &names)
@@ -63,7 +63,7 @@ pub(crate) fn linear_rows(data: &Dataset) -> Result<Rows, DriverError> {
     data.check(false)?;
     let mut columns: Vec<&[f64]> = data.predictors.iter().map(|c| c.values).collect();
     columns.push(data.outcome);
-    Ok(Rows::new(&columns))
+    Ok(Rows::new(&columns, data.weights))
 }
 
 /// Fails on a constant outcome or a constant predictor.

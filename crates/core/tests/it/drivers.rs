@@ -590,3 +590,144 @@ fn dropout_model_rejects_mismatched_context() {
     let err = fit_dropout(&data, &trips, prior, &Options::default()).unwrap_err();
     assert!(err.to_string().contains("trip context"), "{err}");
 }
+
+/// Rows with few distinct values, grouped into patterns with counts: the patterns (first
+/// seen order) and their rows expanded back in pattern order.
+struct Grouped {
+    patterns: Vec<Vec<f64>>,
+    weights: Vec<u32>,
+    expanded: Vec<Vec<f64>>,
+}
+
+fn grouped(rows: Vec<Vec<f64>>) -> Grouped {
+    let mut index: std::collections::HashMap<Vec<u64>, usize> = Default::default();
+    let (mut patterns, mut weights) = (Vec::<Vec<f64>>::new(), Vec::new());
+    for r in rows {
+        let key = r.iter().map(|v| v.to_bits()).collect();
+        let k = *index.entry(key).or_insert_with(|| {
+            patterns.push(r.clone());
+            weights.push(0);
+            patterns.len() - 1
+        });
+        weights[k] += 1;
+    }
+    let expanded = patterns
+        .iter()
+        .zip(&weights)
+        .flat_map(|(p, &w)| std::iter::repeat_n(p.clone(), w as usize))
+        .collect();
+    Grouped {
+        patterns,
+        weights,
+        expanded,
+    }
+}
+
+/// Columns of rows.
+fn by_column(rows: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    (0..rows[0].len())
+        .map(|j| rows.iter().map(|r| r[j]).collect())
+        .collect()
+}
+
+fn build<'a>(y: &'a [f64], cols: &'a [(String, Vec<f64>)]) -> Dataset<'a> {
+    cols.iter()
+        .fold(Dataset::new(y), |d, (n, v)| d.predictor(n.as_str(), v))
+}
+
+fn assert_same(a: f64, b: f64, what: &str) {
+    assert!(
+        (a - b).abs() <= 1e-9 * (1.0 + a.abs()),
+        "{what}: {a} vs {b}"
+    );
+}
+
+#[test]
+fn patterns_with_weights_give_the_analysis_of_their_rows() {
+    let mut rng = Rng::new(17);
+    let rows: Vec<Vec<f64>> = (0..3000)
+        .map(|_| {
+            let (a, b) = (
+                f64::from(u8::from(rng.bernoulli(0.3))),
+                f64::from(u8::from(rng.bernoulli(0.2))),
+            );
+            let past = rng.below(4) as f64;
+            let eta = -0.5 + 0.8 * a + 0.4 * b - 0.3 * past;
+            vec![
+                f64::from(u8::from(rng.bernoulli(1.0 / (1.0 + (-eta).exp())))),
+                a,
+                b,
+                past,
+            ]
+        })
+        .collect();
+    let g = grouped(rows);
+    assert!(g.patterns.len() < 40, "{} patterns", g.patterns.len());
+    let (pc, ec) = (by_column(&g.patterns), by_column(&g.expanded));
+    let names = ["a", "b", "past"];
+    let data = |c: &'_ [Vec<f64>]| -> Vec<(String, Vec<f64>)> {
+        names
+            .iter()
+            .zip(&c[1..])
+            .map(|(n, v)| (n.to_string(), v.clone()))
+            .collect()
+    };
+    let (pcols, ecols) = (data(&pc), data(&ec));
+    let weighted = build(&pc[0], &pcols).weighted(&g.weights);
+    let expanded = build(&ec[0], &ecols);
+    for (model, method) in [
+        (Model::Logistic, Method::RelativeWeights),
+        (Model::Logistic, Method::Shapley),
+        (Model::Linear, Method::Shapley),
+    ] {
+        let options = Options {
+            model,
+            method,
+            resamples: 12,
+            ..Options::default()
+        };
+        let (w, e) = (
+            analyse(&weighted, &options).unwrap(),
+            analyse(&expanded, &options).unwrap(),
+        );
+        assert_eq!(w.n, e.n);
+        assert_eq!(w.resamples, e.resamples);
+        assert_same(w.r2.value, e.r2.value, "r2");
+        for (dw, de) in w.drivers.iter().zip(&e.drivers) {
+            for (x, y, what) in [
+                (dw.weight.value, de.weight.value, "weight"),
+                (dw.weight.low.unwrap(), de.weight.low.unwrap(), "weight low"),
+                (dw.coefficient.value, de.coefficient.value, "coefficient"),
+                (
+                    dw.coefficient.high.unwrap(),
+                    de.coefficient.high.unwrap(),
+                    "coefficient high",
+                ),
+                (dw.std_error, de.std_error, "standard error"),
+            ] {
+                assert_same(x, y, &format!("{model:?} {method:?} {} {what}", dw.name));
+            }
+        }
+    }
+    let trips = |c: &[Vec<f64>]| -> Vec<TripContext> {
+        c[3].iter()
+            .map(|&past| TripContext {
+                silent: 0.3 + 0.1 * past,
+                survived: past as u32,
+            })
+            .collect()
+    };
+    let prior = DropoutPrior { a: 0.7, b: 4.0 };
+    let options = Options {
+        resamples: 8,
+        ..Options::default()
+    };
+    let w = fit_dropout(&weighted, &trips(&pc), prior, &options).unwrap();
+    let e = fit_dropout(&expanded, &trips(&ec), prior, &options).unwrap();
+    assert_eq!(w.n, e.n);
+    for (a, b) in w.effects.iter().zip(&e.effects) {
+        assert_same(a.odds_ratio.value, b.odds_ratio.value, "odds ratio");
+        assert_same(a.odds_ratio.low, b.odds_ratio.low, "odds ratio low");
+        assert_same(a.odds_ratio.high, b.odds_ratio.high, "odds ratio high");
+    }
+}

@@ -8,19 +8,23 @@
 //! dropout probability, so the odds ratios are those of leaving, not diluted by slow
 //! buyers. The importance weights stay those of the observed outcome.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use cxray_core::drivers::{
     Analysis, Dataset, DropoutFit, DropoutPrior, Method, Model, OddsRatio, Options, TripContext,
     analyse, fit_dropout,
 };
 use cxray_core::models::{FitOptions, ModelKind};
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::ScalarValue;
+use datafusion::functions_aggregate::expr_fn::{count, max};
+use datafusion::logical_expr::JoinType;
+use datafusion::prelude::{DataFrame, cast, col, ident, lit};
 use serde::Serialize;
 
-use super::{JourneyOptions, trips};
+use super::JourneyOptions;
+use super::derived::{SEPARATOR, TripData};
+use crate::decode;
 use crate::loyalty::{self, TimeUnit, Window, last_purchase_date};
 use crate::sql::Sql;
 use crate::{Result, StoreError};
@@ -34,12 +38,14 @@ pub enum DriverOutcome {
     Spend,
 }
 
-/// The columns of the trip-level data set: outcome, then predictors by name, and each
-/// row's group (the `by` column's value).
+/// The trip-level data set as patterns: outcome, then predictors by name, each pattern's
+/// group (the `by` column's value) and its number of trips.
+#[derive(Default)]
 struct Columns {
     outcome: Vec<f64>,
     predictors: BTreeMap<String, Vec<f64>>,
     groups: Vec<Option<String>>,
+    weights: Vec<u32>,
 }
 
 /// The control predictors, which also give each trip's history to the dropout model.
@@ -128,9 +134,8 @@ pub async fn drivers(
     options: &Options,
     by: Option<&str>,
 ) -> Result<Vec<DriverGroup>> {
-    trips::register(sql, journey.window_days, &journey.slas).await?;
-    let (mut cols, index) = trip_columns(sql, outcome, by).await?;
-    bad_experiences(sql, &index, &mut cols).await?;
+    let data = super::derived::load(sql, journey).await?;
+    let cols = trip_columns(sql, &data, outcome, by).await?;
     let base = match outcome {
         DriverOutcome::Defection => Some(Base::fit(sql, journey.window_days).await?),
         DriverOutcome::Spend => None,
@@ -192,7 +197,8 @@ fn dropout_rows(
         .filter(|(name, _)| name.starts_with(TOUCHPOINT) && !constant.contains(name))
         .map(|(name, values)| (name, pick(values)))
         .collect();
-    let mut data = Dataset::new(&outcome);
+    let weights: Vec<u32> = rows.iter().map(|&r| cols.weights[r]).collect();
+    let mut data = Dataset::new(&outcome).weighted(&weights);
     for (name, values) in &touchpoints {
         data = data.predictor(name.as_str(), values);
     }
@@ -219,7 +225,8 @@ fn analyse_rows(
             false => varying.push((name.clone(), values)),
         }
     }
-    let mut data = Dataset::new(&outcome);
+    let weights: Vec<u32> = rows.iter().map(|&r| cols.weights[r]).collect();
+    let mut data = Dataset::new(&outcome).weighted(&weights);
     for (name, values) in &varying {
         data = data.predictor(name.clone(), values);
     }
@@ -227,70 +234,93 @@ fn analyse_rows(
     Ok((analysis, constant))
 }
 
-type TripIndex = HashMap<(String, i64), usize>;
-
 const DAYS_PER_YEAR: f64 = 365.25;
 
+/// The observed trips grouped into patterns (equal outcome, controls, bad experiences and
+/// group) with their counts, as columns: the outcome, the controls, a 0/1 column per
+/// touchpoint with a bad experience on some trip, each pattern's group and weight.
 async fn trip_columns(
     sql: &Sql,
+    data: &TripData,
     outcome: DriverOutcome,
     by: Option<&str>,
-) -> Result<(Columns, TripIndex)> {
+) -> Result<Columns> {
     let y = match outcome {
-        DriverOutcome::Defection => "CAST(CASE WHEN defected THEN 1 ELSE 0 END AS DOUBLE)",
-        DriverOutcome::Spend => "later_spend",
+        DriverOutcome::Defection => cast(col("defected"), DataType::Float64),
+        DriverOutcome::Spend => col("later_spend"),
     };
-    let (group, join) = match by {
-        Some(column) => (
-            "CAST(g.value AS VARCHAR)".to_string(),
-            customer_column(sql, column).await?,
-        ),
-        None => ("CAST(NULL AS VARCHAR)".to_string(), String::new()),
+    let mut trips = data.trips.clone().filter(col("observed"))?;
+    let group = match by {
+        Some(column) => {
+            trips = trips.join(
+                customer_column(sql, column).await?,
+                JoinType::Left,
+                &["customer_id"],
+                &["group_id"],
+                None,
+            )?;
+            cast(col("group_value"), DataType::Utf8)
+        }
+        None => lit(ScalarValue::Utf8(None)),
     };
-    let (_, batches) = sql
-        .query(&format!(
-            "SELECT CAST(t.customer_id AS VARCHAR), t.trip, {y}, CAST(t.past_purchases AS DOUBLE),
-                    CAST(t.tenure_days AS DOUBLE) / {DAYS_PER_YEAR:?}, {group}
-             FROM trips t{join} WHERE t.observed ORDER BY 1, 2"
-        ))
+    let keys = ["group", "bad_touchpoints", "past", "tenure", "y"];
+    let batches = trips
+        .aggregate(
+            vec![
+                group.alias("group"),
+                col("bad_touchpoints"),
+                cast(col("past_purchases"), DataType::Float64).alias("past"),
+                (cast(col("tenure_days"), DataType::Float64) / lit(DAYS_PER_YEAR)).alias("tenure"),
+                y.alias("y"),
+            ],
+            vec![count(lit(1)).alias("weight")],
+        )?
+        .sort(keys.iter().map(|k| col(*k).sort(true, true)).collect())?
+        .collect()
         .await?;
-    let mut index = HashMap::new();
-    let mut cols = Columns {
-        outcome: Vec::new(),
-        predictors: BTreeMap::new(),
-        groups: Vec::new(),
-    };
+    let mut cols = Columns::default();
     let (mut past, mut tenure) = (Vec::new(), Vec::new());
+    let mut bad: Vec<(usize, String)> = Vec::new();
     for b in &batches {
-        let (ids, trip) = keys(b)?;
-        let group = cast(b.column(5), &DataType::Utf8)?;
-        let f = |i: usize| b.column(i).as_primitive::<Float64Type>();
-        for r in 0..b.num_rows() {
-            index.insert(
-                (ids.as_string::<i32>().value(r).to_string(), trip.value(r)),
-                index.len(),
+        let c = decode::Columns::new(b);
+        let (y, p, t) = (c.float("y")?, c.float("past")?, c.float("tenure")?);
+        let (touchpoints, group) = (c.text("bad_touchpoints")?, c.text("group")?);
+        let weight = c.int("weight")?;
+        for r in 0..c.rows() {
+            let row = cols.outcome.len();
+            cols.outcome.push(y.f64(r).unwrap_or(f64::NAN));
+            past.push(p.f64(r).unwrap_or(f64::NAN));
+            tenure.push(t.f64(r).unwrap_or(f64::NAN));
+            cols.groups.push(group.str(r).map(str::to_string));
+            cols.weights
+                .push(u32::try_from(weight.count(r)).unwrap_or(u32::MAX));
+            let names = touchpoints.str(r).unwrap_or_default();
+            bad.extend(
+                names
+                    .split(SEPARATOR)
+                    .filter(|n| !n.is_empty())
+                    .map(|n| (row, n.to_string())),
             );
-            cols.outcome.push(f(2).value(r));
-            past.push(f(3).value(r));
-            tenure.push(f(4).value(r));
-            let group = group.as_string::<i32>();
-            cols.groups
-                .push((!group.is_null(r)).then(|| group.value(r).to_string()));
         }
     }
-    if index.is_empty() {
+    if cols.outcome.is_empty() {
         return Err(StoreError::Input(
             "no trips whose window after them lies within the data: nothing to explain".into(),
         ));
     }
+    let n = cols.outcome.len();
+    for (row, name) in bad {
+        let name = format!("{TOUCHPOINT}{name}");
+        cols.predictors.entry(name).or_insert_with(|| vec![0.0; n])[row] = 1.0;
+    }
     cols.predictors.insert(PAST.into(), past);
     cols.predictors.insert(TENURE.into(), tenure);
-    Ok((cols, index))
+    Ok(cols)
 }
 
-/// A join giving each trip its customer's value of `column` (`g.value`); a clear error
-/// when customers have no such column.
-async fn customer_column(sql: &Sql, column: &str) -> Result<String> {
+/// Each customer's value of `column` (`group_id`, `group_value`); a clear error when
+/// customers have no such column.
+async fn customer_column(sql: &Sql, column: &str) -> Result<DataFrame> {
     let names = sql.columns("customers").await?;
     if !names.iter().any(|n| n == column) {
         return Err(StoreError::Input(format!(
@@ -298,45 +328,8 @@ async fn customer_column(sql: &Sql, column: &str) -> Result<String> {
             names.join(", ")
         )));
     }
-    Ok(format!(
-        " LEFT JOIN (SELECT customer_id, max(\"{}\") AS value FROM customers GROUP BY customer_id) g
-            ON g.customer_id = t.customer_id",
-        column.replace('"', "\"\"")
-    ))
-}
-
-fn keys(
-    b: &RecordBatch,
-) -> Result<(
-    datafusion::arrow::array::ArrayRef,
-    &datafusion::arrow::array::PrimitiveArray<Int64Type>,
-)> {
-    Ok((
-        cast(b.column(0), &DataType::Utf8)?,
-        b.column(1).as_primitive::<Int64Type>(),
-    ))
-}
-
-/// A 0/1 column per touchpoint: a bad experience there on the trip.
-async fn bad_experiences(sql: &Sql, index: &TripIndex, cols: &mut Columns) -> Result<()> {
-    let (_, batches) = sql
-        .query(
-            "SELECT CAST(customer_id AS VARCHAR), trip, CAST(touchpoint AS VARCHAR)
-             FROM visits WHERE bad = 1",
-        )
-        .await?;
-    let n = cols.outcome.len();
-    for b in &batches {
-        let (ids, trip) = keys(b)?;
-        let tp = cast(b.column(2), &DataType::Utf8)?;
-        for r in 0..b.num_rows() {
-            let key = (ids.as_string::<i32>().value(r).to_string(), trip.value(r));
-            let (Some(&row), false) = (index.get(&key), tp.is_null(r)) else {
-                continue;
-            };
-            let name = format!("{TOUCHPOINT}{}", tp.as_string::<i32>().value(r));
-            cols.predictors.entry(name).or_insert_with(|| vec![0.0; n])[row] = 1.0;
-        }
-    }
-    Ok(())
+    Ok(sql.context().table("customers").await?.aggregate(
+        vec![col("customer_id").alias("group_id")],
+        vec![max(ident(column)).alias("group_value")],
+    )?)
 }

@@ -5,13 +5,12 @@
 use cxray_core::stats::{
     Difference, Estimate, Proportion, Settings, proportion, proportion_difference,
 };
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Int64Type};
+use datafusion::common::ScalarValue;
 use serde::Serialize;
 
 use super::{Money, Touchpoint};
 use crate::Result;
+use crate::decode::Columns;
 use crate::sql::Sql;
 
 /// One kind of hand-off and how often the receiving touchpoint then failed.
@@ -61,45 +60,51 @@ impl Handoff {
     }
 }
 
-/// Every hand-off between owners, most frequent first.
-/// `owner` is the SQL for an interaction's owner (edits applied).
-pub(super) async fn handoffs(sql: &Sql, owner: &str) -> Result<Vec<Handoff>> {
+/// Every hand-off between owners, most frequent first. `owner` is the SQL for an
+/// interaction's owner (edits applied) with its parameters.
+pub(super) async fn handoffs(
+    sql: &Sql,
+    (owner, params): (String, Vec<ScalarValue>),
+) -> Result<Vec<Handoff>> {
     let query = format!(
         "WITH x AS (SELECT customer_id, touchpoint, outcome, at, {owner} AS owner FROM interactions),
          s AS (
             SELECT owner, touchpoint, outcome, at,
-                   lag(owner) OVER (PARTITION BY customer_id ORDER BY at) AS prev_owner,
-                   lag(touchpoint) OVER (PARTITION BY customer_id ORDER BY at) AS prev_touchpoint,
-                   lag(at) OVER (PARTITION BY customer_id ORDER BY at) AS prev_at
+                   lag(owner) OVER (PARTITION BY customer_id ORDER BY at, touchpoint) AS prev_owner,
+                   lag(touchpoint) OVER (PARTITION BY customer_id ORDER BY at, touchpoint) AS prev_touchpoint,
+                   lag(at) OVER (PARTITION BY customer_id ORDER BY at, touchpoint) AS prev_at
             FROM x)
-         SELECT CAST(prev_owner AS VARCHAR) AS a, CAST(prev_touchpoint AS VARCHAR) AS b,
-                CAST(owner AS VARCHAR) AS c, CAST(touchpoint AS VARCHAR) AS d,
-                CAST(count(*) AS BIGINT) AS n,
-                CAST(count(CASE WHEN outcome = 'failed' THEN 1 END) AS BIGINT) AS failed
+         SELECT CAST(prev_owner AS VARCHAR) AS from_owner, CAST(prev_touchpoint AS VARCHAR) AS from_touchpoint,
+                CAST(owner AS VARCHAR) AS to_owner, CAST(touchpoint AS VARCHAR) AS to_touchpoint,
+                count(*) AS n, count(CASE WHEN outcome = 'failed' THEN 1 END) AS failed
          FROM s
          WHERE prev_owner IS NOT NULL AND owner IS NOT NULL AND prev_owner <> owner
            AND to_unixtime(at) - to_unixtime(prev_at) <= 2 * 86400
-         GROUP BY a, b, c, d ORDER BY n DESC, a, b, c, d"
+         GROUP BY from_owner, from_touchpoint, to_owner, to_touchpoint
+         ORDER BY n DESC, from_owner, from_touchpoint, to_owner, to_touchpoint"
     );
-    let (_, batches) = sql.query(&query).await?;
+    let (_, batches) = sql.query_with(&query, params).await?;
     let mut out = Vec::new();
     for b in &batches {
-        let texts: Vec<_> = (0..4)
-            .map(|i| cast(b.column(i), &DataType::Utf8))
-            .collect::<std::result::Result<_, _>>()?;
-        let text = |i: usize, r: usize| texts[i].as_string::<i32>().value(r).to_string();
-        let int = |i: usize, r: usize| b.column(i).as_primitive::<Int64Type>().value(r) as u64;
-        for r in 0..b.num_rows() {
-            if texts.iter().any(|t| t.is_null(r)) {
+        let c = Columns::new(b);
+        let names = ["from_owner", "from_touchpoint", "to_owner", "to_touchpoint"];
+        let texts: Vec<_> = names.iter().map(|n| c.text(n)).collect::<Result<_>>()?;
+        let (n, failed) = (c.int("n")?, c.int("failed")?);
+        for r in 0..c.rows() {
+            let Some(t) = texts
+                .iter()
+                .map(|t| t.str(r))
+                .collect::<Option<Vec<&str>>>()
+            else {
                 continue;
-            }
+            };
             out.push(Handoff {
-                from_owner: text(0, r),
-                from_touchpoint: text(1, r),
-                to_owner: text(2, r),
-                to_touchpoint: text(3, r),
-                count: int(4, r),
-                failures_after: int(5, r),
+                from_owner: t[0].to_string(),
+                from_touchpoint: t[1].to_string(),
+                to_owner: t[2].to_string(),
+                to_touchpoint: t[3].to_string(),
+                count: n.count(r),
+                failures_after: failed.count(r),
                 failure_rate_after: None,
                 failure_rate_otherwise: None,
                 excess_failure: None,

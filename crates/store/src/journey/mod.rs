@@ -3,27 +3,27 @@
 //! that puts at risk; owners' totals, hand-offs between owners, and the weak-area map.
 
 mod areas;
+mod derived;
 mod drivers;
 mod handoffs;
 mod touchpoints;
-mod trips;
 
 use std::collections::BTreeMap;
 
 use cxray_core::stats::{
     Difference, Estimate, Instrument, Proportion, Settings, proportion, proportion_difference,
 };
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use datafusion::common::ScalarValue;
 use serde::Serialize;
 
 use crate::Result;
+use crate::decode::Columns;
 use crate::metrics::{self, Slice};
 use crate::ops::{Placement, Sla};
 use crate::sql::Sql;
 
 pub use areas::{Area, Quadrant, areas};
+pub use derived::{TripData, load as trip_data};
 pub use drivers::{DriverGroup, DriverOutcome, drivers};
 pub use handoffs::Handoff;
 
@@ -52,28 +52,31 @@ pub async fn monthly_failure_rates(
     sql: &Sql,
     opts: &JourneyOptions,
 ) -> Result<BTreeMap<String, Vec<MonthRate>>> {
+    let (owner, params) = owner_sql(&opts.placements);
     let query = format!(
-        "SELECT CAST(o AS VARCHAR), CAST(CAST(m AS DATE) AS VARCHAR), n, failed FROM (
-            SELECT {} AS o, date_trunc('month', at) AS m, CAST(count(*) AS BIGINT) AS n,
-                   CAST(count(CASE WHEN outcome = 'failed' THEN 1 END) AS BIGINT) AS failed
+        "SELECT CAST(o AS VARCHAR) AS owner, CAST(CAST(m AS DATE) AS VARCHAR) AS month, n, failed FROM (
+            SELECT {owner} AS o, date_trunc('month', at) AS m, count(*) AS n,
+                   count(CASE WHEN outcome = 'failed' THEN 1 END) AS failed
             FROM interactions GROUP BY 1, 2)
-         WHERE o IS NOT NULL ORDER BY 1, 2",
-        owner_sql(&opts.placements)
+         WHERE o IS NOT NULL ORDER BY 1, 2"
     );
-    let (_, batches) = sql.query(&query).await?;
+    let (_, batches) = sql.query_with(&query, params).await?;
     let mut out: BTreeMap<String, Vec<MonthRate>> = BTreeMap::new();
     for b in &batches {
-        let (owner, month) = (
-            cast(b.column(0), &DataType::Utf8)?,
-            cast(b.column(1), &DataType::Utf8)?,
+        let c = Columns::new(b);
+        let (owner, month, n, failed) = (
+            c.text("owner")?,
+            c.text("month")?,
+            c.int("n")?,
+            c.int("failed")?,
         );
-        for r in 0..b.num_rows() {
-            let n = b.column(2).as_primitive::<Int64Type>().value(r) as u64;
-            let failed = b.column(3).as_primitive::<Int64Type>().value(r) as u64;
-            if let Some(failure_rate) = rate(failed, n, &opts.settings) {
-                let owner = owner.as_string::<i32>().value(r).to_string();
-                out.entry(owner).or_default().push(MonthRate {
-                    month: month.as_string::<i32>().value(r).to_string(),
+        for r in 0..c.rows() {
+            let (Some(o), Some(m)) = (owner.str(r), month.str(r)) else {
+                continue;
+            };
+            if let Some(failure_rate) = rate(failed.count(r), n.count(r), &opts.settings) {
+                out.entry(o.to_string()).or_default().push(MonthRate {
+                    month: m.to_string(),
                     failure_rate,
                 });
             }
@@ -157,8 +160,8 @@ pub struct Journey {
 
 /// Builds the journey map.
 pub async fn journey(sql: &Sql, opts: &JourneyOptions) -> Result<Journey> {
-    trips::register(sql, opts.window_days, &opts.slas).await?;
-    let counts = touchpoints::counts(sql).await?;
+    let data = derived::load(sql, opts).await?;
+    let counts = touchpoints::counts(sql, &data).await?;
     let owners = owner_info(sql).await?;
     let csat = csat_by_touchpoint(sql, &opts.settings).await?;
     let mean_clv = mean_clv(sql).await?;
@@ -183,7 +186,7 @@ pub async fn journey(sql: &Sql, opts: &JourneyOptions) -> Result<Journey> {
             .cmp(&key(b))
             .then_with(|| a.touchpoint.cmp(&b.touchpoint))
     });
-    let mut handoffs = handoffs::handoffs(sql, &owner_sql(&opts.placements)).await?;
+    let mut handoffs = handoffs::handoffs(sql, owner_sql(&opts.placements)).await?;
     for h in &mut handoffs {
         if let Some(to) = touchpoints.iter().find(|t| t.touchpoint == h.to_touchpoint) {
             h.attribute(to, &opts.settings);
@@ -208,30 +211,27 @@ fn place(mut c: touchpoints::Counts, p: Option<&Placement>) -> (touchpoints::Cou
     (c, p.position)
 }
 
-/// A SQL literal of a text.
-pub(super) fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
-/// A SQL CASE over `touchpoint` giving each listed touchpoint its value (an SQL
-/// expression), none for an empty list.
-pub(super) fn by_touchpoint<'a>(
-    values: impl Iterator<Item = (&'a String, String)>,
-) -> Option<String> {
-    let arms: String = values
-        .map(|(tp, v)| format!(" WHEN {} THEN {v}", literal(tp)))
-        .collect();
-    (!arms.is_empty()).then(|| format!("CASE touchpoint{arms} END"))
-}
-
-/// The owner of an interaction's touchpoint in SQL: the edited owner, else the imported.
-pub(super) fn owner_sql(placements: &BTreeMap<String, Placement>) -> String {
-    let edited = placements
-        .iter()
-        .filter_map(|(tp, p)| Some((tp, literal(p.owner.as_deref()?))));
-    match by_touchpoint(edited) {
-        Some(case) => format!("COALESCE({case}, owner)"),
-        None => "owner".into(),
+/// The owner of an interaction's touchpoint in SQL: the edited owner, else the imported;
+/// with the parameters (`$1`, `$2`, …: touchpoint, owner, …) it refers to.
+pub(super) fn owner_sql(placements: &BTreeMap<String, Placement>) -> (String, Vec<ScalarValue>) {
+    let mut params = Vec::new();
+    let mut arms = String::new();
+    for (tp, p) in placements {
+        let Some(owner) = &p.owner else { continue };
+        arms.push_str(&format!(
+            " WHEN ${} THEN ${}",
+            params.len() + 1,
+            params.len() + 2
+        ));
+        params.push(ScalarValue::Utf8(Some(tp.clone())));
+        params.push(ScalarValue::Utf8(Some(owner.clone())));
+    }
+    match arms.is_empty() {
+        true => ("owner".into(), params),
+        false => (
+            format!("COALESCE(CASE touchpoint{arms} END, owner)"),
+            params,
+        ),
     }
 }
 
@@ -359,21 +359,14 @@ fn sum_money(items: impl Iterator<Item = Option<Money>>) -> Option<Money> {
 
 /// owner_id → (name, kind) from the owners table.
 async fn owner_info(sql: &Sql) -> Result<BTreeMap<String, (String, String)>> {
-    let (_, batches) = sql
-        .query("SELECT CAST(owner_id AS VARCHAR), CAST(name AS VARCHAR), CAST(kind AS VARCHAR) FROM owners")
-        .await?;
+    let (_, batches) = sql.query("SELECT owner_id, name, kind FROM owners").await?;
     let mut out = BTreeMap::new();
     for b in &batches {
-        let col = |i: usize| cast(b.column(i), &DataType::Utf8);
-        let (id, name, kind) = (col(0)?, col(1)?, col(2)?);
-        for r in 0..b.num_rows() {
-            out.insert(
-                id.as_string::<i32>().value(r).to_string(),
-                (
-                    name.as_string::<i32>().value(r).to_string(),
-                    kind.as_string::<i32>().value(r).to_string(),
-                ),
-            );
+        let c = Columns::new(b);
+        let (id, name, kind) = (c.text("owner_id")?, c.text("name")?, c.text("kind")?);
+        for r in 0..c.rows() {
+            let text = |col: &crate::decode::Column| col.str(r).unwrap_or_default().to_string();
+            out.insert(text(&id), (text(&name), text(&kind)));
         }
     }
     Ok(out)
@@ -396,9 +389,11 @@ async fn mean_clv(sql: &Sql) -> Result<Option<f64>> {
     if sql.made_by(crate::loyalty::CUSTOMER_VALUE).is_none() {
         return Ok(None);
     }
-    let (_, batches) = sql.query("SELECT avg(clv) FROM customer_value").await?;
-    Ok(batches.first().and_then(|b| {
-        let c = b.column(0).as_primitive::<Float64Type>();
-        (!c.is_null(0)).then(|| c.value(0))
-    }))
+    let (_, batches) = sql
+        .query("SELECT avg(clv) AS mean_clv FROM customer_value")
+        .await?;
+    match batches.iter().find(|b| b.num_rows() > 0) {
+        Some(b) => Ok(Columns::new(b).float("mean_clv")?.f64(0)),
+        None => Ok(None),
+    }
 }

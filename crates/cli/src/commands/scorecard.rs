@@ -1,0 +1,102 @@
+//! `cxray scorecard`: the executive scorecard, exactly as the scorecard page shows it
+//! (the same analyses, with the same product settings).
+
+use std::collections::BTreeMap;
+
+use cxray_core::text::{money, with_interval};
+use cxray_store::settings::ProductSettings;
+use cxray_store::snapshot::{self, Part};
+
+use crate::config::Config;
+use crate::output;
+
+/// Prints the scorecard of the latest data.
+pub async fn run(config: &Config, json: bool) -> anyhow::Result<()> {
+    let folder = super::folder(config)?;
+    let sql = cxray_store::sql::Sql::open(&folder, &BTreeMap::new()).await?;
+    let state = snapshot::data_state(&sql, &folder)?;
+    let settings = ProductSettings::default();
+    let snap = snapshot::compute(&sql, &folder, state, &settings, &[Part::Scorecard]).await?;
+    let card = snap.scorecard.map_err(anyhow::Error::msg)?;
+    if json {
+        return output::json(&card);
+    }
+    let mut t = output::Table::new(
+        &["figure", "value (95% interval)", "n"],
+        &[false, true, true],
+    );
+    let mut row = |name: &str, value: String, n: String| t.rows.push(vec![name.into(), value, n]);
+    if let Some(e) = &card.equity {
+        let value = format!(
+            "{} ({} – {})",
+            money(e.money.value),
+            money(e.money.low),
+            money(e.money.high)
+        );
+        row("customer equity", value, e.customers.to_string());
+    }
+    if let Some(r) = card.retention.last() {
+        let s = &r.retained;
+        let value = with_interval(
+            100.0 * s.value,
+            s.low.map(|v| 100.0 * v),
+            s.high.map(|v| 100.0 * v),
+            1,
+        );
+        row(
+            &format!("12-month retention, % ({})", r.quarter_end),
+            value,
+            s.n.to_string(),
+        );
+    }
+    for (name, rows, decimals) in [
+        ("NPS", &card.nps, 1),
+        ("grade point average", &card.grade, 2),
+    ] {
+        if let Some(m) = rows.last() {
+            let e = &m.estimate;
+            let quarter = m
+                .group
+                .values()
+                .flatten()
+                .next()
+                .cloned()
+                .unwrap_or_default();
+            row(
+                &format!("{name} ({quarter})"),
+                with_interval(e.value, e.low, e.high, decimals),
+                e.n.to_string(),
+            );
+        }
+    }
+    if let Some(s) = &card.satisfied_defector_share {
+        let value = with_interval(
+            100.0 * s.value,
+            s.low.map(|v| 100.0 * v),
+            s.high.map(|v| 100.0 * v),
+            1,
+        );
+        row(
+            "satisfied defectors, % of defectors",
+            value,
+            s.n.to_string(),
+        );
+    }
+    if let Some(m) = &card.revenue_at_risk {
+        let value = format!("{} ({} – {})", money(m.value), money(m.low), money(m.high));
+        row("revenue at risk a year", value, String::new());
+    }
+    for a in &card.weak_areas {
+        let value = a.revenue_at_risk.map_or("—".into(), |m| money(m.value));
+        row(
+            &format!("weak area {}: {}", a.rank, a.touchpoint),
+            value,
+            String::new(),
+        );
+    }
+    t.print()?;
+    for note in &card.notes {
+        println!("note: {note}");
+    }
+    Ok(())
+}
