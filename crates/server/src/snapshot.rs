@@ -164,10 +164,17 @@ impl Snapshots {
             .map_err(|_| ViewError::Busy(self.settings.views_per_user))?;
         let computed = cell
             .get_or_try_init(|| self.compute_view(folder, filters, part, latest))
-            .await?
-            .clone();
-        self.account(filters, part, &computed);
-        Ok(computed)
+            .await;
+        match computed {
+            Ok(view) => {
+                self.account(filters, part, view);
+                Ok(view.clone())
+            }
+            Err(e) => {
+                self.forget_failed(filters, part);
+                Err(e)
+            }
+        }
     }
 
     /// The view's cell, created empty the first time; views of older data are dropped.
@@ -228,6 +235,16 @@ impl Snapshots {
                 Some(k) => views.remove(&k),
                 None => break,
             }
+        }
+    }
+
+    /// Drops a view whose computation failed (unless another request has since filled
+    /// it), so failed filters take no room.
+    fn forget_failed(&self, filters: &Filters, part: Part) {
+        let mut views = self.views.lock().expect("views lock");
+        let key = (filters.clone(), part);
+        if views.entries.get(&key).is_some_and(|v| !v.cell.initialized()) {
+            views.remove(&key);
         }
     }
 
