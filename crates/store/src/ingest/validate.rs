@@ -303,7 +303,7 @@ mod tests {
     fn rows_beyond_the_key_limits_are_refused_with_their_line() {
         let limits = KeyLimits {
             per_row: 5,
-            distinct: 7,
+            distinct: 6,
         };
         let row = |extra: &str| {
             format!("{{\"customer_id\":\"c\",\"at\":\"2025-01-02\",\"amount\":1{extra}}}\n")
@@ -319,7 +319,7 @@ mod tests {
         let r = refused(&body, limits);
         assert_eq!(r[0].0, 1);
         assert!(
-            r[0].1.starts_with("key 'd': more than 7 distinct keys"),
+            r[0].1.starts_with("key 'd': more than 6 distinct keys"),
             "{r:?}"
         );
     }
