@@ -5,13 +5,13 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::ingest::{ROWS, batch, count, post, wait_for};
-use crate::server::serve_with;
+use crate::server::{Server, serve_with};
 use crate::{add_user, initialised, json, run};
 
 /// Writes `content` to `name` in the folder above `data`; its path.
@@ -28,6 +28,14 @@ fn assert_refused(data: &Path, path: &str, message: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains(message), "{message}: {stderr}");
+}
+
+/// An initialised data folder, an analyst's ingest token, and `cxray serve ARGS` on it.
+fn analyst_serving(args: &[&str]) -> (tempfile::TempDir, PathBuf, String, Server) {
+    let (dir, data) = initialised();
+    let token = add_user(&data, "ana@example.com", "analyst", None, "ingest");
+    let server = serve_with(&data, args);
+    (dir, data, token, server)
 }
 
 /// The amounts in the table, as text, in order.
@@ -120,13 +128,26 @@ fn import_refuses_attribute_columns_beyond_the_limit() {
         ),
     );
     assert_eq!(count(&data, ROWS), 0);
+
+    // The config file sets the limit.
+    let config = file(&data, "cxray.toml", "max_attributes = 1\n");
+    let two = file(
+        &data,
+        "two.csv",
+        "customer_id,at,amount,a,b\nc1,2025-01-01,1,x,y\n",
+    );
+    let out = run(
+        &data,
+        &["--config", &config, "import", "transactions", &two],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("at most 1 are allowed"), "{stderr}");
 }
 
 #[test]
 fn ingest_refuses_colliding_keys_and_the_table_and_server_stay_usable() {
-    let (_dir, data) = initialised();
-    let token = add_user(&data, "ana@example.com", "analyst", None, "ingest");
-    let mut server = serve_with(&data, &[]);
+    let (_dir, data, token, mut server) = analyst_serving(&[]);
     let send = |key: &str, body: &str| {
         post(&server.addr, "transactions", &token, Some(key), body).unwrap()
     };
@@ -172,9 +193,7 @@ fn ingest_refuses_colliding_keys_and_the_table_and_server_stay_usable() {
 
 #[test]
 fn ingest_refuses_money_beyond_the_precision_and_keeps_every_digit() {
-    let (_dir, data) = initialised();
-    let token = add_user(&data, "ana@example.com", "analyst", None, "ingest");
-    let mut server = serve_with(&data, &[]);
+    let (_dir, data, token, mut server) = analyst_serving(&[]);
     let row = |amount: &str| {
         format!("{{\"customer_id\":\"c\",\"at\":\"2025-03-01\",\"amount\":{amount}}}\n")
     };
@@ -220,9 +239,7 @@ fn peak_mib(pid: u32) -> u64 {
 
 #[test]
 fn ingest_refusal_of_a_huge_bad_body_keeps_a_bounded_list() {
-    let (_dir, data) = initialised();
-    let token = add_user(&data, "ana@example.com", "analyst", None, "ingest");
-    let server = serve_with(&data, &[]);
+    let (_dir, data, token, server) = analyst_serving(&[]);
     // Just under 16 MiB of lines that are not JSON, and of objects that are not rows.
     let body = "x\n{}\n".repeat((16 << 20) / 5 - 1);
     let before = peak_mib(server.pid());
@@ -278,10 +295,8 @@ fn ingest_checks_token_role_table_and_key_before_reading_the_body() {
 
 #[test]
 fn ingest_limits_keys_per_row_and_attribute_columns() {
-    let (_dir, data) = initialised();
-    let token = add_user(&data, "ana@example.com", "analyst", None, "ingest");
     let args = ["--max-attributes", "3", "--max-keys-per-row", "6"];
-    let mut server = serve_with(&data, &args);
+    let (_dir, data, token, mut server) = analyst_serving(&args);
     let send = |body: &str| post(&server.addr, "transactions", &token, None, body).unwrap();
     let row = |extra: &str| {
         format!("{{\"customer_id\":\"c\",\"at\":\"2025-03-01\",\"amount\":1{extra}}}\n")
