@@ -239,7 +239,7 @@ fn peak_mib(pid: u32) -> u64 {
 
 #[test]
 fn ingest_refusal_of_a_huge_bad_body_keeps_a_bounded_list() {
-    let (_dir, data, token, server) = analyst_serving(&[]);
+    let (_dir, _data, token, server) = analyst_serving(&[]);
     // Just under 16 MiB of lines that are not JSON, and of objects that are not rows.
     let body = "x\n{}\n".repeat((16 << 20) / 5 - 1);
     let before = peak_mib(server.pid());

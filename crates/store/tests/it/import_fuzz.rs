@@ -67,8 +67,12 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
+/// Which seed, arbitrary bytes instead of it, bytes to change (where, to what), how much of
+/// the end to cut off.
+type Content = (usize, Option<Vec<u8>>, Vec<(usize, u8)>, usize);
+
 /// A file: arbitrary bytes, or a seed with bytes changed and its end cut off.
-fn content() -> impl Strategy<Value = (usize, Option<Vec<u8>>, Vec<(usize, u8)>, usize)> {
+fn content() -> impl Strategy<Value = Content> {
     (
         0usize..6,
         prop::option::weighted(0.3, prop::collection::vec(any::<u8>(), 0..200)),
