@@ -422,6 +422,14 @@ pub struct ServeArgs {
     pub bind: Option<SocketAddr>,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+    /// Most attribute columns a table may get from ingestion [default: the config file's
+    /// `max_attributes`, or 200].
+    #[arg(long)]
+    pub max_attributes: Option<usize>,
+    /// Most keys one ingested row may have [default: the config file's
+    /// `max_keys_per_row`, or 250].
+    #[arg(long)]
+    pub max_keys_per_row: Option<usize>,
 }
 
 /// How the server's background analyses run.
@@ -457,4 +465,12 @@ pub struct DemoArgs {
     pub bind: Option<SocketAddr>,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+    /// Most attribute columns a table may get from ingestion [default: the config file's
+    /// `max_attributes`, or 200].
+    #[arg(long)]
+    pub max_attributes: Option<usize>,
+    /// Most keys one ingested row may have [default: the config file's
+    /// `max_keys_per_row`, or 250].
+    #[arg(long)]
+    pub max_keys_per_row: Option<usize>,
 }

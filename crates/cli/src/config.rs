@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use cxray_store::schema::Limits;
 use serde::Deserialize;
 
 /// Warnings and errors, without the Delta kernel's logging of the probes that find no
@@ -18,6 +19,8 @@ pub struct Config {
     pub bind: SocketAddr,
     /// A `tracing` filter, e.g. `info` or `cxray=debug`.
     pub log: String,
+    /// What imported and ingested rows may add to a table.
+    pub limits: Limits,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -26,6 +29,8 @@ struct FileConfig {
     data: Option<PathBuf>,
     bind: Option<SocketAddr>,
     log: Option<String>,
+    max_attributes: Option<usize>,
+    max_keys_per_row: Option<usize>,
 }
 
 impl Config {
@@ -49,7 +54,13 @@ impl Config {
                 .bind
                 .unwrap_or_else(|| "127.0.0.1:8080".parse().expect("valid")),
         };
+        let defaults = Limits::default();
+        let limits = Limits {
+            attributes: file.max_attributes.unwrap_or(defaults.attributes),
+            keys_per_row: file.max_keys_per_row.unwrap_or(defaults.keys_per_row),
+        };
         Ok(Config {
+            limits,
             data: data
                 .or_else(|| env("CXRAY_DATA").map(PathBuf::from))
                 .or(file.data)

@@ -1,10 +1,10 @@
 //! `POST /api/v1/ingest/{table}`: NDJSON batches into an event table (see
 //! [`cxray_store::ingest`]): validated whole, acknowledged once durable, not written twice
-//! under the same `Idempotency-Key`.
+//! under the same `Idempotency-Key`. The body is read only once the token, its role and
+//! scope, the table and the key are accepted.
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -21,8 +21,6 @@ use crate::auth::CurrentUser;
 
 /// The largest batch accepted, in bytes.
 const MAX_BODY: usize = 16 << 20;
-/// The most invalid rows listed in a refusal (all are counted).
-const MAX_LISTED: usize = 1000;
 /// The longest idempotency key.
 const MAX_KEY: usize = 200;
 
@@ -40,12 +38,14 @@ async fn ingest(
     user: CurrentUser,
     Path(name): Path<String>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: Request,
 ) -> Reply {
     allow(&user)?;
     let table = table(&name)?;
     let key = idempotency_key(&headers)?;
-    let body = body.map_err(|r| error(r.status(), &r.body_text()))?;
+    let body = Bytes::from_request(request, &state)
+        .await
+        .map_err(|r| error(r.status(), &r.body_text()))?;
     let ack = state
         .ingest
         .ingest(table, key.clone(), user.actor(), body.into())
@@ -106,11 +106,11 @@ fn refusal(e: IngestError) -> Response {
     let message = e.to_string();
     match e {
         IngestError::Rejected(rows) => {
-            let listed = &rows[..rows.len().min(MAX_LISTED)];
-            let body = json!({"error": message, "rejected": listed, "rejected_count": rows.len()});
+            let body =
+                json!({"error": message, "rejected": rows.listed, "rejected_count": rows.count});
             (StatusCode::BAD_REQUEST, Json(body)).into_response()
         }
-        IngestError::Empty => error(StatusCode::BAD_REQUEST, &message),
+        IngestError::Empty | IngestError::Limit(_) => error(StatusCode::BAD_REQUEST, &message),
         IngestError::KeyReused => error(StatusCode::UNPROCESSABLE_ENTITY, &message),
         IngestError::MissingTable(_) | IngestError::Stopped | IngestError::Broken(_) => {
             error(StatusCode::SERVICE_UNAVAILABLE, &message)
@@ -127,7 +127,7 @@ pub fn openapi() -> Value {
     let message = json!({"application/json": {"schema": {"type": "object"}}});
     json!({"post": {
         "summary": "Send rows to an event table: NDJSON, one object per line, the columns of `cxray import`.",
-        "description": "Admins and analysts, with an API token that has the ingest scope. The batch is validated whole: one invalid row refuses it (400, every invalid row with its 0-based line and reason) and nothing is written. An acknowledged batch (200) is durable; its rows become queryable within seconds. A batch re-sent with the same Idempotency-Key is not written again: the answer repeats the first one's, with duplicate true.",
+        "description": "Admins and analysts, with an API token that has the ingest scope. The token, its role and scope are checked before the body is read. The batch is validated whole: one invalid row refuses it (400, the first 1000 invalid rows with their 0-based line and reason, and the count of all) and nothing is written; so do keys that become one column, rows with more keys than allowed, and new attribute columns beyond the table's limit. An acknowledged batch (200) is durable; its rows become queryable within seconds. A batch re-sent with the same Idempotency-Key is not written again: the answer repeats the first one's, with duplicate true.",
         "parameters": [
             {"name": "table", "in": "path", "required": true, "schema": {"type": "string", "enum": Table::ALL.iter().map(|t| t.name()).collect::<Vec<_>>()}},
             {"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": MAX_KEY}}
@@ -136,7 +136,7 @@ pub fn openapi() -> Value {
         "security": [{"token": ["ingest"]}],
         "responses": {
             "200": {"description": "Durable: {accepted, idempotency_key, duplicate}.", "content": message},
-            "400": {"description": "Invalid rows (rejected: [{index, reason}]), no rows, or a derived table; nothing written.", "content": message},
+            "400": {"description": "Invalid rows (rejected: [{index, reason}], rejected_count), no rows, a limit passed, or a derived table; nothing written.", "content": message},
             "401": {"description": "No valid token."},
             "403": {"description": "Not a token with the ingest scope of an admin or analyst."},
             "404": {"description": "No such table (tables: the list)."},

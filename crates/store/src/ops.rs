@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::{Result, StoreError};
 
 /// Schema migrations, applied in order; the index + 1 is the schema version.
-const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: the import log and the audit log.
     "CREATE TABLE imports (
         id INTEGER PRIMARY KEY,
@@ -101,6 +101,21 @@ const MIGRATIONS: &[&str] = &[
         at TEXT NOT NULL,
         PRIMARY KEY (table_name, key)
      ) WITHOUT ROWID;",
+    // 6: idempotency keys per client (the actor who sent the batch); the keys before
+    // were shared by all clients of a table, and stay so (actor '').
+    "CREATE TABLE ingest_keys_by_actor (
+        table_name TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        key TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        body_hash TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (table_name, actor, key)
+     ) WITHOUT ROWID;
+     INSERT INTO ingest_keys_by_actor (table_name, actor, key, rows, body_hash, at)
+        SELECT table_name, '', key, rows, body_hash, at FROM ingest_keys;
+     DROP TABLE ingest_keys;
+     ALTER TABLE ingest_keys_by_actor RENAME TO ingest_keys;",
 ];
 
 /// The schema version this build expects.

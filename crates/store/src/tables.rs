@@ -13,7 +13,7 @@ use futures::TryStreamExt;
 use serde::Serialize;
 
 use crate::folder::DataFolder;
-use crate::schema::contract_schema;
+use crate::schema::{Attributes, contract_schema};
 use crate::{Result, StoreError};
 
 /// Creates every contract table that does not exist yet, empty (version 0). Returns the
@@ -29,6 +29,12 @@ pub async fn create_all(folder: &DataFolder) -> Result<Vec<Table>> {
         created.push(table);
     }
     Ok(created)
+}
+
+/// The attribute columns `delta` (the Delta table of `table`) has, and its `limit`.
+pub fn attributes(delta: &DeltaTable, table: Table, limit: usize) -> Result<Attributes> {
+    let schema: Schema = delta.snapshot()?.schema().as_ref().try_into_arrow()?;
+    Ok(Attributes::of(table, &schema, limit))
 }
 
 /// Creates an empty Delta table with `schema` in `dir`.

@@ -14,7 +14,7 @@ use crate::progress::Bar;
 pub async fn run(config: &Config, args: ImportArgs, json: bool) -> anyhow::Result<()> {
     let folder = super::folder(config)?;
     let table: Table = args.table.parse().map_err(super::usage)?;
-    let options = options(&args)?;
+    let options = options(&args, config)?;
     let bar = Arc::new(Bar::new(&format!("importing {table}")));
     let result = import::import(&folder, table, &args.files, &options, bar.clone()).await;
     bar.finish();
@@ -26,7 +26,7 @@ pub async fn run(config: &Config, args: ImportArgs, json: bool) -> anyhow::Resul
     Ok(())
 }
 
-fn options(args: &ImportArgs) -> anyhow::Result<ImportOptions> {
+fn options(args: &ImportArgs, config: &Config) -> anyhow::Result<ImportOptions> {
     Ok(ImportOptions {
         format: args
             .format
@@ -52,6 +52,7 @@ fn options(args: &ImportArgs) -> anyhow::Result<ImportOptions> {
         timezone: args.timezone.clone(),
         skip_bad_rows: args.skip_bad_rows,
         actor: super::actor(),
+        limits: config.limits,
     })
 }
 

@@ -7,6 +7,7 @@ use anyhow::Context;
 use cxray_server::ServerOptions;
 use cxray_server::snapshot::AnalysisSettings;
 use cxray_store::DataFolder;
+use cxray_store::schema::Limits;
 use cxray_store::settings::ProductSettings;
 
 use crate::args::{AnalysisArgs, ServeArgs};
@@ -15,13 +16,17 @@ use crate::config::Config;
 /// Serves the configured data folder until Ctrl-C or SIGTERM.
 pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     let folder = super::folder(config)?;
-    let options = options(&args.analysis);
+    let limits = Limits {
+        attributes: args.max_attributes.unwrap_or(config.limits.attributes),
+        keys_per_row: args.max_keys_per_row.unwrap_or(config.limits.keys_per_row),
+    };
+    let options = options(&args.analysis, limits);
     serve(folder, args.bind.unwrap_or(config.bind), options).await
 }
 
-/// The server's options from the command line.
-pub fn options(args: &AnalysisArgs) -> ServerOptions {
-    ServerOptions {
+/// The server's options from the command line and what ingested rows may add.
+pub fn options(args: &AnalysisArgs, limits: Limits) -> ServerOptions {
+    let mut options = ServerOptions {
         analysis: AnalysisSettings {
             product: ProductSettings {
                 resamples: args.resamples,
@@ -31,7 +36,9 @@ pub fn options(args: &AnalysisArgs) -> ServerOptions {
         },
         refresh_every: Duration::from_secs(args.refresh_seconds.max(1)),
         ..ServerOptions::default()
-    }
+    };
+    options.ingest.limits = limits;
+    options
 }
 
 /// Binds, prints the URL, and serves until Ctrl-C or SIGTERM.

@@ -2,6 +2,7 @@
 //! on loopback.
 
 mod accounts;
+mod bad_input;
 mod browser;
 mod commands;
 mod ingest;

@@ -11,6 +11,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends the signal `name` (`TERM`, `KILL`) and waits for the process to end.
     pub fn stop(&mut self, name: &str) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();

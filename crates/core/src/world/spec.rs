@@ -722,3 +722,62 @@ fn non_negative(field: &str, v: f64) -> Result<(), WorldError> {
         Err(invalid(field, format!("must be 0 or more, got {v}")))
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::Spec;
+    use crate::world::plan::Plan;
+
+    const AIRLINE: &str = include_str!("airline.toml");
+
+    /// Parses, validates and plans `text` as far as it goes: an error is fine, a panic not.
+    fn check(text: &str) {
+        if let Ok(spec) = Spec::parse(text)
+            && spec.validate().is_ok()
+        {
+            let _ = Plan::new(&spec);
+        }
+    }
+
+    /// A TOML line: a number, a string, a table header, an array, or any text.
+    fn line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z_]{1,12} = -?[0-9]{1,4}(\\.[0-9]{0,3})?(e[0-9]{1,3})?",
+            "[a-z_]{1,12} = \"\\PC{0,12}\"",
+            "\\[\\[?[a-z_.]{1,16}\\]\\]?",
+            "[a-z_]{1,12} = \\[[0-9., \"a-z]{0,20}\\]",
+            "[a-z_]{1,12} = (nan|inf|-inf|0|-0.0|1e308|true)",
+            "\\PC{0,40}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn any_text_is_a_world_or_refused(text in "\\PC{0,300}") {
+            check(&text);
+        }
+
+        /// The built-in world with lines replaced, inserted or dropped.
+        #[test]
+        fn a_changed_airline_is_a_world_or_refused(
+            edits in prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, line()), 1..6)
+        ) {
+            let mut lines: Vec<String> = AIRLINE.lines().map(String::from).collect();
+            for (at, kind, text) in edits {
+                let i = at.index(lines.len());
+                match kind {
+                    0 => lines[i] = text,
+                    1 => lines.insert(i, text),
+                    _ => {
+                        lines.remove(i);
+                    }
+                }
+            }
+            check(&lines.join("\n"));
+        }
+    }
+}

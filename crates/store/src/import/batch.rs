@@ -215,7 +215,9 @@ impl BatchBuilder {
             },
             ColumnType::Timestamp => Value::Micros(self.time.timestamp(text)?),
             ColumnType::Date => Value::Days(self.time.date(text)?),
-            ColumnType::Money => Value::Decimal(values::decimal(text, MONEY_SCALE)?),
+            ColumnType::Money => {
+                Value::Decimal(values::decimal(text, MONEY_PRECISION, MONEY_SCALE)?)
+            }
             ColumnType::Float if col.rule == Rule::Score => {
                 Value::Float(domain::parse_score(instrument, text)?)
             }

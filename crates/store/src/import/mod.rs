@@ -29,12 +29,13 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use self::batch::{BatchBuilder, RowError};
-use self::plan::{Plan, SourceColumn};
-use self::source::{Fields, Format, Input, RowSink};
+use self::plan::{Plan, PlanError, SourceColumn};
+use self::source::{Fields, Format, HeaderAt, Input, KeyLimits, RowSink};
 use self::stats::Stats;
 use self::values::TimeParser;
 use crate::folder::DataFolder;
 use crate::ops::{ImportRecord, OpsDb};
+use crate::schema::{Attributes, Limits};
 use crate::{Result, StoreError, tables};
 
 /// Rows per record batch.
@@ -58,6 +59,8 @@ pub struct ImportOptions {
     pub skip_bad_rows: u64,
     /// Who imports, for the audit log.
     pub actor: String,
+    /// What rows may add to the table.
+    pub limits: Limits,
 }
 
 /// Reports progress of long work: bytes read of the total, rows so far.
@@ -128,12 +131,19 @@ pub async fn import(
         ));
     }
     let rejects = Rejects::new(folder, table, options.skip_bad_rows);
+    let attributes = tables::attributes(&delta, table, options.limits.attributes)?;
     let (tx, mut rx) = mpsc::channel::<RecordBatch>(2);
     let parse = {
         let options = options.clone();
         let progress = progress.clone();
         tokio::task::spawn_blocking(move || {
-            parse_all(table, &fresh, &options, &time, &tx, &*progress, rejects)
+            let context = ParseContext {
+                table,
+                options: &options,
+                time: &time,
+                tx: &tx,
+            };
+            parse_all(&context, &fresh, &*progress, rejects, attributes)
         })
     };
     let properties = CommitProperties::default()
@@ -219,16 +229,22 @@ async fn fingerprint(
 
 type Parsed = (Stats, Vec<(u64, u64)>, Rejects);
 
+/// What every file of an import is parsed with.
+struct ParseContext<'a> {
+    table: Table,
+    options: &'a ImportOptions,
+    time: &'a TimeParser,
+    tx: &'a mpsc::Sender<RecordBatch>,
+}
+
 /// Parses every input into batches sent to `tx`; returns the statistics, the rows and
 /// rejects per file, and the rejects file.
 fn parse_all(
-    table: Table,
+    context: &ParseContext,
     inputs: &[Input],
-    options: &ImportOptions,
-    time: &TimeParser,
-    tx: &mpsc::Sender<RecordBatch>,
     progress: &dyn Progress,
     mut rejects: Rejects,
+    mut attributes: Attributes,
 ) -> Result<Parsed> {
     let mut stats = Stats::default();
     let total: u64 = inputs.iter().map(|i| i.size).sum();
@@ -236,13 +252,11 @@ fn parse_all(
     let mut per_file = Vec::new();
     for input in inputs {
         let parse = FileParse {
-            table,
+            context,
             input,
-            options,
-            time,
-            tx,
             stats: &mut stats,
             rejects: &mut rejects,
+            attributes: &mut attributes,
             progress: &|rows| {
                 progress.update(done + input.read.load(Ordering::Relaxed), total, rows)
             },
@@ -267,13 +281,12 @@ fn parse_all(
 /// The state of parsing one file: the plan (known after the first row), the batch being
 /// filled, and the counts.
 struct FileParse<'a> {
-    table: Table,
+    context: &'a ParseContext<'a>,
     input: &'a Input,
-    options: &'a ImportOptions,
-    time: &'a TimeParser,
-    tx: &'a mpsc::Sender<RecordBatch>,
     stats: &'a mut Stats,
     rejects: &'a mut Rejects,
+    /// The table's attribute columns, with those of the files parsed before.
+    attributes: &'a mut Attributes,
     progress: &'a dyn Fn(u64),
     builder: Option<BatchBuilder>,
     rows: u64,
@@ -284,7 +297,8 @@ impl FileParse<'_> {
     /// Parses the file; returns its rows and rejected rows.
     fn run(mut self) -> Result<(u64, u64)> {
         let input = self.input;
-        source::visit(input, &mut self)?;
+        let keys = KeyLimits::new(self.context.table, self.context.options.limits);
+        source::visit(input, keys, &mut self)?;
         let Some(mut b) = self.builder.take() else {
             return Err(input.error("empty file (no rows)"));
         };
@@ -297,26 +311,47 @@ impl FileParse<'_> {
         Ok((self.rows, self.rejected))
     }
 
+    /// A plan refused: two colliding columns are named with the second one's place.
+    fn plan_error(&self, e: PlanError, at: &HeaderAt) -> StoreError {
+        match &e {
+            PlanError::Collision { second, .. } => match at.place(*second) {
+                Some(place) => self.input.error_at(place, e),
+                None => self.input.error(format_args!("column {}: {e}", second + 1)),
+            },
+            PlanError::Mapping(_) => self.input.error(e),
+        }
+    }
+
     fn send(&mut self, builder: &mut BatchBuilder) -> Result<()> {
         let batch = builder.finish();
-        self.stats.observe(self.table, &batch);
+        self.stats.observe(self.context.table, &batch);
         (self.progress)(self.stats.rows);
-        self.tx
+        self.context
+            .tx
             .blocking_send(batch)
             .map_err(|_| StoreError::Input("import stopped: the table writer failed".into()))
     }
 }
 
 impl RowSink for FileParse<'_> {
-    fn header(&mut self, first: &[String]) -> Result<bool> {
-        let (table, map) = (self.table, &self.options.map);
-        let has_header = self
-            .options
+    fn header(&mut self, first: &[String], at: &HeaderAt) -> Result<bool> {
+        let (table, options) = (self.context.table, self.context.options);
+        let has_header = options
             .header
-            .unwrap_or_else(|| Plan::looks_like_header(table, map, first));
-        let plan = Plan::resolve(table, map, first, has_header).map_err(|e| self.input.error(e))?;
-        self.builder = Some(BatchBuilder::new(table, plan, self.time.clone()));
+            .unwrap_or_else(|| Plan::looks_like_header(table, &options.map, first));
+        let plan = Plan::resolve(table, &options.map, first, has_header)
+            .map_err(|e| self.plan_error(e, at))?;
+        let names = plan.attributes.iter().map(|(n, _)| n.as_str());
+        self.attributes
+            .admit(names)
+            .map_err(|e| self.input.error(e))?;
+        let time = self.context.time.clone();
+        self.builder = Some(BatchBuilder::new(table, plan, time));
         Ok(has_header)
+    }
+
+    fn refuse(&mut self, line: u64, reason: String) -> StoreError {
+        self.input.error_at(line, reason)
     }
 
     fn row(&mut self, line: u64, fields: &dyn Fields) -> Result<()> {

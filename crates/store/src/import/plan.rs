@@ -1,6 +1,8 @@
 //! The import plan: which source column feeds each contract column, and which source
 //! columns are kept as attributes.
 
+use std::collections::HashMap;
+
 use cxray_core::domain::Table;
 
 use crate::schema::attribute_name;
@@ -43,6 +45,22 @@ pub fn parse_map(text: &str) -> Result<Vec<(String, SourceColumn)>, String> {
         .collect()
 }
 
+/// Why a source's columns cannot be imported.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    /// The mapping does not fit the source.
+    #[error("{0}")]
+    Mapping(String),
+    /// Two source columns (0-based `first` < `second`) would become one column.
+    #[error("'{}' and '{}' both become the column '{column}': rename or drop one", .names[0], .names[1])]
+    Collision {
+        first: usize,
+        second: usize,
+        names: [String; 2],
+        column: String,
+    },
+}
+
 /// The resolved plan for one file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
@@ -63,14 +81,14 @@ impl Plan {
         map: &[(String, SourceColumn)],
         first: &[String],
         has_header: bool,
-    ) -> Result<Plan, String> {
+    ) -> Result<Plan, PlanError> {
         for (field, _) in map {
             if table.column(field).is_none() {
                 let names: Vec<_> = table.columns().iter().map(|c| c.name).collect();
-                return Err(format!(
+                return Err(PlanError::Mapping(format!(
                     "--map: {table} has no column '{field}' (columns: {})",
                     names.join(", ")
-                ));
+                )));
             }
         }
         let width = first.len();
@@ -94,13 +112,15 @@ impl Plan {
         let mut contract = Vec::new();
         for (i, col) in table.columns().iter().enumerate() {
             let source = match map.iter().find(|(f, _)| f == col.name) {
-                Some((_, s)) => Some(find(s).map_err(|e| format!("--map {}: {e}", col.name))?),
+                Some((_, s)) => Some(
+                    find(s).map_err(|e| PlanError::Mapping(format!("--map {}: {e}", col.name)))?,
+                ),
                 None if positional => (i < width).then_some(i),
                 None if has_header => normalized.iter().position(|h| h == col.name),
                 None => None,
             };
             if col.required && source.is_none() {
-                return Err(format!(
+                return Err(PlanError::Mapping(format!(
                     "required column '{}' is not in the source{}: map it with --map {}=<column name or position>",
                     col.name,
                     if has_header {
@@ -109,11 +129,11 @@ impl Plan {
                         String::new()
                     },
                     col.name
-                ));
+                )));
             }
             contract.push(source);
         }
-        let attributes = (0..width)
+        let attributes: Vec<(String, usize)> = (0..width)
             .filter(|i| !contract.contains(&Some(*i)))
             .map(|i| {
                 let base = if has_header {
@@ -129,6 +149,7 @@ impl Plan {
                 (name, i)
             })
             .collect();
+        unique(&attributes, first)?;
         Ok(Plan {
             contract,
             attributes,
@@ -150,6 +171,24 @@ impl Plan {
                     .any(|(_, s)| matches!(s, SourceColumn::Name(n) if attribute_name(n) == f))
         })
     }
+}
+
+/// Refuses two attribute columns with one name (their source names differ only in case
+/// or punctuation, or normalise to nothing).
+fn unique(attributes: &[(String, usize)], first: &[String]) -> Result<(), PlanError> {
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(attributes.len());
+    for (name, i) in attributes {
+        if let Some(earlier) = seen.insert(name, *i) {
+            let raw = |j: usize| first.get(j).cloned().unwrap_or_default();
+            return Err(PlanError::Collision {
+                first: earlier,
+                second: *i,
+                names: [raw(earlier), raw(*i)],
+                column: name.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -189,7 +228,9 @@ mod tests {
     #[test]
     fn missing_and_unknown_columns_are_named() {
         let first = names(&["customer_id", "when", "amount"]);
-        let err = Plan::resolve(Table::Transactions, &[], &first, true).unwrap_err();
+        let err = Plan::resolve(Table::Transactions, &[], &first, true)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("required column 'at'"), "{err}");
         let err = Plan::resolve(
             Table::Transactions,
@@ -197,7 +238,8 @@ mod tests {
             &first,
             true,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("no column 'time'"), "{err}");
         let err = Plan::resolve(
             Table::Transactions,
@@ -205,7 +247,8 @@ mod tests {
             &first,
             true,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("has no column 'price'"), "{err}");
         assert!(parse_map("at").is_err());
         assert!(parse_map("at=0").is_err());
@@ -216,5 +259,81 @@ mod tests {
         let first = names(&["Customer ID", "at", "amount", "Fare Class"]);
         let plan = Plan::resolve(Table::Transactions, &[], &first, true).unwrap();
         assert_eq!(plan.attributes, vec![("fare_class".into(), 3)]);
+    }
+
+    #[test]
+    fn names_that_become_one_column_are_refused() {
+        let first = names(&[
+            "customer_id",
+            "at",
+            "amount",
+            "Fare Class",
+            "x",
+            "fare_class",
+        ]);
+        let err = Plan::resolve(Table::Transactions, &[], &first, true).unwrap_err();
+        assert_eq!(
+            err,
+            PlanError::Collision {
+                first: 3,
+                second: 5,
+                names: ["Fare Class".into(), "fare_class".into()],
+                column: "fare_class".into()
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "'Fare Class' and 'fare_class' both become the column 'fare_class': rename or drop one"
+        );
+        let first = names(&["customer_id", "at", "amount", "--", "!!"]);
+        let err = Plan::resolve(Table::Transactions, &[], &first, true).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                PlanError::Collision {
+                    first: 3,
+                    second: 4,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Whatever the header, a plan's columns have distinct names, and a refusal names
+        /// two source columns that do normalise to one name.
+        #[test]
+        fn a_plan_never_has_two_columns_of_one_name(
+            extra in proptest::collection::vec("[ A-Za-z_./-]{0,6}", 0..8)
+        ) {
+            let mut first = names(&["customer_id", "at", "amount"]);
+            first.extend(extra);
+            match Plan::resolve(Table::Transactions, &[], &first, true) {
+                Ok(plan) => {
+                    let mut columns: Vec<String> = Table::Transactions
+                        .columns()
+                        .iter()
+                        .zip(&plan.contract)
+                        .filter(|(_, s)| s.is_some())
+                        .map(|(c, _)| c.name.to_string())
+                        .chain(plan.attributes.iter().map(|(n, _)| n.clone()))
+                        .collect();
+                    let all = columns.len();
+                    columns.sort();
+                    columns.dedup();
+                    proptest::prop_assert_eq!(columns.len(), all);
+                }
+                Err(PlanError::Collision { first: a, second: b, column, .. }) => {
+                    proptest::prop_assert!(a < b);
+                    let base = |i: usize| attribute_name(&first[i]);
+                    let named = |i: usize| base(i) == column || format!("source_{}", base(i)) == column;
+                    proptest::prop_assert!(named(a) && named(b));
+                }
+                Err(e) => proptest::prop_assert!(false, "{}", e),
+            }
+        }
     }
 }

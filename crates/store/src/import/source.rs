@@ -2,6 +2,7 @@
 //! and a row visitor that gives every format the same shape (a header, then rows of
 //! text fields with their line numbers).
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -14,7 +15,9 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use flate2::read::MultiGzDecoder;
 
-use crate::schema::attribute_name;
+use cxray_core::domain::Table;
+
+use crate::schema::{Limits, attribute_name};
 use crate::{Result, StoreError};
 
 /// A file format the importer reads.
@@ -206,23 +209,77 @@ impl<R: Read> Read for GzipErrors<R> {
     }
 }
 
+/// Where the names of a header are, for errors about them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HeaderAt {
+    /// The header row's line (CSV, TSV, whitespace).
+    Line(u64),
+    /// NDJSON: the 1-based line where each key first appears (0: no key, an empty column).
+    Keys(Vec<u64>),
+    /// Parquet: the file's schema.
+    Schema,
+}
+
+impl HeaderAt {
+    /// The line of the 0-based column `i`'s name; `None` for a schema.
+    pub fn line(&self, i: usize) -> Option<u64> {
+        match self {
+            HeaderAt::Line(line) => Some(*line),
+            HeaderAt::Keys(lines) => Some(lines.get(i).copied().unwrap_or(0)),
+            HeaderAt::Schema => None,
+        }
+    }
+
+    /// The place of the 0-based column `i` in the source: `line:column` or (NDJSON)
+    /// `line`; `None` for a schema.
+    pub fn place(&self, i: usize) -> Option<String> {
+        let line = self.line(i)?;
+        Some(match self {
+            HeaderAt::Line(_) => format!("{line}:{}", i + 1),
+            _ => line.to_string(),
+        })
+    }
+}
+
 /// What [`visit`] feeds: first the first row, then every data row.
 pub trait RowSink {
-    /// Gets the first row's fields; returns whether it is a header (and so not data).
-    fn header(&mut self, first: &[String]) -> Result<bool>;
+    /// Gets the first row's fields and where they are; returns whether it is a header (and
+    /// so not data).
+    fn header(&mut self, first: &[String], at: &HeaderAt) -> Result<bool>;
     /// Gets a data row's line number (1-based; for Parquet and NDJSON the row number)
     /// and fields.
     fn row(&mut self, line: u64, fields: &dyn Fields) -> Result<()>;
+    /// The error that stops reading at a (1-based) line the reader refuses: an NDJSON row
+    /// beyond the key limits.
+    fn refuse(&mut self, line: u64, reason: String) -> StoreError;
+}
+
+/// The most keys NDJSON rows may have: in one row, and distinct in a file or batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyLimits {
+    pub per_row: usize,
+    pub distinct: usize,
+}
+
+impl KeyLimits {
+    /// The key limits of rows for `table`: distinct keys are its columns and `limits`'
+    /// attribute columns.
+    pub fn new(table: Table, limits: Limits) -> Self {
+        KeyLimits {
+            per_row: limits.keys_per_row,
+            distinct: table.columns().len() + limits.attributes,
+        }
+    }
 }
 
 /// Feeds every row of `input` to `sink`.
-pub fn visit(input: &Input, sink: &mut dyn RowSink) -> Result<()> {
+pub fn visit(input: &Input, keys: KeyLimits, sink: &mut dyn RowSink) -> Result<()> {
     match input.format {
         Format::Csv => visit_delimited(input, b',', sink),
         Format::Tsv => visit_delimited(input, b'\t', sink),
         Format::Whitespace => visit_whitespace(input, sink),
         Format::Parquet => visit_parquet(input, sink),
-        Format::Ndjson => visit_ndjson(input, sink),
+        Format::Ndjson => visit_ndjson(input, keys, sink),
     }
 }
 
@@ -256,7 +313,7 @@ fn visit_delimited(input: &Input, delimiter: u8, sink: &mut dyn RowSink) -> Resu
         if first {
             first = false;
             let names: Vec<String> = record.iter().map(|s| s.trim().to_string()).collect();
-            if sink.header(&names)? {
+            if sink.header(&names, &HeaderAt::Line(line))? {
                 continue;
             }
         }
@@ -344,7 +401,7 @@ fn visit_whitespace(input: &Input, sink: &mut dyn RowSink) -> Result<()> {
                 .filter_map(|i| split.get(i))
                 .map(String::from)
                 .collect();
-            if sink.header(&names)? {
+            if sink.header(&names, &HeaderAt::Line(line_no))? {
                 continue;
             }
         }
@@ -398,11 +455,11 @@ fn text_columns(
 
 fn visit_batches(
     error: SourceError,
-    names: Vec<String>,
+    (names, at): (Vec<String>, HeaderAt),
     batches: impl Iterator<Item = Result<RecordBatch>>,
     sink: &mut dyn RowSink,
 ) -> Result<()> {
-    sink.header(&names)?;
+    sink.header(&names, &at)?;
     let mut line = 0u64;
     for batch in batches {
         let batch = batch?;
@@ -435,50 +492,78 @@ fn visit_parquet(input: &Input, sink: &mut dyn RowSink) -> Result<()> {
         .map_err(|e| input.error(e))?;
     input.read.store(input.size, Ordering::Relaxed);
     let batches = reader.map(|b| b.map_err(|e| input.error(e)));
-    visit_batches(&|m| input.error(m), names, batches, sink)
+    visit_batches(
+        &|m| input.error(m),
+        (names, HeaderAt::Schema),
+        batches,
+        sink,
+    )
 }
 
-fn visit_ndjson(input: &Input, sink: &mut dyn RowSink) -> Result<()> {
+fn visit_ndjson(input: &Input, keys: KeyLimits, sink: &mut dyn RowSink) -> Result<()> {
     let error = |m: std::fmt::Arguments| input.error(m);
     let infer = BufReader::new(input.open()?);
     let read = BufReader::new(input.open()?);
-    visit_json_objects(infer, read, &[], &error, sink)
+    visit_json_objects(infer, read, &[], keys, &error, sink)
 }
 
 /// Feeds NDJSON `text` (objects with flat values, one per line) to `sink`, exactly as
 /// the rows of an NDJSON file: the header names every key in order of first appearance,
 /// then those of `columns` that no key names, as empty columns.
-pub fn visit_ndjson_text(text: &[u8], columns: &[&str], sink: &mut dyn RowSink) -> Result<()> {
+pub fn visit_ndjson_text(
+    text: &[u8],
+    columns: &[&str],
+    keys: KeyLimits,
+    sink: &mut dyn RowSink,
+) -> Result<()> {
     let error = |m: std::fmt::Arguments| StoreError::Input(m.to_string());
-    visit_json_objects(text, text, columns, &error, sink)
+    visit_json_objects(text, text, columns, keys, &error, sink)
 }
 
-/// The NDJSON visitor: infers the schema from `infer` (values of mixed types become
-/// text), adds `columns`, then reads `read` in Arrow batches.
+/// Whether an NDJSON line holds nothing but JSON whitespace.
+pub fn is_blank(line: &[u8]) -> bool {
+    line.iter()
+        .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+/// The NDJSON visitor: infers the schema from `infer`, strictly one object per non-blank
+/// line within the key limits; adds `columns`; then reads `read` in Arrow batches, every
+/// flat value as its text (numbers exactly as written), so row `n` is the `n`th
+/// non-blank line.
 fn visit_json_objects(
     infer: impl BufRead,
     read: impl BufRead,
     columns: &[&str],
+    keys: KeyLimits,
     error: SourceError,
     sink: &mut dyn RowSink,
 ) -> Result<()> {
     use datafusion::arrow::datatypes::{Field, Schema};
     use datafusion::arrow::error::ArrowError;
-    use datafusion::arrow::json::reader::{ReaderBuilder, infer_json_schema};
+    use datafusion::arrow::json::reader::{ReaderBuilder, infer_json_schema_from_iterator};
     let invalid = |e: ArrowError| error(format_args!("not valid NDJSON ({e})"));
-    let (schema, _) = infer_json_schema(infer, None).map_err(invalid)?;
+    let mut lines = KeyLines::new(infer, keys);
+    let inferred = infer_json_schema_from_iterator(&mut lines);
+    if let Some((line, reason)) = lines.refused.take() {
+        return Err(sink.refuse(line, reason));
+    }
+    let schema = inferred.map_err(invalid)?;
     let known: Vec<String> = schema
         .fields()
         .iter()
         .map(|f| attribute_name(f.name()))
         .collect();
-    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| as_text(f)).collect();
     fields.extend(
         columns
             .iter()
             .filter(|c| !known.iter().any(|k| k == *c))
             .map(|c| Field::new(*c, DataType::Utf8, true)),
     );
+    let at = fields
+        .iter()
+        .map(|f| lines.first_seen.get(f.name()).copied().unwrap_or(0))
+        .collect();
     let schema = Arc::new(Schema::new(fields));
     let names = schema.fields().iter().map(|f| f.name().clone()).collect();
     let reader = ReaderBuilder::new(schema)
@@ -487,5 +572,95 @@ fn visit_json_objects(
         .build(read)
         .map_err(invalid)?;
     let batches = reader.map(|b| b.map_err(invalid));
-    visit_batches(error, names, batches, sink)
+    visit_batches(error, (names, HeaderAt::Keys(at)), batches, sink)
+}
+
+/// A flat field read as text (nested ones stay, to be refused by name).
+fn as_text(field: &datafusion::arrow::datatypes::Field) -> datafusion::arrow::datatypes::Field {
+    if field.data_type().is_nested() {
+        field.clone()
+    } else {
+        field.clone().with_data_type(DataType::Utf8)
+    }
+}
+
+/// The values of NDJSON lines for schema inference, one per non-blank line (a line that
+/// is not exactly one JSON value is an error), with the line where each key first
+/// appears; a row beyond the key limits stops it, as `refused`.
+struct KeyLines<R> {
+    read: R,
+    line: u64,
+    keys: KeyLimits,
+    first_seen: HashMap<String, u64>,
+    refused: Option<(u64, String)>,
+}
+
+impl<R: BufRead> KeyLines<R> {
+    fn new(read: R, keys: KeyLimits) -> Self {
+        KeyLines {
+            read,
+            line: 0,
+            keys,
+            first_seen: HashMap::new(),
+            refused: None,
+        }
+    }
+
+    /// Notes the keys of the object on the current line, or why they are too many.
+    fn observe(
+        &mut self,
+        object: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), String> {
+        if object.len() > self.keys.per_row {
+            return Err(format!(
+                "{} keys: a row may have at most {} (keys_per_row)",
+                object.len(),
+                self.keys.per_row
+            ));
+        }
+        for key in object.keys() {
+            if self.first_seen.contains_key(key) {
+                continue;
+            }
+            if self.first_seen.len() >= self.keys.distinct {
+                return Err(format!(
+                    "key '{key}': more than {} distinct keys, beyond the table's columns and \
+                     the attribute columns it may have (max_attributes)",
+                    self.keys.distinct
+                ));
+            }
+            self.first_seen.insert(key.clone(), self.line);
+        }
+        Ok(())
+    }
+}
+
+impl<R: BufRead> Iterator for KeyLines<R> {
+    type Item = std::result::Result<serde_json::Value, datafusion::arrow::error::ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        use datafusion::arrow::error::ArrowError;
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match self.read.read_until(b'\n', &mut buf) {
+                Ok(0) => return None,
+                Ok(_) => self.line += 1,
+                Err(e) => return Some(Err(ArrowError::ExternalError(Box::new(e)))),
+            }
+            if is_blank(&buf) {
+                continue;
+            }
+            let line = self.line;
+            let value: serde_json::Value = match serde_json::from_slice(&buf) {
+                Ok(v) => v,
+                Err(e) => return Some(Err(ArrowError::JsonError(format!("line {line}: {e}")))),
+            };
+            if let Some(Err(reason)) = value.as_object().map(|o| self.observe(o)) {
+                self.refused = Some((line, reason.clone()));
+                return Some(Err(ArrowError::JsonError(reason)));
+            }
+            return Some(Ok(value));
+        }
+    }
 }

@@ -160,8 +160,9 @@ fn iso_offset(b: &[u8]) -> Option<i64> {
 }
 
 /// Parses a decimal number exactly into an integer scaled by `10^scale`, rounding
-/// further digits half away from zero.
-pub fn decimal(text: &str, scale: u32) -> Result<i128, String> {
+/// further digits half away from zero; refuses values of more than `precision` digits in
+/// all (after rounding), which the column could not hold.
+pub fn decimal(text: &str, precision: u8, scale: u32) -> Result<i128, String> {
     let err = || format!("'{text}' is not a decimal number");
     let (negative, body) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
@@ -174,6 +175,11 @@ pub fn decimal(text: &str, scale: u32) -> Result<i128, String> {
     {
         return Err(err());
     }
+    let limit = 10i128.pow(u32::from(precision).min(38));
+    let out_of_range = || {
+        let digits = u32::from(precision).saturating_sub(scale);
+        format!("'{text}' is out of range: at most {digits} digits before the decimal point")
+    };
     let mut value: i128 = 0;
     for c in int.bytes().chain(
         frac.bytes()
@@ -183,7 +189,8 @@ pub fn decimal(text: &str, scale: u32) -> Result<i128, String> {
         value = value
             .checked_mul(10)
             .and_then(|v| v.checked_add((c - b'0') as i128))
-            .ok_or_else(|| format!("'{text}' is too large"))?;
+            .filter(|v| *v < limit)
+            .ok_or_else(out_of_range)?;
     }
     if frac
         .as_bytes()
@@ -191,6 +198,9 @@ pub fn decimal(text: &str, scale: u32) -> Result<i128, String> {
         .is_some_and(|&c| c >= b'5')
     {
         value += 1;
+        if value >= limit {
+            return Err(out_of_range());
+        }
     }
     Ok(if negative { -value } else { value })
 }
@@ -265,13 +275,60 @@ mod tests {
 
     #[test]
     fn decimals_are_exact() {
-        assert_eq!(decimal("11.77", 4), Ok(117_700));
-        assert_eq!(decimal("-0.5", 4), Ok(-5_000));
-        assert_eq!(decimal("3", 4), Ok(30_000));
-        assert_eq!(decimal("1.23455", 4), Ok(12_346));
-        assert_eq!(decimal(".5", 4), Ok(5_000));
+        assert_eq!(decimal("11.77", 18, 4), Ok(117_700));
+        assert_eq!(decimal("-0.5", 18, 4), Ok(-5_000));
+        assert_eq!(decimal("3", 18, 4), Ok(30_000));
+        assert_eq!(decimal("1.23455", 18, 4), Ok(12_346));
+        assert_eq!(decimal(".5", 18, 4), Ok(5_000));
         for bad in ["", "-", "1.2.3", "1e3", "12,5", "abc", "."] {
-            assert!(decimal(bad, 4).is_err(), "{bad}");
+            assert!(decimal(bad, 18, 4).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn decimals_beyond_the_precision_are_refused() {
+        let max = 999_999_999_999_999_999;
+        assert_eq!(decimal("99999999999999.9999", 18, 4), Ok(max));
+        assert_eq!(decimal("-99999999999999.99994", 18, 4), Ok(-max));
+        assert_eq!(decimal("00099999999999999.9999", 18, 4), Ok(max));
+        for bad in [
+            "100000000000000",
+            "99999999999999.99995",
+            "-123456789012345.5",
+            "170141183460469231731687303715884105728",
+        ] {
+            let err = decimal(bad, 18, 4).unwrap_err();
+            assert!(
+                err.ends_with("at most 14 digits before the decimal point"),
+                "{err}"
+            );
+        }
+    }
+
+    /// `value` (scaled by 10^4) written out as a decimal number.
+    fn written(value: i128) -> String {
+        let sign = if value < 0 { "-" } else { "" };
+        let v = value.unsigned_abs();
+        format!("{sign}{}.{:04}", v / 10_000, v % 10_000)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_text_is_a_decimal_in_range_or_refused(text in "[-+]?[0-9]{0,40}(\\.[0-9]{0,8})?|\\PC{0,20}") {
+            if let Ok(v) = decimal(&text, 18, 4) {
+                proptest::prop_assert!(v.unsigned_abs() < 10u128.pow(18));
+                proptest::prop_assert_eq!(decimal(&written(v), 18, 4), Ok(v));
+            }
+        }
+
+        /// Every value the column holds round-trips exactly; one digit more is refused.
+        #[test]
+        fn values_in_range_round_trip(v in -999_999_999_999_999_999i128..=999_999_999_999_999_999) {
+            proptest::prop_assert_eq!(decimal(&written(v), 18, 4), Ok(v));
+            let wider = format!("{}1{}", if v < 0 { "-" } else { "" }, written(v.abs()));
+            proptest::prop_assert!(decimal(&wider, 18, 4).is_err() || v.abs() < 10i128.pow(17));
         }
     }
 

@@ -1,7 +1,10 @@
 //! The appender: one thread that writes validated batches to the write-ahead log, with
 //! group commit — it takes every request waiting, writes them, syncs each table's log
 //! once, remembers their idempotency keys, and only then hands the batches to the
-//! committers and acknowledges them.
+//! committers and acknowledges them. It also admits the attribute columns batches add
+//! (in order, so concurrent batches cannot together pass a table's limit). When writing a
+//! group fails, the group's records are cut off the log again, so the batches refused
+//! (503) are not committed at the next start.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -11,11 +14,12 @@ use cxray_core::domain::Table;
 use tokio::sync::{mpsc, oneshot};
 
 use super::commit::Pending;
-use super::keys::{self, KeyRecord};
+use super::keys::{self, Key, KeyRecord};
 use super::validate::Validated;
 use super::wal::Segment;
 use super::{Ack, Counters, IngestError, index};
 use crate::ops::OpsDb;
+use crate::schema::Attributes;
 use crate::{Result, StoreError};
 
 /// The most requests written under one sync.
@@ -36,6 +40,8 @@ enum Outcome {
     Written(u64),
     Duplicate(u64),
     KeyReused,
+    /// Beyond a limit: why.
+    Refused(String),
 }
 
 pub(crate) struct Appender {
@@ -48,6 +54,8 @@ pub(crate) struct Appender {
     pub db: OpsDb,
     pub committers: Vec<mpsc::Sender<Pending>>,
     pub counters: Arc<Counters>,
+    /// Each table's attribute columns, with those of the batches written.
+    pub attributes: Vec<Attributes>,
     /// Why writing failed; once it has, every request is refused until a restart.
     pub broken: Option<String>,
 }
@@ -78,8 +86,22 @@ impl Appender {
         }
     }
 
+    /// Writes a group, or (failing) cuts what it wrote off the log again.
     fn write(&mut self, group: &[Append]) -> Result<Vec<Outcome>> {
-        let mut fresh: HashMap<(Table, &str), KeyRecord> = HashMap::new();
+        let sizes: Vec<u64> = self
+            .segments
+            .iter()
+            .map(|s| s.as_ref().map_or(0, Segment::size))
+            .collect();
+        let result = self.write_all(group);
+        if result.is_err() {
+            self.undo(&sizes);
+        }
+        result
+    }
+
+    fn write_all(&mut self, group: &[Append]) -> Result<Vec<Outcome>> {
+        let mut fresh: HashMap<Key, KeyRecord> = HashMap::new();
         let mut touched = [false; 6];
         let mut outcomes = Vec::with_capacity(group.len());
         for a in group {
@@ -87,10 +109,11 @@ impl Appender {
                 rows: a.validated.batch.num_rows() as u64,
                 hash: a.validated.hash.clone(),
             };
-            if let Some(key) = a.key.as_deref() {
-                let known = match fresh.get(&(a.table, key)) {
+            let id = a.key.as_deref().map(|key| (a.table, a.actor.as_str(), key));
+            if let Some(id) = id {
+                let known = match fresh.get(&id) {
                     Some(k) => Some(k.clone()),
-                    None => keys::find(self.db.conn(), a.table, key)?,
+                    None => keys::find(self.db.conn(), id.0, id.1, id.2)?,
                 };
                 if let Some(k) = known {
                     outcomes.push(match k.hash == record.hash {
@@ -99,7 +122,15 @@ impl Appender {
                     });
                     continue;
                 }
-                fresh.insert((a.table, key), record);
+            }
+            let schema = a.validated.batch.schema();
+            let names = schema.fields().iter().map(|f| f.name().as_str());
+            if let Err(reason) = self.attributes[index(a.table)].admit(names) {
+                outcomes.push(Outcome::Refused(reason));
+                continue;
+            }
+            if let Some(id) = id {
+                fresh.insert(id, record);
             }
             let i = index(a.table);
             let seq = self.next_seq[i];
@@ -111,19 +142,36 @@ impl Appender {
             touched[i] = true;
             outcomes.push(Outcome::Written(seq));
         }
-        for (i, slot) in self.segments.iter_mut().enumerate() {
+        for (i, slot) in self.segments.iter().enumerate() {
             if let (true, Some(segment)) = (touched[i], slot.as_ref()) {
                 segment.sync().map_err(|e| StoreError::io(&self.wal, e))?;
                 self.counters.synced();
-                if segment.is_full() {
-                    *slot = None;
-                }
             }
         }
         if !fresh.is_empty() {
-            keys::remember(self.db.conn(), fresh.iter().map(|((t, k), r)| (*t, *k, r)))?;
+            keys::remember(self.db.conn(), fresh.iter().map(|(k, r)| (*k, r)))?;
+        }
+        for slot in &mut self.segments {
+            if slot.as_ref().is_some_and(Segment::is_full) {
+                *slot = None;
+            }
         }
         Ok(outcomes)
+    }
+
+    /// Cuts every open segment back to its size before a failed group, so none of the
+    /// group's batches is replayed; says so in the log when that fails too.
+    fn undo(&mut self, sizes: &[u64]) {
+        for (slot, size) in self.segments.iter_mut().zip(sizes) {
+            if let Some(segment) = slot
+                && let Err(e) = segment.truncate(*size)
+            {
+                tracing::error!(
+                    "ingestion: cannot cut a failed group off the write-ahead log ({e}): \
+                     batches refused with 503 may be committed at the next start"
+                );
+            }
+        }
     }
 
     /// The table's open segment, or a new one starting at `seq`.
@@ -163,6 +211,7 @@ impl Appender {
                     duplicate: true,
                 }),
                 Outcome::KeyReused => Err(IngestError::KeyReused),
+                Outcome::Refused(reason) => Err(IngestError::Limit(reason)),
             };
             let _ = a.reply.send(answer);
         }

@@ -32,11 +32,13 @@ use self::appender::{Append, Appender};
 use self::commit::Committer;
 use self::stats::Counters;
 use crate::folder::DataFolder;
+use crate::import::source::KeyLimits;
 use crate::ops::OpsDb;
-use crate::{Result, StoreError};
+use crate::schema::{Attributes, Limits, contract_schema};
+use crate::{Result, StoreError, tables};
 
 pub use self::stats::{Stats, TableStats};
-pub use self::validate::Rejection;
+pub use self::validate::{MAX_LISTED, Rejection, Rejections};
 
 /// Batches waiting for a committer before the appender waits (backpressure).
 const QUEUE: usize = 64;
@@ -48,6 +50,8 @@ pub struct IngestOptions {
     pub flush_rows: usize,
     /// …or once the oldest buffered batch has waited this long.
     pub flush_every: Duration,
+    /// What batches may add to a table.
+    pub limits: Limits,
 }
 
 impl Default for IngestOptions {
@@ -55,6 +59,7 @@ impl Default for IngestOptions {
         IngestOptions {
             flush_rows: 250_000,
             flush_every: Duration::from_secs(2),
+            limits: Limits::default(),
         }
     }
 }
@@ -71,10 +76,13 @@ pub struct Ack {
 /// Why a batch was not accepted.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("{} invalid rows; nothing was written", .0.len())]
-    Rejected(Vec<Rejection>),
+    #[error("{} invalid rows; nothing was written", .0.count)]
+    Rejected(Rejections),
     #[error("the batch has no rows")]
     Empty,
+    /// The batch would take a table beyond a limit.
+    #[error("{0}; nothing was written")]
+    Limit(String),
     #[error("this idempotency key was used before with a different batch")]
     KeyReused,
     #[error("table {0} is missing: run `cxray init`")]
@@ -91,6 +99,7 @@ pub enum IngestError {
 /// closed. One server at a time may ingest into a folder.
 pub struct Ingest {
     folder: DataFolder,
+    limits: Limits,
     sender: Mutex<Option<std::sync::mpsc::Sender<Append>>>,
     appender: Mutex<Option<std::thread::JoinHandle<()>>>,
     committers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
@@ -108,6 +117,10 @@ impl Ingest {
         for (i, table) in Table::ALL.into_iter().enumerate() {
             next_seq[i] = recover::recover(folder, table, options, &counters).await?;
         }
+        let mut attributes = Vec::with_capacity(Table::ALL.len());
+        for table in Table::ALL {
+            attributes.push(table_attributes(folder, table, options.limits.attributes).await?);
+        }
         let db = OpsDb::open(&folder.ops_db_path())?;
         db.conn().pragma_update(None, "synchronous", "NORMAL")?;
         let (mut committers, mut handles) = (Vec::new(), Vec::new());
@@ -124,6 +137,7 @@ impl Ingest {
             db,
             committers,
             counters: counters.clone(),
+            attributes,
             broken: None,
         };
         let (sender, rx) = std::sync::mpsc::channel();
@@ -133,6 +147,7 @@ impl Ingest {
             .map_err(|e| StoreError::io(&folder.wal_dir(), e))?;
         Ok(Ingest {
             folder: folder.clone(),
+            limits: options.limits,
             sender: Mutex::new(Some(sender)),
             appender: Mutex::new(Some(thread)),
             committers: Mutex::new(handles),
@@ -153,15 +168,16 @@ impl Ingest {
         if !self.folder.table_dir(table).join("_delta_log").is_dir() {
             return Err(IngestError::MissingTable(table));
         }
+        let keys = KeyLimits::new(table, self.limits);
         let (body, validated) = tokio::task::spawn_blocking(move || {
-            let validated = validate::validate(table, &body);
+            let validated = validate::validate(table, &body, keys);
             (body, validated)
         })
         .await
         .map_err(|e| StoreError::Input(format!("validation task: {e}")))?;
         let validated = validated.inspect_err(|e| {
             if let IngestError::Rejected(rows) = e {
-                self.counters.rejected(table, rows.len() as u64);
+                self.counters.rejected(table, rows.count as u64);
             }
         })?;
         let (reply, answer) = oneshot::channel();
@@ -204,7 +220,7 @@ impl Ingest {
 /// dropped): two servers appending to one log would break its order.
 fn lock(folder: &DataFolder) -> Result<File> {
     let dir = folder.wal_dir();
-    std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+    wal::create_dir_durably(&dir)?;
     let path = dir.join("LOCK");
     let file = File::options()
         .create(true)
@@ -220,6 +236,15 @@ fn lock(folder: &DataFolder) -> Result<File> {
         ))),
         Err(std::fs::TryLockError::Error(e)) => Err(StoreError::io(&path, e)),
     }
+}
+
+/// The attribute columns `table` has (none while it is missing).
+async fn table_attributes(folder: &DataFolder, table: Table, limit: usize) -> Result<Attributes> {
+    if !folder.table_dir(table).join("_delta_log").is_dir() {
+        return Ok(Attributes::of(table, &contract_schema(table), limit));
+    }
+    let delta = tables::open(folder, table, None).await?;
+    tables::attributes(&delta, table, limit)
 }
 
 /// A table's position in [`Table::ALL`].
@@ -253,6 +278,7 @@ mod tests {
         let options = IngestOptions {
             flush_rows: 1_000_000,
             flush_every: Duration::from_secs(3600),
+            ..IngestOptions::default()
         };
         Ingest::open(folder, options).await.unwrap()
     }
@@ -324,5 +350,59 @@ mod tests {
     async fn open_again_fails(folder: &DataFolder) -> bool {
         let e = Ingest::open(folder, IngestOptions::default()).await.err();
         e.is_some_and(|e| e.to_string().contains("another cxray server"))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_batch_refused_for_a_failed_write_is_not_committed_at_the_next_start() {
+        let (_dir, folder) = folder().await;
+        let ingest = open(&folder).await;
+        send(&ingest, "a", A).await.unwrap();
+        // The keys can no longer be remembered: the log is written and synced, then the
+        // group fails.
+        let db = OpsDb::open(&folder.ops_db_path()).unwrap();
+        db.conn()
+            .execute_batch(
+                "CREATE TRIGGER refuse BEFORE INSERT ON ingest_keys
+                 BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+            )
+            .unwrap();
+        assert!(matches!(
+            send(&ingest, "b", B).await,
+            Err(IngestError::Broken(_))
+        ));
+        ingest.close().await;
+        drop(ingest);
+        db.conn().execute_batch("DROP TRIGGER refuse").unwrap();
+
+        let ingest = open(&folder).await;
+        assert_eq!(rows(&folder).await, 2, "only the acknowledged batch");
+        let again = send(&ingest, "b", B).await.unwrap();
+        assert_eq!((again.accepted, again.duplicate), (1, false));
+        ingest.close().await;
+        assert_eq!(rows(&folder).await, 3);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_logged_batch_that_can_never_be_committed_is_set_aside() {
+        let (_dir, folder) = folder().await;
+        // Logged by a version that let colliding keys through.
+        let colliding =
+            "{\"customer_id\":\"c9\",\"at\":\"2025-01-02\",\"amount\":1,\"Tier\":1,\"tier\":2}";
+        let dir = folder.wal_dir().join("transactions");
+        let mut segment = wal::Segment::create(&dir, 1).unwrap();
+        segment.append(1, Some("a"), "test", A.as_bytes()).unwrap();
+        segment
+            .append(2, Some("x"), "test", colliding.as_bytes())
+            .unwrap();
+        segment.append(3, Some("b"), "test", B.as_bytes()).unwrap();
+        segment.sync().unwrap();
+
+        let ingest = open(&folder).await;
+        assert_eq!(rows(&folder).await, 3);
+        let aside = folder
+            .rejects_dir()
+            .join(format!("ingest-transactions-{:020}.ndjson", 2));
+        assert_eq!(std::fs::read_to_string(aside).unwrap(), colliding);
+        ingest.close().await;
     }
 }

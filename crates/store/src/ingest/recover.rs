@@ -1,5 +1,7 @@
 //! Recovery at startup: the batches in a table's write-ahead log beyond the position its
-//! Delta log holds are validated again and committed, once; then the log is removed.
+//! Delta log holds are validated again and committed, once; then the log is removed. A
+//! batch that can never be committed (acknowledged by an older version that let it
+//! through) is set aside in `rejects/` rather than blocking the table and the server.
 
 use cxray_core::domain::Table;
 
@@ -9,6 +11,7 @@ use super::keys::{self, KeyRecord};
 use super::validate::{count_rows, validate};
 use super::{Counters, wal};
 use crate::folder::DataFolder;
+use crate::import::source::KeyLimits;
 use crate::ops::OpsDb;
 use crate::{Result, StoreError};
 
@@ -31,28 +34,38 @@ pub(crate) async fn recover(
         wal::remove_committed(&dir, committed, true)?;
         return Ok(committed + 1);
     };
-    let known: Vec<(&str, KeyRecord)> = records
+    let known: Vec<(&str, &str, KeyRecord)> = records
         .iter()
         .filter_map(|r| {
             let key = r.key.as_deref()?;
             let rows = count_rows(&r.body);
             let hash = blake3::hash(&r.body).to_hex().to_string();
-            Some((key, KeyRecord { rows, hash }))
+            Some((r.actor.as_str(), key, KeyRecord { rows, hash }))
         })
         .collect();
     let db = OpsDb::open(&folder.ops_db_path())?;
-    keys::remember(db.conn(), known.iter().map(|(k, r)| (table, *k, r)))?;
+    keys::remember(
+        db.conn(),
+        known.iter().map(|(a, k, r)| ((table, *a, *k), r)),
+    )?;
     drop(db);
     if records[0].seq <= committed {
         committer.adopt().await?;
     }
+    // Acknowledged batches replay whatever the limits are now.
+    let unlimited = KeyLimits {
+        per_row: usize::MAX,
+        distinct: usize::MAX,
+    };
     let mut replayed = 0;
     for r in records.into_iter().filter(|r| r.seq > committed) {
-        let batch = validate(table, &r.body)
-            .map_err(|e| {
-                StoreError::Folder(format!("write-ahead log of {table}, batch {}: {e}", r.seq))
-            })?
-            .batch;
+        let batch = match validate(table, &r.body, unlimited) {
+            Ok(v) => v.batch,
+            Err(e) => {
+                set_aside(folder, table, &r, &e)?;
+                continue;
+            }
+        };
         replayed += batch.num_rows();
         let pending = Pending {
             seq: r.seq,
@@ -67,4 +80,23 @@ pub(crate) async fn recover(
         tracing::info!("ingestion: replayed {replayed} acknowledged rows into {table}");
     }
     Ok(committed.max(last) + 1)
+}
+
+/// Writes a batch that cannot be committed to `rejects/ingest-<table>-<seq>.ndjson`.
+fn set_aside(
+    folder: &DataFolder,
+    table: Table,
+    record: &wal::Record,
+    e: &super::IngestError,
+) -> Result<()> {
+    let dir = folder.rejects_dir();
+    std::fs::create_dir_all(&dir).map_err(|err| StoreError::io(&dir, err))?;
+    let path = dir.join(format!("ingest-{table}-{:020}.ndjson", record.seq));
+    std::fs::write(&path, &record.body).map_err(|err| StoreError::io(&path, err))?;
+    tracing::error!(
+        "write-ahead log of {table}, batch {}: {e}; it can never be committed: set aside in {}",
+        record.seq,
+        path.display()
+    );
+    Ok(())
 }

@@ -87,9 +87,9 @@ pub(crate) struct Segment {
 
 impl Segment {
     /// Creates the segment whose first record will be `first_seq`, and makes its
-    /// directory entry durable.
+    /// directory entry durable (and the directory's own, when it is new).
     pub fn create(dir: &Path, first_seq: u64) -> Result<Segment> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+        create_dir_durably(dir)?;
         let path = dir.join(format!("{first_seq:020}.wal"));
         let file = OpenOptions::new()
             .create_new(true)
@@ -122,6 +122,39 @@ impl Segment {
     /// Whether the segment should be closed.
     pub fn is_full(&self) -> bool {
         self.size >= SEGMENT_BYTES
+    }
+
+    /// Bytes written so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Cuts the segment back to `size` bytes, durably: records written since are gone.
+    pub fn truncate(&mut self, size: u64) -> std::io::Result<()> {
+        self.file.set_len(size)?;
+        self.file.sync_data()?;
+        self.size = size;
+        Ok(())
+    }
+}
+
+/// Creates `dir` and the directories above it that are missing, syncing each parent so
+/// the new entries survive a crash.
+pub(crate) fn create_dir_durably(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_dir_durably(parent)?;
+    }
+    match std::fs::create_dir(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(StoreError::io(dir, e)),
+    }
+    match dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(parent) => sync_dir(parent),
+        None => Ok(()),
     }
 }
 

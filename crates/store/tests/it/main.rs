@@ -4,6 +4,7 @@
 mod demo;
 mod folder;
 mod import;
+mod import_fuzz;
 mod journey;
 mod loyalty;
 mod metrics;
