@@ -14,18 +14,19 @@ use crate::config::Config;
 /// Serves the configured data folder until Ctrl-C or SIGTERM.
 pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     let folder = super::folder(config)?;
-    let options = options(&args.analysis);
+    let options = options(config, &args.analysis);
     serve(folder, args.bind.unwrap_or(config.bind), options).await
 }
 
-/// The server's options from the command line.
-pub fn options(args: &AnalysisArgs) -> ServerOptions {
+/// The server's options from the config and the command line.
+pub fn options(config: &Config, args: &AnalysisArgs) -> ServerOptions {
     ServerOptions {
         analysis: AnalysisSettings {
             resamples: args.resamples,
             ..AnalysisSettings::default()
         },
         refresh_every: Duration::from_secs(args.refresh_seconds.max(1)),
+        trusted_proxies: config.trusted_proxies.clone(),
         ..ServerOptions::default()
     }
 }
