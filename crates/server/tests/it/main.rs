@@ -3,6 +3,7 @@
 
 mod access;
 mod auth;
+mod bad_filters;
 mod metrics;
 
 use std::io::{Read, Write};
