@@ -15,6 +15,35 @@ use cxray_server::ServerOptions;
 use cxray_store::DataFolder;
 use cxray_store::ops::OpsDb;
 
+/// Every route pattern of the server.
+pub const ROUTES: [&str; 25] = [
+    "/",
+    "/link",
+    "/journey",
+    "/areas",
+    "/drivers",
+    "/owners",
+    "/owners/{owner}",
+    "/customers",
+    "/data",
+    "/api/v1/openapi.json",
+    "/api/v1/scorecard",
+    "/api/v1/link",
+    "/api/v1/journey",
+    "/api/v1/areas",
+    "/api/v1/drivers",
+    "/api/v1/owners/{owner}",
+    "/api/v1/customers/{customer}",
+    "/api/v1/tables",
+    "/api/v1/targets",
+    "/api/v1/me",
+    "/api/v1/ingest/{table}",
+    "/login",
+    "/logout",
+    "/health",
+    "/metrics",
+];
+
 /// A server on a free loopback port over a fresh data folder; stopped on drop.
 pub struct Server {
     pub addr: SocketAddr,
