@@ -70,8 +70,11 @@ impl Server {
     pub fn demo(customers: u64) -> Server {
         Server::launch(ServerOptions::default(), |runtime, folder| {
             let world = cxray_core::world::World::airline();
-            let build = cxray_store::world::build(folder, world, customers, 1, |_| {});
-            runtime.block_on(build).unwrap();
+            runtime.block_on(async {
+                cxray_store::tables::create_all(folder).await.unwrap();
+                let build = cxray_store::world::build(folder, world, customers, 1, |_| {});
+                build.await.unwrap();
+            });
         })
     }
 
