@@ -1,7 +1,7 @@
 //! Settings from a TOML file and `CXRAY_*` environment variables; command-line options
 //! win over both, the environment over the file.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -21,6 +21,8 @@ pub struct Config {
     pub log: String,
     /// What imported and ingested rows may add to a table.
     pub limits: Limits,
+    /// The reverse proxies whose `X-Forwarded-For` the server believes; none by default.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -31,6 +33,7 @@ struct FileConfig {
     log: Option<String>,
     max_attributes: Option<usize>,
     max_keys_per_row: Option<usize>,
+    trusted_proxies: Option<Vec<IpAddr>>,
 }
 
 impl Config {
@@ -59,6 +62,10 @@ impl Config {
             attributes: file.max_attributes.unwrap_or(defaults.attributes),
             keys_per_row: file.max_keys_per_row.unwrap_or(defaults.keys_per_row),
         };
+        let trusted_proxies = match env("CXRAY_TRUSTED_PROXIES") {
+            Some(list) => proxies(&list)?,
+            None => file.trusted_proxies.unwrap_or_default(),
+        };
         Ok(Config {
             limits,
             data: data
@@ -69,8 +76,20 @@ impl Config {
             log: env("CXRAY_LOG")
                 .or(file.log)
                 .unwrap_or_else(|| DEFAULT_LOG.into()),
+            trusted_proxies,
         })
     }
+}
+
+/// IP addresses separated by commas, e.g. `127.0.0.1,::1`.
+fn proxies(list: &str) -> anyhow::Result<Vec<IpAddr>> {
+    list.split(',')
+        .map(|a| {
+            a.trim().parse().with_context(|| {
+                format!("CXRAY_TRUSTED_PROXIES: '{}' is not an IP address", a.trim())
+            })
+        })
+        .collect()
 }
 
 fn read(path: &Path) -> anyhow::Result<FileConfig> {
@@ -78,4 +97,32 @@ fn read(path: &Path) -> anyhow::Result<FileConfig> {
         std::fs::read_to_string(path).with_context(|| format!("config file {}", path.display()))?;
     toml::from_str(&text)
         .map_err(|e| anyhow::anyhow!("config file {}: {}", path.display(), e.message()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_are_ip_addresses() {
+        let list = proxies("127.0.0.1, ::1").unwrap();
+        assert_eq!(
+            list,
+            [
+                "127.0.0.1".parse::<IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ]
+        );
+        let e = proxies("127.0.0.1,proxy.local").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "CXRAY_TRUSTED_PROXIES: 'proxy.local' is not an IP address"
+        );
+        let file: FileConfig = toml::from_str("trusted_proxies = [\"10.0.0.2\"]").unwrap();
+        assert_eq!(
+            file.trusted_proxies.unwrap(),
+            ["10.0.0.2".parse::<IpAddr>().unwrap()]
+        );
+        assert!(toml::from_str::<FileConfig>("trusted_proxies = [\"10.0.0\"]").is_err());
+    }
 }

@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use cxray_core::access::Scope;
 use cxray_core::domain::Table;
 use cxray_store::journey::{Journey, areas};
 use cxray_store::ops::OpsDb;
@@ -78,10 +77,14 @@ const FILTERED: &[&str] = &[
     "/api/v1/owners",
 ];
 
-/// The API routes.
+/// The API's public route: its OpenAPI document.
+pub fn public_routes() -> Router<AppState> {
+    Router::new().route("/api/v1/openapi.json", get(openapi))
+}
+
+/// The API's reading routes (behind [`crate::auth::require_read`]).
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/scorecard", get(scorecard))
         .route("/api/v1/link", get(link))
         .route("/api/v1/journey", get(journey))
@@ -100,15 +103,9 @@ pub(crate) fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({"error": message}))).into_response()
 }
 
-/// The caller may read (session users always; tokens need the `read` scope), and for
-/// company-wide data must see every owner.
+/// For company-wide data the caller must see every owner (the `read` scope is checked
+/// by [`crate::auth::require_read`]).
 fn allow(user: &CurrentUser, company_wide: bool) -> Result<(), Response> {
-    if !user.has_scope(Scope::Read) {
-        return Err(error(
-            StatusCode::FORBIDDEN,
-            "this token lacks the read scope",
-        ));
-    }
     if company_wide && !user.role.sees_all_owners() {
         return Err(error(
             StatusCode::FORBIDDEN,

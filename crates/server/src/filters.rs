@@ -2,13 +2,18 @@
 //! customers' column equal to a value. A filtered request is answered from a snapshot
 //! computed for that population and period.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
 pub use cxray_store::snapshot::Choices;
 use cxray_store::sql::Restriction;
 
 use crate::html::escape;
+
+/// The range of dates a filter may name (year, day of the year): wide enough for any
+/// business data, narrow enough for every time type the tables use.
+const FIRST_DAY: (i32, u32) = (1900, 1);
+const LAST_DAY: (i32, u32) = (2199, 366);
 
 /// The filters of a request (`?from=2025-01-01&to=2025-03-31&segment=business&region=…`).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, Hash)]
@@ -39,8 +44,14 @@ impl Filters {
         }
         for (name, day) in [("from", &f.from), ("to", &f.to)] {
             if let Some(d) = day {
-                d.parse::<NaiveDate>()
+                let date = d
+                    .parse::<NaiveDate>()
                     .map_err(|_| format!("{name} '{d}': a date like 2025-01-31"))?;
+                if !(FIRST_DAY..=LAST_DAY).contains(&(date.year(), date.ordinal())) {
+                    return Err(format!(
+                        "{name} '{d}': a date between 1900-01-01 and 2199-12-31"
+                    ));
+                }
             }
         }
         Ok(f)

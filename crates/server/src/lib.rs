@@ -18,7 +18,7 @@ pub mod snapshot;
 mod telemetry;
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,18 +38,23 @@ pub struct AppState {
     pub snapshots: Arc<Snapshots>,
     /// Whether cookies are `Secure` (sent over https only); off when serving on loopback.
     pub secure_cookies: bool,
+    /// The reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<[IpAddr]>,
     pub telemetry: Arc<Telemetry>,
     pub ingest: Arc<Ingest>,
 }
 
 /// How the server runs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ServerOptions {
     pub analysis: AnalysisSettings,
     /// How often to look for new data to analyse.
     pub refresh_every: Duration,
     /// When ingested rows are committed.
     pub ingest: IngestOptions,
+    /// The reverse proxies whose `X-Forwarded-For` is believed (sign-in limits count by
+    /// the client's address); none by default.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Default for ServerOptions {
@@ -58,6 +63,7 @@ impl Default for ServerOptions {
             analysis: AnalysisSettings::default(),
             refresh_every: Duration::from_secs(30),
             ingest: IngestOptions::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -73,10 +79,15 @@ pub(crate) async fn ops<T: Send + 'static>(
         .map_err(|e| cxray_store::StoreError::Input(format!("operational database task: {e}")))?
 }
 
-/// The application's routes.
+/// The application's routes. Every route that shows data is behind
+/// [`auth::require_read`].
 pub fn router(state: AppState) -> Router {
+    let read = axum::middleware::from_fn_with_state(state.clone(), auth::require_read);
     routes::pages()
         .merge(api::routes())
+        .merge(auth::reading_routes())
+        .route_layer(read)
+        .merge(api::public_routes())
         .merge(ingest::routes())
         .merge(auth::routes())
         .route("/health", axum::routing::get(telemetry::health))
@@ -109,6 +120,7 @@ pub async fn serve(
         folder,
         snapshots: snapshots.clone(),
         secure_cookies,
+        trusted_proxies: options.trusted_proxies.into(),
         telemetry: Arc::default(),
         ingest: ingest.clone(),
     };

@@ -1,7 +1,8 @@
 //! Request logs, `/metrics` and `/health`: every request is logged (method, route,
 //! status, milliseconds) and counted per route and status with a latency histogram,
 //! exposed in the Prometheus text format with the state of the background analyses and
-//! ingestion's counters.
+//! ingestion's counters. Labels take bounded values only ([`Labels`]), so no client can
+//! add series.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -10,7 +11,7 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cxray_core::domain::Table;
@@ -30,18 +31,67 @@ struct Series {
     buckets: [u64; BUCKETS.len()],
 }
 
-/// Request counts and latencies by (method, route, status).
+/// The methods counted by name; any other is `other`.
+static METHODS: [Method; 9] = [
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::DELETE,
+    Method::PATCH,
+    Method::OPTIONS,
+    Method::TRACE,
+    Method::CONNECT,
+];
+
+/// A request's labels, each from a bounded set: a known method or `other`, the matched
+/// route's pattern or `unmatched`, a status code with a standard name or its class
+/// (`4xx`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Labels {
+    method: &'static str,
+    route: String,
+    status: String,
+}
+
+impl Labels {
+    fn new(method: &Method, route: Option<&str>, status: StatusCode) -> Self {
+        let method = METHODS
+            .iter()
+            .find(|m| *m == method)
+            .map_or("other", Method::as_str);
+        let status = match status.canonical_reason() {
+            Some(_) => status.as_str().to_string(),
+            None => format!("{}xx", status.as_u16() / 100),
+        };
+        Labels {
+            method,
+            route: route.unwrap_or("unmatched").to_string(),
+            status,
+        }
+    }
+
+    /// The labels in the Prometheus text format.
+    fn text(&self) -> String {
+        format!(
+            "method=\"{}\",route=\"{}\",status=\"{}\"",
+            self.method,
+            label(&self.route),
+            self.status
+        )
+    }
+}
+
+/// Request counts and latencies by [`Labels`].
 #[derive(Default)]
 pub struct Telemetry {
-    requests: Mutex<BTreeMap<(String, String, u16), Series>>,
+    requests: Mutex<BTreeMap<Labels, Series>>,
 }
 
 impl Telemetry {
-    fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    fn record(&self, labels: Labels, seconds: f64) {
         let mut all = self.requests.lock().expect("telemetry lock");
-        let s = all
-            .entry((method.to_string(), route.to_string(), status))
-            .or_default();
+        let s = all.entry(labels).or_default();
         s.count += 1;
         s.seconds += seconds;
         for (bound, n) in BUCKETS.iter().zip(&mut s.buckets) {
@@ -53,19 +103,13 @@ impl Telemetry {
     fn render(&self, out: &mut String) {
         let all = self.requests.lock().expect("telemetry lock");
         out.push_str("# HELP cxray_http_requests_total Requests served.\n# TYPE cxray_http_requests_total counter\n");
-        for ((method, route, status), s) in all.iter() {
-            let labels = format!(
-                "method=\"{method}\",route=\"{}\",status=\"{status}\"",
-                label(route)
-            );
+        for (labels, s) in all.iter() {
+            let labels = labels.text();
             let _ = writeln!(out, "cxray_http_requests_total{{{labels}}} {}", s.count);
         }
         out.push_str("# HELP cxray_http_request_seconds Time to answer a request.\n# TYPE cxray_http_request_seconds histogram\n");
-        for ((method, route, status), s) in all.iter() {
-            let labels = format!(
-                "method=\"{method}\",route=\"{}\",status=\"{status}\"",
-                label(route)
-            );
+        for (labels, s) in all.iter() {
+            let labels = labels.text();
             for (bound, n) in BUCKETS.iter().zip(&s.buckets) {
                 let _ = writeln!(
                     out,
@@ -96,20 +140,26 @@ fn label(text: &str) -> String {
     text.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-/// Middleware: logs and counts each request under its route pattern (not its path, so
-/// ids do not multiply the series).
+/// Middleware: logs and counts each request under its [`Labels`] (the route's pattern,
+/// not its path, so ids do not multiply the series).
 pub async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched".to_string(), |p| p.as_str().to_string());
+    let method = request.method().clone();
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let response = next.run(request).await;
     let seconds = started.elapsed().as_secs_f64();
-    let status = response.status().as_u16();
-    tracing::info!(target: "cxray::http", %method, %route, status, ms = seconds * 1000.0, "request");
-    state.telemetry.record(&method, &route, status, seconds);
+    let labels = Labels::new(
+        &method,
+        route.as_ref().map(MatchedPath::as_str),
+        response.status(),
+    );
+    let Labels {
+        method,
+        route,
+        status,
+    } = &labels;
+    tracing::info!(target: "cxray::http", %method, %route, %status, ms = seconds * 1000.0, "request");
+    state.telemetry.record(labels, seconds);
     response
 }
 
@@ -204,8 +254,9 @@ mod tests {
     #[test]
     fn histograms_are_cumulative() {
         let t = Telemetry::default();
-        t.record("GET", "/", 200, 0.003);
-        t.record("GET", "/", 200, 0.2);
+        let get = || Labels::new(&Method::GET, Some("/"), StatusCode::OK);
+        t.record(get(), 0.003);
+        t.record(get(), 0.2);
         let mut out = String::new();
         t.render(&mut out);
         assert!(
@@ -214,5 +265,25 @@ mod tests {
         assert!(out.contains("le=\"0.005\"} 1"));
         assert!(out.contains("le=\"0.25\"} 2"));
         assert!(out.contains("le=\"+Inf\"} 2"));
+    }
+
+    #[test]
+    fn labels_are_bounded() {
+        let odd = Method::from_bytes(b"BREW").unwrap();
+        let status = StatusCode::from_u16(599).unwrap();
+        let l = Labels::new(&odd, None, status);
+        assert_eq!(
+            l.text(),
+            "method=\"other\",route=\"unmatched\",status=\"5xx\""
+        );
+        let l = Labels::new(
+            &Method::DELETE,
+            Some("/owners/{owner}"),
+            StatusCode::NOT_FOUND,
+        );
+        assert_eq!(
+            l.text(),
+            "method=\"DELETE\",route=\"/owners/{owner}\",status=\"404\""
+        );
     }
 }

@@ -72,7 +72,7 @@ pub async fn run(config: &Config, args: DemoArgs, json: bool) -> anyhow::Result<
     if args.no_serve {
         return Ok(());
     }
-    let options = super::serve::options(&args.analysis, config.limits);
+    let options = super::serve::options(config, &args.analysis, config.limits);
     super::serve::serve(folder, bind, options).await
 }
 

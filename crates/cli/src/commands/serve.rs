@@ -20,12 +20,12 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         attributes: args.max_attributes.unwrap_or(config.limits.attributes),
         keys_per_row: args.max_keys_per_row.unwrap_or(config.limits.keys_per_row),
     };
-    let options = options(&args.analysis, limits);
+    let options = options(config, &args.analysis, limits);
     serve(folder, args.bind.unwrap_or(config.bind), options).await
 }
 
-/// The server's options from the command line and what ingested rows may add.
-pub fn options(args: &AnalysisArgs, limits: Limits) -> ServerOptions {
+/// The server's options from the config, the command line and what ingested rows may add.
+pub fn options(config: &Config, args: &AnalysisArgs, limits: Limits) -> ServerOptions {
     let mut options = ServerOptions {
         analysis: AnalysisSettings {
             product: ProductSettings {
@@ -35,6 +35,7 @@ pub fn options(args: &AnalysisArgs, limits: Limits) -> ServerOptions {
             ..AnalysisSettings::default()
         },
         refresh_every: Duration::from_secs(args.refresh_seconds.max(1)),
+        trusted_proxies: config.trusted_proxies.clone(),
         ..ServerOptions::default()
     };
     options.ingest.limits = limits;

@@ -1,7 +1,7 @@
 //! Cookies and other request details that authentication reads: the session cookie,
 //! bearer tokens, the client's address; and comparing secrets in constant time.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
 use axum::http::{Extensions, HeaderMap, header};
@@ -48,23 +48,33 @@ pub fn bearer(headers: &HeaderMap) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
-/// The client's address for rate limiting: the peer's, or for a peer on loopback (a
-/// reverse proxy on the same machine) the last address of `X-Forwarded-For`.
-pub fn client_address(headers: &HeaderMap, extensions: &Extensions) -> String {
-    let peer = extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+/// The client's address for rate limiting. The peer's, unless the peer is one of the
+/// `trusted` proxies: then `X-Forwarded-For` is read from the right (each proxy appends
+/// the address it saw), past the trusted proxies, to the first address that is not one;
+/// a value that is not an IP address ends the walk at the last trusted hop. Untrusted
+/// peers cannot choose their address.
+pub fn client_address(headers: &HeaderMap, extensions: &Extensions, trusted: &[IpAddr]) -> String {
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>();
+    let Some(peer) = peer.map(|c| c.0.ip().to_canonical()) else {
+        return "unknown".into();
+    };
     let forwarded = headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.rsplit(',').next())
-        .map(str::trim)
-        .filter(|v| !v.is_empty());
-    match (peer, forwarded) {
-        (Some(ip), Some(f)) if ip.is_loopback() => f.chars().take(64).collect(),
-        (Some(ip), _) => ip.to_string(),
-        (None, _) => "unknown".into(),
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect::<Vec<_>>();
+    let mut client = peer;
+    for hop in forwarded.iter().rev() {
+        if !trusted.contains(&client) {
+            break;
+        }
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) => client = ip.to_canonical(),
+            Err(_) => break,
+        }
     }
+    client.to_string()
 }
 
 /// Whether two secrets are equal, in time that depends only on their lengths.
@@ -78,7 +88,69 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// The rate-limit address of a request from `peer` with `X-Forwarded-For: forwarded`.
+    fn address(peer: &str, forwarded: &str, trusted: &[IpAddr]) -> String {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", forwarded.parse().unwrap());
+        let mut e = Extensions::new();
+        e.insert(ConnectInfo(SocketAddr::new(peer.parse().unwrap(), 4000)));
+        client_address(&h, &e, trusted)
+    }
+
+    /// Header values: addresses, words and separators in any order.
+    fn forwarded() -> impl Strategy<Value = String> {
+        let hop = prop_oneof![
+            any::<std::net::Ipv4Addr>().prop_map(|a| a.to_string()),
+            any::<std::net::Ipv6Addr>().prop_map(|a| a.to_string()),
+            Just("127.0.0.1".to_string()),
+            "[ -~]{0,20}",
+        ];
+        prop::collection::vec(hop, 0..5).prop_map(|hops| hops.join(","))
+    }
+
+    proptest! {
+        #[test]
+        fn an_untrusted_peer_is_its_own_address(f in forwarded()) {
+            prop_assert_eq!(address("127.0.0.1", &f, &[]), "127.0.0.1");
+            let other: IpAddr = "10.0.0.5".parse().unwrap();
+            prop_assert_eq!(address("127.0.0.1", &f, &[other]), "127.0.0.1");
+        }
+
+        #[test]
+        fn behind_a_trusted_proxy_the_address_is_an_untrusted_hop_or_the_proxy(f in forwarded()) {
+            let proxy: IpAddr = "127.0.0.1".parse().unwrap();
+            let found = address("127.0.0.1", &f, &[proxy]);
+            let hops: Vec<IpAddr> = f
+                .split(',')
+                .filter_map(|h| h.trim().parse::<IpAddr>().ok())
+                .map(|ip| ip.to_canonical())
+                .collect();
+            let ip: IpAddr = found.parse().unwrap();
+            prop_assert!(ip == proxy || hops.contains(&ip), "{} from {}", found, f);
+        }
+    }
+
+    #[test]
+    fn the_walk_stops_at_the_first_untrusted_hop() {
+        let trusted: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap()];
+        let cases = [
+            ("1.2.3.4, 5.6.7.8, 10.0.0.2", "5.6.7.8"),
+            ("1.2.3.4, junk, 10.0.0.2", "10.0.0.2"),
+            ("::ffff:5.6.7.8", "5.6.7.8"),
+            ("", "127.0.0.1"),
+        ];
+        for (forwarded, client) in cases {
+            assert_eq!(
+                address("::ffff:127.0.0.1", forwarded, &trusted),
+                client,
+                "{forwarded}"
+            );
+        }
+    }
 
     #[test]
     fn cookies_are_found_by_name() {

@@ -76,7 +76,7 @@ pub async fn login(
             secure,
         );
     }
-    let address = cookie::client_address(&headers, &extensions);
+    let address = cookie::client_address(&headers, &extensions, &state.trusted_proxies);
     let (email, password) = (f.email.clone(), f.password);
     let started = crate::ops(&state, move |db| {
         let user = db.login(&email, &password, &address)?;

@@ -1,8 +1,10 @@
 //! Who is asking: [`CurrentUser`] from the session cookie or an API token, and what
 //! they may do.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
 use cxray_core::access::{Role, Scope};
 use cxray_store::accounts::{SessionUser, TokenUser, User};
 
@@ -12,6 +14,7 @@ use crate::AppState;
 
 /// The signed-in user of a request. Extracting it refuses requests without a live
 /// session or API token: pages redirect to `/login?next=…`, `/api/…` paths get 401.
+/// Behind [`require_read`] it is the user that layer found.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub id: i64,
@@ -94,6 +97,9 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = Denied;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Denied> {
+        if let Some(user) = parts.extensions.get::<CurrentUser>() {
+            return Ok(user.clone());
+        }
         let api = parts.uri.path().starts_with("/api/");
         if let Some(token) = cookie::bearer(&parts.headers) {
             let found = crate::ops(state, move |db| db.token_user(&token)).await;
@@ -121,4 +127,19 @@ impl FromRequestParts<AppState> for CurrentUser {
             }),
         }
     }
+}
+
+/// Middleware of every route that shows data, pages and API alike: the caller must be
+/// signed in, and an API token must have the `read` scope. The user found is kept in
+/// the request for the handler's [`CurrentUser`].
+pub async fn require_read(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, Denied> {
+    let (mut parts, body) = request.into_parts();
+    let user = CurrentUser::from_request_parts(&mut parts, &state).await?;
+    user.require_scope(Scope::Read)?;
+    parts.extensions.insert(user);
+    Ok(next.run(Request::from_parts(parts, body)).await)
 }

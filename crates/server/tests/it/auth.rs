@@ -7,9 +7,9 @@ use cxray_store::accounts::NewUser;
 
 use crate::{Reply, Server, form};
 
-const PASSWORD: &str = "a long enough passphrase";
+pub const PASSWORD: &str = "a long enough passphrase";
 
-fn add(server: &Server, email: &str, role: Role, owner_id: Option<&str>) {
+pub fn add(server: &Server, email: &str, role: Role, owner_id: Option<&str>) {
     let user = NewUser {
         email,
         name: "Ada Lovelace",
@@ -21,7 +21,7 @@ fn add(server: &Server, email: &str, role: Role, owner_id: Option<&str>) {
 }
 
 /// The sign-in form's token and its cookie, as a browser would get them.
-fn login_form(server: &Server, next: &str) -> (Reply, String, String) {
+pub fn login_form(server: &Server, next: &str) -> (Reply, String, String) {
     let page = server.get(&format!("/login?next={next}"), &[]);
     assert_eq!(page.status, 200, "{}", page.body);
     let cookie = page.cookie("cxray_login").expect("form cookie");
@@ -39,14 +39,27 @@ fn hidden(html: &str, name: &str) -> String {
 /// Posts the sign-in form with a valid form token.
 fn sign_in_as(server: &Server, email: &str, password: &str, next: &str) -> Reply {
     let (_, cookie, csrf) = login_form(server, "/");
+    sign_in_with(server, (&cookie, &csrf), (email, password), next, &[])
+}
+
+/// Posts the sign-in form with its form token and cookie, and extra headers.
+pub fn sign_in_with(
+    server: &Server,
+    (cookie, csrf): (&str, &str),
+    (email, password): (&str, &str),
+    next: &str,
+    headers: &[(&str, &str)],
+) -> Reply {
     let body = form(&[
         ("email", email),
         ("password", password),
-        ("csrf", &csrf),
+        ("csrf", csrf),
         ("next", next),
     ]);
     let cookie = format!("cxray_login={cookie}");
-    server.request("POST", "/login", &[("Cookie", &cookie)], Some(&body))
+    let mut all = vec![("Cookie", cookie.as_str())];
+    all.extend_from_slice(headers);
+    server.request("POST", "/login", &all, Some(&body))
 }
 
 fn session_cookie(reply: &Reply) -> String {
@@ -54,7 +67,7 @@ fn session_cookie(reply: &Reply) -> String {
     format!("cxray_session={}", reply.cookie("cxray_session").unwrap())
 }
 
-fn audit_actions(server: &Server) -> Vec<String> {
+pub fn audit_actions(server: &Server) -> Vec<String> {
     let entries = server.ops().recent_audit(100).unwrap();
     entries.into_iter().rev().map(|e| e.action).collect()
 }

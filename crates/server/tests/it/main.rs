@@ -1,7 +1,10 @@
 //! End-to-end tests of the server: the real router on loopback, a real operational
 //! database, requests over plain TCP.
 
+mod access;
 mod auth;
+mod bad_filters;
+mod metrics;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -11,6 +14,35 @@ use std::time::Duration;
 use cxray_server::ServerOptions;
 use cxray_store::DataFolder;
 use cxray_store::ops::OpsDb;
+
+/// Every route pattern of the server.
+pub const ROUTES: [&str; 25] = [
+    "/",
+    "/link",
+    "/journey",
+    "/areas",
+    "/drivers",
+    "/owners",
+    "/owners/{owner}",
+    "/customers",
+    "/data",
+    "/api/v1/openapi.json",
+    "/api/v1/scorecard",
+    "/api/v1/link",
+    "/api/v1/journey",
+    "/api/v1/areas",
+    "/api/v1/drivers",
+    "/api/v1/owners/{owner}",
+    "/api/v1/customers/{customer}",
+    "/api/v1/tables",
+    "/api/v1/targets",
+    "/api/v1/me",
+    "/api/v1/ingest/{table}",
+    "/login",
+    "/logout",
+    "/health",
+    "/metrics",
+];
 
 /// A server on a free loopback port over a fresh data folder; stopped on drop.
 pub struct Server {
@@ -22,6 +54,40 @@ pub struct Server {
 
 impl Server {
     pub fn start() -> Server {
+        Server::start_with(ServerOptions::default())
+    }
+
+    /// A server over empty tables (as after `cxray init`).
+    pub fn initialised() -> Server {
+        Server::launch(ServerOptions::default(), |runtime, folder| {
+            runtime
+                .block_on(cxray_store::tables::create_all(folder))
+                .unwrap();
+        })
+    }
+
+    /// A server over the demo airline with `customers` customers.
+    pub fn demo(customers: u64) -> Server {
+        Server::launch(ServerOptions::default(), |runtime, folder| {
+            let world = cxray_core::world::World::airline();
+            runtime.block_on(async {
+                cxray_store::tables::create_all(folder).await.unwrap();
+                let build = cxray_store::world::build(folder, world, customers, 1, |_| {});
+                build.await.unwrap();
+            });
+        })
+    }
+
+    /// A server with `options`, analyses refreshed only at the start.
+    pub fn start_with(options: ServerOptions) -> Server {
+        Server::launch(options, |_, _| {})
+    }
+
+    /// A server with `options` over a fresh data folder that `fill` writes first.
+    fn launch(
+        options: ServerOptions,
+        fill: impl FnOnce(&tokio::runtime::Runtime, &DataFolder),
+    ) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let (folder, _) = DataFolder::create(&data).unwrap();
@@ -30,13 +96,14 @@ impl Server {
             .enable_all()
             .build()
             .unwrap();
+        fill(&runtime, &folder);
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();
         let addr = listener.local_addr().unwrap();
         let options = ServerOptions {
             refresh_every: Duration::from_secs(3600),
-            ..ServerOptions::default()
+            ..options
         };
         runtime.spawn(cxray_server::serve(
             listener,

@@ -4,7 +4,7 @@ use std::sync::LazyLock;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::{MAX_EMAIL_BYTES, USER_COLUMNS, User, now_secs, user_row};
 use crate::ops::{OpsDb, audit};
@@ -37,10 +37,9 @@ impl OpsDb {
             .chars()
             .take(MAX_EMAIL_BYTES)
             .collect();
-        let now = now_secs();
         let actor = format!("web:{email}");
         let from = format!("from {address}");
-        if self.rate_limited(&email, address, now)? {
+        if !self.claim_attempt(&email, address)? {
             audit(self.conn(), &actor, "login_refused", &from)?;
             return Err(StoreError::RateLimited {
                 minutes: RATE_WINDOW_MINUTES,
@@ -56,30 +55,37 @@ impl OpsDb {
                 )?;
                 audit(&tx, &actor, "login", &from)?;
             }
-            None => {
-                tx.execute(
-                    "INSERT INTO login_failures (at, email, address) VALUES (?1, ?2, ?3)",
-                    params![now, email, address],
-                )?;
-                audit(&tx, &actor, "login_failed", &from)?;
-            }
+            None => audit(&tx, &actor, "login_failed", &from)?,
         }
         tx.commit()?;
         user.ok_or(StoreError::BadCredentials)
     }
 
-    /// Whether the failures within the window reach the limit for the email or the
-    /// address; forgets older failures.
-    fn rate_limited(&self, email: &str, address: &str, now: i64) -> Result<bool> {
+    /// Records an attempt as a failure before its password is checked (a success deletes
+    /// it), unless the failures within the window already reach the limit for the email
+    /// or the address; forgets older failures. One `BEGIN IMMEDIATE` transaction, so
+    /// concurrent attempts are counted one after another and at most the limit of them
+    /// cost a password hash. Whether the attempt may go on.
+    fn claim_attempt(&self, email: &str, address: &str) -> Result<bool> {
+        let now = now_secs();
         let since = now - RATE_WINDOW_MINUTES as i64 * 60;
-        let conn = self.conn();
-        conn.execute("DELETE FROM login_failures WHERE at <= ?1", params![since])?;
+        let tx = Transaction::new_unchecked(self.conn(), TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM login_failures WHERE at <= ?1", params![since])?;
         let count = |column: &str, value: &str| -> Result<u64> {
             let sql = format!("SELECT count(*) FROM login_failures WHERE {column} = ?1");
-            Ok(conn.query_row(&sql, params![value], |r| r.get(0))?)
+            Ok(tx.query_row(&sql, params![value], |r| r.get(0))?)
         };
-        Ok(count("email", email)? >= MAX_FAILURES_PER_EMAIL
-            || count("address", address)? >= MAX_FAILURES_PER_ADDRESS)
+        if count("email", email)? >= MAX_FAILURES_PER_EMAIL
+            || count("address", address)? >= MAX_FAILURES_PER_ADDRESS
+        {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO login_failures (at, email, address) VALUES (?1, ?2, ?3)",
+            params![now, email, address],
+        )?;
+        tx.commit()?;
+        Ok(true)
     }
 
     /// The enabled user with this email and password. Always computes one argon2 hash,

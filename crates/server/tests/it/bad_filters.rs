@@ -1,0 +1,54 @@
+//! Filter values the analyses cannot use are the caller's mistake: 400 with a plain
+//! message, on pages and in the API.
+
+use std::time::{Duration, Instant};
+
+use cxray_core::access::{Role, Scope};
+
+use crate::auth::add;
+use crate::{Reply, Server};
+
+/// Asks until the analyses for `path` are computed (not 503), for at most five minutes.
+fn computed(server: &Server, path: &str, auth: &str) -> Reply {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let r = server.get(path, &[("Authorization", auth)]);
+        if r.status != 503 || Instant::now() > deadline {
+            return r;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn filter_values_the_analyses_cannot_use_get_400_with_a_plain_message() {
+    let server = Server::demo(300);
+    add(&server, "ada@example.com", Role::Analyst, None);
+    let token = server
+        .ops()
+        .create_api_token("test", "ada@example.com", "t", &[Scope::Read])
+        .unwrap();
+    let auth = format!("Bearer {}", token.token);
+    let ready = computed(&server, "/api/v1/scorecard", &auth);
+    assert_eq!(ready.status, 200, "{}", ready.body);
+    let internals = [
+        "DataFusion",
+        "Arrow",
+        "Optimizer",
+        "optimizer",
+        "Cast",
+        "Execution",
+    ];
+    for filter in ["from=1600-01-01", "attribute=first_seen&value=not-a-time"] {
+        for path in ["/api/v1/scorecard", "/"] {
+            let r = computed(&server, &format!("{path}?{filter}"), &auth);
+            assert_eq!(r.status, 400, "{path}?{filter}: {}", r.body);
+            let leaked: Vec<_> = internals.iter().filter(|w| r.body.contains(*w)).collect();
+            assert!(
+                leaked.is_empty(),
+                "{path}?{filter}: {leaked:?} in {}",
+                r.body
+            );
+        }
+    }
+}
