@@ -81,6 +81,8 @@ pub struct Snapshots {
     views: Mutex<Views>,
     users: Mutex<HashMap<i64, Arc<Semaphore>>>,
     at_once: Arc<Semaphore>,
+    /// Set when the server stops.
+    stopped: tokio::sync::watch::Sender<bool>,
     /// The analyses' own runtime (taken when the server stops) and a handle to it.
     runtime: Mutex<Option<tokio::runtime::Runtime>>,
     handle: tokio::runtime::Handle,
@@ -114,6 +116,7 @@ impl Snapshots {
             views: Mutex::default(),
             users: Mutex::default(),
             at_once: Arc::new(Semaphore::new(settings.views_at_once.max(1))),
+            stopped: tokio::sync::watch::Sender::new(false),
             handle: runtime.handle().clone(),
             runtime: Mutex::new(Some(runtime)),
         }
@@ -243,7 +246,11 @@ impl Snapshots {
     fn forget_failed(&self, filters: &Filters, part: Part) {
         let mut views = self.views.lock().expect("views lock");
         let key = (filters.clone(), part);
-        if views.entries.get(&key).is_some_and(|v| !v.cell.initialized()) {
+        if views
+            .entries
+            .get(&key)
+            .is_some_and(|v| !v.cell.initialized())
+        {
             views.remove(&key);
         }
     }
@@ -279,9 +286,15 @@ impl Snapshots {
             sql.restrict(filters.restriction()).await?;
             compute(&sql, &folder, state, &settings, &[part]).await
         });
-        match job.await {
-            Ok(computed) => Ok(Arc::new(computed?)),
-            Err(_) => Err(ViewError::Stopped),
+        // A stop answers at once: the analysis may be in the middle of a long computation
+        // that only ends with the process.
+        let mut stopped = self.stopped.subscribe();
+        tokio::select! {
+            done = job => match done {
+                Ok(computed) => Ok(Arc::new(computed?)),
+                Err(_) => Err(ViewError::Stopped),
+            },
+            _ = stopped.wait_for(|s| *s) => Err(ViewError::Stopped),
         }
     }
 
@@ -319,6 +332,7 @@ impl Snapshots {
     /// Stops every analysis at once (running ones are abandoned, waiting requests get
     /// [`ViewError::Stopped`]).
     pub fn stop(&self) {
+        self.stopped.send_replace(true);
         self.at_once.close();
         if let Some(runtime) = self.runtime.lock().expect("runtime lock").take() {
             runtime.shutdown_background();
