@@ -101,6 +101,11 @@ const MIGRATIONS: &[&str] = &[
         at TEXT NOT NULL,
         PRIMARY KEY (table_name, key)
      ) WITHOUT ROWID;",
+    // 6: customers erased (`cxray forget`), by keyed hash: their rows are refused.
+    "CREATE TABLE forgotten (
+        hash TEXT PRIMARY KEY,
+        at TEXT NOT NULL
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build expects.

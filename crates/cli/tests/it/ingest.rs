@@ -16,7 +16,7 @@ use crate::{add_user, initialised, json};
 
 /// POSTs an NDJSON batch to `/api/v1/ingest/{table}`: the status and JSON body, or the
 /// error when the server cannot be reached or goes away.
-fn post(
+pub(crate) fn post(
     addr: &str,
     table: &str,
     token: &str,
@@ -59,7 +59,7 @@ fn too_large(addr: &str, token: &str) -> u16 {
 }
 
 /// `rows` transactions with order ids `{prefix}-{i}`.
-fn batch(prefix: &str, rows: usize) -> String {
+pub(crate) fn batch(prefix: &str, rows: usize) -> String {
     (0..rows)
         .map(|i| {
             format!(
@@ -72,7 +72,7 @@ fn batch(prefix: &str, rows: usize) -> String {
         .collect()
 }
 
-fn count(data: &Path, sql: &str) -> i64 {
+pub(crate) fn count(data: &Path, sql: &str) -> i64 {
     json(data, &["sql", "--json", sql])[0]["n"]
         .as_i64()
         .unwrap()
@@ -90,7 +90,7 @@ fn wait_for(data: &Path, sql: &str, n: i64) {
     }
 }
 
-const ROWS: &str = "SELECT count(*) AS n FROM transactions";
+pub(crate) const ROWS: &str = "SELECT count(*) AS n FROM transactions";
 
 #[test]
 fn batches_are_validated_acknowledged_committed_and_not_repeated() {

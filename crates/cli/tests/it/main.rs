@@ -5,6 +5,7 @@ mod accounts;
 mod browser;
 mod commands;
 mod ingest;
+mod maintenance;
 mod server;
 mod webdriver;
 
