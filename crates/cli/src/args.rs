@@ -71,6 +71,43 @@ pub enum Command {
     /// Targets for the headline metrics, per period.
     #[command(subcommand)]
     Target(TargetCommand),
+    /// Remove data files no table version within the retention needs, the orphans of
+    /// failed or killed imports included.
+    Vacuum(VacuumArgs),
+    /// Check the data folder: tables and their files, the operational database, the
+    /// write-ahead log. Exit code 1 when anything is wrong.
+    Check,
+    /// Copy the data folder into a new folder DIR, consistently, while the server may run.
+    Backup(BackupArgs),
+    /// Bring the backup in DIR back into a new data folder (--data), and check it.
+    Restore(BackupArgs),
+    /// Erase customers (right to erasure): their rows in every table and the write-ahead
+    /// log, and every file that held them. Not while the server runs.
+    Forget(ForgetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ForgetArgs {
+    /// The customer ids (customers.customer_id).
+    #[arg(required = true)]
+    pub customers: Vec<String>,
+    /// Why, for the audit log (which records the erasure by a keyed hash, never the id).
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VacuumArgs {
+    /// Keep what versions younger than this need (time travel), and orphan files younger
+    /// than this (an import still running).
+    #[arg(long, default_value_t = 168)]
+    pub retain_hours: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The backup folder (new or empty for `backup`).
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -63,6 +63,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::User(command) => commands::users::user(&config, command, cli.json),
             Command::Token(command) => commands::users::token(&config, command, cli.json),
             Command::Target(command) => commands::targets::run(&config, command, cli.json),
+            Command::Vacuum(args) => commands::maintenance::vacuum(&config, args, cli.json).await,
+            Command::Check => commands::maintenance::check(&config, cli.json).await,
+            Command::Backup(args) => commands::maintenance::backup(&config, args, cli.json).await,
+            Command::Restore(args) => commands::maintenance::restore(&config, args, cli.json).await,
+            Command::Forget(args) => commands::maintenance::forget(&config, args, cli.json).await,
         }
     })
 }

@@ -11,6 +11,7 @@ pub mod import;
 pub mod ingest;
 pub mod journey;
 pub mod loyalty;
+pub mod maintenance;
 pub mod metrics;
 pub mod ops;
 pub mod schema;

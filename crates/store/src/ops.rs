@@ -116,6 +116,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         SELECT table_name, '', key, rows, body_hash, at FROM ingest_keys;
      DROP TABLE ingest_keys;
      ALTER TABLE ingest_keys_by_actor RENAME TO ingest_keys;",
+    // 7: customers erased (`cxray forget`), by keyed hash: their rows are refused.
+    "CREATE TABLE forgotten (
+        hash TEXT PRIMARY KEY,
+        at TEXT NOT NULL
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build expects.

@@ -7,6 +7,7 @@ pub mod init;
 pub mod journey;
 mod link_text;
 pub mod loyalty;
+pub mod maintenance;
 pub mod metrics;
 pub mod scorecard;
 pub mod serve;

@@ -6,6 +6,7 @@ mod bad_input;
 mod browser;
 mod commands;
 mod ingest;
+mod maintenance;
 mod server;
 mod views;
 mod webdriver;

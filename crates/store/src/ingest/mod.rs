@@ -18,8 +18,8 @@ mod keys;
 mod recover;
 mod stats;
 mod sync;
-mod validate;
-mod wal;
+pub(crate) mod validate;
+pub(crate) mod wal;
 
 use std::fs::File;
 use std::sync::{Arc, Mutex};

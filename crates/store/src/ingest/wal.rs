@@ -184,8 +184,19 @@ fn segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
 /// Every record in `dir`, in order. A torn end of the newest segment is cut off; a bad
 /// record anywhere else is an error.
 pub(crate) fn read(dir: &Path) -> Result<Vec<Record>> {
+    let (records, torn) = inspect(dir)?;
+    if let Some((path, valid)) = torn {
+        cut(&path, valid)?;
+    }
+    Ok(records)
+}
+
+/// Every record in `dir`, in order, changing nothing: with the newest segment and the
+/// length of its good records when its end is torn. A bad record anywhere else is an
+/// error.
+pub(crate) fn inspect(dir: &Path) -> Result<(Vec<Record>, Option<(PathBuf, u64)>)> {
     let all = segments(dir)?;
-    let mut records = Vec::new();
+    let (mut records, mut torn) = (Vec::new(), None);
     for (i, (_, path)) in all.iter().enumerate() {
         let (mut found, valid, size) = read_segment(path)?;
         records.append(&mut found);
@@ -196,10 +207,10 @@ pub(crate) fn read(dir: &Path) -> Result<Vec<Record>> {
                     path.display()
                 )));
             }
-            cut(path, valid as u64)?;
+            torn = Some((path.clone(), valid as u64));
         }
     }
-    Ok(records)
+    Ok((records, torn))
 }
 
 /// The records of a segment up to the first bad one, the bytes they fill, and the

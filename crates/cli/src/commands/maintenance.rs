@@ -1,0 +1,123 @@
+//! `cxray vacuum`, `check`, `backup`, `restore` and `forget`: housekeeping of the data
+//! folder.
+
+use std::time::Duration;
+
+use cxray_store::maintenance::{backup, check, forget, vacuum};
+
+use crate::args::{BackupArgs, ForgetArgs, VacuumArgs};
+use crate::config::Config;
+use crate::output::{self, bytes};
+
+/// Removes the files no version within the retention needs.
+pub async fn vacuum(config: &Config, args: VacuumArgs, json: bool) -> anyhow::Result<()> {
+    let folder = super::folder(config)?;
+    let retain = Duration::from_secs(args.retain_hours.saturating_mul(3600));
+    let done = vacuum::vacuum(&folder, retain).await?;
+    if json {
+        return output::json(&done);
+    }
+    let mut t = output::Table::new(&["table", "files removed", "version"], &[false, true, true]);
+    for v in done {
+        t.rows.push(vec![
+            v.table,
+            v.files_deleted.to_string(),
+            v.version.to_string(),
+        ]);
+    }
+    t.print()
+}
+
+/// Checks the folder; fails (exit code 1) when anything is wrong.
+pub async fn check(config: &Config, json: bool) -> anyhow::Result<()> {
+    let folder = super::folder(config)?;
+    let report = check::check(&folder).await;
+    show(&report, json)?;
+    verdict(&report, &folder.root().display().to_string())
+}
+
+/// Copies the folder into a new one, consistently, while the server may run.
+pub async fn backup(config: &Config, args: BackupArgs, json: bool) -> anyhow::Result<()> {
+    let folder = super::folder(config)?;
+    let manifest = backup::backup(&folder, &args.dir).await?;
+    if json {
+        return output::json(&manifest);
+    }
+    let versions: Vec<String> = manifest
+        .tables
+        .iter()
+        .map(|(t, v)| format!("{t} {v}"))
+        .collect();
+    println!(
+        "backup of {} in {}: {} files, {}; table versions: {}",
+        folder.root().display(),
+        args.dir.display(),
+        manifest.files,
+        bytes(manifest.bytes),
+        versions.join(", ")
+    );
+    Ok(())
+}
+
+/// Brings a backup back into the (new or empty) data folder and checks it.
+pub async fn restore(config: &Config, args: BackupArgs, json: bool) -> anyhow::Result<()> {
+    let report = backup::restore(&args.dir, &config.data).await?;
+    show(&report, json)?;
+    let target = config.data.display().to_string();
+    verdict(&report, &target)?;
+    if !json {
+        println!("restored {} into {target}", args.dir.display());
+    }
+    Ok(())
+}
+
+/// Erases customers from the folder.
+pub async fn forget(config: &Config, args: ForgetArgs, json: bool) -> anyhow::Result<()> {
+    let folder = super::folder(config)?;
+    let actor = super::actor();
+    let done = forget::forget(&folder, &args.customers, &actor, args.reason.as_deref()).await?;
+    if json {
+        return output::json(&done);
+    }
+    let rows: Vec<String> = done.rows.iter().map(|(t, n)| format!("{t} {n}")).collect();
+    println!(
+        "forgot {} customers: rows deleted {}; {} files removed, {} rejects files rewritten",
+        done.customers,
+        rows.join(", "),
+        done.files_removed,
+        done.rejects_rewritten
+    );
+    Ok(())
+}
+
+/// Prints a check's report.
+fn show(report: &check::Report, json: bool) -> anyhow::Result<()> {
+    if json {
+        return output::json(report);
+    }
+    println!(
+        "checked {} tables ({} data files), the operational database and {} write-ahead log batches",
+        report.tables, report.files, report.log_batches
+    );
+    if report.problems.is_empty() {
+        return Ok(());
+    }
+    let mut t = output::Table::new(&["where", "problem"], &[false, false]);
+    for p in &report.problems {
+        t.rows.push(vec![p.place.clone(), p.problem.clone()]);
+    }
+    t.print()
+}
+
+/// An error (exit code 1) naming the first problem when there are any.
+fn verdict(report: &check::Report, folder: &str) -> anyhow::Result<()> {
+    match report.problems.first() {
+        None => Ok(()),
+        Some(p) => anyhow::bail!(
+            "{folder}: {} problems, the first: {}: {}",
+            report.problems.len(),
+            p.place,
+            p.problem
+        ),
+    }
+}

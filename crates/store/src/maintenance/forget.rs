@@ -1,0 +1,178 @@
+//! `cxray forget`: a customer's right to erasure.
+//!
+//! Under the ingestion lock (no server runs meanwhile), with the write-ahead log committed
+//! first as a starting server would (so its rows are erased with the tables' and the log
+//! is removed), every table with a customer column — `customer_value` included — deletes
+//! the customers' rows (a Delta delete rewrites the files that held them), then vacuums
+//! every removed file at once and the orphans older than [`ORPHAN_AGE`] (younger ones may
+//! belong to an import still running: `cxray vacuum --retain-hours 0` when none runs), and
+//! checkpoints and drops the log before it, whose file statistics and delete predicate
+//! name the ids. Time travel to before the erasure ends for those tables. Rejected rows
+//! set aside in `rejects/` that name the customers are dropped too.
+//!
+//! The operational database keeps no customer data; it records the erasure in the audit
+//! log and a suppression list, both by a keyed hash of the id (BLAKE3 keyed with the
+//! folder's pseudonym secret), never the id. Forgetting again is harmless. (The list is
+//! kept so that imports and ingestion can refuse the ids later; they do not check it yet.)
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use csv::ByteRecord;
+use cxray_core::domain::Table;
+use datafusion::prelude::{col, lit};
+use deltalake_core::protocol::checkpoints::{cleanup_expired_logs_for, create_checkpoint};
+use rusqlite::params;
+use serde::Serialize;
+
+use super::vacuum::vacuum_table;
+use super::{keeping_made_by, open_dir, table_dirs};
+use crate::folder::DataFolder;
+use crate::ingest::{Ingest, IngestOptions};
+use crate::ops::{OpsDb, audit, now_text};
+use crate::{Result, StoreError};
+
+/// Orphan files younger than this are left: an import may still be writing them.
+pub const ORPHAN_AGE: Duration = Duration::from_secs(3600);
+
+/// What an erasure did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Forgotten {
+    pub customers: usize,
+    /// Rows deleted per table.
+    pub rows: BTreeMap<String, u64>,
+    pub files_removed: usize,
+    /// Rejects files rewritten without the customers' rows.
+    pub rejects_rewritten: usize,
+}
+
+/// The keyed hash that stands for an erased customer id.
+pub fn erasure_hash(key: &[u8; 32], customer_id: &str) -> String {
+    let mut hasher = blake3::Hasher::new_keyed(key);
+    hasher
+        .update(b"cxray forget\0")
+        .update(customer_id.as_bytes());
+    hasher.finalize().to_hex().to_string()
+}
+
+/// Erases the customers `ids` from the folder, on behalf of `actor`.
+pub async fn forget(
+    folder: &DataFolder,
+    ids: &[String],
+    actor: &str,
+    reason: Option<&str>,
+) -> Result<Forgotten> {
+    if ids.is_empty() || ids.iter().any(|id| id.trim().is_empty()) {
+        return Err(StoreError::Input(
+            "forget: name one or more customer ids".into(),
+        ));
+    }
+    let ingest = Ingest::open(folder, IngestOptions::default()).await?;
+    let erased = erase(folder, ids, actor, reason).await;
+    ingest.close().await;
+    erased
+}
+
+async fn erase(
+    folder: &DataFolder,
+    ids: &[String],
+    actor: &str,
+    reason: Option<&str>,
+) -> Result<Forgotten> {
+    let db = OpsDb::open(&folder.ops_db_path())?;
+    let key = db.pseudonym_key()?;
+    let hashes: Vec<String> = ids.iter().map(|id| erasure_hash(&key, id)).collect();
+    suppress(&db, &hashes)?;
+    let mut done = Forgotten {
+        customers: ids.len(),
+        ..Forgotten::default()
+    };
+    for (name, dir) in table_dirs(folder) {
+        if name.parse::<Table>().is_ok_and(|t| !t.has_customer()) {
+            continue;
+        }
+        done.rows
+            .insert(name, erase_table(&dir, ids, &mut done.files_removed).await?);
+    }
+    done.rejects_rewritten = rejects(&folder.rejects_dir(), ids)?;
+    let detail = format!(
+        "{} customers erased ({}), {} rows{}",
+        ids.len(),
+        hashes.join(", "),
+        done.rows.values().sum::<u64>(),
+        reason.map(|r| format!("; reason: {r}")).unwrap_or_default()
+    );
+    audit(db.conn(), actor, "forget", &detail)?;
+    Ok(done)
+}
+
+/// Adds the hashes to the suppression list.
+fn suppress(db: &OpsDb, hashes: &[String]) -> Result<()> {
+    let tx = db.conn().unchecked_transaction()?;
+    for hash in hashes {
+        tx.execute(
+            "INSERT OR IGNORE INTO forgotten (hash, at) VALUES (?1, ?2)",
+            params![hash, now_text()],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Deletes the customers' rows from the table in `dir` and every file and log entry that
+/// still holds them; returns the rows deleted.
+async fn erase_table(dir: &Path, ids: &[String], files_removed: &mut usize) -> Result<u64> {
+    let table = open_dir(dir).await?;
+    let properties = keeping_made_by(&table).await?;
+    let predicate =
+        col("customer_id").in_list(ids.iter().map(|id| lit(id.as_str())).collect(), false);
+    let (_, metrics) = table
+        .delete()
+        .with_predicate(predicate)
+        .with_commit_properties(properties)
+        .await?;
+    *files_removed += vacuum_table(dir, Duration::ZERO, ORPHAN_AGE).await?;
+    let table = open_dir(dir).await?;
+    create_checkpoint(&table, None).await?;
+    let version = table.version().unwrap_or(0);
+    let now = chrono::Utc::now().timestamp_millis();
+    cleanup_expired_logs_for(version, table.log_store().as_ref(), now, None).await?;
+    Ok(metrics.num_deleted_rows.unwrap_or(0) as u64)
+}
+
+/// Rewrites the rejects files that name a customer without those rows; returns how many.
+fn rejects(dir: &Path, ids: &[String]) -> Result<usize> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(0);
+    };
+    let names = |r: &ByteRecord| r.iter().any(|v| ids.iter().any(|id| v == id.as_bytes()));
+    let mut rewritten = 0;
+    for entry in entries {
+        let path = entry.map_err(|e| StoreError::io(dir, e))?.path();
+        let bad = |e: csv::Error| StoreError::Input(format!("{}: {e}", path.display()));
+        let records: Vec<ByteRecord> = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_path(&path)
+            .map_err(bad)?
+            .byte_records()
+            .collect::<std::result::Result<_, _>>()
+            .map_err(bad)?;
+        if !records.iter().any(names) {
+            continue;
+        }
+        let temp = path.with_extension("csv.tmp");
+        let mut writer = csv::Writer::from_path(&temp).map_err(bad)?;
+        for record in records.iter().filter(|r| !names(r)) {
+            writer.write_byte_record(record).map_err(bad)?;
+        }
+        writer.flush().map_err(|e| StoreError::io(&temp, e))?;
+        std::fs::File::open(&temp)
+            .and_then(|f| f.sync_all())
+            .and_then(|()| std::fs::rename(&temp, &path))
+            .map_err(|e| StoreError::io(&path, e))?;
+        rewritten += 1;
+    }
+    Ok(rewritten)
+}
