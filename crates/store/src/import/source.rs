@@ -262,6 +262,13 @@ pub struct KeyLimits {
 }
 
 impl KeyLimits {
+    /// No limit: what acknowledged batches replay (and are checked) with, whatever the
+    /// limits are now.
+    pub const UNLIMITED: KeyLimits = KeyLimits {
+        per_row: usize::MAX,
+        distinct: usize::MAX,
+    };
+
     /// The key limits of rows for `table`: distinct keys are its columns and `limits`'
     /// attribute columns.
     pub fn new(table: Table, limits: Limits) -> Self {

@@ -52,14 +52,9 @@ pub(crate) async fn recover(
     if records[0].seq <= committed {
         committer.adopt().await?;
     }
-    // Acknowledged batches replay whatever the limits are now.
-    let unlimited = KeyLimits {
-        per_row: usize::MAX,
-        distinct: usize::MAX,
-    };
     let mut replayed = 0;
     for r in records.into_iter().filter(|r| r.seq > committed) {
-        let batch = match validate(table, &r.body, unlimited) {
+        let batch = match validate(table, &r.body, KeyLimits::UNLIMITED) {
             Ok(v) => v.batch,
             Err(e) => {
                 set_aside(folder, table, &r, &e)?;

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::{open_dir, table_dirs};
 use crate::folder::DataFolder;
+use crate::import::source::KeyLimits;
 use crate::ingest::{validate, wal};
 
 /// One thing wrong: where, and what.
@@ -124,7 +125,7 @@ fn write_ahead_log(folder: &DataFolder, report: &mut Report) {
         };
         report.log_batches += records.len();
         for r in records {
-            if let Err(e) = validate::validate(table, &r.body) {
+            if let Err(e) = validate::validate(table, &r.body, KeyLimits::UNLIMITED) {
                 report.problem(&place, format!("batch {}: {e}", r.seq));
             }
         }
