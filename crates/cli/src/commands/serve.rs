@@ -52,25 +52,24 @@ pub async fn serve(
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
     let addr = listener.local_addr()?;
+    let stop = shutdown()?;
     println!(
         "serving {} at http://{addr}/ (Ctrl-C to stop)",
         folder.root().display()
     );
-    cxray_server::serve(listener, folder, options, shutdown()).await?;
+    cxray_server::serve(listener, folder, options, stop).await?;
     Ok(())
 }
 
-async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed now, before the URL is
+/// printed, so a signal sent as soon as the server is announced stops it gracefully.
+fn shutdown() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (mut interrupt, mut term) = (
+        signal(SignalKind::interrupt())?,
+        signal(SignalKind::terminate())?,
+    );
+    Ok(async move {
+        tokio::select! { _ = interrupt.recv() => {}, _ = term.recv() => {} }
+    })
 }

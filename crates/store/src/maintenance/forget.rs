@@ -19,7 +19,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use csv::ByteRecord;
 use cxray_core::domain::Table;
 use datafusion::prelude::{col, lit};
 use deltalake_core::protocol::checkpoints::{cleanup_expired_logs_for, create_checkpoint};
@@ -141,38 +140,46 @@ async fn erase_table(dir: &Path, ids: &[String], files_removed: &mut usize) -> R
     Ok(metrics.num_deleted_rows.unwrap_or(0) as u64)
 }
 
-/// Rewrites the rejects files that name a customer without those rows; returns how many.
+/// Rewrites the rejects files that name a customer without those lines; returns how
+/// many. A line names a customer when the id stands in it as a whole word (a CSV field,
+/// the raw row an import set aside, an NDJSON value).
 fn rejects(dir: &Path, ids: &[String]) -> Result<usize> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(0);
     };
-    let names = |r: &ByteRecord| r.iter().any(|v| ids.iter().any(|id| v == id.as_bytes()));
     let mut rewritten = 0;
     for entry in entries {
         let path = entry.map_err(|e| StoreError::io(dir, e))?.path();
-        let bad = |e: csv::Error| StoreError::Input(format!("{}: {e}", path.display()));
-        let records: Vec<ByteRecord> = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_path(&path)
-            .map_err(bad)?
-            .byte_records()
-            .collect::<std::result::Result<_, _>>()
-            .map_err(bad)?;
-        if !records.iter().any(names) {
+        let text = std::fs::read(&path).map_err(|e| StoreError::io(&path, e))?;
+        let lines: Vec<&[u8]> = text.split_inclusive(|b| *b == b'\n').collect();
+        let names = |line: &[u8]| ids.iter().any(|id| names_word(line, id.as_bytes()));
+        if !lines.iter().any(|l| names(l)) {
             continue;
         }
-        let temp = path.with_extension("csv.tmp");
-        let mut writer = csv::Writer::from_path(&temp).map_err(bad)?;
-        for record in records.iter().filter(|r| !names(r)) {
-            writer.write_byte_record(record).map_err(bad)?;
-        }
-        writer.flush().map_err(|e| StoreError::io(&temp, e))?;
-        std::fs::File::open(&temp)
-            .and_then(|f| f.sync_all())
+        let kept: Vec<u8> = lines
+            .into_iter()
+            .filter(|l| !names(l))
+            .flatten()
+            .copied()
+            .collect();
+        let temp = path.with_extension("tmp");
+        std::fs::write(&temp, kept)
+            .and_then(|()| std::fs::File::open(&temp)?.sync_all())
             .and_then(|()| std::fs::rename(&temp, &path))
             .map_err(|e| StoreError::io(&path, e))?;
         rewritten += 1;
     }
     Ok(rewritten)
+}
+
+/// Whether `word` occurs in `line` with no letter, digit, `_` or `-` right before or after.
+fn names_word(line: &[u8], word: &[u8]) -> bool {
+    let part_of_word =
+        |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-');
+    !word.is_empty()
+        && line.windows(word.len()).enumerate().any(|(i, w)| {
+            w == word
+                && !part_of_word(i.checked_sub(1).and_then(|k| line.get(k)))
+                && !part_of_word(line.get(i + word.len()))
+        })
 }
