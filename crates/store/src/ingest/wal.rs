@@ -191,10 +191,12 @@ pub(crate) fn read(dir: &Path) -> Result<Vec<Record>> {
     Ok(records)
 }
 
-/// Every record in `dir`, in order, changing nothing: with the newest segment and the
-/// length of its good records when its end is torn. A bad record anywhere else is an
-/// error.
-pub(crate) fn inspect(dir: &Path) -> Result<(Vec<Record>, Option<(PathBuf, u64)>)> {
+/// The newest segment and the length of its good records, when its end is torn.
+pub(crate) type Torn = Option<(PathBuf, u64)>;
+
+/// Every record in `dir`, in order, changing nothing, and where the log is torn. A bad
+/// record anywhere but the newest segment's end is an error.
+pub(crate) fn inspect(dir: &Path) -> Result<(Vec<Record>, Torn)> {
     let all = segments(dir)?;
     let (mut records, mut torn) = (Vec::new(), None);
     for (i, (_, path)) in all.iter().enumerate() {
