@@ -44,10 +44,10 @@ def cxray(*args):
 
 DAY = "CAST(floor(epoch({}) / 86400.0) AS BIGINT)"
 VISITS = f"""
-WITH pd AS (SELECT DISTINCT customer_id, {DAY.format('at')} AS day FROM {files('transactions')}),
+WITH pd AS (SELECT DISTINCT customer_id, {DAY.format('"at"')} AS day FROM {files('transactions')}),
 firsts AS (SELECT customer_id, min(day) AS first_day FROM pd GROUP BY customer_id),
-orders AS (SELECT order_id, min({DAY.format('at')}) AS day FROM {files('transactions')} GROUP BY order_id),
-ix AS (SELECT i.customer_id, i.touchpoint, {DAY.format('i.at')} AS day,
+orders AS (SELECT order_id, min({DAY.format('"at"')}) AS day FROM {files('transactions')} GROUP BY order_id),
+ix AS (SELECT i.customer_id, i.touchpoint, {DAY.format('i."at"')} AS day,
               CASE WHEN i.outcome = 'failed' THEN 1 ELSE 0 END AS failed,
               CASE WHEN i.wait_seconds > s.max_wait THEN 1 ELSE 0 END AS long_wait,
               o.day AS order_day
@@ -67,7 +67,7 @@ SELECT customer_id, trip, touchpoint, max(day) AS day, max(failed) AS failed, ma
        greatest(max(failed), max(long_wait)) AS bad
 FROM together GROUP BY customer_id, trip, touchpoint"""
 TRIPS = f"""
-WITH days AS (SELECT customer_id, {DAY.format('at')} AS day, CAST(sum(amount) AS DOUBLE) AS amount
+WITH days AS (SELECT customer_id, {DAY.format('"at"')} AS day, CAST(sum(amount) AS DOUBLE) AS amount
               FROM {files('transactions')} GROUP BY 1, 2),
 data_end AS (SELECT max(day) AS day FROM days),
 ends AS (SELECT customer_id, trip, max(day) AS end_day,
@@ -88,7 +88,7 @@ FROM visits v JOIN trips t ON t.customer_id = v.customer_id AND t.trip = v.trip"
 def slas():
     out = subprocess.run([binary, "--data", data, "sla", "--json"], check=True,
                          capture_output=True, text=True).stdout
-    return [(s["touchpoint"], s["max_wait_seconds"]) for s in json.loads(out)
+    return [(tp, s["max_wait_seconds"]) for tp, s in json.loads(out).items()
             if s.get("max_wait_seconds") is not None]
 
 
