@@ -2,8 +2,6 @@
 //! page of the demo world; each figure shown equals the API's; a partner is refused every
 //! other owner's data on every page and endpoint; the scorecard is saved as a screenshot.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -11,22 +9,7 @@ use serde_json::Value;
 
 use crate::server::{Server, serve_with};
 use crate::webdriver::Browser;
-use crate::{PASSWORD, add_user, json, run};
-
-/// An API GET with a bearer token: status and parsed body.
-fn api(addr: &str, path: &str, token: &str) -> (u16, Value) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    s.read_to_string(&mut response).unwrap();
-    let status = response[9..12].parse().unwrap();
-    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
-}
+use crate::{PASSWORD, add_user, api, json, run};
 
 /// Waits until the background analyses are ready.
 fn wait_ready(server: &Server, token: &str) {

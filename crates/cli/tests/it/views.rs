@@ -3,31 +3,11 @@
 //! scorecard the API serves, filtered views (typed filter values, single flight, cached
 //! answers while others compute), and a stop that abandons running analyses.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use crate::server::serve_with;
-use crate::{add_user, json, run};
-
-/// An API GET with a bearer token: status (0 when the connection closed without an
-/// answer) and parsed body.
-fn api(addr: &str, path: &str, token: &str) -> (u16, Value) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    let _ = s.read_to_string(&mut response);
-    let status = response.get(9..12).map_or(0, |s| s.parse().unwrap_or(0));
-    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
-}
+use crate::{add_user, api, json, run};
 
 fn demo(dir: &Path) -> std::path::PathBuf {
     let data = dir.join("demo");
