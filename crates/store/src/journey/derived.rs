@@ -1,62 +1,67 @@
-//! Trips and visits, the unit of the journey analyses, as derived data: built once per
-//! state of the data (the versions of `transactions` and `interactions`) and of the
-//! journey settings (window, service levels), written as Parquet under
-//! `derived/journey/<key>/` in the data folder, and read back by every analysis, every
-//! filtered view and every command that needs them.
+//! Trips, the unit of the journey analyses, as derived data: built once per state of the
+//! data (the versions of `transactions` and `interactions`) and of the journey settings
+//! (window, service levels), written as Parquet under `derived/journey/<key>/` in the
+//! data folder, and read back by every analysis, every filtered view and every command
+//! that needs them.
 //!
 //! A trip is a purchase and the interactions that follow it. When both transactions and
-//! interactions carry `order_id`, an interaction belongs to its order's purchase day;
-//! otherwise (and for interactions without a known order) to the customer's latest
-//! purchase day on or before it — which gives a trip's interactions to the next one when
-//! the customer buys again before travelling. A visit is a trip's stop at one
-//! touchpoint: whether anything failed there and whether a wait broke the touchpoint's
-//! service level. A trip's outcome is read after its last interaction: it is observed when
-//! `window_days` after it lie within the data, and the customer defected when they bought
-//! nothing in that window.
+//! interactions carry `order_id`, an interaction belongs to the purchase day of its
+//! customer's order with that id; otherwise (and for interactions without such an order)
+//! to the customer's latest purchase day on or before it — which gives a trip's
+//! interactions to the next one when the customer buys again before travelling. A trip
+//! records the touchpoints it went through, where anything failed or a wait broke the
+//! touchpoint's service level, and where a wait broke it, as bit masks ([`super::masks`]).
+//! Its outcome is read after its last interaction: it is observed when `window_days`
+//! after it lie within the data, and the customer defected when they bought nothing in
+//! that window.
 //!
-//! Why persisted: the build is the expensive part (a sort of every interaction by
-//! customer); its result is a few columns per visit, so reading it back costs a scan,
-//! memory stays bounded by DataFusion's streaming operators, and a filtered view is a
-//! filter over it instead of a rebuild. The build streams its output to files, and the
-//! key changes with every input, so a stale build is never read.
+//! Why persisted, and why masks: the build reads every interaction once, grouped by
+//! order (a hash join on the small orders side and an aggregation into one row per
+//! order); only interactions without an order need the running purchase day, and only
+//! for their customers. Its result is one row per trip (2.4 million at 1M customers,
+//! against 22 million interactions), so reading it back costs a small scan, a filtered
+//! view is a filter over it instead of a rebuild, and per-touchpoint counts are a grouping
+//! of trips by their masks. The build streams its output to files, and the key changes
+//! with every input, so a stale build is never read.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use cxray_core::domain::Table;
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::common::config::TableParquetOptions;
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::logical_expr::JoinType;
-use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionContext, col, lit};
+use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionContext, cast, col, lit};
 use serde::Serialize;
 
 use super::JourneyOptions;
+use super::masks::Touchpoints;
+use crate::decode::Columns;
 use crate::sql::{Sql, day_sql};
 use crate::{Result, StoreError};
 
 /// Bumped when the build's columns or meaning change, so older builds are not read.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 /// The file whose presence marks a finished build.
 const MADE_BY: &str = "made_by.json";
 /// Finished builds kept besides the newest (older ones are removed after a build).
 const KEPT: usize = 2;
 
-/// Separates the touchpoints in a trip's `bad_touchpoints` (a control character, so no
-/// touchpoint name can contain it by accident).
-pub(super) const SEPARATOR: char = '\u{1f}';
+/// The touchpoints of a build, beside its trips.
+const TOUCHPOINTS: &str = "touchpoints.json";
 
-/// The trips and visits of one state of the data, narrowed to the session's restriction
-/// (its customers, and trips that began in its period).
+/// The trips of one state of the data, narrowed to the session's restriction (its
+/// customers, and trips that began in its period).
 ///
-/// `visits`: customer_id, trip (the purchase day), touchpoint, day (the last interaction
-/// there), failed, long_wait, bad (0/1), observed, defected (the trip's outcome).
-/// `trips`: customer_id, trip, end_day, bad_touchpoints (names joined by [`SEPARATOR`],
-/// sorted), observed, defected, later_spend, past_purchases, tenure_days.
+/// `trips`: customer_id, trip (the purchase day), end_day (its last interaction), the
+/// mask words of `touchpoints`, observed, defected, later_spend, past_purchases,
+/// tenure_days.
 pub struct TripData {
-    pub(super) visits: DataFrame,
     pub(super) trips: DataFrame,
+    pub(super) touchpoints: Touchpoints,
 }
 
 /// What a build depends on: its key is a hash of this.
@@ -95,7 +100,7 @@ impl Inputs {
 /// One build at a time in this process; a second caller waits and then finds it done.
 static BUILDING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// The trips and visits for the session's data and `opts`, built first if this state of
+/// The trips for the session's data and `opts`, built first if this state of
 /// the data has not been built yet.
 pub async fn load(sql: &Sql, opts: &JourneyOptions) -> Result<TripData> {
     let inputs = Inputs::new(sql, opts);
@@ -108,16 +113,17 @@ pub async fn load(sql: &Sql, opts: &JourneyOptions) -> Result<TripData> {
             prune(&root, &dir);
         }
     }
-    let ctx = sql.context();
-    let visits = read(ctx, &dir.join("visits")).await?;
-    let trips = read(ctx, &dir.join("trips")).await?;
-    scope(sql, visits, trips).await
-}
-
-async fn read(ctx: &SessionContext, dir: &Path) -> Result<DataFrame> {
-    Ok(ctx
-        .read_parquet(dir_path(dir), ParquetReadOptions::default())
-        .await?)
+    let path = dir.join(TOUCHPOINTS);
+    let text = std::fs::read(&path).map_err(|e| StoreError::io(&path, e))?;
+    let touchpoints = serde_json::from_slice(&text)?;
+    let trips = sql
+        .context()
+        .read_parquet(dir_path(&dir.join("trips")), ParquetReadOptions::default())
+        .await?;
+    Ok(TripData {
+        trips: scope(sql, trips).await?,
+        touchpoints,
+    })
 }
 
 /// A directory as DataFusion takes it (a trailing slash).
@@ -126,11 +132,10 @@ fn dir_path(dir: &Path) -> String {
 }
 
 /// Narrows the data to the session's customers and to trips that began in its period.
-async fn scope(sql: &Sql, visits: DataFrame, trips: DataFrame) -> Result<TripData> {
+async fn scope(sql: &Sql, mut trips: DataFrame) -> Result<DataFrame> {
     let Some(r) = sql.restriction() else {
-        return Ok(TripData { visits, trips });
+        return Ok(trips);
     };
-    let (mut visits, mut trips) = (visits, trips);
     if !r.customers.is_empty() {
         let ids = sql
             .context()
@@ -138,30 +143,24 @@ async fn scope(sql: &Sql, visits: DataFrame, trips: DataFrame) -> Result<TripDat
             .await?
             .select_columns(&["customer_id"])?
             .distinct()?;
-        let semi = |df: DataFrame| {
-            df.join(
-                ids.clone(),
-                JoinType::LeftSemi,
-                &["customer_id"],
-                &["customer_id"],
-                None,
-            )
-        };
-        visits = semi(visits)?;
-        trips = semi(trips)?;
+        trips = trips.join(
+            ids,
+            JoinType::LeftSemi,
+            &["customer_id"],
+            &["customer_id"],
+            None,
+        )?;
     }
     let day = |d: NaiveDate| crate::loyalty::epoch_day(d);
     let bounds = [(r.from.map(day), true), (r.to.map(|d| day(d) + 1), false)];
     for (day, from) in bounds {
         let Some(day) = day else { continue };
-        let keep = |df: DataFrame| match from {
-            true => df.filter(col("trip").gt_eq(lit(day))),
-            false => df.filter(col("trip").lt(lit(day))),
+        trips = match from {
+            true => trips.filter(col("trip").gt_eq(lit(day)))?,
+            false => trips.filter(col("trip").lt(lit(day)))?,
         };
-        visits = keep(visits)?;
-        trips = keep(trips)?;
     }
-    Ok(TripData { visits, trips })
+    Ok(trips)
 }
 
 /// Builds into a temporary folder beside `dir`, then renames it into place.
@@ -214,24 +213,25 @@ fn prune(root: &Path, newest: &Path) {
     }
 }
 
-/// Writes `visits` and `trips` into `out`, reading the session's tables unrestricted.
+/// Writes the trips into `out`, reading the session's tables unrestricted: first the
+/// interactions grouped into legs (by order where linked, by day where not), then the trips
+/// with their outcomes.
 async fn build_into(sql: &Sql, opts: &JourneyOptions, out: &Path) -> Result<()> {
     let started = std::time::Instant::now();
     let ctx = build_context(sql).await?;
-    let by_order = by_order(&ctx).await?;
-    let (visits_sql, params) = visits_sql(opts, by_order);
-    let raw = out.join("visits_raw");
-    let visits = ctx.sql(&visits_sql).await?.with_param_values(params)?;
-    write(visits, &raw).await?;
-    ctx.register_parquet("visits", dir_path(&raw), ParquetReadOptions::default())
+    let tps = touchpoint_names(&ctx).await?;
+    let (legs_sql, params) = legs_sql(opts, &tps, by_order(&ctx).await?);
+    let legs = out.join("legs");
+    write(ctx.sql(&legs_sql).await?.with_param_values(params)?, &legs).await?;
+    ctx.register_parquet("legs", dir_path(&legs), ParquetReadOptions::default())
         .await?;
-    let trips = out.join("trips");
-    write(ctx.sql(&trips_sql(opts.window_days)).await?, &trips).await?;
-    ctx.register_parquet("trips", dir_path(&trips), ParquetReadOptions::default())
-        .await?;
-    write(ctx.sql(VISITS_WITH_OUTCOMES).await?, &out.join("visits")).await?;
-    ctx.deregister_table("visits")?;
-    std::fs::remove_dir_all(&raw).map_err(|e| StoreError::io(&raw, e))?;
+    let trips = ctx.sql(&trips_sql(&tps, opts.window_days)).await?;
+    write(trips, &out.join("trips")).await?;
+    ctx.deregister_table("legs")?;
+    std::fs::remove_dir_all(&legs).map_err(|e| StoreError::io(&legs, e))?;
+    let path = out.join(TOUCHPOINTS);
+    std::fs::write(&path, serde_json::to_vec_pretty(&tps)?)
+        .map_err(|e| StoreError::io(&path, e))?;
     let seconds = started.elapsed().as_secs_f64();
     tracing::info!(seconds, "journey data built");
     Ok(())
@@ -272,100 +272,174 @@ async fn by_order(ctx: &SessionContext) -> Result<bool> {
     Ok(has)
 }
 
-/// The visits query and its parameters: each touchpoint with a service level and its
-/// longest acceptable wait.
-fn visits_sql(opts: &JourneyOptions, by_order: bool) -> (String, Vec<ScalarValue>) {
-    let mut params = Vec::new();
-    let mut arms = String::new();
-    for (tp, sla) in &opts.slas {
-        let Some(max) = sla.max_wait_seconds else {
-            continue;
-        };
-        arms.push_str(&format!(
-            " WHEN touchpoint = ${} THEN ${}",
-            params.len() + 1,
-            params.len() + 2
-        ));
-        params.push(ScalarValue::Utf8(Some(tp.clone())));
-        params.push(ScalarValue::Float64(Some(max)));
+/// The touchpoints of the interactions, sorted: the bit order of the masks.
+async fn touchpoint_names(ctx: &SessionContext) -> Result<Touchpoints> {
+    let batches = ctx
+        .table(Table::Interactions.name())
+        .await?
+        .select(vec![
+            cast(col("touchpoint"), DataType::Utf8).alias("touchpoint"),
+        ])?
+        .distinct()?
+        .sort(vec![col("touchpoint").sort(true, true)])?
+        .collect()
+        .await?;
+    let mut names = Vec::new();
+    for b in &batches {
+        let c = Columns::new(b);
+        let tp = c.text("touchpoint")?;
+        names.extend((0..c.rows()).filter_map(|r| tp.str(r).map(str::to_string)));
     }
-    let limit = match arms.is_empty() {
-        true => "CAST(NULL AS DOUBLE)".to_string(),
-        false => format!("CASE{arms} END"),
-    };
-    let (order_day, orders) = match by_order {
+    Ok(Touchpoints { names })
+}
+
+/// Query parameters, numbered as they are added.
+#[derive(Default)]
+struct Params(Vec<ScalarValue>);
+
+impl Params {
+    /// Adds a value and returns its placeholder.
+    fn add(&mut self, value: ScalarValue) -> String {
+        self.0.push(value);
+        format!("${}", self.0.len())
+    }
+}
+
+/// `CASE i.touchpoint WHEN … THEN … END` over the touchpoints that have a value (`ELSE`
+/// the fallback), as parameters.
+fn by_touchpoint<'a>(
+    params: &mut Params,
+    values: impl Iterator<Item = (&'a str, ScalarValue)>,
+    fallback: &str,
+) -> String {
+    let arms: String = values
+        .map(|(tp, v)| {
+            let tp = params.add(ScalarValue::Utf8(Some(tp.to_string())));
+            format!(" WHEN {tp} THEN {}", params.add(v))
+        })
+        .collect();
+    match arms.is_empty() {
+        true => fallback.to_string(),
+        false => format!("CASE i.touchpoint{arms} ELSE {fallback} END"),
+    }
+}
+
+/// The legs query and its parameters. A leg is a customer's interactions of one order
+/// (`linked`, `key_day` the order's purchase day) or, for interactions not linked to an
+/// order of theirs, of one day (`key_day` that day): its last day and its touchpoint masks.
+/// Linked interactions before the customer's first purchase are left out.
+fn legs_sql(
+    opts: &JourneyOptions,
+    tps: &Touchpoints,
+    by_order: bool,
+) -> (String, Vec<ScalarValue>) {
+    let mut params = Params::default();
+    let waits = opts
+        .slas
+        .iter()
+        .filter_map(|(tp, s)| Some((tp.as_str(), ScalarValue::Float64(Some(s.max_wait_seconds?)))));
+    let limit = by_touchpoint(&mut params, waits, "CAST(NULL AS DOUBLE)");
+    let zero = "CAST(0 AS BIGINT)";
+    let mut bits = Vec::new();
+    for w in 0..tps.words() {
+        let of_word = tps.names.iter().enumerate().filter_map(|(k, tp)| {
+            let (word, bit) = Touchpoints::bit(k);
+            (word == w).then(|| (tp.as_str(), ScalarValue::Int64(Some(bit))))
+        });
+        bits.push(format!(
+            "{} AS bit_{w}",
+            by_touchpoint(&mut params, of_word, zero)
+        ));
+    }
+    let masks = (0..tps.words())
+        .map(|w| {
+            format!(
+                "bit_or(bit_{w}) AS visited_{w},
+                 bit_or(CASE WHEN is_failed + is_slow > 0 THEN bit_{w} ELSE {zero} END) AS bad_{w},
+                 bit_or(CASE WHEN is_slow = 1 THEN bit_{w} ELSE {zero} END) AS slow_{w}"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",\n");
+    let (order_day, first_day, orders) = match by_order {
         true => (
             "o.day",
+            "o.first_day",
             format!(
-                " LEFT JOIN (SELECT order_id, min({}) AS day FROM transactions GROUP BY order_id) o
-                   ON o.order_id = i.order_id",
-                day_sql("at")
+                " LEFT JOIN (
+                SELECT o.customer_id, o.order_id, o.day, f.first_day
+                FROM (SELECT customer_id, order_id, min({day}) AS day FROM transactions
+                      WHERE order_id IS NOT NULL GROUP BY customer_id, order_id) o
+                JOIN (SELECT customer_id, min({day}) AS first_day FROM transactions
+                      GROUP BY customer_id) f ON f.customer_id = o.customer_id) o
+              ON o.order_id = i.order_id AND o.customer_id = i.customer_id",
+                day = day_sql("at")
             ),
         ),
-        false => ("CAST(NULL AS BIGINT)", String::new()),
+        false => (
+            "CAST(NULL AS BIGINT)",
+            "CAST(NULL AS BIGINT)",
+            String::new(),
+        ),
     };
     let query = format!(
+        "WITH ix AS (SELECT i.customer_id, {iday} AS day, {order_day} AS order_day,
+                            {first_day} AS first_day,
+                            CASE WHEN i.outcome = 'failed' THEN 1 ELSE 0 END AS is_failed,
+                            CASE WHEN i.wait_seconds > {limit} THEN 1 ELSE 0 END AS is_slow,
+                            {bits}
+                     FROM interactions i{orders})
+         SELECT customer_id, order_day IS NOT NULL AS linked,
+                COALESCE(order_day, day) AS key_day, max(day) AS day,
+                {masks}
+         FROM ix WHERE order_day IS NULL OR day >= first_day
+         GROUP BY customer_id, order_day IS NOT NULL, COALESCE(order_day, day)",
+        iday = day_sql("i.at"),
+        bits = bits.join(",\n"),
+    );
+    (query, params.0)
+}
+
+/// The trips query over the legs: unlinked legs go to the customer's latest purchase day
+/// on or before them (a running `max` over the purchase days of customers who have such
+/// legs); then per trip its end, masks and outcome, its customer's history.
+fn trips_sql(tps: &Touchpoints, window_days: u32) -> String {
+    let masks = tps.all_columns();
+    let list =
+        |f: &dyn Fn(&str) -> String| masks.iter().map(|m| f(m)).collect::<Vec<_>>().join(", ");
+    format!(
         "WITH pd AS (SELECT DISTINCT customer_id, {day} AS day FROM transactions),
-         firsts AS (SELECT customer_id, min(day) AS first_day FROM pd GROUP BY customer_id),
-         ix AS (SELECT i.customer_id, i.touchpoint, {iday} AS day,
-                       CASE WHEN i.outcome = 'failed' THEN 1 ELSE 0 END AS failed,
-                       CASE WHEN i.wait_seconds > {limit} THEN 1 ELSE 0 END AS long_wait,
-                       {order_day} AS order_day
-                FROM interactions i{orders}),
-         linked AS (SELECT ix.customer_id, ix.order_day AS trip, ix.touchpoint, ix.day,
-                           ix.failed, ix.long_wait
-                    FROM ix JOIN firsts f ON f.customer_id = ix.customer_id
-                    WHERE ix.order_day IS NOT NULL AND ix.day >= f.first_day),
-         u AS (SELECT customer_id, day, 0 AS kind, CAST(NULL AS VARCHAR) AS touchpoint,
-                      0 AS failed, 0 AS long_wait FROM pd
+         u AS (SELECT customer_id, day, 0 AS kind, {zeros} FROM pd
+               WHERE customer_id IN (SELECT customer_id FROM legs WHERE NOT linked)
                UNION ALL
-               SELECT customer_id, day, 1 AS kind, CAST(touchpoint AS VARCHAR), failed, long_wait
-               FROM ix WHERE order_day IS NULL),
-         latest AS (SELECT customer_id, kind, touchpoint, day, failed, long_wait,
+               SELECT customer_id, day, 1 AS kind, {plain} FROM legs WHERE NOT linked),
+         latest AS (SELECT customer_id, kind, day, {plain},
                            max(CASE WHEN kind = 0 THEN day END) OVER (
                                PARTITION BY customer_id ORDER BY day, kind
                                ROWS UNBOUNDED PRECEDING) AS trip
                     FROM u),
-         unlinked AS (SELECT customer_id, trip, touchpoint, day, failed, long_wait
-                      FROM latest WHERE kind = 1 AND trip IS NOT NULL),
-         together AS (SELECT customer_id, trip, CAST(touchpoint AS VARCHAR) AS touchpoint, day,
-                             failed, long_wait FROM linked
-                      UNION ALL SELECT * FROM unlinked)
-         SELECT customer_id, trip, touchpoint, max(day) AS day, max(failed) AS failed,
-                max(long_wait) AS long_wait, greatest(max(failed), max(long_wait)) AS bad
-         FROM together GROUP BY customer_id, trip, touchpoint",
-        day = day_sql("at"),
-        iday = day_sql("i.at"),
-    );
-    (query, params)
-}
-
-/// The trips query over the built `visits`: end, bad touchpoints, outcome, history.
-fn trips_sql(window_days: u32) -> String {
-    format!(
-        "WITH days AS (SELECT customer_id, {day} AS day, CAST(sum(amount) AS DOUBLE) AS amount
-                       FROM transactions GROUP BY 1, 2),
-         data_end AS (SELECT max(day) AS day FROM days),
-         ends AS (SELECT customer_id, trip, max(day) AS end_day,
-                         COALESCE(array_to_string(
-                             array_agg(touchpoint ORDER BY touchpoint) FILTER (WHERE bad = 1),
-                             chr(31)), '') AS bad_touchpoints
-                  FROM visits GROUP BY customer_id, trip)
-         SELECT e.customer_id, e.trip, e.end_day, e.bad_touchpoints,
-                e.end_day + {w} <= max(data_end.day) AS observed,
+         together AS (SELECT customer_id, key_day AS trip, day, {plain} FROM legs WHERE linked
+                      UNION ALL
+                      SELECT customer_id, trip, day, {plain} FROM latest
+                      WHERE kind = 1 AND trip IS NOT NULL),
+         ends AS (SELECT customer_id, trip, max(day) AS end_day, {or}
+                  FROM together GROUP BY customer_id, trip),
+         days AS (SELECT customer_id, {day} AS day, CAST(sum(amount) AS DOUBLE) AS amount
+                  FROM transactions GROUP BY 1, 2),
+         data_end AS (SELECT max(day) AS day FROM days)
+         SELECT e.customer_id, e.trip, max(e.end_day) AS end_day, {kept},
+                max(e.end_day) + {w} <= max(data_end.day) AS observed,
                 count(CASE WHEN d.day > e.end_day AND d.day <= e.end_day + {w} THEN 1 END) = 0 AS defected,
                 COALESCE(sum(CASE WHEN d.day > e.end_day AND d.day <= e.end_day + {w} THEN d.amount END), 0.0) AS later_spend,
                 count(CASE WHEN d.day < e.trip THEN 1 END) AS past_purchases,
                 e.trip - min(d.day) AS tenure_days
          FROM ends e CROSS JOIN data_end JOIN days d ON d.customer_id = e.customer_id
-         GROUP BY e.customer_id, e.trip, e.end_day, e.bad_touchpoints",
+         GROUP BY e.customer_id, e.trip",
         day = day_sql("at"),
         w = window_days,
+        zeros = list(&|m| format!("CAST(0 AS BIGINT) AS {m}")),
+        plain = list(&|m| m.to_string()),
+        or = list(&|m| format!("bit_or({m}) AS {m}")),
+        kept = list(&|m| format!("max(e.{m}) AS {m}")),
     )
 }
-
-/// Every visit with its trip's outcome.
-const VISITS_WITH_OUTCOMES: &str =
-    "SELECT v.customer_id, v.trip, v.touchpoint, v.day, v.failed, v.long_wait, v.bad,
-            t.observed, t.defected
-     FROM visits v JOIN trips t ON t.customer_id = v.customer_id AND t.trip = v.trip";

@@ -23,7 +23,8 @@ use datafusion::prelude::{DataFrame, cast, col, ident, lit};
 use serde::Serialize;
 
 use super::JourneyOptions;
-use super::derived::{SEPARATOR, TripData};
+use super::derived::TripData;
+use super::masks::Mask;
 use crate::decode;
 use crate::loyalty::{self, TimeUnit, Window, last_purchase_date};
 use crate::sql::Sql;
@@ -263,19 +264,21 @@ async fn trip_columns(
         }
         None => lit(ScalarValue::Utf8(None)),
     };
-    let keys = ["group", "bad_touchpoints", "past", "tenure", "y"];
+    let tps = &data.touchpoints;
+    let bad_masks = tps.exprs(Mask::Bad);
+    let mut keys = vec![group.alias("group")];
+    keys.extend(bad_masks.iter().cloned());
+    keys.extend([
+        cast(col("past_purchases"), DataType::Float64).alias("past"),
+        (cast(col("tenure_days"), DataType::Float64) / lit(DAYS_PER_YEAR)).alias("tenure"),
+        y.alias("y"),
+    ]);
+    let mut order = vec![col("group")];
+    order.extend(bad_masks);
+    order.extend([col("past"), col("tenure"), col("y")]);
     let batches = trips
-        .aggregate(
-            vec![
-                group.alias("group"),
-                col("bad_touchpoints"),
-                cast(col("past_purchases"), DataType::Float64).alias("past"),
-                (cast(col("tenure_days"), DataType::Float64) / lit(DAYS_PER_YEAR)).alias("tenure"),
-                y.alias("y"),
-            ],
-            vec![count(lit(1)).alias("weight")],
-        )?
-        .sort(keys.iter().map(|k| col(*k).sort(true, true)).collect())?
+        .aggregate(keys, vec![count(lit(1)).alias("weight")])?
+        .sort(order.into_iter().map(|k| k.sort(true, true)).collect())?
         .collect()
         .await?;
     let mut cols = Columns::default();
@@ -284,7 +287,7 @@ async fn trip_columns(
     for b in &batches {
         let c = decode::Columns::new(b);
         let (y, p, t) = (c.float("y")?, c.float("past")?, c.float("tenure")?);
-        let (touchpoints, group) = (c.text("bad_touchpoints")?, c.text("group")?);
+        let (bad_at, group) = (tps.read(&c, Mask::Bad)?, c.text("group")?);
         let weight = c.int("weight")?;
         for r in 0..c.rows() {
             let row = cols.outcome.len();
@@ -294,12 +297,10 @@ async fn trip_columns(
             cols.groups.push(group.str(r).map(str::to_string));
             cols.weights
                 .push(u32::try_from(weight.count(r)).unwrap_or(u32::MAX));
-            let names = touchpoints.str(r).unwrap_or_default();
             bad.extend(
-                names
-                    .split(SEPARATOR)
-                    .filter(|n| !n.is_empty())
-                    .map(|n| (row, n.to_string())),
+                bad_at
+                    .set(r, tps.names.len())
+                    .map(|k| (row, tps.names[k].clone())),
             );
         }
     }
@@ -324,7 +325,7 @@ async fn customer_column(sql: &Sql, column: &str) -> Result<DataFrame> {
     let names = sql.columns("customers").await?;
     if !names.iter().any(|n| n == column) {
         return Err(StoreError::Input(format!(
-            "--by: customers have no column '{column}' (columns: {})",
+            "customers have no column '{column}' to group by (columns: {})",
             names.join(", ")
         )));
     }

@@ -6,6 +6,7 @@ mod areas;
 mod derived;
 mod drivers;
 mod handoffs;
+mod masks;
 mod touchpoints;
 
 use std::collections::BTreeMap;

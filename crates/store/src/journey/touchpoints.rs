@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use datafusion::functions_aggregate::expr_fn::{count, sum};
-use datafusion::prelude::{Expr, col, lit, when};
+use datafusion::functions_aggregate::expr_fn::count;
+use datafusion::prelude::{col, lit};
 
 use super::derived::TripData;
+use super::masks::Mask;
 use crate::Result;
 use crate::decode::Columns;
 use crate::sql::Sql;
@@ -36,7 +37,7 @@ pub(super) struct Counts {
 }
 
 /// Reads the counts of every touchpoint: volume, failures and waits from the
-/// interactions, trips and their outcomes from the derived visits.
+/// interactions, trips and their outcomes from the derived trips.
 pub(super) async fn counts(sql: &Sql, data: &TripData) -> Result<Vec<Counts>> {
     let mut out = interaction_counts(sql).await?;
     let outcomes = visit_counts(data).await?;
@@ -99,61 +100,51 @@ async fn interaction_counts(sql: &Sql) -> Result<Vec<Counts>> {
     Ok(out)
 }
 
-/// Per touchpoint, from the visits: observed trips with and without a bad experience
-/// there and how many of each defected, and visits with a long wait.
+/// Per touchpoint, from the trips: observed trips through it with and without a bad
+/// experience there and how many of each defected, and trips with a long wait there.
+#[derive(Default)]
 struct VisitCounts {
     trips: (u64, u64, u64, u64),
     long_waits: u64,
 }
 
+/// Counts the trips grouped by their masks and outcome, then each pattern's touchpoints.
 async fn visit_counts(data: &TripData) -> Result<BTreeMap<String, VisitCounts>> {
-    let observed = col("observed");
-    let bad = col("bad").eq(lit(1));
-    let ok = col("bad").eq(lit(0));
-    let defected = col("defected");
-    let counted = |cond: Expr, name: &str| -> Result<Expr> {
-        Ok(count(when(cond, lit(1)).end()?).alias(name))
-    };
+    let tps = &data.touchpoints;
+    let mut keys = tps.all_columns();
+    keys.extend(["observed".to_string(), "defected".to_string()]);
     let batches = data
-        .visits
+        .trips
         .clone()
         .aggregate(
-            vec![col("touchpoint")],
-            vec![
-                counted(observed.clone().and(bad.clone()), "bad_trips")?,
-                counted(
-                    observed.clone().and(bad).and(defected.clone()),
-                    "bad_defected",
-                )?,
-                counted(observed.clone().and(ok.clone()), "ok_trips")?,
-                counted(observed.and(ok).and(defected), "ok_defected")?,
-                sum(col("long_wait")).alias("long_waits"),
-            ],
+            keys.iter().map(|k| col(k.as_str())).collect(),
+            vec![count(lit(1)).alias("trips")],
         )?
         .collect()
         .await?;
-    let mut out = BTreeMap::new();
+    let mut out: BTreeMap<String, VisitCounts> = BTreeMap::new();
     for b in &batches {
         let c = Columns::new(b);
-        let tp = c.text("touchpoint")?;
-        let names = [
-            "bad_trips",
-            "bad_defected",
-            "ok_trips",
-            "ok_defected",
-            "long_waits",
-        ];
-        let cols: Vec<_> = names.iter().map(|n| c.int(n)).collect::<Result<_>>()?;
+        let [visited, bad, slow] = Mask::ALL.map(|m| tps.read(&c, m));
+        let (visited, bad, slow) = (visited?, bad?, slow?);
+        let (observed, defected, n) = (c.int("observed")?, c.int("defected")?, c.int("trips")?);
         for r in 0..c.rows() {
-            let Some(name) = tp.str(r) else { continue };
-            let n = |i: usize| cols[i].count(r);
-            out.insert(
-                name.to_string(),
-                VisitCounts {
-                    trips: (n(0), n(1), n(2), n(3)),
-                    long_waits: n(4),
-                },
-            );
+            let (n, seen, lost) = (n.count(r), observed.count(r) > 0, defected.count(r) > 0);
+            for k in visited.set(r, tps.names.len()) {
+                let v = out.entry(tps.names[k].clone()).or_default();
+                if slow.has(r, k) {
+                    v.long_waits += n;
+                }
+                if !seen {
+                    continue;
+                }
+                let (trips, lost_after) = match bad.has(r, k) {
+                    true => (&mut v.trips.0, &mut v.trips.1),
+                    false => (&mut v.trips.2, &mut v.trips.3),
+                };
+                *trips += n;
+                *lost_after += if lost { n } else { 0 };
+            }
         }
     }
     Ok(out)
