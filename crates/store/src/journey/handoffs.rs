@@ -5,13 +5,25 @@
 use cxray_core::stats::{
     Difference, Estimate, Proportion, Settings, proportion, proportion_difference,
 };
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
 use datafusion::common::ScalarValue;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::physical_expr::expressions::col as physical_col;
+use datafusion::physical_expr::{LexOrdering, PhysicalSortExpr};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::repartition::RepartitionExec;
+use datafusion::physical_plan::sorts::sort::SortExec;
+use datafusion::physical_plan::{ExecutionPlanProperties, Partitioning};
+use datafusion::prelude::SessionContext;
+use futures::StreamExt;
 use serde::Serialize;
 
 use super::{Money, Touchpoint};
-use crate::Result;
 use crate::decode::Columns;
 use crate::sql::Sql;
+use crate::{Result, StoreError};
 
 /// One kind of hand-off and how often the receiving touchpoint then failed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -60,57 +72,176 @@ impl Handoff {
     }
 }
 
-/// Every hand-off between owners, most frequent first. `owner` is the SQL for an
-/// interaction's owner (edits applied) with its parameters.
+/// Two days, in seconds: a later interaction within this time of the one before takes it
+/// over.
+const WITHIN_SECONDS: i64 = 2 * 86_400;
+
+/// Counts the hand-offs of the session's interactions: consecutive interactions of a
+/// customer (in time, then touchpoint order), within two days, whose owners differ.
+///
+/// The interactions are hash-partitioned by customer and sorted within each partition
+/// (DataFusion, spilling under memory pressure); each partition is then read in order,
+/// in parallel, and its hand-offs counted — a `lag` window over millions of customers
+/// costs several times more.
 pub(super) async fn handoffs(
     sql: &Sql,
     (owner, params): (String, Vec<ScalarValue>),
 ) -> Result<Vec<Handoff>> {
     let query = format!(
-        "WITH x AS (SELECT customer_id, touchpoint, outcome, at, {owner} AS owner FROM interactions),
-         s AS (
-            SELECT owner, touchpoint, outcome, at,
-                   lag(owner) OVER (PARTITION BY customer_id ORDER BY at, touchpoint) AS prev_owner,
-                   lag(touchpoint) OVER (PARTITION BY customer_id ORDER BY at, touchpoint) AS prev_touchpoint,
-                   lag(at) OVER (PARTITION BY customer_id ORDER BY at, touchpoint) AS prev_at
-            FROM x)
-         SELECT CAST(prev_owner AS VARCHAR) AS from_owner, CAST(prev_touchpoint AS VARCHAR) AS from_touchpoint,
-                CAST(owner AS VARCHAR) AS to_owner, CAST(touchpoint AS VARCHAR) AS to_touchpoint,
-                count(*) AS n, count(CASE WHEN outcome = 'failed' THEN 1 END) AS failed
-         FROM s
-         WHERE prev_owner IS NOT NULL AND owner IS NOT NULL AND prev_owner <> owner
-           AND to_unixtime(at) - to_unixtime(prev_at) <= 2 * 86400
-         GROUP BY from_owner, from_touchpoint, to_owner, to_touchpoint
-         ORDER BY n DESC, from_owner, from_touchpoint, to_owner, to_touchpoint"
+        "SELECT customer_id, at, CAST(touchpoint AS VARCHAR) AS touchpoint,
+                CAST({owner} AS VARCHAR) AS owner,
+                CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END AS failed
+         FROM interactions"
     );
-    let (_, batches) = sql.query_with(&query, params).await?;
-    let mut out = Vec::new();
-    for b in &batches {
-        let c = Columns::new(b);
-        let names = ["from_owner", "from_touchpoint", "to_owner", "to_touchpoint"];
-        let texts: Vec<_> = names.iter().map(|n| c.text(n)).collect::<Result<_>>()?;
-        let (n, failed) = (c.int("n")?, c.int("failed")?);
+    let ctx = sql.context();
+    let df = ctx.sql(&query).await?.with_param_values(params)?;
+    let plan = sorted_by_customer(df.create_physical_plan().await?, ctx)?;
+    let tasks: Vec<_> = (0..plan.output_partitioning().partition_count())
+        .map(|p| {
+            let stream = plan.execute(p, ctx.task_ctx());
+            tokio::spawn(async move { count_partition(stream?).await })
+        })
+        .collect();
+    let mut counts: BTreeMap<[String; 4], (u64, u64)> = BTreeMap::new();
+    for task in tasks {
+        let part = task
+            .await
+            .map_err(|e| StoreError::Input(format!("counting hand-offs stopped: {e}")))??;
+        for (key, (n, failed)) in part {
+            let c = counts.entry(key).or_default();
+            c.0 += n;
+            c.1 += failed;
+        }
+    }
+    let mut out: Vec<Handoff> = counts.into_iter().map(handoff).collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| key(a).cmp(&key(b))));
+    Ok(out)
+}
+
+fn key(h: &Handoff) -> [&str; 4] {
+    [
+        &h.from_owner,
+        &h.from_touchpoint,
+        &h.to_owner,
+        &h.to_touchpoint,
+    ]
+}
+
+fn handoff(
+    ([from_owner, from_touchpoint, to_owner, to_touchpoint], (n, failed)): (
+        [String; 4],
+        (u64, u64),
+    ),
+) -> Handoff {
+    Handoff {
+        from_owner,
+        from_touchpoint,
+        to_owner,
+        to_touchpoint,
+        count: n,
+        failures_after: failed,
+        failure_rate_after: None,
+        failure_rate_otherwise: None,
+        excess_failure: None,
+        revenue_at_risk: None,
+    }
+}
+
+/// `input` hash-partitioned by `customer_id` and sorted within each partition by
+/// customer, time and touchpoint.
+fn sorted_by_customer(
+    input: Arc<dyn ExecutionPlan>,
+    ctx: &SessionContext,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    let schema = input.schema();
+    let partitions = ctx.copied_config().target_partitions();
+    let customer = physical_col("customer_id", &schema)?;
+    let hashed = RepartitionExec::try_new(input, Partitioning::Hash(vec![customer], partitions))?;
+    let order = ["customer_id", "at", "touchpoint"]
+        .iter()
+        .map(|c| Ok(PhysicalSortExpr::new_default(physical_col(c, &schema)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let order = LexOrdering::new(order).expect("a non-empty ordering");
+    let sort = SortExec::new(order, Arc::new(hashed)).with_preserve_partitioning(true);
+    Ok(Arc::new(sort))
+}
+
+/// The previous interaction of the customer being read.
+struct Previous {
+    customer: String,
+    second: i64,
+    touchpoint: u32,
+    owner: Option<u32>,
+}
+
+/// Touchpoint and owner names as small numbers, while a partition is read.
+#[derive(Default)]
+struct Names(HashMap<String, u32>, Vec<String>);
+
+impl Names {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.0.get(name) {
+            return *id;
+        }
+        let id = self.1.len() as u32;
+        self.0.insert(name.to_string(), id);
+        self.1.push(name.to_string());
+        id
+    }
+}
+
+/// The hand-offs of one partition, read in customer order: (from owner, from touchpoint,
+/// to owner, to touchpoint) → (count, failures of the later interaction).
+async fn count_partition(
+    mut stream: SendableRecordBatchStream,
+) -> Result<Vec<([String; 4], (u64, u64))>> {
+    let mut names = Names::default();
+    let mut counts: HashMap<[u32; 4], (u64, u64)> = HashMap::new();
+    let mut prev: Option<Previous> = None;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let c = Columns::new(&batch);
+        let (customer, at, tp) = (c.text("customer_id")?, c.int("at")?, c.text("touchpoint")?);
+        let (owner, failed) = (c.text("owner")?, c.int("failed")?);
         for r in 0..c.rows() {
-            let Some(t) = texts
-                .iter()
-                .map(|t| t.str(r))
-                .collect::<Option<Vec<&str>>>()
+            let (Some(id), Some(micros), Some(touchpoint)) =
+                (customer.str(r), at.i64(r), tp.str(r))
             else {
                 continue;
             };
-            out.push(Handoff {
-                from_owner: t[0].to_string(),
-                from_touchpoint: t[1].to_string(),
-                to_owner: t[2].to_string(),
-                to_touchpoint: t[3].to_string(),
-                count: n.count(r),
-                failures_after: failed.count(r),
-                failure_rate_after: None,
-                failure_rate_otherwise: None,
-                excess_failure: None,
-                revenue_at_risk: None,
+            let now = Previous {
+                customer: String::new(),
+                second: micros / 1_000_000,
+                touchpoint: names.id(touchpoint),
+                owner: owner.str(r).map(|o| names.id(o)),
+            };
+            let same = prev.as_ref().is_some_and(|p| p.customer == id);
+            if let (true, Some(p)) = (same, &prev)
+                && let (Some(from), Some(to)) = (p.owner, now.owner)
+                && from != to
+                && now.second - p.second <= WITHIN_SECONDS
+            {
+                let c = counts
+                    .entry([from, p.touchpoint, to, now.touchpoint])
+                    .or_default();
+                c.0 += 1;
+                c.1 += failed.count(r);
+            }
+            prev = Some(match (same, prev.take()) {
+                (true, Some(p)) => Previous {
+                    customer: p.customer,
+                    ..now
+                },
+                _ => Previous {
+                    customer: id.to_string(),
+                    ..now
+                },
             });
         }
     }
-    Ok(out)
+    let name = |id: u32| names.1[id as usize].clone();
+    Ok(counts
+        .into_iter()
+        .map(|([a, b, c, d], n)| ([name(a), name(b), name(c), name(d)], n))
+        .collect())
 }
