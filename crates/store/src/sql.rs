@@ -1,7 +1,7 @@
 //! SQL over the event tables with Apache DataFusion.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::NaiveDate;
 use cxray_core::domain::Table;
@@ -10,6 +10,8 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 use datafusion::catalog::TableProvider;
 use datafusion::common::ScalarValue;
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::logical_expr::JoinType;
 use datafusion::prelude::{DataFrame, Expr, SessionConfig, SessionContext, ident, lit};
 use deltalake_core::DeltaTable;
@@ -87,10 +89,38 @@ pub struct Sql {
     made_by: BTreeMap<&'static str, serde_json::Value>,
 }
 
+/// The memory (MiB) the queries of this process may hold at once, unless
+/// `CXRAY_MEMORY_MB` says otherwise.
+const MEMORY_MB: usize = 4096;
+
+/// The runtime every session of this process shares: one memory pool, so concurrent
+/// analyses share one limit. Beyond it sorts and aggregations spill to the system's
+/// temporary directory; what cannot spill (a join's build side) fails with a clear error.
+pub(crate) fn runtime() -> Result<Arc<RuntimeEnv>> {
+    static RUNTIME: OnceLock<Arc<RuntimeEnv>> = OnceLock::new();
+    if let Some(runtime) = RUNTIME.get() {
+        return Ok(runtime.clone());
+    }
+    let mb = match std::env::var("CXRAY_MEMORY_MB") {
+        Ok(v) => v.trim().parse::<usize>().map_err(|_| {
+            StoreError::Input(format!(
+                "CXRAY_MEMORY_MB: '{v}' is not a whole number of MiB"
+            ))
+        })?,
+        Err(_) => MEMORY_MB,
+    };
+    let pool = FairSpillPool::new(mb.saturating_mul(1 << 20));
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(pool))
+        .build_arc()?;
+    Ok(RUNTIME.get_or_init(|| runtime).clone())
+}
+
 impl Sql {
     /// A session over the latest version of every table, except those pinned in `versions`.
     pub async fn open(folder: &DataFolder, versions: &BTreeMap<Table, u64>) -> Result<Self> {
-        let ctx = SessionContext::new_with_config(session_config()).enable_url_table();
+        let ctx =
+            SessionContext::new_with_config_rt(session_config(), runtime()?).enable_url_table();
         let (mut opened, mut made_by) = (BTreeMap::new(), BTreeMap::new());
         for table in Table::ALL {
             let delta = tables::open(folder, table, versions.get(&table).copied()).await?;

@@ -161,10 +161,10 @@ pub struct Journey {
 
 /// Builds the journey map.
 pub async fn journey(sql: &Sql, opts: &JourneyOptions) -> Result<Journey> {
-    let data = derived::load(sql, opts).await?;
-    let counts = touchpoints::counts(sql, &data).await?;
+    let data = timed("trips", derived::load(sql, opts)).await?;
+    let counts = timed("counts", touchpoints::counts(sql, &data)).await?;
     let owners = owner_info(sql).await?;
-    let csat = csat_by_touchpoint(sql, &opts.settings).await?;
+    let csat = timed("csat", csat_by_touchpoint(sql, &opts.settings)).await?;
     let mean_clv = mean_clv(sql).await?;
     let mut notes = Vec::new();
     if mean_clv.is_none() {
@@ -187,7 +187,11 @@ pub async fn journey(sql: &Sql, opts: &JourneyOptions) -> Result<Journey> {
             .cmp(&key(b))
             .then_with(|| a.touchpoint.cmp(&b.touchpoint))
     });
-    let mut handoffs = handoffs::handoffs(sql, owner_sql(&opts.placements)).await?;
+    let mut handoffs = timed(
+        "hand-offs",
+        handoffs::handoffs(sql, owner_sql(&opts.placements)),
+    )
+    .await?;
     for h in &mut handoffs {
         if let Some(to) = touchpoints.iter().find(|t| t.touchpoint == h.to_touchpoint) {
             h.attribute(to, &opts.settings);
@@ -201,6 +205,18 @@ pub async fn journey(sql: &Sql, opts: &JourneyOptions) -> Result<Journey> {
         touchpoints,
         notes,
     })
+}
+
+/// Awaits one step of an analysis, logging (at debug level) how long it took.
+async fn timed<T>(step: &'static str, work: impl Future<Output = T>) -> T {
+    let started = std::time::Instant::now();
+    let out = work.await;
+    tracing::debug!(
+        step,
+        seconds = started.elapsed().as_secs_f64(),
+        "journey step"
+    );
+    out
 }
 
 /// The counts with the edited placement's journey, stage, owner and position.
