@@ -38,13 +38,14 @@ use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionContext, cast, c
 use serde::Serialize;
 
 use super::JourneyOptions;
+use super::handoffs::{self, Pair};
 use super::masks::Touchpoints;
 use crate::decode::Columns;
 use crate::sql::{Sql, day_sql};
 use crate::{Result, StoreError};
 
 /// Bumped when the build's columns or meaning change, so older builds are not read.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 /// The file whose presence marks a finished build.
 const MADE_BY: &str = "made_by.json";
 /// Finished builds kept besides the newest (older ones are removed after a build).
@@ -52,6 +53,8 @@ const KEPT: usize = 2;
 
 /// The touchpoints of a build, beside its trips.
 const TOUCHPOINTS: &str = "touchpoints.json";
+/// The consecutive interactions of a build, counted ([`Pair`]).
+const PAIRS: &str = "pairs.json";
 
 /// The trips of one state of the data, narrowed to the session's restriction (its
 /// customers, and trips that began in its period).
@@ -62,6 +65,19 @@ const TOUCHPOINTS: &str = "touchpoints.json";
 pub struct TripData {
     pub(super) trips: DataFrame,
     pub(super) touchpoints: Touchpoints,
+    /// The build's pairs, for a session without a restriction.
+    pairs: Option<Vec<Pair>>,
+}
+
+impl TripData {
+    /// The pairs of consecutive interactions of the session's customers: the build's, or
+    /// counted now for a restricted session.
+    pub(super) async fn pairs(&self, sql: &Sql) -> Result<Vec<Pair>> {
+        match &self.pairs {
+            Some(pairs) => Ok(pairs.clone()),
+            None => handoffs::pairs(sql.context()).await,
+        }
+    }
 }
 
 /// What a build depends on: its key is a hash of this.
@@ -113,17 +129,28 @@ pub async fn load(sql: &Sql, opts: &JourneyOptions) -> Result<TripData> {
             prune(&root, &dir);
         }
     }
-    let path = dir.join(TOUCHPOINTS);
-    let text = std::fs::read(&path).map_err(|e| StoreError::io(&path, e))?;
-    let touchpoints = serde_json::from_slice(&text)?;
     let trips = sql
         .context()
         .read_parquet(dir_path(&dir.join("trips")), ParquetReadOptions::default())
         .await?;
     Ok(TripData {
         trips: scope(sql, trips).await?,
-        touchpoints,
+        touchpoints: read_json(&dir.join(TOUCHPOINTS))?,
+        pairs: match sql.restriction() {
+            None => Some(read_json(&dir.join(PAIRS))?),
+            Some(_) => None,
+        },
     })
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = std::fs::read(path).map_err(|e| StoreError::io(path, e))?;
+    Ok(serde_json::from_slice(&text)?)
+}
+
+fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    let text = serde_json::to_vec_pretty(value)?;
+    std::fs::write(path, text).map_err(|e| StoreError::io(path, e))
 }
 
 /// A directory as DataFusion takes it (a trailing slash).
@@ -173,11 +200,7 @@ async fn build(sql: &Sql, opts: &JourneyOptions, inputs: &Inputs, dir: &Path) ->
         chrono::Utc::now().timestamp_micros()
     ));
     let built = build_into(sql, opts, &tmp).await;
-    let made_by = serde_json::to_vec_pretty(inputs)?;
-    let finished = built.and_then(|()| {
-        let path = tmp.join(MADE_BY);
-        std::fs::write(&path, made_by).map_err(|e| StoreError::io(&path, e))
-    });
+    let finished = built.and_then(|()| write_json(&tmp.join(MADE_BY), inputs));
     if let Err(e) = finished {
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e);
@@ -229,9 +252,8 @@ async fn build_into(sql: &Sql, opts: &JourneyOptions, out: &Path) -> Result<()> 
     write(trips, &out.join("trips")).await?;
     ctx.deregister_table("legs")?;
     std::fs::remove_dir_all(&legs).map_err(|e| StoreError::io(&legs, e))?;
-    let path = out.join(TOUCHPOINTS);
-    std::fs::write(&path, serde_json::to_vec_pretty(&tps)?)
-        .map_err(|e| StoreError::io(&path, e))?;
+    write_json(&out.join(TOUCHPOINTS), &tps)?;
+    write_json(&out.join(PAIRS), &handoffs::pairs(&ctx).await?)?;
     let seconds = started.elapsed().as_secs_f64();
     tracing::info!(seconds, "journey data built");
     Ok(())

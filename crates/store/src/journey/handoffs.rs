@@ -8,7 +8,6 @@ use cxray_core::stats::{
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use datafusion::common::ScalarValue;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_expr::expressions::col as physical_col;
 use datafusion::physical_expr::{LexOrdering, PhysicalSortExpr};
@@ -18,11 +17,11 @@ use datafusion::physical_plan::sorts::sort::SortExec;
 use datafusion::physical_plan::{ExecutionPlanProperties, Partitioning};
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Money, Touchpoint};
 use crate::decode::Columns;
-use crate::sql::Sql;
+use crate::ops::Placement;
 use crate::{Result, StoreError};
 
 /// One kind of hand-off and how often the receiving touchpoint then failed.
@@ -76,46 +75,45 @@ impl Handoff {
 /// over.
 const WITHIN_SECONDS: i64 = 2 * 86_400;
 
-/// Counts the hand-offs of the session's interactions: consecutive interactions of a
-/// customer (in time, then touchpoint order), within two days, whose owners differ.
-///
-/// The interactions are hash-partitioned by customer and sorted within each partition
-/// (DataFusion, spilling under memory pressure); each partition is then read in order,
-/// in parallel, and its hand-offs counted — a `lag` window over millions of customers
-/// costs several times more.
-pub(super) async fn handoffs(
-    sql: &Sql,
-    (owner, params): (String, Vec<ScalarValue>),
-) -> Result<Vec<Handoff>> {
-    let query = format!(
-        "SELECT customer_id, at, CAST(touchpoint AS VARCHAR) AS touchpoint,
-                CAST({owner} AS VARCHAR) AS owner,
-                CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END AS failed
-         FROM interactions"
-    );
-    let ctx = sql.context();
-    let df = ctx.sql(&query).await?.with_param_values(params)?;
-    let plan = sorted_by_customer(df.create_physical_plan().await?, ctx)?;
-    let tasks: Vec<_> = (0..plan.output_partitioning().partition_count())
-        .map(|p| {
-            let stream = plan.execute(p, ctx.task_ctx());
-            tokio::spawn(async move { count_partition(stream?).await })
-        })
-        .collect();
+/// Consecutive interactions of customers (in time, then touchpoint order) within two days,
+/// counted by the touchpoints and the owners the interactions name: the raw material of
+/// hand-offs before the edited owners of touchpoints apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Pair {
+    pub from_touchpoint: String,
+    pub from_owner: Option<String>,
+    pub to_touchpoint: String,
+    pub to_owner: Option<String>,
+    pub count: u64,
+    /// How many of the later interactions failed.
+    pub failed: u64,
+}
+
+/// The hand-offs among `pairs`: consecutive interactions whose owners — the edited owner
+/// of the touchpoint, else the interaction's — differ, most frequent first.
+pub(super) fn handoffs(pairs: &[Pair], placements: &BTreeMap<String, Placement>) -> Vec<Handoff> {
+    let owner = |tp: &str, own: &Option<String>| {
+        let edited = placements.get(tp).and_then(|p| p.owner.clone());
+        edited.or_else(|| own.clone())
+    };
     let mut counts: BTreeMap<[String; 4], (u64, u64)> = BTreeMap::new();
-    for task in tasks {
-        let part = task
-            .await
-            .map_err(|e| StoreError::Input(format!("counting hand-offs stopped: {e}")))??;
-        for (key, (n, failed)) in part {
-            let c = counts.entry(key).or_default();
-            c.0 += n;
-            c.1 += failed;
+    for p in pairs {
+        let from = owner(&p.from_touchpoint, &p.from_owner);
+        let to = owner(&p.to_touchpoint, &p.to_owner);
+        let (Some(from), Some(to)) = (from, to) else {
+            continue;
+        };
+        if from == to {
+            continue;
         }
+        let key = [from, p.from_touchpoint.clone(), to, p.to_touchpoint.clone()];
+        let c = counts.entry(key).or_default();
+        c.0 += p.count;
+        c.1 += p.failed;
     }
     let mut out: Vec<Handoff> = counts.into_iter().map(handoff).collect();
     out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| key(a).cmp(&key(b))));
-    Ok(out)
+    out
 }
 
 fn key(h: &Handoff) -> [&str; 4] {
@@ -146,6 +144,53 @@ fn handoff(
         revenue_at_risk: None,
     }
 }
+
+/// Counts the pairs of the interactions `ctx` reads.
+///
+/// The interactions are hash-partitioned by customer and sorted within each partition
+/// (DataFusion, spilling beyond the memory pool); each partition is then read in order,
+/// in parallel, and its pairs counted — a `lag` window over millions of customers costs
+/// several times more.
+pub(super) async fn pairs(ctx: &SessionContext) -> Result<Vec<Pair>> {
+    let query = "SELECT customer_id, at, CAST(touchpoint AS VARCHAR) AS touchpoint,
+                        CAST(owner AS VARCHAR) AS owner,
+                        CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END AS failed
+                 FROM interactions";
+    let plan = sorted_by_customer(ctx.sql(query).await?.create_physical_plan().await?, ctx)?;
+    let tasks: Vec<_> = (0..plan.output_partitioning().partition_count())
+        .map(|p| {
+            let stream = plan.execute(p, ctx.task_ctx());
+            tokio::spawn(async move { count_partition(stream?).await })
+        })
+        .collect();
+    let mut counts: BTreeMap<PairKey, (u64, u64)> = BTreeMap::new();
+    for task in tasks {
+        let part = task
+            .await
+            .map_err(|e| StoreError::Input(format!("counting hand-offs stopped: {e}")))??;
+        for (key, (n, failed)) in part {
+            let c = counts.entry(key).or_default();
+            c.0 += n;
+            c.1 += failed;
+        }
+    }
+    Ok(counts
+        .into_iter()
+        .map(
+            |((from_touchpoint, from_owner, to_touchpoint, to_owner), (count, failed))| Pair {
+                from_touchpoint,
+                from_owner,
+                to_touchpoint,
+                to_owner,
+                count,
+                failed,
+            },
+        )
+        .collect())
+}
+
+/// From touchpoint, from owner, to touchpoint, to owner.
+type PairKey = (String, Option<String>, String, Option<String>);
 
 /// `input` hash-partitioned by `customer_id` and sorted within each partition by
 /// customer, time and touchpoint.
@@ -188,15 +233,18 @@ impl Names {
         self.1.push(name.to_string());
         id
     }
+
+    fn name(&self, id: u32) -> String {
+        self.1[id as usize].clone()
+    }
 }
 
-/// The hand-offs of one partition, read in customer order: (from owner, from touchpoint,
-/// to owner, to touchpoint) → (count, failures of the later interaction).
+/// The pairs of one partition, read in customer order, with their counts and failures.
 async fn count_partition(
     mut stream: SendableRecordBatchStream,
-) -> Result<Vec<([String; 4], (u64, u64))>> {
+) -> Result<Vec<(PairKey, (u64, u64))>> {
     let mut names = Names::default();
-    let mut counts: HashMap<[u32; 4], (u64, u64)> = HashMap::new();
+    let mut counts: HashMap<[Option<u32>; 4], (u64, u64)> = HashMap::new();
     let mut prev: Option<Previous> = None;
     while let Some(batch) = stream.next().await {
         let batch = batch?;
@@ -217,13 +265,10 @@ async fn count_partition(
             };
             let same = prev.as_ref().is_some_and(|p| p.customer == id);
             if let (true, Some(p)) = (same, &prev)
-                && let (Some(from), Some(to)) = (p.owner, now.owner)
-                && from != to
                 && now.second - p.second <= WITHIN_SECONDS
             {
-                let c = counts
-                    .entry([from, p.touchpoint, to, now.touchpoint])
-                    .or_default();
+                let key = [Some(p.touchpoint), p.owner, Some(now.touchpoint), now.owner];
+                let c = counts.entry(key).or_default();
                 c.0 += 1;
                 c.1 += failed.count(r);
             }
@@ -239,9 +284,19 @@ async fn count_partition(
             });
         }
     }
-    let name = |id: u32| names.1[id as usize].clone();
+    let name = |id: Option<u32>| id.map(|id| names.name(id));
     Ok(counts
         .into_iter()
-        .map(|([a, b, c, d], n)| ([name(a), name(b), name(c), name(d)], n))
+        .map(|([a, b, c, d], n)| {
+            (
+                (
+                    name(a).unwrap_or_default(),
+                    name(b),
+                    name(c).unwrap_or_default(),
+                    name(d),
+                ),
+                n,
+            )
+        })
         .collect())
 }

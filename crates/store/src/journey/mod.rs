@@ -187,11 +187,8 @@ pub async fn journey(sql: &Sql, opts: &JourneyOptions) -> Result<Journey> {
             .cmp(&key(b))
             .then_with(|| a.touchpoint.cmp(&b.touchpoint))
     });
-    let mut handoffs = timed(
-        "hand-offs",
-        handoffs::handoffs(sql, owner_sql(&opts.placements)),
-    )
-    .await?;
+    let pairs = timed("hand-offs", data.pairs(sql)).await?;
+    let mut handoffs = handoffs::handoffs(&pairs, &opts.placements);
     for h in &mut handoffs {
         if let Some(to) = touchpoints.iter().find(|t| t.touchpoint == h.to_touchpoint) {
             h.attribute(to, &opts.settings);
