@@ -5,6 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use cxray_core::erasure::ErasedRows;
 use cxray_store::schema::Limits;
 use serde::Deserialize;
 
@@ -23,6 +24,8 @@ pub struct Config {
     pub limits: Limits,
     /// The reverse proxies whose `X-Forwarded-For` the server believes; none by default.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Whether imports and ingestion refuse rows of erased customers (the default).
+    pub erased_rows: ErasedRows,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -34,6 +37,7 @@ struct FileConfig {
     max_attributes: Option<usize>,
     max_keys_per_row: Option<usize>,
     trusted_proxies: Option<Vec<IpAddr>>,
+    erased_customers: Option<String>,
 }
 
 impl Config {
@@ -66,8 +70,13 @@ impl Config {
             Some(list) => proxies(&list)?,
             None => file.trusted_proxies.unwrap_or_default(),
         };
+        let erased_rows = match file.erased_customers {
+            Some(rule) => rule.parse().context("config file: erased_customers")?,
+            None => ErasedRows::default(),
+        };
         Ok(Config {
             limits,
+            erased_rows,
             data: data
                 .or_else(|| env("CXRAY_DATA").map(PathBuf::from))
                 .or(file.data)
@@ -124,5 +133,20 @@ mod tests {
             ["10.0.0.2".parse::<IpAddr>().unwrap()]
         );
         assert!(toml::from_str::<FileConfig>("trusted_proxies = [\"10.0.0\"]").is_err());
+    }
+
+    #[test]
+    fn erased_customers_take_a_rule() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cxray.toml");
+        std::fs::write(&path, "erased_customers = \"Accept\"").unwrap();
+        let config = Config::load(Some(&path), None).unwrap();
+        assert_eq!(config.erased_rows, ErasedRows::Accept);
+        std::fs::write(&path, "erased_customers = \"keep\"").unwrap();
+        let e = format!("{:#}", Config::load(Some(&path), None).unwrap_err());
+        assert!(
+            e.contains("unknown rule for erased customers' rows 'keep'"),
+            "{e}"
+        );
     }
 }

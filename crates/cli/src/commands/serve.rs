@@ -20,7 +20,10 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         attributes: args.max_attributes.unwrap_or(config.limits.attributes),
         keys_per_row: args.max_keys_per_row.unwrap_or(config.limits.keys_per_row),
     };
-    let options = options(config, &args.analysis, limits);
+    let mut options = options(config, &args.analysis, limits);
+    if let Some(rule) = args.erased_customers {
+        options.ingest.erased_rows = rule;
+    }
     serve(folder, args.bind.unwrap_or(config.bind), options).await
 }
 
@@ -39,6 +42,7 @@ pub fn options(config: &Config, args: &AnalysisArgs, limits: Limits) -> ServerOp
         ..ServerOptions::default()
     };
     options.ingest.limits = limits;
+    options.ingest.erased_rows = config.erased_rows;
     options
 }
 

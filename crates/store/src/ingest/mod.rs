@@ -26,11 +26,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cxray_core::domain::Table;
+use cxray_core::erasure::ErasedRows;
 use tokio::sync::{mpsc, oneshot};
 
 use self::appender::{Append, Appender};
 use self::commit::Committer;
 use self::stats::Counters;
+use crate::erased::Erased;
 use crate::folder::DataFolder;
 use crate::import::source::KeyLimits;
 use crate::ops::OpsDb;
@@ -52,6 +54,8 @@ pub struct IngestOptions {
     pub flush_every: Duration,
     /// What batches may add to a table.
     pub limits: Limits,
+    /// Whether rows of erased customers are refused (with the batch) or accepted.
+    pub erased_rows: ErasedRows,
 }
 
 impl Default for IngestOptions {
@@ -60,6 +64,7 @@ impl Default for IngestOptions {
             flush_rows: 250_000,
             flush_every: Duration::from_secs(2),
             limits: Limits::default(),
+            erased_rows: ErasedRows::default(),
         }
     }
 }
@@ -100,6 +105,9 @@ pub enum IngestError {
 pub struct Ingest {
     folder: DataFolder,
     limits: Limits,
+    /// The customers whose rows are refused (read once: `cxray forget` cannot run while
+    /// a server ingests).
+    erased: Arc<Erased>,
     sender: Mutex<Option<std::sync::mpsc::Sender<Append>>>,
     appender: Mutex<Option<std::thread::JoinHandle<()>>>,
     committers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
@@ -122,6 +130,7 @@ impl Ingest {
             attributes.push(table_attributes(folder, table, options.limits.attributes).await?);
         }
         let db = OpsDb::open(&folder.ops_db_path())?;
+        let erased = Arc::new(Erased::load(&db, options.erased_rows)?);
         db.conn().pragma_update(None, "synchronous", "NORMAL")?;
         let (mut committers, mut handles) = (Vec::new(), Vec::new());
         for table in Table::ALL {
@@ -148,6 +157,7 @@ impl Ingest {
         Ok(Ingest {
             folder: folder.clone(),
             limits: options.limits,
+            erased,
             sender: Mutex::new(Some(sender)),
             appender: Mutex::new(Some(thread)),
             committers: Mutex::new(handles),
@@ -169,8 +179,9 @@ impl Ingest {
             return Err(IngestError::MissingTable(table));
         }
         let keys = KeyLimits::new(table, self.limits);
+        let erased = self.erased.clone();
         let (body, validated) = tokio::task::spawn_blocking(move || {
-            let validated = validate::validate(table, &body, keys);
+            let validated = validate::validate(table, &body, keys, &erased);
             (body, validated)
         })
         .await

@@ -3,6 +3,8 @@
 //! batch that can never be committed (acknowledged by an older version that let it
 //! through) is set aside in `rejects/` rather than blocking the table and the server.
 
+use std::sync::Arc;
+
 use cxray_core::domain::Table;
 
 use super::IngestOptions;
@@ -54,7 +56,8 @@ pub(crate) async fn recover(
     }
     let mut replayed = 0;
     for r in records.into_iter().filter(|r| r.seq > committed) {
-        let batch = match validate(table, &r.body, KeyLimits::UNLIMITED) {
+        // Acknowledged rows: erased customers among them were accepted then.
+        let batch = match validate(table, &r.body, KeyLimits::UNLIMITED, &Arc::default()) {
             Ok(v) => v.batch,
             Err(e) => {
                 set_aside(folder, table, &r, &e)?;
