@@ -224,6 +224,16 @@ mod tests {
         KeyLimits::new(Table::Transactions, crate::schema::Limits::default())
     }
 
+    /// Validates a transactions body with the default limits.
+    fn check(body: &str) -> Result<Validated, IngestError> {
+        validate(
+            Table::Transactions,
+            body.as_bytes(),
+            keys(),
+            &Arc::default(),
+        )
+    }
+
     fn reasons(body: &str) -> Vec<(usize, String)> {
         refused(body, keys())
     }
@@ -248,13 +258,7 @@ mod tests {
     fn good_rows_become_one_batch_with_attributes() {
         let body = "{\"customer_id\":\"c1\",\"at\":\"2025-01-02T03:04:05Z\",\"amount\":12.5,\"Fare Class\":\"Y\"}\n\n\
                     {\"customer_id\":7,\"at\":\"2025-01-03\",\"amount\":\"3\",\"quantity\":2}\n";
-        let v = validate(
-            Table::Transactions,
-            body.as_bytes(),
-            keys(),
-            &Arc::default(),
-        )
-        .unwrap();
+        let v = check(body).unwrap();
         assert_eq!(v.batch.num_rows(), 2);
         let names: Vec<_> = v
             .batch
@@ -298,10 +302,7 @@ mod tests {
 
     #[test]
     fn an_empty_body_has_no_rows() {
-        assert!(matches!(
-            validate(Table::Transactions, b"\n \n", keys(), &Arc::default()),
-            Err(IngestError::Empty)
-        ));
+        assert!(matches!(check("\n \n"), Err(IngestError::Empty)));
     }
 
     #[test]
@@ -359,13 +360,7 @@ mod tests {
     #[test]
     fn numbers_keep_every_digit() {
         let body = "{\"customer_id\":1,\"at\":\"2025-01-02\",\"amount\":12345678901234.5678}";
-        let v = validate(
-            Table::Transactions,
-            body.as_bytes(),
-            keys(),
-            &Arc::default(),
-        )
-        .unwrap();
+        let v = check(body).unwrap();
         let amount = v.batch.column_by_name("amount").unwrap();
         let amount = amount
             .as_any()
@@ -377,12 +372,7 @@ mod tests {
     #[test]
     fn a_refusal_keeps_the_first_rejections_and_counts_the_rest() {
         let body = "x\n{}\n".repeat(MAX_LISTED * 3);
-        let Err(IngestError::Rejected(r)) = validate(
-            Table::Transactions,
-            body.as_bytes(),
-            keys(),
-            &Arc::default(),
-        ) else {
+        let Err(IngestError::Rejected(r)) = check(&body) else {
             panic!("accepted")
         };
         assert_eq!((r.count, r.listed.len()), (MAX_LISTED * 6, MAX_LISTED));
@@ -400,7 +390,7 @@ mod tests {
             lines in proptest::collection::vec(line(), 0..12)
         ) {
             let body = lines.join("\n");
-            match validate(Table::Transactions, body.as_bytes(), keys(), &Arc::default()) {
+            match check(&body) {
                 Ok(v) => proptest::prop_assert_eq!(v.batch.num_rows() as u64, count_rows(body.as_bytes())),
                 Err(IngestError::Rejected(r)) => {
                     proptest::prop_assert!(r.count >= r.listed.len() && !r.listed.is_empty());
