@@ -69,6 +69,15 @@ impl Default for IngestOptions {
     }
 }
 
+/// Who sends a batch: the actor the audit log names, and the client whose idempotency
+/// keys it uses (an API token, e.g. `token:7`), so that two clients of one user never
+/// share a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    pub actor: String,
+    pub id: String,
+}
+
 /// A batch acknowledged: its rows are durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ack {
@@ -167,12 +176,13 @@ impl Ingest {
     }
 
     /// Validates an NDJSON batch for `table` and, when every row is valid, returns once
-    /// its rows are durable. A batch re-sent under the same `key` is not written again.
+    /// its rows are durable. A batch the same client re-sends under the same `key` is not
+    /// written again.
     pub async fn ingest(
         &self,
         table: Table,
         key: Option<String>,
-        actor: String,
+        client: Client,
         body: Vec<u8>,
     ) -> Result<Ack, IngestError> {
         if !self.folder.table_dir(table).join("_delta_log").is_dir() {
@@ -196,7 +206,7 @@ impl Ingest {
         let append = Append {
             table,
             key,
-            actor,
+            client,
             body,
             validated,
             reply,
@@ -294,10 +304,17 @@ mod tests {
         Ingest::open(folder, options).await.unwrap()
     }
 
+    fn client() -> Client {
+        Client {
+            actor: "test".into(),
+            id: "token:1".into(),
+        }
+    }
+
     async fn send(ingest: &Ingest, key: &str, body: &str) -> Result<Ack, IngestError> {
-        let (key, actor) = (Some(key.to_string()), "test".to_string());
+        let key = Some(key.to_string());
         ingest
-            .ingest(Table::Transactions, key, actor, body.as_bytes().to_vec())
+            .ingest(Table::Transactions, key, client(), body.as_bytes().to_vec())
             .await
     }
 
@@ -329,8 +346,12 @@ mod tests {
         // acknowledged but not committed, and a third torn while being written.
         let dir = folder.wal_dir().join("transactions");
         let mut segment = wal::Segment::create(&dir, 1).unwrap();
-        segment.append(1, Some("a"), "test", A.as_bytes()).unwrap();
-        segment.append(2, Some("b"), "test", B.as_bytes()).unwrap();
+        segment
+            .append(1, Some("a"), &client(), A.as_bytes())
+            .unwrap();
+        segment
+            .append(2, Some("b"), &client(), B.as_bytes())
+            .unwrap();
         let path = dir.join(format!("{:020}.wal", 1));
         let mut file = File::options().append(true).open(&path).unwrap();
         file.write_all(&[9, 0, 0, 0, 1, 2]).unwrap();
@@ -401,11 +422,15 @@ mod tests {
             "{\"customer_id\":\"c9\",\"at\":\"2025-01-02\",\"amount\":1,\"Tier\":1,\"tier\":2}";
         let dir = folder.wal_dir().join("transactions");
         let mut segment = wal::Segment::create(&dir, 1).unwrap();
-        segment.append(1, Some("a"), "test", A.as_bytes()).unwrap();
         segment
-            .append(2, Some("x"), "test", colliding.as_bytes())
+            .append(1, Some("a"), &client(), A.as_bytes())
             .unwrap();
-        segment.append(3, Some("b"), "test", B.as_bytes()).unwrap();
+        segment
+            .append(2, Some("x"), &client(), colliding.as_bytes())
+            .unwrap();
+        segment
+            .append(3, Some("b"), &client(), B.as_bytes())
+            .unwrap();
         segment.sync().unwrap();
 
         let ingest = open(&folder).await;

@@ -42,7 +42,7 @@ pub(crate) async fn recover(
             let key = r.key.as_deref()?;
             let rows = count_rows(&r.body);
             let hash = blake3::hash(&r.body).to_hex().to_string();
-            Some((r.actor.as_str(), key, KeyRecord { rows, hash }))
+            Some((r.client.id.as_str(), key, KeyRecord { rows, hash }))
         })
         .collect();
     let db = OpsDb::open(&folder.ops_db_path())?;
@@ -68,7 +68,7 @@ pub(crate) async fn recover(
         let pending = Pending {
             seq: r.seq,
             batch,
-            actor: r.actor,
+            actor: r.client.actor,
         };
         committer.push(pending).await;
     }
