@@ -22,7 +22,7 @@ pub struct Config {
     pub log: String,
     /// What imported and ingested rows may add to a table.
     pub limits: Limits,
-    /// The reverse proxies whose `X-Forwarded-For` the server believes; none by default.
+    /// The reverse proxies whose `X-Forwarded-For` and `-Proto` the server believes; none by default.
     pub trusted_proxies: Vec<IpAddr>,
     /// Whether imports and ingestion refuse rows of erased customers (the default).
     pub erased_rows: ErasedRows,

@@ -38,7 +38,7 @@ pub struct AppState {
     pub snapshots: Arc<Snapshots>,
     /// Whether cookies are `Secure` (sent over https only); off when serving on loopback.
     pub secure_cookies: bool,
-    /// The reverse proxies whose `X-Forwarded-For` names the client.
+    /// The reverse proxies whose `X-Forwarded-For` (the client) and `X-Forwarded-Proto` count.
     pub trusted_proxies: Arc<[IpAddr]>,
     pub telemetry: Arc<Telemetry>,
     pub ingest: Arc<Ingest>,
@@ -52,8 +52,8 @@ pub struct ServerOptions {
     pub refresh_every: Duration,
     /// When ingested rows are committed.
     pub ingest: IngestOptions,
-    /// The reverse proxies whose `X-Forwarded-For` is believed (sign-in limits count by
-    /// the client's address); none by default.
+    /// The reverse proxies whose `X-Forwarded-For` (sign-in limits count by the client's
+    /// address) and `X-Forwarded-Proto` are believed; none by default.
     pub trusted_proxies: Vec<IpAddr>,
 }
 
