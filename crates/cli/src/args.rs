@@ -476,6 +476,10 @@ pub struct ServeArgs {
     /// accept [default: the config file's `erased_customers`, or refuse].
     #[arg(long, value_name = "RULE")]
     pub erased_customers: Option<ErasedRows>,
+    /// Fewest customers a filtered view may describe for owners and partners; smaller
+    /// views are withheld from them [default: the config file's `min_group_size`, or 20].
+    #[arg(long, value_name = "N")]
+    pub min_group_size: Option<u64>,
 }
 
 /// How the server's background analyses run.

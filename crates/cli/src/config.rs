@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use cxray_core::erasure::ErasedRows;
+use cxray_server::MIN_GROUP_SIZE;
 use cxray_store::schema::Limits;
 use serde::Deserialize;
 
@@ -26,6 +27,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpAddr>,
     /// Whether imports and ingestion refuse rows of erased customers (the default).
     pub erased_rows: ErasedRows,
+    /// The fewest customers a filtered view may describe for owners and partners.
+    pub min_group_size: u64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -38,6 +41,7 @@ struct FileConfig {
     max_keys_per_row: Option<usize>,
     trusted_proxies: Option<Vec<IpAddr>>,
     erased_customers: Option<String>,
+    min_group_size: Option<u64>,
 }
 
 impl Config {
@@ -77,6 +81,7 @@ impl Config {
         Ok(Config {
             limits,
             erased_rows,
+            min_group_size: file.min_group_size.unwrap_or(MIN_GROUP_SIZE),
             data: data
                 .or_else(|| env("CXRAY_DATA").map(PathBuf::from))
                 .or(file.data)

@@ -24,6 +24,9 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(rule) = args.erased_customers {
         options.ingest.erased_rows = rule;
     }
+    if let Some(n) = args.min_group_size {
+        options.min_group_size = n;
+    }
     serve(folder, args.bind.unwrap_or(config.bind), options).await
 }
 
@@ -39,6 +42,7 @@ pub fn options(config: &Config, args: &AnalysisArgs, limits: Limits) -> ServerOp
         },
         refresh_every: Duration::from_secs(args.refresh_seconds.max(1)),
         trusted_proxies: config.trusted_proxies.clone(),
+        min_group_size: config.min_group_size,
         ..ServerOptions::default()
     };
     options.ingest.limits = limits;
