@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use cxray_core::erasure::ErasedRows;
 
 /// cxray turns customer experience into hard numbers.
 #[derive(Debug, Parser)]
@@ -439,6 +440,10 @@ pub struct ImportArgs {
     /// Set aside up to N bad rows in a rejects file instead of failing.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub skip_bad_rows: u64,
+    /// Rows of customers erased with `forget`: refuse (the import fails) or accept
+    /// [default: the config file's `erased_customers`, or refuse].
+    #[arg(long, value_name = "RULE")]
+    pub erased_customers: Option<ErasedRows>,
 }
 
 #[derive(Debug, Args)]
@@ -467,6 +472,14 @@ pub struct ServeArgs {
     /// `max_keys_per_row`, or 250].
     #[arg(long)]
     pub max_keys_per_row: Option<usize>,
+    /// Ingested rows of customers erased with `forget`: refuse (the batch is refused) or
+    /// accept [default: the config file's `erased_customers`, or refuse].
+    #[arg(long, value_name = "RULE")]
+    pub erased_customers: Option<ErasedRows>,
+    /// Fewest customers a filtered view may describe for owners and partners; smaller
+    /// views are withheld from them [default: the config file's `min_group_size`, or 20].
+    #[arg(long, value_name = "N")]
+    pub min_group_size: Option<u64>,
 }
 
 /// How the server's background analyses run.

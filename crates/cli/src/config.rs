@@ -5,6 +5,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use cxray_core::erasure::ErasedRows;
+use cxray_server::MIN_GROUP_SIZE;
 use cxray_store::schema::Limits;
 use serde::Deserialize;
 
@@ -21,8 +23,12 @@ pub struct Config {
     pub log: String,
     /// What imported and ingested rows may add to a table.
     pub limits: Limits,
-    /// The reverse proxies whose `X-Forwarded-For` the server believes; none by default.
+    /// The reverse proxies whose `X-Forwarded-For` and `-Proto` the server believes; none by default.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Whether imports and ingestion refuse rows of erased customers (the default).
+    pub erased_rows: ErasedRows,
+    /// The fewest customers a filtered view may describe for owners and partners.
+    pub min_group_size: u64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -34,6 +40,8 @@ struct FileConfig {
     max_attributes: Option<usize>,
     max_keys_per_row: Option<usize>,
     trusted_proxies: Option<Vec<IpAddr>>,
+    erased_customers: Option<String>,
+    min_group_size: Option<u64>,
 }
 
 impl Config {
@@ -66,8 +74,14 @@ impl Config {
             Some(list) => proxies(&list)?,
             None => file.trusted_proxies.unwrap_or_default(),
         };
+        let erased_rows = match file.erased_customers {
+            Some(rule) => rule.parse().context("config file: erased_customers")?,
+            None => ErasedRows::default(),
+        };
         Ok(Config {
             limits,
+            erased_rows,
+            min_group_size: file.min_group_size.unwrap_or(MIN_GROUP_SIZE),
             data: data
                 .or_else(|| env("CXRAY_DATA").map(PathBuf::from))
                 .or(file.data)
@@ -124,5 +138,20 @@ mod tests {
             ["10.0.0.2".parse::<IpAddr>().unwrap()]
         );
         assert!(toml::from_str::<FileConfig>("trusted_proxies = [\"10.0.0\"]").is_err());
+    }
+
+    #[test]
+    fn erased_customers_take_a_rule() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cxray.toml");
+        std::fs::write(&path, "erased_customers = \"Accept\"").unwrap();
+        let config = Config::load(Some(&path), None).unwrap();
+        assert_eq!(config.erased_rows, ErasedRows::Accept);
+        std::fs::write(&path, "erased_customers = \"keep\"").unwrap();
+        let e = format!("{:#}", Config::load(Some(&path), None).unwrap_err());
+        assert!(
+            e.contains("unknown rule for erased customers' rows 'keep'"),
+            "{e}"
+        );
     }
 }

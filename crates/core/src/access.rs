@@ -41,6 +41,12 @@ impl Role {
         !self.needs_owner()
     }
 
+    /// Sees figures of any group of customers; owners and partners see filtered views
+    /// only of groups of at least the minimum size, and no company-wide comparisons.
+    pub fn sees_small_groups(self) -> bool {
+        self.sees_all_owners()
+    }
+
     /// Sees customer ids; partners see [`pseudonym`]s instead.
     pub fn sees_customer_ids(self) -> bool {
         self != Role::Partner
@@ -121,6 +127,7 @@ mod tests {
         assert!(Role::Executive.sees_all_owners() && !Role::Owner.sees_all_owners());
         assert!(Role::Owner.sees_customer_ids() && !Role::Partner.sees_customer_ids());
         assert!(Role::Partner.needs_owner() && !Role::Analyst.needs_owner());
+        assert!(Role::Analyst.sees_small_groups() && !Role::Owner.sees_small_groups());
         assert!(Role::Analyst.can_ingest() && !Role::Executive.can_ingest());
     }
 

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod domain;
 pub mod drivers;
+pub mod erasure;
 pub mod models;
 pub mod names;
 pub mod rng;

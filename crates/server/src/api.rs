@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::filters::Filters;
-use crate::routes::sees;
 use crate::snapshot::{Part, Snapshot};
+use crate::visible;
 
 /// Every read endpoint: path, summary, and whether owners and partners may call it.
 const ENDPOINTS: &[(&str, &str, bool)] = &[
@@ -170,14 +170,25 @@ async fn drivers(
     reply(&latest(&state, &user, f, Part::Drivers).await?.drivers)
 }
 
-/// The journey as `user` may see it: for owners and partners, only their touchpoints and
-/// owner, and the hand-offs into their touchpoints.
-fn visible(j: &Journey, user: &CurrentUser) -> Journey {
-    let mut j = j.clone();
-    j.touchpoints.retain(|t| sees(user, t.owner.as_deref()));
-    j.owners.retain(|o| sees(user, Some(&o.owner)));
-    j.handoffs.retain(|h| sees(user, Some(&h.to_owner)));
-    j
+/// A view withheld from the caller (see [`visible::withheld`]): 200 with no figures,
+/// `{"withheld": true, "min_group_size": N, "note": …}`.
+fn withheld(state: &AppState, user: &CurrentUser, s: &Snapshot) -> Result<(), Response> {
+    let min = state.min_group_size;
+    if !visible::withheld(user, s, min) {
+        return Ok(());
+    }
+    let body = json!({"withheld": true, "min_group_size": min, "note": visible::note(min)});
+    Err(Json(body).into_response())
+}
+
+/// The journey `user` may see in the view `s`.
+fn journey_of(state: &AppState, user: &CurrentUser, s: &Snapshot) -> Result<Journey, Response> {
+    withheld(state, user, s)?;
+    let j = s
+        .journey
+        .as_ref()
+        .map_err(|e| error(StatusCode::UNPROCESSABLE_ENTITY, e))?;
+    Ok(visible::journey(j, user))
 }
 
 async fn journey(
@@ -187,12 +198,7 @@ async fn journey(
 ) -> Reply {
     allow(&user, false)?;
     let s = latest(&state, &user, f, Part::Journey).await?;
-    reply(
-        &s.journey
-            .as_ref()
-            .map(|j| visible(j, &user))
-            .map_err(Clone::clone),
-    )
+    Ok(Json(journey_of(&state, &user, &s)?).into_response())
 }
 
 async fn area_list(
@@ -202,13 +208,7 @@ async fn area_list(
 ) -> Reply {
     allow(&user, false)?;
     let s = latest(&state, &user, f, Part::Journey).await?;
-    let list = s.journey.as_ref().map_err(Clone::clone).map(|j| {
-        areas(j)
-            .into_iter()
-            .filter(|a| sees(&user, a.owner.as_deref()))
-            .collect::<Vec<_>>()
-    });
-    reply(&list)
+    Ok(Json(areas(&journey_of(&state, &user, &s)?)).into_response())
 }
 
 async fn owner(
@@ -225,13 +225,10 @@ async fn owner(
             &format!("no owner '{id}' you may see"),
         )
     };
-    if !sees(&user, Some(&id)) {
+    if !visible::sees(&user, Some(&id)) {
         return Err(unknown());
     }
-    let j = s
-        .journey
-        .as_ref()
-        .map_err(|e| error(StatusCode::UNPROCESSABLE_ENTITY, e))?;
+    let j = journey_of(&state, &user, &s)?;
     let o = j
         .owners
         .iter()
@@ -306,7 +303,7 @@ fn openapi_document() -> Value {
             }));
         }
         let who = if *scoped {
-            "Owners and partners see only their own touchpoints."
+            "Owners and partners see only their own touchpoints, compared among themselves (no company mean CLV; weak areas ranked among their own touchpoints, the average target theirs). A filtered view of fewer customers (with interactions) than the server's minimum group size (default 20) is withheld from them: 200 with {\"withheld\": true, \"min_group_size\": N, \"note\": text} and no figures."
         } else {
             "Admins, executives and analysts only."
         };

@@ -11,7 +11,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use cxray_core::access::{Role, Scope};
 use cxray_core::domain::Table;
-use cxray_store::ingest::IngestError;
+use cxray_store::ingest::{Client, IngestError};
 use cxray_store::tables::DERIVED;
 use serde_json::{Value, json};
 
@@ -40,15 +40,19 @@ async fn ingest(
     headers: HeaderMap,
     request: Request,
 ) -> Reply {
-    allow(&user)?;
+    let token = allow(&user)?;
     let table = table(&name)?;
     let key = idempotency_key(&headers)?;
     let body = Bytes::from_request(request, &state)
         .await
         .map_err(|r| error(r.status(), &r.body_text()))?;
+    let client = Client {
+        actor: user.actor(),
+        id: format!("token:{token}"),
+    };
     let ack = state
         .ingest
-        .ingest(table, key.clone(), user.actor(), body.into())
+        .ingest(table, key.clone(), client, body.into())
         .await
         .map_err(refusal)?;
     Ok(Json(json!({
@@ -59,17 +63,19 @@ async fn ingest(
     .into_response())
 }
 
-/// An API token with the `ingest` scope of an admin or analyst.
-fn allow(user: &CurrentUser) -> Result<(), Response> {
-    if user.scopes.is_none() {
+/// An API token with the `ingest` scope of an admin or analyst: its id, whose
+/// idempotency keys the batch uses.
+fn allow(user: &CurrentUser) -> Result<i64, Response> {
+    let Some(token) = user.token else {
         return Err(error(
             StatusCode::FORBIDDEN,
             "ingestion needs an API token with the ingest scope",
         ));
-    }
+    };
     user.require_scope(Scope::Ingest)
         .and_then(|()| user.require_role(Role::can_ingest))
-        .map_err(IntoResponse::into_response)
+        .map_err(IntoResponse::into_response)?;
+    Ok(token)
 }
 
 fn table(name: &str) -> Result<Table, Response> {

@@ -16,6 +16,7 @@ mod routes;
 mod security;
 pub mod snapshot;
 mod telemetry;
+mod visible;
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -38,10 +39,12 @@ pub struct AppState {
     pub snapshots: Arc<Snapshots>,
     /// Whether cookies are `Secure` (sent over https only); off when serving on loopback.
     pub secure_cookies: bool,
-    /// The reverse proxies whose `X-Forwarded-For` names the client.
+    /// The reverse proxies whose `X-Forwarded-For` (the client) and `X-Forwarded-Proto` count.
     pub trusted_proxies: Arc<[IpAddr]>,
     pub telemetry: Arc<Telemetry>,
     pub ingest: Arc<Ingest>,
+    /// The fewest customers a filtered view may describe for owners and partners.
+    pub min_group_size: u64,
 }
 
 /// How the server runs.
@@ -52,10 +55,16 @@ pub struct ServerOptions {
     pub refresh_every: Duration,
     /// When ingested rows are committed.
     pub ingest: IngestOptions,
-    /// The reverse proxies whose `X-Forwarded-For` is believed (sign-in limits count by
-    /// the client's address); none by default.
+    /// The reverse proxies whose `X-Forwarded-For` (sign-in limits count by the client's
+    /// address) and `X-Forwarded-Proto` are believed; none by default.
     pub trusted_proxies: Vec<IpAddr>,
+    /// The fewest customers a filtered view may describe for owners and partners; views
+    /// of smaller groups are withheld from them.
+    pub min_group_size: u64,
 }
+
+/// The default minimum group size.
+pub const MIN_GROUP_SIZE: u64 = 20;
 
 impl Default for ServerOptions {
     fn default() -> Self {
@@ -64,6 +73,7 @@ impl Default for ServerOptions {
             refresh_every: Duration::from_secs(30),
             ingest: IngestOptions::default(),
             trusted_proxies: Vec::new(),
+            min_group_size: MIN_GROUP_SIZE,
         }
     }
 }
@@ -123,6 +133,7 @@ pub async fn serve(
         trusted_proxies: options.trusted_proxies.into(),
         telemetry: Arc::default(),
         ingest: ingest.clone(),
+        min_group_size: options.min_group_size,
     };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     // Analyses stop first, so requests waiting for them are answered and the server can

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use cxray_core::domain::Table;
+use cxray_store::journey::Journey;
 use cxray_store::ops::OpsDb;
 use cxray_store::tables;
 use serde::Deserialize;
@@ -16,8 +17,8 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::filters::Filters;
 use crate::html::{Layout, NAV, escape, missing, page};
-use crate::pages;
 use crate::snapshot::{Part, Snapshot, ViewError};
+use crate::{pages, visible};
 
 /// The page routes.
 pub fn pages() -> Router<AppState> {
@@ -154,9 +155,20 @@ fn as_of(s: &Snapshot) -> Option<String> {
     ))
 }
 
-/// Whether `user` may see touchpoints of `owner`.
-pub fn sees(user: &CurrentUser, owner: Option<&str>) -> bool {
-    user.role.sees_all_owners() || (owner.is_some() && owner == user.owner_id.as_deref())
+/// A page body for `user` from the journey as they may see it, or the note that the view
+/// is withheld from them.
+fn journey_body(
+    state: &AppState,
+    user: &CurrentUser,
+    s: &Snapshot,
+    what: &str,
+    body: impl FnOnce(&Journey) -> String,
+) -> String {
+    if visible::withheld(user, s, state.min_group_size) {
+        let note = visible::note(state.min_group_size);
+        return format!("<p role=\"status\" class=\"note\">{}</p>", escape(&note));
+    }
+    part(what, &s.journey, |j| body(&visible::journey(j, user)))
 }
 
 /// An analysis's body, or what is missing and why.
@@ -201,9 +213,7 @@ async fn journey(
     Query(f): Query<Filters>,
 ) -> Page {
     let (s, f) = snapshot(&state, &user, f, Part::Journey).await?;
-    let body = part("The journey map", &s.journey, |j| {
-        pages::journey::render(j, &|o| sees(&user, o))
-    });
+    let body = journey_body(&state, &user, &s, "The journey map", pages::journey::render);
     Ok(filtered_page(
         &user,
         ("/journey", "Journey map"),
@@ -214,9 +224,8 @@ async fn journey(
 
 async fn areas(State(state): State<AppState>, user: CurrentUser, Query(f): Query<Filters>) -> Page {
     let (s, f) = snapshot(&state, &user, f, Part::Journey).await?;
-    let body = part("The weak-area map", &s.journey, |j| {
-        pages::journey::render_areas(j, &|o| sees(&user, o))
-    });
+    let render = pages::journey::render_areas;
+    let body = journey_body(&state, &user, &s, "The weak-area map", render);
     Ok(filtered_page(
         &user,
         ("/areas", "Weak areas"),
@@ -245,9 +254,13 @@ async fn owners(
     Query(f): Query<Filters>,
 ) -> Page {
     let (s, f) = snapshot(&state, &user, f, Part::Journey).await?;
-    let body = part("The owners", &s.journey, |j| {
-        pages::journey::render_owners(j, &|o| sees(&user, o))
-    });
+    let body = journey_body(
+        &state,
+        &user,
+        &s,
+        "The owners",
+        pages::journey::render_owners,
+    );
     Ok(filtered_page(&user, ("/owners", "Owners"), (&s, &f), body))
 }
 
@@ -266,7 +279,7 @@ async fn owner(
             &format!("There is no owner '{id}' you may see."),
         )
     };
-    if !sees(&user, Some(&id)) {
+    if !visible::sees(&user, Some(&id)) {
         return Err(not_found());
     }
     let j = s.journey.as_ref().map_err(|_| not_found())?;
@@ -276,7 +289,9 @@ async fn owner(
         .find(|o| o.owner == id)
         .ok_or_else(not_found)?;
     let trend = s.trends.get(&id).map(Vec::as_slice).unwrap_or_default();
-    let body = pages::journey::render_owner(j, o, trend);
+    let body = journey_body(&state, &user, &s, "The owner", |j| {
+        pages::journey::render_owner(j, o, trend)
+    });
     let title = format!("Owner {}", o.name.as_deref().unwrap_or(&o.owner));
     let path = format!("/owners/{id}");
     Ok(filtered_page(&user, (&path, &title), (&s, &f), body))

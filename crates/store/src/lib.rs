@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod customer;
 mod decode;
 pub mod drivers;
+pub mod erased;
 mod error;
 pub mod folder;
 pub mod import;

@@ -8,6 +8,7 @@ use std::time::Instant;
 use cxray_core::drivers::Options;
 use serde::Serialize;
 
+use crate::decode::Columns;
 use crate::journey::{self, DriverGroup, DriverOutcome, Journey, JourneyOptions, MonthRate};
 use crate::metrics::{self, LinkReport};
 use crate::ops::OpsDb;
@@ -48,6 +49,9 @@ pub struct Snapshot {
     pub drivers: std::result::Result<Vec<DriverGroup>, String>,
     /// Each owner's failure rate by month.
     pub trends: BTreeMap<String, Vec<MonthRate>>,
+    /// For a view of a restricted session, the customers it describes: those with
+    /// interactions in its population and period (`None` without a restriction).
+    pub customers: Option<u64>,
     /// What the filters offer.
     pub choices: Choices,
 }
@@ -150,8 +154,25 @@ pub async fn compute(
         journey,
         drivers,
         trends,
+        customers: customers(sql).await?,
         choices: choices(sql).await?,
     })
+}
+
+/// The customers a restricted session's analyses describe: those with interactions.
+async fn customers(sql: &Sql) -> Result<Option<u64>> {
+    if sql.restriction().is_none() {
+        return Ok(None);
+    }
+    let query = "SELECT count(DISTINCT customer_id) AS n FROM interactions";
+    let (_, batches) = sql.query(query).await?;
+    let mut n = 0;
+    for b in &batches {
+        let c = Columns::new(b);
+        let counts = c.int("n")?;
+        n += (0..c.rows()).map(|r| counts.count(r)).sum::<u64>();
+    }
+    Ok(Some(n))
 }
 
 /// The filters' choices: segments, regions, and the customers' other columns.

@@ -53,6 +53,7 @@ fn options(args: &ImportArgs, config: &Config) -> anyhow::Result<ImportOptions> 
         skip_bad_rows: args.skip_bad_rows,
         actor: super::actor(),
         limits: config.limits,
+        erased_rows: args.erased_customers.unwrap_or(config.erased_rows),
     })
 }
 

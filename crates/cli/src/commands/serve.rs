@@ -20,7 +20,13 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         attributes: args.max_attributes.unwrap_or(config.limits.attributes),
         keys_per_row: args.max_keys_per_row.unwrap_or(config.limits.keys_per_row),
     };
-    let options = options(config, &args.analysis, limits);
+    let mut options = options(config, &args.analysis, limits);
+    if let Some(rule) = args.erased_customers {
+        options.ingest.erased_rows = rule;
+    }
+    if let Some(n) = args.min_group_size {
+        options.min_group_size = n;
+    }
     serve(folder, args.bind.unwrap_or(config.bind), options).await
 }
 
@@ -36,9 +42,11 @@ pub fn options(config: &Config, args: &AnalysisArgs, limits: Limits) -> ServerOp
         },
         refresh_every: Duration::from_secs(args.refresh_seconds.max(1)),
         trusted_proxies: config.trusted_proxies.clone(),
+        min_group_size: config.min_group_size,
         ..ServerOptions::default()
     };
     options.ingest.limits = limits;
+    options.ingest.erased_rows = config.erased_rows;
     options
 }
 

@@ -350,15 +350,27 @@ fn ingest_limits_keys_per_row_and_attribute_columns() {
 }
 
 #[test]
-fn ingest_idempotency_keys_are_per_client() {
+fn ingest_idempotency_keys_are_per_token() {
     let (_dir, data) = initialised();
     let ana = add_user(&data, "ana@example.com", "analyst", None, "ingest");
     let bob = add_user(&data, "bob@example.com", "admin", None, "ingest");
+    let args = [
+        "token",
+        "add",
+        "--email",
+        "ana@example.com",
+        "--name",
+        "second",
+        "--scopes",
+        "ingest",
+        "--json",
+    ];
+    let ana2 = json(&data, &args)["token"].as_str().unwrap().to_string();
     let mut server = serve_with(&data, &[]);
     let send = |token: &str, body: &str| {
         post(&server.addr, "transactions", token, Some("same"), body).unwrap()
     };
-    let (a, b) = (batch("ana", 2), batch("bob", 3));
+    let (a, b, c) = (batch("ana", 2), batch("bob", 3), batch("ana2", 1));
     assert_eq!(send(&ana, &a).1["duplicate"], false);
     let (status, reply) = send(&bob, &b);
     assert_eq!(
@@ -366,16 +378,27 @@ fn ingest_idempotency_keys_are_per_client() {
         (200, &json!(3), &json!(false)),
         "{reply}"
     );
-    assert_eq!(send(&ana, &a).1["duplicate"], true);
-    assert_eq!(send(&ana, &b).0, 422);
-    assert!(server.stop("KILL").code().is_none());
-    let mut server = serve_with(&data, &[]);
-    let (status, reply) = post(&server.addr, "transactions", &bob, Some("same"), &b).unwrap();
+    // Another token of the same user has keys of its own.
+    let (status, reply) = send(&ana2, &c);
     assert_eq!(
         (status, &reply["accepted"], &reply["duplicate"]),
-        (200, &json!(3), &json!(true)),
+        (200, &json!(1), &json!(false)),
         "{reply}"
     );
+    assert_eq!(send(&ana, &a).1["duplicate"], true);
+    assert_eq!(send(&ana, &b).0, 422);
+    assert_eq!(send(&ana2, &a).0, 422);
+    assert!(server.stop("KILL").code().is_none());
+    let mut server = serve_with(&data, &[]);
+    for (token, body, rows) in [(&bob, &b, 3), (&ana2, &c, 1)] {
+        let (status, reply) =
+            post(&server.addr, "transactions", token, Some("same"), body).unwrap();
+        assert_eq!(
+            (status, &reply["accepted"], &reply["duplicate"]),
+            (200, &json!(rows), &json!(true)),
+            "{reply}"
+        );
+    }
     assert!(server.stop("TERM").success());
-    assert_eq!(count(&data, ROWS), 5);
+    assert_eq!(count(&data, ROWS), 6);
 }

@@ -423,7 +423,7 @@ fn maintenance_forget_leaves_no_trace_of_a_customer() {
         .unwrap()
         .recent_audit(2)
         .unwrap();
-    let hash = cxray_store::maintenance::forget::erasure_hash(&key, &id);
+    let hash = cxray_store::erased::erasure_hash(&key, &id);
     assert!(
         audit
             .iter()
@@ -440,4 +440,62 @@ fn maintenance_forget_leaves_no_trace_of_a_customer() {
         let out = run(&data, args);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
     }
+}
+
+#[test]
+fn maintenance_forgotten_customers_arriving_again_follow_the_rule() {
+    let (dir, data) = initialised();
+    import(&data, "first.csv", 3);
+    assert!(run(&data, &["forget", "c1"]).status.success());
+    let again = dir.path().join("again.csv");
+    std::fs::write(
+        &again,
+        "customer_id,at,amount\nc0,2025-01-01,1\nc1,2025-01-02,2\n",
+    )
+    .unwrap();
+    let file = again.display().to_string();
+    let orders = "SELECT count(*) AS n FROM transactions";
+
+    // Refused by default, also where bad rows could be set aside: a rejects file would
+    // keep the id.
+    for extra in [&[][..], &["--skip-bad-rows", "5"]] {
+        let args = [&["import", "transactions", file.as_str()][..], extra].concat();
+        let out = run(&data, &args);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let expected = format!("{file}:3:1: customer_id: the customer was erased");
+        assert!(stderr(&out).contains(&expected), "{}", stderr(&out));
+    }
+    assert_eq!(count(&data, orders), 2);
+    assert!(!data.join("rejects").exists());
+
+    let token = add_user(&data, "ingest@example.com", "analyst", None, "ingest");
+    let row = "{\"customer_id\":\"c1\",\"at\":\"2025-03-01T10:00:00Z\",\"amount\":7}\n";
+    let body = format!("{{\"customer_id\":\"c0\",\"at\":\"2025-03-01\",\"amount\":1}}\n{row}");
+    let mut server = serve_with(&data, &[]);
+    let (status, reply) = post(&server.addr, "transactions", &token, None, &body).unwrap();
+    assert_eq!(status, 400, "{reply}");
+    assert_eq!(reply["rejected_count"], 1, "{reply}");
+    assert_eq!(reply["rejected"][0]["index"], 1, "{reply}");
+    let reason = reply["rejected"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("customer_id: the customer was erased"),
+        "{reply}"
+    );
+    assert!(server.stop("TERM").success());
+    assert_eq!(count(&data, orders), 2);
+
+    // Accepted under the other rule.
+    let mut server = serve_with(&data, &["--erased-customers", "accept"]);
+    let (status, reply) = post(&server.addr, "transactions", &token, None, &body).unwrap();
+    assert_eq!(status, 200, "{reply}");
+    assert!(server.stop("TERM").success());
+    let args = [
+        "import",
+        "transactions",
+        &file,
+        "--erased-customers",
+        "accept",
+    ];
+    assert!(run(&data, &args).status.success());
+    assert_eq!(count(&data, orders), 6);
 }

@@ -30,13 +30,30 @@ pub fn set(name: &str, value: &str, path: &str, max_age: u64, secure: bool) -> S
     format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}")
 }
 
-/// Whether cookies must be `Secure`: the server says so, or a proxy in front of it
-/// reports that the request came over https.
-pub fn secure(headers: &HeaderMap, server_says: bool) -> bool {
-    server_says
-        || headers
+/// Whether cookies must be `Secure`: the server says so, or one of the `trusted` proxies
+/// is the peer and reports (`X-Forwarded-Proto`, its first entry: the client's scheme)
+/// that the request came over https. Untrusted peers' headers change nothing.
+pub fn secure(
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    server_says: bool,
+    trusted: &[IpAddr],
+) -> bool {
+    let proxied = || peer(extensions).is_some_and(|p| trusted.contains(&p));
+    let https = || {
+        headers
             .get("x-forwarded-proto")
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
+    };
+    server_says || (proxied() && https())
+}
+
+/// The address of the connection's peer.
+fn peer(extensions: &Extensions) -> Option<IpAddr> {
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>()?;
+    Some(peer.0.ip().to_canonical())
 }
 
 /// The token of an `Authorization: Bearer …` header, if any.
@@ -54,8 +71,7 @@ pub fn bearer(headers: &HeaderMap) -> Option<String> {
 /// a value that is not an IP address ends the walk at the last trusted hop. Untrusted
 /// peers cannot choose their address.
 pub fn client_address(headers: &HeaderMap, extensions: &Extensions, trusted: &[IpAddr]) -> String {
-    let peer = extensions.get::<ConnectInfo<SocketAddr>>();
-    let Some(peer) = peer.map(|c| c.0.ip().to_canonical()) else {
+    let Some(peer) = peer(extensions) else {
         return "unknown".into();
     };
     let forwarded = headers
@@ -150,6 +166,26 @@ mod tests {
                 "{forwarded}"
             );
         }
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_reports_https() {
+        let proxy: IpAddr = "127.0.0.1".parse().unwrap();
+        let secure = |proto: &str, trusted: &[IpAddr]| {
+            let mut h = HeaderMap::new();
+            h.insert("x-forwarded-proto", proto.parse().unwrap());
+            let mut e = Extensions::new();
+            e.insert(ConnectInfo(SocketAddr::new(proxy, 4000)));
+            super::secure(&h, &e, false, trusted)
+        };
+        assert!(secure("HTTPS", &[proxy]) && secure("https, http", &[proxy]));
+        assert!(!secure("http, https", &[proxy]) && !secure("https", &[]));
+        assert!(super::secure(
+            &HeaderMap::new(),
+            &Extensions::new(),
+            true,
+            &[]
+        ));
     }
 
     #[test]

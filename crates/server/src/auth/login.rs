@@ -50,9 +50,10 @@ pub struct LogoutForm {
 pub async fn form(
     State(state): State<AppState>,
     headers: HeaderMap,
+    extensions: Extensions,
     q: Query<NextQuery>,
 ) -> Response {
-    let secure = cookie::secure(&headers, state.secure_cookies);
+    let secure = secure(&state, &headers, &extensions);
     form_page(StatusCode::OK, "", &q.next, None, secure)
 }
 
@@ -64,7 +65,7 @@ pub async fn login(
     extensions: Extensions,
     Form(f): Form<LoginForm>,
 ) -> Response {
-    let secure = cookie::secure(&headers, state.secure_cookies);
+    let secure = secure(&state, &headers, &extensions);
     let bound = cookie::get(&headers, cookie::LOGIN).unwrap_or_default();
     if bound.is_empty() || !same_secret(&bound, &f.csrf) {
         let message = "The sign-in form expired or was not sent from this site: try again.";
@@ -135,6 +136,7 @@ pub async fn login(
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
+    extensions: Extensions,
     user: CurrentUser,
     Form(f): Form<LogoutForm>,
 ) -> Result<Response, Denied> {
@@ -144,7 +146,7 @@ pub async fn logout(
             .await
             .map_err(|e| Denied::internal(false, &e))?;
     }
-    let secure = cookie::secure(&headers, state.secure_cookies);
+    let secure = secure(&state, &headers, &extensions);
     let clear = cookie::set(cookie::SESSION, "", "/", 0, secure);
     Ok((
         StatusCode::SEE_OTHER,
@@ -154,6 +156,16 @@ pub async fn logout(
         ],
     )
         .into_response())
+}
+
+/// Whether this request's cookies are `Secure` (see [`cookie::secure`]).
+fn secure(state: &AppState, headers: &HeaderMap, extensions: &Extensions) -> bool {
+    cookie::secure(
+        headers,
+        extensions,
+        state.secure_cookies,
+        &state.trusted_proxies,
+    )
 }
 
 /// `next` if it is a path on this site (not `//host`, not back to sign-in), else `/`:

@@ -29,12 +29,15 @@ pub struct CurrentUser {
     /// An API token's scopes; `None` for a browser session, which may do what the role
     /// allows.
     pub scopes: Option<Vec<Scope>>,
+    /// The API token's id; `None` for a browser session.
+    pub token: Option<i64>,
     /// Whether the request is for the JSON API (refusals are then JSON).
     api: bool,
 }
 
 impl CurrentUser {
-    fn new(user: User, csrf: String, scopes: Option<Vec<Scope>>, api: bool) -> Self {
+    fn new(user: User, csrf: String, token: Option<(i64, Vec<Scope>)>, api: bool) -> Self {
+        let (token, scopes) = token.unzip();
         CurrentUser {
             id: user.id,
             email: user.email,
@@ -43,6 +46,7 @@ impl CurrentUser {
             owner_id: user.owner_id,
             csrf,
             scopes,
+            token,
             api,
         }
     }
@@ -104,9 +108,12 @@ impl FromRequestParts<AppState> for CurrentUser {
         if let Some(token) = cookie::bearer(&parts.headers) {
             let found = crate::ops(state, move |db| db.token_user(&token)).await;
             return match found.map_err(|e| Denied::internal(api, &e))? {
-                Some(TokenUser { user, scopes }) => {
-                    Ok(CurrentUser::new(user, String::new(), Some(scopes), api))
-                }
+                Some(TokenUser { id, user, scopes }) => Ok(CurrentUser::new(
+                    user,
+                    String::new(),
+                    Some((id, scopes)),
+                    api,
+                )),
                 None => Err(Denied::Unauthorized),
             };
         }

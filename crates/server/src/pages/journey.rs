@@ -24,17 +24,10 @@ const TOUCHPOINT_COLUMNS: &[(&str, bool)] = &[
     ("revenue at risk / year", true),
 ];
 
-/// Which owners' touchpoints a reader may see.
-pub type Visible<'a> = &'a dyn Fn(Option<&str>) -> bool;
-
-/// The journey map: touchpoints by journey and stage with owners, performance heat and
-/// hand-offs.
-pub fn render(j: &Journey, visible: Visible) -> String {
-    let tps: Vec<&Touchpoint> = j
-        .touchpoints
-        .iter()
-        .filter(|t| visible(t.owner.as_deref()))
-        .collect();
+/// The journey map (as the reader may see it): touchpoints by journey and stage with
+/// owners, performance heat and hand-offs.
+pub fn render(j: &Journey) -> String {
+    let tps = &j.touchpoints;
     let worst = tps
         .iter()
         .filter_map(|t| t.failure_rate.map(|f| f.value))
@@ -52,7 +45,6 @@ pub fn render(j: &Journey, visible: Visible) -> String {
     let handoffs: Vec<Vec<String>> = j
         .handoffs
         .iter()
-        .filter(|h| visible(Some(&h.to_owner)))
         .take(20)
         .map(|h| {
             vec![
@@ -124,13 +116,10 @@ fn touchpoint_row(t: &Touchpoint, worst: f64) -> Vec<String> {
     ]
 }
 
-/// The weak-area map: importance (money at risk) against performance (failure rate
-/// against target), and the ranked list.
-pub fn render_areas(j: &Journey, visible: Visible) -> String {
-    let list: Vec<Area> = areas(j)
-        .into_iter()
-        .filter(|a| visible(a.owner.as_deref()))
-        .collect();
+/// The weak-area map of the touchpoints the reader may see: importance (money at risk)
+/// against performance (failure rate against target), and the ranked list.
+pub fn render_areas(j: &Journey) -> String {
+    let list: Vec<Area> = areas(j);
     let spots: Vec<Spot> = list
         .iter()
         .filter_map(|a| {
@@ -208,13 +197,9 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-/// The list of owners with their money at stake.
-pub fn render_owners(j: &Journey, visible: Visible) -> String {
-    let list: Vec<&Owner> = j
-        .owners
-        .iter()
-        .filter(|o| visible(Some(&o.owner)))
-        .collect();
+/// The list of owners (those the reader may see) with their money at stake.
+pub fn render_owners(j: &Journey) -> String {
+    let list: Vec<&Owner> = j.owners.iter().collect();
     let chart = Bars {
         bars: list
             .iter()

@@ -5,6 +5,8 @@ use std::time::Duration;
 use cxray_core::access::{Role, Scope};
 use cxray_store::accounts::NewUser;
 
+use cxray_server::ServerOptions;
+
 use crate::{Reply, Server, form};
 
 pub const PASSWORD: &str = "a long enough passphrase";
@@ -114,23 +116,33 @@ fn a_wrong_password_is_refused_and_audited_the_right_one_signs_in() {
     assert_eq!(me.status, 200, "{}", me.body);
     assert_eq!(me.json()["email"], "ada@example.com");
     assert_eq!(me.json()["role"], "analyst");
+}
 
-    // Behind a TLS-terminating proxy the cookies are Secure.
-    let (_, cookie, csrf) = login_form(&server, "/");
-    let body = form(&[
-        ("email", "ada@example.com"),
-        ("password", PASSWORD),
-        ("csrf", &csrf),
-    ]);
-    let cookie = format!("cxray_login={cookie}");
-    let headers = [("Cookie", cookie.as_str()), ("X-Forwarded-Proto", "https")];
-    let proxied = server.request("POST", "/login", &headers, Some(&body));
-    assert!(
-        proxied
-            .set_cookie("cxray_session")
-            .unwrap()
-            .ends_with("; Secure")
-    );
+#[test]
+fn x_forwarded_proto_counts_only_from_a_trusted_proxy() {
+    let proxy = vec!["127.0.0.1".parse().unwrap()];
+    for (trusted_proxies, secure) in [(vec![], false), (proxy, true)] {
+        let options = ServerOptions {
+            trusted_proxies,
+            ..ServerOptions::default()
+        };
+        let server = Server::start_with(options);
+        add(&server, "ada@example.com", Role::Analyst, None);
+        let https = [("X-Forwarded-Proto", "https")];
+        let page = server.get("/login", &https);
+        let (cookie, csrf) = (
+            page.cookie("cxray_login").unwrap(),
+            hidden(&page.body, "csrf"),
+        );
+        let attempt = ("ada@example.com", PASSWORD);
+        let signed_in = sign_in_with(&server, (&cookie, &csrf), attempt, "/", &https);
+        for set in [
+            page.set_cookie("cxray_login").unwrap(),
+            signed_in.set_cookie("cxray_session").unwrap(),
+        ] {
+            assert_eq!(set.ends_with("; Secure"), secure, "{set}");
+        }
+    }
 }
 
 #[test]

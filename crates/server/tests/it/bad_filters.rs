@@ -1,24 +1,10 @@
 //! Filter values the analyses cannot use are the caller's mistake: 400 with a plain
 //! message, on pages and in the API.
 
-use std::time::{Duration, Instant};
-
 use cxray_core::access::{Role, Scope};
 
 use crate::auth::add;
-use crate::{Reply, Server};
-
-/// Asks until the analyses for `path` are computed (not 503), for at most five minutes.
-fn computed(server: &Server, path: &str, auth: &str) -> Reply {
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        let r = server.get(path, &[("Authorization", auth)]);
-        if r.status != 503 || Instant::now() > deadline {
-            return r;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
-}
+use crate::{Server, computed};
 
 #[test]
 fn filter_values_the_analyses_cannot_use_get_400_with_a_plain_message() {

@@ -4,12 +4,13 @@
 mod access;
 mod auth;
 mod bad_filters;
+mod groups;
 mod metrics;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cxray_server::ServerOptions;
 use cxray_store::DataFolder;
@@ -217,6 +218,18 @@ impl Reply {
 
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+/// Asks until the analyses for `path` are computed (not 503), for at most five minutes.
+pub fn computed(server: &Server, path: &str, auth: &str) -> Reply {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let r = server.get(path, &[("Authorization", auth)]);
+        if r.status != 503 || Instant::now() > deadline {
+            return r;
+        }
+        std::thread::sleep(Duration::from_millis(500));
     }
 }
 

@@ -34,6 +34,8 @@ pub struct TokenInfo {
 /// The enabled user a live token acts as, and what the token may do.
 #[derive(Debug, Clone)]
 pub struct TokenUser {
+    /// The token's id.
+    pub id: i64,
     pub user: User,
     pub scopes: Vec<Scope>,
 }
@@ -105,7 +107,7 @@ impl OpsDb {
             return Ok(None);
         }
         let sql = format!(
-            "SELECT {USER_COLUMNS}, api_tokens.scopes FROM api_tokens
+            "SELECT {USER_COLUMNS}, api_tokens.scopes, api_tokens.id FROM api_tokens
              JOIN users ON users.id = api_tokens.user_id
              WHERE api_tokens.token_hash = ?1 AND NOT api_tokens.revoked AND NOT users.disabled"
         );
@@ -113,6 +115,7 @@ impl OpsDb {
             .conn()
             .query_row(&sql, params![token_hash(token)], |r| {
                 Ok(TokenUser {
+                    id: r.get(8)?,
                     user: user_row(r)?,
                     scopes: parse_column(r, 7, parse_scopes)?,
                 })

@@ -13,6 +13,7 @@ use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use super::plan::Plan;
 use super::source::Fields;
 use super::values::{self, TimeParser};
+use crate::erased::{self, Erased};
 use crate::schema::{attribute_field, field};
 
 /// A parsed value, before it is appended.
@@ -33,6 +34,8 @@ enum Value<'a> {
 pub struct RowError {
     pub column: Option<usize>,
     pub reason: String,
+    /// The row is an erased customer's: never set aside where it would be kept.
+    pub erased: bool,
 }
 
 enum Builder {
@@ -109,6 +112,9 @@ pub struct BatchBuilder {
     contract: Vec<Builder>,
     attributes: Vec<StringBuilder>,
     rows: usize,
+    /// The position of `customer_id` among the contract columns, if the table has one.
+    customer: Option<usize>,
+    erased: Arc<Erased>,
 }
 
 impl BatchBuilder {
@@ -140,7 +146,14 @@ impl BatchBuilder {
             contract,
             attributes,
             rows: 0,
+            customer: table.columns().iter().position(|c| c.name == "customer_id"),
+            erased: Arc::default(),
         }
+    }
+
+    /// The builder refusing the rows of the `erased` customers.
+    pub fn refusing(self, erased: Arc<Erased>) -> Self {
+        BatchBuilder { erased, ..self }
     }
 
     /// Rows appended since the last [`BatchBuilder::finish`].
@@ -158,6 +171,7 @@ impl BatchBuilder {
                     self.plan.width,
                     fields.width()
                 ),
+                erased: false,
             });
         }
         let mut values: Vec<Value> = Vec::with_capacity(self.contract.len());
@@ -169,6 +183,7 @@ impl BatchBuilder {
                 .map_err(|reason| RowError {
                     column: source.map(|i| i + 1),
                     reason: format!("{}: {reason}", col.name),
+                    erased: false,
                 })?;
             if let (true, Value::Owned(s)) = (col.name == "instrument", &value) {
                 instrument = domain::INSTRUMENTS
@@ -179,6 +194,7 @@ impl BatchBuilder {
             }
             values.push(value);
         }
+        self.check_erased(&values)?;
         for (builder, value) in self.contract.iter_mut().zip(values) {
             builder.append(value);
         }
@@ -187,6 +203,21 @@ impl BatchBuilder {
         }
         self.rows += 1;
         Ok(())
+    }
+
+    /// Refuses the row of an erased customer.
+    fn check_erased(&self, values: &[Value]) -> Result<(), RowError> {
+        let Some(i) = self.customer else {
+            return Ok(());
+        };
+        match values.get(i) {
+            Some(Value::Text(id)) if self.erased.refuses(id) => Err(RowError {
+                column: self.plan.contract[i].map(|c| c + 1),
+                reason: format!("customer_id: {}", erased::REFUSED),
+                erased: true,
+            }),
+            _ => Ok(()),
+        }
     }
 
     fn parse<'a>(

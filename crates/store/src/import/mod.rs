@@ -20,6 +20,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use cxray_core::domain::Table;
+use cxray_core::erasure::ErasedRows;
 use datafusion::arrow::array::RecordBatch;
 use deltalake_core::DeltaTable;
 use deltalake_core::kernel::Transaction;
@@ -33,6 +34,7 @@ use self::plan::{Plan, PlanError, SourceColumn};
 use self::source::{Fields, Format, HeaderAt, Input, KeyLimits, RowSink};
 use self::stats::Stats;
 use self::values::TimeParser;
+use crate::erased::Erased;
 use crate::folder::DataFolder;
 use crate::ops::{ImportRecord, OpsDb};
 use crate::schema::{Attributes, Limits};
@@ -61,6 +63,8 @@ pub struct ImportOptions {
     pub actor: String,
     /// What rows may add to the table.
     pub limits: Limits,
+    /// Whether rows of erased customers are refused (failing the import) or accepted.
+    pub erased_rows: ErasedRows,
 }
 
 /// Reports progress of long work: bytes read of the total, rows so far.
@@ -131,6 +135,10 @@ pub async fn import(
         ));
     }
     let rejects = Rejects::new(folder, table, options.skip_bad_rows);
+    let erased = Arc::new(Erased::load(
+        &OpsDb::open(&folder.ops_db_path())?,
+        options.erased_rows,
+    )?);
     let attributes = tables::attributes(&delta, table, options.limits.attributes)?;
     let (tx, mut rx) = mpsc::channel::<RecordBatch>(2);
     let parse = {
@@ -142,6 +150,7 @@ pub async fn import(
                 options: &options,
                 time: &time,
                 tx: &tx,
+                erased,
             };
             parse_all(&context, &fresh, &*progress, rejects, attributes)
         })
@@ -235,6 +244,7 @@ struct ParseContext<'a> {
     options: &'a ImportOptions,
     time: &'a TimeParser,
     tx: &'a mpsc::Sender<RecordBatch>,
+    erased: Arc<Erased>,
 }
 
 /// Parses every input into batches sent to `tx`; returns the statistics, the rows and
@@ -346,7 +356,8 @@ impl RowSink for FileParse<'_> {
             .admit(names)
             .map_err(|e| self.input.error(e))?;
         let time = self.context.time.clone();
-        self.builder = Some(BatchBuilder::new(table, plan, time));
+        let builder = BatchBuilder::new(table, plan, time).refusing(self.context.erased.clone());
+        self.builder = Some(builder);
         Ok(has_header)
     }
 
@@ -361,6 +372,8 @@ impl RowSink for FileParse<'_> {
                 self.rows += 1;
                 Ok(())
             }
+            // Set aside, the row would keep the erased customer's id in a file.
+            Err(e) if e.erased => Err(self.input.error_at(place(self.input, line, &e), e.reason)),
             Err(e) => {
                 self.rejected += 1;
                 self.rejects.add(self.input, line, &e, fields)
@@ -399,11 +412,7 @@ impl Rejects {
     }
 
     fn add(&mut self, input: &Input, line: u64, e: &RowError, fields: &dyn Fields) -> Result<()> {
-        // NDJSON fields have no stable position: the reason names the field.
-        let at = match e.column {
-            Some(c) if input.format != Format::Ndjson => format!("{line}:{c}"),
-            _ => line.to_string(),
-        };
+        let at = place(input, line, e);
         self.count += 1;
         if self.count > self.allowed {
             let hint = if self.allowed == 0 {
@@ -451,6 +460,15 @@ impl Rejects {
         if self.writer.take().is_some() {
             let _ = std::fs::remove_file(&self.path);
         }
+    }
+}
+
+/// Where a rejected row is: `line:column`, or the line of NDJSON, whose fields have no
+/// stable position (the reason names the field).
+fn place(input: &Input, line: u64, e: &RowError) -> String {
+    match e.column {
+        Some(c) if input.format != Format::Ndjson => format!("{line}:{c}"),
+        _ => line.to_string(),
     }
 }
 

@@ -17,7 +17,7 @@ use super::commit::Pending;
 use super::keys::{self, Key, KeyRecord};
 use super::validate::Validated;
 use super::wal::Segment;
-use super::{Ack, Counters, IngestError, index};
+use super::{Ack, Client, Counters, IngestError, index};
 use crate::ops::OpsDb;
 use crate::schema::Attributes;
 use crate::{Result, StoreError};
@@ -29,7 +29,7 @@ const MAX_GROUP: usize = 1024;
 pub(crate) struct Append {
     pub table: Table,
     pub key: Option<String>,
-    pub actor: String,
+    pub client: Client,
     pub body: Vec<u8>,
     pub validated: Validated,
     pub reply: oneshot::Sender<Result<Ack, IngestError>>,
@@ -109,11 +109,14 @@ impl Appender {
                 rows: a.validated.batch.num_rows() as u64,
                 hash: a.validated.hash.clone(),
             };
-            let id = a.key.as_deref().map(|key| (a.table, a.actor.as_str(), key));
+            let id = a
+                .key
+                .as_deref()
+                .map(|key| (a.table, a.client.id.as_str(), key));
             if let Some(id) = id {
                 let known = match fresh.get(&id) {
                     Some(k) => Some(k.clone()),
-                    None => keys::find(self.db.conn(), id.0, id.1, id.2)?,
+                    None => keys::find(self.db.conn(), id.0, &a.client, id.2)?,
                 };
                 if let Some(k) = known {
                     outcomes.push(match k.hash == record.hash {
@@ -136,7 +139,7 @@ impl Appender {
             let seq = self.next_seq[i];
             self.next_seq[i] += 1;
             let segment = self.segment(a.table, seq)?;
-            if let Err(e) = segment.append(seq, a.key.as_deref(), &a.actor, &a.body) {
+            if let Err(e) = segment.append(seq, a.key.as_deref(), &a.client, &a.body) {
                 return Err(StoreError::io(&self.wal, e));
             }
             touched[i] = true;
@@ -192,7 +195,7 @@ impl Appender {
                     let pending = Pending {
                         seq,
                         batch: a.validated.batch,
-                        actor: a.actor,
+                        actor: a.client.actor,
                     };
                     if self.committers[index(a.table)]
                         .blocking_send(pending)

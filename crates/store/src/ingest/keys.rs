@@ -1,10 +1,12 @@
-//! Idempotency keys in the operational database: per table and client (the actor who
-//! sent the batch), the rows a key's batch had and its body's hash. Keys from before they
-//! were per client (actor '') are shared by all clients of their table.
+//! Idempotency keys in the operational database: per table and client (an API token, kept
+//! in the column `actor`), the rows a key's batch had and its body's hash. Older keys stay
+//! as they were kept: per user (their actor, `web:` and the email) or, from before that,
+//! shared by all clients of their table (actor '').
 
 use cxray_core::domain::Table;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::Client;
 use crate::Result;
 use crate::ops::now_text;
 
@@ -15,20 +17,21 @@ pub(crate) struct KeyRecord {
     pub hash: String,
 }
 
-/// The batch `actor` first sent under `key`, if any.
+/// The batch `client` first sent under `key`, if any (or its user, or anyone, under an
+/// older key).
 pub(crate) fn find(
     conn: &Connection,
     table: Table,
-    actor: &str,
+    client: &Client,
     key: &str,
 ) -> Result<Option<KeyRecord>> {
     Ok(conn
         .prepare_cached(
             "SELECT rows, body_hash FROM ingest_keys
-             WHERE table_name = ?1 AND key = ?2 AND actor IN (?3, '')
-             ORDER BY actor DESC LIMIT 1",
+             WHERE table_name = ?1 AND key = ?2 AND actor IN (?3, ?4, '')
+             ORDER BY actor = ?3 DESC, actor = ?4 DESC LIMIT 1",
         )?
-        .query_row(params![table.name(), key, actor], |r| {
+        .query_row(params![table.name(), key, client.id, client.actor], |r| {
             Ok(KeyRecord {
                 rows: r.get(0)?,
                 hash: r.get(1)?,
@@ -37,7 +40,7 @@ pub(crate) fn find(
         .optional()?)
 }
 
-/// A key of one client for one table.
+/// A key of one client (its id) for one table.
 pub(crate) type Key<'a> = (Table, &'a str, &'a str);
 
 /// Remembers keys (in one transaction); a key already known keeps its first batch.
@@ -73,7 +76,7 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_per_client_and_older_keys_stay_shared() {
+    fn keys_are_per_token_and_older_keys_stay_per_user_or_shared() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cxray.db");
         let conn = Connection::open(&path).unwrap();
@@ -96,21 +99,35 @@ mod tests {
 
         let db = OpsDb::open(&path).unwrap();
         let t = Table::Transactions;
-        for actor in ["web:a", "web:b"] {
-            assert_eq!(find(db.conn(), t, actor, "old").unwrap(), Some(record(3)));
+        let client = |id: &str, actor: &str| Client {
+            id: id.into(),
+            actor: actor.into(),
+        };
+        let (a1, a2, b) = (
+            client("token:1", "web:a"),
+            client("token:2", "web:a"),
+            client("token:3", "web:b"),
+        );
+        for c in [&a1, &a2, &b] {
+            assert_eq!(find(db.conn(), t, c, "old").unwrap(), Some(record(3)));
         }
+        // A key kept per user (as before keys were per token).
+        remember(db.conn(), [((t, "web:a", "user"), &record(4))]).unwrap();
+        assert_eq!(find(db.conn(), t, &a2, "user").unwrap(), Some(record(4)));
+        assert_eq!(find(db.conn(), t, &b, "user").unwrap(), None);
+
         let (one, two) = (record(1), record(2));
         remember(
             db.conn(),
-            [((t, "web:a", "k"), &one), ((t, "web:b", "k"), &two)],
+            [((t, "token:1", "k"), &one), ((t, "token:2", "k"), &two)],
         )
         .unwrap();
-        remember(db.conn(), [((t, "web:a", "k"), &two)]).unwrap();
-        assert_eq!(find(db.conn(), t, "web:a", "k").unwrap(), Some(one));
-        assert_eq!(find(db.conn(), t, "web:b", "k").unwrap(), Some(two));
-        assert_eq!(find(db.conn(), t, "web:c", "k").unwrap(), None);
+        remember(db.conn(), [((t, "token:1", "k"), &two)]).unwrap();
+        assert_eq!(find(db.conn(), t, &a1, "k").unwrap(), Some(one));
+        assert_eq!(find(db.conn(), t, &a2, "k").unwrap(), Some(two));
+        assert_eq!(find(db.conn(), t, &b, "k").unwrap(), None);
         assert_eq!(
-            find(db.conn(), Table::Interactions, "web:a", "k").unwrap(),
+            find(db.conn(), Table::Interactions, &a1, "k").unwrap(),
             None
         );
     }

@@ -26,11 +26,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cxray_core::domain::Table;
+use cxray_core::erasure::ErasedRows;
 use tokio::sync::{mpsc, oneshot};
 
 use self::appender::{Append, Appender};
 use self::commit::Committer;
 use self::stats::Counters;
+use crate::erased::Erased;
 use crate::folder::DataFolder;
 use crate::import::source::KeyLimits;
 use crate::ops::OpsDb;
@@ -52,6 +54,8 @@ pub struct IngestOptions {
     pub flush_every: Duration,
     /// What batches may add to a table.
     pub limits: Limits,
+    /// Whether rows of erased customers are refused (with the batch) or accepted.
+    pub erased_rows: ErasedRows,
 }
 
 impl Default for IngestOptions {
@@ -60,8 +64,18 @@ impl Default for IngestOptions {
             flush_rows: 250_000,
             flush_every: Duration::from_secs(2),
             limits: Limits::default(),
+            erased_rows: ErasedRows::default(),
         }
     }
+}
+
+/// Who sends a batch: the actor the audit log names, and the client whose idempotency
+/// keys it uses (an API token, e.g. `token:7`), so that two clients of one user never
+/// share a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    pub actor: String,
+    pub id: String,
 }
 
 /// A batch acknowledged: its rows are durable.
@@ -100,6 +114,9 @@ pub enum IngestError {
 pub struct Ingest {
     folder: DataFolder,
     limits: Limits,
+    /// The customers whose rows are refused (read once: `cxray forget` cannot run while
+    /// a server ingests).
+    erased: Arc<Erased>,
     sender: Mutex<Option<std::sync::mpsc::Sender<Append>>>,
     appender: Mutex<Option<std::thread::JoinHandle<()>>>,
     committers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
@@ -122,6 +139,7 @@ impl Ingest {
             attributes.push(table_attributes(folder, table, options.limits.attributes).await?);
         }
         let db = OpsDb::open(&folder.ops_db_path())?;
+        let erased = Arc::new(Erased::load(&db, options.erased_rows)?);
         db.conn().pragma_update(None, "synchronous", "NORMAL")?;
         let (mut committers, mut handles) = (Vec::new(), Vec::new());
         for table in Table::ALL {
@@ -148,6 +166,7 @@ impl Ingest {
         Ok(Ingest {
             folder: folder.clone(),
             limits: options.limits,
+            erased,
             sender: Mutex::new(Some(sender)),
             appender: Mutex::new(Some(thread)),
             committers: Mutex::new(handles),
@@ -157,20 +176,22 @@ impl Ingest {
     }
 
     /// Validates an NDJSON batch for `table` and, when every row is valid, returns once
-    /// its rows are durable. A batch re-sent under the same `key` is not written again.
+    /// its rows are durable. A batch the same client re-sends under the same `key` is not
+    /// written again.
     pub async fn ingest(
         &self,
         table: Table,
         key: Option<String>,
-        actor: String,
+        client: Client,
         body: Vec<u8>,
     ) -> Result<Ack, IngestError> {
         if !self.folder.table_dir(table).join("_delta_log").is_dir() {
             return Err(IngestError::MissingTable(table));
         }
         let keys = KeyLimits::new(table, self.limits);
+        let erased = self.erased.clone();
         let (body, validated) = tokio::task::spawn_blocking(move || {
-            let validated = validate::validate(table, &body, keys);
+            let validated = validate::validate(table, &body, keys, &erased);
             (body, validated)
         })
         .await
@@ -185,7 +206,7 @@ impl Ingest {
         let append = Append {
             table,
             key,
-            actor,
+            client,
             body,
             validated,
             reply,
@@ -283,10 +304,17 @@ mod tests {
         Ingest::open(folder, options).await.unwrap()
     }
 
+    fn client() -> Client {
+        Client {
+            actor: "test".into(),
+            id: "token:1".into(),
+        }
+    }
+
     async fn send(ingest: &Ingest, key: &str, body: &str) -> Result<Ack, IngestError> {
-        let (key, actor) = (Some(key.to_string()), "test".to_string());
+        let key = Some(key.to_string());
         ingest
-            .ingest(Table::Transactions, key, actor, body.as_bytes().to_vec())
+            .ingest(Table::Transactions, key, client(), body.as_bytes().to_vec())
             .await
     }
 
@@ -318,8 +346,12 @@ mod tests {
         // acknowledged but not committed, and a third torn while being written.
         let dir = folder.wal_dir().join("transactions");
         let mut segment = wal::Segment::create(&dir, 1).unwrap();
-        segment.append(1, Some("a"), "test", A.as_bytes()).unwrap();
-        segment.append(2, Some("b"), "test", B.as_bytes()).unwrap();
+        segment
+            .append(1, Some("a"), &client(), A.as_bytes())
+            .unwrap();
+        segment
+            .append(2, Some("b"), &client(), B.as_bytes())
+            .unwrap();
         let path = dir.join(format!("{:020}.wal", 1));
         let mut file = File::options().append(true).open(&path).unwrap();
         file.write_all(&[9, 0, 0, 0, 1, 2]).unwrap();
@@ -390,11 +422,15 @@ mod tests {
             "{\"customer_id\":\"c9\",\"at\":\"2025-01-02\",\"amount\":1,\"Tier\":1,\"tier\":2}";
         let dir = folder.wal_dir().join("transactions");
         let mut segment = wal::Segment::create(&dir, 1).unwrap();
-        segment.append(1, Some("a"), "test", A.as_bytes()).unwrap();
         segment
-            .append(2, Some("x"), "test", colliding.as_bytes())
+            .append(1, Some("a"), &client(), A.as_bytes())
             .unwrap();
-        segment.append(3, Some("b"), "test", B.as_bytes()).unwrap();
+        segment
+            .append(2, Some("x"), &client(), colliding.as_bytes())
+            .unwrap();
+        segment
+            .append(3, Some("b"), &client(), B.as_bytes())
+            .unwrap();
         segment.sync().unwrap();
 
         let ingest = open(&folder).await;

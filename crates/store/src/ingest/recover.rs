@@ -3,6 +3,8 @@
 //! batch that can never be committed (acknowledged by an older version that let it
 //! through) is set aside in `rejects/` rather than blocking the table and the server.
 
+use std::sync::Arc;
+
 use cxray_core::domain::Table;
 
 use super::IngestOptions;
@@ -40,7 +42,7 @@ pub(crate) async fn recover(
             let key = r.key.as_deref()?;
             let rows = count_rows(&r.body);
             let hash = blake3::hash(&r.body).to_hex().to_string();
-            Some((r.actor.as_str(), key, KeyRecord { rows, hash }))
+            Some((r.client.id.as_str(), key, KeyRecord { rows, hash }))
         })
         .collect();
     let db = OpsDb::open(&folder.ops_db_path())?;
@@ -54,7 +56,8 @@ pub(crate) async fn recover(
     }
     let mut replayed = 0;
     for r in records.into_iter().filter(|r| r.seq > committed) {
-        let batch = match validate(table, &r.body, KeyLimits::UNLIMITED) {
+        // Acknowledged rows: erased customers among them were accepted then.
+        let batch = match validate(table, &r.body, KeyLimits::UNLIMITED, &Arc::default()) {
             Ok(v) => v.batch,
             Err(e) => {
                 set_aside(folder, table, &r, &e)?;
@@ -65,7 +68,7 @@ pub(crate) async fn recover(
         let pending = Pending {
             seq: r.seq,
             batch,
-            actor: r.actor,
+            actor: r.client.actor,
         };
         committer.push(pending).await;
     }

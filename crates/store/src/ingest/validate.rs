@@ -2,12 +2,15 @@
 //! NDJSON visitor of [`crate::import::source`] and [`BatchBuilder::append`], exactly as
 //! the rows of an imported NDJSON file, so the API accepts what `cxray import` accepts.
 
+use std::sync::Arc;
+
 use cxray_core::domain::Table;
 use datafusion::arrow::array::RecordBatch;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::IngestError;
+use crate::erased::Erased;
 use crate::import::batch::BatchBuilder;
 use crate::import::plan::{Plan, PlanError};
 use crate::import::source::{self, Fields, HeaderAt, KeyLimits, RowSink, is_blank};
@@ -62,18 +65,20 @@ fn lines(body: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
     body.split(|b| *b == b'\n').enumerate()
 }
 
-/// Validates every row of `body` (NDJSON; blank lines are skipped) for `table`: the batch
-/// of all rows, or the bad rows with their reasons.
+/// Validates every row of `body` (NDJSON; blank lines are skipped) for `table`, refusing
+/// the rows of `erased` customers: the batch of all rows, or the bad rows with their
+/// reasons.
 pub(crate) fn validate(
     table: Table,
     body: &[u8],
     keys: KeyLimits,
+    erased: &Arc<Erased>,
 ) -> Result<Validated, IngestError> {
     let Some(first) = lines(body).find(|(_, l)| !is_blank(l)).map(|(i, _)| i) else {
         return Err(IngestError::Empty);
     };
     let mut rejected = Rejections::default();
-    match rows(table, body, keys, &mut rejected) {
+    match rows(table, body, keys, erased, &mut rejected) {
         Ok(Some(batch)) if rejected.count == 0 => Ok(Validated {
             batch,
             hash: blake3::hash(body).to_hex().to_string(),
@@ -82,7 +87,7 @@ pub(crate) fn validate(
         // A line that is not one flat JSON object: find every such line, and the bad rows
         // among the others.
         Err(e) => {
-            let mut rejected = line_by_line(table, body, keys);
+            let mut rejected = line_by_line(table, body, keys, erased);
             if rejected.count == 0 {
                 rejected.push(first, e.to_string());
             }
@@ -92,7 +97,7 @@ pub(crate) fn validate(
 }
 
 /// The bad lines of a body that is not all flat JSON objects, with their reasons.
-fn line_by_line(table: Table, body: &[u8], keys: KeyLimits) -> Rejections {
+fn line_by_line(table: Table, body: &[u8], keys: KeyLimits, erased: &Arc<Erased>) -> Rejections {
     let mut rejected = Rejections::default();
     // The body with its bad lines blanked, so lines keep their numbers.
     let mut text = Vec::with_capacity(body.len());
@@ -114,7 +119,7 @@ fn line_by_line(table: Table, body: &[u8], keys: KeyLimits) -> Rejections {
     }
     let mut others = Rejections::default();
     if objects > 0
-        && let Err(e) = rows(table, &text, keys, &mut others)
+        && let Err(e) = rows(table, &text, keys, erased, &mut others)
     {
         let first = lines(&text)
             .find(|(_, l)| !is_blank(l))
@@ -147,10 +152,12 @@ fn rows(
     table: Table,
     text: &[u8],
     keys: KeyLimits,
+    erased: &Arc<Erased>,
     rejected: &mut Rejections,
 ) -> Result<Option<RecordBatch>> {
     let mut sink = Rows {
         table,
+        erased,
         builder: None,
         lines: Box::new(lines(text).filter(|(_, l)| !is_blank(l)).map(|(i, _)| i)),
         rejected,
@@ -166,6 +173,7 @@ fn rows(
 
 struct Rows<'a> {
     table: Table,
+    erased: &'a Arc<Erased>,
     builder: Option<BatchBuilder>,
     /// The body line of each row to come.
     lines: Box<dyn Iterator<Item = usize> + 'a>,
@@ -185,7 +193,8 @@ impl RowSink for Rows<'_> {
             Err(e) => return Err(StoreError::Input(e.to_string())),
         };
         let time = TimeParser::new(None, None).map_err(StoreError::Input)?;
-        self.builder = Some(BatchBuilder::new(self.table, plan, time));
+        let builder = BatchBuilder::new(self.table, plan, time).refusing(self.erased.clone());
+        self.builder = Some(builder);
         Ok(true)
     }
 
@@ -215,13 +224,28 @@ mod tests {
         KeyLimits::new(Table::Transactions, crate::schema::Limits::default())
     }
 
+    /// Validates a transactions body with the default limits.
+    fn check(body: &str) -> Result<Validated, IngestError> {
+        validate(
+            Table::Transactions,
+            body.as_bytes(),
+            keys(),
+            &Arc::default(),
+        )
+    }
+
     fn reasons(body: &str) -> Vec<(usize, String)> {
         refused(body, keys())
     }
 
     /// The lines and reasons of a refused body.
     fn refused(body: &str, limits: KeyLimits) -> Vec<(usize, String)> {
-        match validate(Table::Transactions, body.as_bytes(), limits) {
+        match validate(
+            Table::Transactions,
+            body.as_bytes(),
+            limits,
+            &Arc::default(),
+        ) {
             Err(IngestError::Rejected(r)) => {
                 assert_eq!(r.count, r.listed.len());
                 r.listed.into_iter().map(|r| (r.index, r.reason)).collect()
@@ -234,7 +258,7 @@ mod tests {
     fn good_rows_become_one_batch_with_attributes() {
         let body = "{\"customer_id\":\"c1\",\"at\":\"2025-01-02T03:04:05Z\",\"amount\":12.5,\"Fare Class\":\"Y\"}\n\n\
                     {\"customer_id\":7,\"at\":\"2025-01-03\",\"amount\":\"3\",\"quantity\":2}\n";
-        let v = validate(Table::Transactions, body.as_bytes(), keys()).unwrap();
+        let v = check(body).unwrap();
         assert_eq!(v.batch.num_rows(), 2);
         let names: Vec<_> = v
             .batch
@@ -278,10 +302,7 @@ mod tests {
 
     #[test]
     fn an_empty_body_has_no_rows() {
-        assert!(matches!(
-            validate(Table::Transactions, b"\n \n", keys()),
-            Err(IngestError::Empty)
-        ));
+        assert!(matches!(check("\n \n"), Err(IngestError::Empty)));
     }
 
     #[test]
@@ -339,7 +360,7 @@ mod tests {
     #[test]
     fn numbers_keep_every_digit() {
         let body = "{\"customer_id\":1,\"at\":\"2025-01-02\",\"amount\":12345678901234.5678}";
-        let v = validate(Table::Transactions, body.as_bytes(), keys()).unwrap();
+        let v = check(body).unwrap();
         let amount = v.batch.column_by_name("amount").unwrap();
         let amount = amount
             .as_any()
@@ -351,8 +372,7 @@ mod tests {
     #[test]
     fn a_refusal_keeps_the_first_rejections_and_counts_the_rest() {
         let body = "x\n{}\n".repeat(MAX_LISTED * 3);
-        let Err(IngestError::Rejected(r)) = validate(Table::Transactions, body.as_bytes(), keys())
-        else {
+        let Err(IngestError::Rejected(r)) = check(&body) else {
             panic!("accepted")
         };
         assert_eq!((r.count, r.listed.len()), (MAX_LISTED * 6, MAX_LISTED));
@@ -370,7 +390,7 @@ mod tests {
             lines in proptest::collection::vec(line(), 0..12)
         ) {
             let body = lines.join("\n");
-            match validate(Table::Transactions, body.as_bytes(), keys()) {
+            match check(&body) {
                 Ok(v) => proptest::prop_assert_eq!(v.batch.num_rows() as u64, count_rows(body.as_bytes())),
                 Err(IngestError::Rejected(r)) => {
                     proptest::prop_assert!(r.count >= r.listed.len() && !r.listed.is_empty());

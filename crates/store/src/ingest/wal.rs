@@ -1,6 +1,6 @@
 //! The write-ahead log of one table: segment files `<first sequence number>.wal` of
 //! checksummed records, each one acknowledged batch (its sequence number, idempotency
-//! key, actor and NDJSON body).
+//! key, actor, client and NDJSON body).
 //!
 //! A record is its payload's length (u32, little-endian), the first 16 bytes of the
 //! payload's BLAKE3 hash, and the payload: a JSON header line, then the body. Records are
@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::Client;
 use crate::{Result, StoreError};
 
 /// Segments are closed when they grow beyond this; closed segments are removed once
@@ -27,7 +28,7 @@ const CHECKSUM: usize = 16;
 pub(crate) struct Record {
     pub seq: u64,
     pub key: Option<String>,
-    pub actor: String,
+    pub client: Client,
     pub body: Vec<u8>,
 }
 
@@ -38,14 +39,18 @@ struct Header<'a> {
     key: Option<Cow<'a, str>>,
     #[serde(borrow)]
     actor: Cow<'a, str>,
+    /// Absent in records of versions whose keys were per actor.
+    #[serde(borrow, default)]
+    client: Option<Cow<'a, str>>,
 }
 
 /// A record's bytes.
-fn encode(seq: u64, key: Option<&str>, actor: &str, body: &[u8]) -> Vec<u8> {
+fn encode(seq: u64, key: Option<&str>, client: &Client, body: &[u8]) -> Vec<u8> {
     let header = Header {
         seq,
         key: key.map(Cow::Borrowed),
-        actor: Cow::Borrowed(actor),
+        actor: Cow::Borrowed(&client.actor),
+        client: Some(Cow::Borrowed(&client.id)),
     };
     let mut payload = serde_json::to_vec(&header).expect("header serialises");
     payload.push(b'\n');
@@ -69,10 +74,17 @@ impl Record {
         }
         let newline = payload.iter().position(|b| *b == b'\n')?;
         let header: Header = serde_json::from_slice(&payload[..newline]).ok()?;
+        let client = Client {
+            id: header
+                .client
+                .unwrap_or_else(|| header.actor.clone())
+                .into_owned(),
+            actor: header.actor.into_owned(),
+        };
         let record = Record {
             seq: header.seq,
             key: header.key.map(Cow::into_owned),
-            actor: header.actor.into_owned(),
+            client,
             body: payload[newline + 1..].to_vec(),
         };
         Some((record, end))
@@ -105,10 +117,10 @@ impl Segment {
         &mut self,
         seq: u64,
         key: Option<&str>,
-        actor: &str,
+        client: &Client,
         body: &[u8],
     ) -> std::io::Result<()> {
-        let bytes = encode(seq, key, actor, body);
+        let bytes = encode(seq, key, client, body);
         self.file.write_all(&bytes)?;
         self.size += bytes.len() as u64;
         Ok(())
@@ -281,7 +293,7 @@ mod tests {
     use super::*;
 
     fn append(s: &mut Segment, r: &Record) {
-        s.append(r.seq, r.key.as_deref(), &r.actor, &r.body)
+        s.append(r.seq, r.key.as_deref(), &r.client, &r.body)
             .unwrap();
     }
 
@@ -289,7 +301,10 @@ mod tests {
         Record {
             seq,
             key: Some(format!("k{seq}")),
-            actor: "web:a@example.com".into(),
+            client: Client {
+                actor: "web:a@example.com".into(),
+                id: "token:1".into(),
+            },
             body: format!("{{\"n\":{seq}}}\n").into_bytes(),
         }
     }
@@ -305,7 +320,7 @@ mod tests {
         let path = dir.path().join(format!("{:020}.wal", 1));
         let whole = std::fs::metadata(&path).unwrap().len();
         let r = record(4);
-        let mut torn = encode(r.seq, r.key.as_deref(), &r.actor, &r.body);
+        let mut torn = encode(r.seq, r.key.as_deref(), &r.client, &r.body);
         torn.truncate(torn.len() - 3);
         s.file.write_all(&torn).unwrap();
         assert_eq!(

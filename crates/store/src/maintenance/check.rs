@@ -125,7 +125,8 @@ fn write_ahead_log(folder: &DataFolder, report: &mut Report) {
         };
         report.log_batches += records.len();
         for r in records {
-            if let Err(e) = validate::validate(table, &r.body, KeyLimits::UNLIMITED) {
+            let erased = &Default::default();
+            if let Err(e) = validate::validate(table, &r.body, KeyLimits::UNLIMITED, erased) {
                 report.problem(&place, format!("batch {}: {e}", r.seq));
             }
         }

@@ -12,8 +12,8 @@
 //!
 //! The operational database keeps no customer data; it records the erasure in the audit
 //! log and a suppression list, both by a keyed hash of the id (BLAKE3 keyed with the
-//! folder's pseudonym secret), never the id. Forgetting again is harmless. (The list is
-//! kept so that imports and ingestion can refuse the ids later; they do not check it yet.)
+//! folder's pseudonym secret), never the id. Forgetting again is harmless. Imports and
+//! ingestion refuse the listed customers' rows unless the rule says accept ([`crate::erased`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -22,14 +22,14 @@ use std::time::Duration;
 use cxray_core::domain::Table;
 use datafusion::prelude::{col, lit};
 use deltalake_core::protocol::checkpoints::{cleanup_expired_logs_for, create_checkpoint};
-use rusqlite::params;
 use serde::Serialize;
 
 use super::vacuum::vacuum_table;
 use super::{keeping_made_by, open_dir, table_dirs};
+use crate::erased::{erasure_hash, suppress};
 use crate::folder::DataFolder;
 use crate::ingest::{Ingest, IngestOptions};
-use crate::ops::{OpsDb, audit, now_text};
+use crate::ops::{OpsDb, audit};
 use crate::{Result, StoreError};
 
 /// Orphan files younger than this are left: an import may still be writing them.
@@ -44,15 +44,6 @@ pub struct Forgotten {
     pub files_removed: usize,
     /// Rejects files rewritten without the customers' rows.
     pub rejects_rewritten: usize,
-}
-
-/// The keyed hash that stands for an erased customer id.
-pub fn erasure_hash(key: &[u8; 32], customer_id: &str) -> String {
-    let mut hasher = blake3::Hasher::new_keyed(key);
-    hasher
-        .update(b"cxray forget\0")
-        .update(customer_id.as_bytes());
-    hasher.finalize().to_hex().to_string()
 }
 
 /// Erases the customers `ids` from the folder, on behalf of `actor`.
@@ -104,19 +95,6 @@ async fn erase(
     );
     audit(db.conn(), actor, "forget", &detail)?;
     Ok(done)
-}
-
-/// Adds the hashes to the suppression list.
-fn suppress(db: &OpsDb, hashes: &[String]) -> Result<()> {
-    let tx = db.conn().unchecked_transaction()?;
-    for hash in hashes {
-        tx.execute(
-            "INSERT OR IGNORE INTO forgotten (hash, at) VALUES (?1, ?2)",
-            params![hash, now_text()],
-        )?;
-    }
-    tx.commit()?;
-    Ok(())
 }
 
 /// Deletes the customers' rows from the table in `dir` and every file and log entry that
