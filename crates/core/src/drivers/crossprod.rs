@@ -2,6 +2,9 @@
 //! resamples) in one pass over the rows: the inner loop is the matrix product of the
 //! rows' products xⱼxₖ with the rows' weights, computed in register tiles of
 //! [`LANES`] products × [`BATCH`] weightings so that each value loaded is used many times.
+//! Rows in [`Runs`] sum only their varying columns' products row by row.
+
+use super::runs::{Place, Runs, run_cross, run_sum};
 
 /// Weightings per pass.
 pub(crate) const BATCH: usize = 4;
@@ -20,12 +23,63 @@ pub(crate) struct Sums {
 }
 
 impl Sums {
+    /// No rows yet, of `width` columns.
+    pub fn zeros(width: usize) -> Self {
+        Sums {
+            total: 0.0,
+            sum: vec![0.0; width],
+            cross: vec![0.0; width * (width + 1) / 2],
+        }
+    }
+
     /// Σ wᵢ xᵢⱼ xᵢₖ for any j, k.
     pub fn cross(&self, j: usize, k: usize) -> f64 {
         let w = self.sum.len();
         let (j, k) = (j.min(k), j.max(k));
         // Row j of the packed upper triangle starts after w + (w − 1) + … + (w − j + 1).
         self.cross[j * w - j * j.saturating_sub(1) / 2 + k - j]
+    }
+
+    /// Back to no rows.
+    pub fn clear(&mut self) {
+        self.total = 0.0;
+        self.sum.fill(0.0);
+        self.cross.fill(0.0);
+    }
+
+    /// Adds a row of values `x` weighted by `w` to the total and the sums.
+    pub fn add_values(&mut self, w: f64, x: &[f64]) {
+        self.total += w;
+        for (s, x) in self.sum.iter_mut().zip(x) {
+            *s += w * x;
+        }
+    }
+
+    /// Adds a row of values `x` weighted by `w` to all sums.
+    pub fn add_row(&mut self, w: f64, x: &[f64]) {
+        self.add_values(w, x);
+        let mut t = 0;
+        for (j, a) in x.iter().enumerate() {
+            let wa = w * a;
+            for b in &x[j..] {
+                self.cross[t] += wa * b;
+                t += 1;
+            }
+        }
+    }
+
+    /// Adds a run's sums from its fixed values `b` and its varying columns' sums `s`.
+    fn add_run(&mut self, places: &[Place], b: &[f64], s: &Sums) {
+        let width = self.sum.len();
+        self.total += s.total;
+        let mut t = 0;
+        for j in 0..width {
+            self.sum[j] += run_sum(places, b, s, j);
+            for k in j..width {
+                self.cross[t] += run_cross(places, b, s, j, k);
+                t += 1;
+            }
+        }
     }
 }
 
@@ -67,6 +121,33 @@ pub(crate) fn weighted_sums(data: &[f64], width: usize, weights: &[Option<&[u32]
             cross: (0..pairs).map(|t| acc[t][b]).collect(),
         })
         .collect()
+}
+
+/// [`weighted_sums`] of rows in `runs`: each run's varying columns summed row by row,
+/// then all its products at once.
+pub(crate) fn run_sums(
+    data: &[f64],
+    width: usize,
+    runs: &Runs,
+    weights: &[Option<&[u32]>],
+) -> Vec<Sums> {
+    let mut out = vec![Sums::zeros(width); weights.len()];
+    let mut inner = Sums::zeros(runs.varying());
+    for span in runs.spans() {
+        let b = &data[span.start * width..(span.start + 1) * width];
+        let values = runs.values(span.clone());
+        for (o, w) in out.iter_mut().zip(weights) {
+            inner.clear();
+            for (i, v) in span.clone().zip(values.chunks_exact(runs.varying())) {
+                match w.map_or(1, |w| w[i]) {
+                    0 => {}
+                    c => inner.add_row(f64::from(c), v),
+                }
+            }
+            o.add_run(&runs.places, b, &inner);
+        }
+    }
+    out
 }
 
 /// xⱼxₖ (j ≤ k, by row of the upper triangle), then the xⱼ, then 1.

@@ -3,8 +3,9 @@
 //! how often they were drawn) take one pass for several resamples.
 
 use super::DriverError;
-use super::crossprod::{BATCH, Sums, weighted_sums};
+use super::crossprod::{BATCH, Sums, run_sums, weighted_sums};
 use super::matrix::Matrix;
+use super::runs::Runs;
 
 /// An outcome and the named predictors to explain it, as borrowed columns of equal length.
 #[derive(Debug, Clone, Default)]
@@ -114,13 +115,14 @@ impl<'a> Dataset<'a> {
 const VARIANCE_TOL: f64 = 1e-14;
 
 /// Columns standardised by their mean and standard deviation (1 for a constant column),
-/// stored by row.
+/// stored by row, with the runs of rows that passes over them take when that pays.
 #[derive(Debug, Clone)]
 pub(crate) struct Rows {
     pub width: usize,
     pub data: Vec<f64>,
     pub mean: Vec<f64>,
     pub scale: Vec<f64>,
+    pub runs: Option<Runs>,
 }
 
 impl Rows {
@@ -161,6 +163,7 @@ impl Rows {
             }
         }
         Rows {
+            runs: Runs::find(&data, width),
             width,
             data,
             mean,
@@ -186,7 +189,10 @@ impl Rows {
     pub fn moments_batch(&self, counts: &[Option<&[u32]>]) -> Vec<Moments> {
         counts
             .chunks(BATCH)
-            .flat_map(|chunk| weighted_sums(&self.data, self.width, chunk))
+            .flat_map(|chunk| match &self.runs {
+                Some(runs) => run_sums(&self.data, self.width, runs, chunk),
+                None => weighted_sums(&self.data, self.width, chunk),
+            })
             .map(|s| self.finish(&s))
             .collect()
     }

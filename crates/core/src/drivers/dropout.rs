@@ -390,7 +390,7 @@ fn beta_weights(logit: &[f64], prior: DropoutPrior, survived: u32) -> Weights {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::drivers::logistic::sigmoid;
+    use crate::drivers::logistic::link;
 
     #[test]
     fn grid_weights_give_the_beta_mean() {
@@ -407,7 +407,7 @@ mod tests {
                 .grid
                 .iter()
                 .zip(&logit[w.first..])
-                .map(|(w, u)| w * sigmoid(*u))
+                .map(|(w, u)| w * link(*u).0)
                 .sum();
             let mean = grid + w.above;
             let exact = a / (a + b + f64::from(k));

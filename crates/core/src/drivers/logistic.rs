@@ -3,9 +3,11 @@
 //! that every subset of the predictors can be fitted for dominance analysis.
 
 use super::DriverError;
+use super::crossprod::Sums;
 use super::data::{Dataset, Moments, Rows};
 use super::matrix::{Matrix, dot};
 use super::regression::Coefficient;
+use super::runs::{Place, Runs, run_cross, run_sum};
 use crate::stats::quantile::normal_quantile;
 use serde::Serialize;
 
@@ -94,7 +96,8 @@ pub(crate) struct Design<'a> {
 pub(crate) struct Irls {
     pub beta: Vec<f64>,
     pub log_likelihood: f64,
-    /// The inverse of the observed information at `beta`.
+    /// The inverse of the observed information at `beta`, or at the point before when the
+    /// last step was below the tolerance (as is `log_likelihood`).
     pub cov: Matrix,
     pub iterations: usize,
 }
@@ -104,6 +107,15 @@ struct Eval {
     ll: f64,
     grad: Vec<f64>,
     info: Matrix,
+}
+
+impl Eval {
+    /// The information from its upper triangle, stored by row.
+    fn new(ll: f64, grad: Vec<f64>, upper: &[f64]) -> Self {
+        let dim = grad.len();
+        let info = Matrix::from_fn(dim, |a, b| upper[a.min(b) * dim + a.max(b)]);
+        Eval { ll, grad, info }
+    }
 }
 
 impl<'a> Design<'a> {
@@ -185,6 +197,12 @@ impl<'a> Design<'a> {
                 .cholesky()
                 .map_err(|_| self.separation(subset, &beta))?;
             let delta = chol.solve(&at.grad);
+            if delta.iter().all(|d| d.abs() < STEP_TOL) {
+                // Converged: the full step, without another pass for the likelihood there
+                // (it changes by about grad·delta / 2, far below rounding).
+                let next = beta.iter().zip(&delta).map(|(b, d)| b + d).collect();
+                return Ok(self.finish(next, at, iteration));
+            }
             let mut step = 1.0;
             let (next, next_at) = loop {
                 let next: Vec<f64> = beta.iter().zip(&delta).map(|(b, d)| b + step * d).collect();
@@ -237,6 +255,14 @@ impl<'a> Design<'a> {
 
     /// One pass over the rows: log-likelihood, score and information at `beta`.
     fn eval(&self, subset: &[usize], counts: Option<&[u32]>, beta: &[f64]) -> Eval {
+        match &self.rows.runs {
+            Some(runs) => self.eval_runs(runs, subset, counts, beta),
+            None => self.eval_rows(subset, counts, beta),
+        }
+    }
+
+    /// [`Design::eval`] row by row.
+    fn eval_rows(&self, subset: &[usize], counts: Option<&[u32]>, beta: &[f64]) -> Eval {
         let dim = subset.len() + 1;
         let mut x = vec![1.0; dim];
         let mut grad = vec![0.0; dim];
@@ -247,15 +273,12 @@ impl<'a> Design<'a> {
             if c == 0 {
                 continue;
             }
-            let c = c as f64;
             let row = self.rows.row(i);
             for (xt, &j) in x[1..].iter_mut().zip(subset) {
                 *xt = row[j];
             }
-            let eta = dot(beta, &x);
-            let mu = sigmoid(eta);
-            ll += c * (y * eta - softplus(eta));
-            let (r, w) = (c * (y - mu), c * mu * (1.0 - mu));
+            let (l, r, w) = terms(dot(beta, &x), y, f64::from(c));
+            ll += l;
             for (t, xt) in x.iter().enumerate() {
                 grad[t] += r * xt;
                 let wx = w * xt;
@@ -264,8 +287,58 @@ impl<'a> Design<'a> {
                 }
             }
         }
-        let info = Matrix::from_fn(dim, |a, b| info[a.min(b) * dim + a.max(b)]);
-        Eval { ll, grad, info }
+        Eval::new(ll, grad, &info)
+    }
+
+    /// [`Design::eval`] by runs: row by row only the terms of the predictors varying within
+    /// runs, then each run's sums spread over the score and information at once.
+    fn eval_runs(
+        &self,
+        runs: &Runs,
+        subset: &[usize],
+        counts: Option<&[u32]>,
+        beta: &[f64],
+    ) -> Eval {
+        let dim = subset.len() + 1;
+        let (places, from) = subset_places(runs, subset);
+        let varying = |t: &usize| places[*t] != Place::Fixed;
+        let beta_varying: Vec<f64> = (0..dim).filter(varying).map(|t| beta[t]).collect();
+        let (mut grad, mut info, mut ll) = (vec![0.0; dim], vec![0.0; dim * dim], 0.0);
+        let (mut b, mut v) = (vec![1.0; dim], vec![0.0; from.len()]);
+        let (mut rs, mut ws) = (Sums::zeros(from.len()), Sums::zeros(from.len()));
+        for span in runs.spans() {
+            let first = self.rows.row(span.start);
+            for (bt, &j) in b[1..].iter_mut().zip(subset) {
+                *bt = first[j];
+            }
+            let fixed: f64 = (0..dim)
+                .filter(|t| !varying(t))
+                .map(|t| beta[t] * b[t])
+                .sum();
+            let values = runs.values(span.clone()).chunks_exact(runs.varying());
+            rs.clear();
+            ws.clear();
+            for (i, row) in span.zip(values) {
+                let c = counts.map_or(1, |c| c[i]);
+                if c == 0 {
+                    continue;
+                }
+                for (x, &column) in v.iter_mut().zip(&from) {
+                    *x = row[column];
+                }
+                let (l, r, w) = terms(fixed + dot(&beta_varying, &v), self.y[i], f64::from(c));
+                ll += l;
+                rs.add_values(r, &v);
+                ws.add_row(w, &v);
+            }
+            for t in 0..dim {
+                grad[t] += run_sum(&places, &b, &rs, t);
+                for s in t..dim {
+                    info[t * dim + s] += run_cross(&places, &b, &ws, t, s);
+                }
+            }
+        }
+        Eval::new(ll, grad, &info)
     }
 
     /// Intercept and slopes in the predictors' own units, with standard errors, from a
@@ -290,27 +363,98 @@ impl<'a> Design<'a> {
     }
 }
 
-/// 1 / (1 + e^−η), without overflow.
-pub(crate) fn sigmoid(eta: f64) -> f64 {
-    if eta >= 0.0 {
-        1.0 / (1.0 + (-eta).exp())
+/// The places of the intercept (fixed) and of the predictors at `subset` within `runs`,
+/// those varying numbered in order, with their columns among `runs`' varying values.
+fn subset_places(runs: &Runs, subset: &[usize]) -> (Vec<Place>, Vec<usize>) {
+    let mut from = Vec::new();
+    let places = std::iter::once(Place::Fixed)
+        .chain(subset.iter().map(|&j| match runs.places[j] {
+            Place::Fixed => Place::Fixed,
+            Place::Varying(column) => {
+                from.push(column);
+                Place::Varying(from.len() - 1)
+            }
+        }))
+        .collect();
+    (places, from)
+}
+
+/// A row's log-likelihood, residual c(y − μ) and IRLS weight cμ(1 − μ) at linear predictor
+/// η, for outcome y counted c times.
+fn terms(eta: f64, y: f64, c: f64) -> (f64, f64, f64) {
+    let (mu, softplus) = link(eta);
+    (c * (y * eta - softplus), c * (y - mu), c * mu * (1.0 - mu))
+}
+
+/// The logistic function 1 / (1 + e^−η) and softplus ln(1 + e^η), from one exponential
+/// and without overflow.
+pub(crate) fn link(eta: f64) -> (f64, f64) {
+    let e = (-eta.abs()).exp();
+    let mu = if eta >= 0.0 {
+        1.0 / (1.0 + e)
     } else {
-        let e = eta.exp();
         e / (1.0 + e)
-    }
+    };
+    (mu, eta.max(0.0) + e.ln_1p())
 }
 
 /// ln(1 + e^η), without overflow.
 pub(crate) fn softplus(eta: f64) -> f64 {
-    eta.max(0.0) + (-eta.abs()).exp().ln_1p()
+    link(eta).1
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::drivers::runs::tests::{close, samples};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn evaluation_by_run_equals_evaluation_by_row(
+            s in samples(),
+            outcome in prop::collection::vec(any::<bool>(), 150),
+            beta in prop::collection::vec(-1.0f64..1.0, 6),
+            mask in 1u32..32,
+            weighted in any::<bool>(),
+        ) {
+            let n = s.weights.len();
+            let columns: Vec<Vec<f64>> = (0..s.width)
+                .map(|j| (0..n).map(|i| s.data[i * s.width + j]).collect())
+                .collect();
+            let refs: Vec<&[f64]> = columns.iter().map(Vec::as_slice).collect();
+            let mut rows = Rows::new(&refs, None);
+            let runs = Runs::split(&rows.data, s.width, &s.fixed);
+            rows.runs = None;
+            let y: Vec<f64> = (0..n).map(|i| f64::from(u8::from(outcome[i % 150]))).collect();
+            let design = Design {
+                moments: rows.moments(None),
+                rows,
+                y: &y,
+                weights: None,
+                names: vec![String::new(); s.width],
+            };
+            let subset: Vec<usize> = (0..s.width).filter(|j| mask >> j & 1 == 1).collect();
+            let beta = &beta[..subset.len() + 1];
+            let counts = weighted.then_some(&s.weights[..]);
+            let direct = design.eval_rows(&subset, counts, beta);
+            let by_run = design.eval_runs(&runs, &subset, counts, beta);
+            prop_assert!(close(direct.ll, by_run.ll, 1e-12));
+            for (a, b) in direct.grad.iter().zip(&by_run.grad) {
+                prop_assert!(close(*a, *b, 1e-12), "{a} vs {b}");
+            }
+            for t in 0..beta.len() {
+                for u in 0..beta.len() {
+                    let (a, b) = (direct.info[(t, u)], by_run.info[(t, u)]);
+                    prop_assert!(close(a, b, 1e-12), "{a} vs {b}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn stable_link_functions() {
+        let sigmoid = |eta| link(eta).0;
         assert_eq!(sigmoid(0.0), 0.5);
         assert!((sigmoid(-800.0)).abs() < 1e-300 && sigmoid(800.0) == 1.0);
         assert!((softplus(800.0) - 800.0).abs() < 1e-12);

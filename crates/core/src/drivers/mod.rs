@@ -13,11 +13,15 @@
 //! (their weighted cross-products together); everything else works on the (p + 1)²
 //! correlation matrix. 1M rows × 15 predictors × 200 resamples take about 11 CPU-seconds
 //! (release build; resamples run in parallel, so about half that on two free cores) and
-//! n × (p + 1) × 8 bytes for a copy of the data. A logistic analysis fits by Newton's method, several passes over the data per
-//! fit, and Shapley needs all 2^p − 1 subset fits per resample: roughly
-//! n × 2^p × p² × 6 operations each, so for large n × 2^p prefer relative weights (one fit
-//! per resample) or fewer resamples. Resamples that cannot be fitted (separation,
-//! a predictor constant in the resample) are left out and counted.
+//! n × (p + 1) × 8 bytes for a copy of the data. A logistic analysis fits by Newton's
+//! method, several passes over the data per fit, and Shapley needs all 2^p − 1 subset fits
+//! per resample: roughly n × 2^p × p² × 6 operations each, so for large n × 2^p prefer
+//! relative weights (one fit per resample) or fewer resamples. Where consecutive rows agree
+//! on some columns (0/1 predictors of data sorted by them), passes go by runs of such rows
+//! and cost per row only the other columns' products: 194,000 weighted rows sorted by 13 of
+//! 15 predictors, a logistic fit with relative weights and 200 resamples, take about 10
+//! CPU-seconds. Resamples that cannot be fitted (separation, a predictor constant in the
+//! resample) are left out and counted.
 
 mod analysis;
 pub mod bootstrap;
@@ -29,6 +33,7 @@ mod logistic;
 pub mod matrix;
 mod regression;
 mod relative_weights;
+mod runs;
 
 pub use analysis::{Analysis, Driver, Figure, analyse};
 pub use data::{Column, Dataset};
