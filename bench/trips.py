@@ -38,7 +38,8 @@ def cxray(*args):
     if p.returncode != 0:
         sys.exit(f"cxray {' '.join(args)} failed: {p.stderr[-2000:]}")
     peak = int(re.search(r"peak_kb=(\d+)", p.stderr).group(1))
-    built = re.search(r"journey data built seconds=([0-9.]+)", p.stderr)
+    log = re.sub(r"\x1b\[[0-9;]*m", "", p.stderr)
+    built = re.search(r"journey data built seconds=([0-9.]+)", log)
     return {"seconds": wall, "peak_mb": peak / 1024,
             "build_seconds": float(built.group(1)) if built else None}
 

@@ -103,36 +103,48 @@ pub async fn compute(
         settings: stats,
     };
     let wants = |p: &[Part]| parts.iter().any(|x| p.contains(x));
-    let link = match wants(&[Part::Scorecard, Part::Link]) {
-        true => metrics::link(sql, &settings.link_options(sql))
-            .await
-            .map_err(|e| e.to_string()),
-        false => skipped(),
-    };
-    let journey = match wants(&[Part::Scorecard, Part::Journey]) {
-        true => journey::journey(sql, &journey_options)
-            .await
-            .map_err(|e| e.to_string()),
-        false => skipped(),
-    };
-    let drivers = match wants(&[Part::Drivers]) {
-        true => {
-            let options = Options {
-                resamples: settings.resamples,
-                level: stats.level,
-                ..Options::default()
-            };
-            let outcome = DriverOutcome::Defection;
-            journey::drivers(sql, outcome, &journey_options, &options, None)
+    // The parts run concurrently: while one waits (the journey's first build holds the
+    // others that need trips), the rest use the cores.
+    let link = async {
+        match wants(&[Part::Scorecard, Part::Link]) {
+            true => metrics::link(sql, &settings.link_options(sql))
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string()),
+            false => skipped(),
         }
-        false => skipped(),
     };
-    let trends = match wants(&[Part::Journey]) {
-        true => journey::monthly_failure_rates(sql, &journey_options).await?,
-        false => BTreeMap::new(),
+    let journey = async {
+        match wants(&[Part::Scorecard, Part::Journey]) {
+            true => journey::journey(sql, &journey_options)
+                .await
+                .map_err(|e| e.to_string()),
+            false => skipped(),
+        }
     };
+    let drivers = async {
+        match wants(&[Part::Drivers]) {
+            true => {
+                let options = Options {
+                    resamples: settings.resamples,
+                    level: stats.level,
+                    ..Options::default()
+                };
+                let outcome = DriverOutcome::Defection;
+                journey::drivers(sql, outcome, &journey_options, &options, None)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            false => skipped(),
+        }
+    };
+    let trends = async {
+        match wants(&[Part::Journey]) {
+            true => journey::monthly_failure_rates(sql, &journey_options).await,
+            false => Ok(BTreeMap::new()),
+        }
+    };
+    let (link, journey, drivers, trends) = futures::join!(link, journey, drivers, trends);
+    let trends = trends?;
     let scorecard = match wants(&[Part::Scorecard]) {
         true => scorecard::scorecard(
             sql,

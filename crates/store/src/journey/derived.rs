@@ -37,9 +37,9 @@ use datafusion::logical_expr::JoinType;
 use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionContext, cast, col, lit};
 use serde::Serialize;
 
-use super::JourneyOptions;
 use super::handoffs::{self, Pair};
 use super::masks::Touchpoints;
+use super::{JourneyOptions, timed};
 use crate::decode::Columns;
 use crate::sql::{Sql, day_sql};
 use crate::{Result, StoreError};
@@ -242,18 +242,20 @@ fn prune(root: &Path, newest: &Path) {
 async fn build_into(sql: &Sql, opts: &JourneyOptions, out: &Path) -> Result<()> {
     let started = std::time::Instant::now();
     let ctx = build_context(sql).await?;
-    let tps = touchpoint_names(&ctx).await?;
+    let tps = timed("touchpoints", touchpoint_names(&ctx)).await?;
     let (legs_sql, params) = legs_sql(opts, &tps, by_order(&ctx).await?);
     let legs = out.join("legs");
-    write(ctx.sql(&legs_sql).await?.with_param_values(params)?, &legs).await?;
+    let query = ctx.sql(&legs_sql).await?.with_param_values(params)?;
+    timed("legs", write(query, &legs)).await?;
     ctx.register_parquet("legs", dir_path(&legs), ParquetReadOptions::default())
         .await?;
     let trips = ctx.sql(&trips_sql(&tps, opts.window_days)).await?;
-    write(trips, &out.join("trips")).await?;
+    timed("trips", write(trips, &out.join("trips"))).await?;
     ctx.deregister_table("legs")?;
     std::fs::remove_dir_all(&legs).map_err(|e| StoreError::io(&legs, e))?;
     write_json(&out.join(TOUCHPOINTS), &tps)?;
-    write_json(&out.join(PAIRS), &handoffs::pairs(&ctx).await?)?;
+    let pairs = timed("pairs", handoffs::pairs(&ctx)).await?;
+    write_json(&out.join(PAIRS), &pairs)?;
     let seconds = started.elapsed().as_secs_f64();
     tracing::info!(seconds, "journey data built");
     Ok(())

@@ -205,7 +205,7 @@ pub async fn journey(sql: &Sql, opts: &JourneyOptions) -> Result<Journey> {
 }
 
 /// Awaits one step of an analysis, logging (at debug level) how long it took.
-async fn timed<T>(step: &'static str, work: impl Future<Output = T>) -> T {
+pub(super) async fn timed<T>(step: &'static str, work: impl Future<Output = T>) -> T {
     let started = std::time::Instant::now();
     let out = work.await;
     tracing::debug!(
