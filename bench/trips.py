@@ -10,8 +10,10 @@ seconds come from its log line) and the journey map; `areas`, `drivers --outcome
 defection` and `scorecard` then run on the built data. Each cxray command is one
 process: wall seconds and peak RSS (GNU time). DuckDB: the same two queries (legs, trips)
 over `read_parquet` of the tables' files, each result written to Parquet as cxray writes
-it, RUNS times (default 3), median reported; both results are summarised (trips,
-observed, defected, later spend) to show they agree.
+it, and the pairs of consecutive interactions (cxray sorts per customer partition and
+counts in order; DuckDB runs the equivalent `lag` window), RUNS times (default 3),
+median reported; both results are summarised (trips, observed, defected, later spend,
+pairs) to show they agree.
 Writes bench/results/trips-LABEL.json.
 """
 import glob, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
@@ -119,6 +121,17 @@ FROM ends e CROSS JOIN data_end JOIN days d ON d.customer_id = e.customer_id
 GROUP BY e.customer_id, e.trip"""
 
 
+PAIRS = f"""
+WITH s AS (SELECT customer_id, touchpoint, owner, "at", CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END AS failed,
+                  lag(customer_id) OVER w AS prev_customer, lag(touchpoint) OVER w AS prev_touchpoint,
+                  lag(owner) OVER w AS prev_owner, lag("at") OVER w AS prev_at
+           FROM {files('interactions')} WINDOW w AS (PARTITION BY customer_id ORDER BY "at", touchpoint))
+SELECT prev_touchpoint, prev_owner, touchpoint, owner, count(*) AS n, sum(failed) AS failed
+FROM s WHERE prev_customer IS NOT NULL
+  AND CAST(epoch_us("at") / 1000000 AS BIGINT) - CAST(epoch_us(prev_at) / 1000000 AS BIGINT) <= 172800
+GROUP BY ALL"""
+
+
 SUMMARY = "SELECT count(*), sum(CASE WHEN observed THEN 1 ELSE 0 END), sum(CASE WHEN observed AND defected THEN 1 ELSE 0 END), round(sum(later_spend), 2) FROM read_parquet('{}')"
 
 
@@ -136,11 +149,12 @@ def duck_build(names, levels):
     con.execute(f"COPY ({legs_sql(names, levels)}) TO '{work}/legs.parquet' (FORMAT parquet)")
     con.execute(f"CREATE VIEW legs AS SELECT * FROM read_parquet('{work}/legs.parquet')")
     con.execute(f"COPY ({trips_sql(names)}) TO '{work}/trips.parquet' (FORMAT parquet)")
+    pairs = con.execute(f"SELECT sum(n) FROM ({PAIRS})").fetchall()[0][0]
     seconds = time.perf_counter() - t
     summary = con.execute(SUMMARY.format(f"{work}/trips.parquet")).fetchall()[0]
     con.close()
     shutil.rmtree(work)
-    return seconds, summary
+    return seconds, summary + (pairs,)
 
 
 shutil.rmtree(os.path.join(data, "derived", "journey"), ignore_errors=True)
@@ -153,6 +167,8 @@ levels, names = slas(), touchpoints()
 duck = [duck_build(names, levels) for _ in range(runs)]
 built = [d for d in glob.glob(os.path.join(data, "derived", "journey", "*", "trips"))]
 ours = duckdb.sql(SUMMARY.format(os.path.join(built[0], "*.parquet"))).fetchall()[0]
+with open(os.path.join(os.path.dirname(built[0]), "pairs.json")) as f:
+    ours += (sum(p["count"] for p in json.load(f)),)
 duck_s = statistics.median(s for s, _ in duck)
 build_s = results["journey (with the build)"]["build_seconds"]
 counts = duckdb.connect().execute(
@@ -162,7 +178,7 @@ out = {
     "cxray": results,
     "trip_build": {"cxray_s": build_s, "duckdb_s": duck_s, "cxray_over_duckdb": build_s / duck_s,
                    "duckdb_runs": [s for s, _ in duck],
-                   "trips_observed_defected_later_spend": {"cxray": list(ours), "duckdb": list(duck[0][1])}},
+                   "trips_observed_defected_later_spend_pairs": {"cxray": list(ours), "duckdb": list(duck[0][1])}},
     "duckdb": duckdb.__version__,
     "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
 }
