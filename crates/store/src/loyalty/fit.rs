@@ -109,9 +109,11 @@ fn rows_of(batch: &RecordBatch) -> Vec<Vec<f64>> {
 }
 
 /// The unique (x, t_x, T) patterns of the calibration period, with their customer counts
-/// and their holdout transactions.
+/// and their holdout transactions. Customers first seen on the calibration end (T = 0)
+/// are left out: nothing of them was observed, so they carry no information for a fit.
 pub(super) async fn patterns(sql: &Sql, window: &Window) -> Result<(Vec<Rfm>, Vec<f64>)> {
-    let query = "SELECT x, t_x, t, CAST(count(*) AS DOUBLE), sum(holdout_x) FROM summary GROUP BY x, t_x, t";
+    let query = "SELECT x, t_x, t, CAST(count(*) AS DOUBLE), sum(holdout_x) FROM summary
+                 WHERE t > 0 GROUP BY x, t_x, t";
     let rows = doubles(sql, query).await?;
     if rows.is_empty() {
         return Err(nothing_to_fit(window));

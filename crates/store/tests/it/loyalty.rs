@@ -111,6 +111,31 @@ async fn summaries_from_the_table_reproduce_the_published_cdnow_fits() {
 }
 
 /// What the customer's timeline forecasts from the fit recorded with `customer_value`.
+#[tokio::test]
+async fn customers_first_seen_on_the_calibration_end_are_left_out_of_the_fit() {
+    let (_dir, folder) = cdnow_sample().await;
+    let sql = Sql::open(&folder, &BTreeMap::new()).await.unwrap();
+    let end = day("1997-01-15");
+    let first_seen = |op: &str| {
+        format!(
+            "SELECT count(*) FROM (SELECT customer_id, min(CAST(at AS DATE)) AS first
+             FROM transactions GROUP BY customer_id) WHERE first {op} DATE '1997-01-15'"
+        )
+    };
+    let on_the_end = query(&folder, &first_seen("=")).await[0][0].clone();
+    assert_ne!(on_the_end, "0", "the sample has customers first seen on the end");
+    let window = Window {
+        unit: TimeUnit::Week,
+        calibration_end: end,
+        holdout_end: None,
+    };
+    let fit = loyalty::fit(&sql, ModelKind::BgNbd, &window, None, &FitOptions::default())
+        .await
+        .unwrap();
+    let before = query(&folder, &first_seen("<")).await[0][0].clone();
+    assert_eq!(fit.fit.n_customers.to_string(), before);
+}
+
 async fn forecast(sql: &Sql, customer: &str) -> cxray_store::customer::Forecast {
     let timeline = cxray_store::customer::timeline(sql, customer)
         .await
