@@ -123,15 +123,24 @@ async fn customers_first_seen_on_the_calibration_end_are_left_out_of_the_fit() {
         )
     };
     let on_the_end = query(&folder, &first_seen("=")).await[0][0].clone();
-    assert_ne!(on_the_end, "0", "the sample has customers first seen on the end");
+    assert_ne!(
+        on_the_end, "0",
+        "the sample has customers first seen on the end"
+    );
     let window = Window {
         unit: TimeUnit::Week,
         calibration_end: end,
         holdout_end: None,
     };
-    let fit = loyalty::fit(&sql, ModelKind::BgNbd, &window, None, &FitOptions::default())
-        .await
-        .unwrap();
+    let fit = loyalty::fit(
+        &sql,
+        ModelKind::BgNbd,
+        &window,
+        None,
+        &FitOptions::default(),
+    )
+    .await
+    .unwrap();
     let before = query(&folder, &first_seen("<")).await[0][0].clone();
     assert_eq!(fit.fit.n_customers.to_string(), before);
 }
