@@ -114,12 +114,12 @@ pub async fn compute(
         }
     };
     let journey = async {
-        match wants(&[Part::Scorecard, Part::Journey]) {
-            true => journey::journey(sql, &journey_options)
-                .await
-                .map_err(|e| e.to_string()),
-            false => skipped(),
-        }
+        let journey = match (wants(&[Part::Journey]), wants(&[Part::Scorecard])) {
+            (true, _) => journey::journey(sql, &journey_options).await,
+            (false, true) => journey::journey_without_handoffs(sql, &journey_options).await,
+            (false, false) => return skipped(),
+        };
+        journey.map_err(|e| e.to_string())
     };
     let drivers = async {
         match wants(&[Part::Drivers]) {

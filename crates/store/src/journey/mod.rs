@@ -161,6 +161,16 @@ pub struct Journey {
 
 /// Builds the journey map.
 pub async fn journey(sql: &Sql, opts: &JourneyOptions) -> Result<Journey> {
+    map(sql, opts, true).await
+}
+
+/// The journey map without hand-offs (owners' totals leave them out): what the scorecard
+/// needs, without counting the pairs of a restricted view's interactions.
+pub async fn journey_without_handoffs(sql: &Sql, opts: &JourneyOptions) -> Result<Journey> {
+    map(sql, opts, false).await
+}
+
+async fn map(sql: &Sql, opts: &JourneyOptions, with_handoffs: bool) -> Result<Journey> {
     let data = timed("trips", derived::load(sql, opts)).await?;
     let counts = timed("counts", touchpoints::counts(sql, &data)).await?;
     let owners = owner_info(sql).await?;
@@ -187,8 +197,16 @@ pub async fn journey(sql: &Sql, opts: &JourneyOptions) -> Result<Journey> {
             .cmp(&key(b))
             .then_with(|| a.touchpoint.cmp(&b.touchpoint))
     });
-    let pairs = timed("hand-offs", data.pairs(sql)).await?;
-    let mut handoffs = handoffs::handoffs(&pairs, &opts.placements);
+    let mut handoffs = match with_handoffs {
+        true => handoffs::handoffs(
+            &timed("hand-offs", data.pairs(sql)).await?,
+            &opts.placements,
+        ),
+        false => {
+            notes.push("hand-offs are not computed for this view".into());
+            Vec::new()
+        }
+    };
     for h in &mut handoffs {
         if let Some(to) = touchpoints.iter().find(|t| t.touchpoint == h.to_touchpoint) {
             h.attribute(to, &opts.settings);
