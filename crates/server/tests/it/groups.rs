@@ -27,6 +27,12 @@ fn small_groups_are_withheld_from_owners_and_partners_only() {
     let server = Server::demo(300);
     add(&server, "ann@example.com", Role::Analyst, None);
     add(&server, "own@example.com", Role::Owner, Some("nordground"));
+    add(
+        &server,
+        "par@example.com",
+        Role::Partner,
+        Some("nordground"),
+    );
     let token = |email: &str| {
         let t = server
             .ops()
@@ -34,6 +40,7 @@ fn small_groups_are_withheld_from_owners_and_partners_only() {
         format!("Bearer {}", t.unwrap().token)
     };
     let (analyst, owner) = (token("ann@example.com"), token("own@example.com"));
+    let partner = token("par@example.com");
     let tiny = form(&[
         ("attribute", "first_seen"),
         ("value", &one_first_seen(&server)),
@@ -41,8 +48,11 @@ fn small_groups_are_withheld_from_owners_and_partners_only() {
     let wide = "from=2000-01-01";
     let note = "fewer than 20 customers";
 
-    for path in ["journey", "areas", "owners/nordground"] {
-        let r = computed(&server, &format!("/api/v1/{path}?{tiny}"), &owner);
+    for (path, who) in ["journey", "areas", "owners/nordground"]
+        .iter()
+        .flat_map(|p| [(p, &owner), (p, &partner)])
+    {
+        let r = computed(&server, &format!("/api/v1/{path}?{tiny}"), who);
         assert_eq!(r.status, 200, "{path}: {}", r.body);
         let body = r.json();
         assert_eq!(body["withheld"], true, "{path}: {body}");
