@@ -39,7 +39,7 @@ use serde::Serialize;
 
 use super::handoffs::{self, Pair};
 use super::masks::Touchpoints;
-use super::{JourneyOptions, timed};
+use super::{JourneyOptions, Params, by_touchpoint, timed};
 use crate::decode::Columns;
 use crate::sql::{Sql, day_sql};
 use crate::{Result, StoreError};
@@ -317,37 +317,6 @@ async fn touchpoint_names(ctx: &SessionContext) -> Result<Touchpoints> {
     Ok(Touchpoints { names })
 }
 
-/// Query parameters, numbered as they are added.
-#[derive(Default)]
-struct Params(Vec<ScalarValue>);
-
-impl Params {
-    /// Adds a value and returns its placeholder.
-    fn add(&mut self, value: ScalarValue) -> String {
-        self.0.push(value);
-        format!("${}", self.0.len())
-    }
-}
-
-/// `CASE i.touchpoint WHEN … THEN … END` over the touchpoints that have a value (`ELSE`
-/// the fallback), as parameters.
-fn by_touchpoint<'a>(
-    params: &mut Params,
-    values: impl Iterator<Item = (&'a str, ScalarValue)>,
-    fallback: &str,
-) -> String {
-    let arms: String = values
-        .map(|(tp, v)| {
-            let tp = params.add(ScalarValue::Utf8(Some(tp.to_string())));
-            format!(" WHEN {tp} THEN {}", params.add(v))
-        })
-        .collect();
-    match arms.is_empty() {
-        true => fallback.to_string(),
-        false => format!("CASE i.touchpoint{arms} ELSE {fallback} END"),
-    }
-}
-
 /// The legs query and its parameters. A leg is a customer's interactions of one order
 /// (`linked`, `key_day` the order's purchase day) or, for interactions not linked to an
 /// order of theirs, of one day (`key_day` that day): its last day and its touchpoint masks.
@@ -362,7 +331,7 @@ fn legs_sql(
         .slas
         .iter()
         .filter_map(|(tp, s)| Some((tp.as_str(), ScalarValue::Float64(Some(s.max_wait_seconds?)))));
-    let limit = by_touchpoint(&mut params, waits, "CAST(NULL AS DOUBLE)");
+    let limit = by_touchpoint(&mut params, "i.touchpoint", waits, "CAST(NULL AS DOUBLE)");
     let zero = "CAST(0 AS BIGINT)";
     let mut bits = Vec::new();
     for w in 0..tps.words() {
@@ -372,7 +341,7 @@ fn legs_sql(
         });
         bits.push(format!(
             "{} AS bit_{w}",
-            by_touchpoint(&mut params, of_word, zero)
+            by_touchpoint(&mut params, "i.touchpoint", of_word, zero)
         ));
     }
     let masks = (0..tps.words())

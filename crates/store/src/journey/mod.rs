@@ -246,24 +246,44 @@ fn place(mut c: touchpoints::Counts, p: Option<&Placement>) -> (touchpoints::Cou
 /// The owner of an interaction's touchpoint in SQL: the edited owner, else the imported;
 /// with the parameters (`$1`, `$2`, …: touchpoint, owner, …) it refers to.
 pub(super) fn owner_sql(placements: &BTreeMap<String, Placement>) -> (String, Vec<ScalarValue>) {
-    let mut params = Vec::new();
-    let mut arms = String::new();
-    for (tp, p) in placements {
-        let Some(owner) = &p.owner else { continue };
-        arms.push_str(&format!(
-            " WHEN ${} THEN ${}",
-            params.len() + 1,
-            params.len() + 2
-        ));
-        params.push(ScalarValue::Utf8(Some(tp.clone())));
-        params.push(ScalarValue::Utf8(Some(owner.clone())));
+    let mut params = Params::default();
+    let edited = placements.iter().filter_map(|(tp, p)| {
+        let owner = p.owner.clone()?;
+        Some((tp.as_str(), ScalarValue::Utf8(Some(owner))))
+    });
+    let sql = by_touchpoint(&mut params, "touchpoint", edited, "owner");
+    (sql, params.0)
+}
+
+/// Query parameters, numbered as they are added.
+#[derive(Default)]
+pub(super) struct Params(pub Vec<ScalarValue>);
+
+impl Params {
+    /// Adds a value and returns its placeholder.
+    pub fn add(&mut self, value: ScalarValue) -> String {
+        self.0.push(value);
+        format!("${}", self.0.len())
     }
+}
+
+/// `CASE <column> WHEN … THEN … END` over the touchpoints that have a value (`ELSE` the
+/// fallback), as parameters; the fallback alone when none has.
+pub(super) fn by_touchpoint<'a>(
+    params: &mut Params,
+    column: &str,
+    values: impl Iterator<Item = (&'a str, ScalarValue)>,
+    fallback: &str,
+) -> String {
+    let arms: String = values
+        .map(|(tp, v)| {
+            let tp = params.add(ScalarValue::Utf8(Some(tp.to_string())));
+            format!(" WHEN {tp} THEN {}", params.add(v))
+        })
+        .collect();
     match arms.is_empty() {
-        true => ("owner".into(), params),
-        false => (
-            format!("COALESCE(CASE touchpoint{arms} END, owner)"),
-            params,
-        ),
+        true => fallback.to_string(),
+        false => format!("CASE {column}{arms} ELSE {fallback} END"),
     }
 }
 
