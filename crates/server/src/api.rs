@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use cxray_analysis::journey::{Journey, areas};
 use cxray_core::domain::Table;
-use cxray_store::journey::{Journey, areas};
 use cxray_store::ops::OpsDb;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -256,7 +256,7 @@ async fn customer(
     let sql = cxray_store::sql::Sql::open(&state.folder, &Default::default())
         .await
         .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))?;
-    match cxray_store::customer::timeline(&sql, &id).await {
+    match cxray_analysis::customer::timeline(&sql, &id).await {
         Ok(Some(t)) => Ok(Json(t).into_response()),
         Ok(None) => Err(error(StatusCode::NOT_FOUND, &format!("no customer '{id}'"))),
         Err(e) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())),

@@ -5,7 +5,7 @@
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
-pub use cxray_store::snapshot::Choices;
+pub use cxray_analysis::snapshot::Choices;
 use cxray_store::sql::Restriction;
 
 use crate::html::escape;

@@ -7,8 +7,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use cxray_analysis::journey::Journey;
 use cxray_core::domain::Table;
-use cxray_store::journey::Journey;
 use cxray_store::ops::OpsDb;
 use cxray_store::tables;
 use serde::Deserialize;
@@ -321,7 +321,7 @@ async fn customer(
                     &e.to_string(),
                 )
             })?;
-        match cxray_store::customer::timeline(&sql, &id).await {
+        match cxray_analysis::customer::timeline(&sql, &id).await {
             Ok(Some(t)) => body.push_str(&pages::customer::render(&t, &id)),
             Ok(None) => body.push_str(&format!(
                 "<p role=\"alert\">No customer '{}'.</p>",

@@ -14,9 +14,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use cxray_store::settings::ProductSettings;
-pub use cxray_store::snapshot::{Part, Snapshot};
-use cxray_store::snapshot::{compute, data_state};
+use cxray_analysis::settings::ProductSettings;
+pub use cxray_analysis::snapshot::{Part, Snapshot};
+use cxray_analysis::snapshot::{compute, data_state};
 use cxray_store::sql::Sql;
 use cxray_store::{DataFolder, Result, StoreError};
 use tokio::sync::{OnceCell, Semaphore};

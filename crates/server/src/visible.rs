@@ -2,7 +2,7 @@
 //! hand-offs into them), compared among themselves rather than with the company, and no
 //! filtered view of fewer customers than the minimum group size.
 
-use cxray_store::journey::Journey;
+use cxray_analysis::journey::Journey;
 
 use crate::auth::CurrentUser;
 use crate::snapshot::Snapshot;

@@ -22,7 +22,7 @@ use crate::tables::DERIVED;
 use crate::{Result, StoreError, tables};
 
 /// SQL for the UTC day (days since the Unix epoch, BIGINT) of a timestamp column.
-pub(crate) fn day_sql(column: &str) -> String {
+pub fn day_sql(column: &str) -> String {
     format!("CAST(floor(to_unixtime({column}) / 86400.0) AS BIGINT)")
 }
 
@@ -68,7 +68,7 @@ fn typed(schema: &Schema, column: &str, value: &str) -> Result<ScalarValue> {
 /// for the output: both cost more per scattered kept row than they save (NPS answers are
 /// every sixth row of `responses`); a lookup of one customer still skips row groups by
 /// statistics.
-pub(crate) fn session_config() -> SessionConfig {
+pub fn session_config() -> SessionConfig {
     SessionConfig::new()
         .with_information_schema(true)
         .set_bool("datafusion.execution.parquet.pushdown_filters", true)

@@ -146,7 +146,7 @@ async fn build(folder: &DataFolder, world: World, args: &DemoArgs) -> anyhow::Re
         .progress_chars("=> "),
     );
     let progress = bar.clone();
-    let truth = cxray_store::world::build(folder, world, args.customers, args.seed, move |n| {
+    let truth = cxray_analysis::world::build(folder, world, args.customers, args.seed, move |n| {
         progress.set_position(n)
     })
     .await;
@@ -158,7 +158,7 @@ async fn build(folder: &DataFolder, world: World, args: &DemoArgs) -> anyhow::Re
         spinner.set_draw_target(ProgressDrawTarget::hidden());
     }
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
-    let value = cxray_store::world::value(folder).await;
+    let value = cxray_analysis::world::value(folder).await;
     spinner.finish_and_clear();
     value?;
     Ok(truth)

@@ -1,8 +1,8 @@
 //! `cxray drivers`: what explains an outcome, with bootstrap intervals.
 
+use cxray_analysis::drivers::drivers_sql;
+use cxray_analysis::journey::{self, DriverGroup, DriverOutcome};
 use cxray_core::drivers::{Figure, Method, Model, Options};
-use cxray_store::drivers::drivers_sql;
-use cxray_store::journey::{self, DriverGroup, DriverOutcome};
 use cxray_store::sql::Sql;
 
 use crate::args::DriversArgs;

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use cxray_analysis::journey::{self, Journey, JourneyOptions, Money, Touchpoint};
 use cxray_core::stats::{Difference, Estimate, Settings};
 use cxray_core::text;
-use cxray_store::journey::{self, Journey, JourneyOptions, Money, Touchpoint};
 use cxray_store::ops::{OpsDb, Placement, Sla};
 use cxray_store::sql::Sql;
 use serde::Serialize;

@@ -1,8 +1,8 @@
 //! `cxray link` as text: the headline, the report-card quadrant, score groups and the
 //! prediction of defection.
 
+use cxray_analysis::metrics::{Defection, Link, LinkReport, Share};
 use cxray_core::stats::Estimate;
-use cxray_store::metrics::{Defection, Link, LinkReport, Share};
 
 use crate::output::{self, count};
 

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use cxray_analysis::loyalty::{self, FitReport, PredictOptions, TimeUnit, Window};
 use cxray_core::models::{FitOptions, ModelKind};
-use cxray_store::loyalty::{self, FitReport, PredictOptions, TimeUnit, Window};
 use cxray_store::sql::Sql;
 
 use super::{date, usage};

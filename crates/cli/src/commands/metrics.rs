@@ -1,8 +1,8 @@
 //! `cxray metrics` and `cxray compare`: survey metrics with intervals.
 
+use cxray_analysis::metrics::{self, LinkOptions, MetricRow, Slice};
+use cxray_analysis::settings::{DefectionRule, ProductSettings};
 use cxray_core::stats::{Estimate, Settings};
-use cxray_store::metrics::{self, LinkOptions, MetricRow, Slice};
-use cxray_store::settings::{DefectionRule, ProductSettings};
 
 use super::link_text;
 

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use cxray_analysis::settings::ProductSettings;
+use cxray_analysis::snapshot::{self, Part};
 use cxray_core::text::{money, with_interval};
-use cxray_store::settings::ProductSettings;
-use cxray_store::snapshot::{self, Part};
 
 use crate::config::Config;
 use crate::output;

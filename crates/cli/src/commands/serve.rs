@@ -4,11 +4,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
+use cxray_analysis::settings::ProductSettings;
 use cxray_server::ServerOptions;
 use cxray_server::snapshot::AnalysisSettings;
 use cxray_store::DataFolder;
 use cxray_store::schema::Limits;
-use cxray_store::settings::ProductSettings;
 
 use crate::args::{AnalysisArgs, ServeArgs};
 use crate::config::Config;

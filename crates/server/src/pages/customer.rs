@@ -1,7 +1,7 @@
 //! One customer: the timeline of purchases, interactions and answers, with P(alive), CLV,
 //! the chances of each number of purchases and the residual lifetime value.
 
-use cxray_store::customer::{Forecast, Timeline};
+use cxray_analysis::customer::{Forecast, Timeline};
 
 use crate::html::{escape, figure, money, table};
 

@@ -1,8 +1,8 @@
 //! Drivers: which bad experiences explain defection, with bootstrap intervals.
 
+use cxray_analysis::journey::DriverGroup;
 use cxray_charts::{Bar, Bars, Format, Frame, bars};
 use cxray_core::drivers::Model;
-use cxray_store::journey::DriverGroup;
 
 use super::estimate;
 use crate::html::{escape, figure, table, with_interval};

@@ -1,10 +1,10 @@
 //! The journey map, the weak-area map and the owner scorecards.
 
+use cxray_analysis::journey::{Area, Journey, MonthRate, Owner, Touchpoint, areas};
 use cxray_charts::{
     Bar, Bars, Corners, Format, Frame, Line, Point, Quadrant, Series, Spot, bars, heat,
     heat_legend, line, quadrant,
 };
-use cxray_store::journey::{Area, Journey, MonthRate, Owner, Touchpoint, areas};
 
 use super::estimate;
 use crate::html::{escape, figure, money, table, with_interval};

@@ -1,10 +1,10 @@
 //! Satisfaction vs loyalty: the report-card quadrant, retention by NPS group, and how
 //! well stated satisfaction and behaviour predict defection.
 
+use cxray_analysis::metrics::{Defection, LinkReport};
 use cxray_charts::{
     Bar, Bars, Format, Frame, Grid, GridCell, Line, Point, Series, X, bars, grid, line,
 };
-use cxray_store::metrics::{Defection, LinkReport};
 
 use super::estimate;
 use crate::html::{escape, figure, table, with_interval};

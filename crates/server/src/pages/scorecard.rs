@@ -1,10 +1,10 @@
 //! The executive scorecard: the headline figures with intervals and targets, trends,
 //! the weakest areas with money, and the company's own revenue and EBIT beside them.
 
+use cxray_analysis::metrics::{MetricRow, Share};
+use cxray_analysis::scorecard::Scorecard;
 use cxray_charts::{Format, Frame, Line, Point, Series, Target as Goal, line};
 use cxray_core::targets::{Headline, Progress, progress};
-use cxray_store::metrics::{MetricRow, Share};
-use cxray_store::scorecard::Scorecard;
 use cxray_store::targets::Target;
 
 use super::estimate;
@@ -352,7 +352,7 @@ fn financials(s: &Scorecard) -> String {
     if s.financials.is_empty() {
         return crate::html::missing("Revenue and EBIT", "the financials table is empty");
     }
-    let series = |name: &str, pick: fn(&cxray_store::scorecard::Financial) -> Option<f64>| {
+    let series = |name: &str, pick: fn(&cxray_analysis::scorecard::Financial) -> Option<f64>| {
         Series::new(
             name,
             s.financials

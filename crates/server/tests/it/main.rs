@@ -73,7 +73,7 @@ impl Server {
             let world = cxray_core::world::World::airline();
             runtime.block_on(async {
                 cxray_store::tables::create_all(folder).await.unwrap();
-                let build = cxray_store::world::build(folder, world, customers, 1, |_| {});
+                let build = cxray_analysis::world::build(folder, world, customers, 1, |_| {});
                 build.await.unwrap();
             });
         })

@@ -1,0 +1,451 @@
+//! Journeys and owners: every touchpoint with its owner (a team, a partner or an outside
+//! party), its performance, the dropout its bad experiences cause and the customer value
+//! that puts at risk; owners' totals, hand-offs between owners, and the weak-area map.
+
+mod areas;
+mod derived;
+mod drivers;
+mod handoffs;
+mod masks;
+mod touchpoints;
+
+use std::collections::BTreeMap;
+
+use cxray_core::stats::{
+    Difference, Estimate, Instrument, Proportion, Settings, proportion, proportion_difference,
+};
+use datafusion::common::ScalarValue;
+use serde::Serialize;
+
+use crate::decode::Columns;
+use crate::metrics::{self, Slice};
+use cxray_store::Result;
+use cxray_store::ops::{Placement, Sla};
+use cxray_store::sql::Sql;
+
+pub use areas::{Area, Quadrant, areas};
+pub use derived::{TripData, load as trip_data};
+pub use drivers::{DriverGroup, DriverOutcome, drivers};
+pub use handoffs::Handoff;
+
+/// Options of the journey analyses.
+#[derive(Debug, Clone)]
+pub struct JourneyOptions {
+    /// Days after a trip within which a purchase counts as staying.
+    pub window_days: u32,
+    /// Service levels per touchpoint (from the operational store).
+    pub slas: BTreeMap<String, Sla>,
+    /// Edited placements per touchpoint (from the operational store).
+    pub placements: BTreeMap<String, Placement>,
+    pub settings: Settings,
+}
+
+/// One month's failure rate (percent, Wilson interval).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonthRate {
+    /// The month's first day.
+    pub month: String,
+    pub failure_rate: Estimate,
+}
+
+/// Every owner's failure rate by month (one pass over the interactions).
+pub async fn monthly_failure_rates(
+    sql: &Sql,
+    opts: &JourneyOptions,
+) -> Result<BTreeMap<String, Vec<MonthRate>>> {
+    let (owner, params) = owner_sql(&opts.placements);
+    let query = format!(
+        "SELECT CAST(o AS VARCHAR) AS owner, CAST(CAST(m AS DATE) AS VARCHAR) AS month, n, failed FROM (
+            SELECT {owner} AS o, date_trunc('month', at) AS m, count(*) AS n,
+                   count(CASE WHEN outcome = 'failed' THEN 1 END) AS failed
+            FROM interactions GROUP BY 1, 2)
+         WHERE o IS NOT NULL ORDER BY 1, 2"
+    );
+    let (_, batches) = sql.query_with(&query, params).await?;
+    let mut out: BTreeMap<String, Vec<MonthRate>> = BTreeMap::new();
+    for b in &batches {
+        let c = Columns::new(b);
+        let (owner, month, n, failed) = (
+            c.text("owner")?,
+            c.text("month")?,
+            c.int("n")?,
+            c.int("failed")?,
+        );
+        for r in 0..c.rows() {
+            let (Some(o), Some(m)) = (owner.str(r), month.str(r)) else {
+                continue;
+            };
+            if let Some(failure_rate) = rate(failed.count(r), n.count(r), &opts.settings) {
+                out.entry(o.to_string()).or_default().push(MonthRate {
+                    month: m.to_string(),
+                    failure_rate,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// An amount of money with its interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Money {
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// One touchpoint: who owns it, how it performs, what its bad experiences cost.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Touchpoint {
+    pub touchpoint: String,
+    pub journey: Option<String>,
+    pub stage: Option<String>,
+    /// Order within the journey, where edited.
+    pub position: Option<i64>,
+    pub channel: Option<String>,
+    pub owner: Option<String>,
+    pub owner_name: Option<String>,
+    /// team, partner or external (an outside party), from the owners table.
+    pub owner_kind: Option<String>,
+    pub interactions: u64,
+    pub failures: u64,
+    /// Failed interactions, percent, Wilson interval.
+    pub failure_rate: Option<Estimate>,
+    pub wait_p50_seconds: Option<f64>,
+    pub wait_p90_seconds: Option<f64>,
+    pub sla: Sla,
+    /// Visits with a wait above the service level.
+    pub long_waits: u64,
+    /// Whether the failure rate's interval lies above the service level (none without one).
+    pub failure_sla_breached: Option<bool>,
+    /// Stated satisfaction with the touchpoint.
+    pub csat: Option<Estimate>,
+    /// Defection (percent) after trips with a bad experience here (failure or a wait over
+    /// the service level), after trips through here without one, and the excess
+    /// (percentage points, Newcombe interval).
+    pub dropout_after_bad: Option<Estimate>,
+    pub dropout_after_ok: Option<Estimate>,
+    pub excess_dropout: Option<Difference>,
+    /// Bad experiences a year.
+    pub bad_per_year: f64,
+    /// CLV expected to be lost a year: bad experiences × excess dropout × mean CLV.
+    pub revenue_at_risk: Option<Money>,
+}
+
+/// One owner's touchpoints and totals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Owner {
+    pub owner: String,
+    pub name: Option<String>,
+    pub kind: Option<String>,
+    pub touchpoints: Vec<String>,
+    pub interactions: u64,
+    pub failure_rate: Option<Estimate>,
+    /// The sum over its touchpoints (intervals combined as independent).
+    pub revenue_at_risk: Option<Money>,
+    /// The part of it that follows hand-offs from other owners.
+    pub revenue_at_risk_after_handoffs: Option<Money>,
+}
+
+/// The journey map: touchpoints, owners, hand-offs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Journey {
+    pub window_days: u32,
+    /// Mean CLV per customer used to price dropout (from `customer_value`).
+    pub mean_clv: Option<f64>,
+    pub touchpoints: Vec<Touchpoint>,
+    pub owners: Vec<Owner>,
+    pub handoffs: Vec<Handoff>,
+    pub notes: Vec<String>,
+}
+
+/// Builds the journey map.
+pub async fn journey(sql: &Sql, opts: &JourneyOptions) -> Result<Journey> {
+    map(sql, opts, true).await
+}
+
+/// The journey map without hand-offs (owners' totals leave them out): what the scorecard
+/// needs, without counting the pairs of a restricted view's interactions.
+pub async fn journey_without_handoffs(sql: &Sql, opts: &JourneyOptions) -> Result<Journey> {
+    map(sql, opts, false).await
+}
+
+async fn map(sql: &Sql, opts: &JourneyOptions, with_handoffs: bool) -> Result<Journey> {
+    let data = timed("trips", derived::load(sql, opts)).await?;
+    let counts = timed("counts", touchpoints::counts(sql, &data)).await?;
+    let owners = owner_info(sql).await?;
+    let csat = timed("csat", csat_by_touchpoint(sql, &opts.settings)).await?;
+    let mean_clv = mean_clv(sql).await?;
+    let mut notes = Vec::new();
+    if mean_clv.is_none() {
+        notes.push(
+            "no customer_value table: revenue at risk is empty (run cxray loyalty predict)".into(),
+        );
+    }
+    let mut touchpoints: Vec<Touchpoint> = counts
+        .into_iter()
+        .map(|c| {
+            let sla = opts.slas.get(&c.touchpoint).copied().unwrap_or_default();
+            let placement = opts.placements.get(&c.touchpoint);
+            let placed = place(c, placement);
+            touchpoint(placed, sla, &owners, &csat, mean_clv, &opts.settings)
+        })
+        .collect();
+    touchpoints.sort_by(|a, b| {
+        let key = |t: &Touchpoint| (t.journey.clone(), t.position.unwrap_or(i64::MAX));
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| a.touchpoint.cmp(&b.touchpoint))
+    });
+    let mut handoffs = match with_handoffs {
+        true => handoffs::handoffs(
+            &timed("hand-offs", data.pairs(sql)).await?,
+            &opts.placements,
+        ),
+        false => {
+            notes.push("hand-offs are not computed for this view".into());
+            Vec::new()
+        }
+    };
+    for h in &mut handoffs {
+        if let Some(to) = touchpoints.iter().find(|t| t.touchpoint == h.to_touchpoint) {
+            h.attribute(to, &opts.settings);
+        }
+    }
+    Ok(Journey {
+        window_days: opts.window_days,
+        mean_clv,
+        owners: owner_totals(&touchpoints, &handoffs, &owners, &opts.settings),
+        handoffs,
+        touchpoints,
+        notes,
+    })
+}
+
+/// Awaits one step of an analysis, logging (at debug level) how long it took.
+pub(super) async fn timed<T>(step: &'static str, work: impl Future<Output = T>) -> T {
+    let started = std::time::Instant::now();
+    let out = work.await;
+    tracing::debug!(
+        step,
+        seconds = started.elapsed().as_secs_f64(),
+        "journey step"
+    );
+    out
+}
+
+/// The counts with the edited placement's journey, stage, owner and position.
+fn place(mut c: touchpoints::Counts, p: Option<&Placement>) -> (touchpoints::Counts, Option<i64>) {
+    let Some(p) = p else { return (c, None) };
+    c.journey = p.journey.clone().or(c.journey);
+    c.stage = p.stage.clone().or(c.stage);
+    c.owner = p.owner.clone().or(c.owner);
+    (c, p.position)
+}
+
+/// The owner of an interaction's touchpoint in SQL: the edited owner, else the imported;
+/// with the parameters (`$1`, `$2`, …: touchpoint, owner, …) it refers to.
+pub(super) fn owner_sql(placements: &BTreeMap<String, Placement>) -> (String, Vec<ScalarValue>) {
+    let mut params = Params::default();
+    let edited = placements.iter().filter_map(|(tp, p)| {
+        let owner = p.owner.clone()?;
+        Some((tp.as_str(), ScalarValue::Utf8(Some(owner))))
+    });
+    let sql = by_touchpoint(&mut params, "touchpoint", edited, "owner");
+    (sql, params.0)
+}
+
+/// Query parameters, numbered as they are added.
+#[derive(Default)]
+pub(super) struct Params(pub Vec<ScalarValue>);
+
+impl Params {
+    /// Adds a value and returns its placeholder.
+    pub fn add(&mut self, value: ScalarValue) -> String {
+        self.0.push(value);
+        format!("${}", self.0.len())
+    }
+}
+
+/// `CASE <column> WHEN … THEN … END` over the touchpoints that have a value (`ELSE` the
+/// fallback), as parameters; the fallback alone when none has.
+pub(super) fn by_touchpoint<'a>(
+    params: &mut Params,
+    column: &str,
+    values: impl Iterator<Item = (&'a str, ScalarValue)>,
+    fallback: &str,
+) -> String {
+    let arms: String = values
+        .map(|(tp, v)| {
+            let tp = params.add(ScalarValue::Utf8(Some(tp.to_string())));
+            format!(" WHEN {tp} THEN {}", params.add(v))
+        })
+        .collect();
+    match arms.is_empty() {
+        true => fallback.to_string(),
+        false => format!("CASE {column}{arms} ELSE {fallback} END"),
+    }
+}
+
+fn touchpoint(
+    (c, position): (touchpoints::Counts, Option<i64>),
+    sla: Sla,
+    owners: &BTreeMap<String, (String, String)>,
+    csat: &BTreeMap<String, Estimate>,
+    mean_clv: Option<f64>,
+    s: &Settings,
+) -> Touchpoint {
+    let failure_rate = rate(c.failures, c.interactions, s);
+    let years = ((c.last_day - c.first_day + 1) as f64 / 365.25).max(1.0 / 365.25);
+    let bad = Proportion {
+        successes: c.bad_defected,
+        n: c.bad_trips,
+    };
+    let ok = Proportion {
+        successes: c.ok_defected,
+        n: c.ok_trips,
+    };
+    let excess = proportion_difference(bad, ok, s).ok();
+    // Bad experiences a year: failures plus long waits, counted once per visit.
+    let bad_share = c.bad_trips as f64 / (c.bad_trips + c.ok_trips).max(1) as f64;
+    let bad_per_year = bad_share * c.interactions as f64 / years;
+    let owner = c.owner.as_ref().and_then(|o| owners.get(o));
+    Touchpoint {
+        failure_sla_breached: sla
+            .max_failure_rate
+            .zip(failure_rate)
+            .and_then(|(max, r)| r.low.map(|low| low > max * 100.0)),
+        revenue_at_risk: excess.zip(mean_clv).and_then(|(d, clv)| {
+            let per_point = bad_per_year * clv / 100.0;
+            Some(Money {
+                value: d.value * per_point,
+                low: d.low? * per_point,
+                high: d.high? * per_point,
+            })
+        }),
+        csat: csat.get(&c.touchpoint).copied(),
+        dropout_after_bad: proportion(bad, s).ok(),
+        dropout_after_ok: proportion(ok, s).ok(),
+        excess_dropout: excess,
+        bad_per_year,
+        owner_name: owner.map(|o| o.0.clone()),
+        owner_kind: owner.map(|o| o.1.clone()),
+        touchpoint: c.touchpoint,
+        journey: c.journey,
+        stage: c.stage,
+        position,
+        channel: c.channel,
+        owner: c.owner,
+        interactions: c.interactions,
+        failures: c.failures,
+        failure_rate,
+        wait_p50_seconds: c.wait_p50,
+        wait_p90_seconds: c.wait_p90,
+        sla,
+        long_waits: c.long_waits,
+    }
+}
+
+fn rate(successes: u64, n: u64, s: &Settings) -> Option<Estimate> {
+    proportion(Proportion { successes, n }, s).ok()
+}
+
+/// Per owner: touchpoints, pooled failure rate, summed revenue at risk and its part after
+/// hand-offs.
+fn owner_totals(
+    touchpoints: &[Touchpoint],
+    handoffs: &[Handoff],
+    owners: &BTreeMap<String, (String, String)>,
+    s: &Settings,
+) -> Vec<Owner> {
+    let mut by_owner: BTreeMap<String, Vec<&Touchpoint>> = BTreeMap::new();
+    for t in touchpoints {
+        by_owner
+            .entry(t.owner.clone().unwrap_or_default())
+            .or_default()
+            .push(t);
+    }
+    by_owner
+        .into_iter()
+        .map(|(owner, tps)| {
+            let interactions: u64 = tps.iter().map(|t| t.interactions).sum();
+            let failures: u64 = tps.iter().map(|t| t.failures).sum();
+            let info = owners.get(&owner);
+            Owner {
+                name: info.map(|i| i.0.clone()),
+                kind: info.map(|i| i.1.clone()),
+                touchpoints: tps.iter().map(|t| t.touchpoint.clone()).collect(),
+                interactions,
+                failure_rate: rate(failures, interactions, s),
+                revenue_at_risk: sum_money(tps.iter().map(|t| t.revenue_at_risk)),
+                revenue_at_risk_after_handoffs: sum_money(
+                    handoffs
+                        .iter()
+                        .filter(|h| h.to_owner == owner)
+                        .map(|h| h.revenue_at_risk),
+                ),
+                owner,
+            }
+        })
+        .collect()
+}
+
+/// The revenue at risk summed over every touchpoint (none if any is missing).
+pub fn total_revenue_at_risk(j: &Journey) -> Option<Money> {
+    sum_money(j.touchpoints.iter().map(|t| t.revenue_at_risk))
+}
+
+/// The sum of amounts with intervals, half-widths combined as independent (root of the
+/// sum of squares on each side); none if any is missing.
+fn sum_money(items: impl Iterator<Item = Option<Money>>) -> Option<Money> {
+    let items: Vec<Money> = items.collect::<Option<_>>()?;
+    let value: f64 = items.iter().map(|m| m.value).sum();
+    let below: f64 = items.iter().map(|m| (m.value - m.low).powi(2)).sum();
+    let above: f64 = items.iter().map(|m| (m.high - m.value).powi(2)).sum();
+    Some(Money {
+        value,
+        low: value - below.sqrt(),
+        high: value + above.sqrt(),
+    })
+}
+
+/// owner_id → (name, kind) from the owners table.
+async fn owner_info(sql: &Sql) -> Result<BTreeMap<String, (String, String)>> {
+    let (_, batches) = sql.query("SELECT owner_id, name, kind FROM owners").await?;
+    let mut out = BTreeMap::new();
+    for b in &batches {
+        let c = Columns::new(b);
+        let (id, name, kind) = (c.text("owner_id")?, c.text("name")?, c.text("kind")?);
+        for r in 0..c.rows() {
+            let text = |col: &crate::decode::Column| col.str(r).unwrap_or_default().to_string();
+            out.insert(text(&id), (text(&name), text(&kind)));
+        }
+    }
+    Ok(out)
+}
+
+async fn csat_by_touchpoint(sql: &Sql, s: &Settings) -> Result<BTreeMap<String, Estimate>> {
+    let slice = Slice {
+        by: vec!["touchpoint".into()],
+        ..Slice::default()
+    };
+    Ok(metrics::metric(sql, Instrument::Csat, &slice, s)
+        .await?
+        .into_iter()
+        .filter_map(|row| Some((row.group["touchpoint"].clone()?, row.estimate)))
+        .collect())
+}
+
+/// Mean CLV per valued customer, if `customer_value` exists.
+async fn mean_clv(sql: &Sql) -> Result<Option<f64>> {
+    if sql.made_by(crate::loyalty::CUSTOMER_VALUE).is_none() {
+        return Ok(None);
+    }
+    let (_, batches) = sql
+        .query("SELECT avg(clv) AS mean_clv FROM customer_value")
+        .await?;
+    match batches.iter().find(|b| b.num_rows() > 0) {
+        Some(b) => Ok(Columns::new(b).float("mean_clv")?.f64(0)),
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,168 @@
+//! Per-customer summaries of `transactions` in a time unit, as SQL.
+//!
+//! Purchases on the same (UTC) day are one transaction with their amounts summed; the
+//! first purchase is not a repeat. For each customer whose first purchase is on or before
+//! the calibration end: x (repeat purchase days), t_x (first to last purchase), T (first
+//! purchase to the calibration end), the mean spend of the repeat purchases, and the
+//! purchase days and spend in the holdout period (after the calibration end, up to the
+//! holdout end). The summaries are computed once per command and kept in memory.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use cxray_store::sql::{Sql, day_sql};
+use cxray_store::{Result, StoreError};
+
+/// The unit time is measured in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeUnit {
+    Day,
+    Week,
+    /// A twelfth of a Julian year (30.4375 days).
+    Month,
+}
+
+impl TimeUnit {
+    /// The unit's name, as on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            TimeUnit::Day => "day",
+            TimeUnit::Week => "week",
+            TimeUnit::Month => "month",
+        }
+    }
+
+    /// The unit's length in days.
+    pub fn days(self) -> f64 {
+        match self {
+            TimeUnit::Day => 1.0,
+            TimeUnit::Week => 7.0,
+            TimeUnit::Month => 365.25 / 12.0,
+        }
+    }
+
+    /// The unit's length in Julian years.
+    pub fn years(self) -> f64 {
+        self.days() / 365.25
+    }
+}
+
+impl std::str::FromStr for TimeUnit {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "day" => Ok(TimeUnit::Day),
+            "week" => Ok(TimeUnit::Week),
+            "month" => Ok(TimeUnit::Month),
+            _ => Err(format!(
+                "unknown time unit '{s}' (expected day, week or month)"
+            )),
+        }
+    }
+}
+
+/// The calibration (and optionally holdout) period of an analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Window {
+    pub unit: TimeUnit,
+    /// Last day of the calibration period (inclusive).
+    pub calibration_end: NaiveDate,
+    /// Last day of the holdout period (inclusive); none without a holdout.
+    pub holdout_end: Option<NaiveDate>,
+}
+
+/// Days since the Unix epoch.
+pub fn epoch_day(date: NaiveDate) -> i64 {
+    date.signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid"))
+        .num_days()
+}
+
+impl Window {
+    /// Checks that the holdout, if any, ends after the calibration.
+    pub fn validate(&self) -> Result<()> {
+        match self.holdout_end {
+            Some(h) if h <= self.calibration_end => Err(StoreError::Input(format!(
+                "the holdout end ({h}) must be after the calibration end ({})",
+                self.calibration_end
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Length of the holdout period in units (0 without one).
+    pub fn holdout_length(&self) -> f64 {
+        self.holdout_end.map_or(0.0, |h| {
+            (epoch_day(h) - epoch_day(self.calibration_end)) as f64 / self.unit.days()
+        })
+    }
+
+    /// Computes the window's summaries once and registers them in `sql` as the tables
+    /// `days` (purchase days with their amounts, up to the last day of the window) and
+    /// `summary` (one row per customer), replacing earlier ones.
+    pub async fn materialize(&self, sql: &Sql) -> Result<()> {
+        let cal = epoch_day(self.calibration_end);
+        let last = self.holdout_end.map_or(cal, epoch_day);
+        let days = format!(
+            "SELECT customer_id, day, sum(amount) AS amount
+             FROM (SELECT customer_id, {day} AS day,
+                          CAST(amount AS DOUBLE) AS amount
+                   FROM transactions)
+             WHERE day <= {last}
+             GROUP BY customer_id, day",
+            day = day_sql("at"),
+        );
+        sql.cache_as("days", &days).await?;
+        sql.cache_as("summary", &self.summary_sql(cal)).await
+    }
+
+    fn summary_sql(&self, cal: i64) -> String {
+        let unit = self.unit.days();
+        format!(
+            "WITH cal AS (
+                SELECT customer_id, min(day) AS first_day, max(day) AS last_day,
+                       count(*) AS n_days, sum(amount) AS total
+                FROM days WHERE day <= {cal} GROUP BY customer_id
+            ),
+            first_amount AS (
+                SELECT days.customer_id, days.amount
+                FROM days JOIN cal ON days.customer_id = cal.customer_id AND days.day = cal.first_day
+            ),
+            hold AS (
+                SELECT customer_id, count(*) AS n_days, sum(amount) AS spend
+                FROM days WHERE day > {cal} GROUP BY customer_id
+            )
+            SELECT cal.customer_id,
+                   CAST(cal.n_days - 1 AS DOUBLE) AS x,
+                   CAST(cal.last_day - cal.first_day AS DOUBLE) / {unit} AS t_x,
+                   CAST({cal} - cal.first_day AS DOUBLE) / {unit} AS t,
+                   CASE WHEN cal.n_days > 1
+                        THEN (cal.total - first_amount.amount) / CAST(cal.n_days - 1 AS DOUBLE) END AS mean_spend,
+                   cal.first_day,
+                   CAST(COALESCE(hold.n_days, 0) AS DOUBLE) AS holdout_x,
+                   COALESCE(hold.spend, 0.0) AS holdout_spend
+            FROM cal
+            JOIN first_amount ON cal.customer_id = first_amount.customer_id
+            LEFT JOIN hold ON cal.customer_id = hold.customer_id"
+        )
+    }
+}
+
+/// The day of the latest purchase in `transactions` (UTC), the natural calibration end.
+pub async fn last_purchase_date(sql: &Sql) -> Result<NaiveDate> {
+    let (_, batches) = sql
+        .query(&format!("SELECT max({}) FROM transactions", day_sql("at")))
+        .await?;
+    use datafusion::arrow::array::{Array, AsArray};
+    let day = batches
+        .first()
+        .map(|b| {
+            b.column(0)
+                .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+                .clone()
+        })
+        .filter(|c| !c.is_empty() && !c.is_null(0))
+        .map(|c| c.value(0))
+        .ok_or_else(|| StoreError::Input("transactions is empty: import some first".into()))?;
+    Ok(NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid") + chrono::Days::new(day as u64))
+}

@@ -1,0 +1,244 @@
+//! The executive scorecard: customer equity, retention, stated scores, the satisfied-
+//! defector share, revenue at risk and the weakest areas, beside revenue and EBIT — each
+//! figure with its interval and the n behind it.
+
+use chrono::NaiveDate;
+use cxray_core::stats::{Instrument, Settings};
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use serde::Serialize;
+
+use crate::journey::{Area, Journey, Money};
+use crate::metrics::{self, LinkReport, MetricRow, Share, Slice};
+use cxray_store::Result;
+use cxray_store::sql::Sql;
+
+/// Customer equity: the summed CLV of every valued customer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Equity {
+    /// The interval reflects who is still a customer (each P(alive)), not the model
+    /// parameters' uncertainty.
+    #[serde(flatten)]
+    pub money: Money,
+    pub customers: u64,
+    /// Customers expected to be still buying (sum of P(alive)).
+    pub expected_alive: f64,
+}
+
+/// Twelve-month retention at the end of a quarter: of the customers who bought in the
+/// twelve months before the last twelve, the share who bought again in the last twelve.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Retention {
+    /// The last day of the quarter.
+    pub quarter_end: NaiveDate,
+    pub retained: Share,
+}
+
+/// One month of the company's own figures (financials table).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Financial {
+    /// The month's first day.
+    pub month: NaiveDate,
+    pub revenue: Option<f64>,
+    pub ebit: Option<f64>,
+    pub currency: Option<String>,
+}
+
+/// Everything on the scorecard; a part that cannot be computed is missing and `notes`
+/// say why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scorecard {
+    /// The last purchase day in the data.
+    pub as_of: Option<NaiveDate>,
+    pub equity: Option<Equity>,
+    /// By quarter, oldest first.
+    pub retention: Vec<Retention>,
+    /// NPS (−100…100) and grade point average (0…4) by quarter.
+    pub nps: Vec<MetricRow>,
+    pub grade: Vec<MetricRow>,
+    pub satisfied_defector_share: Option<Share>,
+    /// Summed over touchpoints, a year.
+    pub revenue_at_risk: Option<Money>,
+    /// The three areas with the most money at stake.
+    pub weak_areas: Vec<Area>,
+    pub financials: Vec<Financial>,
+    pub notes: Vec<String>,
+}
+
+/// Builds the scorecard from the link and journey analyses (already computed, or the
+/// reason they could not be) and the figures read here.
+pub async fn scorecard(
+    sql: &Sql,
+    link: std::result::Result<&LinkReport, &str>,
+    journey: std::result::Result<&Journey, &str>,
+    settings: &Settings,
+) -> Result<Scorecard> {
+    let mut notes = Vec::new();
+    let equity = equity(sql).await?;
+    if equity.is_none() {
+        notes.push("customer equity: no customer_value table (run cxray loyalty predict)".into());
+    }
+    let by_quarter = Slice {
+        by: vec!["quarter".into()],
+        ..Slice::default()
+    };
+    let (satisfied_defector_share, link_note) = match link {
+        Ok(l) => (l.overall.satisfied_defector_share, None),
+        Err(e) => (None, Some(format!("satisfaction–loyalty link: {e}"))),
+    };
+    let (revenue_at_risk, weak_areas) = match journey {
+        Ok(j) => (
+            crate::journey::total_revenue_at_risk(j),
+            crate::journey::areas(j).into_iter().take(3).collect(),
+        ),
+        Err(e) => {
+            notes.push(format!("journey: {e}"));
+            (None, Vec::new())
+        }
+    };
+    notes.extend(link_note);
+    Ok(Scorecard {
+        as_of: crate::loyalty::last_purchase_date(sql).await.ok(),
+        equity,
+        retention: retention(sql, settings).await?,
+        nps: metrics::metric(sql, Instrument::Nps, &by_quarter, settings).await?,
+        grade: metrics::metric(sql, Instrument::Grade, &by_quarter, settings).await?,
+        satisfied_defector_share,
+        revenue_at_risk,
+        weak_areas,
+        financials: financials(sql).await?,
+        notes,
+    })
+}
+
+/// The summed CLV, with an interval from the spread of who is still alive: a customer's
+/// value given alive is clv / P(alive), realised with probability P(alive).
+async fn equity(sql: &Sql) -> Result<Option<Equity>> {
+    if sql.made_by(crate::loyalty::CUSTOMER_VALUE).is_none() {
+        return Ok(None);
+    }
+    let (_, batches) = sql
+        .query(
+            "SELECT sum(clv), sum(p_alive),
+                    sum(CASE WHEN p_alive > 0 THEN clv * clv * (1 - p_alive) / p_alive ELSE 0 END),
+                    CAST(count(*) AS BIGINT)
+             FROM customer_value",
+        )
+        .await?;
+    let Some(b) = batches.first().filter(|b| b.num_rows() > 0) else {
+        return Ok(None);
+    };
+    let customers = b.column(3).as_primitive::<Int64Type>().value(0) as u64;
+    if customers == 0 {
+        return Ok(None);
+    }
+    let f = |i: usize| b.column(i).as_primitive::<Float64Type>().value(0);
+    let (value, half) = (f(0), 1.959_963_984_540_054 * f(2).max(0.0).sqrt());
+    Ok(Some(Equity {
+        money: Money {
+            value,
+            low: value - half,
+            high: value + half,
+        },
+        customers,
+        expected_alive: f(1),
+    }))
+}
+
+/// Twelve-month retention at each complete quarter end with two years of data before it.
+async fn retention(sql: &Sql, settings: &Settings) -> Result<Vec<Retention>> {
+    // Quarter index q = year * 4 + quarter (0-based). An active quarter counts as "before"
+    // for ends e in q+4..=q+7 and as "after" for e in q..=q+3.
+    let query = "WITH q AS (SELECT DISTINCT customer_id,
+                           CAST(date_part('year', at) AS BIGINT) * 4
+                             + CAST(date_part('quarter', at) AS BIGINT) - 1 AS q
+                    FROM transactions),
+         bounds AS (SELECT min(q) AS first_q, max(q) AS last_q FROM q),
+         k AS (SELECT * FROM (VALUES (0), (1), (2), (3), (4), (5), (6), (7)) AS t(k)),
+         marks AS (SELECT customer_id, q.q + k.k AS e,
+                          max(CASE WHEN k.k >= 4 THEN 1 ELSE 0 END) AS before,
+                          max(CASE WHEN k.k < 4 THEN 1 ELSE 0 END) AS after
+                   FROM q CROSS JOIN k GROUP BY customer_id, q.q + k.k)
+         SELECT m.e, CAST(count(*) AS BIGINT), CAST(sum(m.after) AS BIGINT)
+         FROM marks m CROSS JOIN bounds
+         WHERE m.before = 1 AND m.e >= bounds.first_q + 7 AND m.e < bounds.last_q
+         GROUP BY m.e ORDER BY m.e";
+    let (_, batches) = sql.query(query).await?;
+    let mut out = Vec::new();
+    for b in &batches {
+        let int = |i: usize, r: usize| b.column(i).as_primitive::<Int64Type>().value(r);
+        for r in 0..b.num_rows() {
+            let (e, n, retained) = (int(0, r), int(1, r) as u64, int(2, r) as u64);
+            let Some(quarter_end) = quarter_end(e) else {
+                continue;
+            };
+            if let Some(retained) = Share::of(retained, n, settings) {
+                out.push(Retention {
+                    quarter_end,
+                    retained,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The last day of quarter index `q` (year * 4 + quarter − 1).
+fn quarter_end(q: i64) -> Option<NaiveDate> {
+    let next = q + 1;
+    let first = NaiveDate::from_ymd_opt(
+        next.div_euclid(4) as i32,
+        next.rem_euclid(4) as u32 * 3 + 1,
+        1,
+    )?;
+    first.pred_opt()
+}
+
+/// Monthly revenue and EBIT from the financials table.
+async fn financials(sql: &Sql) -> Result<Vec<Financial>> {
+    let (_, batches) = sql
+        .query(
+            "SELECT CAST(date_trunc('month', period) AS DATE) AS month,
+                    sum(CASE WHEN lower(metric) = 'revenue' THEN value END),
+                    sum(CASE WHEN lower(metric) = 'ebit' THEN value END),
+                    max(CAST(currency AS VARCHAR))
+             FROM financials GROUP BY 1 ORDER BY 1",
+        )
+        .await?;
+    let mut out = Vec::new();
+    for b in &batches {
+        let month = cast(b.column(0), &DataType::Utf8)?;
+        let currency = cast(b.column(3), &DataType::Utf8)?;
+        let num = |i: usize, r: usize| {
+            let c = b.column(i).as_primitive::<Float64Type>();
+            (!c.is_null(r)).then(|| c.value(r))
+        };
+        for r in 0..b.num_rows() {
+            let Ok(m) = month.as_string::<i32>().value(r).parse() else {
+                continue;
+            };
+            let currency = currency.as_string::<i32>();
+            out.push(Financial {
+                month: m,
+                revenue: num(1, r),
+                ebit: num(2, r),
+                currency: (!currency.is_null(r)).then(|| currency.value(r).to_string()),
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quarter_end;
+
+    #[test]
+    fn quarter_ends() {
+        let d = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d);
+        assert_eq!(quarter_end(2024 * 4), d(2024, 3, 31));
+        assert_eq!(quarter_end(2024 * 4 + 1), d(2024, 6, 30));
+        assert_eq!(quarter_end(2024 * 4 + 3), d(2024, 12, 31));
+    }
+}

@@ -1,0 +1,210 @@
+//! The analyses behind the scorecard and the pages as of one state of the data — what a
+//! page, the API and `cxray scorecard` show — computed with one set of product
+//! settings, so the same question gives the same number everywhere.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use cxray_core::drivers::Options;
+use serde::Serialize;
+
+use crate::decode::Columns;
+use crate::journey::{self, DriverGroup, DriverOutcome, Journey, JourneyOptions, MonthRate};
+use crate::metrics::{self, LinkReport};
+use crate::scorecard::{self, Scorecard};
+use crate::settings::ProductSettings;
+use cxray_store::ops::OpsDb;
+use cxray_store::sql::Sql;
+use cxray_store::{DataFolder, Result};
+
+/// The analyses a page needs: each filtered view computes only its page's part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Part {
+    /// The scorecard (with the link and journey figures it takes).
+    Scorecard,
+    Link,
+    /// The journey map, weak areas, owners and their trends.
+    Journey,
+    Drivers,
+}
+
+impl Part {
+    pub const ALL: [Part; 4] = [Part::Scorecard, Part::Link, Part::Journey, Part::Drivers];
+}
+
+/// Every analysis the pages show, as of one state of the data. A part that failed (or
+/// that a filtered view did not compute) holds the reason, which the page shows instead
+/// of numbers.
+#[derive(Debug, Serialize)]
+pub struct Snapshot {
+    /// Table name → Delta version, and the last operational change, analysed.
+    pub versions: BTreeMap<String, u64>,
+    pub last_change: i64,
+    /// When the analyses finished (RFC 3339) and how long they took.
+    pub computed_at: String,
+    pub seconds: f64,
+    pub scorecard: std::result::Result<Scorecard, String>,
+    pub link: std::result::Result<LinkReport, String>,
+    pub journey: std::result::Result<Journey, String>,
+    pub drivers: std::result::Result<Vec<DriverGroup>, String>,
+    /// Each owner's failure rate by month.
+    pub trends: BTreeMap<String, Vec<MonthRate>>,
+    /// For a view of a restricted session, the customers it describes: those with
+    /// interactions in its population and period (`None` without a restriction).
+    pub customers: Option<u64>,
+    /// What the filters offer.
+    pub choices: Choices,
+}
+
+/// What the filters offer: the customers' segments and regions, and the columns an
+/// attribute filter may name.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Choices {
+    pub segments: Vec<String>,
+    pub regions: Vec<String>,
+    pub attributes: Vec<String>,
+}
+
+/// The data state a snapshot was computed for: table versions and the last operational
+/// change.
+pub type DataState = (BTreeMap<String, u64>, i64);
+
+/// The state of the data the session reads.
+pub fn data_state(sql: &Sql, folder: &DataFolder) -> Result<DataState> {
+    let versions = sql
+        .versions()
+        .iter()
+        .map(|(t, v)| (t.name().to_string(), *v))
+        .collect();
+    Ok((
+        versions,
+        OpsDb::open(&folder.ops_db_path())?.last_data_change()?,
+    ))
+}
+
+/// What a part of a view holds when the view was computed for another page.
+const NOT_COMPUTED: &str = "not computed for this view";
+
+/// Computes the analyses `parts` need (the others hold [`NOT_COMPUTED`]).
+pub async fn compute(
+    sql: &Sql,
+    folder: &DataFolder,
+    (versions, last_change): DataState,
+    settings: &ProductSettings,
+    parts: &[Part],
+) -> Result<Snapshot> {
+    let started = Instant::now();
+    let stats = settings.stats;
+    let ops = OpsDb::open(&folder.ops_db_path())?;
+    let journey_options = JourneyOptions {
+        window_days: settings.window_days,
+        slas: ops.slas()?,
+        placements: ops.placements()?,
+        settings: stats,
+    };
+    let wants = |p: &[Part]| parts.iter().any(|x| p.contains(x));
+    // The parts run concurrently: while one waits (the journey's first build holds the
+    // others that need trips), the rest use the cores.
+    let link = async {
+        match wants(&[Part::Scorecard, Part::Link]) {
+            true => metrics::link(sql, &settings.link_options(sql))
+                .await
+                .map_err(|e| e.to_string()),
+            false => skipped(),
+        }
+    };
+    let journey = async {
+        let journey = match (wants(&[Part::Journey]), wants(&[Part::Scorecard])) {
+            (true, _) => journey::journey(sql, &journey_options).await,
+            (false, true) => journey::journey_without_handoffs(sql, &journey_options).await,
+            (false, false) => return skipped(),
+        };
+        journey.map_err(|e| e.to_string())
+    };
+    let drivers = async {
+        match wants(&[Part::Drivers]) {
+            true => {
+                let options = Options {
+                    resamples: settings.resamples,
+                    level: stats.level,
+                    ..Options::default()
+                };
+                let outcome = DriverOutcome::Defection;
+                journey::drivers(sql, outcome, &journey_options, &options, None)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            false => skipped(),
+        }
+    };
+    let trends = async {
+        match wants(&[Part::Journey]) {
+            true => journey::monthly_failure_rates(sql, &journey_options).await,
+            false => Ok(BTreeMap::new()),
+        }
+    };
+    let (link, journey, drivers, trends) = futures::join!(link, journey, drivers, trends);
+    let trends = trends?;
+    let scorecard = match wants(&[Part::Scorecard]) {
+        true => scorecard::scorecard(
+            sql,
+            link.as_ref().map_err(String::as_str),
+            journey.as_ref().map_err(String::as_str),
+            &stats,
+        )
+        .await
+        .map_err(|e| e.to_string()),
+        false => skipped(),
+    };
+    Ok(Snapshot {
+        versions,
+        last_change,
+        computed_at: chrono::Utc::now().to_rfc3339(),
+        seconds: started.elapsed().as_secs_f64(),
+        scorecard,
+        link,
+        journey,
+        drivers,
+        trends,
+        customers: customers(sql).await?,
+        choices: choices(sql).await?,
+    })
+}
+
+/// The customers a restricted session's analyses describe: those with interactions.
+async fn customers(sql: &Sql) -> Result<Option<u64>> {
+    if sql.restriction().is_none() {
+        return Ok(None);
+    }
+    let query = "SELECT count(DISTINCT customer_id) AS n FROM interactions";
+    let (_, batches) = sql.query(query).await?;
+    let mut n = 0;
+    for b in &batches {
+        let c = Columns::new(b);
+        let counts = c.int("n")?;
+        n += (0..c.rows()).map(|r| counts.count(r)).sum::<u64>();
+    }
+    Ok(Some(n))
+}
+
+/// The filters' choices: segments, regions, and the customers' other columns.
+async fn choices(sql: &Sql) -> Result<Choices> {
+    let df = sql.context().table("customers").await?;
+    let attributes = df
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .filter(|n| !matches!(n.as_str(), "customer_id" | "segment" | "region"))
+        .collect();
+    Ok(Choices {
+        segments: sql.distinct("customers", "segment").await?,
+        regions: sql.distinct("customers", "region").await?,
+        attributes,
+    })
+}
+
+/// A part the view did not compute.
+fn skipped<T>() -> std::result::Result<T, String> {
+    Err(NOT_COMPUTED.to_string())
+}

@@ -1,0 +1,361 @@
+//! Writing a simulated world into the data folder: the simulator's rows become Arrow
+//! batches that stream into the Delta tables, one commit per table at the end, so the
+//! memory used does not grow with the number of customers.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use cxray_core::domain::{MONEY_PRECISION, MONEY_SCALE, Table};
+use cxray_core::models::{FitOptions, ModelKind};
+use cxray_core::world::records::{
+    CustomerRow, FinancialRow, InteractionRow, OwnerRow, ResponseRow, Sink, TransactionRow,
+};
+use cxray_core::world::{Truth, World, simulate_with_progress};
+use datafusion::arrow::array::{
+    ArrayRef, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder, RecordBatch,
+    StringBuilder, TimestampMicrosecondBuilder,
+};
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use deltalake_core::kernel::transaction::CommitProperties;
+use deltalake_core::writer::{DeltaWriter, RecordBatchWriter, WriteMode};
+use tokio::sync::mpsc;
+
+use crate::loyalty::{
+    PredictOptions, PredictReport, TimeUnit, Window, last_purchase_date, predict,
+};
+use cxray_store::folder::DataFolder;
+use cxray_store::ops::{OpsDb, Sla};
+use cxray_store::schema::{attribute_field, field};
+use cxray_store::sql::Sql;
+use cxray_store::{Result, StoreError, tables};
+
+/// Rows per batch handed to a table writer.
+const BATCH_ROWS: usize = 32 * 1024;
+/// Parquet files are rolled at about this size.
+const FILE_BYTES: u64 = 128 << 20;
+
+/// Simulates `world` into the folder's (empty) tables; `progress` gets the number of
+/// customers done. Returns the truth, also written to `truth.json`.
+pub async fn build(
+    folder: &DataFolder,
+    world: World,
+    customers: u64,
+    seed: u64,
+    progress: impl Fn(u64) + Send + 'static,
+) -> Result<Truth> {
+    let slas: Vec<(String, f64)> = world
+        .spec()
+        .touchpoints
+        .iter()
+        .filter_map(|t| Some((t.id.clone(), t.long_wait_seconds?)))
+        .collect();
+    let (tx, mut rx) = mpsc::channel::<(Table, RecordBatch)>(8);
+    let simulation = tokio::task::spawn_blocking(move || {
+        let mut sink = BatchSink::new(tx);
+        let truth = simulate_with_progress(&world, customers, seed, &mut sink, progress);
+        sink.flush_all();
+        truth
+    });
+    let mut writers = Vec::new();
+    for table in Table::ALL {
+        let delta = tables::open(folder, table, None).await?;
+        let properties = CommitProperties::default()
+            .with_metadata([("cxray.operation".to_string(), serde_json::json!("demo"))]);
+        let writer = RecordBatchWriter::for_table(&delta)?
+            .with_commit_properties(properties)
+            .with_target_file_size(FILE_BYTES);
+        writers.push((table, delta, writer));
+    }
+    while let Some((table, batch)) = rx.recv().await {
+        let (_, _, writer) = writers
+            .iter_mut()
+            .find(|(t, _, _)| *t == table)
+            .expect("every table has a writer");
+        writer
+            .write_with_mode(batch, WriteMode::MergeSchema)
+            .await?;
+    }
+    let truth = simulation
+        .await
+        .map_err(|e| StoreError::Input(format!("simulation failed: {e}")))?;
+    for (_, mut delta, mut writer) in writers {
+        writer.flush_and_commit(&mut delta).await?;
+    }
+    // The world's long-wait limits are the touchpoints' service levels.
+    let ops = OpsDb::open(&folder.ops_db_path())?;
+    for (touchpoint, max_wait) in slas {
+        let sla = Sla {
+            max_wait_seconds: Some(max_wait),
+            max_failure_rate: None,
+        };
+        ops.set_sla("demo", &touchpoint, sla)?;
+    }
+    let path = folder.truth_path();
+    std::fs::write(&path, serde_json::to_string_pretty(&truth)?)
+        .map_err(|e| StoreError::io(&path, e))?;
+    Ok(truth)
+}
+
+/// Values the demo world's customers as an analyst would: MBG/NBD (the world's purchase
+/// process) and Gamma-Gamma fitted by week on all purchases, P(alive) at the last purchase
+/// day, CLV over 52 weeks at 10% a year, written to `customer_value`.
+pub async fn value(folder: &DataFolder) -> Result<PredictReport> {
+    let sql = Sql::open(folder, &BTreeMap::new()).await?;
+    let opts = PredictOptions {
+        model: ModelKind::MbgNbd,
+        window: Window {
+            unit: TimeUnit::Week,
+            calibration_end: last_purchase_date(&sql).await?,
+            holdout_end: None,
+        },
+        horizon: 52,
+        discount_rate: 0.1,
+        fit: FitOptions::default(),
+    };
+    predict(folder, &sql, &opts).await
+}
+
+fn schema(table: Table, attributes: &[&str]) -> SchemaRef {
+    let mut fields: Vec<Field> = table.columns().iter().map(field).collect();
+    fields.extend(attributes.iter().map(|a| attribute_field(a)));
+    Arc::new(Schema::new(fields))
+}
+
+fn text(b: &mut StringBuilder, value: &str) {
+    if value.is_empty() {
+        b.append_null()
+    } else {
+        b.append_value(value)
+    }
+}
+
+fn micros() -> TimestampMicrosecondBuilder {
+    TimestampMicrosecondBuilder::new().with_timezone("UTC")
+}
+
+fn money() -> Decimal128Builder {
+    Decimal128Builder::new()
+        .with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE as i8)
+        .expect("valid decimal")
+}
+
+fn to_money(amount: f64) -> i128 {
+    (amount * 10f64.powi(MONEY_SCALE as i32)).round() as i128
+}
+
+/// Column builders for one table's rows.
+trait Rows {
+    const TABLE: Table;
+    const ATTRIBUTES: &'static [&'static str];
+    fn len(&self) -> usize;
+    fn columns(&mut self) -> Vec<ArrayRef>;
+}
+
+/// Declares a table's builders, in schema order (contract columns, then attributes).
+macro_rules! rows {
+    ($name:ident, $table:expr, [$($attr:literal),*], { $($field:ident: $builder:ty = $init:expr),* $(,)? }) => {
+        struct $name {
+            n: usize,
+            $($field: $builder),*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name { n: 0, $($field: $init),* }
+            }
+        }
+
+        impl Rows for $name {
+            const TABLE: Table = $table;
+            const ATTRIBUTES: &'static [&'static str] = &[$($attr),*];
+            fn len(&self) -> usize {
+                self.n
+            }
+            fn columns(&mut self) -> Vec<ArrayRef> {
+                self.n = 0;
+                vec![$(Arc::new(self.$field.finish()) as ArrayRef),*]
+            }
+        }
+    };
+}
+
+rows!(Customers, Table::Customers, ["tier", "home_airport"], {
+    id: StringBuilder = StringBuilder::new(),
+    first_seen: TimestampMicrosecondBuilder = micros(),
+    segment: StringBuilder = StringBuilder::new(),
+    region: StringBuilder = StringBuilder::new(),
+    tier: StringBuilder = StringBuilder::new(),
+    home_airport: StringBuilder = StringBuilder::new(),
+});
+
+rows!(Transactions, Table::Transactions, ["airport"], {
+    id: StringBuilder = StringBuilder::new(),
+    at: TimestampMicrosecondBuilder = micros(),
+    amount: Decimal128Builder = money(),
+    order_id: StringBuilder = StringBuilder::new(),
+    quantity: Int64Builder = Int64Builder::new(),
+    currency: StringBuilder = StringBuilder::new(),
+    airport: StringBuilder = StringBuilder::new(),
+});
+
+rows!(Interactions, Table::Interactions, ["airport", "order_id"], {
+    id: StringBuilder = StringBuilder::new(),
+    at: TimestampMicrosecondBuilder = micros(),
+    touchpoint: StringBuilder = StringBuilder::new(),
+    journey: StringBuilder = StringBuilder::new(),
+    stage: StringBuilder = StringBuilder::new(),
+    owner: StringBuilder = StringBuilder::new(),
+    channel: StringBuilder = StringBuilder::new(),
+    outcome: StringBuilder = StringBuilder::new(),
+    wait_seconds: Float64Builder = Float64Builder::new(),
+    airport: StringBuilder = StringBuilder::new(),
+    order_id: StringBuilder = StringBuilder::new(),
+});
+
+rows!(Responses, Table::Responses, ["order_id"], {
+    id: StringBuilder = StringBuilder::new(),
+    at: TimestampMicrosecondBuilder = micros(),
+    instrument: StringBuilder = StringBuilder::new(),
+    score: Float64Builder = Float64Builder::new(),
+    touchpoint: StringBuilder = StringBuilder::new(),
+    comment: StringBuilder = StringBuilder::new(),
+    order_id: StringBuilder = StringBuilder::new(),
+});
+
+rows!(Owners, Table::Owners, [], {
+    id: StringBuilder = StringBuilder::new(),
+    name: StringBuilder = StringBuilder::new(),
+    kind: StringBuilder = StringBuilder::new(),
+    sla_hours: Float64Builder = Float64Builder::new(),
+    contact: StringBuilder = StringBuilder::new(),
+});
+
+rows!(Financials, Table::Financials, [], {
+    period: Date32Builder = Date32Builder::new(),
+    metric: StringBuilder = StringBuilder::new(),
+    value: Float64Builder = Float64Builder::new(),
+    currency: StringBuilder = StringBuilder::new(),
+});
+
+/// A [`Sink`] that fills the builders and sends full batches to the table writers.
+struct BatchSink {
+    tx: mpsc::Sender<(Table, RecordBatch)>,
+    customers: Customers,
+    transactions: Transactions,
+    interactions: Interactions,
+    responses: Responses,
+    owners: Owners,
+    financials: Financials,
+}
+
+impl BatchSink {
+    fn new(tx: mpsc::Sender<(Table, RecordBatch)>) -> Self {
+        BatchSink {
+            tx,
+            customers: Customers::default(),
+            transactions: Transactions::default(),
+            interactions: Interactions::default(),
+            responses: Responses::default(),
+            owners: Owners::default(),
+            financials: Financials::default(),
+        }
+    }
+
+    /// Sends the rows of `rows` as a batch if there are at least `min` of them.
+    fn send<R: Rows>(tx: &mpsc::Sender<(Table, RecordBatch)>, rows: &mut R, min: usize) {
+        if rows.len() == 0 || rows.len() < min {
+            return;
+        }
+        let batch = RecordBatch::try_new(schema(R::TABLE, R::ATTRIBUTES), rows.columns())
+            .expect("columns match the schema");
+        // A closed channel means the writer failed; its error is reported by `build`.
+        let _ = tx.blocking_send((R::TABLE, batch));
+    }
+
+    fn flush_all(&mut self) {
+        Self::send(&self.tx, &mut self.customers, 0);
+        Self::send(&self.tx, &mut self.transactions, 0);
+        Self::send(&self.tx, &mut self.interactions, 0);
+        Self::send(&self.tx, &mut self.responses, 0);
+        Self::send(&self.tx, &mut self.owners, 0);
+        Self::send(&self.tx, &mut self.financials, 0);
+    }
+}
+
+impl Sink for BatchSink {
+    fn customer(&mut self, r: CustomerRow) {
+        let b = &mut self.customers;
+        b.id.append_value(&r.customer_id);
+        b.first_seen.append_value(r.first_seen);
+        text(&mut b.segment, &r.segment);
+        text(&mut b.region, &r.region);
+        text(&mut b.tier, &r.tier);
+        text(&mut b.home_airport, &r.home_airport);
+        b.n += 1;
+        Self::send(&self.tx, b, BATCH_ROWS);
+    }
+
+    fn transaction(&mut self, r: TransactionRow) {
+        let b = &mut self.transactions;
+        b.id.append_value(&r.customer_id);
+        b.at.append_value(r.at);
+        b.amount.append_value(to_money(r.amount));
+        text(&mut b.order_id, &r.order_id);
+        b.quantity.append_value(r.quantity);
+        text(&mut b.currency, &r.currency);
+        text(&mut b.airport, &r.airport);
+        b.n += 1;
+        Self::send(&self.tx, b, BATCH_ROWS);
+    }
+
+    fn interaction(&mut self, r: InteractionRow) {
+        let b = &mut self.interactions;
+        b.id.append_value(&r.customer_id);
+        b.at.append_value(r.at);
+        b.touchpoint.append_value(&r.touchpoint);
+        text(&mut b.journey, &r.journey);
+        text(&mut b.stage, &r.stage);
+        text(&mut b.owner, &r.owner);
+        text(&mut b.channel, &r.channel);
+        text(&mut b.outcome, &r.outcome);
+        b.wait_seconds.append_value(r.wait_seconds);
+        text(&mut b.airport, &r.airport);
+        text(&mut b.order_id, &r.order_id);
+        b.n += 1;
+        Self::send(&self.tx, b, BATCH_ROWS);
+    }
+
+    fn response(&mut self, r: ResponseRow) {
+        let b = &mut self.responses;
+        b.id.append_value(&r.customer_id);
+        b.at.append_value(r.at);
+        b.instrument.append_value(&r.instrument);
+        b.score.append_value(r.score);
+        text(&mut b.touchpoint, &r.touchpoint);
+        text(&mut b.comment, &r.comment);
+        text(&mut b.order_id, &r.order_id);
+        b.n += 1;
+        Self::send(&self.tx, b, BATCH_ROWS);
+    }
+
+    fn owner(&mut self, r: OwnerRow) {
+        let b = &mut self.owners;
+        b.id.append_value(&r.owner_id);
+        b.name.append_value(&r.name);
+        b.kind.append_value(&r.kind);
+        b.sla_hours.append_option(r.sla_hours);
+        text(&mut b.contact, &r.contact);
+        b.n += 1;
+        Self::send(&self.tx, b, BATCH_ROWS);
+    }
+
+    fn financial(&mut self, r: FinancialRow) {
+        let b = &mut self.financials;
+        b.period.append_value(r.period);
+        b.metric.append_value(&r.metric);
+        b.value.append_value(r.value);
+        text(&mut b.currency, &r.currency);
+        b.n += 1;
+        Self::send(&self.tx, b, BATCH_ROWS);
+    }
+}

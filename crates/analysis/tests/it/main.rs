@@ -1,0 +1,11 @@
+//! Integration tests of the analyses against real Delta tables built by the importer and
+//! the demo world, in temporary folders.
+
+#[path = "../../../store/tests/it/common.rs"]
+mod common;
+mod demo;
+mod journey;
+mod loyalty;
+mod metrics;
+
+pub use common::{cdnow, fresh, query};
