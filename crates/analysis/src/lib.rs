@@ -4,6 +4,7 @@
 //! product settings they share, and the orchestration of a snapshot. The command line
 //! and the server call these; none of them reads a table directly.
 
+mod cpu;
 pub mod customer;
 mod decode;
 pub mod drivers;

@@ -66,23 +66,45 @@ pub struct Scorecard {
     pub notes: Vec<String>,
 }
 
-/// Builds the scorecard from the link and journey analyses (already computed, or the
-/// reason they could not be) and the figures read here.
-pub async fn scorecard(
-    sql: &Sql,
-    link: std::result::Result<&LinkReport, &str>,
-    journey: std::result::Result<&Journey, &str>,
-    settings: &Settings,
-) -> Result<Scorecard> {
-    let mut notes = Vec::new();
-    let equity = equity(sql).await?;
-    if equity.is_none() {
-        notes.push("customer equity: no customer_value table (run cxray loyalty predict)".into());
-    }
+/// The scorecard's own figures, read from the tables; they do not depend on the link
+/// and journey analyses, so they can be computed beside them.
+#[derive(Debug)]
+pub struct Figures {
+    as_of: Option<NaiveDate>,
+    equity: Option<Equity>,
+    retention: Vec<Retention>,
+    nps: Vec<MetricRow>,
+    grade: Vec<MetricRow>,
+    financials: Vec<Financial>,
+}
+
+/// Reads the scorecard's own figures.
+pub async fn figures(sql: &Sql, settings: &Settings) -> Result<Figures> {
     let by_quarter = Slice {
         by: vec!["quarter".into()],
         ..Slice::default()
     };
+    Ok(Figures {
+        as_of: crate::loyalty::last_purchase_date(sql).await.ok(),
+        equity: equity(sql).await?,
+        retention: retention(sql, settings).await?,
+        nps: metrics::metric(sql, Instrument::Nps, &by_quarter, settings).await?,
+        grade: metrics::metric(sql, Instrument::Grade, &by_quarter, settings).await?,
+        financials: financials(sql).await?,
+    })
+}
+
+/// Builds the scorecard from its figures and the link and journey analyses (or the
+/// reason they could not be computed).
+pub fn scorecard(
+    figures: Figures,
+    link: std::result::Result<&LinkReport, &str>,
+    journey: std::result::Result<&Journey, &str>,
+) -> Scorecard {
+    let mut notes = Vec::new();
+    if figures.equity.is_none() {
+        notes.push("customer equity: no customer_value table (run cxray loyalty predict)".into());
+    }
     let (satisfied_defector_share, link_note) = match link {
         Ok(l) => (l.overall.satisfied_defector_share, None),
         Err(e) => (None, Some(format!("satisfaction–loyalty link: {e}"))),
@@ -98,18 +120,18 @@ pub async fn scorecard(
         }
     };
     notes.extend(link_note);
-    Ok(Scorecard {
-        as_of: crate::loyalty::last_purchase_date(sql).await.ok(),
-        equity,
-        retention: retention(sql, settings).await?,
-        nps: metrics::metric(sql, Instrument::Nps, &by_quarter, settings).await?,
-        grade: metrics::metric(sql, Instrument::Grade, &by_quarter, settings).await?,
+    Scorecard {
+        as_of: figures.as_of,
+        equity: figures.equity,
+        retention: figures.retention,
+        nps: figures.nps,
+        grade: figures.grade,
         satisfied_defector_share,
         revenue_at_risk,
         weak_areas,
-        financials: financials(sql).await?,
+        financials: figures.financials,
         notes,
-    })
+    }
 }
 
 /// The summed CLV, with an interval from the spread of who is still alive: a customer's

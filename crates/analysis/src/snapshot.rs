@@ -143,18 +143,33 @@ pub async fn compute(
             false => Ok(BTreeMap::new()),
         }
     };
-    let (link, journey, drivers, trends) = futures::join!(link, journey, drivers, trends);
+    let figures = async {
+        match wants(&[Part::Scorecard]) {
+            true => Some(
+                scorecard::figures(sql, &stats)
+                    .await
+                    .map_err(|e| e.to_string()),
+            ),
+            false => None,
+        }
+    };
+    let (link, journey, drivers, trends, figures) = futures::join!(
+        timed("link", link),
+        timed("journey", journey),
+        timed("drivers", drivers),
+        timed("trends", trends),
+        timed("scorecard figures", figures)
+    );
     let trends = trends?;
-    let scorecard = match wants(&[Part::Scorecard]) {
-        true => scorecard::scorecard(
-            sql,
-            link.as_ref().map_err(String::as_str),
-            journey.as_ref().map_err(String::as_str),
-            &stats,
-        )
-        .await
-        .map_err(|e| e.to_string()),
-        false => skipped(),
+    let scorecard = match figures {
+        Some(figures) => figures.map(|f| {
+            scorecard::scorecard(
+                f,
+                link.as_ref().map_err(String::as_str),
+                journey.as_ref().map_err(String::as_str),
+            )
+        }),
+        None => skipped(),
     };
     Ok(Snapshot {
         versions,
@@ -169,6 +184,15 @@ pub async fn compute(
         customers: customers(sql).await?,
         choices: choices(sql).await?,
     })
+}
+
+/// Awaits a part, logging how long it took (at debug level).
+async fn timed<T>(part: &'static str, work: impl Future<Output = T>) -> T {
+    let started = Instant::now();
+    let done = work.await;
+    let seconds = started.elapsed().as_secs_f64();
+    tracing::debug!(part, seconds, "snapshot part");
+    done
 }
 
 /// The customers a restricted session's analyses describe: those with interactions.

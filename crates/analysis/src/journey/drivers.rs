@@ -156,6 +156,17 @@ pub async fn drivers(
         method,
         ..*options
     };
+    let by = by.map(str::to_string);
+    crate::cpu::run(move || analyse_groups(&cols, base.as_ref(), &options, by.as_deref())).await
+}
+
+/// The analysis (and dropout model) of each group's rows.
+fn analyse_groups(
+    cols: &Columns,
+    base: Option<&Base>,
+    options: &Options,
+    by: Option<&str>,
+) -> Result<Vec<DriverGroup>> {
     let mut rows: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
     for (row, group) in cols.groups.iter().enumerate() {
         rows.entry(group.clone()).or_default().push(row);
@@ -166,10 +177,9 @@ pub async fn drivers(
                 Some(g) => StoreError::Input(format!("{}={g}: {e}", by.unwrap_or("group"))),
                 None => e,
             };
-            let (analysis, constant) = analyse_rows(&cols, &rows, &options).map_err(name)?;
+            let (analysis, constant) = analyse_rows(cols, &rows, options).map_err(name)?;
             let dropout = base
-                .as_ref()
-                .map(|base| dropout_rows(&cols, &rows, &constant, base, &options))
+                .map(|base| dropout_rows(cols, &rows, &constant, base, options))
                 .transpose()
                 .map_err(name)?;
             Ok(DriverGroup {
