@@ -15,7 +15,7 @@ use crate::scorecard::{self, Scorecard};
 use crate::settings::ProductSettings;
 use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
-use cxray_store::{DataFolder, Result};
+use cxray_store::{DataFolder, ErrorKind, Result, StoreError};
 
 /// The analyses a page needs: each filtered view computes only its page's part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,10 +43,10 @@ pub struct Snapshot {
     /// When the analyses finished (RFC 3339) and how long they took.
     pub computed_at: String,
     pub seconds: f64,
-    pub scorecard: std::result::Result<Scorecard, String>,
-    pub link: std::result::Result<LinkReport, String>,
-    pub journey: std::result::Result<Journey, String>,
-    pub drivers: std::result::Result<Vec<DriverGroup>, String>,
+    pub scorecard: std::result::Result<Scorecard, PartError>,
+    pub link: std::result::Result<LinkReport, PartError>,
+    pub journey: std::result::Result<Journey, PartError>,
+    pub drivers: std::result::Result<Vec<DriverGroup>, PartError>,
     /// Each owner's failure rate by month.
     pub trends: BTreeMap<String, Vec<MonthRate>>,
     /// For a view of a restricted session, the customers it describes: those with
@@ -54,6 +54,30 @@ pub struct Snapshot {
     pub customers: Option<u64>,
     /// What the filters offer.
     pub choices: Choices,
+}
+
+/// Why a part of a snapshot is missing: the kind of failure and the reason shown.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl std::fmt::Display for PartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for PartError {}
+
+impl From<StoreError> for PartError {
+    fn from(e: StoreError) -> Self {
+        PartError {
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
 }
 
 /// What the filters offer: the customers' segments and regions, and the columns an
@@ -109,7 +133,7 @@ pub async fn compute(
         match wants(&[Part::Scorecard, Part::Link]) {
             true => metrics::link(sql, &settings.link_options(sql))
                 .await
-                .map_err(|e| e.to_string()),
+                .map_err(PartError::from),
             false => skipped(),
         }
     };
@@ -119,7 +143,7 @@ pub async fn compute(
             (false, true) => journey::journey_without_handoffs(sql, &journey_options).await,
             (false, false) => return skipped(),
         };
-        journey.map_err(|e| e.to_string())
+        journey.map_err(PartError::from)
     };
     let drivers = async {
         match wants(&[Part::Drivers]) {
@@ -132,7 +156,7 @@ pub async fn compute(
                 let outcome = DriverOutcome::Defection;
                 journey::drivers(sql, outcome, &journey_options, &options, None)
                     .await
-                    .map_err(|e| e.to_string())
+                    .map_err(PartError::from)
             }
             false => skipped(),
         }
@@ -148,7 +172,7 @@ pub async fn compute(
             true => Some(
                 scorecard::figures(sql, &stats)
                     .await
-                    .map_err(|e| e.to_string()),
+                    .map_err(PartError::from),
             ),
             false => None,
         }
@@ -165,8 +189,8 @@ pub async fn compute(
         Some(figures) => figures.map(|f| {
             scorecard::scorecard(
                 f,
-                link.as_ref().map_err(String::as_str),
-                journey.as_ref().map_err(String::as_str),
+                link.as_ref().map_err(|e| e.message.as_str()),
+                journey.as_ref().map_err(|e| e.message.as_str()),
             )
         }),
         None => skipped(),
@@ -229,6 +253,9 @@ async fn choices(sql: &Sql) -> Result<Choices> {
 }
 
 /// A part the view did not compute.
-fn skipped<T>() -> std::result::Result<T, String> {
-    Err(NOT_COMPUTED.to_string())
+fn skipped<T>() -> std::result::Result<T, PartError> {
+    Err(PartError {
+        kind: ErrorKind::Internal,
+        message: NOT_COMPUTED.to_string(),
+    })
 }

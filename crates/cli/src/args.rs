@@ -4,7 +4,15 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use cxray_core::access::{Role, Scope};
+use cxray_core::domain::Table;
 use cxray_core::erasure::ErasedRows;
+use cxray_core::targets::Headline;
+
+use crate::choices::{
+    AnyModel, CohortLength, Defection, DriverMethod, FileFormat, Metric, Outcome, TransactionModel,
+    Unit, named,
+};
 
 /// cxray turns customer experience into hard numbers.
 #[derive(Debug, Parser)]
@@ -136,9 +144,9 @@ pub struct UserAddArgs {
     /// The name shown in the application.
     #[arg(long)]
     pub name: String,
-    /// admin, executive, analyst, owner or partner.
-    #[arg(long)]
-    pub role: String,
+    /// What the user may see and do.
+    #[arg(long, ignore_case = true, value_parser = named(Role::ALL, Role::name))]
+    pub role: Role,
     /// For owners and partners: the owner (owners.owner_id) they belong to.
     #[arg(long)]
     pub owner: Option<String>,
@@ -157,9 +165,15 @@ pub enum TokenCommand {
         /// What the token is for.
         #[arg(long)]
         name: String,
-        /// What it may do: read, ingest or read,ingest.
-        #[arg(long)]
-        scopes: String,
+        /// What it may do, comma-separated.
+        #[arg(
+            long,
+            required = true,
+            value_delimiter = ',',
+            ignore_case = true,
+            value_parser = named(Scope::ALL, Scope::name)
+        )]
+        scopes: Vec<Scope>,
     },
     /// List the tokens (never the tokens themselves).
     List,
@@ -172,8 +186,9 @@ pub enum TargetCommand {
     /// Set a metric's target for a period, e.g. `cxray target set nps 2025-Q1 35`.
     #[command(allow_negative_numbers = true)]
     Set {
-        /// nps, csat, ces, grade, retention, satisfied_defector_share or customer_equity.
-        metric: String,
+        /// The headline metric.
+        #[arg(ignore_case = true, value_parser = named(Headline::ALL, Headline::name))]
+        metric: Headline,
         /// A year (2025), a quarter (2025-Q1) or a month (2025-03).
         period: String,
         /// In the metric's unit: NPS −100…100, CSAT %, CES 1…7, grade 0…4, retention and
@@ -237,19 +252,18 @@ pub struct DriversArgs {
     #[arg(long, conflicts_with = "outcome", required_unless_present = "outcome")]
     pub sql: Option<String>,
     /// Explain behaviour after each trip by bad experiences per touchpoint (with past
-    /// purchases and tenure as controls): defection (logistic) or spend (linear).
-    #[arg(long)]
-    pub outcome: Option<String>,
+    /// purchases and tenure as controls).
+    #[arg(long, value_enum)]
+    pub outcome: Option<Outcome>,
     /// With --outcome: a separate analysis for each value of this customers' column
     /// (e.g. segment).
     #[arg(long, requires = "outcome")]
     pub by: Option<String>,
     #[command(flatten)]
     pub journey: JourneyArgs,
-    /// How importance is split: auto (shapley up to 15 predictors, relative weights
-    /// beyond), shapley (exact general dominance) or relative-weights.
-    #[arg(long, default_value = "auto")]
-    pub method: String,
+    /// How importance is split between the predictors.
+    #[arg(long, value_enum, default_value_t = DriverMethod::Auto)]
+    pub method: DriverMethod,
     /// Logistic regression of a 0/1 outcome (importance splits McFadden's pseudo-R²).
     #[arg(long)]
     pub logistic: bool,
@@ -266,24 +280,22 @@ pub struct LinkArgs {
     /// Group by a column of responses or customers, e.g. segment.
     #[arg(long)]
     pub by: Option<String>,
-    /// How defection is defined: auto (palive when customers are valued, else window;
-    /// what the pages show), window (no purchase within --window-days after the answer)
-    /// or palive (P(alive) below --threshold in customer_value; run `cxray loyalty
-    /// predict` first).
-    #[arg(long, default_value = "auto")]
-    pub defection: String,
+    /// How defection is defined (auto is what the pages show; window uses --window-days;
+    /// palive uses --threshold and needs `cxray loyalty predict` first).
+    #[arg(long, value_enum, default_value_t = Defection::Auto)]
+    pub defection: Defection,
     /// With --defection palive: P(alive) below this counts as defected.
     #[arg(long, default_value_t = 0.5)]
     pub threshold: f64,
     /// Days after an answer within which a purchase counts as staying.
     #[arg(long, default_value_t = 180)]
     pub window_days: u32,
-    /// The stated measure: nps, csat, ces or grade.
-    #[arg(long, default_value = "nps")]
-    pub instrument: String,
-    /// The loyalty model behind the behavioural prediction: bgnbd, mbgnbd or pnbd.
-    #[arg(long, default_value = "bgnbd")]
-    pub model: String,
+    /// The stated measure.
+    #[arg(long, value_enum, default_value_t = Metric::Nps)]
+    pub instrument: Metric,
+    /// The loyalty model behind the behavioural prediction.
+    #[arg(long, value_enum, default_value_t = TransactionModel::BgNbd)]
+    pub model: TransactionModel,
     #[command(flatten)]
     pub as_of: AsOfArgs,
 }
@@ -316,16 +328,18 @@ pub struct SliceArgs {
 
 #[derive(Debug, Args)]
 pub struct MetricsArgs {
-    /// nps (−100…100), csat (top-2-box %), ces (mean) or grade (grade point average).
-    pub metric: String,
+    /// The survey metric.
+    #[arg(value_enum)]
+    pub metric: Metric,
     #[command(flatten)]
     pub slice: SliceArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// nps, csat, ces or grade.
-    pub metric: String,
+    /// The survey metric.
+    #[arg(value_enum)]
+    pub metric: Metric,
     /// SQL predicate selecting group a.
     #[arg(long)]
     pub a: String,
@@ -351,9 +365,9 @@ pub enum LoyaltyCommand {
 
 #[derive(Debug, Args)]
 pub struct WindowArgs {
-    /// Time unit: day, week or month.
-    #[arg(long, default_value = "week")]
-    pub unit: String,
+    /// Time unit.
+    #[arg(long, value_enum, default_value_t = Unit::Week)]
+    pub unit: Unit,
     /// Last day of the calibration period, YYYY-MM-DD [default: the last purchase day].
     #[arg(long)]
     pub calibration_end: Option<String>,
@@ -364,9 +378,9 @@ pub struct WindowArgs {
 
 #[derive(Debug, Args)]
 pub struct FitArgs {
-    /// bgnbd, mbgnbd, pnbd (Pareto/NBD), sbg (shifted-beta-geometric) or gg (Gamma-Gamma).
-    #[arg(long)]
-    pub model: String,
+    /// The model to fit.
+    #[arg(long, value_enum)]
+    pub model: AnyModel,
     #[command(flatten)]
     pub window: WindowArgs,
     /// For sbg: cohort survival counts, e.g. 1000,631,468,382 (instead of the transactions).
@@ -376,9 +390,9 @@ pub struct FitArgs {
 
 #[derive(Debug, Args)]
 pub struct PredictArgs {
-    /// bgnbd, mbgnbd or pnbd (spend is always Gamma-Gamma).
-    #[arg(long, default_value = "bgnbd")]
-    pub model: String,
+    /// The transaction model (spend is always Gamma-Gamma).
+    #[arg(long, value_enum, default_value_t = TransactionModel::BgNbd)]
+    pub model: TransactionModel,
     #[command(flatten)]
     pub window: WindowArgs,
     /// Horizon of expected transactions and CLV, in time units.
@@ -391,9 +405,14 @@ pub struct PredictArgs {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Models to compare, comma-separated: bgnbd, mbgnbd, pnbd.
-    #[arg(long, value_delimiter = ',', default_value = "bgnbd,mbgnbd,pnbd")]
-    pub model: Vec<String>,
+    /// Models to compare, comma-separated.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "bgnbd,mbgnbd,pnbd"
+    )]
+    pub model: Vec<TransactionModel>,
     #[command(flatten)]
     pub window: WindowArgs,
     /// Last day of the holdout period, YYYY-MM-DD.
@@ -403,9 +422,9 @@ pub struct ValidateArgs {
 
 #[derive(Debug, Args)]
 pub struct RetentionArgs {
-    /// Cohorts by cohort-month, cohort-quarter or cohort-year.
-    #[arg(long, default_value = "cohort-month")]
-    pub by: String,
+    /// Cohorts by month, quarter or year of the first purchase.
+    #[arg(long, value_enum, default_value_t = CohortLength::Month)]
+    pub by: CohortLength,
     /// Treat every purchase as a renewal: retained means a later purchase exists.
     #[arg(long)]
     pub contractual: bool,
@@ -413,14 +432,15 @@ pub struct RetentionArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The table: customers, transactions, interactions, responses, owners or financials.
-    pub table: String,
+    /// The table.
+    #[arg(value_parser = named(&Table::ALL, Table::name))]
+    pub table: Table,
     /// The files (CSV, TSV, whitespace-separated text, Parquet, NDJSON; gzip allowed).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// The format, if the file names don't tell: csv, tsv, ws, parquet, ndjson.
-    #[arg(long)]
-    pub format: Option<String>,
+    /// The format, if the file names don't tell.
+    #[arg(long, value_enum)]
+    pub format: Option<FileFormat>,
     /// The first row is a header (detected by default).
     #[arg(long, conflicts_with = "no_header")]
     pub header: bool,
@@ -442,7 +462,12 @@ pub struct ImportArgs {
     pub skip_bad_rows: u64,
     /// Rows of customers erased with `forget`: refuse (the import fails) or accept
     /// [default: the config file's `erased_customers`, or refuse].
-    #[arg(long, value_name = "RULE")]
+    #[arg(
+        long,
+        value_name = "RULE",
+        ignore_case = true,
+        value_parser = named(ErasedRows::ALL, ErasedRows::name)
+    )]
     pub erased_customers: Option<ErasedRows>,
 }
 
@@ -474,7 +499,12 @@ pub struct ServeArgs {
     pub max_keys_per_row: Option<usize>,
     /// Ingested rows of customers erased with `forget`: refuse (the batch is refused) or
     /// accept [default: the config file's `erased_customers`, or refuse].
-    #[arg(long, value_name = "RULE")]
+    #[arg(
+        long,
+        value_name = "RULE",
+        ignore_case = true,
+        value_parser = named(ErasedRows::ALL, ErasedRows::name)
+    )]
     pub erased_customers: Option<ErasedRows>,
     /// Fewest customers a filtered view may describe for owners and partners; smaller
     /// views are withheld from them [default: the config file's `min_group_size`, or 20].

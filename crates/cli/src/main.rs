@@ -1,15 +1,17 @@
 //! `cxray`: the command-line front end. It parses arguments, loads the config, calls the
 //! store and the server, and prints results. Exit codes: 0 success, 1 failure at run
-//! time, 2 bad usage or bad input.
+//! time, 2 bad usage or bad input, 3 no data to analyse, 4 a model that failed.
 
 mod args;
+mod choices;
 mod commands;
 mod config;
 mod output;
 mod progress;
 
 use clap::Parser;
-use cxray_store::StoreError;
+use cxray_analysis::snapshot::PartError;
+use cxray_store::{ErrorKind, StoreError};
 
 use crate::args::{Cli, Command};
 use crate::config::Config;
@@ -21,12 +23,7 @@ fn main() {
         // Output piped into a reader that stopped (`| head`): not a failure.
         Err(e) if is_broken_pipe(&e) => 0,
         Err(e) => {
-            // One line, whatever the underlying library's message looks like.
-            let message = format!("{e:#}")
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            eprintln!("error: {message}");
+            eprintln!("error: {}", one_line(&e));
             exit_code(&e)
         }
     };
@@ -87,12 +84,35 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// 2 for bad usage or input, 1 otherwise.
+/// The error and its causes on one line, whatever the libraries' messages look like; a
+/// cause its error's message already includes is not repeated.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in e.chain().map(ToString::to_string) {
+        if message.is_empty() {
+            message = cause;
+        } else if !message.contains(&cause) {
+            message = format!("{message}: {cause}");
+        }
+    }
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// 2 for bad usage or input, 3 for no data to analyse, 4 for a model that failed, 1
+/// otherwise.
 fn exit_code(e: &anyhow::Error) -> i32 {
-    let user = e.chain().any(|c| {
-        c.downcast_ref::<commands::UsageError>().is_some()
-            || c.downcast_ref::<StoreError>()
-                .is_some_and(StoreError::is_user_error)
+    let kind = e.chain().find_map(|c| {
+        if c.is::<commands::UsageError>() {
+            return Some(ErrorKind::BadInput);
+        }
+        c.downcast_ref::<StoreError>()
+            .map(StoreError::kind)
+            .or_else(|| c.downcast_ref::<PartError>().map(|p| p.kind))
     });
-    if user { 2 } else { 1 }
+    match kind {
+        Some(ErrorKind::BadInput) => 2,
+        Some(ErrorKind::NoData) => 3,
+        Some(ErrorKind::ModelFailed) => 4,
+        Some(ErrorKind::Internal) | None => 1,
+    }
 }

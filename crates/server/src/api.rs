@@ -8,6 +8,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use cxray_analysis::journey::{Journey, areas};
 use cxray_core::domain::Table;
+use cxray_store::ErrorKind;
 use cxray_store::ops::OpsDb;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -15,7 +16,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::filters::Filters;
-use crate::snapshot::{Part, Snapshot};
+use crate::snapshot::{Part, PartError, Snapshot};
 use crate::visible;
 
 /// Every read endpoint: path, summary, and whether owners and partners may call it.
@@ -103,6 +104,23 @@ pub(crate) fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({"error": message}))).into_response()
 }
 
+/// The HTTP status of each kind of failure, for the API and the pages alike: bad input
+/// 400, no data and a model that failed 422, I/O and internal failures 500.
+pub(crate) fn status(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::BadInput => StatusCode::BAD_REQUEST,
+        ErrorKind::NoData | ErrorKind::ModelFailed => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// A failure as its status and `{"error": message, "kind": kind}`.
+fn failure(e: impl Into<PartError>) -> Response {
+    let e = e.into();
+    let body = json!({"error": e.message, "kind": e.kind});
+    (status(e.kind), Json(body)).into_response()
+}
+
 /// For company-wide data the caller must see every owner (the `read` scope is checked
 /// by [`crate::auth::require_read`]).
 fn allow(user: &CurrentUser, company_wide: bool) -> Result<(), Response> {
@@ -140,10 +158,10 @@ async fn latest(
     }
 }
 
-fn reply<T: Serialize>(part: &Result<T, String>) -> Reply {
+fn reply<T: Serialize>(part: &Result<T, PartError>) -> Reply {
     match part {
         Ok(v) => Ok(Json(v).into_response()),
-        Err(e) => Err(error(StatusCode::UNPROCESSABLE_ENTITY, e)),
+        Err(e) => Err(failure(e.clone())),
     }
 }
 
@@ -184,10 +202,7 @@ fn withheld(state: &AppState, user: &CurrentUser, s: &Snapshot) -> Result<(), Re
 /// The journey `user` may see in the view `s`.
 fn journey_of(state: &AppState, user: &CurrentUser, s: &Snapshot) -> Result<Journey, Response> {
     withheld(state, user, s)?;
-    let j = s
-        .journey
-        .as_ref()
-        .map_err(|e| error(StatusCode::UNPROCESSABLE_ENTITY, e))?;
+    let j = s.journey.as_ref().map_err(|e| failure(e.clone()))?;
     Ok(visible::journey(j, user))
 }
 
@@ -255,11 +270,11 @@ async fn customer(
     allow(&user, true)?;
     let sql = cxray_store::sql::Sql::open(&state.folder, &Default::default())
         .await
-        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))?;
+        .map_err(failure)?;
     match cxray_analysis::customer::timeline(&sql, &id).await {
         Ok(Some(t)) => Ok(Json(t).into_response()),
         Ok(None) => Err(error(StatusCode::NOT_FOUND, &format!("no customer '{id}'"))),
-        Err(e) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())),
+        Err(e) => Err(failure(e)),
     }
 }
 
@@ -269,7 +284,7 @@ async fn tables(State(state): State<AppState>, user: CurrentUser) -> Reply {
     for table in Table::ALL {
         let info = cxray_store::tables::info(&state.folder, table)
             .await
-            .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))?;
+            .map_err(failure)?;
         out.push(info);
     }
     Ok(Json(out).into_response())
@@ -279,7 +294,7 @@ async fn targets(State(state): State<AppState>, user: CurrentUser) -> Reply {
     allow(&user, true)?;
     let targets = crate::ops(&state, |ops: &OpsDb| ops.targets())
         .await
-        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))?;
+        .map_err(failure)?;
     Ok(Json(targets).into_response())
 }
 

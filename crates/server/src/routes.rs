@@ -10,14 +10,14 @@ use axum::routing::get;
 use cxray_analysis::journey::Journey;
 use cxray_core::domain::Table;
 use cxray_store::ops::OpsDb;
-use cxray_store::tables;
+use cxray_store::{ErrorKind, tables};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::filters::Filters;
 use crate::html::{Layout, NAV, escape, missing, page};
-use crate::snapshot::{Part, Snapshot, ViewError};
+use crate::snapshot::{Part, PartError, Snapshot, ViewError};
 use crate::{pages, visible};
 
 /// The page routes.
@@ -122,7 +122,17 @@ pub(crate) fn view_refusal(e: &ViewError) -> (StatusCode, &'static str) {
         ViewError::Input(_) => (StatusCode::BAD_REQUEST, "Bad filter"),
         ViewError::Busy(_) => (StatusCode::TOO_MANY_REQUESTS, "Busy"),
         ViewError::Stopped => (StatusCode::SERVICE_UNAVAILABLE, "Stopping"),
-        ViewError::Failed(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Analyses failed"),
+        ViewError::Failed(e) => (crate::api::status(e.kind), failure_title(e.kind)),
+    }
+}
+
+/// The title of a page whose analyses failed.
+fn failure_title(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::BadInput => "Bad filter",
+        ErrorKind::NoData => "No data",
+        ErrorKind::ModelFailed => "Analysis failed",
+        ErrorKind::Internal => "Analyses failed",
     }
 }
 
@@ -172,10 +182,10 @@ fn journey_body(
 }
 
 /// An analysis's body, or what is missing and why.
-fn part<T>(what: &str, r: &Result<T, String>, body: impl FnOnce(&T) -> String) -> String {
+fn part<T>(what: &str, r: &Result<T, PartError>, body: impl FnOnce(&T) -> String) -> String {
     match r {
         Ok(v) => body(v),
-        Err(e) => missing(what, e),
+        Err(e) => missing(what, &e.message),
     }
 }
 

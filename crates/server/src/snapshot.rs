@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use cxray_analysis::settings::ProductSettings;
-pub use cxray_analysis::snapshot::{Part, Snapshot};
+pub use cxray_analysis::snapshot::{Part, PartError, Snapshot};
 use cxray_analysis::snapshot::{compute, data_state};
 use cxray_store::sql::Sql;
 use cxray_store::{DataFolder, Result, StoreError};
@@ -61,15 +61,12 @@ pub enum ViewError {
     Stopped,
     /// The analyses failed.
     #[error("{0}")]
-    Failed(String),
+    Failed(PartError),
 }
 
 impl From<StoreError> for ViewError {
     fn from(e: StoreError) -> Self {
-        match e.is_user_error() {
-            true => ViewError::Input(e.to_string()),
-            false => ViewError::Failed(e.to_string()),
-        }
+        ViewError::Failed(e.into())
     }
 }
 

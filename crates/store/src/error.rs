@@ -1,14 +1,44 @@
-//! The store's error type.
+//! The store's error type and its kinds.
 
 use std::path::Path;
 
-/// Everything that can go wrong in the store. [`StoreError::is_user_error`] separates
-/// bad input or usage (exit code 2) from failures at run time (exit code 1).
+use cxray_core::drivers::DriverError;
+use cxray_core::models::ModelError;
+use cxray_core::stats::StatsError;
+use serde::Serialize;
+
+/// What kind of failure an error is: the CLI chooses its exit code and the server its
+/// HTTP status by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The user's data or request is wrong.
+    BadInput,
+    /// Nothing to analyse for this selection.
+    NoData,
+    /// A model could not be fitted: no convergence, a singular matrix, a numeric failure.
+    ModelFailed,
+    /// I/O or an internal failure.
+    Internal,
+}
+
+/// Everything that can go wrong in the store; [`StoreError::kind`] classifies it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// Bad input: a file, a value, an option. The message names where.
+    /// Bad input: a file, a value, a setting. The message names where.
     #[error("{0}")]
     Input(String),
+    /// Nothing to analyse for this selection (no customers, answers or trips).
+    #[error("{0}")]
+    NoData(String),
+    /// A statistic or model of the core refused its data or failed. `context` is empty
+    /// or ends in ": ".
+    #[error("{context}{source}")]
+    Analysis {
+        context: String,
+        #[source]
+        source: CoreError,
+    },
     /// The data folder is missing, not a cxray folder, or from a newer version.
     #[error("{0}")]
     Folder(String),
@@ -44,24 +74,53 @@ pub enum StoreError {
     Crypto(String),
 }
 
+/// An error of the core's statistics, models or driver analysis.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error(transparent)]
+    Stats(#[from] StatsError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Driver(#[from] DriverError),
+}
+
 /// The store's result type.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 impl StoreError {
-    /// Whether the error is the user's input or usage (as opposed to a run-time failure).
-    pub fn is_user_error(&self) -> bool {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
         match self {
             StoreError::Input(_)
             | StoreError::Folder(_)
             | StoreError::BadCredentials
-            | StoreError::RateLimited { .. } => true,
-            StoreError::Query(e) => matches!(
-                e.find_root(),
-                datafusion::error::DataFusionError::Plan(_)
-                    | datafusion::error::DataFusionError::SQL(..)
-                    | datafusion::error::DataFusionError::SchemaError(..)
-            ),
-            _ => false,
+            | StoreError::RateLimited { .. } => ErrorKind::BadInput,
+            StoreError::NoData(_) => ErrorKind::NoData,
+            StoreError::Analysis { source, .. } => source.kind(),
+            StoreError::Query(e) if is_bad_query(e) => ErrorKind::BadInput,
+            _ => ErrorKind::Internal,
+        }
+    }
+
+    /// A core error as a store error.
+    pub fn analysis(source: impl Into<CoreError>) -> Self {
+        StoreError::Analysis {
+            context: String::new(),
+            source: source.into(),
+        }
+    }
+
+    /// The error with `context` before its message, of the same kind.
+    pub fn within(self, context: impl std::fmt::Display) -> Self {
+        match self {
+            StoreError::Analysis { context: c, source } => StoreError::Analysis {
+                context: format!("{context}: {c}"),
+                source,
+            },
+            StoreError::NoData(m) => StoreError::NoData(format!("{context}: {m}")),
+            StoreError::Input(m) => StoreError::Input(format!("{context}: {m}")),
+            e => e,
         }
     }
 
@@ -72,4 +131,43 @@ impl StoreError {
             source,
         }
     }
+}
+
+impl CoreError {
+    /// Bad data or settings, too little data, or a model that failed on good data.
+    fn kind(&self) -> ErrorKind {
+        use ErrorKind::*;
+        match self {
+            CoreError::Stats(
+                StatsError::NoData | StatsError::NoGroups | StatsError::OneClass { .. },
+            ) => NoData,
+            CoreError::Stats(StatsError::InvalidScore { .. } | StatsError::InvalidLevel(_)) => {
+                BadInput
+            }
+            CoreError::Model(ModelError::InvalidData(_)) => BadInput,
+            CoreError::Driver(e) => driver_kind(e),
+            CoreError::Stats(_) | CoreError::Model(_) => ModelFailed,
+        }
+    }
+}
+
+fn driver_kind(e: &DriverError) -> ErrorKind {
+    match e {
+        DriverError::TooFewRows { .. } | DriverError::ConstantOutcome => ErrorKind::NoData,
+        DriverError::Collinear(_)
+        | DriverError::Separation(_)
+        | DriverError::Dropout(_)
+        | DriverError::NotConverged { .. } => ErrorKind::ModelFailed,
+        _ => ErrorKind::BadInput,
+    }
+}
+
+/// A query the user wrote wrong (as opposed to one that failed running).
+fn is_bad_query(e: &datafusion::error::DataFusionError) -> bool {
+    matches!(
+        e.find_root(),
+        datafusion::error::DataFusionError::Plan(_)
+            | datafusion::error::DataFusionError::SQL(..)
+            | datafusion::error::DataFusionError::SchemaError(..)
+    )
 }

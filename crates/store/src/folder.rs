@@ -76,7 +76,7 @@ impl DataFolder {
                 .is_some()
         {
             return Err(StoreError::Folder(format!(
-                "{} exists and is not empty, but is not a cxray data folder: choose another --data folder",
+                "{} exists and is not empty, but is not a cxray data folder: choose another data folder",
                 root.display()
             )));
         }

@@ -15,7 +15,7 @@ pub mod sql;
 pub mod tables;
 pub mod targets;
 
-pub use error::{Result, StoreError};
+pub use error::{CoreError, ErrorKind, Result, StoreError};
 pub use folder::DataFolder;
 
 /// Re-exported so that callers use the same Arrow and DataFusion as the store.

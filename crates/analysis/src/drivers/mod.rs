@@ -14,7 +14,7 @@ pub async fn drivers_sql(sql: &Sql, query: &str, options: &Options) -> Result<An
     let (schema, batches) = sql.query(query).await?;
     if schema.fields().len() < 2 {
         return Err(StoreError::Input(
-            "--sql: the query needs an outcome column and at least one predictor column".into(),
+            "the query needs an outcome column and at least one predictor column".into(),
         ));
     }
     let columns = numeric_columns(&schema, &batches)?;
@@ -31,7 +31,7 @@ fn analyse_columns(
     for (field, values) in schema.fields().iter().zip(columns).skip(1) {
         data = data.predictor(field.name().clone(), values);
     }
-    analyse(&data, options).map_err(|e| StoreError::Input(e.to_string()))
+    analyse(&data, options).map_err(StoreError::analysis)
 }
 
 /// Every column as numbers (booleans as 0/1), refusing text and missing values by name

@@ -174,7 +174,7 @@ fn analyse_groups(
     rows.into_iter()
         .map(|(group, rows)| {
             let name = |e: StoreError| match &group {
-                Some(g) => StoreError::Input(format!("{}={g}: {e}", by.unwrap_or("group"))),
+                Some(g) => e.within(format!("{}={g}", by.unwrap_or("group"))),
                 None => e,
             };
             let (analysis, constant) = analyse_rows(cols, &rows, options).map_err(name)?;
@@ -217,7 +217,7 @@ fn dropout_rows(
         .iter()
         .map(|&r| base.context(cols.predictors[PAST][r], cols.predictors[TENURE][r]))
         .collect();
-    fit_dropout(&data, &trips, base.prior, options).map_err(|e| StoreError::Input(e.to_string()))
+    fit_dropout(&data, &trips, base.prior, options).map_err(StoreError::analysis)
 }
 
 /// The analysis of some rows, leaving out predictors that are constant in them.
@@ -241,7 +241,7 @@ fn analyse_rows(
     for (name, values) in &varying {
         data = data.predictor(name.clone(), values);
     }
-    let analysis = analyse(&data, options).map_err(|e| StoreError::Input(e.to_string()))?;
+    let analysis = analyse(&data, options).map_err(StoreError::analysis)?;
     Ok((analysis, constant))
 }
 
@@ -315,7 +315,7 @@ async fn trip_columns(
         }
     }
     if cols.outcome.is_empty() {
-        return Err(StoreError::Input(
+        return Err(StoreError::NoData(
             "no trips whose window after them lies within the data: nothing to explain".into(),
         ));
     }

@@ -57,7 +57,7 @@ pub(super) async fn fit_summarised(
     opts: &FitOptions,
 ) -> Result<FitReport> {
     let started = Instant::now();
-    let model = |e: cxray_core::models::ModelError| StoreError::Input(format!("{kind}: {e}"));
+    let model = |e: cxray_core::models::ModelError| StoreError::analysis(e).within(kind);
     let fit = match (kind, survival) {
         (ModelKind::Sbg, Some(alive)) => Sbg::fit_survival(alive, opts).map(|(_, f)| f),
         (ModelKind::Sbg, None) => Sbg::fit_tenure(&tenures(sql).await?, opts).map(|(_, f)| f),
@@ -85,7 +85,7 @@ pub(super) fn report(sql: &Sql, fit: Fit, window: Option<&Window>, started: Inst
 
 /// The error for a window without customers.
 pub(super) fn nothing_to_fit(window: &Window) -> StoreError {
-    StoreError::Input(format!(
+    StoreError::NoData(format!(
         "no customers with a purchase on or before {}: nothing to fit",
         window.calibration_end
     ))

@@ -29,20 +29,6 @@ impl Cohort {
     }
 }
 
-impl std::str::FromStr for Cohort {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "cohort-month" | "month" => Ok(Cohort::Month),
-            "cohort-quarter" | "quarter" => Ok(Cohort::Quarter),
-            "cohort-year" | "year" => Ok(Cohort::Year),
-            _ => Err(format!(
-                "unknown cohort '{s}' (expected cohort-month, cohort-quarter or cohort-year)"
-            )),
-        }
-    }
-}
-
 /// One cohort in one period after acquisition.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RetentionRow {

@@ -163,6 +163,6 @@ pub async fn last_purchase_date(sql: &Sql) -> Result<NaiveDate> {
         })
         .filter(|c| !c.is_empty() && !c.is_null(0))
         .map(|c| c.value(0))
-        .ok_or_else(|| StoreError::Input("transactions is empty: import some first".into()))?;
+        .ok_or_else(|| StoreError::NoData("transactions is empty: import some first".into()))?;
     Ok(NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid") + chrono::Days::new(day as u64))
 }

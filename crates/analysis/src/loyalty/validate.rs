@@ -52,9 +52,9 @@ pub async fn validate(
     window: &Window,
     opts: &FitOptions,
 ) -> Result<Validation> {
-    let holdout_end = window.holdout_end.ok_or_else(|| {
-        StoreError::Input("validation needs a holdout end (--holdout-end)".into())
-    })?;
+    let holdout_end = window
+        .holdout_end
+        .ok_or_else(|| StoreError::Input("validation needs a holdout end".into()))?;
     window.validate()?;
     window.materialize(sql).await?;
     let (patterns, actual) = patterns(sql, window).await?;
@@ -71,8 +71,8 @@ pub async fn validate(
     let mut models = Vec::new();
     for &kind in kinds {
         let report = fit_summarised(sql, kind, window, None, opts).await?;
-        let model = transactions_from_fit(&report.fit)
-            .map_err(|e| StoreError::Input(format!("{kind}: {e}")))?;
+        let model =
+            transactions_from_fit(&report.fit).map_err(|e| StoreError::analysis(e).within(kind))?;
         let by_x = by_frequency(&*model, &holdouts, window.holdout_length(), FREQUENCY_CAP);
         let predicted_cumulative = cumulative_expected(&*model, &births, &times);
         models.push(ModelValidation {

@@ -100,14 +100,13 @@ pub async fn predict(
 
     let fits_started = Instant::now();
     let customers = Customers::read(sql, &window).await?;
-    let input = |e: cxray_core::models::ModelError| StoreError::Input(e.to_string());
     let fit_started = Instant::now();
-    let (model, fit) =
-        fit_transactions(opts.model, &customers.patterns, &opts.fit).map_err(input)?;
+    let (model, fit) = fit_transactions(opts.model, &customers.patterns, &opts.fit)
+        .map_err(StoreError::analysis)?;
     let transactions = report(sql, fit, Some(&window), fit_started);
     let fit_started = Instant::now();
     let (gg, fit) = GammaGamma::fit(&customers.spend, &opts.fit)
-        .map_err(|e| StoreError::Input(format!("{}: {e}", ModelKind::GammaGamma)))?;
+        .map_err(|e| StoreError::analysis(e).within(ModelKind::GammaGamma))?;
     let spend = report(sql, fit, Some(&window), fit_started);
     let fit_seconds = fits_started.elapsed().as_secs_f64();
 

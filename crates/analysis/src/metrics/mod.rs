@@ -45,19 +45,6 @@ pub struct MetricRow {
     pub estimate: Estimate,
 }
 
-/// Parses an instrument name.
-pub fn instrument(name: &str) -> Result<Instrument> {
-    match name {
-        "nps" => Ok(Instrument::Nps),
-        "csat" => Ok(Instrument::Csat),
-        "ces" => Ok(Instrument::Ces),
-        "grade" => Ok(Instrument::Grade),
-        _ => Err(StoreError::Input(format!(
-            "unknown metric '{name}' (expected nps, csat, ces or grade)"
-        ))),
-    }
-}
-
 /// The instrument's figure for every group of the slice, groups in ascending order.
 pub async fn metric(
     sql: &Sql,
@@ -69,9 +56,7 @@ pub async fn metric(
     tallies
         .into_iter()
         .map(|(group, tally)| {
-            let estimate = tally
-                .estimate(settings)
-                .map_err(|e| StoreError::Input(e.to_string()))?;
+            let estimate = tally.estimate(settings).map_err(StoreError::analysis)?;
             Ok(MetricRow {
                 group: slice.by.iter().cloned().zip(group).collect(),
                 estimate,
@@ -99,7 +84,7 @@ pub async fn compare(
     settings: &Settings,
 ) -> Result<Comparison> {
     let mut groups = Vec::new();
-    for (label, predicate) in [("--a", a), ("--b", b)] {
+    for (label, predicate) in [("group a", a), ("group b", b)] {
         let filter = match &base.filter {
             Some(f) => format!("({f}) AND ({predicate})"),
             None => predicate.to_string(),
@@ -114,18 +99,19 @@ pub async fn compare(
             .into_values()
             .next()
             .ok_or_else(|| {
-                StoreError::Input(format!(
+                StoreError::NoData(format!(
                     "{label}: no {} responses match '{predicate}'",
                     instrument.name()
                 ))
             })?;
         groups.push(tally);
     }
-    let err = |e: cxray_core::stats::StatsError| StoreError::Input(e.to_string());
     Ok(Comparison {
-        a: groups[0].estimate(settings).map_err(err)?,
-        b: groups[1].estimate(settings).map_err(err)?,
-        difference: groups[0].compare(&groups[1], settings).map_err(err)?,
+        a: groups[0].estimate(settings).map_err(StoreError::analysis)?,
+        b: groups[1].estimate(settings).map_err(StoreError::analysis)?,
+        difference: groups[0]
+            .compare(&groups[1], settings)
+            .map_err(StoreError::analysis)?,
     })
 }
 
@@ -153,7 +139,7 @@ async fn tallies(
             out.entry(key)
                 .or_insert_with(|| Tally::new(instrument))
                 .add(scores.value(r), counts.value(r) as u64)
-                .map_err(|e| StoreError::Input(e.to_string()))?;
+                .map_err(StoreError::analysis)?;
         }
     }
     Ok(out)

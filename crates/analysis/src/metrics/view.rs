@@ -131,7 +131,7 @@ pub(super) async fn tally_query(
     for name in &slice.by {
         if !TIME_BUCKETS.contains(&name.as_str()) && !known.contains(name) {
             return Err(StoreError::Input(format!(
-                "--by: unknown column '{name}' (columns: {}; time buckets: {})",
+                "group by: unknown column '{name}' (columns: {}; time buckets: {})",
                 known.join(", "),
                 TIME_BUCKETS.join(", ")
             )));

@@ -1,8 +1,8 @@
 //! `cxray drivers`: what explains an outcome, with bootstrap intervals.
 
 use cxray_analysis::drivers::drivers_sql;
-use cxray_analysis::journey::{self, DriverGroup, DriverOutcome};
-use cxray_core::drivers::{Figure, Method, Model, Options};
+use cxray_analysis::journey::{self, DriverGroup};
+use cxray_core::drivers::{Figure, Model, Options};
 use cxray_store::sql::Sql;
 
 use crate::args::DriversArgs;
@@ -11,18 +11,8 @@ use crate::output::{self, count};
 
 /// Runs the analysis on the query's result and prints it.
 pub async fn run(config: &Config, args: DriversArgs, json: bool) -> anyhow::Result<()> {
-    let method = match args.method.as_str() {
-        "auto" => Method::Auto,
-        "shapley" | "dominance" => Method::Shapley,
-        "relative-weights" => Method::RelativeWeights,
-        other => {
-            return Err(super::usage(format!(
-                "--method {other}: expected auto, shapley or relative-weights"
-            )));
-        }
-    };
     let options = Options {
-        method,
+        method: args.method.into(),
         model: if args.logistic {
             Model::Logistic
         } else {
@@ -33,26 +23,21 @@ pub async fn run(config: &Config, args: DriversArgs, json: bool) -> anyhow::Resu
         ..Options::default()
     };
     let sql = Sql::open(&super::folder(config)?, &Default::default()).await?;
-    let groups = match (&args.sql, args.outcome.as_deref()) {
+    let groups = match (&args.sql, args.outcome) {
         (Some(query), _) => vec![DriverGroup {
             group: None,
             constant: Vec::new(),
-            analysis: drivers_sql(&sql, query, &options).await?,
+            analysis: drivers_sql(&sql, query, &options)
+                .await
+                .map_err(|e| super::hint(e, &[("the query", "--sql")]))?,
             dropout: None,
         }],
         (None, Some(outcome)) => {
-            let outcome = match outcome {
-                "defection" => DriverOutcome::Defection,
-                "spend" => DriverOutcome::Spend,
-                other => {
-                    return Err(super::usage(format!(
-                        "--outcome {other}: expected defection or spend"
-                    )));
-                }
-            };
             let journey = super::journey::options(config, &args.journey)?;
             let by = args.by.as_deref();
-            journey::drivers(&sql, outcome, &journey, &options, by).await?
+            journey::drivers(&sql, outcome.into(), &journey, &options, by)
+                .await
+                .map_err(|e| super::hint(e, super::BY))?
         }
         (None, None) => return Err(super::usage("give --sql or --outcome")),
     };

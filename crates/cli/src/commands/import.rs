@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use cxray_core::domain::Table;
 use cxray_store::import::{self, ImportOptions, ImportSummary, plan};
 
 use crate::args::ImportArgs;
@@ -10,15 +9,22 @@ use crate::config::Config;
 use crate::output::count;
 use crate::progress::Bar;
 
+/// The flags of the import settings the store's messages name.
+const FLAGS: &[(&str, &str)] = &[
+    ("date format", "--date-format"),
+    ("time zone", "--timezone"),
+    ("mapping", "--map"),
+];
+
 /// Imports the files and prints the summary.
 pub async fn run(config: &Config, args: ImportArgs, json: bool) -> anyhow::Result<()> {
     let folder = super::folder(config)?;
-    let table: Table = args.table.parse().map_err(super::usage)?;
+    let table = args.table;
     let options = options(&args, config)?;
     let bar = Arc::new(Bar::new(&format!("importing {table}")));
     let result = import::import(&folder, table, &args.files, &options, bar.clone()).await;
     bar.finish();
-    let summary = result?;
+    let summary = result.map_err(|e| super::hint(e, FLAGS))?;
     if json {
         return crate::output::json(&summary);
     }
@@ -28,12 +34,7 @@ pub async fn run(config: &Config, args: ImportArgs, json: bool) -> anyhow::Resul
 
 fn options(args: &ImportArgs, config: &Config) -> anyhow::Result<ImportOptions> {
     Ok(ImportOptions {
-        format: args
-            .format
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(super::usage)?,
+        format: args.format.map(Into::into),
         header: if args.header {
             Some(true)
         } else if args.no_header {
@@ -46,7 +47,7 @@ fn options(args: &ImportArgs, config: &Config) -> anyhow::Result<ImportOptions> 
             .as_deref()
             .map(plan::parse_map)
             .transpose()
-            .map_err(super::usage)?
+            .map_err(|e| super::usage(super::with_flags(e, FLAGS)))?
             .unwrap_or_default(),
         date_format: args.date_format.clone(),
         timezone: args.timezone.clone(),

@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use cxray_analysis::loyalty::{self, FitReport, PredictOptions, TimeUnit, Window};
+use cxray_analysis::loyalty::{self, FitReport, PredictOptions, Window};
 use cxray_core::models::{FitOptions, ModelKind};
 use cxray_store::sql::Sql;
 
-use super::{date, usage};
+use super::date;
 use crate::args::{FitArgs, LoyaltyCommand, PredictArgs, RetentionArgs, ValidateArgs, WindowArgs};
 use crate::config::Config;
 use crate::output::{self, count};
@@ -23,37 +23,11 @@ pub async fn run(config: &Config, command: LoyaltyCommand, json: bool) -> anyhow
     }
 }
 
-fn model(name: &str) -> anyhow::Result<ModelKind> {
-    Ok(match name.trim() {
-        "bgnbd" => ModelKind::BgNbd,
-        "mbgnbd" => ModelKind::MbgNbd,
-        "pnbd" => ModelKind::ParetoNbd,
-        "sbg" => ModelKind::Sbg,
-        "gg" | "gamma_gamma" => ModelKind::GammaGamma,
-        other => {
-            return Err(usage(format!(
-                "--model: unknown model '{other}' (expected bgnbd, mbgnbd, pnbd, sbg or gg)"
-            )));
-        }
-    })
-}
-
-/// A transaction model (bgnbd, mbgnbd or pnbd) by name.
-pub(super) fn transaction_model(name: &str) -> anyhow::Result<ModelKind> {
-    match model(name)? {
-        m @ (ModelKind::BgNbd | ModelKind::MbgNbd | ModelKind::ParetoNbd) => Ok(m),
-        other => Err(usage(format!(
-            "--model {other}: a transaction model is needed (bgnbd, mbgnbd or pnbd)"
-        ))),
-    }
-}
-
 async fn window(
     sql: &Sql,
     args: &WindowArgs,
     holdout_end: Option<&str>,
 ) -> anyhow::Result<(Window, FitOptions)> {
-    let unit: TimeUnit = args.unit.parse().map_err(usage)?;
     let calibration_end = match &args.calibration_end {
         Some(text) => date("--calibration-end", text)?,
         None => loyalty::last_purchase_date(sql).await?,
@@ -65,7 +39,7 @@ async fn window(
     };
     Ok((
         Window {
-            unit,
+            unit: args.unit.into(),
             calibration_end,
             holdout_end,
         },
@@ -74,9 +48,15 @@ async fn window(
 }
 
 async fn fit(sql: &Sql, args: FitArgs, json: bool) -> anyhow::Result<()> {
-    let kind = model(&args.model)?;
     let (window, opts) = window(sql, &args.window, None).await?;
-    let report = loyalty::fit(sql, kind, &window, args.survival.as_deref(), &opts).await?;
+    let report = loyalty::fit(
+        sql,
+        args.model.into(),
+        &window,
+        args.survival.as_deref(),
+        &opts,
+    )
+    .await?;
     if json {
         return output::json(&report);
     }
@@ -122,7 +102,7 @@ async fn predict(
 ) -> anyhow::Result<()> {
     let (window, fit) = window(sql, &args.window, None).await?;
     let opts = PredictOptions {
-        model: model(&args.model)?,
+        model: args.model.into(),
         window,
         horizon: args.horizon,
         discount_rate: args.discount_rate,
@@ -150,11 +130,7 @@ async fn predict(
 }
 
 async fn validate(sql: &Sql, args: ValidateArgs, json: bool) -> anyhow::Result<()> {
-    let kinds = args
-        .model
-        .iter()
-        .map(|m| model(m))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let kinds: Vec<ModelKind> = args.model.iter().map(|&m| m.into()).collect();
     let (window, opts) = window(sql, &args.window, Some(&args.holdout_end)).await?;
     let v = loyalty::validate(sql, &kinds, &window, &opts).await?;
     if json {
@@ -203,8 +179,7 @@ async fn validate(sql: &Sql, args: ValidateArgs, json: bool) -> anyhow::Result<(
 }
 
 async fn retention(sql: &Sql, args: RetentionArgs, json: bool) -> anyhow::Result<()> {
-    let cohort = args.by.parse().map_err(usage)?;
-    let rows = loyalty::retention(sql, cohort, args.contractual).await?;
+    let rows = loyalty::retention(sql, args.by.into(), args.contractual).await?;
     if json {
         return output::json(&rows);
     }

@@ -1,12 +1,12 @@
 //! `cxray metrics` and `cxray compare`: survey metrics with intervals.
 
 use cxray_analysis::metrics::{self, LinkOptions, MetricRow, Slice};
-use cxray_analysis::settings::{DefectionRule, ProductSettings};
-use cxray_core::stats::{Estimate, Settings};
+use cxray_analysis::settings::ProductSettings;
+use cxray_core::stats::{Estimate, Instrument, Settings};
 
 use super::link_text;
 
-use super::date;
+use super::{BY, date};
 use crate::args::{CompareArgs, LinkArgs, MetricsArgs, SliceArgs};
 use crate::config::Config;
 use crate::output::{self, count};
@@ -31,7 +31,7 @@ fn slice(args: &SliceArgs) -> anyhow::Result<Slice> {
 
 /// Prints the metric per group.
 pub async fn run(config: &Config, args: MetricsArgs, json: bool) -> anyhow::Result<()> {
-    let instrument = metrics::instrument(&args.metric)?;
+    let instrument: Instrument = args.metric.into();
     let slice = slice(&args.slice)?;
     let rows = metrics::metric(
         &super::sql::open(config, &args.slice.as_of).await?,
@@ -39,7 +39,8 @@ pub async fn run(config: &Config, args: MetricsArgs, json: bool) -> anyhow::Resu
         &slice,
         &Settings::default(),
     )
-    .await?;
+    .await
+    .map_err(|e| super::hint(e, BY))?;
     if json {
         return output::json(&rows);
     }
@@ -79,7 +80,7 @@ fn estimate_cells(e: &Estimate) -> [String; 4] {
 
 /// Prints the two groups and their difference.
 pub async fn compare(config: &Config, args: CompareArgs, json: bool) -> anyhow::Result<()> {
-    let instrument = metrics::instrument(&args.metric)?;
+    let instrument: Instrument = args.metric.into();
     let base = slice(&args.slice)?;
     let c = metrics::compare(
         &super::sql::open(config, &args.slice.as_of).await?,
@@ -89,7 +90,8 @@ pub async fn compare(config: &Config, args: CompareArgs, json: bool) -> anyhow::
         &base,
         &Settings::default(),
     )
-    .await?;
+    .await
+    .map_err(|e| super::hint(e, &[("group a", "--a"), ("group b", "--b")]))?;
     if json {
         return output::json(&c);
     }
@@ -125,16 +127,6 @@ pub async fn compare(config: &Config, args: CompareArgs, json: bool) -> anyhow::
 
 /// Prints the satisfaction–loyalty link, overall and per group.
 pub async fn link(config: &Config, args: LinkArgs, json: bool) -> anyhow::Result<()> {
-    let rule = match args.defection.as_str() {
-        "auto" => DefectionRule::Auto,
-        "window" => DefectionRule::Window,
-        "palive" => DefectionRule::Palive,
-        other => {
-            return Err(super::usage(format!(
-                "--defection {other}: expected auto, window or palive"
-            )));
-        }
-    };
     if !(0.0..=1.0).contains(&args.threshold) {
         return Err(super::usage(format!(
             "--threshold {}: a probability between 0 and 1",
@@ -142,11 +134,11 @@ pub async fn link(config: &Config, args: LinkArgs, json: bool) -> anyhow::Result
         )));
     }
     let settings = ProductSettings {
-        defection: rule,
+        defection: args.defection.into(),
         palive_threshold: args.threshold,
         window_days: args.window_days,
-        instrument: metrics::instrument(&args.instrument)?,
-        model: super::loyalty::transaction_model(&args.model)?,
+        instrument: args.instrument.into(),
+        model: args.model.into(),
         ..ProductSettings::default()
     };
     let sql = super::sql::open(config, &args.as_of).await?;
@@ -154,7 +146,12 @@ pub async fn link(config: &Config, args: LinkArgs, json: bool) -> anyhow::Result
         by: args.by.clone(),
         ..settings.link_options(&sql)
     };
-    let report = metrics::link(&sql, &opts).await?;
+    let report = metrics::link(&sql, &opts).await.map_err(|e| {
+        super::hint(
+            e,
+            &[("group by", "--by"), ("defection rule", "--defection")],
+        )
+    })?;
     if json {
         return output::json(&report);
     }

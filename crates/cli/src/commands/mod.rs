@@ -18,7 +18,7 @@ pub mod users;
 
 use std::fmt;
 
-use cxray_store::DataFolder;
+use cxray_store::{DataFolder, StoreError};
 
 use crate::config::Config;
 
@@ -44,6 +44,32 @@ pub fn actor() -> String {
 /// Marks an error as bad usage.
 pub fn usage(e: impl fmt::Display) -> anyhow::Error {
     UsageError(format!("{e:#}")).into()
+}
+
+/// The flag of the group-by setting.
+pub const BY: &[(&str, &str)] = &[("group by", "--by")];
+
+/// The error with the flags (`(setting, flag)`) of the settings its message names, e.g.
+/// "… date format … (--date-format)": the store names settings, not flags.
+pub fn hint(e: StoreError, flags: &[(&str, &str)]) -> StoreError {
+    match e {
+        StoreError::Input(m) => StoreError::Input(with_flags(m, flags)),
+        StoreError::NoData(m) => StoreError::NoData(with_flags(m, flags)),
+        e => e,
+    }
+}
+
+/// `message` with the flags of the settings it names appended.
+pub fn with_flags(message: String, flags: &[(&str, &str)]) -> String {
+    let named: Vec<&str> = flags
+        .iter()
+        .filter(|(setting, _)| message.contains(setting))
+        .map(|&(_, flag)| flag)
+        .collect();
+    match named.is_empty() {
+        true => message,
+        false => format!("{message} ({})", named.join(", ")),
+    }
 }
 
 /// Parses a `YYYY-MM-DD` date given to `flag`.

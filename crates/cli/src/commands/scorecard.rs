@@ -17,7 +17,7 @@ pub async fn run(config: &Config, json: bool) -> anyhow::Result<()> {
     let state = snapshot::data_state(&sql, &folder)?;
     let settings = ProductSettings::default();
     let snap = snapshot::compute(&sql, &folder, state, &settings, &[Part::Scorecard]).await?;
-    let card = snap.scorecard.map_err(anyhow::Error::msg)?;
+    let card = snap.scorecard.map_err(anyhow::Error::new)?;
     if json {
         return output::json(&card);
     }

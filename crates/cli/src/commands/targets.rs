@@ -1,6 +1,6 @@
 //! `cxray target`: targets for the headline metrics, per period.
 
-use cxray_core::targets::{Headline, Period};
+use cxray_core::targets::Period;
 
 use crate::args::TargetCommand;
 use crate::config::Config;
@@ -15,7 +15,6 @@ pub fn run(config: &Config, command: TargetCommand, json: bool) -> anyhow::Resul
         value,
     } = command
     {
-        let metric: Headline = metric.parse().map_err(super::usage)?;
         let period: Period = period.parse().map_err(super::usage)?;
         ops.set_target(&super::actor(), metric, &period, value)?;
     }

@@ -2,7 +2,7 @@
 
 use std::io::BufRead;
 
-use cxray_core::access::{Role, parse_scopes, scopes_text};
+use cxray_core::access::scopes_text;
 use cxray_store::accounts::{NewUser, User, generate_password};
 use cxray_store::ops::OpsDb;
 use serde::Serialize;
@@ -45,12 +45,11 @@ pub fn user(config: &Config, command: UserCommand, json: bool) -> anyhow::Result
 }
 
 fn add(ops: &OpsDb, args: UserAddArgs, json: bool) -> anyhow::Result<()> {
-    let role: Role = args.role.parse().map_err(super::usage)?;
     let (password, generated) = password(args.password_stdin)?;
     let new = NewUser {
         email: &args.email,
         name: &args.name,
-        role,
+        role: args.role,
         owner_id: args.owner.as_deref(),
         password: &password,
     };
@@ -115,9 +114,10 @@ pub fn token(config: &Config, command: TokenCommand, json: bool) -> anyhow::Resu
         TokenCommand::Add {
             email,
             name,
-            scopes,
+            mut scopes,
         } => {
-            let scopes = parse_scopes(&scopes).map_err(super::usage)?;
+            scopes.sort();
+            scopes.dedup();
             let new = ops.create_api_token(&super::actor(), &email, &name, &scopes)?;
             if json {
                 return output::json(&new);

@@ -61,7 +61,7 @@ fn users_are_added_listed_and_disabled() {
     let base = ["user", "add", "--email", "x@example.com", "--name", "X"];
     fails_with_usage(
         &run(&data, &[&base[..], &["--role", "boss"]].concat()),
-        "unknown role 'boss'",
+        "[possible values: admin, executive, analyst, owner, partner]",
     );
     fails_with_usage(
         &run(&data, &[&base[..], &["--role", "owner"]].concat()),
@@ -137,7 +137,7 @@ fn tokens_are_shown_once_and_revoked() {
     assert!(raw.starts_with("cxr_"), "{raw}");
     fails_with_usage(
         &run(&data, &[&add[..], &["write"]].concat()),
-        "unknown scope 'write'",
+        "invalid value 'write' for '--scopes <SCOPES>'",
     );
 
     let listed = run(&data, &["token", "list", "--json"]);
@@ -177,7 +177,7 @@ fn targets_are_set_checked_and_listed() {
     );
     fails_with_usage(
         &run(&data, &["target", "set", "loyalty", "2025", "1"]),
-        "unknown metric",
+        "[possible values: nps, csat, ces, grade, retention, satisfied_defector_share, customer_equity]",
     );
     assert_eq!(
         json(&data, &["target", "list", "--json"])

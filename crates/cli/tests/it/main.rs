@@ -7,6 +7,7 @@ mod browser;
 mod commands;
 mod ingest;
 mod maintenance;
+mod options;
 mod server;
 mod views;
 mod webdriver;

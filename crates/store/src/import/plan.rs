@@ -38,8 +38,10 @@ pub fn parse_map(text: &str) -> Result<Vec<(String, SourceColumn)>, String> {
         .map(|pair| {
             let (field, source) = pair
                 .split_once('=')
-                .ok_or_else(|| format!("--map: '{pair}' is not field=source"))?;
-            let source = source.parse().map_err(|e| format!("--map: {pair}: {e}"))?;
+                .ok_or_else(|| format!("mapping: '{pair}' is not field=source"))?;
+            let source = source
+                .parse()
+                .map_err(|e| format!("mapping: {pair}: {e}"))?;
             Ok((field.trim().to_string(), source))
         })
         .collect()
@@ -86,7 +88,7 @@ impl Plan {
             if table.column(field).is_none() {
                 let names: Vec<_> = table.columns().iter().map(|c| c.name).collect();
                 return Err(PlanError::Mapping(format!(
-                    "--map: {table} has no column '{field}' (columns: {})",
+                    "mapping: {table} has no column '{field}' (columns: {})",
                     names.join(", ")
                 )));
             }
@@ -113,7 +115,8 @@ impl Plan {
         for (i, col) in table.columns().iter().enumerate() {
             let source = match map.iter().find(|(f, _)| f == col.name) {
                 Some((_, s)) => Some(
-                    find(s).map_err(|e| PlanError::Mapping(format!("--map {}: {e}", col.name)))?,
+                    find(s)
+                        .map_err(|e| PlanError::Mapping(format!("mapping {}: {e}", col.name)))?,
                 ),
                 None if positional => (i < width).then_some(i),
                 None if has_header => normalized.iter().position(|h| h == col.name),
@@ -121,7 +124,7 @@ impl Plan {
             };
             if col.required && source.is_none() {
                 return Err(PlanError::Mapping(format!(
-                    "required column '{}' is not in the source{}: map it with --map {}=<column name or position>",
+                    "required column '{}' is not in the source{}: give it a mapping {}=<column name or position>",
                     col.name,
                     if has_header {
                         format!(" (header: {})", first.join(", "))

@@ -35,22 +35,6 @@ pub enum Format {
     Ndjson,
 }
 
-impl std::str::FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "csv" => Ok(Format::Csv),
-            "tsv" => Ok(Format::Tsv),
-            "ws" | "whitespace" | "txt" => Ok(Format::Whitespace),
-            "parquet" => Ok(Format::Parquet),
-            "ndjson" | "jsonl" | "json" => Ok(Format::Ndjson),
-            _ => Err(format!(
-                "unknown format '{s}' (expected csv, tsv, ws, parquet or ndjson)"
-            )),
-        }
-    }
-}
-
 /// Text fields of one row, by 0-based source column.
 pub trait Fields {
     /// How many fields the row has.

@@ -21,16 +21,16 @@ impl TimeParser {
     pub fn new(format: Option<&str>, timezone: Option<&str>) -> Result<Self, String> {
         let tz = match timezone {
             None => Tz::UTC,
-            Some(name) => name
-                .parse::<Tz>()
-                .map_err(|_| format!("--timezone: unknown time zone '{name}' (use an IANA name such as Europe/Berlin)"))?,
+            Some(name) => name.parse::<Tz>().map_err(|_| {
+                format!("unknown time zone '{name}' (use an IANA name such as Europe/Berlin)")
+            })?,
         };
         let format = match format {
             None => None,
             Some(f) => {
                 let items: Vec<Item<'static>> = StrftimeItems::new(f)
                     .parse_to_owned()
-                    .map_err(|_| format!("--date-format: '{f}' is not a valid strftime format"))?;
+                    .map_err(|_| format!("date format '{f}' is not a valid strftime format"))?;
                 Some(items)
             }
         };
@@ -45,8 +45,8 @@ impl TimeParser {
             Some(items) => self.formatted(text, items),
         }
         .ok_or_else(|| match &self.format {
-            None => format!("'{text}' is not an ISO 8601 date or timestamp (use --date-format for other layouts)"),
-            Some(_) => format!("'{text}' does not match --date-format"),
+            None => format!("'{text}' is not an ISO 8601 date or timestamp (set a date format for other layouts)"),
+            Some(_) => format!("'{text}' does not match the date format"),
         })?
     }
 
@@ -251,7 +251,7 @@ mod tests {
         assert!(
             p.timestamp("05/03/2024")
                 .unwrap_err()
-                .contains("--date-format")
+                .contains("set a date format")
         );
     }
 

@@ -1,5 +1,5 @@
 use cxray_store::ops::{OpsDb, schema_version};
-use cxray_store::{DataFolder, StoreError};
+use cxray_store::{DataFolder, ErrorKind, StoreError};
 
 use crate::fresh;
 
@@ -34,7 +34,7 @@ fn a_folder_from_a_newer_version_is_refused() {
             .contains("written by cxray 9.0.0 (format 99)"),
         "{err}"
     );
-    assert!(err.is_user_error());
+    assert_eq!(err.kind(), ErrorKind::BadInput);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use cxray_core::domain::Table;
 use cxray_store::import::plan::parse_map;
 use cxray_store::import::{ImportOptions, ImportSummary, NoProgress, import};
 use cxray_store::ops::OpsDb;
-use cxray_store::{DataFolder, StoreError};
+use cxray_store::{DataFolder, ErrorKind, StoreError};
 
 use crate::{cdnow, fresh, query, query_as_of, versions};
 
@@ -172,7 +172,7 @@ async fn bad_input_changes_nothing_and_says_where() {
                 "missing.csv",
                 "customer_id,at,amount\nc1,2024-01-01,1.00\n",
             ),
-            "--map at: no column 'when'",
+            "mapping at: no column 'when'",
             options("at=when", None),
         ),
         (
@@ -229,7 +229,7 @@ async fn bad_input_changes_nothing_and_says_where() {
             "{}: got '{err}', expected '{expected}'",
             path.display()
         );
-        assert!(err.is_user_error(), "{err}");
+        assert_eq!(err.kind(), ErrorKind::BadInput, "{err}");
         assert_eq!(
             versions(&folder).await,
             before,

@@ -6,7 +6,7 @@ use cxray_core::models::{FitOptions, ModelKind, Rfm, transactions_from_fit};
 use super::respondents::Respondent;
 use crate::loyalty::{FitReport, TimeUnit, Window};
 use cxray_store::sql::Sql;
-use cxray_store::{Result, StoreError};
+use cxray_store::{ErrorKind, Result};
 
 /// The model's expected purchases in `window_days` after each respondent's answer, in
 /// the order given, or why there are none.
@@ -52,7 +52,7 @@ pub(super) async fn fit(
     };
     match crate::loyalty::fit(sql, model, &window, None, &FitOptions::default()).await {
         Ok(report) => Ok(Ok(report)),
-        Err(StoreError::Input(reason)) => Ok(Err(reason)),
+        Err(e) if e.kind() != ErrorKind::Internal => Ok(Err(e.to_string())),
         Err(e) => Err(e),
     }
 }

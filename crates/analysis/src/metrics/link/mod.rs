@@ -192,7 +192,7 @@ pub async fn link(sql: &Sql, opts: &LinkOptions) -> Result<LinkReport> {
     };
     let rs = respondents::respondents(sql, &query).await?;
     if rs.is_empty() {
-        return Err(StoreError::Input(format!(
+        return Err(StoreError::NoData(format!(
             "no {} answers on or before {statements_until}: nothing to link",
             opts.instrument.name()
         )));
@@ -284,7 +284,7 @@ fn report(
 fn value_date(sql: &Sql) -> Result<NaiveDate> {
     let missing = || {
         StoreError::Input(
-            "--defection palive needs the customer_value table: run `cxray loyalty predict` first"
+            "defection rule palive needs the customer_value table: run `cxray loyalty predict` first"
                 .into(),
         )
     };
@@ -305,7 +305,7 @@ async fn group_expression(sql: &Sql, by: Option<&str>) -> Result<String> {
     let known = super::slice_columns(sql).await?;
     if !known.iter().any(|k| k == col) {
         return Err(StoreError::Input(format!(
-            "--by: unknown column '{col}' (columns: {})",
+            "group by: unknown column '{col}' (columns: {})",
             known.join(", ")
         )));
     }

@@ -1,0 +1,110 @@
+//! The values of enumerated options: `--help` lists them, clap refuses any other (exit
+//! code 2, naming the valid ones), and each maps to the library's type.
+
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use cxray_analysis::journey::DriverOutcome;
+use cxray_analysis::loyalty::{Cohort, TimeUnit};
+use cxray_analysis::settings::DefectionRule;
+use cxray_core::drivers::Method;
+use cxray_core::models::ModelKind;
+use cxray_core::stats::Instrument;
+use cxray_store::import::source::Format;
+
+/// Declares enums of option values (`Variant = "value" ["alias", …] => library value;
+/// "help"`) deriving `ValueEnum`, each with its conversion into the library's type.
+macro_rules! choices {
+    ($(
+        $(#[$meta:meta])*
+        $name:ident => $target:ty {
+            $(
+                $variant:ident = $value:literal $([$($alias:literal),+])? => $to:expr
+                $(; $help:literal)?
+            ),+ $(,)?
+        }
+    )+) => {$(
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+        pub enum $name {
+            $(
+                #[value(name = $value $(, aliases = [$($alias),+])? $(, help = $help)?)]
+                $variant
+            ),+
+        }
+
+        impl From<$name> for $target {
+            fn from(c: $name) -> Self {
+                match c {
+                    $($name::$variant => $to),+
+                }
+            }
+        }
+    )+};
+}
+
+choices! {
+    /// Any model `loyalty fit` fits.
+    AnyModel => ModelKind {
+        BgNbd = "bgnbd" => ModelKind::BgNbd; "BG/NBD",
+        MbgNbd = "mbgnbd" => ModelKind::MbgNbd; "MBG/NBD",
+        Pnbd = "pnbd" => ModelKind::ParetoNbd; "Pareto/NBD",
+        Sbg = "sbg" => ModelKind::Sbg; "shifted-beta-geometric",
+        Gg = "gg" ["gamma_gamma"] => ModelKind::GammaGamma; "Gamma-Gamma spend",
+    }
+    /// A model of transactions.
+    TransactionModel => ModelKind {
+        BgNbd = "bgnbd" => ModelKind::BgNbd; "BG/NBD",
+        MbgNbd = "mbgnbd" => ModelKind::MbgNbd; "MBG/NBD",
+        Pnbd = "pnbd" => ModelKind::ParetoNbd; "Pareto/NBD",
+    }
+    Unit => TimeUnit {
+        Day = "day" => TimeUnit::Day,
+        Week = "week" => TimeUnit::Week,
+        Month = "month" => TimeUnit::Month,
+    }
+    CohortLength => Cohort {
+        Month = "cohort-month" ["month"] => Cohort::Month,
+        Quarter = "cohort-quarter" ["quarter"] => Cohort::Quarter,
+        Year = "cohort-year" ["year"] => Cohort::Year,
+    }
+    DriverMethod => Method {
+        Auto = "auto" => Method::Auto; "shapley up to 15 predictors, relative weights beyond",
+        Shapley = "shapley" ["dominance"] => Method::Shapley; "exact general dominance",
+        RelativeWeights = "relative-weights" => Method::RelativeWeights; "Johnson's relative weights",
+    }
+    Outcome => DriverOutcome {
+        Defection = "defection" => DriverOutcome::Defection; "no purchase in the window after a trip (logistic)",
+        Spend = "spend" => DriverOutcome::Spend; "spend in the window after a trip (linear)",
+    }
+    Defection => DefectionRule {
+        Auto = "auto" => DefectionRule::Auto; "palive when customers are valued, else window",
+        Window = "window" => DefectionRule::Window; "no purchase within the window after the answer",
+        Palive = "palive" => DefectionRule::Palive; "P(alive) below the threshold in customer_value",
+    }
+    Metric => Instrument {
+        Nps = "nps" => Instrument::Nps; "Net Promoter Score, −100…100",
+        Csat = "csat" => Instrument::Csat; "top-2-box share, %",
+        Ces = "ces" => Instrument::Ces; "Customer Effort Score, the mean",
+        Grade = "grade" => Instrument::Grade; "grade point average",
+    }
+    FileFormat => Format {
+        Csv = "csv" => Format::Csv,
+        Tsv = "tsv" => Format::Tsv,
+        Ws = "ws" ["whitespace", "txt"] => Format::Whitespace; "fields separated by spaces or tabs",
+        Parquet = "parquet" => Format::Parquet,
+        Ndjson = "ndjson" ["jsonl", "json"] => Format::Ndjson; "one JSON object per line",
+    }
+}
+
+/// The parser of a core type whose variants have fixed names (`all`, named by `name`):
+/// help lists the names, others are refused; ASCII case is ignored where the argument
+/// says so.
+pub fn named<T>(all: &'static [T], name: fn(T) -> &'static str) -> impl TypedValueParser<Value = T>
+where
+    T: Copy + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(all.iter().map(|&v| PossibleValue::new(name(v)))).map(move |text| {
+        *all.iter()
+            .find(|&&v| name(v).eq_ignore_ascii_case(&text))
+            .expect("a possible value")
+    })
+}
