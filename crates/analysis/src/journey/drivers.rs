@@ -135,12 +135,19 @@ pub async fn drivers(
     options: &Options,
     by: Option<&str>,
 ) -> Result<Vec<DriverGroup>> {
-    let data = super::derived::load(sql, journey).await?;
-    let cols = trip_columns(sql, &data, outcome, by).await?;
-    let base = match outcome {
-        DriverOutcome::Defection => Some(Base::fit(sql, journey.window_days).await?),
-        DriverOutcome::Spend => None,
+    // The customer-base model needs no trips: it is fitted while they are read (or built).
+    let cols = async {
+        let data = super::derived::load(sql, journey).await?;
+        trip_columns(sql, &data, outcome, by).await
     };
+    let base = async {
+        match outcome {
+            DriverOutcome::Defection => Base::fit(sql, journey.window_days).await.map(Some),
+            DriverOutcome::Spend => Ok(None),
+        }
+    };
+    let (cols, base) = futures::join!(cols, base);
+    let (cols, base) = (cols?, base?);
     let model = match outcome {
         DriverOutcome::Defection => Model::Logistic,
         DriverOutcome::Spend => Model::Linear,
