@@ -254,7 +254,14 @@ fn day_start(schema: &Schema, day: NaiveDate) -> Result<ScalarValue> {
 
 #[cfg(test)]
 mod tests {
-    use super::mentions;
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::RecordBatch;
+    use datafusion::arrow::datatypes::Field;
+    use datafusion::prelude::SessionContext;
+    use proptest::prelude::*;
+
+    use super::*;
 
     #[test]
     fn mentions_whole_words_only() {
@@ -262,5 +269,159 @@ mod tests {
         assert!(mentions("\"Segment\" = 'business' AND x > 1", "segment"));
         assert!(!mentions("subsegment = 'a'", "segment"));
         assert!(!mentions("'owner'", "owners"));
+    }
+
+    /// An empty view with the columns of responses, a customer's and a touchpoint's.
+    fn view() -> DataFrame {
+        let utc = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+        let schema = Schema::new(vec![
+            Field::new("customer_id", DataType::Utf8, false),
+            Field::new("at", utc, false),
+            Field::new("instrument", DataType::Utf8, false),
+            Field::new("score", DataType::Float64, false),
+            Field::new("touchpoint", DataType::Utf8, true),
+            Field::new("segment", DataType::Utf8, true),
+            Field::new("owner", DataType::Utf8, true),
+        ]);
+        let batch = RecordBatch::new_empty(Arc::new(schema));
+        SessionContext::new().read_batch(batch).unwrap()
+    }
+
+    fn parse(text: &str) -> Result<Expr> {
+        condition(
+            &view(),
+            Condition {
+                flag: "--where",
+                text,
+            },
+        )
+    }
+
+    /// The condition is a filter of the view, or bad input naming the flag.
+    fn filter_or_refused(text: &str) -> std::result::Result<(), String> {
+        match parse(text) {
+            Ok(expr) => view().filter(expr).map(|_| ()).map_err(|e| e.to_string()),
+            Err(StoreError::Input(m)) if m.starts_with("--where: ") => Ok(()),
+            Err(e) => Err(format!("{text:?}: not bad input: {e}")),
+        }
+    }
+
+    #[test]
+    fn conditions_over_the_columns_are_expressions() {
+        for text in [
+            "segment = 'business'",
+            "score >= 9 AND NOT (touchpoint IS NULL)",
+            "touchpoint IN ('check_in', 'boarding') OR score BETWEEN 1 AND 3",
+            "lower(segment) LIKE 'b%' AND owner <> 'x'",
+            "at >= CAST('2024-01-01T00:00:00Z' AS TIMESTAMP)",
+            "CASE WHEN score > 5 THEN true ELSE false END",
+            "\"segment\" = 'it''s'",
+            "true",
+        ] {
+            assert!(parse(text).is_ok(), "{text}: {:?}", parse(text).err());
+        }
+    }
+
+    #[test]
+    fn anything_else_is_refused_naming_the_flag() {
+        for (text, why) in [
+            ("segment = 'x') OR (1=1", "end of expression"),
+            ("segment = 'x'; DROP TABLE responses", "end of expression"),
+            (
+                "segment = 'x') OR 1=1; DROP TABLE responses; --",
+                "end of expression",
+            ),
+            ("score > 1; SELECT * FROM customers", "end of expression"),
+            ("score IN (SELECT score FROM responses)", ""),
+            ("EXISTS (SELECT 1)", ""),
+            ("(SELECT true)", ""),
+            ("count(*) > 1", ""),
+            ("row_number() OVER () > 1", ""),
+            ("score > $1", ""),
+            ("score > 1 AS big", ""),
+            ("score", "not true or false"),
+            ("segment", "not true or false"),
+            ("NULL", "not true or false"),
+            ("colour = 'red'", "colour"),
+            ("", ""),
+            ("COPY responses TO 'x.csv'", ""),
+        ] {
+            match parse(text) {
+                Err(StoreError::Input(m)) => {
+                    assert!(m.starts_with("--where: "), "{m}");
+                    assert!(m.contains(why), "{text}: {m}");
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+
+    /// Words and symbols SQL is made of, for conditions that are nearly valid.
+    fn sqlish() -> impl Strategy<Value = String> {
+        let token = prop::sample::select(vec![
+            "segment",
+            "score",
+            "owner",
+            "at",
+            "colour",
+            "=",
+            "<>",
+            ">=",
+            "<",
+            "'b'",
+            "'x''y'",
+            "9",
+            "1.5",
+            "(",
+            ")",
+            ",",
+            "AND",
+            "OR",
+            "NOT",
+            "IN",
+            "IS",
+            "NULL",
+            "LIKE",
+            ";",
+            "SELECT",
+            "FROM",
+            "responses",
+            "DROP",
+            "TABLE",
+            "--",
+            "/*",
+            "*/",
+            "*",
+            "CAST",
+            "AS",
+            "INT",
+            "CASE",
+            "WHEN",
+            "THEN",
+            "ELSE",
+            "END",
+            "EXISTS",
+            "count",
+            "$1",
+            "true",
+            "\"",
+            "||",
+            "BETWEEN",
+        ]);
+        prop::collection::vec(token, 0..14).prop_map(|t| t.join(" "))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_text_is_a_filter_or_bad_input(text in any::<String>()) {
+            prop_assert_eq!(filter_or_refused(&text), Ok(()));
+        }
+
+        #[test]
+        fn any_sqlish_text_is_a_filter_or_bad_input(text in sqlish()) {
+            prop_assert_eq!(filter_or_refused(&text), Ok(()));
+        }
     }
 }
