@@ -422,21 +422,15 @@ async fn nps_by_sql_text(sql: &Sql, predicate: &str) -> (u64, Option<f64>) {
          FROM v WHERE instrument = 'nps' AND ({predicate})"
     );
     let (_, batches) = sql.query(&query).await.unwrap();
-    let b = &batches[0];
-    let n = b
-        .column_by_name("n")
-        .unwrap()
-        .as_any()
-        .downcast_ref::<cxray_store::datafusion::arrow::array::Int64Array>()
-        .unwrap()
-        .value(0) as u64;
-    let net = b
-        .column_by_name("net")
-        .unwrap()
-        .as_any()
-        .downcast_ref::<cxray_store::datafusion::arrow::array::Float64Array>()
-        .unwrap()
-        .value(0);
+    let cell = |name: &str| {
+        use cxray_store::datafusion::arrow::array::AsArray;
+        use cxray_store::datafusion::arrow::datatypes::{DataType, Float64Type};
+        let column = batches[0].column_by_name(name).unwrap();
+        let column =
+            cxray_store::datafusion::arrow::compute::cast(column, &DataType::Float64).unwrap();
+        column.as_primitive::<Float64Type>().value(0)
+    };
+    let (n, net) = (cell("n") as u64, cell("net"));
     (n, (n > 0).then(|| 100.0 * net / n as f64))
 }
 
