@@ -2,12 +2,11 @@
 //! in time order, with what the loyalty engine says of them.
 
 use cxray_core::models::{AnyTransactionModel, Fit, Rfm, transactions_from_fit};
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type};
+use datafusion::common::ScalarValue;
 use serde::Serialize;
 
 use crate::loyalty::TimeUnit;
+use cxray_store::decode::{Column, Columns};
 use cxray_store::sql::Sql;
 use cxray_store::{Result, StoreError};
 
@@ -73,49 +72,42 @@ pub struct Timeline {
 
 /// The customer's timeline; none when no table knows the id.
 pub async fn timeline(sql: &Sql, customer_id: &str) -> Result<Option<Timeline>> {
-    let id = format!("'{}'", customer_id.replace('\'', "''"));
-    let query = format!(
-        "SELECT at, 'purchase' AS kind, CAST(order_id AS VARCHAR) AS what, CAST(NULL AS VARCHAR) AS owner,
+    let id = || vec![ScalarValue::Utf8(Some(customer_id.to_string()))];
+    let query = "SELECT at, 'purchase' AS kind, CAST(order_id AS VARCHAR) AS what, CAST(NULL AS VARCHAR) AS owner,
                 CAST(amount AS DOUBLE) AS value, CAST(currency AS VARCHAR) AS detail
-           FROM transactions WHERE customer_id = {id}
+           FROM transactions WHERE customer_id = $1
          UNION ALL
          SELECT at, 'interaction', CAST(touchpoint AS VARCHAR), CAST(owner AS VARCHAR),
                 CAST(wait_seconds AS DOUBLE), CAST(outcome AS VARCHAR)
-           FROM interactions WHERE customer_id = {id}
+           FROM interactions WHERE customer_id = $1
          UNION ALL
          SELECT at, 'response', CAST(touchpoint AS VARCHAR), CAST(NULL AS VARCHAR),
                 CAST(score AS DOUBLE), CAST(instrument AS VARCHAR)
-           FROM responses WHERE customer_id = {id}
-         ORDER BY 1, 2"
-    );
-    let (_, batches) = sql.query(&query).await?;
+           FROM responses WHERE customer_id = $1
+         ORDER BY 1, 2";
+    let (_, batches) = sql.query_with(query, id()).await?;
     let mut events = Vec::new();
     for b in &batches {
-        let text: Vec<_> = [0, 1, 2, 3, 5]
-            .iter()
-            .map(|&i| cast(b.column(i), &DataType::Utf8))
-            .collect::<std::result::Result<_, _>>()?;
-        let get = |i: usize, r: usize| {
-            let a = text[i].as_string::<i32>();
-            (!a.is_null(r)).then(|| a.value(r).to_string())
-        };
-        let value = b.column(4).as_primitive::<Float64Type>();
-        for r in 0..b.num_rows() {
+        let c = Columns::new(b);
+        let (at, kind, what) = (c.text("at")?, c.text("kind")?, c.text("what")?);
+        let (owner, value, detail) = (c.text("owner")?, c.float("value")?, c.text("detail")?);
+        let text = |column: &Column, r: usize| column.str(r).map(str::to_string);
+        for r in 0..c.rows() {
             events.push(Event {
-                at: get(0, r).unwrap_or_default(),
-                kind: match get(1, r).as_deref() {
+                at: text(&at, r).unwrap_or_default(),
+                kind: match kind.str(r) {
                     Some("purchase") => "purchase",
                     Some("interaction") => "interaction",
                     _ => "response",
                 },
-                what: get(2, r),
-                owner: get(3, r),
-                value: (!value.is_null(r)).then(|| value.value(r)),
-                detail: get(4, r),
+                what: text(&what, r),
+                owner: text(&owner, r),
+                value: value.f64(r),
+                detail: text(&detail, r),
             });
         }
     }
-    let (segment, region, known) = attributes(sql, &id).await?;
+    let (segment, region, known) = attributes(sql, id()).await?;
     if events.is_empty() && !known {
         return Ok(None);
     }
@@ -124,58 +116,62 @@ pub async fn timeline(sql: &Sql, customer_id: &str) -> Result<Option<Timeline>> 
         segment,
         region,
         events,
-        value: value(sql, &id).await?,
+        value: value(sql, id()).await?,
     }))
 }
 
-async fn attributes(sql: &Sql, id: &str) -> Result<(Option<String>, Option<String>, bool)> {
+async fn attributes(
+    sql: &Sql,
+    id: Vec<ScalarValue>,
+) -> Result<(Option<String>, Option<String>, bool)> {
     let (_, batches) = sql
-        .query(&format!(
-            "SELECT max(CAST(segment AS VARCHAR)), max(CAST(region AS VARCHAR)), count(*)
-             FROM customers WHERE customer_id = {id}"
-        ))
+        .query_with(
+            "SELECT max(CAST(segment AS VARCHAR)) AS segment,
+                    max(CAST(region AS VARCHAR)) AS region, count(*) AS n
+             FROM customers WHERE customer_id = $1",
+            id,
+        )
         .await?;
     let Some(b) = batches.first().filter(|b| b.num_rows() > 0) else {
         return Ok((None, None, false));
     };
-    let text = |i: usize| -> Result<Option<String>> {
-        let a = cast(b.column(i), &DataType::Utf8)?;
-        let a = a.as_string::<i32>();
-        Ok((!a.is_null(0)).then(|| a.value(0).to_string()))
-    };
-    let count = cast(b.column(2), &DataType::Int64)?;
-    let known = count
-        .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
-        .value(0)
-        > 0;
-    Ok((text(0)?, text(1)?, known))
+    let c = Columns::new(b);
+    let text =
+        |name: &str| -> Result<Option<String>> { Ok(c.text(name)?.str(0).map(str::to_string)) };
+    let known = c.int("n")?.count(0) > 0;
+    Ok((text("segment")?, text("region")?, known))
 }
 
-async fn value(sql: &Sql, id: &str) -> Result<Option<Value>> {
+async fn value(sql: &Sql, id: Vec<ScalarValue>) -> Result<Option<Value>> {
     let Some(made_by) = sql.made_by(crate::loyalty::CUSTOMER_VALUE) else {
         return Ok(None);
     };
     let (_, batches) = sql
-        .query(&format!(
+        .query_with(
             "SELECT p_alive, expected_transactions, clv, x, t_x, t, expected_spend
-             FROM customer_value WHERE customer_id = {id}"
-        ))
+             FROM customer_value WHERE customer_id = $1",
+            id,
+        )
         .await?;
     let Some(b) = batches.iter().find(|b| b.num_rows() > 0) else {
         return Ok(None);
     };
-    let f = |i: usize| b.column(i).as_primitive::<Float64Type>().value(0);
+    let c = Columns::new(b);
+    let f = |name: &str| c.float(name)?.float_at(0);
     let forecast = match Valuation::recorded(made_by) {
-        Ok(valuation) => Some(valuation.forecast(&Rfm::new(f(3), f(4), f(5)), f(6))),
+        Ok(valuation) => {
+            let customer = Rfm::new(f("x")?, f("t_x")?, f("t")?);
+            Some(valuation.forecast(&customer, f("expected_spend")?))
+        }
         Err(e) => {
             tracing::warn!("customer page without purchase chances: {e}");
             None
         }
     };
     Ok(Some(Value {
-        p_alive: f(0),
-        expected_transactions: f(1),
-        clv: f(2),
+        p_alive: f("p_alive")?,
+        expected_transactions: f("expected_transactions")?,
+        clv: f("clv")?,
         forecast,
     }))
 }

@@ -6,7 +6,6 @@
 
 mod cpu;
 pub mod customer;
-mod decode;
 pub mod drivers;
 pub mod journey;
 pub mod loyalty;

@@ -4,14 +4,12 @@
 
 use chrono::NaiveDate;
 use cxray_core::stats::{Instrument, Settings};
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use serde::Serialize;
 
 use crate::journey::{Area, Journey, Money};
 use crate::metrics::{self, LinkReport, MetricRow, Share, Slice};
 use cxray_store::Result;
+use cxray_store::decode::Columns;
 use cxray_store::sql::Sql;
 
 /// Customer equity: the summed CLV of every valued customer.
@@ -142,21 +140,27 @@ async fn equity(sql: &Sql) -> Result<Option<Equity>> {
     }
     let (_, batches) = sql
         .query(
-            "SELECT sum(clv), sum(p_alive),
-                    sum(CASE WHEN p_alive > 0 THEN clv * clv * (1 - p_alive) / p_alive ELSE 0 END),
-                    CAST(count(*) AS BIGINT)
+            "SELECT sum(clv) AS clv, sum(p_alive) AS p_alive,
+                    sum(CASE WHEN p_alive > 0 THEN clv * clv * (1 - p_alive) / p_alive ELSE 0 END)
+                      AS variance,
+                    CAST(count(*) AS BIGINT) AS customers
              FROM customer_value",
         )
         .await?;
     let Some(b) = batches.first().filter(|b| b.num_rows() > 0) else {
         return Ok(None);
     };
-    let customers = b.column(3).as_primitive::<Int64Type>().value(0) as u64;
+    let c = Columns::new(b);
+    let customers = c.int("customers")?.count(0);
     if customers == 0 {
         return Ok(None);
     }
-    let f = |i: usize| b.column(i).as_primitive::<Float64Type>().value(0);
-    let (value, half) = (f(0), 1.959_963_984_540_054 * f(2).max(0.0).sqrt());
+    let (value, alive) = (
+        c.float("clv")?.float_at(0)?,
+        c.float("p_alive")?.float_at(0)?,
+    );
+    let variance = c.float("variance")?.float_at(0)?;
+    let half = 1.959_963_984_540_054 * variance.max(0.0).sqrt();
     Ok(Some(Equity {
         money: Money {
             value,
@@ -164,7 +168,7 @@ async fn equity(sql: &Sql) -> Result<Option<Equity>> {
             high: value + half,
         },
         customers,
-        expected_alive: f(1),
+        expected_alive: alive,
     }))
 }
 
@@ -182,16 +186,19 @@ async fn retention(sql: &Sql, settings: &Settings) -> Result<Vec<Retention>> {
                           max(CASE WHEN k.k >= 4 THEN 1 ELSE 0 END) AS before,
                           max(CASE WHEN k.k < 4 THEN 1 ELSE 0 END) AS after
                    FROM q CROSS JOIN k GROUP BY customer_id, q.q + k.k)
-         SELECT m.e, CAST(count(*) AS BIGINT), CAST(sum(m.after) AS BIGINT)
+         SELECT m.e AS quarter, CAST(count(*) AS BIGINT) AS customers,
+                CAST(sum(m.after) AS BIGINT) AS retained
          FROM marks m CROSS JOIN bounds
          WHERE m.before = 1 AND m.e >= bounds.first_q + 7 AND m.e < bounds.last_q
          GROUP BY m.e ORDER BY m.e";
     let (_, batches) = sql.query(query).await?;
     let mut out = Vec::new();
     for b in &batches {
-        let int = |i: usize, r: usize| b.column(i).as_primitive::<Int64Type>().value(r);
-        for r in 0..b.num_rows() {
-            let (e, n, retained) = (int(0, r), int(1, r) as u64, int(2, r) as u64);
+        let c = Columns::new(b);
+        let (quarter, customers, retained) =
+            (c.int("quarter")?, c.int("customers")?, c.int("retained")?);
+        for r in 0..c.rows() {
+            let (e, n, retained) = (quarter.int_at(r)?, customers.count(r), retained.count(r));
             let Some(quarter_end) = quarter_end(e) else {
                 continue;
             };
@@ -222,30 +229,26 @@ async fn financials(sql: &Sql) -> Result<Vec<Financial>> {
     let (_, batches) = sql
         .query(
             "SELECT CAST(date_trunc('month', period) AS DATE) AS month,
-                    sum(CASE WHEN lower(metric) = 'revenue' THEN value END),
-                    sum(CASE WHEN lower(metric) = 'ebit' THEN value END),
-                    max(CAST(currency AS VARCHAR))
+                    sum(CASE WHEN lower(metric) = 'revenue' THEN value END) AS revenue,
+                    sum(CASE WHEN lower(metric) = 'ebit' THEN value END) AS ebit,
+                    max(CAST(currency AS VARCHAR)) AS currency
              FROM financials GROUP BY 1 ORDER BY 1",
         )
         .await?;
     let mut out = Vec::new();
     for b in &batches {
-        let month = cast(b.column(0), &DataType::Utf8)?;
-        let currency = cast(b.column(3), &DataType::Utf8)?;
-        let num = |i: usize, r: usize| {
-            let c = b.column(i).as_primitive::<Float64Type>();
-            (!c.is_null(r)).then(|| c.value(r))
-        };
-        for r in 0..b.num_rows() {
-            let Ok(m) = month.as_string::<i32>().value(r).parse() else {
+        let c = Columns::new(b);
+        let (month, currency) = (c.date("month")?, c.text("currency")?);
+        let (revenue, ebit) = (c.float("revenue")?, c.float("ebit")?);
+        for r in 0..c.rows() {
+            let Some(m) = month.date(r) else {
                 continue;
             };
-            let currency = currency.as_string::<i32>();
             out.push(Financial {
                 month: m,
-                revenue: num(1, r),
-                ebit: num(2, r),
-                currency: (!currency.is_null(r)).then(|| currency.value(r).to_string()),
+                revenue: revenue.f64(r),
+                ebit: ebit.f64(r),
+                currency: currency.str(r).map(str::to_string),
             });
         }
     }

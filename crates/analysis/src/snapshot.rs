@@ -8,11 +8,11 @@ use std::time::Instant;
 use cxray_core::drivers::Options;
 use serde::Serialize;
 
-use crate::decode::Columns;
 use crate::journey::{self, DriverGroup, DriverOutcome, Journey, JourneyOptions, MonthRate};
 use crate::metrics::{self, LinkReport};
 use crate::scorecard::{self, Scorecard};
 use crate::settings::ProductSettings;
+use cxray_store::decode::Columns;
 use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
 use cxray_store::{DataFolder, ErrorKind, Result, StoreError};

@@ -3,6 +3,7 @@
 //! operational database (SQLite) with accounts. The analyses are in `cxray-analysis`.
 
 pub mod accounts;
+pub mod decode;
 pub mod erased;
 mod error;
 pub mod folder;

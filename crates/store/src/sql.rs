@@ -5,9 +5,8 @@ use std::sync::{Arc, OnceLock};
 
 use chrono::NaiveDate;
 use cxray_core::domain::Table;
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::catalog::TableProvider;
 use datafusion::common::ScalarValue;
 use datafusion::execution::memory_pool::FairSpillPool;
@@ -17,6 +16,7 @@ use datafusion::prelude::{DataFrame, Expr, SessionConfig, SessionContext, ident,
 use deltalake_core::DeltaTable;
 use deltalake_core::delta_datafusion::{DeltaScanConfigBuilder, DeltaScanNext};
 
+use crate::decode::Columns;
 use crate::folder::DataFolder;
 use crate::tables::DERIVED;
 use crate::{Result, StoreError, tables};
@@ -48,7 +48,7 @@ pub struct Restriction {
 
 /// A text value as the type of `column` in `schema`: bad input naming the column when
 /// there is no such column or the value does not fit its type.
-fn typed(schema: &Schema, column: &str, value: &str) -> Result<ScalarValue> {
+pub fn typed(schema: &Schema, column: &str, value: &str) -> Result<ScalarValue> {
     let field = schema
         .field_with_name(column)
         .map_err(|_| StoreError::Input(format!("there is no column '{column}'")))?;
@@ -183,24 +183,45 @@ impl Sql {
             .await?;
         let mut out = Vec::new();
         for b in &batches {
-            let text = cast(b.column(0), &DataType::Utf8)?;
-            let text = text.as_string::<i32>();
-            out.extend(
-                (0..b.num_rows())
-                    .filter(|&r| !text.is_null(r))
-                    .map(|r| text.value(r).to_string()),
-            );
+            let c = Columns::new(b);
+            let v = c.text("v")?;
+            out.extend((0..c.rows()).filter_map(|r| v.str(r)).map(str::to_string));
         }
         Ok(out)
     }
 
-    /// Runs `query`, keeps its result in memory and registers it as `name`, replacing an
-    /// earlier one.
-    pub async fn cache_as(&self, name: &str, query: &str) -> Result<()> {
-        let cached = self.ctx.sql(query).await?.cache().await?;
-        self.ctx.deregister_table(name)?;
-        self.ctx.register_table(name, cached.into_view())?;
-        Ok(())
+    /// Runs `query` and keeps its result in memory, as a table for [`Sql::with_table`].
+    pub async fn materialise(&self, query: &str) -> Result<Arc<dyn TableProvider>> {
+        Ok(self.ctx.sql(query).await?.cache().await?.into_view())
+    }
+
+    /// A private copy of the session with `table` registered as `name`: the copy reads the
+    /// same tables (same versions, same restriction), but a name registered in it is its
+    /// own, never seen by this session or by other copies, so an intermediate is a value
+    /// handed to the analyses that use it. (A clone of the session's state would share its
+    /// catalog, and a name registered there would be global.)
+    pub async fn with_table(&self, name: &str, table: Arc<dyn TableProvider>) -> Result<Sql> {
+        let ctx = SessionContext::new_with_config_rt(session_config(), self.ctx.runtime_env())
+            .enable_url_table();
+        let options = self.ctx.copied_config();
+        let defaults = &options.options().catalog;
+        let schema = self
+            .ctx
+            .catalog(&defaults.default_catalog)
+            .and_then(|c| c.schema(&defaults.default_schema));
+        for existing in schema.map(|s| s.table_names()).unwrap_or_default() {
+            if existing != name {
+                ctx.register_table(existing.as_str(), self.ctx.table_provider(&existing).await?)?;
+            }
+        }
+        ctx.register_table(name, table)?;
+        Ok(Sql {
+            ctx,
+            folder: self.folder.clone(),
+            versions: self.versions.clone(),
+            restriction: self.restriction.clone(),
+            made_by: self.made_by.clone(),
+        })
     }
 
     /// Narrows the session to the restriction's customers and to events in its period:

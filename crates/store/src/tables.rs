@@ -2,9 +2,7 @@
 //! earlier version), and describing them.
 
 use cxray_core::domain::Table;
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::arrow::datatypes::Schema;
 use datafusion::prelude::SessionContext;
 use deltalake_core::DeltaTable;
 use deltalake_core::kernel::engine::arrow_conversion::{TryIntoArrow, TryIntoKernel};
@@ -12,6 +10,7 @@ use deltalake_core::kernel::{CommitInfo, StructType};
 use futures::TryStreamExt;
 use serde::Serialize;
 
+use crate::decode::Columns;
 use crate::folder::DataFolder;
 use crate::schema::{Attributes, contract_schema};
 use crate::{Result, StoreError};
@@ -150,15 +149,15 @@ async fn time_range(t: &DeltaTable, column: &str) -> Result<(Option<String>, Opt
     let ctx = SessionContext::new();
     t.update_datafusion_session(&ctx.state())?;
     ctx.register_table("t", t.table_provider().await?)?;
-    let sql =
-        format!("SELECT CAST(min({column}) AS VARCHAR), CAST(max({column}) AS VARCHAR) FROM t");
+    let sql = format!(
+        "SELECT CAST(min({column}) AS VARCHAR) AS first, CAST(max({column}) AS VARCHAR) AS last FROM t"
+    );
     let batches = ctx.sql(&sql).await?.collect().await?;
-    let cell = |i: usize| -> Option<String> {
-        let col = cast(batches.first()?.column(i), &DataType::Utf8).ok()?;
-        let col = col.as_string::<i32>();
-        (!col.is_null(0)).then(|| col.value(0).to_string())
+    let cell = |name: &str| -> Option<String> {
+        let c = Columns::new(batches.first()?);
+        Some(c.text(name).ok()?.str(0)?.to_string())
     };
-    Ok((cell(0), cell(1)))
+    Ok((cell("first"), cell("last")))
 }
 
 fn format_millis(ms: i64) -> Option<String> {

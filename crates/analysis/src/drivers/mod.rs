@@ -2,10 +2,10 @@
 //! predictors), statistics by `core::drivers`.
 
 use cxray_core::drivers::{Analysis, Dataset, Options, analyse};
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, SchemaRef};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 
+use cxray_store::decode::Columns;
 use cxray_store::sql::Sql;
 use cxray_store::{Result, StoreError};
 
@@ -34,34 +34,46 @@ fn analyse_columns(
     analyse(&data, options).map_err(StoreError::analysis)
 }
 
-/// Every column as numbers (booleans as 0/1), refusing text and missing values by name
-/// and row.
+/// Every column as numbers (booleans as 0/1), read by name, refusing text, repeated
+/// names and missing values by name and row.
 fn numeric_columns(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Vec<Vec<f64>>> {
+    for (i, field) in schema.fields().iter().enumerate() {
+        let numeric = field.data_type().is_numeric() || *field.data_type() == DataType::Boolean;
+        if !numeric {
+            return Err(StoreError::Input(format!(
+                "column {} is {}, not a number: cast or encode it (e.g. CASE WHEN … THEN 1 ELSE 0 END)",
+                field.name(),
+                field.data_type()
+            )));
+        }
+        if schema.fields()[..i]
+            .iter()
+            .any(|f| f.name() == field.name())
+        {
+            return Err(StoreError::Input(format!(
+                "column {} appears twice: give each column its own name (… AS name)",
+                field.name()
+            )));
+        }
+    }
     let mut columns: Vec<Vec<f64>> = vec![Vec::new(); schema.fields().len()];
     let mut row0 = 0;
     for batch in batches {
-        for (i, field) in schema.fields().iter().enumerate() {
-            let array = batch.column(i);
-            let numeric = array.data_type().is_numeric() || *array.data_type() == DataType::Boolean;
-            if !numeric {
-                return Err(StoreError::Input(format!(
-                    "column {} is {}, not a number: cast or encode it (e.g. CASE WHEN … THEN 1 ELSE 0 END)",
-                    field.name(),
-                    array.data_type()
-                )));
+        let c = Columns::new(batch);
+        for (field, column) in schema.fields().iter().zip(&mut columns) {
+            let values = c.float(field.name())?;
+            for r in 0..c.rows() {
+                let value = values.f64(r).ok_or_else(|| {
+                    StoreError::Input(format!(
+                        "column {} is NULL in row {}: drivers need complete rows (filter with IS NOT NULL or COALESCE)",
+                        field.name(),
+                        row0 + r + 1
+                    ))
+                })?;
+                column.push(value);
             }
-            let values = cast(array, &DataType::Float64)?;
-            let values = values.as_primitive::<Float64Type>();
-            if let Some(r) = (0..values.len()).find(|&r| values.is_null(r)) {
-                return Err(StoreError::Input(format!(
-                    "column {} is NULL in row {}: drivers need complete rows (filter with IS NOT NULL or COALESCE)",
-                    field.name(),
-                    row0 + r + 1
-                )));
-            }
-            columns[i].extend(values.values().iter());
         }
-        row0 += batch.num_rows();
+        row0 += c.rows();
     }
     Ok(columns)
 }

@@ -40,7 +40,7 @@ use serde::Serialize;
 use super::handoffs::{self, Pair};
 use super::masks::Touchpoints;
 use super::{JourneyOptions, Params, by_touchpoint, timed};
-use crate::decode::Columns;
+use cxray_store::decode::Columns;
 use cxray_store::sql::{Sql, day_sql};
 use cxray_store::{Result, StoreError};
 

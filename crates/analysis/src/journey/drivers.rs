@@ -25,8 +25,8 @@ use serde::Serialize;
 use super::JourneyOptions;
 use super::derived::TripData;
 use super::masks::Mask;
-use crate::decode;
 use crate::loyalty::{self, TimeUnit, Window, last_purchase_date};
+use cxray_store::decode;
 use cxray_store::sql::Sql;
 use cxray_store::{Result, StoreError};
 

@@ -20,7 +20,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use super::{Money, Touchpoint};
-use crate::decode::Columns;
+use cxray_store::decode::Columns;
 use cxray_store::ops::Placement;
 use cxray_store::{Result, StoreError};
 

@@ -6,8 +6,8 @@ use datafusion::prelude::Expr;
 use datafusion::prelude::col;
 use serde::{Deserialize, Serialize};
 
-use crate::decode::{Column, Columns};
 use cxray_store::Result;
+use cxray_store::decode::{Column, Columns};
 
 /// What a mask marks: touchpoints the trip went through, those where something failed or a
 /// wait broke the service level, and those where a wait broke it.

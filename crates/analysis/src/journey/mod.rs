@@ -17,9 +17,9 @@ use cxray_core::stats::{
 use datafusion::common::ScalarValue;
 use serde::Serialize;
 
-use crate::decode::Columns;
 use crate::metrics::{self, Slice};
 use cxray_store::Result;
+use cxray_store::decode::Columns;
 use cxray_store::ops::{Placement, Sla};
 use cxray_store::sql::Sql;
 
@@ -417,7 +417,8 @@ async fn owner_info(sql: &Sql) -> Result<BTreeMap<String, (String, String)>> {
         let c = Columns::new(b);
         let (id, name, kind) = (c.text("owner_id")?, c.text("name")?, c.text("kind")?);
         for r in 0..c.rows() {
-            let text = |col: &crate::decode::Column| col.str(r).unwrap_or_default().to_string();
+            let text =
+                |col: &cxray_store::decode::Column| col.str(r).unwrap_or_default().to_string();
             out.insert(text(&id), (text(&name), text(&kind)));
         }
     }

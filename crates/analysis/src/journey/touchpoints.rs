@@ -9,8 +9,8 @@ use datafusion::prelude::{col, lit};
 
 use super::derived::TripData;
 use super::masks::Mask;
-use crate::decode::Columns;
 use cxray_store::Result;
+use cxray_store::decode::Columns;
 use cxray_store::sql::Sql;
 
 /// What the interactions say of one touchpoint.
@@ -79,7 +79,7 @@ async fn interaction_counts(sql: &Sql) -> Result<Vec<Counts>> {
             c.float("p90")?,
         );
         let (first, last) = (c.int("first_day")?, c.int("last_day")?);
-        let owned = |col: &crate::decode::Column, r| col.str(r).map(str::to_string);
+        let owned = |col: &cxray_store::decode::Column, r| col.str(r).map(str::to_string);
         for r in 0..c.rows() {
             out.push(Counts {
                 touchpoint: owned(&tp, r).unwrap_or_default(),

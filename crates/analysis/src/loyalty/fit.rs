@@ -6,11 +6,10 @@ use cxray_core::domain::Table;
 use cxray_core::models::{
     Fit, FitOptions, GammaGamma, ModelKind, Rfm, Sbg, SpendPattern, Tenure, fit_transactions,
 };
-use datafusion::arrow::array::{AsArray, RecordBatch};
-use datafusion::arrow::datatypes::Float64Type;
 use serde::Serialize;
 
-use super::summary::Window;
+use super::summary::{Summaries, Window};
+use cxray_store::decode::Columns;
 use cxray_store::sql::Sql;
 use cxray_store::{Result, StoreError};
 
@@ -38,37 +37,46 @@ pub async fn fit(
 ) -> Result<FitReport> {
     let started = Instant::now();
     window.validate()?;
-    if survival.is_none() || kind != ModelKind::Sbg {
-        window.materialize(sql).await?;
+    if let (ModelKind::Sbg, Some(alive)) = (kind, survival) {
+        let fit = Sbg::fit_survival(alive, opts)
+            .map(|(_, f)| f)
+            .map_err(model_error(kind))?;
+        return Ok(report(sql, fit, None, started));
     }
+    let summaries = window.summarise(sql).await?;
     let summary_seconds = started.elapsed().as_secs_f64();
-    let mut report = fit_summarised(sql, kind, window, survival, opts).await?;
+    let mut report = fit_summaries(&summaries, kind, opts).await?;
     report.summary_seconds = summary_seconds;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
 
-/// [`fit`] on the summaries registered by [`Window::materialize`].
-pub(super) async fn fit_summarised(
-    sql: &Sql,
+/// Fits `kind` on the calibration summaries.
+pub async fn fit_summaries(
+    summaries: &Summaries,
     kind: ModelKind,
-    window: &Window,
-    survival: Option<&[f64]>,
     opts: &FitOptions,
 ) -> Result<FitReport> {
     let started = Instant::now();
-    let model = |e: cxray_core::models::ModelError| StoreError::analysis(e).within(kind);
-    let fit = match (kind, survival) {
-        (ModelKind::Sbg, Some(alive)) => Sbg::fit_survival(alive, opts).map(|(_, f)| f),
-        (ModelKind::Sbg, None) => Sbg::fit_tenure(&tenures(sql).await?, opts).map(|(_, f)| f),
-        (ModelKind::GammaGamma, _) => {
-            GammaGamma::fit(&spend_patterns(sql).await?, opts).map(|(_, f)| f)
+    let fit = match kind {
+        ModelKind::Sbg => Sbg::fit_tenure(&tenures(summaries).await?, opts).map(|(_, f)| f),
+        ModelKind::GammaGamma => {
+            GammaGamma::fit(&spend_patterns(summaries).await?, opts).map(|(_, f)| f)
         }
-        _ => fit_transactions(kind, &patterns(sql, window).await?.0, opts).map(|(_, f)| f),
+        _ => fit_transactions(kind, &patterns(summaries).await?.0, opts).map(|(_, f)| f),
     }
-    .map_err(model)?;
-    let from_data = survival.is_none() || kind != ModelKind::Sbg;
-    Ok(report(sql, fit, from_data.then_some(window), started))
+    .map_err(model_error(kind))?;
+    Ok(report(
+        summaries.sql(),
+        fit,
+        Some(summaries.window()),
+        started,
+    ))
+}
+
+/// A model's error, with its kind (bad input, no data or a failed fit), naming the model.
+fn model_error(kind: ModelKind) -> impl Fn(cxray_core::models::ModelError) -> StoreError {
+    move |e| StoreError::analysis(e).within(kind)
 }
 
 /// The report of `fit`, made on the summaries of `window` if given, started at `started`.
@@ -91,78 +99,89 @@ pub(super) fn nothing_to_fit(window: &Window) -> StoreError {
     ))
 }
 
-/// Runs a query whose columns are all DOUBLE and returns its rows.
-pub(super) async fn doubles(sql: &Sql, query: &str) -> Result<Vec<Vec<f64>>> {
-    let (_, batches) = sql.query(query).await?;
-    Ok(batches.iter().flat_map(rows_of).collect())
-}
-
-fn rows_of(batch: &RecordBatch) -> Vec<Vec<f64>> {
-    let cols: Vec<_> = batch
-        .columns()
-        .iter()
-        .map(|c| c.as_primitive::<Float64Type>())
-        .collect();
-    (0..batch.num_rows())
-        .map(|r| cols.iter().map(|c| c.value(r)).collect())
-        .collect()
+/// Runs a query over the summaries and reads each row with `read`, given the batch's
+/// columns by name.
+pub(super) async fn rows<T>(
+    summaries: &Summaries,
+    query: &str,
+    read: impl Fn(&Columns) -> Result<Vec<T>>,
+) -> Result<Vec<T>> {
+    let (_, batches) = summaries.sql().query(query).await?;
+    let mut out = Vec::new();
+    for b in &batches {
+        out.extend(read(&Columns::new(b))?);
+    }
+    Ok(out)
 }
 
 /// The unique (x, t_x, T) patterns of the calibration period, with their customer counts
 /// and their holdout transactions. Customers first seen on the calibration end (T = 0)
 /// are left out: nothing of them was observed, so they carry no information for a fit.
-pub(super) async fn patterns(sql: &Sql, window: &Window) -> Result<(Vec<Rfm>, Vec<f64>)> {
-    let query = "SELECT x, t_x, t, CAST(count(*) AS DOUBLE), sum(holdout_x) FROM summary
-                 WHERE t > 0 GROUP BY x, t_x, t";
-    let rows = doubles(sql, query).await?;
+pub(super) async fn patterns(summaries: &Summaries) -> Result<(Vec<Rfm>, Vec<f64>)> {
+    let query = "SELECT x, t_x, t, CAST(count(*) AS DOUBLE) AS customers,
+                        sum(holdout_x) AS holdout_x
+                 FROM summary WHERE t > 0 GROUP BY x, t_x, t";
+    let rows = rows(summaries, query, |c| {
+        let (x, t_x, t) = (c.float("x")?, c.float("t_x")?, c.float("t")?);
+        let (customers, holdout) = (c.float("customers")?, c.float("holdout_x")?);
+        (0..c.rows())
+            .map(|r| {
+                let rfm = Rfm {
+                    x: x.float_at(r)?,
+                    t_x: t_x.float_at(r)?,
+                    t: t.float_at(r)?,
+                    weight: customers.float_at(r)?,
+                };
+                Ok((rfm, holdout.float_at(r)?))
+            })
+            .collect()
+    })
+    .await?;
     if rows.is_empty() {
-        return Err(nothing_to_fit(window));
+        return Err(nothing_to_fit(summaries.window()));
     }
-    Ok(rows
-        .iter()
-        .map(|r| {
-            (
-                Rfm {
-                    x: r[0],
-                    t_x: r[1],
-                    t: r[2],
-                    weight: r[3],
-                },
-                r[4],
-            )
-        })
-        .unzip())
+    Ok(rows.into_iter().unzip())
 }
 
 /// The unique (x, mean repeat spend) patterns of customers with repeat purchases.
-async fn spend_patterns(sql: &Sql) -> Result<Vec<SpendPattern>> {
-    let query = "SELECT x, mean_spend, CAST(count(*) AS DOUBLE) FROM summary WHERE x > 0 AND mean_spend > 0 GROUP BY x, mean_spend";
-    Ok(doubles(sql, query)
-        .await?
-        .iter()
-        .map(|r| SpendPattern {
-            x: r[0],
-            mean_spend: r[1],
-            weight: r[2],
-        })
-        .collect())
+async fn spend_patterns(summaries: &Summaries) -> Result<Vec<SpendPattern>> {
+    let query = "SELECT x, mean_spend, CAST(count(*) AS DOUBLE) AS customers FROM summary
+                 WHERE x > 0 AND mean_spend > 0 GROUP BY x, mean_spend";
+    rows(summaries, query, |c| {
+        let (x, mean, customers) = (c.float("x")?, c.float("mean_spend")?, c.float("customers")?);
+        (0..c.rows())
+            .map(|r| {
+                Ok(SpendPattern {
+                    x: x.float_at(r)?,
+                    mean_spend: mean.float_at(r)?,
+                    weight: customers.float_at(r)?,
+                })
+            })
+            .collect()
+    })
+    .await
 }
 
 /// Tenures for the shifted-beta-geometric model, reading each purchase as a renewal: a
 /// customer whose last renewal is a whole period or more before the calibration end has
 /// churned after `floor(t_x) + 1` periods; the others are active after `floor(T)`.
-async fn tenures(sql: &Sql) -> Result<Vec<Tenure>> {
+async fn tenures(summaries: &Summaries) -> Result<Vec<Tenure>> {
     let query = "SELECT CASE WHEN t - t_x >= 1 THEN floor(t_x) + 1 ELSE floor(t) END AS periods,
                    CASE WHEN t - t_x >= 1 THEN 1.0 ELSE 0.0 END AS churned,
-                   CAST(count(*) AS DOUBLE)
+                   CAST(count(*) AS DOUBLE) AS customers
             FROM summary GROUP BY 1, 2";
-    Ok(doubles(sql, query)
-        .await?
-        .iter()
-        .map(|r| Tenure {
-            periods: r[0] as u32,
-            churned: r[1] > 0.5,
-            weight: r[2],
-        })
-        .collect())
+    rows(summaries, query, |c| {
+        let (periods, churned) = (c.float("periods")?, c.float("churned")?);
+        let customers = c.float("customers")?;
+        (0..c.rows())
+            .map(|r| {
+                Ok(Tenure {
+                    periods: periods.float_at(r)? as u32,
+                    churned: churned.float_at(r)? > 0.5,
+                    weight: customers.float_at(r)?,
+                })
+            })
+            .collect()
+    })
+    .await
 }

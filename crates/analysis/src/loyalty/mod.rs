@@ -9,8 +9,8 @@ mod summary;
 mod validate;
 mod value;
 
-pub use fit::{FitReport, fit};
+pub use fit::{FitReport, fit, fit_summaries};
 pub use retention::{Cohort, RetentionRow, retention};
-pub use summary::{TimeUnit, Window, epoch_day, last_purchase_date};
+pub use summary::{Summaries, TimeUnit, Window, epoch_day, last_purchase_date};
 pub use validate::{Validation, validate};
 pub use value::{CUSTOMER_VALUE, PredictOptions, PredictReport, predict};

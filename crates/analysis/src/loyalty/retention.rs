@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 use cxray_store::Result;
+use cxray_store::decode::Columns;
 use cxray_store::sql::Sql;
 
 /// The length of a cohort (and of a period after it).
@@ -62,15 +63,15 @@ pub async fn retention(sql: &Sql, cohort: Cohort, contractual: bool) -> Result<V
     let (_, batches) = sql.query(&query).await?;
     let mut facts: Vec<(i64, i64, u64, bool)> = Vec::new();
     for b in &batches {
-        use datafusion::arrow::array::AsArray;
-        use datafusion::arrow::datatypes::Int64Type;
-        let col = |i: usize| b.column(i).as_primitive::<Int64Type>();
-        for r in 0..b.num_rows() {
+        let c = Columns::new(b);
+        let (cohort, period) = (c.int("cohort")?, c.int("period")?);
+        let (n, kind) = (c.int("n")?, c.int("kind")?);
+        for r in 0..c.rows() {
             facts.push((
-                col(0).value(r),
-                col(1).value(r),
-                col(2).value(r) as u64,
-                col(3).value(r) == 1,
+                cohort.int_at(r)?,
+                period.int_at(r)?,
+                n.count(r),
+                kind.int_at(r)? == 1,
             ));
         }
     }

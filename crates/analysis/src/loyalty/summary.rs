@@ -5,11 +5,13 @@
 //! the calibration end: x (repeat purchase days), t_x (first to last purchase), T (first
 //! purchase to the calibration end), the mean spend of the repeat purchases, and the
 //! purchase days and spend in the holdout period (after the calibration end, up to the
-//! holdout end). The summaries are computed once per command and kept in memory.
+//! holdout end). The summaries are computed once per command, kept in memory and handed
+//! as a [`Summaries`] value to the analyses that read them.
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use cxray_store::decode::Columns;
 use cxray_store::sql::{Sql, day_sql};
 use cxray_store::{Result, StoreError};
 
@@ -97,10 +99,9 @@ impl Window {
         })
     }
 
-    /// Computes the window's summaries once and registers them in `sql` as the tables
-    /// `days` (purchase days with their amounts, up to the last day of the window) and
-    /// `summary` (one row per customer), replacing earlier ones.
-    pub async fn materialize(&self, sql: &Sql) -> Result<()> {
+    /// Computes the window's summaries once, in memory: `days` (purchase days with their
+    /// amounts, up to the last day of the window) and `summary` (one row per customer).
+    pub async fn summarise(&self, sql: &Sql) -> Result<Summaries> {
         let cal = epoch_day(self.calibration_end);
         let last = self.holdout_end.map_or(cal, epoch_day);
         let days = format!(
@@ -112,8 +113,14 @@ impl Window {
              GROUP BY customer_id, day",
             day = day_sql("at"),
         );
-        sql.cache_as("days", &days).await?;
-        sql.cache_as("summary", &self.summary_sql(cal)).await
+        let with_days = sql
+            .with_table("days", sql.materialise(&days).await?)
+            .await?;
+        let summary = with_days.materialise(&self.summary_sql(cal)).await?;
+        Ok(Summaries {
+            window: *self,
+            scope: with_days.with_table("summary", summary).await?,
+        })
     }
 
     fn summary_sql(&self, cal: i64) -> String {
@@ -148,21 +155,44 @@ impl Window {
     }
 }
 
+/// The summaries of one window, computed once by [`Window::summarise`] and handed to
+/// every analysis that reads them: a value, not tables shared by name, so no analysis
+/// depends on another having run first.
+pub struct Summaries {
+    window: Window,
+    /// A private copy of the session the summaries were computed in, with `days` and
+    /// `summary` registered: the names are this value's own.
+    scope: Sql,
+}
+
+impl Summaries {
+    /// The window the summaries are of.
+    pub fn window(&self) -> &Window {
+        &self.window
+    }
+
+    /// The session's tables together with `days` and `summary`, for the queries over
+    /// the summaries.
+    pub(crate) fn sql(&self) -> &Sql {
+        &self.scope
+    }
+}
+
 /// The day of the latest purchase in `transactions` (UTC), the natural calibration end.
 pub async fn last_purchase_date(sql: &Sql) -> Result<NaiveDate> {
     let (_, batches) = sql
-        .query(&format!("SELECT max({}) FROM transactions", day_sql("at")))
+        .query(&format!(
+            "SELECT max({}) AS last_day FROM transactions",
+            day_sql("at")
+        ))
         .await?;
-    use datafusion::arrow::array::{Array, AsArray};
-    let day = batches
-        .first()
-        .map(|b| {
-            b.column(0)
-                .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
-                .clone()
-        })
-        .filter(|c| !c.is_empty() && !c.is_null(0))
-        .map(|c| c.value(0))
-        .ok_or_else(|| StoreError::NoData("transactions is empty: import some first".into()))?;
+    let mut day = None;
+    for b in &batches {
+        let c = Columns::new(b);
+        let last = c.int("last_day")?;
+        day = day.or((0..c.rows()).find_map(|r| last.i64(r)));
+    }
+    let day =
+        day.ok_or_else(|| StoreError::NoData("transactions is empty: import some first".into()))?;
     Ok(NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid") + chrono::Days::new(day as u64))
 }

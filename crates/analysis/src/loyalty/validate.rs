@@ -7,8 +7,8 @@ use cxray_core::models::{
 };
 use serde::Serialize;
 
-use super::fit::{FitReport, fit_summarised, patterns};
-use super::summary::{Window, epoch_day};
+use super::fit::{FitReport, fit_summaries, patterns, rows};
+use super::summary::{Summaries, Window, epoch_day};
 use cxray_store::sql::Sql;
 use cxray_store::{Result, StoreError};
 
@@ -56,8 +56,8 @@ pub async fn validate(
         .holdout_end
         .ok_or_else(|| StoreError::Input("validation needs a holdout end".into()))?;
     window.validate()?;
-    window.materialize(sql).await?;
-    let (patterns, actual) = patterns(sql, window).await?;
+    let summaries = window.summarise(sql).await?;
+    let (patterns, actual) = patterns(&summaries).await?;
     let holdouts: Vec<Holdout> = patterns
         .iter()
         .zip(&actual)
@@ -66,11 +66,11 @@ pub async fn validate(
             actual: *a,
         })
         .collect();
-    let (births, actual_cumulative) = tracking_data(sql, window, epoch_day(holdout_end)).await?;
+    let (births, actual_cumulative) = tracking_data(&summaries, epoch_day(holdout_end)).await?;
     let times: Vec<f64> = (1..=actual_cumulative.len()).map(|k| k as f64).collect();
     let mut models = Vec::new();
     for &kind in kinds {
-        let report = fit_summarised(sql, kind, window, None, opts).await?;
+        let report = fit_summaries(&summaries, kind, opts).await?;
         let model =
             transactions_from_fit(&report.fit).map_err(|e| StoreError::analysis(e).within(kind))?;
         let by_x = by_frequency(&*model, &holdouts, window.holdout_length(), FREQUENCY_CAP);
@@ -99,25 +99,28 @@ pub async fn validate(
 /// Births (time of first purchase in units since the earliest, customers) and the actual
 /// cumulative repeat transactions at the end of each unit up to the holdout end.
 async fn tracking_data(
-    sql: &Sql,
-    window: &Window,
+    summaries: &Summaries,
     last_day: i64,
 ) -> Result<(Vec<(f64, f64)>, Vec<f64>)> {
-    let unit = window.unit.days();
-    let births_query = "SELECT CAST(first_day AS DOUBLE), CAST(count(*) AS DOUBLE) FROM summary GROUP BY first_day";
-    let raw = super::fit::doubles(sql, births_query).await?;
-    let origin = raw.iter().map(|r| r[0]).fold(f64::INFINITY, f64::min);
-    let births = raw.iter().map(|r| ((r[0] - origin) / unit, r[1])).collect();
+    let unit = summaries.window().unit.days();
+    let births_query = "SELECT CAST(first_day AS DOUBLE) AS first_day,
+                               CAST(count(*) AS DOUBLE) AS customers
+                        FROM summary GROUP BY first_day";
+    let raw = pairs(summaries, births_query, "first_day", "customers").await?;
+    let origin = raw.iter().map(|r| r.0).fold(f64::INFINITY, f64::min);
+    let births = raw.iter().map(|r| ((r.0 - origin) / unit, r.1)).collect();
     let repeats_query = format!(
-        "SELECT CAST(floor(CAST(days.day - {origin} AS DOUBLE) / {unit}) AS DOUBLE), CAST(count(*) AS DOUBLE)
+        "SELECT CAST(floor(CAST(days.day - {origin} AS DOUBLE) / {unit}) AS DOUBLE) AS period,
+                CAST(count(*) AS DOUBLE) AS purchases
             FROM days JOIN summary ON days.customer_id = summary.customer_id
-            WHERE days.day > summary.first_day GROUP BY 1", origin = origin as i64
+            WHERE days.day > summary.first_day GROUP BY 1",
+        origin = origin as i64
     );
     let periods = ((last_day as f64 - origin + 1.0) / unit).ceil().max(1.0) as usize;
     let mut per_period = vec![0.0; periods];
-    for r in super::fit::doubles(sql, &repeats_query).await? {
-        if let Some(slot) = per_period.get_mut(r[0] as usize) {
-            *slot += r[1];
+    for (period, purchases) in pairs(summaries, &repeats_query, "period", "purchases").await? {
+        if let Some(slot) = per_period.get_mut(period as usize) {
+            *slot += purchases;
         }
     }
     let cumulative = per_period
@@ -128,4 +131,15 @@ async fn tracking_data(
         })
         .collect();
     Ok((births, cumulative))
+}
+
+/// The float columns `a` and `b` of a query over the summaries, row by row.
+async fn pairs(summaries: &Summaries, query: &str, a: &str, b: &str) -> Result<Vec<(f64, f64)>> {
+    rows(summaries, query, |c| {
+        let (a, b) = (c.float(a)?, c.float(b)?);
+        (0..c.rows())
+            .map(|r| Ok((a.float_at(r)?, b.float_at(r)?)))
+            .collect()
+    })
+    .await
 }

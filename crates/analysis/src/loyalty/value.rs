@@ -14,7 +14,7 @@ use cxray_core::models::{
     ClvSpec, FitOptions, GammaGamma, ModelKind, PatternValue, Rfm, SpendPattern, fit_transactions,
     pattern_values,
 };
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{ArrayRef, AsArray, Float64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef};
 use datafusion::common::HashMap;
 use deltalake_core::DeltaTable;
@@ -28,7 +28,8 @@ use deltalake_core::writer::{DeltaWriter, RecordBatchWriter};
 use serde::Serialize;
 
 use super::fit::{FitReport, nothing_to_fit, report};
-use super::summary::Window;
+use super::summary::{Summaries, Window};
+use cxray_store::decode::Columns;
 use cxray_store::folder::DataFolder;
 use cxray_store::sql::Sql;
 use cxray_store::{Result, StoreError, tables};
@@ -95,11 +96,11 @@ pub async fn predict(
         holdout_end: None,
         ..opts.window
     };
-    window.materialize(sql).await?;
+    let summaries = window.summarise(sql).await?;
     let summary_seconds = started.elapsed().as_secs_f64();
 
     let fits_started = Instant::now();
-    let customers = Customers::read(sql, &window).await?;
+    let customers = Customers::read(&summaries).await?;
     let fit_started = Instant::now();
     let (model, fit) = fit_transactions(opts.model, &customers.patterns, &opts.fit)
         .map_err(StoreError::analysis)?;
@@ -165,19 +166,21 @@ struct Customers {
 }
 
 impl Customers {
-    /// Reads the summaries registered by [`Window::materialize`] and compresses them.
-    async fn read(sql: &Sql, window: &Window) -> Result<Self> {
-        let (_, batches) = sql
+    /// Reads the summaries and compresses them.
+    async fn read(summaries: &Summaries) -> Result<Self> {
+        let (_, batches) = summaries
+            .sql()
             .query("SELECT customer_id, x, t_x, t, mean_spend FROM summary")
             .await?;
         let mut rfm_index: HashMap<(u64, u64, u64), u32> = HashMap::default();
         let mut spend_index: HashMap<(u64, u64), usize> = HashMap::default();
         let (mut patterns, mut spend, mut pattern) = (Vec::new(), Vec::new(), Vec::new());
         for batch in &batches {
-            let col = |i: usize| batch.column(i).as_primitive::<Float64Type>();
-            let (x, t_x, t, mean) = (col(1), col(2), col(3), col(4));
-            for r in 0..batch.num_rows() {
-                let (x, t_x, t) = (x.value(r), t_x.value(r), t.value(r));
+            let c = Columns::new(batch);
+            let (x, t_x, t) = (c.float("x")?, c.float("t_x")?, c.float("t")?);
+            let mean = c.float("mean_spend")?;
+            for r in 0..c.rows() {
+                let (x, t_x, t) = (x.float_at(r)?, t_x.float_at(r)?, t.float_at(r)?);
                 let i = *rfm_index
                     .entry((x.to_bits(), t_x.to_bits(), t.to_bits()))
                     .or_insert_with(|| {
@@ -191,8 +194,7 @@ impl Customers {
                     });
                 patterns[i as usize].weight += 1.0;
                 pattern.push(i);
-                if x > 0.0 && mean.is_valid(r) && mean.value(r) > 0.0 {
-                    let mean_spend = mean.value(r);
+                if let Some(mean_spend) = mean.f64(r).filter(|&m| x > 0.0 && m > 0.0) {
                     let j = *spend_index
                         .entry((x.to_bits(), mean_spend.to_bits()))
                         .or_insert_with(|| {
@@ -208,7 +210,7 @@ impl Customers {
             }
         }
         if patterns.is_empty() {
-            return Err(nothing_to_fit(window));
+            return Err(nothing_to_fit(summaries.window()));
         }
         Ok(Customers {
             batches,
@@ -275,18 +277,20 @@ fn value_batch(
     gg: &GammaGamma,
     model: &str,
 ) -> Result<RecordBatch> {
-    let (x, mean) = (
-        batch.column(1).as_primitive::<Float64Type>(),
-        batch.column(4).as_primitive::<Float64Type>(),
+    let c = Columns::new(batch);
+    let (x, t_x, t, mean) = (
+        c.float("x")?,
+        c.float("t_x")?,
+        c.float("t")?,
+        c.float("mean_spend")?,
     );
-    let n = batch.num_rows();
+    let n = c.rows();
     let mut out: [Vec<f64>; 4] = std::array::from_fn(|_| Vec::with_capacity(n));
     for (r, &p) in patterns.iter().enumerate() {
         let value = values[p as usize];
-        let spend = if x.value(r) > 0.0 && mean.is_valid(r) {
-            gg.conditional_expected_spend(x.value(r), mean.value(r))
-        } else {
-            gg.expected_spend()
+        let spend = match (x.float_at(r)?, mean.f64(r)) {
+            (x, Some(mean)) if x > 0.0 => gg.conditional_expected_spend(x, mean),
+            _ => gg.expected_spend(),
         };
         for (column, v) in out.iter_mut().zip([
             value.p_alive,
@@ -298,12 +302,11 @@ fn value_batch(
         }
     }
     let [p_alive, expected, spend, value] = out;
-    let ids = cast_utf8(batch.column(0))?;
     let columns: Vec<ArrayRef> = vec![
-        ids,
-        batch.column(1).clone(),
-        batch.column(2).clone(),
-        batch.column(3).clone(),
+        c.text("customer_id")?.array().clone(),
+        x.array().clone(),
+        t_x.array().clone(),
+        t.array().clone(),
         Arc::new(Float64Array::from(p_alive)),
         Arc::new(Float64Array::from(expected)),
         Arc::new(Float64Array::from(spend)),
@@ -311,10 +314,6 @@ fn value_batch(
         Arc::new(StringArray::from(vec![model; n])),
     ];
     Ok(RecordBatch::try_new(output_schema(), columns)?)
-}
-
-fn cast_utf8(array: &ArrayRef) -> Result<ArrayRef> {
-    Ok(datafusion::arrow::compute::cast(array, &DataType::Utf8)?)
 }
 
 fn sum(batch: &RecordBatch, column: &str) -> f64 {

@@ -9,11 +9,9 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use cxray_core::stats::{Difference, Estimate, Instrument, Settings, Tally};
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use serde::Serialize;
 
+use cxray_store::decode::Columns;
 use cxray_store::sql::Sql;
 use cxray_store::{Result, StoreError};
 
@@ -21,6 +19,7 @@ pub use link::{
     Defection, Link, LinkOptions, LinkReport, Prediction, QuadrantCell, RETENTION_DAYS,
     RetentionPoint, ScoreGroup, Share, link,
 };
+use view::Condition;
 pub use view::{TIME_BUCKETS, slice_columns};
 
 /// Which responses, grouped how.
@@ -31,7 +30,8 @@ pub struct Slice {
     /// First and last day of responses (inclusive).
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
-    /// A SQL predicate over the same columns.
+    /// A condition over the same columns (`--where`), as SQL expression text: parsed
+    /// into an expression and applied as a filter, never spliced into a query.
     pub filter: Option<String>,
 }
 
@@ -52,7 +52,7 @@ pub async fn metric(
     slice: &Slice,
     settings: &Settings,
 ) -> Result<Vec<MetricRow>> {
-    let tallies = tallies(sql, instrument, slice).await?;
+    let tallies = tallies(sql, instrument, slice, &[]).await?;
     tallies
         .into_iter()
         .map(|(group, tally)| {
@@ -84,23 +84,18 @@ pub async fn compare(
     settings: &Settings,
 ) -> Result<Comparison> {
     let mut groups = Vec::new();
-    for (label, predicate) in [("group a", a), ("group b", b)] {
-        let filter = match &base.filter {
-            Some(f) => format!("({f}) AND ({predicate})"),
-            None => predicate.to_string(),
-        };
+    for (field, text) in [("group a", a), ("group b", b)] {
         let slice = Slice {
             by: Vec::new(),
-            filter: Some(filter),
             ..base.clone()
         };
-        let tally = tallies(sql, instrument, &slice)
+        let tally = tallies(sql, instrument, &slice, &[Condition { field, text }])
             .await?
             .into_values()
             .next()
             .ok_or_else(|| {
                 StoreError::NoData(format!(
-                    "{label}: no {} responses match '{predicate}'",
+                    "{field}: no {} responses match '{text}'",
                     instrument.name()
                 ))
             })?;
@@ -115,30 +110,43 @@ pub async fn compare(
     })
 }
 
-/// Score tallies per group.
+/// Score tallies per group, of the responses matching the slice's condition (`--where`)
+/// and `more`.
 async fn tallies(
     sql: &Sql,
     instrument: Instrument,
     slice: &Slice,
+    more: &[Condition<'_>],
 ) -> Result<BTreeMap<Vec<Option<String>>, Tally>> {
-    let query = view::tally_query(sql, instrument, slice).await?;
-    let (_, batches) = sql.query(&query).await?;
+    let mut conditions: Vec<Condition> = slice
+        .filter
+        .as_deref()
+        .map(|text| Condition {
+            field: "condition",
+            text,
+        })
+        .into_iter()
+        .collect();
+    conditions.extend_from_slice(more);
+    let batches = view::tallies(sql, instrument, slice, &conditions)
+        .await?
+        .collect()
+        .await?;
     let mut out: BTreeMap<Vec<Option<String>>, Tally> = BTreeMap::new();
-    let groups = slice.by.len();
     for batch in &batches {
-        let texts: Vec<_> = (0..groups)
-            .map(|i| cast(batch.column(i), &DataType::Utf8))
-            .collect::<Result<_, _>>()?;
-        let scores = batch.column(groups).as_primitive::<Float64Type>();
-        let counts = batch.column(groups + 1).as_primitive::<Int64Type>();
-        for r in 0..batch.num_rows() {
-            let key = texts
+        let c = Columns::new(batch);
+        let groups = (0..slice.by.len())
+            .map(|i| c.text(&format!("g{i}")))
+            .collect::<Result<Vec<_>>>()?;
+        let (scores, counts) = (c.float("score")?, c.int("n")?);
+        for r in 0..c.rows() {
+            let key = groups
                 .iter()
-                .map(|t| (!t.is_null(r)).then(|| t.as_string::<i32>().value(r).to_string()))
+                .map(|g| g.str(r).map(str::to_string))
                 .collect();
             out.entry(key)
                 .or_insert_with(|| Tally::new(instrument))
-                .add(scores.value(r), counts.value(r) as u64)
+                .add(scores.float_at(r)?, counts.count(r))
                 .map_err(StoreError::analysis)?;
         }
     }

@@ -404,3 +404,113 @@ async fn the_demo_world_links_as_planted() {
     assert!(d.low.unwrap() > 0.0, "{d:?}");
     assert!(p.auc_both.is_some() && p.lift.len() > 1);
 }
+
+/// NPS (n, value) of the responses matching `predicate`, by a query with the predicate in
+/// its text, over responses with their customer's segment and their touchpoint's owner:
+/// what `--where` gave when it was spliced into SQL.
+async fn nps_by_sql_text(sql: &Sql, predicate: &str) -> (u64, Option<f64>) {
+    let query = format!(
+        "WITH v AS (
+            SELECT r.*, c.segment, tp.owner FROM responses r
+            LEFT JOIN (SELECT customer_id, max(segment) AS segment FROM customers
+                       GROUP BY customer_id) c ON r.customer_id = c.customer_id
+            LEFT JOIN (SELECT touchpoint, max(owner) AS owner FROM interactions
+                       GROUP BY touchpoint) tp ON r.touchpoint = tp.touchpoint)
+         SELECT count(*) AS n,
+                CAST(sum(CASE WHEN score >= 9 THEN 1 WHEN score <= 6 THEN -1 ELSE 0 END) AS DOUBLE) AS net
+         FROM v WHERE instrument = 'nps' AND ({predicate})"
+    );
+    let (_, batches) = sql.query(&query).await.unwrap();
+    let cell = |name: &str| {
+        use cxray_store::datafusion::arrow::array::AsArray;
+        use cxray_store::datafusion::arrow::datatypes::{DataType, Float64Type};
+        let column = batches[0].column_by_name(name).unwrap();
+        let column =
+            cxray_store::datafusion::arrow::compute::cast(column, &DataType::Float64).unwrap();
+        column.as_primitive::<Float64Type>().value(0)
+    };
+    let (n, net) = (cell("n") as u64, cell("net"));
+    (n, (n > 0).then(|| 100.0 * net / n as f64))
+}
+
+/// Conditions made of the view's columns, values and operators.
+fn conditions() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let atom = prop_oneof![
+        (0..=10u32).prop_map(|s| format!("score >= {s}")),
+        (0..=10u32).prop_map(|s| format!("score < {s}")),
+        prop::sample::select(vec!["business", "leisure", "none"])
+            .prop_map(|s| format!("segment = '{s}'")),
+        prop::sample::select(vec!["ground partner", "airport team"])
+            .prop_map(|o| format!("owner = '{o}'")),
+        Just("touchpoint IS NULL".to_string()),
+        Just("customer_id IN ('c0', 'c3')".to_string()),
+        (1..=10u32).prop_map(|d| format!("at < CAST('2024-01-{d:02}T12:00:00Z' AS TIMESTAMP)")),
+    ];
+    atom.prop_recursive(3, 12, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) AND ({b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) OR ({b})")),
+            inner.prop_map(|a| format!("NOT ({a})")),
+        ]
+    })
+}
+
+#[test]
+fn conditions_give_the_numbers_sql_text_gave() {
+    use proptest::test_runner::{Config, TestRunner};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (_d, _f, sql) = runtime.block_on(surveyed());
+    let s = Settings::default();
+    let mut runner = TestRunner::new(Config::with_cases(48));
+    runner
+        .run(&conditions(), |predicate| {
+            let slice = Slice {
+                filter: Some(predicate.clone()),
+                ..Slice::default()
+            };
+            let rows = runtime
+                .block_on(metrics::metric(&sql, Instrument::Nps, &slice, &s))
+                .unwrap();
+            let got = rows.first().map(|r| r.estimate);
+            let (n, value) = runtime.block_on(nps_by_sql_text(&sql, &predicate));
+            assert_eq!(got.map_or(0, |e| e.n), n, "{predicate}");
+            if let (Some(e), Some(v)) = (got, value) {
+                assert!(
+                    (e.value - v).abs() < 1e-9,
+                    "{predicate}: {} vs {v}",
+                    e.value
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[tokio::test]
+async fn conditions_that_are_not_one_expression_are_bad_input() {
+    let (_d, _f, sql) = surveyed().await;
+    let s = Settings::default();
+    for text in [
+        "segment = 'business') OR 1=1; DROP TABLE responses; --",
+        "score IN (SELECT score FROM responses)",
+        "score > 1; SELECT 1",
+        "colour = 'red'",
+    ] {
+        let slice = Slice {
+            filter: Some(text.into()),
+            ..Slice::default()
+        };
+        let err = metrics::metric(&sql, Instrument::Nps, &slice, &s)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, cxray_store::StoreError::Input(m) if m.starts_with("condition: ")),
+            "{text}: {err}"
+        );
+        let err = metrics::compare(&sql, Instrument::Nps, "true", text, &Slice::default(), &s)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("group b: "), "{text}: {err}");
+    }
+}

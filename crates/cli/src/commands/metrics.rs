@@ -6,7 +6,7 @@ use cxray_core::stats::{Estimate, Instrument, Settings};
 
 use super::link_text;
 
-use super::{BY, date};
+use super::{SLICE, date};
 use crate::args::{CompareArgs, LinkArgs, MetricsArgs, SliceArgs};
 use crate::config::Config;
 use crate::output::{self, count};
@@ -40,7 +40,7 @@ pub async fn run(config: &Config, args: MetricsArgs, json: bool) -> anyhow::Resu
         &Settings::default(),
     )
     .await
-    .map_err(|e| super::hint(e, BY))?;
+    .map_err(|e| super::hint(e, SLICE))?;
     if json {
         return output::json(&rows);
     }
@@ -91,7 +91,16 @@ pub async fn compare(config: &Config, args: CompareArgs, json: bool) -> anyhow::
         &Settings::default(),
     )
     .await
-    .map_err(|e| super::hint(e, &[("group a", "--a"), ("group b", "--b")]))?;
+    .map_err(|e| {
+        super::hint(
+            e,
+            &[
+                ("group a", "--a"),
+                ("group b", "--b"),
+                ("condition", "--where"),
+            ],
+        )
+    })?;
     if json {
         return output::json(&c);
     }

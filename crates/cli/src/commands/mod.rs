@@ -49,6 +49,9 @@ pub fn usage(e: impl fmt::Display) -> anyhow::Error {
 /// The flag of the group-by setting.
 pub const BY: &[(&str, &str)] = &[("group by", "--by")];
 
+/// The settings of a slice of responses and their flags.
+pub const SLICE: &[(&str, &str)] = &[("group by", "--by"), ("condition", "--where")];
+
 /// The error with the flags (`(setting, flag)`) of the settings its message names, e.g.
 /// "… date format … (--date-format)": the store names settings, not flags.
 pub fn hint(e: StoreError, flags: &[(&str, &str)]) -> StoreError {

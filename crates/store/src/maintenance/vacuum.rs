@@ -132,8 +132,8 @@ pub(crate) mod tests {
             .await?
             .collect()
             .await?;
-        let column = batches[0].column(0).as_any().downcast_ref::<Int64Array>();
-        Ok(column.unwrap().value(0))
+        let sum = crate::decode::Columns::new(&batches[0]).int("s")?.i64(0);
+        Ok(sum.unwrap())
     }
 
     /// Copies a data file of the table to an orphan `name`, last modified `age` ago.

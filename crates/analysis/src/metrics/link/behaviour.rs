@@ -4,7 +4,7 @@
 use cxray_core::models::{FitOptions, ModelKind, Rfm, transactions_from_fit};
 
 use super::respondents::Respondent;
-use crate::loyalty::{FitReport, TimeUnit, Window};
+use crate::loyalty::{FitReport, Summaries, TimeUnit, Window};
 use cxray_store::sql::Sql;
 use cxray_store::{ErrorKind, Result};
 
@@ -36,21 +36,28 @@ fn history(r: &Respondent, unit: f64) -> Rfm {
     }
 }
 
-/// Fits the transaction model on the purchases up to `calibration_end` (registering the
-/// `days` table of every purchase up to `data_end` on the way); a fit that fails is a
-/// reason, not an error.
-pub(super) async fn fit(
+/// The summaries of every purchase up to `data_end`, calibrated to `calibration_end`, in
+/// weeks: what the behavioural fit and the respondents' purchase histories read.
+pub(super) async fn summaries(
     sql: &Sql,
-    model: ModelKind,
     calibration_end: chrono::NaiveDate,
     data_end: chrono::NaiveDate,
-) -> Result<std::result::Result<FitReport, String>> {
+) -> Result<Summaries> {
     let window = Window {
         unit: TimeUnit::Week,
         calibration_end,
         holdout_end: (data_end > calibration_end).then_some(data_end),
     };
-    match crate::loyalty::fit(sql, model, &window, None, &FitOptions::default()).await {
+    window.summarise(sql).await
+}
+
+/// Fits the transaction model on the calibration summaries; a fit that fails is a reason,
+/// not an error.
+pub(super) async fn fit(
+    summaries: &Summaries,
+    model: ModelKind,
+) -> Result<std::result::Result<FitReport, String>> {
+    match crate::loyalty::fit_summaries(summaries, model, &FitOptions::default()).await {
         Ok(report) => Ok(Ok(report)),
         Err(e) if e.kind() != ErrorKind::Internal => Ok(Err(e.to_string())),
         Err(e) => Err(e),

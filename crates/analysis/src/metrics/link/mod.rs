@@ -177,7 +177,8 @@ pub async fn link(sql: &Sql, opts: &LinkOptions) -> Result<LinkReport> {
     let data_end = last_purchase_date(sql).await?;
     let window = chrono::Days::new(u64::from(opts.window_days));
     let calibration_end = data_end.checked_sub_days(window).unwrap_or(data_end);
-    let fit = behaviour::fit(sql, opts.model, calibration_end, data_end).await?;
+    let summaries = behaviour::summaries(sql, calibration_end, data_end).await?;
+    let fit = behaviour::fit(&summaries, opts.model).await?;
     let statements_until = match opts.defection {
         Defection::Window => calibration_end,
         Defection::Palive { .. } => value_date(sql)?,
@@ -190,7 +191,7 @@ pub async fn link(sql: &Sql, opts: &LinkOptions) -> Result<LinkReport> {
         group: &group_expression(sql, opts.by.as_deref()).await?,
         with_value: sql.made_by(crate::loyalty::CUSTOMER_VALUE).is_some(),
     };
-    let rs = respondents::respondents(sql, &query).await?;
+    let rs = respondents::respondents(&summaries, &query).await?;
     if rs.is_empty() {
         return Err(StoreError::NoData(format!(
             "no {} answers on or before {statements_until}: nothing to link",

@@ -1,13 +1,13 @@
 //! The respondents of a link analysis: each customer's last answer before the cutoff, their
 //! purchases before and after it, and their value where `customer_value` exists.
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use datafusion::arrow::array::RecordBatch;
 
 use cxray_core::stats::Instrument;
 
+use crate::loyalty::Summaries;
 use cxray_store::Result;
+use cxray_store::decode::Columns;
 use cxray_store::sql::Sql;
 
 /// One respondent. Days are days since the Unix epoch (UTC).
@@ -46,8 +46,9 @@ pub(super) struct Query<'a> {
 }
 
 /// Reads every respondent's last answer up to the cutoff with their purchase history from
-/// the `days` table registered by the loyalty summaries.
-pub(super) async fn respondents(sql: &Sql, q: &Query<'_>) -> Result<Vec<Respondent>> {
+/// the purchase days of the loyalty summaries.
+pub(super) async fn respondents(summaries: &Summaries, q: &Query<'_>) -> Result<Vec<Respondent>> {
+    let sql = summaries.sql();
     let (_, batches) = sql.query(&query_sql(sql, q).await?).await?;
     let mut out = Vec::new();
     for b in &batches {
@@ -60,7 +61,7 @@ async fn query_sql(sql: &Sql, q: &Query<'_>) -> Result<String> {
     let r_day = cxray_store::sql::day_sql("v.at");
     let (value_cols, value_join) = if q.with_value {
         (
-            "cv.p_alive, cv.clv",
+            "cv.p_alive AS p_alive, cv.clv AS clv",
             "LEFT JOIN customer_value cv ON cv.customer_id = CAST(last.customer_id AS VARCHAR)",
         )
     } else {
@@ -88,9 +89,10 @@ async fn query_sql(sql: &Sql, q: &Query<'_>) -> Result<String> {
             FROM last LEFT JOIN days d ON d.customer_id = last.customer_id
             GROUP BY last.customer_id
          )
-         SELECT last.g, CAST(last.score AS DOUBLE) AS score, last.day,
-                CAST(h.days_before AS BIGINT) AS days_before, h.first_day, h.previous_day,
-                CAST(h.later AS BIGINT) AS later, h.last_purchase, h.revenue, {value_cols}
+         SELECT last.g AS grp, CAST(last.score AS DOUBLE) AS score, last.day AS day,
+                CAST(h.days_before AS BIGINT) AS days_before, h.first_day AS first_day,
+                h.previous_day AS previous_day, CAST(h.later AS BIGINT) AS later,
+                h.last_purchase AS last_purchase, h.revenue AS revenue, {value_cols}
          FROM last JOIN history h ON h.customer_id = last.customer_id {value_join}",
         view = crate::metrics::view::view_sql(sql, &[q.group]).await?,
         group = q.group,
@@ -101,27 +103,27 @@ async fn query_sql(sql: &Sql, q: &Query<'_>) -> Result<String> {
 }
 
 fn read_batch(b: &RecordBatch, q: &Query<'_>, out: &mut Vec<Respondent>) -> Result<()> {
-    let group = cast(b.column(0), &DataType::Utf8)?;
-    let group = group.as_string::<i32>();
-    let f = |i: usize| b.column(i).as_primitive::<Float64Type>();
-    let n = |i: usize| b.column(i).as_primitive::<Int64Type>();
-    let opt_i = |i: usize, r: usize| (!b.column(i).is_null(r)).then(|| n(i).value(r));
-    let opt_f = |i: usize, r: usize| (!b.column(i).is_null(r)).then(|| f(i).value(r));
-    for r in 0..b.num_rows() {
-        let day = n(2).value(r);
+    let c = Columns::new(b);
+    let (group, score, day) = (c.text("grp")?, c.float("score")?, c.int("day")?);
+    let (days_before, later) = (c.int("days_before")?, c.int("later")?);
+    let (first_day, previous_day) = (c.int("first_day")?, c.int("previous_day")?);
+    let (last_purchase, revenue) = (c.int("last_purchase")?, c.float("revenue")?);
+    let (p_alive, clv) = (c.float("p_alive")?, c.float("clv")?);
+    for r in 0..c.rows() {
+        let day = day.int_at(r)?;
         let observed = day + i64::from(q.window_days) <= q.data_end_day;
         out.push(Respondent {
-            group: (!group.is_null(r)).then(|| group.value(r).to_string()),
-            score: f(1).value(r),
+            group: group.str(r).map(str::to_string),
+            score: score.float_at(r)?,
             day,
-            bought_in_window: observed.then(|| n(6).value(r) > 0),
-            days_before: n(3).value(r) as u64,
-            first_day: opt_i(4, r),
-            previous_day: opt_i(5, r),
-            last_purchase: opt_i(7, r),
-            revenue: f(8).value(r),
-            p_alive: opt_f(9, r),
-            clv: opt_f(10, r),
+            bought_in_window: observed.then(|| later.count(r) > 0),
+            days_before: days_before.count(r),
+            first_day: first_day.i64(r),
+            previous_day: previous_day.i64(r),
+            last_purchase: last_purchase.i64(r),
+            revenue: revenue.float_at(r)?,
+            p_alive: p_alive.f64(r),
+            clv: clv.f64(r),
         });
     }
     Ok(())
