@@ -1,6 +1,7 @@
 //! The ingestion API against a real `cxray serve`: validation, acknowledgement, rows
-//! visible to `cxray sql` after the commit, idempotent re-sends, the flush on SIGTERM, and
-//! no acknowledged row lost or doubled when the server is killed with SIGKILL under load.
+//! visible to `cxray sql` after the commit, idempotent re-sends, the flush on SIGTERM, no
+//! acknowledged row lost or doubled when the server is killed with SIGKILL under load, and
+//! (under strace) every directory of the write-ahead log synced into its parent.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -11,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::server::serve_with;
-use crate::{add_user, initialised, json};
+use crate::server::{serve_with, serve_wrapped};
+use crate::strace::{Trace, traced};
+use crate::{BIN, add_user, initialised, json};
 
 /// POSTs an NDJSON batch to `/api/v1/ingest/{table}`: the status and JSON body, or the
 /// error when the server cannot be reached or goes away.
@@ -249,4 +251,39 @@ fn no_acknowledged_row_is_lost_or_doubled_by_sigkill() {
     assert_eq!(count(&data, ROWS), rows, "every acknowledged row, once");
     let distinct = "SELECT count(DISTINCT order_id) AS n FROM transactions";
     assert_eq!(count(&data, distinct), rows);
+}
+
+/// Issue 14: a new directory's entry is durable only once its parent directory is
+/// fsynced. The real server runs under `strace -f`; a first batch into a table without a
+/// log creates `wal/transactions` (and at startup `wal/` itself), and each must be
+/// followed by an fsync of its parent.
+#[test]
+fn new_log_directories_are_synced_into_their_parents() {
+    let (dir, data) = initialised();
+    let token = add_user(&data, "ana@example.com", "analyst", None, "ingest");
+    let out = dir.path().join("strace.out");
+    let mut wrapper = traced(&out, BIN);
+    wrapper.current_dir(dir.path());
+    let mut server = serve_wrapped(wrapper, &data, &[]);
+    let log = data.join("wal/transactions");
+    assert!(!log.exists(), "the table's log is new");
+    let (status, body) = post(&server.addr, "transactions", &token, None, &batch("a", 3)).unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(server.stop("TERM").success());
+    assert_eq!(count(&data, ROWS), 3);
+
+    let trace = Trace::read(&out, dir.path());
+    let wal = data.join("wal");
+    let created = trace.created_under(&wal);
+    assert!(
+        created.contains(&log.as_path()),
+        "no mkdir of {} traced; created under {}: {created:?}",
+        log.display(),
+        wal.display()
+    );
+    let unsynced = trace.unsynced_parents(&wal);
+    assert!(
+        unsynced.is_empty(),
+        "created without a later fsync of their parent directory: {unsynced:?}"
+    );
 }

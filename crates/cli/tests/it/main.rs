@@ -9,6 +9,7 @@ mod ingest;
 mod maintenance;
 mod options;
 mod server;
+mod strace;
 mod views;
 mod webdriver;
 
@@ -16,9 +17,17 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_cxray");
+
 /// The binary under test, with a given data folder and no config from the environment.
 pub fn cxray(data: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cxray"));
+    configured(Command::new(BIN), data)
+}
+
+/// `cmd` — the binary under test, or a wrapper whose arguments end with it — given the
+/// data folder and no config from the environment.
+pub fn configured(mut cmd: Command, data: &Path) -> Command {
     cmd.arg("--data")
         .arg(data)
         .env_remove("CXRAY_DATA")

@@ -1,24 +1,28 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 
-use crate::{cxray, import_cdnow_sample, initialised};
+use crate::{configured, cxray, import_cdnow_sample, initialised};
 
 /// A `cxray serve` process on a free loopback port, killed on drop.
 pub struct Server {
+    /// The process started: the server, or the wrapper running it.
     child: Child,
+    /// The server's process id.
+    pid: u32,
     pub addr: String,
 }
 
 impl Server {
-    /// The process id.
+    /// The server's process id.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.pid
     }
 
-    /// Sends the signal `name` (`TERM`, `KILL`) and waits for the process to end.
+    /// Sends the signal `name` (`TERM`, `KILL`) to the server and waits for the process
+    /// started (and so its wrapper, if any) to end.
     pub fn stop(&mut self, name: &str) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
+        let pid = self.pid.to_string();
         let sent = std::process::Command::new("kill")
             .args(["-s", name, &pid])
             .status()
@@ -30,6 +34,12 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // A wrapper killed leaves the server it runs running: kill the server first.
+        if self.pid != self.child.id() && matches!(self.child.try_wait(), Ok(None)) {
+            let _ = Command::new("kill")
+                .args(["-s", "KILL", &self.pid.to_string()])
+                .status();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -41,7 +51,26 @@ fn serve(data: &std::path::Path) -> Server {
 
 /// `cxray serve` with extra arguments.
 pub fn serve_with(data: &std::path::Path, args: &[&str]) -> Server {
-    let mut child = cxray(data)
+    start(cxray(data), args)
+}
+
+/// `cxray serve` with extra arguments, run by `wrapper` (a program whose arguments end
+/// with the binary and which runs it as its only child, as `strace` does).
+pub fn serve_wrapped(wrapper: Command, data: &std::path::Path, args: &[&str]) -> Server {
+    let mut server = start(configured(wrapper, data), args);
+    let wrapper = server.child.id();
+    let children = format!("/proc/{wrapper}/task/{wrapper}/children");
+    let children = std::fs::read_to_string(&children).unwrap_or_else(|e| panic!("{children}: {e}"));
+    server.pid = match children.split_whitespace().collect::<Vec<_>>()[..] {
+        [pid] => pid.parse().unwrap(),
+        ref other => panic!("the wrapper has children {other:?}, not one"),
+    };
+    server
+}
+
+/// Starts `cmd` (the binary, maybe wrapped) serving on a free loopback port.
+fn start(mut cmd: Command, args: &[&str]) -> Server {
+    let mut child = cmd
         .args(["serve", "--bind", "127.0.0.1:0"])
         .args(args)
         .stdout(Stdio::piped())
@@ -57,7 +86,8 @@ pub fn serve_with(data: &std::path::Path, args: &[&str]) -> Server {
         .and_then(|s| s.split('/').next())
         .unwrap_or_else(|| panic!("no URL in {line:?}"))
         .to_string();
-    Server { child, addr }
+    let pid = child.id();
+    Server { child, pid, addr }
 }
 
 /// A plain HTTP/1.1 GET; returns the status code and the body.
