@@ -375,7 +375,15 @@ impl<'a> Trips<'a> {
         for c in &self.combos {
             let e = theta[0] + c.x.iter().zip(&theta[1..]).map(|(x, b)| x * b).sum::<f64>();
             let t = (-e).exp();
-            if !(self.grid.exp_neg[c.lo] * t).is_finite() {
+            // Points from `from` on are summed one by one, those before (logit p + e ≤
+            // −CUT) as a series in e^(logit p + e).
+            let from = ((-CUT - e - GRID.0) / GRID.1).floor() + 1.0;
+            let from = if from.is_nan() {
+                c.lo
+            } else {
+                (from.max(0.0) as usize).clamp(c.lo, c.hi)
+            };
+            if !(self.grid.exp_neg[from.min(c.hi - 1)] * t).is_finite() {
                 // Odds beyond the floating-point range: a point a group leaves out may
                 // not be finite, so each group sums only its own points.
                 for l in &c.lanes {
@@ -385,17 +393,20 @@ impl<'a> Trips<'a> {
                 }
                 continue;
             }
-            for ((q, leave), remain) in self.grid.exp_neg[c.lo..c.hi]
+            for ((q, leave), remain) in self.grid.exp_neg[from..c.hi]
                 .iter()
-                .zip(&mut leave[c.lo..c.hi])
-                .zip(&mut remain[c.lo..c.hi])
+                .zip(&mut leave[from..c.hi])
+                .zip(&mut remain[from..c.hi])
             {
                 let odds_against = q * t;
                 *leave = 1.0 / (1.0 + odds_against);
                 *remain = odds_against * *leave;
             }
+            let odds = (GRID.0 + GRID.1 * from as f64 + e).exp();
             for l in &c.lanes {
-                let sums = self.grid.lanes[l.weights].sums(&leave, &remain);
+                let lanes = &self.grid.lanes[l.weights];
+                let start = lanes.ks.map(|k| self.grid.weights[k].series(from, odds));
+                let sums = lanes.sums(&leave, &remain, from, start);
                 for (&g, sum) in l.groups[..l.len].iter().zip(sums) {
                     out[g] = sum;
                 }
@@ -416,6 +427,8 @@ struct Grid {
 /// The weights of [`LANES`] groups point by point (0 where a group has none), from
 /// grid point `lo`, with the masses beyond the ends they start from.
 struct LaneWeights {
+    /// The lanes' weight vectors.
+    ks: [usize; LANES],
     lo: usize,
     grid: Vec<[f64; LANES]>,
     below: [f64; LANES],
@@ -426,15 +439,25 @@ impl LaneWeights {
     /// (π, 1 − π, dπ/de) of each lane given the grid's logistic(u + e) and 1 − it.
     /// Adding a zero weight's product (+0) leaves a sum as it is, so each lane's sums are
     /// those of its own points.
+    /// The sums start from `start` (the points before `from`) and take the points from
+    /// `from` on.
     #[inline]
-    fn sums(&self, leave: &[f64], remain: &[f64]) -> [(f64, f64, f64); LANES] {
-        let (mut pi, mut stay, mut slope) = (self.above, self.below, [0.0; LANES]);
+    fn sums(
+        &self,
+        leave: &[f64],
+        remain: &[f64],
+        from: usize,
+        start: [(f64, f64, f64); LANES],
+    ) -> [(f64, f64, f64); LANES] {
+        let mut pi: [f64; LANES] = std::array::from_fn(|l| self.above[l] + start[l].0);
+        let mut stay: [f64; LANES] = std::array::from_fn(|l| self.below[l] + start[l].1);
+        let mut slope: [f64; LANES] = start.map(|s| s.2);
         let end = self.lo + self.grid.len();
-        for ((w, l), r) in self
-            .grid
+        let from = from.clamp(self.lo, end);
+        for ((w, l), r) in self.grid[from - self.lo..]
             .iter()
-            .zip(&leave[self.lo..end])
-            .zip(&remain[self.lo..end])
+            .zip(&leave[from..end])
+            .zip(&remain[from..end])
         {
             for lane in 0..LANES {
                 let wl = w[lane] * l;
@@ -507,6 +530,7 @@ impl Grid {
             None => 0.0,
         };
         LaneWeights {
+            ks,
             lo,
             grid: (lo..hi)
                 .map(|j| std::array::from_fn(|l| at(ws[l], j)))
@@ -541,7 +565,33 @@ struct Weights {
     grid: Vec<f64>,
     below: f64,
     above: f64,
+    /// Per grid point J, Σ_{j<J} w_j e^(m(u_j − u_J)) for m = 0..=TERMS: the moments of
+    /// the points before J for [`Weights::series`].
+    tail: Vec<[f64; TERMS + 1]>,
 }
+
+impl Weights {
+    /// The sums of π, 1 − π and dπ/de over the points before `from`, given x = e^(u + e)
+    /// at `from` (≤ e^−CUT before it): logistic = x/(1 + x) = Σ (−1)^(m+1) x^m and
+    /// logistic·(1 − logistic) = Σ (−1)^(m+1) m x^m, to TERMS terms (relative error below
+    /// e^(−CUT·TERMS)).
+    fn series(&self, from: usize, x: f64) -> (f64, f64, f64) {
+        let moments = &self.tail[from];
+        let (mut pi, mut slope, mut power) = (0.0, 0.0, 1.0);
+        for (m, moment) in moments.iter().enumerate().skip(1) {
+            power *= -x;
+            let term = -power * moment;
+            pi += term;
+            slope += m as f64 * term;
+        }
+        (pi, moments[0] - pi, slope)
+    }
+}
+
+/// Below logit p + e = −CUT the grid's sums are series ([`Weights::series`]).
+const CUT: f64 = 4.0;
+/// Terms of those series: e^(−CUT·TERMS) = 4e−18.
+const TERMS: usize = 10;
 
 /// Beta(a, b + k) on the grid of logit p (density p^a (1 − p)^(b + k) in logit units).
 /// Beyond the ends the density is e^(a·u) (below) and e^(−(b + k)·u) (above) to within
@@ -565,11 +615,22 @@ fn beta_weights(logit: &[f64], prior: DropoutPrior, survived: u32) -> Weights {
     let kept = |v: &&f64| **v / total >= 1e-17;
     let first = grid.iter().position(|v| kept(&v)).unwrap_or(0);
     let last = grid.iter().rposition(|v| kept(&v)).unwrap_or(0);
+    let below = (below + grid[..first].iter().sum::<f64>()) / total;
+    let above = (above + grid[last + 1..].iter().sum::<f64>()) / total;
+    let grid: Vec<f64> = grid[first..=last].iter().map(|v| v / total).collect();
+    // Moments before point J + 1 from those before J: (A_J + w_J)·e^(−m·step).
+    let mut tail = vec![[0.0; TERMS + 1]; logit.len() + 1];
+    let shrink: [f64; TERMS + 1] = std::array::from_fn(|m| (-(m as f64) * step).exp());
+    for j in 0..logit.len() {
+        let w = j.checked_sub(first).and_then(|i| grid.get(i)).copied();
+        tail[j + 1] = std::array::from_fn(|m| (tail[j][m] + w.unwrap_or(0.0)) * shrink[m]);
+    }
     Weights {
         first,
-        grid: grid[first..=last].iter().map(|v| v / total).collect(),
-        below: (below + grid[..first].iter().sum::<f64>()) / total,
-        above: (above + grid[last + 1..].iter().sum::<f64>()) / total,
+        grid,
+        below,
+        above,
+        tail,
     }
 }
 
@@ -687,10 +748,13 @@ mod tests {
                 [0.4, -1.1, 0.7, 2.0],
                 [-3.0, 5.0, -2.0, 0.1],
             ] {
-                // The combos' side-by-side sums are those of each group on its own.
+                // The combos' sums (series below −CUT) are those of each group's grid.
                 for (g, leave) in model.groups.iter().zip(model.leave(&theta)) {
                     let e = theta[0] + g.x.iter().zip(&theta[1..]).map(|(x, b)| x * b).sum::<f64>();
-                    assert_eq!(leave, model.grid.leave(g.weights, e));
+                    let (a, b) = (leave, model.grid.leave(g.weights, e));
+                    for (x, y) in [(a.0, b.0), (a.1, b.1), (a.2, b.2)] {
+                        assert!((x - y).abs() <= 1e-14 * y.abs(), "{a:?} {b:?}");
+                    }
                 }
                 let mut grad = [0.0; 4];
                 let ll = model.log_likelihood(&weighted, &theta, &mut grad);
