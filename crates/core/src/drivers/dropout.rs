@@ -402,11 +402,11 @@ impl<'a> Trips<'a> {
                 *leave = 1.0 / (1.0 + odds_against);
                 *remain = odds_against * *leave;
             }
-            let odds = (GRID.0 + GRID.1 * from as f64 + e).exp();
+            let powers = Weights::powers((GRID.0 + GRID.1 * from as f64 + e).exp());
             for l in &c.lanes {
                 let lanes = &self.grid.lanes[l.weights];
-                let start = lanes.ks.map(|k| self.grid.weights[k].series(from, odds));
-                let sums = lanes.sums(&leave, &remain, from, start);
+                let moments = lanes.ks.map(|k| &self.grid.weights[k].tail[from]);
+                let sums = lanes.sums(&leave, &remain, from, series(&powers, moments));
                 for (&g, sum) in l.groups[..l.len].iter().zip(sums) {
                     out[g] = sum;
                 }
@@ -566,29 +566,45 @@ struct Weights {
     below: f64,
     above: f64,
     /// Per grid point J, Σ_{j<J} w_j e^(m(u_j − u_J)) for m = 0..=TERMS: the moments of
-    /// the points before J for [`Weights::series`].
+    /// the points before J for [`series`].
     tail: Vec<[f64; TERMS + 1]>,
 }
 
 impl Weights {
-    /// The sums of π, 1 − π and dπ/de over the points before `from`, given x = e^(u + e)
-    /// at `from` (≤ e^−CUT before it): logistic = x/(1 + x) = Σ (−1)^(m+1) x^m and
-    /// logistic·(1 − logistic) = Σ (−1)^(m+1) m x^m, to TERMS terms (relative error below
-    /// e^(−CUT·TERMS)).
-    fn series(&self, from: usize, x: f64) -> (f64, f64, f64) {
-        let moments = &self.tail[from];
-        let (mut pi, mut slope, mut power) = (0.0, 0.0, 1.0);
-        for (m, moment) in moments.iter().enumerate().skip(1) {
-            power *= -x;
-            let term = -power * moment;
-            pi += term;
-            slope += m as f64 * term;
-        }
-        (pi, moments[0] - pi, slope)
+    /// (−x)^m for m = 0..=TERMS.
+    fn powers(x: f64) -> [f64; TERMS + 1] {
+        let mut power = 1.0;
+        std::array::from_fn(|m| {
+            if m > 0 {
+                power *= -x;
+            }
+            power
+        })
     }
 }
 
-/// Below logit p + e = −CUT the grid's sums are series ([`Weights::series`]).
+/// The sums of π, 1 − π and dπ/de of [`LANES`] groups over the points before a grid point
+/// J, from their moments there (`Weights::tail[J]`) and the powers of x = e^(u_J + e)
+/// (x ≤ e^−CUT before J): logistic = x/(1 + x) = Σ (−1)^(m+1) x^m and
+/// logistic·(1 − logistic) = Σ (−1)^(m+1) m x^m, to TERMS terms (relative error below
+/// e^(−CUT·TERMS)).
+#[inline]
+fn series(
+    powers: &[f64; TERMS + 1],
+    moments: [&[f64; TERMS + 1]; LANES],
+) -> [(f64, f64, f64); LANES] {
+    let (mut pi, mut slope) = ([0.0; LANES], [0.0; LANES]);
+    for (m, power) in powers.iter().enumerate().skip(1) {
+        for lane in 0..LANES {
+            let term = -power * moments[lane][m];
+            pi[lane] += term;
+            slope[lane] += m as f64 * term;
+        }
+    }
+    std::array::from_fn(|l| (pi[l], moments[l][0] - pi[l], slope[l]))
+}
+
+/// Below logit p + e = −CUT the grid's sums are series ([`series`]).
 const CUT: f64 = 4.0;
 /// Terms of those series: e^(−CUT·TERMS) = 4e−18.
 const TERMS: usize = 10;
