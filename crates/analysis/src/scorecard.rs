@@ -174,43 +174,67 @@ async fn equity(sql: &Sql) -> Result<Option<Equity>> {
 
 /// Twelve-month retention at each complete quarter end with two years of data before it.
 async fn retention(sql: &Sql, settings: &Settings) -> Result<Vec<Retention>> {
-    // Quarter index q = year * 4 + quarter (0-based). An active quarter counts as "before"
-    // for ends e in q+4..=q+7 and as "after" for e in q..=q+3.
-    let query = "WITH q AS (SELECT DISTINCT customer_id,
+    // Quarter index q = year * 4 + quarter (0-based). Each customer's active quarters of
+    // the last QUARTERS as bits of one integer; customers counted by their bits. An end
+    // quarter e needs the eight quarters e−7..=e, so the kept quarters give every end from
+    // the first kept quarter + 7 exactly as all the data would.
+    let query = format!(
+        "WITH q AS (SELECT DISTINCT customer_id,
                            CAST(date_part('year', at) AS BIGINT) * 4
                              + CAST(date_part('quarter', at) AS BIGINT) - 1 AS q
                     FROM transactions),
-         bounds AS (SELECT min(q) AS first_q, max(q) AS last_q FROM q),
-         k AS (SELECT * FROM (VALUES (0), (1), (2), (3), (4), (5), (6), (7)) AS t(k)),
-         marks AS (SELECT customer_id, q.q + k.k AS e,
-                          max(CASE WHEN k.k >= 4 THEN 1 ELSE 0 END) AS before,
-                          max(CASE WHEN k.k < 4 THEN 1 ELSE 0 END) AS after
-                   FROM q CROSS JOIN k GROUP BY customer_id, q.q + k.k)
-         SELECT m.e AS quarter, CAST(count(*) AS BIGINT) AS customers,
-                CAST(sum(m.after) AS BIGINT) AS retained
-         FROM marks m CROSS JOIN bounds
-         WHERE m.before = 1 AND m.e >= bounds.first_q + 7 AND m.e < bounds.last_q
-         GROUP BY m.e ORDER BY m.e";
-    let (_, batches) = sql.query(query).await?;
-    let mut out = Vec::new();
+         bounds AS (SELECT greatest(min(q), max(q) - {last}) AS first_q, max(q) AS last_q FROM q),
+         bits AS (SELECT bit_or(CAST(1 AS BIGINT) << (q.q - b.first_q)) AS active
+                  FROM q CROSS JOIN bounds b WHERE q.q >= b.first_q GROUP BY q.customer_id)
+         SELECT active, CAST(count(*) AS BIGINT) AS customers,
+                max(b.first_q) AS first_q, max(b.last_q) AS last_q
+         FROM bits CROSS JOIN bounds b GROUP BY active",
+        last = QUARTERS - 1
+    );
+    let (_, batches) = sql.query(&query).await?;
+    let mut by_bits = Vec::new();
+    let mut span = None;
     for b in &batches {
         let c = Columns::new(b);
-        let (quarter, customers, retained) =
-            (c.int("quarter")?, c.int("customers")?, c.int("retained")?);
+        let (active, customers) = (c.int("active")?, c.int("customers")?);
+        let (first, last) = (c.int("first_q")?, c.int("last_q")?);
         for r in 0..c.rows() {
-            let (e, n, retained) = (quarter.int_at(r)?, customers.count(r), retained.count(r));
-            let Some(quarter_end) = quarter_end(e) else {
-                continue;
-            };
-            if let Some(retained) = Share::of(retained, n, settings) {
-                out.push(Retention {
-                    quarter_end,
-                    retained,
-                });
-            }
+            by_bits.push((active.int_at(r)? as u64, customers.count(r)));
+            span = Some((first.int_at(r)?, last.int_at(r)?));
+        }
+    }
+    let Some((first_q, last_q)) = span else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for e in first_q + 7..last_q {
+        let Some(quarter_end) = quarter_end(e) else {
+            continue;
+        };
+        let at = (e - first_q) as u32;
+        let (before, after) = (quarters(at - 7, at - 4), quarters(at - 3, at));
+        let (mut n, mut retained) = (0, 0);
+        for &(bits, customers) in by_bits.iter().filter(|(bits, _)| bits & before != 0) {
+            n += customers;
+            retained += if bits & after != 0 { customers } else { 0 };
+        }
+        if let Some(retained) = Share::of(retained, n, settings) {
+            out.push(Retention {
+                quarter_end,
+                retained,
+            });
         }
     }
     Ok(out)
+}
+
+/// Quarters of activity one integer holds (almost 16 years); older quarters are left out,
+/// which changes no end from the eighth kept quarter on.
+const QUARTERS: i64 = 63;
+
+/// The bits of quarters `from..=to` (relative to the first kept quarter).
+fn quarters(from: u32, to: u32) -> u64 {
+    (from..=to).fold(0, |bits, q| bits | 1 << q)
 }
 
 /// The last day of quarter index `q` (year * 4 + quarter − 1).

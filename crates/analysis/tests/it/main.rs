@@ -7,5 +7,6 @@ mod demo;
 mod journey;
 mod loyalty;
 mod metrics;
+mod scorecard;
 
 pub use common::{cdnow, fresh, query};
