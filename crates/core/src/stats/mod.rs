@@ -352,4 +352,26 @@ mod tests {
         let none = Estimate::new(1, 3.0, None, Scale::Ces, &Settings::default());
         assert!(serde_json::to_value(none).unwrap()["low"].is_null());
     }
+
+    #[test]
+    fn estimates_of_money_fits_and_bare_values() {
+        let s = Settings::default();
+        let money = Estimate::amount(29, -5.0, (-90.0, 80.0), &s);
+        assert_eq!(money.interval(), Some((-90.0, 80.0)));
+        assert!(money.small_sample);
+        assert!(!Estimate::amount(30, 1e9, (0.0, 2e9), &s).small_sample);
+        let fit = Estimate::unflagged(500, 2.0, Some((1.5, 3.0)));
+        assert_eq!((fit.n, fit.small_sample), (500, false));
+        let half = fit.scaled(0.5);
+        assert_eq!(
+            (half.n, half.value, half.interval()),
+            (500, 1.0, Some((0.75, 1.5)))
+        );
+        let bare = Estimate::from(4.0);
+        assert_eq!(bare, Estimate::point(4.0));
+        assert_eq!(
+            (bare.n, bare.interval(), bare.small_sample),
+            (0, None, false)
+        );
+    }
 }
