@@ -3,11 +3,11 @@
 //! figure with its interval and the n behind it.
 
 use chrono::NaiveDate;
-use cxray_core::stats::{Instrument, Settings};
+use cxray_core::stats::{self, Estimate, Instrument, Settings};
 use serde::Serialize;
 
-use crate::journey::{Area, Journey, Money};
-use crate::metrics::{self, LinkReport, MetricRow, Share, Slice};
+use crate::journey::{Area, Journey};
+use crate::metrics::{self, LinkReport, MetricRow, Slice};
 use cxray_store::Result;
 use cxray_store::decode::Columns;
 use cxray_store::sql::Sql;
@@ -16,9 +16,9 @@ use cxray_store::sql::Sql;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Equity {
     /// The interval reflects who is still a customer (each P(alive)), not the model
-    /// parameters' uncertainty.
+    /// parameters' uncertainty; n is the customers, flagged on n alone.
     #[serde(flatten)]
-    pub money: Money,
+    pub money: Estimate,
     pub customers: u64,
     /// Customers expected to be still buying (sum of P(alive)).
     pub expected_alive: f64,
@@ -30,7 +30,7 @@ pub struct Equity {
 pub struct Retention {
     /// The last day of the quarter.
     pub quarter_end: NaiveDate,
-    pub retained: Share,
+    pub retained: Estimate,
 }
 
 /// One month of the company's own figures (financials table).
@@ -55,9 +55,9 @@ pub struct Scorecard {
     /// NPS (−100…100) and grade point average (0…4) by quarter.
     pub nps: Vec<MetricRow>,
     pub grade: Vec<MetricRow>,
-    pub satisfied_defector_share: Option<Share>,
+    pub satisfied_defector_share: Option<Estimate>,
     /// Summed over touchpoints, a year.
-    pub revenue_at_risk: Option<Money>,
+    pub revenue_at_risk: Option<Estimate>,
     /// The three areas with the most money at stake.
     pub weak_areas: Vec<Area>,
     pub financials: Vec<Financial>,
@@ -84,7 +84,7 @@ pub async fn figures(sql: &Sql, settings: &Settings) -> Result<Figures> {
     };
     Ok(Figures {
         as_of: crate::loyalty::last_purchase_date(sql).await.ok(),
-        equity: equity(sql).await?,
+        equity: equity(sql, settings).await?,
         retention: retention(sql, settings).await?,
         nps: metrics::metric(sql, Instrument::Nps, &by_quarter, settings).await?,
         grade: metrics::metric(sql, Instrument::Grade, &by_quarter, settings).await?,
@@ -134,7 +134,7 @@ pub fn scorecard(
 
 /// The summed CLV, with an interval from the spread of who is still alive: a customer's
 /// value given alive is clv / P(alive), realised with probability P(alive).
-async fn equity(sql: &Sql) -> Result<Option<Equity>> {
+async fn equity(sql: &Sql, settings: &Settings) -> Result<Option<Equity>> {
     if sql.made_by(crate::loyalty::CUSTOMER_VALUE).is_none() {
         return Ok(None);
     }
@@ -162,11 +162,7 @@ async fn equity(sql: &Sql) -> Result<Option<Equity>> {
     let variance = c.float("variance")?.float_at(0)?;
     let half = 1.959_963_984_540_054 * variance.max(0.0).sqrt();
     Ok(Some(Equity {
-        money: Money {
-            value,
-            low: value - half,
-            high: value + half,
-        },
+        money: Estimate::amount(customers, value, (value - half, value + half), settings),
         customers,
         expected_alive: alive,
     }))
@@ -218,7 +214,7 @@ async fn retention(sql: &Sql, settings: &Settings) -> Result<Vec<Retention>> {
             n += customers;
             retained += if bits & after != 0 { customers } else { 0 };
         }
-        if let Some(retained) = Share::of(retained, n, settings) {
+        if let Some(retained) = stats::share(retained, n, settings) {
             out.push(Retention {
                 quarter_end,
                 retained,

@@ -1,7 +1,7 @@
 //! Horizontal bar charts with interval whiskers, in the order given.
 
 use crate::axis::{self, Axis, Fit, Side};
-use crate::data::{Estimate, LeftOut, extent};
+use crate::data::{Estimate, LeftOut, bounds, extent, is_drawable, numbers};
 use crate::escape::escape;
 use crate::figure::{Figure, Frame};
 use crate::format::Format;
@@ -64,7 +64,7 @@ pub fn bars(frame: &Frame, chart: &Bars) -> String {
     let mut left_out = LeftOut::default();
     let bars = left_out.keep(
         &chart.bars,
-        |b| b.estimate.is_drawable(),
+        |b| is_drawable(&b.estimate),
         |b| b.label.clone(),
     );
     let groups = groups(&bars);
@@ -101,7 +101,7 @@ pub fn bars(frame: &Frame, chart: &Bars) -> String {
             left,
         },
     );
-    let numbers = bars.iter().flat_map(|b| b.estimate.numbers());
+    let numbers = bars.iter().flat_map(|b| numbers(&b.estimate));
     let axis = Axis::new(
         extent(numbers.chain([0.0])).unwrap_or((0.0, 1.0)),
         Side::Bottom,
@@ -169,8 +169,7 @@ impl Row {
             .colour("fill", colour);
         let mut out = data(rect, "", &bar.estimate).wrap(&tooltip(&label, &bar.estimate, format));
         let (mut left, mut right) = (end, end);
-        if let Some(interval) = bar.estimate.interval {
-            let (low, high) = interval.bounds();
+        if let Some((low, high)) = bounds(&bar.estimate) {
             let (from, to) = (scale.map(low), scale.map(high));
             out += &whisker(
                 Direction::Across,

@@ -3,76 +3,32 @@
 /// Largest magnitude drawn; beyond it (or not finite) a number is left out.
 const LIMIT: f64 = 1e15;
 
-/// A figure with its uncertainty: a value, an optional interval and a sample size.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Estimate {
-    /// The value.
-    pub value: f64,
-    /// The interval around it, if known.
-    pub interval: Option<Interval>,
-    /// How many observations it rests on, if known.
-    pub n: Option<u64>,
+pub use cxray_core::stats::Estimate;
+
+/// An estimate's interval bounds, lower first, where both are known (in either order).
+pub(crate) fn bounds(estimate: &Estimate) -> Option<(f64, f64)> {
+    let (low, high) = estimate.interval()?;
+    Some(if low <= high {
+        (low, high)
+    } else {
+        (high, low)
+    })
 }
 
-/// An interval's bounds, in either order.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Interval {
-    /// One bound, normally the lower.
-    pub low: f64,
-    /// The other bound, normally the upper.
-    pub high: f64,
+/// An estimate's n, where known (an n of 0 means not known).
+pub(crate) fn known_n(estimate: &Estimate) -> Option<u64> {
+    (estimate.n > 0).then_some(estimate.n)
 }
 
-impl Interval {
-    /// The bounds, lower first.
-    pub fn bounds(&self) -> (f64, f64) {
-        if self.low <= self.high {
-            (self.low, self.high)
-        } else {
-            (self.high, self.low)
-        }
-    }
+/// The value and interval bounds.
+pub(crate) fn numbers(estimate: &Estimate) -> impl Iterator<Item = f64> {
+    let bounds = bounds(estimate);
+    std::iter::once(estimate.value).chain(bounds.into_iter().flat_map(|(lo, hi)| [lo, hi]))
 }
 
-impl Estimate {
-    /// A bare value.
-    pub fn new(value: f64) -> Estimate {
-        Estimate {
-            value,
-            interval: None,
-            n: None,
-        }
-    }
-
-    /// This estimate with an interval from `low` to `high`.
-    pub fn with_interval(self, low: f64, high: f64) -> Estimate {
-        Estimate {
-            interval: Some(Interval { low, high }),
-            ..self
-        }
-    }
-
-    /// This estimate with its sample size.
-    pub fn with_n(self, n: u64) -> Estimate {
-        Estimate { n: Some(n), ..self }
-    }
-
-    /// The value and interval bounds.
-    pub(crate) fn numbers(&self) -> impl Iterator<Item = f64> {
-        let bounds = self.interval.map(|i| i.bounds());
-        std::iter::once(self.value).chain(bounds.into_iter().flat_map(|(lo, hi)| [lo, hi]))
-    }
-
-    /// Whether every number in it can be drawn.
-    pub(crate) fn is_drawable(&self) -> bool {
-        self.numbers().all(drawable)
-    }
-}
-
-impl From<f64> for Estimate {
-    fn from(value: f64) -> Estimate {
-        Estimate::new(value)
-    }
+/// Whether every number in an estimate can be drawn.
+pub(crate) fn is_drawable(estimate: &Estimate) -> bool {
+    numbers(estimate).all(drawable)
 }
 
 /// Whether a number can be drawn: finite and at most 10^15 in magnitude.
@@ -134,14 +90,23 @@ mod tests {
 
     #[test]
     fn undrawable_numbers_are_caught() {
-        assert!(Estimate::new(1.0).with_interval(0.0, 2.0).is_drawable());
-        assert!(!Estimate::new(f64::NAN).is_drawable());
-        assert!(
-            !Estimate::new(1.0)
-                .with_interval(0.0, f64::INFINITY)
-                .is_drawable()
-        );
-        assert!(!Estimate::new(1e300).is_drawable());
+        let with = |low, high| Estimate::unflagged(0, 1.0, Some((low, high)));
+        assert!(is_drawable(&with(0.0, 2.0)));
+        assert!(!is_drawable(&Estimate::point(f64::NAN)));
+        assert!(!is_drawable(&with(0.0, f64::INFINITY)));
+        assert!(!is_drawable(&Estimate::point(1e300)));
+    }
+
+    #[test]
+    fn bounds_in_either_order_and_unknown_n() {
+        let e = Estimate::unflagged(0, 1.0, Some((2.0, 0.0)));
+        assert_eq!(bounds(&e), Some((0.0, 2.0)));
+        assert_eq!(known_n(&e), None);
+        let half = Estimate {
+            high: None,
+            ..Estimate::unflagged(5, 1.0, Some((0.0, 2.0)))
+        };
+        assert_eq!((bounds(&half), known_n(&half)), (None, Some(5)));
     }
 
     #[test]

@@ -50,7 +50,6 @@ mod svg;
 mod table;
 
 pub use bars::{Bar, Bars, bars};
-pub use data::{Estimate, Interval};
 pub use escape::escape;
 pub use figure::Frame;
 pub use format::Format;

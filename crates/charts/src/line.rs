@@ -1,7 +1,7 @@
 //! Line charts: named series over time or another x, with interval bands and a target.
 
 use crate::axis::{self, Axis, Fit, Side};
-use crate::data::{LeftOut, drawable, extent};
+use crate::data::{LeftOut, drawable, extent, numbers};
 use crate::escape::escape;
 use crate::figure::{Figure, Frame};
 use crate::format::Format;
@@ -132,7 +132,7 @@ fn y_extent(series: &[Series], target: Option<&Target>, span: Option<(f64, f64)>
     let numbers = series
         .iter()
         .flat_map(|s| &s.points)
-        .flat_map(|p| p.estimate.numbers());
+        .flat_map(|p| numbers(&p.estimate));
     let span = span
         .into_iter()
         .flat_map(|(a, b)| [a, b])

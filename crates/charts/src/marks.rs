@@ -1,6 +1,6 @@
 //! Marks shared by the charts: data attributes, tooltips, points, whiskers.
 
-use crate::data::Estimate;
+use crate::data::{Estimate, bounds, known_n};
 use crate::format::Format;
 use crate::palette::{Colour, WHITE};
 use crate::svg::{Tag, path_data, title};
@@ -15,11 +15,10 @@ pub(crate) fn data(tag: Tag, prefix: &str, estimate: &Estimate) -> Tag {
         (prefix, part) => format!("data-{prefix}-{part}"),
     };
     let mut tag = tag.raw(&key(""), estimate.value);
-    if let Some(interval) = estimate.interval {
-        let (low, high) = interval.bounds();
+    if let Some((low, high)) = bounds(estimate) {
         tag = tag.raw(&key("low"), low).raw(&key("high"), high);
     }
-    if let Some(n) = estimate.n {
+    if let Some(n) = known_n(estimate) {
         tag = tag.raw(&key("n"), n as f64);
     }
     tag
@@ -28,11 +27,10 @@ pub(crate) fn data(tag: Tag, prefix: &str, estimate: &Estimate) -> Tag {
 /// The estimate in words: "32.4 (interval 28 to 36), n = 410".
 pub(crate) fn describe(estimate: &Estimate, format: &Format) -> String {
     let mut text = format.full(estimate.value);
-    if let Some(interval) = estimate.interval {
-        let (low, high) = interval.bounds();
+    if let Some((low, high)) = bounds(estimate) {
         text += &format!(" (interval {} to {})", format.full(low), format.full(high));
     }
-    if let Some(n) = estimate.n {
+    if let Some(n) = known_n(estimate) {
         text += &format!(", n = {}", Format::Number.full(n as f64));
     }
     text
@@ -93,7 +91,7 @@ mod tests {
 
     #[test]
     fn describes_value_interval_and_n() {
-        let e = Estimate::new(32.41).with_interval(36.0, 28.0).with_n(1410);
+        let e = Estimate::unflagged(1410, 32.41, Some((36.0, 28.0)));
         assert_eq!(
             describe(&e, &Format::Number),
             "32.4 (interval 28 to 36), n = 1,410"

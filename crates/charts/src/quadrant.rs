@@ -2,7 +2,7 @@
 //! map of importance against performance.
 
 use crate::axis::{self, Axis, Fit, Side};
-use crate::data::{Estimate, LeftOut, drawable, extent};
+use crate::data::{Estimate, LeftOut, bounds, drawable, extent, is_drawable, numbers};
 use crate::escape::escape;
 use crate::figure::{Figure, Frame};
 use crate::format::Format;
@@ -49,7 +49,7 @@ impl Spot {
 
     fn is_drawable(&self) -> bool {
         let size = self.size.is_none_or(|s| drawable(s) && s >= 0.0);
-        self.x.is_drawable() && self.y.is_drawable() && size
+        is_drawable(&self.x) && is_drawable(&self.y) && size
     }
 }
 
@@ -145,7 +145,7 @@ pub fn quadrant(frame: &Frame, chart: &Quadrant) -> String {
     }
     let (top, bottom) = (2.0 * PAD, 2.0 * LINE + PAD);
     let numbers = |pick: fn(&Spot) -> &Estimate, at: Option<f64>| {
-        let values = spots.iter().flat_map(|s| pick(s).numbers());
+        let values = spots.iter().flat_map(|s| numbers(pick(s)));
         extent(values.chain(at)).unwrap_or((0.0, 1.0))
     };
     let y_extent = numbers(|s| &s.y, split.map(|s| s.1));
@@ -267,8 +267,7 @@ fn spot(s: &Spot, radius: f64, (x, y): (&Scale, &Scale), plot: &Plot, chart: &Qu
     let (cx, cy) = (x.map(s.x.value), y.map(s.y.value));
     let (colour, _) = palette::series(0);
     let mut out = String::new();
-    if let Some(i) = s.x.interval {
-        let (low, high) = i.bounds();
+    if let Some((low, high)) = bounds(&s.x) {
         out += &whisker(
             Direction::Across,
             (x.map(low), cy),
@@ -277,8 +276,7 @@ fn spot(s: &Spot, radius: f64, (x, y): (&Scale, &Scale), plot: &Plot, chart: &Qu
             INK,
         );
     }
-    if let Some(i) = s.y.interval {
-        let (low, high) = i.bounds();
+    if let Some((low, high)) = bounds(&s.y) {
         out += &whisker(Direction::Up, (cx, y.map(low)), (cx, y.map(high)), 6.0, INK);
     }
     let mut circle = dot("spot", (cx, cy), radius, colour).attr("fill-opacity", "0.75");

@@ -1,7 +1,7 @@
 //! Series of points along x, shared by line charts and sparklines: placing x values,
 //! drawing lines, interval bands and points, and the numbers table.
 
-use crate::data::{Estimate, LeftOut, drawable};
+use crate::data::{Estimate, LeftOut, bounds, drawable, is_drawable};
 use crate::format::Format;
 use crate::layout::POINT;
 use crate::marks::{Direction, data, dot, tooltip, whisker};
@@ -56,7 +56,7 @@ impl Point {
     }
 
     fn is_drawable(&self) -> bool {
-        self.estimate.is_drawable() && !matches!(self.x, X::At(at) if !drawable(at))
+        is_drawable(&self.estimate) && !matches!(self.x, X::At(at) if !drawable(at))
     }
 }
 
@@ -267,10 +267,10 @@ impl Painter<'_> {
     /// Shaded bands over runs of points with intervals; a whisker for a lone one.
     fn bands(&self, placed: &[(f64, &Point)], colour: palette::Colour) -> String {
         let mut out = String::new();
-        for run in placed.split(|(_, p)| p.estimate.interval.is_none()) {
+        for run in placed.split(|(_, p)| bounds(&p.estimate).is_none()) {
             let bounds: Vec<(f64, f64, f64)> = run
                 .iter()
-                .filter_map(|&(x, p)| p.estimate.interval.map(|i| (x, i.bounds().0, i.bounds().1)))
+                .filter_map(|&(x, p)| bounds(&p.estimate).map(|(low, high)| (x, low, high)))
                 .collect();
             match bounds.as_slice() {
                 [] => {}

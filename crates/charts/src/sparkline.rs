@@ -1,6 +1,6 @@
 //! Sparklines: a tiny trend without axes for scorecard tiles, its last point marked.
 
-use crate::data::{LeftOut, extent};
+use crate::data::{LeftOut, extent, numbers};
 use crate::figure::{Figure, Frame};
 use crate::format::Format;
 use crate::layout::{Margins, POINT, Plot, SPARK, Size};
@@ -40,7 +40,7 @@ pub fn sparkline(frame: &Frame, chart: &Sparkline) -> String {
         },
     );
     let xs = Xs::of(&series, &chart.x_format);
-    let values = trend.points.iter().flat_map(|p| p.estimate.numbers());
+    let values = trend.points.iter().flat_map(|p| numbers(&p.estimate));
     let painter = Painter {
         xs: &xs,
         x: Scale::linear(xs.extent(&series), (plot.left, plot.right)),

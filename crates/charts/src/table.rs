@@ -1,6 +1,6 @@
 //! The numbers table: the exact figures behind a chart, as an HTML table.
 
-use crate::data::Estimate;
+use crate::data::{Estimate, bounds, known_n};
 use crate::escape::escape;
 use crate::format::Format;
 use crate::svg::Tag;
@@ -52,7 +52,7 @@ impl Entry {
 
 /// Cells for an estimate: value, low, high and n.
 pub(crate) fn estimate_entries(estimate: &Estimate, format: &Format) -> [Entry; 4] {
-    let bounds = estimate.interval.map(|i| i.bounds());
+    let bounds = bounds(estimate);
     let bound = |pick: fn((f64, f64)) -> f64| {
         bounds.map_or(Entry::Empty, |b| Entry::number(pick(b), format))
     };
@@ -60,7 +60,7 @@ pub(crate) fn estimate_entries(estimate: &Estimate, format: &Format) -> [Entry; 
         Entry::number(estimate.value, format),
         bound(|b| b.0),
         bound(|b| b.1),
-        estimate.n.map_or(Entry::Empty, Entry::count),
+        known_n(estimate).map_or(Entry::Empty, Entry::count),
     ]
 }
 

@@ -32,6 +32,22 @@ pub fn money(value: f64) -> String {
     }
 }
 
+/// An amount's interval, "1,234 – 5,678", or "—" where it has none.
+pub fn money_range(low: Option<f64>, high: Option<f64>) -> String {
+    match (low, high) {
+        (Some(lo), Some(hi)) => format!("{} – {}", money(lo), money(hi)),
+        _ => "—".into(),
+    }
+}
+
+/// An amount with its interval where known: "3,456 (1,234 – 5,678)".
+pub fn money_with_interval(value: f64, low: Option<f64>, high: Option<f64>) -> String {
+    match (low, high) {
+        (Some(_), Some(_)) => format!("{} ({})", money(value), money_range(low, high)),
+        _ => money(value),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -50,5 +66,11 @@ mod tests {
         assert_eq!(super::with_interval(1.0, None, Some(1.5), 2), "1.00");
         assert_eq!(super::money(-1234.4), "−1,234");
         assert_eq!(super::money(-0.4), "0");
+        assert_eq!(
+            super::money_with_interval(3456.2, Some(1234.0), Some(5678.0)),
+            "3,456 (1,234 – 5,678)"
+        );
+        assert_eq!(super::money_with_interval(-2.0, None, Some(1.0)), "−2");
+        assert_eq!(super::money_range(Some(1.0), None), "—");
     }
 }

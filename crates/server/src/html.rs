@@ -3,7 +3,7 @@
 //! offline and prints cleanly.
 
 pub use cxray_charts::escape;
-pub use cxray_core::text::{money, with_interval};
+pub use cxray_core::text::{money, money_range, with_interval};
 
 const STYLE: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1b1f24;background:#fff}

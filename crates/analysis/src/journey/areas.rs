@@ -4,7 +4,8 @@
 
 use serde::Serialize;
 
-use super::{Journey, Money};
+use super::Journey;
+use cxray_core::stats::Estimate;
 
 /// Where a touchpoint sits on the importance–performance map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -27,7 +28,7 @@ pub struct Area {
     pub touchpoint: String,
     pub owner: Option<String>,
     pub owner_kind: Option<String>,
-    pub revenue_at_risk: Option<Money>,
+    pub revenue_at_risk: Option<Estimate>,
     /// Failure rate and its target (percent): the service level, else the average.
     pub failure_rate: f64,
     pub target_rate: f64,

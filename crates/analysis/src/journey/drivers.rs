@@ -11,10 +11,11 @@
 use std::collections::BTreeMap;
 
 use cxray_core::drivers::{
-    Analysis, Dataset, DropoutFit, DropoutPrior, Method, Model, OddsRatio, Options, TripContext,
-    analyse, fit_dropout,
+    Analysis, Dataset, DropoutFit, DropoutPrior, Method, Model, Options, TripContext, analyse,
+    fit_dropout,
 };
 use cxray_core::models::{FitOptions, ModelKind};
+use cxray_core::stats::Estimate;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::functions_aggregate::expr_fn::{count, max};
@@ -70,7 +71,7 @@ pub struct DriverGroup {
 
 impl DriverGroup {
     /// A predictor's odds ratio of leaving, from the dropout model, if it has one.
-    pub fn leaving(&self, name: &str) -> Option<&OddsRatio> {
+    pub fn leaving(&self, name: &str) -> Option<&Estimate> {
         let effects = &self.dropout.as_ref()?.effects;
         effects
             .iter()

@@ -19,7 +19,7 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
-use super::{Money, Touchpoint};
+use super::Touchpoint;
 use cxray_store::decode::Columns;
 use cxray_store::ops::Placement;
 use cxray_store::{Result, StoreError};
@@ -40,7 +40,7 @@ pub struct Handoff {
     pub excess_failure: Option<Difference>,
     /// The receiving touchpoint's revenue at risk in proportion to the share of its bad
     /// experiences (failures and long waits) that are failures right after this hand-off.
-    pub revenue_at_risk: Option<Money>,
+    pub revenue_at_risk: Option<Estimate>,
 }
 
 impl Handoff {
@@ -63,11 +63,7 @@ impl Handoff {
         } else {
             0.0
         };
-        self.revenue_at_risk = to.revenue_at_risk.map(|m| Money {
-            value: m.value * share,
-            low: m.low * share,
-            high: m.high * share,
-        });
+        self.revenue_at_risk = to.revenue_at_risk.map(|m| m.scaled(share));
     }
 }
 

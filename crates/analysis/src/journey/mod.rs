@@ -86,14 +86,6 @@ pub async fn monthly_failure_rates(
     Ok(out)
 }
 
-/// An amount of money with its interval.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Money {
-    pub value: f64,
-    pub low: f64,
-    pub high: f64,
-}
-
 /// One touchpoint: who owns it, how it performs, what its bad experiences cost.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Touchpoint {
@@ -128,8 +120,9 @@ pub struct Touchpoint {
     pub excess_dropout: Option<Difference>,
     /// Bad experiences a year.
     pub bad_per_year: f64,
-    /// CLV expected to be lost a year: bad experiences × excess dropout × mean CLV.
-    pub revenue_at_risk: Option<Money>,
+    /// CLV expected to be lost a year: bad experiences × excess dropout × mean CLV; n the
+    /// trips through the touchpoint, flagged as the excess dropout is.
+    pub revenue_at_risk: Option<Estimate>,
 }
 
 /// One owner's touchpoints and totals.
@@ -141,10 +134,10 @@ pub struct Owner {
     pub touchpoints: Vec<String>,
     pub interactions: u64,
     pub failure_rate: Option<Estimate>,
-    /// The sum over its touchpoints (intervals combined as independent).
-    pub revenue_at_risk: Option<Money>,
+    /// The sum over its touchpoints (see [`total_revenue_at_risk`]).
+    pub revenue_at_risk: Option<Estimate>,
     /// The part of it that follows hand-offs from other owners.
-    pub revenue_at_risk_after_handoffs: Option<Money>,
+    pub revenue_at_risk_after_handoffs: Option<Estimate>,
 }
 
 /// The journey map: touchpoints, owners, hand-offs.
@@ -317,10 +310,12 @@ fn touchpoint(
             .and_then(|(max, r)| r.low.map(|low| low > max * 100.0)),
         revenue_at_risk: excess.zip(mean_clv).and_then(|(d, clv)| {
             let per_point = bad_per_year * clv / 100.0;
-            Some(Money {
+            Some(Estimate {
+                n: d.n_a + d.n_b,
                 value: d.value * per_point,
-                low: d.low? * per_point,
-                high: d.high? * per_point,
+                low: Some(d.low? * per_point),
+                high: Some(d.high? * per_point),
+                small_sample: d.small_sample,
             })
         }),
         csat: csat.get(&c.touchpoint).copied(),
@@ -391,21 +386,30 @@ fn owner_totals(
 }
 
 /// The revenue at risk summed over every touchpoint (none if any is missing).
-pub fn total_revenue_at_risk(j: &Journey) -> Option<Money> {
+pub fn total_revenue_at_risk(j: &Journey) -> Option<Estimate> {
     sum_money(j.touchpoints.iter().map(|t| t.revenue_at_risk))
 }
 
 /// The sum of amounts with intervals, half-widths combined as independent (root of the
-/// sum of squares on each side); none if any is missing.
-fn sum_money(items: impl Iterator<Item = Option<Money>>) -> Option<Money> {
-    let items: Vec<Money> = items.collect::<Option<_>>()?;
-    let value: f64 = items.iter().map(|m| m.value).sum();
-    let below: f64 = items.iter().map(|m| (m.value - m.low).powi(2)).sum();
-    let above: f64 = items.iter().map(|m| (m.high - m.value).powi(2)).sum();
-    Some(Money {
+/// sum of squares on each side); none if any is missing or has no interval. Its n is 0
+/// (not known: a trip passes several touchpoints, so their trips do not add up); it is
+/// flagged as a small sample when any part is.
+fn sum_money(items: impl Iterator<Item = Option<Estimate>>) -> Option<Estimate> {
+    let items: Vec<Estimate> = items.collect::<Option<_>>()?;
+    let flagged = items.iter().any(|m| m.small_sample);
+    let items: Vec<(f64, (f64, f64))> = items
+        .iter()
+        .map(|m| Some((m.value, m.interval()?)))
+        .collect::<Option<_>>()?;
+    let value: f64 = items.iter().map(|m| m.0).sum();
+    let below: f64 = items.iter().map(|(v, (low, _))| (v - low).powi(2)).sum();
+    let above: f64 = items.iter().map(|(v, (_, high))| (high - v).powi(2)).sum();
+    Some(Estimate {
+        n: 0,
         value,
-        low: value - below.sqrt(),
-        high: value + above.sqrt(),
+        low: Some(value - below.sqrt()),
+        high: Some(value + above.sqrt()),
+        small_sample: flagged,
     })
 }
 

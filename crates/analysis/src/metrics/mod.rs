@@ -17,7 +17,7 @@ use cxray_store::{Result, StoreError};
 
 pub use link::{
     Defection, Link, LinkOptions, LinkReport, Prediction, QuadrantCell, RETENTION_DAYS,
-    RetentionPoint, ScoreGroup, Share, link,
+    RetentionPoint, ScoreGroup, link,
 };
 use view::Condition;
 pub use view::{TIME_BUCKETS, slice_columns};

@@ -1,15 +1,13 @@
 use super::*;
-use cxray_charts::{Bar, Bars, Estimate, Format, Frame, bars};
+use cxray_charts::{Bar, Bars, Format, Frame, bars};
+use cxray_core::stats::Estimate;
 
 fn drivers() -> Bars {
     Bars {
         bars: vec![
-            Bar::new(
-                "Baggage",
-                Estimate::new(0.4).with_interval(0.3, 0.5).with_n(900),
-            )
-            .in_group("external"),
-            Bar::new("Check-in", Estimate::new(0.2).with_interval(0.15, 0.26)),
+            Bar::new("Baggage", Estimate::unflagged(900, 0.4, Some((0.3, 0.5))))
+                .in_group("external"),
+            Bar::new("Check-in", Estimate::unflagged(0, 0.2, Some((0.15, 0.26)))),
             Bar::new("Boarding", 0.1),
         ],
         format: Format::Percent,

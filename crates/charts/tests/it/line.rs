@@ -1,5 +1,6 @@
 use super::*;
-use cxray_charts::{Estimate, Format, Frame, Line, Point, Series, Target, line};
+use cxray_charts::{Format, Frame, Line, Point, Series, Target, line};
+use cxray_core::stats::Estimate;
 
 const MONTHS: [&str; 12] = [
     "2024-01", "2024-02", "2024-03", "2024-04", "2024-05", "2024-06", "2024-07", "2024-08",
@@ -14,9 +15,7 @@ fn nps() -> Line {
             let v = 30.0 + i as f64;
             Point::new(
                 *m,
-                Estimate::new(v)
-                    .with_interval(v - 4.0, v + 4.0)
-                    .with_n(400 + i as u64),
+                Estimate::unflagged(400 + i as u64, v, Some((v - 4.0, v + 4.0))),
             )
         })
         .collect();

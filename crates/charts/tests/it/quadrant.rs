@@ -1,12 +1,13 @@
 use super::*;
-use cxray_charts::{Estimate, Format, Frame, Quadrant, Spot, quadrant};
+use cxray_charts::{Format, Frame, Quadrant, Spot, quadrant};
+use cxray_core::stats::Estimate;
 
 fn areas() -> Quadrant {
     let spots = vec![
         Spot::new(
             "Baggage",
-            Estimate::new(0.6).with_interval(0.55, 0.65),
-            Estimate::new(0.3).with_interval(0.2, 0.4),
+            Estimate::unflagged(0, 0.6, Some((0.55, 0.65))),
+            Estimate::unflagged(0, 0.3, Some((0.2, 0.4))),
         )
         .sized(4_000_000.0),
         Spot::new("Check-in", 0.9, 0.25).sized(1_000_000.0),

@@ -1,5 +1,6 @@
 use super::*;
 use cxray_charts::*;
+use cxray_core::stats::Estimate;
 
 const EVIL: &str = "<script>alert('x')</script>&\"";
 
@@ -94,7 +95,7 @@ fn numbers_that_are_not_finite_are_left_out_and_named() {
         Point::new("Feb", f64::NAN),
         Point::new(
             "Mar",
-            Estimate::new(12.0).with_interval(f64::NEG_INFINITY, 14.0),
+            Estimate::unflagged(0, 12.0, Some((f64::NEG_INFINITY, 14.0))),
         ),
         Point::new(f64::INFINITY, 3.0),
         Point::new("Apr", 11.0),

@@ -2,7 +2,8 @@
 
 use cxray_analysis::drivers::drivers_sql;
 use cxray_analysis::journey::{self, DriverGroup};
-use cxray_core::drivers::{Figure, Model, Options};
+use cxray_core::drivers::{Model, Options};
+use cxray_core::stats::Estimate;
 use cxray_store::sql::Sql;
 
 use crate::args::DriversArgs;
@@ -53,7 +54,7 @@ pub async fn run(config: &Config, args: DriversArgs, json: bool) -> anyhow::Resu
     }
 }
 
-fn figure(f: &Figure, decimals: usize) -> String {
+fn figure(f: &Estimate, decimals: usize) -> String {
     output::with_interval(f.value, f.low, f.high, decimals)
 }
 
@@ -84,11 +85,7 @@ fn print(g: &DriverGroup) -> anyhow::Result<()> {
     let mut drivers: Vec<_> = a.drivers.iter().collect();
     drivers.sort_by_key(|d| d.rank);
     for d in drivers {
-        let share = Figure {
-            value: d.share.value * 100.0,
-            low: d.share.low.map(|v| v * 100.0),
-            high: d.share.high.map(|v| v * 100.0),
-        };
+        let share = d.share.scaled(100.0);
         let mut row = vec![
             d.rank.to_string(),
             d.name.clone(),
@@ -98,7 +95,7 @@ fn print(g: &DriverGroup) -> anyhow::Result<()> {
         ];
         if g.dropout.is_some() {
             row.push(g.leaving(&d.name).map_or("—".into(), |o| {
-                output::with_interval(o.value, Some(o.low), Some(o.high), 3)
+                output::with_interval(o.value, o.low, o.high, 3)
             }));
         }
         t.rows.push(row);

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use cxray_analysis::journey::{self, Journey, JourneyOptions, Money, Touchpoint};
+use cxray_analysis::journey::{self, Journey, JourneyOptions, Touchpoint};
 use cxray_core::stats::{Difference, Estimate, Settings};
 use cxray_core::text;
 use cxray_store::ops::{OpsDb, Placement, Sla};
@@ -30,14 +30,9 @@ async fn build(config: &Config, args: &JourneyArgs) -> anyhow::Result<Journey> {
     Ok(journey::journey(&sql, &options(config, args)?).await?)
 }
 
-fn money(m: Option<&Money>) -> String {
+fn money(m: Option<&Estimate>) -> String {
     m.map_or("—".into(), |m| {
-        format!(
-            "{} ({} – {})",
-            text::money(m.value),
-            text::money(m.low),
-            text::money(m.high)
-        )
+        text::money_with_interval(m.value, m.low, m.high)
     })
 }
 

@@ -1,7 +1,7 @@
 //! `cxray link` as text: the headline, the report-card quadrant, score groups and the
 //! prediction of defection.
 
-use cxray_analysis::metrics::{Defection, Link, LinkReport, Share};
+use cxray_analysis::metrics::{Defection, Link, LinkReport};
 use cxray_core::stats::Estimate;
 
 use crate::output::{self, count};
@@ -31,11 +31,11 @@ pub fn print(r: &LinkReport) -> anyhow::Result<()> {
     prediction(&r.overall)
 }
 
-fn pct(s: Option<&Share>) -> String {
+fn pct(s: Option<&Estimate>) -> String {
     s.map_or("—".into(), |s| format!("{:.1}%", s.value * 100.0))
 }
 
-fn interval(s: Option<&Share>) -> String {
+fn interval(s: Option<&Estimate>) -> String {
     match s.and_then(|s| s.low.zip(s.high)) {
         Some((lo, hi)) => format!("{:.1} – {:.1}%", lo * 100.0, hi * 100.0),
         None => "—".into(),

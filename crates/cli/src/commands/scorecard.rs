@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use cxray_analysis::settings::ProductSettings;
 use cxray_analysis::snapshot::{self, Part};
-use cxray_core::text::{money, with_interval};
+use cxray_core::text::{money, money_with_interval, with_interval};
 
 use crate::config::Config;
 use crate::output;
@@ -27,12 +27,7 @@ pub async fn run(config: &Config, json: bool) -> anyhow::Result<()> {
     );
     let mut row = |name: &str, value: String, n: String| t.rows.push(vec![name.into(), value, n]);
     if let Some(e) = &card.equity {
-        let value = format!(
-            "{} ({} – {})",
-            money(e.money.value),
-            money(e.money.low),
-            money(e.money.high)
-        );
+        let value = money_with_interval(e.money.value, e.money.low, e.money.high);
         row("customer equity", value, e.customers.to_string());
     }
     if let Some(r) = card.retention.last() {
@@ -83,7 +78,7 @@ pub async fn run(config: &Config, json: bool) -> anyhow::Result<()> {
         );
     }
     if let Some(m) = &card.revenue_at_risk {
-        let value = format!("{} ({} – {})", money(m.value), money(m.low), money(m.high));
+        let value = money_with_interval(m.value, m.low, m.high);
         row("revenue at risk a year", value, String::new());
     }
     for a in &card.weak_areas {

@@ -8,34 +8,28 @@ use super::logistic::Design;
 use super::regression::{self, Coefficient, all_subsets_r2, check_linear, linear_rows};
 use super::relative_weights::{logistic_relative_weights, relative_weights};
 use super::{DriverError, Method, Model, Options, bootstrap};
+use crate::stats::Estimate;
 use crate::stats::quantile::{normal_quantile, t_quantile};
 use serde::Serialize;
 
-/// A figure with its interval: bootstrap percentiles when the analysis resampled, else
-/// Wald for coefficients and none for the rest.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Figure {
-    pub value: f64,
-    pub low: Option<f64>,
-    pub high: Option<f64>,
-}
-
-/// One predictor's importance and effect.
+/// One predictor's importance and effect. Every figure is an [`Estimate`] of the
+/// analysis's n rows ([`Estimate::unflagged`]): its interval from the bootstrap percentiles
+/// when the analysis resampled, else Wald for coefficients and none for the rest.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Driver {
     pub name: String,
     /// Its part of the fit statistic (R² or pseudo-R²); the weights sum to it.
-    pub weight: Figure,
+    pub weight: Estimate,
     /// weight / the sum of the weights.
-    pub share: Figure,
+    pub share: Estimate,
     /// 1 for the largest weight.
     pub rank: usize,
     /// Its slope in the full model, in outcome units (log odds for logistic) per unit.
-    pub coefficient: Figure,
+    pub coefficient: Estimate,
     /// The slope's model-based standard error.
     pub std_error: f64,
     /// exp(slope), for a logistic model.
-    pub odds_ratio: Option<Figure>,
+    pub odds_ratio: Option<Estimate>,
 }
 
 /// The result of [`analyse`].
@@ -52,8 +46,8 @@ pub struct Analysis {
     /// Resamples that failed and were left out of the intervals.
     pub failed_resamples: usize,
     /// R² (linear) or McFadden's pseudo-R² (logistic) of the full model.
-    pub r2: Figure,
-    pub intercept: Figure,
+    pub r2: Estimate,
+    pub intercept: Estimate,
     /// Log-likelihoods of the full and intercept-only models (logistic only).
     pub log_likelihood: Option<f64>,
     pub null_log_likelihood: Option<f64>,
@@ -93,11 +87,7 @@ pub fn analyse(data: &Dataset, options: &Options) -> Result<Analysis, DriverErro
     let figure = |value: f64, of: &dyn Fn(&Stats) -> f64, wald: Option<(f64, f64)>| {
         let values: Vec<f64> = draws.iter().map(of).collect();
         let interval = bootstrap::percentile_interval(&values, options.level).or(wald);
-        Figure {
-            value,
-            low: interval.map(|i| i.0),
-            high: interval.map(|i| i.1),
-        }
+        Estimate::unflagged(n as u64, value, interval)
     };
     let coefficient = |k: usize, transform: fn(f64) -> f64| {
         let c = point.coefficients[k];

@@ -22,8 +22,9 @@ use serde::Serialize;
 
 use super::bootstrap::{Population, percentile_interval, resample};
 use super::logistic::softplus;
-use super::{Dataset, DriverError, OddsRatio, Options};
+use super::{Dataset, DriverError, Options};
 use crate::models::optim::{bfgs, numerical_hessian, spd_inverse};
+use crate::stats::Estimate;
 use crate::stats::quantile::normal_quantile;
 
 /// Grid of logit p: from −40 to 40 in steps of 0.25. Its sums reproduce Beta means to 1e−9
@@ -53,8 +54,9 @@ pub struct DropoutPrior {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DropoutEffect {
     pub name: String,
-    /// exp(β) with its interval (bootstrap percentiles, or Wald without resamples).
-    pub odds_ratio: OddsRatio,
+    /// exp(β) with its interval (bootstrap percentiles, or Wald without resamples), n the
+    /// trips fitted.
+    pub odds_ratio: Estimate,
 }
 
 /// A fitted dropout model.
@@ -182,11 +184,7 @@ pub fn fit_dropout(
                 percentile_interval(&slopes, options.level).unwrap_or((b - wald, b + wald));
             DropoutEffect {
                 name: c.name.clone(),
-                odds_ratio: OddsRatio {
-                    value: b.exp(),
-                    low: low.exp(),
-                    high: high.exp(),
-                },
+                odds_ratio: Estimate::unflagged(n as u64, b.exp(), Some((low.exp(), high.exp()))),
             }
         })
         .collect();

@@ -8,6 +8,7 @@ use super::data::{Dataset, Moments, Rows};
 use super::matrix::{Matrix, dot};
 use super::regression::Coefficient;
 use super::runs::{Place, Runs, run_cross, run_sum};
+use crate::stats::Estimate;
 use crate::stats::quantile::normal_quantile;
 use serde::Serialize;
 
@@ -23,14 +24,6 @@ const ROUNDING: f64 = 1e-13;
 /// running off to infinity: separation.
 const RUNAWAY: f64 = 1e-3;
 
-/// An odds ratio exp(b) with its Wald interval exp(b ± z·se).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct OddsRatio {
-    pub value: f64,
-    pub low: f64,
-    pub high: f64,
-}
-
 /// A logistic fit: logit P(y = 1) = intercept + Σ slopeⱼ xⱼ.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Logistic {
@@ -38,8 +31,8 @@ pub struct Logistic {
     pub intercept: Coefficient,
     /// One per predictor, in the data set's order.
     pub slopes: Vec<Coefficient>,
-    /// exp(slope) with 95% Wald intervals, one per predictor.
-    pub odds_ratios: Vec<OddsRatio>,
+    /// exp(slope) with 95% Wald intervals (see [`odds_ratio`]), one per predictor.
+    pub odds_ratios: Vec<Estimate>,
     pub log_likelihood: f64,
     /// The log-likelihood of the intercept-only model.
     pub null_log_likelihood: f64,
@@ -58,10 +51,14 @@ pub fn logistic(data: &Dataset) -> Result<Logistic, DriverError> {
     let null = design.null_log_likelihood(None)?;
     let coefficients = design.coefficients(&fit);
     let z = normal_quantile(0.975);
+    let n = data.total();
     Ok(Logistic {
-        n: data.total() as usize,
+        n: n as usize,
         intercept: coefficients[0],
-        odds_ratios: coefficients[1..].iter().map(|c| odds_ratio(c, z)).collect(),
+        odds_ratios: coefficients[1..]
+            .iter()
+            .map(|c| odds_ratio(c, z, n))
+            .collect(),
         slopes: coefficients[1..].to_vec(),
         log_likelihood: fit.log_likelihood,
         null_log_likelihood: null,
@@ -70,13 +67,11 @@ pub fn logistic(data: &Dataset) -> Result<Logistic, DriverError> {
     })
 }
 
-/// exp(b) with exp(b ± z·se).
-pub(crate) fn odds_ratio(c: &Coefficient, z: f64) -> OddsRatio {
-    OddsRatio {
-        value: c.estimate.exp(),
-        low: (c.estimate - z * c.std_error).exp(),
-        high: (c.estimate + z * c.std_error).exp(),
-    }
+/// An odds ratio exp(b) with its Wald interval exp(b ± z·se), from a fit of `n`
+/// observations.
+pub(crate) fn odds_ratio(c: &Coefficient, z: f64, n: u64) -> Estimate {
+    let (low, high) = (c.estimate - z * c.std_error, c.estimate + z * c.std_error);
+    Estimate::unflagged(n, c.estimate.exp(), Some((low.exp(), high.exp())))
 }
 
 /// A checked data set ready for logistic fits: standardised predictors by row.

@@ -35,11 +35,11 @@ mod regression;
 mod relative_weights;
 mod runs;
 
-pub use analysis::{Analysis, Driver, Figure, analyse};
+pub use analysis::{Analysis, Driver, analyse};
 pub use data::{Column, Dataset};
 pub use dominance::{MAX_SHAPLEY_PREDICTORS, general_dominance, weights_from_table};
 pub use dropout::{DropoutEffect, DropoutFit, DropoutPrior, TripContext, fit_dropout};
-pub use logistic::{Logistic, OddsRatio, logistic};
+pub use logistic::{Logistic, logistic};
 pub use regression::{Coefficient, Ols, ols};
 pub use relative_weights::{logistic_relative_weights, relative_weights};
 

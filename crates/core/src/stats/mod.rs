@@ -21,7 +21,7 @@ pub use compare::{mean_difference, nps_difference, proportion_difference};
 pub use lift::{LiftRow, lift_table};
 pub use mean::{Summary, mean};
 pub use nps::{NpsCounts, nps};
-pub use proportion::{Proportion, expected_share, proportion};
+pub use proportion::{Proportion, expected_share, proportion, share};
 pub use tally::{Instrument, ScoreShare, Tally};
 
 use serde::{Deserialize, Serialize};
@@ -56,6 +56,12 @@ pub enum StatsError {
 
 /// One figure: its sample size, value, interval (`None` where undefined) and whether it
 /// rests on too little data (n below [`Settings::min_n`] or the interval too wide).
+///
+/// The one type of a value with its interval across cxray: survey metrics, shares,
+/// amounts of money, driver figures and odds ratios, in the analyses, the pages, the
+/// charts and the JSON (keys `n`, `value`, `low`, `high`, `small_sample`). An `n` of 0
+/// means the number of observations behind the figure is not known (no statistic here
+/// gives an estimate of nothing: that is [`StatsError::NoData`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Estimate {
     pub n: u64,
@@ -213,6 +219,45 @@ impl Settings {
 }
 
 impl Estimate {
+    /// A bare value: no interval, n not known, not flagged.
+    pub fn point(value: f64) -> Self {
+        Estimate::unflagged(0, value, None)
+    }
+
+    /// A figure from a fit or a bootstrap (driver figures, odds ratios) of `n`
+    /// observations, its interval as given. Not flagged: those analyses refuse data too
+    /// small to fit instead of judging the figures.
+    pub fn unflagged(n: u64, value: f64, interval: Option<(f64, f64)>) -> Self {
+        Estimate {
+            n,
+            value,
+            low: interval.map(|i| i.0),
+            high: interval.map(|i| i.1),
+            small_sample: false,
+        }
+    }
+
+    /// An amount of money (or any unbounded quantity) from `n` cases with its interval,
+    /// flagged as a small sample on n alone ([`Scale::Amount`]).
+    pub fn amount(n: u64, value: f64, interval: (f64, f64), s: &Settings) -> Self {
+        Estimate::new(n, value, Some(interval), Scale::Amount, s)
+    }
+
+    /// This estimate with value and interval multiplied by `factor` (n and flag kept).
+    pub fn scaled(self, factor: f64) -> Self {
+        Estimate {
+            value: self.value * factor,
+            low: self.low.map(|v| v * factor),
+            high: self.high.map(|v| v * factor),
+            ..self
+        }
+    }
+
+    /// The interval, where both ends are known.
+    pub fn interval(&self) -> Option<(f64, f64)> {
+        self.low.zip(self.high)
+    }
+
     /// An estimate from a value and interval in natural units (proportions, not percent);
     /// the interval is clamped to the scale's possible values.
     fn new(n: u64, value: f64, interval: Option<(f64, f64)>, scale: Scale, s: &Settings) -> Self {
@@ -224,6 +269,13 @@ impl Estimate {
             high: interval.map(|i| i.1),
             small_sample: s.small(n, interval, scale),
         }
+    }
+}
+
+impl From<f64> for Estimate {
+    /// A bare value ([`Estimate::point`]).
+    fn from(value: f64) -> Estimate {
+        Estimate::point(value)
     }
 }
 
@@ -299,5 +351,27 @@ mod tests {
         assert_eq!(json["small_sample"], true);
         let none = Estimate::new(1, 3.0, None, Scale::Ces, &Settings::default());
         assert!(serde_json::to_value(none).unwrap()["low"].is_null());
+    }
+
+    #[test]
+    fn estimates_of_money_fits_and_bare_values() {
+        let s = Settings::default();
+        let money = Estimate::amount(29, -5.0, (-90.0, 80.0), &s);
+        assert_eq!(money.interval(), Some((-90.0, 80.0)));
+        assert!(money.small_sample);
+        assert!(!Estimate::amount(30, 1e9, (0.0, 2e9), &s).small_sample);
+        let fit = Estimate::unflagged(500, 2.0, Some((1.5, 3.0)));
+        assert_eq!((fit.n, fit.small_sample), (500, false));
+        let half = fit.scaled(0.5);
+        assert_eq!(
+            (half.n, half.value, half.interval()),
+            (500, 1.0, Some((0.75, 1.5)))
+        );
+        let bare = Estimate::from(4.0);
+        assert_eq!(bare, Estimate::point(4.0));
+        assert_eq!(
+            (bare.n, bare.interval(), bare.small_sample),
+            (0, None, false)
+        );
     }
 }

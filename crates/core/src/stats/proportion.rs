@@ -53,6 +53,18 @@ pub fn proportion(p: Proportion, s: &Settings) -> Result<Estimate, StatsError> {
     ))
 }
 
+/// `successes` of `n` as a fraction (0…1, not percent) with its Wilson interval, flagged as
+/// [`proportion`] flags it; none when `n = 0` or `successes > n`.
+pub fn share(successes: u64, n: u64, s: &Settings) -> Option<Estimate> {
+    let e = proportion(Proportion { successes, n }, s).ok()?;
+    Some(Estimate {
+        value: e.value / 100.0,
+        low: e.low.map(|v| v / 100.0),
+        high: e.high.map(|v| v / 100.0),
+        ..e
+    })
+}
+
 /// The share of successes to expect among independent trials with known probabilities
 /// (a Poisson-binomial count over n), as a percentage: Σp/n with the normal interval
 /// ± z·√(Σp(1 − p))/n — e.g. the share of a group still alive given each member's P(alive).
@@ -106,6 +118,17 @@ mod tests {
 
     fn share(successes: u64, n: u64) -> Result<Estimate, StatsError> {
         proportion(Proportion { successes, n }, &Settings::default())
+    }
+
+    #[test]
+    fn share_is_the_proportion_as_a_fraction() {
+        let s = Settings::default();
+        let (f, p) = (super::share(8, 10, &s).unwrap(), share(8, 10).unwrap());
+        assert_eq!((f.n, f.value, f.small_sample), (10, 0.8, p.small_sample));
+        assert!((f.low.unwrap() * 100.0 - p.low.unwrap()).abs() < 1e-12);
+        assert!((f.high.unwrap() * 100.0 - p.high.unwrap()).abs() < 1e-12);
+        assert_eq!(super::share(1, 0, &s), None);
+        assert_eq!(super::share(3, 2, &s), None);
     }
 
     #[test]

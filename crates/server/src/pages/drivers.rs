@@ -4,7 +4,6 @@ use cxray_analysis::journey::DriverGroup;
 use cxray_charts::{Bar, Bars, Format, Frame, bars};
 use cxray_core::drivers::Model;
 
-use super::estimate;
 use crate::html::{escape, figure, table, with_interval};
 
 /// The page's body: one analysis per group.
@@ -19,10 +18,7 @@ fn group(g: &DriverGroup) -> String {
     let chart = Bars {
         bars: drivers
             .iter()
-            .map(|d| {
-                let s = &d.share;
-                Bar::new(d.name.clone(), estimate(s.value, s.low, s.high, Some(a.n)))
-            })
+            .map(|d| Bar::new(d.name.clone(), d.share))
             .collect(),
         format: Format::Percent,
         value_title: Some("share of the explained fit".into()),
@@ -35,9 +31,9 @@ fn group(g: &DriverGroup) -> String {
         .iter()
         .map(|d| {
             let effect = d.odds_ratio.as_ref().unwrap_or(&d.coefficient);
-            let leaving = g.leaving(&d.name).map_or("—".into(), |o| {
-                with_interval(o.value, Some(o.low), Some(o.high), 3)
-            });
+            let leaving = g
+                .leaving(&d.name)
+                .map_or("—".into(), |o| with_interval(o.value, o.low, o.high, 3));
             vec![
                 d.rank.to_string(),
                 escape(&d.name),

@@ -6,8 +6,7 @@ use cxray_charts::{
     heat_legend, line, quadrant,
 };
 
-use super::estimate;
-use crate::html::{escape, figure, money, table, with_interval};
+use crate::html::{escape, figure, money, money_range, table, with_interval};
 
 /// The columns of a touchpoint row (`touchpoint_row`).
 const TOUCHPOINT_COLUMNS: &[(&str, bool)] = &[
@@ -125,14 +124,7 @@ pub fn render_areas(j: &Journey) -> String {
         .filter_map(|a| {
             let m = a.revenue_at_risk?;
             let performance = a.target_rate - a.failure_rate;
-            Some(
-                Spot::new(
-                    a.touchpoint.clone(),
-                    performance,
-                    estimate(m.value, Some(m.low), Some(m.high), None),
-                )
-                .sized(m.value.abs()),
-            )
+            Some(Spot::new(a.touchpoint.clone(), performance, m).sized(m.value.abs()))
         })
         .collect();
     let median = median(spots.iter().map(|s| s.y.value).collect());
@@ -151,10 +143,9 @@ pub fn render_areas(j: &Journey) -> String {
                 escape(a.owner_kind.as_deref().unwrap_or("—")),
                 a.revenue_at_risk.map_or("—".into(), |m| {
                     format!(
-                        "{} ({} – {})",
+                        "{} ({})",
                         figure(&format!("area.{}", a.touchpoint), m.value, &money(m.value)),
-                        money(m.low),
-                        money(m.high)
+                        money_range(m.low, m.high)
                     )
                 }),
                 format!("{:.1}", a.failure_rate),
@@ -205,10 +196,7 @@ pub fn render_owners(j: &Journey) -> String {
             .iter()
             .filter_map(|o| {
                 let m = o.revenue_at_risk?;
-                let bar = Bar::new(
-                    o.owner.clone(),
-                    estimate(m.value, Some(m.low), Some(m.high), None),
-                );
+                let bar = Bar::new(o.owner.clone(), m);
                 Some(match &o.kind {
                     Some(kind) => bar.in_group(kind.clone()),
                     None => bar,
@@ -267,10 +255,7 @@ pub fn render_owner(j: &Journey, o: &Owner, trend: &[MonthRate]) -> String {
         .iter()
         .map(|m| {
             let e = m.failure_rate;
-            Point::new(
-                m.month.get(..7).unwrap_or(&m.month).to_string(),
-                estimate(e.value, e.low, e.high, Some(e.n)),
-            )
+            Point::new(m.month.get(..7).unwrap_or(&m.month).to_string(), e)
         })
         .collect();
     let chart = Line {

@@ -6,7 +6,6 @@ use cxray_charts::{
     Bar, Bars, Format, Frame, Grid, GridCell, Line, Point, Series, X, bars, grid, line,
 };
 
-use super::estimate;
 use crate::html::{escape, figure, table, with_interval};
 
 /// The page's body.
@@ -105,10 +104,7 @@ fn retention(r: &LinkReport) -> String {
                 .iter()
                 .map(|p| {
                     let s = p.share;
-                    Point::new(
-                        X::At(p.days as f64),
-                        estimate(s.value, s.low, s.high, Some(s.n)),
-                    )
+                    Point::new(X::At(p.days as f64), s)
                 })
                 .collect();
             Series::new(g.group.clone(), points)
@@ -171,9 +167,7 @@ fn retention(r: &LinkReport) -> String {
 
 fn prediction(r: &LinkReport) -> String {
     let p = &r.overall.prediction;
-    let bar = |label: &str, e: Option<&cxray_core::stats::Estimate>| {
-        e.map(|e| Bar::new(label, estimate(e.value, e.low, e.high, Some(e.n))))
-    };
+    let bar = |label: &str, e: Option<&cxray_core::stats::Estimate>| e.map(|e| Bar::new(label, *e));
     let chart = Bars {
         bars: [
             bar("stated score", p.auc_stated.as_ref()),

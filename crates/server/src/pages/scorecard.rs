@@ -1,14 +1,14 @@
 //! The executive scorecard: the headline figures with intervals and targets, trends,
 //! the weakest areas with money, and the company's own revenue and EBIT beside them.
 
-use cxray_analysis::metrics::{MetricRow, Share};
+use cxray_analysis::metrics::MetricRow;
 use cxray_analysis::scorecard::Scorecard;
 use cxray_charts::{Format, Frame, Line, Point, Series, Target as Goal, line};
+use cxray_core::stats::Estimate;
 use cxray_core::targets::{Headline, Progress, progress};
 use cxray_store::targets::Target;
 
-use super::estimate;
-use crate::html::{escape, figure, money, with_interval};
+use crate::html::{escape, figure, money, money_range, with_interval};
 
 /// The scorecard's body.
 pub fn render(s: &Scorecard, targets: &[Target]) -> String {
@@ -114,22 +114,21 @@ fn equity_tile(s: &Scorecard, targets: &[Target]) -> String {
         "Customer equity",
         figure("equity", m.value, &money(m.value)),
         format!(
-            "{} – {} (who is still a customer); {} customers, {} expected active; {}",
-            money(m.low),
-            money(m.high),
+            "{} (who is still a customer); {} customers, {} expected active; {}",
+            money_range(m.low, m.high),
             cxray_core::text::thousands(e.customers),
             cxray_core::text::thousands(e.expected_alive.round() as u64),
             against(
                 Headline::CustomerEquity,
                 target_for(targets, Headline::CustomerEquity, s.as_of),
-                Some(m.low),
-                Some(m.high)
+                m.low,
+                m.high
             )
         ),
     )
 }
 
-fn share_text(key: &str, sh: &Share) -> (String, String) {
+fn share_text(key: &str, sh: &Estimate) -> (String, String) {
     (
         figure(key, sh.value, &format!("{:.1}%", sh.value * 100.0)),
         format!(
@@ -245,9 +244,8 @@ fn risk_tile(s: &Scorecard) -> String {
         "Revenue at risk / year",
         figure("revenue_at_risk", m.value, &money(m.value)),
         format!(
-            "{} – {}: customer value lost through bad experiences",
-            money(m.low),
-            money(m.high)
+            "{}: customer value lost through bad experiences",
+            money_range(m.low, m.high)
         ),
     )
 }
@@ -267,10 +265,9 @@ fn weak_areas(s: &Scorecard) -> String {
                 escape(a.owner.as_deref().unwrap_or("—")),
                 m.map_or("—".into(), |m| {
                     format!(
-                        "{} ({} – {})",
+                        "{} ({})",
                         figure(&format!("area.{}", a.touchpoint), m.value, &money(m.value)),
-                        money(m.low),
-                        money(m.high)
+                        money_range(m.low, m.high)
                     )
                 }),
                 format!("{:.1}% vs {:.1}%", a.failure_rate, a.target_rate),
@@ -299,11 +296,8 @@ fn trend(title: &str, key: &str, rows: &[MetricRow], target: Option<&Target>) ->
         .iter()
         .filter_map(|r| {
             let label = r.group.get("quarter").cloned().flatten()?;
-            let e = &r.estimate;
-            Some(Point::new(
-                label,
-                estimate(e.value, e.low, e.high, Some(e.n)),
-            ))
+            let e = r.estimate;
+            Some(Point::new(label, e))
         })
         .collect();
     let chart = Line {
@@ -328,10 +322,7 @@ fn retention_chart(s: &Scorecard) -> String {
         .iter()
         .map(|r| {
             let sh = r.retained;
-            Point::new(
-                r.quarter_end.to_string(),
-                estimate(sh.value, sh.low, sh.high, Some(sh.n)),
-            )
+            Point::new(r.quarter_end.to_string(), sh)
         })
         .collect();
     let chart = Line {

@@ -1,10 +1,12 @@
 //! The figures of one group of respondents: satisfied defectors, the report-card
 //! quadrant, retention and value by score group, and the prediction of defection.
 
-use cxray_core::stats::{Estimate, Instrument, Scale, Settings, Summary, expected_share, mean};
+use cxray_core::stats::{
+    Estimate, Instrument, Scale, Settings, Summary, expected_share, mean, share,
+};
 
 use super::respondents::Respondent;
-use super::{Link, QuadrantCell, RetentionPoint, ScoreGroup, Share};
+use super::{Link, QuadrantCell, RetentionPoint, ScoreGroup};
 
 /// Days after the answer at which the retention curves are read.
 pub const RETENTION_DAYS: [i64; 12] = [30, 60, 90, 120, 150, 180, 210, 240, 270, 300, 330, 360];
@@ -55,9 +57,9 @@ pub(super) fn summarise(
         group,
         respondents: cases.len() as u64,
         defectors,
-        satisfied_defector_share: Share::of(count(&|c| c.defected && c.satisfied), defectors, s),
-        defection_if_satisfied: Share::of(count(&|c| c.defected && c.satisfied), n_satisfied, s),
-        defection_if_dissatisfied: Share::of(
+        satisfied_defector_share: share(count(&|c| c.defected && c.satisfied), defectors, s),
+        defection_if_satisfied: share(count(&|c| c.defected && c.satisfied), n_satisfied, s),
+        defection_if_dissatisfied: share(
             count(&|c| c.defected && !c.satisfied),
             cases.len() as u64 - n_satisfied,
             s,
@@ -112,7 +114,7 @@ fn by_score(
         .map(|(group, members)| ScoreGroup {
             group,
             respondents: members.len() as u64,
-            defection: Share::of(
+            defection: share(
                 members.iter().filter(|c| c.defected).count() as u64,
                 members.len() as u64,
                 s,
@@ -138,7 +140,7 @@ fn retention(members: &[&Case<'_>], data_end_day: i64, s: &Settings) -> Vec<Rete
                 .iter()
                 .filter(|c| c.r.last_purchase.is_some_and(|l| l > c.r.day + days))
                 .count() as u64;
-            let share = Share::of(retained, at_risk.len() as u64, s)?;
+            let share = share(retained, at_risk.len() as u64, s)?;
             Some(RetentionPoint { days, share })
         })
         .collect()

@@ -22,9 +22,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use cxray_core::models::ModelKind;
-use cxray_core::stats::{
-    Difference, Estimate, Instrument, LiftRow, Proportion, Settings, proportion,
-};
+use cxray_core::stats::{Difference, Estimate, Instrument, LiftRow, Settings};
 use serde::Serialize;
 
 use crate::loyalty::{epoch_day, last_purchase_date};
@@ -83,40 +81,17 @@ pub struct Link {
     pub group: Option<String>,
     pub respondents: u64,
     pub defectors: u64,
-    /// Of the defectors, the share whose last answer was satisfied.
-    pub satisfied_defector_share: Option<Share>,
+    /// Of the defectors, the share whose last answer was satisfied (a fraction, 0…1, with
+    /// its Wilson interval: `stats::share`, as every share here).
+    pub satisfied_defector_share: Option<Estimate>,
     /// Defection rate of the satisfied and of the dissatisfied.
-    pub defection_if_satisfied: Option<Share>,
-    pub defection_if_dissatisfied: Option<Share>,
+    pub defection_if_satisfied: Option<Estimate>,
+    pub defection_if_dissatisfied: Option<Estimate>,
     /// The report card: said satisfied or not × stayed or defected.
     pub quadrant: Vec<QuadrantCell>,
     /// Per NPS group, grade, or score.
     pub by_score: Vec<ScoreGroup>,
     pub prediction: Prediction,
-}
-
-/// A proportion as a fraction with its Wilson interval.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Share {
-    pub value: f64,
-    pub low: Option<f64>,
-    pub high: Option<f64>,
-    pub n: u64,
-    pub small_sample: bool,
-}
-
-impl Share {
-    /// `successes` of `n` as a fraction with its Wilson interval (none when n = 0).
-    pub fn of(successes: u64, n: u64, s: &Settings) -> Option<Share> {
-        let e = proportion(Proportion { successes, n }, s).ok()?;
-        Some(Share {
-            value: e.value / 100.0,
-            low: e.low.map(|v| v / 100.0),
-            high: e.high.map(|v| v / 100.0),
-            n,
-            small_sample: e.small_sample,
-        })
-    }
 }
 
 /// One cell of the report-card quadrant.
@@ -136,7 +111,7 @@ pub struct QuadrantCell {
 pub struct ScoreGroup {
     pub group: String,
     pub respondents: u64,
-    pub defection: Option<Share>,
+    pub defection: Option<Estimate>,
     /// The share still buying at each point after the answer.
     pub retention: Vec<RetentionPoint>,
     /// The share (percent) expected still to be customers: mean P(alive) from
@@ -151,7 +126,7 @@ pub struct ScoreGroup {
 pub struct RetentionPoint {
     /// Days after the answer.
     pub days: i64,
-    pub share: Share,
+    pub share: Estimate,
 }
 
 /// Prediction of no purchase in the window after the answer.
