@@ -82,13 +82,22 @@ pub async fn figures(sql: &Sql, settings: &Settings) -> Result<Figures> {
         by: vec!["quarter".into()],
         ..Slice::default()
     };
+    // Each reads its own tables: read side by side.
+    let (as_of, equity, retention, nps, grade, financials) = futures::join!(
+        crate::loyalty::last_purchase_date(sql),
+        equity(sql, settings),
+        retention(sql, settings),
+        metrics::metric(sql, Instrument::Nps, &by_quarter, settings),
+        metrics::metric(sql, Instrument::Grade, &by_quarter, settings),
+        financials(sql),
+    );
     Ok(Figures {
-        as_of: crate::loyalty::last_purchase_date(sql).await.ok(),
-        equity: equity(sql, settings).await?,
-        retention: retention(sql, settings).await?,
-        nps: metrics::metric(sql, Instrument::Nps, &by_quarter, settings).await?,
-        grade: metrics::metric(sql, Instrument::Grade, &by_quarter, settings).await?,
-        financials: financials(sql).await?,
+        as_of: as_of.ok(),
+        equity: equity?,
+        retention: retention?,
+        nps: nps?,
+        grade: grade?,
+        financials: financials?,
     })
 }
 

@@ -177,12 +177,13 @@ pub async fn compute(
             false => None,
         }
     };
-    let (link, journey, drivers, trends, figures) = futures::join!(
+    let (link, journey, drivers, trends, figures, customers) = futures::join!(
         timed("link", link),
         timed("journey", journey),
         timed("drivers", drivers),
         timed("trends", trends),
-        timed("scorecard figures", figures)
+        timed("scorecard figures", figures),
+        customers(sql)
     );
     let trends = trends?;
     let scorecard = match figures {
@@ -205,7 +206,7 @@ pub async fn compute(
         journey,
         drivers,
         trends,
-        customers: customers(sql).await?,
+        customers: customers?,
         choices: choices(sql).await?,
     })
 }
