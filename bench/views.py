@@ -7,7 +7,8 @@ Usage: bench/views.py DATA_FOLDER LABEL   (a folder built by `cxray demo --custo
 serve` on loopback, and measures:
 - the first full snapshot: seconds until `/api/v1/scorecard` answers 200 (every page's
   analyses, the derived trips built on the way);
-- filtered scorecards (segment, region, date range, attribute): the first load and the
+- filtered scorecards (the first segment and region by name, the largest segment and
+  region, a date range, an attribute): the first load and the
   median of 20 cached loads;
 - 8 different filtered views requested at once by 8 users (drivers pages, the heaviest),
   and meanwhile a cached page requested 40 times: its p50 / max against the same page
@@ -73,9 +74,14 @@ snapshot_s = time.perf_counter() - started
 
 segments = json.loads(cxray("sql", "--json", "SELECT DISTINCT segment FROM customers ORDER BY 1"))
 regions = json.loads(cxray("sql", "--json", "SELECT DISTINCT region FROM customers ORDER BY 1"))
+largest = {c: json.loads(cxray("sql", "--json", f"SELECT {c} FROM customers GROUP BY {c} "
+                                          "ORDER BY count(*) DESC LIMIT 1"))[0][c]
+           for c in ("segment", "region")}
 filters = {
     "segment": f"segment={segments[0]['segment']}",
     "region": f"region={regions[0]['region']}",
+    "largest segment": f"segment={largest['segment']}",
+    "largest region": f"region={largest['region']}",
     "date range": "from=2024-01-01&to=2024-06-30",
     "attribute": "attribute=tier&value=gold",
 }
