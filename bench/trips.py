@@ -32,7 +32,7 @@ def files(table):
 
 
 def cxray(*args):
-    env = dict(os.environ, CXRAY_LOG="cxray_store=info")
+    env = dict(os.environ, CXRAY_LOG="cxray_analysis=info")
     t = time.perf_counter()
     p = subprocess.run(["/usr/bin/time", "-f", "peak_kb=%M", binary, "--data", data, *args, "--json"],
                        capture_output=True, text=True, env=env)
