@@ -120,12 +120,7 @@ pub async fn compute(
     let started = Instant::now();
     let stats = settings.stats;
     let ops = OpsDb::open(&folder.ops_db_path())?;
-    let journey_options = JourneyOptions {
-        window_days: settings.window_days,
-        slas: ops.slas()?,
-        placements: ops.placements()?,
-        settings: stats,
-    };
+    let journey_options = JourneyOptions::of_product(&ops, settings)?;
     let wants = |p: &[Part]| parts.iter().any(|x| p.contains(x));
     // The parts run concurrently: while one waits (the journey's first build holds the
     // others that need trips), the rest use the cores.

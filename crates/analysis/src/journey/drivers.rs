@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use cxray_core::drivers::{
     Analysis, Dataset, DropoutFit, DropoutPrior, Method, Model, Options, TripContext, analyse,
-    fit_dropout,
+    analyse_with_dropout,
 };
 use cxray_core::models::{FitOptions, ModelKind};
 use cxray_core::stats::Estimate;
@@ -181,59 +181,29 @@ fn analyse_groups(
     }
     rows.into_iter()
         .map(|(group, rows)| {
-            let name = |e: StoreError| match &group {
-                Some(g) => e.within(format!("{}={g}", by.unwrap_or("group"))),
-                None => e,
-            };
-            let (analysis, constant) = analyse_rows(cols, &rows, options).map_err(name)?;
-            let dropout = base
-                .map(|base| dropout_rows(cols, &rows, &constant, base, options))
-                .transpose()
-                .map_err(name)?;
-            Ok(DriverGroup {
-                group,
-                constant,
-                analysis,
-                dropout,
-            })
+            analyse_rows(cols, &rows, base, options)
+                .map_err(|e| match &group {
+                    Some(g) => e.within(format!("{}={g}", by.unwrap_or("group"))),
+                    None => e,
+                })
+                .map(|(analysis, constant, dropout)| DriverGroup {
+                    group,
+                    constant,
+                    analysis,
+                    dropout,
+                })
         })
         .collect()
 }
 
-/// The dropout model of some rows over the touchpoints that vary in them.
-fn dropout_rows(
-    cols: &Columns,
-    rows: &[usize],
-    constant: &[String],
-    base: &Base,
-    options: &Options,
-) -> Result<DropoutFit> {
-    let pick = |v: &[f64]| rows.iter().map(|&r| v[r]).collect::<Vec<f64>>();
-    let outcome = pick(&cols.outcome);
-    let touchpoints: Vec<(&String, Vec<f64>)> = cols
-        .predictors
-        .iter()
-        .filter(|(name, _)| name.starts_with(TOUCHPOINT) && !constant.contains(name))
-        .map(|(name, values)| (name, pick(values)))
-        .collect();
-    let weights: Vec<u32> = rows.iter().map(|&r| cols.weights[r]).collect();
-    let mut data = Dataset::new(&outcome).weighted(&weights);
-    for (name, values) in &touchpoints {
-        data = data.predictor(name.as_str(), values);
-    }
-    let trips: Vec<TripContext> = rows
-        .iter()
-        .map(|&r| base.context(cols.predictors[PAST][r], cols.predictors[TENURE][r]))
-        .collect();
-    fit_dropout(&data, &trips, base.prior, options).map_err(StoreError::analysis)
-}
-
-/// The analysis of some rows, leaving out predictors that are constant in them.
+/// The analysis of some rows, leaving out predictors that are constant in them (returned
+/// by name), and with a customer-base model the dropout model of the touchpoints that vary.
 fn analyse_rows(
     cols: &Columns,
     rows: &[usize],
+    base: Option<&Base>,
     options: &Options,
-) -> Result<(Analysis, Vec<String>)> {
+) -> Result<(Analysis, Vec<String>, Option<DropoutFit>)> {
     let pick = |v: &[f64]| rows.iter().map(|&r| v[r]).collect::<Vec<f64>>();
     let outcome = pick(&cols.outcome);
     let (mut varying, mut constant) = (Vec::new(), Vec::new());
@@ -245,12 +215,29 @@ fn analyse_rows(
         }
     }
     let weights: Vec<u32> = rows.iter().map(|&r| cols.weights[r]).collect();
-    let mut data = Dataset::new(&outcome).weighted(&weights);
-    for (name, values) in &varying {
-        data = data.predictor(name.clone(), values);
-    }
-    let analysis = analyse(&data, options).map_err(StoreError::analysis)?;
-    Ok((analysis, constant))
+    let dataset = |keep: fn(&str) -> bool| {
+        let data = Dataset::new(&outcome).weighted(&weights);
+        varying
+            .iter()
+            .filter(|(name, _)| keep(name))
+            .fold(data, |data, (name, values)| {
+                data.predictor(name.clone(), values)
+            })
+    };
+    let data = dataset(|_| true);
+    let Some(base) = base else {
+        let analysis = analyse(&data, options).map_err(StoreError::analysis)?;
+        return Ok((analysis, constant, None));
+    };
+    let touchpoints = dataset(|name| name.starts_with(TOUCHPOINT));
+    let trips: Vec<TripContext> = rows
+        .iter()
+        .map(|&r| base.context(cols.predictors[PAST][r], cols.predictors[TENURE][r]))
+        .collect();
+    let (analysis, dropout) =
+        analyse_with_dropout(&data, &touchpoints, &trips, base.prior, options)
+            .map_err(StoreError::analysis)?;
+    Ok((analysis, constant, Some(dropout)))
 }
 
 const DAYS_PER_YEAR: f64 = 365.25;

@@ -18,9 +18,11 @@ use datafusion::common::ScalarValue;
 use serde::Serialize;
 
 use crate::metrics::{self, Slice};
+use crate::settings::ProductSettings;
+use cxray_store::DataFolder;
 use cxray_store::Result;
 use cxray_store::decode::Columns;
-use cxray_store::ops::{Placement, Sla};
+use cxray_store::ops::{OpsDb, Placement, Sla};
 use cxray_store::sql::Sql;
 
 pub use areas::{Area, Quadrant, areas};
@@ -38,6 +40,30 @@ pub struct JourneyOptions {
     /// Edited placements per touchpoint (from the operational store).
     pub placements: BTreeMap<String, Placement>,
     pub settings: Settings,
+}
+
+impl JourneyOptions {
+    /// The product's journey options: its window and statistics settings, with the
+    /// service levels and placements of the operational store.
+    pub fn of_product(ops: &OpsDb, settings: &ProductSettings) -> Result<Self> {
+        Ok(JourneyOptions {
+            window_days: settings.window_days,
+            slas: ops.slas()?,
+            placements: ops.placements()?,
+            settings: settings.stats,
+        })
+    }
+}
+
+/// Builds the trips of the data as it is now, for the product's settings, unless they
+/// are built: run after the data change, so that the first analysis finds them ready.
+/// Returns the seconds it took.
+pub async fn prepare(folder: &DataFolder, settings: &ProductSettings) -> Result<f64> {
+    let started = std::time::Instant::now();
+    let sql = Sql::open(folder, &BTreeMap::new()).await?;
+    let ops = OpsDb::open(&folder.ops_db_path())?;
+    derived::load(&sql, &JourneyOptions::of_product(&ops, settings)?).await?;
+    Ok(started.elapsed().as_secs_f64())
 }
 
 /// One month's failure rate (percent, Wilson interval).

@@ -4,6 +4,8 @@ use std::io::IsTerminal;
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use cxray_analysis::journey;
+use cxray_analysis::settings::ProductSettings;
 use cxray_core::access::Role;
 use cxray_core::world::{Truth, World};
 use cxray_store::accounts::{NewUser, generate_password};
@@ -159,8 +161,13 @@ async fn build(folder: &DataFolder, world: World, args: &DemoArgs) -> anyhow::Re
     }
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     let value = cxray_analysis::world::value(folder).await;
+    spinner.set_message("preparing the journey's trips");
+    let trips = match value {
+        Ok(_) => journey::prepare(folder, &ProductSettings::default()).await,
+        Err(e) => Err(e),
+    };
     spinner.finish_and_clear();
-    value?;
+    trips?;
     Ok(truth)
 }
 

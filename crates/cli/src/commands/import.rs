@@ -2,7 +2,11 @@
 
 use std::sync::Arc;
 
+use cxray_analysis::journey;
+use cxray_analysis::settings::ProductSettings;
+use cxray_core::domain::Table;
 use cxray_store::import::{self, ImportOptions, ImportSummary, plan};
+use cxray_store::{DataFolder, tables};
 
 use crate::args::ImportArgs;
 use crate::config::Config;
@@ -25,11 +29,36 @@ pub async fn run(config: &Config, args: ImportArgs, json: bool) -> anyhow::Resul
     let result = import::import(&folder, table, &args.files, &options, bar.clone()).await;
     bar.finish();
     let summary = result.map_err(|e| super::hint(e, FLAGS))?;
+    let trips = prepare_trips(&folder, table, &summary).await?;
     if json {
         return crate::output::json(&summary);
     }
     print(&summary);
+    if let Some(seconds) = trips {
+        println!("  journey trips prepared in {seconds:.1} s");
+    }
     Ok(())
+}
+
+/// After new transactions or interactions, when both tables hold rows: the journey's
+/// trips, built now so that the first analysis finds them (the seconds it took).
+async fn prepare_trips(
+    folder: &DataFolder,
+    table: Table,
+    s: &ImportSummary,
+) -> anyhow::Result<Option<f64>> {
+    let journey_tables = [Table::Transactions, Table::Interactions];
+    if s.version.is_none() || !journey_tables.contains(&table) {
+        return Ok(None);
+    }
+    for table in journey_tables {
+        if tables::info(folder, table).await?.rows == 0 {
+            return Ok(None);
+        }
+    }
+    Ok(Some(
+        journey::prepare(folder, &ProductSettings::default()).await?,
+    ))
 }
 
 fn options(args: &ImportArgs, config: &Config) -> anyhow::Result<ImportOptions> {

@@ -27,6 +27,10 @@ fn import_query_and_list_tables() {
     assert_eq!(summary["rows"], 69_659);
     assert_eq!(summary["customers"], 23_570);
     assert_eq!(summary["version"], 1);
+    assert!(
+        !data.join("derived").exists(),
+        "no trips without interactions"
+    );
 
     let rows = json(
         &data,
@@ -307,6 +311,60 @@ fn demo_builds_a_world_and_reuses_it() {
         &["sql", "SELECT count(*) AS n FROM customers", "--json"],
     );
     assert_eq!(n, serde_json::json!([{"n": 1500}]));
+}
+
+/// The finished builds of the journey's trips in the data folder.
+fn trip_builds(data: &std::path::Path) -> Vec<String> {
+    let root = data.join("derived").join("journey");
+    let mut builds: Vec<String> = std::fs::read_dir(&root)
+        .map(|dir| {
+            dir.flatten()
+                .filter(|e| e.path().join("made_by.json").is_file())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    builds.sort();
+    builds
+}
+
+#[test]
+fn trips_are_prepared_when_their_source_tables_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let built = run(&data, &["demo", "--customers", "1200", "--no-serve"]);
+    assert!(built.status.success(), "{}", stderr(&built));
+    let first = trip_builds(&data);
+    assert_eq!(first.len(), 1, "the demo prepares the trips once");
+    // Every trip-based command reads that build instead of building its own.
+    for command in [
+        &["journey", "--json"][..],
+        &["drivers", "--outcome", "defection"],
+    ] {
+        assert!(run(&data, command).status.success(), "{command:?}");
+        assert_eq!(trip_builds(&data), first, "{command:?} built trips again");
+    }
+    // New interactions: the import prepares the trips of the new version.
+    let rows = run(
+        &data,
+        &[
+            "sql",
+            "--csv",
+            "SELECT * FROM interactions ORDER BY at LIMIT 3",
+        ],
+    );
+    let file = dir.path().join("more.csv");
+    std::fs::write(&file, &rows.stdout).unwrap();
+    let imported = run(
+        &data,
+        &["import", "interactions", &file.display().to_string()],
+    );
+    let said = String::from_utf8_lossy(&imported.stdout);
+    assert!(said.contains("journey trips prepared in"), "{said}");
+    let second = trip_builds(&data);
+    assert_eq!(second.len(), 2, "{second:?}");
+    assert!(run(&data, &["areas", "--json"]).status.success());
+    assert_eq!(trip_builds(&data), second);
 }
 
 #[test]

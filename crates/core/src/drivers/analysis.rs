@@ -59,73 +59,102 @@ pub struct Analysis {
 /// weight and share of its fit statistic, and bootstrap percentile intervals for every
 /// figure (deterministic for a seed).
 pub fn analyse(data: &Dataset, options: &Options) -> Result<Analysis, DriverError> {
-    if !(options.level > 0.0 && options.level < 1.0) {
-        return Err(DriverError::InvalidLevel(options.level));
-    }
-    let method = options.method.resolve(data.predictors.len())?;
-    let prepared = Prepared::new(data, options.model)?;
-    let point = prepared.stats(method, data.weights)?;
-    let n = data.total() as usize;
-    let population = bootstrap::Population::new(data.outcome.len(), data.weights);
-    let draws: Vec<Option<Stats>> = bootstrap::resample_batched(
-        &population,
-        options.resamples,
-        options.seed,
-        options.threads,
-        prepared.batch(),
-        |counts| prepared.stats_batch(method, counts, &point.start),
-    );
-    let draws: Vec<Stats> = draws.into_iter().flatten().collect();
-    let failed = options.resamples - draws.len();
-    let p = data.predictors.len();
-    let logistic = options.model == Model::Logistic;
-    let crit = if logistic {
-        normal_quantile(0.5 + 0.5 * options.level)
-    } else {
-        t_quantile(0.5 + 0.5 * options.level, (n - p - 1) as f64)
-    };
-    let figure = |value: f64, of: &dyn Fn(&Stats) -> f64, wald: Option<(f64, f64)>| {
-        let values: Vec<f64> = draws.iter().map(of).collect();
-        let interval = bootstrap::percentile_interval(&values, options.level).or(wald);
-        Estimate::unflagged(n as u64, value, interval)
-    };
-    let coefficient = |k: usize, transform: fn(f64) -> f64| {
-        let c = point.coefficients[k];
-        let wald = (
-            transform(c.estimate - crit * c.std_error),
-            transform(c.estimate + crit * c.std_error),
-        );
-        figure(
-            transform(c.estimate),
-            &|s: &Stats| transform(s.coefficients[k].estimate),
-            Some(wald),
-        )
-    };
-    let ranks = ranks(&point.weights);
-    let drivers = (0..p)
-        .map(|j| Driver {
-            name: data.predictors[j].name.clone(),
-            weight: figure(point.weights[j], &|s| s.weights[j], None),
-            share: figure(point.share(j), &|s| s.share(j), None),
-            rank: ranks[j],
-            coefficient: coefficient(j + 1, |b| b),
-            std_error: point.coefficients[j + 1].std_error,
-            odds_ratio: logistic.then(|| coefficient(j + 1, f64::exp)),
+    let fit = Fitted::new(data, options)?;
+    let draws = bootstrap::resample_rows(data, options, fit.batch(), |c| fit.draws(c));
+    Ok(fit.finish(draws, options))
+}
+
+/// The analysis on all rows, ready to be run on resamples.
+pub(crate) struct Fitted<'a> {
+    data: &'a Dataset<'a>,
+    method: Method,
+    prepared: Prepared<'a>,
+    point: Stats,
+}
+
+impl<'a> Fitted<'a> {
+    pub(crate) fn new(data: &'a Dataset<'a>, options: &Options) -> Result<Self, DriverError> {
+        if !(options.level > 0.0 && options.level < 1.0) {
+            return Err(DriverError::InvalidLevel(options.level));
+        }
+        let method = options.method.resolve(data.predictors.len())?;
+        let prepared = Prepared::new(data, options.model)?;
+        let point = prepared.stats(method, data.weights)?;
+        Ok(Fitted {
+            data,
+            method,
+            prepared,
+            point,
         })
-        .collect();
-    Ok(Analysis {
-        n: n as u64,
-        model: options.model,
-        method,
-        level: options.level,
-        resamples: draws.len(),
-        failed_resamples: failed,
-        r2: figure(point.r2, &|s| s.r2, None),
-        intercept: coefficient(0, |b| b),
-        log_likelihood: point.log_likelihood,
-        null_log_likelihood: point.null_log_likelihood,
-        drivers,
-    })
+    }
+
+    /// Resamples per call of [`Fitted::draws`].
+    pub(crate) fn batch(&self) -> usize {
+        self.prepared.batch()
+    }
+
+    /// The figures of each resample (`None` where its fit fails).
+    pub(crate) fn draws(&self, counts: &[Vec<u32>]) -> Vec<Option<Stats>> {
+        self.prepared
+            .stats_batch(self.method, counts, &self.point.start)
+    }
+
+    /// The analysis with its intervals from the resamples' `draws`.
+    pub(crate) fn finish(self, draws: Vec<Option<Stats>>, options: &Options) -> Analysis {
+        let (data, point) = (self.data, &self.point);
+        let n = data.total() as usize;
+        let draws: Vec<Stats> = draws.into_iter().flatten().collect();
+        let failed = options.resamples - draws.len();
+        let p = data.predictors.len();
+        let logistic = options.model == Model::Logistic;
+        let crit = if logistic {
+            normal_quantile(0.5 + 0.5 * options.level)
+        } else {
+            t_quantile(0.5 + 0.5 * options.level, (n - p - 1) as f64)
+        };
+        let figure = |value: f64, of: &dyn Fn(&Stats) -> f64, wald: Option<(f64, f64)>| {
+            let values: Vec<f64> = draws.iter().map(of).collect();
+            let interval = bootstrap::percentile_interval(&values, options.level).or(wald);
+            Estimate::unflagged(n as u64, value, interval)
+        };
+        let coefficient = |k: usize, transform: fn(f64) -> f64| {
+            let c = point.coefficients[k];
+            let wald = (
+                transform(c.estimate - crit * c.std_error),
+                transform(c.estimate + crit * c.std_error),
+            );
+            figure(
+                transform(c.estimate),
+                &|s: &Stats| transform(s.coefficients[k].estimate),
+                Some(wald),
+            )
+        };
+        let ranks = ranks(&point.weights);
+        let drivers = (0..p)
+            .map(|j| Driver {
+                name: data.predictors[j].name.clone(),
+                weight: figure(point.weights[j], &|s| s.weights[j], None),
+                share: figure(point.share(j), &|s| s.share(j), None),
+                rank: ranks[j],
+                coefficient: coefficient(j + 1, |b| b),
+                std_error: point.coefficients[j + 1].std_error,
+                odds_ratio: logistic.then(|| coefficient(j + 1, f64::exp)),
+            })
+            .collect();
+        Analysis {
+            n: n as u64,
+            model: options.model,
+            method: self.method,
+            level: options.level,
+            resamples: draws.len(),
+            failed_resamples: failed,
+            r2: figure(point.r2, &|s| s.r2, None),
+            intercept: coefficient(0, |b| b),
+            log_likelihood: point.log_likelihood,
+            null_log_likelihood: point.null_log_likelihood,
+            drivers,
+        }
+    }
 }
 
 /// 1-based ranks by decreasing weight (ties in input order).
@@ -141,7 +170,7 @@ fn ranks(weights: &[f64]) -> Vec<usize> {
 
 /// The figures of one fit, on all rows or a resample.
 #[derive(Debug, Clone)]
-struct Stats {
+pub(crate) struct Stats {
     r2: f64,
     weights: Vec<f64>,
     /// Intercept first.

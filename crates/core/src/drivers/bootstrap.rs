@@ -7,6 +7,7 @@
 //! `Rng::stream(seed, b)`, so results depend on the seed alone, not on the number of
 //! threads or the order they run in.
 
+use super::{Dataset, Options};
 use crate::rng::Rng;
 
 /// The rows resamples are drawn from: `n` rows, each standing for `weights[i]`
@@ -91,6 +92,19 @@ pub fn resample_batched<T: Send>(
     };
     results.sort_by_key(|(k, _)| *k);
     results.into_iter().flat_map(|(_, r)| r).collect()
+}
+
+/// [`resample_batched`] of the rows of `data` with the resamples, seed and threads of
+/// `options`.
+pub(crate) fn resample_rows<T: Send>(
+    data: &Dataset,
+    options: &Options,
+    batch: usize,
+    stat: impl Fn(&[Vec<u32>]) -> Vec<T> + Sync,
+) -> Vec<T> {
+    let population = Population::new(data.outcome.len(), data.weights);
+    let (resamples, seed, threads) = (options.resamples, options.seed, options.threads);
+    resample_batched(&population, resamples, seed, threads, batch, stat)
 }
 
 /// Draws as many observations as the population has, uniformly with replacement, and

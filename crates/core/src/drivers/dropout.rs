@@ -20,10 +20,10 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::bootstrap::{Population, percentile_interval, resample};
+use super::bootstrap::{percentile_interval, resample_rows};
 use super::logistic::softplus;
 use super::{Dataset, DriverError, Options};
-use crate::models::optim::{bfgs, numerical_hessian, spd_inverse};
+use crate::models::optim::{bfgs_from, numerical_hessian, spd_inverse};
 use crate::stats::Estimate;
 use crate::stats::quantile::normal_quantile;
 
@@ -33,6 +33,10 @@ use crate::stats::quantile::normal_quantile;
 const GRID: (f64, f64, usize) = (-40.0, 0.25, 321);
 /// Bounds of the coefficients (log-odds units).
 const BOUNDS: (f64, f64) = (-30.0, 30.0);
+/// A fit stops when no gradient component of −LL / n exceeds this. Tight, because a rare
+/// event's coefficient has little curvature: resample fits, which start from the full
+/// fit's inverse Hessian, reach it in a few Newton-like steps.
+const TOLERANCE: f64 = 1e-9;
 
 /// The customer-base model's view of one trip.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -122,8 +126,9 @@ struct Trips<'a> {
     /// The rows' frequency weights (each row once without).
     weights: Option<&'a [u32]>,
     grid: Grid,
-    /// Each row's s, clamped below 1.
+    /// Each row's s, clamped below 1, and ln(1 − s).
     silent: Vec<f64>,
+    stay_log: Vec<f64>,
     params: usize,
 }
 
@@ -145,60 +150,97 @@ pub fn fit_dropout(
     prior: DropoutPrior,
     options: &Options,
 ) -> Result<DropoutFit, DriverError> {
-    data.check(true)?;
-    if trips.len() != data.outcome.len() {
-        return Err(DriverError::LengthMismatch {
-            column: "trip context".into(),
-            len: trips.len(),
-            expected: data.outcome.len(),
-        });
-    }
-    let model = Trips::new(data, trips, prior);
-    let full = model.fit(None, None)?;
-    let n = data.total() as usize;
-    let cov = model.covariance(&full.theta, n)?;
-    let population = Population::new(data.outcome.len(), data.weights);
-    let draws: Vec<Option<Vec<f64>>> = resample(
-        &population,
-        options.resamples,
-        options.seed,
-        options.threads,
-        |counts| {
-            model
-                .fit(Some(counts), Some(&full.theta))
-                .ok()
-                .map(|f| f.theta)
-        },
-    );
-    let draws: Vec<Vec<f64>> = draws.into_iter().flatten().collect();
-    let z = normal_quantile(0.5 + options.level / 2.0);
-    let effects = data
-        .predictors
-        .iter()
-        .enumerate()
-        .map(|(j, c)| {
-            let b = full.theta[j + 1];
-            let wald = (cov[j + 1][j + 1] / n as f64).sqrt() * z;
-            let slopes: Vec<f64> = draws.iter().map(|d| d[j + 1]).collect();
-            let (low, high) =
-                percentile_interval(&slopes, options.level).unwrap_or((b - wald, b + wald));
-            DropoutEffect {
-                name: c.name.clone(),
-                odds_ratio: Estimate::unflagged(n as u64, b.exp(), Some((low.exp(), high.exp()))),
-            }
+    let model = DropoutModel::new(data, trips, prior)?;
+    let draws = resample_rows(data, options, 1, |counts| {
+        counts.iter().map(|c| model.draw(c)).collect()
+    });
+    Ok(model.finish(draws, options))
+}
+
+/// The dropout model fitted to all rows, ready to be fitted to resamples.
+pub(crate) struct DropoutModel<'a> {
+    data: &'a Dataset<'a>,
+    prior: DropoutPrior,
+    trips: Trips<'a>,
+    full: Fitted,
+    /// The inverse Hessian of −LL / n at the full fit: resample fits start from it.
+    cov: Vec<Vec<f64>>,
+}
+
+impl<'a> DropoutModel<'a> {
+    pub(crate) fn new(
+        data: &'a Dataset<'a>,
+        trips: &[TripContext],
+        prior: DropoutPrior,
+    ) -> Result<Self, DriverError> {
+        data.check(true)?;
+        if trips.len() != data.outcome.len() {
+            return Err(DriverError::LengthMismatch {
+                column: "trip context".into(),
+                len: trips.len(),
+                expected: data.outcome.len(),
+            });
+        }
+        let model = Trips::new(data, trips, prior);
+        let full = model.fit(None, None)?;
+        let cov = model.covariance(&full.theta, data.total() as usize)?;
+        Ok(DropoutModel {
+            data,
+            prior,
+            trips: model,
+            full,
+            cov,
         })
-        .collect();
-    Ok(DropoutFit {
-        n: n as u64,
-        prior,
-        shift: full.theta[0],
-        effects,
-        log_likelihood: -full.value * n as f64,
-        iterations: full.iterations,
-        converged: full.converged,
-        resamples: draws.len(),
-        failed_resamples: options.resamples - draws.len(),
-    })
+    }
+
+    /// The coefficients fitted to the rows weighted by `counts`, `None` if the fit fails.
+    pub(crate) fn draw(&self, counts: &[u32]) -> Option<Vec<f64>> {
+        let start = (&self.full.theta[..], &self.cov[..]);
+        self.trips
+            .fit(Some(counts), Some(start))
+            .ok()
+            .map(|f| f.theta)
+    }
+
+    /// The fit with its intervals from the resamples' `draws` (Wald without).
+    pub(crate) fn finish(self, draws: Vec<Option<Vec<f64>>>, options: &Options) -> DropoutFit {
+        let (full, cov) = (&self.full, &self.cov);
+        let n = self.data.total() as usize;
+        let draws: Vec<Vec<f64>> = draws.into_iter().flatten().collect();
+        let z = normal_quantile(0.5 + options.level / 2.0);
+        let effects = self
+            .data
+            .predictors
+            .iter()
+            .enumerate()
+            .map(|(j, c)| {
+                let b = full.theta[j + 1];
+                let wald = (cov[j + 1][j + 1] / n as f64).sqrt() * z;
+                let slopes: Vec<f64> = draws.iter().map(|d| d[j + 1]).collect();
+                let (low, high) =
+                    percentile_interval(&slopes, options.level).unwrap_or((b - wald, b + wald));
+                DropoutEffect {
+                    name: c.name.clone(),
+                    odds_ratio: Estimate::unflagged(
+                        n as u64,
+                        b.exp(),
+                        Some((low.exp(), high.exp())),
+                    ),
+                }
+            })
+            .collect();
+        DropoutFit {
+            n: n as u64,
+            prior: self.prior,
+            shift: full.theta[0],
+            effects,
+            log_likelihood: -full.value * n as f64,
+            iterations: full.iterations,
+            converged: full.converged,
+            resamples: draws.len(),
+            failed_resamples: options.resamples - draws.len(),
+        }
+    }
 }
 
 impl<'a> Trips<'a> {
@@ -255,15 +297,17 @@ impl<'a> Trips<'a> {
                 grid.weights.len()
             );
         }
+        let silent: Vec<f64> = trips
+            .iter()
+            .map(|t| t.silent.clamp(0.0, 1.0 - 1e-12))
+            .collect();
         Trips {
             groups,
             combos,
             weights: data.weights,
             grid,
-            silent: trips
-                .iter()
-                .map(|t| t.silent.clamp(0.0, 1.0 - 1e-12))
-                .collect(),
+            stay_log: silent.iter().map(|s| (1.0 - s).ln()).collect(),
+            silent,
             params: data.predictors.len() + 1,
         }
     }
@@ -275,10 +319,10 @@ impl<'a> Trips<'a> {
         self.groups
             .iter()
             .map(|g| {
-                let bought = g.bought.iter().map(|&r| (count(r), self.silent[r]));
+                let bought = g.bought.iter().map(|&r| (count(r), self.stay_log[r]));
                 let (bought, bought_log) = bought
                     .filter(|(c, _)| *c > 0.0)
-                    .fold((0.0, 0.0), |(n, l), (c, s)| (n + c, l + c * (1.0 - s).ln()));
+                    .fold((0.0, 0.0), |(n, l), (c, log)| (n + c, l + c * log));
                 Weighted {
                     silent: g
                         .silent
@@ -306,9 +350,13 @@ impl<'a> Trips<'a> {
         }
     }
 
-    /// The maximum of the likelihood of the rows weighted by `counts`, from `start` (the
-    /// prior alone without).
-    fn fit(&self, counts: Option<&[u32]>, start: Option<&[f64]>) -> Result<Fitted, DriverError> {
+    /// The maximum of the likelihood of the rows weighted by `counts`, from `start` (θ and
+    /// an inverse Hessian; the prior alone and the identity without).
+    fn fit(
+        &self,
+        counts: Option<&[u32]>,
+        start: Option<(&[f64], &[Vec<f64>])>,
+    ) -> Result<Fitted, DriverError> {
         let weighted = self.weighted(counts);
         let n = counts
             .or(self.weights)
@@ -317,7 +365,8 @@ impl<'a> Trips<'a> {
             });
         let objective = self.objective(&weighted, n);
         let zero = vec![0.0; self.params];
-        let min = bfgs(&objective, start.unwrap_or(&zero), BOUNDS, 1e-7, 500).ok_or(
+        let (x0, h0) = start.map_or((&zero[..], None), |(x, h)| (x, Some(h)));
+        let min = bfgs_from(&objective, x0, h0, BOUNDS, TOLERANCE, 500).ok_or(
             DriverError::Dropout("its likelihood is not finite at the start"),
         )?;
         Ok(Fitted {

@@ -869,51 +869,109 @@ fn drivers_at_scale() {
     assert_eq!(a.resamples, 200);
 }
 
-/// The journey's dropout model at 1M customers: [`trip_patterns`]' 13 touchpoint flags
-/// (about 194,000 weighted patterns, 2.04M trips), with each trip's context as the store
-/// gives it from an MBG/NBD (silent = (α' / (α' + w))^(r + past), α' = α + tenure in
-/// weeks, window 180 days), 200 resamples on 2 threads. Run in release mode: `cargo test
-/// -p cxray-core --release --locked -- --ignored --nocapture dropout_at_scale`.
+/// Trips for the dropout model: [`trip_patterns`]' 13 touchpoint flags, past purchases
+/// and tenure, with each trip's context as the store gives it from an MBG/NBD (silent =
+/// (α' / (α' + w))^(r + past), α' = α + tenure in weeks, window 180 days) and outcomes
+/// drawn from the model itself, every event × e^0.3.
+struct DropoutTrips {
+    y: Vec<f64>,
+    xs: Vec<Vec<f64>>,
+    weights: Vec<u32>,
+    trips: Vec<TripContext>,
+    prior: DropoutPrior,
+}
+
+impl DropoutTrips {
+    fn new(combos: usize, scale: f64) -> Self {
+        let (_, xs, weights) = trip_patterns(7, combos, scale);
+        let (r, alpha, window) = (0.9, 12.0, 180.0 / 7.0);
+        // Few customers buy often: past purchases mostly 0–3 (up to 19), tenure 0 at the first.
+        let trips: Vec<TripContext> = xs[13]
+            .iter()
+            .zip(&xs[14])
+            .map(|(&past, &tenure)| {
+                let past = (20.0 * (past / 40.0).powi(3)).floor();
+                let tenure = if past == 0.0 { 0.0 } else { tenure };
+                let scale = alpha + tenure * 365.25 / 7.0;
+                TripContext {
+                    silent: (scale / (scale + window)).powf(r + past),
+                    survived: past as u32,
+                }
+            })
+            .collect();
+        let prior = DropoutPrior { a: 0.8, b: 5.0 };
+        let mut rng = Rng::new(11);
+        let y: Vec<f64> = trips
+            .iter()
+            .enumerate()
+            .map(|(row, t)| {
+                let p = rng.beta(prior.a, prior.b + f64::from(t.survived));
+                let events: f64 = xs[..13].iter().map(|x| x[row]).sum();
+                let logit = (p / (1.0 - p)).ln() + 0.3 * events;
+                let leaves = rng.bernoulli(1.0 / (1.0 + (-logit).exp()));
+                f64::from(u8::from(leaves || rng.bernoulli(t.silent)))
+            })
+            .collect();
+        DropoutTrips {
+            y,
+            xs,
+            weights,
+            trips,
+            prior,
+        }
+    }
+
+    /// The touchpoint flags alone (the dropout model's predictors), or with the controls.
+    fn data<'a>(&'a self, names: &'a [String], controls: bool) -> Dataset<'a> {
+        let take = if controls { 15 } else { 13 };
+        trips_dataset(&self.y, &self.xs[..take], &names[..take]).weighted(&self.weights)
+    }
+}
+
+#[test]
+fn one_bootstrap_gives_both_analyses_as_separate_ones_do() {
+    let t = DropoutTrips::new(30, 60.0);
+    let names = trip_names();
+    let (all, touchpoints) = (t.data(&names, true), t.data(&names, false));
+    let options = Options {
+        model: Model::Logistic,
+        method: Method::RelativeWeights,
+        resamples: 6,
+        ..Options::default()
+    };
+    let (analysis, dropout) =
+        analyse_with_dropout(&all, &touchpoints, &t.trips, t.prior, &options).unwrap();
+    assert_eq!(analysis, analyse(&all, &options).unwrap());
+    assert_eq!(
+        dropout,
+        fit_dropout(&touchpoints, &t.trips, t.prior, &options).unwrap()
+    );
+    assert_eq!((analysis.resamples, dropout.resamples), (6, 6));
+    let fewer = trips_dataset(&t.y[1..], &[], &[]);
+    assert!(matches!(
+        analyse_with_dropout(&all, &fewer, &t.trips, t.prior, &options),
+        Err(DriverError::Dropout(_))
+    ));
+}
+
+/// The journey's defection drivers and dropout model at 1M customers, on one bootstrap:
+/// [`DropoutTrips`] of about 194,000 weighted patterns (2.04M trips), 200 resamples on 2
+/// threads. Run in release mode: `cargo test -p cxray-core --release --locked --
+/// --ignored --nocapture dropout_at_scale`.
 #[test]
 #[ignore]
 fn dropout_at_scale() {
-    let (_, xs, weights) = trip_patterns(7, 999, 9_150.0);
+    let t = DropoutTrips::new(999, 9_150.0);
     let names = trip_names();
-    let (r, alpha, window) = (0.9, 12.0, 180.0 / 7.0);
-    // Few customers buy often: past purchases mostly 0–3 (up to 19), tenure 0 at the first.
-    let trips: Vec<TripContext> = xs[13]
-        .iter()
-        .zip(&xs[14])
-        .map(|(&past, &tenure)| {
-            let past = (20.0 * (past / 40.0).powi(3)).floor();
-            let tenure = if past == 0.0 { 0.0 } else { tenure };
-            let scale = alpha + tenure * 365.25 / 7.0;
-            TripContext {
-                silent: (scale / (scale + window)).powf(r + past),
-                survived: past as u32,
-            }
-        })
-        .collect();
-    let prior = DropoutPrior { a: 0.8, b: 5.0 };
-    // Outcomes from the model itself (each pattern's trips alike), every event × e^0.3.
-    let mut rng = Rng::new(11);
-    let y: Vec<f64> = trips
-        .iter()
-        .enumerate()
-        .map(|(row, t)| {
-            let p = rng.beta(prior.a, prior.b + f64::from(t.survived));
-            let events: f64 = xs[..13].iter().map(|x| x[row]).sum();
-            let logit = (p / (1.0 - p)).ln() + 0.3 * events;
-            let leaves = rng.bernoulli(1.0 / (1.0 + (-logit).exp()));
-            f64::from(u8::from(leaves || rng.bernoulli(t.silent)))
-        })
-        .collect();
-    let mut data = Dataset::new(&y).weighted(&weights);
-    for (name, x) in names.iter().zip(&xs).take(13) {
-        data = data.predictor(name.as_str(), x);
-    }
+    let (all, data) = (t.data(&names, true), t.data(&names, false));
+    let (trips, prior, y) = (&t.trips, t.prior, &t.y);
+    let options = Options {
+        model: Model::Logistic,
+        method: Method::RelativeWeights,
+        ..Options::default()
+    };
     let start = std::time::Instant::now();
-    let fit = fit_dropout(&data, &trips, prior, &Options::default()).unwrap();
+    let (_, fit) = analyse_with_dropout(&all, &data, trips, prior, &options).unwrap();
     eprintln!(
         "{} rows, {} trips, 200 resamples on 2 threads: {:.2} s ({} iterations, {} failed)",
         y.len(),
