@@ -25,6 +25,33 @@ named_enum! {
 }
 
 impl Headline {
+    /// The metric's name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Headline::Nps => "NPS",
+            Headline::Csat => "CSAT",
+            Headline::Ces => "Customer effort (CES)",
+            Headline::Grade => "Grade point average",
+            Headline::Retention => "Retention",
+            Headline::SatisfiedDefectorShare => "Satisfied defectors' share",
+            Headline::CustomerEquity => "Customer equity",
+        }
+    }
+
+    /// The unit a target is given in, for people.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Headline::Nps => "−100 to 100",
+            Headline::Csat => "percent, 0 to 100",
+            Headline::Ces => "1 to 7",
+            Headline::Grade => "0 to 4",
+            Headline::Retention | Headline::SatisfiedDefectorShare => {
+                "a fraction, 0 to 1 (0.8 = 80%)"
+            }
+            Headline::CustomerEquity => "money, 0 or more",
+        }
+    }
+
     /// The values a target may take, inclusive, in the metric's own unit.
     pub fn range(self) -> (f64, f64) {
         match self {

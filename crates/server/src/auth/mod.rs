@@ -7,7 +7,7 @@
 //! [`CurrentUser::require_role`], [`CurrentUser::require_scope`], and
 //! [`CurrentUser::check_csrf`] on every form post.
 
-mod cookie;
+pub(crate) mod cookie;
 mod denied;
 mod login;
 mod user;
