@@ -429,7 +429,11 @@ fn out_of_range() -> impl Strategy<Value = (Headline, String)> {
                     metric,
                     ["NaN", "inf", "-inf"][(x.abs() as usize) % 3].into(),
                 )),
-                _ => word.trim().parse::<f64>().is_err().then(|| (metric, word)),
+                _ => word
+                    .trim()
+                    .parse::<f64>()
+                    .is_err()
+                    .then_some((metric, word)),
             }
         },
     )
