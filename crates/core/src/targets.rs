@@ -74,7 +74,7 @@ impl Headline {
             Headline::CustomerEquity => "a money amount ≥ 0".to_string(),
             _ => format!("between {lo} and {hi}"),
         };
-        Err(format!("{self} target {value}: {range}"))
+        Err(format!("{} target {value}: {range}", self.label()))
     }
 }
 
@@ -188,7 +188,7 @@ mod tests {
         assert!(Headline::CustomerEquity.check(f64::NAN).is_err());
         assert_eq!(
             Headline::Ces.check(0.5).unwrap_err(),
-            "ces target 0.5: between 1 and 7"
+            "Customer effort (CES) target 0.5: between 1 and 7"
         );
         assert!("loyalty".parse::<Headline>().is_err());
     }

@@ -60,6 +60,7 @@ impl OpsDb {
             params![metric.name(), period.as_str()],
         )?;
         if removed == 0 {
+            let metric = metric.label();
             return Err(StoreError::Input(format!(
                 "no {metric} target for {period}"
             )));
@@ -107,7 +108,7 @@ mod tests {
         let e = db.set_target("ada", Headline::Csat, &period("2025"), 120.0);
         assert_eq!(
             e.unwrap_err().to_string(),
-            "csat target 120: between 0 and 100"
+            "CSAT target 120: between 0 and 100"
         );
         let targets = db.targets().unwrap();
         let brief: Vec<(Headline, &str, f64, &str)> = targets
@@ -128,7 +129,7 @@ mod tests {
             .unwrap();
         assert_eq!(db.targets().unwrap().len(), 1);
         let again = db.remove_target("ada", Headline::Nps, &period("2025-Q1"));
-        assert_eq!(again.unwrap_err().to_string(), "no nps target for 2025-Q1");
+        assert_eq!(again.unwrap_err().to_string(), "no NPS target for 2025-Q1");
         let audit = db.recent_audit(1).unwrap();
         assert_eq!(
             (audit[0].action.as_str(), audit[0].detail.as_str()),

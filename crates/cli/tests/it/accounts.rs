@@ -191,6 +191,6 @@ fn targets_are_set_checked_and_listed() {
     assert_eq!(left[0]["metric"], "retention");
     fails_with_usage(
         &run(&data, &["target", "remove", "nps", "2025-Q1"]),
-        "no nps target for 2025-Q1",
+        "no NPS target for 2025-Q1",
     );
 }

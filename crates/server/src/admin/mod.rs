@@ -20,6 +20,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use cxray_analysis::journey::Journey;
 use cxray_core::access::Role;
 use cxray_store::StoreError;
 use cxray_store::sql::Sql;
@@ -194,13 +195,35 @@ impl<F: Posted> FromRequest<AppState> for Change<F> {
     }
 }
 
-/// The distinct values of `column` of `table` (the touchpoints, the owners), to suggest or
-/// choose from; none when the data cannot be read.
-async fn known(state: &AppState, table: &str, column: &str) -> Vec<String> {
-    match sql(state).await {
-        Ok(sql) => sql.distinct(table, column).await.unwrap_or_default(),
-        Err(_) => Vec::new(),
-    }
+/// The touchpoints to choose from: the latest journey map's, else the interactions'.
+async fn touchpoints(state: &AppState) -> Vec<String> {
+    let mapped = |j: &Journey| j.touchpoints.iter().map(|t| t.touchpoint.clone()).collect();
+    known(state, mapped, ("interactions", "touchpoint")).await
+}
+
+/// The owners to suggest: the latest journey map's, else the owners table's.
+async fn owners(state: &AppState) -> Vec<String> {
+    let mapped = |j: &Journey| j.owners.iter().map(|o| o.owner.clone()).collect();
+    known(state, mapped, ("owners", "owner_id")).await
+}
+
+/// Values to choose from, sorted: from the latest analyses' journey map (so a page does
+/// not scan a table), else `column` of `table`; none when neither can be read.
+async fn known(
+    state: &AppState,
+    from_map: impl Fn(&Journey) -> Vec<String>,
+    (table, column): (&str, &str),
+) -> Vec<String> {
+    let latest = state.snapshots.latest();
+    let mut values = match latest.as_ref().and_then(|s| s.journey.as_ref().ok()) {
+        Some(j) => from_map(j),
+        None => match sql(state).await {
+            Ok(sql) => sql.distinct(table, column).await.unwrap_or_default(),
+            Err(_) => Vec::new(),
+        },
+    };
+    values.sort();
+    values
 }
 
 /// A session over the event tables, to check edits against the data.
@@ -310,6 +333,14 @@ fn page<S: Section>(
 /// A section's body: the refusal of no particular field, the list and the form.
 fn compose(problem: Option<&Problem>, list: String, form: String) -> String {
     format!("{}{list}{form}", form::general(problem))
+}
+
+/// The table of what a section lists, or a note that there is nothing yet.
+fn listing(caption: &str, headers: &[(&str, bool)], rows: &[Vec<String>]) -> String {
+    match rows.is_empty() {
+        true => format!("<p class=\"note\">{}: none yet.</p>", escape(caption)),
+        false => crate::html::table(caption, headers, rows),
+    }
 }
 
 /// The navigation between the sections, the current one marked.

@@ -8,8 +8,10 @@ use cxray_store::ops::Placement;
 use serde::Deserialize;
 
 use super::form::{Field, button, form, number};
-use super::{Change, Ctx, Done, Section, Shown, answer, compose, known, posted, sql};
-use crate::html::{escape, table};
+use super::{
+    Change, Ctx, Done, Section, Shown, answer, compose, listing, owners, posted, sql, touchpoints,
+};
+use crate::html::escape;
 
 pub struct Placements;
 
@@ -47,8 +49,8 @@ impl Section for Placements {
 
     async fn body(ctx: &Ctx, shown: Shown<'_, Entered>) -> Result<String, StoreError> {
         let edits = crate::ops(&ctx.state, |db| db.placements()).await?;
-        let touchpoints = known(&ctx.state, "interactions", "touchpoint").await;
-        let owners = known(&ctx.state, "owners", "owner_id").await;
+        let touchpoints = touchpoints(&ctx.state).await;
+        let owners = owners(&ctx.state).await;
         let csrf = &ctx.user.csrf;
         let rows: Vec<Vec<String>> = edits.iter().map(|(tp, p)| row(tp, p, csrf)).collect();
         let headers = [
@@ -60,7 +62,7 @@ impl Section for Placements {
             ("Actions", false),
         ];
         let caption = "Placements edited (the rest as the interactions say)";
-        let list = table(caption, &headers, &rows);
+        let list = listing(caption, &headers, &rows);
         let form = set_form(csrf, shown, (&touchpoints, &owners));
         Ok(compose(shown.problem, list, form))
     }

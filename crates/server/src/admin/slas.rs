@@ -10,8 +10,10 @@ use cxray_store::ops::Sla;
 use serde::Deserialize;
 
 use super::form::{Field, button, form, number};
-use super::{Change, Ctx, Done, Section, Shown, answer, compose, known, posted, sql};
-use crate::html::{escape, table};
+use super::{
+    Change, Ctx, Done, Section, Shown, answer, compose, listing, posted, sql, touchpoints,
+};
+use crate::html::escape;
 
 pub struct Slas;
 
@@ -34,7 +36,7 @@ impl Section for Slas {
 
     async fn body(ctx: &Ctx, shown: Shown<'_, Entered>) -> Result<String, StoreError> {
         let slas: BTreeMap<String, Sla> = crate::ops(&ctx.state, |db| db.slas()).await?;
-        let touchpoints = known(&ctx.state, "interactions", "touchpoint").await;
+        let touchpoints = touchpoints(&ctx.state).await;
         let csrf = &ctx.user.csrf;
         let rows: Vec<Vec<String>> = slas.iter().map(|(tp, s)| row(tp, s, csrf)).collect();
         let headers = [
@@ -43,7 +45,7 @@ impl Section for Slas {
             ("Highest failure rate", true),
             ("Actions", false),
         ];
-        let list = table("Service levels per touchpoint", &headers, &rows);
+        let list = listing("Service levels per touchpoint", &headers, &rows);
         Ok(compose(
             shown.problem,
             list,

@@ -7,8 +7,8 @@ use cxray_store::targets::Target;
 use serde::Deserialize;
 
 use super::form::{Field, button, form, number};
-use super::{Change, Ctx, Done, Section, Shown, answer, compose, posted};
-use crate::html::{escape, table};
+use super::{Change, Ctx, Done, Section, Shown, answer, compose, listing, posted};
+use crate::html::escape;
 
 pub struct Targets;
 
@@ -55,7 +55,7 @@ impl Section for Targets {
             ("At", false),
             ("Actions", false),
         ];
-        let list = table("Targets of the headline metrics", &headers, &rows);
+        let list = listing("Targets of the headline metrics", &headers, &rows);
         Ok(compose(shown.problem, list, set_form(csrf, shown)))
     }
 }

@@ -8,8 +8,8 @@ use cxray_store::accounts::TokenInfo;
 use serde::Deserialize;
 
 use super::form::{Field, button, form};
-use super::{Change, Ctx, Done, Section, Shown, answer, compose, posted};
-use crate::html::{escape, table};
+use super::{Change, Ctx, Done, Section, Shown, answer, compose, listing, posted};
+use crate::html::escape;
 
 pub struct Tokens;
 
@@ -74,7 +74,7 @@ impl Section for Tokens {
             ("Status", false),
             ("Actions", false),
         ];
-        let list = table("API tokens (only their hashes are kept)", &headers, &rows);
+        let list = listing("API tokens (only their hashes are kept)", &headers, &rows);
         Ok(compose(shown.problem, list, add_form(csrf, shown, &emails)))
     }
 }

@@ -8,8 +8,8 @@ use cxray_store::accounts::{NewUser, User, generate_password};
 use serde::Deserialize;
 
 use super::form::{Field, button, form};
-use super::{Change, Ctx, Done, Section, Shown, answer, compose, posted};
-use crate::html::{escape, table};
+use super::{Change, Ctx, Done, Section, Shown, answer, compose, listing, posted};
+use crate::html::escape;
 
 pub struct Users;
 
@@ -41,7 +41,7 @@ impl Section for Users {
 
     async fn body(ctx: &Ctx, shown: Shown<'_, Entered>) -> Result<String, StoreError> {
         let users = crate::ops(&ctx.state, |db| db.users()).await?;
-        let owners = super::known(&ctx.state, "owners", "owner_id").await;
+        let owners = super::owners(&ctx.state).await;
         let csrf = &ctx.user.csrf;
         let rows: Vec<Vec<String>> = users.iter().map(|u| row(u, csrf)).collect();
         let headers = [
@@ -52,7 +52,7 @@ impl Section for Users {
             ("Status", false),
             ("Actions", false),
         ];
-        let list = table("Users of the web application", &headers, &rows);
+        let list = listing("Users of the web application", &headers, &rows);
         Ok(compose(shown.problem, list, add_form(csrf, shown, &owners)))
     }
 }
