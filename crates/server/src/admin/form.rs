@@ -216,16 +216,19 @@ pub fn form(action: &str, csrf: &str, title: &str, fields: &str, button: &str) -
     )
 }
 
-/// A one-button form for a table row: posts `hidden` fields with the form token; the
-/// button reads `label` and is announced as `label` and `what` (the row it acts on).
+/// A one-button form for a table row, sending `hidden` fields: with the session's form
+/// token a post (a change), without one a get (filling the section's form: nothing
+/// changes). The button reads `label` and is announced as `label` and `what` (the row).
 pub fn button(
     action: &str,
-    csrf: &str,
+    csrf: Option<&str>,
     hidden: &[(&str, &str)],
     (label, what): (&str, &str),
 ) -> String {
-    let fields: String = hidden
+    let token = csrf.map(|c| ("csrf", c));
+    let fields: String = token
         .iter()
+        .chain(hidden)
         .map(|(k, v)| {
             format!(
                 "<input type=\"hidden\" name=\"{k}\" value=\"{}\">",
@@ -233,11 +236,10 @@ pub fn button(
             )
         })
         .collect();
+    let method = if csrf.is_some() { "post" } else { "get" };
     format!(
-        "<form method=\"post\" action=\"{action}\" class=\"row\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{}\">{fields}\
+        "<form method=\"{method}\" action=\"{action}\" class=\"row\">{fields}\
          <button type=\"submit\" aria-label=\"{l} {w}\">{l}</button></form>",
-        escape(csrf),
         l = escape(label),
         w = escape(what),
     )

@@ -12,9 +12,10 @@ mod targets;
 mod tokens;
 mod users;
 
+use std::collections::HashMap;
 use std::future::Future;
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -92,6 +93,13 @@ trait Section {
     const TITLE: &'static str;
     /// What the section's main form sends; the default is the empty form.
     type Entered: Default + Send + Sync;
+    /// The main form filled in from the query of a row's Edit button; empty by default.
+    fn prefill(
+        _ctx: &Ctx,
+        _query: &HashMap<String, String>,
+    ) -> impl Future<Output = Result<Self::Entered, StoreError>> + Send {
+        async { Ok(Self::Entered::default()) }
+    }
     /// The page's body: the list and the forms, showing what was entered and the problem.
     fn body(
         ctx: &Ctx,
@@ -249,14 +257,24 @@ async fn index(ctx: Ctx) -> Response {
     crate::routes::render(&ctx.user, "/admin", "Administration", None, &body)
 }
 
-/// `GET` of a section, with the confirmation of the change before it.
-async fn show<S: Section>(ctx: Ctx, headers: HeaderMap) -> Response {
+/// `GET` of a section, with the confirmation of the change before it; its form filled
+/// in for the row named in the query.
+async fn show<S: Section>(
+    ctx: Ctx,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let flash = Flash::take(&headers, ctx.user.id);
-    let shown = Shown {
-        entered: &S::Entered::default(),
-        problem: None,
+    let body = match S::prefill(&ctx, &query).await {
+        Ok(entered) => {
+            let shown = Shown {
+                entered: &entered,
+                problem: None,
+            };
+            S::body(&ctx, shown).await
+        }
+        Err(e) => Err(e),
     };
-    let body = S::body(&ctx, shown).await;
     let mut r = page::<S>(&ctx.user, body, flash.as_ref(), StatusCode::OK);
     if Flash::sent(&headers) {
         let clear = HeaderValue::from_str(&Flash::clear(ctx.secure));

@@ -1,6 +1,8 @@
 //! Touchpoint placements: the edits of the journey model (journey, stage, position,
 //! owner), setting a touchpoint's, removing one (back to what the interactions say).
 
+use std::collections::HashMap;
+
 use axum::response::Response;
 use cxray_store::StoreError;
 use cxray_store::edits;
@@ -47,6 +49,20 @@ impl Section for Placements {
     const TITLE: &'static str = "Touchpoint placements";
     type Entered = Entered;
 
+    async fn prefill(ctx: &Ctx, query: &HashMap<String, String>) -> Result<Entered, StoreError> {
+        let tp = query.get("touchpoint").cloned().unwrap_or_default();
+        let mut edits = crate::ops(&ctx.state, |db| db.placements()).await?;
+        let p = edits.remove(&tp).unwrap_or_default();
+        Ok(Entered {
+            journey: p.journey.unwrap_or_default(),
+            stage: p.stage.unwrap_or_default(),
+            position: p.position.map_or(String::new(), |p| p.to_string()),
+            owner: p.owner.unwrap_or_default(),
+            touchpoint: tp,
+            ..Entered::default()
+        })
+    }
+
     async fn body(ctx: &Ctx, shown: Shown<'_, Entered>) -> Result<String, StoreError> {
         let edits = crate::ops(&ctx.state, |db| db.placements()).await?;
         let touchpoints = touchpoints(&ctx.state).await;
@@ -77,12 +93,16 @@ fn row(touchpoint: &str, p: &Placement, csrf: &str) -> Vec<String> {
         text(&p.stage),
         p.position.map_or("—".into(), |p| p.to_string()),
         text(&p.owner),
-        button(
-            "/admin/placements/remove",
-            csrf,
-            &which,
-            ("Remove", touchpoint),
-        ),
+        [
+            button(Placements::PATH, None, &which, ("Edit", touchpoint)),
+            button(
+                "/admin/placements/remove",
+                Some(csrf),
+                &which,
+                ("Remove", touchpoint),
+            ),
+        ]
+        .concat(),
     ]
 }
 

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use std::collections::HashMap;
+
 use axum::response::Response;
 use cxray_store::StoreError;
 use cxray_store::edits;
@@ -34,6 +36,19 @@ impl Section for Slas {
     const TITLE: &'static str = "Service levels";
     type Entered = Entered;
 
+    async fn prefill(ctx: &Ctx, query: &HashMap<String, String>) -> Result<Entered, StoreError> {
+        let tp = query.get("touchpoint").cloned().unwrap_or_default();
+        let slas = crate::ops(&ctx.state, |db| db.slas()).await?;
+        let number = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+        let sla = slas.get(&tp).copied().unwrap_or_default();
+        Ok(Entered {
+            max_wait_seconds: number(sla.max_wait_seconds),
+            max_failure_rate: number(sla.max_failure_rate),
+            touchpoint: tp,
+            ..Entered::default()
+        })
+    }
+
     async fn body(ctx: &Ctx, shown: Shown<'_, Entered>) -> Result<String, StoreError> {
         let slas: BTreeMap<String, Sla> = crate::ops(&ctx.state, |db| db.slas()).await?;
         let touchpoints = touchpoints(&ctx.state).await;
@@ -61,12 +76,16 @@ fn row(touchpoint: &str, s: &Sla, csrf: &str) -> Vec<String> {
         s.max_wait_seconds.map_or("—".into(), |w| format!("{w:.0}")),
         s.max_failure_rate
             .map_or("—".into(), |r| format!("{:.1}%", r * 100.0)),
-        button(
-            "/admin/service-levels/remove",
-            csrf,
-            &which,
-            ("Remove", touchpoint),
-        ),
+        [
+            button(Slas::PATH, None, &which, ("Edit", touchpoint)),
+            button(
+                "/admin/service-levels/remove",
+                Some(csrf),
+                &which,
+                ("Remove", touchpoint),
+            ),
+        ]
+        .concat(),
     ]
 }
 

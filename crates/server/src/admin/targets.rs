@@ -69,7 +69,12 @@ fn row(t: &Target, csrf: &str) -> Vec<String> {
         t.value.to_string(),
         escape(&t.set_by),
         escape(&t.set_at),
-        button("/admin/targets/remove", csrf, &which, ("Remove", &what)),
+        button(
+            "/admin/targets/remove",
+            Some(csrf),
+            &which,
+            ("Remove", &what),
+        ),
     ]
 }
 

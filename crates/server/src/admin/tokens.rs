@@ -91,7 +91,7 @@ fn row(t: &TokenInfo, csrf: &str) -> Vec<String> {
         true => String::new(),
         false => button(
             "/admin/tokens/revoke",
-            csrf,
+            Some(csrf),
             &[("id", &id)],
             ("Revoke", &t.name),
         ),

@@ -65,10 +65,10 @@ fn row(u: &User, csrf: &str) -> Vec<String> {
     };
     let me = [("email", u.email.as_str())];
     let reset = ("Reset password", u.email.as_str());
-    let mut actions = button("/admin/users/password", csrf, &me, reset);
+    let mut actions = button("/admin/users/password", Some(csrf), &me, reset);
     if !u.disabled {
         let disable = ("Disable", u.email.as_str());
-        actions.push_str(&button("/admin/users/disable", csrf, &me, disable));
+        actions.push_str(&button("/admin/users/disable", Some(csrf), &me, disable));
     }
     vec![
         escape(&u.email),

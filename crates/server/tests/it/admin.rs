@@ -570,6 +570,22 @@ fn an_admin_sets_and_removes_service_levels_and_placements_through_the_forms() {
     );
     assert_eq!(security.journey, None);
     assert_eq!(last_audit(&server).1, "set_placement");
+    // A row's Edit button fills the form with the touchpoint's placement.
+    let list = admin.get("/admin/placements");
+    assert!(
+        list.body
+            .contains("<form method=\"get\" action=\"/admin/placements\"")
+    );
+    let edit = admin.get("/admin/placements?touchpoint=security");
+    assert!(edit.body.contains("<option value=\"security\" selected>"));
+    assert!(
+        edit.body
+            .contains("id=\"position\" name=\"position\" value=\"1\"")
+    );
+    assert!(
+        edit.body
+            .contains("id=\"owner\" name=\"owner\" value=\"nordground\"")
+    );
 
     let before = (server.ops().placements().unwrap(), audit_count(&server));
     for (field, position, owner) in [
