@@ -66,7 +66,7 @@ pub enum Command {
     Areas(JourneyArgs),
     /// One owner's scorecard: touchpoints, performance, money at risk, monthly trend.
     Owner(OwnerArgs),
-    /// Show or set touchpoint service levels (maximum wait, maximum failure rate).
+    /// Show, set or remove touchpoint service levels (maximum wait, maximum failure rate).
     Sla(SlaArgs),
     /// Show or edit where touchpoints sit in the journey model (journey, stage, position)
     /// and who owns them; edits override what the interactions say.
@@ -197,6 +197,14 @@ pub enum TargetCommand {
     },
     /// List the targets.
     List,
+    /// Remove a metric's target for a period.
+    Remove {
+        /// The headline metric.
+        #[arg(ignore_case = true, value_parser = named(Headline::ALL, Headline::name))]
+        metric: Headline,
+        /// A year (2025), a quarter (2025-Q1) or a month (2025-03).
+        period: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -224,6 +232,9 @@ pub struct SlaArgs {
     /// The highest acceptable failure rate, a fraction (0.05 = 5%).
     #[arg(long)]
     pub max_failure_rate: Option<f64>,
+    /// Remove the touchpoint's service levels.
+    #[arg(long, requires = "touchpoint", conflicts_with_all = ["max_wait_seconds", "max_failure_rate"])]
+    pub remove: bool,
 }
 
 #[derive(Debug, Args)]

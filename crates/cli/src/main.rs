@@ -53,7 +53,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Journey(args) => commands::journey::journey(&config, args, cli.json).await,
             Command::Areas(args) => commands::journey::areas(&config, args, cli.json).await,
             Command::Owner(args) => commands::journey::owner(&config, args, cli.json).await,
-            Command::Sla(args) => commands::journey::sla(&config, args, cli.json),
+            Command::Sla(args) => commands::journey::sla(&config, args, cli.json).await,
             Command::Touchpoint(args) => {
                 commands::journey::placement(&config, args, cli.json).await
             }

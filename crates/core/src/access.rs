@@ -21,6 +21,17 @@ named_enum! {
 }
 
 impl Role {
+    /// The role's name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Administrator",
+            Role::Executive => "Executive",
+            Role::Analyst => "Analyst",
+            Role::Owner => "Owner (team)",
+            Role::Partner => "Partner (outside company)",
+        }
+    }
+
     /// May manage users, API tokens and targets.
     pub fn can_admin(self) -> bool {
         self == Role::Admin
@@ -69,6 +80,16 @@ named_enum! {
         Read = "read",
         /// Import data.
         Ingest = "ingest",
+    }
+}
+
+impl Scope {
+    /// The scope's name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Scope::Read => "Read figures and data",
+            Scope::Ingest => "Send data (ingestion)",
+        }
     }
 }
 

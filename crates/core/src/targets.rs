@@ -25,6 +25,33 @@ named_enum! {
 }
 
 impl Headline {
+    /// The metric's name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Headline::Nps => "NPS",
+            Headline::Csat => "CSAT",
+            Headline::Ces => "Customer effort (CES)",
+            Headline::Grade => "Grade point average",
+            Headline::Retention => "Retention",
+            Headline::SatisfiedDefectorShare => "Satisfied defectors' share",
+            Headline::CustomerEquity => "Customer equity",
+        }
+    }
+
+    /// The unit a target is given in, for people.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Headline::Nps => "−100 to 100",
+            Headline::Csat => "percent, 0 to 100",
+            Headline::Ces => "1 to 7",
+            Headline::Grade => "0 to 4",
+            Headline::Retention | Headline::SatisfiedDefectorShare => {
+                "a fraction, 0 to 1 (0.8 = 80%)"
+            }
+            Headline::CustomerEquity => "money, 0 or more",
+        }
+    }
+
     /// The values a target may take, inclusive, in the metric's own unit.
     pub fn range(self) -> (f64, f64) {
         match self {
@@ -47,7 +74,7 @@ impl Headline {
             Headline::CustomerEquity => "a money amount ≥ 0".to_string(),
             _ => format!("between {lo} and {hi}"),
         };
-        Err(format!("{self} target {value}: {range}"))
+        Err(format!("{} target {value}: {range}", self.label()))
     }
 }
 
@@ -161,7 +188,7 @@ mod tests {
         assert!(Headline::CustomerEquity.check(f64::NAN).is_err());
         assert_eq!(
             Headline::Ces.check(0.5).unwrap_err(),
-            "ces target 0.5: between 1 and 7"
+            "Customer effort (CES) target 0.5: between 1 and 7"
         );
         assert!("loyalty".parse::<Headline>().is_err());
     }

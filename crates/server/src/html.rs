@@ -31,6 +31,7 @@ figure{margin:.8rem 0}figcaption{color:#57606a;font-size:.9rem}
 form.filters{display:flex;gap:.6rem;flex-wrap:wrap;align-items:end;margin:.4rem 0 1rem}
 form.filters label{display:flex;flex-direction:column;font-size:.8rem;color:#57606a}
 .missing{border-left:4px solid #9a6700;padding:.3rem .8rem;background:#fff8c5}
+nav.sections{display:flex;gap:1rem;flex-wrap:wrap;margin:0 0 1rem}form.admin{max-width:36rem}p.field label,fieldset legend{display:block;font-weight:600}.hint{display:block;color:#57606a;font-size:.85rem}.error{display:block;color:#cf222e}form.row{display:inline-block;margin:0 .4rem .2rem 0}fieldset{border:1px solid #d0d7de}.done{border-left:4px solid #1a7f37;padding:.3rem .8rem;background:#dafbe1}code.secret{font-size:1.1rem;user-select:all}
 a:focus,button:focus,input:focus,select:focus{outline:3px solid #0969da;outline-offset:1px}
 @media print{header nav,header form,form.filters,details{display:none}header{background:none;color:#000}header a{color:#000}main{max-width:none}.tile{break-inside:avoid}}
 ";

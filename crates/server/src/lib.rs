@@ -6,6 +6,7 @@
 // large as any other, and boxing it would only add an allocation per refusal.
 #![allow(clippy::result_large_err)]
 
+mod admin;
 mod api;
 pub mod auth;
 mod filters;
@@ -94,6 +95,7 @@ pub(crate) async fn ops<T: Send + 'static>(
 pub fn router(state: AppState) -> Router {
     let read = axum::middleware::from_fn_with_state(state.clone(), auth::require_read);
     routes::pages()
+        .merge(admin::routes())
         .merge(api::routes())
         .merge(auth::reading_routes())
         .route_layer(read)

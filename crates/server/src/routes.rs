@@ -37,18 +37,23 @@ pub fn pages() -> Router<AppState> {
 type Page = Result<Response, Response>;
 
 /// The navigation entries a reader may open: everything, or for owners and partners
-/// only what concerns their touchpoints.
+/// only what concerns their touchpoints; the administration for admins.
 fn nav(user: &CurrentUser) -> Vec<(&'static str, &'static str)> {
+    let admin = user
+        .role
+        .can_admin()
+        .then_some(("/admin", "Administration"));
     NAV.iter()
         .copied()
         .filter(|(href, _)| {
             user.role.sees_all_owners() || matches!(*href, "/journey" | "/areas" | "/owners")
         })
+        .chain(admin)
         .collect()
 }
 
 /// A whole page for `user`.
-fn render(
+pub(crate) fn render(
     user: &CurrentUser,
     path: &str,
     title: &str,

@@ -28,6 +28,13 @@ pub enum StoreError {
     /// Bad input: a file, a value, a setting. The message names where.
     #[error("{0}")]
     Input(String),
+    /// Bad input in one field of a form or command (`field` is its stable id, e.g.
+    /// `email`, `max_failure_rate`), so a form can show the message next to it.
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     /// Nothing to analyse for this selection (no customers, answers or trips).
     #[error("{0}")]
     NoData(String),
@@ -93,6 +100,7 @@ impl StoreError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             StoreError::Input(_)
+            | StoreError::Invalid { .. }
             | StoreError::Folder(_)
             | StoreError::BadCredentials
             | StoreError::RateLimited { .. } => ErrorKind::BadInput,
@@ -100,6 +108,14 @@ impl StoreError {
             StoreError::Analysis { source, .. } => source.kind(),
             StoreError::Query(e) if is_bad_query(e) => ErrorKind::BadInput,
             _ => ErrorKind::Internal,
+        }
+    }
+
+    /// Bad input in `field`.
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        StoreError::Invalid {
+            field,
+            message: message.into(),
         }
     }
 

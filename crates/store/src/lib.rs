@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod decode;
+pub mod edits;
 pub mod erased;
 mod error;
 pub mod folder;

@@ -140,6 +140,24 @@ pub struct Sla {
     pub max_failure_rate: Option<f64>,
 }
 
+impl Sla {
+    /// Checks the service levels: a wait of seconds ≥ 0, a failure rate between 0 and 1.
+    fn check(self) -> Result<()> {
+        if let Some(w) = self
+            .max_wait_seconds
+            .filter(|w| !(w.is_finite() && *w >= 0.0))
+        {
+            let message = format!("max wait seconds {w}: a number of seconds ≥ 0");
+            return Err(StoreError::invalid("max_wait_seconds", message));
+        }
+        if let Some(r) = self.max_failure_rate.filter(|r| !(0.0..=1.0).contains(r)) {
+            let message = format!("max failure rate {r}: a fraction between 0 and 1");
+            return Err(StoreError::invalid("max_failure_rate", message));
+        }
+        Ok(())
+    }
+}
+
 /// Where a touchpoint sits in the journey model and who owns it, as edited; a field left
 /// unset keeps what the interactions say.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -248,8 +266,9 @@ impl OpsDb {
         Ok(())
     }
 
-    /// Sets (replaces) a touchpoint's service levels, with an audit entry.
+    /// Sets (replaces) a touchpoint's service levels, checked, with an audit entry.
     pub fn set_sla(&self, actor: &str, touchpoint: &str, sla: Sla) -> Result<()> {
+        sla.check()?;
         let tx = self.conn.unchecked_transaction()?;
         tx.execute(
             "INSERT INTO touchpoint_slas (touchpoint, max_wait_seconds, max_failure_rate)
@@ -267,9 +286,32 @@ impl OpsDb {
         Ok(())
     }
 
-    /// Sets (replaces) a touchpoint's placement, with an audit entry; an empty placement
-    /// removes the edit.
+    /// Removes a touchpoint's service levels, with an audit entry.
+    pub fn remove_sla(&self, actor: &str, touchpoint: &str) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        let removed = tx.execute(
+            "DELETE FROM touchpoint_slas WHERE touchpoint = ?1",
+            params![touchpoint],
+        )?;
+        if removed == 0 {
+            return Err(StoreError::Input(format!(
+                "no service levels for touchpoint '{touchpoint}'"
+            )));
+        }
+        audit(&tx, actor, "remove_sla", touchpoint)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Sets (replaces) a touchpoint's placement, checked, with an audit entry; an empty
+    /// placement removes the edit.
     pub fn set_placement(&self, actor: &str, touchpoint: &str, p: &Placement) -> Result<()> {
+        if let Some(position) = p.position.filter(|p| *p < 1) {
+            return Err(StoreError::invalid(
+                "position",
+                format!("position {position}: 1 or more"),
+            ));
+        }
         let tx = self.conn.unchecked_transaction()?;
         tx.execute(
             "DELETE FROM touchpoint_placements WHERE touchpoint = ?1",
@@ -325,12 +367,13 @@ impl OpsDb {
     }
 
     /// The id of the newest audit entry of a change the analyses depend on (imports,
-    /// service levels, placements, targets; 0 when none), so caches of analyses can tell
+    /// service levels, placements, targets, and their removals; 0 when none), so caches of analyses can tell
     /// when to recompute. Sign-ins and account changes do not count.
     pub fn last_data_change(&self) -> Result<i64> {
         Ok(self.conn.query_row(
             "SELECT COALESCE(MAX(id), 0) FROM audit_log
-             WHERE action IN ('import', 'set_sla', 'set_placement', 'set_target')",
+             WHERE action IN ('import', 'set_sla', 'remove_sla', 'set_placement',
+                              'set_target', 'remove_target')",
             [],
             |r| r.get(0),
         )?)

@@ -4,8 +4,8 @@ use cxray_core::targets::{Headline, Period};
 use rusqlite::params;
 use serde::Serialize;
 
-use crate::Result;
 use crate::ops::{OpsDb, audit, now_text, parse_column};
+use crate::{Result, StoreError};
 
 /// A metric's target for a period, and who set it when.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -27,7 +27,9 @@ impl OpsDb {
         period: &Period,
         value: f64,
     ) -> Result<()> {
-        let value = metric.check(value).map_err(crate::StoreError::Input)?;
+        let value = metric
+            .check(value)
+            .map_err(|e| StoreError::invalid("value", e))?;
         let tx = self.conn().unchecked_transaction()?;
         tx.execute(
             "INSERT INTO targets (metric, period, value, set_by, set_at) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -46,6 +48,24 @@ impl OpsDb {
             "set_target",
             &format!("{metric} {period}: {value}"),
         )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Removes a metric's target for a period. Audited.
+    pub fn remove_target(&self, actor: &str, metric: Headline, period: &Period) -> Result<()> {
+        let tx = self.conn().unchecked_transaction()?;
+        let removed = tx.execute(
+            "DELETE FROM targets WHERE metric = ?1 AND period = ?2",
+            params![metric.name(), period.as_str()],
+        )?;
+        if removed == 0 {
+            let metric = metric.label();
+            return Err(StoreError::Input(format!(
+                "no {metric} target for {period}"
+            )));
+        }
+        audit(&tx, actor, "remove_target", &format!("{metric} {period}"))?;
         tx.commit()?;
         Ok(())
     }
@@ -88,7 +108,7 @@ mod tests {
         let e = db.set_target("ada", Headline::Csat, &period("2025"), 120.0);
         assert_eq!(
             e.unwrap_err().to_string(),
-            "csat target 120: between 0 and 100"
+            "CSAT target 120: between 0 and 100"
         );
         let targets = db.targets().unwrap();
         let brief: Vec<(Headline, &str, f64, &str)> = targets
@@ -105,5 +125,15 @@ mod tests {
         let audit = db.recent_audit(1).unwrap();
         assert_eq!(audit[0].action, "set_target");
         assert_eq!(audit[0].detail, "nps 2025-Q1: 35");
+        db.remove_target("ada", Headline::Nps, &period("2025-q1"))
+            .unwrap();
+        assert_eq!(db.targets().unwrap().len(), 1);
+        let again = db.remove_target("ada", Headline::Nps, &period("2025-Q1"));
+        assert_eq!(again.unwrap_err().to_string(), "no NPS target for 2025-Q1");
+        let audit = db.recent_audit(1).unwrap();
+        assert_eq!(
+            (audit[0].action.as_str(), audit[0].detail.as_str()),
+            ("remove_target", "nps 2025-Q1")
+        );
     }
 }

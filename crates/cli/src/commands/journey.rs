@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use cxray_analysis::journey::{self, Journey, JourneyOptions, Touchpoint};
 use cxray_core::stats::{Difference, Estimate, Settings};
 use cxray_core::text;
+use cxray_store::edits;
 use cxray_store::ops::{OpsDb, Placement, Sla};
 use cxray_store::sql::Sql;
 use serde::Serialize;
@@ -235,29 +236,29 @@ pub async fn owner(config: &Config, args: OwnerArgs, json: bool) -> anyhow::Resu
     t.print()
 }
 
-/// Lists the service levels, or sets one touchpoint's.
-pub fn sla(config: &Config, args: SlaArgs, json: bool) -> anyhow::Result<()> {
+/// The settings of a service level and their flags.
+const SLA_FLAGS: &[(&str, &str)] = &[
+    ("max wait seconds", "--max-wait-seconds"),
+    ("max failure rate", "--max-failure-rate"),
+];
+
+/// Lists the service levels, or sets or removes one touchpoint's.
+pub async fn sla(config: &Config, args: SlaArgs, json: bool) -> anyhow::Result<()> {
     let folder = super::folder(config)?;
     let ops = OpsDb::open(&folder.ops_db_path())?;
     if let Some(tp) = &args.touchpoint {
-        if let Some(r) = args.max_failure_rate.filter(|r| !(0.0..=1.0).contains(r)) {
-            return Err(super::usage(format!(
-                "--max-failure-rate {r}: a fraction between 0 and 1"
-            )));
+        if args.remove {
+            ops.remove_sla(&super::actor(), tp)?;
+        } else {
+            let sql = Sql::open(&folder, &BTreeMap::new()).await?;
+            edits::check_touchpoint(&sql, tp).await?;
+            let sla = Sla {
+                max_wait_seconds: args.max_wait_seconds,
+                max_failure_rate: args.max_failure_rate,
+            };
+            let set = ops.set_sla(&super::actor(), tp, sla);
+            set.map_err(|e| super::hint(e, SLA_FLAGS))?;
         }
-        if let Some(w) = args
-            .max_wait_seconds
-            .filter(|w| !(w.is_finite() && *w >= 0.0))
-        {
-            return Err(super::usage(format!(
-                "--max-wait-seconds {w}: a number of seconds ≥ 0"
-            )));
-        }
-        let sla = Sla {
-            max_wait_seconds: args.max_wait_seconds,
-            max_failure_rate: args.max_failure_rate,
-        };
-        ops.set_sla(&super::actor(), tp, sla)?;
     }
     let slas = ops.slas()?;
     if json {
@@ -284,14 +285,6 @@ pub async fn placement(config: &Config, args: PlacementArgs, json: bool) -> anyh
     let ops = OpsDb::open(&folder.ops_db_path())?;
     let mut placements = ops.placements()?;
     if let Some(tp) = &args.touchpoint {
-        let sql = Sql::open(&folder, &BTreeMap::new()).await?;
-        known(&sql, "touchpoint", "interactions", "touchpoint", tp).await?;
-        if let Some(owner) = &args.owner {
-            known(&sql, "owner", "owners", "owner_id", owner).await?;
-        }
-        if let Some(p) = args.position.filter(|p| *p < 1) {
-            return Err(super::usage(format!("--position {p}: 1 or more")));
-        }
         let old = placements.remove(tp).unwrap_or_default();
         let new = match args.reset {
             true => Placement::default(),
@@ -302,8 +295,11 @@ pub async fn placement(config: &Config, args: PlacementArgs, json: bool) -> anyh
                 owner: args.owner.or(old.owner.clone()),
             },
         };
+        let sql = Sql::open(&folder, &BTreeMap::new()).await?;
+        edits::check_placement(&sql, tp, &new).await?;
         if new != old {
-            ops.set_placement(&super::actor(), tp, &new)?;
+            let set = ops.set_placement(&super::actor(), tp, &new);
+            set.map_err(|e| super::hint(e, &[("position", "--position")]))?;
         }
         placements = BTreeMap::from([(tp.clone(), new)]);
     }
@@ -325,22 +321,4 @@ pub async fn placement(config: &Config, args: PlacementArgs, json: bool) -> anyh
         ]);
     }
     t.print()
-}
-
-/// Fails with a usage error naming the known values when `value` is not in `column`.
-async fn known(
-    sql: &Sql,
-    what: &str,
-    table: &str,
-    column: &str,
-    value: &str,
-) -> anyhow::Result<()> {
-    let values = sql.distinct(table, column).await?;
-    if values.iter().any(|v| v == value) {
-        return Ok(());
-    }
-    Err(super::usage(format!(
-        "unknown {what} '{value}' ({what}s: {})",
-        values.join(", ")
-    )))
 }

@@ -58,6 +58,10 @@ pub fn hint(e: StoreError, flags: &[(&str, &str)]) -> StoreError {
     match e {
         StoreError::Input(m) => StoreError::Input(with_flags(m, flags)),
         StoreError::NoData(m) => StoreError::NoData(with_flags(m, flags)),
+        StoreError::Invalid { field, message } => StoreError::Invalid {
+            field,
+            message: with_flags(message, flags),
+        },
         e => e,
     }
 }

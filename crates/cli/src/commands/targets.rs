@@ -6,17 +6,20 @@ use crate::args::TargetCommand;
 use crate::config::Config;
 use crate::output;
 
-/// Sets a target, then lists them all.
+/// Sets or removes a target, then lists them all.
 pub fn run(config: &Config, command: TargetCommand, json: bool) -> anyhow::Result<()> {
     let ops = super::users::open(config)?;
-    if let TargetCommand::Set {
-        metric,
-        period,
-        value,
-    } = command
-    {
-        let period: Period = period.parse().map_err(super::usage)?;
-        ops.set_target(&super::actor(), metric, &period, value)?;
+    let period = |p: &str| p.parse::<Period>().map_err(super::usage);
+    match command {
+        TargetCommand::Set {
+            metric,
+            period: p,
+            value,
+        } => ops.set_target(&super::actor(), metric, &period(&p)?, value)?,
+        TargetCommand::Remove { metric, period: p } => {
+            ops.remove_target(&super::actor(), metric, &period(&p)?)?
+        }
+        TargetCommand::List => {}
     }
     let targets = ops.targets()?;
     if json {

@@ -186,4 +186,11 @@ fn targets_are_set_checked_and_listed() {
             .len(),
         2
     );
+    let left = json(&data, &["target", "remove", "NPS", "2025-q1", "--json"]);
+    assert_eq!(left.as_array().unwrap().len(), 1);
+    assert_eq!(left[0]["metric"], "retention");
+    fails_with_usage(
+        &run(&data, &["target", "remove", "nps", "2025-Q1"]),
+        "no NPS target for 2025-Q1",
+    );
 }

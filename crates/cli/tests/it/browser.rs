@@ -97,6 +97,16 @@ fn check_page(browser: &Browser, url: &str, apis: &Apis) -> usize {
     figures.len()
 }
 
+/// The administration's pages: only admins may open them.
+const ADMIN_PAGES: [&str; 6] = [
+    "/admin",
+    "/admin/users",
+    "/admin/tokens",
+    "/admin/targets",
+    "/admin/service-levels",
+    "/admin/placements",
+];
+
 #[test]
 fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
     let dir = tempfile::tempdir().unwrap();
@@ -173,6 +183,11 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
             assert!(!browser.title().starts_with("Not allowed"), "{role} {page}");
         }
         assert!(shown > 20, "{role}: only {shown} figures");
+        for page in ADMIN_PAGES {
+            browser.open(&format!("{base}{page}"));
+            let refused = browser.title().starts_with("Forbidden");
+            assert_eq!(refused, *role != "admin", "{role} {page}");
+        }
         browser.open(&format!("{base}/"));
         let progress = |metric: &str| {
             let script = format!(
@@ -183,6 +198,26 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
         assert_eq!(progress("nps"), "met");
         assert_eq!(progress("grade"), "not met");
         if *role == "admin" {
+            // A user added through the administration form, seen by the CLI.
+            browser.open(&format!("{base}/admin/users"));
+            browser.fill("#email", "helper@test.invalid");
+            browser.fill("#name", "Helper");
+            browser.click("form[action='/admin/users'] button[type=submit]");
+            let text = browser.text();
+            assert!(
+                text.contains("Added helper@test.invalid as Administrator."),
+                "{text}"
+            );
+            let shown = "return document.querySelector('code.secret').textContent;";
+            let password = browser.script(shown, serde_json::json!([]));
+            assert!(password.as_str().unwrap().len() >= 12, "{password}");
+            let users = json(&data, &["user", "list", "--json"]);
+            let helper = users
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|u| u["email"] == "helper@test.invalid");
+            assert_eq!(helper.unwrap()["role"], "admin");
             // Script and SQL in inputs are shown as text, never run.
             let evil = "<script>alert(1)</script>' OR '1'='1";
             let query: String = evil.bytes().map(|b| format!("%{b:02X}")).collect();

@@ -672,6 +672,16 @@ fn journey_areas_owner_and_service_levels_on_the_demo_world() {
     assert_eq!(set["refund"]["max_failure_rate"].as_f64(), Some(0.1));
     let bad = run(&data, &["sla", "refund", "--max-failure-rate", "2"]);
     assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("(--max-failure-rate)"),
+        "{}",
+        stderr(&bad)
+    );
+    let unknown = run(&data, &["sla", "nowhere", "--max-wait-seconds", "60"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("unknown touchpoint 'nowhere'"));
+    let removed = json(&data, &["sla", "booking_call", "--remove", "--json"]);
+    assert!(removed.get("booking_call").is_none(), "{removed}");
     let j = json(&data, &["journey", "--json"]);
     let tps = j["touchpoints"].as_array().unwrap();
     let refund = tps.iter().find(|t| t["touchpoint"] == "refund").unwrap();

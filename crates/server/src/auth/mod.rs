@@ -4,10 +4,11 @@
 //! Every route that shows data (pages, the API's reads) is behind [`require_read`]: a
 //! signed-in user, and an API token with the `read` scope. Handlers take a
 //! [`CurrentUser`] argument, then check what the user may do:
-//! [`CurrentUser::require_role`], [`CurrentUser::require_scope`], and
+//! [`CurrentUser::require_role`], [`CurrentUser::require_scope`],
+//! [`CurrentUser::require_session`] (administration: no API tokens), and
 //! [`CurrentUser::check_csrf`] on every form post.
 
-mod cookie;
+pub(crate) mod cookie;
 mod denied;
 mod login;
 mod user;

@@ -84,6 +84,17 @@ impl CurrentUser {
         }
     }
 
+    /// 403 for an API token: changes to accounts and settings need a browser session.
+    pub fn require_session(&self) -> Result<(), Denied> {
+        match self.token {
+            None => Ok(()),
+            Some(_) => Err(Denied::forbidden(
+                self.api,
+                "administration needs a signed-in session, not an API token",
+            )),
+        }
+    }
+
     /// 403 unless a form's `csrf` field is this session's token (compared in constant
     /// time). Requests with an API token carry no cookies, so need none.
     pub fn check_csrf(&self, token: &str) -> Result<(), Denied> {

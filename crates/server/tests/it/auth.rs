@@ -32,14 +32,14 @@ pub fn login_form(server: &Server, next: &str) -> (Reply, String, String) {
 }
 
 /// The value of the hidden form field `name`.
-fn hidden(html: &str, name: &str) -> String {
+pub fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker).unwrap_or_else(|| panic!("{html}")) + marker.len();
     html[start..].split('"').next().unwrap().to_string()
 }
 
 /// Posts the sign-in form with a valid form token.
-fn sign_in_as(server: &Server, email: &str, password: &str, next: &str) -> Reply {
+pub fn sign_in_as(server: &Server, email: &str, password: &str, next: &str) -> Reply {
     let (_, cookie, csrf) = login_form(server, "/");
     sign_in_with(server, (&cookie, &csrf), (email, password), next, &[])
 }
@@ -64,7 +64,7 @@ pub fn sign_in_with(
     server.request("POST", "/login", &all, Some(&body))
 }
 
-fn session_cookie(reply: &Reply) -> String {
+pub fn session_cookie(reply: &Reply) -> String {
     assert_eq!(reply.status, 303, "{}", reply.body);
     format!("cxray_session={}", reply.cookie("cxray_session").unwrap())
 }

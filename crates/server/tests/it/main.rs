@@ -2,6 +2,7 @@
 //! database, requests over plain TCP.
 
 mod access;
+mod admin;
 mod auth;
 mod bad_filters;
 mod groups;
@@ -17,7 +18,7 @@ use cxray_store::DataFolder;
 use cxray_store::ops::OpsDb;
 
 /// Every route pattern of the server.
-pub const ROUTES: [&str; 25] = [
+pub const ROUTES: [&str; 37] = [
     "/",
     "/link",
     "/journey",
@@ -27,6 +28,18 @@ pub const ROUTES: [&str; 25] = [
     "/owners/{owner}",
     "/customers",
     "/data",
+    "/admin",
+    "/admin/users",
+    "/admin/users/disable",
+    "/admin/users/password",
+    "/admin/tokens",
+    "/admin/tokens/revoke",
+    "/admin/targets",
+    "/admin/targets/remove",
+    "/admin/service-levels",
+    "/admin/service-levels/remove",
+    "/admin/placements",
+    "/admin/placements/remove",
     "/api/v1/openapi.json",
     "/api/v1/scorecard",
     "/api/v1/link",

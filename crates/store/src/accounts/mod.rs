@@ -66,7 +66,10 @@ impl OpsDb {
         let hash = hash_password(new.password)?;
         let tx = self.conn().unchecked_transaction()?;
         if user_by_email(&tx, &email)?.is_some() {
-            return Err(StoreError::Input(format!("a user {email} already exists")));
+            return Err(StoreError::invalid(
+                "email",
+                format!("email {email}: a user with it already exists"),
+            ));
         }
         tx.execute(
             "INSERT INTO users (email, name, role, owner_id, password_hash, created_at)
@@ -136,7 +139,7 @@ fn user_by_email(conn: &rusqlite::Connection, email: &str) -> Result<Option<User
 /// The user with this email, or an input error naming it.
 fn known_user(conn: &rusqlite::Connection, email: &str) -> Result<User> {
     user_by_email(conn, email)?
-        .ok_or_else(|| StoreError::Input(format!("no user {}", email.trim())))
+        .ok_or_else(|| StoreError::invalid("email", format!("no user {}", email.trim())))
 }
 
 /// A [`User`] from a row that starts with [`USER_COLUMNS`].
@@ -172,10 +175,13 @@ fn check_email(text: &str) -> Result<String> {
     if ok {
         Ok(email)
     } else {
-        Err(StoreError::Input(format!(
-            "email '{}': not an address like name@example.com",
-            text.trim()
-        )))
+        Err(StoreError::invalid(
+            "email",
+            format!(
+                "email '{}': not an address like name@example.com",
+                text.trim()
+            ),
+        ))
     }
 }
 
@@ -183,8 +189,9 @@ fn check_email(text: &str) -> Result<String> {
 fn check_name(text: &str) -> Result<&str> {
     let name = text.trim();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(StoreError::Input(
-            "name: 1 to 200 characters, no control characters".into(),
+        return Err(StoreError::invalid(
+            "name",
+            "name: 1 to 200 characters, no control characters",
         ));
     }
     Ok(name)
@@ -194,21 +201,26 @@ fn check_name(text: &str) -> Result<&str> {
 fn check_owner(role: Role, owner: Option<&str>) -> Result<Option<&str>> {
     match (role.needs_owner(), owner.map(str::trim)) {
         (true, Some(o)) if !o.is_empty() => Ok(Some(o)),
-        (true, _) => Err(StoreError::Input(format!(
-            "role {role}: needs the owner (owners.owner_id) the user belongs to"
-        ))),
+        (true, _) => Err(StoreError::invalid(
+            "owner",
+            format!("role {role}: needs the owner (owners.owner_id) the user belongs to"),
+        )),
         (false, None) => Ok(None),
-        (false, Some(_)) => Err(StoreError::Input(format!(
-            "role {role}: sees every owner; only owners and partners belong to one"
-        ))),
+        (false, Some(_)) => Err(StoreError::invalid(
+            "owner",
+            format!("role {role}: sees every owner; only owners and partners belong to one"),
+        )),
     }
 }
 
 fn check_password(password: &str) -> Result<()> {
     if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > MAX_PASSWORD_BYTES {
-        return Err(StoreError::Input(format!(
-            "password: at least {MIN_PASSWORD_CHARS} characters (and at most {MAX_PASSWORD_BYTES} bytes)"
-        )));
+        return Err(StoreError::invalid(
+            "password",
+            format!(
+                "password: at least {MIN_PASSWORD_CHARS} characters (and at most {MAX_PASSWORD_BYTES} bytes)"
+            ),
+        ));
     }
     Ok(())
 }

@@ -23,7 +23,10 @@ fn user<'a>(email: &'a str, role: Role, owner_id: Option<&'a str>) -> NewUser<'a
 }
 
 fn input_error(e: StoreError) -> String {
-    assert!(matches!(e, StoreError::Input(_)), "{e:?}");
+    assert!(
+        matches!(e, StoreError::Input(_) | StoreError::Invalid { .. }),
+        "{e:?}"
+    );
     e.to_string()
 }
 

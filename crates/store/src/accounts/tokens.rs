@@ -51,13 +51,15 @@ impl OpsDb {
     ) -> Result<NewToken> {
         let name = name.trim();
         if name.is_empty() || name.chars().any(char::is_control) {
-            return Err(StoreError::Input(
-                "token name: some text, say what it is for".into(),
+            return Err(StoreError::invalid(
+                "name",
+                "token name: some text, say what it is for",
             ));
         }
         if scopes.is_empty() {
-            return Err(StoreError::Input(
-                "token scopes: at least one of read, ingest".into(),
+            return Err(StoreError::invalid(
+                "scopes",
+                "token scopes: at least one of read, ingest",
             ));
         }
         let token = format!("{TOKEN_PREFIX}{}", random_token()?);
