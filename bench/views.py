@@ -3,10 +3,11 @@
 and cached pages while other views compute.
 
 Usage: bench/views.py DATA_FOLDER LABEL   (a folder built by `cxray demo --customers N
---no-serve`; needs a release build). Removes the journey's derived data, starts `cxray
-serve` on loopback, and measures:
+--no-serve`; needs a release build). Starts `cxray serve` on loopback over the folder
+as `demo` or `import` left it (the journey's trips prepared; `trips_prepared` in the
+output says whether they were), and measures:
 - the first full snapshot: seconds until `/api/v1/scorecard` answers 200 (every page's
-  analyses, the derived trips built on the way);
+  analyses);
 - filtered scorecards (the first segment and region by name, the largest segment and
   region, a date range, an attribute): the first load and the
   median of 20 cached loads;
@@ -16,7 +17,7 @@ serve` on loopback, and measures:
 - the server's peak RSS (VmHWM) at the end.
 Writes bench/results/views-LABEL.json.
 """
-import json, os, platform, shutil, socket, statistics, subprocess, sys, threading, time
+import json, os, platform, socket, statistics, subprocess, sys, threading, time
 import urllib.error, urllib.request
 
 data, label = sys.argv[1], sys.argv[2]
@@ -56,7 +57,9 @@ def get(path, tok):
 
 
 tokens = [token(f"bench{i}@example.com") for i in range(8)]
-shutil.rmtree(os.path.join(data, "derived", "journey"), ignore_errors=True)
+journey_builds = os.path.join(data, "derived", "journey")
+trips_prepared = os.path.isdir(journey_builds) and any(
+    os.path.isfile(os.path.join(journey_builds, d, "made_by.json")) for d in os.listdir(journey_builds))
 port = free_port()
 base = f"http://127.0.0.1:{port}"
 server = subprocess.Popen([binary, "--data", data, "serve", "--bind", f"127.0.0.1:{port}"],
@@ -118,6 +121,7 @@ stop = time.perf_counter()
 server.wait()
 out = {
     "label": label,
+    "trips_prepared": trips_prepared,
     "first_full_snapshot_s": snapshot_s,
     "filtered_scorecard": views,
     "cached_page_idle": {"p50_s": idle[len(idle) // 2], "max_s": idle[-1]},

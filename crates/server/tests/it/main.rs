@@ -119,12 +119,13 @@ impl Server {
             refresh_every: Duration::from_secs(3600),
             ..options
         };
-        runtime.spawn(cxray_server::serve(
-            listener,
-            folder,
-            options,
-            std::future::pending(),
-        ));
+        let serve = cxray_server::serve(listener, folder, options, std::future::pending());
+        runtime.spawn(async move {
+            // A test's requests then fail with "connection refused": say why.
+            if let Err(e) = serve.await {
+                eprintln!("the server stopped: {e}");
+            }
+        });
         Server {
             addr,
             data,
