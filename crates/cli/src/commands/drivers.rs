@@ -65,10 +65,10 @@ fn print(g: &DriverGroup) -> anyhow::Result<()> {
         Model::Logistic => "McFadden pseudo-R²",
     };
     println!(
-        "{} rows, {:?} model, {:?}; {statistic} {}; {} resamples ({} failed)",
+        "{} rows, {}, {}; {statistic} {}; {} resamples ({} failed)",
         count(a.n),
-        a.model,
-        a.method,
+        a.model.label(),
+        a.method.label(),
         figure(&a.r2, 3),
         a.resamples,
         a.failed_resamples

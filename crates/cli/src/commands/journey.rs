@@ -153,10 +153,7 @@ pub async fn areas(config: &Config, args: JourneyArgs, json: bool) -> anyhow::Re
             money(a.revenue_at_risk.as_ref()),
             format!("{:.1}", a.failure_rate),
             format!("{:.1}", a.target_rate),
-            serde_json::to_value(a.quadrant)?
-                .as_str()
-                .unwrap_or_default()
-                .replace('_', " "),
+            a.quadrant.label().into(),
         ]);
     }
     t.print()

@@ -150,7 +150,7 @@ pub fn render_areas(j: &Journey) -> String {
                 }),
                 format!("{:.1}", a.failure_rate),
                 format!("{:.1}", a.target_rate),
-                escape(&format!("{:?}", a.quadrant)),
+                escape(a.quadrant.label()),
             ]
         })
         .collect();
