@@ -1,6 +1,6 @@
-//! People never see program identifiers: every page an admin can reach on the demo world
-//! and the text output of every command on it are free of CamelCase words such as
-//! `FixFirst` or `RelativeWeights`, other than the words allowed here.
+//! People never see program identifiers: every page an admin can reach on the demo world,
+//! the text output of every command on it and the API's JSON are free of CamelCase words
+//! such as `FixFirst` or `RelativeWeights`, other than the words allowed here.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -156,6 +156,25 @@ fn no_page_and_no_command_shows_a_program_identifier() {
         assert_eq!(status, 200, "{path}: {html}");
         check(format!("page {path}"), &visible(&html));
         queue.extend(links(&html).into_iter().filter(|l| !seen.contains(l)));
+    }
+    // The API's JSON: snake_case keys and identifiers.
+    let api = [
+        "scorecard",
+        "link",
+        "journey",
+        "areas",
+        "drivers",
+        "owners/nordground",
+    ];
+    let customer_api = format!("customers/{customer}");
+    for route in api
+        .iter()
+        .chain(&[customer_api.as_str(), "tables", "targets", "me"])
+    {
+        let path = format!("/api/v1/{route}");
+        let (status, body) = get(&server.addr, &path, &admin);
+        assert_eq!(status, 200, "{path}: {body}");
+        check(path, &body);
     }
     for page in [
         "/drivers",
