@@ -92,7 +92,8 @@ pub async fn run(config: &Config, args: DemoArgs, json: bool) -> anyhow::Result<
 }
 
 /// The sign-in: on a folder without users, an admin, an executive, an owner (the world's
-/// team with the most touchpoints) and a partner (likewise) with generated passwords;
+/// team with the most touchpoints) and a partner (likewise, when the world has them) with
+/// generated passwords;
 /// otherwise the demo accounts that exist, without passwords.
 fn sign_in(folder: &DataFolder, bind: SocketAddr, world: &Spec) -> anyhow::Result<SignIn> {
     let ops = OpsDb::open(&folder.ops_db_path())?;
@@ -100,7 +101,7 @@ fn sign_in(folder: &DataFolder, bind: SocketAddr, world: &Spec) -> anyhow::Resul
     let accounts = if users.is_empty() {
         DEMO_ROLES
             .iter()
-            .map(|&(role, email)| add_account(&ops, role, email, world))
+            .filter_map(|&(role, email)| add_account(&ops, role, email, world).transpose())
             .collect::<anyhow::Result<_>>()?
     } else {
         users
@@ -120,13 +121,22 @@ fn sign_in(folder: &DataFolder, bind: SocketAddr, world: &Spec) -> anyhow::Resul
     })
 }
 
-/// Adds the demo account for `role` with a generated password.
-fn add_account(ops: &OpsDb, role: Role, email: &str, world: &Spec) -> anyhow::Result<Account> {
+/// Adds the demo account for `role` with a generated password; none for an owner or a
+/// partner when the world has no owner of that kind.
+fn add_account(
+    ops: &OpsDb,
+    role: Role,
+    email: &str,
+    world: &Spec,
+) -> anyhow::Result<Option<Account>> {
     let owner = match role {
         Role::Owner => busiest(world, "team"),
         Role::Partner => busiest(world, "partner"),
         _ => None,
     };
+    if role.needs_owner() && owner.is_none() {
+        return Ok(None);
+    }
     let password = generate_password()?;
     let name = format!("Demo {role}");
     let user = NewUser {
@@ -137,12 +147,12 @@ fn add_account(ops: &OpsDb, role: Role, email: &str, world: &Spec) -> anyhow::Re
         password: &password,
     };
     ops.add_user(&super::actor(), &user)?;
-    Ok(Account {
+    Ok(Some(Account {
         role,
         email: email.into(),
         owner,
         password: Some(password),
-    })
+    }))
 }
 
 /// The world's owner of `kind` with the most touchpoints (the first of those tied).

@@ -173,3 +173,34 @@ fn the_printed_demo_accounts_sign_in_and_see_what_their_role_allows() {
     browser.open(&format!("{base}/customers?id={customer}"));
     assert!(browser.title().starts_with("Not allowed"));
 }
+
+#[test]
+fn a_world_without_partners_gets_no_partner_account() {
+    let airline = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/src/world/airline.toml");
+    let text = std::fs::read_to_string(airline).unwrap();
+    assert!(text.contains("kind = \"partner\""));
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("teams.toml");
+    std::fs::write(
+        &world,
+        text.replace("kind = \"partner\"", "kind = \"team\""),
+    )
+    .unwrap();
+    let args = [
+        "demo",
+        "--world",
+        world.to_str().unwrap(),
+        "--customers",
+        "300",
+    ];
+    let built = json(
+        &dir.path().join("demo"),
+        &[&args[..], &["--no-serve", "--json"]].concat(),
+    );
+    let accounts = built["sign_in"]["accounts"].as_array().unwrap();
+    let roles: Vec<&str> = accounts
+        .iter()
+        .map(|a| a["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["admin", "executive", "owner"]);
+}
