@@ -1,7 +1,7 @@
 //! Forest charts: ratios (such as odds ratios) with their intervals on a log scale, one
 //! row per item in the order given, and a marked line at 1 (no difference).
 
-use cxray_core::text::{significant, significant_with_interval};
+use cxray_core::text::significant;
 
 use crate::data::{Estimate, LeftOut, bounds, extent, is_drawable, numbers};
 use crate::escape::escape;
@@ -111,9 +111,27 @@ pub fn forest(frame: &Frame, chart: &Forest) -> String {
     .render()
 }
 
-/// How ratios are written: three significant digits, so no positive bound reads as 0.
+/// How a ratio is written beside its row: three significant digits (so no positive bound
+/// reads as 0), a bound beyond the axis as "< 0.001" or "> 1,000" like its whisker (the
+/// tooltip and the numbers table give it in full).
 fn written(estimate: &Estimate) -> String {
-    significant_with_interval(estimate.value, estimate.low, estimate.high, DIGITS)
+    let value = significant(estimate.value, DIGITS);
+    match bounds(estimate) {
+        Some((low, high)) => format!("{value} ({} – {})", beyond_axis(low), beyond_axis(high)),
+        None => value,
+    }
+}
+
+/// A bound as the axis shows it.
+fn beyond_axis(bound: f64) -> String {
+    let edge = |e: f64| trim_zeros(significant(e, DIGITS));
+    if bound < REACH.0 {
+        format!("< {}", edge(REACH.0))
+    } else if bound > REACH.1 {
+        format!("> {}", edge(REACH.1))
+    } else {
+        significant(bound, DIGITS)
+    }
 }
 
 fn format() -> Format {

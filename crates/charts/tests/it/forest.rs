@@ -42,7 +42,7 @@ fn ratios_sit_on_a_log_scale_with_the_line_at_one() {
         [
             "2.89 (2.33 – 3.59)",
             "1.00 (0.500 – 2.00)",
-            "0.250 (0.0000120 – 0.727)"
+            "0.250 (< 0.001 – 0.727)"
         ]
     );
     assert_eq!(
@@ -79,9 +79,12 @@ fn small_bounds_are_never_zero_and_wide_intervals_end_at_the_axis() {
 }
 
 #[test]
-fn ratios_that_are_not_positive_are_left_out() {
+fn ratios_that_are_not_positive_are_left_out_and_the_axis_ends_at_a_thousand() {
     let chart = Forest {
-        ratios: vec![Ratio::new("ok", 1.5), Ratio::new("zero", 0.0)],
+        ratios: vec![
+            Ratio::new("wide", Estimate::unflagged(0, 1.5, Some((0.5, 5000.0)))),
+            Ratio::new("zero", 0.0),
+        ],
         ..Forest::default()
     };
     let html = forest(&Frame::new("f"), &chart);
@@ -89,5 +92,11 @@ fn ratios_that_are_not_positive_are_left_out() {
         html.contains("Left out, not a finite number: zero."),
         "{html}"
     );
-    assert_eq!(find(&parse(&html), "rect", "ratio").len(), 1);
+    let doc = parse(&html);
+    assert_eq!(find(&doc, "rect", "ratio").len(), 1);
+    assert_eq!(texts(&doc, "value"), ["1.50 (0.500 – > 1,000)"]);
+    assert_eq!(
+        texts(&doc, "tick").last().map(String::as_str),
+        Some("1,000")
+    );
 }
