@@ -7,7 +7,7 @@ use crate::figure::{Figure, Frame};
 use crate::format::Format;
 use crate::layout::{
     BAR_FILL, BAR_PITCH, FONT, HEIGHT, LABEL_SHARE, LINE, Margins, PAD, Plot, SMALL, Size, WIDTH,
-    text_width, truncate,
+    truncate, widest,
 };
 use crate::legend::{Key, Swatch, legend};
 use crate::marks::{Direction, data, tooltip, whisker};
@@ -230,10 +230,6 @@ fn keys(groups: &[&str]) -> Vec<Key> {
             swatch: Swatch::Block(palette::series(i + 1).0),
         })
         .collect()
-}
-
-fn widest<'a>(texts: impl Iterator<Item = &'a str>, font: f64) -> f64 {
-    texts.map(|t| text_width(t, font)).fold(0.0, f64::max)
 }
 
 /// The `<desc>`: how many bars, the largest and smallest.

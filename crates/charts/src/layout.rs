@@ -118,6 +118,11 @@ pub(crate) fn text_width(text: &str, font: f64) -> f64 {
     text.chars().count() as f64 * font * GLYPH
 }
 
+/// Estimated width of the widest of `texts` at `font` pixels.
+pub(crate) fn widest<'a>(texts: impl Iterator<Item = &'a str>, font: f64) -> f64 {
+    texts.map(|t| text_width(t, font)).fold(0.0, f64::max)
+}
+
 /// `text` shortened with an ellipsis to fit `width` pixels at `font` pixels.
 pub(crate) fn truncate(text: &str, width: f64, font: f64) -> String {
     if text_width(text, font) <= width {

@@ -25,7 +25,8 @@
 //! the same bytes.
 //!
 //! The charts: [`line()`] (series over x with interval bands and a target), [`bars()`]
-//! (horizontal bars with whiskers), [`quadrant()`] (labelled points against two
+//! (horizontal bars with whiskers), [`forest()`] (ratios with intervals on a log scale,
+//! the line at 1 marked), [`quadrant()`] (labelled points against two
 //! dividers), [`grid()`] (an r×c table of shaded counts), [`sparkline()`] (a tiny trend);
 //! and for HTML tables, [`heat()`] (a cell's shade) with [`heat_legend()`].
 
@@ -34,6 +35,7 @@ mod bars;
 mod data;
 mod escape;
 mod figure;
+mod forest;
 mod format;
 mod grid;
 mod heat;
@@ -52,6 +54,7 @@ mod table;
 pub use bars::{Bar, Bars, bars};
 pub use escape::escape;
 pub use figure::Frame;
+pub use forest::{Forest, Ratio, forest};
 pub use format::Format;
 pub use grid::{Grid, GridCell, grid};
 pub use heat::{Shade, heat, heat_legend};

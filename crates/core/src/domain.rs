@@ -73,6 +73,14 @@ pub const INSTRUMENTS: &[&str] = &["nps", "csat", "ces", "grade"];
 /// the company controls (an airport's security, say).
 pub const OWNER_KINDS: &[&str] = &["team", "partner", "external"];
 
+/// An owner kind's name for people: "outside party" for `external`; any other text as it is.
+pub fn owner_kind_label(kind: &str) -> &str {
+    match kind {
+        "external" => "outside party",
+        other => other,
+    }
+}
+
 const CUSTOMERS: &[Column] = &[
     col("customer_id", Text, true, Any),
     col("first_seen", Timestamp, false, Any),
@@ -252,6 +260,13 @@ pub fn parse_score(instrument: &str, text: &str) -> Result<f64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn owner_kinds_have_names_for_people() {
+        let names: Vec<&str> = OWNER_KINDS.iter().map(|k| owner_kind_label(k)).collect();
+        assert_eq!(names, ["team", "partner", "outside party"]);
+        assert_eq!(owner_kind_label("supplier"), "supplier");
+    }
 
     #[test]
     fn grade_letters_and_numbers() {

@@ -2,7 +2,11 @@
 
 /// Groups the digits of a count in thousands: 69659 → "69,659".
 pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
+    grouped(&n.to_string())
+}
+
+/// A string of digits grouped in thousands.
+fn grouped(digits: &str) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
@@ -48,8 +52,84 @@ pub fn money_with_interval(value: f64, low: Option<f64>, high: Option<f64>) -> S
     }
 }
 
+/// A figure to at least `digits` significant digits (all its whole digits), grouped in
+/// thousands, negative with a true minus sign: 2.891 → "2.89", 0.000123 → "0.000123",
+/// 12345.6 → "12,346". Only zero reads as zero; not finite values read as Rust writes them.
+pub fn significant(value: f64, digits: u32) -> String {
+    if value == 0.0 || !value.is_finite() {
+        return if value == 0.0 {
+            "0".into()
+        } else {
+            value.to_string()
+        };
+    }
+    let magnitude = value.abs().log10().floor() as i32;
+    let decimals = usize::try_from(digits as i32 - 1 - magnitude).unwrap_or(0);
+    let text = format!("{:.decimals$}", value.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let sign = if value < 0.0 { "−" } else { "" };
+    let point = if fraction.is_empty() { "" } else { "." };
+    format!("{sign}{}{point}{fraction}", grouped(whole))
+}
+
+/// A figure with its interval where known, each to `digits` significant digits:
+/// "2.89 (2.33 – 3.59)", "0.412 (0.000231 – 0.727)".
+pub fn significant_with_interval(
+    value: f64,
+    low: Option<f64>,
+    high: Option<f64>,
+    digits: u32,
+) -> String {
+    let figure = |v| significant(v, digits);
+    match (low, high) {
+        (Some(lo), Some(hi)) => format!("{} ({} – {})", figure(value), figure(lo), figure(hi)),
+        _ => figure(value),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    /// The number a text written by `significant` stands for.
+    fn read(text: &str) -> f64 {
+        text.replace(',', "").replace('−', "-").parse().unwrap()
+    }
+
+    proptest! {
+        /// Any non-zero value reads as non-zero, within half a unit of its last
+        /// significant digit.
+        #[test]
+        fn significant_is_never_zero_and_within_precision(
+            mantissa in 1.0f64..10.0,
+            exponent in -300i32..15,
+            negative in any::<bool>(),
+            digits in 1u32..6,
+        ) {
+            let value = mantissa * 10f64.powi(exponent) * if negative { -1.0 } else { 1.0 };
+            let text = super::significant(value, digits);
+            prop_assert!(text.bytes().any(|b| (b'1'..=b'9').contains(&b)), "{value} → {text}");
+            let tolerance = 0.5 * 10f64.powi(1 - digits as i32) * (1.0 + 1e-9);
+            let error = (read(&text) - value).abs() / value.abs();
+            prop_assert!(error <= tolerance, "{value} → {text}: relative error {error}");
+            prop_assert_eq!(text.starts_with('−'), negative);
+        }
+    }
+
+    #[test]
+    fn significant_digits() {
+        assert_eq!(super::significant(2.891, 3), "2.89");
+        assert_eq!(super::significant(0.000_123_4, 3), "0.000123");
+        assert_eq!(super::significant(12_345.6, 3), "12,346");
+        assert_eq!(super::significant(-0.0, 3), "0");
+        assert_eq!(super::significant(f64::INFINITY, 3), "inf");
+        assert_eq!(
+            super::significant_with_interval(0.412, Some(0.000_231), Some(0.727), 3),
+            "0.412 (0.000231 – 0.727)"
+        );
+        assert_eq!(super::significant_with_interval(1.5, None, None, 3), "1.50");
+    }
+
     #[test]
     fn thousands() {
         assert_eq!(super::thousands(69659), "69,659");

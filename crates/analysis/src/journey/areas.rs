@@ -21,6 +21,18 @@ pub enum Quadrant {
     LowPriority,
 }
 
+impl Quadrant {
+    /// The quadrant's name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Quadrant::FixFirst => "fix first",
+            Quadrant::KeepUp => "keep up",
+            Quadrant::PossibleOverkill => "possible overkill",
+            Quadrant::LowPriority => "low priority",
+        }
+    }
+}
+
 /// One touchpoint on the map.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Area {

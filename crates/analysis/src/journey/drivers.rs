@@ -50,12 +50,27 @@ struct Columns {
     weights: Vec<u32>,
 }
 
+/// Prefix of the control predictors' names.
+const CONTROL: &str = "control: ";
+
 /// The control predictors, which also give each trip's history to the dropout model.
 const PAST: &str = "control: past purchases";
 const TENURE: &str = "control: tenure (years)";
 
 /// Prefix of the touchpoint predictors' names.
 const TOUCHPOINT: &str = "bad: ";
+
+/// The touchpoint a predictor stands for ("bad: baggage_reclaim" → "baggage_reclaim"),
+/// or `None` for a control (past purchases, tenure).
+pub fn touchpoint_of(predictor: &str) -> Option<&str> {
+    predictor.strip_prefix(TOUCHPOINT)
+}
+
+/// The control a predictor stands for ("control: tenure (years)" → "tenure (years)"), or
+/// `None` for a touchpoint.
+pub fn control_of(predictor: &str) -> Option<&str> {
+    predictor.strip_prefix(CONTROL)
+}
 
 /// One group's analysis (the only one, with `group` null, without `by`).
 #[derive(Debug, Clone, PartialEq, Serialize)]

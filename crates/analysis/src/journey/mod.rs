@@ -27,7 +27,7 @@ use cxray_store::sql::Sql;
 
 pub use areas::{Area, Quadrant, areas};
 pub use derived::{TripData, load as trip_data};
-pub use drivers::{DriverGroup, DriverOutcome, drivers};
+pub use drivers::{DriverGroup, DriverOutcome, control_of, drivers, touchpoint_of};
 pub use handoffs::Handoff;
 
 /// Options of the journey analyses.

@@ -2,6 +2,7 @@
 //! coordinates, escaping and determinism.
 
 mod bars;
+mod forest;
 mod grid;
 mod heat;
 mod line;

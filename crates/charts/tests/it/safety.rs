@@ -54,6 +54,14 @@ fn all_charts(label: &str) -> Vec<String> {
             },
         ),
         quadrant(&frame, &quad),
+        forest(
+            &frame,
+            &Forest {
+                ratios: vec![Ratio::new(label, 2.0)],
+                value_title: label.into(),
+                reference: label.into(),
+            },
+        ),
         grid(&frame, &grid_chart),
         sparkline(
             &frame,
@@ -151,6 +159,7 @@ fn no_data_gives_an_explicit_figure() {
         ),
         bars(&frame, &Bars::default()),
         quadrant(&frame, &Quadrant::new(vec![], (0.0, 0.0))),
+        forest(&frame, &Forest::default()),
         grid(
             &frame,
             &Grid::<0, 2> {

@@ -7,7 +7,7 @@ use anyhow::Context;
 use cxray_analysis::journey;
 use cxray_analysis::settings::ProductSettings;
 use cxray_core::access::Role;
-use cxray_core::world::{Truth, World};
+use cxray_core::world::{Spec, Truth, World};
 use cxray_store::accounts::{NewUser, generate_password};
 use cxray_store::{DataFolder, ops::OpsDb, tables};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -26,17 +26,31 @@ struct Built<'a> {
     sign_in: SignIn,
 }
 
-/// The demo's admin account.
-const DEMO_ADMIN: &str = "admin@demo.invalid";
-
-/// Where and as whom to sign in.
+/// Where to sign in, and the demo's accounts.
 #[derive(Serialize)]
 struct SignIn {
     url: String,
-    email: &'static str,
+    accounts: Vec<Account>,
+}
+
+/// One of the demo's accounts.
+#[derive(Serialize)]
+struct Account {
+    role: Role,
+    email: String,
+    /// The owner whose touchpoints an owner or partner sees.
+    owner: Option<String>,
     /// Generated when the folder had no users yet; shown once.
     password: Option<String>,
 }
+
+/// The demo's roles, each with its account's address.
+const DEMO_ROLES: [(Role, &str); 4] = [
+    (Role::Admin, "admin@demo.invalid"),
+    (Role::Executive, "executive@demo.invalid"),
+    (Role::Owner, "owner@demo.invalid"),
+    (Role::Partner, "partner@demo.invalid"),
+];
 
 /// Builds (or reuses) the demo world, prints its summary, and serves it unless `--no-serve`.
 pub async fn run(config: &Config, args: DemoArgs, json: bool) -> anyhow::Result<()> {
@@ -48,6 +62,7 @@ pub async fn run(config: &Config, args: DemoArgs, json: bool) -> anyhow::Result<
             World::from_toml(&text).map_err(|e| super::usage(format!("{}: {e}", path.display())))?
         }
     };
+    let spec = world.spec().clone();
     let started = std::time::Instant::now();
     let (folder, _) = DataFolder::create(&config.data)?;
     let existing = read_truth(&folder)?;
@@ -64,7 +79,7 @@ pub async fn run(config: &Config, args: DemoArgs, json: bool) -> anyhow::Result<
         reused: reuse,
         seconds: started.elapsed().as_secs_f64(),
         truth: &truth,
-        sign_in: sign_in(&folder, bind)?,
+        sign_in: sign_in(&folder, bind, &spec)?,
     };
     if json {
         crate::output::json(&built)?;
@@ -78,29 +93,80 @@ pub async fn run(config: &Config, args: DemoArgs, json: bool) -> anyhow::Result<
     super::serve::serve(folder, bind, options).await
 }
 
-/// The sign-in: an admin with a generated password when the folder has no users yet.
-fn sign_in(folder: &DataFolder, bind: SocketAddr) -> anyhow::Result<SignIn> {
+/// The sign-in: on a folder without users, an admin, an executive, an owner (the world's
+/// team with the most touchpoints) and a partner (likewise, when the world has them) with
+/// generated passwords;
+/// otherwise the demo accounts that exist, without passwords.
+fn sign_in(folder: &DataFolder, bind: SocketAddr, world: &Spec) -> anyhow::Result<SignIn> {
     let ops = OpsDb::open(&folder.ops_db_path())?;
-    let password = match ops.users()?.is_empty() {
-        true => {
-            let password = generate_password()?;
-            let admin = NewUser {
-                email: DEMO_ADMIN,
-                name: "Demo admin",
-                role: Role::Admin,
-                owner_id: None,
-                password: &password,
-            };
-            ops.add_user(&super::actor(), &admin)?;
-            Some(password)
-        }
-        false => None,
+    let users = ops.users()?;
+    let accounts = if users.is_empty() {
+        DEMO_ROLES
+            .iter()
+            .filter_map(|&(role, email)| add_account(&ops, role, email, world).transpose())
+            .collect::<anyhow::Result<_>>()?
+    } else {
+        users
+            .into_iter()
+            .filter(|u| DEMO_ROLES.iter().any(|(_, email)| *email == u.email))
+            .map(|u| Account {
+                role: u.role,
+                email: u.email,
+                owner: u.owner_id,
+                password: None,
+            })
+            .collect()
     };
     Ok(SignIn {
         url: format!("http://{bind}/login"),
-        email: DEMO_ADMIN,
-        password,
+        accounts,
     })
+}
+
+/// Adds the demo account for `role` with a generated password; none for an owner or a
+/// partner when the world has no owner of that kind.
+fn add_account(
+    ops: &OpsDb,
+    role: Role,
+    email: &str,
+    world: &Spec,
+) -> anyhow::Result<Option<Account>> {
+    let owner = match role {
+        Role::Owner => busiest(world, "team"),
+        Role::Partner => busiest(world, "partner"),
+        _ => None,
+    };
+    if role.needs_owner() && owner.is_none() {
+        return Ok(None);
+    }
+    let password = generate_password()?;
+    let name = format!("Demo {role}");
+    let user = NewUser {
+        email,
+        name: &name,
+        role,
+        owner_id: owner.as_deref(),
+        password: &password,
+    };
+    ops.add_user(&super::actor(), &user)?;
+    Ok(Some(Account {
+        role,
+        email: email.into(),
+        owner,
+        password: Some(password),
+    }))
+}
+
+/// The world's owner of `kind` with the most touchpoints (the first of those tied).
+fn busiest(world: &Spec, kind: &str) -> Option<String> {
+    let touchpoints = |id: &str| world.touchpoints.iter().filter(|t| t.owner == id).count();
+    world
+        .owners
+        .iter()
+        .filter(|o| o.kind == kind)
+        .rev()
+        .max_by_key(|o| touchpoints(&o.id))
+        .map(|o| o.id.clone())
 }
 
 fn read_truth(folder: &DataFolder) -> anyhow::Result<Option<Truth>> {
@@ -193,11 +259,18 @@ fn print(b: &Built) {
         t.observation.start, t.observation.end, b.data
     );
     let s = &b.sign_in;
-    match &s.password {
-        Some(p) => println!("sign in at {} as {} with password {p}", s.url, s.email),
-        None => println!(
-            "sign in at {} (a new password for {}: cxray user password {})",
-            s.url, s.email, s.email
-        ),
+    println!("sign in at {}", s.url);
+    for a in &s.accounts {
+        let owner = a
+            .owner
+            .as_deref()
+            .map_or(String::new(), |o| format!(" of {o}"));
+        match &a.password {
+            Some(p) => println!("  {}{owner}: {} with password {p}", a.role, a.email),
+            None => println!(
+                "  {}{owner}: {} (a new password: cxray user password {})",
+                a.role, a.email, a.email
+            ),
+        }
     }
 }

@@ -4,6 +4,7 @@ use cxray_analysis::drivers::drivers_sql;
 use cxray_analysis::journey::{self, DriverGroup};
 use cxray_core::drivers::{Model, Options};
 use cxray_core::stats::Estimate;
+use cxray_core::text::significant_with_interval;
 use cxray_store::sql::Sql;
 
 use crate::args::DriversArgs;
@@ -58,6 +59,12 @@ fn figure(f: &Estimate, decimals: usize) -> String {
     output::with_interval(f.value, f.low, f.high, decimals)
 }
 
+/// A ratio or coefficient with its interval, three significant digits each, so a small
+/// bound never reads as zero.
+fn written(e: &Estimate) -> String {
+    significant_with_interval(e.value, e.low, e.high, 3)
+}
+
 fn print(g: &DriverGroup) -> anyhow::Result<()> {
     let a = &g.analysis;
     let statistic = match a.model {
@@ -65,10 +72,10 @@ fn print(g: &DriverGroup) -> anyhow::Result<()> {
         Model::Logistic => "McFadden pseudo-R²",
     };
     println!(
-        "{} rows, {:?} model, {:?}; {statistic} {}; {} resamples ({} failed)",
+        "{} rows, {}, {}; {statistic} {}; {} resamples ({} failed)",
         count(a.n),
-        a.model,
-        a.method,
+        a.model.label(),
+        a.method.label(),
         figure(&a.r2, 3),
         a.resamples,
         a.failed_resamples
@@ -89,14 +96,12 @@ fn print(g: &DriverGroup) -> anyhow::Result<()> {
         let mut row = vec![
             d.rank.to_string(),
             d.name.clone(),
-            figure(&d.weight, 3),
+            written(&d.weight),
             figure(&share, 1),
-            figure(d.odds_ratio.as_ref().unwrap_or(&d.coefficient), 3),
+            written(d.odds_ratio.as_ref().unwrap_or(&d.coefficient)),
         ];
         if g.dropout.is_some() {
-            row.push(g.leaving(&d.name).map_or("—".into(), |o| {
-                output::with_interval(o.value, o.low, o.high, 3)
-            }));
+            row.push(g.leaving(&d.name).map_or("—".into(), written));
         }
         t.rows.push(row);
     }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use cxray_analysis::journey::{self, Journey, JourneyOptions, Touchpoint};
+use cxray_core::domain::owner_kind_label;
 use cxray_core::stats::{Difference, Estimate, Settings};
 use cxray_core::text;
 use cxray_store::edits;
@@ -110,7 +111,7 @@ fn touchpoint_table(tps: &[Touchpoint]) -> anyhow::Result<()> {
             tp.stage.clone().unwrap_or_default(),
             tp.touchpoint.clone(),
             tp.owner.clone().unwrap_or_default(),
-            tp.owner_kind.clone().unwrap_or_default(),
+            tp.owner_kind.as_deref().map_or("", owner_kind_label).into(),
             count(tp.interactions),
             pct(tp.failure_rate.as_ref()),
             waits,
@@ -143,7 +144,7 @@ pub async fn areas(config: &Config, args: JourneyArgs, json: bool) -> anyhow::Re
     );
     for a in &areas {
         let owner = match (&a.owner, &a.owner_kind) {
-            (Some(o), Some(k)) => format!("{o} ({k})"),
+            (Some(o), Some(k)) => format!("{o} ({})", owner_kind_label(k)),
             (Some(o), None) => o.clone(),
             _ => String::new(),
         };
@@ -154,10 +155,7 @@ pub async fn areas(config: &Config, args: JourneyArgs, json: bool) -> anyhow::Re
             money(a.revenue_at_risk.as_ref()),
             format!("{:.1}", a.failure_rate),
             format!("{:.1}", a.target_rate),
-            serde_json::to_value(a.quadrant)?
-                .as_str()
-                .unwrap_or_default()
-                .replace('_', " "),
+            a.quadrant.label().into(),
         ]);
     }
     t.print()
@@ -203,7 +201,7 @@ pub async fn owner(config: &Config, args: OwnerArgs, json: bool) -> anyhow::Resu
         "{} — {} ({}): {} interactions, failed {}%, revenue at risk / year {}, of it after hand-offs from other owners {}",
         o.owner,
         o.name.as_deref().unwrap_or("unnamed"),
-        o.kind.as_deref().unwrap_or("kind unknown"),
+        o.kind.as_deref().map_or("kind unknown", owner_kind_label),
         count(o.interactions),
         pct(o.failure_rate.as_ref()),
         money(o.revenue_at_risk.as_ref()),

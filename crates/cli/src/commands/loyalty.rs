@@ -67,7 +67,7 @@ fn print_fit(r: &FitReport) -> anyhow::Result<()> {
     let f = &r.fit;
     println!(
         "{}: log-likelihood {:.2}, AIC {:.2}, {} customers in {} patterns, {} iterations, {}, {:.3} s",
-        f.model,
+        f.model.label(),
         f.log_likelihood,
         f.aic,
         count(f.n_customers.round() as u64),
@@ -148,7 +148,7 @@ async fn validate(sql: &Sql, args: ValidateArgs, json: bool) -> anyhow::Result<(
     );
     for m in &v.models {
         models.rows.push(vec![
-            m.fit.fit.model.to_string(),
+            m.fit.fit.model.label().into(),
             format!("{:.2}", m.fit.fit.log_likelihood),
             format!("{:.2}", m.fit.fit.aic),
             format!("{:.0}", m.holdout_actual),
@@ -159,7 +159,7 @@ async fn validate(sql: &Sql, args: ValidateArgs, json: bool) -> anyhow::Result<(
     for m in &v.models {
         println!(
             "\n{}: holdout transactions per customer by calibration frequency",
-            m.fit.fit.model
+            m.fit.fit.model.label()
         );
         let mut t = output::Table::new(
             &["x", "customers", "actual", "predicted"],

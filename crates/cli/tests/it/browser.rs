@@ -12,7 +12,7 @@ use crate::webdriver::Browser;
 use crate::{PASSWORD, add_user, api, json, run};
 
 /// Waits until the background analyses are ready.
-fn wait_ready(server: &Server, token: &str) {
+pub fn wait_ready(server: &Server, token: &str) {
     let started = Instant::now();
     loop {
         let (status, body) = api(&server.addr, "/api/v1/scorecard", token);
@@ -28,10 +28,11 @@ fn wait_ready(server: &Server, token: &str) {
     }
 }
 
-fn sign_in(browser: &Browser, base: &str, email: &str) {
+/// Signs in through the form; fails the test unless the browser leaves the sign-in page.
+pub fn sign_in(browser: &Browser, base: &str, email: &str, password: &str) {
     browser.open(&format!("{base}/login"));
     browser.fill("input[name=email]", email);
-    browser.fill("input[name=password]", PASSWORD);
+    browser.fill("input[name=password]", password);
     browser.click("form[action='/login'] button[type=submit]");
     browser.wait_until_left("/login");
 }
@@ -61,6 +62,10 @@ fn expected(key: &str, apis: &Apis) -> Option<f64> {
                 .clone()
         }
         "weight" => named(&apis.drivers[0]["drivers"], "name", name)?["weight"]["value"].clone(),
+        "leaving" => {
+            named(&apis.drivers[0]["dropout"]["effects"], "name", name)?["odds_ratio"]["value"]
+                .clone()
+        }
         "owner" => apis.owner["owner"]["revenue_at_risk"]["value"].clone(),
         "rows" => named(&apis.tables, "table", name)?["rows"].clone(),
         "p_alive" | "clv" | "residual_transactions" | "lifetime_value" => {
@@ -106,6 +111,53 @@ const ADMIN_PAGES: [&str; 6] = [
     "/admin/service-levels",
     "/admin/placements",
 ];
+
+/// The drivers page's headline chart: every touchpoint's odds ratio of leaving, highest
+/// first, named by the touchpoint, the line at 1 marked, no control in it; no bound
+/// written as zero.
+fn check_drivers_headline(browser: &Browser, base: &str, apis: &Apis) {
+    browser.open(&format!("{base}/drivers"));
+    let texts = |selector: &str| {
+        let script = format!(
+            "return Array.from(document.querySelectorAll('{selector}')).map(e => e.textContent);"
+        );
+        let found = browser.script(&script, serde_json::json!([]));
+        let list = found.as_array().unwrap().iter();
+        list.map(|t| t.as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let mut effects = apis.drivers[0]["dropout"]["effects"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let odds = |e: &Value| e["odds_ratio"]["value"].as_f64().unwrap();
+    effects.sort_by(|a, b| odds(b).total_cmp(&odds(a)));
+    let touchpoints: Vec<String> = effects
+        .iter()
+        .map(|e| {
+            e["name"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("bad: ")
+                .into()
+        })
+        .collect();
+    assert!(touchpoints.len() > 3, "{effects:?}");
+    assert_eq!(texts("#leaving text.label"), touchpoints);
+    assert_eq!(texts("#leaving rect.ratio").len(), touchpoints.len());
+    assert_eq!(
+        texts("#leaving text.reference-label"),
+        ["1 = no difference"]
+    );
+    let controls = texts("ul.controls li");
+    assert_eq!(controls.len(), 2, "{controls:?}");
+    assert!(controls[0].starts_with("past purchases"), "{controls:?}");
+    let page = browser.text();
+    assert!(
+        !page.contains("0.000 ") && !page.contains("0.000)"),
+        "{page}"
+    );
+}
 
 #[test]
 fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
@@ -176,7 +228,7 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
         "/data".into(),
     ];
     for (role, _, _) in &tokens[..3] {
-        sign_in(&browser, &base, &format!("{role}@test.invalid"));
+        sign_in(&browser, &base, &format!("{role}@test.invalid"), PASSWORD);
         let mut shown = 0;
         for page in &all_pages {
             shown += check_page(&browser, &format!("{base}{page}"), &apis);
@@ -218,6 +270,7 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
                 .iter()
                 .find(|u| u["email"] == "helper@test.invalid");
             assert_eq!(helper.unwrap()["role"], "admin");
+            check_drivers_headline(&browser, &base, &apis);
             // Script and SQL in inputs are shown as text, never run.
             let evil = "<script>alert(1)</script>' OR '1'='1";
             let query: String = evil.bytes().map(|b| format!("%{b:02X}")).collect();
@@ -289,7 +342,7 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
     }
     // The partner: only the ground handler's own touchpoints, everywhere.
     let partner_token = &tokens[4].2;
-    sign_in(&browser, &base, "partner@test.invalid");
+    sign_in(&browser, &base, "partner@test.invalid", PASSWORD);
     browser.open(&format!("{base}/journey"));
     let own: Vec<&str> = apis.journey["touchpoints"]
         .as_array()
@@ -366,7 +419,7 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
     browser.open(&format!("{base}/journey"));
     browser.click("form[action='/logout'] button[type=submit]");
     browser.wait_until_left("/journey");
-    sign_in(&browser, &base, "owner@test.invalid");
+    sign_in(&browser, &base, "owner@test.invalid", PASSWORD);
     browser.open(&format!("{base}/owners/cabin_crew"));
     let text = browser.text();
     assert!(

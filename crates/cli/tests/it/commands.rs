@@ -299,13 +299,22 @@ fn demo_builds_a_world_and_reuses_it() {
     );
     assert_eq!(built["reused"], false);
     assert_eq!(built["truth"]["counts"]["customers"], 1500);
-    assert_eq!(built["sign_in"]["email"], "admin@demo.invalid");
-    assert!(built["sign_in"]["password"].as_str().unwrap().len() >= 12);
+    let accounts = built["sign_in"]["accounts"].as_array().unwrap();
+    let roles: Vec<&str> = accounts
+        .iter()
+        .map(|a| a["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["admin", "executive", "owner", "partner"]);
+    assert_eq!(accounts[0]["email"], "admin@demo.invalid");
+    assert_eq!(accounts[3]["owner"], "nordground");
+    assert!(accounts[1]["password"].as_str().unwrap().len() >= 12);
     assert!(data.join("truth.json").is_file());
     let again = json(&data, &["demo", "--no-serve", "--json"]);
     assert_eq!(again["reused"], true);
     assert_eq!(again["truth"], built["truth"]);
-    assert_eq!(again["sign_in"]["password"], serde_json::Value::Null);
+    let listed = again["sign_in"]["accounts"].as_array().unwrap();
+    assert_eq!(listed.len(), 4);
+    assert!(listed.iter().all(|a| a["password"].is_null()));
     let n = json(
         &data,
         &["sql", "SELECT count(*) AS n FROM customers", "--json"],

@@ -5,8 +5,10 @@ mod accounts;
 mod bad_input;
 mod browser;
 mod commands;
+mod demo;
 mod ingest;
 mod maintenance;
+mod names;
 mod options;
 mod server;
 mod strace;
@@ -143,6 +145,16 @@ pub fn with_stdin(data: &Path, args: &[&str], input: &str) -> Output {
 /// An API GET with a bearer token: status (0 when the connection closed without an
 /// answer) and parsed body.
 pub fn api(addr: &str, path: &str, token: &str) -> (u16, serde_json::Value) {
+    let (status, body) = get(addr, path, token);
+    (
+        status,
+        serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// A GET with a bearer token: status (0 when the connection closed without an answer)
+/// and body.
+pub fn get(addr: &str, path: &str, token: &str) -> (u16, String) {
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     write!(
         s,
@@ -153,8 +165,5 @@ pub fn api(addr: &str, path: &str, token: &str) -> (u16, serde_json::Value) {
     let _ = s.read_to_string(&mut response);
     let status = response.get(9..12).map_or(0, |s| s.parse().unwrap_or(0));
     let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    (
-        status,
-        serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
-    )
+    (status, body.to_string())
 }

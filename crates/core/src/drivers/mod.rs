@@ -101,6 +101,15 @@ pub enum Method {
 }
 
 impl Method {
+    /// The method's name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Method::Auto => "chosen by the number of predictors",
+            Method::Shapley => "Shapley values (general dominance)",
+            Method::RelativeWeights => "relative weights (Johnson)",
+        }
+    }
+
     /// The method used for `p` predictors: `Auto` resolved; Shapley beyond the limit is an
     /// error.
     pub fn resolve(self, p: usize) -> Result<Method, DriverError> {
@@ -123,6 +132,16 @@ pub enum Model {
     Linear,
     /// Logistic regression of a 0/1 outcome; importance splits McFadden's pseudo-R².
     Logistic,
+}
+
+impl Model {
+    /// The model's name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Model::Linear => "linear regression",
+            Model::Logistic => "logistic regression",
+        }
+    }
 }
 
 /// Choices of a driver analysis (defaults: auto method, linear model, 200 resamples,

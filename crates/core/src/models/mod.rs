@@ -55,6 +55,19 @@ pub enum ModelKind {
     GammaGamma,
 }
 
+impl ModelKind {
+    /// The model's name for people, as published.
+    pub fn label(self) -> &'static str {
+        match self {
+            ModelKind::BgNbd => "BG/NBD",
+            ModelKind::MbgNbd => "MBG/NBD",
+            ModelKind::ParetoNbd => "Pareto/NBD",
+            ModelKind::Sbg => "shifted-beta-geometric",
+            ModelKind::GammaGamma => "Gamma-Gamma",
+        }
+    }
+}
+
 impl std::fmt::Display for ModelKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let name = match self {

@@ -6,6 +6,8 @@ use cxray_charts::{
     heat_legend, line, quadrant,
 };
 
+use cxray_core::domain::owner_kind_label;
+
 use crate::html::{escape, figure, money, money_range, table, with_interval};
 
 /// The columns of a touchpoint row (`touchpoint_row`).
@@ -98,7 +100,7 @@ fn touchpoint_row(t: &Touchpoint, worst: f64) -> Vec<String> {
         text(&t.stage),
         escape(&t.touchpoint),
         owner,
-        text(&t.owner_kind),
+        escape(t.owner_kind.as_deref().map_or("—", owner_kind_label)),
         t.interactions.to_string(),
         failed,
         match (t.wait_p50_seconds, t.wait_p90_seconds) {
@@ -140,7 +142,7 @@ pub fn render_areas(j: &Journey) -> String {
                 a.rank.to_string(),
                 escape(&a.touchpoint),
                 escape(a.owner.as_deref().unwrap_or("—")),
-                escape(a.owner_kind.as_deref().unwrap_or("—")),
+                escape(a.owner_kind.as_deref().map_or("—", owner_kind_label)),
                 a.revenue_at_risk.map_or("—".into(), |m| {
                     format!(
                         "{} ({})",
@@ -150,7 +152,7 @@ pub fn render_areas(j: &Journey) -> String {
                 }),
                 format!("{:.1}", a.failure_rate),
                 format!("{:.1}", a.target_rate),
-                escape(&format!("{:?}", a.quadrant)),
+                escape(a.quadrant.label()),
             ]
         })
         .collect();
@@ -198,7 +200,7 @@ pub fn render_owners(j: &Journey) -> String {
                 let m = o.revenue_at_risk?;
                 let bar = Bar::new(o.owner.clone(), m);
                 Some(match &o.kind {
-                    Some(kind) => bar.in_group(kind.clone()),
+                    Some(kind) => bar.in_group(owner_kind_label(kind)),
                     None => bar,
                 })
             })
@@ -212,7 +214,7 @@ pub fn render_owners(j: &Journey) -> String {
             vec![
                 format!("<a href=\"/owners/{0}\">{0}</a>", escape(&o.owner)),
                 escape(o.name.as_deref().unwrap_or("—")),
-                escape(o.kind.as_deref().unwrap_or("—")),
+                escape(o.kind.as_deref().map_or("—", owner_kind_label)),
                 o.touchpoints.len().to_string(),
                 o.interactions.to_string(),
                 o.failure_rate
@@ -266,7 +268,7 @@ pub fn render_owner(j: &Journey, o: &Owner, trend: &[MonthRate]) -> String {
     let summary = format!(
         "<p>{} ({}): {} interactions, failed {}%, revenue at risk a year {}, of it after hand-offs from other owners {}.</p>",
         escape(o.name.as_deref().unwrap_or(&o.owner)),
-        escape(o.kind.as_deref().unwrap_or("kind unknown")),
+        escape(o.kind.as_deref().map_or("kind unknown", owner_kind_label)),
         o.interactions,
         o.failure_rate
             .map_or("—".into(), |e| with_interval(e.value, e.low, e.high, 1)),
