@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use cxray_core::stats::{self, Estimate, Instrument, Settings};
 use serde::Serialize;
 
-use crate::journey::{Area, Journey};
+use crate::journey::{Area, Journey, Total};
 use crate::metrics::{self, LinkReport, MetricRow, Slice};
 use cxray_store::Result;
 use cxray_store::decode::Columns;
@@ -49,6 +49,8 @@ pub struct Financial {
 pub struct Scorecard {
     /// The last purchase day in the data.
     pub as_of: Option<NaiveDate>,
+    /// The currency of every amount (`journey::currency`).
+    pub currency: Option<String>,
     pub equity: Option<Equity>,
     /// By quarter, oldest first.
     pub retention: Vec<Retention>,
@@ -56,9 +58,9 @@ pub struct Scorecard {
     pub nps: Vec<MetricRow>,
     pub grade: Vec<MetricRow>,
     pub satisfied_defector_share: Option<Estimate>,
-    /// Summed over touchpoints, a year.
-    pub revenue_at_risk: Option<Estimate>,
-    /// The three areas with the most money at stake.
+    /// The measurable losses summed over touchpoints, a year.
+    pub revenue_at_risk: Option<Total>,
+    /// The three areas with the most measurable money at stake.
     pub weak_areas: Vec<Area>,
     pub financials: Vec<Financial>,
     pub notes: Vec<String>,
@@ -74,6 +76,7 @@ pub struct Figures {
     nps: Vec<MetricRow>,
     grade: Vec<MetricRow>,
     financials: Vec<Financial>,
+    currency: Option<String>,
 }
 
 /// Reads the scorecard's own figures.
@@ -83,13 +86,14 @@ pub async fn figures(sql: &Sql, settings: &Settings) -> Result<Figures> {
         ..Slice::default()
     };
     // Each reads its own tables: read side by side.
-    let (as_of, equity, retention, nps, grade, financials) = futures::join!(
+    let (as_of, equity, retention, nps, grade, financials, currency) = futures::join!(
         crate::loyalty::last_purchase_date(sql),
         equity(sql, settings),
         retention(sql, settings),
         metrics::metric(sql, Instrument::Nps, &by_quarter, settings),
         metrics::metric(sql, Instrument::Grade, &by_quarter, settings),
         financials(sql),
+        crate::journey::currency(sql),
     );
     Ok(Figures {
         as_of: as_of.ok(),
@@ -98,6 +102,7 @@ pub async fn figures(sql: &Sql, settings: &Settings) -> Result<Figures> {
         nps: nps?,
         grade: grade?,
         financials: financials?,
+        currency: currency?,
     })
 }
 
@@ -119,7 +124,11 @@ pub fn scorecard(
     let (revenue_at_risk, weak_areas) = match journey {
         Ok(j) => (
             crate::journey::total_revenue_at_risk(j),
-            crate::journey::areas(j).into_iter().take(3).collect(),
+            crate::journey::areas(j)
+                .into_iter()
+                .filter(|a| a.rank.is_some())
+                .take(3)
+                .collect(),
         ),
         Err(e) => {
             notes.push(format!("journey: {e}"));
@@ -129,6 +138,7 @@ pub fn scorecard(
     notes.extend(link_note);
     Scorecard {
         as_of: figures.as_of,
+        currency: figures.currency,
         equity: figures.equity,
         retention: figures.retention,
         nps: figures.nps,

@@ -48,6 +48,42 @@ pub fn money_with_interval(value: f64, low: Option<f64>, high: Option<f64>) -> S
     }
 }
 
+/// What people read for money at risk whose loss is not distinguishable from zero.
+pub const NO_MEASURABLE_LOSS: &str = "no measurable loss";
+
+/// An amount abbreviated to three significant digits with k, m or bn, and its currency
+/// code where known: "EUR 7.96 m", "EUR 25.9 k", "812".
+pub fn money_short(value: f64, currency: Option<&str>) -> String {
+    let size = value.abs();
+    let (scaled, unit) = match size {
+        s if s >= 999_500_000.0 => (value / 1e9, " bn"),
+        s if s >= 999_500.0 => (value / 1e6, " m"),
+        s if s >= 1_000.0 => (value / 1e3, " k"),
+        _ => (value, ""),
+    };
+    let decimals = match scaled.abs() {
+        s if unit.is_empty() || s >= 99.95 => 0,
+        s if s >= 9.995 => 1,
+        _ => 2,
+    };
+    let text = format!("{:.decimals$}{unit}", scaled.abs());
+    let signed = if value < -0.5 { format!("−{text}") } else { text };
+    with_currency(signed, currency)
+}
+
+/// An amount in whole units with digits grouped and its currency code where known:
+/// "EUR 7,956,884".
+pub fn money_in(value: f64, currency: Option<&str>) -> String {
+    with_currency(money(value), currency)
+}
+
+fn with_currency(amount: String, currency: Option<&str>) -> String {
+    match currency.filter(|c| !c.is_empty()) {
+        Some(c) => format!("{c} {amount}"),
+        None => amount,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -72,5 +108,17 @@ mod tests {
         );
         assert_eq!(super::money_with_interval(-2.0, None, Some(1.0)), "−2");
         assert_eq!(super::money_range(Some(1.0), None), "—");
+    }
+
+    #[test]
+    fn money_with_currency_abbreviated_consistently() {
+        let eur = Some("EUR");
+        assert_eq!(super::money_short(7_956_884.0, eur), "EUR 7.96 m");
+        assert_eq!(super::money_short(25_940.0, eur), "EUR 25.9 k");
+        assert_eq!(super::money_short(999_999.0, eur), "EUR 1.00 m");
+        assert_eq!(super::money_short(-4_952.0, None), "−4.95 k");
+        assert_eq!(super::money_short(812.4, Some("")), "812");
+        assert_eq!(super::money_short(123_456_789_000.0, eur), "EUR 123 bn");
+        assert_eq!(super::money_in(7_956_884.0, eur), "EUR 7,956,884");
     }
 }

@@ -65,7 +65,7 @@ async fn the_demo_journey_finds_the_planted_weak_areas() {
     let owners: Vec<(&str, f64)> = j
         .owners
         .iter()
-        .map(|o| (o.owner.as_str(), o.revenue_at_risk.unwrap().value))
+        .map(|o| (o.owner.as_str(), o.revenue_at_risk.unwrap().estimate.value))
         .collect();
     let top = owners.iter().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
     assert_eq!(top.0, "nordground", "{owners:?}");
@@ -83,6 +83,8 @@ async fn the_demo_journey_finds_the_planted_weak_areas() {
         assert!((after.value - 100.0 * h.failures_after as f64 / h.count as f64).abs() < 1e-9);
         let share = h.failures_after as f64 / (to.failures + to.long_waits) as f64;
         let (money, total) = (h.revenue_at_risk.unwrap(), to.revenue_at_risk.unwrap());
+        assert_eq!(money.measurable, total.measurable && h.failures_after > 0);
+        let (money, total) = (money.estimate, total.estimate);
         assert!((money.value - total.value * share).abs() < 1e-6 * total.value.abs().max(1.0));
     }
     for t in &j.touchpoints {
@@ -90,9 +92,9 @@ async fn the_demo_journey_finds_the_planted_weak_areas() {
             .handoffs
             .iter()
             .filter(|h| h.to_touchpoint == t.touchpoint)
-            .map(|h| h.revenue_at_risk.unwrap().value)
+            .map(|h| h.revenue_at_risk.unwrap().estimate.value)
             .sum();
-        let total = t.revenue_at_risk.unwrap().value;
+        let total = t.revenue_at_risk.unwrap().estimate.value;
         assert!(attributed.abs() <= total.abs() + 1e-6, "{}", t.touchpoint);
     }
     let security = j
@@ -100,6 +102,27 @@ async fn the_demo_journey_finds_the_planted_weak_areas() {
         .iter()
         .find(|o| o.kind.as_deref() == Some("external"))
         .unwrap();
+    // Money reads right: only measurable losses are ranked and summed, and each owner's
+    // money after hand-offs is a part of its total.
+    for o in &j.owners {
+        let (whole, part) = (o.revenue_at_risk.unwrap(), o.revenue_at_risk_after_handoffs);
+        assert!(whole.estimate.low.unwrap() >= 0.0, "{o:?}");
+        assert!(part.unwrap().value <= whole.estimate.value, "{o:?}");
+    }
+    let unmeasurable: Vec<_> = j
+        .touchpoints
+        .iter()
+        .filter(|t| !t.revenue_at_risk.unwrap().measurable)
+        .collect();
+    assert!(!unmeasurable.is_empty(), "some effects are not planted");
+    for t in &unmeasurable {
+        assert!(t.excess_dropout.unwrap().low.unwrap() <= 0.0, "{t:?}");
+        let area = areas.iter().find(|a| a.touchpoint == t.touchpoint).unwrap();
+        assert_eq!(area.rank, None);
+    }
+    let total = journey::total_revenue_at_risk(&j).unwrap();
+    assert_eq!(total.priced, j.touchpoints.len());
+    assert_eq!(total.measurable, j.touchpoints.len() - unmeasurable.len());
     assert!(security.revenue_at_risk_after_handoffs.is_some());
     // Drivers of defection: lost bags rank first among the touchpoints, with an odds
     // ratio above 1.

@@ -78,13 +78,13 @@ pub async fn run(config: &Config, json: bool) -> anyhow::Result<()> {
         );
     }
     if let Some(m) = &card.revenue_at_risk {
-        let value = money_with_interval(m.value, m.low, m.high);
+        let value = super::journey::total(Some(m));
         row("revenue at risk a year", value, String::new());
     }
-    for a in &card.weak_areas {
-        let value = a.revenue_at_risk.map_or("—".into(), |m| money(m.value));
+    for (rank, a) in card.weak_areas.iter().enumerate() {
+        let value = a.revenue_at_risk.map_or("—".into(), |m| money(m.estimate.value));
         row(
-            &format!("weak area {}: {}", a.rank, a.touchpoint),
+            &format!("weak area {}: {}", rank + 1, a.touchpoint),
             value,
             String::new(),
         );

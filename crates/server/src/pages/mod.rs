@@ -6,4 +6,5 @@ pub mod data;
 pub mod drivers;
 pub mod journey;
 pub mod link;
+pub mod money;
 pub mod scorecard;

@@ -240,12 +240,14 @@ fn risk_tile(s: &Scorecard) -> String {
             "needs customer values and the journey".into(),
         );
     };
+    let cur = s.currency.as_deref();
     tile(
         "Revenue at risk / year",
-        figure("revenue_at_risk", m.value, &money(m.value)),
+        super::money::total("revenue_at_risk", &m, cur, true),
         format!(
-            "{}: customer value lost through bad experiences",
-            money_range(m.low, m.high)
+            "{}: customer value lost through bad experiences, {}",
+            money_range(m.estimate.low, m.estimate.high),
+            escape(&super::money::what_is_summed(&m))
         ),
     )
 }
@@ -258,18 +260,11 @@ fn weak_areas(s: &Scorecard) -> String {
         .weak_areas
         .iter()
         .map(|a| {
-            let m = a.revenue_at_risk;
             vec![
-                a.rank.to_string(),
+                a.rank.map_or("—".into(), |r| r.to_string()),
                 escape(&a.touchpoint),
                 escape(a.owner.as_deref().unwrap_or("—")),
-                m.map_or("—".into(), |m| {
-                    format!(
-                        "{} ({})",
-                        figure(&format!("area.{}", a.touchpoint), m.value, &money(m.value)),
-                        money_range(m.low, m.high)
-                    )
-                }),
+                super::journey::area_money(a, s.currency.as_deref()),
                 format!("{:.1}% vs {:.1}%", a.failure_rate, a.target_rate),
             ]
         })
