@@ -24,7 +24,7 @@ use crate::loyalty::{
     PredictOptions, PredictReport, TimeUnit, Window, last_purchase_date, predict,
 };
 use cxray_store::folder::DataFolder;
-use cxray_store::ops::{OpsDb, Sla};
+use cxray_store::ops::{OpsDb, Placement, Sla};
 use cxray_store::schema::{attribute_field, field};
 use cxray_store::sql::Sql;
 use cxray_store::{Result, StoreError, tables};
@@ -49,6 +49,7 @@ pub async fn build(
         .iter()
         .filter_map(|t| Some((t.id.clone(), t.long_wait_seconds?)))
         .collect();
+    let order = journey_order(&world);
     let (tx, mut rx) = mpsc::channel::<(Table, RecordBatch)>(8);
     let simulation = tokio::task::spawn_blocking(move || {
         let mut sink = BatchSink::new(tx);
@@ -90,10 +91,26 @@ pub async fn build(
         };
         ops.set_sla("demo", &touchpoint, sla)?;
     }
+    for (touchpoint, position) in order {
+        let placement = Placement {
+            position: Some(position),
+            ..Placement::default()
+        };
+        ops.set_placement("demo", &touchpoint, &placement)?;
+    }
     let path = folder.truth_path();
     std::fs::write(&path, serde_json::to_string_pretty(&truth)?)
         .map_err(|e| StoreError::io(&path, e))?;
     Ok(truth)
+}
+
+/// The world's journey order as placements' positions (1 first), stage by stage in the
+/// order the world lists them, counted on across journeys so journeys keep their order.
+fn journey_order(world: &World) -> Vec<(String, i64)> {
+    let spec = world.spec();
+    let stages = spec.stages.iter();
+    let ordered = stages.flat_map(|s| spec.touchpoints.iter().filter(|t| t.stage == s.id));
+    ordered.zip(1..).map(|(t, p)| (t.id.clone(), p)).collect()
 }
 
 /// Values the demo world's customers as an analyst would: MBG/NBD (the world's purchase

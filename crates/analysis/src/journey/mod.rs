@@ -8,6 +8,7 @@ mod drivers;
 mod handoffs;
 mod masks;
 mod money;
+mod order;
 mod touchpoints;
 
 use std::collections::BTreeMap;
@@ -94,7 +95,7 @@ pub struct Touchpoint {
     pub touchpoint: String,
     pub journey: Option<String>,
     pub stage: Option<String>,
-    /// Order within the journey, where edited.
+    /// Order within the journey, where edited (touchpoints are listed in journey order).
     pub position: Option<i64>,
     pub channel: Option<String>,
     pub owner: Option<String>,
@@ -151,6 +152,7 @@ pub struct Journey {
     pub mean_clv: Option<f64>,
     /// The currency of the money (see [`currency`]).
     pub currency: Option<String>,
+    /// In journey order (see `in_journey_order`).
     pub touchpoints: Vec<Touchpoint>,
     pub owners: Vec<Owner>,
     pub handoffs: Vec<Handoff>,
@@ -190,22 +192,15 @@ async fn map(sql: &Sql, opts: &JourneyOptions, with_handoffs: bool) -> Result<Jo
             touchpoint(placed, sla, &owners, &csat, mean_clv, &opts.settings)
         })
         .collect();
-    touchpoints.sort_by(|a, b| {
-        let key = |t: &Touchpoint| (t.journey.clone(), t.position.unwrap_or(i64::MAX));
-        key(a)
-            .cmp(&key(b))
-            .then_with(|| a.touchpoint.cmp(&b.touchpoint))
-    });
-    let mut handoffs = match with_handoffs {
-        true => handoffs::handoffs(
-            &timed("hand-offs", data.pairs(sql)).await?,
-            &opts.placements,
-        ),
+    let pairs = match with_handoffs {
+        true => Some(timed("hand-offs", data.pairs(sql)).await?),
         false => {
             notes.push("hand-offs are not computed for this view".into());
-            Vec::new()
+            None
         }
     };
+    in_journey_order(&mut touchpoints, &pairs.as_deref().map(order::steps).unwrap_or_default());
+    let mut handoffs = pairs.map_or(Vec::new(), |p| handoffs::handoffs(&p, &opts.placements));
     for h in &mut handoffs {
         if let Some(to) = touchpoints.iter().find(|t| t.touchpoint == h.to_touchpoint) {
             h.attribute(to, &opts.settings);
@@ -220,6 +215,30 @@ async fn map(sql: &Sql, opts: &JourneyOptions, with_handoffs: bool) -> Result<Jo
         touchpoints,
         notes,
     })
+}
+
+/// Sorts touchpoints in journey order: journeys and stages in the order their first
+/// touchpoint comes, each touchpoint by its edited position, else by the order customers
+/// reach it (`steps`, from consecutive interactions); names where nothing else decides.
+fn in_journey_order(touchpoints: &mut [Touchpoint], steps: &BTreeMap<String, usize>) {
+    let rank = |t: &Touchpoint| {
+        let step = steps.get(&t.touchpoint).copied().unwrap_or(usize::MAX);
+        (t.position.unwrap_or(i64::MAX), step)
+    };
+    type Place = (Option<String>, Option<String>);
+    let mut first: BTreeMap<Place, (i64, usize)> = BTreeMap::new();
+    for t in touchpoints.iter() {
+        for key in [(t.journey.clone(), None), (t.journey.clone(), t.stage.clone())] {
+            let at = first.entry(key).or_insert(rank(t));
+            *at = (*at).min(rank(t));
+        }
+    }
+    let key = |t: &Touchpoint| {
+        let at = |stage: Option<&String>| first[&(t.journey.clone(), stage.cloned())];
+        let journey = (at(None), t.journey.clone());
+        (journey, at(t.stage.as_ref()), rank(t), t.touchpoint.clone())
+    };
+    touchpoints.sort_by_cached_key(key);
 }
 
 /// Awaits one step of an analysis, logging (at debug level) how long it took.
