@@ -26,7 +26,8 @@
 //!
 //! The charts: [`line()`] (series over x with interval bands and a target), [`bars()`]
 //! (horizontal bars with whiskers), [`quadrant()`] (labelled points against two
-//! dividers), [`grid()`] (an r×c table of shaded counts), [`sparkline()`] (a tiny trend);
+//! dividers), [`grid()`] (an r×c table of shaded counts), [`sparkline()`] (a tiny trend),
+//! [`journey_map()`] (stages by owners' lanes, touchpoint cards, hand-off arrows);
 //! and for HTML tables, [`heat()`] (a cell's shade) with [`heat_legend()`].
 
 mod axis;
@@ -37,6 +38,7 @@ mod figure;
 mod format;
 mod grid;
 mod heat;
+mod journey;
 mod layout;
 mod legend;
 mod line;
@@ -55,6 +57,7 @@ pub use figure::Frame;
 pub use format::Format;
 pub use grid::{Grid, GridCell, grid};
 pub use heat::{Shade, heat, heat_legend};
+pub use journey::{Card, Handover, JourneyMap, Standing, journey_map};
 pub use layout::Size;
 pub use line::{Line, Target, line};
 pub use palette::Colour;

@@ -67,7 +67,11 @@ pub fn money_short(value: f64, currency: Option<&str>) -> String {
         _ => 2,
     };
     let text = format!("{:.decimals$}{unit}", scaled.abs());
-    let signed = if value < -0.5 { format!("−{text}") } else { text };
+    let signed = if value < -0.5 {
+        format!("−{text}")
+    } else {
+        text
+    };
     with_currency(signed, currency)
 }
 

@@ -18,7 +18,7 @@ h2{font-size:1.1rem;margin:1.6rem 0 .6rem}
 p.asof{color:#57606a;margin:0 0 1rem}
 table{border-collapse:collapse;margin:.4rem 0}
 th,td{padding:.3rem .7rem;border-bottom:1px solid #d0d7de;text-align:left;vertical-align:top}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 caption{text-align:left;color:#57606a;padding:.3rem 0}
 p.note,ul.notes{color:#57606a}
 .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(15rem,1fr));gap:.8rem}

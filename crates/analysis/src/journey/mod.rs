@@ -199,7 +199,10 @@ async fn map(sql: &Sql, opts: &JourneyOptions, with_handoffs: bool) -> Result<Jo
             None
         }
     };
-    in_journey_order(&mut touchpoints, &pairs.as_deref().map(order::steps).unwrap_or_default());
+    in_journey_order(
+        &mut touchpoints,
+        &pairs.as_deref().map(order::steps).unwrap_or_default(),
+    );
     let mut handoffs = pairs.map_or(Vec::new(), |p| handoffs::handoffs(&p, &opts.placements));
     for h in &mut handoffs {
         if let Some(to) = touchpoints.iter().find(|t| t.touchpoint == h.to_touchpoint) {
@@ -228,7 +231,10 @@ fn in_journey_order(touchpoints: &mut [Touchpoint], steps: &BTreeMap<String, usi
     type Place = (Option<String>, Option<String>);
     let mut first: BTreeMap<Place, (i64, usize)> = BTreeMap::new();
     for t in touchpoints.iter() {
-        for key in [(t.journey.clone(), None), (t.journey.clone(), t.stage.clone())] {
+        for key in [
+            (t.journey.clone(), None),
+            (t.journey.clone(), t.stage.clone()),
+        ] {
             let at = first.entry(key).or_insert(rank(t));
             *at = (*at).min(rank(t));
         }

@@ -11,8 +11,13 @@ use super::handoffs::Pair;
 /// Each touchpoint's step (0, 1, …) in the order customers pass through them.
 pub(super) fn steps(pairs: &[Pair]) -> BTreeMap<String, usize> {
     let mut flow: BTreeMap<(&str, &str), u64> = BTreeMap::new();
-    for p in pairs.iter().filter(|p| p.from_touchpoint != p.to_touchpoint) {
-        *flow.entry((&p.from_touchpoint, &p.to_touchpoint)).or_default() += p.count;
+    for p in pairs
+        .iter()
+        .filter(|p| p.from_touchpoint != p.to_touchpoint)
+    {
+        *flow
+            .entry((&p.from_touchpoint, &p.to_touchpoint))
+            .or_default() += p.count;
     }
     let weight = |a: &str, b: &str| flow.get(&(a, b)).copied().unwrap_or(0);
     let mut left: Vec<&str> = flow.keys().flat_map(|(a, b)| [*a, *b]).collect();

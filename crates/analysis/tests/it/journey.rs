@@ -39,18 +39,38 @@ async fn the_demo_journey_finds_the_planted_weak_areas() {
     let j = journey::journey(&sql, &opts).await.unwrap();
     assert!(j.notes.is_empty(), "{:?}", j.notes);
     // Without edited positions the touchpoints come in the order customers reach them.
-    let order: Vec<&str> = j.touchpoints.iter().map(|t| t.touchpoint.as_str()).collect();
+    let order: Vec<&str> = j
+        .touchpoints
+        .iter()
+        .map(|t| t.touchpoint.as_str())
+        .collect();
     let at = |name: &str| order.iter().position(|t| *t == name).unwrap();
-    let chain = ["check_in", "bag_drop", "security", "boarding", "baggage_reclaim"];
+    let chain = [
+        "check_in",
+        "bag_drop",
+        "security",
+        "boarding",
+        "baggage_reclaim",
+    ];
     assert!(chain.windows(2).all(|w| at(w[0]) < at(w[1])), "{order:?}");
     // With the world's positions (as `demo` edits them), in the world's order.
     let placed = JourneyOptions {
-        placements: OpsDb::open(&folder.ops_db_path()).unwrap().placements().unwrap(),
+        placements: OpsDb::open(&folder.ops_db_path())
+            .unwrap()
+            .placements()
+            .unwrap(),
         ..opts.clone()
     };
     let j = journey::journey(&sql, &placed).await.unwrap();
-    let order: Vec<&str> = j.touchpoints.iter().map(|t| t.touchpoint.as_str()).collect();
-    assert_eq!(order[..4], ["booking_web", "booking_app", "booking_call", "check_in"]);
+    let order: Vec<&str> = j
+        .touchpoints
+        .iter()
+        .map(|t| t.touchpoint.as_str())
+        .collect();
+    assert_eq!(
+        order[..4],
+        ["booking_web", "booking_app", "booking_call", "check_in"]
+    );
     assert_eq!(order.last(), Some(&"refund"));
     let tp = |name: &str| j.touchpoints.iter().find(|t| t.touchpoint == name).unwrap();
     // The airport's security is run by an outside party; ground handling by a partner.

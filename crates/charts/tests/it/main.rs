@@ -4,6 +4,7 @@
 mod bars;
 mod grid;
 mod heat;
+mod journey;
 mod line;
 mod quadrant;
 mod safety;

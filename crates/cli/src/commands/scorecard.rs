@@ -82,7 +82,9 @@ pub async fn run(config: &Config, json: bool) -> anyhow::Result<()> {
         row("revenue at risk a year", value, String::new());
     }
     for (rank, a) in card.weak_areas.iter().enumerate() {
-        let value = a.revenue_at_risk.map_or("—".into(), |m| money(m.estimate.value));
+        let value = a
+            .revenue_at_risk
+            .map_or("—".into(), |m| money(m.estimate.value));
         row(
             &format!("weak area {}: {}", rank + 1, a.touchpoint),
             value,

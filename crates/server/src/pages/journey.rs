@@ -37,7 +37,8 @@ pub fn render(j: &Journey) -> String {
     let cur = j.currency.as_deref();
     let rows: Vec<Vec<String>> = tps.iter().map(|t| touchpoint_row(t, worst, cur)).collect();
     let mut out = format!(
-        "{}{}",
+        "{}{}{}",
+        super::journey_map::render(j),
         table(
             "Touchpoints by journey and stage: owner (team, partner or outside party), volume, failures (95% Wilson), waits, CSAT and the dropout after a bad experience",
             TOUCHPOINT_COLUMNS,
@@ -299,19 +300,21 @@ pub fn render_owner(j: &Journey, o: &Owner, trend: &[MonthRate]) -> String {
         ..Line::default()
     };
     let cur = j.currency.as_deref();
-    let money = o.revenue_at_risk.map_or("revenue at risk a year: —".into(), |t| {
-        format!(
-            "revenue at risk a year {} ({}){}",
-            total("owner.revenue_at_risk", &t, cur, false),
-            escape(&what_is_summed(&t)),
-            o.revenue_at_risk_after_handoffs
-                .filter(|_| t.measurable > 0)
-                .map_or(String::new(), |m| format!(
-                    ", of it after hand-offs from other owners {}",
-                    escape(&money_in(m.value, cur))
-                ))
-        )
-    });
+    let money = o
+        .revenue_at_risk
+        .map_or("revenue at risk a year: —".into(), |t| {
+            format!(
+                "revenue at risk a year {} ({}){}",
+                total("owner.revenue_at_risk", &t, cur, false),
+                escape(&what_is_summed(&t)),
+                o.revenue_at_risk_after_handoffs
+                    .filter(|_| t.measurable > 0)
+                    .map_or(String::new(), |m| format!(
+                        ", of it after hand-offs from other owners {}",
+                        escape(&money_in(m.value, cur))
+                    ))
+            )
+        });
     let summary = format!(
         "<p>{} ({}): {} interactions, failed {}%, {money}.</p>",
         escape(o.name.as_deref().unwrap_or(&o.owner)),
