@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use cxray_core::stats::{self, Estimate, Instrument, Settings};
 use serde::Serialize;
 
+use crate::board::{self, Board, Inputs};
 use crate::journey::{Area, Journey, Total};
 use crate::metrics::{self, LinkReport, MetricRow, Slice};
 use cxray_store::Result;
@@ -63,6 +64,8 @@ pub struct Scorecard {
     /// The three areas with the most measurable money at stake.
     pub weak_areas: Vec<Area>,
     pub financials: Vec<Financial>,
+    /// The one-page view's figures by month, quarter and year.
+    pub boards: Vec<Board>,
     pub notes: Vec<String>,
 }
 
@@ -77,6 +80,7 @@ pub struct Figures {
     grade: Vec<MetricRow>,
     financials: Vec<Financial>,
     currency: Option<String>,
+    boards: Vec<Board>,
 }
 
 /// Reads the scorecard's own figures.
@@ -86,7 +90,7 @@ pub async fn figures(sql: &Sql, settings: &Settings) -> Result<Figures> {
         ..Slice::default()
     };
     // Each reads its own tables: read side by side.
-    let (as_of, equity, retention, nps, grade, financials, currency) = futures::join!(
+    let (as_of, equity, retention, nps, grade, financials, currency, months) = futures::join!(
         crate::loyalty::last_purchase_date(sql),
         equity(sql, settings),
         retention(sql, settings),
@@ -94,16 +98,54 @@ pub async fn figures(sql: &Sql, settings: &Settings) -> Result<Figures> {
         metrics::metric(sql, Instrument::Grade, &by_quarter, settings),
         financials(sql),
         crate::journey::currency(sql),
+        futures::future::try_join(
+            metrics::monthly_tallies(sql, Instrument::Nps),
+            metrics::monthly_tallies(sql, Instrument::Grade),
+        ),
     );
+    let (as_of, retention, financials) = (as_of.ok(), retention?, financials?);
+    let (nps_months, grade_months) = months?;
+    let inputs = board_inputs(nps_months, grade_months, &retention, &financials);
     Ok(Figures {
-        as_of: as_of.ok(),
+        boards: board::boards(&inputs, as_of, settings),
+        as_of,
         equity: equity?,
-        retention: retention?,
+        retention,
         nps: nps?,
         grade: grade?,
-        financials: financials?,
+        financials,
         currency: currency?,
     })
+}
+
+/// The board's inputs: monthly tallies, retained customers at each quarter end (the
+/// share times its n, the count it was computed from) and monthly revenue and EBIT.
+fn board_inputs(
+    nps: std::collections::BTreeMap<NaiveDate, stats::Tally>,
+    grade: std::collections::BTreeMap<NaiveDate, stats::Tally>,
+    retention: &[Retention],
+    financials: &[Financial],
+) -> Inputs {
+    let money = |pick: fn(&Financial) -> Option<f64>| {
+        financials
+            .iter()
+            .filter_map(|f| Some((f.month, pick(f)?)))
+            .collect()
+    };
+    Inputs {
+        nps,
+        grade,
+        retention: retention
+            .iter()
+            .map(|r| {
+                let n = r.retained.n;
+                let successes = (r.retained.value * n as f64).round() as u64;
+                (r.quarter_end, stats::Proportion { successes, n })
+            })
+            .collect(),
+        revenue: money(|f| f.revenue),
+        ebit: money(|f| f.ebit),
+    }
 }
 
 /// Builds the scorecard from its figures and the link and journey analyses (or the
@@ -147,6 +189,7 @@ pub fn scorecard(
         revenue_at_risk,
         weak_areas,
         financials: figures.financials,
+        boards: figures.boards,
         notes,
     }
 }
