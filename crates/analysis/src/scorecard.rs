@@ -83,6 +83,13 @@ pub struct Figures {
     boards: Vec<Board>,
 }
 
+impl Figures {
+    /// The latest quarter's NPS and grade point average and the latest retention.
+    pub fn latest(&self) -> (Option<&MetricRow>, Option<&MetricRow>, Option<&Retention>) {
+        (self.nps.last(), self.grade.last(), self.retention.last())
+    }
+}
+
 /// Reads the scorecard's own figures.
 pub async fn figures(sql: &Sql, settings: &Settings) -> Result<Figures> {
     let by_quarter = Slice {

@@ -52,7 +52,7 @@ pub fn money_with_interval(value: f64, low: Option<f64>, high: Option<f64>) -> S
 pub const NO_MEASURABLE_LOSS: &str = "no measurable loss";
 
 /// An amount abbreviated to three significant digits with k, m or bn, and its currency
-/// code where known: "EUR 7.96 m", "EUR 25.9 k", "812".
+/// where known (see [`with_currency`]): "7.96 m EUR", "€25.9 k", "812".
 pub fn money_short(value: f64, currency: Option<&str>) -> String {
     let size = value.abs();
     let (scaled, unit) = match size {
@@ -72,19 +72,26 @@ pub fn money_short(value: f64, currency: Option<&str>) -> String {
     } else {
         text
     };
-    with_currency(signed, currency)
+    with_currency(currency.unwrap_or_default(), signed)
 }
 
-/// An amount in whole units with digits grouped and its currency code where known:
-/// "EUR 7,956,884".
+/// An amount in whole units with digits grouped and its currency where known:
+/// "7,956,884 EUR".
 pub fn money_in(value: f64, currency: Option<&str>) -> String {
-    with_currency(money(value), currency)
+    with_currency(currency.unwrap_or_default(), money(value))
 }
 
-fn with_currency(amount: String, currency: Option<&str>) -> String {
-    match currency.filter(|c| !c.is_empty()) {
-        Some(c) => format!("{c} {amount}"),
-        None => amount,
+/// An amount written with its currency: a symbol before it (€1,234, −€5), a letter code
+/// after (1,234 EUR), nothing for none.
+pub fn with_currency(currency: &str, amount: String) -> String {
+    let (sign, digits) = match amount.strip_prefix('−') {
+        Some(rest) => ("−", rest),
+        None => ("", amount.as_str()),
+    };
+    if !currency.is_empty() && currency.chars().all(char::is_alphabetic) {
+        format!("{sign}{digits} {currency}")
+    } else {
+        format!("{sign}{currency}{digits}")
     }
 }
 
@@ -117,12 +124,12 @@ mod tests {
     #[test]
     fn money_with_currency_abbreviated_consistently() {
         let eur = Some("EUR");
-        assert_eq!(super::money_short(7_956_884.0, eur), "EUR 7.96 m");
-        assert_eq!(super::money_short(25_940.0, eur), "EUR 25.9 k");
-        assert_eq!(super::money_short(999_999.0, eur), "EUR 1.00 m");
-        assert_eq!(super::money_short(-4_952.0, None), "−4.95 k");
+        assert_eq!(super::money_short(7_956_884.0, eur), "7.96 m EUR");
+        assert_eq!(super::money_short(25_940.0, Some("€")), "€25.9 k");
+        assert_eq!(super::money_short(999_999.0, eur), "1.00 m EUR");
+        assert_eq!(super::money_short(-4_952.0, Some("$")), "−$4.95 k");
         assert_eq!(super::money_short(812.4, Some("")), "812");
-        assert_eq!(super::money_short(123_456_789_000.0, eur), "EUR 123 bn");
-        assert_eq!(super::money_in(7_956_884.0, eur), "EUR 7,956,884");
+        assert_eq!(super::money_short(123_456_789_000.0, eur), "123 bn EUR");
+        assert_eq!(super::money_in(7_956_884.0, eur), "7,956,884 EUR");
     }
 }

@@ -27,12 +27,17 @@ p.note,ul.notes{color:#57606a}
 .tile .big{font-size:1.6rem;font-weight:650;font-variant-numeric:tabular-nums}
 .tile .detail{color:#57606a;font-size:.85rem}
 .met{color:#1a7f37}.not_met{color:#cf222e}.undecided{color:#9a6700}
+.board{grid-template-columns:repeat(auto-fill,minmax(16rem,1fr))}
+.board .tile figure{margin:.3rem 0 0}.board .tile figcaption,.board .tile .cx-numbers{display:none}
+.change{font-size:.8rem}.change.up,.change.down{color:#1b1f24;font-weight:600}
+p.periods{margin:.2rem 0 .6rem}details.loss{display:inline}details.loss summary{cursor:pointer}
+@page{size:A4 landscape;margin:10mm}
 figure{margin:.8rem 0}figcaption{color:#57606a;font-size:.9rem}
 form.filters{display:flex;gap:.6rem;flex-wrap:wrap;align-items:end;margin:.4rem 0 1rem}
 form.filters label{display:flex;flex-direction:column;font-size:.8rem;color:#57606a}
 .missing{border-left:4px solid #9a6700;padding:.3rem .8rem;background:#fff8c5}
 a:focus,button:focus,input:focus,select:focus{outline:3px solid #0969da;outline-offset:1px}
-@media print{header nav,header form,form.filters,details{display:none}header{background:none;color:#000}header a{color:#000}main{max-width:none}.tile{break-inside:avoid}}
+@media print{body{font-size:9pt}.board{grid-template-columns:repeat(4,1fr);gap:.4rem}.board .tile{padding:.4rem .5rem}.tile .big{font-size:1.2rem}p.periods a{display:none}header nav,header form,form.filters,details:not(.loss){display:none}header{background:none;color:#000}header a{color:#000}main{max-width:none}.tile{break-inside:avoid}}
 ";
 
 /// The pages of the main navigation: path and name.

@@ -161,6 +161,10 @@ async fn build(folder: &DataFolder, world: World, args: &DemoArgs) -> anyhow::Re
     let value = cxray_analysis::world::value(folder).await;
     spinner.finish_and_clear();
     value?;
+    let ops = OpsDb::open(&folder.ops_db_path())?;
+    for (metric, period, target) in cxray_analysis::world::targets(folder).await? {
+        ops.set_target("demo", metric, &period, target)?;
+    }
     Ok(truth)
 }
 
