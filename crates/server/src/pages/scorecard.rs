@@ -14,7 +14,7 @@ use cxray_core::targets::{Headline, Progress, progress};
 use cxray_core::text::{money_short, thousands};
 use cxray_store::targets::Target;
 
-use crate::html::{escape, figure, money_range, with_interval};
+use crate::html::{escape, figure, with_interval};
 
 /// The scorecard's body for one cadence.
 pub fn render(s: &Scorecard, targets: &[Target], cadence: Cadence) -> String {
@@ -369,12 +369,20 @@ fn risk_tile(s: &Scorecard) -> String {
         );
     };
     let cur = s.currency.as_deref();
+    let range = m
+        .estimate
+        .low
+        .zip(m.estimate.high)
+        .filter(|_| m.measurable > 0);
+    let range = range.map_or(String::new(), |(lo, hi)| {
+        format!("95% {} – {}: ", money_short(lo, cur), money_short(hi, cur))
+    });
     tile(
         "Revenue at risk / year",
         super::money::total("revenue_at_risk", &m, cur, true),
         format!(
-            "95% {}: customer value lost a year through bad experiences, {}",
-            escape(&money_range(m.estimate.low, m.estimate.high)),
+            "{}customer value lost a year through bad experiences, {}",
+            escape(&range),
             escape(&super::money::what_is_summed(&m))
         ),
     )
@@ -382,7 +390,7 @@ fn risk_tile(s: &Scorecard) -> String {
 
 fn weak_areas(s: &Scorecard) -> String {
     if s.weak_areas.is_empty() {
-        return String::new();
+        return "<h2>Top weak areas</h2><p class=\"note\">No touchpoint's loss is measurable yet: none is ranked.</p>".into();
     }
     let rows: Vec<Vec<String>> = s
         .weak_areas
