@@ -52,3 +52,37 @@ pub fn what_is_summed(t: &Total) -> String {
         t.measurable, t.priced
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cxray_analysis::journey::AtRisk;
+    use cxray_core::stats::Estimate;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the estimate, a page shows either a loss that is not negative or "no
+        /// measurable loss" (the interval only folded away inside `<details>`).
+        #[test]
+        fn no_negative_money_is_shown(
+            value in -1e7..1e7f64,
+            below in 0.0..1e7f64,
+            above in 0.0..1e7f64,
+        ) {
+            let e = Estimate::unflagged(100, value, Some((value - below, value + above)));
+            let m = AtRisk::new(e);
+            let html = at_risk(Some("risk.x"), Some(m), Some("EUR"));
+            match m.loss() {
+                Some(loss) => {
+                    prop_assert!(loss.value > 0.0 && html.contains("data-key=\"risk.x\""));
+                    prop_assert!(!html.contains('−'), "{html}");
+                }
+                None => {
+                    let folded = html.starts_with("<details class=\"loss\"><summary>");
+                    let summary = html.split("<summary>").nth(1).and_then(|s| s.split("</summary>").next());
+                    prop_assert!(folded && summary == Some(NO_MEASURABLE_LOSS), "{html}");
+                }
+            }
+        }
+    }
+}
