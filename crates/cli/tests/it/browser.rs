@@ -75,6 +75,18 @@ fn expected(key: &str, apis: &Apis) -> Option<f64> {
     v.as_f64()
 }
 
+/// The pages of a PDF: its `/Type /Page` objects.
+fn pdf_pages(pdf: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(pdf);
+    let pages = text.split("/Type").skip(1);
+    pages
+        .filter(|rest| {
+            let rest = rest.trim_start();
+            rest.starts_with("/Page") && !rest.starts_with("/Pages")
+        })
+        .count()
+}
+
 #[derive(Clone)]
 struct Apis {
     scorecard: Value,
@@ -251,10 +263,26 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
             );
         }
         if *role == "executive" {
+            // One page: one screen at 1400 px, one A4 landscape sheet in print.
+            browser.resize(1400, 1000);
+            browser.open(&format!("{base}/"));
+            let fits = "const e = document.documentElement; \
+                        return [e.scrollWidth <= innerWidth, e.scrollHeight <= innerHeight];";
+            let fits = browser.script(fits, serde_json::json!([]));
+            assert_eq!(
+                fits,
+                serde_json::json!([true, true]),
+                "scorecard at 1400 × 1000"
+            );
             let png = browser.screenshot();
             assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-            let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scorecard.png");
-            std::fs::write(&path, png).unwrap();
+            let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+            std::fs::write(dir.join("scorecard.png"), png).unwrap();
+            let pdf = browser.print_a4_landscape();
+            assert!(pdf.starts_with(b"%PDF"));
+            std::fs::write(dir.join("scorecard.pdf"), &pdf).unwrap();
+            assert_eq!(pdf_pages(&pdf), 1, "the printed scorecard is one sheet");
+            browser.resize(1280, 2000);
         }
         browser.click("form[action='/logout'] button[type=submit]");
         browser.wait_until_left("/");

@@ -408,7 +408,7 @@ fn weak_areas(s: &Scorecard) -> String {
     format!(
         "<h2>Top weak areas</h2>{}",
         crate::html::table(
-            "The three touchpoints with the most customer value at risk a year",
+            "Up to three touchpoints with the most measurable customer value at risk a year",
             &[
                 ("rank", true),
                 ("touchpoint", false),
