@@ -174,7 +174,11 @@ fn fit(text: &str) -> String {
 
 /// A lane: its band (every other one shaded) and the owner's name at the left.
 fn lane_band(name: &str, top: f64, height: f64, width: f64, index: usize) -> String {
-    let fill = if index.is_multiple_of(2) { "#f6f8fa" } else { "#ffffff" };
+    let fill = if index.is_multiple_of(2) {
+        "#f6f8fa"
+    } else {
+        "#ffffff"
+    };
     let band = Tag::new("rect")
         .attr("class", "lane")
         .at("x", 0.0)
