@@ -200,6 +200,7 @@ async fn scorecard(
     user: CurrentUser,
     Query(f): Query<Filters>,
     Query(p): Query<PeriodChoice>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Page {
     company_wide(&user)?;
     let (s, f) = snapshot(&state, &user, f, Part::Scorecard).await?;
@@ -208,7 +209,7 @@ async fn scorecard(
         .unwrap_or_default();
     let body = part("The scorecard", &s.scorecard, |c| {
         let cadence = p.period.unwrap_or(cxray_analysis::board::Cadence::Quarter);
-        pages::scorecard::render(c, &targets, cadence)
+        pages::scorecard::render(c, &targets, (cadence, query.as_deref()))
     });
     Ok(filtered_page(&user, ("/", "Scorecard"), (&s, &f), body))
 }

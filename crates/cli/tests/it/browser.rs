@@ -230,6 +230,13 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
                 ..apis.clone()
             };
             assert!(check_page(&browser, &format!("{base}/{q}"), &filtered_apis) > 3);
+            // The other periods keep the filters, and show the filtered API's figures.
+            let link = "return document.querySelector('p.periods a[href$=\"period=year\"]')\
+                        .getAttribute('href');";
+            let year = browser.script(link, serde_json::json!([]));
+            assert_eq!(year, format!("{q}&period=year"));
+            let url = format!("{base}/{q}&period=year");
+            assert!(check_page(&browser, &url, &filtered_apis) > 3);
             let n = |v: &Value| {
                 v["nps"]
                     .as_array()

@@ -16,10 +16,11 @@ use cxray_store::targets::Target;
 
 use crate::html::{escape, figure, with_interval};
 
-/// The scorecard's body for one cadence.
-pub fn render(s: &Scorecard, targets: &[Target], cadence: Cadence) -> String {
+/// The scorecard's body for one cadence (the request's query kept in its period links).
+pub fn render(s: &Scorecard, targets: &[Target], view: (Cadence, Option<&str>)) -> String {
+    let (cadence, query) = view;
     let board = s.boards.iter().find(|b| b.cadence == cadence);
-    let mut out = periods(cadence, board);
+    let mut out = periods(cadence, board, query);
     out.push_str("<section class=\"tiles board\" aria-label=\"headline figures\">");
     out.push_str(&equity_tile(s, targets));
     out.push_str(&board_tile(board, Figure::Retention, s, targets));
@@ -51,8 +52,14 @@ pub fn render(s: &Scorecard, targets: &[Target], cadence: Cadence) -> String {
     out
 }
 
-/// The period shown and links to the other cadences.
-fn periods(cadence: Cadence, board: Option<&Board>) -> String {
+/// The period shown and links to the other cadences, keeping the view's filters.
+fn periods(cadence: Cadence, board: Option<&Board>, query: Option<&str>) -> String {
+    let kept: String = query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("period="))
+        .map(|p| format!("{p}&"))
+        .collect();
     let links: String = Cadence::ALL
         .iter()
         .map(|c| {
@@ -61,7 +68,7 @@ fn periods(cadence: Cadence, board: Option<&Board>) -> String {
             let id = id.as_ref().and_then(|v| v.as_str()).unwrap_or_default();
             match *c == cadence {
                 true => format!("<strong aria-current=\"page\">{name}</strong>"),
-                false => format!("<a href=\"?period={id}\">{name}</a>"),
+                false => format!("<a href=\"?{}period={id}\">{name}</a>", escape(&kept)),
             }
         })
         .collect::<Vec<_>>()

@@ -79,7 +79,11 @@ fn small_groups_are_withheld_from_owners_and_partners_only() {
     // so none has a measurable loss.
     let areas = areas.as_array().unwrap();
     assert_eq!(areas.len(), tps.len());
-    assert!(areas.iter().all(|a| a["rank"].is_null() && a["owner"] == "nordground"));
+    assert!(
+        areas
+            .iter()
+            .all(|a| a["rank"].is_null() && a["owner"] == "nordground")
+    );
     let page = computed(&server, &format!("/journey?{wide}"), &owner);
     assert!(page.body.contains("<data data-key") && !page.body.contains(note));
 
