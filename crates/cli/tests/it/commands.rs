@@ -634,6 +634,20 @@ fn journey_areas_owner_and_service_levels_on_the_demo_world() {
         let measurable = a["revenue_at_risk"]["measurable"].as_bool().unwrap();
         assert_eq!(measurable, i < ranked, "{a}");
     }
+    // The text agrees with the JSON: a touchpoint without a measurable loss says so,
+    // and no money at risk is negative.
+    let text = String::from_utf8_lossy(&run(&data, &["journey"]).stdout).to_string();
+    for t in tps {
+        let name = t["touchpoint"].as_str().unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.contains(&format!(" {name} ")))
+            .unwrap();
+        let measurable = t["revenue_at_risk"]["measurable"].as_bool().unwrap();
+        assert_eq!(line.ends_with("no measurable loss"), !measurable, "{line}");
+        let money = line.rsplit("  ").next().unwrap();
+        assert!(!money.starts_with('−'), "{line}");
+    }
     let card = json(&data, &["owner", "nordground", "--json"]);
     assert_eq!(card["kind"], "partner");
     assert!(!card["trend"].as_array().unwrap().is_empty());
