@@ -104,6 +104,9 @@ pub async fn run(config: &Config, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How a difference is written.
+type Write<'a> = dyn Fn(f64) -> String + 'a;
+
 /// The quarter's figures against the previous quarter and the same quarter a year before,
 /// as the scorecard page shows them: a change only beyond the difference's interval.
 fn changes(card: &Scorecard) -> anyhow::Result<()> {
@@ -117,7 +120,7 @@ fn changes(card: &Scorecard) -> anyhow::Result<()> {
     let points = |d: f64| format!("{d:+.1}");
     let cur = card.currency.as_deref();
     let amount = |d: f64| format!("{}{}", if d > 0.5 { "+" } else { "" }, money_in(d, cur));
-    let rows: [(&str, &Option<Tile>, &dyn Fn(f64) -> String); 5] = [
+    let rows: [(&str, &Option<Tile>, &Write); 5] = [
         ("12-month retention, pp", &b.retention, &|d| points(d)),
         ("NPS", &b.nps, &|d| points(d)),
         ("grade point average", &b.grade, &|d| format!("{d:+.2}")),
