@@ -4,6 +4,7 @@
 //! product settings they share, and the orchestration of a snapshot. The command line
 //! and the server call these; none of them reads a table directly.
 
+pub mod board;
 mod cpu;
 pub mod customer;
 pub mod drivers;

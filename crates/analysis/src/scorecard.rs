@@ -6,7 +6,8 @@ use chrono::NaiveDate;
 use cxray_core::stats::{self, Estimate, Instrument, Settings};
 use serde::Serialize;
 
-use crate::journey::{Area, Journey};
+use crate::board::{self, Board, Inputs};
+use crate::journey::{Area, Journey, Total};
 use crate::metrics::{self, LinkReport, MetricRow, Slice};
 use cxray_store::Result;
 use cxray_store::decode::Columns;
@@ -49,6 +50,8 @@ pub struct Financial {
 pub struct Scorecard {
     /// The last purchase day in the data.
     pub as_of: Option<NaiveDate>,
+    /// The currency of every amount (`journey::currency`).
+    pub currency: Option<String>,
     pub equity: Option<Equity>,
     /// By quarter, oldest first.
     pub retention: Vec<Retention>,
@@ -56,11 +59,13 @@ pub struct Scorecard {
     pub nps: Vec<MetricRow>,
     pub grade: Vec<MetricRow>,
     pub satisfied_defector_share: Option<Estimate>,
-    /// Summed over touchpoints, a year.
-    pub revenue_at_risk: Option<Estimate>,
-    /// The three areas with the most money at stake.
+    /// The measurable losses summed over touchpoints, a year.
+    pub revenue_at_risk: Option<Total>,
+    /// The three areas with the most measurable money at stake.
     pub weak_areas: Vec<Area>,
     pub financials: Vec<Financial>,
+    /// The one-page view's figures by month, quarter and year.
+    pub boards: Vec<Board>,
     pub notes: Vec<String>,
 }
 
@@ -74,6 +79,15 @@ pub struct Figures {
     nps: Vec<MetricRow>,
     grade: Vec<MetricRow>,
     financials: Vec<Financial>,
+    currency: Option<String>,
+    boards: Vec<Board>,
+}
+
+impl Figures {
+    /// The latest quarter's NPS and grade point average and the latest retention.
+    pub fn latest(&self) -> (Option<&MetricRow>, Option<&MetricRow>, Option<&Retention>) {
+        (self.nps.last(), self.grade.last(), self.retention.last())
+    }
 }
 
 /// Reads the scorecard's own figures.
@@ -83,22 +97,62 @@ pub async fn figures(sql: &Sql, settings: &Settings) -> Result<Figures> {
         ..Slice::default()
     };
     // Each reads its own tables: read side by side.
-    let (as_of, equity, retention, nps, grade, financials) = futures::join!(
+    let (as_of, equity, retention, nps, grade, financials, currency, months) = futures::join!(
         crate::loyalty::last_purchase_date(sql),
         equity(sql, settings),
         retention(sql, settings),
         metrics::metric(sql, Instrument::Nps, &by_quarter, settings),
         metrics::metric(sql, Instrument::Grade, &by_quarter, settings),
         financials(sql),
+        crate::journey::currency(sql),
+        futures::future::try_join(
+            metrics::monthly_tallies(sql, Instrument::Nps),
+            metrics::monthly_tallies(sql, Instrument::Grade),
+        ),
     );
+    let (as_of, retention, financials) = (as_of.ok(), retention?, financials?);
+    let (nps_months, grade_months) = months?;
+    let inputs = board_inputs(nps_months, grade_months, &retention, &financials);
     Ok(Figures {
-        as_of: as_of.ok(),
+        boards: board::boards(&inputs, as_of, settings),
+        as_of,
         equity: equity?,
-        retention: retention?,
+        retention,
         nps: nps?,
         grade: grade?,
-        financials: financials?,
+        financials,
+        currency: currency?,
     })
+}
+
+/// The board's inputs: monthly tallies, retained customers at each quarter end (the
+/// share times its n, the count it was computed from) and monthly revenue and EBIT.
+fn board_inputs(
+    nps: std::collections::BTreeMap<NaiveDate, stats::Tally>,
+    grade: std::collections::BTreeMap<NaiveDate, stats::Tally>,
+    retention: &[Retention],
+    financials: &[Financial],
+) -> Inputs {
+    let money = |pick: fn(&Financial) -> Option<f64>| {
+        financials
+            .iter()
+            .filter_map(|f| Some((f.month, pick(f)?)))
+            .collect()
+    };
+    Inputs {
+        nps,
+        grade,
+        retention: retention
+            .iter()
+            .map(|r| {
+                let n = r.retained.n;
+                let successes = (r.retained.value * n as f64).round() as u64;
+                (r.quarter_end, stats::Proportion { successes, n })
+            })
+            .collect(),
+        revenue: money(|f| f.revenue),
+        ebit: money(|f| f.ebit),
+    }
 }
 
 /// Builds the scorecard from its figures and the link and journey analyses (or the
@@ -119,7 +173,11 @@ pub fn scorecard(
     let (revenue_at_risk, weak_areas) = match journey {
         Ok(j) => (
             crate::journey::total_revenue_at_risk(j),
-            crate::journey::areas(j).into_iter().take(3).collect(),
+            crate::journey::areas(j)
+                .into_iter()
+                .filter(|a| a.rank.is_some())
+                .take(3)
+                .collect(),
         ),
         Err(e) => {
             notes.push(format!("journey: {e}"));
@@ -129,6 +187,7 @@ pub fn scorecard(
     notes.extend(link_note);
     Scorecard {
         as_of: figures.as_of,
+        currency: figures.currency,
         equity: figures.equity,
         retention: figures.retention,
         nps: figures.nps,
@@ -137,6 +196,7 @@ pub fn scorecard(
         revenue_at_risk,
         weak_areas,
         financials: figures.financials,
+        boards: figures.boards,
         notes,
     }
 }

@@ -5,8 +5,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use chrono::NaiveDate;
 use cxray_core::domain::{MONEY_PRECISION, MONEY_SCALE, Table};
 use cxray_core::models::{FitOptions, ModelKind};
+use cxray_core::stats::Settings;
+use cxray_core::targets::{Headline, Period};
 use cxray_core::world::records::{
     CustomerRow, FinancialRow, InteractionRow, OwnerRow, ResponseRow, Sink, TransactionRow,
 };
@@ -20,11 +23,13 @@ use deltalake_core::kernel::transaction::CommitProperties;
 use deltalake_core::writer::{DeltaWriter, RecordBatchWriter, WriteMode};
 use tokio::sync::mpsc;
 
+use crate::board::Cadence;
 use crate::loyalty::{
     PredictOptions, PredictReport, TimeUnit, Window, last_purchase_date, predict,
 };
+use crate::metrics::MetricRow;
 use cxray_store::folder::DataFolder;
-use cxray_store::ops::{OpsDb, Sla};
+use cxray_store::ops::{OpsDb, Placement, Sla};
 use cxray_store::schema::{attribute_field, field};
 use cxray_store::sql::Sql;
 use cxray_store::{Result, StoreError, tables};
@@ -49,6 +54,7 @@ pub async fn build(
         .iter()
         .filter_map(|t| Some((t.id.clone(), t.long_wait_seconds?)))
         .collect();
+    let order = journey_order(&world);
     let (tx, mut rx) = mpsc::channel::<(Table, RecordBatch)>(8);
     let simulation = tokio::task::spawn_blocking(move || {
         let mut sink = BatchSink::new(tx);
@@ -90,10 +96,26 @@ pub async fn build(
         };
         ops.set_sla("demo", &touchpoint, sla)?;
     }
+    for (touchpoint, position) in order {
+        let placement = Placement {
+            position: Some(position),
+            ..Placement::default()
+        };
+        ops.set_placement("demo", &touchpoint, &placement)?;
+    }
     let path = folder.truth_path();
     std::fs::write(&path, serde_json::to_string_pretty(&truth)?)
         .map_err(|e| StoreError::io(&path, e))?;
     Ok(truth)
+}
+
+/// The world's journey order as placements' positions (1 first), stage by stage in the
+/// order the world lists them, counted on across journeys so journeys keep their order.
+fn journey_order(world: &World) -> Vec<(String, i64)> {
+    let spec = world.spec();
+    let stages = spec.stages.iter();
+    let ordered = stages.flat_map(|s| spec.touchpoints.iter().filter(|t| t.stage == s.id));
+    ordered.zip(1..).map(|(t, p)| (t.id.clone(), p)).collect()
 }
 
 /// Values the demo world's customers as an analyst would: MBG/NBD (the world's purchase
@@ -358,4 +380,46 @@ impl Sink for BatchSink {
         b.n += 1;
         Self::send(&self.tx, b, BATCH_ROWS);
     }
+}
+
+/// Targets for the demo world's latest quarter, set from its own figures so the
+/// scorecard shows each status at any size: NPS met (below its interval), the grade
+/// point average missed (above its interval), retention undecided (at its estimate).
+pub async fn targets(folder: &DataFolder) -> Result<Vec<(Headline, Period, f64)>> {
+    let sql = Sql::open(folder, &BTreeMap::new()).await?;
+    let figures = crate::scorecard::figures(&sql, &Settings::default()).await?;
+    let (nps, grade, retention) = figures.latest();
+    let quarter = |day: Option<NaiveDate>| -> Option<Period> {
+        let q = Cadence::Quarter;
+        q.name(q.start(day?)).parse().ok()
+    };
+    let of_row = |row: &MetricRow| {
+        let day = row
+            .group
+            .get("quarter")?
+            .as_deref()?
+            .get(..10)?
+            .parse()
+            .ok();
+        Some((quarter(day)?, row.estimate))
+    };
+    let mut out = Vec::new();
+    if let Some((period, e)) = nps.and_then(of_row) {
+        out.push((
+            Headline::Nps,
+            period,
+            (e.low.unwrap_or(e.value) - 5.0).floor().max(-100.0),
+        ));
+    }
+    if let Some((period, e)) = grade.and_then(of_row) {
+        let above = (e.high.unwrap_or(e.value) + 0.2).min(4.0);
+        out.push((Headline::Grade, period, (above * 10.0).ceil() / 10.0));
+    }
+    if let Some(r) = retention
+        && let Some(period) = quarter(Some(r.quarter_end))
+    {
+        let at = (r.retained.value * 1000.0).round() / 1000.0;
+        out.push((Headline::Retention, period, at));
+    }
+    Ok(out)
 }

@@ -1,5 +1,7 @@
 //! Writing numbers for people: in full (labels, tooltips, tables) and as axis ticks.
 
+use cxray_core::text::with_currency;
+
 /// How a chart writes its numbers.
 #[derive(Clone, Debug, Default)]
 pub enum Format {
@@ -116,19 +118,6 @@ pub(crate) fn trim_zeros(mut text: String) -> String {
         text.truncate(kept);
     }
     text
-}
-
-/// Puts a currency symbol before an amount (after its sign), or a letter code after it.
-fn with_currency(currency: &str, amount: String) -> String {
-    let (sign, digits) = match amount.strip_prefix('−') {
-        Some(rest) => ("−", rest),
-        None => ("", amount.as_str()),
-    };
-    if !currency.is_empty() && currency.chars().all(char::is_alphabetic) {
-        format!("{sign}{digits} {currency}")
-    } else {
-        format!("{sign}{currency}{digits}")
-    }
 }
 
 #[cfg(test)]

@@ -27,7 +27,8 @@
 //! The charts: [`line()`] (series over x with interval bands and a target), [`bars()`]
 //! (horizontal bars with whiskers), [`forest()`] (ratios with intervals on a log scale,
 //! the line at 1 marked), [`quadrant()`] (labelled points against two
-//! dividers), [`grid()`] (an r×c table of shaded counts), [`sparkline()`] (a tiny trend);
+//! dividers), [`grid()`] (an r×c table of shaded counts), [`sparkline()`] (a tiny trend),
+//! [`journey_map()`] (stages by owners' lanes, touchpoint cards, hand-off arrows);
 //! and for HTML tables, [`heat()`] (a cell's shade) with [`heat_legend()`].
 
 mod axis;
@@ -39,6 +40,7 @@ mod forest;
 mod format;
 mod grid;
 mod heat;
+mod journey;
 mod layout;
 mod legend;
 mod line;
@@ -58,6 +60,7 @@ pub use forest::{Forest, Ratio, forest};
 pub use format::Format;
 pub use grid::{Grid, GridCell, grid};
 pub use heat::{Shade, heat, heat_legend};
+pub use journey::{Card, Handover, JourneyMap, Standing, journey_map};
 pub use layout::Size;
 pub use line::{Line, Target, line};
 pub use palette::Colour;

@@ -87,6 +87,53 @@ pub fn significant_with_interval(
     }
 }
 
+/// What people read for money at risk whose loss is not distinguishable from zero.
+pub const NO_MEASURABLE_LOSS: &str = "no measurable loss";
+
+/// An amount abbreviated to three significant digits with k, m or bn, and its currency
+/// where known (see [`with_currency`]): "7.96 m EUR", "€25.9 k", "812".
+pub fn money_short(value: f64, currency: Option<&str>) -> String {
+    let size = value.abs();
+    let (scaled, unit) = match size {
+        s if s >= 999_500_000.0 => (value / 1e9, " bn"),
+        s if s >= 999_500.0 => (value / 1e6, " m"),
+        s if s >= 1_000.0 => (value / 1e3, " k"),
+        _ => (value, ""),
+    };
+    let decimals = match scaled.abs() {
+        s if unit.is_empty() || s >= 99.95 => 0,
+        s if s >= 9.995 => 1,
+        _ => 2,
+    };
+    let text = format!("{:.decimals$}{unit}", scaled.abs());
+    let signed = if value < -0.5 {
+        format!("−{text}")
+    } else {
+        text
+    };
+    with_currency(currency.unwrap_or_default(), signed)
+}
+
+/// An amount in whole units with digits grouped and its currency where known:
+/// "7,956,884 EUR".
+pub fn money_in(value: f64, currency: Option<&str>) -> String {
+    with_currency(currency.unwrap_or_default(), money(value))
+}
+
+/// An amount written with its currency: a symbol before it (€1,234, −€5), a letter code
+/// after (1,234 EUR), nothing for none.
+pub fn with_currency(currency: &str, amount: String) -> String {
+    let (sign, digits) = match amount.strip_prefix('−') {
+        Some(rest) => ("−", rest),
+        None => ("", amount.as_str()),
+    };
+    if !currency.is_empty() && currency.chars().all(char::is_alphabetic) {
+        format!("{sign}{digits} {currency}")
+    } else {
+        format!("{sign}{currency}{digits}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -152,5 +199,17 @@ mod tests {
         );
         assert_eq!(super::money_with_interval(-2.0, None, Some(1.0)), "−2");
         assert_eq!(super::money_range(Some(1.0), None), "—");
+    }
+
+    #[test]
+    fn money_with_currency_abbreviated_consistently() {
+        let eur = Some("EUR");
+        assert_eq!(super::money_short(7_956_884.0, eur), "7.96 m EUR");
+        assert_eq!(super::money_short(25_940.0, Some("€")), "€25.9 k");
+        assert_eq!(super::money_short(999_999.0, eur), "1.00 m EUR");
+        assert_eq!(super::money_short(-4_952.0, Some("$")), "−$4.95 k");
+        assert_eq!(super::money_short(812.4, Some("")), "812");
+        assert_eq!(super::money_short(123_456_789_000.0, eur), "123 bn EUR");
+        assert_eq!(super::money_in(7_956_884.0, eur), "7,956,884 EUR");
     }
 }

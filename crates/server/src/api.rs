@@ -23,7 +23,7 @@ use crate::visible;
 const ENDPOINTS: &[(&str, &str, bool)] = &[
     (
         "/api/v1/scorecard",
-        "The executive scorecard: headline figures with intervals, targets, trends, weak areas, revenue and EBIT.",
+        "The executive scorecard: headline figures with intervals, targets, trends, weak areas, revenue and EBIT; `boards`: the one-page figures per month, quarter and year with their changes.",
         false,
     ),
     (
@@ -33,12 +33,12 @@ const ENDPOINTS: &[(&str, &str, bool)] = &[
     ),
     (
         "/api/v1/journey",
-        "The journey map: touchpoints with owners, performance, dropout and money; owners; hand-offs.",
+        "The journey map: touchpoints in journey order with owners, performance, dropout and money (`measurable` when the loss is distinguishable from zero); owners; hand-offs.",
         true,
     ),
     (
         "/api/v1/areas",
-        "The weak-area map, ranked by money at risk.",
+        "The weak-area map, ranked by measurable money at risk (`rank` null for no measurable loss).",
         true,
     ),
     (

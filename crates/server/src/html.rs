@@ -3,7 +3,7 @@
 //! offline and prints cleanly.
 
 pub use cxray_charts::escape;
-pub use cxray_core::text::{money, money_range, with_interval};
+pub use cxray_core::text::{money, with_interval};
 
 const STYLE: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1b1f24;background:#fff}
@@ -16,9 +16,9 @@ main{padding:1.5rem;max-width:76rem}
 h1{font-size:1.4rem;margin:.2rem 0 .3rem}
 h2{font-size:1.1rem;margin:1.6rem 0 .6rem}
 p.asof{color:#57606a;margin:0 0 1rem}
-table{border-collapse:collapse;margin:.4rem 0}
+table{border-collapse:collapse;margin:.4rem 0}.scroll{overflow-x:auto;max-width:100%}
 th,td{padding:.3rem .7rem;border-bottom:1px solid #d0d7de;text-align:left;vertical-align:top}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 caption{text-align:left;color:#57606a;padding:.3rem 0}
 p.note,ul.notes{color:#57606a}
 .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(15rem,1fr));gap:.8rem}
@@ -27,13 +27,18 @@ p.note,ul.notes{color:#57606a}
 .tile .big{font-size:1.6rem;font-weight:650;font-variant-numeric:tabular-nums}
 .tile .detail{color:#57606a;font-size:.85rem}
 .met{color:#1a7f37}.not_met{color:#cf222e}.undecided{color:#9a6700}
+.board{grid-template-columns:repeat(auto-fill,minmax(16rem,1fr))}
+.board .tile figure{margin:.3rem 0 0}.board .tile figcaption,.board .tile .cx-numbers{display:none}
+.change{font-size:.8rem}.change.up,.change.down{color:#1b1f24;font-weight:600}
+p.periods{margin:.2rem 0 .6rem}details.loss{display:inline}details.loss summary{cursor:pointer}
+@page{size:A4 landscape;margin:10mm}
 figure{margin:.8rem 0}figcaption{color:#57606a;font-size:.9rem}
 form.filters{display:flex;gap:.6rem;flex-wrap:wrap;align-items:end;margin:.4rem 0 1rem}
 form.filters label{display:flex;flex-direction:column;font-size:.8rem;color:#57606a}
 .missing{border-left:4px solid #9a6700;padding:.3rem .8rem;background:#fff8c5}
 nav.sections{display:flex;gap:1rem;flex-wrap:wrap;margin:0 0 1rem}form.admin{max-width:36rem}p.field label,fieldset legend{display:block;font-weight:600}.hint{display:block;color:#57606a;font-size:.85rem}.error{display:block;color:#cf222e}form.row{display:inline-block;margin:0 .4rem .2rem 0}fieldset{border:1px solid #d0d7de}.done{border-left:4px solid #1a7f37;padding:.3rem .8rem;background:#dafbe1}code.secret{font-size:1.1rem;user-select:all}
 a:focus,button:focus,input:focus,select:focus{outline:3px solid #0969da;outline-offset:1px}
-@media print{header nav,header form,form.filters,details{display:none}header{background:none;color:#000}header a{color:#000}main{max-width:none}.tile{break-inside:avoid}}
+@media print{body{font-size:9pt}header{padding:0 .5rem}main{padding:.3rem .5rem}h1{font-size:1.1rem;margin:0}h2{margin:.5rem 0 .2rem}p.periods{display:none}.board{grid-template-columns:repeat(4,1fr);gap:.4rem}.board .tile{padding:.3rem .5rem}.board .tile .detail{font-size:.75rem}.tile .big{font-size:1.2rem}header nav,header form,form.filters,details:not(.loss){display:none}header{background:none;color:#000}header a{color:#000}main{max-width:none}.tile{break-inside:avoid}}
 ";
 
 /// The pages of the main navigation: path and name.
@@ -115,7 +120,7 @@ pub fn missing(what: &str, why: &str) -> String {
 }
 
 /// A table with a caption, header cells (numeric ones right-aligned) and rows of HTML
-/// cells (already escaped).
+/// cells (already escaped), scrolling sideways where it is wider than the page.
 pub fn table(caption: &str, headers: &[(&str, bool)], rows: &[Vec<String>]) -> String {
     let head: String = headers
         .iter()
@@ -139,7 +144,7 @@ pub fn table(caption: &str, headers: &[(&str, bool)], rows: &[Vec<String>]) -> S
         })
         .collect();
     format!(
-        "<table><caption>{}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>",
+        "<div class=\"scroll\" tabindex=\"0\"><table><caption>{}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>",
         escape(caption)
     )
 }

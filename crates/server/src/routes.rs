@@ -194,10 +194,18 @@ fn part<T>(what: &str, r: &Result<T, PartError>, body: impl FnOnce(&T) -> String
     }
 }
 
+/// The scorecard's period (`?period=month|quarter|year`; a quarter by default).
+#[derive(serde::Deserialize)]
+struct PeriodChoice {
+    period: Option<cxray_analysis::board::Cadence>,
+}
+
 async fn scorecard(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(f): Query<Filters>,
+    Query(p): Query<PeriodChoice>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Page {
     company_wide(&user)?;
     let (s, f) = snapshot(&state, &user, f, Part::Scorecard).await?;
@@ -205,7 +213,8 @@ async fn scorecard(
         .await
         .unwrap_or_default();
     let body = part("The scorecard", &s.scorecard, |c| {
-        pages::scorecard::render(c, &targets)
+        let cadence = p.period.unwrap_or(cxray_analysis::board::Cadence::Quarter);
+        pages::scorecard::render(c, &targets, (cadence, query.as_deref()))
     });
     Ok(filtered_page(&user, ("/", "Scorecard"), (&s, &f), body))
 }

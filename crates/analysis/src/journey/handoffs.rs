@@ -19,7 +19,7 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
-use super::Touchpoint;
+use super::{AtRisk, Touchpoint};
 use cxray_store::decode::Columns;
 use cxray_store::ops::Placement;
 use cxray_store::{Result, StoreError};
@@ -39,8 +39,9 @@ pub struct Handoff {
     pub failure_rate_otherwise: Option<Estimate>,
     pub excess_failure: Option<Difference>,
     /// The receiving touchpoint's revenue at risk in proportion to the share of its bad
-    /// experiences (failures and long waits) that are failures right after this hand-off.
-    pub revenue_at_risk: Option<Estimate>,
+    /// experiences (failures and long waits) that are failures right after this hand-off;
+    /// measurable where the touchpoint's is.
+    pub revenue_at_risk: Option<AtRisk>,
 }
 
 impl Handoff {
@@ -63,7 +64,7 @@ impl Handoff {
         } else {
             0.0
         };
-        self.revenue_at_risk = to.revenue_at_risk.map(|m| m.scaled(share));
+        self.revenue_at_risk = to.revenue_at_risk.map(|m| m.share(share));
     }
 }
 

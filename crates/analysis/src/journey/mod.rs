@@ -7,6 +7,8 @@ mod derived;
 mod drivers;
 mod handoffs;
 mod masks;
+mod money;
+mod order;
 mod touchpoints;
 
 use std::collections::BTreeMap;
@@ -29,6 +31,7 @@ pub use areas::{Area, Quadrant, areas};
 pub use derived::{TripData, load as trip_data};
 pub use drivers::{DriverGroup, DriverOutcome, control_of, drivers, touchpoint_of};
 pub use handoffs::Handoff;
+pub use money::{AtRisk, Total};
 
 /// Options of the journey analyses.
 #[derive(Debug, Clone)]
@@ -118,7 +121,7 @@ pub struct Touchpoint {
     pub touchpoint: String,
     pub journey: Option<String>,
     pub stage: Option<String>,
-    /// Order within the journey, where edited.
+    /// Order within the journey, where edited (touchpoints are listed in journey order).
     pub position: Option<i64>,
     pub channel: Option<String>,
     pub owner: Option<String>,
@@ -147,8 +150,9 @@ pub struct Touchpoint {
     /// Bad experiences a year.
     pub bad_per_year: f64,
     /// CLV expected to be lost a year: bad experiences × excess dropout × mean CLV; n the
-    /// trips through the touchpoint, flagged as the excess dropout is.
-    pub revenue_at_risk: Option<Estimate>,
+    /// trips through the touchpoint, flagged as the excess dropout is; measurable when the
+    /// excess dropout's interval lies above zero.
+    pub revenue_at_risk: Option<AtRisk>,
 }
 
 /// One owner's touchpoints and totals.
@@ -160,9 +164,9 @@ pub struct Owner {
     pub touchpoints: Vec<String>,
     pub interactions: u64,
     pub failure_rate: Option<Estimate>,
-    /// The sum over its touchpoints (see [`total_revenue_at_risk`]).
-    pub revenue_at_risk: Option<Estimate>,
-    /// The part of it that follows hand-offs from other owners.
+    /// The measurable losses of its touchpoints summed (see [`total_revenue_at_risk`]).
+    pub revenue_at_risk: Option<Total>,
+    /// The part of it that follows hand-offs from other owners (never more than it).
     pub revenue_at_risk_after_handoffs: Option<Estimate>,
 }
 
@@ -172,6 +176,9 @@ pub struct Journey {
     pub window_days: u32,
     /// Mean CLV per customer used to price dropout (from `customer_value`).
     pub mean_clv: Option<f64>,
+    /// The currency of the money (see [`currency`]).
+    pub currency: Option<String>,
+    /// In journey order (see `in_journey_order`).
     pub touchpoints: Vec<Touchpoint>,
     pub owners: Vec<Owner>,
     pub handoffs: Vec<Handoff>,
@@ -195,6 +202,7 @@ async fn map(sql: &Sql, opts: &JourneyOptions, with_handoffs: bool) -> Result<Jo
     let owners = owner_info(sql).await?;
     let csat = timed("csat", csat_by_touchpoint(sql, &opts.settings)).await?;
     let mean_clv = mean_clv(sql).await?;
+    let currency = currency(sql).await?;
     let mut notes = Vec::new();
     if mean_clv.is_none() {
         notes.push(
@@ -210,22 +218,18 @@ async fn map(sql: &Sql, opts: &JourneyOptions, with_handoffs: bool) -> Result<Jo
             touchpoint(placed, sla, &owners, &csat, mean_clv, &opts.settings)
         })
         .collect();
-    touchpoints.sort_by(|a, b| {
-        let key = |t: &Touchpoint| (t.journey.clone(), t.position.unwrap_or(i64::MAX));
-        key(a)
-            .cmp(&key(b))
-            .then_with(|| a.touchpoint.cmp(&b.touchpoint))
-    });
-    let mut handoffs = match with_handoffs {
-        true => handoffs::handoffs(
-            &timed("hand-offs", data.pairs(sql)).await?,
-            &opts.placements,
-        ),
+    let pairs = match with_handoffs {
+        true => Some(timed("hand-offs", data.pairs(sql)).await?),
         false => {
             notes.push("hand-offs are not computed for this view".into());
-            Vec::new()
+            None
         }
     };
+    in_journey_order(
+        &mut touchpoints,
+        &pairs.as_deref().map(order::steps).unwrap_or_default(),
+    );
+    let mut handoffs = pairs.map_or(Vec::new(), |p| handoffs::handoffs(&p, &opts.placements));
     for h in &mut handoffs {
         if let Some(to) = touchpoints.iter().find(|t| t.touchpoint == h.to_touchpoint) {
             h.attribute(to, &opts.settings);
@@ -234,11 +238,39 @@ async fn map(sql: &Sql, opts: &JourneyOptions, with_handoffs: bool) -> Result<Jo
     Ok(Journey {
         window_days: opts.window_days,
         mean_clv,
+        currency,
         owners: owner_totals(&touchpoints, &handoffs, &owners, &opts.settings),
         handoffs,
         touchpoints,
         notes,
     })
+}
+
+/// Sorts touchpoints in journey order: journeys and stages in the order their first
+/// touchpoint comes, each touchpoint by its edited position, else by the order customers
+/// reach it (`steps`, from consecutive interactions); names where nothing else decides.
+fn in_journey_order(touchpoints: &mut [Touchpoint], steps: &BTreeMap<String, usize>) {
+    let rank = |t: &Touchpoint| {
+        let step = steps.get(&t.touchpoint).copied().unwrap_or(usize::MAX);
+        (t.position.unwrap_or(i64::MAX), step)
+    };
+    type Place = (Option<String>, Option<String>);
+    let mut first: BTreeMap<Place, (i64, usize)> = BTreeMap::new();
+    for t in touchpoints.iter() {
+        for key in [
+            (t.journey.clone(), None),
+            (t.journey.clone(), t.stage.clone()),
+        ] {
+            let at = first.entry(key).or_insert(rank(t));
+            *at = (*at).min(rank(t));
+        }
+    }
+    let key = |t: &Touchpoint| {
+        let at = |stage: Option<&String>| first[&(t.journey.clone(), stage.cloned())];
+        let journey = (at(None), t.journey.clone());
+        (journey, at(t.stage.as_ref()), rank(t), t.touchpoint.clone())
+    };
+    touchpoints.sort_by_cached_key(key);
 }
 
 /// Awaits one step of an analysis, logging (at debug level) how long it took.
@@ -336,13 +368,13 @@ fn touchpoint(
             .and_then(|(max, r)| r.low.map(|low| low > max * 100.0)),
         revenue_at_risk: excess.zip(mean_clv).and_then(|(d, clv)| {
             let per_point = bad_per_year * clv / 100.0;
-            Some(Estimate {
+            Some(AtRisk::new(Estimate {
                 n: d.n_a + d.n_b,
                 value: d.value * per_point,
                 low: Some(d.low? * per_point),
                 high: Some(d.high? * per_point),
                 small_sample: d.small_sample,
-            })
+            }))
         }),
         csat: csat.get(&c.touchpoint).copied(),
         dropout_after_bad: proportion(bad, s).ok(),
@@ -371,8 +403,8 @@ fn rate(successes: u64, n: u64, s: &Settings) -> Option<Estimate> {
     proportion(Proportion { successes, n }, s).ok()
 }
 
-/// Per owner: touchpoints, pooled failure rate, summed revenue at risk and its part after
-/// hand-offs.
+/// Per owner: touchpoints, pooled failure rate, summed measurable revenue at risk and its
+/// part after hand-offs into its touchpoints.
 fn owner_totals(
     touchpoints: &[Touchpoint],
     handoffs: &[Handoff],
@@ -392,51 +424,32 @@ fn owner_totals(
             let interactions: u64 = tps.iter().map(|t| t.interactions).sum();
             let failures: u64 = tps.iter().map(|t| t.failures).sum();
             let info = owners.get(&owner);
+            let names: Vec<String> = tps.iter().map(|t| t.touchpoint.clone()).collect();
+            let revenue_at_risk = money::total(tps.iter().map(|t| t.revenue_at_risk));
+            let after = handoffs
+                .iter()
+                .filter(|h| names.contains(&h.to_touchpoint))
+                .filter_map(|h| h.revenue_at_risk);
             Owner {
                 name: info.map(|i| i.0.clone()),
                 kind: info.map(|i| i.1.clone()),
-                touchpoints: tps.iter().map(|t| t.touchpoint.clone()).collect(),
+                touchpoints: names.clone(),
                 interactions,
                 failure_rate: rate(failures, interactions, s),
-                revenue_at_risk: sum_money(tps.iter().map(|t| t.revenue_at_risk)),
-                revenue_at_risk_after_handoffs: sum_money(
-                    handoffs
-                        .iter()
-                        .filter(|h| h.to_owner == owner)
-                        .map(|h| h.revenue_at_risk),
-                ),
+                revenue_at_risk_after_handoffs: revenue_at_risk
+                    .as_ref()
+                    .filter(|_| !handoffs.is_empty())
+                    .map(|whole| money::part(whole, after)),
+                revenue_at_risk,
                 owner,
             }
         })
         .collect()
 }
 
-/// The revenue at risk summed over every touchpoint (none if any is missing).
-pub fn total_revenue_at_risk(j: &Journey) -> Option<Estimate> {
-    sum_money(j.touchpoints.iter().map(|t| t.revenue_at_risk))
-}
-
-/// The sum of amounts with intervals, half-widths combined as independent (root of the
-/// sum of squares on each side); none if any is missing or has no interval. Its n is 0
-/// (not known: a trip passes several touchpoints, so their trips do not add up); it is
-/// flagged as a small sample when any part is.
-fn sum_money(items: impl Iterator<Item = Option<Estimate>>) -> Option<Estimate> {
-    let items: Vec<Estimate> = items.collect::<Option<_>>()?;
-    let flagged = items.iter().any(|m| m.small_sample);
-    let items: Vec<(f64, (f64, f64))> = items
-        .iter()
-        .map(|m| Some((m.value, m.interval()?)))
-        .collect::<Option<_>>()?;
-    let value: f64 = items.iter().map(|m| m.0).sum();
-    let below: f64 = items.iter().map(|(v, (low, _))| (v - low).powi(2)).sum();
-    let above: f64 = items.iter().map(|(v, (_, high))| (high - v).powi(2)).sum();
-    Some(Estimate {
-        n: 0,
-        value,
-        low: Some(value - below.sqrt()),
-        high: Some(value + above.sqrt()),
-        small_sample: flagged,
-    })
+/// The measurable revenue at risk summed over the touchpoints (none if none is priced).
+pub fn total_revenue_at_risk(j: &Journey) -> Option<Total> {
+    money::total(j.touchpoints.iter().map(|t| t.revenue_at_risk))
 }
 
 /// owner_id → (name, kind) from the owners table.
@@ -479,4 +492,22 @@ async fn mean_clv(sql: &Sql) -> Result<Option<f64>> {
         Some(b) => Ok(Columns::new(b).float("mean_clv")?.f64(0)),
         None => Ok(None),
     }
+}
+
+/// The data's currency: the financials', else the first the transactions name (none
+/// where neither names one).
+pub async fn currency(sql: &Sql) -> Result<Option<String>> {
+    for query in [
+        "SELECT max(CAST(currency AS VARCHAR)) AS currency FROM financials",
+        "SELECT CAST(currency AS VARCHAR) AS currency FROM transactions
+         WHERE currency IS NOT NULL LIMIT 1",
+    ] {
+        let (_, batches) = sql.query(query).await?;
+        for b in batches.iter().filter(|b| b.num_rows() > 0) {
+            if let Some(c) = Columns::new(b).text("currency")?.str(0) {
+                return Ok(Some(c.to_string()));
+            }
+        }
+    }
+    Ok(None)
 }

@@ -65,6 +65,25 @@ pub async fn metric(
         .collect()
 }
 
+/// The instrument's tallies by month (the month's first day), oldest first.
+pub async fn monthly_tallies(
+    sql: &Sql,
+    instrument: Instrument,
+) -> Result<BTreeMap<chrono::NaiveDate, Tally>> {
+    let slice = Slice {
+        by: vec!["month".into()],
+        ..Slice::default()
+    };
+    let tallies = tallies(sql, instrument, &slice, &[]).await?;
+    Ok(tallies
+        .into_iter()
+        .filter_map(|(group, tally)| {
+            let month = group.first()?.as_deref()?.get(..10)?.parse().ok()?;
+            Some((month, tally))
+        })
+        .collect())
+}
+
 /// Two groups compared: each one's figure and the difference (a − b) with its interval
 /// and p-value.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -38,6 +38,40 @@ async fn the_demo_journey_finds_the_planted_weak_areas() {
     );
     let j = journey::journey(&sql, &opts).await.unwrap();
     assert!(j.notes.is_empty(), "{:?}", j.notes);
+    // Without edited positions the touchpoints come in the order customers reach them.
+    let order: Vec<&str> = j
+        .touchpoints
+        .iter()
+        .map(|t| t.touchpoint.as_str())
+        .collect();
+    let at = |name: &str| order.iter().position(|t| *t == name).unwrap();
+    let chain = [
+        "check_in",
+        "bag_drop",
+        "security",
+        "boarding",
+        "baggage_reclaim",
+    ];
+    assert!(chain.windows(2).all(|w| at(w[0]) < at(w[1])), "{order:?}");
+    // With the world's positions (as `demo` edits them), in the world's order.
+    let placed = JourneyOptions {
+        placements: OpsDb::open(&folder.ops_db_path())
+            .unwrap()
+            .placements()
+            .unwrap(),
+        ..opts.clone()
+    };
+    let j = journey::journey(&sql, &placed).await.unwrap();
+    let order: Vec<&str> = j
+        .touchpoints
+        .iter()
+        .map(|t| t.touchpoint.as_str())
+        .collect();
+    assert_eq!(
+        order[..4],
+        ["booking_web", "booking_app", "booking_call", "check_in"]
+    );
+    assert_eq!(order.last(), Some(&"refund"));
     let tp = |name: &str| j.touchpoints.iter().find(|t| t.touchpoint == name).unwrap();
     // The airport's security is run by an outside party; ground handling by a partner.
     assert_eq!(tp("security").owner_kind.as_deref(), Some("external"));
@@ -65,7 +99,7 @@ async fn the_demo_journey_finds_the_planted_weak_areas() {
     let owners: Vec<(&str, f64)> = j
         .owners
         .iter()
-        .map(|o| (o.owner.as_str(), o.revenue_at_risk.unwrap().value))
+        .map(|o| (o.owner.as_str(), o.revenue_at_risk.unwrap().estimate.value))
         .collect();
     let top = owners.iter().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
     assert_eq!(top.0, "nordground", "{owners:?}");
@@ -83,6 +117,8 @@ async fn the_demo_journey_finds_the_planted_weak_areas() {
         assert!((after.value - 100.0 * h.failures_after as f64 / h.count as f64).abs() < 1e-9);
         let share = h.failures_after as f64 / (to.failures + to.long_waits) as f64;
         let (money, total) = (h.revenue_at_risk.unwrap(), to.revenue_at_risk.unwrap());
+        assert_eq!(money.measurable, total.measurable && h.failures_after > 0);
+        let (money, total) = (money.estimate, total.estimate);
         assert!((money.value - total.value * share).abs() < 1e-6 * total.value.abs().max(1.0));
     }
     for t in &j.touchpoints {
@@ -90,9 +126,9 @@ async fn the_demo_journey_finds_the_planted_weak_areas() {
             .handoffs
             .iter()
             .filter(|h| h.to_touchpoint == t.touchpoint)
-            .map(|h| h.revenue_at_risk.unwrap().value)
+            .map(|h| h.revenue_at_risk.unwrap().estimate.value)
             .sum();
-        let total = t.revenue_at_risk.unwrap().value;
+        let total = t.revenue_at_risk.unwrap().estimate.value;
         assert!(attributed.abs() <= total.abs() + 1e-6, "{}", t.touchpoint);
     }
     let security = j
@@ -100,6 +136,27 @@ async fn the_demo_journey_finds_the_planted_weak_areas() {
         .iter()
         .find(|o| o.kind.as_deref() == Some("external"))
         .unwrap();
+    // Money reads right: only measurable losses are ranked and summed, and each owner's
+    // money after hand-offs is a part of its total.
+    for o in &j.owners {
+        let (whole, part) = (o.revenue_at_risk.unwrap(), o.revenue_at_risk_after_handoffs);
+        assert!(whole.estimate.low.unwrap() >= 0.0, "{o:?}");
+        assert!(part.unwrap().value <= whole.estimate.value, "{o:?}");
+    }
+    let unmeasurable: Vec<_> = j
+        .touchpoints
+        .iter()
+        .filter(|t| !t.revenue_at_risk.unwrap().measurable)
+        .collect();
+    assert!(!unmeasurable.is_empty(), "some effects are not planted");
+    for t in &unmeasurable {
+        assert!(t.excess_dropout.unwrap().low.unwrap() <= 0.0, "{t:?}");
+        let area = areas.iter().find(|a| a.touchpoint == t.touchpoint).unwrap();
+        assert_eq!(area.rank, None);
+    }
+    let total = journey::total_revenue_at_risk(&j).unwrap();
+    assert_eq!(total.priced, j.touchpoints.len());
+    assert_eq!(total.measurable, j.touchpoints.len() - unmeasurable.len());
     assert!(security.revenue_at_risk_after_handoffs.is_some());
     // Drivers of defection: lost bags rank first among the touchpoints, with an odds
     // ratio above 1.

@@ -5,6 +5,7 @@ mod bars;
 mod forest;
 mod grid;
 mod heat;
+mod journey;
 mod line;
 mod quadrant;
 mod safety;

@@ -70,7 +70,29 @@ fn all_charts(label: &str) -> Vec<String> {
                 ..Sparkline::default()
             },
         ),
+        journey_map(&frame, &journey(label)),
     ]
+}
+
+/// A journey map with two cards and a hand-off, every text field holding `label`.
+fn journey(label: &str) -> JourneyMap {
+    let card = Card {
+        label: label.into(),
+        stage: label.into(),
+        lane: label.into(),
+        badge: label.into(),
+        href: Some(label.into()),
+        lines: vec![label.into()],
+        standing: Standing::BelowTarget,
+    };
+    JourneyMap {
+        cards: vec![card.clone(), card],
+        handovers: vec![Handover {
+            from: 0,
+            to: 1,
+            label: label.into(),
+        }],
+    }
 }
 
 #[test]

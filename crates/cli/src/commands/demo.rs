@@ -234,6 +234,10 @@ async fn build(folder: &DataFolder, world: World, args: &DemoArgs) -> anyhow::Re
     };
     spinner.finish_and_clear();
     trips?;
+    let ops = OpsDb::open(&folder.ops_db_path())?;
+    for (metric, period, target) in cxray_analysis::world::targets(folder).await? {
+        ops.set_target("demo", metric, &period, target)?;
+    }
     Ok(truth)
 }
 

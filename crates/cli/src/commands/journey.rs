@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use cxray_analysis::journey::{self, Journey, JourneyOptions, Touchpoint};
+use cxray_analysis::journey::{self, AtRisk, Journey, JourneyOptions, Total, Touchpoint};
 use cxray_core::domain::owner_kind_label;
 use cxray_core::stats::{Difference, Estimate, Settings};
 use cxray_core::text;
@@ -36,6 +36,28 @@ fn money(m: Option<&Estimate>) -> String {
     m.map_or("—".into(), |m| {
         text::money_with_interval(m.value, m.low, m.high)
     })
+}
+
+/// Money at risk: the amount where the loss is measurable, else "no measurable loss".
+fn risk(m: Option<&AtRisk>) -> String {
+    match m {
+        Some(m) if !m.measurable => text::NO_MEASURABLE_LOSS.into(),
+        m => money(m.map(|m| &m.estimate)),
+    }
+}
+
+/// Summed measurable losses and how many of the priced touchpoints they add.
+pub fn total(t: Option<&Total>) -> String {
+    match t {
+        Some(t) if t.measurable == 0 => text::NO_MEASURABLE_LOSS.into(),
+        Some(t) => format!(
+            "{} ({} of {} touchpoints measurable)",
+            money(Some(&t.estimate)),
+            t.measurable,
+            t.priced
+        ),
+        None => "—".into(),
+    }
 }
 
 fn pct(e: Option<&Estimate>) -> String {
@@ -78,7 +100,7 @@ pub async fn journey(config: &Config, args: JourneyArgs, json: bool) -> anyhow::
             count(h.count),
             pct(h.failure_rate_after.as_ref()),
             points(h.excess_failure.as_ref()),
-            money(h.revenue_at_risk.as_ref()),
+            risk(h.revenue_at_risk.as_ref()),
         ]);
     }
     t.print()
@@ -117,7 +139,7 @@ fn touchpoint_table(tps: &[Touchpoint]) -> anyhow::Result<()> {
             waits,
             pct(tp.csat.as_ref()),
             points(tp.excess_dropout.as_ref()),
-            money(tp.revenue_at_risk.as_ref()),
+            risk(tp.revenue_at_risk.as_ref()),
         ]);
     }
     t.print()
@@ -149,10 +171,10 @@ pub async fn areas(config: &Config, args: JourneyArgs, json: bool) -> anyhow::Re
             _ => String::new(),
         };
         t.rows.push(vec![
-            a.rank.to_string(),
+            a.rank.map_or("—".into(), |r| r.to_string()),
             a.touchpoint.clone(),
             owner,
-            money(a.revenue_at_risk.as_ref()),
+            risk(a.revenue_at_risk.as_ref()),
             format!("{:.1}", a.failure_rate),
             format!("{:.1}", a.target_rate),
             a.quadrant.label().into(),
@@ -204,7 +226,7 @@ pub async fn owner(config: &Config, args: OwnerArgs, json: bool) -> anyhow::Resu
         o.kind.as_deref().map_or("kind unknown", owner_kind_label),
         count(o.interactions),
         pct(o.failure_rate.as_ref()),
-        money(o.revenue_at_risk.as_ref()),
+        total(o.revenue_at_risk.as_ref()),
         money(o.revenue_at_risk_after_handoffs.as_ref())
     );
     touchpoint_table(

@@ -3,9 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use cxray_analysis::board::{Cadence, Change, Tile};
+use cxray_analysis::scorecard::Scorecard;
 use cxray_analysis::settings::ProductSettings;
 use cxray_analysis::snapshot::{self, Part};
-use cxray_core::text::{money, money_with_interval, with_interval};
+use cxray_core::text::{money, money_in, money_with_interval, with_interval};
 
 use crate::config::Config;
 use crate::output;
@@ -20,6 +22,9 @@ pub async fn run(config: &Config, json: bool) -> anyhow::Result<()> {
     let card = snap.scorecard.map_err(anyhow::Error::new)?;
     if json {
         return output::json(&card);
+    }
+    if let Some(currency) = &card.currency {
+        println!("amounts of money in {currency}");
     }
     let mut t = output::Table::new(
         &["figure", "value (95% interval)", "n"],
@@ -78,20 +83,66 @@ pub async fn run(config: &Config, json: bool) -> anyhow::Result<()> {
         );
     }
     if let Some(m) = &card.revenue_at_risk {
-        let value = money_with_interval(m.value, m.low, m.high);
+        let value = super::journey::total(Some(m));
         row("revenue at risk a year", value, String::new());
     }
-    for a in &card.weak_areas {
-        let value = a.revenue_at_risk.map_or("—".into(), |m| money(m.value));
+    for (rank, a) in card.weak_areas.iter().enumerate() {
+        let value = a
+            .revenue_at_risk
+            .map_or("—".into(), |m| money(m.estimate.value));
         row(
-            &format!("weak area {}: {}", a.rank, a.touchpoint),
+            &format!("weak area {}: {}", rank + 1, a.touchpoint),
             value,
             String::new(),
         );
     }
     t.print()?;
+    changes(&card)?;
     for note in &card.notes {
         println!("note: {note}");
     }
     Ok(())
+}
+
+/// How a difference is written.
+type Write<'a> = dyn Fn(f64) -> String + 'a;
+
+/// The quarter's figures against the previous quarter and the same quarter a year before,
+/// as the scorecard page shows them: a change only beyond the difference's interval.
+fn changes(card: &Scorecard) -> anyhow::Result<()> {
+    let Some(b) = card.boards.iter().find(|b| b.cadence == Cadence::Quarter) else {
+        return Ok(());
+    };
+    let mut t = output::Table::new(
+        &["figure", "quarter", "vs the previous", "vs a year before"],
+        &[false, false, true, true],
+    );
+    let points = |d: f64| format!("{d:+.1}");
+    let cur = card.currency.as_deref();
+    let amount = |d: f64| format!("{}{}", if d > 0.5 { "+" } else { "" }, money_in(d, cur));
+    let rows: [(&str, &Option<Tile>, &Write); 5] = [
+        ("12-month retention, pp", &b.retention, &|d| points(d)),
+        ("NPS", &b.nps, &|d| points(d)),
+        ("grade point average", &b.grade, &|d| format!("{d:+.2}")),
+        ("revenue", &b.revenue, &amount),
+        ("EBIT", &b.ebit, &amount),
+    ];
+    for (name, tile, write) in rows {
+        let Some(tile) = tile else { continue };
+        let change = |c: &Option<Change>| {
+            c.as_ref().map_or("—".into(), |c| {
+                let called = if c.changed {
+                    "change"
+                } else {
+                    "within interval"
+                };
+                format!("{} vs {} ({called})", write(c.difference.value), c.against)
+            })
+        };
+        let (previous, year) = (change(&tile.previous), change(&tile.year_ago));
+        t.rows
+            .push(vec![name.into(), tile.period.clone(), previous, year]);
+    }
+    println!();
+    t.print()
 }

@@ -697,14 +697,34 @@ fn journey_areas_owner_and_service_levels_on_the_demo_world() {
     assert_eq!(refund["sla"]["max_failure_rate"].as_f64(), Some(0.1));
     let security = tps.iter().find(|t| t["touchpoint"] == "security").unwrap();
     assert_eq!(security["owner_kind"], "external");
+    // Ranked: the measurable losses first, 1, 2, …; then the others, unranked.
     let areas = json(&data, &["areas", "--json"]);
-    let ranks: Vec<u64> = areas
-        .as_array()
-        .unwrap()
+    let areas = areas.as_array().unwrap();
+    let ranked = areas.iter().take_while(|a| a["rank"].is_u64()).count();
+    let ranks: Vec<u64> = areas[..ranked]
         .iter()
         .map(|a| a["rank"].as_u64().unwrap())
         .collect();
-    assert_eq!(ranks, (1..=tps.len() as u64).collect::<Vec<_>>());
+    assert_eq!(ranks, (1..=ranked as u64).collect::<Vec<_>>());
+    assert_eq!(areas.len(), tps.len());
+    for (i, a) in areas.iter().enumerate() {
+        let measurable = a["revenue_at_risk"]["measurable"].as_bool().unwrap();
+        assert_eq!(measurable, i < ranked, "{a}");
+    }
+    // The text agrees with the JSON: a touchpoint without a measurable loss says so,
+    // and no money at risk is negative.
+    let text = String::from_utf8_lossy(&run(&data, &["journey"]).stdout).to_string();
+    for t in tps {
+        let name = t["touchpoint"].as_str().unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.contains(&format!(" {name} ")))
+            .unwrap();
+        let measurable = t["revenue_at_risk"]["measurable"].as_bool().unwrap();
+        assert_eq!(line.ends_with("no measurable loss"), !measurable, "{line}");
+        let money = line.rsplit("  ").next().unwrap();
+        assert!(!money.starts_with('−'), "{line}");
+    }
     let card = json(&data, &["owner", "nordground", "--json"]);
     assert_eq!(card["kind"], "partner");
     assert!(!card["trend"].as_array().unwrap().is_empty());
@@ -744,16 +764,15 @@ fn journey_areas_owner_and_service_levels_on_the_demo_world() {
             .iter()
             .any(|t| t == "security")
     );
+    // The demo placed every touchpoint in the world's order; security is edited.
     let listed = json(&data, &["touchpoint", "--json"]);
-    assert_eq!(listed.as_object().unwrap().len(), 1);
+    assert_eq!(listed.as_object().unwrap().len(), tps.len());
+    assert_eq!(listed["security"]["owner"], "nordground");
     let reset = json(&data, &["touchpoint", "security", "--reset", "--json"]);
     assert_eq!(reset["security"]["owner"], serde_json::Value::Null);
-    assert!(
-        json(&data, &["touchpoint", "--json"])
-            .as_object()
-            .unwrap()
-            .is_empty()
-    );
+    let listed = json(&data, &["touchpoint", "--json"]);
+    assert!(!listed.as_object().unwrap().contains_key("security"));
+    assert_eq!(listed.as_object().unwrap().len(), tps.len() - 1);
     for (args, message) in [
         (
             vec!["touchpoint", "nowhere", "--stage", "x"],

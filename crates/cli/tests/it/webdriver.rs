@@ -224,9 +224,26 @@ impl Browser {
         let text = self.call("GET", "/screenshot", None);
         decode_base64(text.as_str().unwrap())
     }
+
+    /// Sets the window's size in CSS pixels.
+    pub fn resize(&self, width: u32, height: u32) {
+        let rect = json!({"width": width, "height": height});
+        self.call("POST", "/window/rect", Some(rect));
+    }
+
+    /// The page printed as a PDF on A4 landscape, 1 cm margins (with its print stylesheet).
+    pub fn print_a4_landscape(&self) -> Vec<u8> {
+        let options = json!({
+            "orientation": "landscape",
+            "page": {"width": 21.0, "height": 29.7},
+            "margin": {"top": 1.0, "bottom": 1.0, "left": 1.0, "right": 1.0},
+        });
+        let text = self.call("POST", "/print", Some(options));
+        decode_base64(text.as_str().unwrap())
+    }
 }
 
-/// Standard base64 (the screenshot's encoding).
+/// Standard base64 (the encoding of screenshots and printed pages).
 fn decode_base64(text: &str) -> Vec<u8> {
     let value = |c: u8| match c {
         b'A'..=b'Z' => c - b'A',

@@ -94,6 +94,21 @@ impl Tally {
         Ok(())
     }
 
+    /// Adds the responses of `other`, a tally of the same instrument (`InstrumentMismatch`
+    /// otherwise): e.g. months into their quarter.
+    pub fn merge(&mut self, other: &Tally) -> Result<(), StatsError> {
+        if self.instrument != other.instrument {
+            return Err(StatsError::InstrumentMismatch(
+                self.instrument.name(),
+                other.instrument.name(),
+            ));
+        }
+        for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
+            *mine += theirs;
+        }
+        Ok(())
+    }
+
     /// The instrument tallied.
     pub fn instrument(&self) -> Instrument {
         self.instrument
@@ -244,6 +259,14 @@ mod tests {
             a.compare(&other, &s),
             Err(StatsError::InstrumentMismatch("ces", "grade"))
         );
+        // Merged: 40 at 2 and 40 at 5, as if tallied together.
+        let mut both = a.clone();
+        both.merge(&b).unwrap();
+        let mut together = Tally::new(Instrument::Ces);
+        together.add(2.0, 40).unwrap();
+        together.add(5.0, 40).unwrap();
+        assert_eq!(both, together);
+        assert!(both.merge(&other).is_err());
     }
 
     #[test]

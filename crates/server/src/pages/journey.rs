@@ -7,8 +7,10 @@ use cxray_charts::{
 };
 
 use cxray_core::domain::owner_kind_label;
+use cxray_core::text::{money_in, thousands};
 
-use crate::html::{escape, figure, money, money_range, table, with_interval};
+use super::money::{at_risk, total, what_is_summed};
+use crate::html::{escape, figure, table, with_interval};
 
 /// The columns of a touchpoint row (`touchpoint_row`).
 const TOUCHPOINT_COLUMNS: &[(&str, bool)] = &[
@@ -33,9 +35,11 @@ pub fn render(j: &Journey) -> String {
         .iter()
         .filter_map(|t| t.failure_rate.map(|f| f.value))
         .fold(1.0_f64, f64::max);
-    let rows: Vec<Vec<String>> = tps.iter().map(|t| touchpoint_row(t, worst)).collect();
+    let cur = j.currency.as_deref();
+    let rows: Vec<Vec<String>> = tps.iter().map(|t| touchpoint_row(t, worst, cur)).collect();
     let mut out = format!(
-        "{}{}",
+        "{}{}{}",
+        super::journey_map::render(j),
         table(
             "Touchpoints by journey and stage: owner (team, partner or outside party), volume, failures (95% Wilson), waits, CSAT and the dropout after a bad experience",
             TOUCHPOINT_COLUMNS,
@@ -51,12 +55,12 @@ pub fn render(j: &Journey) -> String {
             vec![
                 format!("{} ({})", escape(&h.from_touchpoint), escape(&h.from_owner)),
                 format!("{} ({})", escape(&h.to_touchpoint), escape(&h.to_owner)),
-                h.count.to_string(),
+                thousands(h.count),
                 h.failure_rate_after
                     .map_or("—".into(), |e| with_interval(e.value, e.low, e.high, 1)),
                 h.excess_failure
                     .map_or("—".into(), |d| with_interval(d.value, d.low, d.high, 1)),
-                h.revenue_at_risk.map_or("—".into(), |m| money(m.value)),
+                at_risk(None, h.revenue_at_risk, cur),
             ]
         })
         .collect();
@@ -75,10 +79,21 @@ pub fn render(j: &Journey) -> String {
             &handoffs,
         )
     ));
+    out.push_str(&summed(j));
     out
 }
 
-fn touchpoint_row(t: &Touchpoint, worst: f64) -> Vec<String> {
+/// What the money adds up, under a list of touchpoints.
+fn summed(j: &Journey) -> String {
+    cxray_analysis::journey::total_revenue_at_risk(j).map_or(String::new(), |t| {
+        format!(
+            "<p class=\"note\">Money at risk is ranked and {}.</p>",
+            escape(&what_is_summed(&t))
+        )
+    })
+}
+
+fn touchpoint_row(t: &Touchpoint, worst: f64, cur: Option<&str>) -> Vec<String> {
     let text = |v: &Option<String>| escape(v.as_deref().unwrap_or("—"));
     let failed = t.failure_rate.map_or("—".into(), |f| {
         let shade = heat(f.value, 0.0, worst);
@@ -101,7 +116,7 @@ fn touchpoint_row(t: &Touchpoint, worst: f64) -> Vec<String> {
         escape(&t.touchpoint),
         owner,
         escape(t.owner_kind.as_deref().map_or("—", owner_kind_label)),
-        t.interactions.to_string(),
+        thousands(t.interactions),
         failed,
         match (t.wait_p50_seconds, t.wait_p90_seconds) {
             (Some(a), Some(b)) => format!("{a:.0} / {b:.0}"),
@@ -111,9 +126,11 @@ fn touchpoint_row(t: &Touchpoint, worst: f64) -> Vec<String> {
             .map_or("—".into(), |e| with_interval(e.value, e.low, e.high, 1)),
         t.excess_dropout
             .map_or("—".into(), |d| with_interval(d.value, d.low, d.high, 1)),
-        t.revenue_at_risk.map_or("—".into(), |m| {
-            figure(&format!("risk.{}", t.touchpoint), m.value, &money(m.value))
-        }),
+        at_risk(
+            Some(&format!("risk.{}", t.touchpoint)),
+            t.revenue_at_risk,
+            cur,
+        ),
     ]
 }
 
@@ -121,10 +138,11 @@ fn touchpoint_row(t: &Touchpoint, worst: f64) -> Vec<String> {
 /// against performance (failure rate against target), and the ranked list.
 pub fn render_areas(j: &Journey) -> String {
     let list: Vec<Area> = areas(j);
+    let cur = j.currency.as_deref();
     let spots: Vec<Spot> = list
         .iter()
         .filter_map(|a| {
-            let m = a.revenue_at_risk?;
+            let m = a.revenue_at_risk?.loss()?;
             let performance = a.target_rate - a.failure_rate;
             Some(Spot::new(a.touchpoint.clone(), performance, m).sized(m.value.abs()))
         })
@@ -139,17 +157,11 @@ pub fn render_areas(j: &Journey) -> String {
         .iter()
         .map(|a| {
             vec![
-                a.rank.to_string(),
+                a.rank.map_or("—".into(), |r| r.to_string()),
                 escape(&a.touchpoint),
                 escape(a.owner.as_deref().unwrap_or("—")),
                 escape(a.owner_kind.as_deref().map_or("—", owner_kind_label)),
-                a.revenue_at_risk.map_or("—".into(), |m| {
-                    format!(
-                        "{} ({})",
-                        figure(&format!("area.{}", a.touchpoint), m.value, &money(m.value)),
-                        money_range(m.low, m.high)
-                    )
-                }),
+                area_money(a, cur),
                 format!("{:.1}", a.failure_rate),
                 format!("{:.1}", a.target_rate),
                 escape(a.quadrant.label()),
@@ -161,7 +173,7 @@ pub fn render_areas(j: &Journey) -> String {
         quadrant(
             &Frame::new("Importance against performance")
                 .id("areas")
-                .caption("Each touchpoint's customer value at risk a year (importance) against how far its failure rate is below its target (the service level, else the average); the dividers are the target and the median money."),
+                .caption("Each touchpoint's measurable customer value at risk a year (importance) against how far its failure rate is below its target (the service level, else the average); the dividers are the target and the median money. Touchpoints without a measurable loss are listed below, unranked."),
             &chart
         ),
         table(
@@ -177,8 +189,22 @@ pub fn render_areas(j: &Journey) -> String {
                 ("quadrant", false),
             ],
             &rows
-        )
-    )
+        ),
+    ) + &summed(j)
+}
+
+/// An area's money with its interval where measurable (a figure named `area.<touchpoint>`).
+pub fn area_money(a: &Area, cur: Option<&str>) -> String {
+    let key = format!("area.{}", a.touchpoint);
+    match a.revenue_at_risk.and_then(|m| m.loss()) {
+        Some(m) => format!(
+            "{} ({} – {})",
+            at_risk(Some(&key), a.revenue_at_risk, cur),
+            money_in(m.low.unwrap_or(m.value), None),
+            money_in(m.high.unwrap_or(m.value), None)
+        ),
+        None => at_risk(None, a.revenue_at_risk, cur),
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -197,15 +223,15 @@ pub fn render_owners(j: &Journey) -> String {
         bars: list
             .iter()
             .filter_map(|o| {
-                let m = o.revenue_at_risk?;
-                let bar = Bar::new(o.owner.clone(), m);
+                let m = o.revenue_at_risk.filter(|t| t.measurable > 0)?;
+                let bar = Bar::new(o.owner.clone(), m.estimate);
                 Some(match &o.kind {
                     Some(kind) => bar.in_group(owner_kind_label(kind)),
                     None => bar,
                 })
             })
             .collect(),
-        format: Format::Number,
+        format: Format::money(j.currency.clone().unwrap_or_default()),
         value_title: Some("revenue at risk / year".into()),
     };
     let rows: Vec<Vec<String>> = list
@@ -216,17 +242,18 @@ pub fn render_owners(j: &Journey) -> String {
                 escape(o.name.as_deref().unwrap_or("—")),
                 escape(o.kind.as_deref().map_or("—", owner_kind_label)),
                 o.touchpoints.len().to_string(),
-                o.interactions.to_string(),
+                thousands(o.interactions),
                 o.failure_rate
                     .map_or("—".into(), |e| with_interval(e.value, e.low, e.high, 1)),
-                o.revenue_at_risk.map_or("—".into(), |m| money(m.value)),
+                o.revenue_at_risk
+                    .map_or("—".into(), |t| owner_total(&t, j.currency.as_deref())),
             ]
         })
         .collect();
     format!(
         "{}{}",
         bars(
-            &Frame::new("Revenue at risk by owner").id("owners").caption("Summed over each owner's touchpoints, 95% intervals; teams, partners and outside parties."),
+            &Frame::new("Revenue at risk by owner").id("owners").caption("Measurable losses summed over each owner's touchpoints, 95% intervals; teams, partners and outside parties."),
             &chart
         ),
         table(
@@ -242,7 +269,15 @@ pub fn render_owners(j: &Journey) -> String {
             ],
             &rows
         )
-    )
+    ) + &summed(j)
+}
+
+/// An owner's measurable losses summed, in full, without a figure key.
+fn owner_total(t: &cxray_analysis::journey::Total, cur: Option<&str>) -> String {
+    match t.measurable {
+        0 => cxray_core::text::NO_MEASURABLE_LOSS.into(),
+        _ => escape(&money_in(t.estimate.value, cur)),
+    }
 }
 
 /// One owner's scorecard: touchpoints, performance, money at stake and trend.
@@ -251,7 +286,7 @@ pub fn render_owner(j: &Journey, o: &Owner, trend: &[MonthRate]) -> String {
         .touchpoints
         .iter()
         .filter(|t| t.owner.as_deref() == Some(o.owner.as_str()))
-        .map(|t| touchpoint_row(t, 100.0))
+        .map(|t| touchpoint_row(t, 100.0, j.currency.as_deref()))
         .collect();
     let points: Vec<Point> = trend
         .iter()
@@ -265,18 +300,29 @@ pub fn render_owner(j: &Journey, o: &Owner, trend: &[MonthRate]) -> String {
         y_title: Some("failed %".into()),
         ..Line::default()
     };
+    let cur = j.currency.as_deref();
+    let money = o
+        .revenue_at_risk
+        .map_or("revenue at risk a year: —".into(), |t| {
+            format!(
+                "revenue at risk a year {} ({}){}",
+                total("owner.revenue_at_risk", &t, cur, false),
+                escape(&what_is_summed(&t)),
+                o.revenue_at_risk_after_handoffs
+                    .filter(|_| t.measurable > 0)
+                    .map_or(String::new(), |m| format!(
+                        ", of it after hand-offs from other owners {}",
+                        escape(&money_in(m.value, cur))
+                    ))
+            )
+        });
     let summary = format!(
-        "<p>{} ({}): {} interactions, failed {}%, revenue at risk a year {}, of it after hand-offs from other owners {}.</p>",
+        "<p>{} ({}): {} interactions, failed {}%, {money}.</p>",
         escape(o.name.as_deref().unwrap_or(&o.owner)),
         escape(o.kind.as_deref().map_or("kind unknown", owner_kind_label)),
-        o.interactions,
+        thousands(o.interactions),
         o.failure_rate
             .map_or("—".into(), |e| with_interval(e.value, e.low, e.high, 1)),
-        o.revenue_at_risk.map_or("—".into(), |m| {
-            figure("owner.revenue_at_risk", m.value, &money(m.value))
-        }),
-        o.revenue_at_risk_after_handoffs
-            .map_or("—".into(), |m| money(m.value)),
     );
     format!(
         "{summary}{}{}",

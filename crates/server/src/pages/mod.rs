@@ -5,5 +5,7 @@ pub mod customer;
 pub mod data;
 pub mod drivers;
 pub mod journey;
+pub mod journey_map;
 pub mod link;
+pub mod money;
 pub mod scorecard;

@@ -1,40 +1,39 @@
-//! The executive scorecard: the headline figures with intervals and targets, trends,
-//! the weakest areas with money, and the company's own revenue and EBIT beside them.
+//! The executive scorecard on one page: tiles for the customer figures beside revenue and
+//! EBIT for one period (month, quarter or year), each with its interval, change against
+//! the previous period and a year before, target and trend; the weakest areas with money.
+//! The detailed trends follow, folded.
 
+use cxray_analysis::board::{Board, Cadence, Change, Tile};
 use cxray_analysis::metrics::MetricRow;
 use cxray_analysis::scorecard::Scorecard;
-use cxray_charts::{Format, Frame, Line, Point, Series, Target as Goal, line};
+use cxray_charts::{
+    Format, Frame, Line, Point, Series, Sparkline, Target as Goal, line, sparkline,
+};
 use cxray_core::stats::Estimate;
 use cxray_core::targets::{Headline, Progress, progress};
+use cxray_core::text::{money_short, thousands};
 use cxray_store::targets::Target;
 
-use crate::html::{escape, figure, money, money_range, with_interval};
+use crate::html::{escape, figure, with_interval};
 
-/// The scorecard's body.
-pub fn render(s: &Scorecard, targets: &[Target]) -> String {
-    let mut out = String::from("<section class=\"tiles\" aria-label=\"headline figures\">");
+/// The scorecard's body for one cadence (the request's query kept in its period links).
+pub fn render(s: &Scorecard, targets: &[Target], view: (Cadence, Option<&str>)) -> String {
+    let (cadence, query) = view;
+    let board = s.boards.iter().find(|b| b.cadence == cadence);
+    let mut out = periods(cadence, board, query);
+    out.push_str("<section class=\"tiles board\" aria-label=\"headline figures\">");
     out.push_str(&equity_tile(s, targets));
-    out.push_str(&retention_tile(s, targets));
-    out.push_str(&metric_tile(
-        "NPS",
-        "nps",
-        Headline::Nps,
-        s.nps.last(),
-        targets,
-        1,
-    ));
-    out.push_str(&metric_tile(
-        "Grade point average",
-        "grade",
-        Headline::Grade,
-        s.grade.last(),
-        targets,
-        2,
-    ));
-    out.push_str(&share_tile(s, targets));
+    out.push_str(&board_tile(board, Figure::Retention, s, targets));
     out.push_str(&risk_tile(s));
+    out.push_str(&share_tile(s, targets));
+    out.push_str(&board_tile(board, Figure::Nps, s, targets));
+    out.push_str(&board_tile(board, Figure::Grade, s, targets));
+    out.push_str(&board_tile(board, Figure::Revenue, s, targets));
+    out.push_str(&board_tile(board, Figure::Ebit, s, targets));
     out.push_str("</section>");
     out.push_str(&weak_areas(s));
+    out.push_str(&notes(&s.notes));
+    out.push_str("<details class=\"trends\"><summary>Trends in detail</summary>");
     out.push_str(&trend(
         "NPS by quarter",
         "nps",
@@ -49,8 +48,196 @@ pub fn render(s: &Scorecard, targets: &[Target]) -> String {
     ));
     out.push_str(&retention_chart(s));
     out.push_str(&financials(s));
-    out.push_str(&notes(&s.notes));
+    out.push_str("</details>");
     out
+}
+
+/// The period shown and links to the other cadences, keeping the view's filters.
+fn periods(cadence: Cadence, board: Option<&Board>, query: Option<&str>) -> String {
+    let kept: String = query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("period="))
+        .map(|p| format!("{p}&"))
+        .collect();
+    let links: String = Cadence::ALL
+        .iter()
+        .map(|c| {
+            let name = cadence_name(*c);
+            let id = serde_json::to_value(c).ok();
+            let id = id.as_ref().and_then(|v| v.as_str()).unwrap_or_default();
+            match *c == cadence {
+                true => format!("<strong aria-current=\"page\">{name}</strong>"),
+                false => format!("<a href=\"?{}period={id}\">{name}</a>", escape(&kept)),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let shown = board
+        .and_then(|b| b.nps.as_ref().or(b.revenue.as_ref()))
+        .map_or(String::new(), |t| {
+            format!(" Showing {}.", escape(&t.period))
+        });
+    format!("<p class=\"periods\">Period: {links}.{shown}</p>")
+}
+
+fn cadence_name(c: Cadence) -> &'static str {
+    match c {
+        Cadence::Month => "month",
+        Cadence::Quarter => "quarter",
+        Cadence::Year => "year",
+    }
+}
+
+/// The figures of a board.
+#[derive(Clone, Copy)]
+enum Figure {
+    Retention,
+    Nps,
+    Grade,
+    Revenue,
+    Ebit,
+}
+
+impl Figure {
+    /// Title, key, the headline metric its targets are for, and the board's tile.
+    fn of(self, b: &Board) -> (&'static str, &'static str, Option<Headline>, Option<&Tile>) {
+        match self {
+            Figure::Retention => (
+                "Retention (12 months)",
+                "retention",
+                Some(Headline::Retention),
+                b.retention.as_ref(),
+            ),
+            Figure::Nps => ("NPS", "nps", Some(Headline::Nps), b.nps.as_ref()),
+            Figure::Grade => (
+                "Grade point average",
+                "grade",
+                Some(Headline::Grade),
+                b.grade.as_ref(),
+            ),
+            Figure::Revenue => ("Revenue", "revenue", None, b.revenue.as_ref()),
+            Figure::Ebit => ("EBIT", "ebit", None, b.ebit.as_ref()),
+        }
+    }
+
+    /// A value as shown, and a difference with its unit.
+    fn text(self, v: f64, currency: Option<&str>) -> String {
+        match self {
+            Figure::Retention => format!("{:.1}%", v * 100.0),
+            Figure::Nps => format!("{v:.1}"),
+            Figure::Grade => format!("{v:.2}"),
+            Figure::Revenue | Figure::Ebit => money_short(v, currency),
+        }
+    }
+
+    fn difference(self, d: f64, currency: Option<&str>) -> String {
+        let sign = if d > 0.0 { "+" } else { "" };
+        match self {
+            Figure::Retention => format!("{sign}{d:.1} pp"),
+            Figure::Nps => format!("{sign}{d:.1}"),
+            Figure::Grade => format!("{sign}{d:.2}"),
+            Figure::Revenue | Figure::Ebit => format!("{sign}{}", money_short(d, currency)),
+        }
+    }
+}
+
+/// A tile of the board: value, interval, changes, target and trend.
+fn board_tile(board: Option<&Board>, f: Figure, s: &Scorecard, targets: &[Target]) -> String {
+    let Some(b) = board else {
+        return String::new();
+    };
+    let (title, key, metric, tile_data) = f.of(b);
+    let Some(t) = tile_data else {
+        return tile(title, "—".into(), "no data for this period".into());
+    };
+    let currency = s.financials.iter().find_map(|x| x.currency.as_deref());
+    let cadence = cadence_name(b.cadence);
+    let e = t.value;
+    let mut detail = format!(
+        "{} {}",
+        cadence_name_of(&t.period, cadence),
+        escape(&t.period)
+    );
+    if let Some((lo, hi)) = e.interval() {
+        let (lo, hi) = (f.text(lo, currency), f.text(hi, currency));
+        detail.push_str(&format!(", 95% {} – {}", escape(&lo), escape(&hi)));
+    }
+    if e.n > 0 {
+        detail.push_str(&format!(", n = {}", thousands(e.n)));
+    }
+    let changes: String = [&t.previous, &t.year_ago]
+        .into_iter()
+        .flatten()
+        .map(|c| change(c, f, currency))
+        .collect();
+    let target = metric.map_or(String::new(), |m| {
+        let target = target_for(targets, m, Some(t.start));
+        format!("<div>{}</div>", against(m, target, e.low, e.high))
+    });
+    let value = figure(
+        &format!("board.{cadence}.{key}"),
+        e.value,
+        &f.text(e.value, currency),
+    );
+    tile(
+        title,
+        value,
+        format!("{detail}{changes}{target}{}", spark(title, t)),
+    )
+}
+
+/// "quarter 2025-Q2" (a month's retention is its quarter's).
+fn cadence_name_of(period: &str, cadence: &str) -> &'static str {
+    match (period.contains('Q'), cadence) {
+        (true, _) => "quarter",
+        (false, "month") => "month",
+        _ => "year",
+    }
+}
+
+/// A change against an earlier period, called one only beyond its interval.
+fn change(c: &Change, f: Figure, currency: Option<&str>) -> String {
+    let d = c.difference;
+    let (class, words) = match (c.changed, d.value > 0.0) {
+        (true, true) => ("up", "▲ up"),
+        (true, false) => ("down", "▼ down"),
+        (false, _) => ("same", "no change beyond the interval"),
+    };
+    let interval = d.low.zip(d.high).map_or(String::new(), |(lo, hi)| {
+        format!(
+            " (95% {} – {})",
+            f.difference(lo, currency),
+            f.difference(hi, currency)
+        )
+    });
+    format!(
+        "<div class=\"change {class}\">vs {}: {}{} — {words}</div>",
+        escape(&c.against),
+        escape(&f.difference(d.value, currency)),
+        escape(&interval)
+    )
+}
+
+/// The tile's sparkline over its last periods.
+fn spark(title: &str, t: &Tile) -> String {
+    if t.trend.len() < 2 {
+        return String::new();
+    }
+    let points = t
+        .trend
+        .iter()
+        .map(|p| Point::new(p.period.clone(), p.value))
+        .collect();
+    let chart = Sparkline {
+        points,
+        x_title: Some("period".into()),
+        ..Sparkline::default()
+    };
+    sparkline(
+        &Frame::new(format!("{title}, last {} periods", t.trend.len())).size(140, 30),
+        &chart,
+    )
 }
 
 /// The target for a metric in the period holding `day` (a month's target before a
@@ -110,12 +297,17 @@ fn equity_tile(s: &Scorecard, targets: &[Target]) -> String {
         );
     };
     let m = e.money;
+    let cur = s.currency.as_deref();
+    let range = m.low.zip(m.high).map_or("—".into(), |(lo, hi)| {
+        format!("{} – {}", money_short(lo, cur), money_short(hi, cur))
+    });
     tile(
         "Customer equity",
-        figure("equity", m.value, &money(m.value)),
+        figure("equity", m.value, &money_short(m.value, cur)),
         format!(
-            "{} (who is still a customer); {} customers, {} expected active; {}",
-            money_range(m.low, m.high),
+            "as of {}: 95% {} (who is still a customer); {} customers, {} expected active; not tracked by period; {}",
+            s.as_of.map_or("—".into(), |d| d.to_string()),
+            escape(&range),
             cxray_core::text::thousands(e.customers),
             cxray_core::text::thousands(e.expected_alive.round() as u64),
             against(
@@ -149,64 +341,6 @@ fn share_text(key: &str, sh: &Estimate) -> (String, String) {
     )
 }
 
-fn retention_tile(s: &Scorecard, targets: &[Target]) -> String {
-    let Some(r) = s.retention.last() else {
-        return tile(
-            "Retention (12 months)",
-            "—".into(),
-            "needs two years of purchases".into(),
-        );
-    };
-    let (value, detail) = share_text("retention", &r.retained);
-    let target = target_for(targets, Headline::Retention, Some(r.quarter_end));
-    tile(
-        "Retention (12 months)",
-        value,
-        format!(
-            "to {}: {detail}; {}",
-            r.quarter_end,
-            against(Headline::Retention, target, r.retained.low, r.retained.high)
-        ),
-    )
-}
-
-fn metric_tile(
-    title: &str,
-    key: &str,
-    metric: Headline,
-    row: Option<&MetricRow>,
-    targets: &[Target],
-    decimals: usize,
-) -> String {
-    let Some(row) = row else {
-        return tile(title, "—".into(), "no responses".into());
-    };
-    let e = &row.estimate;
-    let period = row
-        .group
-        .get("quarter")
-        .cloned()
-        .flatten()
-        .unwrap_or_default();
-    let day = period.parse::<chrono::NaiveDate>().ok();
-    tile(
-        title,
-        figure(key, e.value, &format!("{:.decimals$}", e.value)),
-        format!(
-            "quarter from {}: {}, n = {}{}; {}",
-            escape(&period),
-            with_interval(e.value, e.low, e.high, decimals),
-            cxray_core::text::thousands(e.n),
-            if e.small_sample {
-                " (small sample)"
-            } else {
-                ""
-            },
-            against(metric, target_for(targets, metric, day), e.low, e.high)
-        ),
-    )
-}
-
 fn share_tile(s: &Scorecard, targets: &[Target]) -> String {
     let Some(sh) = &s.satisfied_defector_share else {
         return tile(
@@ -221,7 +355,8 @@ fn share_tile(s: &Scorecard, targets: &[Target]) -> String {
         "Satisfied defectors",
         value,
         format!(
-            "of defectors who had said they were satisfied: {detail}; {}",
+            "of defectors who had said they were satisfied, to {}: {detail}; not tracked by period; {}",
+            s.as_of.map_or("—".into(), |d| d.to_string()),
             against(
                 metric,
                 target_for(targets, metric, s.as_of),
@@ -240,36 +375,39 @@ fn risk_tile(s: &Scorecard) -> String {
             "needs customer values and the journey".into(),
         );
     };
+    let cur = s.currency.as_deref();
+    let range = m
+        .estimate
+        .low
+        .zip(m.estimate.high)
+        .filter(|_| m.measurable > 0);
+    let range = range.map_or(String::new(), |(lo, hi)| {
+        format!("95% {} – {}: ", money_short(lo, cur), money_short(hi, cur))
+    });
     tile(
         "Revenue at risk / year",
-        figure("revenue_at_risk", m.value, &money(m.value)),
+        super::money::total("revenue_at_risk", &m, cur, true),
         format!(
-            "{}: customer value lost through bad experiences",
-            money_range(m.low, m.high)
+            "{}customer value lost a year through bad experiences, {}",
+            escape(&range),
+            escape(&super::money::what_is_summed(&m))
         ),
     )
 }
 
 fn weak_areas(s: &Scorecard) -> String {
     if s.weak_areas.is_empty() {
-        return String::new();
+        return "<h2>Top weak areas</h2><p class=\"note\">No touchpoint's loss is measurable yet: none is ranked.</p>".into();
     }
     let rows: Vec<Vec<String>> = s
         .weak_areas
         .iter()
         .map(|a| {
-            let m = a.revenue_at_risk;
             vec![
-                a.rank.to_string(),
+                a.rank.map_or("—".into(), |r| r.to_string()),
                 escape(&a.touchpoint),
                 escape(a.owner.as_deref().unwrap_or("—")),
-                m.map_or("—".into(), |m| {
-                    format!(
-                        "{} ({})",
-                        figure(&format!("area.{}", a.touchpoint), m.value, &money(m.value)),
-                        money_range(m.low, m.high)
-                    )
-                }),
+                super::journey::area_money(a, s.currency.as_deref()),
                 format!("{:.1}% vs {:.1}%", a.failure_rate, a.target_rate),
             ]
         })
@@ -277,7 +415,7 @@ fn weak_areas(s: &Scorecard) -> String {
     format!(
         "<h2>Top weak areas</h2>{}",
         crate::html::table(
-            "The three touchpoints with the most customer value at risk a year",
+            "Up to three touchpoints with the most measurable customer value at risk a year",
             &[
                 ("rank", true),
                 ("touchpoint", false),

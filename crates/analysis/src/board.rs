@@ -1,0 +1,322 @@
+//! The one-page board view: headline figures per period (month, quarter or year), each
+//! with its change against the previous period and the same period a year before —
+//! called a change only when the difference's interval excludes zero — and its trend.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Months, NaiveDate};
+use cxray_core::stats::{self, Difference, Estimate, Proportion, Settings, Tally};
+use serde::{Deserialize, Serialize};
+
+/// How long a board's period is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cadence {
+    Month,
+    Quarter,
+    Year,
+}
+
+impl Cadence {
+    pub const ALL: [Cadence; 3] = [Cadence::Month, Cadence::Quarter, Cadence::Year];
+
+    /// Months in a period.
+    fn months(self) -> u32 {
+        match self {
+            Cadence::Month => 1,
+            Cadence::Quarter => 3,
+            Cadence::Year => 12,
+        }
+    }
+
+    /// The first day of the period holding `day`.
+    pub fn start(self, day: NaiveDate) -> NaiveDate {
+        let month0 = (day.month0() / self.months()) * self.months();
+        NaiveDate::from_ymd_opt(day.year(), month0 + 1, 1).expect("a month's first day")
+    }
+
+    /// The period beginning `start`, as targets name periods: 2025-06, 2025-Q2, 2025.
+    pub fn name(self, start: NaiveDate) -> String {
+        match self {
+            Cadence::Month => start.format("%Y-%m").to_string(),
+            Cadence::Quarter => format!("{}-Q{}", start.year(), start.month0() / 3 + 1),
+            Cadence::Year => start.year().to_string(),
+        }
+    }
+}
+
+/// One period's figure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeriodValue {
+    pub period: String,
+    pub value: Estimate,
+}
+
+/// A figure against an earlier period's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    /// The earlier period.
+    pub against: String,
+    /// This period's figure minus the earlier one's (percentage points for shares).
+    pub difference: Difference,
+    /// Whether it is a change: the interval lies on one side of zero (for figures without
+    /// sampling error, revenue and EBIT, whether they differ).
+    pub changed: bool,
+}
+
+/// One headline figure of a period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Tile {
+    pub period: String,
+    /// The period's first day (targets are looked up by it).
+    pub start: NaiveDate,
+    pub value: Estimate,
+    pub previous: Option<Change>,
+    pub year_ago: Option<Change>,
+    /// Up to the last eight periods, oldest first, this one last.
+    pub trend: Vec<PeriodValue>,
+}
+
+/// The figures that change by period, for one cadence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Board {
+    pub cadence: Cadence,
+    pub nps: Option<Tile>,
+    pub grade: Option<Tile>,
+    /// Twelve-month retention at the quarter ends (a month shows its quarter's).
+    pub retention: Option<Tile>,
+    pub revenue: Option<Tile>,
+    pub ebit: Option<Tile>,
+}
+
+/// What a board is made of: monthly survey tallies, quarter-end retention (retained of
+/// customers) and monthly revenue and EBIT, each keyed by its period's first day.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub nps: BTreeMap<NaiveDate, Tally>,
+    pub grade: BTreeMap<NaiveDate, Tally>,
+    pub retention: BTreeMap<NaiveDate, Proportion>,
+    pub revenue: BTreeMap<NaiveDate, f64>,
+    pub ebit: BTreeMap<NaiveDate, f64>,
+}
+
+/// The boards of every cadence, each for the period holding `as_of` (or a figure's last
+/// period before it).
+pub fn boards(inputs: &Inputs, as_of: Option<NaiveDate>, s: &Settings) -> Vec<Board> {
+    let Some(as_of) = as_of else {
+        return Vec::new();
+    };
+    Cadence::ALL
+        .into_iter()
+        .map(|c| {
+            let quarterly = c.max(Cadence::Quarter);
+            Board {
+                cadence: c,
+                nps: tile(&by_period(&inputs.nps, c, merge), c, as_of, s),
+                grade: tile(&by_period(&inputs.grade, c, merge), c, as_of, s),
+                retention: tile(
+                    &latest_in(&inputs.retention, quarterly),
+                    quarterly,
+                    as_of,
+                    s,
+                ),
+                revenue: tile(&by_period(&inputs.revenue, c, plus), c, as_of, s),
+                ebit: tile(&by_period(&inputs.ebit, c, plus), c, as_of, s),
+            }
+        })
+        .collect()
+}
+
+/// A figure that can be estimated and compared between periods.
+trait Measure: Clone {
+    /// Figures without sampling error: any difference is a change.
+    const EXACT: bool = false;
+    fn estimate(&self, s: &Settings) -> Option<Estimate>;
+    fn minus(&self, other: &Self, s: &Settings) -> Option<Difference>;
+}
+
+impl Measure for Tally {
+    fn estimate(&self, s: &Settings) -> Option<Estimate> {
+        Tally::estimate(self, s).ok()
+    }
+    fn minus(&self, other: &Self, s: &Settings) -> Option<Difference> {
+        self.compare(other, s).ok()
+    }
+}
+
+impl Measure for Proportion {
+    fn estimate(&self, s: &Settings) -> Option<Estimate> {
+        stats::share(self.successes, self.n, s)
+    }
+    fn minus(&self, other: &Self, s: &Settings) -> Option<Difference> {
+        stats::proportion_difference(*self, *other, s).ok()
+    }
+}
+
+impl Measure for f64 {
+    const EXACT: bool = true;
+    fn estimate(&self, _: &Settings) -> Option<Estimate> {
+        Some(Estimate::point(*self))
+    }
+    fn minus(&self, other: &Self, _: &Settings) -> Option<Difference> {
+        Some(Difference {
+            n_a: 0,
+            n_b: 0,
+            value: self - other,
+            low: None,
+            high: None,
+            p_value: None,
+            small_sample: false,
+        })
+    }
+}
+
+/// Monthly data added up by period.
+fn by_period<M: Clone>(
+    months: &BTreeMap<NaiveDate, M>,
+    c: Cadence,
+    add: impl Fn(&mut M, &M),
+) -> BTreeMap<NaiveDate, M> {
+    let mut out: BTreeMap<NaiveDate, M> = BTreeMap::new();
+    for (month, m) in months {
+        match out.get_mut(&c.start(*month)) {
+            Some(sum) => add(sum, m),
+            None => {
+                out.insert(c.start(*month), m.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Tallies of one instrument added up.
+fn merge(sum: &mut Tally, more: &Tally) {
+    sum.merge(more).expect("one instrument per series");
+}
+
+fn plus(sum: &mut f64, more: &f64) {
+    *sum += more;
+}
+
+/// Point-in-time data (by day): the last of each period.
+fn latest_in<M: Clone>(days: &BTreeMap<NaiveDate, M>, c: Cadence) -> BTreeMap<NaiveDate, M> {
+    days.iter().map(|(d, m)| (c.start(*d), m.clone())).collect()
+}
+
+/// The tile of the last period at or before the one holding `as_of`.
+fn tile<M: Measure>(
+    series: &BTreeMap<NaiveDate, M>,
+    c: Cadence,
+    as_of: NaiveDate,
+    s: &Settings,
+) -> Option<Tile> {
+    let (&start, this) = series.range(..=c.start(as_of)).next_back()?;
+    let change = |back: u32| {
+        let earlier = start.checked_sub_months(Months::new(back))?;
+        let difference = this.minus(series.get(&earlier)?, s)?;
+        let changed = match difference.low.zip(difference.high) {
+            Some((low, high)) => low > 0.0 || high < 0.0,
+            None => M::EXACT && difference.value != 0.0,
+        };
+        Some(Change {
+            against: c.name(earlier),
+            difference,
+            changed,
+        })
+    };
+    let trend = series.range(..=start).rev().take(8);
+    let mut trend: Vec<PeriodValue> = trend
+        .filter_map(|(d, m)| {
+            let value = m.estimate(s)?;
+            Some(PeriodValue {
+                period: c.name(*d),
+                value,
+            })
+        })
+        .collect();
+    trend.reverse();
+    Some(Tile {
+        period: c.name(start),
+        start,
+        value: this.estimate(s)?,
+        previous: change(c.months()),
+        year_ago: (c != Cadence::Year).then(|| change(12)).flatten(),
+        trend,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cxray_core::stats::Instrument;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn periods_are_named_as_targets_name_them() {
+        let d = day(2025, 5, 17);
+        assert_eq!(Cadence::Month.name(Cadence::Month.start(d)), "2025-05");
+        assert_eq!(Cadence::Quarter.start(d), day(2025, 4, 1));
+        assert_eq!(Cadence::Quarter.name(day(2025, 4, 1)), "2025-Q2");
+        assert_eq!(Cadence::Year.name(Cadence::Year.start(d)), "2025");
+    }
+
+    fn nps(promoters: u64, detractors: u64) -> Tally {
+        let mut t = Tally::new(Instrument::Nps);
+        t.add(10.0, promoters).unwrap();
+        t.add(0.0, detractors).unwrap();
+        t
+    }
+
+    #[test]
+    fn changes_are_called_only_beyond_their_interval() {
+        let s = Settings::default();
+        let mut inputs = Inputs::default();
+        for month in 1..=12 {
+            inputs.nps.insert(day(2024, month, 1), nps(50, 50));
+            inputs.revenue.insert(day(2024, month, 1), 100.0);
+        }
+        for month in 1..=6 {
+            // 2025-Q2 far better than 2025-Q1 and 2024-Q2; 2025-Q1 as 2024-Q4.
+            let better = if month > 3 { nps(90, 10) } else { nps(50, 50) };
+            inputs.nps.insert(day(2025, month, 1), better);
+            inputs.revenue.insert(day(2025, month, 1), 100.0);
+        }
+        let boards = boards(&inputs, Some(day(2025, 6, 30)), &s);
+        let quarter = boards
+            .iter()
+            .find(|b| b.cadence == Cadence::Quarter)
+            .unwrap();
+        let t = quarter.nps.as_ref().unwrap();
+        assert_eq!(t.period, "2025-Q2");
+        assert_eq!(t.value.n, 300);
+        let previous = t.previous.as_ref().unwrap();
+        assert_eq!(previous.against, "2025-Q1");
+        assert!(previous.changed && (previous.difference.value - 80.0).abs() < 1e-9);
+        assert_eq!(t.year_ago.as_ref().unwrap().against, "2024-Q2");
+        assert_eq!(t.trend.len(), 6);
+        let quarters = by_period(&inputs.nps, Cadence::Quarter, merge);
+        let q1 = tile(&quarters, Cadence::Quarter, day(2025, 3, 1), &s);
+        assert!(
+            !q1.unwrap().previous.unwrap().changed,
+            "equal scores are no change"
+        );
+        // Revenue adds up months; equal amounts are no change, without an interval.
+        let revenue = quarter.revenue.as_ref().unwrap();
+        assert_eq!(revenue.value.value, 300.0);
+        assert!(!revenue.previous.as_ref().unwrap().changed);
+        let year = boards.iter().find(|b| b.cadence == Cadence::Year).unwrap();
+        let revenue = year.revenue.as_ref().unwrap();
+        assert_eq!(
+            (revenue.value.value, revenue.period.as_str()),
+            (600.0, "2025")
+        );
+        assert!(revenue.previous.as_ref().unwrap().changed);
+        assert!(
+            revenue.year_ago.is_none(),
+            "a year's previous period is a year ago"
+        );
+    }
+}
