@@ -86,7 +86,8 @@ fn sum(items: &[Estimate]) -> Estimate {
             .sum::<f64>()
             .sqrt()
     };
-    let value: f64 = items.iter().map(|m| m.value).sum();
+    // + 0.0: an empty sum is −0.0, which would read "-0".
+    let value = items.iter().map(|m| m.value).sum::<f64>() + 0.0;
     Estimate {
         n: 0,
         value,
@@ -140,7 +141,9 @@ mod tests {
             };
             let p = part(&t, whole.iter().zip(&items).map(|(m, i)| m.share(i.3)));
             for e in [t.estimate, p] {
-                prop_assert!(e.value >= 0.0 && e.low.unwrap() >= 0.0, "{e:?}");
+                let bounds = [e.value, e.low.unwrap(), e.high.unwrap()];
+                // Not even −0, which reads "-0".
+                prop_assert!(bounds.iter().all(|b| b.is_sign_positive()), "{e:?}");
                 prop_assert!(e.low.unwrap() <= e.value && e.value <= e.high.unwrap());
             }
             prop_assert!(p.value <= t.estimate.value);
