@@ -42,7 +42,10 @@ impl Cadence {
         let year = text[..4].parse().expect("a checked period's year");
         let rest = &text[4..];
         let (cadence, month) = match (rest.strip_prefix("-Q"), rest.strip_prefix('-')) {
-            (Some(q), _) => (Cadence::Quarter, 3 * q.parse::<u32>().expect("a quarter") - 2),
+            (Some(q), _) => (
+                Cadence::Quarter,
+                3 * q.parse::<u32>().expect("a quarter") - 2,
+            ),
             (None, Some(m)) => (Cadence::Month, m.parse().expect("a month")),
             (None, None) => (Cadence::Year, 1),
         };
@@ -288,7 +291,12 @@ mod tests {
         assert_eq!(Cadence::Year.name(Cadence::Year.start(d)), "2025");
         for (text, cadence, start, end) in [
             ("2025-03", Cadence::Month, day(2025, 3, 1), day(2025, 3, 31)),
-            ("2025-q2", Cadence::Quarter, day(2025, 4, 1), day(2025, 6, 30)),
+            (
+                "2025-q2",
+                Cadence::Quarter,
+                day(2025, 4, 1),
+                day(2025, 6, 30),
+            ),
             ("2024", Cadence::Year, day(2024, 1, 1), day(2024, 12, 31)),
         ] {
             let (c, first) = Cadence::of(&text.parse().unwrap());

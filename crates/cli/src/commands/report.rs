@@ -35,7 +35,9 @@ pub async fn run(config: &Config, args: ReportArgs) -> anyhow::Result<()> {
     }
     let targets = super::users::open(config)?.targets()?;
     let html = pack::render(&snap, &targets, args.period.as_deref()).map_err(|e| match e {
-        PackError::BadPeriod(_) | PackError::AfterData { .. } => super::usage(format!("--period: {e}")),
+        PackError::BadPeriod(_) | PackError::AfterData { .. } => {
+            super::usage(format!("--period: {e}"))
+        }
         PackError::NoScorecard(_) => e.into(),
     })?;
     match args.format {

@@ -51,7 +51,12 @@ pub fn period(asked: Option<&str>, card: &Scorecard) -> Result<Period, PackError
 
 /// The pack's sections. Initiatives and follow-up cases, once they exist, add their own
 /// sections here after the journey map, when there are any.
-fn sections(card: &Scorecard, journey: Result<&Journey, &str>, targets: &[Target], period: &Period) -> Vec<Section> {
+fn sections(
+    card: &Scorecard,
+    journey: Result<&Journey, &str>,
+    targets: &[Target],
+    period: &Period,
+) -> Vec<Section> {
     let (cadence, _) = Cadence::of(period);
     let one_period = Scorecard {
         boards: vec![card.board_for(period)],
