@@ -34,15 +34,15 @@ struct Section {
 
 /// The period asked for (a month 2025-03, a quarter 2025-Q2 or a year 2025), by default
 /// the quarter of the data's last day; refused if it begins after that day.
-pub fn period(asked: Option<&str>, card: &Scorecard) -> Result<Period, PackError> {
+fn period(asked: Option<&str>, card: &Scorecard) -> Result<Period, PackError> {
     let as_of = card
         .as_of
         .ok_or_else(|| PackError::NoScorecard("no purchases in the data".into()))?;
-    let latest = || Cadence::Quarter.name(Cadence::Quarter.start(as_of));
     let period: Period = match asked {
-        Some(text) => text.parse().map_err(PackError::BadPeriod)?,
-        None => latest().parse().map_err(PackError::BadPeriod)?,
-    };
+        Some(text) => text.parse(),
+        None => Cadence::Quarter.name(Cadence::Quarter.start(as_of)).parse(),
+    }
+    .map_err(PackError::BadPeriod)?;
     match Cadence::of(&period).1 > as_of {
         true => Err(PackError::AfterData { period, as_of }),
         false => Ok(period),
@@ -85,7 +85,7 @@ fn sections(
     ]
 }
 
-/// The pack of a snapshot for `period` (see [`period`]) as one HTML document.
+/// The pack of a snapshot for the period `asked` (see [`period`]) as one HTML document.
 pub fn render(s: &Snapshot, targets: &[Target], asked: Option<&str>) -> Result<String, PackError> {
     let card = s
         .scorecard
