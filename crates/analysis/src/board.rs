@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, Months, NaiveDate};
 use cxray_core::stats::{self, Difference, Estimate, Proportion, Settings, Tally};
+use cxray_core::targets::Period;
 use serde::{Deserialize, Serialize};
 
 /// How long a board's period is.
@@ -33,6 +34,29 @@ impl Cadence {
     pub fn start(self, day: NaiveDate) -> NaiveDate {
         let month0 = (day.month0() / self.months()) * self.months();
         NaiveDate::from_ymd_opt(day.year(), month0 + 1, 1).expect("a month's first day")
+    }
+
+    /// A period named as targets name them: its cadence and first day.
+    pub fn of(p: &Period) -> (Cadence, NaiveDate) {
+        let text = p.as_str();
+        let year = text[..4].parse().expect("a checked period's year");
+        let rest = &text[4..];
+        let (cadence, month) = match (rest.strip_prefix("-Q"), rest.strip_prefix('-')) {
+            (Some(q), _) => (
+                Cadence::Quarter,
+                3 * q.parse::<u32>().expect("a quarter") - 2,
+            ),
+            (None, Some(m)) => (Cadence::Month, m.parse().expect("a month")),
+            (None, None) => (Cadence::Year, 1),
+        };
+        let start = NaiveDate::from_ymd_opt(year, month, 1).expect("a month's first day");
+        (cadence, start)
+    }
+
+    /// The last day of the period beginning `start`.
+    pub fn end(self, start: NaiveDate) -> NaiveDate {
+        let next = start + Months::new(self.months());
+        next.pred_opt().expect("a day before")
     }
 
     /// The period beginning `start`, as targets name periods: 2025-06, 2025-Q2, 2025.
@@ -91,7 +115,7 @@ pub struct Board {
 
 /// What a board is made of: monthly survey tallies, quarter-end retention (retained of
 /// customers) and monthly revenue and EBIT, each keyed by its period's first day.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Inputs {
     pub nps: BTreeMap<NaiveDate, Tally>,
     pub grade: BTreeMap<NaiveDate, Tally>,
@@ -108,23 +132,27 @@ pub fn boards(inputs: &Inputs, as_of: Option<NaiveDate>, s: &Settings) -> Vec<Bo
     };
     Cadence::ALL
         .into_iter()
-        .map(|c| {
-            let quarterly = c.max(Cadence::Quarter);
-            Board {
-                cadence: c,
-                nps: tile(&by_period(&inputs.nps, c, merge), c, as_of, s),
-                grade: tile(&by_period(&inputs.grade, c, merge), c, as_of, s),
-                retention: tile(
-                    &latest_in(&inputs.retention, quarterly),
-                    quarterly,
-                    as_of,
-                    s,
-                ),
-                revenue: tile(&by_period(&inputs.revenue, c, plus), c, as_of, s),
-                ebit: tile(&by_period(&inputs.ebit, c, plus), c, as_of, s),
-            }
-        })
+        .map(|c| board(inputs, c, as_of, s))
         .collect()
+}
+
+/// The board of cadence `c` for the period holding `as_of` (or a figure's last period
+/// before it).
+pub fn board(inputs: &Inputs, c: Cadence, as_of: NaiveDate, s: &Settings) -> Board {
+    let quarterly = c.max(Cadence::Quarter);
+    Board {
+        cadence: c,
+        nps: tile(&by_period(&inputs.nps, c, merge), c, as_of, s),
+        grade: tile(&by_period(&inputs.grade, c, merge), c, as_of, s),
+        retention: tile(
+            &latest_in(&inputs.retention, quarterly),
+            quarterly,
+            as_of,
+            s,
+        ),
+        revenue: tile(&by_period(&inputs.revenue, c, plus), c, as_of, s),
+        ebit: tile(&by_period(&inputs.ebit, c, plus), c, as_of, s),
+    }
 }
 
 /// A figure that can be estimated and compared between periods.
@@ -261,6 +289,20 @@ mod tests {
         assert_eq!(Cadence::Quarter.start(d), day(2025, 4, 1));
         assert_eq!(Cadence::Quarter.name(day(2025, 4, 1)), "2025-Q2");
         assert_eq!(Cadence::Year.name(Cadence::Year.start(d)), "2025");
+        for (text, cadence, start, end) in [
+            ("2025-03", Cadence::Month, day(2025, 3, 1), day(2025, 3, 31)),
+            (
+                "2025-q2",
+                Cadence::Quarter,
+                day(2025, 4, 1),
+                day(2025, 6, 30),
+            ),
+            ("2024", Cadence::Year, day(2024, 1, 1), day(2024, 12, 31)),
+        ] {
+            let (c, first) = Cadence::of(&text.parse().unwrap());
+            assert_eq!((c, first, c.end(first)), (cadence, start, end), "{text}");
+            assert_eq!(c.name(first), text.to_ascii_uppercase());
+        }
     }
 
     fn nps(promoters: u64, detractors: u64) -> Tally {

@@ -4,9 +4,10 @@
 
 use chrono::NaiveDate;
 use cxray_core::stats::{self, Estimate, Instrument, Settings};
+use cxray_core::targets::Period;
 use serde::Serialize;
 
-use crate::board::{self, Board, Inputs};
+use crate::board::{self, Board, Cadence, Inputs};
 use crate::journey::{Area, Journey, Total};
 use crate::metrics::{self, LinkReport, MetricRow, Slice};
 use cxray_store::Result;
@@ -67,6 +68,18 @@ pub struct Scorecard {
     /// The one-page view's figures by month, quarter and year.
     pub boards: Vec<Board>,
     pub notes: Vec<String>,
+    /// What any period's board is made of (`board_for`), with the statistics settings.
+    #[serde(skip)]
+    pub board_inputs: (Inputs, Settings),
+}
+
+impl Scorecard {
+    /// The board of a named period (month, quarter or year), as of its last day.
+    pub fn board_for(&self, p: &Period) -> Board {
+        let (cadence, start) = Cadence::of(p);
+        let (inputs, settings) = &self.board_inputs;
+        board::board(inputs, cadence, cadence.end(start), settings)
+    }
 }
 
 /// The scorecard's own figures, read from the tables; they do not depend on the link
@@ -81,6 +94,7 @@ pub struct Figures {
     financials: Vec<Financial>,
     currency: Option<String>,
     boards: Vec<Board>,
+    board_inputs: (Inputs, Settings),
 }
 
 impl Figures {
@@ -115,6 +129,7 @@ pub async fn figures(sql: &Sql, settings: &Settings) -> Result<Figures> {
     let inputs = board_inputs(nps_months, grade_months, &retention, &financials);
     Ok(Figures {
         boards: board::boards(&inputs, as_of, settings),
+        board_inputs: (inputs, *settings),
         as_of,
         equity: equity?,
         retention,
@@ -197,6 +212,7 @@ pub fn scorecard(
         weak_areas,
         financials: figures.financials,
         boards: figures.boards,
+        board_inputs: figures.board_inputs,
         notes,
     }
 }

@@ -10,8 +10,8 @@ use cxray_core::erasure::ErasedRows;
 use cxray_core::targets::Headline;
 
 use crate::choices::{
-    AnyModel, CohortLength, Defection, DriverMethod, FileFormat, Metric, Outcome, TransactionModel,
-    Unit, named,
+    AnyModel, CohortLength, Defection, DriverMethod, FileFormat, Metric, Outcome, PackFormat,
+    TransactionModel, Unit, named,
 };
 
 /// cxray turns customer experience into hard numbers.
@@ -59,6 +59,9 @@ pub enum Command {
     /// The executive scorecard: equity, retention, stated scores, satisfied defectors,
     /// revenue at risk and the weakest areas — what the scorecard page shows.
     Scorecard,
+    /// The board pack: one period's scorecard, the weak areas and the journey map as
+    /// printable A4 landscape pages (a PDF printed by headless Chromium, or its HTML).
+    Report(ReportArgs),
     /// The journey map: touchpoints with owners, performance, dropout and money at risk;
     /// owners' totals and hand-offs.
     Journey(JourneyArgs),
@@ -93,6 +96,23 @@ pub enum Command {
     /// Erase customers (right to erasure): their rows in every table and the write-ahead
     /// log, and every file that held them. Not while the server runs.
     Forget(ForgetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A month (2025-03), a quarter (2025-Q2) or a year (2025) [default: the quarter of
+    /// the data's last purchase].
+    #[arg(long)]
+    pub period: Option<String>,
+    /// The file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value = "pdf")]
+    pub format: PackFormat,
+    /// The Chromium (or Chrome) binary that prints the PDF [default: the config file's
+    /// `chromium`, else chromium, chromium-browser, google-chrome on PATH].
+    #[arg(long, value_name = "PATH")]
+    pub chromium: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

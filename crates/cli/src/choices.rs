@@ -95,6 +95,15 @@ choices! {
     }
 }
 
+/// What `cxray report` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PackFormat {
+    /// Printed to PDF by headless Chromium.
+    Pdf,
+    /// The pack's HTML document alone.
+    Html,
+}
+
 /// The parser of a core type whose variants have fixed names (`all`, named by `name`):
 /// help lists the names, others are refused; ASCII case is ignored where the argument
 /// says so.

@@ -29,6 +29,8 @@ pub struct Config {
     pub erased_rows: ErasedRows,
     /// The fewest customers a filtered view may describe for owners and partners.
     pub min_group_size: u64,
+    /// The Chromium binary that prints the board pack (else found on PATH).
+    pub chromium: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -42,6 +44,7 @@ struct FileConfig {
     trusted_proxies: Option<Vec<IpAddr>>,
     erased_customers: Option<String>,
     min_group_size: Option<u64>,
+    chromium: Option<PathBuf>,
 }
 
 impl Config {
@@ -91,6 +94,7 @@ impl Config {
                 .or(file.log)
                 .unwrap_or_else(|| DEFAULT_LOG.into()),
             trusted_proxies,
+            chromium: file.chromium,
         })
     }
 }

@@ -19,6 +19,9 @@ pub mod snapshot;
 mod telemetry;
 mod visible;
 
+/// The board pack, for `cxray report`.
+pub use pages::pack;
+
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;

@@ -32,6 +32,7 @@ pub fn pages() -> Router<AppState> {
         .route("/owners/{owner}", get(owner))
         .route("/customers", get(customer))
         .route("/data", get(data))
+        .route("/report", get(report))
 }
 
 type Page = Result<Response, Response>;
@@ -381,4 +382,33 @@ async fn data(State(state): State<AppState>, user: CurrentUser) -> Page {
         None,
         &pages::data::render(&infos, &imports),
     ))
+}
+
+/// `/report?period=2025-Q2`: the board pack for the browser's print, for those who see
+/// the scorecard.
+async fn report(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<ReportQuery>,
+) -> Page {
+    company_wide(&user)?;
+    let (s, _) = snapshot(&state, &user, Filters::default(), Part::Scorecard).await?;
+    let targets = crate::ops(&state, |ops: &OpsDb| ops.targets())
+        .await
+        .unwrap_or_default();
+    match pages::pack::render(&s, &targets, p.period.as_deref()) {
+        Ok(html) => Ok(Html(html).into_response()),
+        Err(e) => {
+            let status = match e {
+                pages::pack::PackError::NoScorecard(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            Err(refuse(&user, status, "No board pack", &e.to_string()))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ReportQuery {
+    period: Option<String>,
 }

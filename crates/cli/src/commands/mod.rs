@@ -9,6 +9,7 @@ mod link_text;
 pub mod loyalty;
 pub mod maintenance;
 pub mod metrics;
+pub mod report;
 pub mod scorecard;
 pub mod serve;
 pub mod sql;

@@ -10,6 +10,7 @@ mod ingest;
 mod maintenance;
 mod names;
 mod options;
+mod report;
 mod server;
 mod strace;
 mod views;
@@ -41,6 +42,18 @@ pub fn configured(mut cmd: Command, data: &Path) -> Command {
 /// Runs and returns the output, whatever the exit code.
 pub fn run(data: &Path, args: &[&str]) -> Output {
     cxray(data).args(args).output().unwrap()
+}
+
+/// A demo world of `customers` customers built in `dir/demo` (not served).
+pub fn demo_folder(dir: &Path, customers: &str) -> PathBuf {
+    let data = dir.join("demo");
+    let built = run(&data, &["demo", "--customers", customers, "--no-serve"]);
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    data
 }
 
 /// Runs, asserts success, and parses stdout as JSON.

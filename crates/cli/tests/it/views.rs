@@ -7,18 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::server::serve_with;
-use crate::{add_user, api, json, run};
-
-fn demo(dir: &Path) -> std::path::PathBuf {
-    let data = dir.join("demo");
-    let built = run(&data, &["demo", "--customers", "2000", "--no-serve"]);
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
-    data
-}
+use crate::{add_user, api, demo_folder, json, run};
 
 /// The finished builds of the journey's derived data.
 fn builds(data: &Path) -> Vec<String> {
@@ -38,7 +27,7 @@ fn builds(data: &Path) -> Vec<String> {
 #[test]
 fn trips_are_built_once_per_state_of_the_data_and_reused() {
     let dir = tempfile::tempdir().unwrap();
-    let data = demo(dir.path());
+    let data = demo_folder(dir.path(), "2000");
     let first = json(&data, &["journey", "--json"]);
     let built = builds(&data);
     assert_eq!(built.len(), 1, "{built:?}");
@@ -61,7 +50,7 @@ fn trips_are_built_once_per_state_of_the_data_and_reused() {
 #[test]
 fn views_are_typed_shared_and_never_block_cached_pages() {
     let dir = tempfile::tempdir().unwrap();
-    let data = demo(dir.path());
+    let data = demo_folder(dir.path(), "2000");
     let token = add_user(&data, "cx@example.com", "analyst", None, "read");
     let scorecard = json(&data, &["scorecard", "--json"]);
     let mut server = serve_with(&data, &[]);

@@ -231,6 +231,12 @@ impl Browser {
         self.call("POST", "/window/rect", Some(rect));
     }
 
+    /// Runs a Chrome DevTools Protocol command (e.g. `Emulation.setEmulatedMedia`).
+    pub fn cdp(&self, cmd: &str, params: Value) -> Value {
+        let body = json!({"cmd": cmd, "params": params});
+        self.call("POST", "/goog/cdp/execute", Some(body))
+    }
+
     /// The page printed as a PDF on A4 landscape, 1 cm margins (with its print stylesheet).
     pub fn print_a4_landscape(&self) -> Vec<u8> {
         let options = json!({

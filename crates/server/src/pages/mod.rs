@@ -8,4 +8,5 @@ pub mod journey;
 pub mod journey_map;
 pub mod link;
 pub mod money;
+pub mod pack;
 pub mod scorecard;

@@ -76,7 +76,8 @@ fn periods(cadence: Cadence, board: Option<&Board>, query: Option<&str>) -> Stri
     let shown = board
         .and_then(|b| b.nps.as_ref().or(b.revenue.as_ref()))
         .map_or(String::new(), |t| {
-            format!(" Showing {}.", escape(&t.period))
+            let p = escape(&t.period);
+            format!(" Showing {p}. <a href=\"/report?period={p}\">Print / board pack</a>")
         });
     format!("<p class=\"periods\">Period: {links}.{shown}</p>")
 }
