@@ -114,6 +114,12 @@ const UNNAMED_CHARTS: &str = "return Array.from(document.querySelectorAll('svg')
            (document.getElementById(id) || {}).textContent)))
     .map(s => `chart without a text alternative: ${s.outerHTML.slice(0, 80)}`);";
 
+/// Statuses told by colour alone: a status mark without words or a symbol.
+const COLOUR_ONLY: &str =
+    "return Array.from(document.querySelectorAll('.met, .not_met, .undecided'))
+    .filter(e => !e.textContent.trim())
+    .map(e => `status shown by colour alone: ${e.outerHTML.slice(0, 80)}`);";
+
 /// Layout faults at the current width: the body wider than the screen, names in the
 /// navigation broken over lines.
 const LAYOUT_PROBLEMS: &str = "const out = [];
@@ -132,7 +138,9 @@ fn page_problems(browser: &Browser, axe: &str, url: &str, shots: &Path, name: &s
         let mut found = strings(&browser.script(LAYOUT_PROBLEMS, json!([])));
         if width == WIDTHS[0].0 {
             found.extend(axe_violations(browser, axe));
-            found.extend(strings(&browser.script(UNNAMED_CHARTS, json!([]))));
+            for script in [UNNAMED_CHARTS, COLOUR_ONLY] {
+                found.extend(strings(&browser.script(script, json!([]))));
+            }
             found.extend(keyboard_problems(browser));
         }
         let png = browser.screenshot();
