@@ -155,8 +155,9 @@ fn named(tag: Tag, id: Option<&str>, suffix: &str) -> Tag {
     }
 }
 
-/// A standalone `<svg role="img">` of `size` and `class` with a `<title>` and `<desc>` (labelling
-/// it when there is an id) around `body`.
+/// A standalone `<svg>` of `size` and `class` with a `<title>` and `<desc>` (labelling it,
+/// by id when there is one) around `body`: an image, or a group when `body` holds links
+/// (an image's content is not reachable by keyboard).
 pub(crate) fn svg(
     size: Size,
     id: Option<&str>,
@@ -169,16 +170,17 @@ pub(crate) fn svg(
     let mut svg = Tag::new("svg")
         .attr("xmlns", "http://www.w3.org/2000/svg")
         .attr("class", class)
-        .attr("role", "img")
+        .attr("role", if body.contains("<a ") { "group" } else { "img" })
         .attr("viewBox", &format!("0 0 {w} {h}"))
         .at("width", w)
         .at("height", h)
         .attr("font-family", FONT_FAMILY)
         .at("font-size", FONT)
         .attr("style", "max-width:100%;height:auto");
-    if let Some(id) = id {
-        svg = svg.attr("aria-labelledby", &format!("{id}-title {id}-desc"));
-    }
+    svg = match id {
+        Some(id) => svg.attr("aria-labelledby", &format!("{id}-title {id}-desc")),
+        None => svg.attr("aria-label", title),
+    };
     svg.wrap(&format!(
         "{}{}{body}",
         named(Tag::new("title"), id, "-title").wrap(&escape(title)),

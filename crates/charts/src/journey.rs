@@ -36,8 +36,8 @@ impl Standing {
 }
 
 /// Okabe–Ito bluish green and vermillion: told apart by colour-blind readers too.
-const GREEN: Colour = Colour(0x00, 0x7a, 0x5a);
-const RED: Colour = Colour(0xc2, 0x4e, 0x00);
+pub(crate) const GREEN: Colour = Colour(0x00, 0x7a, 0x5a);
+pub(crate) const RED: Colour = Colour(0xc2, 0x4e, 0x00);
 
 /// One touchpoint card.
 #[derive(Clone, Debug)]

@@ -2,8 +2,9 @@
 //!
 //! Each chart is a plain function of its data that returns one HTML `<figure>`:
 //!
-//! - an `<svg role="img">` with a `<title>` (the [`Frame`]'s title) and a `<desc>` saying
-//!   what the chart shows in words; text is real `<text>`, colours are set inline so
+//! - an `<svg role="img">` (`role="group"` when it holds links, as the journey map does)
+//!   named by its `<title>` (the [`Frame`]'s title), with a `<desc>` saying what the chart
+//!   shows in words; text is real `<text>`, colours are set inline so
 //!   the figure needs no stylesheet, and `class` attributes let page CSS restyle it;
 //! - a `<figcaption>`;
 //! - `<details><summary>Numbers</summary><table>…</table></details>`: the exact numbers

@@ -30,15 +30,20 @@ impl Colour {
 
     /// WCAG relative luminance, 0 (black) to 1 (white).
     fn luminance(self) -> f64 {
-        let linear = |c: u8| {
+        let [r, g, b] = self.linear();
+        0.2126 * r + 0.7152 * g + 0.0722 * b
+    }
+
+    /// The linear-light red, green and blue, 0 to 1.
+    fn linear(self) -> [f64; 3] {
+        [self.0, self.1, self.2].map(|c| {
             let c = f64::from(c) / 255.0;
             if c <= 0.040_45 {
                 c / 12.92
             } else {
                 ((c + 0.055) / 1.055).powf(2.4)
             }
-        };
-        0.2126 * linear(self.0) + 0.7152 * linear(self.1) + 0.0722 * linear(self.2)
+        })
     }
 
     /// WCAG contrast ratio with `other`, from 1 to 21.
@@ -130,6 +135,70 @@ mod tests {
             let fill = ramp(f64::from(i) / 100.0);
             assert!(ink_on(fill).contrast(fill) >= 4.5, "{fill}");
         }
+    }
+
+    /// How a reader with each full dichromacy sees linear RGB (Machado et al. 2009, severity 1):
+    /// protanopia, deuteranopia, tritanopia.
+    const DICHROMACIES: [[[f64; 3]; 3]; 3] = [
+        [
+            [0.152_286, 1.052_583, -0.204_868],
+            [0.114_503, 0.786_281, 0.099_216],
+            [-0.003_882, -0.048_116, 1.051_998],
+        ],
+        [
+            [0.367_322, 0.860_646, -0.227_968],
+            [0.280_085, 0.672_501, 0.047_413],
+            [-0.011_820, 0.042_940, 0.968_881],
+        ],
+        [
+            [1.255_528, -0.076_749, -0.178_779],
+            [-0.078_411, 0.930_809, 0.147_602],
+            [0.004_733, 0.691_367, 0.303_900],
+        ],
+    ];
+
+    /// CIELAB (D65) of linear RGB.
+    fn lab([r, g, b]: [f64; 3]) -> [f64; 3] {
+        let x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.950_47;
+        let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        let z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.088_83;
+        let f = |t: f64| {
+            if t > 0.008_856 {
+                t.cbrt()
+            } else {
+                7.787 * t + 16.0 / 116.0
+            }
+        };
+        let (fx, fy, fz) = (f(x), f(y), f(z));
+        [116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)]
+    }
+
+    /// The smallest colour difference (CIE76 ΔE) between `a` and `b` as readers with any
+    /// dichromacy see them.
+    fn least_difference(a: Colour, b: Colour) -> f64 {
+        let seen = |c: Colour, m: &[[f64; 3]; 3]| {
+            let rgb = c.linear();
+            lab(m.map(|row| (0..3).map(|j| row[j] * rgb[j]).sum::<f64>().clamp(0.0, 1.0)))
+        };
+        let apart = |m| {
+            let (p, q) = (seen(a, m), seen(b, m));
+            (0..3).map(|i| (p[i] - q[i]).powi(2)).sum::<f64>().sqrt()
+        };
+        DICHROMACIES.iter().map(apart).fold(f64::INFINITY, f64::min)
+    }
+
+    #[test]
+    fn colour_blind_readers_tell_the_colours_apart() {
+        for (i, a) in SERIES.iter().enumerate() {
+            for b in &SERIES[i + 1..] {
+                assert!(least_difference(*a, *b) >= 15.0, "{a} {b}");
+            }
+        }
+        let (green, red) = (crate::journey::GREEN, crate::journey::RED);
+        assert!(least_difference(green, red) >= 30.0);
+        // The check can fail: a red and a green of equal lightness look alike.
+        let (r, g) = (Colour::hex(0xcc3333), Colour::hex(0x669900));
+        assert!(least_difference(r, g) < 15.0);
     }
 
     #[test]

@@ -9,7 +9,7 @@ const STYLE: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1b1f24;background:#fff}
 header{background:#12263a;color:#fff;padding:.6rem 1.5rem;display:flex;gap:1.5rem;align-items:baseline;flex-wrap:wrap}
 header a{color:#fff;text-decoration:none;font-weight:600}
-header nav a{font-weight:400;margin-right:1rem}
+header nav{display:flex;flex-wrap:wrap;column-gap:1rem}header nav a{font-weight:400;white-space:nowrap}
 header nav a[aria-current=page]{text-decoration:underline}
 header form{margin-left:auto}
 main{padding:1.5rem;max-width:76rem}
@@ -39,7 +39,7 @@ form.filters label{display:flex;flex-direction:column;font-size:.8rem;color:#576
 nav.sections{display:flex;gap:1rem;flex-wrap:wrap;margin:0 0 1rem}form.admin{max-width:36rem}p.field label,fieldset legend{display:block;font-weight:600}.hint{display:block;color:#57606a;font-size:.85rem}.error{display:block;color:#cf222e}form.row{display:inline-block;margin:0 .4rem .2rem 0}fieldset{border:1px solid #d0d7de}.done{border-left:4px solid #1a7f37;padding:.3rem .8rem;background:#dafbe1}code.secret{font-size:1.1rem;user-select:all}
 section.pack+section.pack{break-before:page}.pack p.periods{display:none}
 @media print{.pack svg.cx-svg{max-height:150mm}#pack-weak-areas svg.cx-svg{max-height:70mm}.pack td,.pack th{padding:.1rem .5rem}}
-a:focus,button:focus,input:focus,select:focus{outline:3px solid #0969da;outline-offset:1px}
+:focus-visible{outline:3px solid #0969da;outline-offset:1px}header :focus-visible{outline-color:#fff}
 @media print{body{font-size:9pt}header{padding:0 .5rem}main{padding:.3rem .5rem}h1{font-size:1.1rem;margin:0}h2{margin:.5rem 0 .2rem}p.periods{display:none}.board{grid-template-columns:repeat(4,1fr);gap:.4rem}.board .tile{padding:.3rem .5rem}.board .tile .detail{font-size:.75rem}.tile .big{font-size:1.2rem}header nav,header form,form.filters,details:not(.loss){display:none}header{background:none;color:#000}header a{color:#000}main{max-width:none}.tile{break-inside:avoid}}
 ";
 

@@ -37,6 +37,22 @@ pub fn sign_in(browser: &Browser, base: &str, email: &str, password: &str) {
     browser.wait_until_left("/login");
 }
 
+/// A demo world of 3,000 customers built in `dir`: its data folder.
+pub fn small_demo(dir: &Path) -> std::path::PathBuf {
+    let data = dir.join("demo");
+    let built = run(&data, &["demo", "--customers", "3000", "--no-serve"]);
+    let why = String::from_utf8_lossy(&built.stderr);
+    assert!(built.status.success(), "{why}");
+    data
+}
+
+/// The id of a customer of the data folder.
+pub fn some_customer(data: &Path) -> String {
+    let sql = "SELECT customer_id FROM customer_value LIMIT 1";
+    let rows = json(data, &["sql", sql, "--json"]);
+    rows[0]["customer_id"].as_str().unwrap().to_string()
+}
+
 /// The API's value for a figure shown on a page.
 fn expected(key: &str, apis: &Apis) -> Option<f64> {
     let s = &apis.scorecard;
@@ -177,13 +193,7 @@ fn check_drivers_headline(browser: &Browser, base: &str, apis: &Apis) {
 #[test]
 fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("demo");
-    let built = run(&data, &["demo", "--customers", "3000", "--no-serve"]);
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    let data = small_demo(dir.path());
     let tokens: Vec<(&str, Option<&str>, String)> = [
         ("admin", None),
         ("executive", None),
@@ -209,17 +219,7 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
         assert_eq!(status, 200, "{path}: {body}");
         body
     };
-    let some_customer = crate::json(
-        &data,
-        &[
-            "sql",
-            "SELECT customer_id FROM customer_value LIMIT 1",
-            "--json",
-        ],
-    )[0]["customer_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let some_customer = some_customer(&data);
     let apis = Apis {
         scorecard: get("/api/v1/scorecard"),
         link: get("/api/v1/link"),

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `cxray` binary: real processes, real files, the real server
 //! on loopback.
 
+mod a11y;
 mod accounts;
 mod bad_input;
 mod browser;

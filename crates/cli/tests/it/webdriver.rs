@@ -135,6 +135,36 @@ impl Browser {
         )
     }
 
+    /// Runs an asynchronous script (its last argument is the callback) and returns what
+    /// it passed to the callback.
+    pub fn script_async(&self, script: &str, args: Value) -> Value {
+        self.call(
+            "POST",
+            "/execute/async",
+            Some(json!({"script": script, "args": args})),
+        )
+    }
+
+    /// Presses the Tab key `times` times, as a person at the keyboard would.
+    pub fn press_tab(&self, times: usize) {
+        let press = [
+            json!({"type": "keyDown", "value": "\u{E004}"}),
+            json!({"type": "keyUp", "value": "\u{E004}"}),
+        ];
+        let actions: Vec<Value> = (0..times).flat_map(|_| press.clone()).collect();
+        let keys = json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]});
+        self.call("POST", "/actions", Some(keys));
+        self.call("DELETE", "/actions", None);
+    }
+
+    /// Lays pages out as a screen `width` × `height` CSS pixels wide (a phone's below 600).
+    pub fn emulate(&self, width: u32, height: u32) {
+        let params = json!({"width": width, "height": height, "deviceScaleFactor": 1,
+                            "mobile": width < 600});
+        let cmd = json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": params});
+        self.call("POST", "/goog/cdp/execute", Some(cmd));
+    }
+
     /// The page's text content.
     pub fn text(&self) -> String {
         self.script(
