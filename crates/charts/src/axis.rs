@@ -103,7 +103,7 @@ impl Axis {
                 Side::Bottom => (
                     (at, plot.top),
                     (at, plot.bottom),
-                    (at, plot.bottom + LINE / 2.0 + 2.0),
+                    below(plot, at),
                     Anchor::Middle,
                 ),
             };
@@ -115,9 +115,7 @@ impl Axis {
             out += &line(class, from, to, stroke)
                 .raw("data-tick", value)
                 .empty();
-            out += &text("tick", spot, anchor, MUTED)
-                .at("font-size", SMALL)
-                .wrap(&escape(label));
+            out += &tick_label(spot, anchor, label);
         }
         let class = if self.side == Side::Left {
             "axis axis-y"
@@ -160,16 +158,21 @@ pub(crate) fn categories(labels: &[String], xs: &[f64], plot: &Plot) -> String {
     let mut out = String::new();
     for (label, &x) in labels.iter().zip(xs).step_by(every) {
         out += &line("tick-mark", (x, plot.bottom), (x, plot.bottom + 4.0), AXIS).empty();
-        out += &text(
-            "tick",
-            (x, plot.bottom + LINE / 2.0 + 2.0),
-            Anchor::Middle,
-            MUTED,
-        )
-        .at("font-size", SMALL)
-        .wrap(&escape(label));
+        out += &tick_label(below(plot, x), Anchor::Middle, label);
     }
     Tag::new("g").attr("class", "axis axis-x").wrap(&out)
+}
+
+/// Where a tick label under the plot at `x` sits.
+pub(crate) fn below(plot: &Plot, x: f64) -> (f64, f64) {
+    (x, plot.bottom + LINE / 2.0 + 2.0)
+}
+
+/// A tick's label at `spot`.
+pub(crate) fn tick_label(spot: (f64, f64), anchor: Anchor, label: &str) -> String {
+    text("tick", spot, anchor, MUTED)
+        .at("font-size", SMALL)
+        .wrap(&escape(label))
 }
 
 /// Show every how-many-th of `count` labels `width` wide in `room` pixels.

@@ -3,6 +3,7 @@
 
 use cxray_core::text::significant;
 
+use crate::axis;
 use crate::data::{Estimate, LeftOut, bounds, extent, is_drawable, numbers};
 use crate::escape::escape;
 use crate::figure::{Figure, Frame};
@@ -185,14 +186,8 @@ impl LogAxis {
             out += &line("grid", (x, plot.top), (x, plot.bottom), RULE)
                 .raw("data-tick", tick)
                 .empty();
-            out += &text(
-                "tick",
-                (x, plot.bottom + LINE / 2.0 + 2.0),
-                Anchor::Middle,
-                MUTED,
-            )
-            .at("font-size", SMALL)
-            .wrap(&escape(&trim_zeros(significant(tick, DIGITS))));
+            let label = trim_zeros(significant(tick, DIGITS));
+            out += &axis::tick_label(axis::below(plot, x), Anchor::Middle, &label);
         }
         Tag::new("g").attr("class", "axis axis-x").wrap(&out)
     }
