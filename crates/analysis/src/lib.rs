@@ -8,6 +8,7 @@ pub mod board;
 mod cpu;
 pub mod customer;
 pub mod drivers;
+pub mod groups;
 pub mod journey;
 pub mod loyalty;
 pub mod metrics;

@@ -2,17 +2,19 @@
 //! defector share, revenue at risk and the weakest areas, beside revenue and EBIT — each
 //! figure with its interval and the n behind it.
 
-use chrono::NaiveDate;
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
 use cxray_core::stats::{self, Estimate, Instrument, Settings};
 use cxray_core::targets::Period;
 use serde::Serialize;
 
 use crate::board::{self, Board, Cadence, Inputs};
 use crate::journey::{Area, Journey, Total};
-use crate::metrics::{self, LinkReport, MetricRow, Slice};
-use cxray_store::Result;
+use crate::metrics::{self, LinkReport, MetricRow};
 use cxray_store::decode::Columns;
 use cxray_store::sql::Sql;
+use cxray_store::{Result, StoreError};
 
 /// Customer equity: the summed CLV of every valued customer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -106,17 +108,11 @@ impl Figures {
 
 /// Reads the scorecard's own figures.
 pub async fn figures(sql: &Sql, settings: &Settings) -> Result<Figures> {
-    let by_quarter = Slice {
-        by: vec!["quarter".into()],
-        ..Slice::default()
-    };
     // Each reads its own tables: read side by side.
-    let (as_of, equity, retention, nps, grade, financials, currency, months) = futures::join!(
+    let (as_of, equity, retention, financials, currency, months) = futures::join!(
         crate::loyalty::last_purchase_date(sql),
         equity(sql, settings),
-        retention(sql, settings),
-        metrics::metric(sql, Instrument::Nps, &by_quarter, settings),
-        metrics::metric(sql, Instrument::Grade, &by_quarter, settings),
+        retention(sql),
         financials(sql),
         crate::journey::currency(sql),
         futures::future::try_join(
@@ -124,27 +120,86 @@ pub async fn figures(sql: &Sql, settings: &Settings) -> Result<Figures> {
             metrics::monthly_tallies(sql, Instrument::Grade),
         ),
     );
-    let (as_of, retention, financials) = (as_of.ok(), retention?, financials?);
-    let (nps_months, grade_months) = months?;
-    let inputs = board_inputs(nps_months, grade_months, &retention, &financials);
-    Ok(Figures {
-        boards: board::boards(&inputs, as_of, settings),
-        board_inputs: (inputs, *settings),
-        as_of,
-        equity: equity?,
-        retention,
-        nps: nps?,
-        grade: grade?,
-        financials,
-        currency: currency?,
-    })
+    let (nps, grade) = months?;
+    Figures::of(
+        Parts {
+            as_of: as_of.ok(),
+            equity: equity?,
+            retention: retention?,
+            nps,
+            grade,
+            financials: financials?,
+            currency: currency?,
+        },
+        settings,
+    )
+}
+
+/// What the scorecard's own figures are made of: read from the tables, or assembled from
+/// the partial aggregates of customer groups (`crate::groups`).
+pub(crate) struct Parts {
+    pub as_of: Option<NaiveDate>,
+    pub equity: Option<Equity>,
+    pub retention: Retention12,
+    /// Tallies by month (the month's first day).
+    pub nps: BTreeMap<NaiveDate, stats::Tally>,
+    pub grade: BTreeMap<NaiveDate, stats::Tally>,
+    pub financials: Vec<Financial>,
+    pub currency: Option<String>,
+}
+
+impl Figures {
+    /// The figures of their parts: NPS and grade by quarter from the monthly tallies.
+    pub(crate) fn of(p: Parts, settings: &Settings) -> Result<Self> {
+        let retention = p.retention.shares(settings);
+        let (nps, grade) = (quarterly(&p.nps, settings)?, quarterly(&p.grade, settings)?);
+        let inputs = board_inputs(p.nps, p.grade, &retention, &p.financials);
+        Ok(Figures {
+            boards: board::boards(&inputs, p.as_of, settings),
+            board_inputs: (inputs, *settings),
+            as_of: p.as_of,
+            equity: p.equity,
+            retention,
+            nps,
+            grade,
+            financials: p.financials,
+            currency: p.currency,
+        })
+    }
+}
+
+/// Monthly tallies summed by quarter, as the metric by quarter (labelled by the quarter's
+/// first day).
+fn quarterly(
+    months: &BTreeMap<NaiveDate, stats::Tally>,
+    settings: &Settings,
+) -> Result<Vec<MetricRow>> {
+    let mut quarters: BTreeMap<NaiveDate, stats::Tally> = BTreeMap::new();
+    for (month, tally) in months {
+        let first = NaiveDate::from_ymd_opt(month.year(), (month.month0() / 3) * 3 + 1, 1)
+            .expect("a quarter's first day");
+        quarters
+            .entry(first)
+            .or_insert_with(|| stats::Tally::new(tally.instrument()))
+            .merge(tally)
+            .map_err(StoreError::analysis)?;
+    }
+    quarters
+        .into_iter()
+        .map(|(first, tally)| {
+            Ok(MetricRow {
+                group: [("quarter".to_string(), Some(first.to_string()))].into(),
+                estimate: tally.estimate(settings).map_err(StoreError::analysis)?,
+            })
+        })
+        .collect()
 }
 
 /// The board's inputs: monthly tallies, retained customers at each quarter end (the
 /// share times its n, the count it was computed from) and monthly revenue and EBIT.
 fn board_inputs(
-    nps: std::collections::BTreeMap<NaiveDate, stats::Tally>,
-    grade: std::collections::BTreeMap<NaiveDate, stats::Tally>,
+    nps: BTreeMap<NaiveDate, stats::Tally>,
+    grade: BTreeMap<NaiveDate, stats::Tally>,
     retention: &[Retention],
     financials: &[Financial],
 ) -> Inputs {
@@ -177,12 +232,22 @@ pub fn scorecard(
     link: std::result::Result<&LinkReport, &str>,
     journey: std::result::Result<&Journey, &str>,
 ) -> Scorecard {
+    let share = link.map(|l| l.overall.satisfied_defector_share);
+    of_parts(figures, share, journey)
+}
+
+/// [`scorecard`] with the link's satisfied-defector share alone.
+pub(crate) fn of_parts(
+    figures: Figures,
+    satisfied_defector_share: std::result::Result<Option<Estimate>, &str>,
+    journey: std::result::Result<&Journey, &str>,
+) -> Scorecard {
     let mut notes = Vec::new();
     if figures.equity.is_none() {
         notes.push("customer equity: no customer_value table (run cxray loyalty predict)".into());
     }
-    let (satisfied_defector_share, link_note) = match link {
-        Ok(l) => (l.overall.satisfied_defector_share, None),
+    let (satisfied_defector_share, link_note) = match satisfied_defector_share {
+        Ok(share) => (share, None),
         Err(e) => (None, Some(format!("satisfaction–loyalty link: {e}"))),
     };
     let (revenue_at_risk, weak_areas) = match journey {
@@ -224,46 +289,122 @@ async fn equity(sql: &Sql, settings: &Settings) -> Result<Option<Equity>> {
         return Ok(None);
     }
     let (_, batches) = sql
-        .query(
-            "SELECT sum(clv) AS clv, sum(p_alive) AS p_alive,
-                    sum(CASE WHEN p_alive > 0 THEN clv * clv * (1 - p_alive) / p_alive ELSE 0 END)
-                      AS variance,
-                    CAST(count(*) AS BIGINT) AS customers
-             FROM customer_value",
-        )
+        .query(&format!("SELECT {EQUITY_SUMS} FROM customer_value"))
         .await?;
     let Some(b) = batches.first().filter(|b| b.num_rows() > 0) else {
         return Ok(None);
     };
-    let c = Columns::new(b);
-    let customers = c.int("customers")?.count(0);
-    if customers == 0 {
-        return Ok(None);
-    }
-    let (value, alive) = (
-        c.float("clv")?.float_at(0)?,
-        c.float("p_alive")?.float_at(0)?,
-    );
-    let variance = c.float("variance")?.float_at(0)?;
-    let half = 1.959_963_984_540_054 * variance.max(0.0).sqrt();
-    Ok(Some(Equity {
-        money: Estimate::amount(customers, value, (value - half, value + half), settings),
-        customers,
-        expected_alive: alive,
-    }))
+    Ok(EquitySums::read(&Columns::new(b), 0)?.equity(settings))
 }
 
-/// Twelve-month retention at each complete quarter end with two years of data before it.
-async fn retention(sql: &Sql, settings: &Settings) -> Result<Vec<Retention>> {
+/// The sums equity is made of, as SQL select items over `customer_value`.
+pub(crate) const EQUITY_SUMS: &str = "sum(clv) AS clv, sum(p_alive) AS p_alive,
+    sum(CASE WHEN p_alive > 0 THEN clv * clv * (1 - p_alive) / p_alive ELSE 0 END) AS variance,
+    CAST(count(*) AS BIGINT) AS customers";
+
+/// The sums over valued customers that equity is made of ([`EQUITY_SUMS`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct EquitySums {
+    pub clv: f64,
+    pub p_alive: f64,
+    pub variance: f64,
+    pub customers: u64,
+}
+
+impl EquitySums {
+    /// Reads row `r` of a result with the [`EQUITY_SUMS`] columns (no customers: zeros).
+    pub fn read(c: &Columns, r: usize) -> Result<Self> {
+        let customers = c.int("customers")?.count(r);
+        if customers == 0 {
+            return Ok(EquitySums::default());
+        }
+        Ok(EquitySums {
+            clv: c.float("clv")?.float_at(r)?,
+            p_alive: c.float("p_alive")?.float_at(r)?,
+            variance: c.float("variance")?.float_at(r)?,
+            customers,
+        })
+    }
+
+    pub fn add(&mut self, other: &EquitySums) {
+        self.clv += other.clv;
+        self.p_alive += other.p_alive;
+        self.variance += other.variance;
+        self.customers += other.customers;
+    }
+
+    /// Equity with its interval (none without valued customers).
+    pub fn equity(&self, settings: &Settings) -> Option<Equity> {
+        if self.customers == 0 {
+            return None;
+        }
+        let (value, half) = (
+            self.clv,
+            1.959_963_984_540_054 * self.variance.max(0.0).sqrt(),
+        );
+        Some(Equity {
+            money: Estimate::amount(
+                self.customers,
+                value,
+                (value - half, value + half),
+                settings,
+            ),
+            customers: self.customers,
+            expected_alive: self.p_alive,
+        })
+    }
+}
+
+/// Customers counted by their active quarters, the bits of one integer relative to the
+/// first kept quarter, with the first and last quarter index (none without purchases):
+/// what twelve-month retention is computed from.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Retention12 {
+    pub by_bits: Vec<(u64, u64)>,
+    pub span: Option<(i64, i64)>,
+}
+
+impl Retention12 {
+    /// Twelve-month retention at each complete quarter end with two years of data before it.
+    pub fn shares(&self, settings: &Settings) -> Vec<Retention> {
+        let Some((first_q, last_q)) = self.span else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for e in first_q + 7..last_q {
+            let Some(quarter_end) = quarter_end(e) else {
+                continue;
+            };
+            let at = (e - first_q) as u32;
+            let (before, after) = (quarters(at - 7, at - 4), quarters(at - 3, at));
+            let (mut n, mut retained) = (0, 0);
+            for &(bits, customers) in self.by_bits.iter().filter(|(bits, _)| bits & before != 0) {
+                n += customers;
+                retained += if bits & after != 0 { customers } else { 0 };
+            }
+            if let Some(retained) = stats::share(retained, n, settings) {
+                out.push(Retention {
+                    quarter_end,
+                    retained,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// The quarter index (year * 4 + quarter, 0-based) of `transactions.at`, as SQL.
+pub(crate) const QUARTER_SQL: &str = "CAST(date_part('year', at) AS BIGINT) * 4
+                           + CAST(date_part('quarter', at) AS BIGINT) - 1";
+
+/// Customers counted by their active quarters (see [`Retention12`]).
+async fn retention(sql: &Sql) -> Result<Retention12> {
     // Quarter index q = year * 4 + quarter (0-based). Each customer's active quarters of
     // the last QUARTERS as bits of one integer; customers counted by their bits. An end
     // quarter e needs the eight quarters e−7..=e, so the kept quarters give every end from
     // the first kept quarter + 7 exactly as all the data would.
     let query = format!(
-        "WITH q AS (SELECT DISTINCT customer_id,
-                           CAST(date_part('year', at) AS BIGINT) * 4
-                             + CAST(date_part('quarter', at) AS BIGINT) - 1 AS q
-                    FROM transactions),
+        "WITH q AS (SELECT DISTINCT customer_id, {QUARTER_SQL} AS q FROM transactions),
          bounds AS (SELECT greatest(min(q), max(q) - {last}) AS first_q, max(q) AS last_q FROM q),
          bits AS (SELECT bit_or(CAST(1 AS BIGINT) << (q.q - b.first_q)) AS active
                   FROM q CROSS JOIN bounds b WHERE q.q >= b.first_q GROUP BY q.customer_id)
@@ -273,37 +414,15 @@ async fn retention(sql: &Sql, settings: &Settings) -> Result<Vec<Retention>> {
         last = QUARTERS - 1
     );
     let (_, batches) = sql.query(&query).await?;
-    let mut by_bits = Vec::new();
-    let mut span = None;
+    let mut out = Retention12::default();
     for b in &batches {
         let c = Columns::new(b);
         let (active, customers) = (c.int("active")?, c.int("customers")?);
         let (first, last) = (c.int("first_q")?, c.int("last_q")?);
         for r in 0..c.rows() {
-            by_bits.push((active.int_at(r)? as u64, customers.count(r)));
-            span = Some((first.int_at(r)?, last.int_at(r)?));
-        }
-    }
-    let Some((first_q, last_q)) = span else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::new();
-    for e in first_q + 7..last_q {
-        let Some(quarter_end) = quarter_end(e) else {
-            continue;
-        };
-        let at = (e - first_q) as u32;
-        let (before, after) = (quarters(at - 7, at - 4), quarters(at - 3, at));
-        let (mut n, mut retained) = (0, 0);
-        for &(bits, customers) in by_bits.iter().filter(|(bits, _)| bits & before != 0) {
-            n += customers;
-            retained += if bits & after != 0 { customers } else { 0 };
-        }
-        if let Some(retained) = stats::share(retained, n, settings) {
-            out.push(Retention {
-                quarter_end,
-                retained,
-            });
+            out.by_bits
+                .push((active.int_at(r)? as u64, customers.count(r)));
+            out.span = Some((first.int_at(r)?, last.int_at(r)?));
         }
     }
     Ok(out)
@@ -311,7 +430,7 @@ async fn retention(sql: &Sql, settings: &Settings) -> Result<Vec<Retention>> {
 
 /// Quarters of activity one integer holds (almost 16 years); older quarters are left out,
 /// which changes no end from the eighth kept quarter on.
-const QUARTERS: i64 = 63;
+pub(crate) const QUARTERS: i64 = 63;
 
 /// The bits of quarters `from..=to` (relative to the first kept quarter).
 fn quarters(from: u32, to: u32) -> u64 {
@@ -330,7 +449,7 @@ fn quarter_end(q: i64) -> Option<NaiveDate> {
 }
 
 /// Monthly revenue and EBIT from the financials table.
-async fn financials(sql: &Sql) -> Result<Vec<Financial>> {
+pub(crate) async fn financials(sql: &Sql) -> Result<Vec<Financial>> {
     let (_, batches) = sql
         .query(
             "SELECT CAST(date_trunc('month', period) AS DATE) AS month,

@@ -8,13 +8,14 @@ use std::time::Instant;
 use cxray_core::drivers::Options;
 use serde::Serialize;
 
+use crate::groups::Groups;
 use crate::journey::{self, DriverGroup, DriverOutcome, Journey, JourneyOptions, MonthRate};
 use crate::metrics::{self, LinkReport};
 use crate::scorecard::{self, Scorecard};
 use crate::settings::ProductSettings;
 use cxray_store::decode::Columns;
 use cxray_store::ops::OpsDb;
-use cxray_store::sql::Sql;
+use cxray_store::sql::{Restriction, Sql};
 use cxray_store::{DataFolder, ErrorKind, Result, StoreError};
 
 /// The analyses a page needs: each filtered view computes only its page's part.
@@ -233,18 +234,52 @@ async fn customers(sql: &Sql) -> Result<Option<u64>> {
 
 /// The filters' choices: segments, regions, and the customers' other columns.
 async fn choices(sql: &Sql) -> Result<Choices> {
+    Ok(Choices {
+        segments: sql.distinct("customers", "segment").await?,
+        regions: sql.distinct("customers", "region").await?,
+        attributes: attribute_columns(sql).await?,
+    })
+}
+
+/// The customers' columns an attribute filter may name: all but the id, segment and region.
+pub(crate) async fn attribute_columns(sql: &Sql) -> Result<Vec<String>> {
     let df = sql.context().table("customers").await?;
-    let attributes = df
+    Ok(df
         .schema()
         .fields()
         .iter()
         .map(|f| f.name().clone())
         .filter(|n| !matches!(n.as_str(), "customer_id" | "segment" | "region"))
-        .collect();
-    Ok(Choices {
-        segments: sql.distinct("customers", "segment").await?,
-        regions: sql.distinct("customers", "region").await?,
-        attributes,
+        .collect())
+}
+
+/// The scorecard view of a restriction by segment and/or region assembled from the
+/// groups' partial aggregates, as [`compute`] gives it for the scorecard part of the
+/// restricted session (the link and journey it takes from are not kept); none when the
+/// groups do not answer the restriction.
+pub fn from_groups(
+    groups: &Groups,
+    restriction: &Restriction,
+    (versions, last_change): DataState,
+) -> Option<Snapshot> {
+    let started = Instant::now();
+    let (scorecard, customers, [segments, regions]) = groups.view(restriction)?;
+    Some(Snapshot {
+        versions,
+        last_change,
+        computed_at: chrono::Utc::now().to_rfc3339(),
+        seconds: started.elapsed().as_secs_f64(),
+        scorecard: Ok(scorecard),
+        link: skipped(),
+        journey: skipped(),
+        drivers: skipped(),
+        trends: BTreeMap::new(),
+        customers: Some(customers),
+        choices: Choices {
+            segments,
+            regions,
+            attributes: groups.attributes().to_vec(),
+        },
     })
 }
 

@@ -14,9 +14,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use cxray_analysis::groups::Groups;
 use cxray_analysis::settings::ProductSettings;
+use cxray_analysis::snapshot::{DataState, compute, data_state, from_groups};
 pub use cxray_analysis::snapshot::{Part, PartError, Snapshot};
-use cxray_analysis::snapshot::{compute, data_state};
 use cxray_store::sql::Sql;
 use cxray_store::{DataFolder, Result, StoreError};
 use tokio::sync::{OnceCell, Semaphore};
@@ -75,6 +76,9 @@ impl From<StoreError> for ViewError {
 pub struct Snapshots {
     settings: AnalysisSettings,
     latest: RwLock<Option<Arc<Snapshot>>>,
+    /// The partial aggregates of customer groups for the latest snapshot's data, which
+    /// answer scorecard views of a segment or region (none where they cannot).
+    groups: RwLock<Option<(DataState, Arc<Groups>)>>,
     views: Mutex<Views>,
     users: Mutex<HashMap<i64, Arc<Semaphore>>>,
     at_once: Arc<Semaphore>,
@@ -110,6 +114,7 @@ impl Snapshots {
         Snapshots {
             settings,
             latest: RwLock::default(),
+            groups: RwLock::default(),
             views: Mutex::default(),
             users: Mutex::default(),
             at_once: Arc::new(Semaphore::new(settings.views_at_once.max(1))),
@@ -277,6 +282,9 @@ impl Snapshots {
             .map_err(|_| ViewError::Stopped)?;
         let (folder, filters) = (folder.clone(), filters.clone());
         let state = (latest.versions.clone(), latest.last_change);
+        if let Some(view) = self.from_groups(&filters, part, &state) {
+            return Ok(Arc::new(view));
+        }
         let settings = self.settings.product;
         let job = self.handle.spawn(async move {
             let mut sql = Sql::open(&folder, &BTreeMap::new()).await?;
@@ -295,6 +303,16 @@ impl Snapshots {
         }
     }
 
+    /// A scorecard view assembled from the partial aggregates of customer groups of the
+    /// same data, when they answer it.
+    fn from_groups(&self, filters: &Filters, part: Part, state: &DataState) -> Option<Snapshot> {
+        let groups = self.groups.read().expect("groups lock");
+        let (_, groups) = groups.as_ref().filter(|(of, _)| of == state)?;
+        (part == Part::Scorecard)
+            .then(|| from_groups(groups, &filters.restriction(), state.clone()))
+            .flatten()
+    }
+
     /// Computes a snapshot when the data changed since the latest one.
     pub async fn refresh(&self, folder: &DataFolder) -> Result<()> {
         let sql = Sql::open(folder, &BTreeMap::new()).await?;
@@ -306,8 +324,18 @@ impl Snapshots {
             return Ok(());
         }
         let settings = &self.settings.product;
-        let snapshot = compute(&sql, folder, state, settings, &Part::ALL).await?;
-        *self.latest.write().expect("snapshot lock") = Some(Arc::new(snapshot));
+        let (snapshot, groups) = tokio::join!(
+            compute(&sql, folder, state.clone(), settings, &Part::ALL),
+            Groups::compute(&sql, folder, settings),
+        );
+        let snapshot = snapshot?;
+        let groups = groups.unwrap_or_else(|e| {
+            tracing::warn!("partial aggregates of customer groups: {e}");
+            None
+        });
+        let mut latest = self.latest.write().expect("snapshot lock");
+        *self.groups.write().expect("groups lock") = groups.map(|g| (state, Arc::new(g)));
+        *latest = Some(Arc::new(snapshot));
         Ok(())
     }
 

@@ -31,7 +31,9 @@ pub use areas::{Area, Quadrant, areas};
 pub use derived::{TripData, load as trip_data};
 pub use drivers::{DriverGroup, DriverOutcome, control_of, drivers, touchpoint_of};
 pub use handoffs::Handoff;
+use handoffs::Pair;
 pub use money::{AtRisk, Total};
+pub(crate) use touchpoints::Partial;
 
 /// Options of the journey analyses.
 #[derive(Debug, Clone)]
@@ -203,28 +205,56 @@ async fn map(sql: &Sql, opts: &JourneyOptions, with_handoffs: bool) -> Result<Jo
     let csat = timed("csat", csat_by_touchpoint(sql, &opts.settings)).await?;
     let mean_clv = mean_clv(sql).await?;
     let currency = currency(sql).await?;
+    let pairs = match with_handoffs {
+        true => Some(timed("hand-offs", data.pairs(sql)).await?),
+        false => None,
+    };
+    let inputs = MapInputs {
+        counts,
+        owners,
+        csat,
+        mean_clv,
+        currency,
+    };
+    Ok(assemble(inputs, pairs, opts))
+}
+
+/// What the journey map is made of, besides the hand-offs.
+pub(crate) struct MapInputs {
+    pub counts: Vec<touchpoints::Counts>,
+    /// owner_id → (name, kind).
+    pub owners: BTreeMap<String, (String, String)>,
+    pub csat: BTreeMap<String, Estimate>,
+    pub mean_clv: Option<f64>,
+    pub currency: Option<String>,
+}
+
+/// The journey map of its inputs, without hand-offs.
+pub(crate) fn without_handoffs_of(m: MapInputs, opts: &JourneyOptions) -> Journey {
+    assemble(m, None, opts)
+}
+
+/// The journey map of its inputs, with the hand-offs of `pairs` (none: not computed).
+fn assemble(m: MapInputs, pairs: Option<Vec<Pair>>, opts: &JourneyOptions) -> Journey {
     let mut notes = Vec::new();
-    if mean_clv.is_none() {
+    if m.mean_clv.is_none() {
         notes.push(
             "no customer_value table: revenue at risk is empty (run cxray loyalty predict)".into(),
         );
     }
-    let mut touchpoints: Vec<Touchpoint> = counts
+    let mut touchpoints: Vec<Touchpoint> = m
+        .counts
         .into_iter()
         .map(|c| {
             let sla = opts.slas.get(&c.touchpoint).copied().unwrap_or_default();
             let placement = opts.placements.get(&c.touchpoint);
             let placed = place(c, placement);
-            touchpoint(placed, sla, &owners, &csat, mean_clv, &opts.settings)
+            touchpoint(placed, sla, &m.owners, &m.csat, m.mean_clv, &opts.settings)
         })
         .collect();
-    let pairs = match with_handoffs {
-        true => Some(timed("hand-offs", data.pairs(sql)).await?),
-        false => {
-            notes.push("hand-offs are not computed for this view".into());
-            None
-        }
-    };
+    if pairs.is_none() {
+        notes.push("hand-offs are not computed for this view".into());
+    }
     in_journey_order(
         &mut touchpoints,
         &pairs.as_deref().map(order::steps).unwrap_or_default(),
@@ -235,15 +265,27 @@ async fn map(sql: &Sql, opts: &JourneyOptions, with_handoffs: bool) -> Result<Jo
             h.attribute(to, &opts.settings);
         }
     }
-    Ok(Journey {
+    Journey {
         window_days: opts.window_days,
-        mean_clv,
-        currency,
-        owners: owner_totals(&touchpoints, &handoffs, &owners, &opts.settings),
+        mean_clv: m.mean_clv,
+        currency: m.currency,
+        owners: owner_totals(&touchpoints, &handoffs, &m.owners, &opts.settings),
         handoffs,
         touchpoints,
         notes,
-    })
+    }
+}
+
+/// Per group of customers (see [`touchpoints::partials`]): the touchpoint counts their
+/// journey maps are made of, from the trips of the unrestricted session.
+pub(crate) async fn partials(
+    sql: &Sql,
+    opts: &JourneyOptions,
+    customers: &str,
+    by: &[&str],
+) -> Result<BTreeMap<Vec<String>, Partial>> {
+    let data = derived::load(sql, opts).await?;
+    touchpoints::partials(sql, &data, customers, by).await
 }
 
 /// Sorts touchpoints in journey order: journeys and stages in the order their first
@@ -453,7 +495,7 @@ pub fn total_revenue_at_risk(j: &Journey) -> Option<Total> {
 }
 
 /// owner_id → (name, kind) from the owners table.
-async fn owner_info(sql: &Sql) -> Result<BTreeMap<String, (String, String)>> {
+pub(crate) async fn owner_info(sql: &Sql) -> Result<BTreeMap<String, (String, String)>> {
     let (_, batches) = sql.query("SELECT owner_id, name, kind FROM owners").await?;
     let mut out = BTreeMap::new();
     for b in &batches {
@@ -497,16 +539,26 @@ async fn mean_clv(sql: &Sql) -> Result<Option<f64>> {
 /// The data's currency: the financials', else the first the transactions name (none
 /// where neither names one).
 pub async fn currency(sql: &Sql) -> Result<Option<String>> {
-    for query in [
-        "SELECT max(CAST(currency AS VARCHAR)) AS currency FROM financials",
-        "SELECT CAST(currency AS VARCHAR) AS currency FROM transactions
-         WHERE currency IS NOT NULL LIMIT 1",
-    ] {
-        let (_, batches) = sql.query(query).await?;
-        for b in batches.iter().filter(|b| b.num_rows() > 0) {
-            if let Some(c) = Columns::new(b).text("currency")?.str(0) {
-                return Ok(Some(c.to_string()));
-            }
+    if let Some(c) = financials_currency(sql).await? {
+        return Ok(Some(c));
+    }
+    let query = "SELECT CAST(currency AS VARCHAR) AS currency FROM transactions
+         WHERE currency IS NOT NULL LIMIT 1";
+    first_text(sql, query).await
+}
+
+/// The currency the financials name, if any: the data's currency whatever its customers.
+pub(crate) async fn financials_currency(sql: &Sql) -> Result<Option<String>> {
+    let query = "SELECT max(CAST(currency AS VARCHAR)) AS currency FROM financials";
+    first_text(sql, query).await
+}
+
+/// The `currency` of the query's first row.
+async fn first_text(sql: &Sql, query: &str) -> Result<Option<String>> {
+    let (_, batches) = sql.query(query).await?;
+    for b in batches.iter().filter(|b| b.num_rows() > 0) {
+        if let Some(c) = Columns::new(b).text("currency")?.str(0) {
+            return Ok(Some(c.to_string()));
         }
     }
     Ok(None)

@@ -5,17 +5,18 @@
 use std::collections::BTreeMap;
 
 use datafusion::functions_aggregate::expr_fn::count;
-use datafusion::prelude::{col, lit};
+use datafusion::logical_expr::JoinType;
+use datafusion::prelude::{DataFrame, col, lit};
 
 use super::derived::TripData;
-use super::masks::Mask;
+use super::masks::{Mask, Touchpoints};
 use cxray_store::Result;
 use cxray_store::decode::Columns;
 use cxray_store::sql::Sql;
 
 /// What the interactions say of one touchpoint.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Counts {
+pub(crate) struct Counts {
     pub touchpoint: String,
     pub journey: Option<String>,
     pub stage: Option<String>,
@@ -51,87 +52,121 @@ pub(super) async fn counts(sql: &Sql, data: &TripData) -> Result<Vec<Counts>> {
 }
 
 async fn interaction_counts(sql: &Sql) -> Result<Vec<Counts>> {
-    let day = cxray_store::sql::day_sql("at");
     let query = format!(
-        "SELECT touchpoint, max(journey) AS journey, max(stage) AS stage, max(owner) AS owner,
-                max(channel) AS channel, count(*) AS interactions,
-                count(CASE WHEN outcome = 'failed' THEN 1 END) AS failures,
+        "SELECT touchpoint, {counts},
                 approx_percentile_cont(wait_seconds, 0.5) AS p50,
-                approx_percentile_cont(wait_seconds, 0.9) AS p90,
-                min({day}) AS first_day, max({day}) AS last_day
-         FROM interactions GROUP BY touchpoint ORDER BY touchpoint"
+                approx_percentile_cont(wait_seconds, 0.9) AS p90
+         FROM interactions GROUP BY touchpoint ORDER BY touchpoint",
+        counts = counts_sql()
     );
     let (_, batches) = sql.query(&query).await?;
     let mut out = Vec::new();
     for b in &batches {
         let c = Columns::new(b);
-        let (tp, journey, stage, owner, channel) = (
-            c.text("touchpoint")?,
-            c.text("journey")?,
-            c.text("stage")?,
-            c.text("owner")?,
-            c.text("channel")?,
-        );
-        let (n, failures, p50, p90) = (
-            c.int("interactions")?,
-            c.int("failures")?,
-            c.float("p50")?,
-            c.float("p90")?,
-        );
-        let (first, last) = (c.int("first_day")?, c.int("last_day")?);
-        let owned = |col: &cxray_store::decode::Column, r| col.str(r).map(str::to_string);
-        for r in 0..c.rows() {
+        let (p50, p90) = (c.float("p50")?, c.float("p90")?);
+        for (r, counts) in read_counts(&c)?.into_iter().enumerate() {
             out.push(Counts {
-                touchpoint: owned(&tp, r).unwrap_or_default(),
-                journey: owned(&journey, r),
-                stage: owned(&stage, r),
-                owner: owned(&owner, r),
-                channel: owned(&channel, r),
-                interactions: n.count(r),
-                failures: failures.count(r),
                 wait_p50: p50.f64(r),
                 wait_p90: p90.f64(r),
-                first_day: first.i64(r).unwrap_or(0),
-                last_day: last.i64(r).unwrap_or(0),
-                ..Counts::default()
+                ..counts
             });
         }
     }
     Ok(out)
 }
 
+/// The additive counts of a touchpoint's interactions, as SQL select items.
+fn counts_sql() -> String {
+    let day = cxray_store::sql::day_sql("at");
+    format!(
+        "max(journey) AS journey, max(stage) AS stage, max(owner) AS owner,
+         max(channel) AS channel, count(*) AS interactions,
+         count(CASE WHEN outcome = 'failed' THEN 1 END) AS failures,
+         min({day}) AS first_day, max({day}) AS last_day"
+    )
+}
+
+/// The [`counts_sql`] of every row, with `touchpoint` (no waits, no trips).
+fn read_counts(c: &Columns) -> Result<Vec<Counts>> {
+    let (tp, journey, stage, owner, channel) = (
+        c.text("touchpoint")?,
+        c.text("journey")?,
+        c.text("stage")?,
+        c.text("owner")?,
+        c.text("channel")?,
+    );
+    let (n, failures) = (c.int("interactions")?, c.int("failures")?);
+    let (first, last) = (c.int("first_day")?, c.int("last_day")?);
+    let owned = |col: &cxray_store::decode::Column, r| col.str(r).map(str::to_string);
+    Ok((0..c.rows())
+        .map(|r| Counts {
+            touchpoint: owned(&tp, r).unwrap_or_default(),
+            journey: owned(&journey, r),
+            stage: owned(&stage, r),
+            owner: owned(&owner, r),
+            channel: owned(&channel, r),
+            interactions: n.count(r),
+            failures: failures.count(r),
+            first_day: first.i64(r).unwrap_or(0),
+            last_day: last.i64(r).unwrap_or(0),
+            ..Counts::default()
+        })
+        .collect())
+}
+
 /// Per touchpoint, from the trips: observed trips through it with and without a bad
 /// experience there and how many of each defected, and trips with a long wait there.
-#[derive(Default)]
-struct VisitCounts {
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct VisitCounts {
     trips: (u64, u64, u64, u64),
     long_waits: u64,
 }
 
+impl VisitCounts {
+    fn add(&mut self, o: &VisitCounts) {
+        let (a, b) = (&mut self.trips, o.trips);
+        (a.0, a.1, a.2, a.3) = (a.0 + b.0, a.1 + b.1, a.2 + b.2, a.3 + b.3);
+        self.long_waits += o.long_waits;
+    }
+}
+
 /// Counts the trips grouped by their masks and outcome, then each pattern's touchpoints.
 async fn visit_counts(data: &TripData) -> Result<BTreeMap<String, VisitCounts>> {
-    let tps = &data.touchpoints;
+    let mut all = visits(data.trips.clone(), &data.touchpoints, &[]).await?;
+    Ok(all.remove(&Vec::new()).unwrap_or_default())
+}
+
+/// [`visit_counts`] per value of the `by` columns (text) of `trips`.
+async fn visits(
+    trips: DataFrame,
+    tps: &Touchpoints,
+    by: &[&str],
+) -> Result<BTreeMap<Vec<String>, BTreeMap<String, VisitCounts>>> {
     let mut keys = tps.all_columns();
     keys.extend(["observed".to_string(), "defected".to_string()]);
-    let batches = data
-        .trips
-        .clone()
+    keys.extend(by.iter().map(|b| b.to_string()));
+    let batches = trips
         .aggregate(
             keys.iter().map(|k| col(k.as_str())).collect(),
             vec![count(lit(1)).alias("trips")],
         )?
         .collect()
         .await?;
-    let mut out: BTreeMap<String, VisitCounts> = BTreeMap::new();
+    let mut out: BTreeMap<Vec<String>, BTreeMap<String, VisitCounts>> = BTreeMap::new();
     for b in &batches {
         let c = Columns::new(b);
         let [visited, bad, slow] = Mask::ALL.map(|m| tps.read(&c, m));
         let (visited, bad, slow) = (visited?, bad?, slow?);
         let (observed, defected, n) = (c.int("observed")?, c.int("defected")?, c.int("trips")?);
+        let groups = by.iter().map(|g| c.text(g)).collect::<Result<Vec<_>>>()?;
         for r in 0..c.rows() {
+            let group = groups
+                .iter()
+                .map(|g| g.str(r).unwrap_or_default().to_string());
+            let of_group = out.entry(group.collect()).or_default();
             let (n, seen, lost) = (n.count(r), observed.count(r) > 0, defected.count(r) > 0);
             for k in visited.set(r, tps.names.len()) {
-                let v = out.entry(tps.names[k].clone()).or_default();
+                let v = of_group.entry(tps.names[k].clone()).or_default();
                 if slow.has(r, k) {
                     v.long_waits += n;
                 }
@@ -146,6 +181,96 @@ async fn visit_counts(data: &TripData) -> Result<BTreeMap<String, VisitCounts>> 
                 *lost_after += if lost { n } else { 0 };
             }
         }
+    }
+    Ok(out)
+}
+
+/// A group of customers' touchpoint counts before the trips' outcomes are filled in:
+/// additive over groups without shared customers (no wait percentiles).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Partial {
+    interactions: BTreeMap<String, Counts>,
+    visits: BTreeMap<String, VisitCounts>,
+}
+
+impl Partial {
+    /// Adds another group's counts: sums, the first and last day, the largest names.
+    pub fn add(&mut self, other: &Partial) {
+        for (tp, o) in &other.interactions {
+            let Some(c) = self.interactions.get_mut(tp) else {
+                self.interactions.insert(tp.clone(), o.clone());
+                continue;
+            };
+            c.interactions += o.interactions;
+            c.failures += o.failures;
+            c.first_day = c.first_day.min(o.first_day);
+            c.last_day = c.last_day.max(o.last_day);
+            for (mine, theirs) in [
+                (&mut c.journey, &o.journey),
+                (&mut c.stage, &o.stage),
+                (&mut c.owner, &o.owner),
+                (&mut c.channel, &o.channel),
+            ] {
+                *mine = mine.take().max(theirs.clone());
+            }
+        }
+        for (tp, v) in &other.visits {
+            self.visits.entry(tp.clone()).or_default().add(v);
+        }
+    }
+
+    /// The counts of every touchpoint with interactions, in touchpoint order, as
+    /// [`counts`] gives them (without wait percentiles).
+    pub fn counts(&self) -> Vec<Counts> {
+        let mut out: Vec<Counts> = self.interactions.values().cloned().collect();
+        for c in &mut out {
+            if let Some(v) = self.visits.get(&c.touchpoint) {
+                (c.bad_trips, c.bad_defected, c.ok_trips, c.ok_defected) = v.trips;
+                c.long_waits = v.long_waits;
+            }
+        }
+        out
+    }
+}
+
+/// The [`Partial`] of every group of customers by their `by` columns (text): the
+/// interactions and the trips of each customer in `customers` (`cid` and the `by` columns,
+/// one row per customer) counted by their group.
+pub(crate) async fn partials(
+    sql: &Sql,
+    data: &TripData,
+    customers: &str,
+    by: &[&str],
+) -> Result<BTreeMap<Vec<String>, Partial>> {
+    let keys = by.join(", ");
+    let query = format!(
+        "SELECT {keys}, touchpoint, {counts}
+         FROM interactions JOIN ({customers}) c ON c.cid = interactions.customer_id
+         GROUP BY {keys}, touchpoint",
+        counts = counts_sql()
+    );
+    let (_, batches) = sql.query(&query).await?;
+    let mut out: BTreeMap<Vec<String>, Partial> = BTreeMap::new();
+    for b in &batches {
+        let c = Columns::new(b);
+        let groups = by.iter().map(|g| c.text(g)).collect::<Result<Vec<_>>>()?;
+        for (r, counts) in read_counts(&c)?.into_iter().enumerate() {
+            let group = groups
+                .iter()
+                .map(|g| g.str(r).unwrap_or_default().to_string());
+            let partial = out.entry(group.collect()).or_default();
+            partial
+                .interactions
+                .insert(counts.touchpoint.clone(), counts);
+        }
+    }
+    let who = sql.context().sql(customers).await?;
+    let trips = data
+        .trips
+        .clone()
+        .join(who, JoinType::Inner, &["customer_id"], &["cid"], None)?;
+    for (group, visits) in visits(trips, &data.touchpoints, by).await? {
+        out.entry(group).or_default().visits = visits;
     }
     Ok(out)
 }

@@ -19,6 +19,7 @@ pub use link::{
     Defection, Link, LinkOptions, LinkReport, Prediction, QuadrantCell, RETENTION_DAYS,
     RetentionPoint, ScoreGroup, link,
 };
+pub(crate) use link::{DefectorCounts, defectors_by};
 use view::Condition;
 pub use view::{TIME_BUCKETS, slice_columns};
 
@@ -82,6 +83,15 @@ pub async fn monthly_tallies(
             Some((month, tally))
         })
         .collect())
+}
+
+/// The instrument's tallies by the slice's groups (`None` where a group's value is).
+pub(crate) async fn grouped_tallies(
+    sql: &Sql,
+    instrument: Instrument,
+    slice: &Slice,
+) -> Result<BTreeMap<Vec<Option<String>>, Tally>> {
+    tallies(sql, instrument, slice, &[]).await
 }
 
 /// Two groups compared: each one's figure and the difference (a − b) with its interval

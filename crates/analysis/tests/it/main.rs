@@ -4,6 +4,7 @@
 #[path = "../../../store/tests/it/common.rs"]
 mod common;
 mod demo;
+mod groups;
 mod journey;
 mod loyalty;
 mod metrics;

@@ -256,6 +256,85 @@ fn report(
     }
 }
 
+/// What the satisfied-defector share of a group of respondents is made of: additive over
+/// groups without shared customers.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct DefectorCounts {
+    pub respondents: u64,
+    pub defectors: u64,
+    pub satisfied_defectors: u64,
+}
+
+impl DefectorCounts {
+    pub fn add(&mut self, o: &DefectorCounts) {
+        self.respondents += o.respondents;
+        self.defectors += o.defectors;
+        self.satisfied_defectors += o.satisfied_defectors;
+    }
+
+    /// Of the defectors, the share whose last answer was satisfied (as the link's).
+    pub fn share(&self, s: &Settings) -> Option<Estimate> {
+        cxray_core::stats::share(self.satisfied_defectors, self.defectors, s)
+    }
+}
+
+/// Per group of customers (the `by` columns of `customers`: `cid` and those columns, one
+/// row per customer): the link's respondents and defectors, satisfied or not, under the
+/// P(alive) definition (none under the window definition, whose statements and outcomes
+/// depend on each group's last purchase).
+pub(crate) async fn defectors_by(
+    sql: &Sql,
+    opts: &LinkOptions,
+    customers: &str,
+    by: &[&str],
+) -> Result<Option<BTreeMap<Vec<String>, DefectorCounts>>> {
+    let Defection::Palive { threshold } = opts.defection else {
+        return Ok(None);
+    };
+    let keys = by.join(", ");
+    let query = format!(
+        "WITH answers AS (
+            SELECT customer_id, score,
+                   row_number() OVER (PARTITION BY customer_id ORDER BY at DESC) AS k
+            FROM responses WHERE instrument = '{name}' AND {day} <= {cutoff}
+         )
+         SELECT {keys}, CAST(a.score AS DOUBLE) AS score,
+                CAST(count(*) AS BIGINT) AS respondents,
+                CAST(count(CASE WHEN cv.p_alive < $1 THEN 1 END) AS BIGINT) AS defectors
+         FROM answers a JOIN ({customers}) c ON c.cid = a.customer_id
+         LEFT JOIN customer_value cv ON cv.customer_id = CAST(a.customer_id AS VARCHAR)
+         WHERE a.k = 1 GROUP BY {keys}, a.score",
+        name = opts.instrument.name(),
+        day = cxray_store::sql::day_sql("at"),
+        cutoff = epoch_day(value_date(sql)?),
+    );
+    let params = vec![datafusion::common::ScalarValue::Float64(Some(threshold))];
+    let (_, batches) = sql.query_with(&query, params).await?;
+    let mut out: BTreeMap<Vec<String>, DefectorCounts> = BTreeMap::new();
+    for b in &batches {
+        let c = cxray_store::decode::Columns::new(b);
+        let groups = by.iter().map(|g| c.text(g)).collect::<Result<Vec<_>>>()?;
+        let (score, respondents, defectors) = (
+            c.float("score")?,
+            c.int("respondents")?,
+            c.int("defectors")?,
+        );
+        for r in 0..c.rows() {
+            let group = groups
+                .iter()
+                .map(|g| g.str(r).unwrap_or_default().to_string());
+            let counts = out.entry(group.collect()).or_default();
+            let defected = defectors.count(r);
+            counts.respondents += respondents.count(r);
+            counts.defectors += defected;
+            if analysis::satisfied(opts.instrument, score.float_at(r)?) {
+                counts.satisfied_defectors += defected;
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
 /// The date `customer_value`'s P(alive) refers to: its fit's calibration end.
 fn value_date(sql: &Sql) -> Result<NaiveDate> {
     let missing = || {

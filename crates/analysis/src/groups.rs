@@ -1,0 +1,399 @@
+//! Filtered scorecards of customer groups — a segment, a region, or both — assembled from
+//! partial aggregates per (segment, region) cell, computed once beside the unfiltered
+//! snapshot, instead of recomputed from the raw tables through semi-joins on the group's
+//! customer ids.
+//!
+//! Every part is additive over cells, which share no customer (customer ids are unique):
+//! counts, score tallies by month, customers counted by their active quarters, sums,
+//! minima and maxima. So a group's figures are those its recomputation gives (sums of
+//! floating-point numbers up to their order). Where they would not be, there are no
+//! partials and every view takes the general path: the window definition of defection
+//! (its statements and outcomes depend on each group's last purchase), a currency taken
+//! from the transactions, customers listed twice, too many cells. A group the partials
+//! cannot answer exactly (no interactions, purchases or respondents; retention over more
+//! quarters than one integer holds) takes the general path too.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use cxray_core::stats::{Instrument, Tally};
+
+use crate::journey::{self, JourneyOptions, MapInputs, Partial};
+use crate::metrics::{self, DefectorCounts, Slice};
+use crate::scorecard::{
+    self, EQUITY_SUMS, EquitySums, Figures, Financial, Parts, QUARTER_SQL, QUARTERS, Retention12,
+    Scorecard,
+};
+use crate::settings::ProductSettings;
+use cxray_store::decode::Columns;
+use cxray_store::ops::OpsDb;
+use cxray_store::sql::{Restriction, Sql, day_sql};
+use cxray_store::{DataFolder, Result};
+
+/// The customers' columns the cells are made of.
+const BY: [&str; 2] = ["segment", "region"];
+/// Every customer once, with their cell (`cid`, `segment`, `region`).
+const CUSTOMERS: &str = "SELECT customer_id AS cid, CAST(segment AS VARCHAR) AS segment,
+        CAST(region AS VARCHAR) AS region FROM customers";
+/// More cells than this and there are no partials (their size grows with the cells).
+const MAX_CELLS: u64 = 256;
+
+/// A (segment, region) cell.
+type Cell = Vec<String>;
+
+/// The partial aggregates of every cell, and what is the same for every group.
+pub struct Groups {
+    cells: BTreeMap<Cell, CellParts>,
+    shared: Shared,
+}
+
+/// What a view of any group shares with the unfiltered data.
+struct Shared {
+    settings: ProductSettings,
+    journey: JourneyOptions,
+    financials: Vec<Financial>,
+    currency: Option<String>,
+    owners: BTreeMap<String, (String, String)>,
+    /// The first kept quarter of the cells' `bits` ([`Retention12`]).
+    first_q: i64,
+    /// The customers' columns an attribute filter may name.
+    attributes: Vec<String>,
+}
+
+/// One cell's partial aggregates.
+#[derive(Default)]
+struct CellParts {
+    customers: u64,
+    with_interactions: u64,
+    /// The last purchase day and the first and last quarter index of its purchases.
+    last_day: Option<i64>,
+    quarters: Option<(i64, i64)>,
+    /// Customers by their active quarters relative to [`Shared::first_q`].
+    bits: Vec<(u64, u64)>,
+    nps: BTreeMap<NaiveDate, Tally>,
+    grade: BTreeMap<NaiveDate, Tally>,
+    equity: EquitySums,
+    /// Customers with a CLV.
+    valued: u64,
+    link: DefectorCounts,
+    journey: Partial,
+}
+
+impl Groups {
+    /// The partial aggregates of the unrestricted session's data; none where they could
+    /// not give a group's figures exactly (see the module's documentation).
+    pub async fn compute(
+        sql: &Sql,
+        folder: &DataFolder,
+        settings: &ProductSettings,
+    ) -> Result<Option<Groups>> {
+        if sql.restriction().is_some() || !unique_customers(sql).await? {
+            return Ok(None);
+        }
+        let ops = OpsDb::open(&folder.ops_db_path())?;
+        let journey = &JourneyOptions::of_product(&ops, settings)?;
+        let Some(currency) = journey::financials_currency(sql).await? else {
+            return Ok(None);
+        };
+        let link = settings.link_options(sql);
+        // Each reads its own tables: read side by side.
+        let (purchases, defectors, partials, customers, tallies, equity) = futures::join!(
+            purchases(sql),
+            metrics::defectors_by(sql, &link, CUSTOMERS, &BY),
+            journey::partials(sql, journey, CUSTOMERS, &BY),
+            customers(sql),
+            tallies(sql),
+            equity(sql),
+        );
+        let Some(defectors) = defectors? else {
+            return Ok(None);
+        };
+        let (mut cells, first_q) = purchases?;
+        for (cell, counts) in defectors {
+            cells.entry(cell).or_default().link = counts;
+        }
+        for (cell, partial) in partials? {
+            cells.entry(cell).or_default().journey = partial;
+        }
+        for (cell, (all, with)) in customers? {
+            let parts = cells.entry(cell).or_default();
+            (parts.customers, parts.with_interactions) = (all, with);
+        }
+        for ((cell, nps), tallies) in tallies? {
+            match nps {
+                true => cells.entry(cell).or_default().nps = tallies,
+                false => cells.entry(cell).or_default().grade = tallies,
+            }
+        }
+        for (cell, (sums, valued)) in equity? {
+            let parts = cells.entry(cell).or_default();
+            (parts.equity, parts.valued) = (sums, valued);
+        }
+        let shared = Shared {
+            settings: *settings,
+            journey: journey.clone(),
+            financials: scorecard::financials(sql).await?,
+            currency: Some(currency),
+            owners: journey::owner_info(sql).await?,
+            first_q,
+            attributes: crate::snapshot::attribute_columns(sql).await?,
+        };
+        Ok(Some(Groups { cells, shared }))
+    }
+
+    /// The scorecard of the restriction's customers, the customers with interactions
+    /// among them and their segments and regions; none unless the restriction names a
+    /// segment, a region or both, without a period, and the partials answer it exactly.
+    pub fn view(&self, r: &Restriction) -> Option<(Scorecard, u64, [Vec<String>; 2])> {
+        let cells = self.matching(r)?;
+        let mut sum = CellParts::default();
+        for (_, parts) in &cells {
+            sum.add(parts);
+        }
+        if sum.with_interactions == 0 || sum.link.respondents == 0 {
+            return None;
+        }
+        let s = &self.shared;
+        let stats = &s.settings.stats;
+        let parts = Parts {
+            as_of: Some(day(sum.last_day?)),
+            equity: sum.equity.equity(stats),
+            retention: self.retention(&cells)?,
+            nps: sum.nps,
+            grade: sum.grade,
+            financials: s.financials.clone(),
+            currency: s.currency.clone(),
+        };
+        let figures = Figures::of(parts, stats).ok()?;
+        let inputs = MapInputs {
+            counts: sum.journey.counts(),
+            owners: s.owners.clone(),
+            csat: BTreeMap::new(),
+            mean_clv: (sum.valued > 0).then(|| sum.equity.clv / sum.valued as f64),
+            currency: s.currency.clone(),
+        };
+        let journey = journey::without_handoffs_of(inputs, &s.journey);
+        let card = scorecard::of_parts(figures, Ok(sum.link.share(stats)), Ok(&journey));
+        let values = |i: usize| cells.iter().map(|(c, _)| c[i].clone()).collect();
+        let (segments, regions): (BTreeSet<_>, BTreeSet<_>) = (values(0), values(1));
+        let choices = [
+            segments.into_iter().collect(),
+            regions.into_iter().collect(),
+        ];
+        Some((card, sum.with_interactions, choices))
+    }
+
+    /// The customers' columns an attribute filter may name.
+    pub fn attributes(&self) -> &[String] {
+        &self.shared.attributes
+    }
+
+    /// The cells of a restriction by segment and/or region without a period.
+    fn matching(&self, r: &Restriction) -> Option<Vec<(&Cell, &CellParts)>> {
+        if r.from.is_some() || r.to.is_some() || r.customers.is_empty() {
+            return None;
+        }
+        let mut wanted: [Option<&str>; 2] = [None, None];
+        for (column, value) in &r.customers {
+            let i = BY.iter().position(|b| b == column)?;
+            if wanted[i].replace(value).is_some() {
+                return None;
+            }
+        }
+        let fits = |cell: &Cell| (0..2).all(|i| wanted[i].is_none_or(|w| cell[i] == w));
+        Some(self.cells.iter().filter(|(c, _)| fits(c)).collect())
+    }
+
+    /// The cells' customers by their active quarters as the group's own query counts
+    /// them: relative to the group's first kept quarter (none when that lies before the
+    /// cells' first kept quarter).
+    fn retention(&self, cells: &[(&Cell, &CellParts)]) -> Option<Retention12> {
+        let spans = cells.iter().filter_map(|(_, p)| p.quarters);
+        let (first, last) = spans.reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)))?;
+        let first_q = first.max(last - (QUARTERS - 1));
+        let shift = u32::try_from(first_q - self.shared.first_q).ok()?;
+        let mut by_bits: BTreeMap<u64, u64> = BTreeMap::new();
+        for (_, p) in cells {
+            for &(bits, customers) in &p.bits {
+                let active = bits.checked_shr(shift).unwrap_or(0);
+                if active != 0 {
+                    *by_bits.entry(active).or_default() += customers;
+                }
+            }
+        }
+        Some(Retention12 {
+            span: (!by_bits.is_empty()).then_some((first_q, last)),
+            by_bits: by_bits.into_iter().collect(),
+        })
+    }
+}
+
+impl CellParts {
+    /// Adds another cell's parts (the bits are combined by [`Groups::retention`]).
+    fn add(&mut self, o: &CellParts) {
+        self.customers += o.customers;
+        self.with_interactions += o.with_interactions;
+        self.last_day = self.last_day.max(o.last_day);
+        for (mine, theirs) in [(&mut self.nps, &o.nps), (&mut self.grade, &o.grade)] {
+            for (month, tally) in theirs {
+                match mine.get_mut(month) {
+                    Some(t) => t.merge(tally).expect("tallies of one instrument"),
+                    None => {
+                        mine.insert(*month, tally.clone());
+                    }
+                }
+            }
+        }
+        self.equity.add(&o.equity);
+        self.valued += o.valued;
+        self.link.add(&o.link);
+        self.journey.add(&o.journey);
+    }
+}
+
+/// The day of an epoch day number.
+fn day(epoch_day: i64) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid") + chrono::TimeDelta::days(epoch_day)
+}
+
+/// Whether every customer is listed once, in at most [`MAX_CELLS`] cells.
+async fn unique_customers(sql: &Sql) -> Result<bool> {
+    let (_, batches) = sql
+        .query(
+            "SELECT CAST(count(*) AS BIGINT) AS n, CAST(count(DISTINCT customer_id) AS BIGINT) AS ids,
+                    CAST((SELECT count(*) FROM (SELECT DISTINCT segment, region FROM customers))
+                         AS BIGINT) AS cells
+             FROM customers",
+        )
+        .await?;
+    let Some(b) = batches.iter().find(|b| b.num_rows() > 0) else {
+        return Ok(false);
+    };
+    let c = Columns::new(b);
+    let (n, ids, cells) = (
+        c.int("n")?.count(0),
+        c.int("ids")?.count(0),
+        c.int("cells")?,
+    );
+    Ok(n == ids && cells.count(0) <= MAX_CELLS)
+}
+
+/// The cell of row `r` of a result grouped by the cells.
+fn cell(c: &Columns, r: usize) -> Result<Cell> {
+    BY.iter()
+        .map(|column| Ok(c.text(column)?.str(r).unwrap_or_default().to_string()))
+        .collect()
+}
+
+/// The cells' last purchase day, quarters and customers by their active quarters (see
+/// `scorecard::retention`), with the first kept quarter of all of them.
+async fn purchases(sql: &Sql) -> Result<(BTreeMap<Cell, CellParts>, i64)> {
+    let mut cells = BTreeMap::new();
+    let span = format!(
+        "SELECT segment, region, max({day}) AS last_day, min({QUARTER_SQL}) AS first_q,
+                max({QUARTER_SQL}) AS last_q
+         FROM transactions JOIN ({CUSTOMERS}) c ON c.cid = transactions.customer_id
+         GROUP BY segment, region",
+        day = day_sql("at"),
+    );
+    for b in &sql.query(&span).await?.1 {
+        let c = Columns::new(b);
+        let (last, first_q, last_q) = (c.int("last_day")?, c.int("first_q")?, c.int("last_q")?);
+        for r in 0..c.rows() {
+            let cell: &mut CellParts = cells.entry(cell(&c, r)?).or_default();
+            cell.last_day = last.i64(r);
+            cell.quarters = Some((first_q.int_at(r)?, last_q.int_at(r)?));
+        }
+    }
+    let bits = format!(
+        "WITH q AS (SELECT DISTINCT segment, region, transactions.customer_id, {QUARTER_SQL} AS q
+                    FROM transactions JOIN ({CUSTOMERS}) c ON c.cid = transactions.customer_id),
+         bounds AS (SELECT greatest(min(q), max(q) - {last}) AS first_q FROM q),
+         bits AS (SELECT segment, region,
+                         bit_or(CAST(1 AS BIGINT) << (q.q - b.first_q)) AS active
+                  FROM q CROSS JOIN bounds b WHERE q.q >= b.first_q
+                  GROUP BY q.customer_id, segment, region)
+         SELECT segment, region, active, CAST(count(*) AS BIGINT) AS customers,
+                max(b.first_q) AS first_q
+         FROM bits CROSS JOIN bounds b GROUP BY segment, region, active",
+        last = QUARTERS - 1
+    );
+    let mut first = 0;
+    for b in &sql.query(&bits).await?.1 {
+        let c = Columns::new(b);
+        let (active, customers, first_q) =
+            (c.int("active")?, c.int("customers")?, c.int("first_q")?);
+        for r in 0..c.rows() {
+            let bits = (active.int_at(r)? as u64, customers.count(r));
+            cells.entry(cell(&c, r)?).or_default().bits.push(bits);
+            first = first_q.int_at(r)?;
+        }
+    }
+    Ok((cells, first))
+}
+
+/// Each cell's customers, and those of them with interactions.
+async fn customers(sql: &Sql) -> Result<BTreeMap<Cell, (u64, u64)>> {
+    let query = format!(
+        "SELECT segment, region, CAST(count(*) AS BIGINT) AS customers,
+                CAST(count(i.customer_id) AS BIGINT) AS with_interactions
+         FROM ({CUSTOMERS}) c
+         LEFT JOIN (SELECT DISTINCT customer_id FROM interactions) i ON i.customer_id = c.cid
+         GROUP BY segment, region"
+    );
+    let mut out = BTreeMap::new();
+    for b in &sql.query(&query).await?.1 {
+        let c = Columns::new(b);
+        let (all, with) = (c.int("customers")?, c.int("with_interactions")?);
+        for r in 0..c.rows() {
+            out.insert(cell(&c, r)?, (all.count(r), with.count(r)));
+        }
+    }
+    Ok(out)
+}
+
+/// Each cell's NPS (`true`) and grade tallies by month (as `metrics::monthly_tallies`).
+async fn tallies(sql: &Sql) -> Result<BTreeMap<(Cell, bool), BTreeMap<NaiveDate, Tally>>> {
+    let slice = Slice {
+        by: ["segment", "region", "month"].map(String::from).to_vec(),
+        ..Slice::default()
+    };
+    let mut out: BTreeMap<(Cell, bool), BTreeMap<NaiveDate, Tally>> = BTreeMap::new();
+    for instrument in [Instrument::Nps, Instrument::Grade] {
+        for (group, tally) in metrics::grouped_tallies(sql, instrument, &slice).await? {
+            let [Some(segment), Some(region), Some(month)] = &group[..] else {
+                continue;
+            };
+            let Some(month) = month.get(..10).and_then(|m| m.parse().ok()) else {
+                continue;
+            };
+            let key = (
+                vec![segment.clone(), region.clone()],
+                instrument == Instrument::Nps,
+            );
+            out.entry(key).or_default().insert(month, tally);
+        }
+    }
+    Ok(out)
+}
+
+/// Each cell's sums of `customer_value` and its customers with a CLV (none without it).
+async fn equity(sql: &Sql) -> Result<BTreeMap<Cell, (EquitySums, u64)>> {
+    let mut out = BTreeMap::new();
+    if sql.made_by(crate::loyalty::CUSTOMER_VALUE).is_none() {
+        return Ok(out);
+    }
+    let query = format!(
+        "SELECT segment, region, {EQUITY_SUMS}, CAST(count(clv) AS BIGINT) AS valued
+         FROM customer_value JOIN ({CUSTOMERS}) c ON c.cid = customer_value.customer_id
+         GROUP BY segment, region"
+    );
+    for b in &sql.query(&query).await?.1 {
+        let c = Columns::new(b);
+        let valued = c.int("valued")?;
+        for r in 0..c.rows() {
+            out.insert(cell(&c, r)?, (EquitySums::read(&c, r)?, valued.count(r)));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,106 @@
+//! Scorecard views of customer groups from the partial aggregates against the same views
+//! recomputed from the restricted tables.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use cxray_analysis::groups::Groups;
+use cxray_analysis::settings::ProductSettings;
+use cxray_analysis::snapshot::{self, Part};
+use cxray_store::sql::{Restriction, Sql};
+use serde_json::Value;
+
+use crate::fresh;
+
+/// The differences between two JSON values beyond a relative tolerance of numbers.
+fn differences(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            if (x - y).abs() > 1e-9 * x.abs().max(y.abs()).max(1e-300) {
+                out.push(format!("{path}: {x} against {y}"));
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (x, y)) in x.iter().zip(y).enumerate() {
+                differences(&format!("{path}/{i}"), x, y, out);
+            }
+        }
+        (Value::Object(x), Value::Object(y)) if x.len() == y.len() => {
+            for (k, v) in x {
+                match y.get(k) {
+                    Some(w) => differences(&format!("{path}/{k}"), v, w, out),
+                    None => out.push(format!("{path}/{k}: missing")),
+                }
+            }
+        }
+        _ if a == b => {}
+        _ => out.push(format!("{path}: {a} against {b}")),
+    }
+}
+
+fn customers(pairs: &[(&str, &str)]) -> Restriction {
+    Restriction {
+        customers: pairs
+            .iter()
+            .map(|(c, v)| (c.to_string(), v.to_string()))
+            .collect(),
+        ..Restriction::default()
+    }
+}
+
+#[tokio::test]
+async fn views_of_groups_from_partials_equal_their_recomputation() {
+    let (_dir, folder) = fresh().await;
+    let world = cxray_core::world::World::airline();
+    cxray_analysis::world::build(&folder, world, 20_000, 5, |_| {})
+        .await
+        .unwrap();
+    cxray_analysis::world::value(&folder).await.unwrap();
+    let sql = Sql::open(&folder, &BTreeMap::new()).await.unwrap();
+    let state = snapshot::data_state(&sql, &folder).unwrap();
+    let settings = ProductSettings::default();
+    let groups = Groups::compute(&sql, &folder, &settings)
+        .await
+        .unwrap()
+        .expect("partials of the demo world");
+    let views = [
+        customers(&[("segment", "business")]),
+        customers(&[("segment", "leisure")]),
+        customers(&[("region", "asia")]),
+        customers(&[("region", "nordics"), ("segment", "leisure")]),
+    ];
+    let mut with_weak_areas = 0;
+    for r in views {
+        let fast = snapshot::from_groups(&groups, &r, state.clone()).expect("answered");
+        let mut restricted = Sql::open(&folder, &BTreeMap::new()).await.unwrap();
+        restricted.restrict(r.clone()).await.unwrap();
+        let parts = [Part::Scorecard];
+        let general = snapshot::compute(&restricted, &folder, state.clone(), &settings, &parts)
+            .await
+            .unwrap();
+        let (a, b) = (
+            serde_json::to_value(general.scorecard.as_ref().unwrap()).unwrap(),
+            serde_json::to_value(fast.scorecard.as_ref().unwrap()).unwrap(),
+        );
+        let mut diff = Vec::new();
+        differences("", &a, &b, &mut diff);
+        assert!(diff.is_empty(), "{r:?}: {diff:#?}");
+        assert!(a["retention"].as_array().is_some_and(|r| !r.is_empty()));
+        with_weak_areas += usize::from(a["weak_areas"].as_array().is_some_and(|w| !w.is_empty()));
+        assert!(a["satisfied_defector_share"].is_object(), "{r:?}");
+        assert_eq!(general.customers, fast.customers, "{r:?}");
+        let choices = |s: &snapshot::Snapshot| serde_json::to_value(&s.choices).unwrap();
+        assert_eq!(choices(&general), choices(&fast), "{r:?}");
+    }
+    assert!(with_weak_areas > 0, "no view priced a weak area");
+    // A period or another column takes the general path.
+    let day = NaiveDate::from_ymd_opt(2024, 1, 1);
+    let period = Restriction {
+        from: day,
+        ..customers(&[("segment", "business")])
+    };
+    for r in [period, customers(&[("tier", "gold")])] {
+        assert!(snapshot::from_groups(&groups, &r, state.clone()).is_none());
+    }
+}
