@@ -11,7 +11,7 @@ for i in $(seq 1 600); do
   [ "$code" = 200 ] && break; sleep 1
 done
 echo "ready after $i s" >> "$OUT/errors.txt"
-for ep in scorecard link journey areas drivers owners/nordground "scorecard?segment=business" "journey?region=nordics&from=2024-01-01&to=2024-12-31"; do
+for ep in scorecard link journey areas drivers owners/nordground "scorecard?segment=business" "scorecard?segment=leisure" "scorecard?region=asia" "scorecard?region=nordics&segment=leisure" "scorecard?segment=business&from=2024-01-01" "scorecard?attribute=tier&value=gold" "journey?region=nordics&from=2024-01-01&to=2024-12-31"; do
   name=$(echo "$ep" | tr '/?&=' '____')
   curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/$ep" > "$OUT/api-$name.json"
 done

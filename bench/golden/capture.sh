@@ -13,3 +13,4 @@ run drivers-segment drivers --outcome defection --resamples 10 --by segment
 run link-window link --defection window
 run link-palive link --defection palive
 run nps metrics nps --by touchpoint,month
+run scorecard scorecard

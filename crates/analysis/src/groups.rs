@@ -305,28 +305,25 @@ async fn purchases(sql: &Sql) -> Result<(BTreeMap<Cell, CellParts>, i64)> {
             cell.quarters = Some((first_q.int_at(r)?, last_q.int_at(r)?));
         }
     }
+    let spans = cells.values().filter_map(|c| c.quarters);
+    let Some((min_q, max_q)) = spans.reduce(|a, b| (a.0.min(b.0), a.1.max(b.1))) else {
+        return Ok((cells, 0));
+    };
+    let first = min_q.max(max_q - (QUARTERS - 1));
     let bits = format!(
         "WITH q AS (SELECT DISTINCT segment, region, transactions.customer_id, {QUARTER_SQL} AS q
                     FROM transactions JOIN ({CUSTOMERS}) c ON c.cid = transactions.customer_id),
-         bounds AS (SELECT greatest(min(q), max(q) - {last}) AS first_q FROM q),
-         bits AS (SELECT segment, region,
-                         bit_or(CAST(1 AS BIGINT) << (q.q - b.first_q)) AS active
-                  FROM q CROSS JOIN bounds b WHERE q.q >= b.first_q
-                  GROUP BY q.customer_id, segment, region)
-         SELECT segment, region, active, CAST(count(*) AS BIGINT) AS customers,
-                max(b.first_q) AS first_q
-         FROM bits CROSS JOIN bounds b GROUP BY segment, region, active",
-        last = QUARTERS - 1
+         bits AS (SELECT segment, region, bit_or(CAST(1 AS BIGINT) << (q - {first})) AS active
+                  FROM q WHERE q >= {first} GROUP BY customer_id, segment, region)
+         SELECT segment, region, active, CAST(count(*) AS BIGINT) AS customers
+         FROM bits GROUP BY segment, region, active"
     );
-    let mut first = 0;
     for b in &sql.query(&bits).await?.1 {
         let c = Columns::new(b);
-        let (active, customers, first_q) =
-            (c.int("active")?, c.int("customers")?, c.int("first_q")?);
+        let (active, customers) = (c.int("active")?, c.int("customers")?);
         for r in 0..c.rows() {
             let bits = (active.int_at(r)? as u64, customers.count(r));
             cells.entry(cell(&c, r)?).or_default().bits.push(bits);
-            first = first_q.int_at(r)?;
         }
     }
     Ok((cells, first))
