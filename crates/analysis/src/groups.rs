@@ -87,6 +87,7 @@ impl Groups {
         folder: &DataFolder,
         settings: &ProductSettings,
     ) -> Result<Option<Groups>> {
+        let started = std::time::Instant::now();
         if sql.restriction().is_some() || !unique_customers(sql).await? {
             return Ok(None);
         }
@@ -138,6 +139,12 @@ impl Groups {
             first_q,
             attributes: crate::snapshot::attribute_columns(sql).await?,
         };
+        let seconds = started.elapsed().as_secs_f64();
+        tracing::debug!(
+            seconds,
+            cells = cells.len(),
+            "partial aggregates of customer groups"
+        );
         Ok(Some(Groups { cells, shared }))
     }
 

@@ -282,7 +282,11 @@ impl Snapshots {
             .map_err(|_| ViewError::Stopped)?;
         let (folder, filters) = (folder.clone(), filters.clone());
         let state = (latest.versions.clone(), latest.last_change);
-        if let Some(view) = self.from_groups(&filters, part, &state) {
+        if let Some(view) = self.group_view(&filters, part, &state) {
+            tracing::debug!(
+                ?filters,
+                "view from the partial aggregates of customer groups"
+            );
             return Ok(Arc::new(view));
         }
         let settings = self.settings.product;
@@ -305,7 +309,7 @@ impl Snapshots {
 
     /// A scorecard view assembled from the partial aggregates of customer groups of the
     /// same data, when they answer it.
-    fn from_groups(&self, filters: &Filters, part: Part, state: &DataState) -> Option<Snapshot> {
+    fn group_view(&self, filters: &Filters, part: Part, state: &DataState) -> Option<Snapshot> {
         let groups = self.groups.read().expect("groups lock");
         let (_, groups) = groups.as_ref().filter(|(of, _)| of == state)?;
         (part == Part::Scorecard)
