@@ -181,7 +181,8 @@ impl Groups {
         };
         let journey = journey::without_handoffs_of(inputs, &s.journey);
         let card = scorecard::of_parts(figures, Ok(sum.link.share(stats)), Ok(&journey));
-        let values = |i: usize| cells.iter().map(|(c, _)| c[i].clone()).collect();
+        let listed = cells.iter().filter(|(_, p)| p.customers > 0);
+        let values = |i: usize| listed.clone().map(|(c, _)| c[i].clone()).collect();
         let (segments, regions): (BTreeSet<_>, BTreeSet<_>) = (values(0), values(1));
         let choices = [
             segments.into_iter().collect(),
@@ -197,16 +198,7 @@ impl Groups {
 
     /// The cells of a restriction by segment and/or region without a period.
     fn matching(&self, r: &Restriction) -> Option<Vec<(&Cell, &CellParts)>> {
-        if r.from.is_some() || r.to.is_some() || r.customers.is_empty() {
-            return None;
-        }
-        let mut wanted: [Option<&str>; 2] = [None, None];
-        for (column, value) in &r.customers {
-            let i = BY.iter().position(|b| b == column)?;
-            if wanted[i].replace(value).is_some() {
-                return None;
-            }
-        }
+        let wanted = wanted(r)?;
         let fits = |cell: &Cell| (0..2).all(|i| wanted[i].is_none_or(|w| cell[i] == w));
         Some(self.cells.iter().filter(|(c, _)| fits(c)).collect())
     }
@@ -233,6 +225,28 @@ impl Groups {
             by_bits: by_bits.into_iter().collect(),
         })
     }
+}
+
+/// Whether partials may answer the restriction: a segment, a region or both, without a
+/// period (whether they do depends on the data, see [`Groups::view`]).
+pub fn may_answer(r: &Restriction) -> bool {
+    wanted(r).is_some()
+}
+
+/// The segment and region a restriction wants (either may be any), if it names nothing
+/// else.
+fn wanted(r: &Restriction) -> Option<[Option<&str>; 2]> {
+    if r.from.is_some() || r.to.is_some() || r.customers.is_empty() {
+        return None;
+    }
+    let mut wanted: [Option<&str>; 2] = [None, None];
+    for (column, value) in &r.customers {
+        let i = BY.iter().position(|b| b == column)?;
+        if wanted[i].replace(value).is_some() {
+            return None;
+        }
+    }
+    Some(wanted)
 }
 
 impl CellParts {
@@ -293,44 +307,52 @@ fn cell(c: &Columns, r: usize) -> Result<Cell> {
 }
 
 /// The cells' last purchase day, quarters and customers by their active quarters (see
-/// `scorecard::retention`), with the first kept quarter of all of them.
+/// `scorecard::retention`), with the first kept quarter of all purchases: each customer's
+/// purchases aggregated once, then the customers counted by their cell and bits.
 async fn purchases(sql: &Sql) -> Result<(BTreeMap<Cell, CellParts>, i64)> {
-    let mut cells = BTreeMap::new();
+    let mut cells: BTreeMap<Cell, CellParts> = BTreeMap::new();
     let span = format!(
-        "SELECT segment, region, max({day}) AS last_day, min({QUARTER_SQL}) AS first_q,
-                max({QUARTER_SQL}) AS last_q
-         FROM transactions JOIN ({CUSTOMERS}) c ON c.cid = transactions.customer_id
-         GROUP BY segment, region",
-        day = day_sql("at"),
+        "SELECT min(q) AS first_q, max(q) AS last_q FROM (SELECT {QUARTER_SQL} AS q FROM transactions)"
     );
+    let mut bounds = None;
     for b in &sql.query(&span).await?.1 {
         let c = Columns::new(b);
-        let (last, first_q, last_q) = (c.int("last_day")?, c.int("first_q")?, c.int("last_q")?);
-        for r in 0..c.rows() {
-            let cell: &mut CellParts = cells.entry(cell(&c, r)?).or_default();
-            cell.last_day = last.i64(r);
-            cell.quarters = Some((first_q.int_at(r)?, last_q.int_at(r)?));
-        }
+        let (first_q, last_q) = (c.int("first_q")?, c.int("last_q")?);
+        bounds = bounds.or((0..c.rows()).find_map(|r| first_q.i64(r).zip(last_q.i64(r))));
     }
-    let spans = cells.values().filter_map(|c| c.quarters);
-    let Some((min_q, max_q)) = spans.reduce(|a, b| (a.0.min(b.0), a.1.max(b.1))) else {
+    let Some((min_q, max_q)) = bounds else {
         return Ok((cells, 0));
     };
     let first = min_q.max(max_q - (QUARTERS - 1));
-    let bits = format!(
-        "WITH q AS (SELECT DISTINCT segment, region, transactions.customer_id, {QUARTER_SQL} AS q
-                    FROM transactions JOIN ({CUSTOMERS}) c ON c.cid = transactions.customer_id),
-         bits AS (SELECT segment, region, bit_or(CAST(1 AS BIGINT) << (q - {first})) AS active
-                  FROM q WHERE q >= {first} GROUP BY customer_id, segment, region)
-         SELECT segment, region, active, CAST(count(*) AS BIGINT) AS customers
-         FROM bits GROUP BY segment, region, active"
+    let query = format!(
+        "WITH per AS (
+            SELECT customer_id, max(day) AS last_day, min(q) AS first_q, max(q) AS last_q,
+                   bit_or(CASE WHEN q >= {first} THEN CAST(1 AS BIGINT) << (q - {first})
+                               ELSE CAST(0 AS BIGINT) END) AS active
+            FROM (SELECT customer_id, {day} AS day, {QUARTER_SQL} AS q FROM transactions)
+            GROUP BY customer_id)
+         SELECT segment, region, active, CAST(count(*) AS BIGINT) AS customers,
+                max(last_day) AS last_day, min(first_q) AS first_q, max(last_q) AS last_q
+         FROM per JOIN ({CUSTOMERS}) c ON c.cid = per.customer_id
+         GROUP BY segment, region, active",
+        day = day_sql("at"),
     );
-    for b in &sql.query(&bits).await?.1 {
+    for b in &sql.query(&query).await?.1 {
         let c = Columns::new(b);
         let (active, customers) = (c.int("active")?, c.int("customers")?);
+        let (last, first_q, last_q) = (c.int("last_day")?, c.int("first_q")?, c.int("last_q")?);
         for r in 0..c.rows() {
-            let bits = (active.int_at(r)? as u64, customers.count(r));
-            cells.entry(cell(&c, r)?).or_default().bits.push(bits);
+            let parts = cells.entry(cell(&c, r)?).or_default();
+            parts.last_day = parts.last_day.max(last.i64(r));
+            let span = (first_q.int_at(r)?, last_q.int_at(r)?);
+            parts.quarters = Some(match parts.quarters {
+                Some((a, z)) => (a.min(span.0), z.max(span.1)),
+                None => span,
+            });
+            let active = active.int_at(r)? as u64;
+            if active != 0 {
+                parts.bits.push((active, customers.count(r)));
+            }
         }
     }
     Ok((cells, first))

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use cxray_analysis::groups::Groups;
+use cxray_analysis::groups::{self, Groups};
 use cxray_analysis::settings::ProductSettings;
 use cxray_analysis::snapshot::{DataState, compute, data_state, from_groups};
 pub use cxray_analysis::snapshot::{Part, PartError, Snapshot};
@@ -77,8 +77,9 @@ pub struct Snapshots {
     settings: AnalysisSettings,
     latest: RwLock<Option<Arc<Snapshot>>>,
     /// The partial aggregates of customer groups for the latest snapshot's data, which
-    /// answer scorecard views of a segment or region (none where they cannot).
-    groups: RwLock<Option<(DataState, Arc<Groups>)>>,
+    /// answer scorecard views of a segment or region: being computed, or computed (none
+    /// where they cannot be).
+    groups: tokio::sync::watch::Sender<Option<Partials>>,
     views: Mutex<Views>,
     users: Mutex<HashMap<i64, Arc<Semaphore>>>,
     at_once: Arc<Semaphore>,
@@ -87,6 +88,13 @@ pub struct Snapshots {
     /// The analyses' own runtime (taken when the server stops) and a handle to it.
     runtime: Mutex<Option<tokio::runtime::Runtime>>,
     handle: tokio::runtime::Handle,
+}
+
+/// The partial aggregates of customer groups of one state of the data.
+#[derive(Clone)]
+enum Partials {
+    Computing(DataState),
+    Computed(DataState, Option<Arc<Groups>>),
 }
 
 /// Filtered views: computed or being computed, with their size and last use.
@@ -114,7 +122,7 @@ impl Snapshots {
         Snapshots {
             settings,
             latest: RwLock::default(),
-            groups: RwLock::default(),
+            groups: tokio::sync::watch::Sender::new(None),
             views: Mutex::default(),
             users: Mutex::default(),
             at_once: Arc::new(Semaphore::new(settings.views_at_once.max(1))),
@@ -266,7 +274,8 @@ impl Snapshots {
             .clone()
     }
 
-    /// Computes a view on the analysis runtime, one of at most `views_at_once`.
+    /// Computes a view: from the partials of customer groups when they answer it, else on
+    /// the analysis runtime, one of at most `views_at_once`.
     async fn compute_view(
         &self,
         folder: &DataFolder,
@@ -274,6 +283,14 @@ impl Snapshots {
         part: Part,
         latest: &Snapshot,
     ) -> std::result::Result<Arc<Snapshot>, ViewError> {
+        let state = (latest.versions.clone(), latest.last_change);
+        if let Some(view) = self.group_view(filters, part, &state).await {
+            tracing::debug!(
+                ?filters,
+                "view from the partial aggregates of customer groups"
+            );
+            return Ok(Arc::new(view));
+        }
         let _turn = self
             .at_once
             .clone()
@@ -281,14 +298,6 @@ impl Snapshots {
             .await
             .map_err(|_| ViewError::Stopped)?;
         let (folder, filters) = (folder.clone(), filters.clone());
-        let state = (latest.versions.clone(), latest.last_change);
-        if let Some(view) = self.group_view(&filters, part, &state) {
-            tracing::debug!(
-                ?filters,
-                "view from the partial aggregates of customer groups"
-            );
-            return Ok(Arc::new(view));
-        }
         let settings = self.settings.product;
         let job = self.handle.spawn(async move {
             let mut sql = Sql::open(&folder, &BTreeMap::new()).await?;
@@ -308,13 +317,31 @@ impl Snapshots {
     }
 
     /// A scorecard view assembled from the partial aggregates of customer groups of the
-    /// same data, when they answer it.
-    fn group_view(&self, filters: &Filters, part: Part, state: &DataState) -> Option<Snapshot> {
-        let groups = self.groups.read().expect("groups lock");
-        let (_, groups) = groups.as_ref().filter(|(of, _)| of == state)?;
-        (part == Part::Scorecard)
-            .then(|| from_groups(groups, &filters.restriction(), state.clone()))
-            .flatten()
+    /// same data, when they answer it (waiting for them while they are computed).
+    async fn group_view(
+        &self,
+        filters: &Filters,
+        part: Part,
+        state: &DataState,
+    ) -> Option<Snapshot> {
+        let restriction = filters.restriction();
+        if part != Part::Scorecard || !groups::may_answer(&restriction) {
+            return None;
+        }
+        let mut partials = self.groups.subscribe();
+        let mut stopped = self.stopped.subscribe();
+        let computing =
+            |p: &Option<Partials>| matches!(p, Some(Partials::Computing(s)) if s == state);
+        let done = tokio::select! {
+            done = partials.wait_for(|p| !computing(p)) => done.ok()?.clone(),
+            _ = stopped.wait_for(|s| *s) => return None,
+        };
+        match done {
+            Some(Partials::Computed(s, Some(groups))) if &s == state => {
+                from_groups(&groups, &restriction, s)
+            }
+            _ => None,
+        }
     }
 
     /// Computes a snapshot when the data changed since the latest one.
@@ -328,18 +355,20 @@ impl Snapshots {
             return Ok(());
         }
         let settings = &self.settings.product;
-        let (snapshot, groups) = tokio::join!(
-            compute(&sql, folder, state.clone(), settings, &Part::ALL),
-            Groups::compute(&sql, folder, settings),
-        );
-        let snapshot = snapshot?;
-        let groups = groups.unwrap_or_else(|e| {
-            tracing::warn!("partial aggregates of customer groups: {e}");
-            None
-        });
-        let mut latest = self.latest.write().expect("snapshot lock");
-        *self.groups.write().expect("groups lock") = groups.map(|g| (state, Arc::new(g)));
-        *latest = Some(Arc::new(snapshot));
+        let snapshot = compute(&sql, folder, state.clone(), settings, &Part::ALL).await?;
+        // The snapshot first; the partials then, without slowing it down (views of groups
+        // wait for them meanwhile).
+        self.groups
+            .send_replace(Some(Partials::Computing(state.clone())));
+        *self.latest.write().expect("snapshot lock") = Some(Arc::new(snapshot));
+        let groups = Groups::compute(&sql, folder, settings)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!("partial aggregates of customer groups: {e}");
+                None
+            });
+        self.groups
+            .send_replace(Some(Partials::Computed(state, groups.map(Arc::new))));
         Ok(())
     }
 

@@ -75,14 +75,17 @@ async fn interaction_counts(sql: &Sql) -> Result<Vec<Counts>> {
     Ok(out)
 }
 
-/// The additive counts of a touchpoint's interactions, as SQL select items.
+/// The additive counts of a touchpoint's interactions, as SQL select items (the first and
+/// last day from the first and last instant: the day is monotonic in the instant).
 fn counts_sql() -> String {
-    let day = cxray_store::sql::day_sql("at");
+    let day = cxray_store::sql::day_sql;
     format!(
         "max(journey) AS journey, max(stage) AS stage, max(owner) AS owner,
          max(channel) AS channel, count(*) AS interactions,
          count(CASE WHEN outcome = 'failed' THEN 1 END) AS failures,
-         min({day}) AS first_day, max({day}) AS last_day"
+         {first} AS first_day, {last} AS last_day",
+        first = day("min(at)"),
+        last = day("max(at)"),
     )
 }
 
