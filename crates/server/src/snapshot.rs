@@ -355,21 +355,26 @@ impl Snapshots {
             return Ok(());
         }
         let settings = &self.settings.product;
-        let snapshot = compute(&sql, folder, state.clone(), settings, &Part::ALL).await?;
-        // The snapshot first; the partials then, without slowing it down (views of groups
-        // wait for them meanwhile).
+        // The snapshot and the partials side by side, each published when done (views of
+        // groups wait for the partials meanwhile).
         self.groups
             .send_replace(Some(Partials::Computing(state.clone())));
-        *self.latest.write().expect("snapshot lock") = Some(Arc::new(snapshot));
-        let groups = Groups::compute(&sql, folder, settings)
-            .await
-            .unwrap_or_else(|e| {
-                tracing::warn!("partial aggregates of customer groups: {e}");
-                None
-            });
-        self.groups
-            .send_replace(Some(Partials::Computed(state, groups.map(Arc::new))));
-        Ok(())
+        let snapshot = async {
+            let snapshot = compute(&sql, folder, state.clone(), settings, &Part::ALL).await?;
+            *self.latest.write().expect("snapshot lock") = Some(Arc::new(snapshot));
+            Ok(())
+        };
+        let groups = async {
+            let groups = Groups::compute(&sql, folder, settings)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!("partial aggregates of customer groups: {e}");
+                    None
+                });
+            let computed = Partials::Computed(state.clone(), groups.map(Arc::new));
+            self.groups.send_replace(Some(computed));
+        };
+        tokio::join!(snapshot, groups).0
     }
 
     /// Refreshes now and then every `every`, on the analysis runtime, until [`stop`].
