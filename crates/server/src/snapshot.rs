@@ -356,16 +356,18 @@ impl Snapshots {
         }
         let settings = &self.settings.product;
         // The snapshot and the partials side by side, each published when done (views of
-        // groups wait for the partials meanwhile).
+        // groups wait for the partials meanwhile); both on the heap, as their futures are
+        // large.
         self.groups
             .send_replace(Some(Partials::Computing(state.clone())));
         let snapshot = async {
-            let snapshot = compute(&sql, folder, state.clone(), settings, &Part::ALL).await?;
+            let parts = &Part::ALL;
+            let snapshot = Box::pin(compute(&sql, folder, state.clone(), settings, parts)).await?;
             *self.latest.write().expect("snapshot lock") = Some(Arc::new(snapshot));
             Ok(())
         };
         let groups = async {
-            let groups = Groups::compute(&sql, folder, settings)
+            let groups = Box::pin(Groups::compute(&sql, folder, settings))
                 .await
                 .unwrap_or_else(|e| {
                     tracing::warn!("partial aggregates of customer groups: {e}");
