@@ -20,6 +20,27 @@ named_enum! {
     }
 }
 
+/// The longest e-mail address accepted, in bytes.
+pub const MAX_EMAIL_BYTES: usize = 254;
+
+/// Whether `s` is one plain address `name@example.com`: letters, digits and `._%+-` on
+/// both sides of one `@`, a dotted domain (no display name, list or quoting).
+pub fn is_email(s: &str) -> bool {
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-'))
+    };
+    s.len() <= MAX_EMAIL_BYTES
+        && s.split_once('@').is_some_and(|(local, domain)| {
+            plain(local)
+                && plain(domain)
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+}
+
 impl Role {
     /// The role's name for people.
     pub fn label(self) -> &'static str {

@@ -8,6 +8,7 @@ pub mod erasure;
 pub mod models;
 pub mod names;
 pub mod rng;
+pub mod schedule;
 pub mod stats;
 pub mod targets;
 pub mod text;

@@ -13,6 +13,7 @@ mod filters;
 mod html;
 mod ingest;
 mod pages;
+pub mod reports;
 mod routes;
 mod security;
 pub mod snapshot;
@@ -65,6 +66,8 @@ pub struct ServerOptions {
     /// The fewest customers a filtered view may describe for owners and partners; views
     /// of smaller groups are withheld from them.
     pub min_group_size: u64,
+    /// Scheduled board packs by e-mail; none are sent without a mail server.
+    pub reports: Option<reports::ReportOptions>,
 }
 
 /// The default minimum group size.
@@ -78,6 +81,7 @@ impl Default for ServerOptions {
             ingest: IngestOptions::default(),
             trusted_proxies: Vec::new(),
             min_group_size: MIN_GROUP_SIZE,
+            reports: None,
         }
     }
 }
@@ -130,6 +134,9 @@ pub async fn serve(
     let ingest = Arc::new(ingest);
     let snapshots = Arc::new(Snapshots::new(options.analysis));
     snapshots.keep_fresh(folder.clone(), options.refresh_every);
+    let sending = options
+        .reports
+        .map(|r| reports::keep_sending(folder.clone(), snapshots.clone(), r));
     let secure_cookies = !listener.local_addr()?.ip().is_loopback();
     let state = AppState {
         folder,
@@ -146,6 +153,10 @@ pub async fn serve(
     let stopping = async move {
         shutdown.await;
         snapshots.stop();
+        // An e-mail cut off mid-send stays queued and is sent again: at least once.
+        if let Some(task) = sending {
+            task.abort();
+        }
     };
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(stopping)

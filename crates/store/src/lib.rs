@@ -12,6 +12,7 @@ pub mod import;
 pub mod ingest;
 pub mod maintenance;
 pub mod ops;
+pub mod reports;
 pub mod schema;
 pub mod sql;
 pub mod tables;

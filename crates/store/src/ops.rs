@@ -121,6 +121,32 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         hash TEXT PRIMARY KEY,
         at TEXT NOT NULL
      ) WITHOUT ROWID;",
+    // 8: report schedules and the outbox of their e-mails (`crate::reports`).
+    "CREATE TABLE report_schedules (
+        id INTEGER PRIMARY KEY,
+        cadence TEXT NOT NULL,
+        recipients TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        next_due TEXT NOT NULL,
+        last_period TEXT,
+        last_queued_at TEXT
+     );
+     CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        schedule_id INTEGER,
+        period TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        message BLOB NOT NULL,
+        queued_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+        last_error TEXT,
+        sent_at TEXT
+     );
+     CREATE INDEX outbox_pending ON outbox (status, next_attempt);",
 ];
 
 /// The schema version this build expects.

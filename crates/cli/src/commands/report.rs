@@ -2,25 +2,16 @@
 //! document, printed to PDF by headless Chromium (or written as HTML).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use cxray_analysis::settings::ProductSettings;
 use cxray_analysis::snapshot::{self, Part};
 use cxray_server::pack::{self, PackError};
+use cxray_server::reports::print;
 
 use crate::args::ReportArgs;
 use crate::choices::PackFormat;
 use crate::config::Config;
-
-/// The binaries tried on PATH when none is named.
-const CHROMIUM: [&str; 4] = [
-    "chromium",
-    "chromium-browser",
-    "google-chrome",
-    "google-chrome-stable",
-];
 
 /// Writes the board pack of the period asked for.
 pub async fn run(config: &Config, args: ReportArgs) -> anyhow::Result<()> {
@@ -44,80 +35,16 @@ pub async fn run(config: &Config, args: ReportArgs) -> anyhow::Result<()> {
         PackFormat::Html => std::fs::write(&args.out, html)
             .with_context(|| format!("writing {}", args.out.display())),
         PackFormat::Pdf => {
-            let chromium = find_chromium(args.chromium.as_deref().or(config.chromium.as_deref()))?;
-            print(&chromium, &html, &args.out)
+            let named = args.chromium.as_deref().or(config.chromium.as_deref());
+            let chromium = print::find_chromium(named).map_err(|e| match e {
+                print::PrintError::NoChromium => {
+                    anyhow::anyhow!("{e}; or name it with --chromium PATH, or write --format html")
+                }
+                e => e.into(),
+            })?;
+            let pdf = print::pdf(&chromium, &html)?;
+            std::fs::write(&args.out, pdf)
+                .with_context(|| format!("writing {}", args.out.display()))
         }
     }
-}
-
-/// The Chromium binary named, or the first of [`CHROMIUM`] on PATH.
-fn find_chromium(named: Option<&Path>) -> anyhow::Result<PathBuf> {
-    if let Some(path) = named {
-        match path.is_file() {
-            true => return Ok(path.to_path_buf()),
-            false => bail!(
-                "Chromium '{}' (--chromium or the config file's chromium) is not a file",
-                path.display()
-            ),
-        }
-    }
-    let dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
-    CHROMIUM
-        .iter()
-        .flat_map(|name| dirs.iter().map(move |d| d.join(name)))
-        .find(|p| p.is_file())
-        .with_context(|| {
-            format!(
-                "the board pack needs Chromium to print a PDF, and none of {} is on PATH: \
-                 install it (Debian: apt install chromium), name it with --chromium PATH or \
-                 `chromium` in the config file, or write --format html",
-                CHROMIUM.join(", ")
-            )
-        })
-}
-
-/// Prints `html` to the PDF `out` with headless Chromium, through a scratch folder (the
-/// page, the browser profile and the PDF, copied to `out` only when printed whole).
-fn print(chromium: &Path, html: &str, out: &Path) -> anyhow::Result<()> {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let dir = std::env::temp_dir().join(format!("cxray-report-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let printed = print_in(&dir, chromium, html, out);
-    let _ = std::fs::remove_dir_all(&dir);
-    printed
-}
-
-fn print_in(dir: &Path, chromium: &Path, html: &str, out: &Path) -> anyhow::Result<()> {
-    let page = dir.join("pack.html");
-    let pdf = dir.join("pack.pdf");
-    std::fs::write(&page, html)?;
-    // Our own page, without scripts or network: the sandbox (unavailable to root) adds
-    // nothing here.
-    let run = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--no-pdf-header-footer",
-        ])
-        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
-        .arg(format!("--print-to-pdf={}", pdf.display()))
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .with_context(|| format!("running Chromium {}", chromium.display()))?;
-    let printed = std::fs::read(&pdf).unwrap_or_default();
-    if !run.status.success() || !printed.starts_with(b"%PDF") {
-        bail!(
-            "Chromium {} did not print the board pack ({}): {}",
-            chromium.display(),
-            run.status,
-            String::from_utf8_lossy(&run.stderr).trim()
-        );
-    }
-    std::fs::write(out, printed).with_context(|| format!("writing {}", out.display()))
 }

@@ -92,7 +92,7 @@ fn cadence_name(c: Cadence) -> &'static str {
 
 /// The figures of a board.
 #[derive(Clone, Copy)]
-enum Figure {
+pub(crate) enum Figure {
     Retention,
     Nps,
     Grade,
@@ -101,8 +101,20 @@ enum Figure {
 }
 
 impl Figure {
+    /// In the order the board shows them.
+    pub(crate) const ALL: [Figure; 5] = [
+        Figure::Retention,
+        Figure::Nps,
+        Figure::Grade,
+        Figure::Revenue,
+        Figure::Ebit,
+    ];
+
     /// Title, key, the headline metric its targets are for, and the board's tile.
-    fn of(self, b: &Board) -> (&'static str, &'static str, Option<Headline>, Option<&Tile>) {
+    pub(crate) fn of(
+        self,
+        b: &Board,
+    ) -> (&'static str, &'static str, Option<Headline>, Option<&Tile>) {
         match self {
             Figure::Retention => (
                 "Retention (12 months)",
@@ -123,7 +135,7 @@ impl Figure {
     }
 
     /// A value as shown, and a difference with its unit.
-    fn text(self, v: f64, currency: Option<&str>) -> String {
+    pub(crate) fn text(self, v: f64, currency: Option<&str>) -> String {
         match self {
             Figure::Retention => format!("{:.1}%", v * 100.0),
             Figure::Nps => format!("{v:.1}"),
@@ -132,7 +144,7 @@ impl Figure {
         }
     }
 
-    fn difference(self, d: f64, currency: Option<&str>) -> String {
+    pub(crate) fn difference(self, d: f64, currency: Option<&str>) -> String {
         let sign = if d > 0.0 { "+" } else { "" };
         match self {
             Figure::Retention => format!("{sign}{d:.1} pp"),

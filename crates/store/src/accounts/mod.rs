@@ -26,7 +26,7 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 /// The longest password accepted, in bytes.
 const MAX_PASSWORD_BYTES: usize = 1024;
 /// The longest email address accepted (RFC 5321's path limit).
-const MAX_EMAIL_BYTES: usize = 254;
+use cxray_core::access::MAX_EMAIL_BYTES;
 
 /// A user, without the password hash.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -159,19 +159,7 @@ fn user_row(r: &Row) -> rusqlite::Result<User> {
 /// quotes or markup.
 fn check_email(text: &str) -> Result<String> {
     let email = text.trim().to_lowercase();
-    let plain = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-'))
-    };
-    let ok = email.len() <= MAX_EMAIL_BYTES
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            plain(local)
-                && plain(domain)
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        });
+    let ok = cxray_core::access::is_email(&email);
     if ok {
         Ok(email)
     } else {

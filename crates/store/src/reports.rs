@@ -1,0 +1,368 @@
+//! Report schedules and the outbox, in the operational database. A schedule says how
+//! often the board pack goes to whom; when it is due, the pack's e-mails are queued in
+//! the outbox together with the schedule's next due time (one transaction), and each
+//! queued e-mail stays there until the mail server accepted it or it was given up.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use cxray_core::schedule::{DeliveryStatus, Recipient, ReportCadence, retry_after};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use crate::ops::{OpsDb, audit, parse_column};
+use crate::{Result, StoreError};
+
+/// A report schedule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Schedule {
+    pub id: i64,
+    pub cadence: ReportCadence,
+    #[serde(serialize_with = "texts")]
+    pub recipients: Vec<Recipient>,
+    pub created_by: String,
+    pub created_at: String,
+    pub next_due: DateTime<Utc>,
+    /// The period of the last pack queued, and when.
+    pub last_period: Option<String>,
+    pub last_queued_at: Option<String>,
+}
+
+/// One e-mail to queue: its recipient and the whole message (RFC 5322), as it is sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mail {
+    pub recipient: String,
+    pub message: Vec<u8>,
+}
+
+/// A queued e-mail to try now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queued {
+    pub id: i64,
+    pub sender: String,
+    pub recipient: String,
+    pub message: Vec<u8>,
+}
+
+/// An e-mail of the outbox as listed: where it is, without its content.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Delivery {
+    pub id: i64,
+    pub schedule_id: Option<i64>,
+    pub period: String,
+    pub recipient: String,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    pub queued_at: String,
+    /// When it is tried next (pending ones).
+    pub next_attempt: Option<String>,
+    pub last_error: Option<String>,
+    pub sent_at: Option<String>,
+}
+
+/// What became of a try.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Sent,
+    /// Not delivered; `permanent` when the mail server refused it for good.
+    Failed {
+        error: String,
+        permanent: bool,
+    },
+}
+
+fn texts<S: serde::Serializer>(r: &[Recipient], s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(r.iter().map(ToString::to_string))
+}
+
+/// A time as stored: RFC 3339 to the second in UTC, so text order is time order.
+fn stored(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+impl OpsDb {
+    /// Adds a schedule, first due at the cadence's next due time after `now`. Audited.
+    pub fn add_schedule(
+        &self,
+        actor: &str,
+        cadence: ReportCadence,
+        recipients: &[Recipient],
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let mut recipients = recipients.to_vec();
+        recipients.sort();
+        recipients.dedup();
+        if recipients.is_empty() {
+            let message = "a schedule needs at least one recipient: an address or a role";
+            return Err(StoreError::invalid("recipients", message));
+        }
+        let list = recipients
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>();
+        let list = list.join(", ");
+        let tx = self.conn().unchecked_transaction()?;
+        tx.execute(
+            "INSERT INTO report_schedules (cadence, recipients, created_by, created_at, next_due)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                cadence.name(),
+                list,
+                actor,
+                stored(now),
+                stored(cadence.next_due(now))
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        let detail = format!("schedule {id}: {cadence} to {list}");
+        audit(&tx, actor, "add_report_schedule", &detail)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Removes a schedule (e-mails it queued are still delivered). Audited.
+    pub fn remove_schedule(&self, actor: &str, id: i64) -> Result<()> {
+        let tx = self.conn().unchecked_transaction()?;
+        let removed = tx.execute("DELETE FROM report_schedules WHERE id = ?1", params![id])?;
+        if removed == 0 {
+            return Err(StoreError::invalid(
+                "schedule",
+                format!("no report schedule {id}"),
+            ));
+        }
+        audit(
+            &tx,
+            actor,
+            "remove_report_schedule",
+            &format!("schedule {id}"),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every schedule, oldest first.
+    pub fn schedules(&self) -> Result<Vec<Schedule>> {
+        self.schedules_where("1 = 1", params![])
+    }
+
+    /// The schedule `id`.
+    pub fn schedule(&self, id: i64) -> Result<Schedule> {
+        let found = self.schedules_where("id = ?1", params![id])?;
+        found
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::invalid("schedule", format!("no report schedule {id}")))
+    }
+
+    /// The schedules due at `now`.
+    pub fn due_schedules(&self, now: DateTime<Utc>) -> Result<Vec<Schedule>> {
+        self.schedules_where("next_due <= ?1", params![stored(now)])
+    }
+
+    fn schedules_where(
+        &self,
+        filter: &str,
+        values: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<Schedule>> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT id, cadence, recipients, created_by, created_at, next_due, last_period,
+                    last_queued_at
+             FROM report_schedules WHERE {filter} ORDER BY id"
+        ))?;
+        let rows = stmt.query_map(values, |r| {
+            Ok(Schedule {
+                id: r.get(0)?,
+                cadence: parse_column(r, 1, str::parse::<ReportCadence>)?,
+                recipients: parse_column(r, 2, |t| {
+                    t.split(", ")
+                        .map(str::parse)
+                        .collect::<std::result::Result<_, _>>()
+                })?,
+                created_by: r.get(3)?,
+                created_at: r.get(4)?,
+                next_due: parse_column(r, 5, str::parse::<DateTime<Utc>>)?,
+                last_period: r.get(6)?,
+                last_queued_at: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The addresses of recipients: each address, and every active user of each role,
+    /// without repeats (case-insensitively), sorted.
+    pub fn addresses(&self, recipients: &[Recipient]) -> Result<Vec<String>> {
+        let mut all = Vec::new();
+        for r in recipients {
+            match r {
+                Recipient::Address(a) => all.push(a.clone()),
+                Recipient::Role(role) => {
+                    let mut stmt = self
+                        .conn()
+                        .prepare("SELECT email FROM users WHERE role = ?1 AND disabled = 0")?;
+                    let emails = stmt.query_map(params![role.name()], |r| r.get(0))?;
+                    all.extend(emails.collect::<rusqlite::Result<Vec<String>>>()?);
+                }
+            }
+        }
+        all.sort_by_key(|a| a.to_lowercase());
+        all.dedup_by_key(|a| a.to_lowercase());
+        Ok(all)
+    }
+
+    /// Queues a schedule's pack of `period`, sent from `sender`, as the e-mails `mails`.
+    /// A due pack also moves the schedule to its next due time — only if no one else
+    /// (another server, the CLI) queued it meanwhile: `false` then, and nothing queued.
+    /// A pack sent out of turn (`due` false) leaves the due time as it is.
+    pub fn queue_pack(
+        &self,
+        schedule: &Schedule,
+        (period, sender): (&str, &str),
+        mails: &[Mail],
+        due: bool,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let tx = self.conn().unchecked_transaction()?;
+        let next_due = match due {
+            true => schedule.cadence.next_due(now),
+            false => schedule.next_due,
+        };
+        let moved = tx.execute(
+            "UPDATE report_schedules SET next_due = ?1, last_period = ?2, last_queued_at = ?3
+             WHERE id = ?4 AND (?6 OR next_due = ?5)",
+            params![
+                stored(next_due),
+                period,
+                stored(now),
+                schedule.id,
+                stored(schedule.next_due),
+                !due
+            ],
+        )?;
+        if moved == 0 {
+            return Ok(false);
+        }
+        for m in mails {
+            tx.execute(
+                "INSERT INTO outbox (schedule_id, period, sender, recipient, message, queued_at,
+                                     next_attempt, status)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 'pending')",
+                params![
+                    schedule.id,
+                    period,
+                    sender,
+                    m.recipient,
+                    m.message,
+                    stored(now)
+                ],
+            )?;
+        }
+        let detail = format!(
+            "schedule {}: {period} to {} recipients",
+            schedule.id,
+            mails.len()
+        );
+        audit(&tx, "scheduler", "queue_report", &detail)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// The pending e-mails to try: those whose next try is due at `now`, or all of them.
+    pub fn queued(&self, now: DateTime<Utc>, all: bool) -> Result<Vec<Queued>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT id, sender, recipient, message FROM outbox
+             WHERE status = 'pending' AND (?1 OR next_attempt <= ?2) ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![all, stored(now)], |r| {
+            Ok(Queued {
+                id: r.get(0)?,
+                sender: r.get(1)?,
+                recipient: r.get(2)?,
+                message: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records a try of e-mail `id`: sent (its content is dropped, its record stays), or
+    /// failed — tried again later by [`retry_after`], or given up (audited) when the
+    /// server refused it for good or every try failed. Returns the status it is left in.
+    pub fn record_try(
+        &self,
+        id: i64,
+        outcome: &Outcome,
+        now: DateTime<Utc>,
+    ) -> Result<DeliveryStatus> {
+        let tx = self.conn().unchecked_transaction()?;
+        let attempts: Option<(u32, String)> = tx
+            .query_row(
+                "SELECT attempts, recipient FROM outbox WHERE id = ?1 AND status = 'pending'",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((attempts, recipient)) = attempts else {
+            return Err(StoreError::Input(format!(
+                "no pending e-mail {id} in the outbox"
+            )));
+        };
+        let attempts = attempts + 1;
+        let status = match outcome {
+            Outcome::Sent => {
+                tx.execute(
+                    "UPDATE outbox SET status = 'sent', attempts = ?2, sent_at = ?3, message = X'',
+                                       last_error = NULL
+                     WHERE id = ?1",
+                    params![id, attempts, stored(now)],
+                )?;
+                DeliveryStatus::Sent
+            }
+            Outcome::Failed { error, permanent } => {
+                let retry = retry_after(attempts).filter(|_| !permanent);
+                let status = retry.map_or(DeliveryStatus::Failed, |_| DeliveryStatus::Pending);
+                let next = retry.map(|wait| stored(now + wait));
+                tx.execute(
+                    "UPDATE outbox SET status = ?2, attempts = ?3, last_error = ?4,
+                                       next_attempt = COALESCE(?5, next_attempt)
+                     WHERE id = ?1",
+                    params![id, status.name(), attempts, error, next],
+                )?;
+                if status == DeliveryStatus::Failed {
+                    let detail = format!("e-mail {id} to {recipient}, {attempts} tries: {error}");
+                    audit(&tx, "scheduler", "report_not_delivered", &detail)?;
+                }
+                status
+            }
+        };
+        tx.commit()?;
+        Ok(status)
+    }
+
+    /// The outbox's most recent e-mails, newest first.
+    pub fn deliveries(&self, limit: usize) -> Result<Vec<Delivery>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT id, schedule_id, period, recipient, status, attempts, queued_at, next_attempt,
+                    last_error, sent_at
+             FROM outbox ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map(params![limit as i64], |r| {
+            let status = parse_column(r, 4, str::parse::<DeliveryStatus>)?;
+            Ok(Delivery {
+                id: r.get(0)?,
+                schedule_id: r.get(1)?,
+                period: r.get(2)?,
+                recipient: r.get(3)?,
+                status,
+                attempts: r.get(5)?,
+                queued_at: r.get(6)?,
+                next_attempt: match status {
+                    DeliveryStatus::Pending => r.get(7)?,
+                    _ => None,
+                },
+                last_error: r.get(8)?,
+                sent_at: r.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests;
