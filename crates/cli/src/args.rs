@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use cxray_core::access::{Role, Scope};
 use cxray_core::domain::Table;
 use cxray_core::erasure::ErasedRows;
+use cxray_core::schedule::{Recipient, RecipientError, ReportCadence};
 use cxray_core::targets::Headline;
 
 use crate::choices::{
@@ -99,20 +100,77 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
+#[command(subcommand_negates_reqs = true, args_conflicts_with_subcommands = true)]
 pub struct ReportArgs {
     /// A month (2025-03), a quarter (2025-Q2) or a year (2025) [default: the quarter of
     /// the data's last purchase].
     #[arg(long)]
     pub period: Option<String>,
     /// The file to write.
-    #[arg(long, value_name = "FILE")]
-    pub out: PathBuf,
+    #[arg(long, value_name = "FILE", required = true)]
+    pub out: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "pdf")]
     pub format: PackFormat,
+    #[command(flatten)]
+    pub chromium: ChromiumArg,
+    #[command(subcommand)]
+    pub command: Option<ReportCommand>,
+}
+
+#[derive(Debug, Args)]
+pub struct ChromiumArg {
     /// The Chromium (or Chrome) binary that prints the PDF [default: the config file's
     /// `chromium`, else chromium, chromium-browser, google-chrome on PATH].
     #[arg(long, value_name = "PATH")]
     pub chromium: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Schedules that e-mail the board pack (the server sends them when due).
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
+    /// Queue the packs of the schedules due now (or of one schedule, out of turn), then
+    /// hand every waiting e-mail to the mail server (`smtp_url` in the config).
+    Send {
+        /// Send this schedule's pack now, whether due or not.
+        #[arg(long, value_name = "ID")]
+        schedule: Option<i64>,
+        #[command(flatten)]
+        chromium: ChromiumArg,
+    },
+    /// The most recent e-mails of the outbox: sent, waiting for another try, or given up.
+    Outbox {
+        /// How many to list.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// Add a schedule, e.g. `cxray report schedule add monthly --to role:executive
+    /// --to cfo@example.com`. Weekly packs go out on Mondays, monthly ones on the 1st,
+    /// quarterly ones on the first day of a quarter, at 06:00 UTC.
+    Add {
+        #[arg(ignore_case = true, value_parser = named(ReportCadence::ALL, ReportCadence::name))]
+        cadence: ReportCadence,
+        /// A recipient: an e-mail address, or every active user of a role
+        /// (role:admin, role:executive, role:analyst). Repeat for more.
+        #[arg(long = "to", required = true, value_name = "RECIPIENT", value_parser = recipient)]
+        recipients: Vec<Recipient>,
+    },
+    /// List the schedules.
+    List,
+    /// Remove a schedule (e-mails it already queued are still sent).
+    Remove {
+        /// The schedule's id (from `list`).
+        id: i64,
+    },
+}
+
+fn recipient(text: &str) -> Result<Recipient, String> {
+    text.parse().map_err(|e: RecipientError| e.to_string())
 }
 
 #[derive(Debug, Args)]

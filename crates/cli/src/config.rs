@@ -3,10 +3,12 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use cxray_core::erasure::ErasedRows;
 use cxray_server::MIN_GROUP_SIZE;
+use cxray_server::reports::MailSettings;
 use cxray_store::schema::Limits;
 use serde::Deserialize;
 
@@ -31,6 +33,10 @@ pub struct Config {
     pub min_group_size: u64,
     /// The Chromium binary that prints the board pack (else found on PATH).
     pub chromium: Option<PathBuf>,
+    /// The mail server that scheduled board packs go through, and their sender.
+    pub mail: Option<MailSettings>,
+    /// How often the server looks for due report schedules and e-mails to try again.
+    pub reports_every: Duration,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -45,6 +51,9 @@ struct FileConfig {
     erased_customers: Option<String>,
     min_group_size: Option<u64>,
     chromium: Option<PathBuf>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    reports_every_seconds: Option<u64>,
 }
 
 impl Config {
@@ -95,7 +104,24 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_LOG.into()),
             trusted_proxies,
             chromium: file.chromium,
+            mail: mail(
+                env("CXRAY_SMTP_URL").or(file.smtp_url),
+                env("CXRAY_MAIL_FROM").or(file.mail_from),
+            )?,
+            reports_every: Duration::from_secs(file.reports_every_seconds.unwrap_or(60).max(1)),
         })
+    }
+}
+
+/// The mail settings when a mail server is named; its sender is then required.
+fn mail(smtp_url: Option<String>, from: Option<String>) -> anyhow::Result<Option<MailSettings>> {
+    match (smtp_url, from) {
+        (None, _) => Ok(None),
+        (Some(smtp_url), Some(from)) => Ok(Some(MailSettings { smtp_url, from })),
+        (Some(_), None) => Err(anyhow::anyhow!(
+            "smtp_url is set but mail_from is not: name the address the board packs come \
+             from (config file's mail_from or CXRAY_MAIL_FROM)"
+        )),
     }
 }
 
@@ -157,5 +183,21 @@ mod tests {
             e.contains("unknown rule for erased customers' rows 'keep'"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_mail_server_needs_a_sender() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cxray.toml");
+        std::fs::write(&path, "chromium = \"/usr/bin/chromium\"").unwrap();
+        assert_eq!(Config::load(Some(&path), None).unwrap().mail, None);
+        let both = "smtp_url = \"smtp://127.0.0.1:2525\"\nmail_from = \"cx@example.com\"";
+        std::fs::write(&path, both).unwrap();
+        let mail = Config::load(Some(&path), None).unwrap().mail.unwrap();
+        assert_eq!(mail.smtp_url, "smtp://127.0.0.1:2525");
+        assert_eq!(mail.from, "cx@example.com");
+        std::fs::write(&path, "smtp_url = \"smtp://127.0.0.1:2525\"").unwrap();
+        let e = format!("{:#}", Config::load(Some(&path), None).unwrap_err());
+        assert!(e.contains("mail_from is not"), "{e}");
     }
 }

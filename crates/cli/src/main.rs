@@ -50,7 +50,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Link(args) => commands::metrics::link(&config, args, cli.json).await,
             Command::Drivers(args) => commands::drivers::run(&config, args, cli.json).await,
             Command::Scorecard => commands::scorecard::run(&config, cli.json).await,
-            Command::Report(args) => commands::report::run(&config, args).await,
+            Command::Report(args) => commands::report::run(&config, args, cli.json).await,
             Command::Journey(args) => commands::journey::journey(&config, args, cli.json).await,
             Command::Areas(args) => commands::journey::areas(&config, args, cli.json).await,
             Command::Owner(args) => commands::journey::owner(&config, args, cli.json).await,

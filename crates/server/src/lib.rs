@@ -50,6 +50,8 @@ pub struct AppState {
     pub ingest: Arc<Ingest>,
     /// The fewest customers a filtered view may describe for owners and partners.
     pub min_group_size: u64,
+    /// Whether scheduled board packs are e-mailed (a mail server is set).
+    pub mails_reports: bool,
 }
 
 /// How the server runs.
@@ -134,6 +136,7 @@ pub async fn serve(
     let ingest = Arc::new(ingest);
     let snapshots = Arc::new(Snapshots::new(options.analysis));
     snapshots.keep_fresh(folder.clone(), options.refresh_every);
+    let mails_reports = options.reports.is_some();
     let sending = options
         .reports
         .map(|r| reports::keep_sending(folder.clone(), snapshots.clone(), r));
@@ -146,6 +149,7 @@ pub async fn serve(
         telemetry: Arc::default(),
         ingest: ingest.clone(),
         min_group_size: options.min_group_size,
+        mails_reports,
     };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     // Analyses stop first, so requests waiting for them are answered and the server can

@@ -40,6 +40,8 @@ pub struct Area {
     pub rank: Option<usize>,
     pub touchpoint: String,
     pub owner: Option<String>,
+    /// The owner's name for people.
+    pub owner_name: Option<String>,
     pub owner_kind: Option<String>,
     pub revenue_at_risk: Option<AtRisk>,
     /// Failure rate and its target (percent): the service level, else the average.
@@ -77,6 +79,7 @@ pub fn areas(j: &Journey) -> Vec<Area> {
                 rank: None,
                 touchpoint: t.touchpoint.clone(),
                 owner: t.owner.clone(),
+                owner_name: t.owner_name.clone(),
                 owner_kind: t.owner_kind.clone(),
                 revenue_at_risk: t.revenue_at_risk,
                 failure_rate: rate,

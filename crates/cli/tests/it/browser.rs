@@ -134,13 +134,14 @@ fn check_page(browser: &Browser, url: &str, apis: &Apis) -> usize {
 }
 
 /// The administration's pages: only admins may open them.
-const ADMIN_PAGES: [&str; 6] = [
+const ADMIN_PAGES: [&str; 7] = [
     "/admin",
     "/admin/users",
     "/admin/tokens",
     "/admin/targets",
     "/admin/service-levels",
     "/admin/placements",
+    "/admin/report-schedules",
 ];
 
 /// The drivers page's headline chart: every touchpoint's odds ratio of leaving, highest

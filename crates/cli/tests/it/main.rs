@@ -12,6 +12,7 @@ mod maintenance;
 mod names;
 mod options;
 mod report;
+mod schedules;
 mod server;
 mod strace;
 mod views;
@@ -36,7 +37,9 @@ pub fn configured(mut cmd: Command, data: &Path) -> Command {
         .arg(data)
         .env_remove("CXRAY_DATA")
         .env_remove("CXRAY_CONFIG")
-        .env_remove("CXRAY_BIND");
+        .env_remove("CXRAY_BIND")
+        .env_remove("CXRAY_SMTP_URL")
+        .env_remove("CXRAY_MAIL_FROM");
     cmd
 }
 

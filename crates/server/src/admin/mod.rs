@@ -1,7 +1,7 @@
-//! Web administration, for admins only: users, API tokens, targets, service levels and
-//! touchpoint placements. Every change calls the store's own operation — the validation
-//! and audit entry the CLI uses — from a form carrying the session's CSRF token, then
-//! redirects (303) to its section with a confirmation; a refused value is shown next to
+//! Web administration, for admins only: users, API tokens, targets, service levels,
+//! touchpoint placements and report schedules. Every change calls the store's own
+//! operation — the validation and audit entry the CLI uses — from a form carrying the
+//! session's CSRF token, then redirects (303) to its section with a confirmation; a refused value is shown next to
 //! its field and changes nothing. Other roles get 403 on every route.
 
 mod choices;
@@ -10,6 +10,7 @@ mod form;
 mod page;
 mod placements;
 mod request;
+mod schedules;
 mod slas;
 mod targets;
 mod tokens;
@@ -30,7 +31,7 @@ use choices::{owners, sql, touchpoints};
 use flash::Flash;
 use form::Problem;
 use page::{compose, failed, listing, page};
-use request::{Change, Ctx, posted};
+use request::{Change, Ctx, Numbered, from_pairs, posted};
 
 /// The sections: path, name and what they are for.
 const SECTIONS: &[(&str, &str, &str)] = &[
@@ -59,11 +60,17 @@ const SECTIONS: &[(&str, &str, &str)] = &[
         placements::Placements::TITLE,
         "where touchpoints sit in the journey and who owns them",
     ),
+    (
+        schedules::Schedules::PATH,
+        schedules::Schedules::TITLE,
+        "the board pack by e-mail: how often, to whom; what was sent",
+    ),
 ];
 
 /// The administration's routes (reading routes: behind [`crate::auth::require_read`]).
 pub fn routes() -> Router<AppState> {
     use placements::Placements;
+    use schedules::Schedules;
     use slas::Slas;
     use targets::Targets;
     use tokens::Tokens;
@@ -84,6 +91,8 @@ pub fn routes() -> Router<AppState> {
             get(show::<Placements>).post(placements::set),
         )
         .route("/admin/placements/remove", post(placements::remove))
+        .route(Schedules::PATH, get(show::<Schedules>).post(schedules::add))
+        .route("/admin/report-schedules/remove", post(schedules::remove))
 }
 
 /// One section: a page listing what there is, with the forms that change it.

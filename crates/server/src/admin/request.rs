@@ -49,6 +49,37 @@ macro_rules! posted {
 }
 pub(super) use posted;
 
+/// Implements reading a form whose check boxes share one name, from its pairs: each
+/// `text` field takes its value, each `list` field every value sent under its name.
+macro_rules! from_pairs {
+    ($form:ty { $($text:ident),+ ; $($list:ident),+ }) => {
+        impl From<Vec<(String, String)>> for $form {
+            fn from(pairs: Vec<(String, String)>) -> Self {
+                let mut e = <$form>::default();
+                for (k, v) in pairs {
+                    match k.as_str() {
+                        $(stringify!($text) => e.$text = v,)+
+                        $(stringify!($list) => e.$list.push(v),)+
+                        _ => {}
+                    }
+                }
+                e
+            }
+        }
+    };
+}
+pub(super) use from_pairs;
+
+/// The form of a row's action on what has a number (a token, a schedule).
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+pub struct Numbered {
+    csrf: String,
+    pub id: String,
+}
+
+posted!(Numbered);
+
 /// A form of the administration: it carries the session's form token.
 pub trait Posted: DeserializeOwned + Send {
     fn csrf(&self) -> &str;

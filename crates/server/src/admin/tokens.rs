@@ -8,7 +8,9 @@ use cxray_store::accounts::TokenInfo;
 use serde::Deserialize;
 
 use super::form::{Field, button, form};
-use super::{Change, Ctx, Done, Section, Shown, answer, compose, listing, posted};
+use super::{
+    Change, Ctx, Done, Numbered, Section, Shown, answer, compose, from_pairs, listing, posted,
+};
 use crate::html::escape;
 
 pub struct Tokens;
@@ -24,31 +26,9 @@ pub struct Entered {
     scopes: Vec<String>,
 }
 
-impl From<Vec<(String, String)>> for Entered {
-    fn from(pairs: Vec<(String, String)>) -> Self {
-        let mut e = Entered::default();
-        for (k, v) in pairs {
-            match k.as_str() {
-                "csrf" => e.csrf = v,
-                "email" => e.email = v,
-                "name" => e.name = v,
-                "scopes" => e.scopes.push(v),
-                _ => {}
-            }
-        }
-        e
-    }
-}
+from_pairs!(Entered { csrf, email, name; scopes });
 
-/// The form revoking a token.
-#[derive(Default, Deserialize)]
-#[serde(default)]
-pub struct Chosen {
-    csrf: String,
-    id: String,
-}
-
-posted!(Entered, Chosen);
+posted!(Entered);
 
 impl Section for Tokens {
     const PATH: &'static str = "/admin/tokens";
@@ -158,7 +138,7 @@ pub async fn add(Change { ctx, form: e }: Change<Entered>) -> Response {
 }
 
 /// `POST /admin/tokens/revoke`: revokes a token.
-pub async fn revoke(Change { ctx, form: c }: Change<Chosen>) -> Response {
+pub async fn revoke(Change { ctx, form: c }: Change<Numbered>) -> Response {
     let actor = ctx.user.actor();
     let id = c.id.trim().to_string();
     let done = crate::ops(&ctx.state, move |db| {

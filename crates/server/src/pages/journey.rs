@@ -159,7 +159,12 @@ pub fn render_areas(j: &Journey) -> String {
             vec![
                 a.rank.map_or("—".into(), |r| r.to_string()),
                 escape(&a.touchpoint),
-                escape(a.owner.as_deref().unwrap_or("—")),
+                escape(
+                    a.owner_name
+                        .as_deref()
+                        .or(a.owner.as_deref())
+                        .unwrap_or("—"),
+                ),
                 escape(a.owner_kind.as_deref().map_or("—", owner_kind_label)),
                 area_money(a, cur),
                 format!("{:.1}", a.failure_rate),

@@ -153,6 +153,13 @@ impl Figure {
             Figure::Revenue | Figure::Ebit => format!("{sign}{}", money_short(d, currency)),
         }
     }
+
+    /// A change's 95% interval as differences ("+1.0", "+5.2"), when it has one.
+    pub(crate) fn bounds(self, c: &Change, currency: Option<&str>) -> Option<(String, String)> {
+        let d = c.difference;
+        let bound = |b| self.difference(b, currency);
+        d.low.zip(d.high).map(|(lo, hi)| (bound(lo), bound(hi)))
+    }
 }
 
 /// A tile of the board: value, interval, changes, target and trend.
@@ -217,13 +224,9 @@ fn change(c: &Change, f: Figure, currency: Option<&str>) -> String {
         (true, false) => ("down", "▼ down"),
         (false, _) => ("same", "no change beyond the interval"),
     };
-    let interval = d.low.zip(d.high).map_or(String::new(), |(lo, hi)| {
-        format!(
-            " (95% {} – {})",
-            f.difference(lo, currency),
-            f.difference(hi, currency)
-        )
-    });
+    let interval = f
+        .bounds(c, currency)
+        .map_or(String::new(), |(lo, hi)| format!(" (95% {lo} – {hi})"));
     format!(
         "<div class=\"change {class}\">vs {}: {}{} — {words}</div>",
         escape(&c.against),
@@ -419,7 +422,12 @@ fn weak_areas(s: &Scorecard) -> String {
             vec![
                 a.rank.map_or("—".into(), |r| r.to_string()),
                 escape(&a.touchpoint),
-                escape(a.owner.as_deref().unwrap_or("—")),
+                escape(
+                    a.owner_name
+                        .as_deref()
+                        .or(a.owner.as_deref())
+                        .unwrap_or("—"),
+                ),
                 super::journey::area_money(a, s.currency.as_deref()),
                 format!("{:.1}% vs {:.1}%", a.failure_rate, a.target_rate),
             ]

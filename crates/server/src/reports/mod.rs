@@ -51,7 +51,7 @@ pub struct ReportOptions {
 }
 
 /// A pack queued for a schedule.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct QueuedPack {
     pub schedule: i64,
     pub period: String,
@@ -60,7 +60,7 @@ pub struct QueuedPack {
 
 /// What a delivery round did: e-mails sent, waiting to be tried again, given up (with
 /// the mail server's reasons).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Delivered {
     pub sent: usize,
     pub waiting: usize,

@@ -13,26 +13,27 @@ pub fn summary(card: &Scorecard, board: &Board) -> String {
     let currency = card.currency.as_deref();
     let mut changed = Vec::new();
     let mut same = Vec::new();
-    let mut against = None;
+    let mut compared = false;
     for f in Figure::ALL {
         let (title, _, _, tile) = f.of(board);
         let Some((tile, c)) = tile.and_then(|t| t.previous.as_ref().map(|c| (t, c))) else {
             continue;
         };
-        against.get_or_insert(c.against.as_str());
+        compared = true;
         match c.changed {
             true => changed.push(change(title, f, tile.value.value, c, currency)),
             false => same.push(title),
         }
     }
     let mut text = Vec::new();
-    match (against, changed.is_empty()) {
-        (None, _) => text.push("There is no earlier period to compare with.".to_string()),
-        (Some(p), true) => text.push(format!(
-            "Against {p}, no headline figure changed beyond its 95% interval."
-        )),
-        (Some(p), false) => {
-            text.push(format!("Against {p}: {}.", changed.join("; ")));
+    match (compared, changed.is_empty()) {
+        (false, _) => text.push("There is no earlier period to compare with.".to_string()),
+        (true, true) => text.push(
+            "No headline figure changed beyond its 95% interval against the period before."
+                .to_string(),
+        ),
+        (true, false) => {
+            text.push(format!("{}.", changed.join("; ")));
             if !same.is_empty() {
                 text.push(format!(
                     "{} did not change beyond {}.",
@@ -54,13 +55,9 @@ pub fn summary(card: &Scorecard, board: &Board) -> String {
 fn change(title: &str, f: Figure, now: f64, c: &Change, currency: Option<&str>) -> String {
     let d = c.difference;
     let verb = if d.value > 0.0 { "rose" } else { "fell" };
-    let interval = d.low.zip(d.high).map_or(String::new(), |(lo, hi)| {
-        format!(
-            "; 95% {} to {}",
-            f.difference(lo, currency),
-            f.difference(hi, currency)
-        )
-    });
+    let interval = f
+        .bounds(c, currency)
+        .map_or(String::new(), |(lo, hi)| format!("; 95% {lo} to {hi}"));
     format!(
         "{title} {verb} to {} ({} against {}{interval})",
         f.text(now, currency),
@@ -78,8 +75,9 @@ fn weakest(card: &Scorecard) -> String {
     match top {
         Some((a, m)) => {
             let owner = a
-                .owner
+                .owner_name
                 .as_deref()
+                .or(a.owner.as_deref())
                 .map_or(String::new(), |o| format!(", owned by {o}"));
             format!(
                 "The weak area that costs most is {}{owner}: {} revenue at risk a year.",

@@ -4,6 +4,7 @@
 //! admins reach any of it.
 
 use cxray_core::access::{Role, Scope};
+use cxray_core::schedule::{DeliveryStatus, Recipient, ReportCadence};
 use cxray_core::targets::Headline;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -618,9 +619,127 @@ fn an_admin_sets_and_removes_service_levels_and_placements_through_the_forms() {
     assert_eq!(last_audit(&server).0, ACTOR);
 }
 
+#[test]
+fn an_admin_adds_and_removes_report_schedules_and_sees_the_outbox() {
+    let server = Server::initialised();
+    let admin = Session::new(&server, ADMIN, Role::Admin, None);
+    let page = admin.get("/admin/report-schedules");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("No mail server is set"), "{}", page.body);
+    assert!(page.body.contains(">Quarterly<") && page.body.contains("> Executive</label>"));
+    assert!(
+        !page.body.contains("value=\"owner\""),
+        "roles that see one owner are not offered"
+    );
+
+    let fields = [
+        ("cadence", "monthly"),
+        ("roles", "executive"),
+        ("roles", "analyst"),
+        ("addresses", "cfo@example.com, Board@Example.com"),
+    ];
+    let shown = admin.follow(&admin.post("/admin/report-schedules", &fields));
+    assert!(
+        shown.body.contains("Schedule 1 added: Monthly, first due"),
+        "{}",
+        shown.body
+    );
+    let (actor, action, _) = last_audit(&server);
+    assert_eq!(
+        (actor.as_str(), action.as_str()),
+        (ACTOR, "add_report_schedule")
+    );
+    let schedules = server.ops().schedules().unwrap();
+    let [s] = &schedules[..] else {
+        panic!("{schedules:?}")
+    };
+    assert_eq!(s.cadence, ReportCadence::Monthly);
+    let mut expected: Vec<Recipient> = [
+        "role:analyst",
+        "role:executive",
+        "Board@Example.com",
+        "cfo@example.com",
+    ]
+    .iter()
+    .map(|r| r.parse().unwrap())
+    .collect();
+    expected.sort();
+    assert_eq!(s.recipients, expected);
+    assert!(shown.body.contains("every Executive"), "{}", shown.body);
+
+    // A queued e-mail the mail server refused once shows as waiting, with the reason.
+    let ops = server.ops();
+    let mail = cxray_store::reports::Mail {
+        recipient: "cfo@example.com".into(),
+        message: b"Subject: pack".to_vec(),
+    };
+    let now = chrono::Utc::now();
+    assert!(
+        ops.queue_pack(s, ("2025-06", "cx@example.com"), &[mail], false, now)
+            .unwrap()
+    );
+    let id = ops.queued(now, true).unwrap()[0].id;
+    let failed = cxray_store::reports::Outcome::Failed {
+        error: "451 <try later>".into(),
+        permanent: false,
+    };
+    assert_eq!(
+        ops.record_try(id, &failed, now).unwrap(),
+        DeliveryStatus::Pending
+    );
+    let page = admin.get("/admin/report-schedules");
+    assert!(page.body.contains("Waiting to be sent"), "{}", page.body);
+    assert!(
+        page.body.contains("451 &lt;try later&gt;"),
+        "escaped: {}",
+        page.body
+    );
+
+    let removed = admin.post("/admin/report-schedules/remove", &[("id", "1")]);
+    assert!(admin.follow(&removed).body.contains("Schedule 1 removed."));
+    assert_eq!(last_audit(&server).1, "remove_report_schedule");
+    assert!(server.ops().schedules().unwrap().is_empty());
+    let again = admin.post("/admin/report-schedules/remove", &[("id", "1")]);
+    assert_eq!(again.status, 400);
+    assert!(
+        again.body.contains("no report schedule 1"),
+        "{}",
+        again.body
+    );
+}
+
+#[test]
+fn bad_report_schedules_are_refused_next_to_the_field_and_change_nothing() {
+    let server = Server::initialised();
+    let admin = Session::new(&server, ADMIN, Role::Admin, None);
+    let before = audit_count(&server);
+    let cases: [(&str, Vec<(&str, &str)>); 6] = [
+        (
+            "cadence",
+            vec![("cadence", "daily"), ("roles", "executive")],
+        ),
+        ("cadence", vec![("roles", "executive")]),
+        ("roles", vec![("cadence", "weekly"), ("roles", "owner")]),
+        ("roles", vec![("cadence", "weekly"), ("roles", "boss")]),
+        (
+            "addresses",
+            vec![("cadence", "weekly"), ("addresses", "cfo@, x")],
+        ),
+        ("addresses", vec![("cadence", "weekly"), ("addresses", " ")]),
+    ];
+    for (field, fields) in cases {
+        let r = admin.post("/admin/report-schedules", &fields);
+        assert_eq!(r.status, 400, "{fields:?}: {}", r.body);
+        let message = field_error(&r.body, field).unwrap_or_else(|| panic!("{field}: {}", r.body));
+        assert!(!message.is_empty(), "{fields:?}");
+    }
+    assert!(server.ops().schedules().unwrap().is_empty());
+    assert_eq!(audit_count(&server), before);
+}
+
 /// Every administration route, and a form it would accept from an admin.
 fn admin_routes() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
-    let forms: [(&str, Vec<(&str, &str)>); 12] = [
+    let forms: [(&str, Vec<(&str, &str)>); 14] = [
         ("/admin", vec![]),
         (
             "/admin/users",
@@ -665,6 +784,11 @@ fn admin_routes() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
             vec![("touchpoint", "refund"), ("position", "1")],
         ),
         ("/admin/placements/remove", vec![("touchpoint", "old")]),
+        (
+            "/admin/report-schedules",
+            vec![("cadence", "weekly"), ("roles", "executive")],
+        ),
+        ("/admin/report-schedules/remove", vec![("id", "1")]),
     ];
     let listed: Vec<&str> = ROUTES
         .iter()
@@ -676,7 +800,7 @@ fn admin_routes() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
 }
 
 /// Sets up what the refused changes would act on: a user, a token, a target, a service
-/// level and a placement.
+/// level, a placement and a report schedule.
 fn victims(server: &Server) {
     add(server, "victim@example.com", Role::Analyst, None);
     let ops = server.ops();
@@ -691,6 +815,9 @@ fn victims(server: &Server) {
         ..Default::default()
     };
     ops.set_placement("test", "old", &p).unwrap();
+    let to = ["cfo@example.com".parse().unwrap()];
+    ops.add_schedule("test", ReportCadence::Monthly, &to, chrono::Utc::now())
+        .unwrap();
 }
 
 #[test]

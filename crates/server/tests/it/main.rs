@@ -18,7 +18,7 @@ use cxray_store::DataFolder;
 use cxray_store::ops::OpsDb;
 
 /// Every route pattern of the server.
-pub const ROUTES: [&str; 37] = [
+pub const ROUTES: [&str; 39] = [
     "/",
     "/link",
     "/journey",
@@ -40,6 +40,8 @@ pub const ROUTES: [&str; 37] = [
     "/admin/service-levels/remove",
     "/admin/placements",
     "/admin/placements/remove",
+    "/admin/report-schedules",
+    "/admin/report-schedules/remove",
     "/api/v1/openapi.json",
     "/api/v1/scorecard",
     "/api/v1/link",
