@@ -1,7 +1,10 @@
 //! Filtered scorecards of customer groups — a segment, a region, or both — assembled from
-//! partial aggregates per (segment, region) cell, computed once beside the unfiltered
-//! snapshot, instead of recomputed from the raw tables through semi-joins on the group's
-//! customer ids.
+//! partial aggregates per (segment, region) cell, computed once per state of the data,
+//! instead of recomputed from the raw tables through semi-joins on the group's customer
+//! ids. They are kept in the data folder (`derived/groups.json`, with the key of the
+//! tables' versions, the customers' valuation and the settings they depend on): `demo` and
+//! `loyalty predict` prepare them, so the server's first snapshot reads them back instead
+//! of computing them beside itself; after other changes the server computes and keeps them.
 //!
 //! Every part is additive over cells, which share no customer (customer ids are unique):
 //! counts, score tallies by month, customers counted by their active quarters, sums,
@@ -14,12 +17,13 @@
 //! quarters than one integer holds) takes the general path too.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use chrono::NaiveDate;
 use cxray_core::stats::{Instrument, Tally};
 
 use crate::journey::{self, JourneyOptions, MapInputs, Partial};
-use crate::metrics::{self, DefectorCounts, Slice};
+use crate::metrics::{self, Defection, DefectorCounts, LinkOptions, Slice};
 use crate::scorecard::{
     self, EQUITY_SUMS, EquitySums, Figures, Financial, Parts, QUARTER_SQL, QUARTERS, Retention12,
     Scorecard,
@@ -29,6 +33,7 @@ use cxray_store::decode::Columns;
 use cxray_store::ops::OpsDb;
 use cxray_store::sql::{Restriction, Sql, day_sql};
 use cxray_store::{DataFolder, Result};
+use serde::{Deserialize, Serialize};
 
 /// The customers' columns the cells are made of.
 const BY: [&str; 2] = ["segment", "region"];
@@ -37,6 +42,10 @@ const CUSTOMERS: &str = "SELECT customer_id AS cid, CAST(segment AS VARCHAR) AS 
         CAST(region AS VARCHAR) AS region FROM customers";
 /// More cells than this and there are no partials (their size grows with the cells).
 const MAX_CELLS: u64 = 256;
+/// Where the partials are kept in the data folder's `derived/`.
+const STORED: &str = "groups.json";
+/// Bumped when the stored partials' form or meaning change, so older ones are not read.
+const FORMAT: u32 = 1;
 
 /// A (segment, region) cell.
 type Cell = Vec<String>;
@@ -61,7 +70,7 @@ struct Shared {
 }
 
 /// One cell's partial aggregates.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct CellParts {
     customers: u64,
     with_interactions: u64,
@@ -70,7 +79,9 @@ struct CellParts {
     quarters: Option<(i64, i64)>,
     /// Customers by their active quarters relative to [`Shared::first_q`].
     bits: Vec<(u64, u64)>,
+    #[serde(with = "months")]
     nps: BTreeMap<NaiveDate, Tally>,
+    #[serde(with = "months")]
     grade: BTreeMap<NaiveDate, Tally>,
     equity: EquitySums,
     /// Customers with a CLV.
@@ -79,16 +90,128 @@ struct CellParts {
     journey: Partial,
 }
 
+/// What the partials are computed from: the tables' versions, how the customers were
+/// valued, and the settings they depend on (not the bootstrap's resamples).
+#[derive(Serialize)]
+struct Key<'a> {
+    format: u32,
+    versions: BTreeMap<&'static str, u64>,
+    customer_value: Option<&'a serde_json::Value>,
+    settings: ProductSettings,
+    /// The journey's window, service levels and placements.
+    journey: String,
+}
+
+impl<'a> Key<'a> {
+    fn new(sql: &'a Sql, settings: &ProductSettings, journey: &JourneyOptions) -> Self {
+        Key {
+            format: FORMAT,
+            versions: sql.versions().iter().map(|(t, v)| (t.name(), *v)).collect(),
+            customer_value: sql.made_by(crate::loyalty::CUSTOMER_VALUE),
+            settings: ProductSettings {
+                resamples: 0,
+                ..*settings
+            },
+            journey: format!(
+                "{} {:?} {:?}",
+                journey.window_days, journey.slas, journey.placements
+            ),
+        }
+    }
+
+    fn hash(&self) -> Result<String> {
+        Ok(blake3::hash(&serde_json::to_vec(self)?)
+            .to_hex()
+            .to_string())
+    }
+}
+
+/// The partials as kept, with the key of what they were computed from.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    key: String,
+    first_q: i64,
+    cells: Vec<(Cell, CellParts)>,
+}
+
+/// The stored partials at `path` if they were computed from `key` (none when missing,
+/// unreadable or of other data).
+fn read(path: &Path, key: &str) -> Option<Stored> {
+    let text = std::fs::read(path).ok()?;
+    match serde_json::from_slice::<Stored>(&text) {
+        Ok(stored) => (stored.key == key).then_some(stored),
+        Err(e) => {
+            tracing::warn!("{}: not read, computed again: {e}", path.display());
+            None
+        }
+    }
+}
+
+/// Keeps the partials at `path` (written beside it, then renamed into place); a failure
+/// is logged: they are computed again next time.
+fn store(path: &Path, key: &str, cells: &BTreeMap<Cell, CellParts>, first_q: i64) {
+    #[derive(Serialize)]
+    struct Writing<'a> {
+        key: &'a str,
+        first_q: i64,
+        cells: Vec<(&'a Cell, &'a CellParts)>,
+    }
+    let stored = Writing {
+        key,
+        first_q,
+        cells: cells.iter().collect(),
+    };
+    let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
+    let written = serde_json::to_vec(&stored)
+        .map_err(std::io::Error::other)
+        .and_then(|json| {
+            std::fs::create_dir_all(path.parent().expect("a folder"))?;
+            std::fs::write(&tmp, json)?;
+            std::fs::rename(&tmp, path)
+        });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        tracing::warn!("{}: partials not kept: {e}", path.display());
+    }
+}
+
+/// Monthly tallies kept as (epoch day of the month's first day, tally) pairs.
+mod months {
+    use std::collections::BTreeMap;
+
+    use chrono::NaiveDate;
+    use cxray_core::stats::Tally;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        tallies: &BTreeMap<NaiveDate, Tally>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let day = |d: &NaiveDate| crate::loyalty::epoch_day(*d);
+        s.collect_seq(tallies.iter().map(|(d, t)| (day(d), t)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<NaiveDate, Tally>, D::Error> {
+        let pairs = Vec::<(i64, Tally)>::deserialize(d)?;
+        Ok(pairs.into_iter().map(|(e, t)| (super::day(e), t)).collect())
+    }
+}
+
 impl Groups {
-    /// The partial aggregates of the unrestricted session's data; none where they could
-    /// not give a group's figures exactly (see the module's documentation).
-    pub async fn compute(
+    /// The partial aggregates of the unrestricted session's data: read back when they are
+    /// stored for this state of the data and these settings, else computed and stored;
+    /// none where they could not give a group's figures exactly (see the module's
+    /// documentation).
+    pub async fn load(
         sql: &Sql,
         folder: &DataFolder,
         settings: &ProductSettings,
     ) -> Result<Option<Groups>> {
         let started = std::time::Instant::now();
-        if sql.restriction().is_some() || !unique_customers(sql).await? {
+        let link = settings.link_options(sql);
+        if sql.restriction().is_some() || matches!(link.defection, Defection::Window) {
             return Ok(None);
         }
         let ops = OpsDb::open(&folder.ops_db_path())?;
@@ -96,40 +219,18 @@ impl Groups {
         let Some(currency) = journey::financials_currency(sql).await? else {
             return Ok(None);
         };
-        let link = settings.link_options(sql);
-        // Each reads its own tables: read side by side.
-        let (purchases, defectors, partials, customers, tallies, equity) = futures::join!(
-            purchases(sql),
-            metrics::defectors_by(sql, &link, CUSTOMERS, &BY),
-            journey::partials(sql, journey, CUSTOMERS, &BY),
-            customers(sql),
-            tallies(sql),
-            equity(sql),
-        );
-        let Some(defectors) = defectors? else {
-            return Ok(None);
-        };
-        let (mut cells, first_q) = purchases?;
-        for (cell, counts) in defectors {
-            cells.entry(cell).or_default().link = counts;
-        }
-        for (cell, partial) in partials? {
-            cells.entry(cell).or_default().journey = partial;
-        }
-        for (cell, (all, with)) in customers? {
-            let parts = cells.entry(cell).or_default();
-            (parts.customers, parts.with_interactions) = (all, with);
-        }
-        for ((cell, nps), tallies) in tallies? {
-            match nps {
-                true => cells.entry(cell).or_default().nps = tallies,
-                false => cells.entry(cell).or_default().grade = tallies,
+        let path = folder.root().join("derived").join(STORED);
+        let key = Key::new(sql, settings, journey).hash()?;
+        let (cells, first_q, read) = match read(&path, &key) {
+            Some(stored) => (stored.cells.into_iter().collect(), stored.first_q, true),
+            None => {
+                let Some((cells, first_q)) = compute(sql, journey, &link).await? else {
+                    return Ok(None);
+                };
+                store(&path, &key, &cells, first_q);
+                (cells, first_q, false)
             }
-        }
-        for (cell, (sums, valued)) in equity? {
-            let parts = cells.entry(cell).or_default();
-            (parts.equity, parts.valued) = (sums, valued);
-        }
+        };
         let shared = Shared {
             settings: *settings,
             journey: journey.clone(),
@@ -143,9 +244,20 @@ impl Groups {
         tracing::debug!(
             seconds,
             cells = cells.len(),
+            read,
             "partial aggregates of customer groups"
         );
         Ok(Some(Groups { cells, shared }))
+    }
+
+    /// Computes and stores the partials of the data as it is now, unless they are stored:
+    /// run after the data change, so that the server's first snapshot finds them ready.
+    /// Returns the seconds it took.
+    pub async fn prepare(folder: &DataFolder, settings: &ProductSettings) -> Result<f64> {
+        let started = std::time::Instant::now();
+        let sql = Sql::open(folder, &BTreeMap::new()).await?;
+        Groups::load(&sql, folder, settings).await?;
+        Ok(started.elapsed().as_secs_f64())
     }
 
     /// The scorecard of the restriction's customers, the customers with interactions
@@ -225,6 +337,52 @@ impl Groups {
             by_bits: by_bits.into_iter().collect(),
         })
     }
+}
+
+/// Every cell's partial aggregates and the first kept quarter of their retention bits;
+/// none where customers are listed twice or in too many cells.
+async fn compute(
+    sql: &Sql,
+    journey: &JourneyOptions,
+    link: &LinkOptions,
+) -> Result<Option<(BTreeMap<Cell, CellParts>, i64)>> {
+    if !unique_customers(sql).await? {
+        return Ok(None);
+    }
+    // Each reads its own tables: read side by side.
+    let (purchases, defectors, partials, customers, tallies, equity) = futures::join!(
+        purchases(sql),
+        metrics::defectors_by(sql, link, CUSTOMERS, &BY),
+        journey::partials(sql, journey, CUSTOMERS, &BY),
+        customers(sql),
+        tallies(sql),
+        equity(sql),
+    );
+    let Some(defectors) = defectors? else {
+        return Ok(None);
+    };
+    let (mut cells, first_q) = purchases?;
+    for (cell, counts) in defectors {
+        cells.entry(cell).or_default().link = counts;
+    }
+    for (cell, partial) in partials? {
+        cells.entry(cell).or_default().journey = partial;
+    }
+    for (cell, (all, with)) in customers? {
+        let parts = cells.entry(cell).or_default();
+        (parts.customers, parts.with_interactions) = (all, with);
+    }
+    for ((cell, nps), tallies) in tallies? {
+        match nps {
+            true => cells.entry(cell).or_default().nps = tallies,
+            false => cells.entry(cell).or_default().grade = tallies,
+        }
+    }
+    for (cell, (sums, valued)) in equity? {
+        let parts = cells.entry(cell).or_default();
+        (parts.equity, parts.valued) = (sums, valued);
+    }
+    Ok(Some((cells, first_q)))
 }
 
 /// Whether partials may answer the restriction: a segment, a region or both, without a

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use cxray_core::stats::{self, Estimate, Instrument, Settings};
 use cxray_core::targets::Period;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::board::{self, Board, Cadence, Inputs};
 use crate::journey::{Area, Journey, Total};
@@ -303,7 +303,7 @@ pub(crate) const EQUITY_SUMS: &str = "sum(clv) AS clv, sum(p_alive) AS p_alive,
     CAST(count(*) AS BIGINT) AS customers";
 
 /// The sums over valued customers that equity is made of ([`EQUITY_SUMS`]).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub(crate) struct EquitySums {
     pub clv: f64,
     pub p_alive: f64,

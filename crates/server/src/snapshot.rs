@@ -367,7 +367,7 @@ impl Snapshots {
             Ok(())
         };
         let groups = async {
-            let groups = Box::pin(Groups::compute(&sql, folder, settings))
+            let groups = Box::pin(Groups::load(&sql, folder, settings))
                 .await
                 .unwrap_or_else(|e| {
                     tracing::warn!("partial aggregates of customer groups: {e}");

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::logical_expr::JoinType;
 use datafusion::prelude::{DataFrame, col, lit};
+use serde::{Deserialize, Serialize};
 
 use super::derived::TripData;
 use super::masks::{Mask, Touchpoints};
@@ -15,7 +16,7 @@ use cxray_store::decode::Columns;
 use cxray_store::sql::Sql;
 
 /// What the interactions say of one touchpoint.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Counts {
     pub touchpoint: String,
     pub journey: Option<String>,
@@ -119,7 +120,7 @@ fn read_counts(c: &Columns) -> Result<Vec<Counts>> {
 
 /// Per touchpoint, from the trips: observed trips through it with and without a bad
 /// experience there and how many of each defected, and trips with a long wait there.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub(crate) struct VisitCounts {
     trips: (u64, u64, u64, u64),
     long_waits: u64,
@@ -190,7 +191,7 @@ async fn visits(
 
 /// A group of customers' touchpoint counts before the trips' outcomes are filled in:
 /// additive over groups without shared customers (no wait percentiles).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Partial {
     interactions: BTreeMap<String, Counts>,
     visits: BTreeMap<String, VisitCounts>,

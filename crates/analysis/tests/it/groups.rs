@@ -39,6 +39,38 @@ fn differences(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// The partials kept in the data folder: read back as long as the data and settings are
+/// the same (the file is not written again), computed and kept anew when they change.
+async fn kept_and_read_back(
+    folder: &cxray_store::DataFolder,
+    sql: &Sql,
+    settings: &ProductSettings,
+) -> Groups {
+    let path = folder.root().join("derived").join("groups.json");
+    let key = || {
+        let text = std::fs::read(&path).expect("the partials are kept");
+        serde_json::from_slice::<Value>(&text).unwrap()["key"].clone()
+    };
+    let (kept, written) = (key(), path.metadata().unwrap().modified().unwrap());
+    let more = ProductSettings {
+        resamples: 7,
+        ..*settings
+    };
+    let read_back = Groups::load(sql, folder, &more).await.unwrap().unwrap();
+    assert_eq!(path.metadata().unwrap().modified().unwrap(), written);
+    assert_eq!(key(), kept, "the resamples do not change the partials");
+    let ops = cxray_store::ops::OpsDb::open(&folder.ops_db_path()).unwrap();
+    let sla = cxray_store::ops::Sla {
+        max_wait_seconds: Some(60.0),
+        max_failure_rate: None,
+    };
+    ops.set_sla("test", "check_in", sla).unwrap();
+    Groups::load(sql, folder, settings).await.unwrap().unwrap();
+    assert_ne!(key(), kept, "a service level changes them");
+    ops.remove_sla("test", "check_in").unwrap();
+    read_back
+}
+
 fn customers(pairs: &[(&str, &str)]) -> Restriction {
     Restriction {
         customers: pairs
@@ -60,10 +92,11 @@ async fn views_of_groups_from_partials_equal_their_recomputation() {
     let sql = Sql::open(&folder, &BTreeMap::new()).await.unwrap();
     let state = snapshot::data_state(&sql, &folder).unwrap();
     let settings = ProductSettings::default();
-    let groups = Groups::compute(&sql, &folder, &settings)
+    let groups = Groups::load(&sql, &folder, &settings)
         .await
         .unwrap()
         .expect("partials of the demo world");
+    let read_back = kept_and_read_back(&folder, &sql, &settings).await;
     let views = [
         customers(&[("segment", "business")]),
         customers(&[("segment", "leisure")]),
@@ -73,6 +106,13 @@ async fn views_of_groups_from_partials_equal_their_recomputation() {
     let mut with_weak_areas = 0;
     for r in views {
         let fast = snapshot::from_groups(&groups, &r, state.clone()).expect("answered");
+        let again = snapshot::from_groups(&read_back, &r, state.clone()).expect("answered");
+        let card = |s: &snapshot::Snapshot| serde_json::to_value(s.scorecard.as_ref().unwrap());
+        assert_eq!(
+            card(&again).unwrap(),
+            card(&fast).unwrap(),
+            "{r:?} read back"
+        );
         let mut restricted = Sql::open(&folder, &BTreeMap::new()).await.unwrap();
         restricted.restrict(r.clone()).await.unwrap();
         let parts = [Part::Scorecard];

@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use cxray_analysis::groups::Groups;
 use cxray_analysis::journey;
 use cxray_analysis::settings::ProductSettings;
 use cxray_core::access::Role;
@@ -228,12 +229,18 @@ async fn build(folder: &DataFolder, world: World, args: &DemoArgs) -> anyhow::Re
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     let value = cxray_analysis::world::value(folder).await;
     spinner.set_message("preparing the journey's trips");
+    let settings = ProductSettings::default();
     let trips = match value {
-        Ok(_) => journey::prepare(folder, &ProductSettings::default()).await,
+        Ok(_) => journey::prepare(folder, &settings).await,
+        Err(e) => Err(e),
+    };
+    spinner.set_message("preparing the partial totals of customer groups");
+    let groups = match trips {
+        Ok(_) => Groups::prepare(folder, &settings).await,
         Err(e) => Err(e),
     };
     spinner.finish_and_clear();
-    trips?;
+    groups?;
     let ops = OpsDb::open(&folder.ops_db_path())?;
     for (metric, period, target) in cxray_analysis::world::targets(folder).await? {
         ops.set_target("demo", metric, &period, target)?;

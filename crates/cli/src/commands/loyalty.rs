@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use cxray_analysis::groups::Groups;
 use cxray_analysis::loyalty::{self, FitReport, PredictOptions, Window};
+use cxray_analysis::settings::ProductSettings;
 use cxray_core::models::{FitOptions, ModelKind};
 use cxray_store::sql::Sql;
 
@@ -109,6 +111,12 @@ async fn predict(
         fit,
     };
     let report = loyalty::predict(folder, sql, &opts).await?;
+    // The customers' values change the groups' partial totals: prepare them for the server
+    // (which computes them itself if this fails).
+    let groups = Groups::prepare(folder, &ProductSettings::default())
+        .await
+        .map_err(|e| tracing::warn!("partial totals of customer groups not prepared: {e}"))
+        .ok();
     if json {
         return output::json(&report);
     }
@@ -125,6 +133,9 @@ async fn predict(
         "wrote customer_value version {} in {:.2} s; query it with cxray sql",
         report.version, report.seconds
     );
+    if let Some(seconds) = groups {
+        println!("partial totals of customer groups prepared in {seconds:.1} s");
+    }
     print_fit(&report.transactions)?;
     print_fit(&report.spend)
 }

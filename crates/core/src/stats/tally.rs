@@ -37,11 +37,38 @@ impl Instrument {
 }
 
 /// Responses to one instrument, counted by score.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Counted")]
 pub struct Tally {
     instrument: Instrument,
     /// `counts[i]` responses scored `low + i`.
     counts: Vec<u64>,
+}
+
+/// A tally as read back: its counts must cover the instrument's range.
+#[derive(Deserialize)]
+struct Counted {
+    instrument: Instrument,
+    counts: Vec<u64>,
+}
+
+impl TryFrom<Counted> for Tally {
+    type Error = String;
+
+    fn try_from(c: Counted) -> Result<Self, String> {
+        let expected = Tally::new(c.instrument).counts.len();
+        match c.counts.len() == expected {
+            true => Ok(Tally {
+                instrument: c.instrument,
+                counts: c.counts,
+            }),
+            false => Err(format!(
+                "a tally of {} needs {expected} counts, not {}",
+                c.instrument.name(),
+                c.counts.len()
+            )),
+        }
+    }
 }
 
 /// The share of responses with one score (for grades, 4 = A … 0 = F), as a percentage.
@@ -198,6 +225,18 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tallies_read_back_as_written_and_only_with_their_range() {
+        let tally = Tally::from_scores(Instrument::Grade, &[4.0, 0.0, 2.0, 2.0]).unwrap();
+        let json = serde_json::to_string(&tally).unwrap();
+        assert_eq!(serde_json::from_str::<Tally>(&json).unwrap(), tally);
+        let short = r#"{"instrument":"nps","counts":[1,2,3]}"#;
+        let e = serde_json::from_str::<Tally>(short)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("needs 11 counts, not 3"), "{e}");
+    }
 
     #[test]
     fn scores_are_validated_and_named() {

@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use cxray_core::models::ModelKind;
 use cxray_core::stats::{Difference, Estimate, Instrument, LiftRow, Settings};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::loyalty::{epoch_day, last_purchase_date};
 use analysis::Case;
@@ -258,7 +258,7 @@ fn report(
 
 /// What the satisfied-defector share of a group of respondents is made of: additive over
 /// groups without shared customers.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub(crate) struct DefectorCounts {
     pub respondents: u64,
     pub defectors: u64,
