@@ -1,6 +1,6 @@
 //! SQL over the event tables with Apache DataFusion.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use chrono::NaiveDate;
@@ -30,11 +30,15 @@ pub fn day_sql(column: &str) -> String {
 /// DataFusion's filter pushdown; the Delta scan only skips files with them, since pushing
 /// them itself as well would evaluate every filter twice.
 fn provider(delta: &DeltaTable) -> Result<Arc<dyn TableProvider>> {
+    Ok(Arc::new(scan(delta)?))
+}
+
+fn scan(delta: &DeltaTable) -> Result<DeltaScanNext> {
     let snapshot = delta.snapshot()?.snapshot();
     let config = DeltaScanConfigBuilder::new()
         .with_parquet_pushdown(false)
         .build(snapshot)?;
-    Ok(Arc::new(DeltaScanNext::new(snapshot.clone(), config)?))
+    Ok(DeltaScanNext::new(snapshot.clone(), config)?)
 }
 
 /// How a session is narrowed: to the customers whose columns equal the values, and to
@@ -163,6 +167,44 @@ impl Sql {
         Ok((schema, df.collect().await?))
     }
 
+    /// The rows of an event table that commits after `version` added, read at the
+    /// session's version: a scan of the data files it has and `version` had not (the whole
+    /// table without a version, or when that version's log is gone); none when there are
+    /// no such files. Imports and ingestion append files, so these are the new rows; a
+    /// rewrite (an erasure's delete) brings the other rows of the files it rewrote again.
+    /// Not narrowed by [`Sql::restrict`].
+    pub async fn added_since(
+        &self,
+        table: Table,
+        version: Option<u64>,
+    ) -> Result<Option<DataFrame>> {
+        let now = self.versions.get(&table).copied().unwrap_or(0);
+        let whole = || self.ctx.table(table.name());
+        let Some(since) = version else {
+            return Ok(Some(whole().await?));
+        };
+        if since >= now {
+            return Ok(None);
+        }
+        let before = match tables::open(&self.folder, table, Some(since)).await {
+            Ok(t) => t.get_file_uris()?.collect::<HashSet<String>>(),
+            Err(e) => {
+                tracing::warn!(%table, since, error = %e, "reading the whole table: the version is gone");
+                return Ok(Some(whole().await?));
+            }
+        };
+        let current = tables::open(&self.folder, table, Some(now)).await?;
+        let added: Vec<String> = current
+            .get_file_uris()?
+            .filter(|f| !before.contains(f))
+            .collect();
+        if added.is_empty() {
+            return Ok(None);
+        }
+        let scan = scan(&current)?.with_file_paths(added);
+        Ok(Some(self.ctx.read_table(Arc::new(scan))?))
+    }
+
     /// The column names of a registered table.
     pub async fn columns(&self, table: &str) -> Result<Vec<String>> {
         let df = self.ctx.table(table).await?;
@@ -280,8 +322,9 @@ impl Sql {
         Ok(())
     }
 
-    /// The ids of the customers whose columns equal the values (none without any).
-    async fn customer_ids(&self, equal: &[(String, String)]) -> Result<Option<DataFrame>> {
+    /// The ids of the customers whose columns equal the values (none without any), typed
+    /// as their columns.
+    pub async fn customer_ids(&self, equal: &[(String, String)]) -> Result<Option<DataFrame>> {
         if equal.is_empty() {
             return Ok(None);
         }
