@@ -294,7 +294,7 @@ fn list(cases: &[Case], json: bool) -> anyhow::Result<()> {
             or_dash(c.owner.clone()),
             status(c),
             due,
-            if c.overdue { "overdue" } else { "" }.into(),
+            if c.overdue { "yes" } else { "" }.into(),
         ]);
     }
     t.print()

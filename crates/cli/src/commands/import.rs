@@ -42,7 +42,8 @@ pub async fn run(config: &Config, args: ImportArgs, json: bool) -> anyhow::Resul
         println!("  journey trips prepared in {seconds:.1} s");
     }
     if let Some(n) = opened {
-        println!("  {n} follow-up cases opened");
+        let cases = if n == 1 { "case" } else { "cases" };
+        println!("  {n} follow-up {cases} opened");
     }
     Ok(())
 }
