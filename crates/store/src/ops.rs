@@ -521,6 +521,14 @@ fn current_version(conn: &Connection, path: &Path) -> Result<u32> {
     Ok(current)
 }
 
+/// A new operational database in a temporary directory, for tests.
+#[cfg(test)]
+pub(crate) fn temp_db() -> (tempfile::TempDir, OpsDb) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let db = OpsDb::open(&dir.path().join("cxray.db")).expect("a new database");
+    (dir, db)
+}
+
 /// Now, to the second, for the `*_at` columns people read.
 pub(crate) fn now_text() -> String {
     stored(chrono::Utc::now())

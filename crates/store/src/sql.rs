@@ -66,6 +66,12 @@ pub fn typed(schema: &Schema, column: &str, value: &str) -> Result<ScalarValue> 
         })
 }
 
+/// The rows of `df` whose `customer_id` is one of `ids`' (a frame with that column).
+pub fn of_customers(df: DataFrame, ids: DataFrame) -> Result<DataFrame> {
+    let on = ["customer_id"];
+    Ok(df.join(ids, JoinType::LeftSemi, &on, &on, None)?)
+}
+
 /// The settings of every session over the tables. Filters are applied while Parquet is
 /// decoded, so columns of rows a filter drops are not decoded at all (most analyses filter
 /// before they aggregate). The page index is not read and filter columns are not cached
@@ -287,13 +293,7 @@ impl Sql {
             let mut df = self.ctx.table(name).await?;
             let mut narrowed = false;
             if let Some(ids) = &ids {
-                df = df.join(
-                    ids.clone(),
-                    JoinType::LeftSemi,
-                    &["customer_id"],
-                    &["customer_id"],
-                    None,
-                )?;
+                df = of_customers(df, ids.clone())?;
                 narrowed = true;
             }
             // Events only: a customer's first_seen says nothing about the period.

@@ -2,40 +2,28 @@
 //! gained since the rule's watermark: the rule's values enter as literals, never as SQL
 //! text, and only the matches are collected, decoded by column name.
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use cxray_core::cases::{Comparison, Experience, ScoreCondition, Trigger, event_key};
 use cxray_core::domain::Table;
 use cxray_store::Result;
-use cxray_store::cases::Rule;
+use cxray_store::cases::{Candidate, Rule};
 use cxray_store::datafusion::arrow::datatypes::DataType;
-use cxray_store::datafusion::logical_expr::JoinType;
 use cxray_store::datafusion::prelude::{DataFrame, Expr, cast, col, lit};
 use cxray_store::decode::{Column, Columns};
-use cxray_store::sql::{Sql, typed};
-
-/// A matched event, before routing.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Match {
-    pub key: String,
-    pub customer_id: String,
-    pub at: DateTime<Utc>,
-    pub touchpoint: Option<String>,
-    pub detail: String,
-    /// The owner the event's row names (interactions).
-    pub owner: Option<String>,
-}
+use cxray_store::sql::{Sql, of_customers, typed};
 
 /// The longest comment a case quotes, in characters.
 const COMMENT_CHARS: usize = 500;
 
-/// The events of `rows` (the source table's new rows) that the rule matches; the
-/// touchpoint's longest acceptable wait for rules on waits.
+/// The events of `rows` (the source table's new rows) that the rule matches, with the
+/// owner their row names (interactions); the touchpoint's longest acceptable wait for
+/// rules on waits.
 pub async fn matches(
     sql: &Sql,
     rule: &Rule,
     rows: DataFrame,
     max_wait: Option<f64>,
-) -> Result<Vec<Match>> {
+) -> Result<Vec<Candidate>> {
     let Some(condition) = condition(rule, max_wait) else {
         return Ok(Vec::new());
     };
@@ -50,13 +38,7 @@ pub async fn matches(
         .map(|c| (c.column.clone(), c.value.clone()))
         .collect();
     if let Some(ids) = sql.customer_ids(&equal).await? {
-        df = df.join(
-            ids,
-            JoinType::LeftSemi,
-            &["customer_id"],
-            &["customer_id"],
-            None,
-        )?;
+        df = of_customers(df, ids)?;
     }
     let table = rule.trigger.table().expect("rules with a source table");
     let df = df.select(columns(table))?;
@@ -131,7 +113,7 @@ fn columns(table: Table) -> Vec<Expr> {
     out
 }
 
-fn decode(c: &Columns, table: Table, out: &mut Vec<Match>) -> Result<()> {
+fn decode(c: &Columns, table: Table, out: &mut Vec<Candidate>) -> Result<()> {
     let customer = c.text("customer_id")?;
     let (at, touchpoint) = (c.int("at_us")?, c.text("touchpoint")?);
     let specific = Specific::of(c, table)?;
@@ -144,7 +126,7 @@ fn decode(c: &Columns, table: Table, out: &mut Vec<Match>) -> Result<()> {
         let time = micros.to_string();
         fields.push(&time);
         fields.extend(instrument);
-        out.push(Match {
+        out.push(Candidate {
             key: event_key(table, &fields),
             at: DateTime::from_timestamp_micros(micros).unwrap_or_default(),
             customer_id,

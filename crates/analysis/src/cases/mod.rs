@@ -14,7 +14,7 @@ use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
 use serde::Serialize;
 
-pub use matches::{Match, matches};
+pub use matches::matches;
 use routing::Routing;
 
 /// What a scan did for one rule.

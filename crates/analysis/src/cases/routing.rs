@@ -13,8 +13,6 @@ use cxray_store::decode::Columns;
 use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
 
-use super::Match;
-
 pub(super) struct Routing {
     /// Touchpoint → the owner an edit gave it.
     placed: BTreeMap<String, String>,
@@ -45,33 +43,26 @@ impl Routing {
         Ok(Routing { placed, sla_hours })
     }
 
-    /// The matches as candidates with their owners.
-    pub async fn route(&self, sql: &Sql, found: Vec<Match>) -> Result<Vec<Candidate>> {
+    /// The candidates with their touchpoints' owners.
+    pub async fn route(&self, sql: &Sql, found: Vec<Candidate>) -> Result<Vec<Candidate>> {
         let unknown: BTreeSet<&str> = found
             .iter()
-            .filter(|m| m.owner.is_none())
-            .filter_map(|m| m.touchpoint.as_deref())
+            .filter(|c| c.owner.is_none())
+            .filter_map(|c| c.touchpoint.as_deref())
             .filter(|tp| !self.placed.contains_key(*tp))
             .collect();
         let imported = imported_owners(sql, &unknown).await?;
         Ok(found
             .into_iter()
-            .map(|m| {
-                let tp = m.touchpoint.as_deref().unwrap_or_default();
+            .map(|c| {
+                let tp = c.touchpoint.as_deref().unwrap_or_default();
                 let owner = self
                     .placed
                     .get(tp)
                     .cloned()
-                    .or(m.owner)
+                    .or(c.owner.clone())
                     .or_else(|| imported.get(tp).cloned());
-                Candidate {
-                    key: m.key,
-                    customer_id: m.customer_id,
-                    at: m.at,
-                    touchpoint: m.touchpoint,
-                    detail: m.detail,
-                    owner,
-                }
+                Candidate { owner, ..c }
             })
             .collect())
     }

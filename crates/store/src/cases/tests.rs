@@ -10,17 +10,12 @@ use cxray_core::stats::Instrument;
 use super::*;
 use crate::StoreError;
 use crate::ops::OpsDb;
+use crate::ops::temp_db as db;
 
 const KEY: [u8; 32] = [3; 32];
 
 fn at(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
-}
-
-fn db() -> (tempfile::TempDir, OpsDb) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = OpsDb::open(&dir.path().join("cxray.db")).unwrap();
-    (dir, db)
 }
 
 fn detractors(name: &str) -> NewRule {
