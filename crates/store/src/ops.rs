@@ -546,13 +546,27 @@ pub(crate) fn parse_column<T, E: std::fmt::Display>(
     parse: impl FnOnce(&str) -> std::result::Result<T, E>,
 ) -> rusqlite::Result<T> {
     let text: String = r.get(i)?;
-    parse(&text).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(
-            i,
-            rusqlite::types::Type::Text,
-            e.to_string().into(),
-        )
-    })
+    parse(&text).map_err(|e| bad_column(i, rusqlite::types::Type::Text, e))
+}
+
+/// Column `i` of a row, read as text by `parse`; none where null.
+pub(crate) fn parse_optional<T, E: std::fmt::Display>(
+    r: &rusqlite::Row,
+    i: usize,
+    parse: impl FnOnce(&str) -> std::result::Result<T, E>,
+) -> rusqlite::Result<Option<T>> {
+    let text: Option<String> = r.get(i)?;
+    text.map(|t| parse(&t).map_err(|e| bad_column(i, rusqlite::types::Type::Text, e)))
+        .transpose()
+}
+
+/// A stored value of column `i` (of type `ty`) that is not what it should be.
+pub(crate) fn bad_column(
+    i: usize,
+    ty: rusqlite::types::Type,
+    e: impl std::fmt::Display,
+) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(i, ty, e.to_string().into())
 }
 
 /// Appends an entry to the audit log (inside the caller's transaction).

@@ -6,7 +6,7 @@ use rusqlite::ToSql;
 use rusqlite::types::Value;
 
 use super::Case;
-use crate::ops::{OpsDb, parse_column, stored};
+use crate::ops::{OpsDb, parse_column, parse_optional, stored};
 use crate::{Result, StoreError};
 
 /// Which cases to list; every field given must hold.
@@ -67,17 +67,8 @@ const SELECT: &str = "SELECT c.id, c.rule_id, r.name, c.customer_id, c.event_at,
         CASE WHEN ";
 
 fn case(r: &rusqlite::Row) -> rusqlite::Result<Case> {
-    let outcome = match r.get::<_, Option<String>>(12)? {
-        Some(_) => Some(Outcome {
-            kind: parse_column(r, 12, str::parse::<OutcomeKind>)?,
-            amount: r.get(13)?,
-        }),
-        None => None,
-    };
-    let root_cause = match r.get::<_, Option<String>>(11)? {
-        Some(_) => Some(parse_column(r, 11, str::parse::<RootCause>)?),
-        None => None,
-    };
+    let outcome = parse_optional(r, 12, str::parse::<OutcomeKind>)?;
+    let amount = r.get(13)?;
     Ok(Case {
         id: r.get(0)?,
         rule_id: r.get(1)?,
@@ -90,8 +81,8 @@ fn case(r: &rusqlite::Row) -> rusqlite::Result<Case> {
         arm: parse_column(r, 8, str::parse::<Arm>)?,
         status: parse_column(r, 9, str::parse::<CaseStatus>)?,
         assignee: r.get(10)?,
-        root_cause,
-        outcome,
+        root_cause: parse_optional(r, 11, str::parse::<RootCause>)?,
+        outcome: outcome.map(|kind| Outcome { kind, amount }),
         opened_at: r.get(14)?,
         contact_by: r.get(15)?,
         resolve_by: r.get(16)?,

@@ -5,10 +5,11 @@ use cxray_core::cases::{
     Comparison, CustomerCondition, Experience, HoldoutShare, ScoreCondition, Trigger,
     trigger::parse_instrument,
 };
+use rusqlite::types::Type;
 use rusqlite::{Connection, params};
 
 use super::{NewRule, Rule};
-use crate::ops::{OpsDb, audit, now_text, parse_column, stored};
+use crate::ops::{OpsDb, audit, bad_column, now_text, parse_column, parse_optional, stored};
 use crate::{Result, StoreError};
 
 /// The longest rule name, in characters.
@@ -64,9 +65,7 @@ fn columns(t: &Trigger) -> TriggerColumns<'_> {
 fn trigger(r: &rusqlite::Row) -> rusqlite::Result<Trigger> {
     let kind: String = r.get(2)?;
     let touchpoint: Option<String> = r.get(6)?;
-    let bad = |e: String| {
-        rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, e.into())
-    };
+    let bad = |e: String| bad_column(2, Type::Text, e);
     Ok(match kind.as_str() {
         "survey" => Trigger::Survey {
             instrument: parse_column(r, 3, parse_instrument)?,
@@ -105,16 +104,8 @@ fn rule(r: &rusqlite::Row) -> rusqlite::Result<Rule> {
         })?,
         fallback_owner: r.get(10)?,
         cooldown_days: r.get(11)?,
-        holdout: HoldoutShare::new(r.get(12)?).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(12, rusqlite::types::Type::Real, e.into())
-        })?,
-        since: r
-            .get::<_, Option<String>>(13)?
-            .map(|t| t.parse::<DateTime<Utc>>())
-            .transpose()
-            .map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(13, rusqlite::types::Type::Text, e.into())
-            })?,
+        holdout: HoldoutShare::new(r.get(12)?).map_err(|e| bad_column(12, Type::Real, e))?,
+        since: parse_optional(r, 13, str::parse::<DateTime<Utc>>)?,
         enabled: r.get(14)?,
         watermark: r.get::<_, Option<i64>>(15)?.map(|v| v.max(0) as u64),
         created_by: r.get(16)?,
