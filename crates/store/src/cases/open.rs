@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use cxray_core::access::PseudonymKey;
 use cxray_core::cases::{Arm, CaseStatus, Deadlines, Draw};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
 use super::Rule;
@@ -67,7 +67,9 @@ impl OpsDb {
         candidates: &[Candidate],
         watermark: Option<u64>,
     ) -> Result<Opened> {
-        let tx = self.conn().unchecked_transaction()?;
+        // Under the write lock from the start, so that of two scans at once the second
+        // finds the first's cases instead of failing on a stale snapshot.
+        let tx = Transaction::new_unchecked(self.conn(), TransactionBehavior::Immediate)?;
         let enabled: bool = tx.query_row(
             "SELECT enabled FROM case_rules WHERE id = ?1",
             params![rule.id],
