@@ -1,6 +1,6 @@
 //! SQL over the event tables with Apache DataFusion.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use chrono::NaiveDate;
@@ -14,7 +14,11 @@ use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::logical_expr::JoinType;
 use datafusion::prelude::{DataFrame, Expr, SessionConfig, SessionContext, ident, lit};
 use deltalake_core::DeltaTable;
-use deltalake_core::delta_datafusion::{DeltaScanConfigBuilder, DeltaScanNext};
+use deltalake_core::delta_datafusion::{
+    DeltaScanConfigBuilder, DeltaScanNext, FileSelection, MissingSelectedFilePolicy,
+};
+use deltalake_core::kernel::Action;
+use deltalake_core::logstore::get_actions;
 
 use crate::decode::Columns;
 use crate::folder::DataFolder;
@@ -173,41 +177,45 @@ impl Sql {
         Ok((schema, df.collect().await?))
     }
 
-    /// The rows of an event table that commits after `version` added, read at the
-    /// session's version: a scan of the data files it has and `version` had not (the whole
-    /// table without a version, or when that version's log is gone); none when there are
-    /// no such files. Imports and ingestion append files, so these are the new rows; a
-    /// rewrite (an erasure's delete) brings the other rows of the files it rewrote again.
-    /// Not narrowed by [`Sql::restrict`].
+    /// The rows of an event table that appends after `version` added, read at the
+    /// session's version: a scan of the data files the `WRITE` commits since then added
+    /// and that are still there (the whole table without a version). Imports, ingestion
+    /// and the demo append with such commits; the files a rewrite adds (an erasure's
+    /// `DELETE`) hold rows that were there before, and are left out. A commit whose log
+    /// entry is gone (removed by an erasure's log cleanup) is skipped with a warning.
+    /// Not narrowed by [`Sql::restrict`]; none when nothing was appended.
     pub async fn added_since(
         &self,
         table: Table,
         version: Option<u64>,
     ) -> Result<Option<DataFrame>> {
-        let now = self.versions.get(&table).copied().unwrap_or(0);
-        let whole = || self.ctx.table(table.name());
         let Some(since) = version else {
-            return Ok(Some(whole().await?));
+            return Ok(Some(self.ctx.table(table.name()).await?));
         };
-        if since >= now {
-            return Ok(None);
-        }
-        let before = match tables::open(&self.folder, table, Some(since)).await {
-            Ok(t) => t.get_file_uris()?.collect::<HashSet<String>>(),
-            Err(e) => {
-                tracing::warn!(%table, since, error = %e, "reading the whole table: the version is gone");
-                return Ok(Some(whole().await?));
-            }
-        };
+        let now = self.versions.get(&table).copied().unwrap_or(0);
         let current = tables::open(&self.folder, table, Some(now)).await?;
-        let added: Vec<String> = current
-            .get_file_uris()?
-            .filter(|f| !before.contains(f))
-            .collect();
+        let log = current.log_store();
+        let mut added = Vec::new();
+        for v in since + 1..=now {
+            let Some(entry) = log.read_commit_entry(v).await? else {
+                tracing::warn!(%table, version = v, "commit gone: its rows are not evaluated");
+                continue;
+            };
+            let actions = get_actions(v, &entry)?;
+            let appends = actions.iter().any(
+                |a| matches!(a, Action::CommitInfo(c) if c.operation.as_deref() == Some("WRITE")),
+            );
+            added.extend(actions.into_iter().filter_map(|a| match a {
+                Action::Add(add) if appends => Some(add),
+                _ => None,
+            }));
+        }
         if added.is_empty() {
             return Ok(None);
         }
-        let scan = scan(&current)?.with_file_paths(added);
+        let files = FileSelection::from_adds(added)
+            .with_missing_file_policy(MissingSelectedFilePolicy::Ignore);
+        let scan = scan(&current)?.with_file_selection(files);
         Ok(Some(self.ctx.read_table(Arc::new(scan))?))
     }
 

@@ -12,6 +12,7 @@ use cxray_core::stats::Instrument;
 use cxray_store::DataFolder;
 use cxray_store::cases::{CaseFilter, NewRule, check};
 use cxray_store::import::{ImportOptions, NoProgress, import};
+use cxray_store::maintenance::forget::forget;
 use cxray_store::ops::{OpsDb, Placement, Sla};
 use cxray_store::sql::Sql;
 
@@ -227,6 +228,17 @@ async fn rules_open_one_case_per_event_routed_to_the_touchpoints_owner() {
         .unwrap()
         .versions()[&Table::Responses];
     assert_eq!(rule.watermark, Some(version));
+
+    // An erasure rewrites the files that held the customer: their other rows are no new
+    // events (nor is anything read from the commits whose log it removed).
+    forget(&folder, &["C2".to_string()], "test", None)
+        .await
+        .unwrap();
+    let after = scan_events(&folder, &ops, now()).await;
+    assert!(
+        after.iter().all(|(_, n, events)| (*n, *events) == (0, 0)),
+        "{after:?}"
+    );
 }
 
 #[tokio::test]

@@ -172,7 +172,7 @@ pub async fn cases(config: &Config, command: CasesCommand, json: bool) -> anyhow
 }
 
 /// Evaluates the rules over the latest data and opens their cases.
-async fn scan(folder: &DataFolder, ops: &OpsDb) -> anyhow::Result<Vec<RuleScan>> {
+pub async fn scan(folder: &DataFolder, ops: &OpsDb) -> anyhow::Result<Vec<RuleScan>> {
     let sql = Sql::open(folder, &BTreeMap::new()).await?;
     Ok(cases::scan(&sql, ops, &super::actor(), Utc::now()).await?)
 }
