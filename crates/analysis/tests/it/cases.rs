@@ -239,6 +239,18 @@ async fn rules_open_one_case_per_event_routed_to_the_touchpoints_owner() {
         after.iter().all(|(_, n, events)| (*n, *events) == (0, 0)),
         "{after:?}"
     );
+    let sql = Sql::open(&folder, &BTreeMap::new()).await.unwrap();
+    for (name, table) in [
+        ("Detractors", Table::Responses),
+        ("Bad check-in", Table::Interactions),
+    ] {
+        let watermark = ops.rule(name).unwrap().watermark;
+        assert_eq!(
+            watermark,
+            Some(sql.versions()[&table]),
+            "{name}: moved past the erasure"
+        );
+    }
 }
 
 #[tokio::test]

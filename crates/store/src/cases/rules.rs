@@ -5,6 +5,7 @@ use cxray_core::cases::{
     Comparison, CustomerCondition, Experience, HoldoutShare, ScoreCondition, Trigger,
     trigger::parse_instrument,
 };
+use cxray_core::domain::Table;
 use rusqlite::types::Type;
 use rusqlite::{Connection, params};
 
@@ -211,5 +212,19 @@ impl OpsDb {
         audit(&tx, actor, "disable_case_rule", &detail)?;
         tx.commit()?;
         self.rule(&rule.id.to_string())
+    }
+
+    /// Moves the watermarks of the rules on `table` that had evaluated it to `from` on to
+    /// `to`: the commits between rewrote rows (an erasure), they appended none.
+    pub fn pass_rewrite(&self, table: Table, from: u64, to: u64) -> Result<()> {
+        for rule in self.rules()? {
+            if rule.trigger.table() == Some(table) && rule.watermark == Some(from) {
+                self.conn().execute(
+                    "UPDATE case_rules SET watermark = ?2 WHERE id = ?1 AND watermark = ?3",
+                    params![rule.id, to as i64, from as i64],
+                )?;
+            }
+        }
+        Ok(())
     }
 }

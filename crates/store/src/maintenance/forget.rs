@@ -85,8 +85,13 @@ async fn erase(
         if name.parse::<Table>().is_ok_and(|t| !t.has_customer()) {
             continue;
         }
-        done.rows
-            .insert(name, erase_table(&dir, ids, &mut done.files_removed).await?);
+        let before = open_dir(&dir).await?.version();
+        let rows = erase_table(&dir, ids, &mut done.files_removed).await?;
+        if let (Ok(table), Some(from)) = (name.parse::<Table>(), before) {
+            let to = open_dir(&dir).await?.version().unwrap_or(0);
+            db.pass_rewrite(table, from, to)?;
+        }
+        done.rows.insert(name, rows);
     }
     done.rejects_rewritten = rejects(&folder.rejects_dir(), ids)?;
     done.cases = db.forget_cases(ids)?;
