@@ -14,11 +14,6 @@ pub const MAX_NAME_CHARS: usize = 60;
 pub struct RootCause(Vec<String>);
 
 impl RootCause {
-    /// The levels, broadest first.
-    pub fn levels(&self) -> &[String] {
-        &self.0
-    }
-
     /// The causes above this one, broadest first (`baggage`, `baggage > delayed`).
     pub fn ancestors(&self) -> Vec<RootCause> {
         (1..self.0.len())
@@ -82,7 +77,6 @@ mod tests {
     fn paths_parse_normalise_and_nest() {
         let c: RootCause = " baggage>delayed >  missed   connection".parse().unwrap();
         assert_eq!(c.to_string(), "baggage > delayed > missed connection");
-        assert_eq!(c.levels().len(), 3);
         let above: Vec<String> = c.ancestors().iter().map(|a| a.to_string()).collect();
         assert_eq!(above, ["baggage", "baggage > delayed"]);
         assert!(c.is_within(&"baggage".parse().unwrap()));
@@ -102,7 +96,6 @@ mod tests {
             let text = levels.join(&format!("{pad}>{pad}"));
             let c: RootCause = text.parse().unwrap();
             prop_assert_eq!(c.to_string().parse::<RootCause>().unwrap(), c.clone());
-            prop_assert_eq!(c.levels().len(), levels.len());
             prop_assert_eq!(c.ancestors().len(), levels.len() - 1);
         }
 
