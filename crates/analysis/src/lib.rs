@@ -5,6 +5,7 @@
 //! and the server call these; none of them reads a table directly.
 
 pub mod board;
+pub mod cases;
 mod cpu;
 pub mod customer;
 pub mod drivers;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use cxray_core::access::{Role, Scope};
+use cxray_core::cases::{CaseStatus, Experience, OutcomeKind};
 use cxray_core::domain::Table;
 use cxray_core::erasure::ErasedRows;
 use cxray_core::schedule::{Recipient, RecipientError, ReportCadence};
@@ -84,6 +85,12 @@ pub enum Command {
     /// Targets for the headline metrics, per period.
     #[command(subcommand)]
     Target(TargetCommand),
+    /// Rules that open follow-up cases: on survey answers or touchpoint experiences.
+    #[command(subcommand)]
+    Trigger(TriggerCommand),
+    /// Follow-up cases: open the new ones, list, show and work on them.
+    #[command(subcommand)]
+    Cases(CasesCommand),
     /// Remove data files no table version within the retention needs, the orphans of
     /// failed or killed imports included.
     Vacuum(VacuumArgs),
@@ -97,6 +104,129 @@ pub enum Command {
     /// Erase customers (right to erasure): their rows in every table and the write-ahead
     /// log, and every file that held them. Not while the server runs.
     Forget(ForgetArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TriggerCommand {
+    /// Add a rule: on a survey answer (--instrument and --score), or on an experience at
+    /// a touchpoint (--touchpoint and --experience). It watches the data that arrives from
+    /// now on, and with --since also the events already there from that day.
+    Add(TriggerAddArgs),
+    /// List the rules.
+    List,
+    /// Disable a rule (by id or name): it opens no more cases; its cases stay.
+    Disable { rule: String },
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("on").required(true).args(["instrument", "experience"]))]
+pub struct TriggerAddArgs {
+    /// The rule's name (unique).
+    #[arg(long)]
+    pub name: String,
+    /// A survey rule: the instrument of the answers it watches.
+    #[arg(long, value_enum, ignore_case = true, requires = "score")]
+    pub instrument: Option<Metric>,
+    /// The survey rule's score condition: <=6, >=5, <=D (grades by letter or points).
+    #[arg(long, requires = "instrument", allow_hyphen_values = true)]
+    pub score: Option<String>,
+    /// The touchpoint (optional for survey rules).
+    #[arg(long)]
+    pub touchpoint: Option<String>,
+    /// An experience rule: which experiences at the touchpoint open a case.
+    #[arg(
+        long,
+        requires = "touchpoint",
+        ignore_case = true,
+        value_parser = named(Experience::ALL, Experience::name)
+    )]
+    pub experience: Option<Experience>,
+    /// Only customers whose column equals the value, e.g. segment=business (repeatable).
+    #[arg(long = "customer", value_name = "COLUMN=VALUE")]
+    pub customers: Vec<String>,
+    /// The owner (owners.owner_id) of cases whose touchpoint has none.
+    #[arg(long)]
+    pub fallback_owner: Option<String>,
+    /// No second case from the rule for a customer within this many days.
+    #[arg(long, default_value_t = 30)]
+    pub cooldown_days: u32,
+    /// The share of triggered customers held out, not followed up, to measure the effect
+    /// (0 to 0.5).
+    #[arg(long, default_value_t = 0.1)]
+    pub holdout: f64,
+    /// Also the events already in the tables, from this day (YYYY-MM-DD) on.
+    #[arg(long)]
+    pub since: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CasesCommand {
+    /// Evaluate the rules against the data that arrived since they last ran, and open
+    /// the cases (also done after every import).
+    Scan,
+    /// List cases, newest first.
+    List(CasesListArgs),
+    /// One case and its history.
+    Show { id: i64 },
+    /// Work on a case: status, assignee, owner, root cause, outcome, a note.
+    Update(CaseUpdateArgs),
+    /// The root causes cases may name, a hierarchy such as `baggage > delayed`.
+    Causes(CausesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CasesListArgs {
+    /// Only this owner's cases.
+    #[arg(long)]
+    pub owner: Option<String>,
+    #[arg(long, ignore_case = true, value_parser = named(CaseStatus::ALL, CaseStatus::name))]
+    pub status: Option<CaseStatus>,
+    /// Only cases past their first-contact or resolution deadline.
+    #[arg(long)]
+    pub overdue: bool,
+    /// Only cases of this rule (id or name).
+    #[arg(long)]
+    pub trigger: Option<String>,
+    /// Only cases with this root cause or one below it.
+    #[arg(long)]
+    pub root_cause: Option<String>,
+    /// At most this many.
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct CaseUpdateArgs {
+    pub id: i64,
+    #[arg(long, ignore_case = true, value_parser = named(CaseStatus::ALL, CaseStatus::name))]
+    pub status: Option<CaseStatus>,
+    /// Who works on it.
+    #[arg(long)]
+    pub assignee: Option<String>,
+    /// Hand it to another owner (owners.owner_id).
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// One of the root causes (`cxray cases causes`).
+    #[arg(long)]
+    pub root_cause: Option<String>,
+    /// What the follow-up did.
+    #[arg(long, ignore_case = true, value_parser = named(OutcomeKind::ALL, OutcomeKind::name))]
+    pub outcome: Option<OutcomeKind>,
+    /// A compensation's amount.
+    #[arg(long, requires = "outcome")]
+    pub amount: Option<f64>,
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CausesArgs {
+    /// Add a root cause (and the causes above it), e.g. "baggage > delayed".
+    #[arg(long)]
+    pub add: Vec<String>,
+    /// Remove a root cause and the causes below it.
+    #[arg(long)]
+    pub remove: Vec<String>,
 }
 
 #[derive(Debug, Args)]

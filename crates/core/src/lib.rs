@@ -2,6 +2,7 @@
 //! world simulator. No I/O, no async: everything here is a function of its inputs.
 
 pub mod access;
+pub mod cases;
 pub mod domain;
 pub mod drivers;
 pub mod erasure;

@@ -30,7 +30,7 @@ pub async fn check_placement(sql: &Sql, touchpoint: &str, p: &Placement) -> Resu
 
 /// Fails with an error of `field` naming the known values unless `value` is in `column`
 /// of `table`.
-async fn known(
+pub(crate) async fn known(
     sql: &Sql,
     field: &'static str,
     (table, column): (&str, &str),

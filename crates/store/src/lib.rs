@@ -3,6 +3,7 @@
 //! operational database (SQLite) with accounts. The analyses are in `cxray-analysis`.
 
 pub mod accounts;
+pub mod cases;
 pub mod decode;
 pub mod edits;
 pub mod erased;

@@ -147,6 +147,68 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         sent_at TEXT
      );
      CREATE INDEX outbox_pending ON outbox (status, next_attempt);",
+    // 9: the closed loop (`crate::cases`): rules that open cases, the cases (one per rule
+    // and source event), their history, the root causes they may name.
+    "CREATE TABLE case_rules (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        kind TEXT NOT NULL CHECK (kind IN ('survey', 'interaction', 'behaviour')),
+        instrument TEXT,
+        comparison TEXT,
+        score REAL,
+        touchpoint TEXT,
+        experience TEXT,
+        p_alive_below REAL,
+        customers TEXT NOT NULL,
+        fallback_owner TEXT,
+        cooldown_days INTEGER NOT NULL CHECK (cooldown_days >= 0),
+        holdout_share REAL NOT NULL CHECK (holdout_share BETWEEN 0 AND 0.5),
+        since TEXT,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        watermark INTEGER,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL
+     );
+     CREATE TABLE cases (
+        id INTEGER PRIMARY KEY,
+        rule_id INTEGER NOT NULL REFERENCES case_rules (id),
+        event_key TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        event_at TEXT NOT NULL,
+        touchpoint TEXT,
+        detail TEXT NOT NULL,
+        owner TEXT,
+        arm TEXT NOT NULL CHECK (arm IN ('follow_up', 'holdout')),
+        status TEXT NOT NULL CHECK (status IN ('open', 'contacted', 'resolved', 'closed')),
+        assignee TEXT,
+        root_cause TEXT,
+        outcome TEXT,
+        outcome_amount REAL,
+        opened_at TEXT NOT NULL,
+        contact_by TEXT NOT NULL,
+        resolve_by TEXT NOT NULL,
+        contacted_at TEXT,
+        done_at TEXT,
+        updated_at TEXT NOT NULL,
+        UNIQUE (rule_id, event_key)
+     );
+     CREATE INDEX cases_cooldown ON cases (rule_id, customer_id, opened_at);
+     CREATE INDEX cases_owner ON cases (owner, status);
+     CREATE INDEX cases_customer ON cases (customer_id);
+     CREATE TABLE case_history (
+        id INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases (id),
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        change TEXT NOT NULL,
+        note TEXT
+     );
+     CREATE INDEX case_history_case ON case_history (case_id);
+     CREATE TABLE root_causes (
+        path TEXT PRIMARY KEY,
+        added_by TEXT NOT NULL,
+        added_at TEXT NOT NULL
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build expects.
@@ -459,9 +521,22 @@ fn current_version(conn: &Connection, path: &Path) -> Result<u32> {
     Ok(current)
 }
 
+/// A new operational database in a temporary directory, for tests.
+#[cfg(test)]
+pub(crate) fn temp_db() -> (tempfile::TempDir, OpsDb) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let db = OpsDb::open(&dir.path().join("cxray.db")).expect("a new database");
+    (dir, db)
+}
+
 /// Now, to the second, for the `*_at` columns people read.
 pub(crate) fn now_text() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    stored(chrono::Utc::now())
+}
+
+/// A time as stored: RFC 3339 to the second in UTC, so text order is time order.
+pub(crate) fn stored(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// Column `i` of a row, read as text by `parse`.
@@ -471,13 +546,27 @@ pub(crate) fn parse_column<T, E: std::fmt::Display>(
     parse: impl FnOnce(&str) -> std::result::Result<T, E>,
 ) -> rusqlite::Result<T> {
     let text: String = r.get(i)?;
-    parse(&text).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(
-            i,
-            rusqlite::types::Type::Text,
-            e.to_string().into(),
-        )
-    })
+    parse(&text).map_err(|e| bad_column(i, rusqlite::types::Type::Text, e))
+}
+
+/// Column `i` of a row, read as text by `parse`; none where null.
+pub(crate) fn parse_optional<T, E: std::fmt::Display>(
+    r: &rusqlite::Row,
+    i: usize,
+    parse: impl FnOnce(&str) -> std::result::Result<T, E>,
+) -> rusqlite::Result<Option<T>> {
+    let text: Option<String> = r.get(i)?;
+    text.map(|t| parse(&t).map_err(|e| bad_column(i, rusqlite::types::Type::Text, e)))
+        .transpose()
+}
+
+/// A stored value of column `i` (of type `ty`) that is not what it should be.
+pub(crate) fn bad_column(
+    i: usize,
+    ty: rusqlite::types::Type,
+    e: impl std::fmt::Display,
+) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(i, ty, e.to_string().into())
 }
 
 /// Appends an entry to the audit log (inside the caller's transaction).

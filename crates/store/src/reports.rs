@@ -3,12 +3,12 @@
 //! the outbox together with the schedule's next due time (one transaction), and each
 //! queued e-mail stays there until the mail server accepted it or it was given up.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use cxray_core::schedule::{DeliveryStatus, Recipient, ReportCadence, retry_after};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use crate::ops::{OpsDb, audit, parse_column};
+use crate::ops::{OpsDb, audit, parse_column, stored};
 use crate::{Result, StoreError};
 
 /// A report schedule.
@@ -71,11 +71,6 @@ pub enum Outcome {
 
 fn texts<S: serde::Serializer>(r: &[Recipient], s: S) -> std::result::Result<S::Ok, S::Error> {
     s.collect_seq(r.iter().map(ToString::to_string))
-}
-
-/// A time as stored: RFC 3339 to the second in UTC, so text order is time order.
-fn stored(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 impl OpsDb {

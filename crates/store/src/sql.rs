@@ -14,7 +14,11 @@ use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::logical_expr::JoinType;
 use datafusion::prelude::{DataFrame, Expr, SessionConfig, SessionContext, ident, lit};
 use deltalake_core::DeltaTable;
-use deltalake_core::delta_datafusion::{DeltaScanConfigBuilder, DeltaScanNext};
+use deltalake_core::delta_datafusion::{
+    DeltaScanConfigBuilder, DeltaScanNext, FileSelection, MissingSelectedFilePolicy,
+};
+use deltalake_core::kernel::Action;
+use deltalake_core::logstore::get_actions;
 
 use crate::decode::Columns;
 use crate::folder::DataFolder;
@@ -30,11 +34,15 @@ pub fn day_sql(column: &str) -> String {
 /// DataFusion's filter pushdown; the Delta scan only skips files with them, since pushing
 /// them itself as well would evaluate every filter twice.
 fn provider(delta: &DeltaTable) -> Result<Arc<dyn TableProvider>> {
+    Ok(Arc::new(scan(delta)?))
+}
+
+fn scan(delta: &DeltaTable) -> Result<DeltaScanNext> {
     let snapshot = delta.snapshot()?.snapshot();
     let config = DeltaScanConfigBuilder::new()
         .with_parquet_pushdown(false)
         .build(snapshot)?;
-    Ok(Arc::new(DeltaScanNext::new(snapshot.clone(), config)?))
+    Ok(DeltaScanNext::new(snapshot.clone(), config)?)
 }
 
 /// How a session is narrowed: to the customers whose columns equal the values, and to
@@ -60,6 +68,12 @@ pub fn typed(schema: &Schema, column: &str, value: &str) -> Result<ScalarValue> 
                 field.data_type()
             ))
         })
+}
+
+/// The rows of `df` whose `customer_id` is one of `ids`' (a frame with that column).
+pub fn of_customers(df: DataFrame, ids: DataFrame) -> Result<DataFrame> {
+    let on = ["customer_id"];
+    Ok(df.join(ids, JoinType::LeftSemi, &on, &on, None)?)
 }
 
 /// The settings of every session over the tables. Filters are applied while Parquet is
@@ -163,6 +177,48 @@ impl Sql {
         Ok((schema, df.collect().await?))
     }
 
+    /// The rows of an event table that appends after `version` added, read at the
+    /// session's version: a scan of the data files the `WRITE` commits since then added
+    /// and that are still there (the whole table without a version). Imports, ingestion
+    /// and the demo append with such commits; the files a rewrite adds (an erasure's
+    /// `DELETE`) hold rows that were there before, and are left out. A commit whose log
+    /// entry is gone (removed by an erasure's log cleanup) is skipped with a warning.
+    /// Not narrowed by [`Sql::restrict`]; none when nothing was appended.
+    pub async fn added_since(
+        &self,
+        table: Table,
+        version: Option<u64>,
+    ) -> Result<Option<DataFrame>> {
+        let Some(since) = version else {
+            return Ok(Some(self.ctx.table(table.name()).await?));
+        };
+        let now = self.versions.get(&table).copied().unwrap_or(0);
+        let current = tables::open(&self.folder, table, Some(now)).await?;
+        let log = current.log_store();
+        let mut added = Vec::new();
+        for v in since + 1..=now {
+            let Some(entry) = log.read_commit_entry(v).await? else {
+                tracing::warn!(%table, version = v, "commit gone: its rows are not evaluated");
+                continue;
+            };
+            let actions = get_actions(v, &entry)?;
+            let appends = actions.iter().any(
+                |a| matches!(a, Action::CommitInfo(c) if c.operation.as_deref() == Some("WRITE")),
+            );
+            added.extend(actions.into_iter().filter_map(|a| match a {
+                Action::Add(add) if appends => Some(add),
+                _ => None,
+            }));
+        }
+        if added.is_empty() {
+            return Ok(None);
+        }
+        let files = FileSelection::from_adds(added)
+            .with_missing_file_policy(MissingSelectedFilePolicy::Ignore);
+        let scan = scan(&current)?.with_file_selection(files);
+        Ok(Some(self.ctx.read_table(Arc::new(scan))?))
+    }
+
     /// The column names of a registered table.
     pub async fn columns(&self, table: &str) -> Result<Vec<String>> {
         let df = self.ctx.table(table).await?;
@@ -245,13 +301,7 @@ impl Sql {
             let mut df = self.ctx.table(name).await?;
             let mut narrowed = false;
             if let Some(ids) = &ids {
-                df = df.join(
-                    ids.clone(),
-                    JoinType::LeftSemi,
-                    &["customer_id"],
-                    &["customer_id"],
-                    None,
-                )?;
+                df = of_customers(df, ids.clone())?;
                 narrowed = true;
             }
             // Events only: a customer's first_seen says nothing about the period.
@@ -280,8 +330,9 @@ impl Sql {
         Ok(())
     }
 
-    /// The ids of the customers whose columns equal the values (none without any).
-    async fn customer_ids(&self, equal: &[(String, String)]) -> Result<Option<DataFrame>> {
+    /// The ids of the customers whose columns equal the values (none without any), typed
+    /// as their columns.
+    pub async fn customer_ids(&self, equal: &[(String, String)]) -> Result<Option<DataFrame>> {
         if equal.is_empty() {
             return Ok(None);
         }

@@ -33,7 +33,6 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::common::config::TableParquetOptions;
 use datafusion::dataframe::DataFrameWriteOptions;
-use datafusion::logical_expr::JoinType;
 use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionContext, cast, col, lit};
 use serde::Serialize;
 
@@ -41,7 +40,7 @@ use super::handoffs::{self, Pair};
 use super::masks::Touchpoints;
 use super::{JourneyOptions, Params, by_touchpoint, timed};
 use cxray_store::decode::Columns;
-use cxray_store::sql::{Sql, day_sql};
+use cxray_store::sql::{Sql, day_sql, of_customers};
 use cxray_store::{Result, StoreError};
 
 /// Bumped when the build's columns or meaning change, so older builds are not read.
@@ -170,13 +169,7 @@ async fn scope(sql: &Sql, mut trips: DataFrame) -> Result<DataFrame> {
             .await?
             .select_columns(&["customer_id"])?
             .distinct()?;
-        trips = trips.join(
-            ids,
-            JoinType::LeftSemi,
-            &["customer_id"],
-            &["customer_id"],
-            None,
-        )?;
+        trips = of_customers(trips, ids)?;
     }
     let day = |d: NaiveDate| crate::loyalty::epoch_day(d);
     let bounds = [(r.from.map(day), true), (r.to.map(|d| day(d) + 1), false)];

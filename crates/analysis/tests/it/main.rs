@@ -1,6 +1,7 @@
 //! Integration tests of the analyses against real Delta tables built by the importer and
 //! the demo world, in temporary folders.
 
+mod cases;
 #[path = "../../../store/tests/it/common.rs"]
 mod common;
 mod demo;

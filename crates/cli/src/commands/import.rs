@@ -30,12 +30,20 @@ pub async fn run(config: &Config, args: ImportArgs, json: bool) -> anyhow::Resul
     bar.finish();
     let summary = result.map_err(|e| super::hint(e, FLAGS))?;
     let trips = prepare_trips(&folder, table, &summary).await?;
+    let opened = match summary.version {
+        Some(_) => super::cases::after_import(&folder, table).await?,
+        None => None,
+    };
     if json {
         return crate::output::json(&summary);
     }
     print(&summary);
     if let Some(seconds) = trips {
         println!("  journey trips prepared in {seconds:.1} s");
+    }
+    if let Some(n) = opened {
+        let cases = if n == 1 { "case" } else { "cases" };
+        println!("  {n} follow-up {cases} opened");
     }
     Ok(())
 }

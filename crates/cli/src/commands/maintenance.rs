@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use cxray_store::maintenance::{backup, check, forget, vacuum};
+use cxray_store::ops::OpsDb;
 
 use crate::args::{BackupArgs, ForgetArgs, VacuumArgs};
 use crate::config::Config;
@@ -75,6 +76,8 @@ pub async fn restore(config: &Config, args: BackupArgs, json: bool) -> anyhow::R
 pub async fn forget(config: &Config, args: ForgetArgs, json: bool) -> anyhow::Result<()> {
     let folder = super::folder(config)?;
     let actor = super::actor();
+    // The rules first: the erasure removes the log entries of the commits before it.
+    super::cases::scan(&folder, &OpsDb::open(&folder.ops_db_path())?).await?;
     let done = forget::forget(&folder, &args.customers, &actor, args.reason.as_deref()).await?;
     if json {
         return output::json(&done);

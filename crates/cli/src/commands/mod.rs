@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod cases;
 pub mod demo;
 pub mod drivers;
 pub mod import;

@@ -5,6 +5,7 @@ mod a11y;
 mod accounts;
 mod bad_input;
 mod browser;
+mod cases;
 mod commands;
 mod demo;
 mod ingest;

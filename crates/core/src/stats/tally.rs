@@ -19,6 +19,24 @@ pub enum Instrument {
 }
 
 impl Instrument {
+    /// Every instrument, in the contract's order.
+    pub const ALL: [Instrument; 4] = [
+        Instrument::Nps,
+        Instrument::Csat,
+        Instrument::Ces,
+        Instrument::Grade,
+    ];
+
+    /// The instrument's name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Instrument::Nps => "NPS",
+            Instrument::Csat => "CSAT",
+            Instrument::Ces => "Customer effort (CES)",
+            Instrument::Grade => "Report-card grade",
+        }
+    }
+
     /// The name used in the data contract.
     pub fn name(self) -> &'static str {
         match self {

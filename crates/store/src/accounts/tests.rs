@@ -3,12 +3,7 @@ use std::time::Duration;
 use cxray_core::access::{Role, Scope};
 
 use super::*;
-
-fn db() -> (tempfile::TempDir, OpsDb) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = OpsDb::open(&dir.path().join("cxray.db")).unwrap();
-    (dir, db)
-}
+use crate::ops::temp_db as db;
 
 const PASSWORD: &str = "correct horse battery";
 

@@ -10,9 +10,10 @@
 //! name the ids. Time travel to before the erasure ends for those tables. Rejected rows
 //! set aside in `rejects/` that name the customers are dropped too.
 //!
-//! The operational database keeps no customer data; it records the erasure in the audit
-//! log and a suppression list, both by a keyed hash of the id (BLAKE3 keyed with the
-//! folder's pseudonym secret), never the id. Forgetting again is harmless. Imports and
+//! The operational database keeps no customer data but follow-up cases, which are erased
+//! with their histories (freed pages overwritten, its log checkpointed); it records the
+//! erasure in the audit log and a suppression list, both by a keyed hash of the id (BLAKE3
+//! keyed with the folder's pseudonym secret), never the id. Forgetting again is harmless. Imports and
 //! ingestion refuse the listed customers' rows unless the rule says accept ([`crate::erased`]).
 
 use std::collections::BTreeMap;
@@ -44,6 +45,8 @@ pub struct Forgotten {
     pub files_removed: usize,
     /// Rejects files rewritten without the customers' rows.
     pub rejects_rewritten: usize,
+    /// Follow-up cases removed with their histories.
+    pub cases: usize,
 }
 
 /// Erases the customers `ids` from the folder, on behalf of `actor`.
@@ -82,10 +85,16 @@ async fn erase(
         if name.parse::<Table>().is_ok_and(|t| !t.has_customer()) {
             continue;
         }
-        done.rows
-            .insert(name, erase_table(&dir, ids, &mut done.files_removed).await?);
+        let before = open_dir(&dir).await?.version();
+        let rows = erase_table(&dir, ids, &mut done.files_removed).await?;
+        if let (Ok(table), Some(from)) = (name.parse::<Table>(), before) {
+            let to = open_dir(&dir).await?.version().unwrap_or(0);
+            db.pass_rewrite(table, from, to)?;
+        }
+        done.rows.insert(name, rows);
     }
     done.rejects_rewritten = rejects(&folder.rejects_dir(), ids)?;
+    done.cases = db.forget_cases(ids)?;
     let detail = format!(
         "{} customers erased ({}), {} rows{}",
         ids.len(),

@@ -3,15 +3,10 @@ use cxray_core::schedule::MAX_ATTEMPTS;
 
 use super::*;
 use crate::accounts::NewUser;
+use crate::ops::temp_db as db;
 
 fn at(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
-}
-
-fn db() -> (tempfile::TempDir, OpsDb) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = OpsDb::open(&dir.path().join("cxray.db")).unwrap();
-    (dir, db)
 }
 
 fn mail(to: &str) -> Mail {

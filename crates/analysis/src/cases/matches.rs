@@ -1,0 +1,220 @@
+//! The source events a rule matches, as a DataFusion plan over the rows its source table
+//! gained since the rule's watermark: the rule's values enter as literals, never as SQL
+//! text, and only the matches are collected, decoded by column name.
+
+use chrono::DateTime;
+use cxray_core::cases::{Comparison, Experience, ScoreCondition, Trigger, event_key};
+use cxray_core::domain::Table;
+use cxray_store::Result;
+use cxray_store::cases::{Candidate, Rule};
+use cxray_store::datafusion::arrow::datatypes::DataType;
+use cxray_store::datafusion::prelude::{DataFrame, Expr, cast, col, lit};
+use cxray_store::decode::{Column, Columns};
+use cxray_store::sql::{Sql, of_customers, typed};
+
+/// The longest comment a case quotes, in characters.
+const COMMENT_CHARS: usize = 500;
+
+/// The events of `rows` (the source table's new rows) that the rule matches, with the
+/// owner their row names (interactions); the touchpoint's longest acceptable wait for
+/// rules on waits.
+pub async fn matches(
+    sql: &Sql,
+    rule: &Rule,
+    rows: DataFrame,
+    max_wait: Option<f64>,
+) -> Result<Vec<Candidate>> {
+    let Some(condition) = condition(rule, max_wait) else {
+        return Ok(Vec::new());
+    };
+    let mut df = rows.filter(condition)?;
+    if let Some(since) = rule.since {
+        let instant = typed(df.schema().as_arrow(), "at", &since.to_rfc3339())?;
+        df = df.filter(col("at").gt_eq(lit(instant)))?;
+    }
+    let equal: Vec<(String, String)> = rule
+        .customers
+        .iter()
+        .map(|c| (c.column.clone(), c.value.clone()))
+        .collect();
+    if let Some(ids) = sql.customer_ids(&equal).await? {
+        df = of_customers(df, ids)?;
+    }
+    let table = rule.trigger.table().expect("rules with a source table");
+    let df = df.select(columns(table))?;
+    let mut out = Vec::new();
+    for batch in df.collect().await? {
+        decode(&Columns::new(&batch), table, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// The rule's condition on a row; none when nothing can match (a rule on waits at a
+/// touchpoint whose service level was removed).
+fn condition(rule: &Rule, max_wait: Option<f64>) -> Option<Expr> {
+    match &rule.trigger {
+        Trigger::Survey {
+            instrument,
+            condition,
+            touchpoint,
+        } => {
+            let mut e = col("instrument")
+                .eq(lit(instrument.name()))
+                .and(score(condition));
+            if let Some(tp) = touchpoint {
+                e = e.and(col("touchpoint").eq(lit(tp.as_str())));
+            }
+            Some(e)
+        }
+        Trigger::Interaction {
+            touchpoint,
+            experience,
+        } => {
+            let failed = col("outcome").eq(lit("failed"));
+            let slow = max_wait.map(|w| col("wait_seconds").gt(lit(w)));
+            let bad = match (experience, slow) {
+                (Experience::Failed, _) => failed,
+                (Experience::OverSla, Some(slow)) => slow,
+                (Experience::Bad, Some(slow)) => failed.or(slow),
+                (Experience::Bad, None) => failed,
+                (Experience::OverSla, None) => {
+                    tracing::warn!(rule = rule.id, %touchpoint, "no service level for waits: the rule matches nothing");
+                    return None;
+                }
+            };
+            Some(col("touchpoint").eq(lit(touchpoint.as_str())).and(bad))
+        }
+        Trigger::Behaviour { .. } => None,
+    }
+}
+
+fn score(c: &ScoreCondition) -> Expr {
+    let (score, with) = (col("score"), lit(c.score));
+    match c.comparison {
+        Comparison::AtMost => score.lt_eq(with),
+        Comparison::AtLeast => score.gt_eq(with),
+        Comparison::Below => score.lt(with),
+        Comparison::Above => score.gt(with),
+        Comparison::Equal => score.eq(with),
+    }
+}
+
+/// The columns a case needs, named: the time as microseconds since the epoch.
+fn columns(table: Table) -> Vec<Expr> {
+    let mut out = vec![
+        col("customer_id"),
+        cast(col("at"), DataType::Int64).alias("at_us"),
+        col("touchpoint"),
+    ];
+    out.extend(match table {
+        Table::Responses => vec![col("instrument"), col("score"), col("comment")],
+        _ => vec![col("owner"), col("outcome"), col("wait_seconds")],
+    });
+    out
+}
+
+fn decode(c: &Columns, table: Table, out: &mut Vec<Candidate>) -> Result<()> {
+    let customer = c.text("customer_id")?;
+    let (at, touchpoint) = (c.int("at_us")?, c.text("touchpoint")?);
+    let specific = Specific::of(c, table)?;
+    for r in 0..c.rows() {
+        let micros = at.int_at(r)?;
+        let customer_id = customer.str(r).unwrap_or_default().to_string();
+        let tp = touchpoint.str(r);
+        let (detail, owner, instrument) = specific.row(r)?;
+        let mut fields = vec![customer_id.as_str(), tp.unwrap_or("")];
+        let time = micros.to_string();
+        fields.push(&time);
+        fields.extend(instrument);
+        out.push(Candidate {
+            key: event_key(table, &fields),
+            at: DateTime::from_timestamp_micros(micros).unwrap_or_default(),
+            customer_id,
+            touchpoint: tp.map(str::to_string),
+            detail,
+            owner,
+        });
+    }
+    Ok(())
+}
+
+/// The columns of a batch that only one source table has.
+enum Specific {
+    Answer {
+        instrument: Column,
+        score: Column,
+        comment: Column,
+    },
+    Experience {
+        owner: Column,
+        outcome: Column,
+        wait: Column,
+    },
+}
+
+impl Specific {
+    fn of(c: &Columns, table: Table) -> Result<Self> {
+        Ok(match table {
+            Table::Responses => Specific::Answer {
+                instrument: c.text("instrument")?,
+                score: c.float("score")?,
+                comment: c.text("comment")?,
+            },
+            _ => Specific::Experience {
+                owner: c.text("owner")?,
+                outcome: c.text("outcome")?,
+                wait: c.float("wait_seconds")?,
+            },
+        })
+    }
+
+    /// Row `r`'s detail for the case, the owner it names, and its instrument (a field of
+    /// an answer's key).
+    fn row(&self, r: usize) -> Result<(String, Option<String>, Option<&str>)> {
+        Ok(match self {
+            Specific::Answer {
+                instrument,
+                score,
+                comment,
+            } => {
+                let name = instrument.str(r).unwrap_or_default();
+                (
+                    answer(name, score.float_at(r)?, comment.str(r)),
+                    None,
+                    Some(name),
+                )
+            }
+            Specific::Experience {
+                owner,
+                outcome,
+                wait,
+            } => (
+                experience(outcome.str(r), wait.f64(r)),
+                owner.str(r).map(str::to_string),
+                None,
+            ),
+        })
+    }
+}
+
+/// An answer for the case: `nps 3: "the queue was endless"`.
+fn answer(instrument: &str, score: f64, comment: Option<&str>) -> String {
+    let comment: Option<String> = comment
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| c.chars().take(COMMENT_CHARS).collect());
+    match comment {
+        Some(c) => format!("{instrument} {score}: \"{c}\""),
+        None => format!("{instrument} {score}"),
+    }
+}
+
+/// An experience for the case: `failed`, `waited 1,250 s`, or both.
+fn experience(outcome: Option<&str>, wait: Option<f64>) -> String {
+    let wait = wait.map(|w| format!("waited {w:.0} s"));
+    match (outcome, wait) {
+        (Some(o), Some(w)) => format!("{o}, {w}"),
+        (Some(o), None) => o.to_string(),
+        (None, Some(w)) => w,
+        (None, None) => "interaction".into(),
+    }
+}

@@ -1,0 +1,81 @@
+//! The closed loop's evaluation: every enabled rule against the rows its source table
+//! gained since the rule's watermark (the table version it evaluated last), the matches
+//! routed to their touchpoint's owner, and the store opening the cases — at most one per
+//! rule and event, the watermark moved in the same transaction. Run after imports and on
+//! demand (`cxray cases scan`); running it again changes nothing.
+
+mod matches;
+mod routing;
+
+use chrono::{DateTime, Utc};
+use cxray_store::Result;
+use cxray_store::cases::{Opened, Opening};
+use cxray_store::ops::OpsDb;
+use cxray_store::sql::Sql;
+use serde::Serialize;
+
+pub use matches::matches;
+use routing::Routing;
+
+/// What a scan did for one rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleScan {
+    pub rule: i64,
+    pub name: String,
+    /// The source table's version the rule is now evaluated to.
+    pub version: Option<u64>,
+    #[serde(flatten)]
+    pub opened: Opened,
+}
+
+/// Evaluates every enabled rule with a source table over the session (unrestricted, at
+/// the tables' latest versions) and opens their cases on behalf of `actor` at `now`.
+pub async fn scan(
+    sql: &Sql,
+    ops: &OpsDb,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<RuleScan>> {
+    let rules: Vec<_> = ops
+        .rules()?
+        .into_iter()
+        .filter(|r| r.enabled && r.trigger.table().is_some())
+        .collect();
+    if rules.is_empty() {
+        return Ok(Vec::new());
+    }
+    let routing = Routing::load(sql, ops).await?;
+    let key = ops.pseudonym_key()?;
+    let slas = ops.slas()?;
+    let opening = Opening {
+        actor,
+        sla_hours: &routing.sla_hours,
+        key: &key,
+        now,
+    };
+    let mut out = Vec::new();
+    for rule in rules {
+        let table = rule.trigger.table().expect("rules with a source table");
+        let version = sql.versions().get(&table).copied();
+        let found = match sql.added_since(table, rule.watermark).await? {
+            Some(rows) => {
+                let max_wait = rule
+                    .trigger
+                    .touchpoint()
+                    .and_then(|tp| slas.get(tp))
+                    .and_then(|s| s.max_wait_seconds);
+                matches(sql, &rule, rows, max_wait).await?
+            }
+            None => Vec::new(),
+        };
+        let candidates = routing.route(sql, found).await?;
+        let opened = ops.open_cases(&opening, &rule, &candidates, version)?;
+        out.push(RuleScan {
+            rule: rule.id,
+            name: rule.name,
+            version,
+            opened,
+        });
+    }
+    Ok(out)
+}

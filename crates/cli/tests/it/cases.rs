@@ -1,0 +1,275 @@
+//! `cxray trigger` and `cxray cases` on a demo world: rules checked against the data,
+//! cases opened once per event by scans and imports, worked, refused when wrong, erased.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::maintenance::files_containing;
+use crate::{demo_folder, json, run};
+
+/// Runs, asserts exit code 2 and that stderr holds every part of `message`.
+fn refused(data: &Path, args: &[&str], message: &[&str]) {
+    let out = run(data, args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    for part in message {
+        assert!(err.contains(part), "{args:?}: {err}");
+    }
+}
+
+fn cases(data: &Path, filter: &[&str]) -> Vec<Value> {
+    let mut args = vec!["cases", "list", "--json", "--limit", "100000"];
+    args.extend(filter);
+    json(data, &args).as_array().unwrap().clone()
+}
+
+fn opened(scan: &Value) -> u64 {
+    let rules = scan.as_array().unwrap();
+    rules.iter().map(|r| r["opened"].as_u64().unwrap()).sum()
+}
+
+#[test]
+fn rules_open_cases_once_that_owners_work_and_bad_input_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = demo_folder(dir.path(), "2000");
+    let add = [
+        "trigger",
+        "add",
+        "--name",
+        "Detractors",
+        "--instrument",
+        "nps",
+        "--score",
+        "<=6",
+        "--since",
+        "2020-01-01",
+        "--fallback-owner",
+        "customer_care",
+    ];
+    assert!(run(&data, &add).status.success());
+    let slow = [
+        "trigger",
+        "add",
+        "--name",
+        "Slow bag drop",
+        "--touchpoint",
+        "bag_drop",
+        "--experience",
+        "over_sla",
+        "--holdout",
+        "0",
+    ];
+    assert!(run(&data, &slow).status.success());
+
+    // Rules naming what is not there are refused with what is, and nothing is added.
+    let mut bad = add.to_vec();
+    bad[3] = "Other";
+    let touchpoint = [&bad[..], &["--touchpoint", "gate"]].concat();
+    refused(
+        &data,
+        &touchpoint,
+        &["unknown touchpoint 'gate'", "check_in", "(--touchpoint)"],
+    );
+    let column = [&bad[..], &["--customer", "shoe_size=9"]].concat();
+    refused(
+        &data,
+        &column,
+        &["no column 'shoe_size'", "segment", "(--customer)"],
+    );
+    bad[11] = "nobody";
+    refused(&data, &bad, &["unknown owner 'nobody'", "nordground"]);
+    bad[11] = "customer_care";
+    bad[7] = "<=11";
+    refused(&data, &bad, &["out of range", "(--score)"]);
+    let instrument = [
+        "trigger",
+        "add",
+        "--name",
+        "x",
+        "--instrument",
+        "stars",
+        "--score",
+        "<1",
+    ];
+    refused(&data, &instrument, &["nps"]);
+    let sla = [
+        "trigger",
+        "add",
+        "--name",
+        "x",
+        "--touchpoint",
+        "check_in",
+        "--experience",
+        "bad",
+    ];
+    refused(&data, &sla, &["no service level for waits"]);
+    refused(
+        &data,
+        &[
+            "trigger",
+            "add",
+            "--name",
+            "detractors",
+            "--instrument",
+            "ces",
+            "--score",
+            ">=5",
+        ],
+        &["already"],
+    );
+    assert_eq!(
+        json(&data, &["trigger", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // The first scan opens the detractors' cases (from --since); the slow bag drops
+    // arrived before their rule, so they are left alone. A second scan opens none.
+    let scan = json(&data, &["cases", "scan", "--json"]);
+    assert_eq!(scan[0]["name"], "Detractors");
+    assert!(scan[0]["opened"].as_u64().unwrap() > 10, "{scan}");
+    assert_eq!(scan[1]["events"], 0, "{scan}");
+    let all = cases(&data, &[]);
+    assert_eq!(all.len() as u64, opened(&scan));
+    assert!(
+        all.iter()
+            .all(|c| c["status"] == "open" && c["owner"].is_string())
+    );
+    let held = all.iter().filter(|c| c["arm"] == "holdout").count();
+    assert!(held > 0 && held < all.len() / 3, "{held} of {}", all.len());
+    assert_eq!(opened(&json(&data, &["cases", "scan", "--json"])), 0);
+
+    // An imported detractor opens a case routed to the touchpoint's owner; importing the
+    // same answers again in another file opens none.
+    let answers = "customer_id,at,instrument,score,touchpoint,comment\n\
+        C0000001,2025-07-01T10:00:00Z,nps,2,bag_drop,bag lost\n\
+        C0000002,2025-07-01T11:00:00Z,nps,10,bag_drop,\n";
+    let file = dir.path().join("answers.csv");
+    std::fs::write(&file, answers).unwrap();
+    let out = run(&data, &["import", "responses", file.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 follow-up case opened"));
+    let copy = dir.path().join("answers-again.csv");
+    std::fs::write(
+        &copy,
+        format!("{answers}C0000003,2025-07-02T10:00:00Z,nps,9,,\n"),
+    )
+    .unwrap();
+    let out = run(&data, &["import", "responses", copy.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 follow-up cases opened"));
+    let nordground = cases(&data, &["--owner", "nordground", "--trigger", "Detractors"]);
+    assert_eq!(nordground.len(), 1);
+    let case = &nordground[0];
+    assert_eq!(case["customer_id"], "C0000001");
+    assert_eq!(case["detail"], "nps 2: \"bag lost\"");
+
+    // Working a followed-up case; wrong updates change nothing.
+    let worked = all.iter().find(|c| c["arm"] == "follow_up").unwrap();
+    let id = worked["id"].to_string();
+    let show = |id: &str| json(&data, &["cases", "show", id, "--json"]);
+    let before = show(&id);
+    refused(
+        &data,
+        &["cases", "update", &id, "--status", "open"],
+        &["cannot become open", "contacted"],
+    );
+    refused(
+        &data,
+        &["cases", "update", &id, "--root-cause", "baggage"],
+        &["unknown root cause"],
+    );
+    refused(
+        &data,
+        &["cases", "update", &id, "--owner", "nobody"],
+        &["unknown owner", "(--owner)"],
+    );
+    refused(
+        &data,
+        &["cases", "update", &id, "--outcome", "compensation"],
+        &["amount"],
+    );
+    refused(
+        &data,
+        &["cases", "update", &id, "--status", "done"],
+        &["resolved"],
+    );
+    assert_eq!(show(&id), before);
+    let causes = [
+        "cases",
+        "causes",
+        "--add",
+        "baggage > delayed > missed connection",
+    ];
+    assert!(run(&data, &causes).status.success());
+    let update = [
+        "cases",
+        "update",
+        &id,
+        "--status",
+        "contacted",
+        "--assignee",
+        "kim",
+        "--root-cause",
+        "baggage > delayed",
+        "--outcome",
+        "compensation",
+        "--amount",
+        "50",
+        "--note",
+        "voucher",
+    ];
+    let after = json(&data, &[&update[..], &["--json"]].concat());
+    assert_eq!(after["case"]["status"], "contacted");
+    assert_eq!(after["case"]["outcome"]["amount"], 50.0);
+    assert_eq!(after["history"].as_array().unwrap().len(), 2);
+    assert_eq!(after["history"][1]["note"], "voucher");
+    let by_cause = cases(&data, &["--root-cause", "baggage"]);
+    assert_eq!(by_cause.len(), 1);
+    assert_eq!(cases(&data, &["--status", "contacted"]).len(), 1);
+    assert!(cases(&data, &["--overdue"]).is_empty(), "just opened");
+    let holdout = all.iter().find(|c| c["arm"] == "holdout").unwrap()["id"].to_string();
+    refused(
+        &data,
+        &["cases", "update", &holdout, "--status", "contacted"],
+        &["held out"],
+    );
+
+    // A disabled rule opens no more cases.
+    assert!(
+        run(&data, &["trigger", "disable", "Detractors"])
+            .status
+            .success()
+    );
+    let late = dir.path().join("late.csv");
+    std::fs::write(
+        &late,
+        "customer_id,at,instrument,score\nC0000004,2025-07-03T10:00:00Z,nps,0\n",
+    )
+    .unwrap();
+    let out = run(&data, &["import", "responses", late.to_str().unwrap()]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("follow-up"));
+    assert!(
+        cases(&data, &["--trigger", "Detractors"])
+            .iter()
+            .all(|c| c["customer_id"] != "C0000004")
+    );
+
+    // Erasure takes the customer's cases with it: the operational database's files no
+    // longer hold the id.
+    let in_database = |p: &std::path::PathBuf| {
+        let name = p.file_name().unwrap().to_string_lossy();
+        name.starts_with("cxray.db")
+    };
+    let before = files_containing(&data, b"C0000001");
+    assert!(before.iter().any(in_database), "{before:?}");
+    assert!(run(&data, &["forget", "C0000001"]).status.success());
+    assert!(
+        cases(&data, &[])
+            .iter()
+            .all(|c| c["customer_id"] != "C0000001")
+    );
+    let left = files_containing(&data, b"C0000001");
+    assert!(!left.iter().any(in_database), "{left:?}");
+}

@@ -1,0 +1,178 @@
+//! Opening cases from the source events a rule matched.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use cxray_core::access::PseudonymKey;
+use cxray_core::cases::{Arm, CaseStatus, Deadlines, Draw};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use serde::Serialize;
+
+use super::Rule;
+use crate::Result;
+use crate::ops::{OpsDb, audit, stored};
+
+/// A source event a rule matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The event's key ([`cxray_core::cases::event_key`]).
+    pub key: String,
+    pub customer_id: String,
+    pub at: DateTime<Utc>,
+    pub touchpoint: Option<String>,
+    /// What happened, for the case: the answer, the experience.
+    pub detail: String,
+    /// The touchpoint's owner, if it has one.
+    pub owner: Option<String>,
+}
+
+/// Who opens cases when, with what the routing needs: the owners' `sla_hours` and the
+/// holdout's key.
+#[derive(Debug, Clone, Copy)]
+pub struct Opening<'a> {
+    pub actor: &'a str,
+    pub sla_hours: &'a BTreeMap<String, f64>,
+    pub key: &'a PseudonymKey,
+    pub now: DateTime<Utc>,
+}
+
+/// What opening a rule's cases did with its events.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Opened {
+    /// Source events the rule matched.
+    pub events: usize,
+    /// Cases opened, those held out included.
+    pub opened: usize,
+    pub held_out: usize,
+    /// Opened without an owner: the touchpoint has none and the rule no fallback.
+    pub unrouted: usize,
+    /// Events that had opened their case before.
+    pub known: usize,
+    /// Events of customers with a case from the rule within its cooldown.
+    pub cooling_down: usize,
+}
+
+impl OpsDb {
+    /// Opens the rule's cases for the candidates, earliest event first, and moves the
+    /// rule's watermark to `watermark`, in one transaction: an event that opened its case
+    /// before (same rule and key) opens none, nor does one of a customer who got a case
+    /// from the rule within its cooldown. A case goes to the touchpoint's owner, else the
+    /// rule's fallback; its deadlines follow the owner's `sla_hours`; the keyed holdout
+    /// draw decides its arm. A rule disabled meanwhile opens nothing. Audited when it
+    /// opened any.
+    pub fn open_cases(
+        &self,
+        at: &Opening,
+        rule: &Rule,
+        candidates: &[Candidate],
+        watermark: Option<u64>,
+    ) -> Result<Opened> {
+        // Under the write lock from the start, so that of two scans at once the second
+        // finds the first's cases instead of failing on a stale snapshot.
+        let tx = Transaction::new_unchecked(self.conn(), TransactionBehavior::Immediate)?;
+        let enabled: bool = tx.query_row(
+            "SELECT enabled FROM case_rules WHERE id = ?1",
+            params![rule.id],
+            |r| r.get(0),
+        )?;
+        let mut done = Opened::default();
+        if !enabled {
+            return Ok(done);
+        }
+        let mut sorted: Vec<&Candidate> = candidates.iter().collect();
+        sorted.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
+        for c in sorted {
+            done.events += 1;
+            if has_case(&tx, rule.id, &c.key)? {
+                done.known += 1;
+            } else if cooling_down(&tx, rule, &c.customer_id, at.now)? {
+                done.cooling_down += 1;
+            } else {
+                let arm = insert(&tx, at, rule, c)?;
+                done.opened += 1;
+                done.held_out += usize::from(arm == Arm::Holdout);
+                done.unrouted += usize::from(c.owner.is_none() && rule.fallback_owner.is_none());
+            }
+        }
+        if let Some(v) = watermark {
+            tx.execute(
+                "UPDATE case_rules SET watermark = max(COALESCE(watermark, -1), ?2) WHERE id = ?1",
+                params![rule.id, v as i64],
+            )?;
+        }
+        if done.opened > 0 {
+            let detail = format!(
+                "rule {} '{}': {} cases opened ({} held out)",
+                rule.id, rule.name, done.opened, done.held_out
+            );
+            audit(&tx, at.actor, "open_cases", &detail)?;
+        }
+        tx.commit()?;
+        Ok(done)
+    }
+}
+
+fn has_case(tx: &Transaction, rule: i64, key: &str) -> Result<bool> {
+    let found = tx
+        .query_row(
+            "SELECT 1 FROM cases WHERE rule_id = ?1 AND event_key = ?2",
+            params![rule, key],
+            |_| Ok(()),
+        )
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// Whether the customer got a case from the rule within its cooldown before `now`.
+fn cooling_down(tx: &Transaction, rule: &Rule, customer: &str, now: DateTime<Utc>) -> Result<bool> {
+    if rule.cooldown_days == 0 {
+        return Ok(false);
+    }
+    let since = now - Duration::days(i64::from(rule.cooldown_days));
+    let found = tx
+        .query_row(
+            "SELECT 1 FROM cases WHERE rule_id = ?1 AND customer_id = ?2 AND opened_at > ?3
+             LIMIT 1",
+            params![rule.id, customer, stored(since)],
+            |_| Ok(()),
+        )
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// Inserts the case with its first history entry; returns its arm.
+fn insert(tx: &Transaction, at: &Opening, rule: &Rule, c: &Candidate) -> Result<Arm> {
+    let owner = c.owner.as_ref().or(rule.fallback_owner.as_ref());
+    let draw = Draw {
+        rule: rule.id,
+        owner: owner.map_or("", String::as_str),
+        customer: &c.customer_id,
+    };
+    let arm = draw.arm(at.key, rule.holdout);
+    let due = Deadlines::new(at.now, owner.and_then(|o| at.sla_hours.get(o)).copied());
+    tx.execute(
+        "INSERT INTO cases (rule_id, event_key, customer_id, event_at, touchpoint, detail, owner,
+            arm, status, opened_at, contact_by, resolve_by, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?10)",
+        params![
+            rule.id,
+            c.key,
+            c.customer_id,
+            stored(c.at),
+            c.touchpoint,
+            c.detail,
+            owner,
+            arm.name(),
+            CaseStatus::Open.name(),
+            stored(at.now),
+            stored(due.contact_by),
+            stored(due.resolve_by)
+        ],
+    )?;
+    let change = format!("opened by rule '{}' ({})", rule.name, arm.label());
+    tx.execute(
+        "INSERT INTO case_history (case_id, at, actor, change) VALUES (?1, ?2, ?3, ?4)",
+        params![tx.last_insert_rowid(), stored(at.now), at.actor, change],
+    )?;
+    Ok(arm)
+}
