@@ -67,6 +67,24 @@ pub struct Layout<'a> {
     pub as_of: Option<String>,
 }
 
+/// A page outside the signed-in layout — a refusal, a page that is not there — with its
+/// status, title and message.
+pub fn notice(
+    status: axum::http::StatusCode,
+    title: &str,
+    message: &str,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let layout = Layout {
+        path: "",
+        nav: vec![("/", "Home")],
+        user: None,
+        as_of: None,
+    };
+    let body = format!("<p role=\"alert\">{}</p>", escape(message));
+    (status, axum::response::Html(page(&layout, title, &body))).into_response()
+}
+
 /// A whole page: the shared header, a title and the body (already HTML).
 pub fn page(layout: &Layout, title: &str, body: &str) -> String {
     let nav: String = layout

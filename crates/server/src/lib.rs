@@ -113,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes())
         .route("/health", axum::routing::get(telemetry::health))
         .route("/metrics", axum::routing::get(telemetry::metrics))
+        .fallback(routes::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             telemetry::observe,

@@ -70,6 +70,19 @@ pub(crate) fn render(
     Html(page(&layout, title, body)).into_response()
 }
 
+/// Any path no route has: a page saying so, or the API's JSON error.
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    let status = StatusCode::NOT_FOUND;
+    match uri.path().starts_with("/api/") {
+        true => (
+            status,
+            axum::Json(serde_json::json!({"error": "no such API route"})),
+        )
+            .into_response(),
+        false => crate::html::notice(status, "Not found", "There is no page at this address."),
+    }
+}
+
 /// A page's error: the status and a short explanation, in the layout.
 fn refuse(user: &CurrentUser, status: StatusCode, title: &str, text: &str) -> Response {
     let body = format!("<p role=\"alert\">{}</p>", escape(text));

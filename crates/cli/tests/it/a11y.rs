@@ -136,13 +136,11 @@ fn page_problems(browser: &Browser, axe: &str, url: &str, shots: &Path, name: &s
         browser.emulate(width, height);
         browser.open(url);
         let mut found = strings(&browser.script(LAYOUT_PROBLEMS, json!([])));
-        if width == WIDTHS[0].0 {
-            found.extend(axe_violations(browser, axe));
-            for script in [UNNAMED_CHARTS, COLOUR_ONLY] {
-                found.extend(strings(&browser.script(script, json!([]))));
-            }
-            found.extend(keyboard_problems(browser));
+        found.extend(axe_violations(browser, axe));
+        for script in [UNNAMED_CHARTS, COLOUR_ONLY] {
+            found.extend(strings(&browser.script(script, json!([]))));
         }
+        found.extend(keyboard_problems(browser));
         let png = browser.screenshot();
         assert!(
             png.len() > 1000 && png.starts_with(b"\x89PNG"),
@@ -196,6 +194,20 @@ fn pages_of(browser: &Browser, base: &str, owner: &str, customer: &str) -> Vec<S
     pages
 }
 
+/// Pages that refuse a request, as the role meets them, with the start of their title: a
+/// page that is not there, a bad filter, a page the role may not open.
+fn error_pages(role: &str) -> Vec<(&'static str, &'static str)> {
+    match role {
+        "admin" => vec![
+            ("/no-such-page", "Not found"),
+            ("/owners/nobody", "Unknown owner"),
+            ("/?from=2025-13-45", "Bad filter"),
+        ],
+        "owner" => vec![("/admin", "Forbidden"), ("/link", "Not allowed")],
+        _ => Vec::new(),
+    }
+}
+
 #[test]
 fn every_page_is_accessible_by_keyboard_and_fits_a_phone_and_a_wide_screen() {
     let axe = axe_source();
@@ -245,8 +257,24 @@ fn every_page_is_accessible_by_keyboard_and_fits_a_phone_and_a_wide_screen() {
             assert!(!browser.title().starts_with("Not allowed"), "{role} {page}");
             checked += 1;
         }
+        for (page, title) in error_pages(role) {
+            let name = format!("{role}-error-{}", slug(page));
+            problems.extend(page_problems(
+                &browser,
+                &axe,
+                &format!("{base}{page}"),
+                &shots,
+                &name,
+            ));
+            assert!(
+                browser.title().starts_with(title),
+                "{role} {page}: {}",
+                browser.title()
+            );
+            checked += 1;
+        }
     }
-    assert!(checked >= 34, "only {checked} pages");
+    assert!(checked >= 39, "only {checked} pages");
     std::fs::write(shots.join("problems.txt"), problems.join("\n")).unwrap();
     assert!(
         problems.is_empty(),

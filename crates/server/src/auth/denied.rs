@@ -2,11 +2,11 @@
 
 use axum::Json;
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::login::safe_next;
-use crate::html::{Layout, escape, page};
+use crate::html::notice;
 
 /// Why a request is refused.
 #[derive(Debug)]
@@ -56,15 +56,8 @@ impl IntoResponse for Denied {
         if api {
             return (status, Json(json!({ "error": message }))).into_response();
         }
-        let layout = Layout {
-            path: "",
-            nav: vec![("/", "Home")],
-            user: None,
-            as_of: None,
-        };
-        let body = format!("<p role=\"alert\">{}</p>", escape(&message));
         let title = status.canonical_reason().unwrap_or("Refused");
-        (status, Html(page(&layout, title, &body))).into_response()
+        notice(status, title, &message)
     }
 }
 

@@ -8,7 +8,9 @@
 //! belong to an import still running: `cxray vacuum --retain-hours 0` when none runs), and
 //! checkpoints and drops the log before it, whose file statistics and delete predicate
 //! name the ids. Time travel to before the erasure ends for those tables. Rejected rows
-//! set aside in `rejects/` that name the customers are dropped too.
+//! set aside in `rejects/` that name the customers are dropped too, and so is everything
+//! derived from the tables under `derived/` (the journey's trips name customers; it is
+//! built again from the erased tables when next needed).
 //!
 //! The operational database keeps no customer data but follow-up cases, which are erased
 //! with their histories (freed pages overwritten, its log checkpointed); it records the
@@ -94,6 +96,7 @@ async fn erase(
         done.rows.insert(name, rows);
     }
     done.rejects_rewritten = rejects(&folder.rejects_dir(), ids)?;
+    done.files_removed += remove_derived(&folder.root().join("derived"))?;
     done.cases = db.forget_cases(ids)?;
     let detail = format!(
         "{} customers erased ({}), {} rows{}",
@@ -104,6 +107,27 @@ async fn erase(
     );
     audit(db.conn(), actor, "forget", &detail)?;
     Ok(done)
+}
+
+/// Removes the derived data in `dir` (if any); returns the files it held.
+fn remove_derived(dir: &Path) -> Result<usize> {
+    fn files(dir: &Path) -> usize {
+        std::fs::read_dir(dir).map_or(0, |entries| {
+            entries
+                .flatten()
+                .map(|e| match e.path().is_dir() {
+                    true => files(&e.path()),
+                    false => 1,
+                })
+                .sum()
+        })
+    }
+    if !dir.exists() {
+        return Ok(0);
+    }
+    let n = files(dir);
+    std::fs::remove_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+    Ok(n)
 }
 
 /// Deletes the customers' rows from the table in `dir` and every file and log entry that
