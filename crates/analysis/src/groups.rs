@@ -349,36 +349,29 @@ async fn compute(
     if !unique_customers(sql).await? {
         return Ok(None);
     }
-    // Each reads its own tables: read side by side.
-    let (purchases, defectors, partials, customers, tallies, equity) = futures::join!(
-        purchases(sql),
-        metrics::defectors_by(sql, link, CUSTOMERS, &BY),
-        journey::partials(sql, journey, CUSTOMERS, &BY),
-        customers(sql),
-        tallies(sql),
-        equity(sql),
-    );
-    let Some(defectors) = defectors? else {
+    // One after the other: each joins every customer's cell, and side by side their hash
+    // tables outgrow the memory pool at 10M customers.
+    let Some(defectors) = metrics::defectors_by(sql, link, CUSTOMERS, &BY).await? else {
         return Ok(None);
     };
-    let (mut cells, first_q) = purchases?;
+    let (mut cells, first_q) = purchases(sql).await?;
     for (cell, counts) in defectors {
         cells.entry(cell).or_default().link = counts;
     }
-    for (cell, partial) in partials? {
+    for (cell, partial) in journey::partials(sql, journey, CUSTOMERS, &BY).await? {
         cells.entry(cell).or_default().journey = partial;
     }
-    for (cell, (all, with)) in customers? {
+    for (cell, (all, with)) in customers(sql).await? {
         let parts = cells.entry(cell).or_default();
         (parts.customers, parts.with_interactions) = (all, with);
     }
-    for ((cell, nps), tallies) in tallies? {
+    for ((cell, nps), tallies) in tallies(sql).await? {
         match nps {
             true => cells.entry(cell).or_default().nps = tallies,
             false => cells.entry(cell).or_default().grade = tallies,
         }
     }
-    for (cell, (sums, valued)) in equity? {
+    for (cell, (sums, valued)) in equity(sql).await? {
         let parts = cells.entry(cell).or_default();
         (parts.equity, parts.valued) = (sums, valued);
     }

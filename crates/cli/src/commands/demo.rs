@@ -234,13 +234,15 @@ async fn build(folder: &DataFolder, world: World, args: &DemoArgs) -> anyhow::Re
         Ok(_) => journey::prepare(folder, &settings).await,
         Err(e) => Err(e),
     };
-    spinner.set_message("preparing the partial totals of customer groups");
-    let groups = match trips {
-        Ok(_) => Groups::prepare(folder, &settings).await,
-        Err(e) => Err(e),
-    };
+    if trips.is_ok() {
+        // Not needed to serve (the server computes them, or views take the general path).
+        spinner.set_message("preparing the partial totals of customer groups");
+        if let Err(e) = Groups::prepare(folder, &settings).await {
+            tracing::warn!("partial totals of customer groups not prepared: {e}");
+        }
+    }
     spinner.finish_and_clear();
-    groups?;
+    trips?;
     let ops = OpsDb::open(&folder.ops_db_path())?;
     for (metric, period, target) in cxray_analysis::world::targets(folder).await? {
         ops.set_target("demo", metric, &period, target)?;
