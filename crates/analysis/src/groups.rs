@@ -462,19 +462,9 @@ fn cell(c: &Columns, r: usize) -> Result<Cell> {
 /// purchases aggregated once, then the customers counted by their cell and bits.
 async fn purchases(sql: &Sql) -> Result<(BTreeMap<Cell, CellParts>, i64)> {
     let mut cells: BTreeMap<Cell, CellParts> = BTreeMap::new();
-    let span = format!(
-        "SELECT min(q) AS first_q, max(q) AS last_q FROM (SELECT {QUARTER_SQL} AS q FROM transactions)"
-    );
-    let mut bounds = None;
-    for b in &sql.query(&span).await?.1 {
-        let c = Columns::new(b);
-        let (first_q, last_q) = (c.int("first_q")?, c.int("last_q")?);
-        bounds = bounds.or((0..c.rows()).find_map(|r| first_q.i64(r).zip(last_q.i64(r))));
-    }
-    let Some((min_q, max_q)) = bounds else {
+    let Some((first, _)) = scorecard::quarter_span(sql).await? else {
         return Ok((cells, 0));
     };
-    let first = min_q.max(max_q - (QUARTERS - 1));
     let query = format!(
         "WITH per AS (
             SELECT customer_id, max(day) AS last_day, min(q) AS first_q, max(q) AS last_q,

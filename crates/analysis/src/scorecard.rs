@@ -403,29 +403,44 @@ async fn retention(sql: &Sql) -> Result<Retention12> {
     // the last QUARTERS as bits of one integer; customers counted by their bits. An end
     // quarter e needs the eight quarters e−7..=e, so the kept quarters give every end from
     // the first kept quarter + 7 exactly as all the data would.
+    let mut out = Retention12::default();
+    let Some((first_q, last_q)) = quarter_span(sql).await? else {
+        return Ok(out);
+    };
     let query = format!(
-        "WITH q AS (SELECT DISTINCT customer_id, {QUARTER_SQL} AS q FROM transactions),
-         bounds AS (SELECT greatest(min(q), max(q) - {last}) AS first_q, max(q) AS last_q FROM q),
-         bits AS (SELECT bit_or(CAST(1 AS BIGINT) << (q.q - b.first_q)) AS active
-                  FROM q CROSS JOIN bounds b WHERE q.q >= b.first_q GROUP BY q.customer_id)
-         SELECT active, CAST(count(*) AS BIGINT) AS customers,
-                max(b.first_q) AS first_q, max(b.last_q) AS last_q
-         FROM bits CROSS JOIN bounds b GROUP BY active",
-        last = QUARTERS - 1
+        "SELECT active, CAST(count(*) AS BIGINT) AS customers FROM (
+            SELECT bit_or(CAST(1 AS BIGINT) << (q - {first_q})) AS active
+            FROM (SELECT DISTINCT customer_id, {QUARTER_SQL} AS q FROM transactions)
+            WHERE q >= {first_q} GROUP BY customer_id)
+         GROUP BY active"
     );
     let (_, batches) = sql.query(&query).await?;
-    let mut out = Retention12::default();
     for b in &batches {
         let c = Columns::new(b);
         let (active, customers) = (c.int("active")?, c.int("customers")?);
-        let (first, last) = (c.int("first_q")?, c.int("last_q")?);
         for r in 0..c.rows() {
             out.by_bits
                 .push((active.int_at(r)? as u64, customers.count(r)));
-            out.span = Some((first.int_at(r)?, last.int_at(r)?));
+            out.span = Some((first_q, last_q));
         }
     }
     Ok(out)
+}
+
+/// The first kept quarter (at most [`QUARTERS`] before the last) and the last quarter of
+/// the purchases, none without purchases. Read apart from the customers' quarters, whose
+/// query then takes them as numbers: a join with them buffered every purchase.
+pub(crate) async fn quarter_span(sql: &Sql) -> Result<Option<(i64, i64)>> {
+    let span = format!(
+        "SELECT min(q) AS first_q, max(q) AS last_q FROM (SELECT {QUARTER_SQL} AS q FROM transactions)"
+    );
+    let mut bounds = None;
+    for b in &sql.query(&span).await?.1 {
+        let c = Columns::new(b);
+        let (first_q, last_q) = (c.int("first_q")?, c.int("last_q")?);
+        bounds = bounds.or((0..c.rows()).find_map(|r| first_q.i64(r).zip(last_q.i64(r))));
+    }
+    Ok(bounds.map(|(min_q, max_q)| (min_q.max(max_q - (QUARTERS - 1)), max_q)))
 }
 
 /// Quarters of activity one integer holds (almost 16 years); older quarters are left out,
