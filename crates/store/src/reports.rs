@@ -69,6 +69,34 @@ pub enum Outcome {
     },
 }
 
+impl Schedule {
+    /// The recipients for people: "every Executive, cfo@example.com".
+    pub fn recipients_label(&self) -> String {
+        let labels: Vec<String> = self.recipients.iter().map(Recipient::label).collect();
+        labels.join(", ")
+    }
+
+    /// The next due time for people: "2027-01-01 06:00 UTC".
+    pub fn due_label(&self) -> String {
+        self.next_due.format("%Y-%m-%d %H:%M UTC").to_string()
+    }
+
+    /// The last pack queued for people: "2025-06, queued …", or "none yet".
+    pub fn last_pack_label(&self) -> String {
+        match (&self.last_period, &self.last_queued_at) {
+            (Some(p), Some(at)) => format!("{p}, queued {at}"),
+            _ => "none yet".into(),
+        }
+    }
+}
+
+impl Delivery {
+    /// When it was sent, or (pending) when it is tried next.
+    pub fn when(&self) -> Option<&str> {
+        self.sent_at.as_deref().or(self.next_attempt.as_deref())
+    }
+}
+
 fn texts<S: serde::Serializer>(r: &[Recipient], s: S) -> std::result::Result<S::Ok, S::Error> {
     s.collect_seq(r.iter().map(ToString::to_string))
 }

@@ -245,32 +245,24 @@ fn every_page_is_accessible_by_keyboard_and_fits_a_phone_and_a_wide_screen() {
         browser.emulate(WIDTHS[0].0, WIDTHS[0].1);
         sign_in(&browser, &base, &format!("{role}@test.invalid"), PASSWORD);
         let owner = owner.unwrap_or("nordground");
-        for page in pages_of(&browser, &base, owner, &customer) {
-            let name = format!("{role}-{}", slug(&page));
-            problems.extend(page_problems(
-                &browser,
-                &axe,
-                &format!("{base}{page}"),
-                &shots,
-                &name,
-            ));
-            assert!(!browser.title().starts_with("Not allowed"), "{role} {page}");
-            checked += 1;
-        }
-        for (page, title) in error_pages(role) {
-            let name = format!("{role}-error-{}", slug(page));
-            problems.extend(page_problems(
-                &browser,
-                &axe,
-                &format!("{base}{page}"),
-                &shots,
-                &name,
-            ));
-            assert!(
-                browser.title().starts_with(title),
-                "{role} {page}: {}",
-                browser.title()
-            );
+        let pages = pages_of(&browser, &base, owner, &customer)
+            .into_iter()
+            .map(|p| (format!("{role}-{}", slug(&p)), p, None));
+        let refusals = error_pages(role).into_iter().map(|(p, title)| {
+            (
+                format!("{role}-error-{}", slug(p)),
+                p.to_string(),
+                Some(title),
+            )
+        });
+        for (name, page, title) in pages.chain(refusals) {
+            let url = format!("{base}{page}");
+            problems.extend(page_problems(&browser, &axe, &url, &shots, &name));
+            let shown = browser.title();
+            match title {
+                None => assert!(!shown.starts_with("Not allowed"), "{role} {page}"),
+                Some(t) => assert!(shown.starts_with(t), "{role} {page}: {shown}"),
+            }
             checked += 1;
         }
     }

@@ -96,18 +96,13 @@ fn mail_note(mails: bool) -> String {
 
 fn row(s: &Schedule, csrf: &str) -> Vec<String> {
     let id = s.id.to_string();
-    let recipients: Vec<String> = s.recipients.iter().map(|r| escape(&r.label())).collect();
-    let last = match (&s.last_period, &s.last_queued_at) {
-        (Some(p), Some(at)) => format!("{}, queued {}", escape(p), escape(at)),
-        _ => "none yet".into(),
-    };
     let what = format!("schedule {id}");
     vec![
         id.clone(),
         s.cadence.label().into(),
-        recipients.join(", "),
-        s.next_due.format("%Y-%m-%d %H:%M UTC").to_string(),
-        last,
+        escape(&s.recipients_label()),
+        s.due_label(),
+        escape(&s.last_pack_label()),
         escape(&s.created_by),
         button(
             "/admin/report-schedules/remove",
@@ -123,14 +118,13 @@ fn outbox(deliveries: &[Delivery]) -> String {
     let rows: Vec<Vec<String>> = deliveries
         .iter()
         .map(|d| {
-            let when = d.sent_at.as_deref().or(d.next_attempt.as_deref());
             vec![
                 escape(&d.period),
                 escape(&d.recipient),
                 d.status.label().into(),
                 d.attempts.to_string(),
                 escape(&d.queued_at),
-                escape(when.unwrap_or("—")),
+                escape(d.when().unwrap_or("—")),
                 escape(d.last_error.as_deref().unwrap_or("—")),
             ]
         })
@@ -188,7 +182,7 @@ pub async fn add(Change { ctx, form: e }: Change<Entered>) -> Response {
     let done = crate::ops(&ctx.state, move |db| {
         let (cadence, recipients) = entered?;
         let id = db.add_schedule(&actor, cadence, &recipients, Utc::now())?;
-        let due = db.schedule(id)?.next_due.format("%Y-%m-%d %H:%M UTC");
+        let due = db.schedule(id)?.due_label();
         Ok(Done::said(format!(
             "Schedule {id} added: {}, first due {due}.",
             cadence.label()

@@ -59,17 +59,12 @@ fn schedules_table(schedules: &[Schedule]) -> output::Table {
         &[true, false, false, false, false, false],
     );
     for s in schedules {
-        let recipients: Vec<String> = s.recipients.iter().map(|r| r.label()).collect();
-        let last = match (&s.last_period, &s.last_queued_at) {
-            (Some(p), Some(at)) => format!("{p}, queued {at}"),
-            _ => "none yet".into(),
-        };
         t.rows.push(vec![
             s.id.to_string(),
             s.cadence.label().into(),
-            recipients.join(", "),
-            s.next_due.format("%Y-%m-%d %H:%M UTC").to_string(),
-            last,
+            s.recipients_label(),
+            s.due_label(),
+            s.last_pack_label(),
             s.created_by.clone(),
         ]);
     }
@@ -159,11 +154,6 @@ fn outbox(deliveries: &[Delivery], json: bool) -> anyhow::Result<()> {
         &[true, true, false, false, false, true, false, false, false],
     );
     for d in deliveries {
-        let when = d
-            .sent_at
-            .as_deref()
-            .or(d.next_attempt.as_deref())
-            .unwrap_or("");
         t.rows.push(vec![
             d.id.to_string(),
             d.schedule_id.map_or(String::new(), |s| s.to_string()),
@@ -172,7 +162,7 @@ fn outbox(deliveries: &[Delivery], json: bool) -> anyhow::Result<()> {
             d.status.label().into(),
             d.attempts.to_string(),
             d.queued_at.clone(),
-            when.into(),
+            d.when().unwrap_or_default().into(),
             d.last_error.clone().unwrap_or_default(),
         ]);
     }
