@@ -111,10 +111,17 @@ pub struct Board {
     pub retention: Option<Tile>,
     pub revenue: Option<Tile>,
     pub ebit: Option<Tile>,
+    /// Customer equity at the period's end (or the valuation date within it).
+    pub equity: Option<Tile>,
+    /// Of the defectors whose last answer fell in the period, the satisfied share.
+    pub satisfied_defectors: Option<Tile>,
+    /// The measurable losses a year, from the trips and interactions of the period.
+    pub revenue_at_risk: Option<Tile>,
 }
 
 /// What a board is made of: monthly survey tallies, quarter-end retention (retained of
-/// customers) and monthly revenue and EBIT, each keyed by its period's first day.
+/// customers), monthly revenue and EBIT, equity by valuation date, satisfied defectors
+/// (of defectors) by the month of their last answer, and revenue at risk by period.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Inputs {
     pub nps: BTreeMap<NaiveDate, Tally>,
@@ -122,6 +129,10 @@ pub struct Inputs {
     pub retention: BTreeMap<NaiveDate, Proportion>,
     pub revenue: BTreeMap<NaiveDate, f64>,
     pub ebit: BTreeMap<NaiveDate, f64>,
+    pub equity: BTreeMap<NaiveDate, Estimate>,
+    pub satisfied_defectors: BTreeMap<NaiveDate, Proportion>,
+    /// Not additive over months: each cadence's periods, keyed by their first day.
+    pub revenue_at_risk: BTreeMap<Cadence, BTreeMap<NaiveDate, Estimate>>,
 }
 
 /// The boards of every cadence, each for the period holding `as_of` (or a figure's last
@@ -152,6 +163,17 @@ pub fn board(inputs: &Inputs, c: Cadence, as_of: NaiveDate, s: &Settings) -> Boa
         ),
         revenue: tile(&by_period(&inputs.revenue, c, plus), c, as_of, s),
         ebit: tile(&by_period(&inputs.ebit, c, plus), c, as_of, s),
+        equity: tile(&latest_in(&inputs.equity, c), c, as_of, s),
+        satisfied_defectors: tile(
+            &by_period(&inputs.satisfied_defectors, c, counted),
+            c,
+            as_of,
+            s,
+        ),
+        revenue_at_risk: inputs
+            .revenue_at_risk
+            .get(&c)
+            .and_then(|series| tile(series, c, as_of, s)),
     }
 }
 
@@ -199,6 +221,36 @@ impl Measure for f64 {
     }
 }
 
+/// A figure with its own interval: the difference's interval by the method of variance
+/// estimates recovery (MOVER; Zou & Donner 2008), each side from the two estimates'
+/// distances to their bounds, as for independent estimates — conservative for estimates
+/// of overlapping customers, which are positively correlated.
+impl Measure for Estimate {
+    fn estimate(&self, _: &Settings) -> Option<Estimate> {
+        Some(*self)
+    }
+    fn minus(&self, other: &Self, _: &Settings) -> Option<Difference> {
+        let value = self.value - other.value;
+        let bounds = self.low.zip(self.high).zip(other.low.zip(other.high));
+        let (low, high) = bounds.map_or((None, None), |((l1, h1), (l2, h2))| {
+            let (v1, v2) = (self.value, other.value);
+            (
+                Some(value - (v1 - l1).hypot(h2 - v2)),
+                Some(value + (h1 - v1).hypot(v2 - l2)),
+            )
+        });
+        Some(Difference {
+            n_a: self.n,
+            n_b: other.n,
+            value,
+            low,
+            high,
+            p_value: None,
+            small_sample: self.small_sample || other.small_sample,
+        })
+    }
+}
+
 /// Monthly data added up by period.
 fn by_period<M: Clone>(
     months: &BTreeMap<NaiveDate, M>,
@@ -224,6 +276,11 @@ fn merge(sum: &mut Tally, more: &Tally) {
 
 fn plus(sum: &mut f64, more: &f64) {
     *sum += more;
+}
+
+fn counted(sum: &mut Proportion, more: &Proportion) {
+    sum.successes += more.successes;
+    sum.n += more.n;
 }
 
 /// Point-in-time data (by day): the last of each period.
@@ -360,5 +417,64 @@ mod tests {
             revenue.year_ago.is_none(),
             "a year's previous period is a year ago"
         );
+    }
+
+    fn amount(value: f64, half: f64) -> Estimate {
+        Estimate {
+            n: 100,
+            value,
+            low: Some(value - half),
+            high: Some(value + half),
+            small_sample: false,
+        }
+    }
+
+    #[test]
+    fn equity_risk_and_satisfied_defectors_change_by_period() {
+        let s = Settings::default();
+        let mut inputs = Inputs::default();
+        // Equity at month ends: a period shows its last valuation.
+        for (month, value) in [(1, 100.0), (2, 110.0), (3, 120.0), (4, 125.0), (5, 200.0)] {
+            let end = Cadence::Month.end(day(2025, month, 1));
+            inputs.equity.insert(end, amount(value, 4.0));
+        }
+        inputs.equity.insert(day(2025, 6, 10), amount(199.0, 4.0));
+        // Defectors by the month of their last answer add up by quarter.
+        for month in 1..=6 {
+            let satisfied = if month > 3 { 40 } else { 60 };
+            let p = Proportion {
+                successes: satisfied,
+                n: 100,
+            };
+            inputs.satisfied_defectors.insert(day(2025, month, 1), p);
+        }
+        let risk = [
+            (day(2025, 1, 1), amount(50.0, 30.0)),
+            (day(2025, 4, 1), amount(60.0, 30.0)),
+        ];
+        inputs.revenue_at_risk.insert(Cadence::Quarter, risk.into());
+        let q = board(&inputs, Cadence::Quarter, day(2025, 6, 10), &s);
+        let equity = q.equity.unwrap();
+        assert_eq!(
+            (equity.period.as_str(), equity.value.value),
+            ("2025-Q2", 199.0)
+        );
+        let previous = equity.previous.unwrap();
+        // MOVER: 199 − 120 = 79, each side √(4² + 4²) away.
+        let half = 32f64.sqrt();
+        assert_eq!(previous.difference.value, 79.0);
+        assert!((previous.difference.low.unwrap() - (79.0 - half)).abs() < 1e-12);
+        assert!(previous.changed);
+        let month = board(&inputs, Cadence::Month, day(2025, 6, 10), &s);
+        let may = month.equity.unwrap().previous.unwrap();
+        assert!(!may.changed, "199 against 200 is within the intervals");
+        let defectors = q.satisfied_defectors.unwrap();
+        assert_eq!((defectors.value.n, defectors.value.value), (300, 0.4));
+        let fell = defectors.previous.unwrap();
+        assert!(fell.changed && (fell.difference.value + 20.0).abs() < 1e-9);
+        let risk = q.revenue_at_risk.unwrap();
+        assert_eq!(risk.value.value, 60.0);
+        assert!(!risk.previous.unwrap().changed, "10 more, ±42");
+        assert!(month.revenue_at_risk.is_none(), "no monthly series given");
     }
 }

@@ -23,10 +23,11 @@ use chrono::NaiveDate;
 use cxray_core::stats::{Instrument, Tally};
 
 use crate::journey::{self, JourneyOptions, MapInputs, Partial};
+use crate::loyalty::epoch_date;
 use crate::metrics::{self, Defection, DefectorCounts, LinkOptions, Slice};
 use crate::scorecard::{
-    self, EQUITY_SUMS, EquitySums, Figures, Financial, Parts, QUARTER_SQL, QUARTERS, Retention12,
-    Scorecard,
+    self, Defectors, EQUITY_SUMS, EquitySums, Figures, Financial, Parts, QUARTER_SQL, QUARTERS,
+    Retention12, Scorecard,
 };
 use crate::settings::ProductSettings;
 use cxray_store::decode::Columns;
@@ -45,7 +46,7 @@ const MAX_CELLS: u64 = 256;
 /// Where the partials are kept in the data folder's `derived/`.
 const STORED: &str = "groups.json";
 /// Bumped when the stored partials' form or meaning change, so older ones are not read.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// A (segment, region) cell.
 type Cell = Vec<String>;
@@ -86,8 +87,9 @@ struct CellParts {
     equity: EquitySums,
     /// Customers with a CLV.
     valued: u64,
-    link: DefectorCounts,
-    journey: Partial,
+    /// By the month of the last answer (its first day).
+    link: BTreeMap<NaiveDate, DefectorCounts>,
+    journey: journey::Months,
 }
 
 /// What the partials are computed from: the tables' versions, how the customers were
@@ -195,7 +197,10 @@ mod months {
         d: D,
     ) -> Result<BTreeMap<NaiveDate, Tally>, D::Error> {
         let pairs = Vec::<(i64, Tally)>::deserialize(d)?;
-        Ok(pairs.into_iter().map(|(e, t)| (super::day(e), t)).collect())
+        Ok(pairs
+            .into_iter()
+            .map(|(e, t)| (crate::loyalty::epoch_date(e), t))
+            .collect())
     }
 }
 
@@ -269,14 +274,18 @@ impl Groups {
         for (_, parts) in &cells {
             sum.add(parts);
         }
-        if sum.with_interactions == 0 || sum.link.respondents == 0 {
+        let (mut link, mut counts) = (DefectorCounts::default(), Partial::default());
+        sum.link.values().for_each(|m| link.add(m));
+        sum.journey.values().for_each(|m| counts.add(m));
+        if sum.with_interactions == 0 || link.respondents == 0 {
             return None;
         }
         let s = &self.shared;
         let stats = &s.settings.stats;
         let parts = Parts {
-            as_of: Some(day(sum.last_day?)),
+            as_of: Some(epoch_date(sum.last_day?)),
             equity: sum.equity.equity(stats),
+            equity_history: BTreeMap::new(),
             retention: self.retention(&cells)?,
             nps: sum.nps,
             grade: sum.grade,
@@ -284,15 +293,26 @@ impl Groups {
             currency: s.currency.clone(),
         };
         let figures = Figures::of(parts, stats).ok()?;
+        let mean_clv = (sum.valued > 0).then(|| sum.equity.clv / sum.valued as f64);
         let inputs = MapInputs {
-            counts: sum.journey.counts(),
+            counts: counts.counts(),
             owners: s.owners.clone(),
             csat: BTreeMap::new(),
-            mean_clv: (sum.valued > 0).then(|| sum.equity.clv / sum.valued as f64),
+            mean_clv,
             currency: s.currency.clone(),
         };
         let journey = journey::without_handoffs_of(inputs, &s.journey);
-        let card = scorecard::of_parts(figures, Ok(sum.link.share(stats)), Ok(&journey));
+        let defectors = Defectors {
+            share: link.share(stats),
+            by_month: sum
+                .link
+                .iter()
+                .filter(|(_, c)| c.defectors > 0)
+                .map(|(m, c)| (*m, c.satisfied()))
+                .collect(),
+        };
+        let risk = journey::risk_of(&sum.journey, mean_clv, &s.journey);
+        let card = scorecard::of_parts(figures, Ok(defectors), Ok(&journey), risk);
         let listed = cells.iter().filter(|(_, p)| p.customers > 0);
         let values = |i: usize| listed.clone().map(|(c, _)| c[i].clone()).collect();
         let (segments, regions): (BTreeSet<_>, BTreeSet<_>) = (values(0), values(1));
@@ -418,14 +438,13 @@ impl CellParts {
         }
         self.equity.add(&o.equity);
         self.valued += o.valued;
-        self.link.add(&o.link);
-        self.journey.add(&o.journey);
+        for (month, counts) in &o.link {
+            self.link.entry(*month).or_default().add(counts);
+        }
+        for (month, partial) in &o.journey {
+            self.journey.entry(*month).or_default().add(partial);
+        }
     }
-}
-
-/// The day of an epoch day number.
-fn day(epoch_day: i64) -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid") + chrono::TimeDelta::days(epoch_day)
 }
 
 /// Whether every customer is listed once, in at most [`MAX_CELLS`] cells.

@@ -5,12 +5,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
-use cxray_core::stats::{self, Estimate, Instrument, Settings};
+use cxray_core::stats::{self, Estimate, Instrument, Proportion, Settings};
 use cxray_core::targets::Period;
 use serde::{Deserialize, Serialize};
 
 use crate::board::{self, Board, Cadence, Inputs};
-use crate::journey::{Area, Journey, Total};
+use crate::journey::{Area, Journey, RiskByPeriod, Total};
+use crate::loyalty::Valuation;
 use crate::metrics::{self, LinkReport, MetricRow};
 use cxray_store::decode::Columns;
 use cxray_store::sql::Sql;
@@ -95,7 +96,6 @@ pub struct Figures {
     grade: Vec<MetricRow>,
     financials: Vec<Financial>,
     currency: Option<String>,
-    boards: Vec<Board>,
     board_inputs: (Inputs, Settings),
 }
 
@@ -125,6 +125,7 @@ pub async fn figures(sql: &Sql, settings: &Settings) -> Result<Figures> {
         Parts {
             as_of: as_of.ok(),
             equity: equity?,
+            equity_history: equity_history(sql, settings),
             retention: retention?,
             nps,
             grade,
@@ -140,6 +141,8 @@ pub async fn figures(sql: &Sql, settings: &Settings) -> Result<Figures> {
 pub(crate) struct Parts {
     pub as_of: Option<NaiveDate>,
     pub equity: Option<Equity>,
+    /// Equity at earlier month ends and on the valuation date (none for a group).
+    pub equity_history: BTreeMap<NaiveDate, Estimate>,
     pub retention: Retention12,
     /// Tallies by month (the month's first day).
     pub nps: BTreeMap<NaiveDate, stats::Tally>,
@@ -153,9 +156,11 @@ impl Figures {
     pub(crate) fn of(p: Parts, settings: &Settings) -> Result<Self> {
         let retention = p.retention.shares(settings);
         let (nps, grade) = (quarterly(&p.nps, settings)?, quarterly(&p.grade, settings)?);
-        let inputs = board_inputs(p.nps, p.grade, &retention, &p.financials);
+        let inputs = Inputs {
+            equity: p.equity_history,
+            ..board_inputs(p.nps, p.grade, &retention, &p.financials)
+        };
         Ok(Figures {
-            boards: board::boards(&inputs, p.as_of, settings),
             board_inputs: (inputs, *settings),
             as_of: p.as_of,
             equity: p.equity,
@@ -222,33 +227,57 @@ fn board_inputs(
             .collect(),
         revenue: money(|f| f.revenue),
         ebit: money(|f| f.ebit),
+        ..Inputs::default()
     }
 }
 
-/// Builds the scorecard from its figures and the link and journey analyses (or the
-/// reason they could not be computed).
+/// What the scorecard takes from the satisfaction–loyalty link: the satisfied-defector
+/// share, and the defectors (n) and satisfied defectors among them (successes) by the
+/// month of their last answer.
+pub(crate) struct Defectors {
+    pub share: Option<Estimate>,
+    pub by_month: BTreeMap<NaiveDate, Proportion>,
+}
+
+/// Builds the scorecard from its figures, the link and journey analyses (or the reason
+/// they could not be computed) and revenue at risk by period.
 pub fn scorecard(
     figures: Figures,
     link: std::result::Result<&LinkReport, &str>,
     journey: std::result::Result<&Journey, &str>,
+    risk: RiskByPeriod,
 ) -> Scorecard {
-    let share = link.map(|l| l.overall.satisfied_defector_share);
-    of_parts(figures, share, journey)
+    let defectors = link.map(|l| Defectors {
+        share: l.overall.satisfied_defector_share,
+        by_month: l.defectors_by_month.clone(),
+    });
+    of_parts(figures, defectors, journey, risk)
 }
 
-/// [`scorecard`] with the link's satisfied-defector share alone.
+/// [`scorecard`] with what it takes from the link alone.
 pub(crate) fn of_parts(
     figures: Figures,
-    satisfied_defector_share: std::result::Result<Option<Estimate>, &str>,
+    defectors: std::result::Result<Defectors, &str>,
     journey: std::result::Result<&Journey, &str>,
+    risk: RiskByPeriod,
 ) -> Scorecard {
     let mut notes = Vec::new();
     if figures.equity.is_none() {
         notes.push("customer equity: no customer_value table (run cxray loyalty predict)".into());
     }
-    let (satisfied_defector_share, link_note) = match satisfied_defector_share {
-        Ok(share) => (share, None),
-        Err(e) => (None, Some(format!("satisfaction–loyalty link: {e}"))),
+    let (inputs, settings) = figures.board_inputs;
+    let (satisfied_defector_share, by_month, link_note) = match defectors {
+        Ok(d) => (d.share, d.by_month, None),
+        Err(e) => (
+            None,
+            BTreeMap::new(),
+            Some(format!("satisfaction–loyalty link: {e}")),
+        ),
+    };
+    let inputs = Inputs {
+        satisfied_defectors: by_month,
+        revenue_at_risk: risk,
+        ..inputs
     };
     let (revenue_at_risk, weak_areas) = match journey {
         Ok(j) => (
@@ -276,8 +305,8 @@ pub(crate) fn of_parts(
         revenue_at_risk,
         weak_areas,
         financials: figures.financials,
-        boards: figures.boards,
-        board_inputs: figures.board_inputs,
+        boards: board::boards(&inputs, figures.as_of, &settings),
+        board_inputs: (inputs, settings),
         notes,
     }
 }
@@ -295,6 +324,25 @@ async fn equity(sql: &Sql, settings: &Settings) -> Result<Option<Equity>> {
         return Ok(None);
     };
     Ok(EquitySums::read(&Columns::new(b), 0)?.equity(settings))
+}
+
+/// Equity at earlier month ends, as `loyalty predict` recorded it (none before it did,
+/// and none for a restricted session: the valuations are of every customer).
+fn equity_history(sql: &Sql, settings: &Settings) -> BTreeMap<NaiveDate, Estimate> {
+    if sql.restriction().is_some() {
+        return BTreeMap::new();
+    }
+    let recorded = sql
+        .made_by(crate::loyalty::CUSTOMER_VALUE)
+        .and_then(|m| m.get(crate::loyalty::EQUITY_AT))
+        .cloned();
+    let valuations: Vec<Valuation> = recorded
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    valuations
+        .into_iter()
+        .filter_map(|v| Some((v.day, v.sums.equity(settings)?.money)))
+        .collect()
 }
 
 /// The sums equity is made of, as SQL select items over `customer_value`.

@@ -173,21 +173,34 @@ pub async fn compute(
             false => None,
         }
     };
-    let (link, journey, drivers, trends, figures, customers) = futures::join!(
+    let risk = async {
+        match wants(&[Part::Scorecard]) {
+            true => journey::risk_by_period(sql, &journey_options).await,
+            false => Ok(BTreeMap::new()),
+        }
+    };
+    let (link, journey, drivers, trends, figures, risk, customers) = futures::join!(
         timed("link", link),
         timed("journey", journey),
         timed("drivers", drivers),
         timed("trends", trends),
         timed("scorecard figures", figures),
+        timed("revenue at risk by period", risk),
         customers(sql)
     );
     let trends = trends?;
+    // Without it the tiles show no change; the journey's own error is in the notes.
+    let risk = risk.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "revenue at risk by period");
+        BTreeMap::new()
+    });
     let scorecard = match figures {
         Some(figures) => figures.map(|f| {
             scorecard::scorecard(
                 f,
                 link.as_ref().map_err(|e| e.message.as_str()),
                 journey.as_ref().map_err(|e| e.message.as_str()),
+                risk,
             )
         }),
         None => skipped(),

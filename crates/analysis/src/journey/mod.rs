@@ -13,12 +13,14 @@ mod touchpoints;
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use cxray_core::stats::{
     Difference, Estimate, Instrument, Proportion, Settings, proportion, proportion_difference,
 };
 use datafusion::common::ScalarValue;
 use serde::Serialize;
 
+use crate::board::Cadence;
 use crate::metrics::{self, Slice};
 use crate::settings::ProductSettings;
 use cxray_store::DataFolder;
@@ -276,16 +278,61 @@ fn assemble(m: MapInputs, pairs: Option<Vec<Pair>>, opts: &JourneyOptions) -> Jo
     }
 }
 
-/// Per group of customers (see [`touchpoints::partials`]): the touchpoint counts their
-/// journey maps are made of, from the trips of the unrestricted session.
+/// Per group of customers (see [`touchpoints::monthly_partials`]): the touchpoint counts
+/// of every month their journey maps are made of, from the trips of the unrestricted
+/// session.
 pub(crate) async fn partials(
     sql: &Sql,
     opts: &JourneyOptions,
     customers: &str,
     by: &[&str],
-) -> Result<BTreeMap<Vec<String>, Partial>> {
+) -> Result<BTreeMap<Vec<String>, Months>> {
     let data = derived::load(sql, opts).await?;
-    touchpoints::partials(sql, &data, customers, by).await
+    touchpoints::monthly_partials(sql, &data, Some((customers, by))).await
+}
+
+/// Touchpoint counts by month, keyed by the month's first day.
+pub(crate) type Months = BTreeMap<NaiveDate, Partial>;
+
+/// Revenue at risk a year by period, each cadence's periods keyed by their first day.
+pub type RiskByPeriod = BTreeMap<Cadence, BTreeMap<NaiveDate, Estimate>>;
+
+/// Revenue at risk a year in every period whose trips' outcomes are known ([`risk_of`]).
+pub async fn risk_by_period(sql: &Sql, opts: &JourneyOptions) -> Result<RiskByPeriod> {
+    let data = derived::load(sql, opts).await?;
+    let mut all = timed("months", touchpoints::monthly_partials(sql, &data, None)).await?;
+    let months = all.remove(&Vec::new()).unwrap_or_default();
+    Ok(risk_of(&months, mean_clv(sql).await?, opts))
+}
+
+/// Revenue at risk a year by period: each period's journey map from the counts of its
+/// months, its measurable losses summed (zero where none is measurable); periods where
+/// none is priced (no trip's outcome known yet) are left out.
+pub(crate) fn risk_of(
+    months: &Months,
+    mean_clv: Option<f64>,
+    opts: &JourneyOptions,
+) -> RiskByPeriod {
+    let total = |p: Partial| {
+        let inputs = MapInputs {
+            counts: p.counts(),
+            owners: BTreeMap::new(),
+            csat: BTreeMap::new(),
+            mean_clv,
+            currency: None,
+        };
+        total_revenue_at_risk(&without_handoffs_of(inputs, opts)).map(|t| t.estimate)
+    };
+    let of_cadence = |c: Cadence| {
+        let mut periods: Months = BTreeMap::new();
+        for (month, p) in months {
+            periods.entry(c.start(*month)).or_default().add(p);
+        }
+        let totals = periods.into_iter();
+        let totals = totals.filter_map(|(start, p)| Some((start, total(p)?)));
+        (c, totals.collect())
+    };
+    Cadence::ALL.into_iter().map(of_cadence).collect()
 }
 
 /// Sorts touchpoints in journey order: journeys and stages in the order their first

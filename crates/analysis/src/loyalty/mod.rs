@@ -4,13 +4,17 @@
 //! validation, and cohort retention.
 
 mod fit;
+mod history;
 mod retention;
 mod summary;
 mod validate;
 mod value;
 
 pub use fit::{FitReport, fit, fit_summaries};
+pub use history::Valuation;
 pub use retention::{Cohort, RetentionRow, retention};
-pub use summary::{Summaries, TimeUnit, Window, epoch_day, last_purchase_date};
+pub use summary::{
+    Summaries, TimeUnit, Window, epoch_date, epoch_day, epoch_month, last_purchase_date,
+};
 pub use validate::{Validation, validate};
-pub use value::{CUSTOMER_VALUE, PredictOptions, PredictReport, predict};
+pub use value::{CUSTOMER_VALUE, EQUITY_AT, PredictOptions, PredictReport, predict};

@@ -8,7 +8,7 @@
 //! holdout end). The summaries are computed once per command, kept in memory and handed
 //! as a [`Summaries`] value to the analyses that read them.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use cxray_store::decode::Columns;
@@ -78,6 +78,16 @@ pub struct Window {
 pub fn epoch_day(date: NaiveDate) -> i64 {
     date.signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid"))
         .num_days()
+}
+
+/// The date of a number of days since the Unix epoch ([`epoch_day`]'s inverse).
+pub fn epoch_date(day: i64) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid") + chrono::TimeDelta::days(day)
+}
+
+/// The first day of the month holding a number of days since the Unix epoch.
+pub fn epoch_month(day: i64) -> NaiveDate {
+    epoch_date(day).with_day(1).expect("a month's first day")
 }
 
 impl Window {
@@ -194,5 +204,5 @@ pub async fn last_purchase_date(sql: &Sql) -> Result<NaiveDate> {
     }
     let day =
         day.ok_or_else(|| StoreError::NoData("transactions is empty: import some first".into()))?;
-    Ok(NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid") + chrono::Days::new(day as u64))
+    Ok(epoch_date(day))
 }

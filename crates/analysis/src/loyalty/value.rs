@@ -28,6 +28,7 @@ use deltalake_core::writer::{DeltaWriter, RecordBatchWriter};
 use serde::Serialize;
 
 use super::fit::{FitReport, nothing_to_fit, report};
+use super::history::{self, Valuer};
 use super::summary::{Summaries, Window};
 use cxray_store::decode::Columns;
 use cxray_store::folder::DataFolder;
@@ -36,6 +37,8 @@ use cxray_store::{Result, StoreError, tables};
 
 /// The derived table's name.
 pub const CUSTOMER_VALUE: &str = "customer_value";
+/// Where its commit records equity at earlier month ends ([`history::valuations`]).
+pub const EQUITY_AT: &str = "equity_at";
 
 /// What to predict.
 #[derive(Debug, Clone)]
@@ -71,6 +74,8 @@ pub struct PredictReport {
     pub fit_seconds: f64,
     /// Every customer's values, ready to write.
     pub predict_seconds: f64,
+    /// Equity at the month ends before the calibration end ([`history`]).
+    pub history_seconds: f64,
     /// Writing and committing `customer_value`.
     pub write_seconds: f64,
     pub seconds: f64,
@@ -124,6 +129,16 @@ pub async fn predict(
     });
     let predict_seconds = predict_started.elapsed().as_secs_f64();
 
+    let history_started = Instant::now();
+    let valuer = Valuer {
+        model: &*model,
+        spend: &gg,
+        horizon: opts.horizon as f64,
+        spec,
+    };
+    let equity_at = history::valuations(&summaries, &valuer).await?;
+    let history_seconds = history_started.elapsed().as_secs_f64();
+
     let write_started = Instant::now();
     let mut table = open_or_create(folder).await?;
     let mut writer =
@@ -131,10 +146,11 @@ pub async fn predict(
     for out in outputs {
         writer.write(out).await?;
     }
-    let report_fits = serde_json::json!({
+    let mut report_fits = serde_json::json!({
         "transactions": &transactions, "spend": &spend, "horizon": opts.horizon,
         "discount_rate": opts.discount_rate, "window": window,
     });
+    report_fits[EQUITY_AT] = serde_json::to_value(&equity_at)?;
     let version = replace(&mut table, &mut writer, report_fits).await?;
     Ok(PredictReport {
         transactions,
@@ -148,6 +164,7 @@ pub async fn predict(
         summary_seconds,
         fit_seconds,
         predict_seconds,
+        history_seconds,
         write_seconds: write_started.elapsed().as_secs_f64(),
         seconds: started.elapsed().as_secs_f64(),
     })

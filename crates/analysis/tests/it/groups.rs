@@ -129,6 +129,10 @@ async fn views_of_groups_from_partials_equal_their_recomputation() {
         assert!(a["retention"].as_array().is_some_and(|r| !r.is_empty()));
         with_weak_areas += usize::from(a["weak_areas"].as_array().is_some_and(|w| !w.is_empty()));
         assert!(a["satisfied_defector_share"].is_object(), "{r:?}");
+        let quarter = &a["boards"][1];
+        for by_period in ["revenue_at_risk", "satisfied_defectors"] {
+            assert!(quarter[by_period]["value"].is_object(), "{r:?} {by_period}");
+        }
         assert_eq!(general.customers, fast.customers, "{r:?}");
         let choices = |s: &snapshot::Snapshot| serde_json::to_value(&s.choices).unwrap();
         assert_eq!(choices(&general), choices(&fast), "{r:?}");

@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use cxray_analysis::board::Cadence;
 use cxray_analysis::journey::{self, DriverOutcome, JourneyOptions, Quadrant};
 use cxray_core::drivers::Options;
 use cxray_core::stats::Settings;
 use cxray_store::ops::OpsDb;
-use cxray_store::sql::Sql;
+use cxray_store::sql::{Restriction, Sql};
 
 use crate::{fresh, query};
 
@@ -158,6 +159,31 @@ async fn the_demo_journey_finds_the_planted_weak_areas() {
     assert_eq!(total.priced, j.touchpoints.len());
     assert_eq!(total.measurable, j.touchpoints.len() - unmeasurable.len());
     assert!(security.revenue_at_risk_after_handoffs.is_some());
+    // Revenue at risk by period: each period's is the journey of a session narrowed to
+    // that period (its interactions, and the trips that began in it), figure for figure.
+    let by_period = journey::risk_by_period(&sql, &opts).await.unwrap();
+    for cadence in Cadence::ALL {
+        let series = &by_period[&cadence];
+        assert!(series.len() >= 2, "{cadence:?}: {series:?}");
+        let (start, value) = series.iter().next_back().unwrap();
+        let mut narrowed = Sql::open(&folder, &BTreeMap::new()).await.unwrap();
+        let period = Restriction {
+            customers: Vec::new(),
+            from: Some(*start),
+            to: Some(cadence.end(*start)),
+        };
+        narrowed.restrict(period).await.unwrap();
+        let j = journey::journey_without_handoffs(&narrowed, &opts)
+            .await
+            .unwrap();
+        let whole = journey::total_revenue_at_risk(&j).unwrap().estimate;
+        assert_eq!(&whole, value, "{cadence:?} {start}");
+    }
+    let months = by_period[&Cadence::Month].len();
+    assert!(
+        months > by_period[&Cadence::Quarter].len(),
+        "{months} months"
+    );
     // Drivers of defection: lost bags rank first among the touchpoints, with an odds
     // ratio above 1.
     let options = Options {

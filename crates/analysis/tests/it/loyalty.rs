@@ -2,9 +2,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use cxray_analysis::loyalty::{self, Cohort, PredictOptions, TimeUnit, Window};
+use cxray_analysis::loyalty::{self, Cohort, PredictOptions, PredictReport, TimeUnit, Window};
 use cxray_core::domain::Table;
-use cxray_core::models::{BgNbd, FitOptions, ModelKind, Rfm, TransactionModel};
+use cxray_core::models::{
+    BgNbd, ClvSpec, FitOptions, GammaGamma, ModelKind, Rfm, TransactionModel, clv,
+};
 use cxray_store::DataFolder;
 use cxray_store::import::plan::parse_map;
 use cxray_store::import::{ImportOptions, NoProgress, import};
@@ -206,6 +208,26 @@ async fn predict_writes_every_customer_and_replaces_the_table() {
     assert_eq!(totals[0][0], "2357");
     assert_eq!(totals[0][1], format!("{:.2}", report.customer_equity));
     assert!(report.customer_equity > 0.0 && report.expected_transactions > 1500.0);
+    // Equity at earlier month ends, recorded with the table: on the calibration end it is
+    // the table's; on an earlier month end it is every customer seen by then valued from
+    // their purchases up to it with the same fits.
+    let sql = Sql::open(&folder, &BTreeMap::new()).await.unwrap();
+    let made_by = sql.made_by(loyalty::CUSTOMER_VALUE).unwrap();
+    let history = made_by[loyalty::EQUITY_AT].as_array().unwrap();
+    let on = |d: &str| history.iter().find(|v| v["day"] == d).unwrap();
+    let relative = |a: f64, b: f64| (a - b).abs() / b.abs();
+    let last = history.last().unwrap();
+    assert_eq!(last["day"], "1997-09-30");
+    assert_eq!(last["customers"], 2357);
+    assert!(relative(last["clv"].as_f64().unwrap(), report.customer_equity) < 1e-9);
+    let (clv, customers) = equity_on(&folder, "1997-06-30", &report).await;
+    let june = on("1997-06-30");
+    assert_eq!(june["customers"], customers);
+    assert!(
+        relative(june["clv"].as_f64().unwrap(), clv) < 1e-9,
+        "{june} {clv}"
+    );
+    assert_eq!(on("1996-12-31")["customers"], 0);
     // A second prediction replaces the rows (a new version), it does not add to them.
     let again = loyalty::predict(
         &folder,
@@ -238,6 +260,45 @@ async fn predict_writes_every_customer_and_replaces_the_table() {
         (None, None)
     );
     assert_eq!(value.purchases.len(), 5);
+}
+
+/// Customer equity on `end` computed customer by customer with the fits of `report`
+/// (weeks, 39 periods, 10% a year): each customer's summary on that day, P(alive) times
+/// the discounted purchases times the expected spend; and how many customers were seen.
+async fn equity_on(folder: &DataFolder, end: &str, report: &PredictReport) -> (f64, u64) {
+    let rows = query(
+        folder,
+        &format!(
+            "WITH d AS (SELECT customer_id, CAST(at AS DATE) AS day, sum(CAST(amount AS DOUBLE)) AS amount
+                        FROM transactions GROUP BY customer_id, CAST(at AS DATE)),
+                  c AS (SELECT customer_id, count(*) AS n, min(day) AS first, max(day) AS last,
+                               sum(amount) AS total
+                        FROM d WHERE day <= DATE '{end}' GROUP BY customer_id)
+             SELECT c.n, c.first, c.last, c.total, d.amount
+             FROM c JOIN d ON d.customer_id = c.customer_id AND d.day = c.first"
+        ),
+    )
+    .await;
+    let bg = BgNbd::from_fit(&report.transactions.fit).unwrap();
+    let gg = GammaGamma::from_fit(&report.spend.fit).unwrap();
+    let spec = ClvSpec {
+        period_length: 1.0,
+        periods: 39,
+        discount_rate: 1.1f64.powf(7.0 / 365.25) - 1.0,
+    };
+    let weeks = |a: &str, b: &str| (day(b) - day(a)).num_days() as f64 / 7.0;
+    let mut equity = 0.0;
+    for r in &rows {
+        let x = r[0].parse::<f64>().unwrap() - 1.0;
+        let (total, first): (f64, f64) = (r[3].parse().unwrap(), r[4].parse().unwrap());
+        let spend = match x > 0.0 {
+            true => gg.conditional_expected_spend(x, (total - first) / x),
+            false => gg.expected_spend(),
+        };
+        let customer = Rfm::new(x, weeks(&r[1], &r[2]), weeks(&r[1], end));
+        equity += clv(&bg, &customer, spend, &spec);
+    }
+    (equity, rows.len() as u64)
 }
 
 #[tokio::test]

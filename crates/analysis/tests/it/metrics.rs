@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use cxray_analysis::metrics::{self, Defection, LinkOptions, Slice};
 use cxray_core::domain::Table;
 use cxray_core::models::ModelKind;
-use cxray_core::stats::{Instrument, Settings};
+use cxray_core::stats::{Instrument, Proportion, Settings};
 use cxray_store::ErrorKind;
 use cxray_store::import::{ImportOptions, NoProgress, import};
 use cxray_store::sql::Sql;
@@ -269,6 +269,10 @@ async fn the_link_counts_satisfied_defectors() {
     assert_eq!((l.respondents, l.defectors), (4, 2));
     let share = l.satisfied_defector_share.unwrap();
     assert_eq!((share.value, share.n), (0.5, 2));
+    // By the month of the last answer: both defectors answered in January, b satisfied.
+    let january = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let by_month = [(january, Proportion { successes: 1, n: 2 })];
+    assert_eq!(report.defectors_by_month, by_month.into());
     assert!((l.defection_if_satisfied.unwrap().value - 1.0 / 3.0).abs() < 1e-12);
     assert_eq!(l.defection_if_dissatisfied.unwrap().value, 1.0);
     // The stated score ranks c (3) as likeliest to leave: AUC of the stated score is
@@ -363,6 +367,12 @@ async fn the_demo_world_links_as_planted() {
     assert_eq!(l.respondents, respondents);
     let share = l.satisfied_defector_share.unwrap();
     let planted = truth.defection.satisfied_defector_share.unwrap();
+    // The months of the last answers partition the defectors.
+    let months = report.defectors_by_month.values();
+    let (satisfied, defectors) = months.fold((0, 0), |(s, n), p| (s + p.successes, n + p.n));
+    assert!(report.defectors_by_month.len() > 12);
+    assert_eq!(defectors, l.defectors);
+    assert!((satisfied as f64 / defectors as f64 - share.value).abs() < 1e-12);
     eprintln!("satisfied-defector share {share:?}, truth {planted}");
     assert!(share.value > 0.5, "most defectors said they were satisfied");
     assert!(

@@ -74,7 +74,8 @@ async fn retention_by_quarter_equals_counting_the_customers() {
     let sql = Sql::open(&folder, &BTreeMap::new()).await.unwrap();
     let settings = Settings::default();
     let figures = scorecard::figures(&sql, &settings).await.unwrap();
-    let card = scorecard::scorecard(figures, Err("not needed"), Err("not needed"));
+    let none = BTreeMap::new();
+    let card = scorecard::scorecard(figures, Err("not needed"), Err("not needed"), none);
 
     let mut active: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
     for (c, d) in &rows {

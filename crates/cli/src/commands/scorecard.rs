@@ -120,8 +120,13 @@ fn changes(card: &Scorecard) -> anyhow::Result<()> {
     let points = |d: f64| format!("{d:+.1}");
     let cur = card.currency.as_deref();
     let amount = |d: f64| format!("{}{}", if d > 0.5 { "+" } else { "" }, money_in(d, cur));
-    let rows: [(&str, &Option<Tile>, &Write); 5] = [
+    let rows: [(&str, &Option<Tile>, &Write); 8] = [
+        ("customer equity", &b.equity, &amount),
         ("12-month retention, pp", &b.retention, &|d| points(d)),
+        ("revenue at risk / year", &b.revenue_at_risk, &amount),
+        ("satisfied defectors, pp", &b.satisfied_defectors, &|d| {
+            points(d)
+        }),
         ("NPS", &b.nps, &|d| points(d)),
         ("grade point average", &b.grade, &|d| format!("{d:+.2}")),
         ("revenue", &b.revenue, &amount),

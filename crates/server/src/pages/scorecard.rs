@@ -22,10 +22,20 @@ pub fn render(s: &Scorecard, targets: &[Target], view: (Cadence, Option<&str>)) 
     let board = s.boards.iter().find(|b| b.cadence == cadence);
     let mut out = periods(cadence, board, query);
     out.push_str("<section class=\"tiles board\" aria-label=\"headline figures\">");
-    out.push_str(&equity_tile(s, targets));
+    let by_period = |f: Figure| board.and_then(|b| f.of(b).3).is_some();
+    out.push_str(&match by_period(Figure::Equity) {
+        true => board_tile(board, Figure::Equity, s, targets),
+        false => equity_tile(s, targets),
+    });
     out.push_str(&board_tile(board, Figure::Retention, s, targets));
-    out.push_str(&risk_tile(s));
-    out.push_str(&share_tile(s, targets));
+    out.push_str(&match by_period(Figure::RevenueAtRisk) {
+        true => board_tile(board, Figure::RevenueAtRisk, s, targets),
+        false => risk_tile(s),
+    });
+    out.push_str(&match by_period(Figure::SatisfiedDefectors) {
+        true => board_tile(board, Figure::SatisfiedDefectors, s, targets),
+        false => share_tile(s, targets),
+    });
     out.push_str(&board_tile(board, Figure::Nps, s, targets));
     out.push_str(&board_tile(board, Figure::Grade, s, targets));
     out.push_str(&board_tile(board, Figure::Revenue, s, targets));
@@ -93,7 +103,10 @@ fn cadence_name(c: Cadence) -> &'static str {
 /// The figures of a board.
 #[derive(Clone, Copy)]
 pub(crate) enum Figure {
+    Equity,
     Retention,
+    RevenueAtRisk,
+    SatisfiedDefectors,
     Nps,
     Grade,
     Revenue,
@@ -102,8 +115,11 @@ pub(crate) enum Figure {
 
 impl Figure {
     /// In the order the board shows them.
-    pub(crate) const ALL: [Figure; 5] = [
+    pub(crate) const ALL: [Figure; 8] = [
+        Figure::Equity,
         Figure::Retention,
+        Figure::RevenueAtRisk,
+        Figure::SatisfiedDefectors,
         Figure::Nps,
         Figure::Grade,
         Figure::Revenue,
@@ -116,6 +132,24 @@ impl Figure {
         b: &Board,
     ) -> (&'static str, &'static str, Option<Headline>, Option<&Tile>) {
         match self {
+            Figure::Equity => (
+                "Customer equity",
+                "equity",
+                Some(Headline::CustomerEquity),
+                b.equity.as_ref(),
+            ),
+            Figure::RevenueAtRisk => (
+                "Revenue at risk / year",
+                "revenue_at_risk",
+                None,
+                b.revenue_at_risk.as_ref(),
+            ),
+            Figure::SatisfiedDefectors => (
+                "Satisfied defectors",
+                "satisfied_defectors",
+                Some(Headline::SatisfiedDefectorShare),
+                b.satisfied_defectors.as_ref(),
+            ),
             Figure::Retention => (
                 "Retention (12 months)",
                 "retention",
@@ -137,20 +171,37 @@ impl Figure {
     /// A value as shown, and a difference with its unit.
     pub(crate) fn text(self, v: f64, currency: Option<&str>) -> String {
         match self {
-            Figure::Retention => format!("{:.1}%", v * 100.0),
+            Figure::Retention | Figure::SatisfiedDefectors => format!("{:.1}%", v * 100.0),
             Figure::Nps => format!("{v:.1}"),
             Figure::Grade => format!("{v:.2}"),
-            Figure::Revenue | Figure::Ebit => money_short(v, currency),
+            Figure::RevenueAtRisk if v == 0.0 => "no measurable loss".into(),
+            Figure::Equity | Figure::RevenueAtRisk | Figure::Revenue | Figure::Ebit => {
+                money_short(v, currency)
+            }
         }
     }
 
     pub(crate) fn difference(self, d: f64, currency: Option<&str>) -> String {
         let sign = if d > 0.0 { "+" } else { "" };
         match self {
-            Figure::Retention => format!("{sign}{d:.1} pp"),
+            Figure::Retention | Figure::SatisfiedDefectors => format!("{sign}{d:.1} pp"),
             Figure::Nps => format!("{sign}{d:.1}"),
             Figure::Grade => format!("{sign}{d:.2}"),
-            Figure::Revenue | Figure::Ebit => format!("{sign}{}", money_short(d, currency)),
+            Figure::Equity | Figure::RevenueAtRisk | Figure::Revenue | Figure::Ebit => {
+                format!("{sign}{}", money_short(d, currency))
+            }
+        }
+    }
+
+    /// What the figure is, where its title does not say, before its period.
+    fn what(self) -> &'static str {
+        match self {
+            Figure::Equity => "at the end of (or valued within) ",
+            Figure::RevenueAtRisk => {
+                "customer value lost a year through bad experiences, measurable losses summed, in "
+            }
+            Figure::SatisfiedDefectors => "of defectors whose last answer fell in ",
+            _ => "",
         }
     }
 
@@ -171,11 +222,12 @@ fn board_tile(board: Option<&Board>, f: Figure, s: &Scorecard, targets: &[Target
     let Some(t) = tile_data else {
         return tile(title, "—".into(), "no data for this period".into());
     };
-    let currency = s.financials.iter().find_map(|x| x.currency.as_deref());
+    let currency = s.currency.as_deref();
     let cadence = cadence_name(b.cadence);
     let e = t.value;
     let mut detail = format!(
-        "{} {}",
+        "{}{} {}",
+        f.what(),
         cadence_name_of(&t.period, cadence),
         escape(&t.period)
     );

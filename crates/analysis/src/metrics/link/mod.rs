@@ -22,10 +22,10 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use cxray_core::models::ModelKind;
-use cxray_core::stats::{Difference, Estimate, Instrument, LiftRow, Settings};
+use cxray_core::stats::{Difference, Estimate, Instrument, LiftRow, Proportion, Settings};
 use serde::{Deserialize, Serialize};
 
-use crate::loyalty::{epoch_day, last_purchase_date};
+use crate::loyalty::{epoch_day, epoch_month, last_purchase_date};
 use analysis::Case;
 use cxray_store::sql::Sql;
 use cxray_store::{Result, StoreError};
@@ -72,6 +72,9 @@ pub struct LinkReport {
     pub overall: Link,
     /// Per value of the `by` column (empty without it).
     pub groups: Vec<Link>,
+    /// Overall, by the month of the last answer (its first day): the defectors (n) and
+    /// the satisfied among them (successes).
+    pub defectors_by_month: BTreeMap<NaiveDate, Proportion>,
 }
 
 /// The link in one group of respondents.
@@ -253,7 +256,22 @@ fn report(
         notes,
         overall: analysis::summarise(None, opts.instrument, cases, data_end_day, s),
         groups,
+        defectors_by_month: defectors_by_month(cases),
     }
+}
+
+/// The defectors and the satisfied among them by the month of their last answer.
+fn defectors_by_month(cases: &[Case<'_>]) -> BTreeMap<NaiveDate, Proportion> {
+    let mut counts: BTreeMap<NaiveDate, DefectorCounts> = BTreeMap::new();
+    for c in cases.iter().filter(|c| c.defected) {
+        let month = counts.entry(epoch_month(c.r.day)).or_default();
+        month.defectors += 1;
+        month.satisfied_defectors += u64::from(c.satisfied);
+    }
+    counts
+        .into_iter()
+        .map(|(m, c)| (m, c.satisfied()))
+        .collect()
 }
 
 /// What the satisfied-defector share of a group of respondents is made of: additive over
@@ -276,46 +294,55 @@ impl DefectorCounts {
     pub fn share(&self, s: &Settings) -> Option<Estimate> {
         cxray_core::stats::share(self.satisfied_defectors, self.defectors, s)
     }
+
+    /// The defectors (n) and the satisfied among them (successes).
+    pub fn satisfied(&self) -> Proportion {
+        Proportion {
+            successes: self.satisfied_defectors,
+            n: self.defectors,
+        }
+    }
 }
 
 /// Per group of customers (the `by` columns of `customers`: `cid` and those columns, one
-/// row per customer): the link's respondents and defectors, satisfied or not, under the
-/// P(alive) definition (none under the window definition, whose statements and outcomes
-/// depend on each group's last purchase).
+/// row per customer) and month of the last answer (its first day): the link's respondents
+/// and defectors, satisfied or not, under the P(alive) definition (none under the window
+/// definition, whose statements and outcomes depend on each group's last purchase).
 pub(crate) async fn defectors_by(
     sql: &Sql,
     opts: &LinkOptions,
     customers: &str,
     by: &[&str],
-) -> Result<Option<BTreeMap<Vec<String>, DefectorCounts>>> {
+) -> Result<Option<BTreeMap<Vec<String>, BTreeMap<NaiveDate, DefectorCounts>>>> {
     let Defection::Palive { threshold } = opts.defection else {
         return Ok(None);
     };
     let keys = by.join(", ");
     let query = format!(
         "WITH answers AS (
-            SELECT customer_id, score,
+            SELECT customer_id, score, {day} AS day,
                    row_number() OVER (PARTITION BY customer_id ORDER BY at DESC) AS k
             FROM responses WHERE instrument = '{name}' AND {day} <= {cutoff}
          )
-         SELECT {keys}, CAST(a.score AS DOUBLE) AS score,
+         SELECT {keys}, CAST(a.score AS DOUBLE) AS score, a.day AS day,
                 CAST(count(*) AS BIGINT) AS respondents,
                 CAST(count(CASE WHEN cv.p_alive < $1 THEN 1 END) AS BIGINT) AS defectors
          FROM answers a JOIN ({customers}) c ON c.cid = a.customer_id
          LEFT JOIN customer_value cv ON cv.customer_id = CAST(a.customer_id AS VARCHAR)
-         WHERE a.k = 1 GROUP BY {keys}, a.score",
+         WHERE a.k = 1 GROUP BY {keys}, a.score, a.day",
         name = opts.instrument.name(),
         day = cxray_store::sql::day_sql("at"),
         cutoff = epoch_day(value_date(sql)?),
     );
     let params = vec![datafusion::common::ScalarValue::Float64(Some(threshold))];
     let (_, batches) = sql.query_with(&query, params).await?;
-    let mut out: BTreeMap<Vec<String>, DefectorCounts> = BTreeMap::new();
+    let mut out: BTreeMap<Vec<String>, BTreeMap<NaiveDate, DefectorCounts>> = BTreeMap::new();
     for b in &batches {
         let c = cxray_store::decode::Columns::new(b);
         let groups = by.iter().map(|g| c.text(g)).collect::<Result<Vec<_>>>()?;
-        let (score, respondents, defectors) = (
+        let (score, day, respondents, defectors) = (
             c.float("score")?,
+            c.int("day")?,
             c.int("respondents")?,
             c.int("defectors")?,
         );
@@ -323,7 +350,8 @@ pub(crate) async fn defectors_by(
             let group = groups
                 .iter()
                 .map(|g| g.str(r).unwrap_or_default().to_string());
-            let counts = out.entry(group.collect()).or_default();
+            let months = out.entry(group.collect()).or_default();
+            let counts = months.entry(epoch_month(day.int_at(r)?)).or_default();
             let defected = defectors.count(r);
             counts.respondents += respondents.count(r);
             counts.defectors += defected;
