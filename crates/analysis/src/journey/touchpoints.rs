@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
+use datafusion::arrow::datatypes::DataType;
+use datafusion::functions::expr_fn::date_trunc;
 use datafusion::functions_aggregate::expr_fn::count;
-use datafusion::logical_expr::JoinType;
-use datafusion::prelude::{DataFrame, col, lit};
+use datafusion::logical_expr::{Expr, JoinType};
+use datafusion::prelude::{DataFrame, cast, col, lit};
 use serde::{Deserialize, Serialize};
 
 use super::derived::TripData;
@@ -245,9 +247,16 @@ impl Partial {
     }
 }
 
+/// The first day of the month holding an epoch day, as an epoch day.
+fn month_start(day: Expr) -> Expr {
+    let date = cast(cast(day, DataType::Int32), DataType::Date32);
+    let month = cast(date_trunc(lit("month"), date), DataType::Date32);
+    cast(cast(month, DataType::Int32), DataType::Int64)
+}
+
 /// Per group of customers by their `by` columns (text; without groups, one group of
 /// everyone, keyed by no values), the [`Partial`] of every month (keyed by its first day):
-/// interactions by the day they happened, trips by the day of their purchase. `groups`
+/// interactions by the day they happened, trips by the month of their purchase. `groups`
 /// gives the customers (`cid` and the `by` columns, one row per customer) and `by`.
 /// Grouping by day and adding the days up here costs a third of grouping by a month
 /// computed in the query.
@@ -290,7 +299,9 @@ pub(crate) async fn monthly_partials(
         let who = sql.context().sql(customers).await?;
         trips = trips.join(who, JoinType::Inner, &["customer_id"], &["cid"], None)?;
     }
-    let trips = trips.with_column("day", col("trip"))?;
+    // Trips are few beside interactions, but each of their groups is spread over the
+    // touchpoints here: grouped by month, not day.
+    let trips = trips.with_column("day", month_start(col("trip")))?;
     let by_day: Vec<&str> = by.iter().copied().chain(["day"]).collect();
     for (mut group, visits) in visits(trips, &data.touchpoints, &by_day).await? {
         let Some(day) = group.pop().and_then(|d| d.parse().ok()) else {

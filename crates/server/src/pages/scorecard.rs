@@ -174,7 +174,6 @@ impl Figure {
             Figure::Retention | Figure::SatisfiedDefectors => format!("{:.1}%", v * 100.0),
             Figure::Nps => format!("{v:.1}"),
             Figure::Grade => format!("{v:.2}"),
-            Figure::RevenueAtRisk if v == 0.0 => "no measurable loss".into(),
             Figure::Equity | Figure::RevenueAtRisk | Figure::Revenue | Figure::Ebit => {
                 money_short(v, currency)
             }
@@ -196,11 +195,11 @@ impl Figure {
     /// What the figure is, where its title does not say, before its period.
     fn what(self) -> &'static str {
         match self {
-            Figure::Equity => "at the end of (or valued within) ",
+            Figure::Equity => "valued at the end of ",
             Figure::RevenueAtRisk => {
-                "customer value lost a year through bad experiences, measurable losses summed, in "
+                "customer value lost a year through bad experiences (measurable losses summed) in the latest period whose trips' outcomes are known: "
             }
-            Figure::SatisfiedDefectors => "of defectors whose last answer fell in ",
+            Figure::SatisfiedDefectors => "of the defectors whose last answer fell in ",
             _ => "",
         }
     }
@@ -231,7 +230,7 @@ fn board_tile(board: Option<&Board>, f: Figure, s: &Scorecard, targets: &[Target
         cadence_name_of(&t.period, cadence),
         escape(&t.period)
     );
-    if let Some((lo, hi)) = e.interval() {
+    if let Some((lo, hi)) = e.interval().filter(|(lo, hi)| lo < hi) {
         let (lo, hi) = (f.text(lo, currency), f.text(hi, currency));
         detail.push_str(&format!(", 95% {} – {}", escape(&lo), escape(&hi)));
     }
@@ -247,11 +246,11 @@ fn board_tile(board: Option<&Board>, f: Figure, s: &Scorecard, targets: &[Target
         let target = target_for(targets, m, Some(t.start));
         format!("<div>{}</div>", against(m, target, e.low, e.high))
     });
-    let value = figure(
-        &format!("board.{cadence}.{key}"),
-        e.value,
-        &f.text(e.value, currency),
-    );
+    let shown = match f {
+        Figure::RevenueAtRisk if e.value == 0.0 => "no measurable loss".into(),
+        _ => f.text(e.value, currency),
+    };
+    let value = figure(&format!("board.{cadence}.{key}"), e.value, &shown);
     tile(
         title,
         value,
