@@ -120,8 +120,9 @@ fn count(rows: &[(u32, i64, f64)], ends: &[i64], unit: f64, spend: &GammaGamma) 
 /// the quarter ends — then `end`.
 fn valuation_days(end: NaiveDate) -> Vec<NaiveDate> {
     let first = end.with_day(1).expect("a month's first day");
-    let wanted =
-        |back: u32, day: NaiveDate| back <= RECENT_MONTHS || back == 12 || day.month() % 3 == 0;
+    let wanted = |back: u32, day: NaiveDate| {
+        back <= RECENT_MONTHS || back == 12 || day.month().is_multiple_of(3)
+    };
     let mut days: Vec<NaiveDate> = (1..=MONTHS_BACK)
         .rev()
         .filter_map(|back| {
