@@ -6,20 +6,20 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use cxray_core::cases::effect::{CaseWindow, Effect, EffectSettings, effect};
 use cxray_core::cases::{Arm, OutcomeKind};
 use cxray_core::stats::StatsError;
 use cxray_store::cases::{Case, CaseFilter};
 use cxray_store::datafusion::arrow::array::{RecordBatch, StringArray};
 use cxray_store::datafusion::arrow::datatypes::{DataType, Field, Schema};
-use cxray_store::datafusion::prelude::{cast, col};
-use cxray_store::decode::Columns;
+use cxray_store::datafusion::prelude::DataFrame;
 use cxray_store::ops::OpsDb;
-use cxray_store::sql::{Sql, of_customers};
+use cxray_store::sql::Sql;
 use cxray_store::{Result, StoreError};
 use serde::Serialize;
 
+use super::valuations::{Valuations, per_customer};
 use super::windows::{self, Opened, Sums};
 use crate::journey::{currency, owner_info};
 use crate::loyalty::CUSTOMER_VALUE;
@@ -103,7 +103,11 @@ pub async fn effect_report(sql: &Sql, ops: &OpsDb, query: &EffectQuery) -> Resul
     let opened = cases.iter().map(opened).collect::<Result<Vec<_>>>()?;
     let as_of = windows::last_purchase(sql).await?;
     let sums = windows::sums(sql, &opened, &query.windows).await?;
-    let clv = clv(sql, &cases).await?;
+    let ids = customer_ids(sql, &cases)?;
+    let known = Known {
+        clv: clv(sql, &ids).await?,
+        valuations: Valuations::load(sql, &ids).await?,
+    };
     let names = Names {
         owners: owner_info(sql)
             .await?
@@ -118,7 +122,10 @@ pub async fn effect_report(sql: &Sql, ops: &OpsDb, query: &EffectQuery) -> Resul
             .iter()
             .zip(&opened)
             .filter(|(_, o)| ended(o))
-            .map(|(c, o)| (c, window(c, sums.get(&o.id).map(|s| s[i]), &clv)))
+            .map(|(c, o)| {
+                let sums = sums.get(&o.id).map(|s| s[i]).unwrap_or_default();
+                (c, window(c, o.day, days, sums, &known))
+            })
             .collect();
         let not_ended = (cases.len() - rows.len()) as u64;
         out.push(groups((days, not_ended), &rows, &names, &query.settings)?);
@@ -145,26 +152,30 @@ fn opened(c: &Case) -> Result<Opened> {
     })
 }
 
-fn window(c: &Case, sums: Option<Sums>, clv: &HashMap<String, f64>) -> CaseWindow {
-    let s = sums.unwrap_or_default();
+/// What is known of the cases' customers besides their purchases.
+struct Known {
+    clv: HashMap<String, f64>,
+    valuations: Valuations,
+}
+
+/// The case over the window of `days` after its opening `day` (days since 1970).
+fn window(c: &Case, day: i64, days: u32, s: Sums, known: &Known) -> CaseWindow {
+    let date = |d: i64| NaiveDate::default() + Duration::days(d);
+    let (from, to) = (date(day), date(day + i64::from(days)));
     CaseWindow {
         arm: c.arm,
         pre_purchases: s.pre_purchases,
         pre_spend: s.pre_spend,
         purchases: s.purchases,
         spend: s.spend,
-        p_alive_change: None,
-        clv: clv.get(&c.customer_id).copied(),
+        p_alive_change: known.valuations.change(&c.customer_id, from, to),
+        clv: known.clv.get(&c.customer_id).copied(),
         compensation: c.outcome.and_then(|o| o.amount).unwrap_or(0.0),
     }
 }
 
-/// The lifetime values of the cases' customers, where `customer_value` exists.
-async fn clv(sql: &Sql, cases: &[Case]) -> Result<HashMap<String, f64>> {
-    let mut out = HashMap::new();
-    if sql.made_by(CUSTOMER_VALUE).is_none() || cases.is_empty() {
-        return Ok(out);
-    }
+/// The cases' customers, each once, as a frame with `customer_id`.
+fn customer_ids(sql: &Sql, cases: &[Case]) -> Result<DataFrame> {
     let mut ids: Vec<&str> = cases.iter().map(|c| c.customer_id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -173,24 +184,16 @@ async fn clv(sql: &Sql, cases: &[Case]) -> Result<HashMap<String, f64>> {
         Arc::new(schema),
         vec![Arc::new(StringArray::from_iter_values(ids))],
     )?;
-    let ctx = sql.context();
-    let values = ctx.table(CUSTOMER_VALUE).await?.select(vec![
-        cast(col("customer_id"), DataType::Utf8).alias("customer_id"),
-        col("clv"),
-    ])?;
-    for b in of_customers(values, ctx.read_batch(batch)?)?
-        .collect()
-        .await?
-    {
-        let c = Columns::new(&b);
-        let (id, value) = (c.text("customer_id")?, c.float("clv")?);
-        for r in 0..c.rows() {
-            if let (Some(i), Some(v)) = (id.str(r), value.f64(r)) {
-                out.insert(i.to_string(), v);
-            }
-        }
+    Ok(sql.context().read_batch(batch)?)
+}
+
+/// The lifetime values of the customers in `ids`, where `customer_value` exists.
+async fn clv(sql: &Sql, ids: &DataFrame) -> Result<HashMap<String, f64>> {
+    if sql.made_by(CUSTOMER_VALUE).is_none() {
+        return Ok(HashMap::new());
     }
-    Ok(out)
+    let values = sql.context().table(CUSTOMER_VALUE).await?;
+    per_customer(values, "clv", ids.clone()).await
 }
 
 /// Names for people.
@@ -280,4 +283,28 @@ fn group(
         holdout,
         effect,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_are_whole_days_within_ten_years_each_once() {
+        assert!(check_windows(&[90, 180]).is_ok());
+        assert!(check_windows(&[1, MAX_WINDOW_DAYS]).is_ok());
+        for bad in [&[][..], &[0], &[MAX_WINDOW_DAYS + 1], &[90, 30, 90]] {
+            let e = check_windows(bad).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    StoreError::Invalid {
+                        field: "window",
+                        ..
+                    }
+                ),
+                "{e}"
+            );
+        }
+    }
 }

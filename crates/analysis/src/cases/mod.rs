@@ -8,6 +8,7 @@
 mod effect;
 mod matches;
 mod routing;
+mod valuations;
 mod windows;
 
 use chrono::{DateTime, Utc};

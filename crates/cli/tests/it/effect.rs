@@ -2,11 +2,12 @@
 //! of its own from the cases and the transactions, and bad input refused.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate};
 use serde_json::Value;
 
+use crate::cases::{DETRACTORS, refused};
 use crate::{demo_folder, json, run};
 
 /// A case as the test reads it: arm, opening day, customer, outcome and amount.
@@ -159,38 +160,19 @@ fn check_window(w: &Value, [f, h]: &[Arm; 2], not_ended: u64, compensation: f64)
     assert!(e["absent"].as_array().unwrap().contains(&"p_alive".into()));
 }
 
-/// Runs, asserts exit code 2 and that stderr holds every part of `message`.
-fn refused(data: &Path, args: &[&str], message: &[&str]) {
-    let out = run(data, args);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-    for part in message {
-        assert!(err.contains(part), "{args:?}: {err}");
-    }
+/// A demo world of `customers` with a rule on detractors holding out `holdout`, scanned.
+fn with_cases(dir: &Path, customers: &str, holdout: &str) -> PathBuf {
+    let data = demo_folder(dir, customers);
+    let add = [&DETRACTORS[..], &["--holdout", holdout]].concat();
+    assert!(run(&data, &add).status.success());
+    assert!(run(&data, &["cases", "scan"]).status.success());
+    data
 }
 
 #[test]
 fn effect_compares_the_arms_as_the_data_says() {
     let dir = tempfile::tempdir().unwrap();
-    let data = demo_folder(dir.path(), "3000");
-    let add = [
-        "trigger",
-        "add",
-        "--name",
-        "Detractors",
-        "--instrument",
-        "nps",
-        "--score",
-        "<=6",
-        "--since",
-        "2020-01-01",
-        "--fallback-owner",
-        "customer_care",
-        "--holdout",
-        "0.3",
-    ];
-    assert!(run(&data, &add).status.success());
-    assert!(run(&data, &["cases", "scan"]).status.success());
+    let data = with_cases(dir.path(), "3000", "0.3");
     // The demo's history had no live scans: cases opened when their answers came in.
     let db = rusqlite::Connection::open(data.join("cxray.db")).unwrap();
     db.execute("UPDATE cases SET opened_at = event_at", [])
@@ -271,28 +253,34 @@ fn effect_compares_the_arms_as_the_data_says() {
     assert!(!text.contains("Within 180 days"), "{text}");
     let one_rule = json(&data, &["cases", "effect", "--rule", "1", "--json"]);
     assert_eq!(one_rule["cases"], report["cases"]);
+    p_alive_between_valuations(&data, &cases, as_of);
+}
+
+/// With a valuation a year before the data's end and one at its end, the cases opened
+/// between them whose window ended have a change in P(alive).
+fn p_alive_between_valuations(data: &Path, cases: &[Case], as_of: NaiveDate) {
+    for extra in [&["--calibration-end", "2024-06-30"][..], &[]] {
+        let predict = [&["loyalty", "predict"][..], extra].concat();
+        assert!(run(data, &predict).status.success(), "{predict:?}");
+    }
+    let report = json(data, &["cases", "effect", "--json", "--window-days", "90"]);
+    let e = &report["windows"][0]["overall"]["effect"];
+    let first = NaiveDate::from_ymd_opt(2024, 6, 30).unwrap();
+    let between = cases
+        .iter()
+        .filter(|c| c.day >= first && c.day + chrono::Duration::days(90) <= as_of)
+        .count() as u64;
+    let p = &e["p_alive"];
+    let n = p["n_a"].as_u64().unwrap() + p["n_b"].as_u64().unwrap();
+    assert!(n > 0 && n <= between, "{n} of {between}: {p}");
+    assert!(p["value"].as_f64().unwrap().abs() < 100.0, "{p}");
+    assert!(!e["absent"].as_array().unwrap().contains(&"p_alive".into()));
 }
 
 #[test]
 fn bad_input_is_refused_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let data = demo_folder(dir.path(), "500");
-    let add = [
-        "trigger",
-        "add",
-        "--name",
-        "Detractors",
-        "--instrument",
-        "nps",
-        "--score",
-        "<=6",
-        "--since",
-        "2020-01-01",
-        "--fallback-owner",
-        "customer_care",
-    ];
-    assert!(run(&data, &add).status.success());
-    assert!(run(&data, &["cases", "scan"]).status.success());
+    let data = with_cases(dir.path(), "500", "0.1");
     let before = json(&data, &["cases", "list", "--json", "--limit", "100000"]);
     let effect = |more: &[&'static str]| [&["cases", "effect"][..], more].concat();
     refused(
