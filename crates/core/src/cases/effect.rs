@@ -160,8 +160,10 @@ pub struct Effect {
 #[derive(Default)]
 struct Arms {
     bought: [Proportion; 2],
+    /// (spend in the window, spend before) per case.
     revenue: [Paired; 2],
-    purchases_before: [Paired; 2],
+    /// (purchases before, spend before) per case.
+    before: [Paired; 2],
     p_alive: [Vec<f64>; 2],
     clv: (f64, u64),
     compensation: f64,
@@ -175,7 +177,7 @@ impl Arms {
             a.bought[i].n += 1;
             a.bought[i].successes += u64::from(c.purchases > 0);
             a.revenue[i].push(c.spend, c.pre_spend);
-            a.purchases_before[i].push(c.pre_purchases as f64, 0.0);
+            a.before[i].push(c.pre_purchases as f64, c.pre_spend);
             a.p_alive[i].extend(c.p_alive_change);
             if i == 0 {
                 if let Some(v) = c.clv {
@@ -232,35 +234,22 @@ pub fn effect(cases: &[CaseWindow], s: &EffectSettings) -> Result<Effect, StatsE
     })
 }
 
-/// The arms' difference in the mean change of P(alive), where both have two or more.
+/// The arms' difference in the mean change of P(alive) (percentage points, flagged as a
+/// percentage is), where both have two or more.
 fn p_alive(changes: &[Vec<f64>; 2], s: &Settings) -> Result<Option<Difference>, StatsError> {
     if changes.iter().any(|c| c.len() < 2) {
         return Ok(None);
     }
     let a = Summary::from_values(&changes[0])?;
     let b = Summary::from_values(&changes[1])?;
-    let d = mean_difference(&a, &b, Scale::Amount, s)?;
-    Ok(Some(Difference {
-        small_sample: d.small_sample || s.min_n > a.n.min(b.n),
-        ..scale_difference(d, 100.0)
-    }))
-}
-
-fn scale_difference(d: Difference, factor: f64) -> Difference {
-    Difference {
-        value: d.value * factor,
-        low: d.low.map(|v| v * factor),
-        high: d.high.map(|v| v * factor),
-        ..d
-    }
+    Ok(Some(mean_difference(&a, &b, Scale::Percent, s)?))
 }
 
 fn balance(arms: &Arms) -> Vec<Balance> {
-    let [a, b] = &arms.purchases_before;
-    let [ra, rb] = &arms.revenue;
+    let [a, b] = &arms.before;
     [
         (Before::Purchases, a.y(), b.y()),
-        (Before::Spend, ra.x(), rb.x()),
+        (Before::Spend, a.x(), b.x()),
     ]
     .into_iter()
     .map(|(measure, a, b)| {
