@@ -172,6 +172,23 @@ pub enum CasesCommand {
     Update(CaseUpdateArgs),
     /// The root causes cases may name, a hierarchy such as `baggage > delayed`.
     Causes(CausesArgs),
+    /// What following up changed: followed-up against held-out cases, by intention to
+    /// treat, over windows after the cases (overall, per rule, owner and outcome).
+    Effect(CasesEffectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CasesEffectArgs {
+    /// Only cases of this rule (id or name).
+    #[arg(long)]
+    pub rule: Option<String>,
+    /// Windows after each case, in days.
+    #[arg(long, value_delimiter = ',', default_values_t = [90, 180])]
+    pub window_days: Vec<u32>,
+    /// The effect on buying again, in percentage points, whose number of cases needed
+    /// is shown.
+    #[arg(long, default_value_t = 5.0)]
+    pub detect_points: f64,
 }
 
 #[derive(Debug, Args)]

@@ -219,6 +219,25 @@ impl Sql {
         Ok(Some(self.ctx.read_table(Arc::new(scan))?))
     }
 
+    /// Every version of a derived table whose commit records how it was made, with that
+    /// record (`cxray.made_by`), oldest first; none when the table does not exist.
+    pub async fn derived_history(&self, name: &str) -> Result<Vec<(u64, serde_json::Value)>> {
+        match tables::open_derived(&self.folder, name).await? {
+            Some(t) => tables::made_by_history(&t).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// A derived table as at `version`, read as the session reads its tables, as a frame
+    /// (registered nowhere).
+    pub async fn derived_at(&self, name: &str, version: u64) -> Result<DataFrame> {
+        let delta = tables::open_derived_at(&self.folder, name, Some(version))
+            .await?
+            .ok_or_else(|| StoreError::Input(format!("there is no table {name}")))?;
+        delta.update_datafusion_session(&self.ctx.state())?;
+        Ok(self.ctx.read_table(provider(&delta)?)?)
+    }
+
     /// The column names of a registered table.
     pub async fn columns(&self, table: &str) -> Result<Vec<String>> {
         let df = self.ctx.table(table).await?;

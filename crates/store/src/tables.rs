@@ -6,7 +6,8 @@ use datafusion::arrow::datatypes::Schema;
 use datafusion::prelude::SessionContext;
 use deltalake_core::DeltaTable;
 use deltalake_core::kernel::engine::arrow_conversion::{TryIntoArrow, TryIntoKernel};
-use deltalake_core::kernel::{CommitInfo, StructType};
+use deltalake_core::kernel::{Action, CommitInfo, StructType};
+use deltalake_core::logstore::get_actions;
 use futures::TryStreamExt;
 use serde::Serialize;
 
@@ -74,6 +75,15 @@ pub const DERIVED: &[&str] = &["customer_value"];
 
 /// Opens a derived table (see [`DERIVED`]) at its latest version, if it exists yet.
 pub async fn open_derived(folder: &DataFolder, name: &str) -> Result<Option<DeltaTable>> {
+    open_derived_at(folder, name, None).await
+}
+
+/// Opens a derived table at `version` (the latest without one), if it exists yet.
+pub async fn open_derived_at(
+    folder: &DataFolder,
+    name: &str,
+    version: Option<u64>,
+) -> Result<Option<DeltaTable>> {
     let dir = folder.named_table_dir(name);
     if !dir.join("_delta_log").is_dir() {
         return Ok(None);
@@ -81,8 +91,29 @@ pub async fn open_derived(folder: &DataFolder, name: &str) -> Result<Option<Delt
     let mut t =
         DeltaTable::try_from_url(url::Url::from_directory_path(&dir).expect("absolute path"))
             .await?;
-    t.load().await?;
+    match version {
+        None => t.load().await?,
+        Some(v) => t.load_version(v).await?,
+    }
     Ok(Some(t))
+}
+
+/// Every version of a table whose commit records a `cxray.made_by`, with it, oldest
+/// first (a version whose log entry is gone is left out).
+pub async fn made_by_history(t: &DeltaTable) -> Result<Vec<(u64, serde_json::Value)>> {
+    let log = t.log_store();
+    let mut out = Vec::new();
+    for v in 0..=t.version().unwrap_or(0) {
+        let Some(entry) = log.read_commit_entry(v).await? else {
+            continue;
+        };
+        let made_by = get_actions(v, &entry)?.into_iter().find_map(|a| match a {
+            Action::CommitInfo(c) => c.info.get("cxray.made_by").cloned(),
+            _ => None,
+        });
+        out.extend(made_by.map(|m| (v, m)));
+    }
+    Ok(out)
 }
 
 /// The `cxray.made_by` record of a table's latest commit (`Null` when absent).

@@ -2,10 +2,14 @@
 //! gained since the rule's watermark (the table version it evaluated last), the matches
 //! routed to their touchpoint's owner, and the store opening the cases — at most one per
 //! rule and event, the watermark moved in the same transaction. Run after imports and on
-//! demand (`cxray cases scan`); running it again changes nothing.
+//! demand (`cxray cases scan`); running it again changes nothing. What following up
+//! changed: [`effect`].
 
+mod effect;
 mod matches;
 mod routing;
+mod valuations;
+mod windows;
 
 use chrono::{DateTime, Utc};
 use cxray_store::Result;
@@ -14,6 +18,9 @@ use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
 use serde::Serialize;
 
+pub use effect::{
+    EffectQuery, EffectReport, Group, MAX_WINDOW_DAYS, WindowEffect, check_windows, effect_report,
+};
 pub use matches::matches;
 use routing::Routing;
 

@@ -152,6 +152,7 @@ pub async fn cases(config: &Config, command: CasesCommand, json: bool) -> anyhow
                 })?;
             show(&ops, id, json)
         }
+        CasesCommand::Effect(args) => super::effect::run(&folder, &ops, args, json).await,
         CasesCommand::Causes(args) => {
             for text in &args.add {
                 ops.add_root_cause(&super::actor(), &cause(text)?)?;

@@ -3,6 +3,7 @@
 pub mod cases;
 pub mod demo;
 pub mod drivers;
+pub mod effect;
 pub mod import;
 pub mod init;
 pub mod journey;

@@ -9,7 +9,7 @@ use crate::maintenance::files_containing;
 use crate::{demo_folder, json, run};
 
 /// Runs, asserts exit code 2 and that stderr holds every part of `message`.
-fn refused(data: &Path, args: &[&str], message: &[&str]) {
+pub fn refused(data: &Path, args: &[&str], message: &[&str]) {
     let out = run(data, args);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
@@ -29,24 +29,27 @@ fn opened(scan: &Value) -> u64 {
     rules.iter().map(|r| r["opened"].as_u64().unwrap()).sum()
 }
 
+/// A rule on detractors' answers since 2020, cases to customer care where no owner.
+pub const DETRACTORS: [&str; 12] = [
+    "trigger",
+    "add",
+    "--name",
+    "Detractors",
+    "--instrument",
+    "nps",
+    "--score",
+    "<=6",
+    "--since",
+    "2020-01-01",
+    "--fallback-owner",
+    "customer_care",
+];
+
 #[test]
 fn rules_open_cases_once_that_owners_work_and_bad_input_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let data = demo_folder(dir.path(), "2000");
-    let add = [
-        "trigger",
-        "add",
-        "--name",
-        "Detractors",
-        "--instrument",
-        "nps",
-        "--score",
-        "<=6",
-        "--since",
-        "2020-01-01",
-        "--fallback-owner",
-        "customer_care",
-    ];
+    let add = DETRACTORS;
     assert!(run(&data, &add).status.success());
     let slow = [
         "trigger",

@@ -8,6 +8,7 @@ mod browser;
 mod cases;
 mod commands;
 mod demo;
+mod effect;
 mod ingest;
 mod maintenance;
 mod names;

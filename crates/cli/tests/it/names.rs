@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::browser::wait_ready;
+use crate::cases::DETRACTORS;
 use crate::demo::{demo, token};
 use crate::server::serve_with;
 use crate::{get, json, run};
@@ -138,18 +139,7 @@ fn no_page_and_no_command_shows_a_program_identifier() {
         vec!["loyalty", "fit", "--model", "gg"],
         vec!["loyalty", "retention"],
         vec!["loyalty", "predict", "--model", "mbgnbd"],
-        vec![
-            "trigger",
-            "add",
-            "--name",
-            "Detractors",
-            "--instrument",
-            "nps",
-            "--score",
-            "<=6",
-            "--since",
-            "2020-01-01",
-        ],
+        DETRACTORS[..10].to_vec(),
         vec![
             "trigger",
             "add",
@@ -165,6 +155,7 @@ fn no_page_and_no_command_shows_a_program_identifier() {
         vec!["cases", "list", "--limit", "20"],
         vec!["cases", "causes", "--add", "baggage > delayed"],
         vec!["cases", "show", "1"],
+        vec!["cases", "effect"],
         vec!["vacuum"],
         vec!["backup", &backup],
     ];

@@ -1,8 +1,10 @@
 //! The closed loop's rules: what opens a follow-up case ([`trigger`]), where a case is
 //! ([`status`]), why it happened ([`root_cause`]), what the follow-up did ([`outcome`]),
-//! when it is due ([`deadline`]) and who is held out to measure it ([`holdout`]).
+//! when it is due ([`deadline`]), who is held out to measure it ([`holdout`]) and what
+//! following up changed ([`effect`]).
 
 pub mod deadline;
+pub mod effect;
 pub mod holdout;
 pub mod outcome;
 pub mod root_cause;

@@ -85,6 +85,19 @@ pub fn mean_difference(
     Ok(Difference::new((a.n, b.n), d, test, scale, s))
 }
 
+/// The standardised mean difference (a − b) / √((s²a + s²b) / 2), the usual check of
+/// balance between randomised groups (|d| above 0.1 is a warning sign; Austin 2009).
+/// None when neither group varies and the means differ; 0 when they do not differ.
+pub fn standardised_difference(a: &Summary, b: &Summary) -> Option<f64> {
+    let d = a.mean - b.mean;
+    let sd = ((a.variance + b.variance) / 2.0).sqrt();
+    match (d, sd) {
+        (0.0, _) => Some(0.0),
+        (_, 0.0) => None,
+        _ => Some(d / sd),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +161,22 @@ mod tests {
         assert!((d.low.unwrap() - (2.0 - half)).abs() < 1e-5, "{d:?}");
         let p = t_two_sided_p(2.513_123, df);
         assert!((d.p_value.unwrap() - p).abs() < 1e-6 && p > 0.04 && p < 0.06);
+    }
+
+    #[test]
+    fn standardised_difference_hand_example() {
+        // Means 4 and 2, variances 1.5 and 1: 2 / √1.25 = 1.788854.
+        let a = Summary::from_values(&[2.0, 4.0, 4.0, 5.0, 5.0]).unwrap();
+        let b = Summary::from_values(&[1.0, 2.0, 3.0]).unwrap();
+        let d = standardised_difference(&a, &b).unwrap();
+        assert!((d - 1.788_854).abs() < 1e-6, "{d}");
+        assert_eq!(standardised_difference(&b, &a), Some(-d));
+        let (ones, twos) = (
+            Summary::from_values(&[1.0; 3]).unwrap(),
+            Summary::from_values(&[2.0; 3]).unwrap(),
+        );
+        assert_eq!(standardised_difference(&ones, &twos), None);
+        assert_eq!(standardised_difference(&ones, &ones), Some(0.0));
     }
 
     #[test]

@@ -9,18 +9,24 @@
 
 mod auc;
 mod compare;
+mod cuped;
 mod lift;
 mod mean;
 mod nps;
+mod power;
 mod proportion;
 pub mod quantile;
 mod tally;
 
 pub use auc::{auc, auc_difference};
-pub use compare::{mean_difference, nps_difference, proportion_difference};
+pub use compare::{
+    mean_difference, nps_difference, proportion_difference, standardised_difference,
+};
+pub use cuped::{Cuped, Paired, cuped_difference};
 pub use lift::{LiftRow, lift_table};
 pub use mean::{Summary, mean};
 pub use nps::{NpsCounts, nps};
+pub use power::Power;
 pub use proportion::{Proportion, expected_share, proportion, share};
 pub use tally::{Instrument, ScoreShare, Tally};
 

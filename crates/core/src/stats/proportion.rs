@@ -5,7 +5,7 @@ use super::{Estimate, Scale, Settings, StatsError};
 use serde::{Deserialize, Serialize};
 
 /// `successes` out of `n`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Proportion {
     pub successes: u64,
     pub n: u64,
