@@ -196,10 +196,8 @@ impl Figure {
     fn what(self) -> &'static str {
         match self {
             Figure::Equity => "valued at the end of ",
-            Figure::RevenueAtRisk => {
-                "customer value lost a year through bad experiences (measurable losses summed) in the latest period whose trips' outcomes are known: "
-            }
-            Figure::SatisfiedDefectors => "of the defectors whose last answer fell in ",
+            Figure::RevenueAtRisk => "measurable losses a year, latest known: ",
+            Figure::SatisfiedDefectors => "of defectors who last answered in ",
             _ => "",
         }
     }
@@ -208,7 +206,8 @@ impl Figure {
     pub(crate) fn bounds(self, c: &Change, currency: Option<&str>) -> Option<(String, String)> {
         let d = c.difference;
         let bound = |b| self.difference(b, currency);
-        d.low.zip(d.high).map(|(lo, hi)| (bound(lo), bound(hi)))
+        let interval = d.low.zip(d.high).filter(|(lo, hi)| lo < hi);
+        interval.map(|(lo, hi)| (bound(lo), bound(hi)))
     }
 }
 
