@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use cxray_core::cases::effect::{CaseWindow, Effect, EffectSettings, effect};
 use cxray_core::cases::{Arm, OutcomeKind};
 use cxray_core::stats::StatsError;
@@ -22,7 +22,7 @@ use serde::Serialize;
 use super::valuations::{Valuations, per_customer};
 use super::windows::{self, Opened, Sums};
 use crate::journey::{currency, owner_info};
-use crate::loyalty::CUSTOMER_VALUE;
+use crate::loyalty::{CUSTOMER_VALUE, epoch_date, epoch_day, last_purchase_date};
 
 /// The longest window, in days.
 pub const MAX_WINDOW_DAYS: u32 = 3650;
@@ -101,7 +101,11 @@ pub async fn effect_report(sql: &Sql, ops: &OpsDb, query: &EffectQuery) -> Resul
     };
     let cases = ops.cases(&filter, Utc::now())?;
     let opened = cases.iter().map(opened).collect::<Result<Vec<_>>>()?;
-    let as_of = windows::last_purchase(sql).await?;
+    let as_of = match last_purchase_date(sql).await {
+        Ok(day) => Some(day),
+        Err(StoreError::NoData(_)) => None,
+        Err(e) => return Err(e),
+    };
     let sums = windows::sums(sql, &opened, &query.windows).await?;
     let ids = customer_ids(sql, &cases)?;
     let known = Known {
@@ -138,10 +142,6 @@ pub async fn effect_report(sql: &Sql, ops: &OpsDb, query: &EffectQuery) -> Resul
     })
 }
 
-fn epoch_day(d: NaiveDate) -> i64 {
-    (d - NaiveDate::default()).num_days()
-}
-
 fn opened(c: &Case) -> Result<Opened> {
     let at = DateTime::parse_from_rfc3339(&c.opened_at)
         .map_err(|e| StoreError::Decode(format!("case {}: opened at: {e}", c.id)))?;
@@ -160,8 +160,7 @@ struct Known {
 
 /// The case over the window of `days` after its opening `day` (days since 1970).
 fn window(c: &Case, day: i64, days: u32, s: Sums, known: &Known) -> CaseWindow {
-    let date = |d: i64| NaiveDate::default() + Duration::days(d);
-    let (from, to) = (date(day), date(day + i64::from(days)));
+    let (from, to) = (epoch_date(day), epoch_date(day + i64::from(days)));
     CaseWindow {
         arm: c.arm,
         pre_purchases: s.pre_purchases,

@@ -6,13 +6,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use cxray_core::domain::Table;
 use cxray_store::Result;
 use cxray_store::datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use cxray_store::datafusion::arrow::datatypes::{DataType, Field, Schema};
 use cxray_store::datafusion::common::ScalarValue;
-use cxray_store::datafusion::functions_aggregate::expr_fn::{max, sum};
+use cxray_store::datafusion::functions_aggregate::expr_fn::sum;
 use cxray_store::datafusion::logical_expr::{JoinType, when};
 use cxray_store::datafusion::prelude::{Expr, cast, col, lit};
 use cxray_store::decode::Columns;
@@ -33,25 +32,6 @@ pub(super) struct Sums {
     pub pre_spend: f64,
     pub purchases: u64,
     pub spend: f64,
-}
-
-/// The day of the latest purchase (none without any).
-pub(super) async fn last_purchase(sql: &Sql) -> Result<Option<NaiveDate>> {
-    let df = sql
-        .context()
-        .table(Table::Transactions.name())
-        .await?
-        .aggregate(vec![], vec![max(col("at")).alias("last")])?;
-    let batches = df.collect().await?;
-    let found = batches.iter().filter(|b| b.num_rows() > 0).map(|b| {
-        let c = Columns::new(b);
-        c.date("last").map(|d| d.date(0))
-    });
-    Ok(found
-        .collect::<Result<Vec<_>>>()?
-        .into_iter()
-        .flatten()
-        .next())
 }
 
 /// Per case id with purchases around it: per window (in the order of `windows`, days),
