@@ -1,10 +1,17 @@
-//! Filtered scorecards of customer groups — a segment, a region, or both — assembled from
-//! partial aggregates per (segment, region) cell, computed once per state of the data,
-//! instead of recomputed from the raw tables through semi-joins on the group's customer
-//! ids. They are kept in the data folder (`derived/groups.json`, with the key of the
-//! tables' versions, the customers' valuation and the settings they depend on): `demo` and
-//! `loyalty predict` prepare them, so the server's first snapshot reads them back instead
-//! of computing them beside itself; after other changes the server computes and keeps them.
+//! Filtered scorecards of customer groups — a segment, a region, an attribute such as a
+//! tier, or several at once — assembled from partial aggregates per cell (the customers
+//! sharing their segment, region and attribute values), computed once per state of the
+//! data, instead of recomputed from the raw tables through semi-joins on the group's
+//! customer ids. They are kept in the data folder (`derived/groups.json`, with the key of
+//! the tables' versions, the customers' valuation and the settings they depend on): `demo`
+//! and `loyalty predict` prepare them, so the server's first snapshot reads them back
+//! instead of computing them beside itself; after other changes the server computes and
+//! keeps them.
+//!
+//! The cells are made of segment and region, then of the customers' text attributes in
+//! the order of their number of values, each taken as long as the cells stay at most
+//! [`MAX_CELLS`]; an attribute that would make more (or is not text, or shares its name
+//! with a column of the answers or touchpoints) is filtered by the general path.
 //!
 //! Every part is additive over cells, which share no customer (customer ids are unique):
 //! counts, score tallies by month, customers counted by their active quarters, sums,
@@ -14,7 +21,8 @@
 //! (its statements and outcomes depend on each group's last purchase), a currency taken
 //! from the transactions, customers listed twice, too many cells. A group the partials
 //! cannot answer exactly (no interactions, purchases or respondents; retention over more
-//! quarters than one integer holds) takes the general path too.
+//! quarters than one integer holds; an empty value, which a missing one would match)
+//! takes the general path too.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -36,23 +44,27 @@ use cxray_store::sql::{Restriction, Sql, day_sql};
 use cxray_store::{DataFolder, Result};
 use serde::{Deserialize, Serialize};
 
-/// The customers' columns the cells are made of.
-const BY: [&str; 2] = ["segment", "region"];
-/// Every customer once, with their cell (`cid`, `segment`, `region`).
-const CUSTOMERS: &str = "SELECT customer_id AS cid, CAST(segment AS VARCHAR) AS segment,
-        CAST(region AS VARCHAR) AS region FROM customers";
-/// More cells than this and there are no partials (their size grows with the cells).
+use layout::Layout;
+
+mod layout;
+
+/// The customers' columns every cell layout starts with.
+const FIRST: [&str; 2] = ["segment", "region"];
+/// More cells than this and there are no partials, or no more attributes in them (their
+/// size grows with the cells).
 const MAX_CELLS: u64 = 256;
 /// Where the partials are kept in the data folder's `derived/`.
 const STORED: &str = "groups.json";
 /// Bumped when the stored partials' form or meaning change, so older ones are not read.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
-/// A (segment, region) cell.
+/// A cell: the values of the layout's columns (text; empty where missing).
 type Cell = Vec<String>;
 
 /// The partial aggregates of every cell, and what is the same for every group.
 pub struct Groups {
+    /// The customers' columns of the cells: segment, region, then attributes.
+    columns: Vec<String>,
     cells: BTreeMap<Cell, CellParts>,
     shared: Shared,
 }
@@ -132,6 +144,7 @@ impl<'a> Key<'a> {
 #[derive(Serialize, Deserialize)]
 struct Stored {
     key: String,
+    columns: Vec<String>,
     first_q: i64,
     cells: Vec<(Cell, CellParts)>,
 }
@@ -151,17 +164,19 @@ fn read(path: &Path, key: &str) -> Option<Stored> {
 
 /// Keeps the partials at `path` (written beside it, then renamed into place); a failure
 /// is logged: they are computed again next time.
-fn store(path: &Path, key: &str, cells: &BTreeMap<Cell, CellParts>, first_q: i64) {
+fn store(path: &Path, key: &str, computed: &Computed) {
     #[derive(Serialize)]
     struct Writing<'a> {
         key: &'a str,
+        columns: &'a [String],
         first_q: i64,
         cells: Vec<(&'a Cell, &'a CellParts)>,
     }
     let stored = Writing {
         key,
-        first_q,
-        cells: cells.iter().collect(),
+        columns: &computed.columns,
+        first_q: computed.first_q,
+        cells: computed.cells.iter().collect(),
     };
     let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
     let written = serde_json::to_vec(&stored)
@@ -226,16 +241,28 @@ impl Groups {
         };
         let path = folder.root().join("derived").join(STORED);
         let key = Key::new(sql, settings, journey).hash()?;
-        let (cells, first_q, read) = match read(&path, &key) {
-            Some(stored) => (stored.cells.into_iter().collect(), stored.first_q, true),
+        let (computed, read) = match read(&path, &key) {
+            Some(stored) => (
+                Computed {
+                    columns: stored.columns,
+                    cells: stored.cells.into_iter().collect(),
+                    first_q: stored.first_q,
+                },
+                true,
+            ),
             None => {
-                let Some((cells, first_q)) = compute(sql, journey, &link).await? else {
+                let Some(computed) = compute(sql, journey, &link).await? else {
                     return Ok(None);
                 };
-                store(&path, &key, &cells, first_q);
-                (cells, first_q, false)
+                store(&path, &key, &computed);
+                (computed, false)
             }
         };
+        let Computed {
+            columns,
+            cells,
+            first_q,
+        } = computed;
         let shared = Shared {
             settings: *settings,
             journey: journey.clone(),
@@ -249,10 +276,15 @@ impl Groups {
         tracing::debug!(
             seconds,
             cells = cells.len(),
+            columns = columns.join(", "),
             read,
             "partial aggregates of customer groups"
         );
-        Ok(Some(Groups { cells, shared }))
+        Ok(Some(Groups {
+            columns,
+            cells,
+            shared,
+        }))
     }
 
     /// Computes and stores the partials of the data as it is now, unless they are stored:
@@ -266,8 +298,9 @@ impl Groups {
     }
 
     /// The scorecard of the restriction's customers, the customers with interactions
-    /// among them and their segments and regions; none unless the restriction names a
-    /// segment, a region or both, without a period, and the partials answer it exactly.
+    /// among them and their segments and regions; none unless the restriction names only
+    /// columns of the cells, once each, without a period, and the partials answer it
+    /// exactly.
     pub fn view(&self, r: &Restriction) -> Option<(Scorecard, u64, [Vec<String>; 2])> {
         let cells = self.matching(r)?;
         let mut sum = CellParts::default();
@@ -328,10 +361,11 @@ impl Groups {
         &self.shared.attributes
     }
 
-    /// The cells of a restriction by segment and/or region without a period.
+    /// The cells of a restriction by the cells' columns without a period.
     fn matching(&self, r: &Restriction) -> Option<Vec<(&Cell, &CellParts)>> {
-        let wanted = wanted(r)?;
-        let fits = |cell: &Cell| (0..2).all(|i| wanted[i].is_none_or(|w| cell[i] == w));
+        let wanted = wanted(r, &self.columns)?;
+        let fits =
+            |cell: &Cell| (wanted.iter().zip(cell)).all(|(w, value)| w.is_none_or(|w| value == w));
         Some(self.cells.iter().filter(|(c, _)| fits(c)).collect())
     }
 
@@ -359,61 +393,82 @@ impl Groups {
     }
 }
 
-/// Every cell's partial aggregates and the first kept quarter of their retention bits;
-/// none where customers are listed twice or in too many cells.
+/// Every cell's partial aggregates, with the cells' columns and the first kept quarter of
+/// their retention bits.
+struct Computed {
+    columns: Vec<String>,
+    cells: BTreeMap<Cell, CellParts>,
+    first_q: i64,
+}
+
+/// Every cell's partial aggregates; none where customers are listed twice or segment and
+/// region alone make too many cells.
 async fn compute(
     sql: &Sql,
     journey: &JourneyOptions,
     link: &LinkOptions,
-) -> Result<Option<(BTreeMap<Cell, CellParts>, i64)>> {
-    if !unique_customers(sql).await? {
-        return Ok(None);
-    }
-    // One after the other: each joins every customer's cell, and side by side their hash
-    // tables outgrow the memory pool at 10M customers.
-    let Some(defectors) = metrics::defectors_by(sql, link, CUSTOMERS, &BY).await? else {
+) -> Result<Option<Computed>> {
+    let Some(columns) = layout::columns(sql).await? else {
         return Ok(None);
     };
-    let (mut cells, first_q) = purchases(sql).await?;
+    let layout = Layout::of(&columns);
+    let (customers, keys) = (&layout.customers, &layout.key_refs());
+    // One after the other: each joins every customer's cell, and side by side their hash
+    // tables outgrow the memory pool at 10M customers.
+    let Some(defectors) = metrics::defectors_by(sql, link, customers, keys).await? else {
+        return Ok(None);
+    };
+    let (mut cells, first_q) = purchases(sql, &layout).await?;
     for (cell, counts) in defectors {
         cells.entry(cell).or_default().link = counts;
     }
-    for (cell, partial) in journey::partials(sql, journey, CUSTOMERS, &BY).await? {
+    for (cell, partial) in journey::partials(sql, journey, customers, keys).await? {
         cells.entry(cell).or_default().journey = partial;
     }
-    for (cell, (all, with)) in customers(sql).await? {
+    for (cell, (all, with)) in self::customers(sql, &layout).await? {
         let parts = cells.entry(cell).or_default();
         (parts.customers, parts.with_interactions) = (all, with);
     }
-    for ((cell, nps), tallies) in tallies(sql).await? {
+    for ((cell, nps), tallies) in tallies(sql, &columns).await? {
         match nps {
             true => cells.entry(cell).or_default().nps = tallies,
             false => cells.entry(cell).or_default().grade = tallies,
         }
     }
-    for (cell, (sums, valued)) in equity(sql).await? {
+    for (cell, (sums, valued)) in equity(sql, &layout).await? {
         let parts = cells.entry(cell).or_default();
         (parts.equity, parts.valued) = (sums, valued);
     }
-    Ok(Some((cells, first_q)))
+    Ok(Some(Computed {
+        columns,
+        cells,
+        first_q,
+    }))
 }
 
-/// Whether partials may answer the restriction: a segment, a region or both, without a
-/// period (whether they do depends on the data, see [`Groups::view`]).
+/// The customers' columns the partials answer filters on (see the module's
+/// documentation); none where there are no partials of any group.
+pub async fn cell_columns(sql: &Sql) -> Result<Option<Vec<String>>> {
+    layout::columns(sql).await
+}
+
+/// Whether partials may answer the restriction: customers' columns equal to values,
+/// without a period (whether they do depends on the cells' columns and the data, see
+/// [`Groups::view`]).
 pub fn may_answer(r: &Restriction) -> bool {
-    wanted(r).is_some()
+    r.from.is_none() && r.to.is_none() && !r.customers.is_empty()
 }
 
-/// The segment and region a restriction wants (either may be any), if it names nothing
-/// else.
-fn wanted(r: &Restriction) -> Option<[Option<&str>; 2]> {
-    if r.from.is_some() || r.to.is_some() || r.customers.is_empty() {
+/// The value a restriction wants of each of the cells' columns (any where it names none),
+/// if it names nothing else, each column once, and no empty value.
+fn wanted<'a>(r: &'a Restriction, columns: &[String]) -> Option<Vec<Option<&'a str>>> {
+    if !may_answer(r) {
         return None;
     }
-    let mut wanted: [Option<&str>; 2] = [None, None];
+    let mut wanted: Vec<Option<&str>> = vec![None; columns.len()];
     for (column, value) in &r.customers {
-        let i = BY.iter().position(|b| b == column)?;
-        if wanted[i].replace(value).is_some() {
+        let i = columns.iter().position(|c| c == column)?;
+        if value.is_empty() || wanted[i].replace(value).is_some() {
             return None;
         }
     }
@@ -447,39 +502,17 @@ impl CellParts {
     }
 }
 
-/// Whether every customer is listed once, in at most [`MAX_CELLS`] cells.
-async fn unique_customers(sql: &Sql) -> Result<bool> {
-    let (_, batches) = sql
-        .query(
-            "SELECT CAST(count(*) AS BIGINT) AS n, CAST(count(DISTINCT customer_id) AS BIGINT) AS ids,
-                    CAST((SELECT count(*) FROM (SELECT DISTINCT segment, region FROM customers))
-                         AS BIGINT) AS cells
-             FROM customers",
-        )
-        .await?;
-    let Some(b) = batches.iter().find(|b| b.num_rows() > 0) else {
-        return Ok(false);
-    };
-    let c = Columns::new(b);
-    let (n, ids, cells) = (
-        c.int("n")?.count(0),
-        c.int("ids")?.count(0),
-        c.int("cells")?,
-    );
-    Ok(n == ids && cells.count(0) <= MAX_CELLS)
-}
-
-/// The cell of row `r` of a result grouped by the cells.
-fn cell(c: &Columns, r: usize) -> Result<Cell> {
-    BY.iter()
-        .map(|column| Ok(c.text(column)?.str(r).unwrap_or_default().to_string()))
+/// The cell of row `r` of a result grouped by the layout's keys.
+fn cell(c: &Columns, layout: &Layout, r: usize) -> Result<Cell> {
+    (layout.keys.iter())
+        .map(|key| Ok(c.text(key)?.str(r).unwrap_or_default().to_string()))
         .collect()
 }
 
 /// The cells' last purchase day, quarters and customers by their active quarters (see
 /// `scorecard::retention`), with the first kept quarter of all purchases: each customer's
 /// purchases aggregated once, then the customers counted by their cell and bits.
-async fn purchases(sql: &Sql) -> Result<(BTreeMap<Cell, CellParts>, i64)> {
+async fn purchases(sql: &Sql, layout: &Layout) -> Result<(BTreeMap<Cell, CellParts>, i64)> {
     let mut cells: BTreeMap<Cell, CellParts> = BTreeMap::new();
     let Some((first, _)) = scorecard::quarter_span(sql).await? else {
         return Ok((cells, 0));
@@ -491,18 +524,20 @@ async fn purchases(sql: &Sql) -> Result<(BTreeMap<Cell, CellParts>, i64)> {
                                ELSE CAST(0 AS BIGINT) END) AS active
             FROM (SELECT customer_id, {day} AS day, {QUARTER_SQL} AS q FROM transactions)
             GROUP BY customer_id)
-         SELECT segment, region, active, CAST(count(*) AS BIGINT) AS customers,
+         SELECT {keys}, active, CAST(count(*) AS BIGINT) AS customers,
                 max(last_day) AS last_day, min(first_q) AS first_q, max(last_q) AS last_q
-         FROM per JOIN ({CUSTOMERS}) c ON c.cid = per.customer_id
-         GROUP BY segment, region, active",
+         FROM per JOIN ({customers}) c ON c.cid = per.customer_id
+         GROUP BY {keys}, active",
         day = day_sql("at"),
+        keys = layout.keys.join(", "),
+        customers = layout.customers,
     );
     for b in &sql.query(&query).await?.1 {
         let c = Columns::new(b);
         let (active, customers) = (c.int("active")?, c.int("customers")?);
         let (last, first_q, last_q) = (c.int("last_day")?, c.int("first_q")?, c.int("last_q")?);
         for r in 0..c.rows() {
-            let parts = cells.entry(cell(&c, r)?).or_default();
+            let parts = cells.entry(cell(&c, layout, r)?).or_default();
             parts.last_day = parts.last_day.max(last.i64(r));
             let span = (first_q.int_at(r)?, last_q.int_at(r)?);
             parts.quarters = Some(match parts.quarters {
@@ -519,44 +554,47 @@ async fn purchases(sql: &Sql) -> Result<(BTreeMap<Cell, CellParts>, i64)> {
 }
 
 /// Each cell's customers, and those of them with interactions.
-async fn customers(sql: &Sql) -> Result<BTreeMap<Cell, (u64, u64)>> {
+async fn customers(sql: &Sql, layout: &Layout) -> Result<BTreeMap<Cell, (u64, u64)>> {
     let query = format!(
-        "SELECT segment, region, CAST(count(*) AS BIGINT) AS customers,
+        "SELECT {keys}, CAST(count(*) AS BIGINT) AS customers,
                 CAST(count(i.customer_id) AS BIGINT) AS with_interactions
-         FROM ({CUSTOMERS}) c
+         FROM ({customers}) c
          LEFT JOIN (SELECT DISTINCT customer_id FROM interactions) i ON i.customer_id = c.cid
-         GROUP BY segment, region"
+         GROUP BY {keys}",
+        keys = layout.keys.join(", "),
+        customers = layout.customers,
     );
     let mut out = BTreeMap::new();
     for b in &sql.query(&query).await?.1 {
         let c = Columns::new(b);
         let (all, with) = (c.int("customers")?, c.int("with_interactions")?);
         for r in 0..c.rows() {
-            out.insert(cell(&c, r)?, (all.count(r), with.count(r)));
+            out.insert(cell(&c, layout, r)?, (all.count(r), with.count(r)));
         }
     }
     Ok(out)
 }
 
 /// Each cell's NPS (`true`) and grade tallies by month (as `metrics::monthly_tallies`).
-async fn tallies(sql: &Sql) -> Result<BTreeMap<(Cell, bool), BTreeMap<NaiveDate, Tally>>> {
+async fn tallies(
+    sql: &Sql,
+    columns: &[String],
+) -> Result<BTreeMap<(Cell, bool), BTreeMap<NaiveDate, Tally>>> {
     let slice = Slice {
-        by: ["segment", "region", "month"].map(String::from).to_vec(),
+        by: columns.iter().cloned().chain(["month".into()]).collect(),
         ..Slice::default()
     };
     let mut out: BTreeMap<(Cell, bool), BTreeMap<NaiveDate, Tally>> = BTreeMap::new();
     for instrument in [Instrument::Nps, Instrument::Grade] {
         for (group, tally) in metrics::grouped_tallies(sql, instrument, &slice).await? {
-            let [Some(segment), Some(region), Some(month)] = &group[..] else {
+            let Some((Some(month), values)) = group.split_last() else {
                 continue;
             };
             let Some(month) = month.get(..10).and_then(|m| m.parse().ok()) else {
                 continue;
             };
-            let key = (
-                vec![segment.clone(), region.clone()],
-                instrument == Instrument::Nps,
-            );
+            let cell = values.iter().map(|v| v.clone().unwrap_or_default());
+            let key = (cell.collect(), instrument == Instrument::Nps);
             out.entry(key).or_default().insert(month, tally);
         }
     }
@@ -564,21 +602,26 @@ async fn tallies(sql: &Sql) -> Result<BTreeMap<(Cell, bool), BTreeMap<NaiveDate,
 }
 
 /// Each cell's sums of `customer_value` and its customers with a CLV (none without it).
-async fn equity(sql: &Sql) -> Result<BTreeMap<Cell, (EquitySums, u64)>> {
+async fn equity(sql: &Sql, layout: &Layout) -> Result<BTreeMap<Cell, (EquitySums, u64)>> {
     let mut out = BTreeMap::new();
     if sql.made_by(crate::loyalty::CUSTOMER_VALUE).is_none() {
         return Ok(out);
     }
     let query = format!(
-        "SELECT segment, region, {EQUITY_SUMS}, CAST(count(clv) AS BIGINT) AS valued
-         FROM customer_value JOIN ({CUSTOMERS}) c ON c.cid = customer_value.customer_id
-         GROUP BY segment, region"
+        "SELECT {keys}, {EQUITY_SUMS}, CAST(count(clv) AS BIGINT) AS valued
+         FROM customer_value JOIN ({customers}) c ON c.cid = customer_value.customer_id
+         GROUP BY {keys}",
+        keys = layout.keys.join(", "),
+        customers = layout.customers,
     );
     for b in &sql.query(&query).await?.1 {
         let c = Columns::new(b);
         let valued = c.int("valued")?;
         for r in 0..c.rows() {
-            out.insert(cell(&c, r)?, (EquitySums::read(&c, r)?, valued.count(r)));
+            out.insert(
+                cell(&c, layout, r)?,
+                (EquitySums::read(&c, r)?, valued.count(r)),
+            );
         }
     }
     Ok(out)

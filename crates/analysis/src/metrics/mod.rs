@@ -22,6 +22,7 @@ pub use link::{
 pub(crate) use link::{DefectorCounts, defectors_by};
 use view::Condition;
 pub use view::{TIME_BUCKETS, slice_columns};
+pub(crate) use view::{TOUCHPOINT_COLUMNS, quote};
 
 /// Which responses, grouped how.
 #[derive(Debug, Clone, Default)]

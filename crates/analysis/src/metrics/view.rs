@@ -21,7 +21,7 @@ use cxray_store::{Result, StoreError};
 pub const TIME_BUCKETS: &[&str] = &["day", "week", "month", "quarter", "year"];
 
 /// Columns of the touchpoints (from interactions) a response can be sliced by.
-const TOUCHPOINT_COLUMNS: &[&str] = &["journey", "stage", "owner", "channel"];
+pub(crate) const TOUCHPOINT_COLUMNS: &[&str] = &["journey", "stage", "owner", "channel"];
 
 /// Every column a slice may group or filter on, besides the time buckets.
 pub async fn slice_columns(sql: &Sql) -> Result<Vec<String>> {
@@ -40,7 +40,8 @@ pub async fn slice_columns(sql: &Sql) -> Result<Vec<String>> {
     Ok(all.into_iter().collect())
 }
 
-fn quote(name: &str) -> String {
+/// A column name as a quoted SQL identifier.
+pub(crate) fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
