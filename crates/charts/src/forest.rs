@@ -1,5 +1,6 @@
-//! Forest charts: ratios (such as odds ratios) with their intervals on a log scale, one
-//! row per item in the order given, and a marked line at 1 (no difference).
+//! Forest charts: ratios (such as odds ratios) with their intervals on a log scale and a
+//! marked line at 1, or differences (such as percentage points) on a linear scale and a
+//! marked line at 0 — one row per item in the order given, the line meaning no difference.
 
 use cxray_core::text::significant;
 
@@ -47,12 +48,22 @@ impl Ratio {
 /// A forest chart's data.
 #[derive(Clone, Debug, Default)]
 pub struct Forest {
-    /// The rows, top to bottom; a ratio that is not positive and finite is left out.
+    /// The rows, top to bottom; a ratio that is not positive and finite (a difference
+    /// that is not finite) is left out.
     pub ratios: Vec<Ratio>,
     /// What the ratios are ("odds ratio of leaving").
     pub value_title: String,
-    /// What a ratio of 1 means ("no difference"), written at its line.
+    /// What the line (a ratio of 1, a difference of 0) means ("no difference").
     pub reference: String,
+    /// Differences on a linear scale (the line at 0) rather than ratios on a log scale.
+    pub differences: bool,
+}
+
+impl Forest {
+    /// The value of no difference: 1 for ratios, 0 for differences.
+    fn none(&self) -> f64 {
+        if self.differences { 0.0 } else { 1.0 }
+    }
 }
 
 /// A forest chart figure: each ratio a square with its interval as a whisker on a log
@@ -62,7 +73,7 @@ pub fn forest(frame: &Frame, chart: &Forest) -> String {
     let mut left_out = LeftOut::default();
     let ratios = left_out.keep(
         &chart.ratios,
-        |r| is_drawable(&r.estimate) && r.estimate.value > 0.0,
+        |r| is_drawable(&r.estimate) && (chart.differences || r.estimate.value > 0.0),
         |r| r.label.clone(),
     );
     let (top, bottom) = (PAD + LINE, LINE + PAD + LINE);
@@ -74,7 +85,10 @@ pub fn forest(frame: &Frame, chart: &Forest) -> String {
     if ratios.is_empty() {
         return Figure::empty(frame, "forest", size, left_out).render();
     }
-    let values: Vec<String> = ratios.iter().map(|r| written(&r.estimate)).collect();
+    let values: Vec<String> = ratios
+        .iter()
+        .map(|r| written(&r.estimate, chart.differences))
+        .collect();
     let label_width =
         widest(ratios.iter().map(|r| r.label.as_str()), FONT).min(size.width() * LABEL_SHARE);
     let plot = Plot::within(
@@ -87,8 +101,12 @@ pub fn forest(frame: &Frame, chart: &Forest) -> String {
         },
     );
     let numbers = ratios.iter().flat_map(|r| numbers(&r.estimate));
-    let axis = LogAxis::new(extent(numbers.chain([1.0])).unwrap_or((1.0, 1.0)), &plot);
-    let mut body = axis.draw(&plot) + &reference(&axis, &plot, &chart.reference);
+    let extent = extent(numbers.chain([chart.none()])).unwrap_or((1.0, 1.0));
+    let axis = match chart.differences {
+        true => Axis::linear(extent, &plot),
+        false => Axis::Log(LogAxis::new(extent, &plot)),
+    };
+    let mut body = axis.draw(&plot) + &reference(&axis, &plot, chart);
     body += &crate::axis::title(&chart.value_title, crate::axis::Side::Bottom, &plot, size);
     let pitch = plot.height() / rows;
     for (i, (ratio, value)) in ratios.iter().zip(&values).enumerate() {
@@ -114,11 +132,15 @@ pub fn forest(frame: &Frame, chart: &Forest) -> String {
 
 /// How a ratio is written beside its row: three significant digits (so no positive bound
 /// reads as 0), a bound beyond the axis as "< 0.001" or "> 1,000" like its whisker (the
-/// tooltip and the numbers table give it in full).
-fn written(estimate: &Estimate) -> String {
+/// tooltip and the numbers table give it in full); a difference's bounds as they are.
+fn written(estimate: &Estimate, difference: bool) -> String {
     let value = significant(estimate.value, DIGITS);
+    let bound = |b: f64| match difference {
+        true => significant(b, DIGITS),
+        false => beyond_axis(b),
+    };
     match bounds(estimate) {
-        Some((low, high)) => format!("{value} ({} – {})", beyond_axis(low), beyond_axis(high)),
+        Some((low, high)) => format!("{value} ({} – {})", bound(low), bound(high)),
         None => value,
     }
 }
@@ -137,6 +159,51 @@ fn beyond_axis(bound: f64) -> String {
 
 fn format() -> Format {
     Format::Custom(|v| significant(v, DIGITS))
+}
+
+/// The horizontal axis: log for ratios, linear for differences.
+enum Axis {
+    Log(LogAxis),
+    Linear { scale: Scale, ticks: Vec<f64> },
+}
+
+impl Axis {
+    /// A linear axis over `extent` widened to nice ticks.
+    fn linear(extent: (f64, f64), plot: &Plot) -> Axis {
+        let (scale, ticks) = Scale::linear(extent, (plot.left, plot.right)).nice(5);
+        Axis::Linear {
+            scale,
+            ticks: ticks.values(),
+        }
+    }
+
+    fn map(&self, value: f64) -> f64 {
+        match self {
+            Axis::Log(a) => a.map(value),
+            Axis::Linear { scale, .. } => scale.map(value),
+        }
+    }
+
+    fn draw(&self, plot: &Plot) -> String {
+        match self {
+            Axis::Log(a) => a.draw(plot),
+            Axis::Linear { ticks, .. } => grid(ticks, plot, |t| self.map(t)),
+        }
+    }
+}
+
+/// Grid lines and tick labels at `ticks`, placed by `map`.
+fn grid(ticks: &[f64], plot: &Plot, map: impl Fn(f64) -> f64) -> String {
+    let mut out = String::new();
+    for &tick in ticks {
+        let x = map(tick);
+        out += &line("grid", (x, plot.top), (x, plot.bottom), RULE)
+            .raw("data-tick", tick)
+            .empty();
+        let label = trim_zeros(significant(tick, DIGITS));
+        out += &axis::tick_label(axis::below(plot, x), Anchor::Middle, &label);
+    }
+    Tag::new("g").attr("class", "axis axis-x").wrap(&out)
 }
 
 /// A horizontal log axis: its domain (powers of ten times 1, 2 or 5) and ticks.
@@ -180,16 +247,7 @@ impl LogAxis {
 
     /// Grid lines and tick labels.
     fn draw(&self, plot: &Plot) -> String {
-        let mut out = String::new();
-        for &tick in &self.ticks {
-            let x = self.map(tick);
-            out += &line("grid", (x, plot.top), (x, plot.bottom), RULE)
-                .raw("data-tick", tick)
-                .empty();
-            let label = trim_zeros(significant(tick, DIGITS));
-            out += &axis::tick_label(axis::below(plot, x), Anchor::Middle, &label);
-        }
-        Tag::new("g").attr("class", "axis axis-x").wrap(&out)
+        grid(&self.ticks, plot, |t| self.map(t))
     }
 }
 
@@ -210,16 +268,17 @@ fn times_power_of_ten(m: f64, k: i32) -> f64 {
     }
 }
 
-/// The line at 1, dashed, with what it means above the plot.
-fn reference(axis: &LogAxis, plot: &Plot, meaning: &str) -> String {
-    let x = axis.map(1.0);
+/// The line of no difference, dashed, with what it means above the plot.
+fn reference(axis: &Axis, plot: &Plot, chart: &Forest) -> String {
+    let none = chart.none();
+    let x = axis.map(none);
     let rule = line("reference", (x, plot.top - 4.0), (x, plot.bottom), INK)
         .attr("stroke-width", "1.5")
         .attr("stroke-dasharray", "4 3")
         .empty();
-    let label = match meaning {
-        "" => "1".to_string(),
-        m => format!("1 = {m}"),
+    let label = match chart.reference.as_str() {
+        "" => format!("{none}"),
+        m => format!("{none} = {m}"),
     };
     rule + &text(
         "reference-label",
@@ -232,7 +291,7 @@ fn reference(axis: &LogAxis, plot: &Plot, meaning: &str) -> String {
 }
 
 /// A ratio's whisker and square marker.
-fn row(ratio: &Ratio, axis: &LogAxis, centre: f64, pitch: f64) -> String {
+fn row(ratio: &Ratio, axis: &Axis, centre: f64, pitch: f64) -> String {
     let mut out = String::new();
     if let Some((low, high)) = bounds(&ratio.estimate) {
         let (from, to) = ((axis.map(low), centre), (axis.map(high), centre));
@@ -262,13 +321,16 @@ fn describe(ratios: &[&Ratio], chart: &Forest) -> String {
     ) else {
         return String::new();
     };
+    let none = chart.none();
     let clear = ratios
         .iter()
-        .filter(|r| bounds(&r.estimate).is_some_and(|(lo, hi)| lo > 1.0 || hi < 1.0))
+        .filter(|r| bounds(&r.estimate).is_some_and(|(lo, hi)| lo > none || hi < none))
         .count();
+    let scale = if chart.differences { "linear" } else { "log" };
+    let written = |e: &Estimate| written(e, chart.differences);
     format!(
-        "Forest chart of {} for {} items on a log scale, 1 meaning {}; highest {} at {}, \
-         lowest {} at {}; {clear} of the intervals exclude 1.",
+        "Forest chart of {} for {} items on a {scale} scale, {none} meaning {}; highest {} at {}, \
+         lowest {} at {}; {clear} of the intervals exclude {none}.",
         chart.value_title,
         ratios.len(),
         if chart.reference.is_empty() {

@@ -172,6 +172,9 @@ pub enum CasesCommand {
     Update(CaseUpdateArgs),
     /// The root causes cases may name, a hierarchy such as `baggage > delayed`.
     Causes(CausesArgs),
+    /// The root causes counted and priced: each cause's cases (its own and those below
+    /// it), their customers, and those customers' lifetime value, the costliest first.
+    Costs,
     /// What following up changed: followed-up against held-out cases, by intention to
     /// treat, over windows after the cases (overall, per rule, owner and outcome).
     Effect(CasesEffectArgs),

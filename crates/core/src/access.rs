@@ -68,6 +68,12 @@ impl Role {
         matches!(self, Role::Owner | Role::Partner)
     }
 
+    /// May work on follow-up cases (their own, for owners and partners) and open them;
+    /// executives only read.
+    pub fn can_work_cases(self) -> bool {
+        self != Role::Executive
+    }
+
     /// Sees every owner's touchpoints and cases.
     pub fn sees_all_owners(self) -> bool {
         !self.needs_owner()
@@ -101,6 +107,8 @@ named_enum! {
         Read = "read",
         /// Import data.
         Ingest = "ingest",
+        /// Open and work on follow-up cases.
+        Cases = "cases",
     }
 }
 
@@ -110,6 +118,7 @@ impl Scope {
         match self {
             Scope::Read => "Read figures and data",
             Scope::Ingest => "Send data (ingestion)",
+            Scope::Cases => "Open and work on follow-up cases",
         }
     }
 }
@@ -171,6 +180,7 @@ mod tests {
         assert!(Role::Partner.needs_owner() && !Role::Analyst.needs_owner());
         assert!(Role::Analyst.sees_small_groups() && !Role::Owner.sees_small_groups());
         assert!(Role::Analyst.can_ingest() && !Role::Executive.can_ingest());
+        assert!(Role::Partner.can_work_cases() && !Role::Executive.can_work_cases());
     }
 
     #[test]

@@ -134,6 +134,61 @@ pub fn with_currency(currency: &str, amount: String) -> String {
     }
 }
 
+/// `digits` (a magnitude) with the sign of `v`: "+1.3", "−7.5", "0.0" (no sign when the
+/// digits are all zero).
+pub fn signed(v: f64, digits: String) -> String {
+    match digits.trim_start_matches(['0', '.', ',']).is_empty() {
+        true => digits,
+        false if v < 0.0 => format!("−{digits}"),
+        false => format!("+{digits}"),
+    }
+}
+
+/// A value and its interval, each written signed by `write` (the magnitude).
+fn signed_interval(
+    value: f64,
+    interval: (Option<f64>, Option<f64>),
+    write: impl Fn(f64) -> String,
+) -> String {
+    let s = |v: f64| signed(v, write(v.abs()));
+    match interval {
+        (Some(lo), Some(hi)) => format!("{} ({} – {})", s(value), s(lo), s(hi)),
+        _ => s(value),
+    }
+}
+
+/// A difference in percentage points, signed, with its interval: "+2.3 (−0.4 – +5.0)".
+pub fn points(d: &crate::stats::Difference) -> String {
+    signed_interval(d.value, (d.low, d.high), |v| format!("{v:.1}"))
+}
+
+/// A difference in money, signed, with its interval.
+pub fn money_difference(d: &crate::stats::Difference) -> String {
+    signed_interval(d.value, (d.low, d.high), money)
+}
+
+/// A signed count with its interval (rounded to whole ones).
+pub fn signed_count(e: &crate::stats::Estimate) -> String {
+    signed_interval(e.value, (e.low, e.high), |v| thousands(v.round() as u64))
+}
+
+/// An amount of money in `currency` with its interval.
+pub fn money_estimate(e: &crate::stats::Estimate, currency: Option<&str>) -> String {
+    let range = match (e.low, e.high) {
+        (Some(lo), Some(hi)) => format!(" ({} – {})", money(lo), money(hi)),
+        _ => String::new(),
+    };
+    format!("{}{range}", money_in(e.value, currency))
+}
+
+/// A p-value: three decimals, "<0.001" below that, empty when there is none.
+pub fn p_value(p: Option<f64>) -> String {
+    p.map_or(String::new(), |p| match p < 0.001 {
+        true => "<0.001".into(),
+        false => format!("{p:.3}"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

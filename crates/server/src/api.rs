@@ -48,7 +48,7 @@ const ENDPOINTS: &[(&str, &str, bool)] = &[
     ),
     (
         "/api/v1/owners/{owner}",
-        "One owner's scorecard: totals, touchpoints and monthly failure rate.",
+        "One owner's scorecard: totals, touchpoints, monthly failure rate and `cases`: the owner's followed-up cases not yet done (`open`) and of them past a deadline (`overdue`).",
         true,
     ),
     (
@@ -254,10 +254,15 @@ async fn owner(
         .iter()
         .filter(|t| t.owner.as_deref() == Some(id.as_str()))
         .collect();
+    let of = id.clone();
+    let cases = crate::ops(&state, move |ops| ops.owner_cases(&of, chrono::Utc::now()))
+        .await
+        .map_err(failure)?;
     Ok(Json(json!({
         "owner": o,
         "touchpoints": touchpoints,
         "trend": s.trends.get(&id),
+        "cases": cases,
     }))
     .into_response())
 }
@@ -339,6 +344,11 @@ fn openapi_document() -> Value {
         );
     }
     paths.insert("/api/v1/ingest/{table}".into(), crate::ingest::openapi());
+    paths.extend(
+        crate::cases::api::openapi()
+            .into_iter()
+            .map(|(path, v)| (path.to_string(), v)),
+    );
     json!({
         "openapi": "3.1.0",
         "info": {"title": "cxray API", "version": env!("CARGO_PKG_VERSION"),
@@ -346,7 +356,7 @@ fn openapi_document() -> Value {
         "paths": paths,
         "components": {"securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "cxray_session"},
-            "token": {"type": "http", "scheme": "bearer", "description": "An API token (cxr_…) with scopes read and/or ingest."}
+            "token": {"type": "http", "scheme": "bearer", "description": "An API token (cxr_…) with scopes read, ingest and/or cases (opening and working on cases)."}
         }}
     })
 }
@@ -366,5 +376,9 @@ mod tests {
         let ingest = &doc["paths"]["/api/v1/ingest/{table}"]["post"];
         assert_eq!(ingest["security"][0]["token"][0], "ingest");
         assert!(ingest["responses"]["413"].is_object());
+        let cases = &doc["paths"]["/api/v1/cases/{id}"];
+        assert_eq!(cases["patch"]["security"][1]["token"][1], "cases");
+        assert!(cases["get"]["responses"]["404"].is_object());
+        assert!(doc["paths"]["/api/v1/cases"]["post"]["requestBody"].is_object());
     }
 }

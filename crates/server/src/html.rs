@@ -12,6 +12,8 @@ header a{color:#fff;text-decoration:none;font-weight:600}
 header nav{display:flex;flex-wrap:wrap;column-gap:1rem}header nav a{font-weight:400;white-space:nowrap}
 header nav a[aria-current=page]{text-decoration:underline}
 header form{margin-left:auto}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.facts dt{font-weight:600}dl.facts dd{margin:0}
+blockquote{border-left:4px solid #d0d7de;margin:.4rem 0;padding:.2rem .8rem}
 main{padding:1.5rem;max-width:76rem}
 h1{font-size:1.4rem;margin:.2rem 0 .3rem}
 h2{font-size:1.1rem;margin:1.6rem 0 .6rem}
@@ -51,6 +53,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("/areas", "Weak areas"),
     ("/drivers", "Drivers"),
     ("/owners", "Owners"),
+    ("/cases", "Cases"),
     ("/customers", "Customers"),
     ("/data", "Data"),
 ];

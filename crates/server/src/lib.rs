@@ -9,6 +9,7 @@
 mod admin;
 mod api;
 pub mod auth;
+mod cases;
 mod filters;
 mod html;
 mod ingest;
@@ -106,6 +107,7 @@ pub fn router(state: AppState) -> Router {
     routes::pages()
         .merge(admin::routes())
         .merge(api::routes())
+        .merge(cases::routes())
         .merge(auth::reading_routes())
         .route_layer(read)
         .merge(api::public_routes())

@@ -47,7 +47,8 @@ fn nav(user: &CurrentUser) -> Vec<(&'static str, &'static str)> {
     NAV.iter()
         .copied()
         .filter(|(href, _)| {
-            user.role.sees_all_owners() || matches!(*href, "/journey" | "/areas" | "/owners")
+            user.role.sees_all_owners()
+                || matches!(*href, "/journey" | "/areas" | "/owners" | "/cases")
         })
         .chain(admin)
         .collect()
@@ -263,7 +264,11 @@ async fn journey(
 async fn areas(State(state): State<AppState>, user: CurrentUser, Query(f): Query<Filters>) -> Page {
     let (s, f) = snapshot(&state, &user, f, Part::Journey).await?;
     let render = pages::journey::render_areas;
-    let body = journey_body(&state, &user, &s, "The weak-area map", render);
+    let mut body = journey_body(&state, &user, &s, "The weak-area map", render);
+    body.push_str(&match crate::cases::cause_costs(&state, &user).await {
+        Ok(c) => crate::cases::pages::cause_costs(&c),
+        Err(e) => missing("The root causes of follow-up cases", &e.to_string()),
+    });
     Ok(filtered_page(
         &user,
         ("/areas", "Weak areas"),
@@ -327,8 +332,11 @@ async fn owner(
         .find(|o| o.owner == id)
         .ok_or_else(not_found)?;
     let trend = s.trends.get(&id).map(Vec::as_slice).unwrap_or_default();
+    let of = id.clone();
+    let cases = crate::ops(&state, move |ops| ops.owner_cases(&of, chrono::Utc::now())).await;
     let body = journey_body(&state, &user, &s, "The owner", |j| {
-        pages::journey::render_owner(j, o, trend)
+        let cases = cases.as_ref().ok().copied();
+        pages::journey::render_owner(j, o, trend, cases)
     });
     let title = format!("Owner {}", o.name.as_deref().unwrap_or(&o.owner));
     let path = format!("/owners/{id}");

@@ -174,7 +174,7 @@ fn window(c: &Case, day: i64, days: u32, s: Sums, known: &Known) -> CaseWindow {
 }
 
 /// The cases' customers, each once, as a frame with `customer_id`.
-fn customer_ids(sql: &Sql, cases: &[Case]) -> Result<DataFrame> {
+pub(super) fn customer_ids(sql: &Sql, cases: &[Case]) -> Result<DataFrame> {
     let mut ids: Vec<&str> = cases.iter().map(|c| c.customer_id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -187,7 +187,7 @@ fn customer_ids(sql: &Sql, cases: &[Case]) -> Result<DataFrame> {
 }
 
 /// The lifetime values of the customers in `ids`, where `customer_value` exists.
-async fn clv(sql: &Sql, ids: &DataFrame) -> Result<HashMap<String, f64>> {
+pub(super) async fn clv(sql: &Sql, ids: &DataFrame) -> Result<HashMap<String, f64>> {
     if sql.made_by(CUSTOMER_VALUE).is_none() {
         return Ok(HashMap::new());
     }

@@ -3,11 +3,16 @@
 //! routed to their touchpoint's owner, and the store opening the cases — at most one per
 //! rule and event, the watermark moved in the same transaction. Run after imports and on
 //! demand (`cxray cases scan`); running it again changes nothing. What following up
-//! changed: [`effect`].
+//! changed: [`effect`]. Cases opened by hand ([`open_by_hand`]) and the source event a
+//! case shows ([`source_event`]). The outer loop: root causes counted and priced
+//! ([`cause_costs`]).
 
+mod by_hand;
+mod causes;
 mod effect;
 mod matches;
 mod routing;
+mod source;
 mod valuations;
 mod windows;
 
@@ -18,11 +23,14 @@ use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
 use serde::Serialize;
 
+pub use by_hand::{ByHand, MAX_DETAIL_CHARS, Opener, open_by_hand};
+pub use causes::{CauseCost, CauseCosts, cause_costs};
 pub use effect::{
     EffectQuery, EffectReport, Group, MAX_WINDOW_DAYS, WindowEffect, check_windows, effect_report,
 };
 pub use matches::matches;
 use routing::Routing;
+pub use source::{SourceEvent, source_event};
 
 /// What a scan did for one rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -284,7 +284,10 @@ async fn rules_naming_what_the_data_lacks_are_refused_with_the_valid_names() {
     let sql = Sql::open(&folder, &BTreeMap::new()).await.unwrap();
     let refused = |new: NewRule| {
         let (sql, ops) = (&sql, &ops);
-        async move { check::rule(sql, ops, &new).await.unwrap_err().to_string() }
+        async move {
+            let slas = ops.slas().unwrap();
+            check::rule(sql, &slas, &new).await.unwrap_err().to_string()
+        }
     };
     let at_gate = Trigger::Interaction {
         touchpoint: "gate".into(),

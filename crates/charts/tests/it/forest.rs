@@ -17,6 +17,7 @@ fn odds() -> Forest {
         ],
         value_title: "odds ratio of leaving".into(),
         reference: "no difference".into(),
+        differences: false,
     }
 }
 
@@ -99,4 +100,43 @@ fn ratios_that_are_not_positive_are_left_out_and_the_axis_ends_at_a_thousand() {
         texts(&doc, "tick").last().map(String::as_str),
         Some("1,000")
     );
+}
+
+#[test]
+fn differences_sit_on_a_linear_scale_with_the_line_at_zero() {
+    let chart = Forest {
+        ratios: vec![
+            Ratio::new("All cases", Estimate::unflagged(400, 4.0, Some((1.0, 7.0)))),
+            Ratio::new(
+                "Nordground",
+                Estimate::unflagged(90, -2.0, Some((-8.0, 4.0))),
+            ),
+        ],
+        value_title: "bought again, percentage points".into(),
+        reference: "no difference".into(),
+        differences: true,
+    };
+    let html = forest(&Frame::new("Effect"), &chart);
+    let doc = parse(&html);
+    let squares = find(&doc, "rect", "ratio");
+    let centre = |n: &roxmltree::Node| num(n, "x") + num(n, "width") / 2.0;
+    let zero = grid_line(&doc, 0.0, "x1");
+    let reference = &find(&doc, "line", "reference")[0];
+    assert!((num(reference, "x1") - zero).abs() < 0.01);
+    // Equal differences, equal distances: +4 is twice as far right of 0 as −2 is left.
+    let (right, left) = (centre(&squares[0]) - zero, zero - centre(&squares[1]));
+    assert!(
+        right > 0.0 && (right - 2.0 * left).abs() < 0.05,
+        "{right} {left}"
+    );
+    assert_eq!(texts(&doc, "reference-label"), ["0 = no difference"]);
+    assert_eq!(
+        texts(&doc, "value"),
+        ["4.00 (1.00 – 7.00)", "−2.00 (−8.00 – 4.00)"]
+    );
+    assert!(
+        html.contains("on a linear scale, 0 meaning no difference"),
+        "{html}"
+    );
+    assert!(html.contains("1 of the intervals exclude 0"), "{html}");
 }

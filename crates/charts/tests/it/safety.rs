@@ -60,6 +60,7 @@ fn all_charts(label: &str) -> Vec<String> {
                 ratios: vec![Ratio::new(label, 2.0)],
                 value_title: label.into(),
                 reference: label.into(),
+                differences: false,
             },
         ),
         grid(&frame, &grid_chart),

@@ -3,11 +3,12 @@
 use std::collections::BTreeMap;
 
 use chrono::{NaiveTime, Utc};
-use cxray_analysis::cases::{self, RuleScan};
+use cxray_analysis::cases::{self, CauseCosts, RuleScan};
 use cxray_core::cases::{
     Arm, CaseStatus, CustomerCondition, HoldoutShare, Outcome, RootCause, ScoreCondition, Trigger,
 };
 use cxray_core::domain::Table;
+use cxray_core::text;
 use cxray_store::DataFolder;
 use cxray_store::cases::{Case, CaseFilter, CaseUpdate, NewRule, check};
 use cxray_store::ops::OpsDb;
@@ -33,7 +34,7 @@ pub async fn trigger(config: &Config, command: TriggerCommand, json: bool) -> an
         TriggerCommand::Add(args) => {
             let sql = Sql::open(&folder, &BTreeMap::new()).await?;
             let new = new_rule(args, &sql)?;
-            let checked = check::rule(&sql, &ops, &new).await;
+            let checked = check::rule(&sql, &ops.slas()?, &new).await;
             checked.map_err(|e| super::hint(e, FLAGS))?;
             ops.add_rule(&super::actor(), &new)?;
         }
@@ -108,15 +109,9 @@ fn new_rule(args: TriggerAddArgs, sql: &Sql) -> anyhow::Result<NewRule> {
         .map(|d| super::date("--since", &d))
         .transpose()?
         .map(|d| d.and_time(NaiveTime::MIN).and_utc());
-    let table = trigger
-        .table()
-        .expect("survey and experience rules read a table");
     Ok(NewRule {
         name: args.name,
-        watermark: match since {
-            Some(_) => None,
-            None => sql.versions().get(&table).copied(),
-        },
+        watermark: NewRule::starting_watermark(sql, &trigger, since),
         trigger,
         customers,
         fallback_owner: args.fallback_owner,
@@ -153,6 +148,15 @@ pub async fn cases(config: &Config, command: CasesCommand, json: bool) -> anyhow
             show(&ops, id, json)
         }
         CasesCommand::Effect(args) => super::effect::run(&folder, &ops, args, json).await,
+        CasesCommand::Costs => {
+            let sql = Sql::open(&folder, &BTreeMap::new()).await?;
+            let all = ops.cases(&CaseFilter::default(), Utc::now())?;
+            let costs = cases::cause_costs(&sql, &all).await?;
+            match json {
+                true => output::json(&costs),
+                false => print_costs(&costs),
+            }
+        }
         CasesCommand::Causes(args) => {
             for text in &args.add {
                 ops.add_root_cause(&super::actor(), &cause(text)?)?;
@@ -221,6 +225,31 @@ fn print_scans(scans: &[RuleScan]) -> anyhow::Result<()> {
     t.print()
 }
 
+fn print_costs(costs: &CauseCosts) -> anyhow::Result<()> {
+    let mut t = output::Table::new(
+        &[
+            "root cause",
+            "cases",
+            "customers",
+            "valued",
+            "their lifetime value",
+        ],
+        &[false, true, true, true, true],
+    );
+    for c in &costs.causes {
+        t.rows.push(vec![
+            c.cause.to_string(),
+            c.cases.to_string(),
+            c.customers.to_string(),
+            c.valued.to_string(),
+            c.clv.map_or("— (customers not valued)".into(), |v| {
+                text::money_in(v, costs.currency.as_deref())
+            }),
+        ]);
+    }
+    t.print()
+}
+
 fn filter(ops: &OpsDb, args: CasesListArgs) -> anyhow::Result<CaseFilter> {
     let rule = args.trigger.map(|r| ops.rule(&r)).transpose();
     Ok(CaseFilter {
@@ -232,6 +261,7 @@ fn filter(ops: &OpsDb, args: CasesListArgs) -> anyhow::Result<CaseFilter> {
             .map(|r| r.id),
         root_cause: args.root_cause.as_deref().map(cause).transpose()?,
         limit: Some(args.limit),
+        offset: 0,
     })
 }
 

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use cxray_analysis::cases::{EffectQuery, EffectReport, Group, WindowEffect, effect_report};
 use cxray_analysis::settings::ProductSettings;
 use cxray_core::cases::effect::{Effect, EffectSettings};
-use cxray_core::stats::{Difference, Estimate};
-use cxray_core::text::{money, money_in, thousands};
+use cxray_core::text::{
+    money_difference, money_estimate, money_in, p_value, points, signed, signed_count, thousands,
+};
 use cxray_store::DataFolder;
 use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
@@ -114,9 +115,9 @@ fn group_row(name: String, g: &Group) -> Vec<String> {
     match &g.effect {
         Some(e) => row.extend([
             points(&e.repurchase),
-            p_value(&e.repurchase),
-            amount(&e.revenue.adjusted),
-            p_value(&e.revenue.adjusted),
+            p_value(e.repurchase.p_value),
+            money_difference(&e.revenue.adjusted),
+            p_value(e.revenue.adjusted.p_value),
         ]),
         None => row.extend(["—".into(), String::new(), "—".into(), String::new()]),
     }
@@ -131,8 +132,8 @@ fn details(e: &Effect, currency: Option<&str>) -> anyhow::Result<()> {
             "revenue per case, unadjusted".to_string(),
             format!(
                 "{}, p {}",
-                amount(&e.revenue.unadjusted),
-                p_value(&e.revenue.unadjusted)
+                money_difference(&e.revenue.unadjusted),
+                p_value(e.revenue.unadjusted.p_value)
             ),
         ),
         (
@@ -147,7 +148,7 @@ fn details(e: &Effect, currency: Option<&str>) -> anyhow::Result<()> {
     for b in &e.balance {
         let smd = b
             .smd
-            .map_or("undefined".into(), |d| sign(d, format!("{:.3}", d.abs())));
+            .map_or("undefined".into(), |d| signed(d, format!("{:.3}", d.abs())));
         let flag = if b.flagged { " (unbalanced)" } else { "" };
         lines.push((
             format!("balance: {}", b.measure.label().to_lowercase()),
@@ -190,7 +191,7 @@ fn value(e: &Effect, currency: Option<&str>) -> Vec<(String, String)> {
     let v = &e.value;
     let mut lines = vec![(
         "extra customers who bought again".to_string(),
-        count(&v.extra_customers),
+        signed_count(&v.extra_customers),
     )];
     if let (Some(clv), Some(worth), Some(net)) = (v.mean_clv, &v.value, &v.net) {
         lines.push((
@@ -212,54 +213,4 @@ fn value(e: &Effect, currency: Option<&str>) -> Vec<(String, String)> {
         ),
     ));
     lines
-}
-
-/// A difference in percentage points, signed, with its interval.
-fn points(d: &Difference) -> String {
-    let signed = |v: f64| sign(v, format!("{:.1}", v.abs()));
-    match (d.low, d.high) {
-        (Some(lo), Some(hi)) => format!("{} ({} – {})", signed(d.value), signed(lo), signed(hi)),
-        _ => signed(d.value),
-    }
-}
-
-/// `digits` (a magnitude) with the sign of `v`: "+1.3", "−7.5", "0.0".
-fn sign(v: f64, digits: String) -> String {
-    match digits.trim_start_matches(['0', '.', ',']).is_empty() {
-        true => digits,
-        false if v < 0.0 => format!("−{digits}"),
-        false => format!("+{digits}"),
-    }
-}
-
-/// A difference in money per case, signed, with its interval.
-fn amount(d: &Difference) -> String {
-    let signed = |v: f64| sign(v, money(v.abs()));
-    match (d.low, d.high) {
-        (Some(lo), Some(hi)) => format!("{} ({} – {})", signed(d.value), signed(lo), signed(hi)),
-        _ => signed(d.value),
-    }
-}
-
-fn money_estimate(e: &Estimate, currency: Option<&str>) -> String {
-    let range = match (e.low, e.high) {
-        (Some(lo), Some(hi)) => format!(" ({} – {})", money(lo), money(hi)),
-        _ => String::new(),
-    };
-    format!("{}{range}", money_in(e.value, currency))
-}
-
-fn count(e: &Estimate) -> String {
-    let signed = |v: f64| sign(v, thousands(v.abs().round() as u64));
-    match (e.low, e.high) {
-        (Some(lo), Some(hi)) => format!("{} ({} – {})", signed(e.value), signed(lo), signed(hi)),
-        _ => signed(e.value),
-    }
-}
-
-fn p_value(d: &Difference) -> String {
-    d.p_value.map_or(String::new(), |p| match p < 0.001 {
-        true => "<0.001".into(),
-        false => format!("{p:.3}"),
-    })
 }

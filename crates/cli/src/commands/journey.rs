@@ -3,10 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use chrono::Utc;
 use cxray_analysis::journey::{self, AtRisk, Journey, JourneyOptions, Total, Touchpoint};
 use cxray_core::domain::owner_kind_label;
 use cxray_core::stats::{Difference, Estimate, Settings};
 use cxray_core::text;
+use cxray_store::cases::OwnerCases;
 use cxray_store::edits;
 use cxray_store::ops::{OpsDb, Placement, Sla};
 use cxray_store::sql::Sql;
@@ -189,11 +191,14 @@ struct Scorecard<'a> {
     owner: &'a journey::Owner,
     touchpoint_details: Vec<&'a Touchpoint>,
     trend: Vec<journey::MonthRate>,
+    /// The owner's follow-up cases not yet done, and those overdue.
+    cases: OwnerCases,
 }
 
 /// Prints one owner's scorecard.
 pub async fn owner(config: &Config, args: OwnerArgs, json: bool) -> anyhow::Result<()> {
-    let sql = Sql::open(&super::folder(config)?, &BTreeMap::new()).await?;
+    let folder = super::folder(config)?;
+    let sql = Sql::open(&folder, &BTreeMap::new()).await?;
     let opts = options(config, &args.journey)?;
     let j = journey::journey(&sql, &opts).await?;
     let Some(o) = j.owners.iter().find(|o| o.owner == args.owner) else {
@@ -215,6 +220,7 @@ pub async fn owner(config: &Config, args: OwnerArgs, json: bool) -> anyhow::Resu
             .await?
             .remove(&o.owner)
             .unwrap_or_default(),
+        cases: OpsDb::open(&folder.ops_db_path())?.owner_cases(&o.owner, Utc::now())?,
     };
     if json {
         return output::json(&card);
@@ -228,6 +234,10 @@ pub async fn owner(config: &Config, args: OwnerArgs, json: bool) -> anyhow::Resu
         pct(o.failure_rate.as_ref()),
         total(o.revenue_at_risk.as_ref()),
         money(o.revenue_at_risk_after_handoffs.as_ref())
+    );
+    println!(
+        "follow-up cases: {} open, {} overdue",
+        card.cases.open, card.cases.overdue
     );
     touchpoint_table(
         &card

@@ -11,9 +11,10 @@ use std::process::Command;
 use serde_json::json;
 
 use crate::browser::{sign_in, small_demo, some_customer, wait_ready};
+use crate::cases::DETRACTORS;
 use crate::server::serve_with;
 use crate::webdriver::Browser;
-use crate::{PASSWORD, add_user};
+use crate::{PASSWORD, add_user, run};
 
 /// The axe-core release the pages are checked with.
 const AXE_VERSION: &str = "4.11.1";
@@ -179,7 +180,8 @@ fn links(browser: &Browser, css: &str) -> Vec<String> {
 }
 
 /// Every page the signed-in reader may open: the navigation's, the administration's
-/// sections, an owner's page and, where customers are shown, a customer's.
+/// sections, an owner's page, the effect of following up and the first case listed and,
+/// where customers are shown, a customer's.
 fn pages_of(browser: &Browser, base: &str, owner: &str, customer: &str) -> Vec<String> {
     browser.open(&format!("{base}/"));
     let mut pages = links(browser, "header nav a");
@@ -187,6 +189,12 @@ fn pages_of(browser: &Browser, base: &str, owner: &str, customer: &str) -> Vec<S
         browser.open(&format!("{base}/admin"));
         pages.extend(links(browser, "main a[href^=\"/admin/\"]"));
     }
+    browser.open(&format!("{base}/cases"));
+    pages.extend(
+        links(browser, "main a[href^=\"/cases/\"]")
+            .into_iter()
+            .take(1),
+    );
     pages.push(format!("/owners/{owner}"));
     if pages.iter().any(|p| p == "/customers") {
         pages.push(format!("/customers?id={customer}"));
@@ -202,8 +210,13 @@ fn error_pages(role: &str) -> Vec<(&'static str, &'static str)> {
             ("/no-such-page", "Not found"),
             ("/owners/nobody", "Unknown owner"),
             ("/?from=2025-13-45", "Bad filter"),
+            ("/cases?status=done", "Follow-up cases"),
         ],
-        "owner" => vec![("/admin", "Forbidden"), ("/link", "Not allowed")],
+        "owner" => vec![
+            ("/admin", "Forbidden"),
+            ("/link", "Not allowed"),
+            ("/cases/999999", "Unknown case"),
+        ],
         _ => Vec::new(),
     }
 }
@@ -213,6 +226,14 @@ fn every_page_is_accessible_by_keyboard_and_fits_a_phone_and_a_wide_screen() {
     let axe = axe_source();
     let dir = tempfile::tempdir().unwrap();
     let data = small_demo(dir.path());
+    for args in [&DETRACTORS[..], &["cases", "scan"]] {
+        let done = run(&data, args);
+        assert!(
+            done.status.success(),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+    }
     let roles = [
         ("admin", None),
         ("executive", None),

@@ -276,3 +276,94 @@ fn rules_open_cases_once_that_owners_work_and_bad_input_changes_nothing() {
     let left = files_containing(&data, b"C0000001");
     assert!(!left.iter().any(in_database), "{left:?}");
 }
+
+/// The distinct customers of the cases.
+fn customers<'a>(of: &[&'a Value]) -> Vec<&'a str> {
+    let mut ids: Vec<&str> = of
+        .iter()
+        .map(|c| c["customer_id"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+#[test]
+fn root_causes_are_counted_and_priced_by_their_customers_lifetime_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = demo_folder(dir.path(), "2000");
+    assert!(run(&data, &DETRACTORS).status.success());
+    assert!(run(&data, &["cases", "scan"]).status.success());
+    let empty = json(&data, &["cases", "costs", "--json"]);
+    assert_eq!(
+        empty["causes"],
+        serde_json::json!([]),
+        "no case names a cause"
+    );
+    for cause in ["baggage > delayed", "baggage > lost", "staff"] {
+        assert!(
+            run(&data, &["cases", "causes", "--add", cause])
+                .status
+                .success()
+        );
+    }
+    let worked: Vec<Value> = cases(&data, &[])
+        .into_iter()
+        .filter(|c| c["arm"] == "follow_up")
+        .take(4)
+        .collect();
+    let named = [
+        "baggage > delayed",
+        "baggage > delayed",
+        "baggage > lost",
+        "staff",
+    ];
+    for (c, cause) in worked.iter().zip(named) {
+        let id = c["id"].to_string();
+        let set = ["cases", "update", &id, "--root-cause", cause];
+        assert!(run(&data, &set).status.success());
+    }
+    let clv = |ids: &[&str]| {
+        let list: Vec<String> = ids.iter().map(|i| format!("'{i}'")).collect();
+        let sql = format!(
+            "SELECT sum(clv) AS v FROM customer_value WHERE customer_id IN ({})",
+            list.join(", ")
+        );
+        json(&data, &["sql", &sql, "--json"])[0]["v"]
+            .as_f64()
+            .unwrap()
+    };
+    let costs = json(&data, &["cases", "costs", "--json"]);
+    let causes = costs["causes"].as_array().unwrap();
+    let find = |name: &str| causes.iter().find(|c| c["cause"] == name).unwrap();
+    let expected = [
+        ("baggage", &worked[..3]),
+        ("baggage > delayed", &worked[..2]),
+        ("baggage > lost", &worked[2..3]),
+        ("staff", &worked[3..4]),
+    ];
+    assert_eq!(causes.len(), expected.len(), "{costs}");
+    for (name, of) in expected {
+        let of: Vec<&Value> = of.iter().collect();
+        let ids = customers(&of);
+        let c = find(name);
+        assert_eq!(c["cases"], of.len() as u64, "{name}");
+        assert_eq!(c["customers"], ids.len() as u64, "{name}");
+        let money = c["clv"].as_f64().unwrap();
+        assert!(
+            (money - clv(&ids)).abs() < 1e-6 * money.max(1.0),
+            "{name}: {money}"
+        );
+    }
+    let money: Vec<f64> = causes.iter().map(|c| c["clv"].as_f64().unwrap()).collect();
+    assert!(
+        money.windows(2).all(|w| w[0] >= w[1]),
+        "costliest first: {money:?}"
+    );
+    let text = run(&data, &["cases", "costs"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("baggage > delayed") && text.contains("their lifetime value"),
+        "{text}"
+    );
+}

@@ -1,15 +1,16 @@
 //! Web administration, for admins only: users, API tokens, targets, service levels,
-//! touchpoint placements and report schedules. Every change calls the store's own
+//! touchpoint placements, case rules and report schedules. Every change calls the store's own
 //! operation — the validation and audit entry the CLI uses — from a form carrying the
 //! session's CSRF token, then redirects (303) to its section with a confirmation; a refused value is shown next to
 //! its field and changes nothing. Other roles get 403 on every route.
 
-mod choices;
+pub(crate) mod choices;
 mod flash;
-mod form;
+pub(crate) mod form;
 mod page;
 mod placements;
 mod request;
+mod rules;
 mod schedules;
 mod slas;
 mod targets;
@@ -61,6 +62,11 @@ const SECTIONS: &[(&str, &str, &str)] = &[
         "where touchpoints sit in the journey and who owns them",
     ),
     (
+        rules::Rules::PATH,
+        rules::Rules::TITLE,
+        "the rules that open follow-up cases; add, disable",
+    ),
+    (
         schedules::Schedules::PATH,
         schedules::Schedules::TITLE,
         "the board pack by e-mail: how often, to whom; what was sent",
@@ -70,6 +76,7 @@ const SECTIONS: &[(&str, &str, &str)] = &[
 /// The administration's routes (reading routes: behind [`crate::auth::require_read`]).
 pub fn routes() -> Router<AppState> {
     use placements::Placements;
+    use rules::Rules;
     use schedules::Schedules;
     use slas::Slas;
     use targets::Targets;
@@ -93,6 +100,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/placements/remove", post(placements::remove))
         .route(Schedules::PATH, get(show::<Schedules>).post(schedules::add))
         .route("/admin/report-schedules/remove", post(schedules::remove))
+        .route(Rules::PATH, get(show::<Rules>).post(rules::add))
+        .route("/admin/rules/disable", post(rules::disable))
 }
 
 /// One section: a page listing what there is, with the forms that change it.

@@ -71,6 +71,7 @@ fn leaving(d: &DropoutFit) -> String {
         ratios,
         value_title: "odds ratio of leaving (log scale)".into(),
         reference: "no difference".into(),
+        differences: false,
     };
     let intervals = if d.resamples > 0 { "bootstrap" } else { "Wald" };
     format!(

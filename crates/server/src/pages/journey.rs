@@ -8,6 +8,7 @@ use cxray_charts::{
 
 use cxray_core::domain::owner_kind_label;
 use cxray_core::text::{money_in, thousands};
+use cxray_store::cases::OwnerCases;
 
 use super::money::{at_risk, total, what_is_summed};
 use crate::html::{escape, figure, table, with_interval};
@@ -286,7 +287,14 @@ fn owner_total(t: &cxray_analysis::journey::Total, cur: Option<&str>) -> String 
 }
 
 /// One owner's scorecard: touchpoints, performance, money at stake and trend.
-pub fn render_owner(j: &Journey, o: &Owner, trend: &[MonthRate]) -> String {
+/// One owner's scorecard: the summary, the owner's follow-up cases (open and overdue,
+/// when known), the touchpoints and the monthly failure rate.
+pub fn render_owner(
+    j: &Journey,
+    o: &Owner,
+    trend: &[MonthRate],
+    cases: Option<OwnerCases>,
+) -> String {
     let tps: Vec<Vec<String>> = j
         .touchpoints
         .iter()
@@ -329,8 +337,22 @@ pub fn render_owner(j: &Journey, o: &Owner, trend: &[MonthRate]) -> String {
         o.failure_rate
             .map_or("—".into(), |e| with_interval(e.value, e.low, e.high, 1)),
     );
+    let cases = cases.map_or(String::new(), |c| {
+        let owner = crate::filters::encode(&o.owner);
+        format!(
+            "<p class=\"cases\">Follow-up cases: <a href=\"/cases?owner={owner}\">{} open</a>, \
+             <a href=\"/cases?owner={owner}&amp;overdue=true\">{} overdue</a>{}.</p>",
+            thousands(c.open as u64),
+            thousands(c.overdue as u64),
+            if c.overdue > 0 {
+                " — past their first-contact or resolution deadline"
+            } else {
+                ""
+            },
+        )
+    });
     format!(
-        "{summary}{}{}",
+        "{summary}{cases}{}{}",
         table("Touchpoints", TOUCHPOINT_COLUMNS, &tps),
         line(
             &Frame::new("Failure rate by month")

@@ -25,7 +25,11 @@ fn reading_paths() -> Vec<String> {
     ROUTES
         .iter()
         .filter(|r| !NOT_READING.contains(r))
-        .map(|r| r.replace("{owner}", "airport").replace("{customer}", "c1"))
+        .map(|r| {
+            r.replace("{owner}", "airport")
+                .replace("{customer}", "c1")
+                .replace("{id}", "1")
+        })
         .collect()
 }
 
@@ -41,7 +45,7 @@ fn a_token_without_the_read_scope_reads_no_page_and_no_api() {
     let (ingest, read) = (token(&[Scope::Ingest]), token(&[Scope::Read]));
 
     let paths = reading_paths();
-    assert_eq!(paths.len(), 33, "{paths:?}");
+    assert_eq!(paths.len(), 40, "{paths:?}");
     for path in &paths {
         let r = server.get(path, &[("Authorization", &ingest)]);
         assert_eq!(r.status, 403, "{path}: {}", r.body);

@@ -13,15 +13,15 @@ use crate::auth::{PASSWORD, add, hidden, session_cookie, sign_in_as};
 use crate::{ROUTES, Reply, Server, form};
 
 /// A signed-in browser session: its cookie and its form token.
-struct Session<'a> {
+pub struct Session<'a> {
     server: &'a Server,
     cookie: String,
-    csrf: String,
+    pub csrf: String,
 }
 
 impl<'a> Session<'a> {
     /// Adds a user with `role` and signs them in through the sign-in form.
-    fn new(server: &'a Server, email: &str, role: Role, owner: Option<&str>) -> Self {
+    pub fn new(server: &'a Server, email: &str, role: Role, owner: Option<&str>) -> Self {
         add(server, email, role, owner);
         let cookie = session_cookie(&sign_in_as(server, email, PASSWORD, "/"));
         let token = cookie.trim_start_matches("cxray_session=");
@@ -33,24 +33,24 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn get(&self, path: &str) -> Reply {
+    pub fn get(&self, path: &str) -> Reply {
         self.server.get(path, &[("Cookie", &self.cookie)])
     }
 
     /// Posts `fields` with the session's form token.
-    fn post(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+    pub fn post(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
         let mut all = vec![("csrf", self.csrf.as_str())];
         all.extend_from_slice(fields);
         self.post_raw(path, &form(&all))
     }
 
-    fn post_raw(&self, path: &str, body: &str) -> Reply {
+    pub fn post_raw(&self, path: &str, body: &str) -> Reply {
         let headers = [("Cookie", self.cookie.as_str())];
         self.server.request("POST", path, &headers, Some(body))
     }
 
     /// The page a change's 303 leads to, with the confirmation it set.
-    fn follow(&self, r: &Reply) -> Reply {
+    pub fn follow(&self, r: &Reply) -> Reply {
         assert_eq!(r.status, 303, "{}", r.body);
         let flash = r.cookie("cxray_flash").expect("a confirmation");
         let cookie = format!("{}; cxray_flash={flash}", self.cookie);
@@ -84,7 +84,7 @@ fn between(html: &str, start: &str, end: &str) -> Option<String> {
 }
 
 /// The refusal shown next to form field `field`.
-fn field_error(html: &str, field: &str) -> Option<String> {
+pub fn field_error(html: &str, field: &str) -> Option<String> {
     between(
         html,
         &format!("id=\"{field}-error\" role=\"alert\">"),
@@ -103,7 +103,7 @@ fn last_audit(server: &Server) -> (String, String, String) {
     (e.actor, e.action, e.detail)
 }
 
-fn audit_count(server: &Server) -> usize {
+pub fn audit_count(server: &Server) -> usize {
     server.ops().recent_audit(10_000).unwrap().len()
 }
 
@@ -739,7 +739,7 @@ fn bad_report_schedules_are_refused_next_to_the_field_and_change_nothing() {
 
 /// Every administration route, and a form it would accept from an admin.
 fn admin_routes() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
-    let forms: [(&str, Vec<(&str, &str)>); 14] = [
+    let forms: [(&str, Vec<(&str, &str)>); 16] = [
         ("/admin", vec![]),
         (
             "/admin/users",
@@ -789,6 +789,16 @@ fn admin_routes() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
             vec![("cadence", "weekly"), ("roles", "executive")],
         ),
         ("/admin/report-schedules/remove", vec![("id", "1")]),
+        (
+            "/admin/rules",
+            vec![
+                ("name", "New rule"),
+                ("kind", "survey"),
+                ("instrument", "nps"),
+                ("score", "<=6"),
+            ],
+        ),
+        ("/admin/rules/disable", vec![("id", "1")]),
     ];
     let listed: Vec<&str> = ROUTES
         .iter()

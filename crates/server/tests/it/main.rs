@@ -5,6 +5,7 @@ mod access;
 mod admin;
 mod auth;
 mod bad_filters;
+mod cases;
 mod groups;
 mod metrics;
 
@@ -18,7 +19,7 @@ use cxray_store::DataFolder;
 use cxray_store::ops::OpsDb;
 
 /// Every route pattern of the server.
-pub const ROUTES: [&str; 39] = [
+pub const ROUTES: [&str; 46] = [
     "/",
     "/link",
     "/journey",
@@ -26,6 +27,9 @@ pub const ROUTES: [&str; 39] = [
     "/drivers",
     "/owners",
     "/owners/{owner}",
+    "/cases",
+    "/cases/effect",
+    "/cases/{id}",
     "/customers",
     "/data",
     "/admin",
@@ -42,6 +46,8 @@ pub const ROUTES: [&str; 39] = [
     "/admin/placements/remove",
     "/admin/report-schedules",
     "/admin/report-schedules/remove",
+    "/admin/rules",
+    "/admin/rules/disable",
     "/api/v1/openapi.json",
     "/api/v1/scorecard",
     "/api/v1/link",
@@ -52,6 +58,8 @@ pub const ROUTES: [&str; 39] = [
     "/api/v1/customers/{customer}",
     "/api/v1/tables",
     "/api/v1/targets",
+    "/api/v1/cases",
+    "/api/v1/cases/{id}",
     "/api/v1/me",
     "/api/v1/ingest/{table}",
     "/login",

@@ -7,12 +7,17 @@ use cxray_core::domain::Table;
 
 use super::NewRule;
 use crate::edits::known;
+use std::collections::BTreeMap;
+
+#[cfg(doc)]
 use crate::ops::OpsDb;
+use crate::ops::Sla;
 use crate::sql::{Sql, typed};
 use crate::{Result, StoreError};
 
 /// Fails (naming the field) unless everything the rule names is in the data.
-pub async fn rule(sql: &Sql, ops: &OpsDb, rule: &NewRule) -> Result<()> {
+/// `slas` are the touchpoints' service levels ([`OpsDb::slas`]).
+pub async fn rule(sql: &Sql, slas: &BTreeMap<String, Sla>, rule: &NewRule) -> Result<()> {
     if let (Some(table), Some(tp)) = (rule.trigger.table(), rule.trigger.touchpoint()) {
         known(sql, "touchpoint", (table.name(), "touchpoint"), tp).await?;
     }
@@ -21,7 +26,7 @@ pub async fn rule(sql: &Sql, ops: &OpsDb, rule: &NewRule) -> Result<()> {
         experience,
     } = &rule.trigger
     {
-        let wait = ops.slas()?.get(touchpoint).and_then(|s| s.max_wait_seconds);
+        let wait = slas.get(touchpoint).and_then(|s| s.max_wait_seconds);
         if experience.needs_sla() && wait.is_none() {
             let message = format!(
                 "touchpoint '{touchpoint}' has no service level for waits: set its maximum \

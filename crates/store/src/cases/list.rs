@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use cxray_core::cases::{Arm, CaseStatus, Outcome, OutcomeKind, RootCause};
-use rusqlite::ToSql;
 use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, ToSql};
 
 use super::Case;
 use crate::ops::{OpsDb, parse_column, parse_optional, stored};
@@ -22,6 +22,8 @@ pub struct CaseFilter {
     pub root_cause: Option<RootCause>,
     /// At most this many, newest first.
     pub limit: Option<usize>,
+    /// Leave out this many of the newest first (a page further on).
+    pub offset: usize,
 }
 
 /// Whether a case is overdue at `?1`, in SQL.
@@ -59,6 +61,14 @@ impl CaseFilter {
         }
         (conditions.join(" AND "), values)
     }
+}
+
+/// `now` as `?1`, then the filter's values.
+fn with_now<'a>(now: &'a Value, values: &'a [Value]) -> Vec<&'a dyn ToSql> {
+    let mut all: Vec<&dyn ToSql> = Vec::with_capacity(values.len() + 1);
+    all.push(now);
+    all.extend(values.iter().map(|v| v as &dyn ToSql));
+    all
 }
 
 const SELECT: &str = "SELECT c.id, c.rule_id, r.name, c.customer_id, c.event_at, c.touchpoint,
@@ -100,15 +110,37 @@ impl OpsDb {
         let sql = format!(
             "{SELECT}{OVERDUE} THEN 1 ELSE 0 END
              FROM cases c JOIN case_rules r ON r.id = c.rule_id
-             WHERE {condition} ORDER BY c.id DESC LIMIT {limit}"
+             WHERE {condition} ORDER BY c.id DESC LIMIT {limit} OFFSET {}",
+            filter.offset
         );
-        let mut all: Vec<&dyn ToSql> = Vec::with_capacity(values.len() + 1);
         let now = Value::Text(stored(now));
-        all.push(&now);
-        all.extend(values.iter().map(|v| v as &dyn ToSql));
         let mut stmt = self.conn().prepare(&sql)?;
-        let rows = stmt.query_map(all.as_slice(), case)?;
+        let rows = stmt.query_map(with_now(&now, &values).as_slice(), case)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many cases the filter lets through (its limit and offset aside).
+    pub fn count_cases(&self, filter: &CaseFilter, now: DateTime<Utc>) -> Result<usize> {
+        let (condition, values) = filter.sql();
+        let sql = format!("SELECT count(*) FROM cases c WHERE ?1 IS NOT NULL AND {condition}");
+        let now = Value::Text(stored(now));
+        let n: i64 = self
+            .conn()
+            .query_row(&sql, with_now(&now, &values).as_slice(), |r| r.get(0))?;
+        Ok(n as usize)
+    }
+
+    /// The case a rule opened for the event `key`, if any (overdue as of `now`).
+    pub fn case_of_event(&self, rule: i64, key: &str, now: DateTime<Utc>) -> Result<Option<Case>> {
+        let id: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT id FROM cases WHERE rule_id = ?1 AND event_key = ?2",
+                rusqlite::params![rule, key],
+                |r| r.get(0),
+            )
+            .optional()?;
+        id.map(|id| self.case(id, now)).transpose()
     }
 
     /// The case `id`, overdue as of `now`.
@@ -123,5 +155,33 @@ impl OpsDb {
             Some(c) => Ok(c?),
             None => Err(StoreError::invalid("case", format!("no case {id}"))),
         }
+    }
+}
+
+/// An owner's follow-up cases not yet done, and how many of them are overdue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct OwnerCases {
+    pub open: usize,
+    pub overdue: usize,
+}
+
+impl OpsDb {
+    /// The owner's followed-up cases still open or contacted, and those past a deadline
+    /// at `now` (held-out cases are not worked, so not counted).
+    pub fn owner_cases(&self, owner: &str, now: DateTime<Utc>) -> Result<OwnerCases> {
+        let sql = format!(
+            "SELECT count(*), COALESCE(sum(CASE WHEN {OVERDUE} THEN 1 ELSE 0 END), 0)
+             FROM cases WHERE owner = ?2 AND arm = 'follow_up'
+                AND status IN ('open', 'contacted')"
+        );
+        let (open, overdue): (i64, i64) =
+            self.conn()
+                .query_row(&sql, rusqlite::params![stored(now), owner], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+        Ok(OwnerCases {
+            open: open as usize,
+            overdue: overdue as usize,
+        })
     }
 }

@@ -21,7 +21,7 @@ use cxray_core::cases::{
 };
 use serde::Serialize;
 
-pub use list::CaseFilter;
+pub use list::{CaseFilter, OwnerCases};
 pub use open::{Candidate, Opened, Opening};
 pub use work::{CaseUpdate, HistoryEntry};
 
@@ -42,6 +42,24 @@ pub struct NewRule {
     /// The source table's version whose events the rule leaves alone (its events before
     /// the rule existed); none to evaluate every event (from `since`).
     pub watermark: Option<u64>,
+}
+
+impl NewRule {
+    /// The watermark of a new rule on `trigger`: with `since`, none (the events already
+    /// there from that day on are evaluated too); else the source table's version in
+    /// `sql` (it watches what arrives from now on).
+    pub fn starting_watermark(
+        sql: &crate::sql::Sql,
+        trigger: &Trigger,
+        since: Option<DateTime<Utc>>,
+    ) -> Option<u64> {
+        match since {
+            Some(_) => None,
+            None => trigger
+                .table()
+                .and_then(|t| sql.versions().get(&t).copied()),
+        }
+    }
 }
 
 /// A rule as stored.
