@@ -10,6 +10,7 @@ mod cpu;
 pub mod customer;
 pub mod drivers;
 pub mod groups;
+pub mod initiatives;
 pub mod journey;
 pub mod loyalty;
 pub mod metrics;

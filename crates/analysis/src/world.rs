@@ -7,12 +7,14 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use cxray_core::domain::{MONEY_PRECISION, MONEY_SCALE, Table};
+use cxray_core::initiatives::{Initiative, Scope};
 use cxray_core::models::{FitOptions, ModelKind};
 use cxray_core::stats::Settings;
 use cxray_core::targets::{Headline, Period};
 use cxray_core::world::records::{
     CustomerRow, FinancialRow, InteractionRow, OwnerRow, ResponseRow, Sink, TransactionRow,
 };
+use cxray_core::world::truth::InitiativeTruth;
 use cxray_core::world::{Truth, World, simulate_with_progress};
 use datafusion::arrow::array::{
     ArrayRef, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder, RecordBatch,
@@ -103,10 +105,40 @@ pub async fn build(
         };
         ops.set_placement("demo", &touchpoint, &placement)?;
     }
+    if let Some(planted) = &truth.initiative {
+        register(&ops, planted)?;
+    }
     let path = folder.truth_path();
     std::fs::write(&path, serde_json::to_string_pretty(&truth)?)
         .map_err(|e| StoreError::io(&path, e))?;
     Ok(truth)
+}
+
+/// Records the world's planted initiative (once): its site's airport, its touchpoints, its
+/// date.
+fn register(ops: &OpsDb, planted: &InitiativeTruth) -> Result<()> {
+    if ops.initiatives()?.iter().any(|i| i.name == planted.name) {
+        return Ok(());
+    }
+    let start = planted
+        .date
+        .parse()
+        .map_err(|e| StoreError::Input(format!("initiative date {}: {e}", planted.date)))?;
+    let touchpoints = planted
+        .failure_rates
+        .iter()
+        .map(|r| r.touchpoint.clone())
+        .collect();
+    let scope = Scope {
+        touchpoints,
+        column: "airport".into(),
+        values: vec![planted.site.clone()],
+    };
+    let initiative = Initiative {
+        notes: "planted by the demo world; what it really did is in truth.json".into(),
+        ..Initiative::new(planted.name.clone(), scope, start)
+    };
+    ops.add_initiative("demo", &initiative)
 }
 
 /// The world's journey order as placements' positions (1 first), stage by stage in the

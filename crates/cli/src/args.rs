@@ -8,12 +8,13 @@ use cxray_core::access::{Role, Scope};
 use cxray_core::cases::{CaseStatus, Experience, OutcomeKind};
 use cxray_core::domain::Table;
 use cxray_core::erasure::ErasedRows;
+use cxray_core::initiatives::Status;
 use cxray_core::schedule::{Recipient, RecipientError, ReportCadence};
 use cxray_core::targets::Headline;
 
 use crate::choices::{
-    AnyModel, CohortLength, Defection, DriverMethod, FileFormat, Metric, Outcome, PackFormat,
-    TransactionModel, Unit, named,
+    AnyModel, CohortLength, Defection, DriverMethod, EstimatorChoice, FileFormat,
+    InitiativeOutcome, Metric, Outcome, PackFormat, TransactionModel, Unit, named,
 };
 
 /// cxray turns customer experience into hard numbers.
@@ -58,6 +59,9 @@ pub enum Command {
     Link(LinkArgs),
     /// Driver analysis: how much each predictor explains of an outcome, with intervals.
     Drivers(DriversArgs),
+    /// Initiatives: what a change did, measured against a control.
+    #[command(subcommand)]
+    Initiative(InitiativeCommand),
     /// The executive scorecard: equity, retention, stated scores, satisfied defectors,
     /// revenue at risk and the weakest areas — what the scorecard page shows.
     Scorecard,
@@ -512,6 +516,102 @@ pub struct DriversArgs {
     /// Seed of the bootstrap: the same seed gives the same intervals.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InitiativeCommand {
+    /// Record an initiative: what changed, where (touchpoints and units such as
+    /// airport=CPH), from when, at what cost. Checked against the data; audited.
+    Add(InitiativeAddArgs),
+    /// List the initiatives.
+    List,
+    /// Show one initiative.
+    Show { name: String },
+    /// Change an initiative's fields (the others stay); audited.
+    Update(InitiativeUpdateArgs),
+    /// Measure an initiative's effect (NAME), or an effect on any unit × period panel
+    /// (--sql): the estimator chosen from the design (or asked for), the effect with its
+    /// 95% interval, the checks, or why no claim can be made.
+    Measure(MeasureArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitiativeAddArgs {
+    /// The initiative's name (unique, ignoring case).
+    #[arg(long)]
+    pub name: String,
+    /// Who is responsible.
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// The units it covers: a column of the interactions and its values, e.g. airport=CPH.
+    #[arg(long)]
+    pub scope: String,
+    /// The touchpoints it covers (all when none), e.g. bag_drop,baggage_reclaim.
+    #[arg(long, value_delimiter = ',')]
+    pub touchpoints: Vec<String>,
+    /// The first day it applies (YYYY-MM-DD).
+    #[arg(long)]
+    pub start: String,
+    /// A unit's own first day, for a staggered roll-out: UNIT=YYYY-MM-DD (repeatable).
+    #[arg(long = "start-for")]
+    pub start_for: Vec<String>,
+    #[command(flatten)]
+    pub fields: InitiativeFields,
+}
+
+/// The fields `add` and `update` share.
+#[derive(Debug, Args)]
+pub struct InitiativeFields {
+    /// The last day it applies (YYYY-MM-DD).
+    #[arg(long)]
+    pub end: Option<String>,
+    /// The one-off cost, in the data's currency.
+    #[arg(long, allow_hyphen_values = true)]
+    pub one_off_cost: Option<f64>,
+    /// The running cost a year, in the data's currency.
+    #[arg(long, allow_hyphen_values = true)]
+    pub running_cost: Option<f64>,
+    /// The relative change expected in the outcome (−0.3: 30% less).
+    #[arg(long, allow_hyphen_values = true)]
+    pub expected_effect: Option<f64>,
+    #[arg(long, ignore_case = true, value_parser = named(Status::ALL, Status::name))]
+    pub status: Option<Status>,
+    #[arg(long)]
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitiativeUpdateArgs {
+    /// The initiative to change.
+    pub initiative: String,
+    /// A new name.
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub owner: Option<String>,
+    #[command(flatten)]
+    pub fields: InitiativeFields,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("panel").required(true).args(["name", "sql"]))]
+pub struct MeasureArgs {
+    /// A recorded initiative: its units by week from the interactions.
+    pub name: Option<String>,
+    /// With NAME: what the effect is measured on at its touchpoints.
+    #[arg(long, value_enum, ignore_case = true, default_value_t = InitiativeOutcome::FailureRate, requires = "name")]
+    pub outcome: InitiativeOutcome,
+    /// A query with the columns unit, period (a whole number or a date), outcome and
+    /// treated_from (the unit's first treated period, NULL if never); files can be named
+    /// by path: SELECT * FROM 'panel.csv'.
+    #[arg(long, conflicts_with = "name")]
+    pub sql: Option<String>,
+    /// How the effect is estimated (auto: chosen from the design, with the reason).
+    #[arg(long, value_enum, ignore_case = true, default_value_t = EstimatorChoice::Auto)]
+    pub estimator: EstimatorChoice,
+    /// The units were assigned to the change at random (a pilot): compared with CUPED.
+    #[arg(long)]
+    pub randomized: bool,
 }
 
 #[derive(Debug, Args)]

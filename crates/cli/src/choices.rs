@@ -6,6 +6,7 @@ use cxray_analysis::journey::DriverOutcome;
 use cxray_analysis::loyalty::{Cohort, TimeUnit};
 use cxray_analysis::settings::DefectionRule;
 use cxray_core::drivers::Method;
+use cxray_core::initiatives::Estimator;
 use cxray_core::models::ModelKind;
 use cxray_core::stats::Instrument;
 use cxray_store::import::source::Format;
@@ -65,6 +66,19 @@ choices! {
         Month = "cohort-month" ["month"] => Cohort::Month,
         Quarter = "cohort-quarter" ["quarter"] => Cohort::Quarter,
         Year = "cohort-year" ["year"] => Cohort::Year,
+    }
+    /// How an initiative's effect is estimated.
+    EstimatorChoice => Option<Estimator> {
+        Auto = "auto" => None; "chosen from the design, with the reason",
+        Did = "did" => Some(Estimator::DifferenceInDifferences); "difference-in-differences, unit and period fixed effects",
+        Staggered = "staggered" ["sun-abraham"] => Some(Estimator::Staggered); "Sun & Abraham for start dates that differ between units",
+        Synthetic = "synthetic" ["synthetic-control"] => Some(Estimator::SyntheticControl); "synthetic control with placebos",
+        Pilot = "pilot" => Some(Estimator::RandomizedPilot); "randomized pilot, CUPED",
+    }
+    /// What an initiative's effect is measured on.
+    InitiativeOutcome => cxray_analysis::initiatives::Outcome {
+        FailureRate = "failure_rate" ["failure-rate"] => cxray_analysis::initiatives::Outcome::FailureRate; "share of interactions that failed",
+        Wait = "wait" => cxray_analysis::initiatives::Outcome::Wait; "mean wait in seconds",
     }
     DriverMethod => Method {
         Auto = "auto" => Method::Auto; "shapley up to 15 predictors, relative weights beyond",

@@ -6,6 +6,7 @@ pub mod cases;
 pub mod domain;
 pub mod drivers;
 pub mod erasure;
+pub mod initiatives;
 pub mod models;
 pub mod names;
 pub mod rng;

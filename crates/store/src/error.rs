@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use cxray_core::drivers::DriverError;
+use cxray_core::initiatives::InitiativeError;
 use cxray_core::models::ModelError;
 use cxray_core::stats::StatsError;
 use serde::Serialize;
@@ -90,6 +91,8 @@ pub enum CoreError {
     Model(#[from] ModelError),
     #[error(transparent)]
     Driver(#[from] DriverError),
+    #[error(transparent)]
+    Initiative(#[from] InitiativeError),
 }
 
 /// The store's result type.
@@ -162,8 +165,18 @@ impl CoreError {
             }
             CoreError::Model(ModelError::InvalidData(_)) => BadInput,
             CoreError::Driver(e) => driver_kind(e),
+            CoreError::Initiative(e) => initiative_kind(e),
             CoreError::Stats(_) | CoreError::Model(_) => ModelFailed,
         }
+    }
+}
+
+fn initiative_kind(e: &InitiativeError) -> ErrorKind {
+    match e {
+        InitiativeError::NoRows => ErrorKind::NoData,
+        InitiativeError::Collinear => ErrorKind::ModelFailed,
+        InitiativeError::Stats(s) => CoreError::Stats(s.clone()).kind(),
+        _ => ErrorKind::BadInput,
     }
 }
 

@@ -11,6 +11,7 @@ mod error;
 pub mod folder;
 pub mod import;
 pub mod ingest;
+pub mod initiatives;
 pub mod maintenance;
 pub mod ops;
 pub mod reports;

@@ -209,6 +209,26 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         added_by TEXT NOT NULL,
         added_at TEXT NOT NULL
      ) WITHOUT ROWID;",
+    // 10: initiatives: changes whose effect is measured against a control.
+    "CREATE TABLE initiatives (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        owner TEXT,
+        touchpoints TEXT NOT NULL,
+        scope_column TEXT NOT NULL,
+        scope_values TEXT NOT NULL,
+        start TEXT NOT NULL,
+        starts TEXT NOT NULL,
+        end_date TEXT,
+        one_off_cost REAL NOT NULL,
+        running_cost REAL NOT NULL,
+        expected_effect REAL,
+        status TEXT NOT NULL,
+        notes TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+     );",
 ];
 
 /// The schema version this build expects.

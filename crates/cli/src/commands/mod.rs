@@ -6,6 +6,7 @@ pub mod drivers;
 pub mod effect;
 pub mod import;
 pub mod init;
+pub mod initiative;
 pub mod journey;
 mod link_text;
 pub mod loyalty;

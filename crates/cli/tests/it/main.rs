@@ -10,6 +10,7 @@ mod commands;
 mod demo;
 mod effect;
 mod ingest;
+mod initiatives;
 mod maintenance;
 mod names;
 mod options;

@@ -41,6 +41,12 @@ impl Power {
         Ok((n_a > 0 && n_b > 0).then(|| z * sd * (1.0 / n_a as f64 + 1.0 / n_b as f64).sqrt()))
     }
 
+    /// The smallest true effect detected by a test of an estimate with standard error
+    /// `se`: (z₁₋α/₂ + z_power) · se (Bloom 1995).
+    pub fn detectable_with_se(&self, se: f64) -> Result<f64, StatsError> {
+        Ok(self.z()? * se)
+    }
+
     /// The total size of two groups, a share `share_b` of it in group b, needed to detect
     /// a difference `effect` between values of standard deviation `sd`:
     /// (z₁₋α/₂ + z_power)² sd² / (effect² · share_b · (1 − share_b)), rounded up. None when

@@ -2,6 +2,7 @@
 
 mod cdnow;
 mod drivers;
+mod initiatives;
 mod models_cdnow;
 mod models_predict;
 mod models_sbg;

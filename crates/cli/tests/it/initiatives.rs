@@ -1,0 +1,238 @@
+//! `cxray initiative`: measuring on any panel against the published studies' reference
+//! figures (crates/core/tests/data/initiatives), bad panels refused, and the demo world's
+//! planted initiative registered, measured and edited.
+
+use std::path::PathBuf;
+
+use crate::{demo_folder, initialised, json, run};
+
+fn reference(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../core/tests/data/initiatives")
+        .join(name)
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn close(got: &serde_json::Value, want: &serde_json::Value, tolerance: f64) {
+    let (g, w) = (got.as_f64().unwrap(), want.as_f64().unwrap());
+    assert!((g - w).abs() <= tolerance * w.abs(), "{g} against {w}");
+}
+
+#[test]
+fn measuring_a_query_reproduces_the_organ_donation_study() {
+    let (_dir, data) = initialised();
+    let want: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reference("reference.json")).unwrap())
+            .unwrap();
+    let did = &want["organ_donations"]["did"];
+    let query = format!(
+        "SELECT * FROM '{}'",
+        reference("organ_donations.csv").display()
+    );
+    let m = json(&data, &["initiative", "measure", "--sql", &query, "--json"]);
+    assert_eq!(m["estimator"], "difference_in_differences");
+    assert_eq!(m["periods"], "number");
+    close(&m["effect"]["absolute"]["value"], &did["estimate"], 1e-9);
+    close(&m["effect"]["se"], &did["se"], 1e-6);
+    close(&m["effect"]["absolute"]["low"], &did["low"], 1e-6);
+    assert_eq!(m["event_study"].as_array().unwrap().len(), 5);
+    let text = run(&data, &["initiative", "measure", "--sql", &query]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    for part in [
+        "Verdict: a change",
+        "Pre-trend test",
+        "Event study",
+        "chosen: 1 treated",
+    ] {
+        assert!(text.contains(part), "{part}: {text}");
+    }
+    let asked = [
+        "initiative",
+        "measure",
+        "--sql",
+        &query,
+        "--estimator",
+        "synthetic",
+    ];
+    let refused = json(&data, &[&asked[..], &["--json"]].concat());
+    assert_eq!(refused["refusal"]["reason"], "short_pre_period");
+    assert!(refused["effect"].is_null());
+    let text = String::from_utf8_lossy(&run(&data, &asked).stdout).into_owned();
+    assert!(
+        text.contains("No claim: pre-period too short: 3 period(s) before the start, 5 needed"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_panels_are_refused_naming_the_column_or_row() {
+    let (_dir, data) = initialised();
+    let values = |rows: &str| {
+        format!("SELECT * FROM (VALUES {rows}) AS t(unit, period, outcome, treated_from)")
+    };
+    let cases = [
+        (
+            "SELECT 'a' AS unit, 1 AS period, 'x' AS outcome, NULL AS treated_from".to_string(),
+            "column outcome is Utf8, not a number",
+        ),
+        (
+            "SELECT 'a' AS unit, 1 AS period, 2.0 AS outcome".to_string(),
+            "the query has no column treated_from",
+        ),
+        (
+            "SELECT 'a' AS unit, 1.5 AS period, 2.0 AS outcome, NULL AS treated_from".to_string(),
+            "column period is Float64",
+        ),
+        (
+            values("('a', 1, 1.0, NULL), ('a', 1, 2.0, NULL)"),
+            "row 2: unit 'a' has period 1 twice",
+        ),
+        (
+            values("('a', 1, 1.0, 2), ('a', 2, 2.0, 3)"),
+            "row 2: unit 'a' has treated_from 3, but 2 in an earlier row",
+        ),
+        (
+            values("('a', 1, NULL, 2), ('b', 2, 2.0, 3)"),
+            "row 1: column outcome is NULL",
+        ),
+    ];
+    for (query, message) in cases {
+        let out = run(&data, &["initiative", "measure", "--sql", &query]);
+        assert_eq!(out.status.code(), Some(2), "{query}: {}", stderr(&out));
+        assert!(stderr(&out).contains(message), "{query}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn the_demo_initiative_is_registered_and_its_planted_effect_recovered() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = demo_folder(dir.path(), "5000");
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("truth.json")).unwrap()).unwrap();
+    let planted = &truth["initiative"];
+    let name = planted["name"].as_str().unwrap();
+    let list = json(&data, &["initiative", "list", "--json"]);
+    assert_eq!(list[0]["name"], name);
+    assert_eq!(list[0]["scope"]["values"][0], planted["site"]);
+    let m = json(&data, &["initiative", "measure", name, "--json"]);
+    assert!(m["refusal"].is_null(), "{m}");
+    let relative = &m["effect"]["relative"];
+    let truth_relative = planted["failure_multiplier"].as_f64().unwrap() - 1.0;
+    let (low, high) = (
+        relative["low"].as_f64().unwrap(),
+        relative["high"].as_f64().unwrap(),
+    );
+    assert!(
+        low <= truth_relative && truth_relative <= high,
+        "{relative} against {truth_relative}"
+    );
+    assert!(high < 0.0, "the planted fix is found: {relative}");
+}
+
+#[test]
+fn initiatives_are_checked_against_the_data_and_nothing_is_recorded_on_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = demo_folder(dir.path(), "2000");
+    let add = |extra: &[&str]| {
+        let base = [
+            "initiative",
+            "add",
+            "--name",
+            "Security lanes",
+            "--touchpoints",
+            "security",
+        ];
+        run(&data, &[&base[..], extra].concat())
+    };
+    let refusals = [
+        (
+            vec!["--scope", "colour=red", "--start", "2024-03-01"],
+            "scope column 'colour' is not a column of the interactions",
+        ),
+        (
+            vec!["--scope", "airport=XXX", "--start", "2024-03-01"],
+            "'XXX' is not in the data",
+        ),
+        (
+            vec!["--scope", "airport=HEL", "--start", "2030-01-01"],
+            "start 2030-01-01: outside the interactions",
+        ),
+        (
+            vec!["--scope", "airport", "--start", "2024-03-01"],
+            "write it as column=value",
+        ),
+        (
+            vec![
+                "--scope",
+                "airport=HEL",
+                "--start",
+                "2024-03-01",
+                "--one-off-cost",
+                "-5",
+            ],
+            "a cost is a finite amount",
+        ),
+    ];
+    for (args, message) in &refusals {
+        let out = add(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+    }
+    assert_eq!(
+        json(&data, &["initiative", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let ok = add(&[
+        "--scope",
+        "airport=HEL,OSL",
+        "--start",
+        "2024-03-01",
+        "--start-for",
+        "OSL=2024-05-01",
+    ]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let again = add(&["--scope", "airport=HEL", "--start", "2024-03-01"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        stderr(&again).contains("exists already"),
+        "{}",
+        stderr(&again)
+    );
+    let updated = json(
+        &data,
+        &[
+            "initiative",
+            "update",
+            "security lanes",
+            "--status",
+            "done",
+            "--running-cost",
+            "1200",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        (updated["status"].as_str(), updated["running_cost"].as_f64()),
+        (Some("done"), Some(1200.0))
+    );
+    let shown = json(&data, &["initiative", "show", "Security lanes", "--json"]);
+    assert_eq!(shown["starts"]["OSL"], "2024-05-01");
+    let m = json(
+        &data,
+        &[
+            "initiative",
+            "measure",
+            "Security lanes",
+            "--outcome",
+            "wait",
+            "--json",
+        ],
+    );
+    assert_eq!(m["estimator"], "staggered");
+}
