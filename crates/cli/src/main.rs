@@ -49,6 +49,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Compare(args) => commands::metrics::compare(&config, args, cli.json).await,
             Command::Link(args) => commands::metrics::link(&config, args, cli.json).await,
             Command::Drivers(args) => commands::drivers::run(&config, args, cli.json).await,
+            Command::Text(command) => commands::text::run(&config, command, cli.json).await,
             Command::Scorecard => commands::scorecard::run(&config, cli.json).await,
             Command::Report(args) => commands::report::run(&config, args, cli.json).await,
             Command::Journey(args) => commands::journey::journey(&config, args, cli.json).await,
