@@ -6,6 +6,7 @@
 
 pub mod board;
 pub mod cases;
+pub mod comments;
 mod cpu;
 pub mod customer;
 pub mod drivers;

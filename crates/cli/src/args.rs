@@ -14,7 +14,7 @@ use cxray_core::targets::Headline;
 
 use crate::choices::{
     AnyModel, CohortLength, Defection, DriverMethod, EstimatorChoice, FileFormat,
-    InitiativeOutcome, Metric, Outcome, PackFormat, TransactionModel, Unit, named,
+    InitiativeOutcome, Metric, Outcome, PackFormat, TermGroups, TransactionModel, Unit, named,
 };
 
 /// cxray turns customer experience into hard numbers.
@@ -62,6 +62,10 @@ pub enum Command {
     /// Initiatives: what a change did, measured against a control.
     #[command(subcommand)]
     Initiative(InitiativeCommand),
+    /// What customers write: sentiment and distinguishing terms of the comments (personal
+    /// data redacted first).
+    #[command(subcommand)]
+    Text(TextCommand),
     /// The executive scorecard: equity, retention, stated scores, satisfied defectors,
     /// revenue at risk and the weakest areas — what the scorecard page shows.
     Scorecard,
@@ -892,4 +896,49 @@ pub struct DemoArgs {
     /// `max_keys_per_row`, or 250].
     #[arg(long)]
     pub max_keys_per_row: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TextCommand {
+    /// Sentiment of the comments (VADER, English comments) overall and per group, with
+    /// 95% intervals.
+    Sentiment(TextSentimentArgs),
+    /// Terms that distinguish two groups' comments (log-odds ratios with an informative
+    /// Dirichlet prior, z-scores).
+    Terms(TextTermsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TextSentimentArgs {
+    /// Group by a column of the responses or customers, a touchpoint's journey, stage,
+    /// owner or channel, or a time bucket (day, week, month, quarter, year).
+    #[arg(long, conflicts_with = "sql")]
+    pub by: Option<String>,
+    /// A query with a `comment` column and, to group, a `group` column; files can be
+    /// named by path: SELECT "group", comment FROM 'comments.csv'.
+    #[arg(long)]
+    pub sql: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TextTermsArgs {
+    /// The groups of respondents compared.
+    #[arg(long, value_enum, default_value_t = TermGroups::Promoters)]
+    pub groups: TermGroups,
+    /// Compare the comments about this touchpoint with the rest.
+    #[arg(long, conflicts_with_all = ["groups", "sql"])]
+    pub touchpoint: Option<String>,
+    /// A query with a `group` column of two values and a `comment` column; the first
+    /// value in sort order is group A.
+    #[arg(long, conflicts_with = "groups")]
+    pub sql: Option<String>,
+    /// Days after an answer in which a purchase counts as staying.
+    #[arg(long, default_value_t = 180)]
+    pub window_days: u32,
+    /// Terms shown for each group.
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+    /// Fewest times a term must occur in both groups together.
+    #[arg(long, default_value_t = 5)]
+    pub min_count: u64,
 }

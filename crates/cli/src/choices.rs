@@ -2,6 +2,7 @@
 //! code 2, naming the valid ones), and each maps to the library's type.
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use cxray_analysis::comments::Compared;
 use cxray_analysis::journey::DriverOutcome;
 use cxray_analysis::loyalty::{Cohort, TimeUnit};
 use cxray_analysis::settings::DefectionRule;
@@ -93,6 +94,11 @@ choices! {
         Auto = "auto" => DefectionRule::Auto; "palive when customers are valued, else window",
         Window = "window" => DefectionRule::Window; "no purchase within the window after the answer",
         Palive = "palive" => DefectionRule::Palive; "P(alive) below the threshold in customer_value",
+    }
+    TermGroups => Compared {
+        Promoters = "promoters" => Compared::Promoters; "promoters (NPS 9–10) against detractors (0–6)",
+        Defectors = "defectors" => Compared::Defectors; "no purchase in the window after the answer against a purchase in it",
+        SatisfiedDefectors = "satisfied-defectors" => Compared::SatisfiedDefectors; "defectors against stayers among the satisfied",
     }
     Metric => Instrument {
         Nps = "nps" => Instrument::Nps; "Net Promoter Score, −100…100",

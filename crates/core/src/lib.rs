@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod cases;
+pub mod comments;
 pub mod domain;
 pub mod drivers;
 pub mod erasure;

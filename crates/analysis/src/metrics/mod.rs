@@ -19,10 +19,11 @@ pub use link::{
     Defection, Link, LinkOptions, LinkReport, Prediction, QuadrantCell, RETENTION_DAYS,
     RetentionPoint, ScoreGroup, link,
 };
-pub(crate) use link::{DefectorCounts, defectors_by};
+pub(crate) use link::{DefectorCounts, defectors_by, satisfied};
 use view::Condition;
 pub use view::{TIME_BUCKETS, slice_columns};
 pub(crate) use view::{TOUCHPOINT_COLUMNS, quote};
+pub(crate) use view::{group_expr, view_frame};
 
 /// Which responses, grouped how.
 #[derive(Debug, Clone, Default)]

@@ -193,6 +193,34 @@ fn group_label(name: &str, key: Expr) -> Expr {
     }
 }
 
+/// The view with what grouping by `by` needs, `by` checked to be a known column or time
+/// bucket.
+pub(crate) async fn view_frame(sql: &Sql, by: Option<&str>) -> Result<DataFrame> {
+    let by: Vec<&str> = by.into_iter().collect();
+    check_groups(sql, &by).await?;
+    Ok(sql.context().sql(&view_sql(sql, &by).await?).await?)
+}
+
+/// A group of the view per row, as text (a time bucket as its first day).
+pub(crate) fn group_expr(by: &str) -> Expr {
+    group_label(by, group_key(by))
+}
+
+/// Refuses group names that are neither a column of the view nor a time bucket.
+async fn check_groups(sql: &Sql, by: &[&str]) -> Result<()> {
+    let known = slice_columns(sql).await?;
+    for name in by {
+        if !TIME_BUCKETS.contains(name) && !known.iter().any(|k| k == name) {
+            return Err(StoreError::Input(format!(
+                "group by: unknown column '{name}' (columns: {}; time buckets: {})",
+                known.join(", "),
+                TIME_BUCKETS.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The responses of the slice's instrument, period and conditions counted per group and
 /// score: the columns `g0`, `g1`, … (the groups as text, one per `by`), `score` and `n`.
 /// The conditions are parsed into expressions against the view and applied as filters.
@@ -202,16 +230,8 @@ pub(super) async fn tallies(
     slice: &Slice,
     conditions: &[Condition<'_>],
 ) -> Result<DataFrame> {
-    let known = slice_columns(sql).await?;
-    for name in &slice.by {
-        if !TIME_BUCKETS.contains(&name.as_str()) && !known.contains(name) {
-            return Err(StoreError::Input(format!(
-                "group by: unknown column '{name}' (columns: {}; time buckets: {})",
-                known.join(", "),
-                TIME_BUCKETS.join(", ")
-            )));
-        }
-    }
+    let by: Vec<&str> = slice.by.iter().map(String::as_str).collect();
+    check_groups(sql, &by).await?;
     let uses: Vec<&str> = slice
         .by
         .iter()

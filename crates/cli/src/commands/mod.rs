@@ -18,6 +18,7 @@ pub mod serve;
 pub mod sql;
 pub mod tables;
 pub mod targets;
+pub mod text;
 pub mod users;
 
 use std::fmt;

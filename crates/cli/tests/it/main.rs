@@ -18,6 +18,7 @@ mod report;
 mod schedules;
 mod server;
 mod strace;
+mod text;
 mod views;
 mod webdriver;
 

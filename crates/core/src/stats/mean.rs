@@ -46,6 +46,49 @@ impl Summary {
     }
 }
 
+/// Size, mean and sum of squared deviations of a stream of values (Welford), mergeable
+/// (Chan, Golub & LeVeque), so values can be summarised in parts.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Running {
+    n: u64,
+    mean: f64,
+    squares: f64,
+}
+
+impl Running {
+    pub fn push(&mut self, value: f64) {
+        self.n += 1;
+        let d = value - self.mean;
+        self.mean += d / self.n as f64;
+        self.squares += d * (value - self.mean);
+    }
+
+    /// Adds the values another summarised.
+    pub fn merge(&mut self, o: &Running) {
+        let n = self.n + o.n;
+        if o.n == 0 {
+            return;
+        }
+        let d = o.mean - self.mean;
+        self.mean += d * o.n as f64 / n as f64;
+        self.squares += o.squares + d * d * self.n as f64 * o.n as f64 / n as f64;
+        self.n = n;
+    }
+
+    pub fn summary(&self) -> Summary {
+        let variance = if self.n > 1 {
+            self.squares / (self.n - 1) as f64
+        } else {
+            0.0
+        };
+        Summary {
+            n: self.n,
+            mean: self.mean,
+            variance,
+        }
+    }
+}
+
 /// The mean with the Student-t interval x̄ ± t_{n−1} s/√n (Student 1908), clamped to the
 /// scale's range (CES 1…7, GPA 0…4). `NoData` when n = 0; with one value the interval is
 /// undefined: `None`, flagged as a small sample.
@@ -71,6 +114,24 @@ mod tests {
             Scale::Ces,
             &Settings::default(),
         )
+    }
+
+    #[test]
+    fn running_in_parts_is_the_summary_of_all() {
+        let values = [2.0, 4.0, 4.0, 5.0, 5.0, -1.5, 0.25];
+        let (mut a, mut b, mut all) = (Running::default(), Running::default(), Running::default());
+        values.iter().take(3).for_each(|&v| a.push(v));
+        values.iter().skip(3).for_each(|&v| b.push(v));
+        values.iter().for_each(|&v| all.push(v));
+        a.merge(&b);
+        let want = Summary::from_values(&values).unwrap();
+        for got in [a.summary(), all.summary()] {
+            assert_eq!(got.n, want.n);
+            assert!(
+                (got.mean - want.mean).abs() < 1e-12
+                    && (got.variance - want.variance).abs() < 1e-12
+            );
+        }
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub use compare::{
 };
 pub use cuped::{Cuped, Paired, cuped_difference};
 pub use lift::{LiftRow, lift_table};
-pub use mean::{Summary, mean};
+pub use mean::{Running, Summary, mean};
 pub use nps::{NpsCounts, nps};
 pub use power::Power;
 pub use proportion::{Proportion, expected_share, proportion, share};
@@ -104,6 +104,8 @@ pub enum Scale {
     Gpa,
     /// Area under the ROC curve, 0…1.
     Auc,
+    /// A sentiment score, −1…1.
+    Sentiment,
     /// An amount of money (or any unbounded quantity), in its own units; flagged as a
     /// small sample on n alone.
     Amount,
@@ -114,14 +116,14 @@ impl Scale {
     fn factor(self) -> f64 {
         match self {
             Scale::Nps | Scale::Percent => 100.0,
-            Scale::Ces | Scale::Gpa | Scale::Auc | Scale::Amount => 1.0,
+            Scale::Ces | Scale::Gpa | Scale::Auc | Scale::Sentiment | Scale::Amount => 1.0,
         }
     }
 
     /// The lowest and highest possible value, in natural units.
     fn bounds(self) -> (f64, f64) {
         match self {
-            Scale::Nps => (-1.0, 1.0),
+            Scale::Nps | Scale::Sentiment => (-1.0, 1.0),
             Scale::Percent | Scale::Auc => (0.0, 1.0),
             Scale::Ces => (1.0, 7.0),
             Scale::Gpa => (0.0, 4.0),
@@ -152,6 +154,7 @@ pub struct MaxWidths {
     pub ces: f64,
     pub gpa: f64,
     pub auc: f64,
+    pub sentiment: f64,
 }
 
 impl Default for MaxWidths {
@@ -162,6 +165,7 @@ impl Default for MaxWidths {
             ces: 1.0,
             gpa: 0.5,
             auc: 0.2,
+            sentiment: 0.2,
         }
     }
 }
@@ -174,6 +178,7 @@ impl MaxWidths {
             Scale::Ces => self.ces,
             Scale::Gpa => self.gpa,
             Scale::Auc => self.auc,
+            Scale::Sentiment => self.sentiment,
             Scale::Amount => f64::INFINITY,
         }
     }

@@ -8,3 +8,5 @@ mod models_predict;
 mod models_sbg;
 mod models_sim;
 mod stats_coverage;
+mod terms;
+mod vader;

@@ -22,7 +22,7 @@ pub(super) struct Case<'a> {
 }
 
 /// Whether a score counts as satisfied: NPS ≥ 7, CSAT ≥ 4, CES ≤ 4, grade ≥ C.
-pub(super) fn satisfied(instrument: Instrument, score: f64) -> bool {
+pub(crate) fn satisfied(instrument: Instrument, score: f64) -> bool {
     match instrument {
         Instrument::Nps => score >= 7.0,
         Instrument::Csat => score >= 4.0,

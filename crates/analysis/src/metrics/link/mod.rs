@@ -32,6 +32,7 @@ use cxray_store::{Result, StoreError};
 use respondents::{Query, Respondent};
 
 pub use analysis::RETENTION_DAYS;
+pub(crate) use analysis::satisfied;
 
 /// How defection is decided.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
