@@ -18,6 +18,7 @@ pub mod sql;
 pub mod tables;
 pub mod targets;
 pub mod users;
+pub mod webhook;
 
 use std::fmt;
 

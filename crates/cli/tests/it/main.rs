@@ -12,6 +12,7 @@ mod effect;
 mod ingest;
 mod maintenance;
 mod names;
+mod notify;
 mod options;
 mod report;
 mod schedules;

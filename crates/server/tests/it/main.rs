@@ -7,6 +7,7 @@ mod auth;
 mod bad_filters;
 mod groups;
 mod metrics;
+mod webhooks;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -1,6 +1,6 @@
 //! Rules and case changes checked against the data: the touchpoints, owners and customer
-//! columns they name must exist (a refusal lists the ones that do), and a rule on waits
-//! needs the touchpoint's service level.
+//! columns they name must exist (a refusal lists the ones that do), a rule on waits
+//! needs the touchpoint's service level, and one on behaviour or CLV valued customers.
 
 use cxray_core::cases::Trigger;
 use cxray_core::domain::Table;
@@ -9,6 +9,7 @@ use super::NewRule;
 use crate::edits::known;
 use crate::ops::OpsDb;
 use crate::sql::{Sql, typed};
+use crate::tables::CUSTOMER_VALUE;
 use crate::{Result, StoreError};
 
 /// Fails (naming the field) unless everything the rule names is in the data.
@@ -30,10 +31,19 @@ pub async fn rule(sql: &Sql, ops: &OpsDb, rule: &NewRule) -> Result<()> {
             return Err(StoreError::invalid("experience", message));
         }
     }
-    if let Trigger::Behaviour { .. } = rule.trigger {
-        let message = "rules on behaviour are not evaluated yet: watch survey answers or \
-                       touchpoint experiences";
-        return Err(StoreError::invalid("trigger", message));
+    let behaviour = matches!(rule.trigger, Trigger::Behaviour { .. });
+    if behaviour && rule.fallback_owner.is_none() {
+        let message = "a rule on behaviour watches no touchpoint: name the owner of its cases";
+        return Err(StoreError::invalid("owner", message));
+    }
+    if (behaviour || rule.clv_percentile.is_some()) && !valued(sql).await? {
+        let message = "customers are not valued yet: run `cxray loyalty predict` first";
+        let field = if behaviour {
+            "trigger"
+        } else {
+            "clv_percentile"
+        };
+        return Err(StoreError::invalid(field, message));
     }
     if let Some(o) = &rule.fallback_owner {
         owner(sql, o).await?;
@@ -54,6 +64,11 @@ pub async fn rule(sql: &Sql, ops: &OpsDb, rule: &NewRule) -> Result<()> {
             .map_err(|e| StoreError::invalid("customers", e.to_string()))?;
     }
     Ok(())
+}
+
+/// Whether `customer_value` holds a valuation.
+async fn valued(sql: &Sql) -> Result<bool> {
+    Ok(!sql.derived_history(CUSTOMER_VALUE).await?.is_empty())
 }
 
 /// Fails (field `owner`) unless the owner is in the owners, naming those that are.
