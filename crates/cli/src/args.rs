@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use cxray_core::access::{Role, Scope};
-use cxray_core::cases::{CaseStatus, Experience, OutcomeKind};
+use cxray_core::cases::{CaseEvent, CaseStatus, Experience, OutcomeKind};
 use cxray_core::domain::Table;
 use cxray_core::erasure::ErasedRows;
 use cxray_core::initiatives::Status;
@@ -99,6 +99,9 @@ pub enum Command {
     /// Follow-up cases: open the new ones, list, show and work on them.
     #[command(subcommand)]
     Cases(CasesCommand),
+    /// Webhook endpoints that case events are posted to, signed (Standard Webhooks).
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
     /// Remove data files no table version within the retention needs, the orphans of
     /// failed or killed imports included.
     Vacuum(VacuumArgs),
@@ -116,9 +119,10 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum TriggerCommand {
-    /// Add a rule: on a survey answer (--instrument and --score), or on an experience at
-    /// a touchpoint (--touchpoint and --experience). It watches the data that arrives from
-    /// now on, and with --since also the events already there from that day.
+    /// Add a rule: on a survey answer (--instrument and --score), on an experience at a
+    /// touchpoint (--touchpoint and --experience), or on behaviour (--p-alive-below). It
+    /// watches the data that arrives from now on, and with --since also the events
+    /// already there from that day.
     Add(TriggerAddArgs),
     /// List the rules.
     List,
@@ -127,7 +131,7 @@ pub enum TriggerCommand {
 }
 
 #[derive(Debug, Args)]
-#[command(group = clap::ArgGroup::new("on").required(true).args(["instrument", "experience"]))]
+#[command(group = clap::ArgGroup::new("on").required(true).args(["instrument", "experience", "p_alive_below"]))]
 pub struct TriggerAddArgs {
     /// The rule's name (unique).
     #[arg(long)]
@@ -149,6 +153,14 @@ pub struct TriggerAddArgs {
         value_parser = named(Experience::ALL, Experience::name)
     )]
     pub experience: Option<Experience>,
+    /// A behaviour rule: customers whose P(alive) fell below this probability between
+    /// two `cxray loyalty predict` runs (cases go to --fallback-owner).
+    #[arg(long, conflicts_with_all = ["touchpoint", "since"])]
+    pub p_alive_below: Option<f64>,
+    /// Only customers whose CLV at the latest `loyalty predict` is above this percentile
+    /// (0 to 100, e.g. 80 for the top fifth).
+    #[arg(long, value_name = "PERCENTILE")]
+    pub min_clv_percentile: Option<f64>,
     /// Only customers whose column equals the value, e.g. segment=business (repeatable).
     #[arg(long = "customer", value_name = "COLUMN=VALUE")]
     pub customers: Vec<String>,
@@ -186,6 +198,46 @@ pub enum CasesCommand {
     /// What following up changed: followed-up against held-out cases, by intention to
     /// treat, over windows after the cases (overall, per rule, owner and outcome).
     Effect(CasesEffectArgs),
+    /// Mark overdue cases and escalate those due (to the owner's lead, then the
+    /// administrators), write the notifications waiting, and deliver them: webhooks, and
+    /// e-mails when a mail server is set (`smtp_url`). The server does this every minute.
+    Escalate,
+    /// The owners' leads: where an owner's overdue cases escalate first. With --email,
+    /// sets OWNER's lead; with --remove, removes it; then lists them.
+    Lead {
+        /// The owner (owners.owner_id).
+        owner: Option<String>,
+        /// The lead's e-mail address.
+        #[arg(long, requires = "owner", conflicts_with = "remove")]
+        email: Option<String>,
+        #[arg(long, requires = "owner")]
+        remove: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Add an endpoint; prints its signing secret (whsec_…) once.
+    Add {
+        /// Where messages are posted: an http:// or https:// address.
+        url: String,
+        /// Only these events (repeatable) [default: every event].
+        #[arg(long = "event", ignore_case = true, value_parser = named(CaseEvent::ALL, CaseEvent::name))]
+        events: Vec<CaseEvent>,
+    },
+    /// List the endpoints (never their secrets).
+    List,
+    /// Stop posting to an endpoint; its waiting messages are kept.
+    Disable { id: i64 },
+    /// Post to an endpoint again, its waiting messages first.
+    Enable { id: i64 },
+    /// An endpoint's delivery log: its most recent messages, newest first.
+    Deliveries {
+        id: i64,
+        /// How many to list.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -15,4 +15,5 @@ pub mod schedule;
 pub mod stats;
 pub mod targets;
 pub mod text;
+pub mod webhook;
 pub mod world;

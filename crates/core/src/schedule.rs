@@ -1,5 +1,6 @@
-//! Report schedules: how often the board pack goes out, to whom, when it is next due,
-//! and how long a message that could not be delivered waits before it is tried again.
+//! Report schedules: how often the board pack goes out, to whom, when it is next due;
+//! and the outbox's messages (e-mails and webhook messages): where each is, and how long
+//! one that could not be delivered waits before it is tried again.
 
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc, Weekday};
 
@@ -156,11 +157,31 @@ impl DeliveryStatus {
     }
 }
 
+named_enum! {
+    /// How a message of the outbox is delivered.
+    pub enum Channel("channel") {
+        /// To a mail server.
+        Mail = "mail",
+        /// Posted, signed, to a webhook endpoint.
+        Webhook = "webhook",
+    }
+}
+
+impl Channel {
+    /// The channel's name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::Mail => "E-mail",
+            Channel::Webhook => "Webhook",
+        }
+    }
+}
+
 /// How many times a message is tried before it is given up as failed.
 pub const MAX_ATTEMPTS: u32 = 12;
 
 /// How long to wait after the `attempts`-th failed try: a minute, doubling, at most six
-/// hours (twelve tries span about a day and a half); `None` once [`MAX_ATTEMPTS`] failed.
+/// hours (twelve tries span about 20 hours); `None` once [`MAX_ATTEMPTS`] failed.
 pub fn retry_after(attempts: u32) -> Option<Duration> {
     if attempts >= MAX_ATTEMPTS {
         return None;

@@ -13,9 +13,12 @@ mod cases;
 mod filters;
 mod html;
 mod ingest;
+pub mod notify;
+pub mod outbox;
 mod pages;
 pub mod reports;
 mod routes;
+mod scan;
 mod security;
 pub mod snapshot;
 mod telemetry;
@@ -69,8 +72,9 @@ pub struct ServerOptions {
     /// The fewest customers a filtered view may describe for owners and partners; views
     /// of smaller groups are withheld from them.
     pub min_group_size: u64,
-    /// Scheduled board packs by e-mail; none are sent without a mail server.
-    pub reports: Option<reports::ReportOptions>,
+    /// The outbox: case notifications (webhooks; e-mails with a mail server) and
+    /// scheduled board packs (with a mail server).
+    pub outbox: outbox::OutboxOptions,
 }
 
 /// The default minimum group size.
@@ -84,7 +88,11 @@ impl Default for ServerOptions {
             ingest: IngestOptions::default(),
             trusted_proxies: Vec::new(),
             min_group_size: MIN_GROUP_SIZE,
-            reports: None,
+            outbox: outbox::OutboxOptions {
+                mail: None,
+                chromium: None,
+                every: Duration::from_secs(60),
+            },
         }
     }
 }
@@ -139,10 +147,9 @@ pub async fn serve(
     let ingest = Arc::new(ingest);
     let snapshots = Arc::new(Snapshots::new(options.analysis));
     snapshots.keep_fresh(folder.clone(), options.refresh_every);
-    let mails_reports = options.reports.is_some();
-    let sending = options
-        .reports
-        .map(|r| reports::keep_sending(folder.clone(), snapshots.clone(), r));
+    let mails_reports = options.outbox.mail.is_some();
+    let sending = outbox::keep_delivering(folder.clone(), snapshots.clone(), options.outbox);
+    let scanning = scan::keep_scanning(folder.clone(), ingest.clone());
     let secure_cookies = !listener.local_addr()?.ip().is_loopback();
     let state = AppState {
         folder,
@@ -160,10 +167,11 @@ pub async fn serve(
     let stopping = async move {
         shutdown.await;
         snapshots.stop();
-        // An e-mail cut off mid-send stays queued and is sent again: at least once.
-        if let Some(task) = sending {
-            task.abort();
-        }
+        // A message cut off mid-send stays queued and is sent again: at least once.
+        sending.abort();
+        // A scan cut off opens nothing (its transaction is not committed); the next
+        // start's first commit, or `cxray cases scan`, reads those rows.
+        scanning.abort();
     };
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(stopping)

@@ -14,11 +14,13 @@ pub mod ingest;
 pub mod initiatives;
 pub mod maintenance;
 pub mod ops;
+pub mod outbox;
 pub mod reports;
 pub mod schema;
 pub mod sql;
 pub mod tables;
 pub mod targets;
+pub mod webhooks;
 
 pub use error::{CoreError, ErrorKind, Result, StoreError};
 pub use folder::DataFolder;

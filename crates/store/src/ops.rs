@@ -229,6 +229,66 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL
      );",
+    // 11: notifications (`crate::outbox`, `crate::webhooks`, `crate::cases`): the outbox
+    // holds e-mails of packs and of case events and webhook messages; the case events
+    // waiting to be written as messages; webhook endpoints; owners' leads; how far each
+    // overdue case was noticed and escalated; rules for customers above a CLV percentile.
+    "CREATE TABLE webhooks (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL,
+        secret BLOB NOT NULL,
+        events TEXT NOT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        disabled_why TEXT,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL
+     );
+     CREATE TABLE outbox_all (
+        id INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL CHECK (channel IN ('mail', 'webhook')),
+        schedule_id INTEGER,
+        period TEXT,
+        case_id INTEGER,
+        event TEXT,
+        webhook_id INTEGER REFERENCES webhooks (id),
+        sender TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        message BLOB NOT NULL,
+        queued_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+        last_error TEXT,
+        sent_at TEXT
+     );
+     INSERT INTO outbox_all (id, channel, schedule_id, period, sender, recipient, message,
+                             queued_at, attempts, next_attempt, status, last_error, sent_at)
+        SELECT id, 'mail', schedule_id, period, sender, recipient, message, queued_at,
+               attempts, next_attempt, status, last_error, sent_at FROM outbox;
+     DROP TABLE outbox;
+     ALTER TABLE outbox_all RENAME TO outbox;
+     CREATE INDEX outbox_pending ON outbox (status, next_attempt);
+     CREATE INDEX outbox_case ON outbox (case_id);
+     CREATE INDEX outbox_webhook ON outbox (webhook_id, id);
+     CREATE TABLE case_events (
+        id INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases (id),
+        event TEXT NOT NULL CHECK (event IN ('opened', 'overdue', 'escalated', 'closed')),
+        escalation TEXT CHECK (escalation IN ('lead', 'admins')),
+        at TEXT NOT NULL,
+        written INTEGER NOT NULL DEFAULT 0
+     );
+     CREATE INDEX case_events_waiting ON case_events (written, id);
+     CREATE INDEX case_events_case ON case_events (case_id);
+     CREATE TABLE owner_leads (
+        owner_id TEXT PRIMARY KEY,
+        email TEXT NOT NULL,
+        set_by TEXT NOT NULL,
+        set_at TEXT NOT NULL
+     ) WITHOUT ROWID;
+     ALTER TABLE cases ADD COLUMN late_since TEXT;
+     ALTER TABLE cases ADD COLUMN escalation TEXT;
+     ALTER TABLE case_rules ADD COLUMN clv_percentile REAL;",
 ];
 
 /// The schema version this build expects.

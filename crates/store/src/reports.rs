@@ -1,14 +1,14 @@
-//! Report schedules and the outbox, in the operational database. A schedule says how
-//! often the board pack goes to whom; when it is due, the pack's e-mails are queued in
-//! the outbox together with the schedule's next due time (one transaction), and each
-//! queued e-mail stays there until the mail server accepted it or it was given up.
+//! Report schedules, in the operational database. A schedule says how often the board
+//! pack goes to whom; when it is due, the pack's e-mails are queued in the
+//! [outbox](crate::outbox) together with the schedule's next due time (one transaction).
 
 use chrono::{DateTime, Utc};
-use cxray_core::schedule::{DeliveryStatus, Recipient, ReportCadence, retry_after};
-use rusqlite::{OptionalExtension, params};
+use cxray_core::schedule::{Channel, Recipient, ReportCadence};
+use rusqlite::params;
 use serde::Serialize;
 
 use crate::ops::{OpsDb, audit, parse_column, stored};
+use crate::outbox::{About, Mail, insert};
 use crate::{Result, StoreError};
 
 /// A report schedule.
@@ -24,49 +24,6 @@ pub struct Schedule {
     /// The period of the last pack queued, and when.
     pub last_period: Option<String>,
     pub last_queued_at: Option<String>,
-}
-
-/// One e-mail to queue: its recipient and the whole message (RFC 5322), as it is sent.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Mail {
-    pub recipient: String,
-    pub message: Vec<u8>,
-}
-
-/// A queued e-mail to try now.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Queued {
-    pub id: i64,
-    pub sender: String,
-    pub recipient: String,
-    pub message: Vec<u8>,
-}
-
-/// An e-mail of the outbox as listed: where it is, without its content.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Delivery {
-    pub id: i64,
-    pub schedule_id: Option<i64>,
-    pub period: String,
-    pub recipient: String,
-    pub status: DeliveryStatus,
-    pub attempts: u32,
-    pub queued_at: String,
-    /// When it is tried next (pending ones).
-    pub next_attempt: Option<String>,
-    pub last_error: Option<String>,
-    pub sent_at: Option<String>,
-}
-
-/// What became of a try.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    Sent,
-    /// Not delivered; `permanent` when the mail server refused it for good.
-    Failed {
-        error: String,
-        permanent: bool,
-    },
 }
 
 impl Schedule {
@@ -87,13 +44,6 @@ impl Schedule {
             (Some(p), Some(at)) => format!("{p}, queued {at}"),
             _ => "none yet".into(),
         }
-    }
-}
-
-impl Delivery {
-    /// When it was sent, or (pending) when it is tried next.
-    pub fn when(&self) -> Option<&str> {
-        self.sent_at.as_deref().or(self.next_attempt.as_deref())
     }
 }
 
@@ -262,20 +212,13 @@ impl OpsDb {
         if moved == 0 {
             return Ok(false);
         }
+        let about = About::Pack {
+            schedule: schedule.id,
+            period,
+        };
         for m in mails {
-            tx.execute(
-                "INSERT INTO outbox (schedule_id, period, sender, recipient, message, queued_at,
-                                     next_attempt, status)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 'pending')",
-                params![
-                    schedule.id,
-                    period,
-                    sender,
-                    m.recipient,
-                    m.message,
-                    stored(now)
-                ],
-            )?;
+            let message = (sender, m.recipient.as_str(), m.message.as_slice());
+            insert(&tx, (Channel::Mail, None), about, message, now)?;
         }
         let detail = format!(
             "schedule {}: {period} to {} recipients",
@@ -285,105 +228,6 @@ impl OpsDb {
         audit(&tx, "scheduler", "queue_report", &detail)?;
         tx.commit()?;
         Ok(true)
-    }
-
-    /// The pending e-mails to try: those whose next try is due at `now`, or all of them.
-    pub fn queued(&self, now: DateTime<Utc>, all: bool) -> Result<Vec<Queued>> {
-        let mut stmt = self.conn().prepare(
-            "SELECT id, sender, recipient, message FROM outbox
-             WHERE status = 'pending' AND (?1 OR next_attempt <= ?2) ORDER BY id",
-        )?;
-        let rows = stmt.query_map(params![all, stored(now)], |r| {
-            Ok(Queued {
-                id: r.get(0)?,
-                sender: r.get(1)?,
-                recipient: r.get(2)?,
-                message: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Records a try of e-mail `id`: sent (its content is dropped, its record stays), or
-    /// failed — tried again later by [`retry_after`], or given up (audited) when the
-    /// server refused it for good or every try failed. Returns the status it is left in.
-    pub fn record_try(
-        &self,
-        id: i64,
-        outcome: &Outcome,
-        now: DateTime<Utc>,
-    ) -> Result<DeliveryStatus> {
-        let tx = self.conn().unchecked_transaction()?;
-        let attempts: Option<(u32, String)> = tx
-            .query_row(
-                "SELECT attempts, recipient FROM outbox WHERE id = ?1 AND status = 'pending'",
-                params![id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let Some((attempts, recipient)) = attempts else {
-            return Err(StoreError::Input(format!(
-                "no pending e-mail {id} in the outbox"
-            )));
-        };
-        let attempts = attempts + 1;
-        let status = match outcome {
-            Outcome::Sent => {
-                tx.execute(
-                    "UPDATE outbox SET status = 'sent', attempts = ?2, sent_at = ?3, message = X'',
-                                       last_error = NULL
-                     WHERE id = ?1",
-                    params![id, attempts, stored(now)],
-                )?;
-                DeliveryStatus::Sent
-            }
-            Outcome::Failed { error, permanent } => {
-                let retry = retry_after(attempts).filter(|_| !permanent);
-                let status = retry.map_or(DeliveryStatus::Failed, |_| DeliveryStatus::Pending);
-                let next = retry.map(|wait| stored(now + wait));
-                tx.execute(
-                    "UPDATE outbox SET status = ?2, attempts = ?3, last_error = ?4,
-                                       next_attempt = COALESCE(?5, next_attempt)
-                     WHERE id = ?1",
-                    params![id, status.name(), attempts, error, next],
-                )?;
-                if status == DeliveryStatus::Failed {
-                    let detail = format!("e-mail {id} to {recipient}, {attempts} tries: {error}");
-                    audit(&tx, "scheduler", "report_not_delivered", &detail)?;
-                }
-                status
-            }
-        };
-        tx.commit()?;
-        Ok(status)
-    }
-
-    /// The outbox's most recent e-mails, newest first.
-    pub fn deliveries(&self, limit: usize) -> Result<Vec<Delivery>> {
-        let mut stmt = self.conn().prepare(
-            "SELECT id, schedule_id, period, recipient, status, attempts, queued_at, next_attempt,
-                    last_error, sent_at
-             FROM outbox ORDER BY id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map(params![limit as i64], |r| {
-            let status = parse_column(r, 4, str::parse::<DeliveryStatus>)?;
-            Ok(Delivery {
-                id: r.get(0)?,
-                schedule_id: r.get(1)?,
-                period: r.get(2)?,
-                recipient: r.get(3)?,
-                status,
-                attempts: r.get(5)?,
-                queued_at: r.get(6)?,
-                next_attempt: match status {
-                    DeliveryStatus::Pending => r.get(7)?,
-                    _ => None,
-                },
-                last_error: r.get(8)?,
-                sent_at: r.get(9)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
     }
 }
 

@@ -71,7 +71,9 @@ pub async fn open(folder: &DataFolder, table: Table, version: Option<u64>) -> Re
 }
 
 /// Tables cxray derives from the event tables (registered in SQL when present).
-pub const DERIVED: &[&str] = &["customer_value"];
+pub const DERIVED: &[&str] = &[CUSTOMER_VALUE];
+/// The derived table of customers' valuations (`loyalty predict`).
+pub const CUSTOMER_VALUE: &str = "customer_value";
 
 /// Opens a derived table (see [`DERIVED`]) at its latest version, if it exists yet.
 pub async fn open_derived(folder: &DataFolder, name: &str) -> Result<Option<DeltaTable>> {

@@ -1,6 +1,7 @@
 //! The source events a rule matches, as a DataFusion plan over the rows its source table
-//! gained since the rule's watermark: the rule's values enter as literals, never as SQL
-//! text, and only the matches are collected, decoded by column name.
+//! gained since the rule's watermark, narrowed to the rule's customers: the rule's values
+//! enter as literals, never as SQL text, and only the matches are collected, decoded by
+//! column name.
 
 use chrono::DateTime;
 use cxray_core::cases::{Comparison, Experience, ScoreCondition, Trigger, event_key};
@@ -11,6 +12,8 @@ use cxray_store::datafusion::arrow::datatypes::DataType;
 use cxray_store::datafusion::prelude::{DataFrame, Expr, cast, col, lit};
 use cxray_store::decode::{Column, Columns};
 use cxray_store::sql::{Sql, of_customers, typed};
+
+use super::valued::above_clv;
 
 /// The longest comment a case quotes, in characters.
 const COMMENT_CHARS: usize = 500;
@@ -32,6 +35,22 @@ pub async fn matches(
         let instant = typed(df.schema().as_arrow(), "at", &since.to_rfc3339())?;
         df = df.filter(col("at").gt_eq(lit(instant)))?;
     }
+    let Some(df) = narrow(sql, rule, df).await? else {
+        return Ok(Vec::new());
+    };
+    let table = rule.trigger.table().expect("rules with a source table");
+    let df = df.select(columns(table))?;
+    let mut out = Vec::new();
+    for batch in df.collect().await? {
+        decode(&Columns::new(&batch), table, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// `df` (with `customer_id`) narrowed to the rule's customers: those meeting its
+/// conditions on customers' columns and above its CLV percentile; none when it asks for
+/// a percentile and customers are not valued.
+pub(super) async fn narrow(sql: &Sql, rule: &Rule, mut df: DataFrame) -> Result<Option<DataFrame>> {
     let equal: Vec<(String, String)> = rule
         .customers
         .iter()
@@ -40,13 +59,19 @@ pub async fn matches(
     if let Some(ids) = sql.customer_ids(&equal).await? {
         df = of_customers(df, ids)?;
     }
-    let table = rule.trigger.table().expect("rules with a source table");
-    let df = df.select(columns(table))?;
-    let mut out = Vec::new();
-    for batch in df.collect().await? {
-        decode(&Columns::new(&batch), table, &mut out)?;
+    if let Some(p) = rule.clv_percentile {
+        match above_clv(sql, p).await? {
+            Some(ids) => df = of_customers(df, ids)?,
+            None => {
+                tracing::warn!(
+                    rule = rule.id,
+                    "customers are not valued: the rule matches nothing"
+                );
+                return Ok(None);
+            }
+        }
     }
-    Ok(out)
+    Ok(Some(df))
 }
 
 /// The rule's condition on a row; none when nothing can match (a rule on waits at a

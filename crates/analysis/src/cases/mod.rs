@@ -1,11 +1,11 @@
 //! The closed loop's evaluation: every enabled rule against the rows its source table
 //! gained since the rule's watermark (the table version it evaluated last), the matches
 //! routed to their touchpoint's owner, and the store opening the cases — at most one per
-//! rule and event, the watermark moved in the same transaction. Run after imports and on
-//! demand (`cxray cases scan`); running it again changes nothing. What following up
-//! changed: [`effect`]. Cases opened by hand ([`open_by_hand`]) and the source event a
-//! case shows ([`source_event`]). The outer loop: root causes counted and priced
-//! ([`cause_costs`]).
+//! rule and event, the watermark moved in the same transaction. Run after imports, after
+//! every ingestion commit in the server, and on demand (`cxray cases scan`); running it
+//! again changes nothing. What following up changed: [`effect`]. Cases opened by hand
+//! ([`open_by_hand`]) and the source event a case shows ([`source_event`]). The outer
+//! loop: root causes counted and priced ([`cause_costs`]).
 
 mod by_hand;
 mod causes;
@@ -14,9 +14,12 @@ mod matches;
 mod routing;
 mod source;
 mod valuations;
+mod valued;
 mod windows;
 
 use chrono::{DateTime, Utc};
+use cxray_core::cases::Trigger;
+use cxray_core::domain::Table;
 use cxray_store::Result;
 use cxray_store::cases::{Opened, Opening};
 use cxray_store::ops::OpsDb;
@@ -37,13 +40,23 @@ pub use source::{SourceEvent, source_event};
 pub struct RuleScan {
     pub rule: i64,
     pub name: String,
-    /// The source table's version the rule is now evaluated to.
+    /// The source table's version the rule is now evaluated to (for behaviour rules,
+    /// `customer_value`'s).
     pub version: Option<u64>,
     #[serde(flatten)]
     pub opened: Opened,
 }
 
-/// Evaluates every enabled rule with a source table over the session (unrestricted, at
+/// Whether an enabled rule reads one of `tables`: a commit to them is worth a scan.
+pub fn watched(ops: &OpsDb, tables: &[Table]) -> Result<bool> {
+    let rules = ops.rules()?;
+    Ok(rules
+        .iter()
+        .any(|r| r.enabled && r.trigger.table().is_some_and(|t| tables.contains(&t))))
+}
+
+/// Evaluates every enabled rule — on a source table's new rows, or (behaviour) on the
+/// latest valuation against the one it read last — over the session (unrestricted, at
 /// the tables' latest versions) and opens their cases on behalf of `actor` at `now`.
 pub async fn scan(
     sql: &Sql,
@@ -51,11 +64,7 @@ pub async fn scan(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<RuleScan>> {
-    let rules: Vec<_> = ops
-        .rules()?
-        .into_iter()
-        .filter(|r| r.enabled && r.trigger.table().is_some())
-        .collect();
+    let rules: Vec<_> = ops.rules()?.into_iter().filter(|r| r.enabled).collect();
     if rules.is_empty() {
         return Ok(Vec::new());
     }
@@ -70,18 +79,24 @@ pub async fn scan(
     };
     let mut out = Vec::new();
     for rule in rules {
-        let table = rule.trigger.table().expect("rules with a source table");
-        let version = sql.versions().get(&table).copied();
-        let found = match sql.added_since(table, rule.watermark).await? {
-            Some(rows) => {
+        let (found, version) = match (&rule.trigger, rule.trigger.table()) {
+            (Trigger::Behaviour { p_alive_below }, _) => {
+                valued::fell_below(sql, &rule, *p_alive_below).await?
+            }
+            (_, Some(table)) => {
+                let version = sql.versions().get(&table).copied();
                 let max_wait = rule
                     .trigger
                     .touchpoint()
                     .and_then(|tp| slas.get(tp))
                     .and_then(|s| s.max_wait_seconds);
-                matches(sql, &rule, rows, max_wait).await?
+                let found = match sql.added_since(table, rule.watermark).await? {
+                    Some(rows) => matches(sql, &rule, rows, max_wait).await?,
+                    None => Vec::new(),
+                };
+                (found, version)
             }
-            None => Vec::new(),
+            (_, None) => continue,
         };
         let candidates = routing.route(sql, found).await?;
         let opened = ops.open_cases(&opening, &rule, &candidates, version)?;

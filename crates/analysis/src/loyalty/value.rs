@@ -36,7 +36,7 @@ use cxray_store::sql::Sql;
 use cxray_store::{Result, StoreError, tables};
 
 /// The derived table's name.
-pub const CUSTOMER_VALUE: &str = "customer_value";
+pub use cxray_store::tables::CUSTOMER_VALUE;
 /// Where its commit records equity at earlier month ends ([`history::valuations`]).
 pub const EQUITY_AT: &str = "equity_at";
 

@@ -62,6 +62,7 @@ fn rule(name: &str, trigger: Trigger) -> NewRule {
         name: name.into(),
         trigger,
         customers: Vec::new(),
+        clv_percentile: None,
         fallback_owner: Some("sales".into()),
         cooldown_days: 0,
         holdout: HoldoutShare::new(0.0).unwrap(),
@@ -320,7 +321,18 @@ async fn rules_naming_what_the_data_lacks_are_refused_with_the_valid_names() {
         e.starts_with("customers have no column 'tier' (columns: customer_id"),
         "{e}"
     );
+    // Behaviour and CLV need valued customers; behaviour cases an owner.
     let behaviour = rule("x", Trigger::behaviour(0.3).unwrap());
-    assert!(refused(behaviour).await.contains("not evaluated yet"));
+    assert!(refused(behaviour.clone()).await.contains("not valued yet"));
+    let ownerless = NewRule {
+        fallback_owner: None,
+        ..behaviour
+    };
+    assert!(refused(ownerless).await.contains("name the owner"));
+    let valuable = NewRule {
+        clv_percentile: Some(80.0),
+        ..rule("x", detractors())
+    };
+    assert!(refused(valuable).await.contains("not valued yet"));
     assert!(ops.rules().unwrap().is_empty());
 }

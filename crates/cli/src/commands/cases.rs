@@ -13,6 +13,7 @@ use cxray_store::DataFolder;
 use cxray_store::cases::{Case, CaseFilter, CaseUpdate, NewRule, check};
 use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
+use cxray_store::tables::CUSTOMER_VALUE;
 
 use crate::args::{CaseUpdateArgs, CasesCommand, CasesListArgs, TriggerAddArgs, TriggerCommand};
 use crate::config::Config;
@@ -24,6 +25,8 @@ const FLAGS: &[(&str, &str)] = &[
     ("owner", "--fallback-owner"),
     ("customers", "--customer"),
     ("service level", "--experience"),
+    ("clv_percentile", "--min-clv-percentile"),
+    ("trigger", "--p-alive-below"),
 ];
 
 /// Adds, lists or disables rules, then lists them.
@@ -33,7 +36,7 @@ pub async fn trigger(config: &Config, command: TriggerCommand, json: bool) -> an
     match command {
         TriggerCommand::Add(args) => {
             let sql = Sql::open(&folder, &BTreeMap::new()).await?;
-            let new = new_rule(args, &sql)?;
+            let new = new_rule(args, &sql).await?;
             let checked = check::rule(&sql, &ops.slas()?, &new).await;
             checked.map_err(|e| super::hint(e, FLAGS))?;
             ops.add_rule(&super::actor(), &new)?;
@@ -77,10 +80,11 @@ pub async fn trigger(config: &Config, command: TriggerCommand, json: bool) -> an
 }
 
 /// The rule the arguments describe; it watches the data that arrives from now on (its
-/// watermark the source table's version now) unless `--since` asks for the events there.
-fn new_rule(args: TriggerAddArgs, sql: &Sql) -> anyhow::Result<NewRule> {
-    let trigger = match (args.instrument, args.experience) {
-        (Some(instrument), _) => {
+/// watermark the source table's version now, or for behaviour the latest valuation)
+/// unless `--since` asks for the events there.
+async fn new_rule(args: TriggerAddArgs, sql: &Sql) -> anyhow::Result<NewRule> {
+    let trigger = match (args.instrument, args.experience, args.p_alive_below) {
+        (Some(instrument), _, _) => {
             let instrument = instrument.into();
             let score = args.score.as_deref().unwrap_or_default();
             Trigger::Survey {
@@ -90,11 +94,14 @@ fn new_rule(args: TriggerAddArgs, sql: &Sql) -> anyhow::Result<NewRule> {
                 touchpoint: args.touchpoint,
             }
         }
-        (None, Some(experience)) => Trigger::Interaction {
+        (None, Some(experience), _) => Trigger::Interaction {
             touchpoint: args.touchpoint.unwrap_or_default(),
             experience,
         },
-        (None, None) => unreachable!("clap requires one"),
+        (None, None, Some(p)) => {
+            Trigger::behaviour(p).map_err(|e| super::usage(format!("{e} (--p-alive-below)")))?
+        }
+        (None, None, None) => unreachable!("clap requires one"),
     };
     let customers = args
         .customers
@@ -111,9 +118,10 @@ fn new_rule(args: TriggerAddArgs, sql: &Sql) -> anyhow::Result<NewRule> {
         .map(|d| d.and_time(NaiveTime::MIN).and_utc());
     Ok(NewRule {
         name: args.name,
-        watermark: NewRule::starting_watermark(sql, &trigger, since),
+        watermark: NewRule::starting_watermark(sql, &trigger, since).await?,
         trigger,
         customers,
+        clv_percentile: args.min_clv_percentile,
         fallback_owner: args.fallback_owner,
         cooldown_days: args.cooldown_days,
         holdout,
@@ -157,6 +165,20 @@ pub async fn cases(config: &Config, command: CasesCommand, json: bool) -> anyhow
                 false => print_costs(&costs),
             }
         }
+        CasesCommand::Escalate => super::webhook::escalate(config, &folder, json).await,
+        CasesCommand::Lead {
+            owner,
+            email,
+            remove,
+        } => {
+            if let Some(owner) = owner.filter(|_| email.is_some() || remove) {
+                let sql = Sql::open(&folder, &BTreeMap::new()).await?;
+                check::owner(&sql, &owner).await?;
+                let set = ops.set_lead(&super::actor(), &owner, email.as_deref());
+                set.map_err(|e| super::hint(e, &[("email", "--email")]))?;
+            }
+            leads(&ops.leads()?, json)
+        }
         CasesCommand::Causes(args) => {
             for text in &args.add {
                 ops.add_root_cause(&super::actor(), &cause(text)?)?;
@@ -186,14 +208,26 @@ pub async fn scan(folder: &DataFolder, ops: &OpsDb) -> anyhow::Result<Vec<RuleSc
 /// were opened (none when no rule watches it).
 pub async fn after_import(folder: &DataFolder, table: Table) -> anyhow::Result<Option<usize>> {
     let ops = OpsDb::open(&folder.ops_db_path())?;
-    let watched = ops
-        .rules()?
+    let watched = cases::watched(&ops, &[table])?;
+    scan_if(folder, &ops, watched).await
+}
+
+/// After `loyalty predict`: the cases of the behaviour rules, and how many were opened
+/// (none when there is no such rule).
+pub async fn after_predict(folder: &DataFolder) -> anyhow::Result<Option<usize>> {
+    let ops = OpsDb::open(&folder.ops_db_path())?;
+    let rules = ops.rules()?;
+    let watched = rules
         .iter()
-        .any(|r| r.enabled && r.trigger.table() == Some(table));
+        .any(|r| r.enabled && matches!(r.trigger, Trigger::Behaviour { .. }));
+    scan_if(folder, &ops, watched).await
+}
+
+async fn scan_if(folder: &DataFolder, ops: &OpsDb, watched: bool) -> anyhow::Result<Option<usize>> {
     if !watched {
         return Ok(None);
     }
-    let scans = scan(folder, &ops).await?;
+    let scans = scan(folder, ops).await?;
     Ok(Some(scans.iter().map(|s| s.opened.opened).sum()))
 }
 
@@ -383,4 +417,20 @@ fn show(ops: &OpsDb, id: i64, json: bool) -> anyhow::Result<()> {
 
 fn or_dash(v: Option<String>) -> String {
     v.unwrap_or_else(|| "—".into())
+}
+
+fn leads(leads: &[(String, String)], json: bool) -> anyhow::Result<()> {
+    if json {
+        let leads: Vec<_> = leads
+            .iter()
+            .map(|(owner, email)| serde_json::json!({ "owner": owner, "email": email }))
+            .collect();
+        return output::json(&leads);
+    }
+    let mut t = output::Table::new(&["owner", "lead"], &[false, false]);
+    t.rows = leads
+        .iter()
+        .map(|(o, e)| vec![o.clone(), e.clone()])
+        .collect();
+    t.print()
 }

@@ -117,8 +117,13 @@ async fn predict(
         .await
         .map_err(|e| tracing::warn!("partial totals of customer groups not prepared: {e}"))
         .ok();
+    let opened = super::cases::after_predict(folder).await?;
     if json {
         return output::json(&report);
+    }
+    if let Some(n) = opened {
+        let cases = if n == 1 { "case" } else { "cases" };
+        println!("{n} follow-up {cases} opened (P(alive) fell)");
     }
     println!(
         "customer equity {:.2} ({} customers, {:.1} expected transactions over {} {}s, discount {}%/year)",

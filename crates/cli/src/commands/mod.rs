@@ -20,6 +20,7 @@ pub mod tables;
 pub mod targets;
 pub mod text;
 pub mod users;
+pub mod webhook;
 
 use std::fmt;
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use cxray_analysis::settings::ProductSettings;
 use cxray_server::ServerOptions;
-use cxray_server::reports::ReportOptions;
+use cxray_server::outbox::OutboxOptions;
 use cxray_server::snapshot::AnalysisSettings;
 use cxray_store::DataFolder;
 use cxray_store::schema::Limits;
@@ -44,11 +44,11 @@ pub fn options(config: &Config, args: &AnalysisArgs, limits: Limits) -> ServerOp
         refresh_every: Duration::from_secs(args.refresh_seconds.max(1)),
         trusted_proxies: config.trusted_proxies.clone(),
         min_group_size: config.min_group_size,
-        reports: config.mail.clone().map(|mail| ReportOptions {
-            mail,
+        outbox: OutboxOptions {
+            mail: config.mail.clone(),
             chromium: config.chromium.clone(),
             every: config.reports_every,
-        }),
+        },
         ..ServerOptions::default()
     };
     options.ingest.limits = limits;

@@ -13,6 +13,7 @@ mod ingest;
 mod initiatives;
 mod maintenance;
 mod names;
+mod notify;
 mod options;
 mod report;
 mod schedules;

@@ -14,13 +14,13 @@ use crate::server::serve_with;
 use crate::{cxray, demo_folder, json, run};
 
 /// A mail server on loopback that prints every message it receives to a file.
-struct MailServer {
+pub struct MailServer {
     child: Child,
     log: PathBuf,
 }
 
 impl MailServer {
-    fn start(port: u16, log: &Path) -> Self {
+    pub fn start(port: u16, log: &Path) -> Self {
         let python = match Path::new("/usr/bin/python3").exists() {
             true => "/usr/bin/python3",
             false => "python3",
@@ -56,7 +56,7 @@ impl MailServer {
     }
 
     /// Waits until `n` messages arrived (at most `limit`).
-    fn wait_for(&self, n: usize, limit: Duration) -> Vec<String> {
+    pub fn wait_for(&self, n: usize, limit: Duration) -> Vec<String> {
         let started = Instant::now();
         loop {
             let found = self.messages();
@@ -88,7 +88,7 @@ impl Drop for MailServer {
 }
 
 /// A loopback port nothing listens on.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -97,7 +97,7 @@ fn free_port() -> u16 {
 }
 
 /// `cxray report …` with the mail server at `port`.
-fn report(data: &Path, port: u16, args: &[&str]) -> Output {
+pub fn report(data: &Path, port: u16, args: &[&str]) -> Output {
     cxray(data)
         .arg("report")
         .args(args)

@@ -1,11 +1,13 @@
 //! The closed loop's rules: what opens a follow-up case ([`trigger`]), where a case is
 //! ([`status`]), why it happened ([`root_cause`]), what the follow-up did ([`outcome`]),
-//! when it is due ([`deadline`]), who is held out to measure it ([`holdout`]) and what
+//! when it is due ([`deadline`]), what people are told and when it escalates ([`notify`]),
+//! who is held out to measure it ([`holdout`]) and what
 //! following up changed ([`effect`]).
 
 pub mod deadline;
 pub mod effect;
 pub mod holdout;
+pub mod notify;
 pub mod outcome;
 pub mod root_cause;
 pub mod status;
@@ -13,6 +15,7 @@ pub mod trigger;
 
 pub use deadline::Deadlines;
 pub use holdout::{Draw, HoldoutShare};
+pub use notify::{CaseEvent, Escalation, Lateness};
 pub use outcome::{Outcome, OutcomeKind};
 pub use root_cause::RootCause;
 pub use status::{Arm, CaseStatus};

@@ -110,7 +110,7 @@ impl Entered {
     }
 
     /// The rule the form describes, as of the session's table versions.
-    fn rule(&self, sql: &cxray_store::sql::Sql) -> Result<NewRule, StoreError> {
+    async fn rule(&self, sql: &cxray_store::sql::Sql) -> Result<NewRule, StoreError> {
         let trigger = self.trigger()?;
         let customers = self
             .customers
@@ -132,7 +132,7 @@ impl Entered {
             .map(|d| d.and_time(NaiveTime::MIN).and_utc());
         Ok(NewRule {
             name: self.name.clone(),
-            watermark: NewRule::starting_watermark(sql, &trigger, since),
+            watermark: NewRule::starting_watermark(sql, &trigger, since).await?,
             trigger,
             customers,
             fallback_owner: text(&self.fallback_owner),
@@ -250,7 +250,7 @@ fn add_form(
 pub async fn add(Change { ctx, form: e }: Change<Entered>) -> Response {
     let done = async {
         let sql = sql(&ctx.state).await?;
-        let new = e.rule(&sql)?;
+        let new = e.rule(&sql).await?;
         let slas = crate::ops(&ctx.state, |db| db.slas()).await?;
         check::rule(&sql, &slas, &new).await.map_err(|e| match e {
             // The owner a rule names is its fallback owner.

@@ -6,7 +6,8 @@ use chrono::Utc;
 use cxray_core::access::Role;
 use cxray_core::schedule::{Recipient, ReportCadence};
 use cxray_store::StoreError;
-use cxray_store::reports::{Delivery, Schedule};
+use cxray_store::outbox::Delivery;
+use cxray_store::reports::Schedule;
 use serde::Deserialize;
 
 use super::form::{Field, button, form};
@@ -119,7 +120,7 @@ fn outbox(deliveries: &[Delivery]) -> String {
         .iter()
         .map(|d| {
             vec![
-                escape(&d.period),
+                escape(&d.about()),
                 escape(&d.recipient),
                 d.status.label().into(),
                 d.attempts.to_string(),
@@ -130,7 +131,7 @@ fn outbox(deliveries: &[Delivery]) -> String {
         })
         .collect();
     let headers = [
-        ("Period", false),
+        ("About", false),
         ("Recipient", false),
         ("Status", false),
         ("Tries", true),

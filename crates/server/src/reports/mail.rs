@@ -1,5 +1,5 @@
-//! E-mail through an SMTP server: writing a pack's message, and handing a queued message
-//! to the server.
+//! E-mail through an SMTP server: writing a pack's message or a plain one, and handing a
+//! queued message to the server.
 
 use std::time::Duration;
 
@@ -9,7 +9,7 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::{Address, AsyncTransport, Message, Tokio1Executor};
 
-use cxray_store::reports::{Mail, Outcome, Queued};
+use cxray_store::outbox::{Mail, Outcome, Queued};
 
 /// The mail server and the sender's address.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +81,19 @@ impl Mailer {
                     .singlepart(SinglePart::plain(text))
                     .singlepart(Attachment::new(file.to_string()).body(bytes.to_vec(), pdf_type)),
             )?;
+        Ok(Mail {
+            recipient: to.to_string(),
+            message: message.formatted(),
+        })
+    }
+
+    /// A plain-text e-mail to `to`.
+    pub fn text(&self, to: &str, subject: &str, body: &str) -> Result<Mail, MailError> {
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(Mailbox::new(None, address(to)?))
+            .subject(subject)
+            .singlepart(SinglePart::plain(body.to_string()))?;
         Ok(Mail {
             recipient: to.to_string(),
             message: message.formatted(),

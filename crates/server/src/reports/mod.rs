@@ -1,7 +1,7 @@
 //! Scheduled board packs: when a schedule is due, its pack (the period holding the data's
 //! last day: the month for weekly and monthly schedules, the quarter for quarterly ones)
 //! is printed to PDF, written as one e-mail per recipient with a summary of what changed,
-//! and queued in the outbox with the schedule's next due time; the outbox is then handed
+//! and queued in the outbox with the schedule's next due time; [`crate::outbox`] hands it
 //! to the mail server, and what it did not take is tried again later. The server does
 //! both every minute; `cxray report send` does them once.
 
@@ -9,14 +9,12 @@ pub mod mail;
 pub mod print;
 mod summary;
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
+use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use cxray_analysis::board::Cadence;
 use cxray_analysis::snapshot::Snapshot;
-use cxray_core::schedule::{DeliveryStatus, ReportCadence};
+use cxray_core::schedule::ReportCadence;
 use cxray_store::ops::OpsDb;
 use cxray_store::reports::Schedule;
 use cxray_store::{DataFolder, StoreError};
@@ -40,16 +38,6 @@ pub enum ReportError {
     Mail(#[from] MailError),
 }
 
-/// How the server sends scheduled packs.
-#[derive(Debug, Clone)]
-pub struct ReportOptions {
-    pub mail: MailSettings,
-    /// The Chromium that prints the packs (else the first on PATH).
-    pub chromium: Option<PathBuf>,
-    /// How often to look for due schedules and queued e-mails.
-    pub every: Duration,
-}
-
 /// A pack queued for a schedule.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct QueuedPack {
@@ -58,18 +46,8 @@ pub struct QueuedPack {
     pub recipients: usize,
 }
 
-/// What a delivery round did: e-mails sent, waiting to be tried again, given up (with
-/// the mail server's reasons).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct Delivered {
-    pub sent: usize,
-    pub waiting: usize,
-    pub failed: usize,
-    pub errors: Vec<String>,
-}
-
 /// Runs `f` on the folder's operational database, off the async threads.
-async fn db<T: Send + 'static>(
+pub(crate) async fn db<T: Send + 'static>(
     folder: &DataFolder,
     f: impl FnOnce(&OpsDb) -> cxray_store::Result<T> + Send + 'static,
 ) -> Result<T, StoreError> {
@@ -162,66 +140,15 @@ pub async fn due(folder: &DataFolder, now: DateTime<Utc>) -> Result<Vec<Schedule
     db(folder, move |ops| ops.due_schedules(now)).await
 }
 
-/// Hands the outbox's e-mails to the mail server: those due for a try at `now`, or all
-/// that wait (`all`).
-pub async fn deliver(
-    folder: &DataFolder,
-    mailer: &Mailer,
-    now: DateTime<Utc>,
-    all: bool,
-) -> Result<Delivered, StoreError> {
-    let waiting = db(folder, move |ops| ops.queued(now, all)).await?;
-    let mut done = Delivered::default();
-    for q in waiting {
-        let outcome = mailer.send(&q).await;
-        if let cxray_store::reports::Outcome::Failed { error, .. } = &outcome {
-            done.errors.push(format!("{}: {error}", q.recipient));
-        }
-        let status = db(folder, move |ops| {
-            ops.record_try(q.id, &outcome, Utc::now())
-        })
-        .await?;
-        match status {
-            DeliveryStatus::Sent => done.sent += 1,
-            DeliveryStatus::Pending => done.waiting += 1,
-            DeliveryStatus::Failed => done.failed += 1,
-        }
-    }
-    Ok(done)
-}
-
-/// Queues due packs from the latest snapshot and delivers the outbox every
-/// `options.every`, until the task is dropped.
-pub(crate) fn keep_sending(
-    folder: DataFolder,
-    snapshots: Arc<Snapshots>,
-    options: ReportOptions,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mailer = match Mailer::new(&options.mail) {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::error!("report schedules: no mail is sent: {e}");
-                return;
-            }
-        };
-        loop {
-            if let Err(e) = round(&folder, &snapshots, &mailer, options.chromium.as_deref()).await {
-                tracing::error!("report schedules: {e}");
-            }
-            tokio::time::sleep(options.every).await;
-        }
-    })
-}
-
-/// One round: due packs queued (once the analyses exist), then the outbox delivered.
-async fn round(
+/// Queues the packs of the schedules due at `now` from the latest snapshot (once the
+/// analyses exist).
+pub(crate) async fn queue_due(
     folder: &DataFolder,
     snapshots: &Snapshots,
     mailer: &Mailer,
     chromium: Option<&Path>,
+    now: DateTime<Utc>,
 ) -> Result<(), ReportError> {
-    let now = Utc::now();
     let schedules = due(folder, now).await?;
     if let (false, Some(snap)) = (schedules.is_empty(), snapshots.latest()) {
         let chromium = print::find_chromium(chromium)?;
@@ -233,10 +160,6 @@ async fn round(
                 "board pack queued"
             );
         }
-    }
-    let done = deliver(folder, mailer, now, false).await?;
-    for e in &done.errors {
-        tracing::warn!("board pack not delivered: {e}");
     }
     Ok(())
 }

@@ -669,7 +669,7 @@ fn an_admin_adds_and_removes_report_schedules_and_sees_the_outbox() {
 
     // A queued e-mail the mail server refused once shows as waiting, with the reason.
     let ops = server.ops();
-    let mail = cxray_store::reports::Mail {
+    let mail = cxray_store::outbox::Mail {
         recipient: "cfo@example.com".into(),
         message: b"Subject: pack".to_vec(),
     };
@@ -678,8 +678,8 @@ fn an_admin_adds_and_removes_report_schedules_and_sees_the_outbox() {
         ops.queue_pack(s, ("2025-06", "cx@example.com"), &[mail], false, now)
             .unwrap()
     );
-    let id = ops.queued(now, true).unwrap()[0].id;
-    let failed = cxray_store::reports::Outcome::Failed {
+    let id = ops.queued(now, true, None).unwrap()[0].id;
+    let failed = cxray_store::outbox::Outcome::Failed {
         error: "451 <try later>".into(),
         permanent: false,
     };

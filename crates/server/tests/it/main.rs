@@ -8,6 +8,7 @@ mod bad_filters;
 mod cases;
 mod groups;
 mod metrics;
+mod webhooks;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

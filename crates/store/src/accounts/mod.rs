@@ -17,6 +17,7 @@ use crate::ops::{OpsDb, audit, now_text, parse_column};
 use crate::{Result, StoreError};
 
 pub use login::{MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_EMAIL, RATE_WINDOW_MINUTES};
+pub(crate) use secret::random_bytes;
 pub use secret::{generate_password, random_token};
 pub use sessions::{NewSession, SessionUser};
 pub use tokens::{NewToken, TOKEN_PREFIX, TokenInfo, TokenUser};

@@ -1,6 +1,6 @@
 //! Rules and case changes checked against the data: the touchpoints, owners and customer
-//! columns they name must exist (a refusal lists the ones that do), and a rule on waits
-//! needs the touchpoint's service level.
+//! columns they name must exist (a refusal lists the ones that do), a rule on waits
+//! needs the touchpoint's service level, and one on behaviour or CLV valued customers.
 
 use cxray_core::cases::Trigger;
 use cxray_core::domain::Table;
@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use crate::ops::OpsDb;
 use crate::ops::Sla;
 use crate::sql::{Sql, typed};
+use crate::tables::CUSTOMER_VALUE;
 use crate::{Result, StoreError};
 
 /// Fails (naming the field) unless everything the rule names is in the data.
@@ -35,10 +36,19 @@ pub async fn rule(sql: &Sql, slas: &BTreeMap<String, Sla>, rule: &NewRule) -> Re
             return Err(StoreError::invalid("experience", message));
         }
     }
-    if let Trigger::Behaviour { .. } = rule.trigger {
-        let message = "rules on behaviour are not evaluated yet: watch survey answers or \
-                       touchpoint experiences";
-        return Err(StoreError::invalid("trigger", message));
+    let behaviour = matches!(rule.trigger, Trigger::Behaviour { .. });
+    if behaviour && rule.fallback_owner.is_none() {
+        let message = "a rule on behaviour watches no touchpoint: name the owner of its cases";
+        return Err(StoreError::invalid("owner", message));
+    }
+    if (behaviour || rule.clv_percentile.is_some()) && !valued(sql).await? {
+        let message = "customers are not valued yet: run `cxray loyalty predict` first";
+        let field = if behaviour {
+            "trigger"
+        } else {
+            "clv_percentile"
+        };
+        return Err(StoreError::invalid(field, message));
     }
     if let Some(o) = &rule.fallback_owner {
         owner(sql, o).await?;
@@ -59,6 +69,11 @@ pub async fn rule(sql: &Sql, slas: &BTreeMap<String, Sla>, rule: &NewRule) -> Re
             .map_err(|e| StoreError::invalid("customers", e.to_string()))?;
     }
     Ok(())
+}
+
+/// Whether `customer_value` holds a valuation.
+async fn valued(sql: &Sql) -> Result<bool> {
+    Ok(!sql.derived_history(CUSTOMER_VALUE).await?.is_empty())
 }
 
 /// Fails (field `owner`) unless the owner is in the owners, naming those that are.

@@ -2,12 +2,15 @@
 //! ([`rules`]), cases opened from the source events the analysis layer finds — at most one
 //! per rule and event, none for a customer in the rule's cooldown, routed to an owner with
 //! deadlines, some held out ([`open`]) — and the work on them: status, assignee, notes,
-//! root cause, outcome ([`work`]), listed by filters ([`list`]). Rules and changes are
+//! root cause, outcome ([`work`]), listed by filters ([`list`]); overdue cases noticed and
+//! escalated ([`escalate`]); the events people are told about ([`notify`]). Rules and changes are
 //! checked against the data first ([`check`]). Every change is audited, without customer
 //! ids: the audit log outlives an erasure, cases do not ([`OpsDb::forget_cases`]).
 
 pub mod check;
+mod escalate;
 mod list;
+mod notify;
 mod open;
 mod rules;
 mod work;
@@ -21,7 +24,9 @@ use cxray_core::cases::{
 };
 use serde::Serialize;
 
+pub use escalate::Escalated;
 pub use list::{CaseFilter, OwnerCases};
+pub use notify::Waiting;
 pub use open::{Candidate, Opened, Opening};
 pub use work::{CaseUpdate, HistoryEntry};
 
@@ -32,6 +37,8 @@ pub struct NewRule {
     pub trigger: Trigger,
     /// Only customers meeting every condition.
     pub customers: Vec<CustomerCondition>,
+    /// Only customers whose CLV (latest valuation) is above this percentile (0–100).
+    pub clv_percentile: Option<f64>,
     /// The owner of cases whose touchpoint has none.
     pub fallback_owner: Option<String>,
     /// No second case from the rule for a customer within this many days.
@@ -47,18 +54,23 @@ pub struct NewRule {
 impl NewRule {
     /// The watermark of a new rule on `trigger`: with `since`, none (the events already
     /// there from that day on are evaluated too); else the source table's version in
-    /// `sql` (it watches what arrives from now on).
-    pub fn starting_watermark(
+    /// `sql`, or for a rule on behaviour the latest valuation's (it watches what arrives
+    /// from now on).
+    pub async fn starting_watermark(
         sql: &crate::sql::Sql,
         trigger: &Trigger,
         since: Option<DateTime<Utc>>,
-    ) -> Option<u64> {
-        match since {
-            Some(_) => None,
-            None => trigger
-                .table()
-                .and_then(|t| sql.versions().get(&t).copied()),
+    ) -> crate::Result<Option<u64>> {
+        if since.is_some() {
+            return Ok(None);
         }
+        Ok(match trigger.table() {
+            Some(table) => sql.versions().get(&table).copied(),
+            None => {
+                let history = sql.derived_history(crate::tables::CUSTOMER_VALUE).await?;
+                history.last().map(|(version, _)| *version)
+            }
+        })
     }
 }
 
@@ -71,6 +83,7 @@ pub struct Rule {
     /// The trigger for people.
     pub label: String,
     pub customers: Vec<CustomerCondition>,
+    pub clv_percentile: Option<f64>,
     pub fallback_owner: Option<String>,
     pub cooldown_days: u32,
     pub holdout: HoldoutShare,

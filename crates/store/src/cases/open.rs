@@ -4,11 +4,12 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use cxray_core::access::PseudonymKey;
-use cxray_core::cases::{Arm, CaseStatus, Deadlines, Draw};
+use cxray_core::cases::{Arm, CaseEvent, CaseStatus, Deadlines, Draw};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
 use super::Rule;
+use super::notify::record;
 use crate::Result;
 use crate::ops::{OpsDb, audit, stored};
 
@@ -58,7 +59,8 @@ impl OpsDb {
     /// before (same rule and key) opens none, nor does one of a customer who got a case
     /// from the rule within its cooldown. A case goes to the touchpoint's owner, else the
     /// rule's fallback; its deadlines follow the owner's `sla_hours`; the keyed holdout
-    /// draw decides its arm. A rule disabled meanwhile opens nothing. Audited when it
+    /// draw decides its arm; a followed-up case's opening is an event to notify
+    /// ([`super::notify`]). A rule disabled meanwhile opens nothing. Audited when it
     /// opened any.
     pub fn open_cases(
         &self,
@@ -169,10 +171,14 @@ fn insert(tx: &Transaction, at: &Opening, rule: &Rule, c: &Candidate) -> Result<
             stored(due.resolve_by)
         ],
     )?;
+    let id = tx.last_insert_rowid();
     let change = format!("opened by rule '{}' ({})", rule.name, arm.label());
     tx.execute(
         "INSERT INTO case_history (case_id, at, actor, change) VALUES (?1, ?2, ?3, ?4)",
-        params![tx.last_insert_rowid(), stored(at.now), at.actor, change],
+        params![id, stored(at.now), at.actor, change],
     )?;
+    if arm == Arm::FollowUp {
+        record(tx, id, (CaseEvent::Opened, None), at.now)?;
+    }
     Ok(arm)
 }

@@ -87,7 +87,7 @@ fn trigger(r: &rusqlite::Row) -> rusqlite::Result<Trigger> {
 
 const SELECT: &str = "SELECT id, name, kind, instrument, comparison, score, touchpoint, experience,
         p_alive_below, customers, fallback_owner, cooldown_days, holdout_share, since, enabled,
-        watermark, created_by, created_at
+        watermark, created_by, created_at, clv_percentile
      FROM case_rules";
 
 fn rule(r: &rusqlite::Row) -> rusqlite::Result<Rule> {
@@ -97,6 +97,7 @@ fn rule(r: &rusqlite::Row) -> rusqlite::Result<Rule> {
         name: r.get(1)?,
         label: trigger.label(),
         trigger,
+        clv_percentile: r.get(18)?,
         customers: parse_column(r, 9, |t| {
             t.split('\n')
                 .filter(|c| !c.is_empty())
@@ -140,6 +141,11 @@ impl OpsDb {
                 format!("there is a rule named '{name}' already"),
             ));
         }
+        if let Some(p) = new.clv_percentile.filter(|p| !(*p > 0.0 && *p < 100.0)) {
+            let message =
+                format!("CLV percentile {p}: a percentile between 0 and 100, both excluded");
+            return Err(StoreError::invalid("clv_percentile", message));
+        }
         let (kind, instrument, comparison, score, touchpoint, experience, p_alive) =
             columns(&new.trigger);
         let customers: Vec<String> = new.customers.iter().map(ToString::to_string).collect();
@@ -147,8 +153,9 @@ impl OpsDb {
         tx.execute(
             "INSERT INTO case_rules (name, kind, instrument, comparison, score, touchpoint,
                 experience, p_alive_below, customers, fallback_owner, cooldown_days,
-                holdout_share, since, watermark, created_by, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                holdout_share, since, watermark, created_by, created_at, clv_percentile)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                     ?17)",
             params![
                 name,
                 kind,
@@ -165,7 +172,8 @@ impl OpsDb {
                 new.since.map(stored),
                 new.watermark.map(|v| v as i64),
                 actor,
-                now_text()
+                now_text(),
+                new.clv_percentile
             ],
         )?;
         let id = tx.last_insert_rowid();

@@ -1,16 +1,21 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
+use cxray_core::access::Role;
 use cxray_core::cases::{
-    Arm, CaseStatus, Draw, Experience, HoldoutShare, Outcome, OutcomeKind, RootCause,
-    ScoreCondition, Trigger,
+    Arm, CaseEvent, CaseStatus, Draw, Escalation, Experience, HoldoutShare, Outcome, OutcomeKind,
+    RootCause, ScoreCondition, Trigger,
 };
+use cxray_core::schedule::{Channel, DeliveryStatus, MAX_ATTEMPTS};
 use cxray_core::stats::Instrument;
+use proptest::prelude::*;
 
 use super::*;
 use crate::StoreError;
+use crate::accounts::NewUser;
 use crate::ops::OpsDb;
 use crate::ops::temp_db as db;
+use crate::outbox::{Mail, Outcome as Tried, Queued};
 
 const KEY: [u8; 32] = [3; 32];
 
@@ -27,6 +32,7 @@ fn detractors(name: &str) -> NewRule {
             touchpoint: None,
         },
         customers: vec!["segment=business".parse().unwrap()],
+        clv_percentile: None,
         fallback_owner: Some("cx-team".into()),
         cooldown_days: 30,
         holdout: HoldoutShare::new(0.0).unwrap(),
@@ -155,22 +161,29 @@ fn each_event_opens_one_case_routed_with_deadlines_and_cooldown() {
     assert_eq!(o, Opened::default(), "a disabled rule opens nothing");
 }
 
-#[test]
-fn the_holdout_is_the_keyed_draw_and_its_cases_are_not_worked() {
-    let (_dir, db) = db();
+/// The rule "Half" (half held out, no cooldown) with the cases of `n` customers' events
+/// at the airport, opened now.
+fn half_held_out(db: &OpsDb, n: usize) -> (Rule, Opened, DateTime<Utc>) {
     let new = NewRule {
         holdout: HoldoutShare::new(0.5).unwrap(),
         cooldown_days: 0,
         ..detractors("Half")
     };
     let rule = db.add_rule("ann", &new).unwrap();
-    let events: Vec<Candidate> = (0..400)
+    let events: Vec<Candidate> = (0..n)
         .map(|i| event(&format!("C-{i}"), &format!("k{i}"), Some("airport")))
         .collect();
     let now = at("2026-12-01T09:00:00Z");
     let o = db
         .open_cases(&opening(&BTreeMap::new(), now), &rule, &events, None)
         .unwrap();
+    (rule, o, now)
+}
+
+#[test]
+fn the_holdout_is_the_keyed_draw_and_its_cases_are_not_worked() {
+    let (_dir, db) = db();
+    let (rule, o, now) = half_held_out(&db, 400);
     assert!((150..250).contains(&o.held_out), "{o:?}");
     let cases = db.cases(&CaseFilter::default(), now).unwrap();
     for c in &cases {
@@ -366,11 +379,303 @@ fn forgotten_customers_cases_leave_no_trace_in_the_database_files() {
     let events = [event("C-SECRET-1", "k1", None), event("C-2", "k2", None)];
     db.open_cases(&opening(&BTreeMap::new(), now), &rule, &events, None)
         .unwrap();
+    // A webhook message (which names the customer) waits in the outbox.
+    db.add_webhook("ann", "http://127.0.0.1:9/hook", &[])
+        .unwrap();
+    for w in db.waiting_events(now, 10).unwrap() {
+        db.write_event(&w, "cx@example.com", &[], now).unwrap();
+    }
+    assert_eq!(db.queued(now, true, None).unwrap().len(), 2);
     assert_eq!(db.forget_cases(&["C-SECRET-1".into()]).unwrap(), 1);
+    assert_eq!(db.queued(now, true, None).unwrap().len(), 1);
     assert_eq!(db.cases(&CaseFilter::default(), now).unwrap().len(), 1);
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
         let found = bytes.windows(10).any(|w| w == b"C-SECRET-1");
         assert!(!found, "the id is still in a database file");
+    }
+}
+
+/// Adds a user of `role` (of `owner` for owners and partners).
+fn user(db: &OpsDb, email: &str, role: Role, owner: Option<&str>) {
+    let new = NewUser {
+        email,
+        name: email,
+        role,
+        owner_id: owner,
+        password: "a long enough password",
+    };
+    db.add_user("admin", &new).unwrap();
+}
+
+/// Writes every waiting event with one e-mail per recipient; returns (event, case id,
+/// recipients) of each.
+fn write_all(db: &OpsDb, now: DateTime<Utc>) -> Vec<(CaseEvent, i64, Vec<String>)> {
+    let mut out = Vec::new();
+    for w in db.waiting_events(now, 1000).unwrap() {
+        let mails: Vec<Mail> = w
+            .recipients
+            .iter()
+            .map(|r| Mail {
+                recipient: r.clone(),
+                message: b"a notice".to_vec(),
+            })
+            .collect();
+        assert!(db.write_event(&w, "cx@example.com", &mails, now).unwrap());
+        assert!(!db.write_event(&w, "cx@example.com", &mails, now).unwrap());
+        out.push((w.event, w.case.id, w.recipients));
+    }
+    out
+}
+
+#[test]
+fn followed_up_cases_are_told_to_their_owners_users_and_webhooks_held_out_ones_never() {
+    let (_dir, db) = db();
+    user(&db, "kim@airport.example", Role::Owner, Some("airport"));
+    user(&db, "pat@handling.example", Role::Partner, Some("airport"));
+    user(&db, "old@airport.example", Role::Owner, Some("airport"));
+    user(&db, "sam@lounge.example", Role::Owner, Some("lounge"));
+    user(&db, "eve@example.com", Role::Executive, None);
+    db.disable_user("admin", "old@airport.example").unwrap();
+    let opened = db
+        .add_webhook("ann", "https://crm.example/hooks", &[CaseEvent::Opened])
+        .unwrap()
+        .0;
+    let closed = db
+        .add_webhook("ann", "http://127.0.0.1:8099/x", &[CaseEvent::Closed])
+        .unwrap()
+        .0;
+    let (_, o, now) = half_held_out(&db, 40);
+    assert!(o.held_out > 0 && o.held_out < 40, "{o:?}");
+    let written = write_all(&db, now);
+    let cases = db.cases(&CaseFilter::default(), now).unwrap();
+    let followed: Vec<i64> = cases
+        .iter()
+        .filter(|c| c.arm == Arm::FollowUp)
+        .map(|c| c.id)
+        .collect();
+    let mut told: Vec<i64> = written.iter().map(|(_, id, _)| *id).collect();
+    told.sort_unstable();
+    let mut expected = followed.clone();
+    expected.sort_unstable();
+    assert_eq!(
+        told, expected,
+        "every followed-up case once, no held-out one"
+    );
+    for (event, _, to) in &written {
+        assert_eq!(*event, CaseEvent::Opened);
+        assert_eq!(to, &["kim@airport.example", "pat@handling.example"]);
+    }
+    let queued = db.queued(now, false, None).unwrap();
+    let hooks: Vec<&Queued> = queued
+        .iter()
+        .filter(|q| q.channel == Channel::Webhook)
+        .collect();
+    assert_eq!(
+        hooks.len(),
+        followed.len(),
+        "only the endpoint for opened cases"
+    );
+    assert!(hooks.iter().all(|q| q.recipient == opened.url));
+    let body: serde_json::Value = serde_json::from_slice(&hooks[0].message).unwrap();
+    assert_eq!(body["type"], "case.opened");
+    assert_eq!(body["data"]["case"]["rule"], "Half");
+    assert_eq!(queued.len(), 3 * followed.len());
+    let close = CaseUpdate {
+        status: Some(CaseStatus::Closed),
+        ..CaseUpdate::default()
+    };
+    db.update_case("kim", followed[0], &close, now).unwrap();
+    let written = write_all(&db, now);
+    assert_eq!(written.len(), 1);
+    assert_eq!(
+        (written[0].0, written[0].1),
+        (CaseEvent::Closed, followed[0])
+    );
+    let last = db.webhook_deliveries(closed.id, 10).unwrap();
+    assert_eq!(last.len(), 1);
+    assert_eq!(
+        last[0].about(),
+        format!("Case {}: Case closed", followed[0])
+    );
+}
+
+#[test]
+fn overdue_cases_escalate_once_per_level_to_the_lead_then_the_admins() {
+    let (_dir, db) = db();
+    user(&db, "kim@airport.example", Role::Owner, Some("airport"));
+    user(&db, "ada@example.com", Role::Admin, None);
+    let rule = db.add_rule("ann", &detractors("Detractors")).unwrap();
+    let hours = BTreeMap::from([("airport".to_string(), 24.0)]);
+    let t0 = at("2026-12-01T09:00:00Z");
+    let events = [event("C-1", "k1", Some("airport"))];
+    db.open_cases(&opening(&hours, t0), &rule, &events, None)
+        .unwrap();
+    write_all(&db, t0);
+    let id = db.cases(&CaseFilter::default(), t0).unwrap()[0].id;
+    let h = |n: i64| t0 + Duration::hours(n);
+    assert_eq!(
+        db.escalate("escalation", h(23)).unwrap(),
+        Escalated::default()
+    );
+    let late = db.escalate("escalation", h(25)).unwrap();
+    assert_eq!((late.overdue, late.escalated), (1, 0));
+    assert_eq!(
+        db.escalate("escalation", h(26)).unwrap(),
+        Escalated::default()
+    );
+    let written = write_all(&db, h(26));
+    assert_eq!(
+        written,
+        [(CaseEvent::Overdue, id, vec!["kim@airport.example".into()])]
+    );
+    // A day more: to the lead — the administrators while the owner has none.
+    assert_eq!(db.escalate("escalation", h(48)).unwrap().escalated, 1);
+    let e = db
+        .set_lead("ann", "airport", Some("not an address"))
+        .unwrap_err();
+    assert!(
+        matches!(e, StoreError::Invalid { field: "email", .. }),
+        "{e}"
+    );
+    let waiting = db.waiting_events(h(48), 10).unwrap();
+    assert_eq!(waiting[0].escalation, Some(Escalation::Lead));
+    assert_eq!(waiting[0].recipients, ["ada@example.com"]);
+    db.set_lead("ann", "airport", Some("lee@airport.example"))
+        .unwrap();
+    let written = write_all(&db, h(48));
+    assert_eq!(written[0].2, ["lee@airport.example"]);
+    // Contacted after all: late again only when its resolution is overdue; the levels
+    // reached are not repeated, the next one still comes.
+    let contact = CaseUpdate {
+        status: Some(CaseStatus::Contacted),
+        ..CaseUpdate::default()
+    };
+    db.update_case("kim", id, &contact, h(49)).unwrap();
+    assert_eq!(
+        db.escalate("escalation", h(71)).unwrap(),
+        Escalated::default()
+    );
+    let late = db.escalate("escalation", h(96)).unwrap();
+    assert_eq!((late.overdue, late.escalated), (1, 0));
+    let late = db.escalate("escalation", h(120)).unwrap();
+    assert_eq!((late.overdue, late.escalated), (0, 1));
+    assert_eq!(
+        db.escalate("escalation", h(500)).unwrap(),
+        Escalated::default()
+    );
+    let written = write_all(&db, h(500));
+    let kinds: Vec<_> = written.iter().map(|w| (w.0, w.2.clone())).collect();
+    assert_eq!(
+        kinds,
+        [
+            (CaseEvent::Overdue, vec!["kim@airport.example".to_string()]),
+            (CaseEvent::Escalated, vec!["ada@example.com".to_string()]),
+        ]
+    );
+    let history: Vec<String> = db
+        .case_history(id)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.change)
+        .collect();
+    let steps: Vec<&String> = history
+        .iter()
+        .filter(|c| c.starts_with("overdue") || c.starts_with("escalated"))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "overdue: not contacted by 2026-12-02T09:00:00Z",
+            "escalated to the owner's lead",
+            "overdue: not done by 2026-12-04T09:00:00Z",
+            "escalated to the administrators",
+        ]
+    );
+    let audit = db.recent_audit(50).unwrap();
+    let count = |a: &str| audit.iter().filter(|e| e.action == a).count();
+    assert_eq!((count("case_overdue"), count("escalate_case")), (2, 2));
+    assert!(audit.iter().all(|e| !e.detail.contains("C-1")));
+}
+
+#[test]
+fn an_endpoint_is_disabled_when_a_message_fails_every_try_and_keeps_the_rest() {
+    let (_dir, db) = db();
+    let (hook, secret) = db
+        .add_webhook("ann", "http://127.0.0.1:9/hook", &[])
+        .unwrap();
+    assert!(secret.shown().starts_with("whsec_"));
+    let rule = db.add_rule("ann", &detractors("Detractors")).unwrap();
+    let mut now = at("2026-12-01T09:00:00Z");
+    let events = [event("C-1", "k1", None), event("C-2", "k2", None)];
+    db.open_cases(&opening(&BTreeMap::new(), now), &rule, &events, None)
+        .unwrap();
+    write_all(&db, now);
+    let [first, second] = <[Queued; 2]>::try_from(db.queued(now, true, None).unwrap()).unwrap();
+    assert_eq!(first.secret.as_ref(), Some(&secret));
+    let down = Tried::Failed {
+        error: "HTTP 500".into(),
+        permanent: false,
+    };
+    for _ in 1..MAX_ATTEMPTS {
+        assert_eq!(
+            db.record_try(first.id, &down, now).unwrap(),
+            DeliveryStatus::Pending
+        );
+        now += Duration::hours(7);
+    }
+    assert!(db.webhook(hook.id).unwrap().enabled);
+    assert_eq!(
+        db.record_try(first.id, &down, now).unwrap(),
+        DeliveryStatus::Failed
+    );
+    let disabled = db.webhook(hook.id).unwrap();
+    assert!(!disabled.enabled);
+    assert!(disabled.disabled_why.unwrap().contains("failed every try"));
+    assert!(
+        db.queued(now, true, None).unwrap().is_empty(),
+        "not tried while disabled"
+    );
+    db.set_webhook_enabled("ann", hook.id, true).unwrap();
+    let again = db.queued(now, true, None).unwrap();
+    assert_eq!(again.iter().map(|q| q.id).collect::<Vec<_>>(), [second.id]);
+    let log = db.webhook_deliveries(hook.id, 10).unwrap();
+    assert_eq!(log[1].status, DeliveryStatus::Failed);
+    assert_eq!(
+        (log[1].attempts, log[1].last_error.as_deref()),
+        (MAX_ATTEMPTS, Some("HTTP 500"))
+    );
+    let e = db.webhook_deliveries(hook.id + 1, 10).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            StoreError::Invalid {
+                field: "webhook",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+proptest! {
+    /// Anything but an absolute http(s) address with a host — another scheme, no scheme,
+    /// a host that is no host — is refused, naming the URL field, and adds no endpoint.
+    #[test]
+    fn webhook_urls_other_than_http_addresses_are_refused(
+        scheme in prop::sample::select(vec!["ftp", "file", "mailto", "javascript", "smtp"]),
+        host in "[a-z]{1,10}\\.example",
+        junk in "[^:/]{0,20}",
+        word in "[a-z0-9.-]{0,10}",
+    ) {
+        let (_dir, db) = db();
+        let spaced = format!("http://{word} {host}");
+        for url in [format!("{scheme}://{host}/x"), junk.clone(), spaced] {
+            let e = db.add_webhook("ann", &url, &[]).unwrap_err();
+            prop_assert!(matches!(e, StoreError::Invalid { field: "url", .. }), "{url}: {e}");
+        }
+        prop_assert!(db.webhooks().unwrap().is_empty());
+        let good = format!("https://{host}/hook");
+        prop_assert!(db.add_webhook("ann", &good, &[]).is_ok());
     }
 }

@@ -2,11 +2,12 @@
 //! in the case's history and the audit log; the root causes cases may name; erasure.
 
 use chrono::{DateTime, Utc};
-use cxray_core::cases::{Arm, CaseStatus, Outcome, RootCause};
+use cxray_core::cases::{Arm, CaseEvent, CaseStatus, Outcome, RootCause};
 use rusqlite::params;
 use serde::Serialize;
 
 use super::Case;
+use super::notify::record;
 use crate::ops::{OpsDb, audit, now_text, stored};
 use crate::{Result, StoreError};
 
@@ -85,7 +86,8 @@ fn unknown_cause(c: &RootCause, causes: &[RootCause]) -> String {
 
 impl OpsDb {
     /// Changes a case, checked, in one transaction with its history entry and an audit
-    /// entry (which names no customer). Cases held out are not worked.
+    /// entry (which names no customer); resolving or closing it is an event to notify.
+    /// Cases held out are not worked.
     pub fn update_case(
         &self,
         actor: &str,
@@ -139,6 +141,9 @@ impl OpsDb {
             params![id, at, actor, change, update.note],
         )?;
         audit(&tx, actor, "update_case", &format!("case {id}: {change}"))?;
+        if update.status.is_some_and(CaseStatus::is_done) {
+            record(&tx, id, (CaseEvent::Closed, None), now)?;
+        }
         tx.commit()?;
         self.case(id, now)
     }
@@ -207,19 +212,23 @@ impl OpsDb {
         Ok(causes)
     }
 
-    /// Erases the customers' cases and their histories (for `cxray forget`), overwriting
-    /// the freed pages and checkpointing the log, so no file keeps the ids; returns how
-    /// many cases.
+    /// Erases the customers' cases, their histories, events and messages (for `cxray
+    /// forget`), overwriting the freed pages and checkpointing the log, so no file keeps
+    /// the ids; returns how many cases.
     pub fn forget_cases(&self, ids: &[String]) -> Result<usize> {
         self.conn().pragma_update(None, "secure_delete", "ON")?;
         let tx = self.conn().unchecked_transaction()?;
         let mut removed = 0;
         for id in ids {
-            tx.execute(
-                "DELETE FROM case_history WHERE case_id IN
-                    (SELECT id FROM cases WHERE customer_id = ?1)",
-                params![id],
-            )?;
+            for table in ["case_history", "case_events", "outbox"] {
+                tx.execute(
+                    &format!(
+                        "DELETE FROM {table} WHERE case_id IN
+                            (SELECT id FROM cases WHERE customer_id = ?1)"
+                    ),
+                    params![id],
+                )?;
+            }
             removed += tx.execute("DELETE FROM cases WHERE customer_id = ?1", params![id])?;
         }
         tx.commit()?;

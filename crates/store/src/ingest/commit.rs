@@ -205,6 +205,8 @@ impl Committer {
                 self.unsynced.clear();
                 self.durable = position;
                 self.remove_log(false);
+                let ms = started.elapsed().as_millis() as u64;
+                tracing::info!(table = %self.table, rows, version, ms, "ingested rows committed");
             }
             Err(e) => tracing::warn!(
                 "ingestion into {}: version {version} committed, but not made durable yet: {e}",

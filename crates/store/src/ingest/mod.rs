@@ -231,6 +231,12 @@ impl Ingest {
         }
     }
 
+    /// The number of Delta commits since it was opened, changing after each (the tables'
+    /// new versions are readable then): what rule evaluation waits for.
+    pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.counters.commits()
+    }
+
     /// What ingestion has done since it was opened.
     pub fn stats(&self) -> Stats {
         self.counters.stats()

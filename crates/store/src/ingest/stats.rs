@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use cxray_core::domain::Table;
+use tokio::sync::watch;
 
 use super::index;
 
@@ -26,11 +27,22 @@ pub struct Stats {
     pub wal_syncs: u64,
 }
 
-/// The live counters behind [`Stats`].
-#[derive(Default)]
+/// The live counters behind [`Stats`], and the count of commits for those who wait for
+/// them.
 pub(crate) struct Counters {
     tables: [[AtomicU64; 4]; 6],
     wal_syncs: AtomicU64,
+    commits: watch::Sender<u64>,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Counters {
+            tables: Default::default(),
+            wal_syncs: AtomicU64::default(),
+            commits: watch::Sender::new(0),
+        }
+    }
 }
 
 impl Counters {
@@ -49,6 +61,12 @@ impl Counters {
     pub(crate) fn committed(&self, table: Table, rows: u64) {
         self.add(table, 2, 1);
         self.add(table, 3, rows);
+        self.commits.send_modify(|n| *n += 1);
+    }
+
+    /// The number of commits so far, changing with each.
+    pub(crate) fn commits(&self) -> watch::Receiver<u64> {
+        self.commits.subscribe()
     }
 
     pub(crate) fn synced(&self) {

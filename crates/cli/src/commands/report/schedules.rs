@@ -2,8 +2,10 @@
 //! what is due, and the outbox's record.
 
 use chrono::Utc;
-use cxray_server::reports::{self, Delivered, Mailer, QueuedPack};
-use cxray_store::reports::{Delivery, Schedule};
+use cxray_core::schedule::Channel;
+use cxray_server::outbox::{self, Delivered};
+use cxray_server::reports::{self, QueuedPack};
+use cxray_store::reports::Schedule;
 use serde::Serialize;
 
 use crate::args::{ReportCommand, ScheduleCommand};
@@ -16,7 +18,9 @@ pub async fn run(config: &Config, command: ReportCommand, json: bool) -> anyhow:
     match command {
         ReportCommand::Schedule(c) => schedule(config, c, json),
         ReportCommand::Send { schedule, chromium } => send(config, schedule, &chromium, json).await,
-        ReportCommand::Outbox { limit } => outbox(&users::open(config)?.deliveries(limit)?, json),
+        ReportCommand::Outbox { limit } => {
+            super::super::webhook::deliveries(&users::open(config)?.deliveries(limit)?, json)
+        }
     }
 }
 
@@ -92,7 +96,8 @@ async fn send(
              CXRAY_SMTP_URL and CXRAY_MAIL_FROM",
         )
     })?;
-    let mailer = Mailer::new(settings).map_err(usage)?;
+    let senders = outbox::senders(Some(settings)).map_err(usage)?;
+    let mailer = senders.mail.as_ref().expect("a mail server");
     let folder = folder(config)?;
     let (schedules, due) = match id {
         Some(id) => (vec![users::open(config)?.schedule(id)?], false),
@@ -102,9 +107,10 @@ async fn send(
     if !schedules.is_empty() {
         let snap = super::board_snapshot(config).await?;
         let chromium = super::chromium(config, chromium)?;
-        queued = reports::queue(&folder, (&snap, &chromium), &mailer, &schedules, due).await?;
+        queued = reports::queue(&folder, (&snap, &chromium), mailer, &schedules, due).await?;
     }
-    let delivered = reports::deliver(&folder, &mailer, Utc::now(), true).await?;
+    let now = Utc::now();
+    let delivered = outbox::deliver(&folder, &senders, Some(Channel::Mail), now, true).await?;
     let undelivered = delivered.waiting + delivered.failed;
     let sent = Sent { queued, delivered };
     match json {
@@ -134,37 +140,3 @@ fn print_sent(sent: &Sent) {
     );
 }
 
-/// Lists the outbox's e-mails.
-fn outbox(deliveries: &[Delivery], json: bool) -> anyhow::Result<()> {
-    if json {
-        return output::json(&deliveries);
-    }
-    let mut t = output::Table::new(
-        &[
-            "id",
-            "schedule",
-            "period",
-            "recipient",
-            "status",
-            "tries",
-            "queued",
-            "sent or next try",
-            "last error",
-        ],
-        &[true, true, false, false, false, true, false, false, false],
-    );
-    for d in deliveries {
-        t.rows.push(vec![
-            d.id.to_string(),
-            d.schedule_id.map_or(String::new(), |s| s.to_string()),
-            d.period.clone(),
-            d.recipient.clone(),
-            d.status.label().into(),
-            d.attempts.to_string(),
-            d.queued_at.clone(),
-            d.when().unwrap_or_default().into(),
-            d.last_error.clone().unwrap_or_default(),
-        ]);
-    }
-    t.print()
-}

@@ -1,0 +1,77 @@
+//! Rules evaluated after every ingestion commit into a table a rule watches, as `cxray
+//! import` evaluates them after an import: the scan reads what the commits since each
+//! rule's watermark added, so commits that land during a scan are read by the next.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::Utc;
+use cxray_analysis::cases;
+use cxray_core::domain::Table;
+use cxray_store::ingest::Ingest;
+use cxray_store::ops::OpsDb;
+use cxray_store::sql::Sql;
+use cxray_store::{DataFolder, StoreError};
+
+/// Scans once at the start (for the rows recovery committed, or that commits at the last
+/// stop added) and after each commit (commits that come while a scan runs get one more
+/// scan) until ingestion stops.
+pub(crate) fn keep_scanning(
+    folder: DataFolder,
+    ingest: Arc<Ingest>,
+) -> tokio::task::JoinHandle<()> {
+    let mut commits = ingest.commits();
+    tokio::spawn(async move {
+        let mut seen = committed(&ingest);
+        let mut tables = Table::ALL.to_vec();
+        loop {
+            let (folder, watched) = (folder.clone(), std::mem::take(&mut tables));
+            let handle = tokio::runtime::Handle::current();
+            let scanned =
+                tokio::task::spawn_blocking(move || handle.block_on(scan(&folder, &watched)));
+            match scanned.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!("evaluating the rules after ingestion: {e}"),
+                Err(e) => tracing::error!("evaluating the rules after ingestion: {e}"),
+            }
+            if commits.changed().await.is_err() {
+                return;
+            }
+            commits.borrow_and_update();
+            let now = committed(&ingest);
+            tables = Table::ALL
+                .into_iter()
+                .zip(now.iter().zip(&seen))
+                .filter(|(_, (n, s))| n != s)
+                .map(|(t, _)| t)
+                .collect();
+            seen = now;
+        }
+    })
+}
+
+/// Each table's commits so far.
+fn committed(ingest: &Ingest) -> Vec<u64> {
+    ingest
+        .stats()
+        .tables
+        .iter()
+        .map(|(_, s)| s.commits)
+        .collect()
+}
+
+/// Evaluates the rules when one watches `tables`.
+async fn scan(folder: &DataFolder, tables: &[Table]) -> Result<(), StoreError> {
+    let ops = OpsDb::open(&folder.ops_db_path())?;
+    if !cases::watched(&ops, tables)? {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let sql = Sql::open(folder, &BTreeMap::new()).await?;
+    let scans = cases::scan(&sql, &ops, "ingestion", Utc::now()).await?;
+    let opened: usize = scans.iter().map(|s| s.opened.opened).sum();
+    let ms = started.elapsed().as_millis() as u64;
+    tracing::info!(opened, ms, "rules evaluated after ingestion");
+    Ok(())
+}
