@@ -159,7 +159,7 @@ pub struct TriggerAddArgs {
     pub p_alive_below: Option<f64>,
     /// Only customers whose CLV at the latest `loyalty predict` is above this percentile
     /// (0 to 100, e.g. 80 for the top fifth).
-    #[arg(long, value_name = "PERCENTILE")]
+    #[arg(long, value_name = "PERCENTILE", allow_negative_numbers = true)]
     pub min_clv_percentile: Option<f64>,
     /// Only customers whose column equals the value, e.g. segment=business (repeatable).
     #[arg(long = "customer", value_name = "COLUMN=VALUE")]

@@ -25,7 +25,7 @@ pub fn erasure_hash(key: &[u8; 32], customer_id: &str) -> String {
 
 /// Adds the hashes to the suppression list.
 pub(crate) fn suppress(db: &OpsDb, hashes: &[String]) -> Result<()> {
-    let tx = db.conn().unchecked_transaction()?;
+    let tx = crate::ops::write(db.conn())?;
     for hash in hashes {
         tx.execute(
             "INSERT OR IGNORE INTO forgotten (hash, at) VALUES (?1, ?2)",

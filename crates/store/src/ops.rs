@@ -382,7 +382,7 @@ impl OpsDb {
         }
         // Under the write lock, so that of two processes opening a new database at once
         // one migrates and the other then finds it migrated.
-        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let tx = crate::ops::write(&self.conn)?;
         let current = current_version(&tx, path)?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
             tx.execute_batch(sql)?;
@@ -411,7 +411,7 @@ impl OpsDb {
 
     /// Logs a completed import, and the matching audit entry.
     pub fn record_import(&self, actor: &str, record: &ImportRecord) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = crate::ops::write(&self.conn)?;
         tx.execute(
             "INSERT INTO imports (at, table_name, files, rows, rejected, delta_version, seconds)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -437,7 +437,7 @@ impl OpsDb {
     /// Sets (replaces) a touchpoint's service levels, checked, with an audit entry.
     pub fn set_sla(&self, actor: &str, touchpoint: &str, sla: Sla) -> Result<()> {
         sla.check()?;
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = crate::ops::write(&self.conn)?;
         tx.execute(
             "INSERT INTO touchpoint_slas (touchpoint, max_wait_seconds, max_failure_rate)
              VALUES (?1, ?2, ?3)
@@ -456,7 +456,7 @@ impl OpsDb {
 
     /// Removes a touchpoint's service levels, with an audit entry.
     pub fn remove_sla(&self, actor: &str, touchpoint: &str) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = crate::ops::write(&self.conn)?;
         let removed = tx.execute(
             "DELETE FROM touchpoint_slas WHERE touchpoint = ?1",
             params![touchpoint],
@@ -480,7 +480,7 @@ impl OpsDb {
                 format!("position {position}: 1 or more"),
             ));
         }
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = crate::ops::write(&self.conn)?;
         tx.execute(
             "DELETE FROM touchpoint_placements WHERE touchpoint = ?1",
             params![touchpoint],
@@ -650,6 +650,17 @@ pub(crate) fn bad_column(
 }
 
 /// Appends an entry to the audit log (inside the caller's transaction).
+/// A write transaction: it takes the write lock at its start (waiting for it up to the
+/// busy timeout), so it never fails halfway because another connection wrote after it
+/// first read — a deferred transaction that reads and then writes gets "database is
+/// locked" at once in that case, whatever the timeout.
+pub(crate) fn write(conn: &Connection) -> Result<Transaction<'_>> {
+    Ok(Transaction::new_unchecked(
+        conn,
+        TransactionBehavior::Immediate,
+    )?)
+}
+
 pub(crate) fn audit(conn: &Connection, actor: &str, action: &str, detail: &str) -> Result<()> {
     conn.execute(
         "INSERT INTO audit_log (at, actor, action, detail) VALUES (?1, ?2, ?3, ?4)",

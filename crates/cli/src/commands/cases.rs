@@ -13,7 +13,6 @@ use cxray_store::DataFolder;
 use cxray_store::cases::{Case, CaseFilter, CaseUpdate, NewRule, check};
 use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
-use cxray_store::tables::CUSTOMER_VALUE;
 
 use crate::args::{CaseUpdateArgs, CasesCommand, CasesListArgs, TriggerAddArgs, TriggerCommand};
 use crate::config::Config;
@@ -39,7 +38,8 @@ pub async fn trigger(config: &Config, command: TriggerCommand, json: bool) -> an
             let new = new_rule(args, &sql).await?;
             let checked = check::rule(&sql, &ops.slas()?, &new).await;
             checked.map_err(|e| super::hint(e, FLAGS))?;
-            ops.add_rule(&super::actor(), &new)?;
+            let added = ops.add_rule(&super::actor(), &new);
+            added.map_err(|e| super::hint(e, FLAGS))?;
         }
         TriggerCommand::Disable { rule } => {
             ops.disable_rule(&super::actor(), &rule)?;

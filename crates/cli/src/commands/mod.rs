@@ -64,10 +64,14 @@ pub fn hint(e: StoreError, flags: &[(&str, &str)]) -> StoreError {
     match e {
         StoreError::Input(m) => StoreError::Input(with_flags(m, flags)),
         StoreError::NoData(m) => StoreError::NoData(with_flags(m, flags)),
-        StoreError::Invalid { field, message } => StoreError::Invalid {
-            field,
-            message: with_flags(message, flags),
-        },
+        StoreError::Invalid { field, message } => {
+            // The flag of the field refused, else those of the settings the message names.
+            let message = match flags.iter().find(|(setting, _)| *setting == field) {
+                Some((_, flag)) => format!("{message} ({flag})"),
+                None => with_flags(message, flags),
+            };
+            StoreError::Invalid { field, message }
+        }
         e => e,
     }
 }

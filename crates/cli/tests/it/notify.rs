@@ -134,7 +134,15 @@ fn a_case_opened_is_mailed_to_the_owners_people_after_the_mail_server_comes_back
 
 /// The cases of the rule `name`.
 fn rule_cases(data: &Path, name: &str) -> Vec<serde_json::Value> {
-    let args = ["cases", "list", "--trigger", name, "--json", "--limit", "100000"];
+    let args = [
+        "cases",
+        "list",
+        "--trigger",
+        name,
+        "--json",
+        "--limit",
+        "100000",
+    ];
     json(data, &args).as_array().unwrap().clone()
 }
 

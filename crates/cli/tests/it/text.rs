@@ -150,8 +150,24 @@ fn sentiment_per_group_is_the_mean_of_the_english_comments() {
     let (_, bag_mean) = english_mean(&[RESPONSES[4].4, RESPONSES[5].4, RESPONSES[7].4]);
     assert!((baggage["mean"]["value"].as_f64().unwrap() - bag_mean).abs() < 1e-12);
     assert!(bag_mean < -0.3 && vader::compound(RESPONSES[0].4) > 0.5);
-    let low = baggage["mean"]["low"].as_f64().unwrap();
-    assert!(low < bag_mean && baggage["mean"]["small_sample"] == true);
+    // Boarding's three comments are all taken for English: a mean with an interval.
+    let boarding = r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["group"] == "boarding")
+        .unwrap();
+    let (n, board_mean) = english_mean(&[RESPONSES[0].4, RESPONSES[1].4, RESPONSES[6].4]);
+    assert_eq!((boarding["mean"]["n"].as_u64(), n), (Some(3), 3), "{r}");
+    let (low, high) = (
+        boarding["mean"]["low"].as_f64(),
+        boarding["mean"]["high"].as_f64(),
+    );
+    assert!(
+        low.unwrap() < board_mean && board_mean < high.unwrap(),
+        "{r}"
+    );
+    assert_eq!(boarding["mean"]["small_sample"], true);
     let text = run(&data, &["text", "sentiment", "--by", "touchpoint"]);
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(

@@ -233,9 +233,10 @@ fn bracket_sums(
 
 /// Expected purchases in (0, t] of a customer alive at 0 whose dropout chance after each
 /// purchase is Beta(a, b) and purchase rate Gamma(r, α):
-/// (a+b−1)/(a−1) · [1 − (α/(α+t))^r ₂F₁(r, b; a+b−1; t/(α+t))], evaluated after Euler's
-/// transformation as (a+b−1)/(a−1) · [1 − (1−z)^(a−1) ₂F₁(a+b−1−r, a−1; a+b−1; z)], whose
-/// series is short even when r and b are large (customers with many purchases).
+/// (a+b−1)/(a−1) · [1 − (1−z)^r ₂F₁(r, b; a+b−1; z)] with z = t/(α+t). The series as it
+/// stands is short when `a` is large (its terms shrink by about b/(a+b)); after Euler's
+/// transformation, (1−z)^(a−1) ₂F₁(a+b−1−r, a−1; a+b−1; z), it is short when r and b are
+/// large (customers with many purchases). The shorter one is summed.
 fn bg_expected(r: f64, alpha: f64, a: f64, b: f64, t: f64) -> f64 {
     const NEAR_ONE: f64 = 1e-6;
     if (a - 1.0).abs() < NEAR_ONE {
@@ -246,12 +247,15 @@ fn bg_expected(r: f64, alpha: f64, a: f64, b: f64, t: f64) -> f64 {
     }
     let z = t / (alpha + t);
     let c = a + b - 1.0;
-    let f = hyp2f1(c - r, a - 1.0, c, z);
+    let (power, f) = match a - 1.0 > r {
+        true => (r, hyp2f1(r, b, c, z)),
+        false => (a - 1.0, hyp2f1(c - r, a - 1.0, c, z)),
+    };
     let ln_one_minus_z = (alpha / (alpha + t)).ln();
     let bracket = if f > 0.0 {
-        -((a - 1.0) * ln_one_minus_z + f.ln()).exp_m1()
+        -(power * ln_one_minus_z + f.ln()).exp_m1()
     } else {
-        1.0 - (a - 1.0) * ln_one_minus_z.exp() * f
+        1.0 - (power * ln_one_minus_z).exp() * f
     };
     c / (a - 1.0) * bracket
 }
@@ -296,5 +300,41 @@ impl<const MODIFIED: bool> TransactionModel for BetaGeometricNbd<MODIFIED> {
 
     fn log_likelihood(&self, data: &[Rfm]) -> f64 {
         self.ll_grad(&tabulate(data), &mut [0.0; 4])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bg_expected;
+
+    /// The two forms of the series agree where both are short.
+    #[test]
+    fn both_series_give_the_same_expectation() {
+        for (r, alpha, a, b, t) in [(0.5, 4.0, 3.0, 5.0, 20.0), (2.0, 10.0, 1.5, 2.5, 52.0f64)] {
+            let c = a + b - 1.0;
+            let z = t / (alpha + t);
+            let ln_q = (alpha / (alpha + t)).ln();
+            let stands = 1.0 - (r * ln_q).exp() * super::hyp2f1(r, b, c, z);
+            let euler = 1.0 - ((a - 1.0) * ln_q).exp() * super::hyp2f1(c - r, a - 1.0, c, z);
+            assert!((stands - euler).abs() < 1e-12, "{stands} vs {euler}");
+            assert!((bg_expected(r, alpha, a, b, t) - c / (a - 1.0) * stands).abs() < 1e-12);
+        }
+    }
+
+    /// A Beta of dropout so narrow it is a fixed chance p (a fit at an early calibration end
+    /// gave a = 8.1e6, b = 6.6e7): the expectation is the fixed-p limit
+    /// (1 − (α / (α + p·t))^r) / p, and its series stays short.
+    #[test]
+    fn a_near_fixed_dropout_chance_is_its_limit() {
+        let (r, alpha, a, b) = (0.6419, 35.2684f64, 8_110_206.3, 65_659_969.1);
+        let p = a / (a + b);
+        for t in [1.0, 52.0, 520.0f64] {
+            let limit = (1.0 - (alpha / (alpha + p * t)).powf(r)) / p;
+            let got = bg_expected(r, alpha, a, b, t);
+            assert!(
+                (got - limit).abs() < 1e-5 * limit,
+                "t {t}: {got} vs {limit}"
+            );
+        }
     }
 }

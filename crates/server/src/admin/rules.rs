@@ -32,7 +32,9 @@ pub struct Entered {
     score: String,
     touchpoint: String,
     experience: String,
+    p_alive_below: String,
     customers: String,
+    clv_percentile: String,
     fallback_owner: String,
     cooldown_days: String,
     holdout: String,
@@ -49,7 +51,9 @@ impl Default for Entered {
             score: String::new(),
             touchpoint: String::new(),
             experience: String::new(),
+            p_alive_below: String::new(),
             customers: String::new(),
+            clv_percentile: String::new(),
             fallback_owner: String::new(),
             cooldown_days: "30".into(),
             holdout: "0.1".into(),
@@ -102,10 +106,17 @@ impl Entered {
                     experience,
                 })
             }
-            TriggerKind::Behaviour => Err(StoreError::invalid(
-                "kind",
-                "rules on behaviour are not evaluated yet: watch survey answers or touchpoint experiences",
-            )),
+            TriggerKind::Behaviour => {
+                let p = number::<f64>("p_alive_below", "P(alive) below", &self.p_alive_below)?
+                    .ok_or_else(|| {
+                        StoreError::invalid(
+                            "p_alive_below",
+                            "a rule on behaviour needs a threshold",
+                        )
+                    })?;
+                Trigger::behaviour(p)
+                    .map_err(|e| StoreError::invalid("p_alive_below", e.to_string()))
+            }
         }
     }
 
@@ -135,6 +146,7 @@ impl Entered {
             watermark: NewRule::starting_watermark(sql, &trigger, since).await?,
             trigger,
             customers,
+            clv_percentile: number("clv_percentile", "CLV percentile", &self.clv_percentile)?,
             fallback_owner: text(&self.fallback_owner),
             cooldown_days: number("cooldown_days", "cooldown days", &self.cooldown_days)?
                 .unwrap_or(30),
@@ -206,7 +218,10 @@ fn add_form(
     }: Shown<'_, Entered>,
     (touchpoints, owners): (&[String], &[String]),
 ) -> String {
-    let kinds = [TriggerKind::Survey, TriggerKind::Interaction].map(|k| (k.name(), k.label()));
+    let kinds: Vec<_> = TriggerKind::ALL
+        .iter()
+        .map(|k| (k.name(), k.label()))
+        .collect();
     let mut instruments = vec![("", "—")];
     instruments.extend(Instrument::ALL.iter().map(|i| (i.name(), i.label())));
     let mut experiences = vec![("", "—")];
@@ -226,9 +241,15 @@ fn add_form(
         Field::new("experience", "Experience", &e.experience)
             .hint("for touchpoint experiences")
             .select(&experiences, problem),
+        Field::new("p_alive_below", "P(alive) below", &e.p_alive_below)
+            .hint("for behaviour: a customer whose chance of still being active fell below this (0 to 1) since the last valuation")
+            .input("number", problem, &[]),
         Field::new("customers", "Only customers", &e.customers)
             .hint("column=value, separated by commas; empty: all")
             .input("text", problem, &[]),
+        Field::new("clv_percentile", "Only customers above the CLV percentile", &e.clv_percentile)
+            .hint("0 to 100, e.g. 80 for the most valuable fifth; empty: all")
+            .input("number", problem, &[]),
         Field::new("fallback_owner", "Fallback owner", &e.fallback_owner)
             .hint("owner of cases whose touchpoint has none")
             .input("text", problem, owners),

@@ -22,6 +22,7 @@ use crate::auth::CurrentUser;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/cases", get(list).post(open))
+        .route("/api/v1/cases/causes", get(causes))
         .route("/api/v1/cases/{id}", get(one).patch(work))
 }
 
@@ -58,6 +59,11 @@ async fn list(
 async fn one(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Reply {
     let detail = super::detail(&state, &user, id).await;
     Ok(Json(detail.map_err(|e| refusal(&e))?).into_response())
+}
+
+async fn causes(State(state): State<AppState>, user: CurrentUser) -> Reply {
+    let costs = super::cause_costs(&state, &user).await;
+    Ok(Json(costs.map_err(store_refusal)?).into_response())
 }
 
 /// The JSON body of a change: `application/json`, its fields known, else 400 naming
@@ -124,7 +130,7 @@ async fn open(
 }
 
 /// The OpenAPI description of the case routes.
-pub fn openapi() -> [(&'static str, Value); 2] {
+pub fn openapi() -> [(&'static str, Value); 3] {
     let security = json!([{"session": []}, {"token": ["read"]}]);
     let write_security = json!([{"session": []}, {"token": ["read", "cases"]}]);
     let query = |name: &str, description: &str| json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}, "description": description});
@@ -167,6 +173,17 @@ pub fn openapi() -> [(&'static str, Value); 2] {
                     "security": write_security,
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["rule", "customer_id", "detail"]}}}},
                     "responses": with(json!({"201": {"description": "The case opened."}, "415": {"description": "The body is not JSON."}})),
+                }
+            }),
+        ),
+        (
+            "/api/v1/cases/causes",
+            json!({
+                "get": {
+                    "summary": "The root causes of the cases, counted and priced (the outer loop), the costliest first: {currency, causes: [{cause, cases, customers, valued, clv}]}. A cause counts its own cases and those of the causes below it; `clv` sums the lifetime value of the distinct customers behind them (null when customers are not valued).",
+                    "description": "Owners and partners: only their own owner's cases.",
+                    "security": security,
+                    "responses": with(json!({"200": {"description": "The root causes."}})),
                 }
             }),
         ),

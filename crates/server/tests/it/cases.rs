@@ -26,7 +26,8 @@ const RULE: &str = "Detractors";
 
 impl Server {
     /// A demo world of 1,500 customers whose NPS detractors and unhappy CSAT answers
-    /// opened cases ten days ago (so the open ones are overdue), a fifth held out.
+    /// opened cases ten days ago (so the open ones are overdue, and escalated), a fifth
+    /// held out.
     fn demo_with_cases() -> Server {
         Server::launch(ServerOptions::default(), |runtime, folder| {
             runtime.block_on(async {
@@ -44,6 +45,7 @@ impl Server {
                         touchpoint: None,
                     },
                     customers: Vec::new(),
+                    clv_percentile: None,
                     fallback_owner: Some("customer_care".into()),
                     cooldown_days: 0,
                     holdout: HoldoutShare::new(0.2).unwrap(),
@@ -71,6 +73,9 @@ impl Server {
                 cxray_analysis::cases::scan(&sql, &ops, "test", past)
                     .await
                     .unwrap();
+                // Overdue and escalated before the server starts, so that its
+                // notification rounds change none of these cases while a test runs.
+                ops.escalate("test", Utc::now()).unwrap();
             });
         })
     }
@@ -399,10 +404,16 @@ fn cases_are_worked_through_the_api_and_bad_input_changes_nothing() {
         .iter()
         .map(|h| h["change"].as_str().unwrap())
         .collect();
-    assert_eq!(changes.len(), 3, "{changes:?}");
-    assert_eq!(changes[1], "status open → contacted; assignee kim; note");
-    assert_eq!(history[1]["actor"], "web:owner@example.com");
-    assert_eq!(history[1]["note"], "called");
+    // Opened, noticed overdue, escalated to the lead and to the administrators, then
+    // the owner's two changes.
+    assert_eq!(changes.len(), 6, "{changes:?}");
+    assert!(
+        changes[1].starts_with("overdue: not contacted by"),
+        "{changes:?}"
+    );
+    assert_eq!(changes[4], "status open → contacted; assignee kim; note");
+    assert_eq!(history[4]["actor"], "web:owner@example.com");
+    assert_eq!(history[4]["note"], "called");
     assert_eq!(audit_count(&server), audited + 2);
     // Moving back from resolved to contacted is not a move a case makes.
     let r = server.send("PATCH", &path, &mine, &json!({"status": "contacted"}));
@@ -599,6 +610,7 @@ fn an_admin_adds_and_disables_rules_and_bad_rules_change_nothing() {
         ("customers", "shoe_size=9", "no column 'shoe_size'"),
         ("fallback_owner", "nobody", "unknown owner"),
         ("since", "yesterday", "not a day"),
+        ("clv_percentile", "top", "not a number"),
     ] {
         let mut fields = good.to_vec();
         fields.retain(|(k, _)| *k != field);
@@ -622,6 +634,26 @@ fn an_admin_adds_and_disables_rules_and_bad_rules_change_nothing() {
         "{}",
         r.body
     );
+    // Behaviour: the threshold is a chance, and the rule names the owner of its cases.
+    let fading = [
+        ("name", "Fading"),
+        ("kind", "behaviour"),
+        ("p_alive_below", "1.5"),
+        ("fallback_owner", "customer_care"),
+    ];
+    let r = admin.post("/admin/rules", &fading);
+    assert!(
+        field_error(&r.body, "p_alive_below").is_some(),
+        "{}",
+        r.body
+    );
+    let r = admin.post("/admin/rules", &fading[..2]);
+    let e = field_error(&r.body, "p_alive_below").unwrap_or_else(|| panic!("{}", r.body));
+    assert!(e.contains("needs a threshold"), "{e}");
+    let ownerless = [fading[0], fading[1], ("p_alive_below", "0.5")];
+    let r = admin.post("/admin/rules", &ownerless);
+    let e = field_error(&r.body, "fallback_owner").unwrap_or_else(|| panic!("{}", r.body));
+    assert!(e.contains("name the owner"), "{e}");
     assert_eq!(audit_count(&server), audited);
     assert_eq!(server.ops().rules().unwrap().len(), 2);
 
@@ -681,6 +713,33 @@ fn the_owner_scorecard_counts_the_owners_open_and_overdue_cases() {
         .unwrap();
     let areas = session.get("/areas");
     assert!(areas.body.contains("root_cause=baggage%20%3E%20delayed\">baggage &gt; delayed</a></td><td class=\"num\">1</td><td class=\"num\">1</td>"), "{}", areas.body);
+    // The same through the API: the owner's causes, the cause above counting the one below;
+    // another owner sees none of them.
+    let mine = server.token(
+        "owner.api@example.com",
+        Role::Owner,
+        Some(owner),
+        &[Scope::Read],
+    );
+    let causes = server.api("/api/v1/cases/causes", &mine).json()["causes"].clone();
+    let counted: Vec<(&str, i64)> = causes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["cause"].as_str().unwrap(), c["cases"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(counted, [("baggage", 1), ("baggage > delayed", 1)]);
+    let other = all.iter().find(|c| c["owner"] != owner).unwrap()["owner"]
+        .as_str()
+        .unwrap();
+    let theirs = server.token(
+        "other@example.com",
+        Role::Owner,
+        Some(other),
+        &[Scope::Read],
+    );
+    let causes = server.api("/api/v1/cases/causes", &theirs).json()["causes"].clone();
+    assert_eq!(causes, json!([]));
     // What following up changed: for those who see every owner.
     assert_eq!(session.get("/cases/effect").status, 403);
     let boss = Session::new(&server, "boss@example.com", Role::Executive, None);

@@ -20,7 +20,7 @@ use cxray_store::DataFolder;
 use cxray_store::ops::OpsDb;
 
 /// Every route pattern of the server.
-pub const ROUTES: [&str; 46] = [
+pub const ROUTES: [&str; 47] = [
     "/",
     "/link",
     "/journey",
@@ -60,6 +60,7 @@ pub const ROUTES: [&str; 46] = [
     "/api/v1/tables",
     "/api/v1/targets",
     "/api/v1/cases",
+    "/api/v1/cases/causes",
     "/api/v1/cases/{id}",
     "/api/v1/me",
     "/api/v1/ingest/{table}",

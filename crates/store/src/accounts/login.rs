@@ -4,7 +4,7 @@ use std::sync::LazyLock;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, params};
 
 use super::{MAX_EMAIL_BYTES, USER_COLUMNS, User, now_secs, user_row};
 use crate::ops::{OpsDb, audit};
@@ -46,7 +46,7 @@ impl OpsDb {
             });
         }
         let user = self.verify_password(&email, password)?;
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = crate::ops::write(self.conn())?;
         match &user {
             Some(_) => {
                 tx.execute(
@@ -69,7 +69,7 @@ impl OpsDb {
     fn claim_attempt(&self, email: &str, address: &str) -> Result<bool> {
         let now = now_secs();
         let since = now - RATE_WINDOW_MINUTES as i64 * 60;
-        let tx = Transaction::new_unchecked(self.conn(), TransactionBehavior::Immediate)?;
+        let tx = crate::ops::write(self.conn())?;
         tx.execute("DELETE FROM login_failures WHERE at <= ?1", params![since])?;
         let count = |column: &str, value: &str| -> Result<u64> {
             let sql = format!("SELECT count(*) FROM login_failures WHERE {column} = ?1");

@@ -63,7 +63,7 @@ impl OpsDb {
             ));
         }
         let token = format!("{TOKEN_PREFIX}{}", random_token()?);
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = crate::ops::write(self.conn())?;
         let user = known_user(&tx, email)?;
         tx.execute(
             "INSERT INTO api_tokens (name, token_hash, scopes, user_id, created_at)
@@ -127,7 +127,7 @@ impl OpsDb {
 
     /// Revokes a token by id. Audited.
     pub fn revoke_api_token(&self, actor: &str, id: i64) -> Result<()> {
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = crate::ops::write(self.conn())?;
         let changed = tx.execute(
             "UPDATE api_tokens SET revoked = 1 WHERE id = ?1 AND NOT revoked",
             params![id],

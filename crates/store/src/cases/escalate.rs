@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use cxray_core::cases::{CaseEvent, CaseStatus, Escalation, Lateness};
-use rusqlite::{Transaction, TransactionBehavior, params};
+use rusqlite::{Transaction, params};
 use serde::Serialize;
 
 use super::notify::record;
@@ -31,65 +31,90 @@ struct Late {
 
 impl OpsDb {
     /// Notices the followed-up cases that are overdue at `now` and escalates those due,
-    /// on behalf of `actor`, in one transaction.
+    /// on behalf of `actor`, a batch of cases per transaction so that the write lock is
+    /// never held long: each batch reads its cases' state in the transaction that changes
+    /// it, so a case takes each step once however many servers run the round.
     pub fn escalate(&self, actor: &str, now: DateTime<Utc>) -> Result<Escalated> {
-        let tx = Transaction::new_unchecked(self.conn(), TransactionBehavior::Immediate)?;
         let mut done = Escalated::default();
-        for late in late_cases(&tx, now)? {
-            let Some(since) = late.lateness.late_since(now) else {
-                continue;
+        let mut after = 0;
+        loop {
+            let tx = crate::ops::write(self.conn())?;
+            let batch = late_cases(&tx, now, after)?;
+            let Some(last) = batch.last().map(|l| l.id) else {
+                return Ok(done);
             };
-            if late.noticed.as_deref() != Some(stored(since).as_str()) {
-                let missed = match since == late.lateness.contact_by {
-                    true => "not contacted",
-                    false => "not done",
-                };
-                let change = format!("overdue: {missed} by {}", stored(since));
-                step(
-                    &tx,
-                    (actor, late.id, &change),
-                    (CaseEvent::Overdue, None),
-                    now,
-                )?;
-                tx.execute(
-                    "UPDATE cases SET late_since = ?2 WHERE id = ?1",
-                    params![late.id, stored(since)],
-                )?;
-                done.overdue += 1;
+            for late in batch {
+                escalate_case(&tx, actor, &late, now, &mut done)?;
             }
-            for level in late.lateness.escalations(now) {
-                if late.escalation.is_some_and(|e| e >= level) {
-                    continue;
-                }
-                let change = format!("escalated to {}", level.label());
-                step(
-                    &tx,
-                    (actor, late.id, &change),
-                    (CaseEvent::Escalated, Some(level)),
-                    now,
-                )?;
-                tx.execute(
-                    "UPDATE cases SET escalation = ?2 WHERE id = ?1",
-                    params![late.id, level.name()],
-                )?;
-                done.escalated += 1;
-            }
+            tx.commit()?;
+            after = last;
         }
-        tx.commit()?;
-        Ok(done)
     }
 }
 
-/// The followed-up cases not done with a deadline before `now`.
-fn late_cases(tx: &Transaction, now: DateTime<Utc>) -> Result<Vec<Late>> {
+/// Marks one late case overdue and escalates it as far as is due at `now`.
+fn escalate_case(
+    tx: &Transaction,
+    actor: &str,
+    late: &Late,
+    now: DateTime<Utc>,
+    done: &mut Escalated,
+) -> Result<()> {
+    let Some(since) = late.lateness.late_since(now) else {
+        return Ok(());
+    };
+    if late.noticed.as_deref() != Some(stored(since).as_str()) {
+        let missed = match since == late.lateness.contact_by {
+            true => "not contacted",
+            false => "not done",
+        };
+        let change = format!("overdue: {missed} by {}", stored(since));
+        step(
+            tx,
+            (actor, late.id, &change),
+            (CaseEvent::Overdue, None),
+            now,
+        )?;
+        tx.execute(
+            "UPDATE cases SET late_since = ?2 WHERE id = ?1",
+            params![late.id, stored(since)],
+        )?;
+        done.overdue += 1;
+    }
+    for level in late.lateness.escalations(now) {
+        if late.escalation.is_some_and(|e| e >= level) {
+            continue;
+        }
+        let change = format!("escalated to {}", level.label());
+        step(
+            tx,
+            (actor, late.id, &change),
+            (CaseEvent::Escalated, Some(level)),
+            now,
+        )?;
+        tx.execute(
+            "UPDATE cases SET escalation = ?2 WHERE id = ?1",
+            params![late.id, level.name()],
+        )?;
+        done.escalated += 1;
+    }
+    Ok(())
+}
+
+/// Cases an escalation transaction takes at most.
+const BATCH: i64 = 200;
+
+/// The next batch of followed-up cases not done with a deadline before `now`, by id
+/// after `after`.
+fn late_cases(tx: &Transaction, now: DateTime<Utc>, after: i64) -> Result<Vec<Late>> {
     let mut stmt = tx.prepare(
         "SELECT id, status, opened_at, contact_by, resolve_by, late_since, escalation FROM cases
          WHERE arm = 'follow_up' AND status IN ('open', 'contacted')
-           AND (contact_by < ?1 OR resolve_by < ?1)
-         ORDER BY id",
+           AND (contact_by < ?1 OR resolve_by < ?1) AND id > ?2
+         ORDER BY id LIMIT ?3",
     )?;
     let time = |r: &rusqlite::Row, i| parse_column(r, i, str::parse::<DateTime<Utc>>);
-    let rows = stmt.query_map(params![stored(now)], |r| {
+    let rows = stmt.query_map(params![stored(now), after, BATCH], |r| {
         Ok(Late {
             id: r.get(0)?,
             lateness: Lateness {

@@ -1,11 +1,11 @@
 //! Opening cases from the source events a rule matched.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use cxray_core::access::PseudonymKey;
 use cxray_core::cases::{Arm, CaseEvent, CaseStatus, Deadlines, Draw};
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use super::Rule;
@@ -71,7 +71,7 @@ impl OpsDb {
     ) -> Result<Opened> {
         // Under the write lock from the start, so that of two scans at once the second
         // finds the first's cases instead of failing on a stale snapshot.
-        let tx = Transaction::new_unchecked(self.conn(), TransactionBehavior::Immediate)?;
+        let tx = crate::ops::write(self.conn())?;
         let enabled: bool = tx.query_row(
             "SELECT enabled FROM case_rules WHERE id = ?1",
             params![rule.id],
@@ -83,18 +83,29 @@ impl OpsDb {
         }
         let mut sorted: Vec<&Candidate> = candidates.iter().collect();
         sorted.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
+        // Whether each customer seen is in the rule's cooldown: asked once per customer.
+        let mut cooling: HashMap<&str, bool> = HashMap::new();
         for c in sorted {
             done.events += 1;
             if has_case(&tx, rule.id, &c.key)? {
                 done.known += 1;
-            } else if cooling_down(&tx, rule, &c.customer_id, at.now)? {
-                done.cooling_down += 1;
-            } else {
-                let arm = insert(&tx, at, rule, c)?;
-                done.opened += 1;
-                done.held_out += usize::from(arm == Arm::Holdout);
-                done.unrouted += usize::from(c.owner.is_none() && rule.fallback_owner.is_none());
+                continue;
             }
+            let customer = c.customer_id.as_str();
+            let cools = match cooling.get(customer) {
+                Some(known) => *known,
+                None => cooling_down(&tx, rule, customer, at.now)?,
+            };
+            // A case opened now starts the customer's cooldown.
+            cooling.insert(customer, cools || rule.cooldown_days > 0);
+            if cools {
+                done.cooling_down += 1;
+                continue;
+            }
+            let arm = insert(&tx, at, rule, c)?;
+            done.opened += 1;
+            done.held_out += usize::from(arm == Arm::Holdout);
+            done.unrouted += usize::from(c.owner.is_none() && rule.fallback_owner.is_none());
         }
         if let Some(v) = watermark {
             tx.execute(
@@ -116,11 +127,8 @@ impl OpsDb {
 
 fn has_case(tx: &Transaction, rule: i64, key: &str) -> Result<bool> {
     let found = tx
-        .query_row(
-            "SELECT 1 FROM cases WHERE rule_id = ?1 AND event_key = ?2",
-            params![rule, key],
-            |_| Ok(()),
-        )
+        .prepare_cached("SELECT 1 FROM cases WHERE rule_id = ?1 AND event_key = ?2")?
+        .query_row(params![rule, key], |_| Ok(()))
         .optional()?;
     Ok(found.is_some())
 }
@@ -132,12 +140,11 @@ fn cooling_down(tx: &Transaction, rule: &Rule, customer: &str, now: DateTime<Utc
     }
     let since = now - Duration::days(i64::from(rule.cooldown_days));
     let found = tx
-        .query_row(
+        .prepare_cached(
             "SELECT 1 FROM cases WHERE rule_id = ?1 AND customer_id = ?2 AND opened_at > ?3
              LIMIT 1",
-            params![rule.id, customer, stored(since)],
-            |_| Ok(()),
-        )
+        )?
+        .query_row(params![rule.id, customer, stored(since)], |_| Ok(()))
         .optional()?;
     Ok(found.is_some())
 }

@@ -108,7 +108,7 @@ impl OpsDb {
                 "nothing to change: give a status, assignee, owner, root cause, outcome or note";
             return Err(StoreError::invalid("update", message));
         }
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = crate::ops::write(self.conn())?;
         let at = stored(now);
         tx.execute(
             "UPDATE cases SET
@@ -166,7 +166,7 @@ impl OpsDb {
 
     /// Adds a root cause and the causes above it. Audited.
     pub fn add_root_cause(&self, actor: &str, cause: &RootCause) -> Result<()> {
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = crate::ops::write(self.conn())?;
         let at = now_text();
         for c in cause.ancestors().iter().chain([cause]) {
             tx.execute(
@@ -189,7 +189,7 @@ impl OpsDb {
                 unknown_cause(cause, &causes),
             ));
         }
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = crate::ops::write(self.conn())?;
         for c in causes.iter().filter(|c| c.is_within(cause)) {
             tx.execute(
                 "DELETE FROM root_causes WHERE path = ?1",
@@ -217,7 +217,7 @@ impl OpsDb {
     /// the ids; returns how many cases.
     pub fn forget_cases(&self, ids: &[String]) -> Result<usize> {
         self.conn().pragma_update(None, "secure_delete", "ON")?;
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = crate::ops::write(self.conn())?;
         let mut removed = 0;
         for id in ids {
             for table in ["case_history", "case_events", "outbox"] {

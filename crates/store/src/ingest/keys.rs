@@ -48,7 +48,7 @@ pub(crate) fn remember<'a>(
     conn: &Connection,
     keys: impl IntoIterator<Item = (Key<'a>, &'a KeyRecord)>,
 ) -> Result<()> {
-    let tx = conn.unchecked_transaction()?;
+    let tx = crate::ops::write(conn)?;
     {
         let mut insert = tx.prepare_cached(
             "INSERT OR IGNORE INTO ingest_keys (table_name, actor, key, rows, body_hash, at)

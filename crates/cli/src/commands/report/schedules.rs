@@ -139,4 +139,3 @@ fn print_sent(sent: &Sent) {
         d.sent, d.waiting, d.failed
     );
 }
-
