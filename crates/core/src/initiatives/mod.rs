@@ -28,7 +28,7 @@ mod regression;
 mod synthetic;
 
 pub use design::{Design, Estimator, Refusal, Rules};
-pub use event::Coefficient;
+pub use event::{Coefficient, DroppedTerm};
 pub use measure::{Diagnostics, Effect, Measurement, Point, Request, measure};
 pub use panel::{Panel, Row};
 pub use record::{Initiative, RecordError, Scope, Status};
@@ -61,6 +61,8 @@ pub enum InitiativeError {
         given: String,
         earlier: String,
     },
+    /// Not returned by [`measure`], which reports such a design as a [`Refusal`]
+    /// (`Unidentified`, `TooFewObservations`).
     #[error("the treatment cannot be told apart from the unit and period effects")]
     Collinear,
     #[error(transparent)]

@@ -3,6 +3,7 @@
 mod cdnow;
 mod drivers;
 mod initiatives;
+mod initiatives_sparse;
 mod models_cdnow;
 mod models_predict;
 mod models_sbg;
