@@ -17,6 +17,9 @@
 //!   with in-space placebos (`synthetic`);
 //! - a randomized pilot: the units' post-period means compared with CUPED on their
 //!   pre-period means (`pilot`).
+//!
+//! [`business_case`] prices a measured effect a year — failures avoided, defections
+//! avoided or revenue — against the change's costs, with intervals (`value`).
 
 mod design;
 mod event;
@@ -26,6 +29,7 @@ mod pilot;
 mod record;
 mod regression;
 mod synthetic;
+mod value;
 
 pub use design::{Design, Estimator, Refusal, Rules};
 pub use event::{Coefficient, DroppedTerm};
@@ -33,6 +37,7 @@ pub use measure::{Diagnostics, Effect, Measurement, Point, Request, measure};
 pub use panel::{Panel, Row};
 pub use record::{Initiative, RecordError, Scope, Status};
 pub use synthetic::{Placebo, Weight};
+pub use value::{Benefit, BusinessCase, Costs, Months, Payback, business_case};
 
 /// A panel that cannot be analysed, or an estimator that failed on it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -65,6 +70,12 @@ pub enum InitiativeError {
     /// (`Unidentified`, `TooFewObservations`).
     #[error("the treatment cannot be told apart from the unit and period effects")]
     Collinear,
+    #[error("{what} is {value}: {rule}")]
+    Invalid {
+        what: &'static str,
+        value: f64,
+        rule: &'static str,
+    },
     #[error(transparent)]
     Stats(#[from] crate::stats::StatsError),
 }
