@@ -19,7 +19,9 @@
 //!   pre-period means (`pilot`).
 //!
 //! [`business_case`] prices a measured effect a year — failures avoided, defections
-//! avoided or revenue — against the change's costs, with intervals (`value`).
+//! avoided or revenue — against the change's costs, with intervals (`value`);
+//! [`what_if`] prices a proposed fix before it is made, from the dropout model's odds
+//! ratio, and [`shopping_list`] ranks the candidates (`whatif`).
 
 mod design;
 mod event;
@@ -30,6 +32,7 @@ mod record;
 mod regression;
 mod synthetic;
 mod value;
+mod whatif;
 
 pub use design::{Design, Estimator, Refusal, Rules};
 pub use event::{Coefficient, DroppedTerm};
@@ -38,6 +41,7 @@ pub use panel::{Panel, Row};
 pub use record::{Initiative, RecordError, Scope, Status};
 pub use synthetic::{Placebo, Weight};
 pub use value::{Benefit, BusinessCase, Costs, Months, Payback, business_case};
+pub use whatif::{Fix, ShoppingList, WhatIf, excess_dropout, shopping_list, what_if};
 
 /// A panel that cannot be analysed, or an estimator that failed on it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -243,10 +243,11 @@ fn mapped(e: Estimate, f: impl Fn(f64) -> f64) -> Estimate {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn close(got: f64, want: f64) {
+    /// `got` equals `want` to 1e-9, relative (absolute below 1).
+    pub(crate) fn close(got: f64, want: f64) {
         assert!(
             (got - want).abs() <= 1e-9 * want.abs().max(1.0),
             "{got} against {want}"
