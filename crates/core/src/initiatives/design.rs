@@ -104,6 +104,14 @@ pub enum Refusal {
     SeveralStarts {
         starts: usize,
     },
+    /// The unit and period effects (and the event study's leads) explain every treated
+    /// observation, e.g. no untreated unit is observed in the treated periods.
+    Unidentified,
+    /// No more observations than coefficients and period effects to estimate.
+    TooFewObservations {
+        observations: usize,
+        parameters: usize,
+    },
 }
 
 impl Refusal {
@@ -132,6 +140,17 @@ impl Refusal {
             Refusal::SeveralStarts { starts } => format!(
                 "the treatment starts at {starts} different periods: this estimator compares \
                  one start"
+            ),
+            Refusal::Unidentified => "the effect cannot be estimated: the unit and period \
+                effects explain every treated observation (no untreated unit is observed \
+                beside the treated ones after the start)"
+                .into(),
+            Refusal::TooFewObservations {
+                observations,
+                parameters,
+            } => format!(
+                "too few observations: {observations} for {parameters} coefficients and \
+                 period effects"
             ),
         }
     }

@@ -4,13 +4,12 @@
 //! untreated throughout — aggregated by the treated observations of each cell. With one
 //! cohort it is the usual event study with leads and lags.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::InitiativeError;
 use super::panel::Panel;
-use super::regression::{Linear, Wald, fit};
+use super::regression::{Linear, Unfit, Wald, fit};
 
 /// One event-study coefficient: periods relative to the start (0 the first treated
 /// period; −1 the reference, 0 by definition), estimate, standard error, interval.
@@ -23,18 +22,31 @@ pub struct Coefficient {
     pub high: f64,
 }
 
+/// An event-study term left out because the unit and period effects and the terms before
+/// it explain it (as fixest drops collinear variables): the cohort starting in period
+/// `start`, at `relative` periods from its start. Typical of sparse panels, e.g. a period
+/// in which only that cohort's units are observed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DroppedTerm {
+    pub start: i64,
+    pub relative: i64,
+}
+
 /// The interacted event study: the coefficients by relative period (the cells'
-/// coefficients weighted by their observations), the average effect on the treated and the joint test
-/// of the leads (relative periods −2 and before).
+/// coefficients weighted by their observations), the average effect on the treated (none
+/// when every period from a start is dropped as collinear), the joint test of the leads
+/// (relative periods −2 and before) and the terms dropped.
 #[derive(Debug, Clone)]
 pub(crate) struct EventStudy {
     pub coefficients: Vec<Coefficient>,
-    pub att: Linear,
+    pub att: Option<Linear>,
     pub pretrend: Option<Wald>,
+    pub dropped: Vec<DroppedTerm>,
 }
 
-/// The static effect: the coefficient of "treated in this period".
-pub(crate) fn static_effect(panel: &Panel) -> Result<Linear, InitiativeError> {
+/// The static effect: the coefficient of "treated in this period"; none when the unit and
+/// period effects explain it.
+pub(crate) fn static_effect(panel: &Panel) -> Result<Option<Linear>, Unfit> {
     let treated = panel
         .cells()
         .iter()
@@ -43,9 +55,10 @@ pub(crate) fn static_effect(panel: &Panel) -> Result<Linear, InitiativeError> {
     Ok(fit(panel, &[treated])?.combination(&[1.0]))
 }
 
-/// The event study, intervals at `level`. `Collinear` when no unit is untreated
-/// throughout or no treated period is observed.
-pub(crate) fn event_study(panel: &Panel, level: f64) -> Result<EventStudy, InitiativeError> {
+/// The event study, intervals at `level`. The leads come first among the regressors and
+/// the periods from the start after them, so a term that cannot be told apart from the
+/// leads is dropped from the effect, never from the pre-trend test.
+pub(crate) fn event_study(panel: &Panel, level: f64) -> Result<EventStudy, Unfit> {
     // Each treated cell's (cohort, relative period), the reference left out.
     let key = |c: &super::panel::Cell| {
         let g = panel.adoption(c.unit)?;
@@ -58,41 +71,34 @@ pub(crate) fn event_study(panel: &Panel, level: f64) -> Result<EventStudy, Initi
         .iter()
         .filter_map(key)
         .for_each(|k| *counts.entry(k).or_default() += 1);
+    let mut terms: Vec<(usize, i64)> = counts.keys().copied().collect();
+    terms.sort_by_key(|&(g, e)| (e >= 0, g, e));
     let index: BTreeMap<(usize, i64), usize> =
-        counts.keys().enumerate().map(|(i, &k)| (k, i)).collect();
-    let mut x = vec![vec![0.0; panel.cells().len()]; index.len()];
+        terms.iter().enumerate().map(|(i, &k)| (k, i)).collect();
+    let mut x = vec![vec![0.0; panel.cells().len()]; terms.len()];
     for (i, c) in panel.cells().iter().enumerate() {
         if let Some(k) = key(c) {
             x[index[&k]][i] = 1.0;
         }
     }
     let fit = fit(panel, &x)?;
+    // The kept terms of the relative periods `keep` weighted by their observations.
     let weights = |keep: &dyn Fn(i64) -> bool| -> Option<Vec<f64>> {
-        let total: usize = counts
+        let n: Vec<f64> = terms
             .iter()
-            .filter(|((_, e), _)| keep(*e))
-            .map(|(_, n)| n)
-            .sum();
-        (total > 0).then(|| {
-            counts
-                .iter()
-                .map(|(&(_, e), &n)| {
-                    if keep(e) {
-                        n as f64 / total as f64
-                    } else {
-                        0.0
-                    }
-                })
-                .collect()
-        })
+            .enumerate()
+            .map(|(j, k)| {
+                if keep(k.1) && fit.kept(j) {
+                    counts[k] as f64
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let total: f64 = n.iter().sum();
+        (total > 0.0).then(|| n.iter().map(|v| v / total).collect())
     };
-    let att = weights(&|e| e >= 0).ok_or(InitiativeError::Collinear)?;
-    let relative: Vec<i64> = {
-        let mut r: Vec<i64> = counts.keys().map(|&(_, e)| e).collect();
-        r.sort_unstable();
-        r.dedup();
-        r
-    };
+    let relative: BTreeSet<i64> = terms.iter().map(|&(_, e)| e).collect();
     let by_relative: Vec<(i64, Vec<f64>)> = relative
         .iter()
         .filter_map(|&r| Some((r, weights(&|e| e == r)?)))
@@ -105,10 +111,18 @@ pub(crate) fn event_study(panel: &Panel, level: f64) -> Result<EventStudy, Initi
     Ok(EventStudy {
         coefficients: by_relative
             .iter()
-            .map(|(r, w)| coefficient(*r, fit.combination(w), level))
+            .filter_map(|(r, w)| Some(coefficient(*r, fit.combination(w)?, level)))
             .collect(),
-        att: fit.combination(&att),
+        att: weights(&|e| e >= 0).and_then(|w| fit.combination(&w)),
         pretrend: fit.wald(&leads),
+        dropped: fit
+            .dropped
+            .iter()
+            .map(|&j| DroppedTerm {
+                start: panel.periods()[terms[j].0],
+                relative: terms[j].1,
+            })
+            .collect(),
     })
 }
 

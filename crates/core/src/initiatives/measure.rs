@@ -8,10 +8,10 @@ use crate::stats::{Estimate, Power, Settings};
 
 use super::InitiativeError;
 use super::design::{Design, Estimator, Refusal, Rules};
-use super::event::{Coefficient, event_study, static_effect};
+use super::event::{Coefficient, DroppedTerm, event_study, static_effect};
 use super::panel::Panel;
 use super::pilot::pilot;
-use super::regression::Linear;
+use super::regression::{Linear, Unfit};
 use super::synthetic::{Placebo, Synthetic, Weight, paths, synthetic};
 
 /// What to measure with: the estimator (chosen from the design when `None`), whether the
@@ -76,6 +76,9 @@ pub struct Measurement {
     pub effect: Option<Effect>,
     pub diagnostics: Diagnostics,
     pub event_study: Vec<Coefficient>,
+    /// Event-study terms left out as collinear with the unit and period effects (sparse
+    /// panels); also said in `notes`.
+    pub dropped: Vec<DroppedTerm>,
     pub series: Vec<Point>,
     pub weights: Vec<Weight>,
     pub placebos: Vec<Placebo>,
@@ -104,6 +107,7 @@ pub fn measure(panel: &Panel, request: &Request) -> Result<Measurement, Initiati
         effect: None,
         diagnostics: Diagnostics::default(),
         event_study: Vec::new(),
+        dropped: Vec::new(),
         series: mean_paths(panel),
         weights: Vec::new(),
         placebos: Vec::new(),
@@ -124,7 +128,8 @@ pub fn measure(panel: &Panel, request: &Request) -> Result<Measurement, Initiati
 
 /// Two-way fixed effects or Sun & Abraham, with the event study and its pre-trend test;
 /// with several starts and no unit untreated throughout, the last-treated units are the
-/// control of the others before their start.
+/// control of the others before their start. Terms the fixed effects explain are dropped
+/// (and noted); the effect is refused only when its own term cannot be estimated.
 fn regression(
     panel: &Panel,
     m: &mut Measurement,
@@ -142,16 +147,63 @@ fn regression(
     } else {
         panel.clone()
     };
-    let study = event_study(&sample, level)?;
-    m.diagnostics.pretrend_f = study.pretrend.map(|w| w.f);
-    m.diagnostics.pretrend_p = study.pretrend.map(|w| w.p_value);
-    m.event_study = study.coefficients;
+    let study = event_study(&sample, level);
     let effect = match m.estimator {
-        Estimator::Staggered => study.att,
-        _ => static_effect(&sample)?,
+        Estimator::Staggered => study.as_ref().map(|s| s.att).map_err(|u| *u),
+        _ => static_effect(&sample),
     };
-    m.effect = Some(from_linear(&sample, effect, level)?);
+    let effect = match effect {
+        Ok(effect) => effect,
+        Err(unfit) => {
+            m.refusal = Some(match unfit {
+                Unfit::Units(units) => Refusal::TooFewUnits { units, needed: 2 },
+                Unfit::Observations {
+                    observations,
+                    parameters,
+                } => Refusal::TooFewObservations {
+                    observations,
+                    parameters,
+                },
+            });
+            return Ok(());
+        }
+    };
+    // The static effect stands without an event study where it has too few observations.
+    if let Ok(study) = study {
+        m.diagnostics.pretrend_f = study.pretrend.map(|w| w.f);
+        m.diagnostics.pretrend_p = study.pretrend.map(|w| w.p_value);
+        m.event_study = study.coefficients;
+        if !study.dropped.is_empty() {
+            m.notes.push(dropped_note(&study.dropped));
+        }
+        m.dropped = study.dropped;
+    }
+    match effect {
+        Some(l) => m.effect = Some(from_linear(&sample, l, level)?),
+        None => m.refusal = Some(Refusal::Unidentified),
+    }
     Ok(())
+}
+
+/// The note naming the event-study terms dropped as collinear, by start.
+fn dropped_note(dropped: &[DroppedTerm]) -> String {
+    let mut by_start: Vec<(i64, Vec<String>)> = Vec::new();
+    for d in dropped {
+        let relative = d.relative.to_string();
+        match by_start.iter_mut().find(|(s, _)| *s == d.start) {
+            Some((_, r)) => r.push(relative),
+            None => by_start.push((d.start, vec![relative])),
+        }
+    }
+    let parts: Vec<String> = by_start
+        .iter()
+        .map(|(s, r)| format!("start {s}: {}", r.join(", ")))
+        .collect();
+    format!(
+        "event-study terms left out, explained by the unit and period effects (periods \
+         relative to the start; sparse data): {}",
+        parts.join("; ")
+    )
 }
 
 fn from_linear(panel: &Panel, l: Linear, level: f64) -> Result<Effect, InitiativeError> {

@@ -17,6 +17,11 @@
 //!   with in-space placebos (`synthetic`);
 //! - a randomized pilot: the units' post-period means compared with CUPED on their
 //!   pre-period means (`pilot`).
+//!
+//! [`business_case`] prices a measured effect a year — failures avoided, defections
+//! avoided or revenue — against the change's costs, with intervals (`value`);
+//! [`what_if`] prices a proposed fix before it is made, from the dropout model's odds
+//! ratio, and [`shopping_list`] ranks the candidates (`whatif`).
 
 mod design;
 mod event;
@@ -26,13 +31,17 @@ mod pilot;
 mod record;
 mod regression;
 mod synthetic;
+mod value;
+mod whatif;
 
 pub use design::{Design, Estimator, Refusal, Rules};
-pub use event::Coefficient;
+pub use event::{Coefficient, DroppedTerm};
 pub use measure::{Diagnostics, Effect, Measurement, Point, Request, measure};
 pub use panel::{Panel, Row};
 pub use record::{Initiative, RecordError, Scope, Status};
 pub use synthetic::{Placebo, Weight};
+pub use value::{Benefit, BusinessCase, Costs, Months, Payback, business_case};
+pub use whatif::{Fix, ShoppingList, WhatIf, excess_dropout, shopping_list, what_if};
 
 /// A panel that cannot be analysed, or an estimator that failed on it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -61,8 +70,16 @@ pub enum InitiativeError {
         given: String,
         earlier: String,
     },
+    /// Not returned by [`measure`], which reports such a design as a [`Refusal`]
+    /// (`Unidentified`, `TooFewObservations`).
     #[error("the treatment cannot be told apart from the unit and period effects")]
     Collinear,
+    #[error("{what} is {value}: {rule}")]
+    Invalid {
+        what: &'static str,
+        value: f64,
+        rule: &'static str,
+    },
     #[error(transparent)]
     Stats(#[from] crate::stats::StatsError),
 }

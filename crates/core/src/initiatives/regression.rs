@@ -13,23 +13,35 @@ use crate::drivers::matrix::{Matrix, dot};
 use crate::models::special::beta_inc;
 use crate::stats::quantile::{t_quantile, t_two_sided_p};
 
-use super::InitiativeError;
 use super::panel::Panel;
 
 /// Rounds of demeaning before giving up (an unbalanced panel converges geometrically).
 const MAX_ROUNDS: usize = 10_000;
 /// Means below this fraction of the data's scale count as zero.
 const TOLERANCE: f64 = 1e-13;
-/// A regressor keeping less than this share of its sum of squares after the fixed effects
-/// are removed is explained by them.
-const EXPLAINED: f64 = 1e-12;
+/// A regressor keeping at most this share of its sum of squares after the fixed effects and
+/// the regressors before it are removed is explained by them (fixest's `collin.tol`).
+const EXPLAINED: f64 = 1e-10;
 
-/// A fitted regression: coefficients, their clustered covariance, clusters.
+/// A fitted regression: coefficients, their clustered covariance, the clusters (units with
+/// observations) and the regressors dropped as collinear (coefficient and variance 0).
 #[derive(Debug, Clone)]
 pub(crate) struct Fit {
     pub coef: Vec<f64>,
     pub vcov: Matrix,
     pub clusters: usize,
+    pub dropped: Vec<usize>,
+}
+
+/// Why no regression can be fitted: fewer than two units (clusters) with observations, or
+/// no more observations than coefficients and period effects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unfit {
+    Units(usize),
+    Observations {
+        observations: usize,
+        parameters: usize,
+    },
 }
 
 /// A linear combination of coefficients with its standard error.
@@ -69,13 +81,21 @@ pub(crate) struct Wald {
 }
 
 impl Fit {
-    /// Σ wᵢ βᵢ with its standard error √(wᵀ V w).
-    pub fn combination(&self, w: &[f64]) -> Linear {
-        Linear {
+    /// Σ wᵢ βᵢ with its standard error √(wᵀ V w); none when it weighs a dropped regressor.
+    pub fn combination(&self, w: &[f64]) -> Option<Linear> {
+        if self.dropped.iter().any(|&j| w[j] != 0.0) {
+            return None;
+        }
+        Some(Linear {
             value: dot(w, &self.coef),
             se: quadratic(&self.vcov, w, w).max(0.0).sqrt(),
             df: (self.clusters - 1) as f64,
-        }
+        })
+    }
+
+    /// Whether regressor `j` was estimated (not dropped as collinear).
+    pub fn kept(&self, j: usize) -> bool {
+        !self.dropped.contains(&j)
     }
 
     /// The Wald F test that every row of `r` (weights on the coefficients) is zero; none
@@ -105,51 +125,105 @@ fn quadratic(a: &Matrix, u: &[f64], v: &[f64]) -> f64 {
 
 /// Regresses the panel's outcome on `x` (one column per regressor, one value per cell in
 /// the panel's cell order) with unit and period fixed effects, clustered by unit.
-/// `Collinear` when a regressor is explained by the fixed effects and the others, or when
-/// fewer than two units or no residual degrees of freedom remain.
-pub(crate) fn fit(panel: &Panel, x: &[Vec<f64>]) -> Result<Fit, InitiativeError> {
+///
+/// A regressor that the fixed effects and the regressors before it explain is dropped, as
+/// fixest and pyfixest drop collinear variables: its coefficient and variance are 0 and it
+/// is listed in [`Fit::dropped`] (every regressor when the fixed effects explain them all).
+/// Refused ([`Unfit`]) only when fewer than two units or no residual degrees of freedom
+/// remain.
+pub(crate) fn fit(panel: &Panel, x: &[Vec<f64>]) -> Result<Fit, Unfit> {
     let (n, k) = (panel.cells().len(), x.len());
-    let clusters = panel.units().len();
-    let parameters = k + panel.periods().len();
-    if k == 0 || n <= parameters || clusters < 2 {
-        return Err(InitiativeError::Collinear);
+    let clusters = present(panel.cells().iter().map(|c| c.unit), panel.units().len());
+    let periods = present(
+        panel.cells().iter().map(|c| c.period),
+        panel.periods().len(),
+    );
+    if clusters < 2 {
+        return Err(Unfit::Units(clusters));
     }
     let y = absorb(panel, panel.cells().iter().map(|c| c.y).collect());
     let original: Vec<f64> = x.iter().map(|col| dot(col, col)).collect();
     let x: Vec<Vec<f64>> = x.iter().map(|col| absorb(panel, col.clone())).collect();
-    // A regressor the fixed effects explain leaves only rounding noise.
-    if x.iter()
-        .zip(&original)
-        .any(|(col, &ss)| dot(col, col) <= EXPLAINED * ss)
-    {
-        return Err(InitiativeError::Collinear);
+    let kept = independent(&Matrix::from_fn(k, |i, j| dot(&x[i], &x[j])), &original);
+    let dropped: Vec<usize> = (0..k).filter(|j| !kept.contains(j)).collect();
+    let parameters = kept.len() + periods;
+    if n <= parameters {
+        return Err(Unfit::Observations {
+            observations: n,
+            parameters,
+        });
     }
-    let gram = Matrix::from_fn(k, |i, j| dot(&x[i], &x[j]));
-    let bread = gram
+    let mut full = Fit {
+        coef: vec![0.0; k],
+        vcov: Matrix::zeros(k),
+        clusters,
+        dropped,
+    };
+    if kept.is_empty() {
+        return Ok(full);
+    }
+    let x: Vec<&Vec<f64>> = kept.iter().map(|&j| &x[j]).collect();
+    let m = kept.len();
+    let bread = Matrix::from_fn(m, |i, j| dot(x[i], x[j]))
         .cholesky()
-        .map_err(|_| InitiativeError::Collinear)?
+        .map_err(|_| Unfit::Observations {
+            observations: n,
+            parameters,
+        })?
         .inverse();
     let xy: Vec<f64> = x.iter().map(|col| dot(col, &y)).collect();
     let coef = bread.mul_vec(&xy);
-    let mut scores = vec![vec![0.0; k]; clusters];
+    let mut scores = vec![vec![0.0; m]; panel.units().len()];
     for (i, c) in panel.cells().iter().enumerate() {
-        let e = y[i] - (0..k).map(|j| x[j][i] * coef[j]).sum::<f64>();
-        for j in 0..k {
+        let e = y[i] - (0..m).map(|j| x[j][i] * coef[j]).sum::<f64>();
+        for j in 0..m {
             scores[c.unit][j] += x[j][i] * e;
         }
     }
-    let meat = Matrix::from_fn(k, |a, b| scores.iter().map(|s| s[a] * s[b]).sum());
+    let meat = Matrix::from_fn(m, |a, b| scores.iter().map(|s| s[a] * s[b]).sum());
     let (nf, kf, g) = (n as f64, parameters as f64, clusters as f64);
     let adjust = (nf - 1.0) / (nf - kf) * g / (g - 1.0);
     let sandwich = bread.mul(&meat).mul(&bread);
-    let vcov = Matrix::from_fn(k, |i, j| {
-        adjust * 0.5 * (sandwich[(i, j)] + sandwich[(j, i)])
-    });
-    Ok(Fit {
-        coef,
-        vcov,
-        clusters,
-    })
+    for (a, &i) in kept.iter().enumerate() {
+        full.coef[i] = coef[a];
+        for (b, &j) in kept.iter().enumerate() {
+            full.vcov[(i, j)] = adjust * 0.5 * (sandwich[(a, b)] + sandwich[(b, a)]);
+        }
+    }
+    Ok(full)
+}
+
+/// How many of `count` groups occur in `of`.
+fn present(of: impl Iterator<Item = usize>, count: usize) -> usize {
+    let mut seen = vec![false; count];
+    of.for_each(|g| seen[g] = true);
+    seen.iter().filter(|&&s| s).count()
+}
+
+/// The regressors kept, in order, given the cross-products `gram` of the demeaned
+/// regressors and each one's sum of squares before demeaning (`original`): a Cholesky
+/// factorisation that passes over every column whose pivot — the sum of squares left
+/// after the fixed effects and the columns kept before it — is at most [`EXPLAINED`] of
+/// its original sum of squares (fixest's and pyfixest's collinearity check, on a scale
+/// that does not depend on the regressor's units).
+fn independent(gram: &Matrix, original: &[f64]) -> Vec<usize> {
+    let k = gram.size();
+    let mut r = vec![vec![0.0; k]; k];
+    let mut kept: Vec<usize> = Vec::new();
+    for j in 0..k {
+        let pivot = gram[(j, j)] - kept.iter().map(|&l| r[l][j] * r[l][j]).sum::<f64>();
+        if pivot <= EXPLAINED * original[j] {
+            continue;
+        }
+        let root = pivot.sqrt();
+        r[j][j] = root;
+        for i in j + 1..k {
+            let v = gram[(j, i)] - kept.iter().map(|&l| r[l][j] * r[l][i]).sum::<f64>();
+            r[j][i] = v / root;
+        }
+        kept.push(j);
+    }
+    kept
 }
 
 /// `v` (one value per cell) less its unit and period means, alternately, until both are
@@ -239,12 +313,50 @@ mod tests {
     }
 
     #[test]
-    fn a_regressor_of_the_fixed_effects_alone_is_collinear() {
-        let (panel, _) = unbalanced(4);
+    fn regressors_explained_by_the_fixed_effects_and_the_others_are_dropped() {
+        let (panel, x) = unbalanced(4);
         let by_period: Vec<f64> = panel.cells().iter().map(|c| c.period as f64).collect();
-        assert_eq!(
-            fit(&panel, &[by_period]).unwrap_err(),
-            InitiativeError::Collinear
-        );
+        let by_unit: Vec<f64> = panel.cells().iter().map(|c| c.unit as f64).collect();
+        let combined: Vec<f64> = x.iter().zip(&by_unit).map(|(a, b)| 3.0 * a - b).collect();
+        let with = fit(&panel, &[by_period.clone(), x.clone(), by_unit, combined]).unwrap();
+        assert_eq!(with.dropped, [0, 2, 3]);
+        let alone = fit(&panel, &[x]).unwrap();
+        assert!((with.coef[1] - alone.coef[0]).abs() < 1e-10);
+        assert!((with.vcov[(1, 1)] - alone.vcov[(0, 0)]).abs() < 1e-12);
+        assert_eq!((with.coef[0], with.vcov[(0, 0)]), (0.0, 0.0));
+        assert!(with.combination(&[0.0, 1.0, 0.0, 0.0]).is_some());
+        assert!(with.combination(&[1.0, 1.0, 0.0, 0.0]).is_none());
+        // The fixed effects alone explain it: dropped, nothing estimated.
+        assert_eq!(fit(&panel, &[by_period]).unwrap().dropped, [0]);
+    }
+
+    #[test]
+    fn one_unit_cannot_be_fitted() {
+        let rows = |units: usize, periods: i64| -> Vec<Row> {
+            (0..units)
+                .flat_map(|u| {
+                    (0..periods).map(move |t| Row {
+                        unit: format!("u{u}"),
+                        period: t,
+                        outcome: (u as i64 * t) as f64,
+                        treated_from: None,
+                    })
+                })
+                .collect()
+        };
+        let x = |p: &Panel| {
+            vec![
+                p.cells()
+                    .iter()
+                    .map(|c| (c.unit * c.period) as f64)
+                    .collect(),
+            ]
+        };
+        let one = Panel::new(&rows(1, 5)).unwrap();
+        assert_eq!(fit(&one, &x(&one)).unwrap_err(), Unfit::Units(1));
+        // Two units, two periods: the 2 × 2 difference in differences, exactly.
+        let two = Panel::new(&rows(2, 2)).unwrap();
+        let f = fit(&two, &x(&two)).unwrap();
+        assert!((f.coef[0] - 1.0).abs() < 1e-12 && f.dropped.is_empty());
     }
 }

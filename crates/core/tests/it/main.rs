@@ -3,6 +3,8 @@
 mod cdnow;
 mod drivers;
 mod initiatives;
+mod initiatives_placebo;
+mod initiatives_sparse;
 mod models_cdnow;
 mod models_predict;
 mod models_sbg;
