@@ -62,6 +62,9 @@ pub enum Command {
     /// Initiatives: what a change did, measured against a control.
     #[command(subcommand)]
     Initiative(InitiativeCommand),
+    /// What a proposed fix would keep: a share fewer bad experiences at touchpoints,
+    /// priced in customers and money a year with intervals, the fixes ranked.
+    Whatif(WhatIfArgs),
     /// What customers write: sentiment and distinguishing terms of the comments (personal
     /// data redacted first).
     #[command(subcommand)]
@@ -589,6 +592,24 @@ pub enum InitiativeCommand {
     /// (--sql): the estimator chosen from the design (or asked for), the effect with its
     /// 95% interval, the checks, or why no claim can be made.
     Measure(MeasureArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WhatIfArgs {
+    /// The share of bad experiences (failures, waits over the service level) the fix
+    /// removes, a percentage, e.g. 30%.
+    #[arg(long, value_name = "PERCENT")]
+    pub reduce_failures: String,
+    /// The touchpoints to price (repeatable or comma-separated); every touchpoint when none.
+    #[arg(long = "touchpoint", value_delimiter = ',')]
+    pub touchpoints: Vec<String>,
+    /// What the fix at a touchpoint costs a year, TOUCHPOINT=AMOUNT (repeatable): the
+    /// fixes with a cost are also ranked by money kept per unit of cost.
+    #[arg(long = "cost", value_name = "TOUCHPOINT=AMOUNT")]
+    pub costs: Vec<String>,
+    /// Days after a trip within which a purchase counts as staying.
+    #[arg(long, default_value_t = 180)]
+    pub window_days: u32,
 }
 
 #[derive(Debug, Args)]

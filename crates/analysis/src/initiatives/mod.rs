@@ -1,12 +1,14 @@
 //! Initiatives measured on data: a query's result read as a unit × period panel
 //! (`unit`, `period`, `outcome`, `treated_from`) and measured by
-//! `core::initiatives::measure`.
+//! `core::initiatives::measure`; proposed fixes priced before they are made ([`what_ifs`]).
 
 mod data;
 mod panel;
+mod whatif;
 
 pub use data::{Outcome, check_scope};
 pub use panel::{PeriodKind, panel_sql};
+pub use whatif::{Proposal, Unpriced, WhatIfs, what_ifs};
 
 use cxray_core::initiatives::{Initiative, Measurement, Panel, Request, measure};
 use cxray_store::sql::Sql;

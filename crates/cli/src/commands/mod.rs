@@ -21,6 +21,7 @@ pub mod targets;
 pub mod text;
 pub mod users;
 pub mod webhook;
+pub mod whatif;
 
 use std::fmt;
 

@@ -27,7 +27,7 @@ pub use lift::{LiftRow, lift_table};
 pub use mean::{Running, Summary, mean};
 pub use nps::{NpsCounts, nps};
 pub use power::Power;
-pub use proportion::{Proportion, expected_share, proportion, share};
+pub use proportion::{Proportion, expected_share, odds_ratio, proportion, share};
 pub use tally::{Instrument, ScoreShare, Tally};
 
 use serde::{Deserialize, Serialize};

@@ -65,6 +65,29 @@ pub fn share(successes: u64, n: u64, s: &Settings) -> Option<Estimate> {
     })
 }
 
+/// The odds ratio of proportion `a` against `b` with the Woolf (1955) interval
+/// exp(ln OR ± z·√(1/a + 1/b + 1/c + 1/d)) over the 2×2 table's cells; when a cell is
+/// empty, one half is added to every cell (Haldane 1956). Flagged as a small sample when
+/// either group has fewer than `min_n`. `NoData` when a group is empty.
+pub fn odds_ratio(a: Proportion, b: Proportion, s: &Settings) -> Result<Estimate, StatsError> {
+    let (a, b) = (a.checked()?, b.checked()?);
+    let cells = [
+        a.successes,
+        a.n - a.successes,
+        b.successes,
+        b.n - b.successes,
+    ];
+    let half = if cells.contains(&0) { 0.5 } else { 0.0 };
+    let [yes_a, no_a, yes_b, no_b] = cells.map(|c| c as f64 + half);
+    let ln_or = (yes_a * no_b / (no_a * yes_b)).ln();
+    let reach = s.z()? * (1.0 / yes_a + 1.0 / no_a + 1.0 / yes_b + 1.0 / no_b).sqrt();
+    let interval = ((ln_or - reach).exp(), (ln_or + reach).exp());
+    Ok(Estimate {
+        small_sample: a.n.min(b.n) < s.min_n,
+        ..Estimate::unflagged(a.n + b.n, ln_or.exp(), Some(interval))
+    })
+}
+
 /// The share of successes to expect among independent trials with known probabilities
 /// (a Poisson-binomial count over n), as a percentage: Σp/n with the normal interval
 /// ± z·√(Σp(1 − p))/n — e.g. the share of a group still alive given each member's P(alive).
@@ -208,5 +231,21 @@ mod tests {
                 n: 10
             })
         );
+    }
+
+    #[test]
+    fn odds_ratios_take_woolfs_interval_and_haldanes_half_for_an_empty_cell() {
+        let s = Settings::default();
+        let of = |successes, n| Proportion { successes, n };
+        let or = odds_ratio(of(20, 100), of(10, 100), &s).unwrap();
+        let (low, high) = or.interval().unwrap();
+        assert!((or.value - 2.25).abs() < 1e-12);
+        assert!((low - 0.994_294_892).abs() < 1e-8 && (high - 5.091_547_829).abs() < 1e-8);
+        let empty = odds_ratio(of(0, 50), of(5, 50), &s).unwrap();
+        let (low, high) = empty.interval().unwrap();
+        assert!((empty.value - 0.081_908_191).abs() < 1e-8);
+        assert!((low - 0.004_405_936).abs() < 1e-8 && (high - 1.522_707_385).abs() < 1e-8);
+        assert!(!or.small_sample && odds_ratio(of(1, 10), of(2, 100), &s).unwrap().small_sample);
+        assert!(odds_ratio(of(0, 0), of(1, 2), &s).is_err());
     }
 }
