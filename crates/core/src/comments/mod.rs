@@ -7,6 +7,7 @@
 pub mod language;
 pub mod redact;
 pub mod sentiment;
+pub mod taxonomy;
 pub mod terms;
 pub mod tokens;
 pub mod vader;
@@ -15,6 +16,7 @@ use std::borrow::Cow;
 
 pub use language::Language;
 pub use sentiment::{Sentiment, SentimentTally};
+pub use taxonomy::{Taxonomy, TaxonomyError, Topic, TopicSet};
 pub use terms::{Distinguishing, Side, Term, TermCounts};
 
 /// The most of a comment analysed: longer ones are cut at the last whitespace before it.
