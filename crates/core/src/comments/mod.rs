@@ -10,6 +10,7 @@ pub mod sentiment;
 pub mod taxonomy;
 pub mod terms;
 pub mod tokens;
+pub mod topics;
 pub mod vader;
 
 use std::borrow::Cow;
@@ -18,6 +19,7 @@ pub use language::Language;
 pub use sentiment::{Sentiment, SentimentTally};
 pub use taxonomy::{Taxonomy, TaxonomyError, Topic, TopicSet};
 pub use terms::{Distinguishing, Side, Term, TermCounts};
+pub use topics::{TopicCount, TopicTally};
 
 /// The most of a comment analysed: longer ones are cut at the last whitespace before it.
 pub const MAX_BYTES: usize = 10_000;

@@ -1,0 +1,185 @@
+//! Comments counted by the taxonomy's topics as they come: per topic the comments that
+//! mention it and their NPS answers. A tally is as large as the taxonomy, whatever the
+//! number of comments, and tallies of batches merge into the tally of all of them.
+
+use serde::Serialize;
+
+use super::TopicSet;
+use crate::stats::{Estimate, NpsCounts, Settings, StatsError, share};
+
+/// The comments that mention one topic (or its subtopics).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TopicCount {
+    pub comments: u64,
+    /// The NPS answers of those comments that came with one.
+    pub nps: NpsCounts,
+}
+
+/// Comments counted by topic: [`TopicTally::add`] each comment's topics, [`TopicTally::merge`]
+/// the tallies of batches.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TopicTally {
+    comments: u64,
+    /// Comments that mention no topic.
+    unmatched: u64,
+    /// The NPS answers of all comments that came with one.
+    nps: NpsCounts,
+    /// By topic number.
+    topics: Vec<TopicCount>,
+}
+
+impl TopicTally {
+    /// Counts a comment that mentions `topics` ([`super::Taxonomy::mentions`]), with its
+    /// NPS answer (0–10) if it has one; `InvalidScore` (nothing counted) for another score.
+    pub fn add(&mut self, topics: &TopicSet, nps: Option<u8>) -> Result<(), StatsError> {
+        let mut answer = NpsCounts::default();
+        if let Some(score) = nps {
+            answer.add(score)?;
+        }
+        self.comments += 1;
+        self.unmatched += u64::from(topics.is_empty());
+        self.nps.merge(&answer);
+        if let Some(last) = topics.iter().last() {
+            self.grow(last + 1);
+        }
+        for t in topics.iter() {
+            let count = &mut self.topics[t];
+            count.comments += 1;
+            count.nps.merge(&answer);
+        }
+        Ok(())
+    }
+
+    /// Adds the tally of other comments.
+    pub fn merge(&mut self, other: &TopicTally) {
+        self.comments += other.comments;
+        self.unmatched += other.unmatched;
+        self.nps.merge(&other.nps);
+        self.grow(other.topics.len());
+        for (mine, theirs) in self.topics.iter_mut().zip(&other.topics) {
+            mine.comments += theirs.comments;
+            mine.nps.merge(&theirs.nps);
+        }
+    }
+
+    fn grow(&mut self, topics: usize) {
+        if self.topics.len() < topics {
+            self.topics.resize(topics, TopicCount::default());
+        }
+    }
+
+    /// The comments counted.
+    pub fn comments(&self) -> u64 {
+        self.comments
+    }
+
+    /// The comments that mention no topic.
+    pub fn unmatched(&self) -> u64 {
+        self.unmatched
+    }
+
+    /// The NPS answers of all comments that came with one.
+    pub fn nps_counts(&self) -> NpsCounts {
+        self.nps
+    }
+
+    /// The comments that mention topic `t` (none counted yet is zero).
+    pub fn topic(&self, t: usize) -> TopicCount {
+        self.topics.get(t).copied().unwrap_or_default()
+    }
+
+    /// The share (0…1) of the comments that mention topic `t`, with its Wilson interval;
+    /// none before any comment is counted.
+    pub fn share(&self, t: usize, s: &Settings) -> Option<Estimate> {
+        share(self.topic(t).comments, self.comments, s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::comments::{Comment, Taxonomy};
+
+    const TAXONOMY: &str = r#"
+[[topic]]
+name = "baggage > delayed"
+terms = ["bag delayed"]
+
+[[topic]]
+name = "baggage > lost"
+terms = ["lost bag"]
+
+[[topic]]
+name = "crew"
+terms = ["crew", "staff"]
+"#;
+
+    const COMMENTS: [(&str, Option<u8>); 6] = [
+        ("My bag was delayed by two hours at the airport.", Some(2)),
+        (
+            "They lost my bag and the staff did not care at all.",
+            Some(0),
+        ),
+        (
+            "The crew were wonderful and the seats comfortable.",
+            Some(10),
+        ),
+        (
+            "Lovely flight, on time, nothing to complain about.",
+            Some(9),
+        ),
+        ("The bag was delayed again, but the crew apologised.", None),
+        ("Everything was fine with the whole journey today.", Some(7)),
+    ];
+
+    fn tally(comments: &[(&str, Option<u8>)], t: &Taxonomy) -> TopicTally {
+        let mut tally = TopicTally::default();
+        for &(text, nps) in comments {
+            tally.add(&t.mentions(&Comment::new(text)), nps).unwrap();
+        }
+        tally
+    }
+
+    #[test]
+    fn counts_topics_with_their_parents_and_nps_answers() {
+        let t = Taxonomy::parse(TAXONOMY).unwrap();
+        let all = tally(&COMMENTS, &t);
+        let [baggage, delayed, lost, crew] =
+            ["baggage", "baggage > delayed", "baggage > lost", "crew"]
+                .map(|name| all.topic(t.find(name).unwrap()));
+        assert_eq!((all.comments(), all.unmatched()), (6, 2));
+        assert_eq!(
+            [
+                baggage.comments,
+                delayed.comments,
+                lost.comments,
+                crew.comments
+            ],
+            [3, 2, 1, 3]
+        );
+        let nps = |p, q, d| NpsCounts {
+            promoters: p,
+            passives: q,
+            detractors: d,
+        };
+        assert_eq!(baggage.nps, nps(0, 0, 2));
+        assert_eq!(crew.nps, nps(1, 0, 1));
+        assert_eq!(all.nps_counts(), nps(2, 1, 2));
+        let share = all.share(t.find("crew").unwrap(), &Settings::default());
+        assert_eq!(share.map(|s| s.value), Some(0.5));
+        assert_eq!(all.topic(99), TopicCount::default());
+    }
+
+    #[test]
+    fn batches_merge_into_the_tally_of_all_and_bad_scores_count_nothing() {
+        let t = Taxonomy::parse(TAXONOMY).unwrap();
+        let mut merged = TopicTally::default();
+        for batch in COMMENTS.chunks(4).rev() {
+            merged.merge(&tally(batch, &t));
+        }
+        assert_eq!(merged, tally(&COMMENTS, &t));
+        let before = merged.clone();
+        assert!(merged.add(&TopicSet::new(vec![0]), Some(11)).is_err());
+        assert_eq!(merged, before);
+    }
+}
