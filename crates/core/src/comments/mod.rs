@@ -4,7 +4,9 @@
 //! into terms ([`tokens`], [`terms`]). Any text — empty, blank, binary, very long, in any
 //! script — is a comment; none fails an analysis.
 
+pub mod discover;
 pub mod language;
+pub mod nmf;
 pub mod redact;
 pub mod sentiment;
 pub mod taxonomy;
@@ -15,6 +17,9 @@ pub mod vader;
 
 use std::borrow::Cow;
 
+pub use discover::{
+    DiscoverSettings, Discovered, DiscoveredTopic, Example, Sample, Sampled, TopicTerm, discover,
+};
 pub use language::Language;
 pub use sentiment::{Sentiment, SentimentTally};
 pub use taxonomy::{Taxonomy, TaxonomyError, Topic, TopicSet};
@@ -28,6 +33,15 @@ pub const MAX_BYTES: usize = 10_000;
 pub enum TextError {
     #[error("one of the groups compared has no terms")]
     EmptyGroup,
+    #[error(
+        "too little to discover {topics} topics in: {comments} comments and {terms} terms \
+         (each must be at least the number of topics)"
+    )]
+    TooFewForTopics {
+        comments: usize,
+        terms: usize,
+        topics: usize,
+    },
 }
 
 /// A comment ready for analysis: cut, redacted, its language detected.
