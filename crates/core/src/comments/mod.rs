@@ -1,9 +1,13 @@
 //! What customers write: comments analysed offline. Each comment is cut to [`MAX_BYTES`],
 //! its personal data redacted ([`redact`]) before anything else sees it, its language
-//! detected ([`language`]); then scored for sentiment ([`vader`], English) and counted
-//! into terms ([`tokens`], [`terms`]). Any text — empty, blank, binary, very long, in any
-//! script — is a comment; none fails an analysis.
+//! detected ([`language`]); then scored for sentiment ([`vader`], English), counted into
+//! terms ([`tokens`], [`terms`]) and into the topics of a user's taxonomy ([`taxonomy`],
+//! [`topics`]); topics the taxonomy misses are discovered in a sample of the comments that
+//! mention none ([`discover`], [`nmf`]); [`agreement`] checks assigned topics against known
+//! ones. Any text — empty, blank, binary, very long, in any script — is a comment; none
+//! fails an analysis.
 
+pub mod agreement;
 pub mod discover;
 pub mod language;
 pub mod nmf;
@@ -17,6 +21,7 @@ pub mod vader;
 
 use std::borrow::Cow;
 
+pub use agreement::{Agreement, Confusion};
 pub use discover::{
     DiscoverSettings, Discovered, DiscoveredTopic, Example, Sample, Sampled, TopicTerm, discover,
 };
@@ -24,7 +29,7 @@ pub use language::Language;
 pub use sentiment::{Sentiment, SentimentTally};
 pub use taxonomy::{Taxonomy, TaxonomyError, Topic, TopicSet};
 pub use terms::{Distinguishing, Side, Term, TermCounts};
-pub use topics::{TopicCount, TopicTally};
+pub use topics::{TopicCount, TopicNps, TopicTally};
 
 /// The most of a comment analysed: longer ones are cut at the last whitespace before it.
 pub const MAX_BYTES: usize = 10_000;
@@ -133,6 +138,13 @@ mod tests {
             let mut tally = SentimentTally::default();
             tally.add(&c);
             prop_assert_eq!(tally.sentiment(&Default::default()).unwrap().comments, 1);
+            let taxonomy = Taxonomy::parse("[[topic]]\nname = \"a > b\"\nterms = [\"bag\", \"lost bag\"]")
+                .unwrap();
+            let mut topics = TopicTally::default();
+            topics.add(&taxonomy.mentions(&c), None).unwrap();
+            let mut sample = Sample::new(1, 0);
+            sample.add(0, &c);
+            prop_assert_eq!(topics.comments() + sample.offered(), 2);
         }
     }
 }

@@ -174,6 +174,11 @@ impl Taxonomy {
         })
     }
 
+    /// The names of a set's topics.
+    pub fn names<'a>(&'a self, set: &TopicSet) -> Vec<&'a str> {
+        set.iter().map(|t| self.topics[t].name.as_str()).collect()
+    }
+
     /// The topics a comment mentions, with their parents; none when it has no language.
     pub fn mentions(&self, c: &Comment) -> TopicSet {
         c.language.map_or_else(TopicSet::default, |l| {
@@ -440,7 +445,7 @@ en = ["friendly crew", "helpful staff"]
 
     fn names(t: &Taxonomy, text: &str) -> Vec<String> {
         let set = t.mentions(&Comment::new(text));
-        set.iter().map(|i| t.topics()[i].name.clone()).collect()
+        t.names(&set).into_iter().map(String::from).collect()
     }
 
     fn refusal(text: &str) -> TaxonomyError {

@@ -1,11 +1,14 @@
 //! Comments counted by the taxonomy's topics as they come: per topic the comments that
 //! mention it and their NPS answers. A tally is as large as the taxonomy, whatever the
-//! number of comments, and tallies of batches merge into the tally of all of them.
+//! number of comments, and tallies of batches merge into the tally of all of them. From a
+//! tally: a topic's share of comments and the NPS of comments with and without it.
 
 use serde::Serialize;
 
 use super::TopicSet;
-use crate::stats::{Estimate, NpsCounts, Settings, StatsError, share};
+use crate::stats::{
+    Difference, Estimate, NpsCounts, Settings, StatsError, nps, nps_difference, share,
+};
 
 /// The comments that mention one topic (or its subtopics).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -13,6 +16,15 @@ pub struct TopicCount {
     pub comments: u64,
     /// The NPS answers of those comments that came with one.
     pub nps: NpsCounts,
+}
+
+/// The NPS (−100…100) of the comments that mention a topic and of the other comments with
+/// an NPS answer, and the difference with − without; each none when a side has no answers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TopicNps {
+    pub with: Option<Estimate>,
+    pub without: Option<Estimate>,
+    pub difference: Option<Difference>,
 }
 
 /// Comments counted by topic: [`TopicTally::add`] each comment's topics, [`TopicTally::merge`]
@@ -92,6 +104,36 @@ impl TopicTally {
     /// none before any comment is counted.
     pub fn share(&self, t: usize, s: &Settings) -> Option<Estimate> {
         share(self.topic(t).comments, self.comments, s)
+    }
+
+    /// The NPS of the comments that mention topic `t` against the others' (all comments'
+    /// answers less the topic's), by [`nps`] and [`nps_difference`]: each group's NPS with
+    /// its adjusted-Wald interval (Rocks 2016): n' = n + 3, p' = (promoters + ¾)/n',
+    /// d' = (detractors + ¾)/n', Var = (p' + d' − (p' − d')²)/n'; the difference's interval
+    /// (p' − d')_with − (p' − d')_without ± z √(Var_with + Var_without), the groups being
+    /// independent (a comment is in one of them), in points (× 100), with a z-test's
+    /// p-value. Errors only for invalid settings.
+    pub fn nps(&self, t: usize, s: &Settings) -> Result<TopicNps, StatsError> {
+        let with = self.topic(t).nps;
+        let all = self.nps;
+        let without = NpsCounts {
+            promoters: all.promoters - with.promoters,
+            passives: all.passives - with.passives,
+            detractors: all.detractors - with.detractors,
+        };
+        Ok(TopicNps {
+            with: known(nps(&with, s))?,
+            without: known(nps(&without, s))?,
+            difference: known(nps_difference(&with, &without, s))?,
+        })
+    }
+}
+
+/// A figure, none when there are no data to compute it from.
+fn known<T>(figure: Result<T, StatsError>) -> Result<Option<T>, StatsError> {
+    match figure {
+        Err(StatsError::NoData) => Ok(None),
+        f => f.map(Some),
     }
 }
 
@@ -181,5 +223,35 @@ terms = ["crew", "staff"]
         let before = merged.clone();
         assert!(merged.add(&TopicSet::new(vec![0]), Some(11)).is_err());
         assert_eq!(merged, before);
+    }
+
+    #[test]
+    fn nps_with_and_without_a_topic_from_the_tally() {
+        // Topic 0: 6 promoters, 2 passives, 2 detractors; the others: 2, 2, 6 (the hand
+        // example of stats::compare: 40 against −40, difference 80, 0.2255 … 122.8514).
+        let mut tally = TopicTally::default();
+        let topic = TopicSet::new(vec![0]);
+        for (set, scores) in [
+            (&topic, [10, 9, 9, 10, 9, 10, 8, 7, 3, 0]),
+            (&TopicSet::default(), [10, 9, 8, 7, 6, 5, 4, 3, 2, 1]),
+        ] {
+            for score in scores {
+                tally.add(set, Some(score)).unwrap();
+            }
+        }
+        tally.add(&topic, None).unwrap();
+        let s = Settings::default();
+        let n = tally.nps(0, &s).unwrap();
+        let (with, without, d) = (n.with.unwrap(), n.without.unwrap(), n.difference.unwrap());
+        assert_eq!(
+            (with.n, with.value, without.n, without.value),
+            (10, 40.0, 10, -40.0)
+        );
+        assert!((d.value - 80.0).abs() < 1e-12 && (d.n_a, d.n_b) == (10, 10));
+        assert!((d.low.unwrap() - 0.2255).abs() < 1e-3, "{d:?}");
+        assert!((d.high.unwrap() - 122.8514).abs() < 1e-3, "{d:?}");
+        let unmentioned = tally.nps(5, &s).unwrap();
+        assert_eq!((unmentioned.with, unmentioned.difference), (None, None));
+        assert_eq!(unmentioned.without.map(|e| e.n), Some(20));
     }
 }
