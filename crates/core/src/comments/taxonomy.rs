@@ -2,22 +2,13 @@
 //! language (`terms`) or for one (`en`, `de`, `da`, `sv`, `es`, `fr`, `nl`), hierarchical
 //! by name (`"baggage > delayed"` is a subtopic of `baggage`; a parent need not be listed).
 //!
-//! ```toml
-//! [[topic]]
-//! name = "baggage"
-//! terms = ["bag", "luggage", "suitcase"]
-//! de = ["Gepäck", "Koffer"]
-//!
-//! [[topic]]
-//! name = "baggage > delayed"
-//! terms = ["bag delayed", "waited for bags"]
-//! ```
+//! [`EXAMPLE`] is a file to start from.
 //!
 //! Patterns are normalised as comments are ([`words`]: lower case, stop words and numbers
 //! dropped, Snowball stems), so `delayed` matches "delays" and a phrase matches its stems
-//! in a row ("waited for bags" matches "we waited for our bags" only if the stop words
-//! between them are the only words in between). A comment mentions a topic when one of the
-//! topic's patterns matches in the comment's language, and then mentions its parents too.
+//! in a row ("waited for bags" matches "we waited for our bags": "for" and "our" are stop
+//! words, left out of both). A comment mentions a topic when one of the topic's patterns
+//! matches in the comment's language, and then mentions its parents too.
 //!
 //! A file with an unknown key, a topic without terms, an empty or bad pattern or a topic
 //! named twice is refused with the line, column and reason ([`TaxonomyError`]).
@@ -33,6 +24,29 @@ use toml::de::{DeTable, DeValue};
 use super::language::ALL;
 use super::tokens::{Word, words};
 use super::{Comment, Language};
+
+/// A taxonomy file to start from, which explains the format.
+pub const EXAMPLE: &str = r#"# Topics of comments: one [[topic]] table per topic.
+# name:  the topic; levels separated by ">" make subtopics (a parent need not be listed).
+# terms: words and phrases in every language; en, de, da, sv, es, fr, nl: in one language.
+# A word matches its inflections ("delay" matches "delayed"); a phrase matches its words
+# in a row, stop words ("the", "for") left out. A comment about a subtopic is about its
+# parent too.
+
+[[topic]]
+name = "baggage"
+terms = ["bag", "luggage", "suitcase"]
+de = ["Gepäck", "Koffer"]
+
+[[topic]]
+name = "baggage > delayed"
+terms = ["bag delayed", "waited for bags"]
+de = ["Gepäck verspätet"]
+
+[[topic]]
+name = "service > crew"
+en = ["crew", "staff", "attendant"]
+"#;
 
 /// Characters of wildcards and regular expressions, refused in a pattern.
 const SPECIAL: &[char] = &['*', '?', '|', '\\', '^', '$', '[', ']', '{', '}'];
@@ -423,24 +437,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const VALID: &str = r#"# Topics of the airline's comments.
-[[topic]]
-name = "baggage"
-terms = ["bag", "luggage", "suitcase"]
-de = ["Gepäck", "Koffer"]
-
-[[topic]]
-name = "baggage > delayed"
-terms = ["bag delayed", "waited for bags"]
-de = ["Gepäck verspätet"]
-
-[[topic]]
-name = "staff > friendly"
-en = ["friendly crew", "helpful staff"]
-"#;
-
     fn taxonomy() -> Taxonomy {
-        Taxonomy::parse(VALID).unwrap()
+        Taxonomy::parse(EXAMPLE).unwrap()
     }
 
     fn names(t: &Taxonomy, text: &str) -> Vec<String> {
@@ -465,8 +463,8 @@ en = ["friendly crew", "helpful staff"]
             [
                 ("baggage", None, true),
                 ("baggage > delayed", Some(0), true),
-                ("staff", None, false),
-                ("staff > friendly", Some(2), true),
+                ("service", None, false),
+                ("service > crew", Some(2), true),
             ]
         );
         assert_eq!(t.find("Baggage>delayed"), Some(1));
@@ -479,7 +477,7 @@ en = ["friendly crew", "helpful staff"]
         assert_eq!(names(&t, "The suitcases were lost, awful."), ["baggage"]);
         assert_eq!(
             names(&t, "My bag was delayed and the crew was rude."),
-            ["baggage", "baggage > delayed"]
+            ["baggage", "baggage > delayed", "service", "service > crew"]
         );
         assert_eq!(
             names(&t, "We waited for our bags for an hour."),
@@ -490,7 +488,7 @@ en = ["friendly crew", "helpful staff"]
                 &t,
                 "We had a really friendly crew on this flight, thank you."
             ),
-            ["staff", "staff > friendly"]
+            ["service", "service > crew"]
         );
         assert_eq!(
             names(&t, "Das Gepäck war verspätet und der Koffer kaputt."),
@@ -566,9 +564,9 @@ en = ["friendly crew", "helpful staff"]
         assert!(refusal("").reason.contains("no topics"));
     }
 
-    /// A change to the valid file: bytes cut out, text put in, a line doubled or dropped.
+    /// A change to the example file: bytes cut out, text put in, a line doubled or dropped.
     fn mutation() -> impl Strategy<Value = String> {
-        let len = VALID.len();
+        let len = EXAMPLE.len();
         let snippet = prop_oneof![
             "[\\[\\]=\"',> \\n#a-z*.{}]{1,6}",
             Just("name = \"baggage\"\n".to_string()),
@@ -581,7 +579,7 @@ en = ["friendly crew", "helpful staff"]
             (0..len, snippet).prop_map(|(at, s)| (at, 0, s)),
         ];
         prop::collection::vec(edit, 1..4).prop_map(|edits| {
-            let mut text = VALID.to_string();
+            let mut text = EXAMPLE.to_string();
             for (at, cut, put) in edits {
                 let mut at = at.min(text.len());
                 while !text.is_char_boundary(at) {

@@ -9,4 +9,5 @@ mod models_sbg;
 mod models_sim;
 mod stats_coverage;
 mod terms;
+mod topics;
 mod vader;
