@@ -1,13 +1,15 @@
 //! Comments counted by the taxonomy's topics as they come: per topic the comments that
 //! mention it and their NPS answers. A tally is as large as the taxonomy, whatever the
 //! number of comments, and tallies of batches merge into the tally of all of them. From a
-//! tally: a topic's share of comments and the NPS of comments with and without it.
+//! tally: a topic's share of comments, its change from the period before, and the NPS of
+//! comments with and without it.
 
 use serde::Serialize;
 
 use super::TopicSet;
 use crate::stats::{
-    Difference, Estimate, NpsCounts, Settings, StatsError, nps, nps_difference, share,
+    Difference, Estimate, NpsCounts, Proportion, Settings, StatsError, nps, nps_difference,
+    proportion_difference, share,
 };
 
 /// The comments that mention one topic (or its subtopics).
@@ -104,6 +106,22 @@ impl TopicTally {
     /// none before any comment is counted.
     pub fn share(&self, t: usize, s: &Settings) -> Option<Estimate> {
         share(self.topic(t).comments, self.comments, s)
+    }
+
+    /// The change of topic `t`'s share of comments from an `earlier` tally (the period
+    /// before) to this one, in percentage points with Newcombe's interval
+    /// ([`proportion_difference`]); none when either tally has no comments.
+    pub fn share_change(
+        &self,
+        earlier: &TopicTally,
+        t: usize,
+        s: &Settings,
+    ) -> Result<Option<Difference>, StatsError> {
+        let share = |tally: &TopicTally| Proportion {
+            successes: tally.topic(t).comments,
+            n: tally.comments,
+        };
+        known(proportion_difference(share(self), share(earlier), s))
     }
 
     /// The NPS of the comments that mention topic `t` against the others' (all comments'
@@ -253,5 +271,29 @@ terms = ["crew", "staff"]
         let unmentioned = tally.nps(5, &s).unwrap();
         assert_eq!((unmentioned.with, unmentioned.difference), (None, None));
         assert_eq!(unmentioned.without.map(|e| e.n), Some(20));
+    }
+
+    #[test]
+    fn share_change_from_the_period_before() {
+        // 56 of 70 comments against 48 of 80: Newcombe's example, 20 points, 5.24 … 33.39.
+        let tally = |mentions: u64, n: u64| {
+            let mut t = TopicTally::default();
+            for i in 0..n {
+                let set = TopicSet::new(if i < mentions { vec![0] } else { vec![] });
+                t.add(&set, None).unwrap();
+            }
+            t
+        };
+        let s = Settings::default();
+        let d = tally(56, 70)
+            .share_change(&tally(48, 80), 0, &s)
+            .unwrap()
+            .unwrap();
+        assert!((d.value - 20.0).abs() < 1e-9, "{d:?}");
+        assert!((d.low.unwrap() - 5.24).abs() < 0.01 && (d.high.unwrap() - 33.39).abs() < 0.01);
+        assert_eq!(
+            tally(1, 1).share_change(&TopicTally::default(), 0, &s),
+            Ok(None)
+        );
     }
 }
