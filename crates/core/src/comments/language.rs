@@ -22,7 +22,8 @@ pub enum Language {
     Dutch,
 }
 
-const ALL: [Language; 7] = [
+/// Every language, in a fixed order (`language as usize` is its index).
+pub const ALL: [Language; 7] = [
     Language::English,
     Language::German,
     Language::Danish,
@@ -46,8 +47,13 @@ impl Language {
         }
     }
 
+    /// The language of an ISO 639-1 code (`en`, `de`, …).
+    pub fn from_code(code: &str) -> Option<Language> {
+        ALL.into_iter().find(|l| l.code() == code)
+    }
+
     /// ISO 639-1 code.
-    fn code(self) -> &'static str {
+    pub fn code(self) -> &'static str {
         match self {
             Language::English => "en",
             Language::German => "de",

@@ -1,21 +1,35 @@
 //! What customers write: comments analysed offline. Each comment is cut to [`MAX_BYTES`],
 //! its personal data redacted ([`redact`]) before anything else sees it, its language
-//! detected ([`language`]); then scored for sentiment ([`vader`], English) and counted
-//! into terms ([`tokens`], [`terms`]). Any text — empty, blank, binary, very long, in any
-//! script — is a comment; none fails an analysis.
+//! detected ([`language`]); then scored for sentiment ([`vader`], English), counted into
+//! terms ([`tokens`], [`terms`]) and into the topics of a user's taxonomy ([`taxonomy`],
+//! [`topics`]); topics the taxonomy misses are discovered in a sample of the comments that
+//! mention none ([`discover`], [`nmf`]); [`agreement`] checks assigned topics against known
+//! ones. Any text — empty, blank, binary, very long, in any script — is a comment; none
+//! fails an analysis.
 
+pub mod agreement;
+pub mod discover;
 pub mod language;
+pub mod nmf;
 pub mod redact;
 pub mod sentiment;
+pub mod taxonomy;
 pub mod terms;
 pub mod tokens;
+pub mod topics;
 pub mod vader;
 
 use std::borrow::Cow;
 
+pub use agreement::{Agreement, Confusion};
+pub use discover::{
+    DiscoverSettings, Discovered, DiscoveredTopic, Example, Sample, Sampled, TopicTerm, discover,
+};
 pub use language::Language;
 pub use sentiment::{Sentiment, SentimentTally};
+pub use taxonomy::{Taxonomy, TaxonomyError, Topic, TopicSet};
 pub use terms::{Distinguishing, Side, Term, TermCounts};
+pub use topics::{TopicCount, TopicNps, TopicTally};
 
 /// The most of a comment analysed: longer ones are cut at the last whitespace before it.
 pub const MAX_BYTES: usize = 10_000;
@@ -24,6 +38,15 @@ pub const MAX_BYTES: usize = 10_000;
 pub enum TextError {
     #[error("one of the groups compared has no terms")]
     EmptyGroup,
+    #[error(
+        "too little to discover {topics} topics in: {comments} comments and {terms} terms \
+         (each must be at least the number of topics)"
+    )]
+    TooFewForTopics {
+        comments: usize,
+        terms: usize,
+        topics: usize,
+    },
 }
 
 /// A comment ready for analysis: cut, redacted, its language detected.
@@ -115,6 +138,13 @@ mod tests {
             let mut tally = SentimentTally::default();
             tally.add(&c);
             prop_assert_eq!(tally.sentiment(&Default::default()).unwrap().comments, 1);
+            let taxonomy = Taxonomy::parse("[[topic]]\nname = \"a > b\"\nterms = [\"bag\", \"lost bag\"]")
+                .unwrap();
+            let mut topics = TopicTally::default();
+            topics.add(&taxonomy.mentions(&c), None).unwrap();
+            let mut sample = Sample::new(1, 0);
+            sample.add(0, &c);
+            prop_assert_eq!(topics.comments() + sample.offered(), 2);
         }
     }
 }

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::tokens::{Word, ngrams, words};
+use super::tokens::{Surfaces, ngrams, words};
 use super::{Language, TextError};
 
 /// The longest n-gram counted.
@@ -33,7 +33,7 @@ pub struct TermCounts {
     counts: HashMap<String, [u64; 2]>,
     totals: [u64; 2],
     comments: [u64; 2],
-    surfaces: HashMap<String, HashMap<String, u64>>,
+    surfaces: Surfaces,
 }
 
 /// A term with its counts, log-odds ratio (group A against B) and z-score.
@@ -68,14 +68,7 @@ impl TermCounts {
             self.counts.entry(gram).or_default()[k] += 1;
             self.totals[k] += 1;
         }
-        self.add_surfaces(&ws);
-    }
-
-    fn add_surfaces(&mut self, ws: &[Word]) {
-        for w in ws {
-            let forms = self.surfaces.entry(w.stem.clone()).or_default();
-            *forms.entry(w.surface.clone()).or_default() += 1;
-        }
+        self.surfaces.add(&ws);
     }
 
     /// Adds another's counts (of other comments).
@@ -89,12 +82,7 @@ impl TermCounts {
             self.totals[k] += other.totals[k];
             self.comments[k] += other.comments[k];
         }
-        for (stem, forms) in other.surfaces {
-            let mine = self.surfaces.entry(stem).or_default();
-            for (form, n) in forms {
-                *mine.entry(form).or_default() += n;
-            }
-        }
+        self.surfaces.merge(other.surfaces);
     }
 
     /// The `top` terms of each group by z, from terms counted at least `min_count` times,
@@ -118,7 +106,7 @@ impl TermCounts {
                 let alpha = alpha0 * (a + b) as f64 / (n_a + n_b) as f64;
                 let (log_odds, z) = log_odds([a, b], [n_a, n_b], alpha, alpha0);
                 Term {
-                    term: self.shown(gram),
+                    term: self.surfaces.shown(gram),
                     count_a: a,
                     count_b: b,
                     log_odds,
@@ -145,21 +133,6 @@ impl TermCounts {
             of_a,
             of_b,
         })
-    }
-
-    /// An n-gram of stems as the most frequent word of each stem (ties: the first in order).
-    fn shown(&self, gram: &str) -> String {
-        let word = |stem: &str| {
-            self.surfaces
-                .get(stem)
-                .and_then(|forms| {
-                    forms
-                        .iter()
-                        .max_by(|x, y| x.1.cmp(y.1).then_with(|| y.0.cmp(x.0)))
-                })
-                .map_or_else(|| stem.to_string(), |(form, _)| form.clone())
-        };
-        gram.split(' ').map(word).collect::<Vec<_>>().join(" ")
     }
 }
 

@@ -1,6 +1,8 @@
 //! Words as terms: Unicode word boundaries (UAX #29), lower case (the apostrophe ’ as '),
 //! stop words and numbers dropped, Snowball stems; n-grams of the words that remain.
 
+use std::collections::HashMap;
+
 use rust_stemmers::Stemmer;
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -46,6 +48,51 @@ pub fn ngrams(words: &[Word], longest: usize) -> impl Iterator<Item = String> + 
             stems.join(" ")
         })
     })
+}
+
+/// How often each stem was written as which word, to show stems as people wrote them.
+#[derive(Debug, Clone, Default)]
+pub struct Surfaces(HashMap<String, HashMap<String, u64>>);
+
+impl Surfaces {
+    /// Counts the words of a comment.
+    pub fn add(&mut self, words: &[Word]) {
+        for w in words {
+            let forms = self.0.entry(w.stem.clone()).or_default();
+            *forms.entry(w.surface.clone()).or_default() += 1;
+        }
+    }
+
+    /// Adds another's counts.
+    pub fn merge(&mut self, other: Surfaces) {
+        for (stem, forms) in other.0 {
+            let mine = self.0.entry(stem).or_default();
+            for (form, n) in forms {
+                *mine.entry(form).or_default() += n;
+            }
+        }
+    }
+
+    /// The word a stem was written as most often (ties: the first in order); the stem
+    /// itself if it was never counted.
+    pub fn word<'a>(&'a self, stem: &'a str) -> &'a str {
+        self.0
+            .get(stem)
+            .and_then(|forms| {
+                forms
+                    .iter()
+                    .max_by(|x, y| x.1.cmp(y.1).then_with(|| y.0.cmp(x.0)))
+            })
+            .map_or(stem, |(form, _)| form)
+    }
+
+    /// An n-gram of stems (joined by spaces) as the most frequent word of each stem.
+    pub fn shown(&self, gram: &str) -> String {
+        gram.split(' ')
+            .map(|s| self.word(s))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,31 @@ impl NpsCounts {
         self.promoters + self.passives + self.detractors
     }
 
+    /// Counts one answer scored 0–10; `InvalidScore` for any other score.
+    pub fn add(&mut self, score: u8) -> Result<(), StatsError> {
+        match score {
+            0..=6 => self.detractors += 1,
+            7..=8 => self.passives += 1,
+            9..=10 => self.promoters += 1,
+            _ => {
+                return Err(StatsError::InvalidScore {
+                    instrument: "nps",
+                    score: score.into(),
+                    low: 0,
+                    high: 10,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds another's counts.
+    pub fn merge(&mut self, other: &NpsCounts) {
+        self.promoters += other.promoters;
+        self.passives += other.passives;
+        self.detractors += other.detractors;
+    }
+
     /// The observed NPS as a proportion, (promoters − detractors)/n, in −1…1 (`n > 0`).
     pub(super) fn value(&self) -> f64 {
         (self.promoters as f64 - self.detractors as f64) / self.n() as f64

@@ -11,4 +11,5 @@ mod models_sbg;
 mod models_sim;
 mod stats_coverage;
 mod terms;
+mod topics;
 mod vader;
