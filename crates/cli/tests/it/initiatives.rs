@@ -236,3 +236,99 @@ fn initiatives_are_checked_against_the_data_and_nothing_is_recorded_on_bad_input
     );
     assert_eq!(m["estimator"], "staggered");
 }
+
+#[test]
+fn what_ifs_price_fewer_bad_experiences_from_the_journey_and_rank_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = demo_folder(dir.path(), "3000");
+    let journey = json(&data, &["journey", "--json"]);
+    let clv = journey["mean_clv"].as_f64().unwrap();
+    let w = json(
+        &data,
+        &[
+            "whatif",
+            "--reduce-failures",
+            "30%",
+            "--cost",
+            "bag_drop=50000",
+            "--json",
+        ],
+    );
+    assert_eq!(w["reduction"], 0.3);
+    let by_value = w["by_value"].as_array().unwrap();
+    let unpriced = w["unpriced"].as_array().unwrap();
+    // Every touchpoint of the journey is priced or said not to be.
+    let touchpoints = journey["touchpoints"].as_array().unwrap();
+    assert_eq!(by_value.len() + unpriced.len(), touchpoints.len(), "{w}");
+    for f in by_value {
+        let tp = touchpoints
+            .iter()
+            .find(|t| t["touchpoint"] == f["name"])
+            .unwrap();
+        let avoided = 0.3 * tp["bad_per_year"].as_f64().unwrap();
+        let kept = avoided * f["excess_dropout"]["value"].as_f64().unwrap();
+        let value = f["value"]["value"].as_f64().unwrap();
+        assert!((f["avoided"].as_f64().unwrap() - avoided).abs() < 1e-9 * avoided.max(1.0));
+        assert!((f["customers_kept"]["value"].as_f64().unwrap() - kept).abs() < 1e-9);
+        assert!((value - kept * clv).abs() < 1e-6 * clv.max(1.0), "{f}");
+        // The excess leaving has its interval, mapped from the odds ratio's.
+        let (low, high) = (
+            f["value"]["low"].as_f64().unwrap(),
+            f["value"]["high"].as_f64().unwrap(),
+        );
+        assert!(low <= value && value <= high, "{f}");
+    }
+    let values: Vec<f64> = by_value
+        .iter()
+        .map(|f| f["value"]["value"].as_f64().unwrap())
+        .collect();
+    assert!(values.windows(2).all(|p| p[0] >= p[1]), "{values:?}");
+    let per_cost = w["by_value_per_cost"].as_array().unwrap();
+    assert_eq!(per_cost.len(), 1);
+    assert_eq!(per_cost[0]["name"], "bag_drop");
+    let ratio = per_cost[0]["value_per_cost"]["value"].as_f64().unwrap();
+    assert!((ratio - per_cost[0]["value"]["value"].as_f64().unwrap() / 50000.0).abs() < 1e-12);
+    // One touchpoint only.
+    let one = json(
+        &data,
+        &[
+            "whatif",
+            "--reduce-failures",
+            "10",
+            "--touchpoint",
+            "bag_drop",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        one["by_value"].as_array().unwrap().len() + one["unpriced"].as_array().unwrap().len(),
+        1
+    );
+
+    // Bad input: exit 2 naming the flag, or the known touchpoints.
+    for (args, named) in [
+        (vec!["--reduce-failures", "0"], "--reduce-failures"),
+        (vec!["--reduce-failures", "150%"], "--reduce-failures"),
+        (vec!["--reduce-failures", "lots"], "--reduce-failures"),
+        (
+            vec!["--reduce-failures", "30", "--cost", "bag_drop"],
+            "--cost",
+        ),
+        (
+            vec!["--reduce-failures", "30", "--cost", "bag_drop=-5"],
+            "--cost",
+        ),
+        (
+            vec!["--reduce-failures", "30", "--touchpoint", "moon_base"],
+            "known are",
+        ),
+        (
+            vec!["--reduce-failures", "30", "--cost", "moon_base=5"],
+            "--cost",
+        ),
+    ] {
+        let out = run(&data, &[&["whatif"], args.as_slice()].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(named), "{args:?}: {}", stderr(&out));
+    }
+}
