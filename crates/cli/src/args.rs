@@ -979,6 +979,25 @@ pub enum TextCommand {
     /// Terms that distinguish two groups' comments (log-odds ratios with an informative
     /// Dirichlet prior, z-scores).
     Terms(TextTermsArgs),
+    /// The topics of a taxonomy file in the comments — share of comments and NPS with
+    /// and without each — and topics discovered among the comments it misses.
+    Topics(TextTopicsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TextTopicsArgs {
+    /// The taxonomy: a TOML file of [[topic]] tables with a name ("baggage > delayed")
+    /// and terms, shared (terms = […]) or per language (en, de, da, sv, es, fr, nl).
+    /// Without it, the starter taxonomy is printed.
+    #[arg(long, value_name = "FILE")]
+    pub taxonomy: Option<std::path::PathBuf>,
+    /// Discover this many topics among the comments the taxonomy misses (0: none).
+    #[arg(long, default_value_t = 8)]
+    pub discover: usize,
+    /// A query with a `comment` column and, for NPS, an `nps` column (0–10); files can be
+    /// named by path: SELECT comment, nps FROM 'comments.csv'.
+    #[arg(long)]
+    pub sql: Option<String>,
 }
 
 #[derive(Debug, Args)]

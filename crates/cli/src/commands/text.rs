@@ -1,13 +1,13 @@
 //! `cxray text`: what customers write — sentiment and distinguishing terms.
 
 use cxray_analysis::comments::{
-    self, GroupSentiment, Groups, SentimentReport, TermOptions, TermsReport,
+    self, GroupSentiment, Groups, SentimentReport, TermOptions, TermsReport, TopicsReport,
 };
-use cxray_core::comments::{Sentiment, Term};
+use cxray_core::comments::{DiscoverSettings, Sentiment, Taxonomy, Term, taxonomy};
 use cxray_core::stats::Settings;
 use cxray_store::sql::Sql;
 
-use crate::args::{TextCommand, TextSentimentArgs, TextTermsArgs};
+use crate::args::{TextCommand, TextSentimentArgs, TextTermsArgs, TextTopicsArgs};
 use crate::config::Config;
 use crate::output::{self, count};
 
@@ -16,6 +16,7 @@ pub async fn run(config: &Config, command: TextCommand, json: bool) -> anyhow::R
     match command {
         TextCommand::Sentiment(args) => sentiment(&sql, args, json).await,
         TextCommand::Terms(args) => terms(&sql, args, json).await,
+        TextCommand::Topics(args) => topics(&sql, args, json).await,
     }
 }
 
@@ -139,4 +140,96 @@ fn term_row(t: &Term) -> Vec<String> {
         format!("{:.3}", t.log_odds),
         format!("{:.2}", t.z),
     ]
+}
+
+async fn topics(sql: &Sql, args: TextTopicsArgs, json: bool) -> anyhow::Result<()> {
+    let Some(path) = args.taxonomy else {
+        print!("{}", taxonomy::EXAMPLE);
+        return Ok(());
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| super::usage(format!("{}: {e} (--taxonomy)", path.display())))?;
+    let taxonomy = Taxonomy::parse(&text)
+        .map_err(|e| super::usage(format!("{}:{e} (--taxonomy)", path.display())))?;
+    let discover = (args.discover > 0).then(|| DiscoverSettings {
+        topics: args.discover,
+        ..DiscoverSettings::default()
+    });
+    let s = Settings::default();
+    let report = match &args.sql {
+        Some(query) => comments::topics_sql(sql, query, &taxonomy, discover.as_ref(), &s).await,
+        None => comments::topics(sql, &taxonomy, discover.as_ref(), &s).await,
+    }
+    .map_err(|e| super::hint(e, &[("the query", "--sql"), ("topics", "--discover")]))?;
+    if json {
+        return output::json(&report);
+    }
+    print_topics(&report)
+}
+
+fn print_topics(r: &TopicsReport) -> anyhow::Result<()> {
+    println!(
+        "{} comments, {} mentioning no topic of the taxonomy",
+        count(r.comments),
+        count(r.unmatched)
+    );
+    let mut t = output::Table::new(
+        &[
+            "topic",
+            "comments",
+            "share % (95% interval)",
+            "NPS with",
+            "NPS without",
+            "difference (95% interval)",
+        ],
+        &[false, true, true, true, true, true],
+    );
+    let shown = |e: Option<&cxray_core::stats::Estimate>, scale: f64| {
+        e.map_or("—".into(), |e| {
+            output::with_interval(
+                e.value * scale,
+                e.low.map(|v| v * scale),
+                e.high.map(|v| v * scale),
+                3,
+            )
+        })
+    };
+    for row in &r.topics {
+        let d = row.nps.difference.as_ref();
+        t.rows.push(vec![
+            row.topic.clone(),
+            count(row.comments),
+            shown(row.share.as_ref(), 100.0),
+            shown(row.nps.with.as_ref(), 1.0),
+            shown(row.nps.without.as_ref(), 1.0),
+            d.map_or("—".into(), |d| {
+                output::with_interval(d.value, d.low, d.high, 3)
+            }),
+        ]);
+    }
+    t.print()?;
+    if let Some(found) = &r.discovered {
+        println!(
+            "
+discovered among {} of the comments the taxonomy misses ({} analysed, {} stems)",
+            count(found.discovered.sampled as u64),
+            count(found.discovered.analysed as u64),
+            count(found.discovered.vocabulary as u64)
+        );
+        for (topic, promotion) in found.discovered.topics.iter().zip(&found.promotions) {
+            let terms: Vec<&str> = topic.terms.iter().map(|t| t.term.as_str()).collect();
+            println!(
+                "
+{} comments: {}",
+                count(topic.comments as u64),
+                terms.join(", ")
+            );
+            for e in topic.examples.iter().take(3) {
+                println!("  e.g. \"{}\"", e.text);
+            }
+            println!("  to add it to the taxonomy:");
+            promotion.lines().for_each(|line| println!("    {line}"));
+        }
+    }
+    Ok(())
 }

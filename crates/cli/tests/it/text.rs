@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use cxray_core::comments::{Comment, Language, vader};
+use cxray_core::comments::{Comment, Language, Taxonomy, vader};
 
 use super::{initialised, json, run};
 
@@ -296,6 +296,120 @@ fn bad_input_is_refused_with_exit_code_2() {
             Some(2),
             "{args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+const TAXONOMY: &str = r#"
+[[topic]]
+name = "baggage > delayed"
+terms = ["delayed", "bag delayed"]
+
+[[topic]]
+name = "crew"
+terms = ["crew"]
+"#;
+
+/// NPS (−100…100) of these scores.
+fn nps_of(scores: &[u32]) -> f64 {
+    let promoters = scores.iter().filter(|s| **s >= 9).count() as f64;
+    let detractors = scores.iter().filter(|s| **s <= 6).count() as f64;
+    100.0 * (promoters - detractors) / scores.len() as f64
+}
+
+#[test]
+fn topics_count_the_taxonomys_mentions_with_their_nps_and_bad_files_are_refused_where_they_are_bad()
+{
+    let (dir, data) = initialised();
+    folder(dir.path(), &data);
+    let file = dir.path().join("topics.toml");
+    std::fs::write(&file, TAXONOMY).unwrap();
+    let path = file.to_str().unwrap();
+    let r = json(
+        &data,
+        &[
+            "text",
+            "topics",
+            "--taxonomy",
+            path,
+            "--discover",
+            "0",
+            "--json",
+        ],
+    );
+    // c9's blank comment is imported as empty: not a comment.
+    let commented: Vec<_> = RESPONSES
+        .iter()
+        .filter(|r| !r.4.trim().is_empty())
+        .collect();
+    assert_eq!(r["comments"], commented.len(), "{r}");
+    let taxonomy = Taxonomy::parse(TAXONOMY).unwrap();
+    let mut matched = 0;
+    for (i, topic) in taxonomy.topics().iter().enumerate() {
+        let with: Vec<u32> = commented
+            .iter()
+            .filter(|r| taxonomy.mentions(&Comment::new(r.4)).contains(i))
+            .map(|r| r.2)
+            .collect();
+        let without: Vec<u32> = commented
+            .iter()
+            .filter(|r| !taxonomy.mentions(&Comment::new(r.4)).contains(i))
+            .map(|r| r.2)
+            .collect();
+        let row = r["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["topic"] == topic.name.as_str())
+            .unwrap_or_else(|| panic!("{}: {r}", topic.name));
+        assert_eq!(row["comments"], with.len(), "{row}");
+        assert!(!with.is_empty(), "{}: {r}", topic.name);
+        matched += with.len();
+        let got = row["with"]["value"].as_f64().unwrap();
+        assert!((got - nps_of(&with)).abs() < 1e-9, "{row}");
+        let got = row["without"]["value"].as_f64().unwrap();
+        assert!((got - nps_of(&without)).abs() < 1e-9, "{row}");
+        let share = row["share"]["value"].as_f64().unwrap();
+        assert!((share - with.len() as f64 / commented.len() as f64).abs() < 1e-12);
+    }
+    // The parent counts its subtopic's comments; the crew are praised, delays are not.
+    let topic = |name: &str| {
+        r["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["topic"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        topic("baggage")["comments"],
+        topic("baggage > delayed")["comments"]
+    );
+    assert!(topic("crew")["with"]["value"].as_f64() > topic("baggage")["with"]["value"].as_f64());
+    assert!(matched > 0);
+
+    // Without a taxonomy, the starter file, which parses.
+    let starter = run(&data, &["text", "topics"]);
+    assert!(Taxonomy::parse(&String::from_utf8_lossy(&starter.stdout)).is_ok());
+
+    // A bad file is refused with its place and changes nothing.
+    for bad in [
+        "[[topic]]\nname = \"x\"\nterms = []\n",
+        "[[topic]]\nname = \"x\"\nterms = [\"a\"]\ncolour = \"red\"\n",
+        "[[topic]]\nname = \"x\"\nterms = [\"bag*\"]\n",
+        "[[topic]\nname = \"x\"\n",
+    ] {
+        std::fs::write(&file, bad).unwrap();
+        let out = run(&data, &["text", "topics", "--taxonomy", path]);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{bad}: {stderr}");
+        // file:line:column: reason
+        let place = stderr.split(&format!("{path}:")).nth(1).unwrap_or_default();
+        let numbers: Vec<&str> = place.splitn(3, ':').take(2).collect();
+        assert!(
+            numbers.len() == 2 && numbers.iter().all(|n| n.parse::<usize>().is_ok()),
+            "{bad}: {stderr}"
         );
     }
 }

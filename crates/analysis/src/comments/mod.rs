@@ -1,7 +1,8 @@
-//! What customers write: the sentiment of the responses' comments per group, and the terms
+//! What customers write: the sentiment of the responses' comments per group, the terms
 //! that distinguish two groups of them (promoters and detractors, defectors and stayers,
 //! satisfied defectors and satisfied stayers as the link defines them, one touchpoint and
-//! the rest), or the same over any query's `group` and `comment` columns. Rows are read
+//! the rest), or the same over any query's `group` and `comment` columns; and their topics
+//! ([`topics`]). Rows are read
 //! batch by batch: memory grows with the groups and the vocabulary, not the comments.
 
 use std::collections::BTreeMap;
@@ -20,6 +21,10 @@ use cxray_store::{Result, StoreError};
 
 use crate::loyalty::{epoch_day, last_purchase_date};
 use crate::metrics::{group_expr, satisfied, view_frame};
+
+mod topics;
+
+pub use topics::{DiscoveredTopics, SAMPLE, TopicRow, TopicsReport, topics, topics_sql};
 
 /// Sentiment overall and per group.
 #[derive(Debug, Clone, PartialEq, Serialize)]
