@@ -689,6 +689,9 @@ pub struct MeasureArgs {
     /// The units were assigned to the change at random (a pilot): compared with CUPED.
     #[arg(long)]
     pub randomized: bool,
+    /// The horizon of a recorded initiative's business case (on the failure rate), years.
+    #[arg(long, default_value_t = 3.0, requires = "name")]
+    pub years: f64,
 }
 
 #[derive(Debug, Args)]

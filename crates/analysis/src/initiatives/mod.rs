@@ -4,10 +4,12 @@
 
 mod data;
 mod panel;
+mod value;
 mod whatif;
 
 pub use data::{Outcome, check_scope};
 pub use panel::{PeriodKind, panel_sql};
+pub use value::{Valued, value_of};
 pub use whatif::{Proposal, Unpriced, WhatIfs, what_ifs};
 
 use cxray_core::initiatives::{Initiative, Measurement, Panel, Request, measure};

@@ -3,14 +3,19 @@
 
 use std::collections::BTreeMap;
 
-use cxray_analysis::initiatives::{Measured, check_scope, measure_initiative, measure_sql};
-use cxray_core::initiatives::{Effect, Initiative, Measurement, Request, Scope};
-use cxray_core::text::{significant, significant_with_interval};
+use cxray_analysis::initiatives::{
+    Measured, Outcome, Valued, check_scope, measure_initiative, measure_sql, value_of,
+};
+use cxray_core::initiatives::{Effect, Initiative, Measurement, Months, Request, Scope};
+use cxray_core::stats::Estimate;
+use cxray_core::text::{self, significant, significant_with_interval};
 use cxray_store::StoreError;
 use cxray_store::sql::Sql;
+use serde::Serialize;
 
 use crate::args::{
-    InitiativeAddArgs, InitiativeCommand, InitiativeFields, InitiativeUpdateArgs, MeasureArgs,
+    InitiativeAddArgs, InitiativeCommand, InitiativeFields, InitiativeUpdateArgs, JourneyArgs,
+    MeasureArgs,
 };
 use crate::config::Config;
 use crate::output;
@@ -183,20 +188,87 @@ async fn measure(config: &Config, args: MeasureArgs, json: bool) -> anyhow::Resu
         ..Request::default()
     };
     let sql = Sql::open(&super::folder(config)?, &BTreeMap::new()).await?;
-    let measured = match (&args.name, &args.sql) {
-        (_, Some(query)) => measure_sql(&sql, query, &request)
-            .await
-            .map_err(|e| super::hint(e, &[("the query", "--sql")]))?,
+    let (measured, valued) = match (&args.name, &args.sql) {
+        (_, Some(query)) => {
+            let measured = measure_sql(&sql, query, &request).await;
+            (
+                measured.map_err(|e| super::hint(e, &[("the query", "--sql")]))?,
+                None,
+            )
+        }
         (Some(name), None) => {
             let i = super::users::open(config)?.initiative(name)?;
-            measure_initiative(&sql, &i, args.outcome.into(), &request).await?
+            let outcome = args.outcome.into();
+            let measured = measure_initiative(&sql, &i, outcome, &request).await?;
+            let valued = match (&measured.measurement.effect, outcome) {
+                (Some(effect), Outcome::FailureRate) => {
+                    let opts = super::journey::options(config, &JourneyArgs { window_days: 180 })?;
+                    let valued = value_of(&sql, &opts, &i, effect, args.years).await;
+                    valued.map_err(|e| super::hint(e, &[("horizon", "--years")]))?
+                }
+                _ => None,
+            };
+            (measured, valued)
         }
         (None, None) => return Err(super::usage("give an initiative's NAME or --sql")),
     };
-    match json {
-        true => output::json(&measured),
-        false => print(&measured),
+    if json {
+        return output::json(&Report {
+            measured: &measured,
+            business_case: valued.as_ref(),
+        });
     }
+    print(&measured)?;
+    valued.as_ref().map_or(Ok(()), print_value)
+}
+
+/// A measurement and, for a recorded initiative's failure rate, its business case.
+#[derive(Serialize)]
+struct Report<'a> {
+    #[serde(flatten)]
+    measured: &'a Measured,
+    business_case: Option<&'a Valued>,
+}
+
+fn print_value(v: &Valued) -> anyhow::Result<()> {
+    let c = &v.case;
+    let money = |e: &Estimate| text::money_with_interval(e.value, e.low, e.high);
+    println!(
+        "\nBusiness case: {} interactions a year in scope; leaving after a bad experience there {} percentage points more often; mean CLV {}",
+        output::count(v.interactions_per_year.round() as u64),
+        with_interval(&v.excess_dropout.scaled(100.0)),
+        text::money(v.mean_clv)
+    );
+    if let Some(kept) = &c.customers_kept {
+        println!("  customers kept a year: {}", with_interval(kept));
+    }
+    println!("  value a year: {}", money(&c.value));
+    println!(
+        "  net value over {} years (one-off {}, running {} a year): {}",
+        significant(c.costs.years, 3),
+        text::money(c.costs.one_off),
+        text::money(c.costs.running),
+        money(&c.net_value)
+    );
+    if let Some(roi) = &c.roi {
+        println!("  return on the costs: {}", with_interval(roi));
+    }
+    let months = |m: Months| match m {
+        Months::After(m) => format!("{} months", significant(m, 3)),
+        Months::Never => "never".into(),
+    };
+    let p = &c.payback;
+    println!(
+        "  payback: {} (soonest {}, latest {})",
+        months(p.months),
+        months(p.soonest),
+        months(p.latest)
+    );
+    Ok(())
+}
+
+fn with_interval(e: &Estimate) -> String {
+    significant_with_interval(e.value, e.low, e.high, 3)
 }
 
 /// The event study's relative periods the text shows.

@@ -130,6 +130,57 @@ fn the_demo_initiative_is_registered_and_its_planted_effect_recovered() {
         "{relative} against {truth_relative}"
     );
     assert!(high < 0.0, "the planted fix is found: {relative}");
+
+    // Its business case: failures avoided × the excess leaving after one × the mean CLV,
+    // the volumes recomputed from the journey and the costs as recorded.
+    let journey = json(&data, &["journey", "--json"]);
+    let case = &m["business_case"];
+    assert_eq!(case["mean_clv"], journey["mean_clv"], "{case}");
+    let avoided = -m["effect"]["absolute"]["value"].as_f64().unwrap()
+        * case["interactions_per_year"].as_f64().unwrap();
+    let kept = avoided * case["excess_dropout"]["value"].as_f64().unwrap();
+    let got = case["customers_kept"]["value"].as_f64().unwrap();
+    assert!((got - kept).abs() < 1e-9 * kept.abs().max(1.0), "{case}");
+    let value = case["value"]["value"].as_f64().unwrap();
+    assert!(
+        (value - kept * journey["mean_clv"].as_f64().unwrap()).abs() < 1e-6,
+        "{case}"
+    );
+    assert_eq!(case["costs"]["years"], 3.0);
+    let net = case["net_value"]["value"].as_f64().unwrap();
+    let (one_off, running) = (
+        list[0]["one_off_cost"].as_f64().unwrap(),
+        list[0]["running_cost"].as_f64().unwrap(),
+    );
+    assert!(
+        (net - (3.0 * (value - running) - one_off)).abs() < 1e-6 * value.abs().max(1.0),
+        "{case}"
+    );
+    // The scoped touchpoints' trips with a bad experience against those without.
+    let pooled = |field: &str| {
+        journey["touchpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| {
+                list[0]["scope"]["touchpoints"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&t["touchpoint"])
+            })
+            .map(|t| {
+                let e = &t[field];
+                let n = e["n"].as_f64().unwrap();
+                ((e["value"].as_f64().unwrap() / 100.0 * n).round(), n)
+            })
+            .fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y))
+    };
+    let ((bad, nb), (ok, no)) = (pooled("dropout_after_bad"), pooled("dropout_after_ok"));
+    let excess = bad / nb - ok / no;
+    assert!(
+        (case["excess_dropout"]["value"].as_f64().unwrap() - excess).abs() < 1e-12,
+        "{case}"
+    );
 }
 
 #[test]
