@@ -7,7 +7,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::functions::expr_fn::date_trunc;
 use datafusion::functions_aggregate::expr_fn::{avg, max, min};
 use datafusion::logical_expr::{Expr, case};
-use datafusion::prelude::{cast, col, ident, lit};
+use datafusion::prelude::{DataFrame, cast, col, ident, lit};
 use serde::Serialize;
 
 use cxray_store::decode::Columns;
@@ -123,24 +123,29 @@ async fn date_range(sql: &Sql) -> Result<(NaiveDate, NaiveDate)> {
     ))
 }
 
+/// The interactions of `df` at the initiative's touchpoints (all when it names none).
+pub(super) fn at_touchpoints(df: DataFrame, i: &Initiative) -> Result<DataFrame> {
+    if i.scope.touchpoints.is_empty() {
+        return Ok(df);
+    }
+    let list = i
+        .scope
+        .touchpoints
+        .iter()
+        .map(|t| lit(t.as_str()))
+        .collect();
+    Ok(df.filter(col("touchpoint").in_list(list, false))?)
+}
+
 /// The initiative's panel: every value of its scope column is a unit, weeks (from
 /// Monday) are periods, the outcome is taken over the scoped touchpoints' interactions,
 /// and the scope's values are treated from their starts.
 pub async fn panel(sql: &Sql, i: &Initiative, outcome: Outcome) -> Result<Panel> {
-    let mut df = sql
-        .context()
-        .table("interactions")
-        .await?
-        .filter(ident(&i.scope.column).is_not_null())?;
-    if !i.scope.touchpoints.is_empty() {
-        let list = i
-            .scope
-            .touchpoints
-            .iter()
-            .map(|t| lit(t.as_str()))
-            .collect();
-        df = df.filter(col("touchpoint").in_list(list, false))?;
-    }
+    let interactions = sql.context().table("interactions").await?;
+    let df = at_touchpoints(
+        interactions.filter(ident(&i.scope.column).is_not_null())?,
+        i,
+    )?;
     let week = cast(date_trunc(lit("week"), col("at")), DataType::Date32);
     let batches = df
         .aggregate(

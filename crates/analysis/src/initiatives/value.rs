@@ -97,20 +97,9 @@ fn pooled_excess(touchpoints: &[&Touchpoint]) -> Option<Estimate> {
 /// the days from the first to the last of them, as the journey counts a year.
 async fn yearly_interactions(sql: &Sql, i: &Initiative) -> Result<f64> {
     let units = i.scope.values.iter().map(|v| lit(v.as_str())).collect();
-    let mut df = sql
-        .context()
-        .table("interactions")
-        .await?
-        .filter(cast(ident(&i.scope.column), DataType::Utf8).in_list(units, false))?;
-    if !i.scope.touchpoints.is_empty() {
-        let list = i
-            .scope
-            .touchpoints
-            .iter()
-            .map(|t| lit(t.as_str()))
-            .collect();
-        df = df.filter(col("touchpoint").in_list(list, false))?;
-    }
+    let interactions = sql.context().table("interactions").await?;
+    let in_units = cast(ident(&i.scope.column), DataType::Utf8).in_list(units, false);
+    let df = super::data::at_touchpoints(interactions.filter(in_units)?, i)?;
     let day = cast(col("at"), DataType::Date32);
     let aggregates = vec![
         count(lit(1)).alias("n"),
