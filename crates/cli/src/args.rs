@@ -997,8 +997,9 @@ pub struct TextTopicsArgs {
     /// Discover this many topics among the comments the taxonomy misses (0: none).
     #[arg(long, default_value_t = 8)]
     pub discover: usize,
-    /// A query with a `comment` column and, for NPS, an `nps` column (0–10); files can be
-    /// named by path: SELECT comment, nps FROM 'comments.csv'.
+    /// A query with a `comment` column and, for NPS, an `nps` column (0–10), for the
+    /// change in share a `period` column (its last value against the one before); files
+    /// can be named by path: SELECT comment, nps, period FROM 'comments.csv'.
     #[arg(long)]
     pub sql: Option<String>,
 }

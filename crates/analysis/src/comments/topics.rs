@@ -5,14 +5,16 @@
 //! read batch by batch: memory grows with the taxonomy and the sample, not the comments.
 
 use datafusion::arrow::datatypes::DataType;
-use datafusion::prelude::{DataFrame, cast, ident, lit, when};
+use datafusion::functions::expr_fn::date_trunc;
+use datafusion::prelude::{DataFrame, cast, col, ident, lit, when};
 use datafusion::scalar::ScalarValue;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 use cxray_core::comments::{
     Comment, DiscoverSettings, Discovered, Sample, Taxonomy, TopicNps, TopicTally,
 };
-use cxray_core::stats::{Estimate, Settings};
+use cxray_core::stats::{Difference, Estimate, Settings};
 use cxray_store::decode::Columns;
 use cxray_store::sql::Sql;
 use cxray_store::{Result, StoreError};
@@ -29,6 +31,9 @@ pub struct TopicsReport {
     pub comments: u64,
     /// Comments that mention no topic of the taxonomy.
     pub unmatched: u64,
+    /// The last period with comments and the one before it, whose shares `change`
+    /// compares (months of the answers; a query's `period` values).
+    pub periods: Option<(String, String)>,
     pub topics: Vec<TopicRow>,
     /// Topics among a sample of the unmatched comments, when asked for.
     pub discovered: Option<DiscoveredTopics>,
@@ -41,6 +46,8 @@ pub struct TopicRow {
     pub comments: u64,
     /// Of all comments, a fraction with its Wilson interval.
     pub share: Option<Estimate>,
+    /// Its share in the last period minus the period before, percentage points.
+    pub change: Option<Difference>,
     #[serde(flatten)]
     pub nps: TopicNps,
 }
@@ -57,6 +64,7 @@ pub struct DiscoveredTopics {
 #[derive(Debug, Clone)]
 struct Counted {
     tally: TopicTally,
+    by_period: BTreeMap<String, TopicTally>,
     sample: Sample,
 }
 
@@ -64,6 +72,7 @@ impl Default for Counted {
     fn default() -> Self {
         Counted {
             tally: TopicTally::default(),
+            by_period: BTreeMap::new(),
             sample: Sample::new(SAMPLE, 1),
         }
     }
@@ -72,6 +81,9 @@ impl Default for Counted {
 impl Merge for Counted {
     fn absorb(&mut self, other: Self) {
         self.tally.merge(&other.tally);
+        for (period, tally) in other.by_period {
+            self.by_period.entry(period).or_default().merge(&tally);
+        }
         self.sample.merge(other.sample);
     }
 }
@@ -90,11 +102,14 @@ pub async fn topics(
         cast(ident("score"), DataType::Float64),
     )
     .end()?;
-    let df = commented(responses)?.select(vec![ident("comment"), nps.alias("nps")])?;
+    let month = cast(date_trunc(lit("month"), col("at")), DataType::Date32);
+    let period = cast(month, DataType::Utf8).alias("period");
+    let df = commented(responses)?.select(vec![ident("comment"), nps.alias("nps"), period])?;
     topics_of(df, taxonomy, discover, s).await
 }
 
-/// The topics of a query's `comment` column, with its `nps` column (0–10) if it has one.
+/// The topics of a query's `comment` column, with its `nps` column (0–10) and its `period`
+/// column (any values, ordered as text) if it has them.
 pub async fn topics_sql(
     sql: &Sql,
     query: &str,
@@ -113,7 +128,15 @@ pub async fn topics_sql(
         true => cast(ident("nps"), DataType::Float64),
         false => lit(ScalarValue::Float64(None)),
     };
-    let df = df.select(vec![ident("comment"), nps.alias("nps")])?;
+    let period = match schema.has_column_with_unqualified_name("period") {
+        true => cast(ident("period"), DataType::Utf8),
+        false => lit(ScalarValue::Utf8(None)),
+    };
+    let df = df.select(vec![
+        ident("comment"),
+        nps.alias("nps"),
+        period.alias("period"),
+    ])?;
     topics_of(df, taxonomy, discover, s).await
 }
 
@@ -126,7 +149,7 @@ async fn topics_of(
     let mut all = Counted::default();
     each_batch(df, |b| {
         let c = Columns::new(b);
-        let (comment, nps) = (c.text("comment")?, c.float("nps")?);
+        let (comment, nps, period) = (c.text("comment")?, c.float("nps")?, c.text("period")?);
         let part = in_parts(c.rows(), |rows, counted: &mut Counted| {
             for r in rows {
                 let Some(text) = comment.str(r) else { continue };
@@ -138,6 +161,13 @@ async fn topics_of(
                     .map(|v| v as u8);
                 // A score outside 0–10 is counted without its answer.
                 let _ = counted.tally.add(&topics, score);
+                if let Some(p) = period.str(r) {
+                    let _ = counted
+                        .by_period
+                        .entry(p.to_string())
+                        .or_default()
+                        .add(&topics, score);
+                }
                 if topics.is_empty() {
                     counted.sample.add(id(text), &comment);
                 }
@@ -147,12 +177,19 @@ async fn topics_of(
         Ok(())
     })
     .await?;
+    let mut last_two = all.by_period.iter().rev().take(2);
+    let (last, before) = (last_two.next(), last_two.next());
     let rows = (0..taxonomy.topics().len())
         .map(|t| {
+            let change = match (last, before) {
+                (Some((_, now)), Some((_, then))) => now.share_change(then, t, s)?,
+                _ => None,
+            };
             Ok(TopicRow {
                 topic: taxonomy.topics()[t].name.clone(),
                 comments: all.tally.topic(t).comments,
                 share: all.tally.share(t, s),
+                change,
                 nps: all.tally.nps(t, s)?,
             })
         })
@@ -164,6 +201,9 @@ async fn topics_of(
     Ok(TopicsReport {
         comments: all.tally.comments(),
         unmatched: all.tally.unmatched(),
+        periods: last
+            .zip(before)
+            .map(|((l, _), (b, _))| (l.clone(), b.clone())),
         topics: rows,
         discovered,
     })

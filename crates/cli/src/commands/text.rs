@@ -4,7 +4,7 @@ use cxray_analysis::comments::{
     self, GroupSentiment, Groups, SentimentReport, TermOptions, TermsReport, TopicsReport,
 };
 use cxray_core::comments::{DiscoverSettings, Sentiment, Taxonomy, Term, taxonomy};
-use cxray_core::stats::Settings;
+use cxray_core::stats::{Difference, Settings};
 use cxray_store::sql::Sql;
 
 use crate::args::{TextCommand, TextSentimentArgs, TextTermsArgs, TextTopicsArgs};
@@ -167,6 +167,12 @@ async fn topics(sql: &Sql, args: TextTopicsArgs, json: bool) -> anyhow::Result<(
     print_topics(&report)
 }
 
+fn difference(d: Option<&Difference>) -> String {
+    d.map_or("—".into(), |d| {
+        output::with_interval(d.value, d.low, d.high, 3)
+    })
+}
+
 fn print_topics(r: &TopicsReport) -> anyhow::Result<()> {
     println!(
         "{} comments, {} mentioning no topic of the taxonomy",
@@ -181,8 +187,9 @@ fn print_topics(r: &TopicsReport) -> anyhow::Result<()> {
             "NPS with",
             "NPS without",
             "difference (95% interval)",
+            "change in share, pp",
         ],
-        &[false, true, true, true, true, true],
+        &[false, true, true, true, true, true, true],
     );
     let shown = |e: Option<&cxray_core::stats::Estimate>, scale: f64| {
         e.map_or("—".into(), |e| {
@@ -202,12 +209,14 @@ fn print_topics(r: &TopicsReport) -> anyhow::Result<()> {
             shown(row.share.as_ref(), 100.0),
             shown(row.nps.with.as_ref(), 1.0),
             shown(row.nps.without.as_ref(), 1.0),
-            d.map_or("—".into(), |d| {
-                output::with_interval(d.value, d.low, d.high, 3)
-            }),
+            difference(d),
+            difference(row.change.as_ref()),
         ]);
     }
     t.print()?;
+    if let Some((last, before)) = &r.periods {
+        println!("change in share: {last} against {before}");
+    }
     if let Some(found) = &r.discovered {
         println!(
             "

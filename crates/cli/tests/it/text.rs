@@ -389,6 +389,60 @@ fn topics_count_the_taxonomys_mentions_with_their_nps_and_bad_files_are_refused_
     assert!(topic("crew")["with"]["value"].as_f64() > topic("baggage")["with"]["value"].as_f64());
     assert!(matched > 0);
 
+    // All the answers are of one month: no change to show.
+    assert!(
+        r["periods"].is_null() && topic("crew")["change"].is_null(),
+        "{r}"
+    );
+    // A query's periods: the crew in 1 of 4 comments before, in 3 of 4 after.
+    let comments = dir.path().join("periods.csv");
+    std::fs::write(
+        &comments,
+        "period,nps,comment\n\
+         2025-01,9,The crew were friendly and helpful today\n\
+         2025-01,3,My bag was delayed for three days again\n\
+         2025-01,5,The seat was broken and nobody came to fix it\n\
+         2025-01,6,The lounge was far too crowded in the evening\n\
+         2025-02,10,The crew were wonderful and the flight was smooth\n\
+         2025-02,9,A friendly crew and a smooth boarding today\n\
+         2025-02,8,The crew were helpful when my flight changed\n\
+         2025-02,2,My bag was delayed and nobody answered the phone\n",
+    )
+    .unwrap();
+    let query = format!("SELECT period, nps, comment FROM '{}'", comments.display());
+    let q = json(
+        &data,
+        &[
+            "text",
+            "topics",
+            "--taxonomy",
+            path,
+            "--sql",
+            &query,
+            "--discover",
+            "0",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        q["periods"],
+        serde_json::json!(["2025-02", "2025-01"]),
+        "{q}"
+    );
+    let crew = q["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["topic"] == "crew")
+        .unwrap();
+    assert_eq!(crew["comments"], 4, "{q}");
+    let change = &crew["change"];
+    assert!(
+        (change["value"].as_f64().unwrap() - 50.0).abs() < 1e-9,
+        "{q}"
+    );
+    assert!(change["low"].as_f64().unwrap() < 50.0 && change["high"].as_f64().unwrap() > 50.0);
+
     // Without a taxonomy, the starter file, which parses.
     let starter = run(&data, &["text", "topics"]);
     assert!(Taxonomy::parse(&String::from_utf8_lossy(&starter.stdout)).is_ok());
