@@ -275,11 +275,9 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
             browser.fill("#email", "helper@test.invalid");
             browser.fill("#name", "Helper");
             browser.click("form[action='/admin/users'] button[type=submit]");
-            let text = browser.text();
-            assert!(
-                text.contains("Added helper@test.invalid as Administrator."),
-                "{text}"
-            );
+            let added = "Added helper@test.invalid as Administrator.";
+            let text = browser.wait_for_text(added);
+            assert!(text.contains(added), "{text}");
             let shown = "return document.querySelector('code.secret').textContent;";
             let password = browser.script(shown, serde_json::json!([]));
             assert!(password.as_str().unwrap().len() >= 12, "{password}");

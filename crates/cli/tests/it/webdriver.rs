@@ -201,6 +201,19 @@ impl Browser {
         }
     }
 
+    /// Waits (up to 20 s) until the page's text holds `needle` — a form's answer that may
+    /// come back to the same path — and returns the text (whatever it is by then).
+    pub fn wait_for_text(&self, needle: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let text = self.text();
+            if text.contains(needle) || started.elapsed() > Duration::from_secs(20) {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Types into the element matching `css` (replacing its value).
     pub fn fill(&self, css: &str, text: &str) {
         let id = self.element(css);
