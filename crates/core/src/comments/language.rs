@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::Serialize;
+use unicode_segmentation::UnicodeSegmentation;
 use whatlang::{Detector, Lang};
 
 /// A language with a stemmer and stop words. Sentiment has a lexicon for English only.
@@ -118,13 +119,45 @@ pub fn detect(text: &str) -> Option<Language> {
     static DETECTOR: OnceLock<Detector> = OnceLock::new();
     let detector =
         DETECTOR.get_or_init(|| Detector::with_allowlist(ALL.iter().map(|l| l.lang()).collect()));
-    let lang = detector.detect_lang(text)?;
-    ALL.into_iter().find(|l| l.lang() == lang)
+    let info = detector.detect(text)?;
+    let guess = ALL.into_iter().find(|l| l.lang() == info.lang());
+    match info.is_reliable() {
+        true => guess,
+        // Too few letters for the trigrams to tell: the stop words the text uses, when
+        // one language's lead.
+        false => by_stop_words(text).or(guess),
+    }
+}
+
+/// The language whose stop words `text` uses most, when exactly one does.
+fn by_stop_words(text: &str) -> Option<Language> {
+    let words: Vec<String> = text.unicode_words().map(str::to_lowercase).collect();
+    let used = |l: Language| words.iter().filter(|w| l.is_stop_word(w)).count();
+    let counts: Vec<(Language, usize)> = ALL.iter().map(|&l| (l, used(l))).collect();
+    let most = counts.iter().map(|(_, n)| *n).max().filter(|n| *n > 0)?;
+    let mut leaders = counts.iter().filter(|(_, n)| *n == most);
+    match (leaders.next(), leaders.next()) {
+        (Some((l, _)), None) => Some(*l),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_comments_the_trigrams_cannot_tell_go_by_their_stop_words() {
+        // Taken for another language by the trigrams alone before.
+        assert_eq!(
+            detect("Delayed bag again, nobody answered"),
+            Some(Language::English)
+        );
+        assert_eq!(by_stop_words("bag delayed"), None);
+        // Stop words of two languages in a tie: no lead.
+        assert_eq!(by_stop_words("die the"), None);
+        assert_eq!(by_stop_words("und die Lounge"), Some(Language::German));
+    }
 
     #[test]
     fn detects_the_languages_of_typical_comments() {
