@@ -16,7 +16,7 @@ use cxray_store::decode::Columns;
 use cxray_store::sql::Sql;
 use cxray_store::{Result, StoreError};
 
-use crate::journey::{self, JourneyOptions, Touchpoint};
+use crate::journey::{self, JourneyOptions, Touchpoint, leavers};
 
 /// The business case with the volumes it stands on.
 #[derive(Debug, Clone, Serialize)]
@@ -77,9 +77,10 @@ fn pooled_excess(touchpoints: &[&Touchpoint]) -> Option<Estimate> {
         touchpoints
             .iter()
             .filter_map(|t| pick(t))
-            .fold(Proportion::default(), |sum, e| Proportion {
-                successes: sum.successes + (e.value / 100.0 * e.n as f64).round() as u64,
-                n: sum.n + e.n,
+            .map(leavers)
+            .fold(Proportion::default(), |sum, p| Proportion {
+                successes: sum.successes + p.successes,
+                n: sum.n + p.n,
             })
     };
     let bad = leavers(|t| t.dropout_after_bad.as_ref());

@@ -7,12 +7,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use cxray_core::initiatives::{Fix, ShoppingList, shopping_list, what_if};
-use cxray_core::stats::{Estimate, Proportion, odds_ratio};
+use cxray_core::stats::{Estimate, odds_ratio};
 use cxray_store::sql::Sql;
 use cxray_store::{Result, StoreError};
 use serde::Serialize;
 
-use crate::journey::{self, JourneyOptions, Touchpoint};
+use crate::journey::{self, JourneyOptions, Touchpoint, leavers};
 
 /// The fixes asked about: the share of bad experiences each removes, at which touchpoints
 /// (every touchpoint when none), and what a fix costs a year at a touchpoint, if known.
@@ -92,10 +92,6 @@ fn fix(
     let clv = mean_clv.ok_or("customers are not valued yet (loyalty predict)")?;
     let (Some(bad), Some(ok)) = (&t.dropout_after_bad, &t.dropout_after_ok) else {
         return Err("no trips with and without a bad experience to compare".into());
-    };
-    let leavers = |e: &Estimate| Proportion {
-        successes: (e.value / 100.0 * e.n as f64).round() as u64,
-        n: e.n,
     };
     let ratio =
         odds_ratio(leavers(bad), leavers(ok), &Default::default()).map_err(|e| e.to_string())?;

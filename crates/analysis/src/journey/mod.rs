@@ -159,6 +159,15 @@ pub struct Touchpoint {
     pub revenue_at_risk: Option<AtRisk>,
 }
 
+/// The counts behind one of a touchpoint's dropout percentages (`dropout_after_bad`,
+/// `dropout_after_ok`): customers who left out of the trips.
+pub fn leavers(dropout: &Estimate) -> Proportion {
+    Proportion {
+        successes: (dropout.value / 100.0 * dropout.n as f64).round() as u64,
+        n: dropout.n,
+    }
+}
+
 /// One owner's touchpoints and totals.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Owner {
