@@ -156,6 +156,24 @@ pub fn pseudonym(key: &PseudonymKey, customer_id: &str) -> String {
     format!("c-{}", &hash.to_hex()[..12])
 }
 
+/// A number in [0, 1) from the BLAKE3 hash, keyed with `key`, of the label `domain`, the
+/// id and `parts`: the same on every run, unknowable without the key, and independent
+/// between domains and ids. Each part is prefixed by its length, so no two lists of parts
+/// collide.
+pub fn keyed_uniform(key: &PseudonymKey, domain: &str, id: i64, parts: &[&[u8]]) -> f64 {
+    let mut h = blake3::Hasher::new_keyed(key);
+    h.update(domain.as_bytes());
+    h.update(b"\0");
+    h.update(&id.to_le_bytes());
+    for part in parts {
+        h.update(&(part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    let bytes: [u8; 8] = h.finalize().as_bytes()[..8].try_into().expect("8 bytes");
+    // The top 53 bits, so every value is an exact double below 1.
+    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

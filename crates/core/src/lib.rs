@@ -13,6 +13,7 @@ pub mod names;
 pub mod rng;
 pub mod schedule;
 pub mod stats;
+pub mod surveys;
 pub mod targets;
 pub mod text;
 pub mod webhook;

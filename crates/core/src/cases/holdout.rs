@@ -1,7 +1,7 @@
 //! The holdout: a random but reproducible share of the customers a rule triggers on is not
 //! followed up, so the follow-up's effect can be measured against them.
 
-use crate::access::PseudonymKey;
+use crate::access::{PseudonymKey, keyed_uniform};
 
 use super::{Arm, CaseError};
 
@@ -43,16 +43,8 @@ impl Draw<'_> {
     /// same for the same key on every run, unknowable without the key, and independent
     /// between rules and owners, so every (rule, owner) stratum is split on its own.
     pub fn uniform(&self, key: &PseudonymKey) -> f64 {
-        let mut h = blake3::Hasher::new_keyed(key);
-        h.update(b"cxray-holdout\0");
-        h.update(&self.rule.to_le_bytes());
-        for part in [self.owner, self.customer] {
-            h.update(&(part.len() as u64).to_le_bytes());
-            h.update(part.as_bytes());
-        }
-        let bytes: [u8; 8] = h.finalize().as_bytes()[..8].try_into().expect("8 bytes");
-        // The top 53 bits, so every value is an exact double below 1.
-        (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+        let parts = [self.owner.as_bytes(), self.customer.as_bytes()];
+        keyed_uniform(key, "cxray-holdout", self.rule, &parts)
     }
 
     /// The arm: held out when the draw falls below the share.
