@@ -18,4 +18,5 @@ pub mod metrics;
 pub mod scorecard;
 pub mod settings;
 pub mod snapshot;
+pub mod surveys;
 pub mod world;

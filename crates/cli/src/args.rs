@@ -105,6 +105,10 @@ pub enum Command {
     /// Webhook endpoints that case events are posted to, signed (Standard Webhooks).
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// Surveys: what is asked after which touchpoint, who is invited under one contact
+    /// policy, and why anyone was not.
+    #[command(subcommand)]
+    Survey(SurveyCommand),
     /// Remove data files no table version within the retention needs, the orphans of
     /// failed or killed imports included.
     Vacuum(VacuumArgs),
@@ -575,6 +579,125 @@ pub struct DriversArgs {
     /// Seed of the bootstrap: the same seed gives the same intervals.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SurveyCommand {
+    /// Add a survey: its questions (nps, csat, ces, grade), a comment box, its languages
+    /// (the first the default) and the touchpoint it asks about.
+    Add(SurveyAddArgs),
+    /// List the surveys.
+    List,
+    /// Show a survey (by id or name): questions, languages, rules, invitations by status
+    /// and suppressions by reason.
+    Show { survey: String },
+    /// Invitation rules: who is invited to which survey after which touchpoint.
+    #[command(subcommand)]
+    Rule(SurveyRuleCommand),
+    /// Show the contact policy every survey and channel obeys, or set its limits.
+    Policy(PolicyArgs),
+    /// Evaluate the invitation rules on the interactions they have not seen.
+    Scan,
+    /// Hand out the invitations due now as personal links: a CSV of customer, link and
+    /// expiry for an SMS or mail sender.
+    Links(LinksArgs),
+    /// Why a customer was or was not asked: every contact decision about them.
+    Why { customer: String },
+}
+
+#[derive(Debug, Args)]
+pub struct SurveyAddArgs {
+    /// The survey's name (unique, ignoring case).
+    #[arg(long)]
+    pub name: String,
+    /// The scored questions, in order.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub questions: Vec<String>,
+    /// Ask for a free comment after the questions.
+    #[arg(long)]
+    pub comment: bool,
+    /// The languages (en, de, fr, es), the first the default.
+    #[arg(long, value_delimiter = ',', default_value = "en")]
+    pub languages: Vec<String>,
+    /// The touchpoint it asks about; none for a relationship survey.
+    #[arg(long)]
+    pub touchpoint: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SurveyRuleCommand {
+    /// Add a rule: after an interaction at --touchpoint, invite to --survey after a
+    /// delay, a sample of the customers meeting a condition. It watches the interactions
+    /// that arrive from now on, with --all-history also those already there.
+    Add(SurveyRuleArgs),
+    /// List the rules.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct SurveyRuleArgs {
+    /// The rule's name (unique, ignoring case).
+    #[arg(long)]
+    pub name: String,
+    /// The survey it invites to.
+    #[arg(long)]
+    pub survey: String,
+    /// The touchpoint whose interactions trigger it (the survey's when not given).
+    #[arg(long)]
+    pub touchpoint: Option<String>,
+    /// Hours from the interaction to the invitation.
+    #[arg(long, default_value_t = 24.0, allow_hyphen_values = true)]
+    pub delay_hours: f64,
+    /// The share of triggered customers invited (a keyed hash of customer and event).
+    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true)]
+    pub sample_rate: f64,
+    /// Only customers whose column equals the value, e.g. segment=business.
+    #[arg(long)]
+    pub customers: Option<String>,
+    /// Days in which a customer is not invited to this survey again.
+    #[arg(long, default_value_t = 90, allow_hyphen_values = true)]
+    pub survey_cooldown_days: i64,
+    /// Days in which a customer is not asked about this touchpoint again.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    pub touchpoint_cooldown_days: i64,
+    /// Evaluate the interactions already there too, not only those from now on.
+    #[arg(long)]
+    pub all_history: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// Days after an invitation in which the customer gets no other, from any survey.
+    #[arg(long, allow_hyphen_values = true)]
+    pub global_cooldown_days: Option<i64>,
+    /// The rolling window of --max-in-window, in days.
+    #[arg(long, allow_hyphen_values = true)]
+    pub window_days: Option<i64>,
+    /// The most invitations a customer gets within any window.
+    #[arg(long, allow_hyphen_values = true)]
+    pub max_in_window: Option<i64>,
+    /// Reminders to customers who have not answered.
+    #[arg(long, allow_hyphen_values = true)]
+    pub reminders: Option<i64>,
+    /// Days between the invitation and a reminder, and between reminders.
+    #[arg(long, allow_hyphen_values = true)]
+    pub reminder_gap_days: Option<i64>,
+    /// Days an invitation can be answered.
+    #[arg(long, allow_hyphen_values = true)]
+    pub expiry_days: Option<i64>,
+    /// The share of customers never asked, to measure what being asked does (0–0.5).
+    #[arg(long, allow_hyphen_values = true)]
+    pub holdout_share: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct LinksArgs {
+    /// Where to write the CSV (customer_id, survey, link, expires).
+    #[arg(long)]
+    pub out: std::path::PathBuf,
+    /// The server's public address the links start with.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub base_url: String,
 }
 
 #[derive(Debug, Subcommand)]

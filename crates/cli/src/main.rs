@@ -69,6 +69,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Trigger(command) => commands::cases::trigger(&config, command, cli.json).await,
             Command::Cases(command) => commands::cases::cases(&config, command, cli.json).await,
             Command::Webhook(command) => commands::webhook::run(&config, command, cli.json),
+            Command::Survey(command) => commands::survey::run(&config, command, cli.json).await,
             Command::Vacuum(args) => commands::maintenance::vacuum(&config, args, cli.json).await,
             Command::Check => commands::maintenance::check(&config, cli.json).await,
             Command::Backup(args) => commands::maintenance::backup(&config, args, cli.json).await,

@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod reports;
 pub mod schema;
 pub mod sql;
+pub mod surveys;
 pub mod tables;
 pub mod targets;
 pub mod webhooks;

@@ -289,6 +289,102 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      ALTER TABLE cases ADD COLUMN late_since TEXT;
      ALTER TABLE cases ADD COLUMN escalation TEXT;
      ALTER TABLE case_rules ADD COLUMN clv_percentile REAL;",
+    // 12: feedback collection (`crate::surveys`): surveys, the rules that invite to them,
+    // the one contact policy, invitations, every contact decision with its reason,
+    // opt-outs, and answers held for their grace period before they go to `responses`.
+    // Times of invitations and decisions are seconds since the epoch.
+    "CREATE TABLE surveys (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        touchpoint TEXT,
+        questions TEXT NOT NULL,
+        comment INTEGER NOT NULL,
+        languages TEXT NOT NULL,
+        public_id TEXT NOT NULL UNIQUE,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL
+     );
+     CREATE TABLE survey_rules (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        survey_id INTEGER NOT NULL REFERENCES surveys (id),
+        touchpoint TEXT NOT NULL,
+        delay_hours REAL NOT NULL CHECK (delay_hours >= 0),
+        sample_rate REAL NOT NULL CHECK (sample_rate > 0 AND sample_rate <= 1),
+        customers TEXT,
+        survey_cooldown_days INTEGER NOT NULL CHECK (survey_cooldown_days >= 0),
+        touchpoint_cooldown_days INTEGER NOT NULL CHECK (touchpoint_cooldown_days >= 0),
+        enabled INTEGER NOT NULL DEFAULT 1,
+        watermark INTEGER,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL
+     );
+     CREATE TABLE contact_policy (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        global_cooldown_days INTEGER NOT NULL CHECK (global_cooldown_days >= 0),
+        window_days INTEGER NOT NULL CHECK (window_days >= 1),
+        max_in_window INTEGER NOT NULL CHECK (max_in_window >= 1),
+        reminders INTEGER NOT NULL CHECK (reminders >= 0),
+        reminder_gap_days INTEGER NOT NULL CHECK (reminder_gap_days >= 0),
+        expiry_days INTEGER NOT NULL CHECK (expiry_days >= 1),
+        holdout_share REAL NOT NULL CHECK (holdout_share BETWEEN 0 AND 0.5),
+        set_by TEXT NOT NULL,
+        set_at TEXT NOT NULL
+     );
+     CREATE TABLE invitations (
+        id INTEGER PRIMARY KEY,
+        rule_id INTEGER NOT NULL REFERENCES survey_rules (id),
+        survey_id INTEGER NOT NULL REFERENCES surveys (id),
+        event_key TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        touchpoint TEXT NOT NULL,
+        event_at INTEGER NOT NULL,
+        send_at INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'responded', 'expired')),
+        channel TEXT,
+        sent_at INTEGER,
+        expires_at INTEGER,
+        reminders INTEGER NOT NULL DEFAULT 0,
+        reminded_at INTEGER,
+        responded_at INTEGER,
+        UNIQUE (rule_id, event_key)
+     );
+     CREATE INDEX invitations_customer ON invitations (customer_id, send_at);
+     CREATE INDEX invitations_due ON invitations (status, send_at);
+     CREATE TABLE contact_log (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        customer_id TEXT NOT NULL,
+        rule_id INTEGER,
+        survey_id INTEGER,
+        invitation_id INTEGER,
+        event_key TEXT,
+        decision TEXT NOT NULL
+            CHECK (decision IN ('invited', 'suppressed', 'sent', 'reminded', 'expired', 'responded', 'opted_out')),
+        reason TEXT
+     );
+     CREATE INDEX contact_log_customer ON contact_log (customer_id, id);
+     CREATE INDEX contact_log_event ON contact_log (rule_id, event_key);
+     CREATE TABLE survey_opt_outs (
+        customer_id TEXT PRIMARY KEY,
+        at INTEGER NOT NULL,
+        via TEXT NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE survey_answers (
+        id INTEGER PRIMARY KEY,
+        survey_id INTEGER NOT NULL REFERENCES surveys (id),
+        invitation_id INTEGER UNIQUE REFERENCES invitations (id),
+        customer_id TEXT,
+        touchpoint TEXT,
+        language TEXT NOT NULL,
+        scores TEXT NOT NULL,
+        comment TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        final_at INTEGER NOT NULL,
+        committed_at INTEGER
+     );
+     CREATE INDEX survey_answers_final ON survey_answers (committed_at, final_at);",
 ];
 
 /// The schema version this build expects.

@@ -16,6 +16,7 @@ pub mod report;
 pub mod scorecard;
 pub mod serve;
 pub mod sql;
+pub mod survey;
 pub mod tables;
 pub mod targets;
 pub mod text;

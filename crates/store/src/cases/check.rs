@@ -2,7 +2,7 @@
 //! columns they name must exist (a refusal lists the ones that do), a rule on waits
 //! needs the touchpoint's service level, and one on behaviour or CLV valued customers.
 
-use cxray_core::cases::Trigger;
+use cxray_core::cases::{CustomerCondition, Trigger};
 use cxray_core::domain::Table;
 
 use super::NewRule;
@@ -53,9 +53,15 @@ pub async fn rule(sql: &Sql, slas: &BTreeMap<String, Sla>, rule: &NewRule) -> Re
     if let Some(o) = &rule.fallback_owner {
         owner(sql, o).await?;
     }
+    customers(sql, &rule.customers).await
+}
+
+/// Fails (field `customers`) unless every condition names a column of customers and a
+/// value of its type.
+pub async fn customers(sql: &Sql, conditions: &[CustomerCondition]) -> Result<()> {
     let customers = sql.context().table(Table::Customers.name()).await?;
     let schema = customers.schema().as_arrow();
-    for c in &rule.customers {
+    for c in conditions {
         if schema.field_with_name(&c.column).is_err() {
             let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
             let message = format!(

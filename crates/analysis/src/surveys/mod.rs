@@ -1,0 +1,9 @@
+//! Feedback collection over the data: the invitation rules evaluated on the interactions
+//! gained since each rule's watermark ([`scan`]), the store deciding on each customer
+//! under the contact policy. Run after imports into interactions, after ingestion
+//! commits in the server, and on demand (`cxray survey scan`); running it again changes
+//! nothing.
+
+mod invite;
+
+pub use invite::{RuleInvited, scan, watched};

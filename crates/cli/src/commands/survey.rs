@@ -1,0 +1,403 @@
+//! `cxray survey`: surveys, the rules that invite to them, the contact policy, the
+//! invitations handed out as personal links, and why a customer was or was not asked.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use cxray_analysis::surveys;
+use cxray_core::cases::trigger::parse_instrument;
+use cxray_core::surveys::{ContactPolicy, InvitationRule, Link, Suppression, Survey};
+use cxray_store::StoreError;
+use cxray_store::ops::OpsDb;
+use cxray_store::sql::Sql;
+use cxray_store::surveys::{StoredRule, StoredSurvey, check};
+use serde::Serialize;
+
+use crate::args::{
+    LinksArgs, PolicyArgs, SurveyAddArgs, SurveyCommand, SurveyRuleArgs, SurveyRuleCommand,
+};
+use crate::config::Config;
+use crate::output;
+
+/// The flags of the fields errors name.
+const FLAGS: &[(&str, &str)] = &[
+    ("name", "--name"),
+    ("questions", "--questions"),
+    ("languages", "--languages"),
+    ("touchpoint", "--touchpoint"),
+    ("customers", "--customers"),
+    ("delay_hours", "--delay-hours"),
+    ("sample_rate", "--sample-rate"),
+    ("survey_cooldown_days", "--survey-cooldown-days"),
+    ("touchpoint_cooldown_days", "--touchpoint-cooldown-days"),
+    ("global_cooldown_days", "--global-cooldown-days"),
+    ("window_days", "--window-days"),
+    ("max_in_window", "--max-in-window"),
+    ("reminders", "--reminders"),
+    ("reminder_gap_days", "--reminder-gap-days"),
+    ("expiry_days", "--expiry-days"),
+    ("holdout_share", "--holdout-share"),
+];
+
+/// Runs a survey command.
+pub async fn run(config: &Config, command: SurveyCommand, json: bool) -> anyhow::Result<()> {
+    let ops = super::users::open(config)?;
+    match command {
+        SurveyCommand::Add(args) => add(config, &ops, args, json).await,
+        SurveyCommand::List => list(&ops.surveys()?, json),
+        SurveyCommand::Show { survey } => show(&ops, &survey, json),
+        SurveyCommand::Rule(SurveyRuleCommand::Add(args)) => {
+            add_rule(config, &ops, args, json).await
+        }
+        SurveyCommand::Rule(SurveyRuleCommand::List) => rules(&ops.survey_rules()?, json),
+        SurveyCommand::Policy(args) => policy(&ops, args, json),
+        SurveyCommand::Scan => scan(config, &ops, json).await,
+        SurveyCommand::Links(args) => links(&ops, args, json),
+        SurveyCommand::Why { customer } => why(&ops, &customer, json),
+    }
+}
+
+async fn add(config: &Config, ops: &OpsDb, a: SurveyAddArgs, json: bool) -> anyhow::Result<()> {
+    let hint = |e: StoreError| super::hint(e, FLAGS);
+    let questions = a
+        .questions
+        .iter()
+        .map(|q| parse_instrument(q))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| super::usage(format!("--questions: {e}")))?;
+    let survey = Survey {
+        name: a.name,
+        touchpoint: a.touchpoint,
+        questions,
+        comment: a.comment,
+        languages: a
+            .languages
+            .iter()
+            .map(|l| l.trim().to_lowercase())
+            .collect(),
+    };
+    survey
+        .check()
+        .map_err(|e| hint(StoreError::invalid(e.field, e.to_string())))?;
+    check::survey(&sql(config).await?, &survey)
+        .await
+        .map_err(hint)?;
+    let stored = ops.add_survey(&super::actor(), &survey).map_err(hint)?;
+    list(&[stored], json)
+}
+
+async fn add_rule(
+    config: &Config,
+    ops: &OpsDb,
+    a: SurveyRuleArgs,
+    json: bool,
+) -> anyhow::Result<()> {
+    let hint = |e: StoreError| super::hint(e, FLAGS);
+    let survey = ops.survey(&a.survey)?;
+    let touchpoint = a.touchpoint.or(survey.survey.touchpoint).ok_or_else(|| {
+        super::usage("--touchpoint: the survey asks about no touchpoint, so name the one whose interactions invite")
+    })?;
+    let customers = match &a.customers {
+        Some(text) => Some(
+            text.parse()
+                .map_err(|e| super::usage(format!("--customers: {e}")))?,
+        ),
+        None => None,
+    };
+    let rule = InvitationRule {
+        name: a.name,
+        survey: survey.survey.name,
+        touchpoint,
+        delay_hours: a.delay_hours,
+        sample_rate: a.sample_rate,
+        customers,
+        survey_cooldown_days: a.survey_cooldown_days,
+        touchpoint_cooldown_days: a.touchpoint_cooldown_days,
+    };
+    rule.check()
+        .map_err(|e| hint(StoreError::invalid(e.field, e.to_string())))?;
+    let sql = sql(config).await?;
+    check::rule(&sql, &rule).await.map_err(hint)?;
+    let watermark = match a.all_history {
+        true => None,
+        false => sql
+            .versions()
+            .get(&cxray_core::domain::Table::Interactions)
+            .copied(),
+    };
+    let stored = ops
+        .add_survey_rule(&super::actor(), &rule, watermark)
+        .map_err(hint)?;
+    rules(&[stored], json)
+}
+
+fn policy(ops: &OpsDb, a: PolicyArgs, json: bool) -> anyhow::Result<()> {
+    let mut p = ops.contact_policy()?;
+    let before = p;
+    let set = |slot: &mut i64, v: Option<i64>| *slot = v.unwrap_or(*slot);
+    set(&mut p.global_cooldown_days, a.global_cooldown_days);
+    set(&mut p.window_days, a.window_days);
+    set(&mut p.max_in_window, a.max_in_window);
+    set(&mut p.reminders, a.reminders);
+    set(&mut p.reminder_gap_days, a.reminder_gap_days);
+    set(&mut p.expiry_days, a.expiry_days);
+    p.holdout_share = a.holdout_share.unwrap_or(p.holdout_share);
+    if p != before {
+        ops.set_contact_policy(&super::actor(), &p)
+            .map_err(|e| super::hint(e, FLAGS))?;
+    }
+    match json {
+        true => output::json(&p),
+        false => print_policy(&p),
+    }
+}
+
+async fn scan(config: &Config, ops: &OpsDb, json: bool) -> anyhow::Result<()> {
+    let scans = surveys::scan(&sql(config).await?, ops).await?;
+    if json {
+        return output::json(&scans);
+    }
+    let mut t = output::Table::new(
+        &["rule", "interactions", "invited", "suppressed"],
+        &[false, true, true, false],
+    );
+    for s in &scans {
+        let suppressed: Vec<String> = s
+            .invited
+            .suppressed
+            .iter()
+            .map(|(code, n)| format!("{n} {}", reason(code).to_lowercase()))
+            .collect();
+        t.rows.push(vec![
+            s.name.clone(),
+            s.invited.events.to_string(),
+            s.invited.invited.to_string(),
+            suppressed.join("; "),
+        ]);
+    }
+    t.print()
+}
+
+/// One line of the personal-links file.
+#[derive(Serialize)]
+struct LinkRow {
+    customer_id: String,
+    survey: String,
+    link: String,
+    expires: String,
+}
+
+fn links(ops: &OpsDb, a: LinksArgs, json: bool) -> anyhow::Result<()> {
+    let key = ops.pseudonym_key()?;
+    let names: BTreeMap<i64, String> = ops
+        .surveys()?
+        .into_iter()
+        .map(|s| (s.id, s.survey.name))
+        .collect();
+    let mut out = csv::Writer::from_path(&a.out)
+        .map_err(|e| super::usage(format!("--out {}: {e}", a.out.display())))?;
+    let sent = ops.send_due("link", Utc::now().timestamp())?;
+    let base = a.base_url.trim_end_matches('/');
+    for i in &sent {
+        let expires = i.expires_at.unwrap_or_default();
+        let token = Link {
+            invitation: i.id,
+            expires,
+        }
+        .sign(&key);
+        out.serialize(LinkRow {
+            customer_id: i.customer_id.clone(),
+            survey: names.get(&i.survey_id).cloned().unwrap_or_default(),
+            link: format!("{base}/s/{token}"),
+            expires: time(expires),
+        })?;
+    }
+    out.flush()?;
+    match json {
+        true => output::json(&serde_json::json!({ "links": sent.len(), "file": a.out })),
+        false => {
+            println!(
+                "{} personal links written to {}",
+                sent.len(),
+                a.out.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn why(ops: &OpsDb, customer: &str, json: bool) -> anyhow::Result<()> {
+    let log = ops.contact_log(customer)?;
+    if json {
+        return output::json(&log);
+    }
+    if log.is_empty() {
+        println!("No survey contact with customer {customer}: no rule has triggered on them.");
+        return Ok(());
+    }
+    let names: BTreeMap<i64, String> = ops
+        .surveys()?
+        .into_iter()
+        .map(|s| (s.id, s.survey.name))
+        .collect();
+    let mut t = output::Table::new(&["when", "survey", "what", "why"], &[false; 4]);
+    for e in &log {
+        t.rows.push(vec![
+            time(e.at),
+            e.survey_id
+                .and_then(|id| names.get(&id).cloned())
+                .unwrap_or_default(),
+            e.decision.replace('_', " "),
+            e.reason
+                .as_deref()
+                .map(reason)
+                .unwrap_or_default()
+                .to_string(),
+        ]);
+    }
+    t.print()
+}
+
+fn show(ops: &OpsDb, name: &str, json: bool) -> anyhow::Result<()> {
+    let s = ops.survey(name)?;
+    let rules: Vec<StoredRule> = ops
+        .survey_rules()?
+        .into_iter()
+        .filter(|r| r.survey_id == s.id)
+        .collect();
+    let counts = ops.survey_counts(s.id)?;
+    if json {
+        let shown = serde_json::json!({ "survey": s, "rules": rules, "counts": counts });
+        return output::json(&shown);
+    }
+    list(std::slice::from_ref(&s), false)?;
+    println!("\nAnonymous link: /s/open/{}", s.public_id);
+    if !rules.is_empty() {
+        println!();
+        self::rules(&rules, false)?;
+    }
+    println!();
+    let mut t = output::Table::new(&["invitations", "count"], &[false, true]);
+    for (status, n) in &counts.invitations {
+        t.rows.push(vec![status.clone(), n.to_string()]);
+    }
+    for (code, n) in &counts.suppressed {
+        t.rows.push(vec![
+            format!("not asked: {}", reason(code).to_lowercase()),
+            n.to_string(),
+        ]);
+    }
+    t.print()
+}
+
+fn list(surveys: &[StoredSurvey], json: bool) -> anyhow::Result<()> {
+    if json {
+        return output::json(surveys);
+    }
+    let mut t = output::Table::new(
+        &["id", "survey", "touchpoint", "questions", "languages"],
+        &[true, false, false, false, false],
+    );
+    for s in surveys {
+        let mut questions: Vec<&str> = s.survey.questions.iter().map(|q| q.label()).collect();
+        if s.survey.comment {
+            questions.push("comment");
+        }
+        t.rows.push(vec![
+            s.id.to_string(),
+            s.survey.name.clone(),
+            s.survey
+                .touchpoint
+                .clone()
+                .unwrap_or_else(|| "(relationship)".into()),
+            questions.join(", "),
+            s.survey.languages.join(", "),
+        ]);
+    }
+    t.print()
+}
+
+fn rules(rules: &[StoredRule], json: bool) -> anyhow::Result<()> {
+    if json {
+        return output::json(rules);
+    }
+    let headers = [
+        "id",
+        "rule",
+        "survey",
+        "after",
+        "delay",
+        "sample",
+        "customers",
+        "cooldowns",
+    ];
+    let mut t = output::Table::new(
+        &headers,
+        &[true, false, false, false, true, true, false, false],
+    );
+    for r in rules {
+        let x = &r.rule;
+        t.rows.push(vec![
+            r.id.to_string(),
+            x.name.clone(),
+            x.survey.clone(),
+            x.touchpoint.clone(),
+            format!("{} h", x.delay_hours),
+            format!("{}%", x.sample_rate * 100.0),
+            x.customers
+                .as_ref()
+                .map(|c| format!("{}={}", c.column, c.value))
+                .unwrap_or_else(|| "all".into()),
+            format!(
+                "survey {} d, touchpoint {} d",
+                x.survey_cooldown_days, x.touchpoint_cooldown_days
+            ),
+        ]);
+    }
+    t.print()
+}
+
+fn print_policy(p: &ContactPolicy) -> anyhow::Result<()> {
+    let mut t = output::Table::new(&["contact policy", "limit"], &[false, true]);
+    let rows = [
+        (
+            "No other invitation within (any survey)",
+            format!("{} days", p.global_cooldown_days),
+        ),
+        (
+            "At most",
+            format!("{} invitations in {} days", p.max_in_window, p.window_days),
+        ),
+        (
+            "Reminders to non-responders",
+            format!("{}, {} days apart", p.reminders, p.reminder_gap_days),
+        ),
+        (
+            "Invitations expire after",
+            format!("{} days", p.expiry_days),
+        ),
+        (
+            "Never asked (holdout)",
+            format!("{}%", p.holdout_share * 100.0),
+        ),
+    ];
+    for (what, value) in rows {
+        t.rows.push(vec![what.into(), value]);
+    }
+    t.print()
+}
+
+/// A reason code's words for people.
+fn reason(code: &str) -> String {
+    Suppression::parse(code).map_or(code.to_string(), |s| s.label().to_string())
+}
+
+fn time(seconds: i64) -> String {
+    DateTime::<Utc>::from_timestamp(seconds, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+async fn sql(config: &Config) -> anyhow::Result<Sql> {
+    Ok(Sql::open(&super::folder(config)?, &BTreeMap::new()).await?)
+}

@@ -1,0 +1,364 @@
+//! Invitations: the decisions on the customers a rule triggered on, taken in the order
+//! their invitations would go out under the contact policy, against every invitation
+//! they had; the personal links handed out; invitations expired; and the log of every
+//! decision.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use cxray_core::access::PseudonymKey;
+use cxray_core::surveys::{Contact, ContactPolicy, Decision, Draw, Suppression, decide};
+use rusqlite::{Connection, Transaction, params};
+use serde::Serialize;
+
+use super::StoredRule;
+use crate::Result;
+use crate::ops::OpsDb;
+
+const HOUR: i64 = 3_600;
+
+/// An interaction a rule triggered on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// The event's key ([`cxray_core::cases::event_key`]): one invitation per rule and event.
+    pub key: String,
+    pub customer_id: String,
+    /// When the interaction happened, seconds since the epoch.
+    pub at: i64,
+}
+
+/// What a rule's scan decided.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Invited {
+    pub events: usize,
+    pub invited: usize,
+    /// Suppressed customers by reason code.
+    pub suppressed: BTreeMap<&'static str, usize>,
+}
+
+/// An invitation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Invitation {
+    pub id: i64,
+    pub survey_id: i64,
+    pub customer_id: String,
+    pub touchpoint: String,
+    pub send_at: i64,
+    pub status: String,
+    pub expires_at: Option<i64>,
+}
+
+/// A survey's invitations by status (pending, sent, responded, expired) and suppressions
+/// by reason code.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SurveyCounts {
+    pub invitations: BTreeMap<String, usize>,
+    pub suppressed: BTreeMap<String, usize>,
+}
+
+/// One entry of the contact log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContactEntry {
+    pub at: i64,
+    pub survey_id: Option<i64>,
+    pub invitation_id: Option<i64>,
+    /// invited, suppressed, sent, reminded, expired, responded, opted_out.
+    pub decision: String,
+    /// The suppression's reason code.
+    pub reason: Option<String>,
+}
+
+impl OpsDb {
+    /// Decides on every candidate of `rule` and records the invitations and the
+    /// suppressions with their reasons, moving the rule's watermark to `version` in the
+    /// same transaction, so a scan that fails records nothing and a repeated one finds
+    /// nothing new. Events that were decided on before are left alone.
+    pub fn invite(
+        &self,
+        rule: &StoredRule,
+        candidates: &[Candidate],
+        version: Option<u64>,
+        key: &PseudonymKey,
+    ) -> Result<Invited> {
+        let policy = self.contact_policy()?;
+        let delay = (rule.rule.delay_hours * HOUR as f64).round() as i64;
+        let mut order: Vec<&Candidate> = candidates.iter().collect();
+        order.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
+        let tx = crate::ops::write(self.conn())?;
+        let since = order.first().map_or(0, |c| c.at + delay) - lookback(&policy, rule);
+        let mut history = history(&tx, since)?;
+        let opted_out = opted_out(&tx)?;
+        let mut out = Invited {
+            events: candidates.len(),
+            ..Invited::default()
+        };
+        let mut decided = tx.prepare_cached(
+            "SELECT 1 FROM contact_log WHERE rule_id = ?1 AND event_key = ?2 LIMIT 1",
+        )?;
+        for c in order {
+            if decided.exists(params![rule.id, c.key])? {
+                continue;
+            }
+            let draw = Draw {
+                customer: &c.customer_id,
+                event: &c.key,
+                at: c.at + delay,
+                survey: rule.survey_id,
+                touchpoint: &rule.rule.touchpoint,
+                opted_out: opted_out.contains(&c.customer_id),
+            };
+            let past = history.entry(c.customer_id.clone()).or_default();
+            match decide(&policy, (rule.id, &rule.rule), &draw, past, key) {
+                Decision::Invite => {
+                    record_invitation(&tx, rule, c, draw.at)?;
+                    past.push(Contact {
+                        at: draw.at,
+                        survey: rule.survey_id,
+                        touchpoint: rule.rule.touchpoint.clone(),
+                    });
+                    out.invited += 1;
+                }
+                Decision::Suppress(why) => {
+                    record_suppression(&tx, rule, c, draw.at, why)?;
+                    *out.suppressed.entry(why.code()).or_default() += 1;
+                }
+            }
+        }
+        drop(decided);
+        tx.execute(
+            "UPDATE survey_rules SET watermark = ?1 WHERE id = ?2",
+            params![version.map(|v| v as i64), rule.id],
+        )?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Hands out the pending invitations due by `now` as personal links: each becomes
+    /// sent through `channel`, expiring by the contact policy, and logged.
+    pub fn send_due(&self, channel: &str, now: i64) -> Result<Vec<Invitation>> {
+        let policy = self.contact_policy()?;
+        let tx = crate::ops::write(self.conn())?;
+        let due = "status = 'pending' AND send_at <= ?1";
+        let mut sent = invitations_where(&tx, due, params![now])?;
+        let expires = policy.expires(now);
+        tx.execute(
+            &format!(
+                "UPDATE invitations SET status = 'sent', channel = ?2, sent_at = ?1,
+                        expires_at = ?3 WHERE {due}"
+            ),
+            params![now, channel, expires],
+        )?;
+        for i in &mut sent {
+            (i.status, i.expires_at) = ("sent".into(), Some(expires));
+        }
+        log_each(&tx, &sent, now, "sent")?;
+        tx.commit()?;
+        Ok(sent)
+    }
+
+    /// Marks the sent invitations past their expiry by `now` expired, and logs them.
+    pub fn expire_invitations(&self, now: i64) -> Result<usize> {
+        let tx = crate::ops::write(self.conn())?;
+        let expired = invitations_where(&tx, "status = 'sent' AND expires_at < ?1", params![now])?;
+        tx.execute(
+            "UPDATE invitations SET status = 'expired' WHERE status = 'sent' AND expires_at < ?1",
+            params![now],
+        )?;
+        log_each(&tx, &expired, now, "expired")?;
+        tx.commit()?;
+        Ok(expired.len())
+    }
+
+    /// The invitation with this id.
+    pub fn invitation(&self, id: i64) -> Result<Option<Invitation>> {
+        Ok(invitations_where(self.conn(), "id = ?1", params![id])?.pop())
+    }
+
+    /// Every contact decision about a customer, oldest first: why they were or were not
+    /// asked.
+    pub fn contact_log(&self, customer_id: &str) -> Result<Vec<ContactEntry>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT at, survey_id, invitation_id, decision, reason FROM contact_log
+             WHERE customer_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([customer_id], |r| {
+            Ok(ContactEntry {
+                at: r.get(0)?,
+                survey_id: r.get(1)?,
+                invitation_id: r.get(2)?,
+                decision: r.get(3)?,
+                reason: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// A survey's invitations by status and its suppressions by reason code.
+    pub fn survey_counts(&self, survey_id: i64) -> Result<SurveyCounts> {
+        let count = |sql: &str| -> Result<BTreeMap<String, usize>> {
+            let mut stmt = self.conn().prepare(sql)?;
+            let rows = stmt.query_map([survey_id], |r| {
+                Ok((r.get(0)?, r.get::<_, i64>(1)? as usize))
+            })?;
+            Ok(rows.collect::<std::result::Result<_, _>>()?)
+        };
+        Ok(SurveyCounts {
+            invitations: count(
+                "SELECT status, COUNT(*) FROM invitations WHERE survey_id = ?1 GROUP BY status",
+            )?,
+            suppressed: count(
+                "SELECT reason, COUNT(*) FROM contact_log
+                 WHERE survey_id = ?1 AND decision = 'suppressed' GROUP BY reason",
+            )?,
+        })
+    }
+
+    /// Records that a customer wants no more surveys (`via` says how: a link, an admin).
+    pub fn opt_out(&self, customer_id: &str, via: &str, now: i64) -> Result<()> {
+        let tx = crate::ops::write(self.conn())?;
+        let added = tx.execute(
+            "INSERT OR IGNORE INTO survey_opt_outs (customer_id, at, via) VALUES (?1, ?2, ?3)",
+            params![customer_id, now, via],
+        )?;
+        if added > 0 {
+            tx.execute(
+                "INSERT INTO contact_log (at, customer_id, decision, reason)
+                 VALUES (?1, ?2, 'opted_out', ?3)",
+                params![now, customer_id, via],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// How far back invitations matter to a decision: the longest cooldown or window.
+fn lookback(policy: &ContactPolicy, rule: &StoredRule) -> i64 {
+    let r = &rule.rule;
+    let days = [
+        policy.global_cooldown_days,
+        policy.window_days,
+        r.survey_cooldown_days,
+        r.touchpoint_cooldown_days,
+    ];
+    days.into_iter().max().unwrap_or(0) * 86_400
+}
+
+/// The invitations going out after `since`, by customer.
+fn history(tx: &Transaction, since: i64) -> Result<HashMap<String, Vec<Contact>>> {
+    let mut stmt = tx.prepare(
+        "SELECT customer_id, send_at, survey_id, touchpoint FROM invitations WHERE send_at > ?1",
+    )?;
+    let mut out: HashMap<String, Vec<Contact>> = HashMap::new();
+    let mut rows = stmt.query([since])?;
+    while let Some(r) = rows.next()? {
+        out.entry(r.get(0)?).or_default().push(Contact {
+            at: r.get(1)?,
+            survey: r.get(2)?,
+            touchpoint: r.get(3)?,
+        });
+    }
+    Ok(out)
+}
+
+fn opted_out(tx: &Transaction) -> Result<HashSet<String>> {
+    let mut stmt = tx.prepare("SELECT customer_id FROM survey_opt_outs")?;
+    let ids = stmt.query_map([], |r| r.get(0))?;
+    Ok(ids.collect::<std::result::Result<_, _>>()?)
+}
+
+fn record_invitation(
+    tx: &Transaction,
+    rule: &StoredRule,
+    c: &Candidate,
+    send_at: i64,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO invitations (rule_id, survey_id, event_key, customer_id, touchpoint,
+                                  event_at, send_at, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending')",
+    )?
+    .execute(params![
+        rule.id,
+        rule.survey_id,
+        c.key,
+        c.customer_id,
+        rule.rule.touchpoint,
+        c.at,
+        send_at
+    ])?;
+    let id = tx.last_insert_rowid();
+    log(tx, rule, c, send_at, Some(id), "invited", None)
+}
+
+fn record_suppression(
+    tx: &Transaction,
+    rule: &StoredRule,
+    c: &Candidate,
+    at: i64,
+    why: Suppression,
+) -> Result<()> {
+    log(tx, rule, c, at, None, "suppressed", Some(why.code()))
+}
+
+fn log(
+    tx: &Transaction,
+    rule: &StoredRule,
+    c: &Candidate,
+    at: i64,
+    invitation: Option<i64>,
+    decision: &str,
+    reason: Option<&str>,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO contact_log (at, customer_id, rule_id, survey_id, invitation_id, event_key,
+                                  decision, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        at,
+        c.customer_id,
+        rule.id,
+        rule.survey_id,
+        invitation,
+        c.key,
+        decision,
+        reason
+    ])?;
+    Ok(())
+}
+
+/// Logs `decision` at `at` for each invitation.
+fn log_each(tx: &Transaction, invitations: &[Invitation], at: i64, decision: &str) -> Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO contact_log (at, customer_id, survey_id, invitation_id, decision)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for i in invitations {
+        stmt.execute(params![at, i.customer_id, i.survey_id, i.id, decision])?;
+    }
+    Ok(())
+}
+
+fn invitations_where(
+    conn: &Connection,
+    condition: &str,
+    values: impl rusqlite::Params,
+) -> Result<Vec<Invitation>> {
+    let sql = format!(
+        "SELECT id, survey_id, customer_id, touchpoint, send_at, status, expires_at
+         FROM invitations WHERE {condition} ORDER BY id"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(values, |r| {
+        Ok(Invitation {
+            id: r.get(0)?,
+            survey_id: r.get(1)?,
+            customer_id: r.get(2)?,
+            touchpoint: r.get(3)?,
+            send_at: r.get(4)?,
+            status: r.get(5)?,
+            expires_at: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}

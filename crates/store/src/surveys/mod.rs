@@ -1,0 +1,40 @@
+//! Feedback collection in the operational database: surveys and the rules that invite to
+//! them ([`define`]), the contact policy, and the invitations the analysis layer's scan
+//! decides on — each decision, invited or suppressed with its reason, logged so "why was
+//! this customer not asked?" has an answer ([`invite`]); what happens to an invitation
+//! afterwards (sent, reminded, expired, answered) is logged the same way.
+
+pub mod check;
+mod define;
+mod invite;
+
+#[cfg(test)]
+mod tests;
+
+use cxray_core::surveys::{InvitationRule, Survey};
+use serde::Serialize;
+
+pub use invite::{Candidate, ContactEntry, Invitation, Invited};
+
+/// A survey as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredSurvey {
+    pub id: i64,
+    #[serde(flatten)]
+    pub survey: Survey,
+    /// The id of its anonymous link.
+    pub public_id: String,
+    pub enabled: bool,
+}
+
+/// An invitation rule as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredRule {
+    pub id: i64,
+    pub survey_id: i64,
+    #[serde(flatten)]
+    pub rule: InvitationRule,
+    pub enabled: bool,
+    /// The interactions' version the rule has evaluated; none before its first scan.
+    pub watermark: Option<u64>,
+}

@@ -1,0 +1,203 @@
+use cxray_core::stats::Instrument;
+use cxray_core::surveys::{ContactPolicy, InvitationRule, Suppression, Survey};
+use proptest::prelude::*;
+
+use super::*;
+use crate::StoreError;
+use crate::ops::temp_db as db;
+
+const KEY: [u8; 32] = [5; 32];
+const DAY: i64 = 86_400;
+
+fn survey(name: &str) -> Survey {
+    Survey {
+        name: name.into(),
+        touchpoint: Some("check_in".into()),
+        questions: vec![Instrument::Nps, Instrument::Csat],
+        comment: true,
+        languages: vec!["en".into(), "de".into()],
+    }
+}
+
+fn rule(name: &str, survey: &str) -> InvitationRule {
+    InvitationRule {
+        name: name.into(),
+        survey: survey.into(),
+        touchpoint: "check_in".into(),
+        delay_hours: 24.0,
+        sample_rate: 1.0,
+        customers: None,
+        survey_cooldown_days: 60,
+        touchpoint_cooldown_days: 0,
+    }
+}
+
+fn candidate(customer: &str, day: i64) -> Candidate {
+    Candidate {
+        key: format!("{customer}-{day}"),
+        customer_id: customer.into(),
+        at: 1000 * DAY + day * DAY,
+    }
+}
+
+fn no_holdout() -> ContactPolicy {
+    ContactPolicy {
+        holdout_share: 0.0,
+        ..ContactPolicy::default()
+    }
+}
+
+#[test]
+fn surveys_and_rules_round_trip_and_names_are_unique() {
+    let (_dir, db) = db();
+    let added = db.add_survey("ann", &survey("After check-in")).unwrap();
+    assert_eq!(added.survey, survey("After check-in"));
+    assert_eq!(added.public_id.len(), 24);
+    assert_eq!(db.survey("after CHECK-IN").unwrap().id, added.id);
+    assert_eq!(db.survey(&added.id.to_string()).unwrap().id, added.id);
+    let again = db.add_survey("ann", &survey("AFTER check-in")).unwrap_err();
+    assert!(
+        matches!(again, StoreError::Invalid { field: "name", .. }),
+        "{again}"
+    );
+    let none = db.survey("Onboard").unwrap_err().to_string();
+    assert!(
+        none.contains("no survey named 'Onboard' (surveys: After check-in)"),
+        "{none}"
+    );
+    let found = db.survey_by_public_id(&added.public_id).unwrap().unwrap();
+    assert_eq!(found.id, added.id);
+
+    let r = db
+        .add_survey_rule("ann", &rule("next day", "After check-in"), Some(3))
+        .unwrap();
+    assert_eq!((r.survey_id, r.watermark), (added.id, Some(3)));
+    assert_eq!(db.survey_rules().unwrap(), vec![r]);
+    let orphan = db
+        .add_survey_rule("ann", &rule("other", "Nope"), None)
+        .unwrap_err();
+    assert!(
+        orphan.to_string().contains("no survey named 'Nope'"),
+        "{orphan}"
+    );
+}
+
+#[test]
+fn the_policy_is_the_default_until_set() {
+    let (_dir, db) = db();
+    assert_eq!(db.contact_policy().unwrap(), ContactPolicy::default());
+    let p = ContactPolicy {
+        reminders: 2,
+        ..ContactPolicy::default()
+    };
+    db.set_contact_policy("ann", &p).unwrap();
+    assert_eq!(db.contact_policy().unwrap(), p);
+}
+
+#[test]
+fn decisions_are_recorded_with_their_reasons_once() {
+    let (_dir, db) = db();
+    db.set_contact_policy("ann", &no_holdout()).unwrap();
+    db.add_survey("ann", &survey("S")).unwrap();
+    let r = db.add_survey_rule("ann", &rule("R", "S"), None).unwrap();
+    db.opt_out("c3", "link", 0).unwrap();
+    // c1 twice within the global cooldown; c2 once; c3 opted out.
+    let found = [
+        candidate("c1", 0),
+        candidate("c1", 10),
+        candidate("c2", 5),
+        candidate("c3", 1),
+    ];
+    let out = db.invite(&r, &found, Some(7), &KEY).unwrap();
+    assert_eq!((out.events, out.invited), (4, 2));
+    let reasons: Vec<(&str, usize)> = out.suppressed.into_iter().collect();
+    assert_eq!(reasons, vec![("global_cooldown", 1), ("opted_out", 1)]);
+    let log = db.contact_log("c1").unwrap();
+    let decisions: Vec<(&str, Option<&str>)> = log
+        .iter()
+        .map(|e| (e.decision.as_str(), e.reason.as_deref()))
+        .collect();
+    assert_eq!(
+        decisions,
+        vec![("invited", None), ("suppressed", Some("global_cooldown"))]
+    );
+    assert_eq!(
+        log[0].at,
+        1000 * DAY + DAY,
+        "invited at the interaction plus the delay"
+    );
+    assert_eq!(db.survey_rules().unwrap()[0].watermark, Some(7));
+    // The same events again change nothing.
+    let again = db.invite(&r, &found, Some(7), &KEY).unwrap();
+    assert_eq!((again.invited, again.suppressed.len()), (0, 0));
+    assert_eq!(db.contact_log("c1").unwrap().len(), 2);
+    // Later, past the cooldowns, c1 is asked again.
+    let later = db
+        .invite(&r, &[candidate("c1", 100)], Some(8), &KEY)
+        .unwrap();
+    assert_eq!(later.invited, 1);
+}
+
+#[test]
+fn links_go_out_when_due_and_expire() {
+    let (_dir, db) = db();
+    db.set_contact_policy("ann", &no_holdout()).unwrap();
+    db.add_survey("ann", &survey("S")).unwrap();
+    let r = db.add_survey_rule("ann", &rule("R", "S"), None).unwrap();
+    db.invite(&r, &[candidate("c1", 0), candidate("c2", 40)], None, &KEY)
+        .unwrap();
+    let now = 1000 * DAY + 2 * DAY;
+    let sent = db.send_due("link", now).unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].customer_id, "c1");
+    assert_eq!(sent[0].expires_at, Some(now + 14 * DAY));
+    assert!(db.send_due("link", now).unwrap().is_empty(), "sent once");
+    assert_eq!(db.expire_invitations(now + 14 * DAY).unwrap(), 0);
+    assert_eq!(db.expire_invitations(now + 15 * DAY).unwrap(), 1);
+    let status = db.invitation(sent[0].id).unwrap().unwrap().status;
+    assert_eq!(status, "expired");
+    let log: Vec<String> = db
+        .contact_log("c1")
+        .unwrap()
+        .into_iter()
+        .map(|e| e.decision)
+        .collect();
+    assert_eq!(log, ["invited", "sent", "expired"]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// Whatever the interactions, no customer is invited twice within the global
+    /// cooldown, and every event gets exactly one decision.
+    #[test]
+    fn no_customer_is_invited_twice_within_the_cooldown(
+        events in proptest::collection::vec((0usize..5, 0i64..200), 1..60),
+    ) {
+        let (_dir, db) = db();
+        db.set_contact_policy("ann", &no_holdout()).unwrap();
+        db.add_survey("ann", &survey("S")).unwrap();
+        let r = db.add_survey_rule("ann", &rule("R", "S"), None).unwrap();
+        let mut found: Vec<Candidate> = events
+            .iter()
+            .map(|(c, day)| candidate(&format!("c{c}"), *day))
+            .collect();
+        found.sort_by(|a, b| a.key.cmp(&b.key));
+        found.dedup_by(|a, b| a.key == b.key);
+        let out = db.invite(&r, &found, None, &KEY).unwrap();
+        let suppressed: usize = out.suppressed.values().sum();
+        prop_assert_eq!(out.invited + suppressed, found.len());
+        for c in 0..5 {
+            let mut at: Vec<i64> = db
+                .contact_log(&format!("c{c}"))
+                .unwrap()
+                .into_iter()
+                .filter(|e| e.decision == "invited")
+                .map(|e| e.at)
+                .collect();
+            at.sort();
+            prop_assert!(at.windows(2).all(|w| w[1] - w[0] >= 30 * DAY), "{:?}", at);
+        }
+        prop_assert!(out.suppressed.keys().all(|k| Suppression::parse(k).is_some()));
+    }
+}
