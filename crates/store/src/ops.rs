@@ -348,6 +348,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         reminders INTEGER NOT NULL DEFAULT 0,
         reminded_at INTEGER,
         responded_at INTEGER,
+        language TEXT,
         UNIQUE (rule_id, event_key)
      );
      CREATE INDEX invitations_customer ON invitations (customer_id, send_at);

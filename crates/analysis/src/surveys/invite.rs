@@ -6,6 +6,7 @@ use cxray_core::cases::event_key;
 use cxray_core::domain::Table;
 use cxray_store::Result;
 use cxray_store::datafusion::arrow::datatypes::DataType;
+use cxray_store::datafusion::common::{JoinType, ScalarValue};
 use cxray_store::datafusion::prelude::{DataFrame, cast, col, lit};
 use cxray_store::decode::Columns;
 use cxray_store::ops::OpsDb;
@@ -51,6 +52,30 @@ pub async fn scan(sql: &Sql, ops: &OpsDb) -> Result<Vec<RuleInvited>> {
     Ok(out)
 }
 
+/// `df` with the customer's `language` from customers, null when customers have no such
+/// column.
+async fn with_language(sql: &Sql, df: DataFrame) -> Result<DataFrame> {
+    let customers = sql.context().table(Table::Customers.name()).await?;
+    if customers
+        .schema()
+        .field_with_unqualified_name("language")
+        .is_err()
+    {
+        return Ok(df.with_column("language", cast(lit(ScalarValue::Null), DataType::Utf8))?);
+    }
+    let languages = customers.select(vec![
+        col("customer_id").alias("language_of"),
+        col("language"),
+    ])?;
+    Ok(df.join(
+        languages,
+        JoinType::Left,
+        &["customer_id"],
+        &["language_of"],
+        None,
+    )?)
+}
+
 /// The interactions among `rows` at the rule's touchpoint, of its customers.
 async fn triggered(sql: &Sql, rule: &StoredRule, rows: DataFrame) -> Result<Vec<Candidate>> {
     let touchpoint = rule.rule.touchpoint.as_str();
@@ -64,14 +89,16 @@ async fn triggered(sql: &Sql, rule: &StoredRule, rows: DataFrame) -> Result<Vec<
     if let Some(ids) = sql.customer_ids(&equal).await? {
         df = of_customers(df, ids)?;
     }
-    let df = df.select(vec![
+    let df = with_language(sql, df).await?.select(vec![
         col("customer_id"),
         cast(col("at"), DataType::Int64).alias("at_us"),
+        col("language"),
     ])?;
     let mut out = Vec::new();
     for batch in df.collect().await? {
         let c = Columns::new(&batch);
         let (customer, at) = (c.text("customer_id")?, c.int("at_us")?);
+        let language = c.text("language")?;
         for r in 0..c.rows() {
             let micros = at.int_at(r)?;
             let customer_id = customer.str(r).unwrap_or_default().to_string();
@@ -80,6 +107,7 @@ async fn triggered(sql: &Sql, rule: &StoredRule, rows: DataFrame) -> Result<Vec<
                 key: event_key(Table::Interactions, &[&customer_id, touchpoint, &time]),
                 at: micros.div_euclid(1_000_000),
                 customer_id,
+                language: language.str(r).map(str::to_lowercase),
             });
         }
     }

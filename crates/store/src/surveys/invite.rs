@@ -24,6 +24,8 @@ pub struct Candidate {
     pub customer_id: String,
     /// When the interaction happened, seconds since the epoch.
     pub at: i64,
+    /// The customer's language (a `language` column of customers), if known.
+    pub language: Option<String>,
 }
 
 /// What a rule's scan decided.
@@ -45,6 +47,7 @@ pub struct Invitation {
     pub send_at: i64,
     pub status: String,
     pub expires_at: Option<i64>,
+    pub language: Option<String>,
 }
 
 /// A survey's invitations by status (pending, sent, responded, expired) and suppressions
@@ -274,8 +277,8 @@ fn record_invitation(
 ) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO invitations (rule_id, survey_id, event_key, customer_id, touchpoint,
-                                  event_at, send_at, status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending')",
+                                  event_at, send_at, status, language)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8)",
     )?
     .execute(params![
         rule.id,
@@ -284,7 +287,8 @@ fn record_invitation(
         c.customer_id,
         rule.rule.touchpoint,
         c.at,
-        send_at
+        send_at,
+        c.language
     ])?;
     let id = tx.last_insert_rowid();
     log(tx, rule, c, send_at, Some(id), "invited", None)
@@ -345,7 +349,7 @@ fn invitations_where(
     values: impl rusqlite::Params,
 ) -> Result<Vec<Invitation>> {
     let sql = format!(
-        "SELECT id, survey_id, customer_id, touchpoint, send_at, status, expires_at
+        "SELECT id, survey_id, customer_id, touchpoint, send_at, status, expires_at, language
          FROM invitations WHERE {condition} ORDER BY id"
     );
     let mut stmt = conn.prepare(&sql)?;
@@ -358,6 +362,7 @@ fn invitations_where(
             send_at: r.get(4)?,
             status: r.get(5)?,
             expires_at: r.get(6)?,
+            language: r.get(7)?,
         })
     })?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)

@@ -37,6 +37,7 @@ fn candidate(customer: &str, day: i64) -> Candidate {
         key: format!("{customer}-{day}"),
         customer_id: customer.into(),
         at: 1000 * DAY + day * DAY,
+        language: Some("de".into()),
     }
 }
 
@@ -151,6 +152,7 @@ fn links_go_out_when_due_and_expire() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].customer_id, "c1");
     assert_eq!(sent[0].expires_at, Some(now + 14 * DAY));
+    assert_eq!(sent[0].language.as_deref(), Some("de"));
     assert!(db.send_due("link", now).unwrap().is_empty(), "sent once");
     assert_eq!(db.expire_invitations(now + 14 * DAY).unwrap(), 0);
     assert_eq!(db.expire_invitations(now + 15 * DAY).unwrap(), 1);
