@@ -1,5 +1,6 @@
-//! Rules evaluated after every ingestion commit into a table a rule watches, as `cxray
-//! import` evaluates them after an import: the scan reads what the commits since each
+//! Rules evaluated after every ingestion commit into a table a rule watches (the closed
+//! loop's, and the survey invitation rules on interactions), as `cxray import` evaluates
+//! them after an import: the scan reads what the commits since each
 //! rule's watermark added, so commits that land during a scan are read by the next.
 
 use std::collections::BTreeMap;
@@ -7,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::Utc;
-use cxray_analysis::cases;
+use cxray_analysis::{cases, surveys};
 use cxray_core::domain::Table;
 use cxray_store::ingest::Ingest;
 use cxray_store::ops::OpsDb;
@@ -64,14 +65,24 @@ fn committed(ingest: &Ingest) -> Vec<u64> {
 /// Evaluates the rules when one watches `tables`.
 async fn scan(folder: &DataFolder, tables: &[Table]) -> Result<(), StoreError> {
     let ops = OpsDb::open(&folder.ops_db_path())?;
-    if !cases::watched(&ops, tables)? {
+    let cases = cases::watched(&ops, tables)?;
+    let invitations = tables.contains(&Table::Interactions) && surveys::watched(&ops)?;
+    if !cases && !invitations {
         return Ok(());
     }
     let started = Instant::now();
     let sql = Sql::open(folder, &BTreeMap::new()).await?;
-    let scans = cases::scan(&sql, &ops, "ingestion", Utc::now()).await?;
-    let opened: usize = scans.iter().map(|s| s.opened.opened).sum();
-    let ms = started.elapsed().as_millis() as u64;
-    tracing::info!(opened, ms, "rules evaluated after ingestion");
+    if cases {
+        let scans = cases::scan(&sql, &ops, "ingestion", Utc::now()).await?;
+        let opened: usize = scans.iter().map(|s| s.opened.opened).sum();
+        let ms = started.elapsed().as_millis() as u64;
+        tracing::info!(opened, ms, "rules evaluated after ingestion");
+    }
+    if invitations {
+        let scans = surveys::scan(&sql, &ops).await?;
+        let invited: usize = scans.iter().map(|s| s.invited.invited).sum();
+        let ms = started.elapsed().as_millis() as u64;
+        tracing::info!(invited, ms, "invitation rules evaluated after ingestion");
+    }
     Ok(())
 }

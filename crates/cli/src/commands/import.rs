@@ -30,9 +30,12 @@ pub async fn run(config: &Config, args: ImportArgs, json: bool) -> anyhow::Resul
     bar.finish();
     let summary = result.map_err(|e| super::hint(e, FLAGS))?;
     let trips = prepare_trips(&folder, table, &summary).await?;
-    let opened = match summary.version {
-        Some(_) => super::cases::after_import(&folder, table).await?,
-        None => None,
+    let (opened, invited) = match summary.version {
+        Some(_) => (
+            super::cases::after_import(&folder, table).await?,
+            super::survey::after_import(&folder, table).await?,
+        ),
+        None => (None, None),
     };
     if json {
         return crate::output::json(&summary);
@@ -44,6 +47,10 @@ pub async fn run(config: &Config, args: ImportArgs, json: bool) -> anyhow::Resul
     if let Some(n) = opened {
         let cases = if n == 1 { "case" } else { "cases" };
         println!("  {n} follow-up {cases} opened");
+    }
+    if let Some(n) = invited {
+        let invitations = if n == 1 { "invitation" } else { "invitations" };
+        println!("  {n} survey {invitations} decided on");
     }
     Ok(())
 }

@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use cxray_analysis::surveys;
 use cxray_core::cases::trigger::parse_instrument;
+use cxray_core::domain::Table;
 use cxray_core::surveys::{ContactPolicy, InvitationRule, Link, Suppression, Survey};
-use cxray_store::StoreError;
 use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
 use cxray_store::surveys::{StoredRule, StoredSurvey, check};
+use cxray_store::{DataFolder, StoreError};
 use serde::Serialize;
 
 use crate::args::{
@@ -396,6 +397,18 @@ fn time(seconds: i64) -> String {
     DateTime::<Utc>::from_timestamp(seconds, 0)
         .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_default()
+}
+
+/// After an import into interactions: the invitation rules evaluated, and how many
+/// invitations they made (none when no rule is enabled).
+pub async fn after_import(folder: &DataFolder, table: Table) -> anyhow::Result<Option<usize>> {
+    let ops = OpsDb::open(&folder.ops_db_path())?;
+    if table != Table::Interactions || !surveys::watched(&ops)? {
+        return Ok(None);
+    }
+    let sql = Sql::open(folder, &BTreeMap::new()).await?;
+    let scans = surveys::scan(&sql, &ops).await?;
+    Ok(Some(scans.iter().map(|s| s.invited.invited).sum()))
 }
 
 async fn sql(config: &Config) -> anyhow::Result<Sql> {

@@ -19,6 +19,7 @@ mod report;
 mod schedules;
 mod server;
 mod strace;
+mod surveys;
 mod text;
 mod views;
 mod webdriver;
