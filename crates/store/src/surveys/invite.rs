@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use cxray_core::access::PseudonymKey;
-use cxray_core::surveys::{Contact, ContactPolicy, Decision, Draw, Suppression, decide};
+use cxray_core::surveys::{Contact, ContactPolicy, Decision, Draw, decide};
 use rusqlite::{Connection, Transaction, params};
 use serde::Serialize;
 
@@ -74,7 +74,8 @@ impl OpsDb {
     /// Decides on every candidate of `rule` and records the invitations and the
     /// suppressions with their reasons, moving the rule's watermark to `version` in the
     /// same transaction, so a scan that fails records nothing and a repeated one finds
-    /// nothing new. Events that were decided on before are left alone.
+    /// nothing new. When the watermark moved since `rule` was read (another scan decided
+    /// on these interactions), nothing is recorded.
     pub fn invite(
         &self,
         rule: &StoredRule,
@@ -85,7 +86,7 @@ impl OpsDb {
         let policy = self.contact_policy()?;
         let delay = (rule.rule.delay_hours * HOUR as f64).round() as i64;
         let mut order: Vec<&Candidate> = candidates.iter().collect();
-        order.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
+        order.sort_unstable_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
         let tx = crate::ops::write(self.conn())?;
         let since = order.first().map_or(0, |c| c.at + delay) - lookback(&policy, rule);
         let mut history = history(&tx, since)?;
@@ -94,13 +95,12 @@ impl OpsDb {
             events: candidates.len(),
             ..Invited::default()
         };
-        let mut decided = tx.prepare_cached(
-            "SELECT 1 FROM contact_log WHERE rule_id = ?1 AND event_key = ?2 LIMIT 1",
-        )?;
+        if watermark(&tx, rule.id)? != rule.watermark {
+            // Another scan evaluated these interactions meanwhile.
+            return Ok(Invited::default());
+        }
+        let mut decided = Vec::with_capacity(order.len());
         for c in order {
-            if decided.exists(params![rule.id, c.key])? {
-                continue;
-            }
             let draw = Draw {
                 customer: &c.customer_id,
                 event: &c.key,
@@ -109,10 +109,13 @@ impl OpsDb {
                 touchpoint: &rule.rule.touchpoint,
                 opted_out: opted_out.contains(&c.customer_id),
             };
-            let past = history.entry(c.customer_id.clone()).or_default();
-            match decide(&policy, (rule.id, &rule.rule), &draw, past, key) {
+            if !history.contains_key(&c.customer_id) {
+                history.insert(c.customer_id.clone(), Vec::new());
+            }
+            let past = history.get_mut(&c.customer_id).expect("inserted");
+            let decision = decide(&policy, (rule.id, &rule.rule), &draw, past, key);
+            match decision {
                 Decision::Invite => {
-                    record_invitation(&tx, rule, c, draw.at)?;
                     past.push(Contact {
                         at: draw.at,
                         survey: rule.survey_id,
@@ -120,13 +123,17 @@ impl OpsDb {
                     });
                     out.invited += 1;
                 }
-                Decision::Suppress(why) => {
-                    record_suppression(&tx, rule, c, draw.at, why)?;
-                    *out.suppressed.entry(why.code()).or_default() += 1;
-                }
+                Decision::Suppress(why) => *out.suppressed.entry(why.code()).or_default() += 1,
             }
+            decided.push((c, draw.at, decision));
         }
-        drop(decided);
+        // Written by customer, so the indexes by customer grow in order.
+        decided.sort_unstable_by(|a, b| (&a.0.customer_id, a.1).cmp(&(&b.0.customer_id, b.1)));
+        let mut recorder = Recorder::new(&tx)?;
+        for (c, at, decision) in decided {
+            recorder.record(rule, c, at, decision)?;
+        }
+        drop(recorder);
         tx.execute(
             "UPDATE survey_rules SET watermark = ?1 WHERE id = ?2",
             params![version.map(|v| v as i64), rule.id],
@@ -234,6 +241,16 @@ impl OpsDb {
     }
 }
 
+/// The rule's watermark as stored.
+fn watermark(tx: &Transaction, rule: i64) -> Result<Option<u64>> {
+    let stored: Option<i64> = tx.query_row(
+        "SELECT watermark FROM survey_rules WHERE id = ?1",
+        [rule],
+        |r| r.get(0),
+    )?;
+    Ok(stored.map(|v| v as u64))
+}
+
 /// How far back invitations matter to a decision: the longest cooldown or window.
 fn lookback(policy: &ContactPolicy, rule: &StoredRule) -> i64 {
     let r = &rule.rule;
@@ -269,66 +286,62 @@ fn opted_out(tx: &Transaction) -> Result<HashSet<String>> {
     Ok(ids.collect::<std::result::Result<_, _>>()?)
 }
 
-fn record_invitation(
-    tx: &Transaction,
-    rule: &StoredRule,
-    c: &Candidate,
-    send_at: i64,
-) -> Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO invitations (rule_id, survey_id, event_key, customer_id, touchpoint,
-                                  event_at, send_at, status, language)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8)",
-    )?
-    .execute(params![
-        rule.id,
-        rule.survey_id,
-        c.key,
-        c.customer_id,
-        rule.rule.touchpoint,
-        c.at,
-        send_at,
-        c.language
-    ])?;
-    let id = tx.last_insert_rowid();
-    log(tx, rule, c, send_at, Some(id), "invited", None)
+/// The statements that record a scan's decisions, prepared once.
+struct Recorder<'t> {
+    tx: &'t Transaction<'t>,
+    invitation: rusqlite::Statement<'t>,
+    log: rusqlite::Statement<'t>,
 }
 
-fn record_suppression(
-    tx: &Transaction,
-    rule: &StoredRule,
-    c: &Candidate,
-    at: i64,
-    why: Suppression,
-) -> Result<()> {
-    log(tx, rule, c, at, None, "suppressed", Some(why.code()))
-}
+impl<'t> Recorder<'t> {
+    fn new(tx: &'t Transaction<'t>) -> Result<Self> {
+        Ok(Recorder {
+            tx,
+            invitation: tx.prepare(
+                "INSERT INTO invitations (rule_id, survey_id, event_key, customer_id,
+                     touchpoint, event_at, send_at, status, language)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8)",
+            )?,
+            log: tx.prepare(
+                "INSERT INTO contact_log (at, customer_id, rule_id, survey_id, invitation_id,
+                     event_key, decision, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?,
+        })
+    }
 
-fn log(
-    tx: &Transaction,
-    rule: &StoredRule,
-    c: &Candidate,
-    at: i64,
-    invitation: Option<i64>,
-    decision: &str,
-    reason: Option<&str>,
-) -> Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO contact_log (at, customer_id, rule_id, survey_id, invitation_id, event_key,
-                                  decision, reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        at,
-        c.customer_id,
-        rule.id,
-        rule.survey_id,
-        invitation,
-        c.key,
-        decision,
-        reason
-    ])?;
-    Ok(())
+    /// Records a decision on `c`, whose invitation would go out `at`.
+    fn record(&mut self, rule: &StoredRule, c: &Candidate, at: i64, d: Decision) -> Result<()> {
+        let (invitation, decision, reason) = match d {
+            Decision::Invite => {
+                self.invitation.execute(params![
+                    rule.id,
+                    rule.survey_id,
+                    c.key,
+                    c.customer_id,
+                    rule.rule.touchpoint,
+                    c.at,
+                    at,
+                    c.language
+                ])?;
+                (Some(self.tx.last_insert_rowid()), "invited", None)
+            }
+            Decision::Suppress(why) => (None, "suppressed", Some(why.code())),
+        };
+        // An invitation keeps its event's key; a suppression logs it.
+        let key = invitation.is_none().then_some(c.key.as_str());
+        self.log.execute(params![
+            at,
+            c.customer_id,
+            rule.id,
+            rule.survey_id,
+            invitation,
+            key,
+            decision,
+            reason
+        ])?;
+        Ok(())
+    }
 }
 
 /// Logs `decision` at `at` for each invitation.

@@ -133,6 +133,15 @@ fn decisions_are_recorded_with_their_reasons_once() {
     assert_eq!((again.invited, again.suppressed.len()), (0, 0));
     assert_eq!(db.contact_log("c1").unwrap().len(), 2);
     // Later, past the cooldowns, c1 is asked again.
+    let stale = db
+        .invite(&r, &[candidate("c1", 100)], Some(8), &KEY)
+        .unwrap();
+    assert_eq!(
+        stale,
+        Invited::default(),
+        "a rule read before the last scan decides nothing"
+    );
+    let r = db.survey_rules().unwrap().remove(0);
     let later = db
         .invite(&r, &[candidate("c1", 100)], Some(8), &KEY)
         .unwrap();
