@@ -456,7 +456,10 @@ impl<'w> Simulation<'w> {
         if !asked {
             return;
         }
-        let mut rng = Rng::stream(self.seed ^ UNANSWERED, (person.index << 32) | u64::from(trip));
+        let mut rng = Rng::stream(
+            self.seed ^ UNANSWERED,
+            (person.index << 32) | u64::from(trip),
+        );
         let nps = self
             .latent_satisfaction(&mut rng, person, visits)
             .round()

@@ -503,8 +503,14 @@ fn survey_truth_recounts_the_answers_and_asks_more_trips() {
     let s = truth.survey.expect("the survey's truth is recorded");
     assert_eq!(s.responded, answers);
     let responder_nps = 100.0 * net as f64 / answers as f64;
-    assert!((s.responder_nps.unwrap() - responder_nps).abs() < 1e-9, "{s:?}");
-    assert!(s.asked > s.responded && s.asked <= orders.len() as u64, "{s:?}");
+    assert!(
+        (s.responder_nps.unwrap() - responder_nps).abs() < 1e-9,
+        "{s:?}"
+    );
+    assert!(
+        s.asked > s.responded && s.asked <= orders.len() as u64,
+        "{s:?}"
+    );
     assert!(
         s.population_nps.unwrap() > s.responder_nps.unwrap(),
         "bad trips answer more often, so the answers understate everyone's NPS: {s:?}"

@@ -75,12 +75,7 @@ impl SurveyTally {
     }
 
     fn truth(&self) -> SurveyTruth {
-        let nps = |c: &NpsCounts| {
-            ratio(
-                100.0 * (c.promoters as f64 - c.detractors as f64),
-                c.n(),
-            )
-        };
+        let nps = |c: &NpsCounts| ratio(100.0 * (c.promoters as f64 - c.detractors as f64), c.n());
         SurveyTruth {
             asked: self.everyone.n(),
             responded: self.responders.n(),

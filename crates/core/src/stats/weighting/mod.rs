@@ -37,7 +37,11 @@ pub enum WeightingError {
     )]
     EveryoneResponded { invited: u64 },
     #[error("cell {cell} has {answers} answers from {invited} invited: cannot be more")]
-    MoreAnswersThanInvited { cell: usize, answers: u64, invited: u64 },
+    MoreAnswersThanInvited {
+        cell: usize,
+        answers: u64,
+        invited: u64,
+    },
     #[error("cell {cell} has {got} covariate values for {expected} covariates")]
     CellShape {
         cell: usize,

@@ -67,8 +67,17 @@ pub fn inverse_propensity(
     let (terms, fit_pseudo_r2, beta) = fit(p, &cells, &indicators, &x)?;
     let pi: Vec<f64> = x.iter().map(|xc| expit(dot(&beta, xc))).collect();
     let (invited, responded) = totals(&cells);
-    let total: f64 = cells.iter().zip(&pi).map(|(c, p)| c.answers.n() as f64 / p).sum();
-    let theta = cells.iter().zip(&pi).map(|(c, p)| net(&c.answers) / p).sum::<f64>() / total;
+    let total: f64 = cells
+        .iter()
+        .zip(&pi)
+        .map(|(c, p)| c.answers.n() as f64 / p)
+        .sum();
+    let theta = cells
+        .iter()
+        .zip(&pi)
+        .map(|(c, p)| net(&c.answers) / p)
+        .sum::<f64>()
+        / total;
     let variance = sandwich(&cells, &x, &pi, theta) / (total * total);
     let half = s.z()? * variance.sqrt();
     let (effective_n, max_weight_ratio) =
@@ -86,7 +95,10 @@ pub fn inverse_propensity(
         max_weight_ratio,
         invited,
         responded,
-        covariates: varying.iter().map(|&k| p.covariates[k].name.clone()).collect(),
+        covariates: varying
+            .iter()
+            .map(|&k| p.covariates[k].name.clone())
+            .collect(),
         constant,
         unrepresented: 0,
     };
@@ -130,7 +142,11 @@ fn reference(invited: &[u64]) -> usize {
 /// A cell's design row: 1 for the intercept, then its indicators.
 fn row(indicators: &[Indicator], c: &Cell) -> Vec<f64> {
     std::iter::once(1.0)
-        .chain(indicators.iter().map(|i| f64::from(c.levels[i.k] == i.level)))
+        .chain(
+            indicators
+                .iter()
+                .map(|i| f64::from(c.levels[i.k] == i.level)),
+        )
         .collect()
 }
 

@@ -51,7 +51,10 @@ pub fn post_stratified(p: &Population, s: &Settings) -> Result<Weighted, Weighti
         max_weight_ratio,
         invited: represented as u64 + unrepresented,
         responded,
-        covariates: varying.iter().map(|&k| p.covariates[k].name.clone()).collect(),
+        covariates: varying
+            .iter()
+            .map(|&k| p.covariates[k].name.clone())
+            .collect(),
         constant,
         unrepresented,
     })

@@ -63,10 +63,16 @@ fn one_covariate_weights_each_cell_to_its_share_of_the_invited() {
     // The saturated model's weights are estimated: each unit adds its cell's deviation from
     // the whole, Σ N_c (ȳ_c − θ)² / N² = 2 · 100 · 0.325² / 200².
     let between = 2.0 * 100.0 * 0.325f64.powi(2) / 40_000.0;
-    assert!(close(half(&ipw), 100.0 * z * (within + between).sqrt(), 1e-6), "{ipw:?}");
+    assert!(
+        close(half(&ipw), 100.0 * z * (within + between).sqrt(), 1e-6),
+        "{ipw:?}"
+    );
     assert_eq!(model.terms.len(), 1);
     // Odds of answering 50:50 against 20:80 (levels tie on invited: the first is the reference).
-    assert!(close(model.terms[0].odds_ratio.value, 4.0, 1e-6), "{model:?}");
+    assert!(
+        close(model.terms[0].odds_ratio.value, 4.0, 1e-6),
+        "{model:?}"
+    );
     assert_eq!(model.terms[0].reference, "a0");
 }
 
@@ -76,8 +82,16 @@ fn profile_compares_responders_with_non_responders() {
     assert_eq!(rows.len(), 2);
     let first = &rows[0];
     assert_eq!((first.invited, first.responded), (100, 20));
-    assert!(close(first.among_responders.unwrap().value, 20.0 / 70.0, 1e-12));
-    assert!(close(first.among_non_responders.unwrap().value, 80.0 / 130.0, 1e-12));
+    assert!(close(
+        first.among_responders.unwrap().value,
+        20.0 / 70.0,
+        1e-12
+    ));
+    assert!(close(
+        first.among_non_responders.unwrap().value,
+        80.0 / 130.0,
+        1e-12
+    ));
     assert!(close(first.response_rate.unwrap().value, 0.2, 1e-12));
 }
 
@@ -112,7 +126,10 @@ fn biased_sample(seed: u64, units: u64) -> (f64, Population) {
         }
     }
     let covariates = vec![covariate("a", 3), covariate("b", 2)];
-    (100.0 * net as f64 / units as f64, Population { covariates, cells })
+    (
+        100.0 * net as f64 / units as f64,
+        Population { covariates, cells },
+    )
 }
 
 fn raw_nps(p: &Population) -> f64 {
@@ -155,7 +172,10 @@ fn intervals_cover_the_population_nps_at_their_level() {
     }
     // 95% intervals: 190 of 200 expected; below 180 is p < 0.01 for a true 95%.
     for c in covered {
-        assert!((180..=200).contains(&c), "covered {covered:?} of {replications}");
+        assert!(
+            (180..=200).contains(&c),
+            "covered {covered:?} of {replications}"
+        );
     }
 }
 
