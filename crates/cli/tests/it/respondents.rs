@@ -5,7 +5,7 @@
 use crate::{demo_folder, json, run};
 
 /// 5,000 customers (seed 1) give about 12,000 trips asked and 2,700 answers: the answers'
-/// NPS lies about 5.5 points below everyone's, the weighted interval is about ±2.8. On
+/// NPS lies about 5 points below everyone's, the weighted interval is about ±2.8. On
 /// seeds 1–10 the weighted figure was closer and covered the truth every time.
 #[test]
 fn weighted_nps_lands_closer_to_everyone_asked_and_covers_it() {

@@ -89,7 +89,7 @@ impl Visit {
 }
 
 /// Salts the seed of the streams that draw the answers of asked trips without one.
-const UNANSWERED: u64 = 0x5EED_0F_A5CED_u64;
+const UNANSWERED: u64 = 0x5EED_0F0A_5CED_0001;
 
 fn logit(p: f64) -> f64 {
     (p / (1.0 - p)).ln()

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Estimate, NpsCounts, StatsError};
+use super::{Estimate, NpsCounts, Scale, Settings, StatsError};
 use crate::drivers::DriverError;
 
 /// Why the NPS cannot be re-weighted.
@@ -127,8 +127,8 @@ pub struct Weighted {
     pub covariates: Vec<String>,
     /// Covariates left out because every invited unit has the same value.
     pub constant: Vec<String>,
-    /// Invited units in cells without a responder, whom the weights cannot represent (0
-    /// for propensity weights, which reach every cell through the model).
+    /// Invited units in cells without a responder: post-stratification cannot represent
+    /// them; propensity weights reach them through the model.
     pub unrepresented: u64,
 }
 
@@ -179,8 +179,10 @@ impl Population {
         }
     }
 
-    /// The covariates with at least two levels among the invited, and those without.
-    pub(super) fn varying(&self, cells: &[Cell]) -> (Vec<usize>, Vec<String>) {
+    /// The checked cells and the covariates with at least two levels among the invited
+    /// (`NothingVaries` without any).
+    pub(super) fn prepared(&self) -> Result<Prepared, WeightingError> {
+        let cells = self.checked()?;
         let (mut varying, mut constant) = (Vec::new(), Vec::new());
         for (k, c) in self.covariates.iter().enumerate() {
             let first = cells[0].levels[k];
@@ -189,7 +191,64 @@ impl Population {
                 false => constant.push(c.name.clone()),
             }
         }
-        (varying, constant)
+        if varying.is_empty() {
+            return Err(WeightingError::NothingVaries {
+                constant: constant.join(", "),
+            });
+        }
+        Ok(Prepared {
+            cells,
+            varying,
+            constant,
+        })
+    }
+}
+
+/// A population ready to weight: its cells, the covariates that vary and those that don't.
+pub(super) struct Prepared {
+    pub cells: Vec<Cell>,
+    /// Indices of the covariates that vary.
+    pub varying: Vec<usize>,
+    /// Names of those that don't.
+    pub constant: Vec<String>,
+}
+
+impl Prepared {
+    /// The weighted NPS from θ̂ and its variance (−1…1 units) and each cell's weight per
+    /// responder.
+    pub fn weighted(
+        self,
+        p: &Population,
+        method: Method,
+        (theta, variance): (f64, f64),
+        weights: &[f64],
+        s: &Settings,
+    ) -> Result<Weighted, WeightingError> {
+        let half = s.z()? * variance.sqrt();
+        let (invited, responded) = totals(&self.cells);
+        let (effective_n, max_weight_ratio) = kish(
+            weights
+                .iter()
+                .zip(&self.cells)
+                .map(|(w, c)| (*w, c.answers.n())),
+        );
+        let interval = Some((theta - half, theta + half));
+        Ok(Weighted {
+            method,
+            nps: Estimate::new(responded, theta, interval, Scale::Nps, s),
+            effective_n,
+            max_weight_ratio,
+            invited,
+            responded,
+            covariates: (self.varying.iter())
+                .map(|&k| p.covariates[k].name.clone())
+                .collect(),
+            constant: self.constant,
+            unrepresented: (self.cells.iter())
+                .filter(|c| c.answers.n() == 0)
+                .map(|c| c.invited)
+                .sum(),
+        })
     }
 }
 

@@ -14,10 +14,10 @@
 
 use serde::Serialize;
 
-use super::{Cell, Method, Population, Weighted, WeightingError, kish, net, totals};
+use super::{Cell, Method, Population, Weighted, WeightingError, net};
 use crate::drivers::matrix::{Matrix, dot};
 use crate::drivers::{Dataset, logistic};
-use crate::stats::{Estimate, Scale, Settings};
+use crate::stats::{Estimate, Settings};
 
 /// The fitted response model: how a level changes the odds of answering against its
 /// covariate's most common level.
@@ -52,61 +52,28 @@ pub fn inverse_propensity(
     p: &Population,
     s: &Settings,
 ) -> Result<(Weighted, Propensity), WeightingError> {
-    let cells = p.checked()?;
-    let (varying, constant) = p.varying(&cells);
-    if varying.is_empty() {
-        return Err(WeightingError::NothingVaries {
-            constant: constant.join(", "),
-        });
-    }
-    let indicators = design(p, &cells, &varying);
-    let x: Vec<Vec<f64>> = cells
-        .iter()
-        .map(|c| row(&indicators, c))
-        .collect::<Vec<_>>();
-    let (terms, fit_pseudo_r2, beta) = fit(p, &cells, &indicators, &x)?;
+    let prepared = p.prepared()?;
+    let cells = &prepared.cells;
+    let indicators = design(p, cells, &prepared.varying);
+    let x: Vec<Vec<f64>> = cells.iter().map(|c| row(&indicators, c)).collect();
+    let (terms, pseudo_r2, beta) = fit(p, cells, &indicators, &x)?;
     let pi: Vec<f64> = x.iter().map(|xc| expit(dot(&beta, xc))).collect();
-    let (invited, responded) = totals(&cells);
     let total: f64 = cells
         .iter()
         .zip(&pi)
         .map(|(c, p)| c.answers.n() as f64 / p)
         .sum();
-    let theta = cells
+    let net_total: f64 = cells
         .iter()
         .zip(&pi)
         .map(|(c, p)| net(&c.answers) / p)
-        .sum::<f64>()
-        / total;
-    let variance = sandwich(&cells, &x, &pi, theta) / (total * total);
-    let half = s.z()? * variance.sqrt();
-    let (effective_n, max_weight_ratio) =
-        kish(cells.iter().zip(&pi).map(|(c, p)| (1.0 / p, c.answers.n())));
-    let weighted = Weighted {
-        method: Method::InversePropensity,
-        nps: Estimate::new(
-            responded,
-            theta,
-            Some((theta - half, theta + half)),
-            Scale::Nps,
-            s,
-        ),
-        effective_n,
-        max_weight_ratio,
-        invited,
-        responded,
-        covariates: varying
-            .iter()
-            .map(|&k| p.covariates[k].name.clone())
-            .collect(),
-        constant,
-        unrepresented: 0,
-    };
-    let propensity = Propensity {
-        terms,
-        pseudo_r2: fit_pseudo_r2,
-    };
-    Ok((weighted, propensity))
+        .sum();
+    let theta = net_total / total;
+    let variance = sandwich(cells, &x, &pi, theta) / (total * total);
+    let weights: Vec<f64> = pi.iter().map(|p| 1.0 / p).collect();
+    let weighted =
+        prepared.weighted(p, Method::InversePropensity, (theta, variance), &weights, s)?;
+    Ok((weighted, Propensity { terms, pseudo_r2 }))
 }
 
 /// An indicator for every level of a varying covariate that some invited unit has, but

@@ -6,56 +6,37 @@
 //! invited are known, not estimated). Exact where every cell is well filled; the invited
 //! of cells without a responder cannot be represented and are counted as such.
 
-use super::{Method, Population, Weighted, WeightingError, kish, net};
-use crate::stats::{Estimate, Scale, Settings};
+use super::{Method, Population, Weighted, WeightingError, net};
+use crate::stats::Settings;
 
 /// The NPS of the invited population by post-stratification on every combination of the
 /// covariates' levels. Errors as [`super::inverse_propensity`] for the data; no model.
 pub fn post_stratified(p: &Population, s: &Settings) -> Result<Weighted, WeightingError> {
-    let cells = p.checked()?;
-    let (varying, constant) = p.varying(&cells);
-    if varying.is_empty() {
-        return Err(WeightingError::NothingVaries {
-            constant: constant.join(", "),
-        });
-    }
-    let (answered, silent): (Vec<_>, Vec<_>) = cells.iter().partition(|c| c.answers.n() > 0);
-    let unrepresented: u64 = silent.iter().map(|c| c.invited).sum();
-    let represented: f64 = answered.iter().map(|c| c.invited as f64).sum();
-    let mut theta = 0.0;
-    let mut variance = 0.0;
-    for c in &answered {
-        let (share, r) = (c.invited as f64 / represented, c.answers.n() as f64);
+    let prepared = p.prepared()?;
+    let cells = &prepared.cells;
+    let represented: f64 = (cells.iter())
+        .filter(|c| c.answers.n() > 0)
+        .map(|c| c.invited as f64)
+        .sum();
+    let (mut theta, mut variance) = (0.0, 0.0);
+    let mut weights = Vec::with_capacity(cells.len());
+    for c in cells {
+        let r = c.answers.n() as f64;
+        weights.push(c.invited as f64 / r.max(1.0));
+        if r == 0.0 {
+            continue;
+        }
+        let share = c.invited as f64 / represented;
         let mean = net(&c.answers) / r;
         let squares = (c.answers.promoters + c.answers.detractors) as f64 - r * mean * mean;
         theta += share * mean;
         variance += share * share * squares.max(0.0) / (r * r);
     }
-    let half = s.z()? * variance.sqrt();
-    let responded = answered.iter().map(|c| c.answers.n()).sum();
-    let (effective_n, max_weight_ratio) = kish(
-        answered
-            .iter()
-            .map(|c| (c.invited as f64 / c.answers.n() as f64, c.answers.n())),
-    );
-    Ok(Weighted {
-        method: Method::PostStratification,
-        nps: Estimate::new(
-            responded,
-            theta,
-            Some((theta - half, theta + half)),
-            Scale::Nps,
-            s,
-        ),
-        effective_n,
-        max_weight_ratio,
-        invited: represented as u64 + unrepresented,
-        responded,
-        covariates: varying
-            .iter()
-            .map(|&k| p.covariates[k].name.clone())
-            .collect(),
-        constant,
-        unrepresented,
-    })
+    prepared.weighted(
+        p,
+        Method::PostStratification,
+        (theta, variance),
+        &weights,
+        s,
+    )
 }
