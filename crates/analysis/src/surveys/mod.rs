@@ -6,7 +6,7 @@
 //! ([`respondents`]).
 
 mod invite;
-pub mod invited;
+pub mod population;
 pub mod respondents;
 
 pub use invite::{RuleInvited, scan, watched};

@@ -23,7 +23,7 @@ use cxray_store::decode::Columns;
 use cxray_store::sql::{Sql, day_sql};
 use cxray_store::{Result, StoreError};
 
-use super::invited::{Invited, InvitedBy};
+use super::population::{Invited, InvitedBy};
 use crate::groups::layout::{self, Layout};
 use crate::journey::{JourneyOptions, trip_data};
 use crate::loyalty::CUSTOMER_VALUE;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::DateTime;
 use cxray_analysis::journey::JourneyOptions;
-use cxray_analysis::surveys::invited::{Invitation, Invited};
+use cxray_analysis::surveys::population::{Invitation, Invited};
 use cxray_analysis::surveys::respondents::who_answers;
 use cxray_core::world::World;
 use cxray_store::ErrorKind;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use cxray_analysis::journey::JourneyOptions;
 use cxray_analysis::settings::ProductSettings;
-use cxray_analysis::surveys::invited::Invited;
+use cxray_analysis::surveys::population::Invited;
 use cxray_analysis::surveys::respondents::{WhoAnswers, who_answers};
 use cxray_core::stats::Estimate;
 use cxray_core::stats::weighting::Weighted;

@@ -1,4 +1,4 @@
-//! Who was invited to answer: every trip, or recorded invitations, as the trips they
+//! Who was invited to answer — every trip, or recorded invitations as the trips they
 //! follow.
 
 use std::sync::Arc;
