@@ -253,7 +253,9 @@ impl Rows {
             "p_alive_level",
             "clv_level",
         ]
-        .map(|name| c.int(name));
+        .iter()
+        .map(|name| c.int(name))
+        .collect::<Result<Vec<_>>>()?;
         let (answer, n) = (c.int("answer")?, c.int("n")?);
         let mut sums = Vec::new();
         for (_, column) in NUMERIC {
@@ -266,9 +268,6 @@ impl Rows {
         for r in 0..c.rows() {
             let mut level = [0; 4];
             for (into, column) in level.iter_mut().zip(&levels) {
-                let column = column
-                    .as_ref()
-                    .map_err(|e| StoreError::Decode(e.to_string()))?;
                 *into = usize::try_from(column.int_at(r)?).unwrap_or(0);
             }
             let sum = |k: usize| {
