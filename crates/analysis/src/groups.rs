@@ -46,7 +46,7 @@ use serde::{Deserialize, Serialize};
 
 use layout::Layout;
 
-mod layout;
+pub(crate) mod layout;
 
 /// The customers' columns every cell layout starts with.
 const FIRST: [&str; 2] = ["segment", "region"];

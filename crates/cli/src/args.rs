@@ -65,6 +65,9 @@ pub enum Command {
     /// What a proposed fix would keep: a share fewer bad experiences at touchpoints,
     /// priced in customers and money a year with intervals, the fixes ranked.
     Whatif(WhatIfArgs),
+    /// Who answers surveys: responders against non-responders on what is known of both,
+    /// and the NPS weighted to everyone asked (every trip counts as an invitation).
+    Respondents,
     /// What customers write: sentiment and distinguishing terms of the comments (personal
     /// data redacted first).
     #[command(subcommand)]

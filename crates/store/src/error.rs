@@ -6,6 +6,7 @@ use cxray_core::drivers::DriverError;
 use cxray_core::initiatives::InitiativeError;
 use cxray_core::models::ModelError;
 use cxray_core::stats::StatsError;
+use cxray_core::stats::weighting::WeightingError;
 use serde::Serialize;
 
 /// What kind of failure an error is: the CLI chooses its exit code and the server its
@@ -93,6 +94,8 @@ pub enum CoreError {
     Driver(#[from] DriverError),
     #[error(transparent)]
     Initiative(#[from] InitiativeError),
+    #[error(transparent)]
+    Weighting(#[from] WeightingError),
 }
 
 /// The store's result type.
@@ -166,6 +169,7 @@ impl CoreError {
             CoreError::Model(ModelError::InvalidData(_)) => BadInput,
             CoreError::Driver(e) => driver_kind(e),
             CoreError::Initiative(e) => initiative_kind(e),
+            CoreError::Weighting(e) => weighting_kind(e),
             CoreError::Stats(_) | CoreError::Model(_) => ModelFailed,
         }
     }
@@ -177,6 +181,18 @@ fn initiative_kind(e: &InitiativeError) -> ErrorKind {
         InitiativeError::Collinear => ErrorKind::ModelFailed,
         InitiativeError::Stats(s) => CoreError::Stats(s.clone()).kind(),
         _ => ErrorKind::BadInput,
+    }
+}
+
+fn weighting_kind(e: &WeightingError) -> ErrorKind {
+    match e {
+        WeightingError::NoInvited
+        | WeightingError::NoResponders { .. }
+        | WeightingError::EveryoneResponded { .. }
+        | WeightingError::NothingVaries { .. } => ErrorKind::NoData,
+        WeightingError::Model(d) => driver_kind(d),
+        WeightingError::Stats(s) => CoreError::Stats(s.clone()).kind(),
+        _ => ErrorKind::Internal,
     }
 }
 

@@ -12,7 +12,7 @@ use cxray_store::sql::Sql;
 /// The cells' columns as a query: every customer once, as `cid` and the columns' values
 /// as text under the keys `cell_0`, `cell_1`, … (names no table has, so joins with the
 /// event tables are never ambiguous).
-pub(super) struct Layout {
+pub(crate) struct Layout {
     pub customers: String,
     pub keys: Vec<String>,
 }
@@ -37,7 +37,7 @@ impl Layout {
 /// Segment and region, then each text attribute, fewest values first, that keeps the
 /// cells at most [`MAX_CELLS`]; none where customers are listed twice or segment and
 /// region alone make more cells.
-pub(super) async fn columns(sql: &Sql) -> Result<Option<Vec<String>>> {
+pub(crate) async fn columns(sql: &Sql) -> Result<Option<Vec<String>>> {
     let candidates = candidates(sql).await?;
     let counts: String = (candidates.iter().enumerate())
         .map(|(i, c)| format!(", CAST(count(DISTINCT {}) AS BIGINT) AS v{i}", quote(c)))

@@ -37,7 +37,7 @@ use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionContext, cast, c
 use serde::Serialize;
 
 use super::handoffs::{self, Pair};
-use super::masks::Touchpoints;
+use super::masks::{Mask, Touchpoints};
 use super::{JourneyOptions, Params, by_touchpoint, timed};
 use cxray_store::decode::Columns;
 use cxray_store::sql::{Sql, day_sql, of_customers};
@@ -69,6 +69,22 @@ pub struct TripData {
 }
 
 impl TripData {
+    /// Each trip with what it went through: customer_id, trip, end_day, past_purchases and
+    /// `bad`, whether anything failed or a wait broke its service level at any touchpoint.
+    pub(crate) fn experiences(&self) -> Result<DataFrame> {
+        let bad = (self.touchpoints.exprs(Mask::Bad).into_iter())
+            .map(|word| word.not_eq(lit(0i64)))
+            .reduce(|a, b| a.or(b))
+            .unwrap_or(lit(false));
+        let columns = ["customer_id", "trip", "end_day", "past_purchases"].map(col);
+        Ok(self.trips.clone().select(
+            columns
+                .into_iter()
+                .chain([bad.alias("bad")])
+                .collect::<Vec<_>>(),
+        )?)
+    }
+
     /// The pairs of consecutive interactions of the session's customers: the build's, or
     /// counted now for a restricted session.
     pub(super) async fn pairs(&self, sql: &Sql) -> Result<Vec<Pair>> {

@@ -2,8 +2,11 @@
 //! gained since each rule's watermark ([`scan`]), the store deciding on each customer
 //! under the contact policy. Run after imports into interactions, after ingestion
 //! commits in the server, and on demand (`cxray survey scan`); running it again changes
-//! nothing.
+//! nothing. Who answers among the invited, and the NPS of everyone invited
+//! ([`respondents`]).
 
 mod invite;
+pub mod population;
+pub mod respondents;
 
 pub use invite::{RuleInvited, scan, watched};

@@ -10,5 +10,6 @@ mod journey;
 mod loyalty;
 mod metrics;
 mod scorecard;
+mod surveys;
 
 pub use common::{cdnow, fresh, query};

@@ -13,6 +13,7 @@ pub mod loyalty;
 pub mod maintenance;
 pub mod metrics;
 pub mod report;
+pub mod respondents;
 pub mod scorecard;
 pub mod serve;
 pub mod sql;

@@ -16,6 +16,7 @@ mod names;
 mod notify;
 mod options;
 mod report;
+mod respondents;
 mod schedules;
 mod server;
 mod strace;

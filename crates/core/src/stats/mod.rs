@@ -17,6 +17,7 @@ mod power;
 mod proportion;
 pub mod quantile;
 mod tally;
+pub mod weighting;
 
 pub use auc::{auc, auc_difference};
 pub use compare::{

@@ -56,6 +56,7 @@ pub(crate) struct Simulation<'w> {
 
 /// A customer's fixed traits.
 struct Person {
+    index: u64,
     id: String,
     number: String,
     home: usize,
@@ -86,6 +87,9 @@ impl Visit {
         }
     }
 }
+
+/// Salts the seed of the streams that draw the answers of asked trips without one.
+const UNANSWERED: u64 = 0x5EED_0F0A_5CED_0001;
 
 fn logit(p: f64) -> f64 {
     (p / (1.0 - p)).ln()
@@ -138,6 +142,7 @@ impl<'w> Simulation<'w> {
         ]
         .map(|(g, i)| &g[i]);
         let person = Person {
+            index,
             id: format!("C{number}"),
             number,
             home,
@@ -241,7 +246,7 @@ impl<'w> Simulation<'w> {
         }
         let p_trip = self.dropout_probability(person.p, &visits, false);
         self.tally_initiative(person.p, p_trip, site, &visits);
-        let nps = self.survey(rng, person, &visits, &order_id, sink);
+        let nps = self.survey(rng, person, &visits, (trip, &order_id), sink);
         self.visits = visits;
         (p_trip, nps)
     }
@@ -364,12 +369,17 @@ impl<'w> Simulation<'w> {
 
     /// The trip's survey: maybe a response (NPS with comment, grade, CSAT per asked
     /// touchpoint). Returns the NPS answer (time, score) when one was emitted.
+    ///
+    /// Every trip with a touchpoint whose invitation (`delay_hours` after its last one)
+    /// falls within the observation is asked; the NPS of those that give no answer (none,
+    /// or one after the end) is drawn for the truth from their own stream
+    /// ([`Simulation::unanswered`]), so `rng` draws exactly what it did without it.
     fn survey(
         &mut self,
         rng: &mut Rng,
         person: &Person,
         visits: &[Visit],
-        order_id: &str,
+        (trip, order_id): (u32, &str),
         sink: &mut impl Sink,
     ) -> Option<(i64, f64)> {
         let (spec, plan) = (self.world.spec(), self.plan());
@@ -379,22 +389,20 @@ impl<'w> Simulation<'w> {
             * person.response_multiplier
             * if bad { s.bad_trip_multiplier } else { 1.0 };
         let last = visits.iter().map(|v| v.at).max()?;
+        let delay = (s.delay_hours * HOUR_US as f64) as i64;
+        let asked = last + delay <= plan.end_us;
         if !rng.bernoulli(rate) {
+            self.unanswered(asked, person, visits, trip);
             return None;
         }
-        let at = last + (s.delay_hours * HOUR_US as f64) as i64 + rng.below(DAY_US as u64) as i64;
+        let at = last + delay + rng.below(DAY_US as u64) as i64;
         if at > plan.end_us {
+            self.unanswered(asked, person, visits, trip);
             return None;
         }
-        let shift: f64 = (0..plan.effects.len())
-            .filter(|&e| self.happened(e, visits, false))
-            .map(|e| plan.effects[e].satisfaction)
-            .sum();
-        let latent = s.satisfaction_mean
-            + person.satisfaction_offset
-            + shift
-            + s.satisfaction_sd * rng.normal();
+        let latent = self.latent_satisfaction(rng, person, visits);
         let nps = latent.round().clamp(0.0, 10.0);
+        self.tally.survey.add(nps, true);
         let grade_latent = latent + s.grade_sd * rng.normal();
         let grade = s.grade_cuts.iter().filter(|&&c| grade_latent >= c).count() as f64;
         let comment = self.comment(rng, nps, visits);
@@ -428,6 +436,35 @@ impl<'w> Simulation<'w> {
         }
         self.tally.counts.responses += count;
         Some((at, nps))
+    }
+
+    /// The answer's latent satisfaction: the survey's mean, the person's offset, the trip's
+    /// effects and one normal draw from `rng`.
+    fn latent_satisfaction(&self, rng: &mut Rng, person: &Person, visits: &[Visit]) -> f64 {
+        let (s, plan) = (&self.world.spec().survey, self.plan());
+        let shift: f64 = (0..plan.effects.len())
+            .filter(|&e| self.happened(e, visits, false))
+            .map(|e| plan.effects[e].satisfaction)
+            .sum();
+        s.satisfaction_mean + person.satisfaction_offset + shift + s.satisfaction_sd * rng.normal()
+    }
+
+    /// Counts an asked trip without an answer in the data, with the NPS its customer would
+    /// have given, drawn from the model of answers with a stream of its own: keyed by the
+    /// seed (salted) and the order (customer index, trip number).
+    fn unanswered(&mut self, asked: bool, person: &Person, visits: &[Visit], trip: u32) {
+        if !asked {
+            return;
+        }
+        let mut rng = Rng::stream(
+            self.seed ^ UNANSWERED,
+            (person.index << 32) | u64::from(trip),
+        );
+        let nps = self
+            .latent_satisfaction(&mut rng, person, visits)
+            .round()
+            .clamp(0.0, 10.0);
+        self.tally.survey.add(nps, false);
     }
 
     /// A comment from the phrase bank, or empty: a complaint about a failed touchpoint,

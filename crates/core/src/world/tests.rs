@@ -484,3 +484,35 @@ fn the_documented_example_is_a_valid_world() {
     assert_eq!(truth.counts.customers, 1_000);
     assert!(truth.counts.transactions > 1_000 && truth.touchpoints[0].observed.trials > 0);
 }
+
+#[test]
+fn survey_truth_recounts_the_answers_and_asks_more_trips() {
+    let world = World::airline();
+    let (mut answers, mut net) = (0u64, 0i64);
+    let mut orders = std::collections::HashSet::new();
+    let (truth, _) = run(&world, 5_000, 11, |row| match row {
+        Row::Response(r) if r.instrument == "nps" => {
+            answers += 1;
+            net += i64::from(r.score >= 9.0) - i64::from(r.score <= 6.0);
+        }
+        Row::Interaction(i) => {
+            orders.insert(i.order_id);
+        }
+        _ => {}
+    });
+    let s = truth.survey.expect("the survey's truth is recorded");
+    assert_eq!(s.responded, answers);
+    let responder_nps = 100.0 * net as f64 / answers as f64;
+    assert!(
+        (s.responder_nps.unwrap() - responder_nps).abs() < 1e-9,
+        "{s:?}"
+    );
+    assert!(
+        s.asked > s.responded && s.asked <= orders.len() as u64,
+        "{s:?}"
+    );
+    assert!(
+        s.population_nps.unwrap() > s.responder_nps.unwrap(),
+        "bad trips answer more often, so the answers understate everyone's NPS: {s:?}"
+    );
+}

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::World;
 use super::calendar::iso_date;
+use crate::stats::NpsCounts;
 
 /// The known truth behind a simulated data set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,6 +25,65 @@ pub struct Truth {
     pub initiative: Option<InitiativeTruth>,
     pub counts: Counts,
     pub defection: Defection,
+    /// Who was asked for feedback and what everyone asked thought (absent in truths
+    /// written before it was recorded).
+    #[serde(default)]
+    pub survey: Option<SurveyTruth>,
+}
+
+/// The survey as it really went: every trip asked, those that answered, and the NPS of
+/// everyone asked against the NPS of those who answered.
+///
+/// A trip is asked when it went through a touchpoint and its invitation, `delay_hours`
+/// after its last touchpoint, falls within the observation (on or before its end). An
+/// asked trip responded when its answer is in the data (an answer drawn for after the end
+/// is not). For the asked trips without an answer, the NPS they would have given is drawn
+/// from the same model as the answers (the person's and the trip's satisfaction plus
+/// noise) on a random stream of their own, so recording it changes no other output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SurveyTruth {
+    pub asked: u64,
+    pub responded: u64,
+    /// responded / asked.
+    pub response_rate: Option<f64>,
+    /// The NPS (−100…100) over every asked trip: answers given and answers drawn.
+    pub population_nps: Option<f64>,
+    /// The NPS (−100…100) of the answers given.
+    pub responder_nps: Option<f64>,
+}
+
+/// The NPS tallies of asked trips: all of them, and those that answered.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SurveyTally {
+    everyone: NpsCounts,
+    responders: NpsCounts,
+}
+
+impl SurveyTally {
+    /// Counts an asked trip's NPS (0–10, whole), answered or drawn.
+    pub fn add(&mut self, nps: f64, answered: bool) {
+        let score = nps.clamp(0.0, 10.0) as u8;
+        let counts = NpsCounts {
+            promoters: u64::from(score >= 9),
+            passives: u64::from((7..9).contains(&score)),
+            detractors: u64::from(score <= 6),
+        };
+        self.everyone.merge(&counts);
+        if answered {
+            self.responders.merge(&counts);
+        }
+    }
+
+    fn truth(&self) -> SurveyTruth {
+        let nps = |c: &NpsCounts| ratio(100.0 * (c.promoters as f64 - c.detractors as f64), c.n());
+        SurveyTruth {
+            asked: self.everyone.n(),
+            responded: self.responders.n(),
+            response_rate: ratio(self.responders.n() as f64, self.everyone.n()),
+            population_nps: nps(&self.everyone),
+            responder_nps: nps(&self.responders),
+        }
+    }
 }
 
 /// The observation window (dates inclusive, `YYYY-MM-DD`).
@@ -209,6 +269,7 @@ pub(crate) struct Tally {
     pub satisfied_defectors: u64,
     /// Per NPS group of the last answer: (respondents, defectors).
     pub by_nps_group: [(u64, u64); 3],
+    pub survey: SurveyTally,
 }
 
 fn ratio(num: f64, den: u64) -> Option<f64> {
@@ -351,6 +412,7 @@ impl Tally {
                     })
                     .collect(),
             },
+            survey: Some(self.survey.truth()),
         }
     }
 }
