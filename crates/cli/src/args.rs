@@ -65,9 +65,6 @@ pub enum Command {
     /// What a proposed fix would keep: a share fewer bad experiences at touchpoints,
     /// priced in customers and money a year with intervals, the fixes ranked.
     Whatif(WhatIfArgs),
-    /// Who answers surveys: responders against non-responders on what is known of both,
-    /// and the NPS weighted to everyone asked (every trip counts as an invitation).
-    Respondents,
     /// What customers write: sentiment and distinguishing terms of the comments (personal
     /// data redacted first).
     #[command(subcommand)]
@@ -606,6 +603,14 @@ pub enum SurveyCommand {
     Links(LinksArgs),
     /// Why a customer was or was not asked: every contact decision about them.
     Why { customer: String },
+    /// Who answers: responders against non-responders on what is known of both, and the
+    /// NPS weighted to everyone asked — the invitations sent, or every trip when none
+    /// were.
+    Respondents {
+        /// Count every trip as asked, even when invitations were sent.
+        #[arg(long)]
+        every_trip: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -53,7 +53,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 commands::initiative::run(&config, command, cli.json).await
             }
             Command::Whatif(args) => commands::whatif::run(&config, args, cli.json).await,
-            Command::Respondents => commands::respondents::run(&config, cli.json).await,
             Command::Text(command) => commands::text::run(&config, command, cli.json).await,
             Command::Scorecard => commands::scorecard::run(&config, cli.json).await,
             Command::Report(args) => commands::report::run(&config, args, cli.json).await,

@@ -55,6 +55,9 @@ pub async fn run(config: &Config, command: SurveyCommand, json: bool) -> anyhow:
         SurveyCommand::Scan => scan(config, &ops, json).await,
         SurveyCommand::Links(args) => links(&ops, args, json),
         SurveyCommand::Why { customer } => why(&ops, &customer, json),
+        SurveyCommand::Respondents { every_trip } => {
+            super::respondents::run(config, every_trip, json).await
+        }
     }
 }
 

@@ -125,7 +125,7 @@ fn no_page_and_no_command_shows_a_program_identifier() {
         vec!["drivers", "--outcome", "spend", "--resamples", "5"],
         vec!["scorecard"],
         vec!["link"],
-        vec!["respondents"],
+        vec!["survey", "respondents"],
         vec!["metrics", "nps", "--by", "touchpoint"],
         vec!["metrics", "grade", "--by", "quarter"],
         vec![

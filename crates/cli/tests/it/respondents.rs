@@ -14,7 +14,7 @@ fn weighted_nps_lands_closer_to_everyone_asked_and_covers_it() {
     let truth: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(data.join("truth.json")).unwrap()).unwrap();
     let population = truth["survey"]["population_nps"].as_f64().unwrap();
-    let answers = json(&data, &["respondents", "--json"]);
+    let answers = json(&data, &["survey", "respondents", "--json"]);
     let raw = answers["answered"]["value"].as_f64().unwrap();
     let weighted = &answers["weighted"];
     let [value, low, high] = ["value", "low", "high"].map(|k| weighted["nps"][k].as_f64().unwrap());
@@ -40,7 +40,7 @@ fn weighted_nps_lands_closer_to_everyone_asked_and_covers_it() {
         "business customers answer less: {business}"
     );
 
-    let text = run(&data, &["respondents"]);
+    let text = run(&data, &["survey", "respondents"]);
     assert!(text.status.success());
     let text = String::from_utf8(text.stdout).unwrap();
     assert!(text.contains("weighted to everyone asked"), "{text}");
@@ -53,7 +53,7 @@ fn weighted_nps_lands_closer_to_everyone_asked_and_covers_it() {
 #[test]
 fn without_answers_there_is_nothing_to_weight() {
     let (_dir, data) = crate::initialised();
-    let out = run(&data, &["respondents"]);
+    let out = run(&data, &["survey", "respondents"]);
     assert_eq!(
         out.status.code(),
         Some(3),

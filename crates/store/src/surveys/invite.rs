@@ -178,6 +178,15 @@ impl OpsDb {
         Ok(expired.len())
     }
 
+    /// Every invitation sent (answered, expired or still open): customer and time sent.
+    pub fn sent_invitations(&self) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT customer_id, sent_at FROM invitations WHERE sent_at IS NOT NULL ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     /// The invitation with this id.
     pub fn invitation(&self, id: i64) -> Result<Option<Invitation>> {
         Ok(invitations_where(self.conn(), "id = ?1", params![id])?.pop())
