@@ -5,6 +5,7 @@
 //! nothing. Who answers among the invited, and the NPS of everyone invited
 //! ([`respondents`]).
 
+pub mod demo;
 mod invite;
 pub mod population;
 pub mod respondents;

@@ -1,5 +1,6 @@
 //! `cxray demo`: build the demo world, then serve it.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 
@@ -10,6 +11,7 @@ use cxray_analysis::settings::ProductSettings;
 use cxray_core::access::Role;
 use cxray_core::world::{Spec, Truth, World};
 use cxray_store::accounts::{NewUser, generate_password};
+use cxray_store::sql::Sql;
 use cxray_store::{DataFolder, ops::OpsDb, tables};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
@@ -247,6 +249,15 @@ async fn build(folder: &DataFolder, world: World, args: &DemoArgs) -> anyhow::Re
     for (metric, period, target) in cxray_analysis::world::targets(folder).await? {
         ops.set_target("demo", metric, &period, target)?;
     }
+    let end = chrono::NaiveDate::parse_from_str(&truth.observation.end, "%Y-%m-%d")
+        .with_context(|| format!("the world's end {}", truth.observation.end))?;
+    let end = end
+        .succ_opt()
+        .unwrap_or(end)
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc();
+    let sql = Sql::open(folder, &BTreeMap::new()).await?;
+    cxray_analysis::surveys::demo::plant(&sql, &ops, end).await?;
     Ok(truth)
 }
 

@@ -183,9 +183,9 @@ pub fn held_out(key: &PseudonymKey, customer: &str, share: f64) -> bool {
     keyed_uniform(key, "cxray-survey-holdout", 0, &[customer.as_bytes()]) < share
 }
 
-/// Decides on one triggered customer given the invitations they had (`history`, any
-/// order): opted out, held out, not sampled, then the cooldowns and the window limit, in
-/// that order, so the reason recorded is the first that applies.
+/// Decides on one triggered customer given their invitations (`history`, any order, those
+/// going out later included): opted out, held out, not sampled, then the cooldowns and the
+/// window limit, in that order, so the reason recorded is the first that applies.
 pub fn decide(
     policy: &ContactPolicy,
     rule: (i64, &InvitationRule),
@@ -194,11 +194,12 @@ pub fn decide(
     key: &PseudonymKey,
 ) -> Decision {
     let (rule_id, rule) = rule;
-    let since = |days: i64| draw.at - days * DAY;
-    let recent = |days: i64, matches: &dyn Fn(&Contact) -> bool| {
+    // A contact within the cooldown on either side: invitations already decided on may
+    // go out later than this one (another rule's, with a longer delay).
+    let near = |days: i64, matches: &dyn Fn(&Contact) -> bool| {
         history
             .iter()
-            .any(|c| c.at > since(days) && c.at <= draw.at && matches(c))
+            .any(|c| (c.at - draw.at).abs() < days * DAY && matches(c))
     };
     let parts = [draw.customer.as_bytes(), draw.event.as_bytes()];
     let suppression = if draw.opted_out {
@@ -207,22 +208,42 @@ pub fn decide(
         Some(Suppression::Holdout)
     } else if keyed_uniform(key, "cxray-survey-sample", rule_id, &parts) >= rule.sample_rate {
         Some(Suppression::NotSampled)
-    } else if recent(policy.global_cooldown_days, &|_| true) {
+    } else if near(policy.global_cooldown_days, &|_| true) {
         Some(Suppression::GlobalCooldown)
-    } else if recent(rule.survey_cooldown_days, &|c| c.survey == draw.survey) {
+    } else if near(rule.survey_cooldown_days, &|c| c.survey == draw.survey) {
         Some(Suppression::SurveyCooldown)
-    } else if recent(rule.touchpoint_cooldown_days, &|c| {
+    } else if near(rule.touchpoint_cooldown_days, &|c| {
         c.touchpoint == draw.touchpoint
     }) {
         Some(Suppression::TouchpointCooldown)
     } else {
-        let in_window = history
-            .iter()
-            .filter(|c| c.at > since(policy.window_days) && c.at <= draw.at)
-            .count() as i64;
-        (in_window >= policy.max_in_window).then_some(Suppression::WindowLimit)
+        let full = crowded(policy, draw.at, history);
+        full.then_some(Suppression::WindowLimit)
     };
     suppression.map_or(Decision::Invite, Decision::Suppress)
+}
+
+/// Whether an invitation at `at` would put more than the policy's limit into some window
+/// of its length: among the contacts within a window's length on either side.
+fn crowded(policy: &ContactPolicy, at: i64, history: &[Contact]) -> bool {
+    let span = policy.window_days * DAY;
+    let mut times: Vec<i64> = history
+        .iter()
+        .map(|c| c.at)
+        .filter(|t| (t - at).abs() < span)
+        .chain([at])
+        .collect();
+    times.sort_unstable();
+    let most = (0..times.len())
+        .map(|i| {
+            times[i..]
+                .iter()
+                .take_while(|t| **t < times[i] + span)
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    most as i64 > policy.max_in_window
 }
 
 #[cfg(test)]

@@ -2,11 +2,13 @@
 //! them ([`define`]), the contact policy, and the invitations the analysis layer's scan
 //! decides on — each decision, invited or suppressed with its reason, logged so "why was
 //! this customer not asked?" has an answer ([`invite`]); what happens to an invitation
-//! afterwards (sent, reminded, expired, answered) is logged the same way.
+//! afterwards (sent, reminded, expired, answered) is logged the same way, and a world that
+//! already happened can play its invitations forward ([`replay`]).
 
 pub mod check;
 mod define;
 mod invite;
+mod replay;
 
 #[cfg(test)]
 mod tests;
@@ -14,7 +16,8 @@ mod tests;
 use cxray_core::surveys::{InvitationRule, Survey};
 use serde::Serialize;
 
-pub use invite::{Candidate, ContactEntry, Invitation, Invited};
+pub use invite::{Candidate, ContactEntry, Invitation, Invited, SurveyCounts};
+pub use replay::Replayed;
 
 /// A survey as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -212,3 +212,71 @@ proptest! {
         prop_assert!(out.suppressed.keys().all(|k| Suppression::parse(k).is_some()));
     }
 }
+
+#[test]
+fn a_replay_sends_reminds_answers_and_expires_in_time() {
+    let (_dir, db) = db();
+    let policy = ContactPolicy {
+        reminders: 2,
+        reminder_gap_days: 3,
+        ..no_holdout()
+    };
+    db.set_contact_policy("ann", &policy).unwrap();
+    db.add_survey("ann", &survey("S")).unwrap();
+    let r = db.add_survey_rule("ann", &rule("R", "S"), None).unwrap();
+    let found = [
+        candidate("c1", 0),
+        candidate("c2", 0),
+        candidate("c3", 0),
+        candidate("c4", 90),
+    ];
+    db.invite(&r, &found, None, &KEY).unwrap();
+    let sent = 1000 * DAY + DAY;
+    // c1 answers at once, c2 after the first reminder, c3 never; c4 is due after the end.
+    let answered = std::collections::HashMap::from([
+        ("c1".to_string(), vec![sent - DAY, sent + 3600]),
+        ("c2".to_string(), vec![sent + 4 * DAY]),
+    ]);
+    let end = 1000 * DAY + 60 * DAY;
+    let out = db.replay_invitations(end, "mail", &answered).unwrap();
+    assert_eq!(
+        out,
+        Replayed {
+            sent: 3,
+            responded: 2,
+            reminded: 3,
+            expired: 1
+        }
+    );
+    let steps = |c: &str| -> Vec<(i64, String)> {
+        db.contact_log(c)
+            .unwrap()
+            .into_iter()
+            .skip(1)
+            .map(|e| (e.at - sent, e.decision))
+            .collect()
+    };
+    let s = |d: i64, what: &str| (d, what.to_string());
+    assert_eq!(steps("c1"), vec![s(0, "sent"), s(3600, "responded")]);
+    assert_eq!(
+        steps("c2"),
+        vec![
+            s(0, "sent"),
+            s(3 * DAY, "reminded"),
+            s(4 * DAY, "responded")
+        ]
+    );
+    let c3 = vec![
+        s(0, "sent"),
+        s(3 * DAY, "reminded"),
+        s(6 * DAY, "reminded"),
+        s(14 * DAY, "expired"),
+    ];
+    assert_eq!(steps("c3"), c3);
+    assert_eq!(steps("c4"), vec![]);
+    assert_eq!(
+        db.send_due("mail", end).unwrap().len(),
+        0,
+        "c4 is still pending, due later"
+    );
+}
