@@ -17,7 +17,7 @@ mod commit;
 mod keys;
 mod recover;
 mod stats;
-mod sync;
+pub(crate) mod sync;
 pub(crate) mod validate;
 pub(crate) mod wal;
 

@@ -1,10 +1,11 @@
 //! Housekeeping of a data folder: `vacuum` (files no version within the retention
-//! needs), `check` (what is wrong), `backup` and `restore` (a consistent copy, taken while
-//! the server may run).
+//! needs), `optimize` (few large, clustered files and a checkpoint), `check` (what is
+//! wrong), `backup` and `restore` (a consistent copy, taken while the server may run).
 
 pub mod backup;
 pub mod check;
 pub mod forget;
+pub mod optimize;
 pub mod vacuum;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,232 @@
+//! `cxray optimize`: the tables' layout for large data.
+//!
+//! Every commit adds at least one data file, and the ingestion API commits small batches
+//! every few seconds, so a table read by many small files costs a request and a footer per
+//! file. Optimize rewrites a table's files into few of about the target size: the event
+//! tables sorted along a Z-order curve of the columns analyses filter on
+//! ([`cluster_columns`]), so each file and row group spans a narrow range of them and
+//! their statistics skip the rest; the other tables are compacted. Then it writes a Delta
+//! checkpoint, so opening a table reads one Parquet file instead of every commit's entry.
+//!
+//! Optimize changes no row: its commit removes the old files and adds the new ones with
+//! `dataChange = false`. The old files stay until `cxray vacuum` removes them after its
+//! retention, so time travel to the versions before keeps working until then. It is safe
+//! while the server ingests: appends committed meanwhile do not conflict (Delta commits
+//! the rewrite after them, their files untouched); a commit that removed a file the
+//! rewrite read (another optimize, an erasure) makes it fail with nothing changed
+//! ([`StoreError::Input`] saying to run it again). A table with a rule that opens
+//! follow-up cases is optimized only as far as every enabled rule has evaluated it, as
+//! rules find new rows by the files appends added.
+
+use std::num::NonZeroU64;
+use std::path::Path;
+use std::sync::Arc;
+
+use cxray_core::domain::Table;
+use datafusion::execution::SessionStateBuilder;
+use deltalake_core::DeltaTable;
+use deltalake_core::errors::DeltaTableError;
+use deltalake_core::kernel::Action;
+use deltalake_core::kernel::transaction::TransactionError;
+use deltalake_core::logstore::get_actions;
+use deltalake_core::operations::optimize::OptimizeType;
+use deltalake_core::protocol::checkpoints::create_checkpoint;
+use serde::Serialize;
+
+use super::{keeping_made_by, open_dir, table_dirs};
+use crate::folder::DataFolder;
+use crate::ingest::sync;
+use crate::ops::{OpsDb, audit};
+use crate::sql::{runtime, session_config};
+use crate::tables::checkpoint;
+use crate::{Result, StoreError};
+
+/// The Delta operation an optimize commit records.
+const OPTIMIZE: &str = "OPTIMIZE";
+
+/// The columns an event table is clustered by: the event time, and the touchpoint where
+/// the table has one (what the analyses filter and group on). Other tables are compacted.
+pub fn cluster_columns(table: &str) -> &'static [&'static str] {
+    match table.parse::<Table>() {
+        Ok(Table::Transactions) => &["at"],
+        Ok(Table::Interactions | Table::Responses) => &["at", "touchpoint"],
+        _ => &[],
+    }
+}
+
+/// What an optimize did to one table.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Optimized {
+    pub table: String,
+    /// The version rewritten: the latest, or the one every rule on the table evaluated.
+    pub read_version: u64,
+    /// The table's latest version afterwards.
+    pub version: u64,
+    /// Data files and their bytes at the version read…
+    pub files_before: u64,
+    pub bytes_before: u64,
+    /// …and at the latest version afterwards (appends meanwhile included).
+    pub files_after: u64,
+    pub bytes_after: u64,
+    /// Files the rewrite removed and added (none when there was nothing to do).
+    pub files_removed: u64,
+    pub files_added: u64,
+    /// The Z-order columns (empty: compacted).
+    pub clustered_by: Vec<String>,
+    /// The version of the table's latest checkpoint afterwards.
+    pub checkpoint: Option<u64>,
+}
+
+/// Optimizes the table called `only` (every table without one) on behalf of `actor`,
+/// into files of about `target_size` bytes (Delta's default, 100 MiB, without one). An
+/// unknown name is refused naming the tables there are, before anything changes.
+pub async fn optimize(
+    folder: &DataFolder,
+    only: Option<&str>,
+    target_size: Option<NonZeroU64>,
+    actor: &str,
+) -> Result<Vec<Optimized>> {
+    let mut dirs = table_dirs(folder);
+    if let Some(name) = only {
+        if !dirs.iter().any(|(t, _)| t == name) {
+            let known: Vec<&str> = dirs.iter().map(|(t, _)| t.as_str()).collect();
+            return Err(StoreError::Input(format!(
+                "unknown table '{name}' (the tables are: {})",
+                known.join(", ")
+            )));
+        }
+        dirs.retain(|(t, _)| t == name);
+    }
+    let db = OpsDb::open(&folder.ops_db_path())?;
+    let mut done = Vec::new();
+    for (name, dir) in dirs {
+        let limit = evaluated_by_rules(&db, &name)?;
+        let columns = cluster_columns(&name);
+        let optimized = optimize_table(&dir, &name, limit, columns, target_size)
+            .await
+            .map_err(|e| conflict(e, &name))?;
+        done.push(optimized);
+    }
+    let rewritten: Vec<String> = done
+        .iter()
+        .filter(|o| o.files_removed > 0)
+        .map(|o| {
+            format!(
+                "{} v{}: {} files rewritten into {}",
+                o.table, o.read_version, o.files_removed, o.files_added
+            )
+        })
+        .collect();
+    let detail = match rewritten.is_empty() {
+        true => "nothing to rewrite".to_string(),
+        false => rewritten.join("; "),
+    };
+    audit(db.conn(), actor, "optimize", &detail)?;
+    Ok(done)
+}
+
+/// The version of `table` every enabled rule that watches it has evaluated, if some rule
+/// has not evaluated its latest one: its files added since are left for the rules.
+fn evaluated_by_rules(db: &OpsDb, table: &str) -> Result<Option<u64>> {
+    Ok(db
+        .rules()?
+        .into_iter()
+        .filter(|r| r.enabled && r.trigger.table().is_some_and(|t| t.name() == table))
+        .filter_map(|r| r.watermark)
+        .min())
+}
+
+/// A rewrite that lost to a conflicting commit, as bad input: nothing changed, and
+/// running it again starts from the new version.
+fn conflict(e: StoreError, table: &str) -> StoreError {
+    match e {
+        StoreError::Delta(DeltaTableError::Transaction {
+            source: TransactionError::CommitConflict(c),
+        }) => StoreError::Input(format!(
+            "optimize {table}: another commit removed files it was rewriting ({c}); nothing \
+             changed: run `cxray optimize {table}` again"
+        )),
+        e => e,
+    }
+}
+
+/// Optimizes the table in `dir` as at version `at` (the latest without one, or when
+/// later): Z-ordered by `columns`, compacted without any, its commit made durable; then
+/// checkpoints its latest version.
+pub(crate) async fn optimize_table(
+    dir: &Path,
+    name: &str,
+    at: Option<u64>,
+    columns: &[&str],
+    target_size: Option<NonZeroU64>,
+) -> Result<Optimized> {
+    let mut table = open_dir(dir).await?;
+    if let Some(v) = at.filter(|v| Some(*v) < table.version()) {
+        table.load_version(v).await?;
+    }
+    let read_version = table.version().unwrap_or(0);
+    let (files_before, bytes_before) = files(&table)?;
+    let mut files_removed = 0;
+    let mut files_added = 0;
+    if files_before > 0 && !optimized_last(&table, read_version).await? {
+        let properties = keeping_made_by(&table).await?;
+        let kind = match columns {
+            [] => OptimizeType::Compact,
+            c => OptimizeType::ZOrder(c.iter().map(|c| c.to_string()).collect()),
+        };
+        let session = SessionStateBuilder::new()
+            .with_config(session_config())
+            .with_runtime_env(runtime()?)
+            .with_default_features()
+            .build();
+        let mut builder = table
+            .optimize()
+            .with_type(kind)
+            .with_commit_properties(properties)
+            .with_session_state(Arc::new(session));
+        if let Some(size) = target_size {
+            builder = builder.with_target_size(size);
+        }
+        let (optimized, metrics) = builder.await?;
+        if metrics.num_files_added + metrics.num_files_removed > 0 {
+            sync::commit_in(dir, optimized.version().unwrap_or(0))?;
+        }
+        (files_removed, files_added) = (metrics.num_files_removed, metrics.num_files_added);
+    }
+    let latest = open_dir(dir).await?;
+    if checkpoint(&latest)? < latest.version() {
+        create_checkpoint(&latest, None).await?;
+    }
+    let (files_after, bytes_after) = files(&latest)?;
+    Ok(Optimized {
+        table: name.to_string(),
+        read_version,
+        version: latest.version().unwrap_or(0),
+        files_before,
+        bytes_before,
+        files_after,
+        bytes_after,
+        files_removed,
+        files_added,
+        clustered_by: columns.iter().map(|c| c.to_string()).collect(),
+        checkpoint: checkpoint(&latest)?,
+    })
+}
+
+/// The data files of the table's loaded version and their bytes.
+fn files(t: &DeltaTable) -> Result<(u64, u64)> {
+    let log = t.snapshot()?.log_data();
+    Ok(log.iter().fold((0, 0), |(n, bytes), f| {
+        (n + 1, bytes + f.size().max(0) as u64)
+    }))
+}
+
+/// Whether commit `version` of the table is an optimize: nothing arrived since the last.
+async fn optimized_last(t: &DeltaTable, version: u64) -> Result<bool> {
+    let Some(entry) = t.log_store().read_commit_entry(version).await? else {
+        return Ok(false);
+    };
+    Ok(get_actions(version, &entry)?.iter().any(
+        |a| matches!(a, Action::CommitInfo(c) if c.operation.as_deref() == Some(OPTIMIZE)),
+    ))
+}
