@@ -12,17 +12,19 @@
 //! `dataChange = false`. The old files stay until `cxray vacuum` removes them after its
 //! retention, so time travel to the versions before keeps working until then. It is safe
 //! while the server ingests: appends committed meanwhile do not conflict (Delta commits
-//! the rewrite after them, their files untouched); a commit that removed a file the
-//! rewrite read (another optimize, an erasure) makes it fail with nothing changed
-//! ([`StoreError::Input`] saying to run it again). A table with a rule that opens
-//! follow-up cases is optimized only as far as every enabled rule has evaluated it, as
-//! rules find new rows by the files appends added.
+//! the rewrite after them, their files untouched); a commit that does (one that changed
+//! the table's schema: ingestion adding an attribute column) makes it fail with nothing
+//! changed ([`StoreError::Busy`]: run it again). Two rewrites of the same files are not a
+//! conflict to delta-rs, so optimize and `forget` take the folder's rewrite lock, and
+//! `customer_value`, which `loyalty predict` overwrites whole, is left alone. A table with
+//! a rule that opens follow-up cases is optimized only as far as every enabled rule has
+//! evaluated it, as rules find new rows by the files appends added.
 
 use std::num::NonZeroU64;
 use std::path::Path;
 use std::sync::Arc;
 
-use cxray_core::domain::Table;
+use cxray_core::domain::{Table, UnknownTable};
 use datafusion::execution::SessionStateBuilder;
 use deltalake_core::DeltaTable;
 use deltalake_core::errors::DeltaTableError;
@@ -33,7 +35,7 @@ use deltalake_core::operations::optimize::OptimizeType;
 use deltalake_core::protocol::checkpoints::create_checkpoint;
 use serde::Serialize;
 
-use super::{keeping_made_by, open_dir, table_dirs};
+use super::{open_dir, rewrite_lock};
 use crate::folder::DataFolder;
 use crate::ingest::sync;
 use crate::ops::{OpsDb, audit};
@@ -46,11 +48,11 @@ const OPTIMIZE: &str = "OPTIMIZE";
 
 /// The columns an event table is clustered by: the event time, and the touchpoint where
 /// the table has one (what the analyses filter and group on). Other tables are compacted.
-pub fn cluster_columns(table: &str) -> &'static [&'static str] {
-    match table.parse::<Table>() {
-        Ok(Table::Transactions) => &["at"],
-        Ok(Table::Interactions | Table::Responses) => &["at", "touchpoint"],
-        _ => &[],
+pub fn cluster_columns(table: Table) -> &'static [&'static str] {
+    match table {
+        Table::Transactions => &["at"],
+        Table::Interactions | Table::Responses => &["at", "touchpoint"],
+        Table::Customers | Table::Owners | Table::Financials => &[],
     }
 }
 
@@ -77,34 +79,31 @@ pub struct Optimized {
     pub checkpoint: Option<u64>,
 }
 
-/// Optimizes the table called `only` (every table without one) on behalf of `actor`,
-/// into files of about `target_size` bytes (Delta's default, 100 MiB, without one). An
-/// unknown name is refused naming the tables there are, before anything changes.
+/// Optimizes the table called `only` (every event table without one) on behalf of
+/// `actor`, into files of about `target_size` bytes (Delta's default, 100 MiB, without
+/// one). An unknown name is refused naming the tables there are, before anything changes.
 pub async fn optimize(
     folder: &DataFolder,
     only: Option<&str>,
     target_size: Option<NonZeroU64>,
     actor: &str,
 ) -> Result<Vec<Optimized>> {
-    let mut dirs = table_dirs(folder);
-    if let Some(name) = only {
-        if !dirs.iter().any(|(t, _)| t == name) {
-            let known: Vec<&str> = dirs.iter().map(|(t, _)| t.as_str()).collect();
-            return Err(StoreError::Input(format!(
-                "unknown table '{name}' (the tables are: {})",
-                known.join(", ")
-            )));
-        }
-        dirs.retain(|(t, _)| t == name);
-    }
+    let tables: Vec<Table> = match only {
+        None => Table::ALL.to_vec(),
+        Some(name) => vec![name.parse().map_err(|e: UnknownTable| {
+            StoreError::Input(format!("optimize: {e}; nothing changed"))
+        })?],
+    };
+    let _rewriting = rewrite_lock(folder)?;
     let db = OpsDb::open(&folder.ops_db_path())?;
     let mut done = Vec::new();
-    for (name, dir) in dirs {
-        let limit = evaluated_by_rules(&db, &name)?;
-        let columns = cluster_columns(&name);
-        let optimized = optimize_table(&dir, &name, limit, columns, target_size)
+    for table in tables {
+        let dir = folder.table_dir(table);
+        let limit = evaluated_by_rules(&db, table)?;
+        let columns = cluster_columns(table);
+        let optimized = optimize_table(&dir, table.name(), limit, columns, target_size)
             .await
-            .map_err(|e| conflict(e, &name))?;
+            .map_err(|e| conflict(e, table))?;
         done.push(optimized);
     }
     let rewritten: Vec<String> = done
@@ -127,24 +126,24 @@ pub async fn optimize(
 
 /// The version of `table` every enabled rule that watches it has evaluated, if some rule
 /// has not evaluated its latest one: its files added since are left for the rules.
-fn evaluated_by_rules(db: &OpsDb, table: &str) -> Result<Option<u64>> {
+fn evaluated_by_rules(db: &OpsDb, table: Table) -> Result<Option<u64>> {
     Ok(db
         .rules()?
         .into_iter()
-        .filter(|r| r.enabled && r.trigger.table().is_some_and(|t| t.name() == table))
+        .filter(|r| r.enabled && r.trigger.table() == Some(table))
         .filter_map(|r| r.watermark)
         .min())
 }
 
-/// A rewrite that lost to a conflicting commit, as bad input: nothing changed, and
-/// running it again starts from the new version.
-fn conflict(e: StoreError, table: &str) -> StoreError {
+/// A rewrite that lost to a conflicting commit: nothing changed, and running it again
+/// starts from the new version.
+fn conflict(e: StoreError, table: Table) -> StoreError {
     match e {
         StoreError::Delta(DeltaTableError::Transaction {
             source: TransactionError::CommitConflict(c),
-        }) => StoreError::Input(format!(
-            "optimize {table}: another commit removed files it was rewriting ({c}); nothing \
-             changed: run `cxray optimize {table}` again"
+        }) => StoreError::Busy(format!(
+            "optimize {table}: a commit made meanwhile conflicts with the rewrite ({c}); \
+             nothing changed: run `cxray optimize {table}` again"
         )),
         e => e,
     }
@@ -153,7 +152,7 @@ fn conflict(e: StoreError, table: &str) -> StoreError {
 /// Optimizes the table in `dir` as at version `at` (the latest without one, or when
 /// later): Z-ordered by `columns`, compacted without any, its commit made durable; then
 /// checkpoints its latest version.
-pub(crate) async fn optimize_table(
+async fn optimize_table(
     dir: &Path,
     name: &str,
     at: Option<u64>,
@@ -169,7 +168,6 @@ pub(crate) async fn optimize_table(
     let mut files_removed = 0;
     let mut files_added = 0;
     if files_before > 0 && !optimized_last(&table, read_version).await? {
-        let properties = keeping_made_by(&table).await?;
         let kind = match columns {
             [] => OptimizeType::Compact,
             c => OptimizeType::ZOrder(c.iter().map(|c| c.to_string()).collect()),
@@ -182,7 +180,6 @@ pub(crate) async fn optimize_table(
         let mut builder = table
             .optimize()
             .with_type(kind)
-            .with_commit_properties(properties)
             .with_session_state(Arc::new(session));
         if let Some(size) = target_size {
             builder = builder.with_target_size(size);
@@ -229,4 +226,108 @@ async fn optimized_last(t: &DeltaTable, version: u64) -> Result<bool> {
     Ok(get_actions(version, &entry)?.iter().any(
         |a| matches!(a, Action::CommitInfo(c) if c.operation.as_deref() == Some(OPTIMIZE)),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use deltalake_core::operations::write::SchemaMode;
+
+    use super::*;
+    use crate::maintenance::vacuum::tests::sum;
+
+    fn schema() -> Schema {
+        Schema::new(vec![Field::new("n", DataType::Int64, false)])
+    }
+
+    /// Appends `n` as one commit to the table in `dir`.
+    async fn append(dir: &Path, n: i64) {
+        let batch = RecordBatch::try_new(
+            Arc::new(schema()),
+            vec![Arc::new(Int64Array::from(vec![n]))],
+        );
+        let table = open_dir(dir).await.unwrap();
+        table.write([batch.unwrap()]).await.unwrap();
+    }
+
+    /// A table in `dir` of ten appends, 1 to 10 (version 10).
+    async fn ten_appends(dir: &Path) {
+        crate::tables::create(dir, "t", &schema()).await.unwrap();
+        for n in 1..=10 {
+            append(dir, n).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn an_append_committed_during_the_rewrite_is_kept_beside_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("t");
+        ten_appends(&dir).await;
+        // The rewrite reads version 10; an append lands before it commits.
+        append(&dir, 11).await;
+        let done = optimize_table(&dir, "t", Some(10), &["n"], None)
+            .await
+            .unwrap();
+        assert_eq!((done.read_version, done.version), (10, 12));
+        assert_eq!((done.files_removed, done.files_added), (10, 1));
+        assert_eq!((done.files_before, done.files_after), (10, 2));
+        assert_eq!(done.checkpoint, Some(12));
+        assert_eq!(sum(&dir, None).await.unwrap(), 66);
+        assert_eq!(sum(&dir, Some(10)).await.unwrap(), 55, "time travel");
+    }
+
+    #[tokio::test]
+    async fn a_schema_change_committed_during_the_rewrite_fails_it_with_nothing_changed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("t");
+        ten_appends(&dir).await;
+        // As ingestion adding an attribute column: a commit that changes the schema.
+        let wider = Schema::new(vec![
+            Field::new("n", DataType::Int64, false),
+            Field::new("extra", DataType::Utf8, true),
+        ]);
+        let columns: Vec<Arc<dyn datafusion::arrow::array::Array>> = vec![
+            Arc::new(Int64Array::from(vec![11])),
+            Arc::new(StringArray::from(vec!["x"])),
+        ];
+        let batch = RecordBatch::try_new(Arc::new(wider), columns).unwrap();
+        let table = open_dir(&dir).await.unwrap();
+        table
+            .write([batch])
+            .with_schema_mode(SchemaMode::Merge)
+            .await
+            .unwrap();
+
+        let e = optimize_table(&dir, "t", Some(10), &[], None)
+            .await
+            .map_err(|e| conflict(e, Table::Responses))
+            .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Busy(m) if m.contains("run `cxray optimize responses` again")),
+            "{e}"
+        );
+        let table = open_dir(&dir).await.unwrap();
+        assert_eq!((table.version(), files(&table).unwrap().0), (Some(11), 11));
+        assert_eq!(sum(&dir, None).await.unwrap(), 66);
+    }
+
+    #[tokio::test]
+    async fn one_rewrite_at_a_time_and_unknown_tables_are_refused_by_name() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (folder, _) = DataFolder::create(tmp.path().join("data")).unwrap();
+        crate::tables::create_all(&folder).await.unwrap();
+        let e = optimize(&folder, Some("orders"), None, "t").await.unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::BadInput);
+        assert!(e.to_string().contains("unknown table 'orders'"), "{e}");
+        assert!(e.to_string().contains("transactions, interactions"), "{e}");
+
+        let held = rewrite_lock(&folder).unwrap();
+        let e = optimize(&folder, None, None, "t").await.unwrap_err();
+        assert!(matches!(&e, StoreError::Busy(m) if m.contains("rewriting")), "{e}");
+        drop(held);
+        assert_eq!(optimize(&folder, None, None, "t").await.unwrap().len(), 6);
+    }
 }
