@@ -1,6 +1,8 @@
 //! Housekeeping against the real binary: `vacuum` removes orphans and keeps time travel
-//! within the retention, `check` names what is broken, `backup` and `restore` give the
-//! same tables and results, also when the backup is taken while the server ingests.
+//! within the retention, `optimize` compacts many small commits without changing a row or
+//! a figure, also while the server ingests, `check` names what is broken, `backup` and
+//! `restore` give the same tables and results, also when the backup is taken while the
+//! server ingests.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -504,4 +506,154 @@ fn maintenance_forgotten_customers_arriving_again_follow_the_rule() {
     ];
     assert!(run(&data, &args).status.success());
     assert_eq!(count(&data, orders), 6);
+}
+
+/// A table's rows as CSV lines, sorted: its content whatever the files' order.
+fn content(data: &Path, table: &str) -> Vec<String> {
+    let out = run(data, &["sql", "--csv", &format!("SELECT * FROM {table}")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// One table of `cxray tables --json`.
+fn table(data: &Path, name: &str) -> Value {
+    let all = json(data, &["tables", "--json"]);
+    all.as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == name)
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn maintenance_optimize_after_many_small_commits_changes_no_row_and_no_figure() {
+    let (dir, data) = demo();
+    let touchpoints = ["check-in", "boarding", "baggage-claim"];
+    for i in 0..40 {
+        let file = dir.path().join(format!("answers-{i}.csv"));
+        let rows: String = (0..3)
+            .map(|k| {
+                let tp = touchpoints[(i + k) % 3];
+                let score = (i * 3 + k) % 11;
+                format!("C{i}-{k},2025-0{}-1{k}T08:00:00Z,nps,{score},{tp}\n", i % 6 + 1)
+            })
+            .collect();
+        std::fs::write(&file, format!("customer_id,at,instrument,score,touchpoint\n{rows}"))
+            .unwrap();
+        let out = run(&data, &["import", "responses", &file.display().to_string()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let before = table(&data, "responses");
+    assert_eq!(before["files"], 41, "{before}");
+    let nps = ["metrics", "nps", "--by", "touchpoint,month", "--json"];
+    let figures = json(&data, &nps);
+    let event_tables = ["transactions", "interactions", "responses"];
+    let rows: Vec<Vec<String>> = event_tables.iter().map(|t| content(&data, t)).collect();
+
+    // A table that is not there: refused by name, nothing changed.
+    let listing = json(&data, &["tables", "--json"]);
+    let refused = run(&data, &["optimize", "orders"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    let message = stderr(&refused);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(message.contains("unknown table 'orders'"), "{message}");
+    assert!(message.contains("interactions, responses"), "{message}");
+    assert_eq!(json(&data, &["tables", "--json"]), listing);
+
+    let done = json(&data, &["optimize", "--json"]);
+    let responses = done
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["table"] == "responses")
+        .unwrap();
+    let version = before["version"].as_u64().unwrap();
+    assert_eq!(responses["read_version"], version, "{done}");
+    assert_eq!(responses["version"], version + 1, "{done}");
+    assert_eq!(responses["files_removed"], 41, "{done}");
+    assert_eq!(responses["files_after"], 1, "{done}");
+    assert_eq!(responses["clustered_by"], serde_json::json!(["at", "touchpoint"]));
+    let after = table(&data, "responses");
+    assert_eq!(
+        (&after["files"], &after["rows"], &after["checkpoint"]),
+        (&Value::from(1), &before["rows"], &Value::from(version + 1))
+    );
+    let log = data.join("tables/responses/_delta_log");
+    assert!(log.join(format!("{:020}.checkpoint.parquet", version + 1)).is_file());
+
+    assert_eq!(json(&data, &nps), figures);
+    for (t, before) in event_tables.iter().zip(&rows) {
+        assert_eq!(&content(&data, t), before, "{t}");
+    }
+    let n = "SELECT count(*) AS n FROM responses";
+    let as_of = format!("responses={version}");
+    assert_eq!(sql(&data, n, &[&as_of]), sql(&data, n, &[]), "time travel");
+    let listed = run(&data, &["tables"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("checkpoint"));
+    let out = run(&data, &["check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn maintenance_optimize_beside_the_ingesting_server_keeps_every_acknowledged_row() {
+    let (_dir, data) = initialised();
+    let token = add_user(&data, "admin@example.com", "admin", None, "ingest");
+    let mut server = serve_with(&data, &[]);
+    let (addr, acked, stop) = (
+        server.addr.clone(),
+        Arc::new(Mutex::new(Vec::new())),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let sender = {
+        let (acked, stop) = (acked.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for b in 0.. {
+                if stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                let key = format!("b{b}");
+                let (status, reply) =
+                    post(&addr, "transactions", &token, Some(&key), &batch(&key, 10)).unwrap();
+                assert_eq!(status, 200, "{reply}");
+                acked.lock().unwrap().push(key);
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    let mut rewritten = 0;
+    for _ in 0..4 {
+        std::thread::sleep(Duration::from_millis(2500));
+        let done = json(&data, &["optimize", "transactions", "--json"]);
+        rewritten += done[0]["files_removed"].as_u64().unwrap();
+    }
+    stop.store(true, Ordering::SeqCst);
+    sender.join().unwrap();
+    assert!(server.stop("TERM").success());
+    assert!(rewritten > 1, "the server's commits were rewritten");
+
+    let per_key = sql(
+        &data,
+        "SELECT split_part(order_id, '-', 1) AS k, count(*) AS n FROM transactions GROUP BY 1",
+        &[],
+    );
+    let per_key: std::collections::HashMap<&str, i64> = per_key
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["k"].as_str().unwrap(), r["n"].as_i64().unwrap()))
+        .collect();
+    let acked = acked.lock().unwrap();
+    assert_eq!(per_key.len(), acked.len());
+    for key in acked.iter() {
+        assert_eq!(per_key.get(key.as_str()), Some(&10), "batch {key}");
+    }
+    let out = run(&data, &["check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
 }
