@@ -167,12 +167,7 @@ pub async fn derived_info(folder: &DataFolder) -> Result<Vec<TableInfo>> {
 /// Describes the loaded table `t` called `name`, with the range of its `time` column.
 async fn describe(t: &DeltaTable, name: &str, time: Option<&str>) -> Result<TableInfo> {
     let snapshot = t.snapshot()?;
-    let (mut rows, mut files, mut size) = (0u64, 0u64, 0u64);
-    for file in snapshot.log_data().iter() {
-        rows += file.num_records().unwrap_or(0) as u64;
-        files += 1;
-        size += file.size().max(0) as u64;
-    }
+    let Totals { rows, files, bytes } = totals(t)?;
     let latest: Option<CommitInfo> = t.history(Some(1)).try_next().await?;
     let schema: Schema = snapshot.schema().as_ref().try_into_arrow()?;
     let (first, last) = match time {
@@ -184,7 +179,7 @@ async fn describe(t: &DeltaTable, name: &str, time: Option<&str>) -> Result<Tabl
         rows,
         version: t.version().unwrap_or(0),
         files,
-        size_bytes: size,
+        size_bytes: bytes,
         checkpoint: checkpoint(t)?,
         last_change: latest
             .as_ref()
@@ -195,6 +190,29 @@ async fn describe(t: &DeltaTable, name: &str, time: Option<&str>) -> Result<Tabl
         first,
         last,
     })
+}
+
+/// What the data files of a table's loaded version hold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Totals {
+    pub rows: u64,
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// The rows, data files and bytes of the table's loaded version, from its log.
+pub fn totals(t: &DeltaTable) -> Result<Totals> {
+    let mut totals = Totals {
+        rows: 0,
+        files: 0,
+        bytes: 0,
+    };
+    for file in t.snapshot()?.log_data().iter() {
+        totals.rows += file.num_records().unwrap_or(0) as u64;
+        totals.files += 1;
+        totals.bytes += file.size().max(0) as u64;
+    }
+    Ok(totals)
 }
 
 /// The version of the table's latest checkpoint (`_delta_log/_last_checkpoint`), if it

@@ -35,9 +35,7 @@ pub async fn optimize(config: &Config, args: OptimizeArgs, json: bool) -> anyhow
     let folder = super::folder(config)?;
     // The rules first: they find new rows by the files appends added, which this rewrites.
     super::cases::scan(&folder, &OpsDb::open(&folder.ops_db_path())?).await?;
-    let target = args
-        .target_size
-        .and_then(|mib| NonZeroU64::new(mib << 20));
+    let target = args.target_size.and_then(|mib| NonZeroU64::new(mib << 20));
     let done = optimize::optimize(&folder, args.table.as_deref(), target, &super::actor()).await?;
     if json {
         return output::json(&done);

@@ -542,11 +542,17 @@ fn maintenance_optimize_after_many_small_commits_changes_no_row_and_no_figure() 
             .map(|k| {
                 let tp = touchpoints[(i + k) % 3];
                 let score = (i * 3 + k) % 11;
-                format!("C{i}-{k},2025-0{}-1{k}T08:00:00Z,nps,{score},{tp}\n", i % 6 + 1)
+                format!(
+                    "C{i}-{k},2025-0{}-1{k}T08:00:00Z,nps,{score},{tp}\n",
+                    i % 6 + 1
+                )
             })
             .collect();
-        std::fs::write(&file, format!("customer_id,at,instrument,score,touchpoint\n{rows}"))
-            .unwrap();
+        std::fs::write(
+            &file,
+            format!("customer_id,at,instrument,score,touchpoint\n{rows}"),
+        )
+        .unwrap();
         let out = run(&data, &["import", "responses", &file.display().to_string()]);
         assert!(out.status.success(), "{}", stderr(&out));
     }
@@ -579,14 +585,20 @@ fn maintenance_optimize_after_many_small_commits_changes_no_row_and_no_figure() 
     assert_eq!(responses["version"], version + 1, "{done}");
     assert_eq!(responses["files_removed"], 41, "{done}");
     assert_eq!(responses["files_after"], 1, "{done}");
-    assert_eq!(responses["clustered_by"], serde_json::json!(["at", "touchpoint"]));
+    assert_eq!(
+        responses["clustered_by"],
+        serde_json::json!(["at", "touchpoint"])
+    );
     let after = table(&data, "responses");
     assert_eq!(
         (&after["files"], &after["rows"], &after["checkpoint"]),
         (&Value::from(1), &before["rows"], &Value::from(version + 1))
     );
     let log = data.join("tables/responses/_delta_log");
-    assert!(log.join(format!("{:020}.checkpoint.parquet", version + 1)).is_file());
+    assert!(
+        log.join(format!("{:020}.checkpoint.parquet", version + 1))
+            .is_file()
+    );
 
     assert_eq!(json(&data, &nps), figures);
     for (t, before) in event_tables.iter().zip(&rows) {

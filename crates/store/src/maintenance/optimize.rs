@@ -40,7 +40,7 @@ use crate::folder::DataFolder;
 use crate::ingest::sync;
 use crate::ops::{OpsDb, audit};
 use crate::sql::{runtime, session_config};
-use crate::tables::checkpoint;
+use crate::tables::{checkpoint, totals};
 use crate::{Result, StoreError};
 
 /// The Delta operation an optimize commit records.
@@ -151,7 +151,8 @@ fn conflict(e: StoreError, table: Table) -> StoreError {
 
 /// Optimizes the table in `dir` as at version `at` (the latest without one, or when
 /// later): Z-ordered by `columns`, compacted without any, its commit made durable; then
-/// checkpoints its latest version.
+/// checkpoints its latest version. A table of one file, or with nothing new since its last
+/// optimize, is not rewritten: a Z-order rewrites the whole table.
 async fn optimize_table(
     dir: &Path,
     name: &str,
@@ -164,10 +165,10 @@ async fn optimize_table(
         table.load_version(v).await?;
     }
     let read_version = table.version().unwrap_or(0);
-    let (files_before, bytes_before) = files(&table)?;
+    let before = totals(&table)?;
     let mut files_removed = 0;
     let mut files_added = 0;
-    if files_before > 0 && !optimized_last(&table, read_version).await? {
+    if before.files > 1 && !optimized_last(&table, read_version).await? {
         let kind = match columns {
             [] => OptimizeType::Compact,
             c => OptimizeType::ZOrder(c.iter().map(|c| c.to_string()).collect()),
@@ -194,15 +195,15 @@ async fn optimize_table(
     if checkpoint(&latest)? < latest.version() {
         create_checkpoint(&latest, None).await?;
     }
-    let (files_after, bytes_after) = files(&latest)?;
+    let after = totals(&latest)?;
     Ok(Optimized {
         table: name.to_string(),
         read_version,
         version: latest.version().unwrap_or(0),
-        files_before,
-        bytes_before,
-        files_after,
-        bytes_after,
+        files_before: before.files,
+        bytes_before: before.bytes,
+        files_after: after.files,
+        bytes_after: after.bytes,
         files_removed,
         files_added,
         clustered_by: columns.iter().map(|c| c.to_string()).collect(),
@@ -210,22 +211,14 @@ async fn optimize_table(
     })
 }
 
-/// The data files of the table's loaded version and their bytes.
-fn files(t: &DeltaTable) -> Result<(u64, u64)> {
-    let log = t.snapshot()?.log_data();
-    Ok(log.iter().fold((0, 0), |(n, bytes), f| {
-        (n + 1, bytes + f.size().max(0) as u64)
-    }))
-}
-
 /// Whether commit `version` of the table is an optimize: nothing arrived since the last.
 async fn optimized_last(t: &DeltaTable, version: u64) -> Result<bool> {
     let Some(entry) = t.log_store().read_commit_entry(version).await? else {
         return Ok(false);
     };
-    Ok(get_actions(version, &entry)?.iter().any(
-        |a| matches!(a, Action::CommitInfo(c) if c.operation.as_deref() == Some(OPTIMIZE)),
-    ))
+    Ok(get_actions(version, &entry)?
+        .iter()
+        .any(|a| matches!(a, Action::CommitInfo(c) if c.operation.as_deref() == Some(OPTIMIZE))))
 }
 
 #[cfg(test)]
@@ -310,7 +303,10 @@ mod tests {
             "{e}"
         );
         let table = open_dir(&dir).await.unwrap();
-        assert_eq!((table.version(), files(&table).unwrap().0), (Some(11), 11));
+        assert_eq!(
+            (table.version(), totals(&table).unwrap().files),
+            (Some(11), 11)
+        );
         assert_eq!(sum(&dir, None).await.unwrap(), 66);
     }
 
@@ -319,14 +315,19 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let (folder, _) = DataFolder::create(tmp.path().join("data")).unwrap();
         crate::tables::create_all(&folder).await.unwrap();
-        let e = optimize(&folder, Some("orders"), None, "t").await.unwrap_err();
+        let e = optimize(&folder, Some("orders"), None, "t")
+            .await
+            .unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::BadInput);
         assert!(e.to_string().contains("unknown table 'orders'"), "{e}");
         assert!(e.to_string().contains("transactions, interactions"), "{e}");
 
         let held = rewrite_lock(&folder).unwrap();
         let e = optimize(&folder, None, None, "t").await.unwrap_err();
-        assert!(matches!(&e, StoreError::Busy(m) if m.contains("rewriting")), "{e}");
+        assert!(
+            matches!(&e, StoreError::Busy(m) if m.contains("rewriting")),
+            "{e}"
+        );
         drop(held);
         assert_eq!(optimize(&folder, None, None, "t").await.unwrap().len(), 6);
     }

@@ -136,7 +136,11 @@ async fn optimize_beside_ingestion_commits_keeps_every_acknowledged_row() {
     };
     let mut rewrites = Vec::new();
     while !sender.is_finished() {
-        rewrites.extend(optimize(&folder, Some("responses"), None, "test").await.unwrap());
+        rewrites.extend(
+            optimize(&folder, Some("responses"), None, "test")
+                .await
+                .unwrap(),
+        );
     }
     sender.await.unwrap();
     ingest.close().await;
