@@ -4,6 +4,7 @@
 //! `restore` give the same tables and results, also when the backup is taken while the
 //! server ingests.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,7 +13,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 
 use crate::ingest::{ROWS, batch, count, post};
-use crate::server::serve_with;
+use crate::server::{Server, serve_with};
 use crate::{add_user, initialised, json, run};
 
 fn stderr(out: &std::process::Output) -> String {
@@ -217,56 +218,78 @@ fn maintenance_backup_and_restore_give_the_same_tables_and_results() {
     assert_eq!(users(&restored), users(&data));
 }
 
-#[test]
-fn maintenance_a_backup_under_ingestion_keeps_every_acknowledged_row() {
-    let (dir, data) = initialised();
-    let token = add_user(&data, "admin@example.com", "admin", None, "ingest");
-    let mut server = serve_with(&data, &[]);
-    let (addr, acked, stop) = (
-        server.addr.clone(),
-        Arc::new(Mutex::new(Vec::new())),
-        Arc::new(AtomicBool::new(false)),
-    );
-    let sender = {
-        let (acked, stop) = (acked.clone(), stop.clone());
-        std::thread::spawn(move || {
-            for b in 0.. {
-                if stop.load(Ordering::SeqCst) {
-                    return;
-                }
-                let key = format!("b{b}");
-                let (status, reply) =
-                    post(&addr, "transactions", &token, Some(&key), &batch(&key, 100)).unwrap();
-                assert_eq!(status, 200, "{reply}");
-                acked.lock().unwrap().push(key);
-            }
-        })
-    };
-    while count(&data, ROWS) == 0 {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::thread::sleep(Duration::from_millis(700));
-    let before: Vec<String> = acked.lock().unwrap().clone();
-    let backup = dir.path().join("backup");
-    let out = run(&data, &["backup", &backup.display().to_string()]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    std::thread::sleep(Duration::from_millis(500));
-    stop.store(true, Ordering::SeqCst);
-    sender.join().unwrap();
-    assert!(server.stop("TERM").success());
+/// A server on a data folder with a client sending it batches of transactions back to
+/// back, each under its own idempotency key (`b0`, `b1`, …), until stopped.
+struct Sending {
+    server: Server,
+    acked: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    client: std::thread::JoinHandle<()>,
+}
 
-    let restored = dir.path().join("restored");
-    let out = run(&restored, &["restore", &backup.display().to_string()]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let in_backup_tables = count(&restored, ROWS);
-    // The server commits the write-ahead log the backup holds.
-    assert!(serve_with(&restored, &[]).stop("TERM").success());
-    let per_key = sql(
-        &restored,
-        "SELECT split_part(order_id, '-', 1) AS k, count(*) AS n FROM transactions GROUP BY 1",
-        &[],
-    );
-    let per_key: std::collections::HashMap<String, i64> = per_key
+impl Sending {
+    /// Starts the server on `data` and the client, sending `rows` rows a batch.
+    fn start(data: &Path, rows: usize) -> Sending {
+        let token = add_user(data, "admin@example.com", "admin", None, "ingest");
+        let server = serve_with(data, &[]);
+        let (acked, stop) = (
+            Arc::new(Mutex::new(Vec::new())),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let client = {
+            let (addr, acked, stop) = (server.addr.clone(), acked.clone(), stop.clone());
+            std::thread::spawn(move || {
+                for b in 0.. {
+                    if stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let key = format!("b{b}");
+                    let (status, reply) = post(
+                        &addr,
+                        "transactions",
+                        &token,
+                        Some(&key),
+                        &batch(&key, rows),
+                    )
+                    .unwrap();
+                    assert_eq!(status, 200, "{reply}");
+                    acked.lock().unwrap().push(key);
+                }
+            })
+        };
+        Sending {
+            server,
+            acked,
+            stop,
+            client,
+        }
+    }
+
+    /// The keys of the batches acknowledged so far.
+    fn acked(&self) -> Vec<String> {
+        self.acked.lock().unwrap().clone()
+    }
+
+    /// Stops the client, then the server (gracefully); returns the keys acknowledged.
+    fn stop(self) -> Vec<String> {
+        let Sending {
+            mut server,
+            acked,
+            stop,
+            client,
+        } = self;
+        stop.store(true, Ordering::SeqCst);
+        client.join().unwrap();
+        assert!(server.stop("TERM").success());
+        acked.lock().unwrap().clone()
+    }
+}
+
+/// The rows of each batch key (the order ids' prefix) in `transactions`.
+fn rows_per_key(data: &Path) -> HashMap<String, i64> {
+    let query =
+        "SELECT split_part(order_id, '-', 1) AS k, count(*) AS n FROM transactions GROUP BY 1";
+    sql(data, query, &[])
         .as_array()
         .unwrap()
         .iter()
@@ -276,7 +299,31 @@ fn maintenance_a_backup_under_ingestion_keeps_every_acknowledged_row() {
                 r["n"].as_i64().unwrap(),
             )
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn maintenance_a_backup_under_ingestion_keeps_every_acknowledged_row() {
+    let (dir, data) = initialised();
+    let sending = Sending::start(&data, 100);
+    while count(&data, ROWS) == 0 {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    let before = sending.acked();
+    let backup = dir.path().join("backup");
+    let out = run(&data, &["backup", &backup.display().to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::thread::sleep(Duration::from_millis(500));
+    sending.stop();
+
+    let restored = dir.path().join("restored");
+    let out = run(&restored, &["restore", &backup.display().to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let in_backup_tables = count(&restored, ROWS);
+    // The server commits the write-ahead log the backup holds.
+    assert!(serve_with(&restored, &[]).stop("TERM").success());
+    let per_key = rows_per_key(&restored);
     for key in &before {
         assert_eq!(
             per_key.get(key),
@@ -616,55 +663,20 @@ fn maintenance_optimize_after_many_small_commits_changes_no_row_and_no_figure() 
 #[test]
 fn maintenance_optimize_beside_the_ingesting_server_keeps_every_acknowledged_row() {
     let (_dir, data) = initialised();
-    let token = add_user(&data, "admin@example.com", "admin", None, "ingest");
-    let mut server = serve_with(&data, &[]);
-    let (addr, acked, stop) = (
-        server.addr.clone(),
-        Arc::new(Mutex::new(Vec::new())),
-        Arc::new(AtomicBool::new(false)),
-    );
-    let sender = {
-        let (acked, stop) = (acked.clone(), stop.clone());
-        std::thread::spawn(move || {
-            for b in 0.. {
-                if stop.load(Ordering::SeqCst) {
-                    return;
-                }
-                let key = format!("b{b}");
-                let (status, reply) =
-                    post(&addr, "transactions", &token, Some(&key), &batch(&key, 10)).unwrap();
-                assert_eq!(status, 200, "{reply}");
-                acked.lock().unwrap().push(key);
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        })
-    };
+    let sending = Sending::start(&data, 10);
     let mut rewritten = 0;
     for _ in 0..4 {
         std::thread::sleep(Duration::from_millis(2500));
         let done = json(&data, &["optimize", "transactions", "--json"]);
         rewritten += done[0]["files_removed"].as_u64().unwrap();
     }
-    stop.store(true, Ordering::SeqCst);
-    sender.join().unwrap();
-    assert!(server.stop("TERM").success());
+    let acked = sending.stop();
     assert!(rewritten > 1, "the server's commits were rewritten");
 
-    let per_key = sql(
-        &data,
-        "SELECT split_part(order_id, '-', 1) AS k, count(*) AS n FROM transactions GROUP BY 1",
-        &[],
-    );
-    let per_key: std::collections::HashMap<&str, i64> = per_key
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| (r["k"].as_str().unwrap(), r["n"].as_i64().unwrap()))
-        .collect();
-    let acked = acked.lock().unwrap();
+    let per_key = rows_per_key(&data);
     assert_eq!(per_key.len(), acked.len());
-    for key in acked.iter() {
-        assert_eq!(per_key.get(key.as_str()), Some(&10), "batch {key}");
+    for key in &acked {
+        assert_eq!(per_key.get(key), Some(&10), "batch {key}");
     }
     let out = run(&data, &["check"]);
     assert!(out.status.success(), "{}", stderr(&out));

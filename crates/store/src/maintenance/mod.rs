@@ -8,7 +8,7 @@ pub mod forget;
 pub mod optimize;
 pub mod vacuum;
 
-use std::fs::{File, TryLockError};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use cxray_core::domain::Table;
@@ -36,21 +36,13 @@ pub(crate) fn table_dirs(folder: &DataFolder) -> Vec<(String, PathBuf)> {
 /// rewrites of the same files as a conflict, so one at a time.
 pub(crate) fn rewrite_lock(folder: &DataFolder) -> Result<File> {
     let path = folder.root().join("tables").join("REWRITE.lock");
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| StoreError::io(&path, e))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(TryLockError::WouldBlock) => Err(StoreError::Busy(format!(
+    crate::folder::lock(&path, || {
+        StoreError::Busy(format!(
             "another `cxray optimize` or `cxray forget` is rewriting the tables of {}: run \
              this again when it has finished",
             folder.root().display()
-        ))),
-        Err(TryLockError::Error(e)) => Err(StoreError::io(&path, e)),
-    }
+        ))
+    })
 }
 
 /// The Delta table in `dir` at its latest version.
