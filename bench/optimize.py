@@ -14,7 +14,9 @@ table's batches at most every 2 s, so 1,000 of its commits would take over half 
 Then, before and after `cxray optimize`, times `cxray metrics nps --by touchpoint,month
 --json` (one warm-up, then the median of RUNS) and `cxray tables --json` (which reads
 every table's Delta log), records each table's files and bytes, and checks that the
-figures are identical. Writes bench/results/optimize.json.
+figures are identical. The machine's 1-minute load average when each measurement starts is
+recorded (other work on the machine slows the timings). Writes
+bench/results/optimize.json.
 """
 import json
 import os
@@ -59,10 +61,11 @@ def layout(data):
 
 
 def measure(data):
+    load = os.getloadavg()[0]
     nps_s, nps = timed(data, "metrics", "nps", "--by", "touchpoint,month", "--json")
     tables_s, _ = timed(data, "tables", "--json")
     return {"nps_by_touchpoint_month_s": nps_s, "tables_s": tables_s,
-            "tables": layout(data)}, json.loads(nps)
+            "load_average_1min": load, "tables": layout(data)}, json.loads(nps)
 
 
 with tempfile.TemporaryDirectory() as work:
