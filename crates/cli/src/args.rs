@@ -414,7 +414,8 @@ pub struct VacuumArgs {
 #[derive(Debug, Args)]
 pub struct OptimizeArgs {
     /// The table to optimize [default: every table].
-    pub table: Option<String>,
+    #[arg(value_parser = named(&Table::ALL, Table::name))]
+    pub table: Option<Table>,
     /// The size of the files written, in MiB [default: Delta's, 100].
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub target_size: Option<u64>,

@@ -36,7 +36,7 @@ pub async fn optimize(config: &Config, args: OptimizeArgs, json: bool) -> anyhow
     // The rules first: they find new rows by the files appends added, which this rewrites.
     super::cases::scan(&folder, &OpsDb::open(&folder.ops_db_path())?).await?;
     let target = args.target_size.and_then(|mib| NonZeroU64::new(mib << 20));
-    let done = optimize::optimize(&folder, args.table.as_deref(), target, &super::actor()).await?;
+    let done = optimize::optimize(&folder, args.table, target, &super::actor()).await?;
     if json {
         return output::json(&done);
     }

@@ -82,7 +82,7 @@ async fn optimize_turns_fifty_ingestion_commits_into_one_file_with_the_same_rows
     let (rows, nps) = (query(&folder, ALL).await, query(&folder, NPS).await);
     assert_eq!(rows.len(), 1000);
 
-    let done = optimize(&folder, Some("responses"), None, "test")
+    let done = optimize(&folder, Some(Table::Responses), None, "test")
         .await
         .unwrap();
     assert_eq!(done.len(), 1);
@@ -137,7 +137,7 @@ async fn optimize_beside_ingestion_commits_keeps_every_acknowledged_row() {
     let mut rewrites = Vec::new();
     while !sender.is_finished() {
         rewrites.extend(
-            optimize(&folder, Some("responses"), None, "test")
+            optimize(&folder, Some(Table::Responses), None, "test")
                 .await
                 .unwrap(),
         );
@@ -148,7 +148,7 @@ async fn optimize_beside_ingestion_commits_keeps_every_acknowledged_row() {
     assert!(rewrites.iter().filter(|o| o.files_removed > 0).count() >= 2);
     let per_row = "SELECT count(*) AS n, count(DISTINCT comment) AS d FROM responses";
     assert_eq!(query(&folder, per_row).await, [["1200", "1200"]]);
-    let last = optimize(&folder, Some("responses"), None, "test")
+    let last = optimize(&folder, Some(Table::Responses), None, "test")
         .await
         .unwrap();
     assert_eq!(last[0].files_after, 1);
