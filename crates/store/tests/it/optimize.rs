@@ -4,10 +4,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use cxray_core::cases::{HoldoutShare, ScoreCondition, Trigger};
 use cxray_core::domain::Table;
+use cxray_core::stats::Instrument;
+use cxray_store::cases::NewRule;
 use cxray_store::ingest::{Client, Ingest, IngestOptions};
 use cxray_store::maintenance::optimize::optimize;
 use cxray_store::ops::OpsDb;
+use cxray_store::sql::Sql;
 use cxray_store::{DataFolder, tables};
 
 use crate::{fresh, query, query_as_of};
@@ -66,17 +70,21 @@ async fn send(ingest: &Ingest, b: usize) {
         .unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn optimize_turns_fifty_ingestion_commits_into_one_file_with_the_same_rows() {
-    let (_dir, folder) = fresh().await;
-    let ingest = ingestion(&folder).await;
+/// Sends `batches` batches, each its own commit (versions 1 to `batches`).
+async fn commits(folder: &DataFolder, batches: usize) {
+    let ingest = ingestion(folder).await;
     let mut commits = ingest.commits();
-    for b in 0..50 {
+    for b in 0..batches {
         send(&ingest, b).await;
         commits.wait_for(|n| *n > b as u64).await.unwrap();
     }
     ingest.close().await;
-    drop(ingest);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn optimize_turns_fifty_ingestion_commits_into_one_file_with_the_same_rows() {
+    let (_dir, folder) = fresh().await;
+    commits(&folder, 50).await;
     let before = tables::info(&folder, Table::Responses).await.unwrap();
     assert_eq!((before.files, before.rows, before.version), (50, 1000, 50));
     let (rows, nps) = (query(&folder, ALL).await, query(&folder, NPS).await);
@@ -153,4 +161,44 @@ async fn optimize_beside_ingestion_commits_keeps_every_acknowledged_row() {
         .unwrap();
     assert_eq!(last[0].files_after, 1);
     assert_eq!(query(&folder, per_row).await, [["1200", "1200"]]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn optimize_leaves_the_commits_a_rule_has_not_evaluated_to_the_rule() {
+    let (_dir, folder) = fresh().await;
+    commits(&folder, 50).await;
+    let rule = NewRule {
+        name: "detractors".into(),
+        trigger: Trigger::Survey {
+            instrument: Instrument::Nps,
+            condition: ScoreCondition::parse(Instrument::Nps, "<=6").unwrap(),
+            touchpoint: None,
+        },
+        customers: Vec::new(),
+        clv_percentile: None,
+        fallback_owner: None,
+        cooldown_days: 30,
+        holdout: HoldoutShare::new(0.0).unwrap(),
+        since: None,
+        watermark: Some(30),
+    };
+    let db = OpsDb::open(&folder.ops_db_path()).unwrap();
+    db.add_rule("test", &rule).unwrap();
+
+    let done = optimize(&folder, Some(Table::Responses), None, "test")
+        .await
+        .unwrap();
+    assert_eq!((done[0].read_version, done[0].version), (30, 51));
+    assert_eq!((done[0].files_removed, done[0].files_after), (30, 21));
+    let sql = Sql::open(&folder, &BTreeMap::new()).await.unwrap();
+    let new = sql
+        .added_since(Table::Responses, Some(30))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        new.count().await.unwrap(),
+        20 * ROWS,
+        "the rule's rows are there"
+    );
 }
