@@ -4,6 +4,7 @@
 use std::num::NonZeroU64;
 use std::time::Duration;
 
+use cxray_core::domain::Table;
 use cxray_store::maintenance::{backup, check, forget, optimize, vacuum};
 use cxray_store::ops::OpsDb;
 
@@ -35,6 +36,7 @@ pub async fn optimize(config: &Config, args: OptimizeArgs, json: bool) -> anyhow
     let folder = super::folder(config)?;
     // The rules first: they find new rows by the files appends added, which this rewrites.
     super::cases::scan(&folder, &OpsDb::open(&folder.ops_db_path())?).await?;
+    super::survey::after_import(&folder, Table::Interactions).await?;
     let target = args.target_size.and_then(|mib| NonZeroU64::new(mib << 20));
     let done = optimize::optimize(&folder, args.table, target, &super::actor()).await?;
     if json {

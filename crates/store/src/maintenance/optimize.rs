@@ -18,7 +18,8 @@
 //! conflict to delta-rs, so optimize and `forget` take the folder's rewrite lock, and
 //! `customer_value`, which `loyalty predict` overwrites whole, is left alone. A table with
 //! a rule that opens follow-up cases is optimized only as far as every enabled rule has
-//! evaluated it, as rules find new rows by the files appends added.
+//! evaluated it (and the interactions as far as every survey invitation rule has), as
+//! rules find new rows by the files appends added.
 
 use std::num::NonZeroU64;
 use std::path::Path;
@@ -118,15 +119,24 @@ pub async fn optimize(
     Ok(done)
 }
 
-/// The version of `table` every enabled rule that watches it has evaluated, if some rule
-/// has not evaluated its latest one: its files added since are left for the rules.
+/// The version of `table` every enabled rule that watches it — follow-up rules, and on
+/// the interactions survey invitation rules — has evaluated, if some rule has not
+/// evaluated its latest one: its files added since are left for the rules.
 fn evaluated_by_rules(db: &OpsDb, table: Table) -> Result<Option<u64>> {
-    Ok(db
+    let cases = db
         .rules()?
         .into_iter()
         .filter(|r| r.enabled && r.trigger.table() == Some(table))
-        .filter_map(|r| r.watermark)
-        .min())
+        .map(|r| r.watermark);
+    let invitations = match table {
+        Table::Interactions => db.survey_rules()?,
+        _ => Vec::new(),
+    };
+    let invitations = invitations
+        .into_iter()
+        .filter(|r| r.enabled)
+        .map(|r| r.watermark);
+    Ok(cases.chain(invitations).flatten().min())
 }
 
 /// A rewrite that lost to a conflicting commit: nothing changed, and running it again
@@ -302,6 +312,60 @@ mod tests {
             (Some(11), 11)
         );
         assert_eq!(sum(&dir, None).await.unwrap(), 66);
+    }
+
+    #[test]
+    fn the_rules_on_a_table_bound_the_version_rewritten() {
+        use cxray_core::cases::{HoldoutShare, ScoreCondition, Trigger};
+        use cxray_core::stats::Instrument;
+        use cxray_core::surveys::{InvitationRule, Survey};
+
+        let (_dir, db) = crate::ops::temp_db();
+        let detractors = crate::cases::NewRule {
+            name: "detractors".into(),
+            trigger: Trigger::Survey {
+                instrument: Instrument::Nps,
+                condition: ScoreCondition::parse(Instrument::Nps, "<=6").unwrap(),
+                touchpoint: None,
+            },
+            customers: Vec::new(),
+            clv_percentile: None,
+            fallback_owner: None,
+            cooldown_days: 30,
+            holdout: HoldoutShare::new(0.0).unwrap(),
+            since: None,
+            watermark: Some(7),
+        };
+        db.add_rule("t", &detractors).unwrap();
+        let survey = Survey {
+            name: "After check-in".into(),
+            touchpoint: Some("check_in".into()),
+            questions: vec![Instrument::Nps],
+            comment: false,
+            languages: vec!["en".into()],
+        };
+        db.add_survey("t", &survey).unwrap();
+        let invite = |name: &str| InvitationRule {
+            name: name.into(),
+            survey: "After check-in".into(),
+            touchpoint: "check_in".into(),
+            delay_hours: 24.0,
+            sample_rate: 1.0,
+            customers: None,
+            survey_cooldown_days: 60,
+            touchpoint_cooldown_days: 0,
+        };
+        db.add_survey_rule("t", &invite("next day"), Some(5))
+            .unwrap();
+        db.add_survey_rule("t", &invite("from the start"), None)
+            .unwrap();
+
+        assert_eq!(evaluated_by_rules(&db, Table::Responses).unwrap(), Some(7));
+        assert_eq!(
+            evaluated_by_rules(&db, Table::Interactions).unwrap(),
+            Some(5)
+        );
+        assert_eq!(evaluated_by_rules(&db, Table::Transactions).unwrap(), None);
     }
 
     #[tokio::test]
