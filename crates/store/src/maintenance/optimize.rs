@@ -315,57 +315,20 @@ mod tests {
     }
 
     #[test]
-    fn the_rules_on_a_table_bound_the_version_rewritten() {
-        use cxray_core::cases::{HoldoutShare, ScoreCondition, Trigger};
-        use cxray_core::stats::Instrument;
-        use cxray_core::surveys::{InvitationRule, Survey};
+    fn the_survey_invitation_rules_bound_the_interactions_rewritten() {
+        use crate::surveys::tests::{rule, survey};
 
         let (_dir, db) = crate::ops::temp_db();
-        let detractors = crate::cases::NewRule {
-            name: "detractors".into(),
-            trigger: Trigger::Survey {
-                instrument: Instrument::Nps,
-                condition: ScoreCondition::parse(Instrument::Nps, "<=6").unwrap(),
-                touchpoint: None,
-            },
-            customers: Vec::new(),
-            clv_percentile: None,
-            fallback_owner: None,
-            cooldown_days: 30,
-            holdout: HoldoutShare::new(0.0).unwrap(),
-            since: None,
-            watermark: Some(7),
-        };
-        db.add_rule("t", &detractors).unwrap();
-        let survey = Survey {
-            name: "After check-in".into(),
-            touchpoint: Some("check_in".into()),
-            questions: vec![Instrument::Nps],
-            comment: false,
-            languages: vec!["en".into()],
-        };
-        db.add_survey("t", &survey).unwrap();
-        let invite = |name: &str| InvitationRule {
-            name: name.into(),
-            survey: "After check-in".into(),
-            touchpoint: "check_in".into(),
-            delay_hours: 24.0,
-            sample_rate: 1.0,
-            customers: None,
-            survey_cooldown_days: 60,
-            touchpoint_cooldown_days: 0,
-        };
-        db.add_survey_rule("t", &invite("next day"), Some(5))
+        db.add_survey("t", &survey("After check-in")).unwrap();
+        db.add_survey_rule("t", &rule("next day", "After check-in"), Some(5))
             .unwrap();
-        db.add_survey_rule("t", &invite("from the start"), None)
+        db.add_survey_rule("t", &rule("from the start", "After check-in"), None)
             .unwrap();
-
-        assert_eq!(evaluated_by_rules(&db, Table::Responses).unwrap(), Some(7));
         assert_eq!(
             evaluated_by_rules(&db, Table::Interactions).unwrap(),
             Some(5)
         );
-        assert_eq!(evaluated_by_rules(&db, Table::Transactions).unwrap(), None);
+        assert_eq!(evaluated_by_rules(&db, Table::Responses).unwrap(), None);
     }
 
     #[tokio::test]

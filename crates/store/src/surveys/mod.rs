@@ -9,7 +9,7 @@ mod define;
 mod invite;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use cxray_core::surveys::{InvitationRule, Survey};
 use serde::Serialize;
