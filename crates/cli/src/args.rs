@@ -42,7 +42,7 @@ pub enum Command {
     Import(ImportArgs),
     /// Run a SQL query over the event tables.
     Sql(SqlArgs),
-    /// List the event tables: rows, Delta version, size, last change.
+    /// List the tables: rows, Delta version, files, size, checkpoint, last change.
     Tables,
     /// Serve the web application and the API.
     Serve(ServeArgs),
@@ -112,6 +112,9 @@ pub enum Command {
     /// Remove data files no table version within the retention needs, the orphans of
     /// failed or killed imports included.
     Vacuum(VacuumArgs),
+    /// Rewrite tables into few large files — the event tables clustered by time and
+    /// touchpoint (Z-order) — and write a Delta checkpoint; safe while the server ingests.
+    Optimize(OptimizeArgs),
     /// Check the data folder: tables and their files, the operational database, the
     /// write-ahead log. Exit code 1 when anything is wrong.
     Check,
@@ -406,6 +409,16 @@ pub struct VacuumArgs {
     /// than this (an import still running).
     #[arg(long, default_value_t = 168)]
     pub retain_hours: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct OptimizeArgs {
+    /// The table to optimize [default: every table].
+    #[arg(value_parser = named(&Table::ALL, Table::name))]
+    pub table: Option<Table>,
+    /// The size of the files written, in MiB [default: Delta's, 100].
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub target_size: Option<u64>,
 }
 
 #[derive(Debug, Args)]

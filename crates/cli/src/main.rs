@@ -71,6 +71,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Webhook(command) => commands::webhook::run(&config, command, cli.json),
             Command::Survey(command) => commands::survey::run(&config, command, cli.json).await,
             Command::Vacuum(args) => commands::maintenance::vacuum(&config, args, cli.json).await,
+            Command::Optimize(args) => {
+                commands::maintenance::optimize(&config, args, cli.json).await
+            }
             Command::Check => commands::maintenance::check(&config, cli.json).await,
             Command::Backup(args) => commands::maintenance::backup(&config, args, cli.json).await,
             Command::Restore(args) => commands::maintenance::restore(&config, args, cli.json).await,

@@ -78,6 +78,11 @@ pub enum StoreError {
     /// Too many failed sign-ins for an email or from an address.
     #[error("too many failed sign-ins: try again in {minutes} minutes")]
     RateLimited { minutes: u64 },
+    /// Another process changed what this was changing (a table's rewrite lost to a
+    /// conflicting commit, or another rewrite holds the folder): nothing changed; run it
+    /// again.
+    #[error("{0}")]
+    Busy(String),
     /// The system's random source or the password hash failed.
     #[error("{0}")]
     Crypto(String),

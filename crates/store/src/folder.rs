@@ -3,8 +3,9 @@
 //! Layout: `cxray.json` (format marker), `tables/<name>/` (one Delta table per event
 //! table), `cxray.db` (the operational SQLite database), `rejects/` (rows set aside by
 //! `--skip-bad-rows`), `wal/` (the ingestion API's write-ahead log), and for a demo world
-//! `truth.json`.
+//! `truth.json`. Lock files keep one process at a time where that matters.
 
+use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 
 use cxray_core::domain::Table;
@@ -135,4 +136,20 @@ impl DataFolder {
 
 fn absolute(path: PathBuf) -> Result<PathBuf> {
     std::path::absolute(&path).map_err(|e| StoreError::io(&path, e))
+}
+
+/// Takes the exclusive lock of the file at `path` (created when missing), held until the
+/// file is dropped; `held` is the error when another process holds it.
+pub(crate) fn lock(path: &Path, held: impl FnOnce() -> StoreError) -> Result<File> {
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| StoreError::io(path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(held()),
+        Err(TryLockError::Error(e)) => Err(StoreError::io(path, e)),
+    }
 }

@@ -134,6 +134,9 @@ pub struct TableInfo {
     pub version: u64,
     pub files: u64,
     pub size_bytes: u64,
+    /// The version of the latest Delta checkpoint (none: the log is read commit by
+    /// commit); `cxray optimize` writes one.
+    pub checkpoint: Option<u64>,
     /// When the latest version was committed (RFC 3339, UTC).
     pub last_change: Option<String>,
     /// What the latest commit did (`CREATE TABLE`, `WRITE`, …).
@@ -147,25 +150,37 @@ pub struct TableInfo {
 /// Describes a table at its latest version.
 pub async fn info(folder: &DataFolder, table: Table) -> Result<TableInfo> {
     let t = open(folder, table, None).await?;
-    let snapshot = t.snapshot()?;
-    let (mut rows, mut files, mut size) = (0u64, 0u64, 0u64);
-    for file in snapshot.log_data().iter() {
-        rows += file.num_records().unwrap_or(0) as u64;
-        files += 1;
-        size += file.size().max(0) as u64;
+    describe(&t, table.name(), table.time_column()).await
+}
+
+/// Describes the derived tables present (see [`DERIVED`]) at their latest versions.
+pub async fn derived_info(folder: &DataFolder) -> Result<Vec<TableInfo>> {
+    let mut infos = Vec::new();
+    for name in DERIVED {
+        if let Some(t) = open_derived(folder, name).await? {
+            infos.push(describe(&t, name, None).await?);
+        }
     }
+    Ok(infos)
+}
+
+/// Describes the loaded table `t` called `name`, with the range of its `time` column.
+async fn describe(t: &DeltaTable, name: &str, time: Option<&str>) -> Result<TableInfo> {
+    let snapshot = t.snapshot()?;
+    let Totals { rows, files, bytes } = totals(t)?;
     let latest: Option<CommitInfo> = t.history(Some(1)).try_next().await?;
     let schema: Schema = snapshot.schema().as_ref().try_into_arrow()?;
-    let (first, last) = match table.time_column() {
-        Some(col) if rows > 0 => time_range(&t, col).await?,
+    let (first, last) = match time {
+        Some(col) if rows > 0 => time_range(t, col).await?,
         _ => (None, None),
     };
     Ok(TableInfo {
-        table: table.name().into(),
+        table: name.into(),
         rows,
         version: t.version().unwrap_or(0),
         files,
-        size_bytes: size,
+        size_bytes: bytes,
+        checkpoint: checkpoint(t)?,
         last_change: latest
             .as_ref()
             .and_then(|c| c.timestamp)
@@ -175,6 +190,47 @@ pub async fn info(folder: &DataFolder, table: Table) -> Result<TableInfo> {
         first,
         last,
     })
+}
+
+/// What the data files of a table's loaded version hold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Totals {
+    pub rows: u64,
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// The rows, data files and bytes of the table's loaded version, from its log.
+pub fn totals(t: &DeltaTable) -> Result<Totals> {
+    let mut totals = Totals {
+        rows: 0,
+        files: 0,
+        bytes: 0,
+    };
+    for file in t.snapshot()?.log_data().iter() {
+        totals.rows += file.num_records().unwrap_or(0) as u64;
+        totals.files += 1;
+        totals.bytes += file.size().max(0) as u64;
+    }
+    Ok(totals)
+}
+
+/// The version of the table's latest checkpoint (`_delta_log/_last_checkpoint`), if it
+/// has one.
+pub fn checkpoint(t: &DeltaTable) -> Result<Option<u64>> {
+    let Ok(path) = t.table_url().join("_delta_log/_last_checkpoint") else {
+        return Ok(None);
+    };
+    let Ok(path) = path.to_file_path() else {
+        return Ok(None);
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(StoreError::io(&path, e)),
+    };
+    let last: serde_json::Value = serde_json::from_str(&text)?;
+    Ok(last["version"].as_u64())
 }
 
 /// The minimum and maximum of a time column, formatted as RFC 3339 (dates as dates).

@@ -1,12 +1,14 @@
-//! `cxray vacuum`, `check`, `backup`, `restore` and `forget`: housekeeping of the data
-//! folder.
+//! `cxray vacuum`, `optimize`, `check`, `backup`, `restore` and `forget`: housekeeping
+//! of the data folder.
 
+use std::num::NonZeroU64;
 use std::time::Duration;
 
-use cxray_store::maintenance::{backup, check, forget, vacuum};
+use cxray_core::domain::Table;
+use cxray_store::maintenance::{backup, check, forget, optimize, vacuum};
 use cxray_store::ops::OpsDb;
 
-use crate::args::{BackupArgs, ForgetArgs, VacuumArgs};
+use crate::args::{BackupArgs, ForgetArgs, OptimizeArgs, VacuumArgs};
 use crate::config::Config;
 use crate::output::{self, bytes};
 
@@ -24,6 +26,45 @@ pub async fn vacuum(config: &Config, args: VacuumArgs, json: bool) -> anyhow::Re
             v.table,
             v.files_deleted.to_string(),
             v.version.to_string(),
+        ]);
+    }
+    t.print()
+}
+
+/// Rewrites tables into few large, clustered files and checkpoints them.
+pub async fn optimize(config: &Config, args: OptimizeArgs, json: bool) -> anyhow::Result<()> {
+    let folder = super::folder(config)?;
+    // The rules first: they find new rows by the files appends added, which this rewrites.
+    super::cases::scan(&folder, &OpsDb::open(&folder.ops_db_path())?).await?;
+    super::survey::after_import(&folder, Table::Interactions).await?;
+    let target = args.target_size.and_then(|mib| NonZeroU64::new(mib << 20));
+    let done = optimize::optimize(&folder, args.table, target, &super::actor()).await?;
+    if json {
+        return output::json(&done);
+    }
+    let mut t = output::Table::new(
+        &[
+            "table",
+            "version",
+            "files before",
+            "files after",
+            "size before",
+            "size after",
+            "clustered by",
+            "checkpoint",
+        ],
+        &[false, false, true, true, true, true, false, true],
+    );
+    for o in done {
+        t.rows.push(vec![
+            o.table,
+            format!("{} → {}", o.read_version, o.version),
+            o.files_before.to_string(),
+            o.files_after.to_string(),
+            bytes(o.bytes_before),
+            bytes(o.bytes_after),
+            o.clustered_by.join(", "),
+            o.checkpoint.map(|v| v.to_string()).unwrap_or_default(),
         ]);
     }
     t.print()

@@ -1,7 +1,10 @@
 //! Housekeeping against the real binary: `vacuum` removes orphans and keeps time travel
-//! within the retention, `check` names what is broken, `backup` and `restore` give the
-//! same tables and results, also when the backup is taken while the server ingests.
+//! within the retention, `optimize` compacts many small commits without changing a row or
+//! a figure, also while the server ingests, `check` names what is broken, `backup` and
+//! `restore` give the same tables and results, also when the backup is taken while the
+//! server ingests.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,7 +13,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 
 use crate::ingest::{ROWS, batch, count, post};
-use crate::server::serve_with;
+use crate::server::{Server, serve_with};
 use crate::{add_user, initialised, json, run};
 
 fn stderr(out: &std::process::Output) -> String {
@@ -215,56 +218,78 @@ fn maintenance_backup_and_restore_give_the_same_tables_and_results() {
     assert_eq!(users(&restored), users(&data));
 }
 
-#[test]
-fn maintenance_a_backup_under_ingestion_keeps_every_acknowledged_row() {
-    let (dir, data) = initialised();
-    let token = add_user(&data, "admin@example.com", "admin", None, "ingest");
-    let mut server = serve_with(&data, &[]);
-    let (addr, acked, stop) = (
-        server.addr.clone(),
-        Arc::new(Mutex::new(Vec::new())),
-        Arc::new(AtomicBool::new(false)),
-    );
-    let sender = {
-        let (acked, stop) = (acked.clone(), stop.clone());
-        std::thread::spawn(move || {
-            for b in 0.. {
-                if stop.load(Ordering::SeqCst) {
-                    return;
-                }
-                let key = format!("b{b}");
-                let (status, reply) =
-                    post(&addr, "transactions", &token, Some(&key), &batch(&key, 100)).unwrap();
-                assert_eq!(status, 200, "{reply}");
-                acked.lock().unwrap().push(key);
-            }
-        })
-    };
-    while count(&data, ROWS) == 0 {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::thread::sleep(Duration::from_millis(700));
-    let before: Vec<String> = acked.lock().unwrap().clone();
-    let backup = dir.path().join("backup");
-    let out = run(&data, &["backup", &backup.display().to_string()]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    std::thread::sleep(Duration::from_millis(500));
-    stop.store(true, Ordering::SeqCst);
-    sender.join().unwrap();
-    assert!(server.stop("TERM").success());
+/// A server on a data folder with a client sending it batches of transactions back to
+/// back, each under its own idempotency key (`b0`, `b1`, …), until stopped.
+struct Sending {
+    server: Server,
+    acked: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    client: std::thread::JoinHandle<()>,
+}
 
-    let restored = dir.path().join("restored");
-    let out = run(&restored, &["restore", &backup.display().to_string()]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let in_backup_tables = count(&restored, ROWS);
-    // The server commits the write-ahead log the backup holds.
-    assert!(serve_with(&restored, &[]).stop("TERM").success());
-    let per_key = sql(
-        &restored,
-        "SELECT split_part(order_id, '-', 1) AS k, count(*) AS n FROM transactions GROUP BY 1",
-        &[],
-    );
-    let per_key: std::collections::HashMap<String, i64> = per_key
+impl Sending {
+    /// Starts the server on `data` and the client, sending `rows` rows a batch.
+    fn start(data: &Path, rows: usize) -> Sending {
+        let token = add_user(data, "admin@example.com", "admin", None, "ingest");
+        let server = serve_with(data, &[]);
+        let (acked, stop) = (
+            Arc::new(Mutex::new(Vec::new())),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let client = {
+            let (addr, acked, stop) = (server.addr.clone(), acked.clone(), stop.clone());
+            std::thread::spawn(move || {
+                for b in 0.. {
+                    if stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let key = format!("b{b}");
+                    let (status, reply) = post(
+                        &addr,
+                        "transactions",
+                        &token,
+                        Some(&key),
+                        &batch(&key, rows),
+                    )
+                    .unwrap();
+                    assert_eq!(status, 200, "{reply}");
+                    acked.lock().unwrap().push(key);
+                }
+            })
+        };
+        Sending {
+            server,
+            acked,
+            stop,
+            client,
+        }
+    }
+
+    /// The keys of the batches acknowledged so far.
+    fn acked(&self) -> Vec<String> {
+        self.acked.lock().unwrap().clone()
+    }
+
+    /// Stops the client, then the server (gracefully); returns the keys acknowledged.
+    fn stop(self) -> Vec<String> {
+        let Sending {
+            mut server,
+            acked,
+            stop,
+            client,
+        } = self;
+        stop.store(true, Ordering::SeqCst);
+        client.join().unwrap();
+        assert!(server.stop("TERM").success());
+        acked.lock().unwrap().clone()
+    }
+}
+
+/// The rows of each batch key (the order ids' prefix) in `transactions`.
+fn rows_per_key(data: &Path) -> HashMap<String, i64> {
+    let query =
+        "SELECT split_part(order_id, '-', 1) AS k, count(*) AS n FROM transactions GROUP BY 1";
+    sql(data, query, &[])
         .as_array()
         .unwrap()
         .iter()
@@ -274,7 +299,31 @@ fn maintenance_a_backup_under_ingestion_keeps_every_acknowledged_row() {
                 r["n"].as_i64().unwrap(),
             )
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn maintenance_a_backup_under_ingestion_keeps_every_acknowledged_row() {
+    let (dir, data) = initialised();
+    let sending = Sending::start(&data, 100);
+    while count(&data, ROWS) == 0 {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    let before = sending.acked();
+    let backup = dir.path().join("backup");
+    let out = run(&data, &["backup", &backup.display().to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::thread::sleep(Duration::from_millis(500));
+    sending.stop();
+
+    let restored = dir.path().join("restored");
+    let out = run(&restored, &["restore", &backup.display().to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let in_backup_tables = count(&restored, ROWS);
+    // The server commits the write-ahead log the backup holds.
+    assert!(serve_with(&restored, &[]).stop("TERM").success());
+    let per_key = rows_per_key(&restored);
     for key in &before {
         assert_eq!(
             per_key.get(key),
@@ -504,4 +553,131 @@ fn maintenance_forgotten_customers_arriving_again_follow_the_rule() {
     ];
     assert!(run(&data, &args).status.success());
     assert_eq!(count(&data, orders), 6);
+}
+
+/// A table's rows as CSV lines, sorted: its content whatever the files' order.
+fn content(data: &Path, table: &str) -> Vec<String> {
+    let out = run(data, &["sql", "--csv", &format!("SELECT * FROM {table}")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// One table of `cxray tables --json`.
+fn table(data: &Path, name: &str) -> Value {
+    let all = json(data, &["tables", "--json"]);
+    all.as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == name)
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn maintenance_optimize_after_many_small_commits_changes_no_row_and_no_figure() {
+    let (dir, data) = demo();
+    let touchpoints = ["check-in", "boarding", "baggage-claim"];
+    for i in 0..40 {
+        let file = dir.path().join(format!("answers-{i}.csv"));
+        let rows: String = (0..3)
+            .map(|k| {
+                let tp = touchpoints[(i + k) % 3];
+                let score = (i * 3 + k) % 11;
+                format!(
+                    "C{i}-{k},2025-0{}-1{k}T08:00:00Z,nps,{score},{tp}\n",
+                    i % 6 + 1
+                )
+            })
+            .collect();
+        std::fs::write(
+            &file,
+            format!("customer_id,at,instrument,score,touchpoint\n{rows}"),
+        )
+        .unwrap();
+        let out = run(&data, &["import", "responses", &file.display().to_string()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let before = table(&data, "responses");
+    assert_eq!(before["files"], 41, "{before}");
+    let nps = ["metrics", "nps", "--by", "touchpoint,month", "--json"];
+    let figures = json(&data, &nps);
+    let event_tables = ["transactions", "interactions", "responses"];
+    let rows: Vec<Vec<String>> = event_tables.iter().map(|t| content(&data, t)).collect();
+
+    // A table that is not there: refused by name, nothing changed.
+    let listing = json(&data, &["tables", "--json"]);
+    let refused = run(&data, &["optimize", "orders"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    let message = stderr(&refused);
+    assert!(message.contains("invalid value 'orders'"), "{message}");
+    let valid = "customers, transactions, interactions, responses, owners, financials";
+    assert!(message.contains(valid), "{message}");
+    assert_eq!(json(&data, &["tables", "--json"]), listing);
+
+    let done = json(&data, &["optimize", "--json"]);
+    let responses = done
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["table"] == "responses")
+        .unwrap();
+    let version = before["version"].as_u64().unwrap();
+    assert_eq!(responses["read_version"], version, "{done}");
+    assert_eq!(responses["version"], version + 1, "{done}");
+    assert_eq!(responses["files_removed"], 41, "{done}");
+    assert_eq!(responses["files_after"], 1, "{done}");
+    assert_eq!(
+        responses["clustered_by"],
+        serde_json::json!(["at", "touchpoint"])
+    );
+    let after = table(&data, "responses");
+    assert_eq!(
+        (&after["files"], &after["rows"], &after["checkpoint"]),
+        (&Value::from(1), &before["rows"], &Value::from(version + 1))
+    );
+    let log = data.join("tables/responses/_delta_log");
+    assert!(
+        log.join(format!("{:020}.checkpoint.parquet", version + 1))
+            .is_file()
+    );
+
+    assert_eq!(json(&data, &nps), figures);
+    for (t, before) in event_tables.iter().zip(&rows) {
+        assert_eq!(&content(&data, t), before, "{t}");
+    }
+    let n = "SELECT count(*) AS n FROM responses";
+    let as_of = format!("responses={version}");
+    assert_eq!(sql(&data, n, &[&as_of]), sql(&data, n, &[]), "time travel");
+    let listed = run(&data, &["tables"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("checkpoint"));
+    let out = run(&data, &["check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn maintenance_optimize_beside_the_ingesting_server_keeps_every_acknowledged_row() {
+    let (_dir, data) = initialised();
+    let sending = Sending::start(&data, 10);
+    let mut rewritten = 0;
+    for _ in 0..4 {
+        std::thread::sleep(Duration::from_millis(2500));
+        let done = json(&data, &["optimize", "transactions", "--json"]);
+        rewritten += done[0]["files_removed"].as_u64().unwrap();
+    }
+    let acked = sending.stop();
+    assert!(rewritten > 1, "the server's commits were rewritten");
+
+    let per_key = rows_per_key(&data);
+    assert_eq!(per_key.len(), acked.len());
+    for key in &acked {
+        assert_eq!(per_key.get(key), Some(&10), "batch {key}");
+    }
+    let out = run(&data, &["check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
 }

@@ -158,6 +158,7 @@ fn no_page_and_no_command_shows_a_program_identifier() {
         vec!["cases", "show", "1"],
         vec!["cases", "effect"],
         vec!["vacuum"],
+        vec!["optimize"],
         vec!["backup", &backup],
     ];
     for args in &commands {

@@ -17,7 +17,7 @@ mod commit;
 mod keys;
 mod recover;
 mod stats;
-mod sync;
+pub(crate) mod sync;
 pub(crate) mod validate;
 pub(crate) mod wal;
 
@@ -248,21 +248,12 @@ impl Ingest {
 fn lock(folder: &DataFolder) -> Result<File> {
     let dir = folder.wal_dir();
     wal::create_dir_durably(&dir)?;
-    let path = dir.join("LOCK");
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| StoreError::io(&path, e))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Folder(format!(
+    crate::folder::lock(&dir.join("LOCK"), || {
+        StoreError::Folder(format!(
             "another cxray server is serving {}: one at a time",
             folder.root().display()
-        ))),
-        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::io(&path, e)),
-    }
+        ))
+    })
 }
 
 /// The attribute columns `table` has (none while it is missing).

@@ -11,10 +11,14 @@ use crate::{Result, StoreError};
 
 /// Syncs the files of the table's commit `version`.
 pub(crate) fn commit(folder: &DataFolder, table: Table, version: u64) -> Result<()> {
-    let dir = folder.table_dir(table);
-    let log = log_path(folder, table, version);
+    commit_in(&folder.table_dir(table), version)
+}
+
+/// Syncs the files of commit `version` of the Delta table in `dir`.
+pub(crate) fn commit_in(dir: &Path, version: u64) -> Result<()> {
+    let log = log_entry(dir, version);
     let text = std::fs::read_to_string(&log).map_err(|e| StoreError::io(&log, e))?;
-    let base = folder.table_url(table);
+    let base = url::Url::from_directory_path(dir).expect("absolute path");
     for line in text.lines() {
         let action: serde_json::Value = serde_json::from_str(line)?;
         let Some(path) = action["add"]["path"].as_str() else {
@@ -28,7 +32,7 @@ pub(crate) fn commit(folder: &DataFolder, table: Table, version: u64) -> Result<
         file_data(&file)?;
     }
     file_data(&log)?;
-    super::wal::sync_dir(&dir)?;
+    super::wal::sync_dir(dir)?;
     super::wal::sync_dir(&dir.join("_delta_log"))
 }
 
@@ -54,10 +58,11 @@ pub(crate) fn recording(
 }
 
 fn log_path(folder: &DataFolder, table: Table, version: u64) -> std::path::PathBuf {
-    folder
-        .table_dir(table)
-        .join("_delta_log")
-        .join(format!("{version:020}.json"))
+    log_entry(&folder.table_dir(table), version)
+}
+
+fn log_entry(dir: &Path, version: u64) -> std::path::PathBuf {
+    dir.join("_delta_log").join(format!("{version:020}.json"))
 }
 
 fn file_data(path: &Path) -> Result<()> {

@@ -1,16 +1,17 @@
 //! `cxray forget`: a customer's right to erasure.
 //!
-//! Under the ingestion lock (no server runs meanwhile), with the write-ahead log committed
-//! first as a starting server would (so its rows are erased with the tables' and the log
-//! is removed), every table with a customer column — `customer_value` included — deletes
-//! the customers' rows (a Delta delete rewrites the files that held them), then vacuums
-//! every removed file at once and the orphans older than [`ORPHAN_AGE`] (younger ones may
-//! belong to an import still running: `cxray vacuum --retain-hours 0` when none runs), and
-//! checkpoints and drops the log before it, whose file statistics and delete predicate
-//! name the ids. Time travel to before the erasure ends for those tables. Rejected rows
-//! set aside in `rejects/` that name the customers are dropped too, and so is everything
-//! derived from the tables under `derived/` (the journey's trips name customers; it is
-//! built again from the erased tables when next needed).
+//! Under the ingestion lock (no server runs meanwhile) and the rewrite lock (no optimize
+//! either), with the write-ahead log committed first as a starting server would (so its
+//! rows are erased with the tables' and the log is removed), every table with a customer
+//! column — `customer_value` included — deletes the customers' rows (a Delta delete
+//! rewrites the files that held them), then vacuums every removed file at once and the
+//! orphans older than [`ORPHAN_AGE`] (younger ones may belong to an import still running:
+//! `cxray vacuum --retain-hours 0` when none runs), and checkpoints and drops the log
+//! before it, whose file statistics and delete predicate name the ids. Time travel to
+//! before the erasure ends for those tables. Rejected rows set aside in `rejects/` that
+//! name the customers are dropped too, and so is everything derived from the tables under
+//! `derived/` (the journey's trips name customers; it is built again from the erased
+//! tables when next needed).
 //!
 //! The operational database keeps no customer data but follow-up cases, which are erased
 //! with their histories (freed pages overwritten, its log checkpointed); it records the
@@ -28,7 +29,7 @@ use deltalake_core::protocol::checkpoints::{cleanup_expired_logs_for, create_che
 use serde::Serialize;
 
 use super::vacuum::vacuum_table;
-use super::{keeping_made_by, open_dir, table_dirs};
+use super::{keeping_made_by, open_dir, rewrite_lock, table_dirs};
 use crate::erased::{erasure_hash, suppress};
 use crate::folder::DataFolder;
 use crate::ingest::{Ingest, IngestOptions};
@@ -63,6 +64,7 @@ pub async fn forget(
             "forget: name one or more customer ids".into(),
         ));
     }
+    let _rewriting = rewrite_lock(folder)?;
     let ingest = Ingest::open(folder, IngestOptions::default()).await?;
     let erased = erase(folder, ids, actor, reason).await;
     ingest.close().await;

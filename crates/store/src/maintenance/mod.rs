@@ -1,12 +1,14 @@
 //! Housekeeping of a data folder: `vacuum` (files no version within the retention
-//! needs), `check` (what is wrong), `backup` and `restore` (a consistent copy, taken while
-//! the server may run).
+//! needs), `optimize` (few large, clustered files and a checkpoint), `check` (what is
+//! wrong), `backup` and `restore` (a consistent copy, taken while the server may run).
 
 pub mod backup;
 pub mod check;
 pub mod forget;
+pub mod optimize;
 pub mod vacuum;
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use cxray_core::domain::Table;
@@ -27,6 +29,20 @@ pub(crate) fn table_dirs(folder: &DataFolder) -> Vec<(String, PathBuf)> {
         .map(|name| (name.to_string(), folder.named_table_dir(name)))
         .filter(|(_, dir)| dir.join("_delta_log").is_dir())
         .collect()
+}
+
+/// Takes the folder's rewrite lock, held until the file is dropped: `optimize` and
+/// `forget` rewrite table files, and Delta (as delta-rs checks commits) does not see two
+/// rewrites of the same files as a conflict, so one at a time.
+pub(crate) fn rewrite_lock(folder: &DataFolder) -> Result<File> {
+    let path = folder.root().join("tables").join("REWRITE.lock");
+    crate::folder::lock(&path, || {
+        StoreError::Busy(format!(
+            "another `cxray optimize` or `cxray forget` is rewriting the tables of {}: run \
+             this again when it has finished",
+            folder.root().display()
+        ))
+    })
 }
 
 /// The Delta table in `dir` at its latest version.

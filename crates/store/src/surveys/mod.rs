@@ -11,7 +11,7 @@ mod invite;
 mod replay;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use cxray_core::surveys::{InvitationRule, Survey};
 use serde::Serialize;

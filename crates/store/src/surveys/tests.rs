@@ -9,7 +9,7 @@ use crate::ops::temp_db as db;
 const KEY: [u8; 32] = [5; 32];
 const DAY: i64 = 86_400;
 
-fn survey(name: &str) -> Survey {
+pub(crate) fn survey(name: &str) -> Survey {
     Survey {
         name: name.into(),
         touchpoint: Some("check_in".into()),
@@ -19,7 +19,7 @@ fn survey(name: &str) -> Survey {
     }
 }
 
-fn rule(name: &str, survey: &str) -> InvitationRule {
+pub(crate) fn rule(name: &str, survey: &str) -> InvitationRule {
     InvitationRule {
         name: name.into(),
         survey: survey.into(),

@@ -5,6 +5,7 @@ mod common;
 mod folder;
 mod import;
 mod import_fuzz;
+mod optimize;
 
 use cxray_core::domain::Table;
 use cxray_store::{DataFolder, tables};
