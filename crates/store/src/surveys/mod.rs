@@ -2,8 +2,10 @@
 //! them ([`define`]), the contact policy, and the invitations the analysis layer's scan
 //! decides on — each decision, invited or suppressed with its reason, logged so "why was
 //! this customer not asked?" has an answer ([`invite`]); what happens to an invitation
-//! afterwards (sent, reminded, expired, answered) is logged the same way.
+//! afterwards (sent, reminded, expired, answered) is logged the same way. Answers from the
+//! survey page are held for a grace period before they are committed ([`answers`]).
 
+mod answers;
 pub mod check;
 mod define;
 mod invite;
@@ -14,6 +16,7 @@ mod tests;
 use cxray_core::surveys::{InvitationRule, Survey};
 use serde::Serialize;
 
+pub use answers::{HeldAnswer, Hold};
 pub use invite::{Candidate, ContactEntry, Invitation, Invited};
 
 /// A survey as stored.
