@@ -144,9 +144,8 @@ fn rows(a: &HeldAnswer) -> String {
         if let Some(t) = &a.touchpoint {
             row["touchpoint"] = json!(t);
         }
-        if let Some(id) = a.invitation_id {
-            row["invitation_id"] = json!(id.to_string());
-        }
+        // Null for an anonymous answer: the column is there for every survey answer.
+        row["invitation_id"] = json!(a.invitation_id.map(|id| id.to_string()));
         if i == with_comment && !a.comment.is_empty() {
             row["comment"] = json!(a.comment);
         }
