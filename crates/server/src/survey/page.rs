@@ -20,10 +20,10 @@ main{max-width:40rem;margin:0 auto;padding:1rem}
 h1{font-size:1.35rem;margin:.3rem 0 .8rem}
 fieldset{border:0;margin:0 0 1.1rem;padding:0}
 legend{font-weight:600;padding:0;margin-bottom:.5rem}
-.scale{display:grid;grid-template-columns:repeat(auto-fill,minmax(2.9rem,1fr));gap:.35rem}
+.scale{display:grid;grid-template-columns:repeat(auto-fill,minmax(2.75rem,1fr));gap:.35rem}
 .words{display:grid;gap:.35rem}
 .opt{position:relative;display:block}
-.opt input{appearance:none;-webkit-appearance:none;display:block;width:100%;min-height:2.9rem;margin:0;border:2px solid #57606a;border-radius:.5rem;background:#fff;cursor:pointer}
+.opt input{appearance:none;-webkit-appearance:none;display:block;width:100%;min-height:2.75rem;margin:0;border:2px solid #57606a;border-radius:.5rem;background:#fff;cursor:pointer}
 .opt span{position:absolute;inset:0;display:flex;align-items:center;justify-content:center;font-weight:600;pointer-events:none}
 .words .opt span{justify-content:flex-start;padding-left:1rem}
 .opt input:checked{background:#0550ae;border-color:#0550ae}
@@ -218,7 +218,7 @@ fn comment(out: &mut String, lang: &str, given: &str, p: Option<Problem>) {
     };
     let _ = write!(
         out,
-        "<textarea id=\"comment\" name=\"comment\" rows=\"4\" maxlength=\"{max}\"{described}>{}</textarea></p>",
+        "<textarea id=\"comment\" name=\"comment\" rows=\"3\" maxlength=\"{max}\"{described}>{}</textarea></p>",
         escape(given)
     );
 }
