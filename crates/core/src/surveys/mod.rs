@@ -8,6 +8,7 @@ pub mod language;
 pub mod link;
 pub mod nonce;
 pub mod policy;
+mod signature;
 pub mod survey;
 pub mod texts;
 

@@ -6,10 +6,11 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use super::signature;
 use crate::access::PseudonymKey;
 
 /// Bytes of the signature kept: 128 bits.
-const MAC_BYTES: usize = 16;
+const MAC_BYTES: usize = signature::BYTES;
 /// Bytes of a decoded nonce: time, random part, signature.
 const NONCE_BYTES: usize = 8 + 16 + MAC_BYTES;
 
@@ -55,10 +56,8 @@ impl Nonce {
         if bytes.len() != NONCE_BYTES {
             return Err(NonceError::Forged);
         }
-        let (body, signature) = bytes.split_at(NONCE_BYTES - MAC_BYTES);
-        // Constant-time comparison through blake3's hash type.
-        let expected = blake3::Hash::from(pad(&mac(key, public_id, body)));
-        if expected != blake3::Hash::from(pad(signature)) {
+        let (body, signed) = bytes.split_at(NONCE_BYTES - MAC_BYTES);
+        if !signature::matches(&mac(key, public_id, body), signed) {
             return Err(NonceError::Forged);
         }
         let nonce = Nonce {
@@ -73,20 +72,8 @@ impl Nonce {
 }
 
 fn mac(key: &PseudonymKey, public_id: &str, body: &[u8]) -> [u8; MAC_BYTES] {
-    let mut h = blake3::Hasher::new_keyed(key);
-    h.update(b"cxray-survey-nonce\0");
-    h.update(public_id.as_bytes());
-    h.update(b"\0");
-    h.update(body);
-    h.finalize().as_bytes()[..MAC_BYTES]
-        .try_into()
-        .expect("16 bytes")
-}
-
-fn pad(signature: &[u8]) -> [u8; 32] {
-    let mut out = [0; 32];
-    out[..signature.len()].copy_from_slice(signature);
-    out
+    let purpose = b"cxray-survey-nonce\0";
+    signature::sign(key, purpose, &[public_id.as_bytes(), b"\0", body])
 }
 
 #[cfg(test)]

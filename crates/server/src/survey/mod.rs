@@ -11,6 +11,7 @@ mod page;
 mod respond;
 mod unsubscribe;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -21,6 +22,7 @@ use axum::routing::get;
 use cxray_core::access::PseudonymKey;
 use cxray_core::surveys::{LANGUAGES, pick_language};
 use cxray_store::StoreError;
+use cxray_store::ops::OpsDb;
 
 use crate::AppState;
 
@@ -61,11 +63,16 @@ impl Default for SurveyOptions {
     }
 }
 
-/// The survey page's state: its options, the key links are signed with (read once), and
-/// the rate limits and used nonces (in memory: a restart forgets them).
+/// Connections to the operational database kept open for the survey routes.
+const POOL: usize = 16;
+
+/// The survey page's state: its options, the key links are signed with (read once),
+/// connections kept open, and the rate limits and used nonces (in memory: a restart
+/// forgets them).
 pub struct Surveys {
     options: SurveyOptions,
     key: tokio::sync::OnceCell<PseudonymKey>,
+    pool: Arc<Mutex<Vec<OpsDb>>>,
     guard: guard::Guard,
 }
 
@@ -74,6 +81,7 @@ impl Surveys {
         Surveys {
             options,
             key: tokio::sync::OnceCell::new(),
+            pool: Arc::default(),
             guard: guard::Guard::default(),
         }
     }
@@ -82,9 +90,34 @@ impl Surveys {
     async fn key(&self, state: &AppState) -> Result<PseudonymKey, StoreError> {
         let key = self
             .key
-            .get_or_try_init(|| crate::ops(state, |db| db.pseudonym_key()))
+            .get_or_try_init(|| self.db(state, |db| db.pseudonym_key()))
             .await?;
         Ok(*key)
+    }
+
+    /// Runs `f` on the operational database off the async threads, on a connection kept
+    /// open (opening one costs more than the page's reads).
+    async fn db<T: Send + 'static>(
+        &self,
+        state: &AppState,
+        f: impl FnOnce(&OpsDb) -> cxray_store::Result<T> + Send + 'static,
+    ) -> cxray_store::Result<T> {
+        let (pool, path) = (self.pool.clone(), state.folder.ops_db_path());
+        tokio::task::spawn_blocking(move || {
+            let kept = pool.lock().expect("pool lock").pop();
+            let db = match kept {
+                Some(db) => db,
+                None => OpsDb::open(&path)?,
+            };
+            let out = f(&db);
+            let mut pool = pool.lock().expect("pool lock");
+            if pool.len() < POOL {
+                pool.push(db);
+            }
+            out
+        })
+        .await
+        .map_err(|e| StoreError::Input(format!("operational database task: {e}")))?
     }
 }
 

@@ -155,10 +155,13 @@ fn question(out: &mut String, lang: &str, q: Instrument, chosen: Option<u8>, p: 
     if !words {
         described.push(format!("{name}-ends"));
     }
+    let described = match described.is_empty() {
+        true => String::new(),
+        false => format!(" aria-describedby=\"{}\"", described.join(" ")),
+    };
     let _ = write!(
         out,
-        "<fieldset id=\"q-{name}\" aria-describedby=\"{}\"><legend>{}</legend>",
-        described.join(" "),
+        "<fieldset id=\"q-{name}\"{described}><legend>{}</legend>",
         escape(text(lang, Text::Question(q)))
     );
     if let Some(p) = p {

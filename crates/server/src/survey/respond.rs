@@ -29,11 +29,12 @@ type Reply = Result<Response, Response>;
 const NONCE_AGE: i64 = 86_400;
 
 /// What a personal link leads to.
-struct Personal {
-    invitation: Invitation,
-    survey: StoredSurvey,
-    held: Option<HeldAnswer>,
-    lang: String,
+pub(super) struct Personal {
+    pub invitation: Invitation,
+    pub survey: StoredSurvey,
+    pub held: Option<HeldAnswer>,
+    /// The page's language.
+    pub lang: String,
 }
 
 /// `GET /s/{token}`: the form (with the held answer while it may be changed), or why not.
@@ -88,11 +89,13 @@ pub(super) async fn personal_answer(
     };
     let grace = state.surveys.options.grace.as_secs() as i64;
     let (id, lang) = (p.invitation.id, p.lang.clone());
-    let held = crate::ops(&state, move |db| {
-        db.hold_answer(id, &lang, &answer, now(), grace)
-    })
-    .await
-    .map_err(|e| internal(&p.lang, &e))?;
+    let held = state
+        .surveys
+        .db(&state, move |db| {
+            db.hold_answer(id, &lang, &answer, now(), grace)
+        })
+        .await
+        .map_err(|e| internal(&p.lang, &e))?;
     Ok(match held {
         Hold::Held { .. } => notice(StatusCode::OK, &p.lang, Text::Thanks),
         Hold::Answered => notice(StatusCode::CONFLICT, &p.lang, Text::Closed),
@@ -160,11 +163,13 @@ pub(super) async fn open_answer(
     };
     let grace = state.surveys.options.grace.as_secs() as i64;
     let (id, touchpoint, language) = (survey.id, survey.survey.touchpoint.clone(), lang.clone());
-    crate::ops(&state, move |db| {
-        db.hold_anonymous_answer(id, touchpoint.as_deref(), &language, &answer, now, grace)
-    })
-    .await
-    .map_err(|e| internal(&lang, &e))?;
+    state
+        .surveys
+        .db(&state, move |db| {
+            db.hold_anonymous_answer(id, touchpoint.as_deref(), &language, &answer, now, grace)
+        })
+        .await
+        .map_err(|e| internal(&lang, &e))?;
     Ok(notice(StatusCode::OK, &lang, Text::Thanks))
 }
 
@@ -212,16 +217,35 @@ async fn personal(
         }
         LinkError::Expired => notice(StatusCode::GONE, lang, Text::Expired),
     })?;
-    let found = crate::ops(state, move |db| {
-        let Some(invitation) = db.invitation(link.invitation)? else {
-            return Ok(None);
-        };
-        let survey = db.survey(&invitation.survey_id.to_string())?;
-        let held = db.invitation_answer(invitation.id)?;
-        Ok(Some((invitation, survey, held)))
-    })
-    .await
-    .map_err(|e| internal(lang, &e))?;
+    let p = invited(state, link, headers).await?;
+    match p.invitation.status.as_str() {
+        "pending" => Err(notice(StatusCode::NOT_FOUND, &p.lang, Text::Altered)),
+        "expired" => Err(notice(StatusCode::GONE, &p.lang, Text::Expired)),
+        _ if !p.survey.enabled => Err(notice(StatusCode::GONE, &p.lang, Text::Expired)),
+        _ => Ok(p),
+    }
+}
+
+/// The invitation a checked link names, its survey, its held answer and the page's
+/// language; a page saying the link does not work when the invitation is unknown (404).
+pub(super) async fn invited(
+    state: &AppState,
+    link: Link,
+    headers: &HeaderMap,
+) -> Result<Personal, Response> {
+    let lang = browser_language(headers);
+    let found = state
+        .surveys
+        .db(state, move |db| {
+            let Some(invitation) = db.invitation(link.invitation)? else {
+                return Ok(None);
+            };
+            let survey = db.survey(&invitation.survey_id.to_string())?;
+            let held = db.invitation_answer(invitation.id)?;
+            Ok(Some((invitation, survey, held)))
+        })
+        .await
+        .map_err(|e| internal(lang, &e))?;
     let Some((invitation, survey, held)) = found else {
         return Err(notice(StatusCode::NOT_FOUND, lang, Text::Altered));
     };
@@ -231,18 +255,11 @@ async fn personal(
         invitation.language.as_deref(),
         accept,
     );
-    let lang = picked.to_string();
-    match invitation.status.as_str() {
-        "pending" => return Err(notice(StatusCode::NOT_FOUND, &lang, Text::Altered)),
-        "expired" => return Err(notice(StatusCode::GONE, &lang, Text::Expired)),
-        _ if !survey.enabled => return Err(notice(StatusCode::GONE, &lang, Text::Expired)),
-        _ => {}
-    }
     Ok(Personal {
+        lang: picked.to_string(),
         invitation,
         survey,
         held,
-        lang,
     })
 }
 
@@ -254,7 +271,9 @@ async fn open_survey(
 ) -> Result<(StoredSurvey, String), Response> {
     let lang = browser_language(headers);
     let id = public_id.to_string();
-    let found = crate::ops(state, move |db| db.survey_by_public_id(&id))
+    let found = state
+        .surveys
+        .db(state, move |db| db.survey_by_public_id(&id))
         .await
         .map_err(|e| internal(lang, &e))?;
     let Some(survey) = found else {

@@ -7,12 +7,12 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::Response;
+use cxray_core::surveys::Link;
 use cxray_core::surveys::texts::Text;
-use cxray_core::surveys::{Link, pick_language};
 
 use super::page::{self, notice};
-use super::respond::{fields, guard, internal, key};
-use super::{accept_language, browser_language, now};
+use super::respond::{fields, guard, internal, invited, key};
+use super::{browser_language, now};
 use crate::AppState;
 
 type Reply = Result<Response, Response>;
@@ -44,7 +44,9 @@ pub(super) async fn unsubscribe(
     )?;
     let (customer, lang) = customer(&state, &token, &headers).await?;
     fields(form, &lang)?;
-    crate::ops(&state, move |db| db.opt_out(&customer, "link", now()))
+    state
+        .surveys
+        .db(&state, move |db| db.opt_out(&customer, "link", now()))
         .await
         .map_err(|e| internal(&lang, &e))?;
     Ok(notice(StatusCode::OK, &lang, Text::Unsubscribed))
@@ -60,23 +62,8 @@ async fn customer(
     let lang = browser_language(headers);
     let key = key(state, lang).await?;
     // As of the earliest time, so a link past its expiry still unsubscribes.
-    let refused = || notice(StatusCode::NOT_FOUND, lang, Text::Altered);
-    let link = Link::verify(token, &key, i64::MIN).map_err(|_| refused())?;
-    let found = crate::ops(state, move |db| {
-        let Some(invitation) = db.invitation(link.invitation)? else {
-            return Ok(None);
-        };
-        let survey = db.survey(&invitation.survey_id.to_string())?;
-        Ok(Some((invitation, survey)))
-    })
-    .await
-    .map_err(|e| internal(lang, &e))?;
-    let (invitation, survey) = found.ok_or_else(refused)?;
-    let accept = accept_language(headers);
-    let lang = pick_language(
-        &survey.survey.languages,
-        invitation.language.as_deref(),
-        accept,
-    );
-    Ok((invitation.customer_id, lang.to_string()))
+    let link = Link::verify(token, &key, i64::MIN)
+        .map_err(|_| notice(StatusCode::NOT_FOUND, lang, Text::Altered))?;
+    let p = invited(state, link, headers).await?;
+    Ok((p.invitation.customer_id, p.lang))
 }

@@ -103,23 +103,12 @@ impl OpsDb {
             }
             Some((_, false)) => Hold::Answered,
             None => {
-                tx.execute(
-                    "INSERT INTO survey_answers (survey_id, invitation_id, customer_id,
-                         touchpoint, language, scores, comment, received_at, final_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    params![
-                        survey,
-                        invitation,
-                        customer,
-                        touchpoint,
-                        language,
-                        answer.scores_text(),
-                        answer.comment,
-                        now,
-                        now + grace
-                    ],
-                )?;
-                let id = tx.last_insert_rowid();
+                let whose = (
+                    Some(invitation),
+                    Some(customer.as_str()),
+                    Some(touchpoint.as_str()),
+                );
+                let id = insert(&tx, survey, whose, language, answer, (now, now + grace))?;
                 tx.execute(
                     "UPDATE invitations SET status = 'responded', responded_at = ?2 WHERE id = ?1",
                     params![invitation, now],
@@ -151,21 +140,8 @@ impl OpsDb {
         grace: i64,
     ) -> Result<i64> {
         let tx = crate::ops::write(self.conn())?;
-        tx.execute(
-            "INSERT INTO survey_answers (survey_id, touchpoint, language, scores, comment,
-                                         received_at, final_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                survey_id,
-                touchpoint,
-                language,
-                answer.scores_text(),
-                answer.comment,
-                now,
-                now + grace
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
+        let whose = (None, None, touchpoint);
+        let id = insert(&tx, survey_id, whose, language, answer, (now, now + grace))?;
         tx.commit()?;
         Ok(id)
     }
@@ -212,6 +188,35 @@ impl OpsDb {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// Inserts a held answer: for a survey, with its invitation, customer and touchpoint,
+/// received and final at the times given. Returns its id.
+fn insert(
+    tx: &Connection,
+    survey: i64,
+    (invitation, customer, touchpoint): (Option<i64>, Option<&str>, Option<&str>),
+    language: &str,
+    answer: &Answer,
+    (received, last): (i64, i64),
+) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO survey_answers (survey_id, invitation_id, customer_id, touchpoint,
+             language, scores, comment, received_at, final_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            survey,
+            invitation,
+            customer,
+            touchpoint,
+            language,
+            answer.scores_text(),
+            answer.comment,
+            received,
+            last
+        ],
+    )?;
+    Ok(tx.last_insert_rowid())
 }
 
 fn answers_where(
