@@ -1073,6 +1073,11 @@ pub struct ServeArgs {
     /// views are withheld from them [default: the config file's `min_group_size`, or 20].
     #[arg(long, value_name = "N")]
     pub min_group_size: Option<u64>,
+    /// Seconds in which an answer through a personal survey link may still be changed
+    /// before it is committed into responses [default: the config file's
+    /// `survey_grace_seconds`, or 900].
+    #[arg(long, value_name = "SECONDS")]
+    pub survey_grace_seconds: Option<u64>,
 }
 
 /// How the server's background analyses run.

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use cxray_core::erasure::ErasedRows;
-use cxray_server::MIN_GROUP_SIZE;
 use cxray_server::reports::MailSettings;
+use cxray_server::{MIN_GROUP_SIZE, SurveyOptions};
 use cxray_store::schema::Limits;
 use serde::Deserialize;
 
@@ -37,6 +37,9 @@ pub struct Config {
     pub mail: Option<MailSettings>,
     /// How often the server looks for due report schedules and e-mails to try again.
     pub reports_every: Duration,
+    /// How long an answer through a personal survey link may still be changed before it
+    /// is committed into `responses`.
+    pub survey_grace: Duration,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -54,6 +57,7 @@ struct FileConfig {
     smtp_url: Option<String>,
     mail_from: Option<String>,
     reports_every_seconds: Option<u64>,
+    survey_grace_seconds: Option<u64>,
 }
 
 impl Config {
@@ -109,6 +113,9 @@ impl Config {
                 env("CXRAY_MAIL_FROM").or(file.mail_from),
             )?,
             reports_every: Duration::from_secs(file.reports_every_seconds.unwrap_or(60).max(1)),
+            survey_grace: file
+                .survey_grace_seconds
+                .map_or(SurveyOptions::default().grace, Duration::from_secs),
         })
     }
 }

@@ -21,11 +21,13 @@ mod routes;
 mod scan;
 mod security;
 pub mod snapshot;
+mod survey;
 mod telemetry;
 mod visible;
 
 /// The board pack, for `cxray report`.
 pub use pages::pack;
+pub use survey::{Limit, SurveyOptions};
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -56,6 +58,8 @@ pub struct AppState {
     pub min_group_size: u64,
     /// Whether scheduled board packs are e-mailed (a mail server is set).
     pub mails_reports: bool,
+    /// The survey page's settings, rate limits and key.
+    pub surveys: Arc<survey::Surveys>,
 }
 
 /// How the server runs.
@@ -75,6 +79,8 @@ pub struct ServerOptions {
     /// The outbox: case notifications (webhooks; e-mails with a mail server) and
     /// scheduled board packs (with a mail server).
     pub outbox: outbox::OutboxOptions,
+    /// The survey page: the grace period of answers, its rate limits.
+    pub surveys: SurveyOptions,
 }
 
 /// The default minimum group size.
@@ -93,6 +99,7 @@ impl Default for ServerOptions {
                 chromium: None,
                 every: Duration::from_secs(60),
             },
+            surveys: SurveyOptions::default(),
         }
     }
 }
@@ -109,7 +116,7 @@ pub(crate) async fn ops<T: Send + 'static>(
 }
 
 /// The application's routes. Every route that shows data is behind
-/// [`auth::require_read`].
+/// [`auth::require_read`]; the survey page's are public.
 pub fn router(state: AppState) -> Router {
     let read = axum::middleware::from_fn_with_state(state.clone(), auth::require_read);
     routes::pages()
@@ -120,6 +127,7 @@ pub fn router(state: AppState) -> Router {
         .route_layer(read)
         .merge(api::public_routes())
         .merge(ingest::routes())
+        .merge(survey::routes())
         .merge(auth::routes())
         .route("/health", axum::routing::get(telemetry::health))
         .route("/metrics", axum::routing::get(telemetry::metrics))
@@ -150,6 +158,8 @@ pub async fn serve(
     let mails_reports = options.outbox.mail.is_some();
     let sending = outbox::keep_delivering(folder.clone(), snapshots.clone(), options.outbox);
     let scanning = scan::keep_scanning(folder.clone(), ingest.clone());
+    let committing =
+        survey::keep_committing(folder.clone(), ingest.clone(), options.surveys.commit_every);
     let secure_cookies = !listener.local_addr()?.ip().is_loopback();
     let state = AppState {
         folder,
@@ -160,6 +170,7 @@ pub async fn serve(
         ingest: ingest.clone(),
         min_group_size: options.min_group_size,
         mails_reports,
+        surveys: Arc::new(survey::Surveys::new(options.surveys)),
     };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     // Analyses stop first, so requests waiting for them are answered and the server can
@@ -172,6 +183,9 @@ pub async fn serve(
         // A scan cut off opens nothing (its transaction is not committed); the next
         // start's first commit, or `cxray cases scan`, reads those rows.
         scanning.abort();
+        // An answer cut off between its ingestion and its mark is sent again at the next
+        // start, under the same idempotency key: written once.
+        committing.abort();
     };
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(stopping)

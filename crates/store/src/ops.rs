@@ -381,7 +381,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         comment TEXT NOT NULL,
         received_at INTEGER NOT NULL,
         final_at INTEGER NOT NULL,
-        committed_at INTEGER
+        committed_at INTEGER,
+        refused TEXT
      );
      CREATE INDEX survey_answers_final ON survey_answers (committed_at, final_at);",
 ];

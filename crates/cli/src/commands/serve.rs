@@ -28,6 +28,9 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(n) = args.min_group_size {
         options.min_group_size = n;
     }
+    if let Some(s) = args.survey_grace_seconds {
+        options.surveys.grace = Duration::from_secs(s);
+    }
     serve(folder, args.bind.unwrap_or(config.bind), options).await
 }
 
@@ -51,6 +54,7 @@ pub fn options(config: &Config, args: &AnalysisArgs, limits: Limits) -> ServerOp
         },
         ..ServerOptions::default()
     };
+    options.surveys.grace = config.survey_grace;
     options.ingest.limits = limits;
     options.ingest.erased_rows = config.erased_rows;
     options

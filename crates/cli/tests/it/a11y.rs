@@ -13,6 +13,7 @@ use serde_json::json;
 use crate::browser::{sign_in, small_demo, some_customer, wait_ready};
 use crate::cases::DETRACTORS;
 use crate::server::serve_with;
+use crate::survey_page::surveyed;
 use crate::webdriver::Browser;
 use crate::{PASSWORD, add_user, run};
 
@@ -78,8 +79,12 @@ const CONTROLS: &str = "document.body.tabIndex = -1;
     });
     const all = document.querySelectorAll('a[href], button, input:not([type=hidden]), \
       select, textarea, summary, [tabindex]:not([tabindex=\"-1\"])');
+    // A group of radio buttons is one stop: its checked button, else its first.
+    const stop = e => e.type !== 'radio' || e === (document.querySelector(
+      `input[type=radio][name=\"${e.name}\"]:checked`)
+      || document.querySelector(`input[type=radio][name=\"${e.name}\"]`));
     window.__controls = Array.from(all).filter(e => !e.disabled
-      && e.checkVisibility({visibilityProperty: true}));
+      && e.checkVisibility({visibilityProperty: true}) && stop(e));
     return window.__controls.length;";
 
 /// What Tab reached against the controls: each one out of order or without a focus ring.
@@ -132,10 +137,22 @@ const LAYOUT_PROBLEMS: &str = "const out = [];
 
 /// Everything wrong with one page, each line naming role, page and width.
 fn page_problems(browser: &Browser, axe: &str, url: &str, shots: &Path, name: &str) -> Vec<String> {
+    shown_problems(browser, axe, shots, name, |_| browser.open(url))
+}
+
+/// Everything wrong with the page `show` leads to at each width, each line naming the
+/// page and the width.
+fn shown_problems(
+    browser: &Browser,
+    axe: &str,
+    shots: &Path,
+    name: &str,
+    show: impl Fn(&Browser),
+) -> Vec<String> {
     let mut problems = Vec::new();
     for (width, height) in WIDTHS {
         browser.emulate(width, height);
-        browser.open(url);
+        show(browser);
         let mut found = strings(&browser.script(LAYOUT_PROBLEMS, json!([])));
         found.extend(axe_violations(browser, axe));
         for script in [UNNAMED_CHARTS, COLOUR_ONLY] {
@@ -289,6 +306,57 @@ fn every_page_is_accessible_by_keyboard_and_fits_a_phone_and_a_wide_screen() {
     }
     assert!(checked >= 39, "only {checked} pages");
     std::fs::write(shots.join("problems.txt"), problems.join("\n")).unwrap();
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn the_survey_pages_are_accessible_by_keyboard_and_fit_a_phone() {
+    let axe = axe_source();
+    let s = surveyed();
+    let server = serve_with(&s.data, &[]);
+    let base = format!("http://{}", server.addr);
+    let shots: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let browser = Browser::start();
+    let personal = format!("{base}{}", s.link("c1"));
+    let pages = [
+        ("survey-personal", personal.clone()),
+        ("survey-anonymous", format!("{base}{}", s.open)),
+        ("survey-unsubscribe", format!("{personal}/unsubscribe")),
+        ("survey-bad-link", format!("{base}/s/not-a-link")),
+    ];
+    let mut problems = Vec::new();
+    for (name, url) in &pages {
+        problems.extend(page_problems(&browser, &axe, url, &shots, name));
+    }
+    // The form with a problem marked, and the thank-you page, reached by answering.
+    let refused = shown_problems(&browser, &axe, &shots, "survey-refused", |b| {
+        b.open(&personal);
+        b.click("input[name=nps][value=\"9\"]");
+        b.script(
+            "document.querySelector('form').noValidate = true;",
+            json!([]),
+        );
+        b.click("button[type=submit]");
+        let shown = b.wait_for_text("Bitte beantworten Sie diese Frage.");
+        assert!(shown.contains("Bitte beantworten"), "{shown}");
+    });
+    problems.extend(refused);
+    let thanks = shown_problems(&browser, &axe, &shots, "survey-thanks", |b| {
+        b.open(&personal);
+        b.click("input[name=nps][value=\"9\"]");
+        b.click("input[name=grade][value=\"3\"]");
+        b.fill("#comment", "Schnell und freundlich");
+        b.click("button[type=submit]");
+        let shown = b.wait_for_text("Vielen Dank");
+        assert!(shown.contains("Vielen Dank"), "{shown}");
+    });
+    problems.extend(thanks);
     assert!(
         problems.is_empty(),
         "{} problems:\n{}",

@@ -20,6 +20,7 @@ mod respondents;
 mod schedules;
 mod server;
 mod strace;
+mod survey_page;
 mod surveys;
 mod text;
 mod views;

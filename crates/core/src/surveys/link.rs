@@ -5,10 +5,11 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use super::signature;
 use crate::access::PseudonymKey;
 
 /// Bytes of the signature kept: 128 bits.
-const MAC_BYTES: usize = 16;
+const MAC_BYTES: usize = signature::BYTES;
 /// Bytes of a decoded link: id, expiry, signature.
 const LINK_BYTES: usize = 8 + 8 + MAC_BYTES;
 
@@ -49,10 +50,8 @@ impl Link {
         if bytes.len() != LINK_BYTES {
             return Err(LinkError::Malformed);
         }
-        let (body, signature) = bytes.split_at(16);
-        // Constant-time comparison through blake3's hash type.
-        let expected = blake3::Hash::from(pad(&mac(key, body)));
-        if expected != blake3::Hash::from(pad(signature)) {
+        let (body, signed) = bytes.split_at(16);
+        if !signature::matches(&mac(key, body), signed) {
             return Err(LinkError::Tampered);
         }
         let word = |i: usize| i64::from_le_bytes(body[i..i + 8].try_into().expect("8 bytes"));
@@ -68,18 +67,7 @@ impl Link {
 }
 
 fn mac(key: &PseudonymKey, body: &[u8]) -> [u8; MAC_BYTES] {
-    let mut h = blake3::Hasher::new_keyed(key);
-    h.update(b"cxray-survey-link\0");
-    h.update(body);
-    h.finalize().as_bytes()[..MAC_BYTES]
-        .try_into()
-        .expect("16 bytes")
-}
-
-fn pad(signature: &[u8]) -> [u8; 32] {
-    let mut out = [0; 32];
-    out[..signature.len()].copy_from_slice(signature);
-    out
+    signature::sign(key, b"cxray-survey-link\0", &[body])
 }
 
 #[cfg(test)]

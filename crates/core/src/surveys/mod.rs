@@ -1,16 +1,21 @@
 //! Feedback collection: surveys (questions from the instruments, texts in several
 //! languages), the rules that invite customers after a touchpoint, the one contact policy
-//! every invitation and reminder obeys, and the signed personal links answers come back
-//! through.
+//! every invitation and reminder obeys, the signed personal links answers come back
+//! through, and the answers as the survey page's form sends them.
 
+pub mod answer;
 pub mod language;
 pub mod link;
+pub mod nonce;
 pub mod policy;
+mod signature;
 pub mod survey;
 pub mod texts;
 
+pub use answer::{Answer, Refusal};
 pub use language::{LANGUAGES, language_name, pick_language};
 pub use link::{Link, LinkError};
+pub use nonce::{Nonce, NonceError};
 pub use policy::{Contact, ContactPolicy, Decision, Draw, Suppression, decide};
 pub use survey::{InvitationRule, Survey};
 

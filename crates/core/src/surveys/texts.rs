@@ -22,6 +22,22 @@ pub enum Text {
     Closed,
     Unsubscribe,
     Unsubscribed,
+    /// The survey page's heading.
+    Title,
+    /// A score that is not one of the answers shown.
+    Invalid,
+    /// A comment longer than [`super::survey::MAX_COMMENT_CHARS`].
+    TooLong,
+    /// Above the form when an answer needs attention.
+    Check,
+    /// A form too old or not sent from the survey page.
+    Stale,
+    /// Too many submissions: wait.
+    TooMany,
+    /// The question before the unsubscribe button.
+    UnsubscribeAsk,
+    /// A failure on our side.
+    Unavailable,
     Subject,
     Invitation,
     Reminder,
@@ -160,6 +176,49 @@ fn all(t: Text) -> [&'static str; 4] {
             "Vous ne recevrez plus d'enquêtes.",
             "Ya no recibirá encuestas.",
         ],
+        Text::Title => ["Your opinion", "Ihre Meinung", "Votre avis", "Su opinión"],
+        Text::Invalid => [
+            "Please choose one of the answers shown.",
+            "Bitte wählen Sie eine der angezeigten Antworten.",
+            "Veuillez choisir l'une des réponses proposées.",
+            "Por favor, elija una de las respuestas mostradas.",
+        ],
+        Text::TooLong => [
+            "Please shorten your comment to at most 2,000 characters.",
+            "Bitte kürzen Sie Ihren Kommentar auf höchstens 2.000 Zeichen.",
+            "Veuillez raccourcir votre commentaire à 2 000 caractères au plus.",
+            "Por favor, acorte su comentario a 2000 caracteres como máximo.",
+        ],
+        Text::Check => [
+            "Please check the answers marked below.",
+            "Bitte prüfen Sie die unten markierten Antworten.",
+            "Veuillez vérifier les réponses signalées ci-dessous.",
+            "Por favor, revise las respuestas señaladas abajo.",
+        ],
+        Text::Stale => [
+            "This form has expired. Please check your answers and send them again.",
+            "Dieses Formular ist abgelaufen. Bitte prüfen Sie Ihre Antworten und senden Sie sie erneut.",
+            "Ce formulaire a expiré. Veuillez vérifier vos réponses et les envoyer à nouveau.",
+            "Este formulario ha caducado. Revise sus respuestas y envíelas de nuevo.",
+        ],
+        Text::TooMany => [
+            "Too many attempts. Please wait a few minutes and try again.",
+            "Zu viele Versuche. Bitte warten Sie einige Minuten und versuchen Sie es erneut.",
+            "Trop de tentatives. Veuillez patienter quelques minutes et réessayer.",
+            "Demasiados intentos. Espere unos minutos y vuelva a intentarlo.",
+        ],
+        Text::UnsubscribeAsk => [
+            "Would you like to stop receiving survey invitations from us?",
+            "Möchten Sie keine Einladungen zu Umfragen mehr von uns erhalten?",
+            "Souhaitez-vous ne plus recevoir d'invitations à nos enquêtes ?",
+            "¿Desea dejar de recibir invitaciones a nuestras encuestas?",
+        ],
+        Text::Unavailable => [
+            "The survey cannot be reached just now. Please try again later.",
+            "Die Umfrage ist gerade nicht erreichbar. Bitte versuchen Sie es später erneut.",
+            "L'enquête est momentanément indisponible. Veuillez réessayer plus tard.",
+            "La encuesta no está disponible en este momento. Inténtelo más tarde.",
+        ],
         Text::Subject => [
             "How was your trip?",
             "Wie war Ihre Reise?",
@@ -198,6 +257,14 @@ mod tests {
             Text::Closed,
             Text::Unsubscribe,
             Text::Unsubscribed,
+            Text::Title,
+            Text::Invalid,
+            Text::TooLong,
+            Text::Check,
+            Text::Stale,
+            Text::TooMany,
+            Text::UnsubscribeAsk,
+            Text::Unavailable,
             Text::Subject,
             Text::Invitation,
             Text::Reminder,
@@ -214,5 +281,10 @@ mod tests {
         assert_eq!(text("de", Text::Submit), "Senden");
         assert_eq!(text("pt", Text::Submit), "Send");
         assert_eq!(text("en", Text::Grade(4)), "Far better");
+        assert_eq!(
+            crate::surveys::survey::MAX_COMMENT_CHARS,
+            2000,
+            "Text::TooLong says so"
+        );
     }
 }

@@ -11,9 +11,12 @@ use crate::auth::{PASSWORD, add, audit_actions, login_form, sign_in_with};
 use crate::{ROUTES, Server};
 
 /// The routes that are not for reading data.
-const NOT_READING: [&str; 6] = [
+const NOT_READING: [&str; 9] = [
     "/api/v1/openapi.json",
     "/api/v1/ingest/{table}",
+    "/s/{token}",
+    "/s/{token}/unsubscribe",
+    "/s/open/{public_id}",
     "/login",
     "/logout",
     "/health",

@@ -8,6 +8,7 @@ mod bad_filters;
 mod cases;
 mod groups;
 mod metrics;
+mod survey_page;
 mod webhooks;
 
 use std::io::{Read, Write};
@@ -20,7 +21,7 @@ use cxray_store::DataFolder;
 use cxray_store::ops::OpsDb;
 
 /// Every route pattern of the server.
-pub const ROUTES: [&str; 47] = [
+pub const ROUTES: [&str; 50] = [
     "/",
     "/link",
     "/journey",
@@ -64,6 +65,9 @@ pub const ROUTES: [&str; 47] = [
     "/api/v1/cases/{id}",
     "/api/v1/me",
     "/api/v1/ingest/{table}",
+    "/s/{token}",
+    "/s/{token}/unsubscribe",
+    "/s/open/{public_id}",
     "/login",
     "/logout",
     "/health",
@@ -85,11 +89,7 @@ impl Server {
 
     /// A server over empty tables (as after `cxray init`).
     pub fn initialised() -> Server {
-        Server::launch(ServerOptions::default(), |runtime, folder| {
-            runtime
-                .block_on(cxray_store::tables::create_all(folder))
-                .unwrap();
-        })
+        Server::initialised_with(ServerOptions::default())
     }
 
     /// A server over the demo airline with `customers` customers.
@@ -109,14 +109,63 @@ impl Server {
         Server::launch(options, |_, _| {})
     }
 
+    /// A server over empty tables (as after `cxray init`) with `options`.
+    pub fn initialised_with(options: ServerOptions) -> Server {
+        Server::launch(options, |runtime, folder| {
+            runtime
+                .block_on(cxray_store::tables::create_all(folder))
+                .unwrap();
+        })
+    }
+
+    /// Stops the server at once, as a crash would (nothing flushed, no task finished), lets
+    /// `meanwhile` change its data folder, and starts it again over the same folder.
+    pub fn crash_and_restart(
+        mut self,
+        options: ServerOptions,
+        meanwhile: impl FnOnce(&DataFolder),
+    ) -> Server {
+        self.runtime.take().unwrap().shutdown_background();
+        let folder = DataFolder::open(&self.data).unwrap();
+        // The stopped server's ingestion lets go of the folder's lock when its last task
+        // is dropped.
+        let lock = folder.wal_dir().join("LOCK");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::fs::File::open(&lock).unwrap().try_lock().is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the stopped server holds its lock"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        meanwhile(&folder);
+        let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().unwrap());
+        Server::launch_in(dir, options, |_, _| {})
+    }
+
+    /// The data folder the server serves.
+    pub fn folder(&self) -> DataFolder {
+        DataFolder::open(&self.data).unwrap()
+    }
+
     /// A server with `options` over a fresh data folder that `fill` writes first.
     fn launch(
         options: ServerOptions,
         fill: impl FnOnce(&tokio::runtime::Runtime, &DataFolder),
     ) -> Server {
         let dir = tempfile::tempdir().unwrap();
+        let (_, _) = DataFolder::create(dir.path().join("data")).unwrap();
+        Server::launch_in(dir, options, fill)
+    }
+
+    /// A server with `options` over the data folder `data` in `dir`, `fill` run first.
+    fn launch_in(
+        dir: tempfile::TempDir,
+        options: ServerOptions,
+        fill: impl FnOnce(&tokio::runtime::Runtime, &DataFolder),
+    ) -> Server {
         let data = dir.path().join("data");
-        let (folder, _) = DataFolder::create(&data).unwrap();
+        let folder = DataFolder::open(&data).unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

@@ -3,8 +3,10 @@
 //! decides on — each decision, invited or suppressed with its reason, logged so "why was
 //! this customer not asked?" has an answer ([`invite`]); what happens to an invitation
 //! afterwards (sent, reminded, expired, answered) is logged the same way, and a world that
-//! already happened can play its invitations forward ([`replay`]).
+//! already happened can play its invitations forward ([`replay`]). Answers from the
+//! survey page are held for a grace period before they are committed ([`answers`]).
 
+mod answers;
 pub mod check;
 mod define;
 mod invite;
@@ -16,6 +18,7 @@ pub(crate) mod tests;
 use cxray_core::surveys::{InvitationRule, Survey};
 use serde::Serialize;
 
+pub use answers::{HeldAnswer, Hold};
 pub use invite::{Candidate, ContactEntry, Invitation, Invited, SurveyCounts};
 pub use replay::Replayed;
 
