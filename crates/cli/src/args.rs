@@ -14,7 +14,8 @@ use cxray_core::targets::Headline;
 
 use crate::choices::{
     AnyModel, CohortLength, Defection, DriverMethod, EstimatorChoice, FileFormat,
-    InitiativeOutcome, Metric, Outcome, PackFormat, TermGroups, TransactionModel, Unit, named,
+    InitiativeOutcome, Metric, Outcome, PackFormat, RateBy, TermGroups, TransactionModel, Unit,
+    named,
 };
 
 /// cxray turns customer experience into hard numbers.
@@ -616,6 +617,13 @@ pub enum SurveyCommand {
     Links(LinksArgs),
     /// Why a customer was or was not asked: every contact decision about them.
     Why { customer: String },
+    /// Response rates and reach: the invitations sent by survey, touchpoint, channel or
+    /// week — answered (with the Wilson interval), reminded, expired, customers reached,
+    /// median hours to answer.
+    Rates {
+        #[arg(long, value_enum, ignore_case = true, default_value_t = RateBy::Survey)]
+        by: RateBy,
+    },
     /// Who answers: responders against non-responders on what is known of both, and the
     /// NPS weighted to everyone asked — the invitations sent, or every trip when none
     /// were.

@@ -106,6 +106,13 @@ choices! {
         Ces = "ces" => Instrument::Ces; "Customer Effort Score, the mean",
         Grade = "grade" => Instrument::Grade; "grade point average",
     }
+    /// What survey invitations are grouped by.
+    RateBy => cxray_store::surveys::RateGroup {
+        Survey = "survey" => cxray_store::surveys::RateGroup::Survey,
+        Touchpoint = "touchpoint" => cxray_store::surveys::RateGroup::Touchpoint,
+        Channel = "channel" => cxray_store::surveys::RateGroup::Channel,
+        Week = "week" => cxray_store::surveys::RateGroup::Week; "the ISO week sent: a survey round",
+    }
     FileFormat => Format {
         Csv = "csv" => Format::Csv,
         Tsv = "tsv" => Format::Tsv,

@@ -119,17 +119,21 @@ pub async fn forget(config: &Config, args: ForgetArgs, json: bool) -> anyhow::Re
     let actor = super::actor();
     // The rules first: the erasure removes the log entries of the commits before it.
     super::cases::scan(&folder, &OpsDb::open(&folder.ops_db_path())?).await?;
+    super::survey::after_import(&folder, cxray_core::domain::Table::Interactions).await?;
     let done = forget::forget(&folder, &args.customers, &actor, args.reason.as_deref()).await?;
     if json {
         return output::json(&done);
     }
     let rows: Vec<String> = done.rows.iter().map(|(t, n)| format!("{t} {n}")).collect();
     println!(
-        "forgot {} customers: rows deleted {}; {} files removed, {} rejects files rewritten",
+        "forgot {} customers: rows deleted {}; {} files removed, {} rejects files rewritten, \
+         {} follow-up cases and {} survey records removed",
         done.customers,
         rows.join(", "),
         done.files_removed,
-        done.rejects_rewritten
+        done.rejects_rewritten,
+        done.cases,
+        done.survey_records
     );
     Ok(())
 }

@@ -7,10 +7,11 @@ use chrono::{DateTime, Utc};
 use cxray_analysis::surveys;
 use cxray_core::cases::trigger::parse_instrument;
 use cxray_core::domain::Table;
+use cxray_core::stats::{Estimate, Settings, share};
 use cxray_core::surveys::{ContactPolicy, InvitationRule, Link, Suppression, Survey};
 use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
-use cxray_store::surveys::{StoredRule, StoredSurvey, check};
+use cxray_store::surveys::{RateGroup, Reach, StoredRule, StoredSurvey, check};
 use cxray_store::{DataFolder, StoreError};
 use serde::Serialize;
 
@@ -55,6 +56,7 @@ pub async fn run(config: &Config, command: SurveyCommand, json: bool) -> anyhow:
         SurveyCommand::Scan => scan(config, &ops, json).await,
         SurveyCommand::Links(args) => links(&ops, args, json),
         SurveyCommand::Why { customer } => why(&ops, &customer, json),
+        SurveyCommand::Rates { by } => rates(&ops, by.into(), json),
         SurveyCommand::Respondents { every_trip } => {
             super::respondents::run(config, every_trip, json).await
         }
@@ -228,6 +230,63 @@ fn links(ops: &OpsDb, a: LinksArgs, json: bool) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// One group's response rate beside its reach.
+#[derive(Serialize)]
+struct Rate {
+    #[serde(flatten)]
+    reach: Reach,
+    response_rate: Option<Estimate>,
+}
+
+fn rates(ops: &OpsDb, by: RateGroup, json: bool) -> anyhow::Result<()> {
+    let settings = Settings::default();
+    let rates: Vec<Rate> = ops
+        .reach(by)?
+        .into_iter()
+        .map(|reach| Rate {
+            response_rate: share(reach.responded, reach.sent, &settings),
+            reach,
+        })
+        .collect();
+    if json {
+        return output::json(&rates);
+    }
+    let headers = [
+        by.label(),
+        "sent",
+        "answered",
+        "response rate, %",
+        "reminded",
+        "expired",
+        "customers",
+        "median hours to answer",
+    ];
+    let mut t = output::Table::new(&headers, &[false, true, true, true, true, true, true, true]);
+    for r in &rates {
+        let x = &r.reach;
+        let rate = r.response_rate.as_ref().map_or("—".into(), |e| {
+            output::with_interval(
+                100.0 * e.value,
+                e.low.map(|v| 100.0 * v),
+                e.high.map(|v| 100.0 * v),
+                1,
+            )
+        });
+        t.rows.push(vec![
+            x.group.clone(),
+            output::count(x.sent),
+            output::count(x.responded),
+            rate,
+            output::count(x.reminded),
+            output::count(x.expired),
+            output::count(x.customers),
+            x.median_hours_to_respond
+                .map_or("—".into(), |h| format!("{h:.1}")),
+        ]);
+    }
+    t.print()
 }
 
 fn why(ops: &OpsDb, customer: &str, json: bool) -> anyhow::Result<()> {

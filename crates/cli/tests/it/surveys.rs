@@ -331,4 +331,34 @@ fn invitations_follow_the_contact_policy_and_every_decision_is_logged() {
     let every = json(&data, &["survey", "respondents", "--every-trip", "--json"]);
     assert_eq!(every["invited_by"], "every_trip");
     assert!(every["invited"].as_u64().unwrap() > invited);
+
+    // Response rates: every invitation sent is counted once, in its survey and its week.
+    let by_survey = json(&data, &["survey", "rates", "--json"]);
+    let by_week = json(&data, &["survey", "rates", "--by", "week", "--json"]);
+    for groups in [&by_survey, &by_week] {
+        let sent: u64 = groups
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["sent"].as_u64().unwrap())
+            .sum();
+        assert_eq!(sent, all_sent);
+    }
+    for g in by_survey.as_array().unwrap() {
+        let (answered, sent) = (
+            g["responded"].as_f64().unwrap(),
+            g["sent"].as_f64().unwrap(),
+        );
+        let rate = &g["response_rate"];
+        assert!(
+            (rate["value"].as_f64().unwrap() - answered / sent).abs() < 1e-12,
+            "{g}"
+        );
+        assert!(
+            rate["low"].as_f64().unwrap() <= rate["value"].as_f64().unwrap()
+                && rate["value"].as_f64().unwrap() < rate["high"].as_f64().unwrap(),
+            "{g}"
+        );
+        assert!(g["customers"].as_u64().unwrap() <= g["sent"].as_u64().unwrap());
+    }
 }

@@ -35,7 +35,8 @@ impl Proportion {
         let z2n = z * z / n;
         let centre = (p + 0.5 * z2n) / (1.0 + z2n);
         let half = z * (p * (1.0 - p) / n + 0.25 * z2n / n).sqrt() / (1.0 + z2n);
-        (centre - half, centre + half)
+        // The interval holds p̂ exactly; clamped so rounding at 0 or 1 cannot cross it.
+        ((centre - half).clamp(0.0, p), (centre + half).clamp(p, 1.0))
     }
 }
 
@@ -152,6 +153,20 @@ mod tests {
         assert!((f.high.unwrap() * 100.0 - p.high.unwrap()).abs() < 1e-12);
         assert_eq!(super::share(1, 0, &s), None);
         assert_eq!(super::share(3, 2, &s), None);
+    }
+
+    #[test]
+    fn wilson_holds_the_rate_even_at_zero_and_one() {
+        for n in [1, 7, 1039, 1075, 1_000_003] {
+            for successes in [0, n] {
+                let (low, high) = Proportion { successes, n }.wilson(1.959964);
+                let p = successes as f64 / n as f64;
+                assert!(
+                    0.0 <= low && low <= p && p <= high && high <= 1.0,
+                    "{successes}/{n}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -50,6 +50,8 @@ pub struct Forgotten {
     pub rejects_rewritten: usize,
     /// Follow-up cases removed with their histories.
     pub cases: usize,
+    /// Survey records removed: invitations, contact decisions, answers, opt-outs.
+    pub survey_records: usize,
 }
 
 /// Erases the customers `ids` from the folder, on behalf of `actor`.
@@ -99,6 +101,7 @@ async fn erase(
     }
     done.rejects_rewritten = rejects(&folder.rejects_dir(), ids)?;
     done.files_removed += remove_derived(&folder.root().join("derived"))?;
+    done.survey_records = db.forget_survey_records(ids)?;
     done.cases = db.forget_cases(ids)?;
     let detail = format!(
         "{} customers erased ({}), {} rows{}",

@@ -9,7 +9,9 @@
 mod answers;
 pub mod check;
 mod define;
+mod forget;
 mod invite;
+mod rates;
 mod replay;
 
 #[cfg(test)]
@@ -20,6 +22,7 @@ use serde::Serialize;
 
 pub use answers::{HeldAnswer, Hold};
 pub use invite::{Candidate, ContactEntry, Invitation, Invited, SurveyCounts};
+pub use rates::{RateGroup, Reach};
 pub use replay::Replayed;
 
 /// A survey as stored.

@@ -280,3 +280,73 @@ fn a_replay_sends_reminds_answers_and_expires_in_time() {
         "c4 is still pending, due later"
     );
 }
+
+#[test]
+fn an_erased_customer_leaves_no_survey_record() {
+    let (_dir, db) = db();
+    db.set_contact_policy("ann", &no_holdout()).unwrap();
+    db.add_survey("ann", &survey("S")).unwrap();
+    let r = db.add_survey_rule("ann", &rule("R", "S"), None).unwrap();
+    db.invite(
+        &r,
+        &[candidate("c1", 0), candidate("c1", 5), candidate("c2", 0)],
+        None,
+        &KEY,
+    )
+    .unwrap();
+    db.opt_out("c1", "link", 0).unwrap();
+    let rows = |id: &str| -> i64 {
+        ["contact_log", "invitations", "survey_opt_outs"]
+            .iter()
+            .map(|t| {
+                let sql = format!("SELECT COUNT(*) FROM {t} WHERE customer_id = ?1");
+                db.conn()
+                    .query_row(&sql, [id], |r| r.get::<_, i64>(0))
+                    .unwrap()
+            })
+            .sum()
+    };
+    assert_eq!((rows("c1"), rows("c2")), (5, 2));
+    assert_eq!(db.forget_survey_records(&["c1".into()]).unwrap(), 5);
+    assert_eq!((rows("c1"), rows("c2")), (0, 2));
+}
+
+#[test]
+fn reach_counts_the_invitations_sent_by_group() {
+    let (_dir, db) = db();
+    let policy = ContactPolicy {
+        reminders: 1,
+        ..no_holdout()
+    };
+    db.set_contact_policy("ann", &policy).unwrap();
+    db.add_survey("ann", &survey("S")).unwrap();
+    let r = db.add_survey_rule("ann", &rule("R", "S"), None).unwrap();
+    let found = [
+        candidate("c1", 0),
+        candidate("c2", 0),
+        candidate("c3", 0),
+        candidate("c1", 70),
+    ];
+    db.invite(&r, &found, None, &KEY).unwrap();
+    let sent = 1000 * DAY + DAY;
+    let answered = std::collections::HashMap::from([
+        ("c1".to_string(), vec![sent + 7200]),
+        ("c2".to_string(), vec![sent + 4 * DAY]),
+    ]);
+    db.replay_invitations(1000 * DAY + 100 * DAY, "mail", &answered)
+        .unwrap();
+    let by_survey = db.reach(RateGroup::Survey).unwrap();
+    let want = Reach {
+        group: "S".into(),
+        sent: 4,
+        responded: 2,
+        reminded: 3,
+        expired: 2,
+        customers: 3,
+        median_hours_to_respond: Some(96.0),
+    };
+    assert_eq!(by_survey, vec![want]);
+    let weeks = db.reach(RateGroup::Week).unwrap();
+    assert_eq!(weeks.iter().map(|w| w.sent).sum::<u64>(), 4);
+    assert_eq!(weeks.len(), 2, "{weeks:?}");
+}
