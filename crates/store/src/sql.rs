@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use chrono::NaiveDate;
+use cxray_core::cases::CustomerCondition;
 use cxray_core::domain::Table;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
@@ -68,6 +69,23 @@ pub fn typed(schema: &Schema, column: &str, value: &str) -> Result<ScalarValue> 
                 field.data_type()
             ))
         })
+}
+
+/// `df` (with `customer_id`) narrowed to the customers meeting every condition on their
+/// columns (all customers when there is none).
+pub async fn of_customers_meeting<'a>(
+    sql: &Sql,
+    df: DataFrame,
+    conditions: impl IntoIterator<Item = &'a CustomerCondition>,
+) -> Result<DataFrame> {
+    let equal: Vec<(String, String)> = conditions
+        .into_iter()
+        .map(|c| (c.column.clone(), c.value.clone()))
+        .collect();
+    match sql.customer_ids(&equal).await? {
+        Some(ids) => of_customers(df, ids),
+        None => Ok(df),
+    }
 }
 
 /// The rows of `df` whose `customer_id` is one of `ids`' (a frame with that column).

@@ -11,7 +11,7 @@ use cxray_store::cases::{Candidate, Rule};
 use cxray_store::datafusion::arrow::datatypes::DataType;
 use cxray_store::datafusion::prelude::{DataFrame, Expr, cast, col, lit};
 use cxray_store::decode::{Column, Columns};
-use cxray_store::sql::{Sql, of_customers, typed};
+use cxray_store::sql::{Sql, of_customers, of_customers_meeting, typed};
 
 use super::valued::above_clv;
 
@@ -50,15 +50,8 @@ pub async fn matches(
 /// `df` (with `customer_id`) narrowed to the rule's customers: those meeting its
 /// conditions on customers' columns and above its CLV percentile; none when it asks for
 /// a percentile and customers are not valued.
-pub(super) async fn narrow(sql: &Sql, rule: &Rule, mut df: DataFrame) -> Result<Option<DataFrame>> {
-    let equal: Vec<(String, String)> = rule
-        .customers
-        .iter()
-        .map(|c| (c.column.clone(), c.value.clone()))
-        .collect();
-    if let Some(ids) = sql.customer_ids(&equal).await? {
-        df = of_customers(df, ids)?;
-    }
+pub(super) async fn narrow(sql: &Sql, rule: &Rule, df: DataFrame) -> Result<Option<DataFrame>> {
+    let mut df = of_customers_meeting(sql, df, &rule.customers).await?;
     if let Some(p) = rule.clv_percentile {
         match above_clv(sql, p).await? {
             Some(ids) => df = of_customers(df, ids)?,

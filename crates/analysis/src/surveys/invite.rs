@@ -10,7 +10,7 @@ use cxray_store::datafusion::common::{JoinType, ScalarValue};
 use cxray_store::datafusion::prelude::{DataFrame, cast, col, lit};
 use cxray_store::decode::Columns;
 use cxray_store::ops::OpsDb;
-use cxray_store::sql::{Sql, of_customers};
+use cxray_store::sql::{Sql, of_customers_meeting};
 use cxray_store::surveys::{Candidate, Invited, StoredRule};
 use serde::Serialize;
 
@@ -79,16 +79,8 @@ async fn with_language(sql: &Sql, df: DataFrame) -> Result<DataFrame> {
 /// The interactions among `rows` at the rule's touchpoint, of its customers.
 async fn triggered(sql: &Sql, rule: &StoredRule, rows: DataFrame) -> Result<Vec<Candidate>> {
     let touchpoint = rule.rule.touchpoint.as_str();
-    let mut df = rows.filter(col("touchpoint").eq(lit(touchpoint)))?;
-    let equal: Vec<(String, String)> = rule
-        .rule
-        .customers
-        .iter()
-        .map(|c| (c.column.clone(), c.value.clone()))
-        .collect();
-    if let Some(ids) = sql.customer_ids(&equal).await? {
-        df = of_customers(df, ids)?;
-    }
+    let df = rows.filter(col("touchpoint").eq(lit(touchpoint)))?;
+    let df = of_customers_meeting(sql, df, &rule.rule.customers).await?;
     let df = with_language(sql, df).await?.select(vec![
         col("customer_id"),
         cast(col("at"), DataType::Int64).alias("at_us"),

@@ -4,7 +4,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::StoreError;
-use crate::ops::temp_db as db;
+use crate::ops::{OpsDb, temp_db as db};
 
 const KEY: [u8; 32] = [5; 32];
 const DAY: i64 = 86_400;
@@ -39,6 +39,15 @@ fn candidate(customer: &str, day: i64) -> Candidate {
         at: 1000 * DAY + day * DAY,
         language: Some("de".into()),
     }
+}
+
+/// A database with `policy`, the survey S and its rule R.
+fn with_rule(policy: &ContactPolicy) -> (tempfile::TempDir, OpsDb, StoredRule) {
+    let (dir, db) = db();
+    db.set_contact_policy("ann", policy).unwrap();
+    db.add_survey("ann", &survey("S")).unwrap();
+    let r = db.add_survey_rule("ann", &rule("R", "S"), None).unwrap();
+    (dir, db, r)
 }
 
 fn no_holdout() -> ContactPolicy {
@@ -97,10 +106,7 @@ fn the_policy_is_the_default_until_set() {
 
 #[test]
 fn decisions_are_recorded_with_their_reasons_once() {
-    let (_dir, db) = db();
-    db.set_contact_policy("ann", &no_holdout()).unwrap();
-    db.add_survey("ann", &survey("S")).unwrap();
-    let r = db.add_survey_rule("ann", &rule("R", "S"), None).unwrap();
+    let (_dir, db, r) = with_rule(&no_holdout());
     db.opt_out("c3", "link", 0).unwrap();
     // c1 twice within the global cooldown; c2 once; c3 opted out.
     let found = [
@@ -150,10 +156,7 @@ fn decisions_are_recorded_with_their_reasons_once() {
 
 #[test]
 fn links_go_out_when_due_and_expire() {
-    let (_dir, db) = db();
-    db.set_contact_policy("ann", &no_holdout()).unwrap();
-    db.add_survey("ann", &survey("S")).unwrap();
-    let r = db.add_survey_rule("ann", &rule("R", "S"), None).unwrap();
+    let (_dir, db, r) = with_rule(&no_holdout());
     db.invite(&r, &[candidate("c1", 0), candidate("c2", 40)], None, &KEY)
         .unwrap();
     let now = 1000 * DAY + 2 * DAY;
@@ -185,10 +188,7 @@ proptest! {
     fn no_customer_is_invited_twice_within_the_cooldown(
         events in proptest::collection::vec((0usize..5, 0i64..200), 1..60),
     ) {
-        let (_dir, db) = db();
-        db.set_contact_policy("ann", &no_holdout()).unwrap();
-        db.add_survey("ann", &survey("S")).unwrap();
-        let r = db.add_survey_rule("ann", &rule("R", "S"), None).unwrap();
+        let (_dir, db, r) = with_rule(&no_holdout());
         let mut found: Vec<Candidate> = events
             .iter()
             .map(|(c, day)| candidate(&format!("c{c}"), *day))
@@ -283,10 +283,7 @@ fn a_replay_sends_reminds_answers_and_expires_in_time() {
 
 #[test]
 fn an_erased_customer_leaves_no_survey_record() {
-    let (_dir, db) = db();
-    db.set_contact_policy("ann", &no_holdout()).unwrap();
-    db.add_survey("ann", &survey("S")).unwrap();
-    let r = db.add_survey_rule("ann", &rule("R", "S"), None).unwrap();
+    let (_dir, db, r) = with_rule(&no_holdout());
     db.invite(
         &r,
         &[candidate("c1", 0), candidate("c1", 5), candidate("c2", 0)],
