@@ -494,6 +494,16 @@ impl OpsDb {
         Ok(())
     }
 
+    /// Rewrites the database file from its live rows and empties the log (after an
+    /// erasure): bytes of deleted rows, and stale copies that inserts left in free space
+    /// inside pages before secure delete was on, are gone from every file.
+    pub fn rewrite_file(&self) -> Result<()> {
+        self.conn.execute_batch("VACUUM")?;
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// The connection, for the modules that keep their tables here.
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn

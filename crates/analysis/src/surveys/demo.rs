@@ -16,15 +16,18 @@ use cxray_store::datafusion::prelude::{cast, col, lit};
 use cxray_store::decode::Columns;
 use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
-use cxray_store::surveys::Replayed;
+use cxray_store::surveys::{Replayed, check};
 
 use super::scan;
 
-/// Adds the demo's surveys and rules (once), decides on every interaction, and plays the
-/// invitations forward to `end`.
+/// Adds the demo's surveys and rules (once; those whose touchpoint the world has), decides
+/// on every interaction, and plays the invitations forward to `end`.
 pub async fn plant(sql: &Sql, ops: &OpsDb, end: DateTime<Utc>) -> Result<Replayed> {
     if ops.surveys()?.is_empty() {
         for (survey, rule) in surveys() {
+            if check::survey(sql, &survey).await.is_err() {
+                continue;
+            }
             ops.add_survey("demo", &survey)?;
             ops.add_survey_rule("demo", &rule, None)?;
         }

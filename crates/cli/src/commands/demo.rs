@@ -34,6 +34,8 @@ struct Built<'a> {
 struct SignIn {
     url: String,
     accounts: Vec<Account>,
+    /// A survey's anonymous link: the survey page, answered without signing in.
+    survey: Option<String>,
 }
 
 /// One of the demo's accounts.
@@ -120,9 +122,11 @@ fn sign_in(folder: &DataFolder, bind: SocketAddr, world: &Spec) -> anyhow::Resul
             })
             .collect()
     };
+    let survey = ops.surveys()?.into_iter().next();
     Ok(SignIn {
         url: format!("http://{bind}/login"),
         accounts,
+        survey: survey.map(|s| format!("http://{bind}/s/open/{}", s.public_id)),
     })
 }
 
@@ -296,5 +300,8 @@ fn print(b: &Built) {
                 a.role, a.email, a.email
             ),
         }
+    }
+    if let Some(url) = &s.survey {
+        println!("answer a survey as a customer would (no sign-in): {url}");
     }
 }

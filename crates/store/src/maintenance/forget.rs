@@ -103,6 +103,7 @@ async fn erase(
     done.files_removed += remove_derived(&folder.root().join("derived"))?;
     done.survey_records = db.forget_survey_records(ids)?;
     done.cases = db.forget_cases(ids)?;
+    db.rewrite_file()?;
     let detail = format!(
         "{} customers erased ({}), {} rows{}",
         ids.len(),
