@@ -617,6 +617,14 @@ pub enum SurveyCommand {
     Links(LinksArgs),
     /// Why a customer was or was not asked: every contact decision about them.
     Why { customer: String },
+    /// What being asked does: the never-ask holdout against the other customers the rules
+    /// triggered on (asked or not), on buying again within the window after the first
+    /// trigger (the mere-measurement effect), with the difference's 95% interval.
+    Holdout {
+        /// Days after the decision within which a purchase counts.
+        #[arg(long, default_value_t = 180)]
+        window_days: u32,
+    },
     /// Response rates and reach: the invitations sent by survey, touchpoint, channel or
     /// week — answered (with the Wilson interval), reminded, expired, customers reached,
     /// median hours to answer.

@@ -5,9 +5,11 @@
 //! nothing. Who answers among the invited, and the NPS of everyone invited
 //! ([`respondents`]).
 
+mod asking;
 pub mod demo;
 mod invite;
 pub mod population;
 pub mod respondents;
 
+pub use asking::{AskingEffect, asking_effect};
 pub use invite::{RuleInvited, scan, watched};

@@ -57,6 +57,7 @@ pub async fn run(config: &Config, command: SurveyCommand, json: bool) -> anyhow:
         SurveyCommand::Links(args) => links(&ops, args, json),
         SurveyCommand::Why { customer } => why(&ops, &customer, json),
         SurveyCommand::Rates { by } => rates(&ops, by.into(), json),
+        SurveyCommand::Holdout { window_days } => holdout(config, &ops, window_days, json).await,
         SurveyCommand::Respondents { every_trip } => {
             super::respondents::run(config, every_trip, json).await
         }
@@ -287,6 +288,47 @@ fn rates(ops: &OpsDb, by: RateGroup, json: bool) -> anyhow::Result<()> {
         ]);
     }
     t.print()
+}
+
+async fn holdout(config: &Config, ops: &OpsDb, window_days: u32, json: bool) -> anyhow::Result<()> {
+    let e = surveys::asking_effect(&sql(config).await?, ops, window_days).await?;
+    if json {
+        return output::json(&e);
+    }
+    let pct = |x: &Estimate| {
+        output::with_interval(
+            100.0 * x.value,
+            x.low.map(|v| 100.0 * v),
+            x.high.map(|v| 100.0 * v),
+            1,
+        )
+    };
+    let d = &e.difference;
+    println!(
+        "bought again within {} days of a survey rule's first trigger:",
+        e.window_days
+    );
+    println!(
+        "  open to being asked: {}% of {}",
+        pct(&e.asked),
+        output::count(e.asked.n)
+    );
+    println!(
+        "  never asked (holdout): {}% of {}",
+        pct(&e.held_out),
+        output::count(e.held_out.n)
+    );
+    println!(
+        "  being asked: {} percentage points{}",
+        output::with_interval(d.value, d.low, d.high, 1),
+        d.p_value
+            .map_or(String::new(), |p| format!(" (p = {p:.3})"))
+    );
+    println!(
+        "  {} customers triggered too recently to tell, left out",
+        output::count(e.censored)
+    );
+    Ok(())
 }
 
 fn why(ops: &OpsDb, customer: &str, json: bool) -> anyhow::Result<()> {

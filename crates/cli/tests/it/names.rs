@@ -126,6 +126,11 @@ fn no_page_and_no_command_shows_a_program_identifier() {
         vec!["scorecard"],
         vec!["link"],
         vec!["survey", "respondents"],
+        vec!["survey", "show", "After check-in"],
+        vec!["survey", "rule", "list"],
+        vec!["survey", "policy"],
+        vec!["survey", "rates", "--by", "channel"],
+        vec!["survey", "holdout"],
         vec!["metrics", "nps", "--by", "touchpoint"],
         vec!["metrics", "grade", "--by", "quarter"],
         vec![

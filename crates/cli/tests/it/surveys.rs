@@ -361,4 +361,16 @@ fn invitations_follow_the_contact_policy_and_every_decision_is_logged() {
         );
         assert!(g["customers"].as_u64().unwrap() <= g["sent"].as_u64().unwrap());
     }
+
+    // What being asked does: both arms measured, the difference their rates'.
+    let effect = json(&data, &["survey", "holdout", "--json"]);
+    let (asked, held) = (&effect["asked"], &effect["held_out"]);
+    assert!(
+        asked["n"].as_u64().unwrap() > held["n"].as_u64().unwrap(),
+        "{effect}"
+    );
+    assert!(held["n"].as_u64().unwrap() > 0, "{effect}");
+    let d = effect["difference"]["value"].as_f64().unwrap();
+    let rates = asked["value"].as_f64().unwrap() - held["value"].as_f64().unwrap();
+    assert!((d - 100.0 * rates).abs() < 1e-9, "{effect}");
 }

@@ -187,6 +187,21 @@ impl OpsDb {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
+    /// Every customer a rule triggered on (intention to treat: asked or not), from their
+    /// first decision: customer, time, held out of every survey. Customers who opted out
+    /// are left out (the holdout is not drawn for them).
+    pub fn first_contacts(&self) -> Result<Vec<(String, i64, bool)>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT customer_id, MIN(at), MAX(COALESCE(reason, '') = 'holdout')
+             FROM contact_log WHERE decision IN ('invited', 'suppressed')
+             GROUP BY customer_id
+             HAVING MAX(COALESCE(reason, '') = 'opted_out') = 0
+             ORDER BY customer_id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     /// The invitation with this id.
     pub fn invitation(&self, id: i64) -> Result<Option<Invitation>> {
         Ok(invitations_where(self.conn(), "id = ?1", params![id])?.pop())
