@@ -15,10 +15,9 @@ const TABLES: [&str; 4] = [
 ];
 
 impl OpsDb {
-    /// Deletes the customers' survey records, overwriting the freed pages (the caller
-    /// checkpoints the log); returns how many rows went.
+    /// Deletes the customers' survey records (the caller then rewrites the file, see
+    /// [`OpsDb::rewrite_file`]); returns how many rows went.
     pub fn forget_survey_records(&self, ids: &[String]) -> Result<usize> {
-        self.conn().pragma_update(None, "secure_delete", "ON")?;
         let tx = crate::ops::write(self.conn())?;
         let mut removed = 0;
         for id in ids {

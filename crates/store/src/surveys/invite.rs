@@ -88,17 +88,17 @@ impl OpsDb {
         let mut order: Vec<&Candidate> = candidates.iter().collect();
         order.sort_unstable_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
         let tx = crate::ops::write(self.conn())?;
+        if watermark(&tx, rule.id)? != rule.watermark {
+            // Another scan evaluated these interactions meanwhile.
+            return Ok(Invited::default());
+        }
         let since = order.first().map_or(0, |c| c.at + delay) - lookback(&policy, rule);
-        let mut history = history(&tx, since)?;
+        let mut history = history(&tx, &order, since)?;
         let opted_out = opted_out(&tx)?;
         let mut out = Invited {
             events: candidates.len(),
             ..Invited::default()
         };
-        if watermark(&tx, rule.id)? != rule.watermark {
-            // Another scan evaluated these interactions meanwhile.
-            return Ok(Invited::default());
-        }
         let mut decided = Vec::with_capacity(order.len());
         for c in order {
             let draw = Draw {
@@ -109,10 +109,9 @@ impl OpsDb {
                 touchpoint: &rule.rule.touchpoint,
                 opted_out: opted_out.contains(&c.customer_id),
             };
-            if !history.contains_key(&c.customer_id) {
-                history.insert(c.customer_id.clone(), Vec::new());
-            }
-            let past = history.get_mut(&c.customer_id).expect("inserted");
+            let past = history
+                .get_mut(&c.customer_id)
+                .expect("every candidate's history");
             let decision = decide(&policy, (rule.id, &rule.rule), &draw, past, key);
             match decision {
                 Decision::Invite => {
@@ -287,19 +286,31 @@ fn lookback(policy: &ContactPolicy, rule: &StoredRule) -> i64 {
     days.into_iter().max().unwrap_or(0) * 86_400
 }
 
-/// The invitations going out after `since`, by customer.
-fn history(tx: &Transaction, since: i64) -> Result<HashMap<String, Vec<Contact>>> {
+/// The invitations of the candidates' customers going out after `since`, by customer
+/// (read through the index by customer, so a scan of a few events reads a few rows).
+fn history(
+    tx: &Transaction,
+    candidates: &[&Candidate],
+    since: i64,
+) -> Result<HashMap<String, Vec<Contact>>> {
     let mut stmt = tx.prepare(
-        "SELECT customer_id, send_at, survey_id, touchpoint FROM invitations WHERE send_at > ?1",
+        "SELECT send_at, survey_id, touchpoint FROM invitations
+         WHERE customer_id = ?1 AND send_at > ?2",
     )?;
     let mut out: HashMap<String, Vec<Contact>> = HashMap::new();
-    let mut rows = stmt.query([since])?;
-    while let Some(r) = rows.next()? {
-        out.entry(r.get(0)?).or_default().push(Contact {
-            at: r.get(1)?,
-            survey: r.get(2)?,
-            touchpoint: r.get(3)?,
-        });
+    for c in candidates {
+        if out.contains_key(&c.customer_id) {
+            continue;
+        }
+        let rows = stmt.query_map(params![c.customer_id, since], |r| {
+            Ok(Contact {
+                at: r.get(0)?,
+                survey: r.get(1)?,
+                touchpoint: r.get(2)?,
+            })
+        })?;
+        let contacts = rows.collect::<std::result::Result<_, _>>()?;
+        out.insert(c.customer_id.clone(), contacts);
     }
     Ok(out)
 }

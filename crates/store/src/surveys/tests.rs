@@ -215,15 +215,12 @@ proptest! {
 
 #[test]
 fn a_replay_sends_reminds_answers_and_expires_in_time() {
-    let (_dir, db) = db();
     let policy = ContactPolicy {
         reminders: 2,
         reminder_gap_days: 3,
         ..no_holdout()
     };
-    db.set_contact_policy("ann", &policy).unwrap();
-    db.add_survey("ann", &survey("S")).unwrap();
-    let r = db.add_survey_rule("ann", &rule("R", "S"), None).unwrap();
+    let (_dir, db, r) = with_rule(&policy);
     let found = [
         candidate("c1", 0),
         candidate("c2", 0),
@@ -310,14 +307,11 @@ fn an_erased_customer_leaves_no_survey_record() {
 
 #[test]
 fn reach_counts_the_invitations_sent_by_group() {
-    let (_dir, db) = db();
     let policy = ContactPolicy {
         reminders: 1,
         ..no_holdout()
     };
-    db.set_contact_policy("ann", &policy).unwrap();
-    db.add_survey("ann", &survey("S")).unwrap();
-    let r = db.add_survey_rule("ann", &rule("R", "S"), None).unwrap();
+    let (_dir, db, r) = with_rule(&policy);
     let found = [
         candidate("c1", 0),
         candidate("c2", 0),
