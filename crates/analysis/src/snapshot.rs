@@ -13,6 +13,8 @@ use crate::journey::{self, DriverGroup, DriverOutcome, Journey, JourneyOptions, 
 use crate::metrics::{self, LinkReport};
 use crate::scorecard::{self, Scorecard};
 use crate::settings::ProductSettings;
+use crate::surveys::population::{Asked, Invited};
+use crate::surveys::respondents::{self, WhoAnswers};
 use cxray_store::decode::Columns;
 use cxray_store::ops::OpsDb;
 use cxray_store::sql::{Restriction, Sql};
@@ -48,6 +50,9 @@ pub struct Snapshot {
     pub link: std::result::Result<LinkReport, PartError>,
     pub journey: std::result::Result<Journey, PartError>,
     pub drivers: std::result::Result<Vec<DriverGroup>, PartError>,
+    /// Who answers among those asked as recorded, and the NPS weighted to all of them
+    /// (with the scorecard and the link, for all customers only).
+    pub respondents: std::result::Result<WhoAnswers, PartError>,
     /// Each owner's failure rate by month.
     pub trends: BTreeMap<String, Vec<MonthRate>>,
     /// For a view of a restricted session, the customers it describes: those with
@@ -194,6 +199,14 @@ pub async fn compute(
         tracing::warn!(error = %e, "revenue at risk by period");
         BTreeMap::new()
     });
+    // After the others, so its memory does not add to theirs.
+    let respondents = match wants(&[Part::Scorecard, Part::Link]) {
+        true => {
+            let invited = Invited::of_record(&ops, Asked::AsRecorded);
+            timed("who answers", who_answers(sql, invited, &journey_options)).await
+        }
+        false => skipped(),
+    };
     let scorecard = match figures {
         Some(figures) => figures.map(|f| {
             scorecard::scorecard(
@@ -214,9 +227,33 @@ pub async fn compute(
         link,
         journey,
         drivers,
+        respondents,
         trends,
         customers: customers?,
         choices: choices(sql).await?,
+    })
+}
+
+/// Who answers among the `invited`, for all customers: a filtered view holds
+/// why it is not there.
+async fn who_answers(
+    sql: &Sql,
+    invited: Result<Invited>,
+    opts: &JourneyOptions,
+) -> std::result::Result<WhoAnswers, PartError> {
+    if sql.restriction().is_some() {
+        return company_wide_only();
+    }
+    Ok(respondents::who_answers(sql, opts, &invited?).await?)
+}
+
+/// What a filtered view holds for the weighted NPS.
+fn company_wide_only<T>() -> std::result::Result<T, PartError> {
+    Err(PartError {
+        kind: ErrorKind::BadInput,
+        message: "the NPS weighted to everyone asked is computed for all customers only; \
+                  remove the filters to see it"
+            .to_string(),
     })
 }
 
@@ -286,6 +323,7 @@ pub fn from_groups(
         link: skipped(),
         journey: skipped(),
         drivers: skipped(),
+        respondents: company_wide_only(),
         trends: BTreeMap::new(),
         customers: Some(customers),
         choices: Choices {

@@ -633,12 +633,15 @@ pub enum SurveyCommand {
         by: RateBy,
     },
     /// Who answers: responders against non-responders on what is known of both, and the
-    /// NPS weighted to everyone asked — the invitations sent, or every trip when none
-    /// were.
+    /// NPS weighted to everyone asked — the invitations sent once answers to them were
+    /// collected, else every trip.
     Respondents {
-        /// Count every trip as asked, even when invitations were sent.
+        /// Count every trip as asked, even when answers came through invitations.
         #[arg(long)]
         every_trip: bool,
+        /// Count the invitations sent as asked, even before any answer came through one.
+        #[arg(long, conflicts_with = "every_trip")]
+        sent: bool,
     },
 }
 

@@ -32,6 +32,11 @@ const ENDPOINTS: &[(&str, &str, bool)] = &[
         false,
     ),
     (
+        "/api/v1/respondents",
+        "Who answers, for all customers: among those asked as recorded (`invited_by`: every trip, or the invitations sent once answers came through them), responders against non-responders by what is known of everyone asked (`levels`, `means`), the NPS as answered (`answered`) and weighted to everyone asked (`weighted`: inverse response-propensity weights from a logistic model, `propensity`; `post_stratified` as a check), each with its interval and n.",
+        false,
+    ),
+    (
         "/api/v1/journey",
         "The journey map: touchpoints in journey order with owners, performance, dropout and money (`measurable` when the loss is distinguishable from zero); owners; hand-offs.",
         true,
@@ -88,6 +93,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/scorecard", get(scorecard))
         .route("/api/v1/link", get(link))
+        .route("/api/v1/respondents", get(respondents))
         .route("/api/v1/journey", get(journey))
         .route("/api/v1/areas", get(area_list))
         .route("/api/v1/drivers", get(drivers))
@@ -177,6 +183,12 @@ async fn scorecard(
 async fn link(State(state): State<AppState>, user: CurrentUser, Query(f): Query<Filters>) -> Reply {
     allow(&user, true)?;
     reply(&latest(&state, &user, f, Part::Link).await?.link)
+}
+
+async fn respondents(State(state): State<AppState>, user: CurrentUser) -> Reply {
+    allow(&user, true)?;
+    let all = Filters::default();
+    reply(&latest(&state, &user, all, Part::Link).await?.respondents)
 }
 
 async fn drivers(

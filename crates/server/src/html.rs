@@ -27,6 +27,7 @@ p.note,ul.notes{color:#57606a}
 .tile{border:1px solid #d0d7de;border-radius:6px;padding:.7rem .9rem}
 .tile h2{font-size:.9rem;margin:0 0 .3rem;color:#57606a;font-weight:600}
 .tile .big{font-size:1.6rem;font-weight:650;font-variant-numeric:tabular-nums}
+.tile .big .asked{display:inline-block;vertical-align:middle;margin-left:.6rem;font-size:.75rem;font-weight:400;line-height:1.25;color:#57606a}
 .tile .detail{color:#57606a;font-size:.85rem}
 .met{color:#1a7f37}.not_met{color:#cf222e}.undecided{color:#9a6700}
 .board{grid-template-columns:repeat(auto-fill,minmax(16rem,1fr))}

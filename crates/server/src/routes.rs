@@ -229,7 +229,8 @@ async fn scorecard(
         .unwrap_or_default();
     let body = part("The scorecard", &s.scorecard, |c| {
         let cadence = p.period.unwrap_or(cxray_analysis::board::Cadence::Quarter);
-        pages::scorecard::render(c, &targets, (cadence, query.as_deref()))
+        let asked = pages::respondents::in_tile(&s.respondents);
+        pages::scorecard::render(c, &targets, (cadence, query.as_deref()), &asked)
     });
     Ok(filtered_page(&user, ("/", "Scorecard"), (&s, &f), body))
 }
@@ -237,11 +238,9 @@ async fn scorecard(
 async fn link(State(state): State<AppState>, user: CurrentUser, Query(f): Query<Filters>) -> Page {
     company_wide(&user)?;
     let (s, f) = snapshot(&state, &user, f, Part::Link).await?;
-    let body = part(
-        "The satisfaction–loyalty link",
-        &s.link,
-        pages::link::render,
-    );
+    let body = part("The satisfaction–loyalty link", &s.link, |l| {
+        pages::link::render(l) + &pages::respondents::render(&s.respondents)
+    });
     let page = ("/link", "Satisfaction vs loyalty");
     Ok(filtered_page(&user, page, (&s, &f), body))
 }

@@ -1,5 +1,5 @@
 //! Who was invited to answer — every trip, or recorded invitations as the trips they
-//! follow.
+//! follow — and which of the two the data says ([`Invited::of_record`]).
 
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use datafusion::datasource::MemTable;
 use serde::Serialize;
 
 use cxray_store::Result;
+use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
 
 /// The invited population.
@@ -48,7 +49,45 @@ impl InvitedBy {
     }
 }
 
+/// Which population to take as asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Asked {
+    /// The invitations sent once answers to them were collected, else every trip.
+    #[default]
+    AsRecorded,
+    EveryTrip,
+    /// The invitations sent, whether or not answers came through them.
+    Sent,
+}
+
 impl Invited {
+    /// The population `asked` names. As recorded, it is the invitations sent when cxray
+    /// collected answers to them; answers imported from elsewhere follow no invitation of
+    /// cxray's, so until then every trip counts as asked. Sent invitations fall back to
+    /// every trip when there are none.
+    pub fn of_record(ops: &OpsDb, asked: Asked) -> Result<Invited> {
+        let listed = match asked {
+            Asked::EveryTrip => false,
+            Asked::Sent => true,
+            Asked::AsRecorded => ops.invitations_answered()?,
+        };
+        if !listed {
+            return Ok(Invited::EveryTrip);
+        }
+        let sent = ops.sent_invitations()?;
+        Ok(match sent.is_empty() {
+            true => Invited::EveryTrip,
+            false => Invited::Listed(
+                sent.into_iter()
+                    .map(|(customer_id, at)| Invitation {
+                        customer_id,
+                        at: DateTime::from_timestamp(at, 0).unwrap_or_default(),
+                    })
+                    .collect(),
+            ),
+        })
+    }
+
     pub fn by(&self) -> InvitedBy {
         match self {
             Invited::EveryTrip => InvitedBy::EveryTrip,

@@ -3,10 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use chrono::DateTime;
 use cxray_analysis::journey::JourneyOptions;
 use cxray_analysis::settings::ProductSettings;
-use cxray_analysis::surveys::population::{Invitation, Invited};
+use cxray_analysis::surveys::population::{Asked, Invited};
 use cxray_analysis::surveys::respondents::{WhoAnswers, who_answers};
 use cxray_core::stats::Estimate;
 use cxray_core::stats::weighting::Weighted;
@@ -17,29 +16,14 @@ use cxray_store::sql::Sql;
 use crate::config::Config;
 use crate::output::{self, count, with_interval};
 
-/// Compares responders with non-responders and prints the weighted NPS.
-/// The invited are those sent an invitation, or with `every_trip` (or when none was
-/// sent) every trip.
-pub async fn run(config: &Config, every_trip: bool, json: bool) -> anyhow::Result<()> {
+/// Compares responders with non-responders and prints the weighted NPS, among those
+/// `asked`.
+pub async fn run(config: &Config, asked: Asked, json: bool) -> anyhow::Result<()> {
     let folder = super::folder(config)?;
     let ops = OpsDb::open(&folder.ops_db_path())?;
     let opts = JourneyOptions::of_product(&ops, &ProductSettings::default())?;
     let sql = Sql::open(&folder, &BTreeMap::new()).await?;
-    let sent = match every_trip {
-        true => Vec::new(),
-        false => ops.sent_invitations()?,
-    };
-    let invited = match sent.is_empty() {
-        true => Invited::EveryTrip,
-        false => Invited::Listed(
-            sent.into_iter()
-                .map(|(customer_id, at)| Invitation {
-                    customer_id,
-                    at: DateTime::from_timestamp(at, 0).unwrap_or_default(),
-                })
-                .collect(),
-        ),
-    };
+    let invited = Invited::of_record(&ops, asked)?;
     let answers = who_answers(&sql, &opts, &invited).await?;
     match json {
         true => output::json(&answers),

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use cxray_analysis::surveys;
+use cxray_analysis::surveys::population::Asked;
 use cxray_core::cases::trigger::parse_instrument;
 use cxray_core::domain::Table;
 use cxray_core::stats::{Estimate, Settings, share};
@@ -58,8 +59,13 @@ pub async fn run(config: &Config, command: SurveyCommand, json: bool) -> anyhow:
         SurveyCommand::Why { customer } => why(&ops, &customer, json),
         SurveyCommand::Rates { by } => rates(&ops, by.into(), json),
         SurveyCommand::Holdout { window_days } => holdout(config, &ops, window_days, json).await,
-        SurveyCommand::Respondents { every_trip } => {
-            super::respondents::run(config, every_trip, json).await
+        SurveyCommand::Respondents { every_trip, sent } => {
+            let asked = match (every_trip, sent) {
+                (true, _) => Asked::EveryTrip,
+                (_, true) => Asked::Sent,
+                _ => Asked::AsRecorded,
+            };
+            super::respondents::run(config, asked, json).await
         }
     }
 }

@@ -71,6 +71,8 @@ fn expected(key: &str, apis: &Apis) -> Option<f64> {
         "satisfied_defector_share" => s["satisfied_defector_share"]["value"].clone(),
         "revenue_at_risk" => s["revenue_at_risk"]["value"].clone(),
         "respondents" | "defectors" => apis.link[kind].clone(),
+        "answered_nps" => apis.respondents["answered"]["value"].clone(),
+        "weighted_nps" => apis.respondents["weighted"]["nps"]["value"].clone(),
         "area" => named(&apis.areas, "touchpoint", name)?["revenue_at_risk"]["value"].clone(),
         "failed" => {
             named(&apis.journey["touchpoints"], "touchpoint", name)?["failure_rate"]["value"]
@@ -112,6 +114,7 @@ fn pdf_pages(pdf: &[u8]) -> usize {
 struct Apis {
     scorecard: Value,
     link: Value,
+    respondents: Value,
     journey: Value,
     areas: Value,
     drivers: Value,
@@ -224,6 +227,7 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
     let apis = Apis {
         scorecard: get("/api/v1/scorecard"),
         link: get("/api/v1/link"),
+        respondents: get("/api/v1/respondents"),
         journey: get("/api/v1/journey"),
         areas: get("/api/v1/areas"),
         drivers: get("/api/v1/drivers"),
@@ -360,13 +364,17 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
             // One page: one screen at 1400 px, one A4 landscape sheet in print.
             browser.resize(1400, 1000);
             browser.open(&format!("{base}/"));
-            let fits = "const e = document.documentElement; \
-                        return [e.scrollWidth <= innerWidth, e.scrollHeight <= innerHeight];";
-            let fits = browser.script(fits, serde_json::json!([]));
-            assert_eq!(
-                fits,
-                serde_json::json!([true, true]),
-                "scorecard at 1400 × 1000"
+            let size = "const e = document.documentElement; \
+                        return [e.scrollWidth, innerWidth, e.scrollHeight, innerHeight];";
+            let size = browser.script(size, serde_json::json!([]));
+            let px = |i: usize| size[i].as_f64().unwrap();
+            assert!(
+                px(0) <= px(1) && px(2) <= px(3),
+                "scorecard at 1400 × 1000: page {} × {}, window {} × {}",
+                px(0),
+                px(2),
+                px(1),
+                px(3)
             );
             let png = browser.screenshot();
             assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
@@ -431,6 +439,7 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
     for path in [
         "/api/v1/scorecard",
         "/api/v1/link",
+        "/api/v1/respondents",
         "/api/v1/drivers",
         "/api/v1/tables",
         "/api/v1/targets",

@@ -9,4 +9,5 @@ pub mod journey_map;
 pub mod link;
 pub mod money;
 pub mod pack;
+pub mod respondents;
 pub mod scorecard;

@@ -70,7 +70,7 @@ fn sections(
         Section {
             id: "pack-scorecard",
             title: "Scorecard",
-            body: super::scorecard::render(&one_period, targets, (cadence, None)),
+            body: super::scorecard::render(&one_period, targets, (cadence, None), ""),
         },
         Section {
             id: "pack-weak-areas",

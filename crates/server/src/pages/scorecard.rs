@@ -16,30 +16,39 @@ use cxray_store::targets::Target;
 
 use crate::html::{escape, figure, with_interval};
 
-/// The scorecard's body for one cadence (the request's query kept in its period links).
-pub fn render(s: &Scorecard, targets: &[Target], view: (Cadence, Option<&str>)) -> String {
+/// The scorecard's body for one cadence (the request's query kept in its period links);
+/// `asked` stands beside the NPS (the NPS weighted to everyone asked, as HTML).
+pub fn render(
+    s: &Scorecard,
+    targets: &[Target],
+    view: (Cadence, Option<&str>),
+    asked: &str,
+) -> String {
     let (cadence, query) = view;
     let board = s.boards.iter().find(|b| b.cadence == cadence);
     let mut out = periods(cadence, board, query);
     out.push_str("<section class=\"tiles board\" aria-label=\"headline figures\">");
     let by_period = |f: Figure| board.and_then(|b| f.of(b).3).is_some();
+    let tile_of = |f: Figure| {
+        let note = if f == Figure::Nps { asked } else { "" };
+        board_tile(board, f, s, targets, note)
+    };
     out.push_str(&match by_period(Figure::Equity) {
-        true => board_tile(board, Figure::Equity, s, targets),
+        true => tile_of(Figure::Equity),
         false => equity_tile(s, targets),
     });
-    out.push_str(&board_tile(board, Figure::Retention, s, targets));
+    out.push_str(&tile_of(Figure::Retention));
     out.push_str(&match by_period(Figure::RevenueAtRisk) {
-        true => board_tile(board, Figure::RevenueAtRisk, s, targets),
+        true => tile_of(Figure::RevenueAtRisk),
         false => risk_tile(s),
     });
     out.push_str(&match by_period(Figure::SatisfiedDefectors) {
-        true => board_tile(board, Figure::SatisfiedDefectors, s, targets),
+        true => tile_of(Figure::SatisfiedDefectors),
         false => share_tile(s, targets),
     });
-    out.push_str(&board_tile(board, Figure::Nps, s, targets));
-    out.push_str(&board_tile(board, Figure::Grade, s, targets));
-    out.push_str(&board_tile(board, Figure::Revenue, s, targets));
-    out.push_str(&board_tile(board, Figure::Ebit, s, targets));
+    for f in [Figure::Nps, Figure::Grade, Figure::Revenue, Figure::Ebit] {
+        out.push_str(&tile_of(f));
+    }
     out.push_str("</section>");
     out.push_str(&weak_areas(s));
     out.push_str(&notes(&s.notes));
@@ -101,7 +110,7 @@ fn cadence_name(c: Cadence) -> &'static str {
 }
 
 /// The figures of a board.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Figure {
     Equity,
     Retention,
@@ -211,8 +220,15 @@ impl Figure {
     }
 }
 
-/// A tile of the board: value, interval, changes, target and trend.
-fn board_tile(board: Option<&Board>, f: Figure, s: &Scorecard, targets: &[Target]) -> String {
+/// A tile of the board: value (with `note` beside it), interval, changes, target and
+/// trend.
+fn board_tile(
+    board: Option<&Board>,
+    f: Figure,
+    s: &Scorecard,
+    targets: &[Target],
+    note: &str,
+) -> String {
     let Some(b) = board else {
         return String::new();
     };
@@ -249,7 +265,7 @@ fn board_tile(board: Option<&Board>, f: Figure, s: &Scorecard, targets: &[Target
         Figure::RevenueAtRisk if e.value == 0.0 => "no measurable loss".into(),
         _ => f.text(e.value, currency),
     };
-    let value = figure(&format!("board.{cadence}.{key}"), e.value, &shown);
+    let value = figure(&format!("board.{cadence}.{key}"), e.value, &shown) + note;
     tile(
         title,
         value,

@@ -21,7 +21,7 @@ use cxray_store::DataFolder;
 use cxray_store::ops::OpsDb;
 
 /// Every route pattern of the server.
-pub const ROUTES: [&str; 50] = [
+pub const ROUTES: [&str; 51] = [
     "/",
     "/link",
     "/journey",
@@ -53,6 +53,7 @@ pub const ROUTES: [&str; 50] = [
     "/api/v1/openapi.json",
     "/api/v1/scorecard",
     "/api/v1/link",
+    "/api/v1/respondents",
     "/api/v1/journey",
     "/api/v1/areas",
     "/api/v1/drivers",

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use cxray_analysis::surveys::population::{Asked, Invited, InvitedBy};
 use cxray_core::stats::Instrument;
 use cxray_core::surveys::{ContactPolicy, InvitationRule, Link, Survey};
 use cxray_server::{Limit, ServerOptions, SurveyOptions};
@@ -172,6 +173,13 @@ fn a_personal_link_is_answered_changed_and_committed_once() {
     let s = setup(&server, &[("c1", Some("de")), ("c2", None)]);
     let (id, token) = s.links[0].clone();
     let path = format!("/s/{token}");
+    let ops = server.ops();
+    let asked = Invited::of_record(&ops, Asked::AsRecorded).unwrap();
+    assert_eq!(
+        asked.by(),
+        InvitedBy::EveryTrip,
+        "no answer came through yet"
+    );
 
     let page = server.get(&path, &[("Accept-Language", "en")]);
     assert_eq!(page.status, 200, "{}", page.body);
@@ -198,7 +206,6 @@ fn a_personal_link_is_answered_changed_and_committed_once() {
     let thanks = post(&server, &path, &answer, &[]);
     assert_eq!(thanks.status, 200, "{}", thanks.body);
     assert!(thanks.body.contains("Vielen Dank"), "{}", thanks.body);
-    let ops = server.ops();
     let held = ops.invitation_answer(id).unwrap().unwrap();
     assert_eq!(
         held.scores,
@@ -237,6 +244,9 @@ fn a_personal_link_is_answered_changed_and_committed_once() {
             .committed_at
             .is_some()
     });
+    // From now on the invitations sent are who was asked.
+    let asked = Invited::of_record(&ops, Asked::AsRecorded).unwrap();
+    assert_eq!(asked.by(), InvitedBy::Invitations);
     let condition = format!("invitation_id = '{id}'");
     eventually("the rows readable", || {
         responses(&server.folder(), &condition).len() == 2

@@ -151,6 +151,17 @@ impl OpsDb {
         Ok(answers_where(self.conn(), "a.invitation_id = ?1", params![invitation])?.pop())
     }
 
+    /// Whether any answer to a personal invitation went into `responses`: the answers
+    /// are then collected through cxray's own invitations.
+    pub fn invitations_answered(&self) -> Result<bool> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM survey_answers
+                            WHERE invitation_id IS NOT NULL AND committed_at IS NOT NULL)",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Up to `limit` answers final by `now` and neither committed nor refused, oldest
     /// first.
     pub fn due_answers(&self, now: i64, limit: usize) -> Result<Vec<HeldAnswer>> {
@@ -349,7 +360,9 @@ mod tests {
             .map(|a| a.id)
             .collect();
         assert_eq!(due, vec![anonymous, id]);
+        assert!(!db.invitations_answered().unwrap(), "held, not committed");
         db.mark_answers_committed(&[id], now + 61).unwrap();
+        assert!(db.invitations_answered().unwrap());
         db.refuse_answer(anonymous, "erased").unwrap();
         assert!(db.due_answers(now + 60, 10).unwrap().is_empty());
         let log = db.contact_log("c1").unwrap();
