@@ -413,10 +413,17 @@ async fn report(
 ) -> Page {
     company_wide(&user)?;
     let (s, _) = snapshot(&state, &user, Filters::default(), Part::Scorecard).await?;
-    let targets = crate::ops(&state, |ops: &OpsDb| ops.targets())
+    let records = crate::ops(&state, pages::pack::Records::of)
         .await
-        .unwrap_or_default();
-    match pages::pack::render(&s, &targets, p.period.as_deref()) {
+        .map_err(|e| {
+            refuse(
+                &user,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "No board pack",
+                &e.to_string(),
+            )
+        })?;
+    match pages::pack::render(&s, &records, p.period.as_deref()) {
         Ok(html) => Ok(Html(html).into_response()),
         Err(e) => {
             let status = match e {

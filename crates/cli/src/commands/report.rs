@@ -24,8 +24,8 @@ pub async fn run(config: &Config, args: ReportArgs, json: bool) -> anyhow::Resul
     }
     let out = args.out.expect("clap requires --out without a subcommand");
     let snap = board_snapshot(config).await?;
-    let targets = super::users::open(config)?.targets()?;
-    let html = pack::render(&snap, &targets, args.period.as_deref()).map_err(|e| match e {
+    let records = pack::Records::of(&super::users::open(config)?)?;
+    let html = pack::render(&snap, &records, args.period.as_deref()).map_err(|e| match e {
         PackError::BadPeriod(_) | PackError::AfterData { .. } => {
             super::usage(format!("--period: {e}"))
         }

@@ -81,6 +81,63 @@ fn sections_at_print_size(browser: &Browser, html: &Path) -> Vec<(String, bool, 
         .collect()
 }
 
+/// Three follow-up cases opened in May 2025: two for the airport, both contacted within
+/// their deadline and one resolved, and one for customer care, left open.
+fn follow_up_in_may(data: &Path) {
+    use std::collections::BTreeMap;
+
+    use chrono::{DateTime, Duration, Utc};
+    use cxray_core::cases::CaseStatus;
+    use cxray_store::cases::{Candidate, CaseFilter, CaseUpdate, Opening};
+
+    let add = [&crate::cases::DETRACTORS[..], &["--holdout", "0"]].concat();
+    assert!(run(data, &add).status.success());
+    let ops = cxray_store::ops::OpsDb::open(&data.join("cxray.db")).unwrap();
+    let rule = ops.rule("Detractors").unwrap();
+    let may: DateTime<Utc> = "2025-05-12T09:00:00Z".parse().unwrap();
+    let event = |customer: &str, owner: Option<&str>| Candidate {
+        key: customer.into(),
+        customer_id: customer.into(),
+        at: may,
+        touchpoint: None,
+        detail: "nps 2".into(),
+        owner: owner.map(str::to_string),
+    };
+    let hours = BTreeMap::from([("airport".to_string(), 48.0)]);
+    let opening = Opening {
+        actor: "test",
+        sla_hours: &hours,
+        key: &[9; 32],
+        now: may,
+    };
+    let events = [
+        event("a", Some("airport")),
+        event("b", Some("airport")),
+        event("c", None),
+    ];
+    ops.open_cases(&opening, &rule, &events, None).unwrap();
+    let to = |status| CaseUpdate {
+        status: Some(status),
+        ..CaseUpdate::default()
+    };
+    for case in ops.cases(&CaseFilter::default(), may).unwrap() {
+        let hour = |h| may + Duration::hours(h);
+        match case.customer_id.as_str() {
+            "a" => {
+                ops.update_case("test", case.id, &to(CaseStatus::Contacted), hour(1))
+                    .unwrap();
+                ops.update_case("test", case.id, &to(CaseStatus::Resolved), hour(2))
+                    .unwrap();
+            }
+            "b" => {
+                ops.update_case("test", case.id, &to(CaseStatus::Contacted), hour(3))
+                    .unwrap();
+            }
+            _ => {}
+        }
+    }
+}
+
 #[test]
 fn the_board_pack_prints_a_page_per_section_none_blank_nothing_cut_off() {
     let dir = tempfile::tempdir().unwrap();
@@ -98,6 +155,7 @@ fn the_board_pack_prints_a_page_per_section_none_blank_nothing_cut_off() {
             String::from_utf8_lossy(&done.stderr)
         );
     };
+    follow_up_in_may(&data);
     pack(&pdf, "pdf");
     pack(&html, "html");
     let text = std::fs::read_to_string(&html).unwrap();
@@ -119,8 +177,25 @@ fn the_board_pack_prints_a_page_per_section_none_blank_nothing_cut_off() {
     let ids: Vec<&str> = sections.iter().map(|s| s.0.as_str()).collect();
     assert_eq!(
         ids,
-        ["pack-scorecard", "pack-weak-areas", "pack-journey-map"]
+        [
+            "pack-scorecard",
+            "pack-weak-areas",
+            "pack-journey-map",
+            "pack-cases"
+        ]
     );
+    // The three cases of May: two for the airport, contacted in time, one resolved.
+    let rows = browser.script(
+        "return Array.from(document.querySelectorAll('#pack-cases tbody tr'))
+            .map(r => Array.from(r.cells).map(c => c.textContent));",
+        json!([]),
+    );
+    assert_eq!(rows[0][0], "airport", "{rows}");
+    assert_eq!(rows[0][1], "2");
+    assert!(rows[0][2].as_str().unwrap().starts_with("100 ("), "{rows}");
+    assert!(rows[0][3].as_str().unwrap().starts_with("50 ("), "{rows}");
+    assert_eq!(rows[2][0], "All owners");
+    assert_eq!(rows[2][1], "3");
     for (id, inside, height) in &sections {
         assert!(inside, "{id} is wider than the printed page");
         assert!(

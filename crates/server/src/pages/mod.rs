@@ -9,5 +9,6 @@ pub mod journey_map;
 pub mod link;
 pub mod money;
 pub mod pack;
+mod pack_cases;
 pub mod respondents;
 pub mod scorecard;

@@ -1,5 +1,5 @@
-//! The board pack: one period's scorecard, the weak areas and the journey map as one
-//! printable document (A4 landscape, each section on its own page), made by the same page
+//! The board pack: one period's scorecard, the weak areas, the journey map and the
+//! follow-up cases opened in the period as one printable document (A4 landscape, each section on its own page), made by the same page
 //! functions as the pages. `cxray report` prints it to PDF; `/report` serves it.
 
 use chrono::NaiveDate;
@@ -8,6 +8,9 @@ use cxray_analysis::journey::Journey;
 use cxray_analysis::scorecard::Scorecard;
 use cxray_analysis::snapshot::Snapshot;
 use cxray_core::targets::Period;
+use cxray_store::StoreError;
+use cxray_store::cases::CaseMonth;
+use cxray_store::ops::OpsDb;
 use cxray_store::targets::Target;
 
 use crate::html::{Layout, escape, missing, page};
@@ -23,6 +26,22 @@ pub enum PackError {
     /// The scorecard could not be computed (the reason).
     #[error("no scorecard: {0}")]
     NoScorecard(String),
+}
+
+/// What the pack takes from the operational database: the targets, and the followed-up
+/// cases by month and owner.
+pub struct Records {
+    pub targets: Vec<Target>,
+    pub cases: Vec<CaseMonth>,
+}
+
+impl Records {
+    pub fn of(ops: &OpsDb) -> Result<Records, StoreError> {
+        Ok(Records {
+            targets: ops.targets()?,
+            cases: ops.case_months()?,
+        })
+    }
 }
 
 /// One printed page of the pack: its id (`pack-…`), title and body.
@@ -49,12 +68,12 @@ fn period(asked: Option<&str>, card: &Scorecard) -> Result<Period, PackError> {
     }
 }
 
-/// The pack's sections. Initiatives and follow-up cases, once they exist, add their own
-/// sections here after the journey map, when there are any.
+/// The pack's sections: the follow-up cases only once there were any; initiatives add
+/// theirs here.
 fn sections(
     card: &Scorecard,
     journey: Result<&Journey, &str>,
-    targets: &[Target],
+    records: &Records,
     period: &Period,
 ) -> Vec<Section> {
     let (cadence, _) = Cadence::of(period);
@@ -66,11 +85,11 @@ fn sections(
         Ok(j) => body(j),
         Err(why) => missing(what, why),
     };
-    vec![
+    let mut sections = vec![
         Section {
             id: "pack-scorecard",
             title: "Scorecard",
-            body: super::scorecard::render(&one_period, targets, (cadence, None), ""),
+            body: super::scorecard::render(&one_period, &records.targets, (cadence, None), ""),
         },
         Section {
             id: "pack-weak-areas",
@@ -82,18 +101,25 @@ fn sections(
             title: "Journey map",
             body: from_journey("The journey map", super::journey_map::render),
         },
-    ]
+    ];
+    let cases = super::pack_cases::render(&records.cases, period).map(|body| Section {
+        id: "pack-cases",
+        title: "Follow-up cases",
+        body,
+    });
+    sections.extend(cases);
+    sections
 }
 
 /// The pack of a snapshot for the period `asked` (see [`period`]) as one HTML document.
-pub fn render(s: &Snapshot, targets: &[Target], asked: Option<&str>) -> Result<String, PackError> {
+pub fn render(s: &Snapshot, records: &Records, asked: Option<&str>) -> Result<String, PackError> {
     let card = s
         .scorecard
         .as_ref()
         .map_err(|e| PackError::NoScorecard(e.message.clone()))?;
     let period = period(asked, card)?;
     let journey = s.journey.as_ref().map_err(|e| e.message.as_str());
-    let sections = sections(card, journey, targets, &period);
+    let sections = sections(card, journey, records, &period);
     let as_of = card.as_of.map(|d| format!("Data as of {d}"));
     Ok(document(&period, as_of, &sections))
 }

@@ -83,11 +83,11 @@ pub async fn queue(
     let as_of = card
         .as_of
         .ok_or_else(|| PackError::NoScorecard("no purchases in the data".into()))?;
-    let targets = db(folder, |ops| ops.targets()).await?;
+    let records = db(folder, pack::Records::of).await?;
     let mut queued = Vec::new();
     for s in schedules {
         let (cadence, period) = pack_period(s.cadence, as_of);
-        let html = pack::render(snap, &targets, Some(&period))?;
+        let html = pack::render(snap, &records, Some(&period))?;
         let pdf = print_off_thread(chromium, html).await?;
         let board = card.board_for(&period.parse().map_err(PackError::BadPeriod)?);
         let subject = format!("Customer board pack, {}", pack_name(cadence, &period));

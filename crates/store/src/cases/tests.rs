@@ -679,3 +679,80 @@ proptest! {
         prop_assert!(db.add_webhook("ann", &good, &[]).is_ok());
     }
 }
+
+#[test]
+fn cases_are_counted_by_the_month_they_were_opened_and_their_deadlines() {
+    let (_dir, db) = db();
+    let rule = db.add_rule("ann", &detractors("Detractors")).unwrap();
+    let hours = BTreeMap::from([("airport".to_string(), 24.0)]);
+    let june = at("2026-06-10T09:00:00Z");
+    let july = at("2026-07-01T09:00:00Z");
+    let first = [
+        event("C-1", "k1", Some("airport")),
+        event("C-2", "k2", Some("airport")),
+        event("C-3", "k3", None),
+    ];
+    db.open_cases(&opening(&hours, june), &rule, &first, None)
+        .unwrap();
+    db.open_cases(
+        &opening(&hours, july),
+        &rule,
+        &[event("C-4", "k4", None)],
+        None,
+    )
+    .unwrap();
+    let id = |customer: &str| {
+        let all = db.cases(&CaseFilter::default(), july).unwrap();
+        all.into_iter()
+            .find(|c| c.customer_id == customer)
+            .unwrap()
+            .id
+    };
+    let to = |status| CaseUpdate {
+        status: Some(status),
+        ..CaseUpdate::default()
+    };
+    // C-1 contacted and resolved in time; C-2 contacted late, never resolved; C-3 closed
+    // without contact, late.
+    let (c1, c2, c3) = (id("C-1"), id("C-2"), id("C-3"));
+    db.update_case(
+        "ann",
+        c1,
+        &to(CaseStatus::Contacted),
+        june + Duration::hours(2),
+    )
+    .unwrap();
+    db.update_case(
+        "ann",
+        c1,
+        &to(CaseStatus::Resolved),
+        june + Duration::hours(5),
+    )
+    .unwrap();
+    db.update_case(
+        "ann",
+        c2,
+        &to(CaseStatus::Contacted),
+        june + Duration::days(20),
+    )
+    .unwrap();
+    db.update_case(
+        "ann",
+        c3,
+        &to(CaseStatus::Closed),
+        june + Duration::days(30),
+    )
+    .unwrap();
+    let months = db.case_months().unwrap();
+    let row = |m: &str, o: Option<&str>| {
+        let found = months
+            .iter()
+            .find(|r| r.month == m && r.owner.as_deref() == o);
+        let r = found.unwrap();
+        (r.opened, r.contacted_in_time, r.resolved_in_time, r.done)
+    };
+    assert_eq!(months.len(), 3, "{months:?}");
+    assert_eq!(row("2026-06", Some("airport")), (2, 1, 1, 1));
+    assert_eq!(row("2026-06", Some("cx-team")), (1, 0, 0, 1));
+    assert_eq!(row("2026-07", Some("cx-team")), (1, 0, 0, 0));
+}
