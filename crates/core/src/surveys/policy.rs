@@ -322,6 +322,22 @@ mod tests {
     }
 
     #[test]
+    fn a_change_replaces_the_limits_given_and_keeps_the_rest() {
+        let change: PolicyChange =
+            serde_json::from_str(r#"{"reminders": 0, "holdout_share": 0.1}"#).unwrap();
+        let changed = change.apply(ContactPolicy::default());
+        let want = ContactPolicy {
+            reminders: 0,
+            holdout_share: 0.1,
+            ..ContactPolicy::default()
+        };
+        assert_eq!(changed, want);
+        assert!(serde_json::from_str::<PolicyChange>(r#"{"cooldown": 3}"#).is_err());
+        assert_eq!(Suppression::words("holdout"), "In the never-ask holdout");
+        assert_eq!(Suppression::words("mystery"), "mystery");
+    }
+
+    #[test]
     fn the_first_reason_that_applies_is_recorded() {
         let (p, r, now) = (open(), everyone(), 1000 * DAY);
         let d = |history: &[Contact]| decide(&p, (1, &r), &draw(now), history, &KEY);
