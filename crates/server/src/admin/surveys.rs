@@ -127,20 +127,20 @@ impl Entered {
             name: self.rule_name.clone(),
             survey: self.rule_survey.clone(),
             touchpoint: Some(self.rule_touchpoint.clone()),
-            delay_hours: number("delay_hours", "delay", &self.delay_hours)?
+            delay_hours: number("delay_hours", "delay, hours", &self.delay_hours)?
                 .unwrap_or(defaults.delay_hours),
-            sample_rate: number("sample_rate", "sample rate", &self.sample_rate)?
+            sample_rate: number("sample_rate", "share invited", &self.sample_rate)?
                 .unwrap_or(defaults.sample_rate),
             customers: Some(self.customers.clone()),
             survey_cooldown_days: number(
                 "survey_cooldown_days",
-                "days",
+                "days before this survey again",
                 &self.survey_cooldown_days,
             )?
             .unwrap_or(defaults.survey_cooldown_days),
             touchpoint_cooldown_days: number(
                 "touchpoint_cooldown_days",
-                "days",
+                "days before this touchpoint again",
                 &self.touchpoint_cooldown_days,
             )?
             .unwrap_or(defaults.touchpoint_cooldown_days),
@@ -152,15 +152,23 @@ impl Entered {
         Ok(PolicyChange {
             global_cooldown_days: number(
                 "global_cooldown_days",
-                "days",
+                "days before another invitation",
                 &self.global_cooldown_days,
             )?,
-            window_days: number("window_days", "days", &self.window_days)?,
-            max_in_window: number("max_in_window", "invitations", &self.max_in_window)?,
+            window_days: number("window_days", "window, days", &self.window_days)?,
+            max_in_window: number(
+                "max_in_window",
+                "invitations in the window",
+                &self.max_in_window,
+            )?,
             reminders: number("reminders", "reminders", &self.reminders)?,
-            reminder_gap_days: number("reminder_gap_days", "days", &self.reminder_gap_days)?,
-            expiry_days: number("expiry_days", "days", &self.expiry_days)?,
-            holdout_share: number("holdout_share", "share", &self.holdout_share)?,
+            reminder_gap_days: number(
+                "reminder_gap_days",
+                "days between reminders",
+                &self.reminder_gap_days,
+            )?,
+            expiry_days: number("expiry_days", "days to expiry", &self.expiry_days)?,
+            holdout_share: number("holdout_share", "share never asked", &self.holdout_share)?,
         })
     }
 

@@ -412,6 +412,16 @@ fn an_admin_adds_surveys_and_rules_and_changes_the_policy_through_the_forms() {
         &[("rule_survey", "77"), ("rule_name", "R")],
     );
     assert!(field_error(&r.body, "rule_survey").is_some(), "{}", r.body);
+    let r = admin.post(
+        "/admin/surveys/rules",
+        &[
+            ("rule_survey", "1"),
+            ("rule_name", "R"),
+            ("delay_hours", "soon"),
+        ],
+    );
+    let refusal = field_error(&r.body, "delay_hours").unwrap();
+    assert!(refusal.contains("'soon': not a number"), "{refusal}");
     let r = admin.post("/admin/surveys/policy", &[("holdout_share", "0.9")]);
     assert!(
         field_error(&r.body, "holdout_share").is_some(),
