@@ -99,7 +99,7 @@ impl OpsDb {
         let mut rows = stmt.query(params![])?;
         let mut groups: BTreeMap<String, (Reach, Vec<String>, Vec<i64>)> = BTreeMap::new();
         while let Some(r) = rows.next()? {
-            let touchpoint: String = r.get(5)?;
+            let touchpoint: String = r.get("touchpoint")?;
             if !ownership.counts(&touchpoint) {
                 continue;
             }
