@@ -110,6 +110,7 @@ choices! {
     RateBy => cxray_store::surveys::RateGroup {
         Survey = "survey" => cxray_store::surveys::RateGroup::Survey,
         Touchpoint = "touchpoint" => cxray_store::surveys::RateGroup::Touchpoint,
+        Owner = "owner" => cxray_store::surveys::RateGroup::Owner; "the owner of the invitation's touchpoint",
         Channel = "channel" => cxray_store::surveys::RateGroup::Channel,
         Week = "week" => cxray_store::surveys::RateGroup::Week; "the ISO week sent: a survey round",
     }

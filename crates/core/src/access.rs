@@ -109,6 +109,8 @@ named_enum! {
         Ingest = "ingest",
         /// Open and work on follow-up cases.
         Cases = "cases",
+        /// Define surveys, invitation rules and the contact policy (admins).
+        Surveys = "surveys",
     }
 }
 
@@ -119,6 +121,7 @@ impl Scope {
             Scope::Read => "Read figures and data",
             Scope::Ingest => "Send data (ingestion)",
             Scope::Cases => "Open and work on follow-up cases",
+            Scope::Surveys => "Define surveys, invitation rules and the contact policy",
         }
     }
 }

@@ -359,6 +359,7 @@ fn openapi_document() -> Value {
     paths.extend(
         crate::cases::api::openapi()
             .into_iter()
+            .chain(crate::surveys::api::openapi())
             .map(|(path, v)| (path.to_string(), v)),
     );
     json!({
@@ -368,7 +369,7 @@ fn openapi_document() -> Value {
         "paths": paths,
         "components": {"securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "cxray_session"},
-            "token": {"type": "http", "scheme": "bearer", "description": "An API token (cxr_…) with scopes read, ingest and/or cases (opening and working on cases)."}
+            "token": {"type": "http", "scheme": "bearer", "description": "An API token (cxr_…) with scopes read, ingest, cases (opening and working on cases) and/or surveys (defining surveys, rules and the contact policy)."}
         }}
     })
 }
@@ -392,5 +393,9 @@ mod tests {
         assert_eq!(cases["patch"]["security"][1]["token"][1], "cases");
         assert!(cases["get"]["responses"]["404"].is_object());
         assert!(doc["paths"]["/api/v1/cases"]["post"]["requestBody"].is_object());
+        let policy = &doc["paths"]["/api/v1/survey-policy"]["put"];
+        assert_eq!(policy["security"][1]["token"][1], "surveys");
+        let rates = &doc["paths"]["/api/v1/survey-rates"]["get"]["parameters"][0];
+        assert_eq!(rates["schema"]["enum"][2], "owner");
     }
 }

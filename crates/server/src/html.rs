@@ -55,6 +55,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("/drivers", "Drivers"),
     ("/owners", "Owners"),
     ("/cases", "Cases"),
+    ("/surveys", "Surveys"),
     ("/customers", "Customers"),
     ("/data", "Data"),
 ];
@@ -132,6 +133,14 @@ pub fn figure(key: &str, value: f64, text: &str) -> String {
         escape(key),
         escape(text)
     )
+}
+
+/// `text` with its first letter in upper case.
+pub fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or(String::new(), |c| c.to_uppercase().chain(chars).collect())
 }
 
 /// A box saying what could not be shown and why.

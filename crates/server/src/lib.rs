@@ -22,6 +22,7 @@ mod scan;
 mod security;
 pub mod snapshot;
 mod survey;
+mod surveys;
 mod telemetry;
 mod visible;
 
@@ -123,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(api::routes())
         .merge(cases::routes())
+        .merge(surveys::routes())
         .merge(auth::reading_routes())
         .route_layer(read)
         .merge(api::public_routes())

@@ -48,7 +48,10 @@ fn nav(user: &CurrentUser) -> Vec<(&'static str, &'static str)> {
         .copied()
         .filter(|(href, _)| {
             user.role.sees_all_owners()
-                || matches!(*href, "/journey" | "/areas" | "/owners" | "/cases")
+                || matches!(
+                    *href,
+                    "/journey" | "/areas" | "/owners" | "/cases" | "/surveys"
+                )
         })
         .chain(admin)
         .collect()

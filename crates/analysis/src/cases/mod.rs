@@ -33,6 +33,7 @@ pub use effect::{
 };
 pub use matches::matches;
 use routing::Routing;
+pub use routing::touchpoint_owners;
 pub use source::{SourceEvent, source_event};
 
 /// What a scan did for one rule.

@@ -51,7 +51,7 @@ impl Routing {
             .filter_map(|c| c.touchpoint.as_deref())
             .filter(|tp| !self.placed.contains_key(*tp))
             .collect();
-        let imported = imported_owners(sql, &unknown).await?;
+        let imported = imported_owners(sql, Some(&unknown)).await?;
         Ok(found
             .into_iter()
             .map(|c| {
@@ -68,26 +68,34 @@ impl Routing {
     }
 }
 
+/// The owner of every touchpoint that has one, as the journey sees it: the edited
+/// placement's, else the one its interactions name.
+pub async fn touchpoint_owners(sql: &Sql, ops: &OpsDb) -> Result<BTreeMap<String, String>> {
+    let mut owners = imported_owners(sql, None).await?;
+    let placed = ops.placements()?.into_iter();
+    owners.extend(placed.filter_map(|(tp, p)| p.owner.map(|o| (tp, o))));
+    Ok(owners)
+}
+
 /// The owner the interactions name for each touchpoint (the greatest, as the journey
-/// takes it), read only for the touchpoints asked.
+/// takes it), read only for the touchpoints asked (all when none are listed).
 async fn imported_owners(
     sql: &Sql,
-    touchpoints: &BTreeSet<&str>,
+    touchpoints: Option<&BTreeSet<&str>>,
 ) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
-    if touchpoints.is_empty() {
+    if touchpoints.is_some_and(BTreeSet::is_empty) {
         return Ok(out);
     }
-    let listed = touchpoints.iter().map(|tp| lit(*tp)).collect();
-    let df = sql
-        .context()
-        .table(Table::Interactions.name())
-        .await?
-        .filter(col("touchpoint").in_list(listed, false))?
-        .aggregate(
-            vec![col("touchpoint")],
-            vec![max(col("owner")).alias("owner")],
-        )?;
+    let mut df = sql.context().table(Table::Interactions.name()).await?;
+    if let Some(tps) = touchpoints {
+        let listed = tps.iter().map(|tp| lit(*tp)).collect();
+        df = df.filter(col("touchpoint").in_list(listed, false))?;
+    }
+    let df = df.aggregate(
+        vec![col("touchpoint")],
+        vec![max(col("owner")).alias("owner")],
+    )?;
     for b in df.collect().await? {
         let c = Columns::new(&b);
         let (tp, owner) = (c.text("touchpoint")?, c.text("owner")?);

@@ -6,14 +6,14 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use cxray_analysis::surveys;
 use cxray_analysis::surveys::population::Asked;
-use cxray_core::cases::trigger::parse_instrument;
+use cxray_analysis::surveys::{NewRule, NewSurvey};
 use cxray_core::domain::Table;
-use cxray_core::stats::{Estimate, Settings, share};
-use cxray_core::surveys::{ContactPolicy, InvitationRule, Link, Suppression, Survey};
+use cxray_core::stats::Estimate;
+use cxray_core::surveys::{ContactPolicy, Link, PolicyChange, Suppression};
+use cxray_store::DataFolder;
 use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
-use cxray_store::surveys::{RateGroup, Reach, StoredRule, StoredSurvey, check};
-use cxray_store::{DataFolder, StoreError};
+use cxray_store::surveys::{RateGroup, StoredRule, StoredSurvey};
 use serde::Serialize;
 
 use crate::args::{
@@ -25,6 +25,7 @@ use crate::output;
 /// The flags of the fields errors name.
 const FLAGS: &[(&str, &str)] = &[
     ("name", "--name"),
+    ("survey", "--survey"),
     ("questions", "--questions"),
     ("languages", "--languages"),
     ("touchpoint", "--touchpoint"),
@@ -57,7 +58,7 @@ pub async fn run(config: &Config, command: SurveyCommand, json: bool) -> anyhow:
         SurveyCommand::Scan => scan(config, &ops, json).await,
         SurveyCommand::Links(args) => links(&ops, args, json),
         SurveyCommand::Why { customer } => why(&ops, &customer, json),
-        SurveyCommand::Rates { by } => rates(&ops, by.into(), json),
+        SurveyCommand::Rates { by } => rates(config, &ops, by.into(), json).await,
         SurveyCommand::Holdout { window_days } => holdout(config, &ops, window_days, json).await,
         SurveyCommand::Respondents { every_trip, sent } => {
             let asked = match (every_trip, sent) {
@@ -71,31 +72,16 @@ pub async fn run(config: &Config, command: SurveyCommand, json: bool) -> anyhow:
 }
 
 async fn add(config: &Config, ops: &OpsDb, a: SurveyAddArgs, json: bool) -> anyhow::Result<()> {
-    let hint = |e: StoreError| super::hint(e, FLAGS);
-    let questions = a
-        .questions
-        .iter()
-        .map(|q| parse_instrument(q))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| super::usage(format!("--questions: {e}")))?;
-    let survey = Survey {
+    let new = NewSurvey {
         name: a.name,
         touchpoint: a.touchpoint,
-        questions,
+        questions: a.questions,
         comment: a.comment,
-        languages: a
-            .languages
-            .iter()
-            .map(|l| l.trim().to_lowercase())
-            .collect(),
+        languages: a.languages,
     };
-    survey
-        .check()
-        .map_err(|e| hint(StoreError::invalid(e.field, e.to_string())))?;
-    check::survey(&sql(config).await?, &survey)
+    let stored = surveys::add_survey(&sql(config).await?, ops, &super::actor(), &new)
         .await
-        .map_err(hint)?;
-    let stored = ops.add_survey(&super::actor(), &survey).map_err(hint)?;
+        .map_err(|e| super::hint(e, FLAGS))?;
     list(&[stored], json)
 }
 
@@ -105,60 +91,35 @@ async fn add_rule(
     a: SurveyRuleArgs,
     json: bool,
 ) -> anyhow::Result<()> {
-    let hint = |e: StoreError| super::hint(e, FLAGS);
-    let survey = ops.survey(&a.survey)?;
-    let touchpoint = a.touchpoint.or(survey.survey.touchpoint).ok_or_else(|| {
-        super::usage("--touchpoint: the survey asks about no touchpoint, so name the one whose interactions invite")
-    })?;
-    let customers = match &a.customers {
-        Some(text) => Some(
-            text.parse()
-                .map_err(|e| super::usage(format!("--customers: {e}")))?,
-        ),
-        None => None,
-    };
-    let rule = InvitationRule {
+    let new = NewRule {
         name: a.name,
-        survey: survey.survey.name,
-        touchpoint,
+        survey: a.survey,
+        touchpoint: a.touchpoint,
         delay_hours: a.delay_hours,
         sample_rate: a.sample_rate,
-        customers,
+        customers: a.customers,
         survey_cooldown_days: a.survey_cooldown_days,
         touchpoint_cooldown_days: a.touchpoint_cooldown_days,
+        all_history: a.all_history,
     };
-    rule.check()
-        .map_err(|e| hint(StoreError::invalid(e.field, e.to_string())))?;
-    let sql = sql(config).await?;
-    check::rule(&sql, &rule).await.map_err(hint)?;
-    let watermark = match a.all_history {
-        true => None,
-        false => sql
-            .versions()
-            .get(&cxray_core::domain::Table::Interactions)
-            .copied(),
-    };
-    let stored = ops
-        .add_survey_rule(&super::actor(), &rule, watermark)
-        .map_err(hint)?;
+    let stored = surveys::add_rule(&sql(config).await?, ops, &super::actor(), &new)
+        .await
+        .map_err(|e| super::hint(e, FLAGS))?;
     rules(&[stored], json)
 }
 
 fn policy(ops: &OpsDb, a: PolicyArgs, json: bool) -> anyhow::Result<()> {
-    let mut p = ops.contact_policy()?;
-    let before = p;
-    let set = |slot: &mut i64, v: Option<i64>| *slot = v.unwrap_or(*slot);
-    set(&mut p.global_cooldown_days, a.global_cooldown_days);
-    set(&mut p.window_days, a.window_days);
-    set(&mut p.max_in_window, a.max_in_window);
-    set(&mut p.reminders, a.reminders);
-    set(&mut p.reminder_gap_days, a.reminder_gap_days);
-    set(&mut p.expiry_days, a.expiry_days);
-    p.holdout_share = a.holdout_share.unwrap_or(p.holdout_share);
-    if p != before {
-        ops.set_contact_policy(&super::actor(), &p)
-            .map_err(|e| super::hint(e, FLAGS))?;
-    }
+    let change = PolicyChange {
+        global_cooldown_days: a.global_cooldown_days,
+        window_days: a.window_days,
+        max_in_window: a.max_in_window,
+        reminders: a.reminders,
+        reminder_gap_days: a.reminder_gap_days,
+        expiry_days: a.expiry_days,
+        holdout_share: a.holdout_share,
+    };
+    let p =
+        surveys::change_policy(ops, &super::actor(), &change).map_err(|e| super::hint(e, FLAGS))?;
     match json {
         true => output::json(&p),
         false => print_policy(&p),
@@ -239,24 +200,8 @@ fn links(ops: &OpsDb, a: LinksArgs, json: bool) -> anyhow::Result<()> {
     }
 }
 
-/// One group's response rate beside its reach.
-#[derive(Serialize)]
-struct Rate {
-    #[serde(flatten)]
-    reach: Reach,
-    response_rate: Option<Estimate>,
-}
-
-fn rates(ops: &OpsDb, by: RateGroup, json: bool) -> anyhow::Result<()> {
-    let settings = Settings::default();
-    let rates: Vec<Rate> = ops
-        .reach(by)?
-        .into_iter()
-        .map(|reach| Rate {
-            response_rate: share(reach.responded, reach.sent, &settings),
-            reach,
-        })
-        .collect();
+async fn rates(config: &Config, ops: &OpsDb, by: RateGroup, json: bool) -> anyhow::Result<()> {
+    let rates = surveys::rates(&sql(config).await?, ops, by, None).await?;
     if json {
         return output::json(&rates);
     }
@@ -500,7 +445,7 @@ fn print_policy(p: &ContactPolicy) -> anyhow::Result<()> {
 
 /// A reason code's words for people.
 fn reason(code: &str) -> String {
-    Suppression::parse(code).map_or(code.to_string(), |s| s.label().to_string())
+    Suppression::words(code)
 }
 
 fn time(seconds: i64) -> String {

@@ -47,7 +47,10 @@ fn bad_surveys_and_rules_are_refused_naming_the_flag_and_change_nothing() {
             "unknown touchpoint 'nowhere'",
         ),
         (&["nps,nps"], "NPS is asked twice (--questions)"),
-        (&["stars"], "--questions: unknown instrument 'stars'"),
+        (
+            &["stars"],
+            "unknown instrument 'stars' (instruments: nps, csat, ces, grade) (--questions)",
+        ),
         (&["nps", "--languages", "en,xx"], "no texts for 'xx'"),
     ];
     for (rest, message) in cases {
@@ -335,10 +338,20 @@ fn invitations_follow_the_contact_policy_and_every_decision_is_logged() {
     assert_eq!(every["invited_by"], "every_trip");
     assert!(every["invited"].as_u64().unwrap() > invited);
 
-    // Response rates: every invitation sent is counted once, in its survey and its week.
+    // Response rates: every invitation sent is counted once, in its survey, its week and
+    // its touchpoint's owner.
     let by_survey = json(&data, &["survey", "rates", "--json"]);
     let by_week = json(&data, &["survey", "rates", "--by", "week", "--json"]);
-    for groups in [&by_survey, &by_week] {
+    let by_owner = json(&data, &["survey", "rates", "--by", "owner", "--json"]);
+    assert!(
+        by_owner
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["group"] != "No owner"),
+        "the demo's touchpoints all have owners: {by_owner}"
+    );
+    for groups in [&by_survey, &by_week, &by_owner] {
         let sent: u64 = groups
             .as_array()
             .unwrap()

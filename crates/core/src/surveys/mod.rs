@@ -16,7 +16,7 @@ pub use answer::{Answer, Refusal};
 pub use language::{LANGUAGES, language_name, pick_language};
 pub use link::{Link, LinkError};
 pub use nonce::{Nonce, NonceError};
-pub use policy::{Contact, ContactPolicy, Decision, Draw, Suppression, decide};
+pub use policy::{Contact, ContactPolicy, Decision, Draw, PolicyChange, Suppression, decide};
 pub use survey::{InvitationRule, Survey};
 
 /// A survey, rule or policy field that is wrong: the field and why.

@@ -2,7 +2,7 @@
 //! survey or channel it comes from, and the decision for each customer a rule triggers on
 //! — invited, or suppressed with a reason that answers "why was this customer not asked?".
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::SurveyError;
 use super::survey::{InvitationRule, days};
@@ -86,6 +86,35 @@ impl ContactPolicy {
     }
 }
 
+/// A change to the contact policy: the limits given replace the policy's, the rest stay.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyChange {
+    pub global_cooldown_days: Option<i64>,
+    pub window_days: Option<i64>,
+    pub max_in_window: Option<i64>,
+    pub reminders: Option<i64>,
+    pub reminder_gap_days: Option<i64>,
+    pub expiry_days: Option<i64>,
+    pub holdout_share: Option<f64>,
+}
+
+impl PolicyChange {
+    /// `policy` with this change made (not checked).
+    pub fn apply(&self, policy: ContactPolicy) -> ContactPolicy {
+        let p = policy;
+        ContactPolicy {
+            global_cooldown_days: self.global_cooldown_days.unwrap_or(p.global_cooldown_days),
+            window_days: self.window_days.unwrap_or(p.window_days),
+            max_in_window: self.max_in_window.unwrap_or(p.max_in_window),
+            reminders: self.reminders.unwrap_or(p.reminders),
+            reminder_gap_days: self.reminder_gap_days.unwrap_or(p.reminder_gap_days),
+            expiry_days: self.expiry_days.unwrap_or(p.expiry_days),
+            holdout_share: self.holdout_share.unwrap_or(p.holdout_share),
+        }
+    }
+}
+
 fn at_least(field: &'static str, value: i64, min: i64) -> Result<(), SurveyError> {
     match value >= min {
         true => Ok(()),
@@ -154,6 +183,11 @@ impl Suppression {
     /// The suppression of a stored code.
     pub fn parse(code: &str) -> Option<Suppression> {
         Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// A stored reason code in words: its label, or the code itself when unknown.
+    pub fn words(code: &str) -> String {
+        Self::parse(code).map_or(code.to_string(), |s| s.label().to_string())
     }
 }
 
@@ -285,6 +319,22 @@ mod tests {
             survey,
             touchpoint: touchpoint.into(),
         }
+    }
+
+    #[test]
+    fn a_change_replaces_the_limits_given_and_keeps_the_rest() {
+        let change: PolicyChange =
+            serde_json::from_str(r#"{"reminders": 0, "holdout_share": 0.1}"#).unwrap();
+        let changed = change.apply(ContactPolicy::default());
+        let want = ContactPolicy {
+            reminders: 0,
+            holdout_share: 0.1,
+            ..ContactPolicy::default()
+        };
+        assert_eq!(changed, want);
+        assert!(serde_json::from_str::<PolicyChange>(r#"{"cooldown": 3}"#).is_err());
+        assert_eq!(Suppression::words("holdout"), "In the never-ask holdout");
+        assert_eq!(Suppression::words("mystery"), "mystery");
     }
 
     #[test]

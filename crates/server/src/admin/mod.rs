@@ -1,5 +1,5 @@
 //! Web administration, for admins only: users, API tokens, targets, service levels,
-//! touchpoint placements, case rules and report schedules. Every change calls the store's own
+//! touchpoint placements, case rules, surveys and report schedules. Every change calls the store's own
 //! operation — the validation and audit entry the CLI uses — from a form carrying the
 //! session's CSRF token, then redirects (303) to its section with a confirmation; a refused value is shown next to
 //! its field and changes nothing. Other roles get 403 on every route.
@@ -13,6 +13,7 @@ mod request;
 mod rules;
 mod schedules;
 mod slas;
+mod surveys;
 mod targets;
 mod tokens;
 mod users;
@@ -67,6 +68,11 @@ const SECTIONS: &[(&str, &str, &str)] = &[
         "the rules that open follow-up cases; add, disable",
     ),
     (
+        surveys::Surveys::PATH,
+        surveys::Surveys::TITLE,
+        "surveys, the rules that invite customers to them, the contact policy",
+    ),
+    (
         schedules::Schedules::PATH,
         schedules::Schedules::TITLE,
         "the board pack by e-mail: how often, to whom; what was sent",
@@ -79,6 +85,7 @@ pub fn routes() -> Router<AppState> {
     use rules::Rules;
     use schedules::Schedules;
     use slas::Slas;
+    use surveys::Surveys;
     use targets::Targets;
     use tokens::Tokens;
     use users::Users;
@@ -102,6 +109,9 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/report-schedules/remove", post(schedules::remove))
         .route(Rules::PATH, get(show::<Rules>).post(rules::add))
         .route("/admin/rules/disable", post(rules::disable))
+        .route(Surveys::PATH, get(show::<Surveys>).post(surveys::add))
+        .route("/admin/surveys/rules", post(surveys::add_rule))
+        .route("/admin/surveys/policy", post(surveys::policy))
 }
 
 /// One section: a page listing what there is, with the forms that change it.

@@ -106,7 +106,7 @@ pub async fn login(
             (StatusCode::SEE_OTHER, cookies, [(header::LOCATION, to)]).into_response()
         }
         Err(e @ StoreError::BadCredentials) => {
-            let message = format!("{}.", capitalised(&e.to_string()));
+            let message = format!("{}.", crate::html::capitalised(&e.to_string()));
             form_page(
                 StatusCode::UNAUTHORIZED,
                 &f.email,
@@ -116,7 +116,7 @@ pub async fn login(
             )
         }
         Err(e @ StoreError::RateLimited { minutes }) => {
-            let message = format!("{}.", capitalised(&e.to_string()));
+            let message = format!("{}.", crate::html::capitalised(&e.to_string()));
             let mut r = form_page(
                 StatusCode::TOO_MANY_REQUESTS,
                 &f.email,
@@ -218,13 +218,6 @@ fn form_page(
         Html(page(&layout, "Sign in", &body)),
     )
         .into_response()
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map_or(String::new(), |c| c.to_uppercase().chain(chars).collect())
 }
 
 #[cfg(test)]

@@ -43,7 +43,7 @@ pub(crate) fn refusal(e: &Missing) -> Response {
     }
 }
 
-fn store_refusal(e: StoreError) -> Response {
+pub(crate) fn store_refusal(e: StoreError) -> Response {
     refusal(&Missing::Store(e))
 }
 
@@ -68,7 +68,7 @@ async fn causes(State(state): State<AppState>, user: CurrentUser) -> Reply {
 
 /// The JSON body of a change: `application/json`, its fields known, else 400 naming
 /// what is wrong (415 for another content type).
-fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, Response> {
+pub(crate) fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, Response> {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -739,7 +739,7 @@ fn bad_report_schedules_are_refused_next_to_the_field_and_change_nothing() {
 
 /// Every administration route, and a form it would accept from an admin.
 fn admin_routes() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
-    let forms: [(&str, Vec<(&str, &str)>); 16] = [
+    let forms: [(&str, Vec<(&str, &str)>); 19] = [
         ("/admin", vec![]),
         (
             "/admin/users",
@@ -799,6 +799,15 @@ fn admin_routes() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
             ],
         ),
         ("/admin/rules/disable", vec![("id", "1")]),
+        (
+            "/admin/surveys",
+            vec![("name", "New survey"), ("questions", "nps")],
+        ),
+        (
+            "/admin/surveys/rules",
+            vec![("rule_survey", "1"), ("rule_name", "New rule")],
+        ),
+        ("/admin/surveys/policy", vec![("reminders", "0")]),
     ];
     let listed: Vec<&str> = ROUTES
         .iter()

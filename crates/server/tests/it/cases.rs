@@ -81,7 +81,13 @@ impl Server {
     }
 
     /// A bearer token of a new user with `role` (and owner) and `scopes`.
-    fn token(&self, email: &str, role: Role, owner: Option<&str>, scopes: &[Scope]) -> String {
+    pub(crate) fn token(
+        &self,
+        email: &str,
+        role: Role,
+        owner: Option<&str>,
+        scopes: &[Scope],
+    ) -> String {
         add(self, email, role, owner);
         let t = self.ops().create_api_token("test", email, "t", scopes);
         format!("Bearer {}", t.unwrap().token)
@@ -92,7 +98,7 @@ impl Server {
     }
 
     /// Sends `body` as JSON with `method`.
-    fn send(&self, method: &str, path: &str, token: &str, body: &Value) -> Reply {
+    pub(crate) fn send(&self, method: &str, path: &str, token: &str, body: &Value) -> Reply {
         self.send_raw(method, path, token, "application/json", &body.to_string())
     }
 

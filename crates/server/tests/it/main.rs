@@ -9,6 +9,7 @@ mod cases;
 mod groups;
 mod metrics;
 mod survey_page;
+mod surveys;
 mod webhooks;
 
 use std::io::{Read, Write};
@@ -21,7 +22,7 @@ use cxray_store::DataFolder;
 use cxray_store::ops::OpsDb;
 
 /// Every route pattern of the server.
-pub const ROUTES: [&str; 51] = [
+pub const ROUTES: [&str; 61] = [
     "/",
     "/link",
     "/journey",
@@ -32,6 +33,7 @@ pub const ROUTES: [&str; 51] = [
     "/cases",
     "/cases/effect",
     "/cases/{id}",
+    "/surveys",
     "/customers",
     "/data",
     "/admin",
@@ -50,6 +52,9 @@ pub const ROUTES: [&str; 51] = [
     "/admin/report-schedules/remove",
     "/admin/rules",
     "/admin/rules/disable",
+    "/admin/surveys",
+    "/admin/surveys/rules",
+    "/admin/surveys/policy",
     "/api/v1/openapi.json",
     "/api/v1/scorecard",
     "/api/v1/link",
@@ -59,11 +64,17 @@ pub const ROUTES: [&str; 51] = [
     "/api/v1/drivers",
     "/api/v1/owners/{owner}",
     "/api/v1/customers/{customer}",
+    "/api/v1/customers/{customer}/contacts",
     "/api/v1/tables",
     "/api/v1/targets",
     "/api/v1/cases",
     "/api/v1/cases/causes",
     "/api/v1/cases/{id}",
+    "/api/v1/surveys",
+    "/api/v1/surveys/{id}",
+    "/api/v1/surveys/{id}/rules",
+    "/api/v1/survey-policy",
+    "/api/v1/survey-rates",
     "/api/v1/me",
     "/api/v1/ingest/{table}",
     "/s/{token}",

@@ -22,7 +22,7 @@ use serde::Serialize;
 
 pub use answers::{HeldAnswer, Hold};
 pub use invite::{Candidate, ContactEntry, Invitation, Invited, SurveyCounts};
-pub use rates::{RateGroup, Reach};
+pub use rates::{NO_OWNER, Ownership, RateGroup, Reach};
 pub use replay::Replayed;
 
 /// A survey as stored.

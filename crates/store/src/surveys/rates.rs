@@ -1,21 +1,23 @@
-//! Response rates and reach: the invitations sent, grouped by survey, touchpoint, channel
-//! or week — how many were answered, reminded, expired, how many customers they reached
-//! and how long answers took.
+//! Response rates and reach: the invitations sent, grouped by survey, touchpoint, owner,
+//! channel or week — how many were answered, reminded, expired, how many customers they
+//! reached and how long answers took.
 
 use std::collections::BTreeMap;
 
 use rusqlite::params;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Result;
 use crate::ops::OpsDb;
 
 /// What invitations are grouped by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RateGroup {
     Survey,
     Touchpoint,
+    /// The owner of the invitation's touchpoint ([`NO_OWNER`] for none).
+    Owner,
     Channel,
     /// The ISO week the invitation went out (a survey round).
     Week,
@@ -27,19 +29,45 @@ impl RateGroup {
         match self {
             RateGroup::Survey => "survey",
             RateGroup::Touchpoint => "touchpoint",
+            RateGroup::Owner => "owner",
             RateGroup::Channel => "channel",
             RateGroup::Week => "week sent",
         }
     }
 
-    /// The group of an invitation row, as SQL over `i` (invitations) and `s` (surveys).
+    /// The group of an invitation row, as SQL over `i` (invitations) and `s` (surveys);
+    /// by owner the touchpoint, named by its owner afterwards.
     fn expression(self) -> &'static str {
         match self {
             RateGroup::Survey => "s.name",
-            RateGroup::Touchpoint => "i.touchpoint",
+            RateGroup::Touchpoint | RateGroup::Owner => "i.touchpoint",
             RateGroup::Channel => "COALESCE(i.channel, '')",
             RateGroup::Week => "strftime('%Y-W%W', i.sent_at, 'unixepoch')",
         }
+    }
+}
+
+/// The group of invitations about touchpoints without an owner.
+pub const NO_OWNER: &str = "No owner";
+
+/// Who owns which touchpoint, and whose invitations count.
+#[derive(Debug, Clone, Default)]
+pub struct Ownership {
+    /// Touchpoint → its owner; a touchpoint not here has none.
+    pub owners: BTreeMap<String, String>,
+    /// Only the invitations about this owner's touchpoints; all when none.
+    pub only: Option<String>,
+}
+
+impl Ownership {
+    fn owner(&self, touchpoint: &str) -> &str {
+        self.owners.get(touchpoint).map_or(NO_OWNER, String::as_str)
+    }
+
+    fn counts(&self, touchpoint: &str) -> bool {
+        self.only
+            .as_deref()
+            .is_none_or(|o| self.owners.get(touchpoint).map(String::as_str) == Some(o))
     }
 }
 
@@ -58,10 +86,11 @@ pub struct Reach {
 }
 
 impl OpsDb {
-    /// The invitations sent, grouped `by`, in the group's order.
-    pub fn reach(&self, by: RateGroup) -> Result<Vec<Reach>> {
+    /// The invitations sent that `ownership` counts, grouped `by`, in the group's order.
+    pub fn reach(&self, by: RateGroup, ownership: &Ownership) -> Result<Vec<Reach>> {
         let sql = format!(
-            "SELECT {} AS grp, i.customer_id, i.status, i.reminders, i.responded_at - i.sent_at
+            "SELECT {} AS grp, i.customer_id, i.status, i.reminders, i.responded_at - i.sent_at,
+                    i.touchpoint
              FROM invitations i JOIN surveys s ON s.id = i.survey_id
              WHERE i.sent_at IS NOT NULL ORDER BY grp",
             by.expression()
@@ -70,7 +99,14 @@ impl OpsDb {
         let mut rows = stmt.query(params![])?;
         let mut groups: BTreeMap<String, (Reach, Vec<String>, Vec<i64>)> = BTreeMap::new();
         while let Some(r) = rows.next()? {
-            let group: String = r.get(0)?;
+            let touchpoint: String = r.get("touchpoint")?;
+            if !ownership.counts(&touchpoint) {
+                continue;
+            }
+            let group: String = match by {
+                RateGroup::Owner => ownership.owner(&touchpoint).to_string(),
+                _ => r.get(0)?,
+            };
             let (reach, customers, waits) = groups.entry(group.clone()).or_insert_with(|| {
                 let reach = Reach {
                     group,

@@ -326,7 +326,7 @@ fn reach_counts_the_invitations_sent_by_group() {
     ]);
     db.replay_invitations(1000 * DAY + 100 * DAY, "mail", &answered)
         .unwrap();
-    let by_survey = db.reach(RateGroup::Survey).unwrap();
+    let by_survey = db.reach(RateGroup::Survey, &Ownership::default()).unwrap();
     let want = Reach {
         group: "S".into(),
         sent: 4,
@@ -337,7 +337,25 @@ fn reach_counts_the_invitations_sent_by_group() {
         median_hours_to_respond: Some(96.0),
     };
     assert_eq!(by_survey, vec![want]);
-    let weeks = db.reach(RateGroup::Week).unwrap();
+    let weeks = db.reach(RateGroup::Week, &Ownership::default()).unwrap();
     assert_eq!(weeks.iter().map(|w| w.sent).sum::<u64>(), 4);
     assert_eq!(weeks.len(), 2, "{weeks:?}");
+    let owned = |only: Option<&str>| Ownership {
+        owners: [("check_in".to_string(), "Ground".to_string())].into(),
+        only: only.map(String::from),
+    };
+    let by_owner = db.reach(RateGroup::Owner, &owned(None)).unwrap();
+    assert_eq!(
+        (by_owner[0].group.as_str(), by_owner[0].sent),
+        ("Ground", 4)
+    );
+    assert!(
+        db.reach(RateGroup::Owner, &owned(Some("Air")))
+            .unwrap()
+            .is_empty()
+    );
+    let theirs = db.reach(RateGroup::Survey, &owned(Some("Ground"))).unwrap();
+    assert_eq!(theirs[0].sent, 4);
+    let unowned = db.reach(RateGroup::Owner, &Ownership::default()).unwrap();
+    assert_eq!(unowned[0].group, NO_OWNER);
 }

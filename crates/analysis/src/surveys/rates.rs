@@ -1,0 +1,42 @@
+//! Response rates: each group's reach with the share answered and its Wilson interval,
+//! by survey, touchpoint, owner (as the journey sees the touchpoint's owner), channel or
+//! week; for an owner, only the invitations about their own touchpoints.
+
+use cxray_core::stats::{Estimate, Settings, share};
+use cxray_store::Result;
+use cxray_store::ops::OpsDb;
+use cxray_store::sql::Sql;
+use cxray_store::surveys::{Ownership, RateGroup, Reach};
+use serde::Serialize;
+
+/// One group's response rate beside its reach.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rate {
+    #[serde(flatten)]
+    pub reach: Reach,
+    /// The share of the invitations sent that were answered; none when none were sent.
+    pub response_rate: Option<Estimate>,
+}
+
+/// The response rates grouped `by`, of every invitation sent or, with `only`, of those
+/// about that owner's touchpoints.
+pub async fn rates(sql: &Sql, ops: &OpsDb, by: RateGroup, only: Option<&str>) -> Result<Vec<Rate>> {
+    let ownership = Ownership {
+        owners: match (by, only) {
+            (RateGroup::Owner, _) | (_, Some(_)) => {
+                crate::cases::touchpoint_owners(sql, ops).await?
+            }
+            _ => Default::default(),
+        },
+        only: only.map(String::from),
+    };
+    let settings = Settings::default();
+    Ok(ops
+        .reach(by, &ownership)?
+        .into_iter()
+        .map(|reach| Rate {
+            response_rate: share(reach.responded, reach.sent, &settings),
+            reach,
+        })
+        .collect())
+}
