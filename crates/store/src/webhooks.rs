@@ -1,11 +1,11 @@
-//! Webhook endpoints, in the operational database: where case events are posted, signed
+//! Webhook endpoints, in the operational database: where case events and survey answers
+//! are posted, signed
 //! with the endpoint's secret (Standard Webhooks), which events each wants, and whether it
 //! is enabled. An endpoint is disabled when a message to it is given up (every try failed
 //! over about 20 hours); its waiting messages are kept and go out once it is
 //! enabled again.
 
-use cxray_core::cases::CaseEvent;
-use cxray_core::webhook::WebhookSecret;
+use cxray_core::webhook::{WebhookEvent, WebhookSecret};
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
@@ -22,7 +22,7 @@ pub struct Webhook {
     pub id: i64,
     pub url: String,
     /// The events posted to it.
-    pub events: Vec<CaseEvent>,
+    pub events: Vec<WebhookEvent>,
     pub enabled: bool,
     /// Why it was disabled.
     pub disabled_why: Option<String>,
@@ -31,7 +31,7 @@ pub struct Webhook {
 }
 
 impl Webhook {
-    /// The events for people: "Case opened, Case closed".
+    /// The events for people: "Case opened, Survey answer received".
     pub fn events_label(&self) -> String {
         let labels: Vec<&str> = self.events.iter().map(|e| e.label()).collect();
         labels.join(", ")
@@ -52,10 +52,10 @@ fn check_url(text: &str) -> Result<String> {
     Ok(url.to_string())
 }
 
-fn events_text(events: &[CaseEvent]) -> String {
+fn events_text(events: &[WebhookEvent]) -> String {
     let mut events = events.to_vec();
     if events.is_empty() {
-        events = CaseEvent::ALL.to_vec();
+        events = WebhookEvent::ALL.to_vec();
     }
     events.sort();
     events.dedup();
@@ -69,7 +69,7 @@ fn webhook(r: &rusqlite::Row) -> rusqlite::Result<Webhook> {
         url: r.get(1)?,
         events: parse_column(r, 2, |t| {
             t.split(',')
-                .map(str::parse::<CaseEvent>)
+                .map(str::parse::<WebhookEvent>)
                 .collect::<std::result::Result<Vec<_>, _>>()
         })?,
         enabled: r.get(3)?,
@@ -89,7 +89,7 @@ impl OpsDb {
         &self,
         actor: &str,
         url: &str,
-        events: &[CaseEvent],
+        events: &[WebhookEvent],
     ) -> Result<(Webhook, WebhookSecret)> {
         let url = check_url(url)?;
         let secret = WebhookSecret::new(random_bytes::<24>()?.to_vec());
@@ -139,7 +139,7 @@ impl OpsDb {
 }
 
 /// The enabled endpoints that want `event` (inside the caller's transaction).
-pub(crate) fn subscribed(conn: &Connection, event: CaseEvent) -> Result<Vec<(i64, String)>> {
+pub(crate) fn subscribed(conn: &Connection, event: WebhookEvent) -> Result<Vec<(i64, String)>> {
     let mut stmt = conn.prepare("SELECT id, url, events FROM webhooks WHERE enabled = 1")?;
     let rows = stmt.query_map([], |r| {
         Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get::<_, String>(2)?))

@@ -3,8 +3,10 @@
 //! under the contact policy. Run after imports into interactions, after ingestion
 //! commits in the server, and on demand (`cxray survey scan`); running it again changes
 //! nothing. Who answers among the invited, and the NPS of everyone invited
-//! ([`respondents`]).
+//! ([`respondents`]). Customers' e-mail addresses for the invitations sent by e-mail
+//! ([`addresses`]).
 
+pub mod addresses;
 mod asking;
 pub mod demo;
 mod invite;

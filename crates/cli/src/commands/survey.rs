@@ -8,7 +8,9 @@ use cxray_analysis::surveys;
 use cxray_core::cases::trigger::parse_instrument;
 use cxray_core::domain::Table;
 use cxray_core::stats::{Estimate, Settings, share};
-use cxray_core::surveys::{ContactPolicy, InvitationRule, Link, Suppression, Survey};
+use cxray_core::surveys::{
+    ContactPolicy, InvitationRule, Link, Links, Suppression, Survey, SurveyChannel,
+};
 use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
 use cxray_store::surveys::{RateGroup, Reach, StoredRule, StoredSurvey, check};
@@ -203,8 +205,7 @@ fn links(ops: &OpsDb, a: LinksArgs, json: bool) -> anyhow::Result<()> {
         .collect();
     let mut out = csv::Writer::from_path(&a.out)
         .map_err(|e| super::usage(format!("--out {}: {e}", a.out.display())))?;
-    let sent = ops.send_due("link", Utc::now().timestamp())?;
-    let base = a.base_url.trim_end_matches('/');
+    let sent = ops.send_due(SurveyChannel::Link, Utc::now().timestamp())?;
     for i in &sent {
         let expires = i.expires_at.unwrap_or_default();
         let token = Link {
@@ -215,7 +216,7 @@ fn links(ops: &OpsDb, a: LinksArgs, json: bool) -> anyhow::Result<()> {
         out.serialize(LinkRow {
             customer_id: i.customer_id.clone(),
             survey: names.get(&i.survey_id).cloned().unwrap_or_default(),
-            link: format!("{base}/s/{token}"),
+            link: Links::new(&a.base_url, &token).survey,
             expires: time(expires),
         })?;
     }
@@ -233,12 +234,15 @@ fn links(ops: &OpsDb, a: LinksArgs, json: bool) -> anyhow::Result<()> {
     }
 }
 
-/// One group's response rate beside its reach.
+/// One group's response rate beside its reach: the share of e-mails delivered and of
+/// invitations whose page was opened too.
 #[derive(Serialize)]
 struct Rate {
     #[serde(flatten)]
     reach: Reach,
     response_rate: Option<Estimate>,
+    delivery_rate: Option<Estimate>,
+    open_rate: Option<Estimate>,
 }
 
 fn rates(ops: &OpsDb, by: RateGroup, json: bool) -> anyhow::Result<()> {
@@ -248,6 +252,8 @@ fn rates(ops: &OpsDb, by: RateGroup, json: bool) -> anyhow::Result<()> {
         .into_iter()
         .map(|reach| Rate {
             response_rate: share(reach.responded, reach.sent, &settings),
+            delivery_rate: share(reach.delivered, reach.emailed, &settings),
+            open_rate: share(reach.opened, reach.sent, &settings),
             reach,
         })
         .collect();
@@ -259,27 +265,41 @@ fn rates(ops: &OpsDb, by: RateGroup, json: bool) -> anyhow::Result<()> {
         "sent",
         "answered",
         "response rate, %",
+        "e-mailed",
+        "delivered, %",
+        "opened, %",
         "reminded",
         "expired",
         "customers",
         "median hours to answer",
     ];
-    let mut t = output::Table::new(&headers, &[false, true, true, true, true, true, true, true]);
-    for r in &rates {
-        let x = &r.reach;
-        let rate = r.response_rate.as_ref().map_or("—".into(), |e| {
+    let mut right = [true; 11];
+    right[0] = false;
+    let mut t = output::Table::new(&headers, &right);
+    let percent = |e: &Option<Estimate>| {
+        e.as_ref().map_or("—".into(), |e| {
             output::with_interval(
                 100.0 * e.value,
                 e.low.map(|v| 100.0 * v),
                 e.high.map(|v| 100.0 * v),
                 1,
             )
-        });
+        })
+    };
+    for r in &rates {
+        let x = &r.reach;
+        let group = match by {
+            RateGroup::Channel => channel_label(&x.group),
+            _ => x.group.clone(),
+        };
         t.rows.push(vec![
-            x.group.clone(),
+            group,
             output::count(x.sent),
             output::count(x.responded),
-            rate,
+            percent(&r.response_rate),
+            output::count(x.emailed),
+            percent(&r.delivery_rate),
+            percent(&r.open_rate),
             output::count(x.reminded),
             output::count(x.expired),
             output::count(x.customers),
@@ -490,6 +510,12 @@ fn print_policy(p: &ContactPolicy) -> anyhow::Result<()> {
         t.rows.push(vec![what.into(), value]);
     }
     t.print()
+}
+
+/// A stored channel's name for people.
+fn channel_label(code: &str) -> String {
+    code.parse::<SurveyChannel>()
+        .map_or(code.to_string(), |c| c.label().to_string())
 }
 
 /// A reason code's words for people.

@@ -88,7 +88,7 @@ fn setup(server: &Server, customers: &[(&str, Option<&str>)]) -> Setup {
         .collect();
     ops.invite(&rule, &candidates, None, &key).unwrap();
     let links = ops
-        .send_due("link", now)
+        .send_due(cxray_core::surveys::SurveyChannel::Link, now)
         .unwrap()
         .into_iter()
         .map(|i| {
@@ -427,7 +427,7 @@ fn links_that_do_not_work_get_a_page_in_the_respondents_language() {
     // the browser prefers.
     server
         .ops()
-        .expire_invitations(Utc::now().timestamp() + 400 * 86_400)
+        .expire_invitations(Utc::now().timestamp() + 400 * 86_400, 100)
         .unwrap();
     let r = server.get(&format!("/s/{}", s.links[1].1), &german);
     assert_eq!(r.status, 410);

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use cxray_core::access::is_email;
 use cxray_core::cases::{CaseEvent, Escalation};
 use cxray_core::schedule::Channel;
+use cxray_core::webhook::WebhookEvent;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
@@ -34,7 +35,7 @@ pub struct Waiting {
 /// A webhook message's body: the event's type, when it happened, and the case.
 #[derive(Serialize)]
 struct Payload<'a> {
-    r#type: String,
+    r#type: &'static str,
     timestamp: &'a str,
     data: Data<'a>,
 }
@@ -49,7 +50,7 @@ impl Waiting {
     /// The JSON body posted to webhook endpoints.
     pub fn payload(&self) -> Result<Vec<u8>> {
         let payload = Payload {
-            r#type: self.event.webhook_type(),
+            r#type: WebhookEvent::from(self.event).name(),
             timestamp: &self.at,
             data: Data {
                 case: &self.case,
@@ -158,7 +159,7 @@ impl OpsDb {
             insert(&tx, (Channel::Mail, None), about, message, now)?;
         }
         let body = waiting.payload()?;
-        for (id, url) in webhooks::subscribed(&tx, waiting.event)? {
+        for (id, url) in webhooks::subscribed(&tx, waiting.event.into())? {
             let message = ("", url.as_str(), body.as_slice());
             insert(&tx, (Channel::Webhook, Some(id)), about, message, now)?;
         }

@@ -51,6 +51,10 @@ pub struct Reach {
     pub responded: u64,
     pub reminded: u64,
     pub expired: u64,
+    /// Sent by e-mail; their e-mails accepted by the mail server; their pages shown.
+    pub emailed: u64,
+    pub delivered: u64,
+    pub opened: u64,
     /// Different customers sent an invitation.
     pub customers: u64,
     /// Hours from sending to the answer: the median, of those answered.
@@ -61,7 +65,10 @@ impl OpsDb {
     /// The invitations sent, grouped `by`, in the group's order.
     pub fn reach(&self, by: RateGroup) -> Result<Vec<Reach>> {
         let sql = format!(
-            "SELECT {} AS grp, i.customer_id, i.status, i.reminders, i.responded_at - i.sent_at
+            "SELECT {} AS grp, i.customer_id, i.status, i.reminders, i.responded_at - i.sent_at,
+                    i.channel = 'email', i.opened_at IS NOT NULL,
+                    EXISTS (SELECT 1 FROM outbox o WHERE o.invitation_id = i.id
+                            AND o.event = 'invitation' AND o.status = 'sent')
              FROM invitations i JOIN surveys s ON s.id = i.survey_id
              WHERE i.sent_at IS NOT NULL ORDER BY grp",
             by.expression()
@@ -84,6 +91,9 @@ impl OpsDb {
             reach.responded += u64::from(status == "responded");
             reach.expired += u64::from(status == "expired");
             reach.reminded += u64::from(r.get::<_, i64>(3)? > 0);
+            reach.emailed += u64::from(r.get::<_, Option<bool>>(5)?.unwrap_or(false));
+            reach.opened += u64::from(r.get::<_, bool>(6)?);
+            reach.delivered += u64::from(r.get::<_, bool>(7)?);
             if let Some(wait) = r.get::<_, Option<i64>>(4)? {
                 waits.push(wait);
             }
