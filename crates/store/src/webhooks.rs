@@ -138,6 +138,24 @@ impl OpsDb {
     }
 }
 
+/// A webhook message's body: the event's type, when it happened, and what it is about.
+#[derive(Serialize)]
+struct Payload<'a, T> {
+    r#type: &'static str,
+    timestamp: &'a str,
+    data: T,
+}
+
+/// The JSON body of a message telling `event` at `timestamp` about `data`.
+pub(crate) fn body(event: WebhookEvent, timestamp: &str, data: impl Serialize) -> Result<Vec<u8>> {
+    let payload = Payload {
+        r#type: event.name(),
+        timestamp,
+        data,
+    };
+    Ok(serde_json::to_vec(&payload)?)
+}
+
 /// The enabled endpoints that want `event` (inside the caller's transaction).
 pub(crate) fn subscribed(conn: &Connection, event: WebhookEvent) -> Result<Vec<(i64, String)>> {
     let mut stmt = conn.prepare("SELECT id, url, events FROM webhooks WHERE enabled = 1")?;

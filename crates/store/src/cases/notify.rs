@@ -11,7 +11,6 @@ use chrono::{DateTime, Utc};
 use cxray_core::access::is_email;
 use cxray_core::cases::{CaseEvent, Escalation};
 use cxray_core::schedule::Channel;
-use cxray_core::webhook::WebhookEvent;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
@@ -32,14 +31,7 @@ pub struct Waiting {
     pub recipients: Vec<String>,
 }
 
-/// A webhook message's body: the event's type, when it happened, and the case.
-#[derive(Serialize)]
-struct Payload<'a> {
-    r#type: &'static str,
-    timestamp: &'a str,
-    data: Data<'a>,
-}
-
+/// What a case event's webhook message tells.
 #[derive(Serialize)]
 struct Data<'a> {
     case: &'a Case,
@@ -49,15 +41,11 @@ struct Data<'a> {
 impl Waiting {
     /// The JSON body posted to webhook endpoints.
     pub fn payload(&self) -> Result<Vec<u8>> {
-        let payload = Payload {
-            r#type: WebhookEvent::from(self.event).name(),
-            timestamp: &self.at,
-            data: Data {
-                case: &self.case,
-                escalation: self.escalation,
-            },
+        let data = Data {
+            case: &self.case,
+            escalation: self.escalation,
         };
-        Ok(serde_json::to_vec(&payload)?)
+        webhooks::body(self.event.into(), &self.at, data)
     }
 }
 

@@ -186,7 +186,8 @@ impl OpsDb {
             let Some(answer) = answers_where(&tx, "a.id = ?1", params![id])?.pop() else {
                 continue;
             };
-            let body = serde_json::to_vec(&Created::new(&answer, &stored(at)))?;
+            let event = WebhookEvent::ResponseCreated;
+            let body = webhooks::body(event, &stored(at), Response::of(&answer))?;
             for (hook, url) in &hooks {
                 let message = ("", url.as_str(), body.as_slice());
                 let about = About::Answer { answer: *id };
@@ -210,15 +211,6 @@ impl OpsDb {
     }
 }
 
-/// A `response.created` message's body: the type, when the answer was committed, and
-/// the answer.
-#[derive(Serialize)]
-struct Created<'a> {
-    r#type: &'static str,
-    timestamp: &'a str,
-    data: Response<'a>,
-}
-
 /// An answer as a `response.created` message tells it.
 #[derive(Serialize)]
 struct Response<'a> {
@@ -235,22 +227,18 @@ struct Response<'a> {
     comment: &'a str,
 }
 
-impl<'a> Created<'a> {
-    fn new(a: &'a HeldAnswer, timestamp: &'a str) -> Self {
-        Created {
-            r#type: WebhookEvent::ResponseCreated.name(),
-            timestamp,
-            data: Response {
-                answer_id: a.id,
-                survey_id: a.survey_id,
-                survey: &a.survey,
-                touchpoint: a.touchpoint.as_deref(),
-                customer_id: a.customer_id.as_deref(),
-                invitation_id: a.invitation_id,
-                language: &a.language,
-                scores: a.scores.iter().map(|(q, s)| (q.name(), *s)).collect(),
-                comment: &a.comment,
-            },
+impl<'a> Response<'a> {
+    fn of(a: &'a HeldAnswer) -> Self {
+        Response {
+            answer_id: a.id,
+            survey_id: a.survey_id,
+            survey: &a.survey,
+            touchpoint: a.touchpoint.as_deref(),
+            customer_id: a.customer_id.as_deref(),
+            invitation_id: a.invitation_id,
+            language: &a.language,
+            scores: a.scores.iter().map(|(q, s)| (q.name(), *s)).collect(),
+            comment: &a.comment,
         }
     }
 }

@@ -90,12 +90,12 @@ impl OpsDb {
         let tx = crate::ops::write(self.conn())?;
         let mut reminded = 0;
         for (id, mail) in mails {
-            let Some((sent_at, count, last, opted_out)) = reminder_state(&tx, *id)? else {
+            let Some(r) = reminders(&tx, *id)? else {
                 continue;
             };
-            let due = policy.next_reminder(sent_at, count, last.unwrap_or(sent_at));
-            if opted_out || due.is_none_or(|d| d > now) {
-                let next = due.filter(|_| !opted_out);
+            let due = policy.next_reminder(r.sent_at, r.count, r.last.unwrap_or(r.sent_at));
+            if r.opted_out || due.is_none_or(|d| d > now) {
+                let next = due.filter(|_| !r.opted_out);
                 tx.execute(
                     "UPDATE invitations SET remind_at = ?2 WHERE id = ?1",
                     params![id, next],
@@ -107,9 +107,9 @@ impl OpsDb {
                  WHERE id = ?1",
                 params![
                     id,
-                    count + 1,
+                    r.count + 1,
                     now,
-                    policy.next_reminder(sent_at, count + 1, now)
+                    policy.next_reminder(r.sent_at, r.count + 1, now)
                 ],
             )?;
             queue(&tx, (*id, SurveyMail::Reminder), (sender, mail), now)?;
@@ -131,16 +131,31 @@ impl OpsDb {
     }
 }
 
-/// An invitation still sent: when, its reminders and the last one's time, and whether
-/// its customer opted out.
-fn reminder_state(tx: &Connection, id: i64) -> Result<Option<(i64, i64, Option<i64>, bool)>> {
+/// Where an invitation still sent stands with its reminders.
+struct Reminders {
+    sent_at: i64,
+    count: i64,
+    /// The last reminder's time.
+    last: Option<i64>,
+    opted_out: bool,
+}
+
+/// Invitation `id`'s reminders, when it is still sent.
+fn reminders(tx: &Connection, id: i64) -> Result<Option<Reminders>> {
     Ok(tx
         .query_row(
             "SELECT i.sent_at, i.reminders, i.reminded_at, o.customer_id IS NOT NULL
              FROM invitations i LEFT JOIN survey_opt_outs o ON o.customer_id = i.customer_id
              WHERE i.id = ?1 AND i.status = 'sent' AND i.sent_at IS NOT NULL",
             [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| {
+                Ok(Reminders {
+                    sent_at: r.get(0)?,
+                    count: r.get(1)?,
+                    last: r.get(2)?,
+                    opted_out: r.get(3)?,
+                })
+            },
         )
         .optional()?)
 }
