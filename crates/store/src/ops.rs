@@ -726,6 +726,26 @@ fn current_version(conn: &Connection, path: &Path) -> Result<u32> {
     Ok(current)
 }
 
+/// An operational database at `path` migrated to `version` only, as an older cxray left
+/// it, for tests of the later migrations.
+#[cfg(test)]
+pub(crate) fn db_at_version(path: &Path, version: usize) -> Connection {
+    let conn = Connection::open(path).expect("a new database");
+    conn.execute_batch(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )
+    .expect("the migrations table");
+    for (i, sql) in MIGRATIONS[..version].iter().enumerate() {
+        conn.execute_batch(sql).expect("a migration");
+        conn.execute(
+            "INSERT INTO schema_migrations VALUES (?1, 'then')",
+            params![i + 1],
+        )
+        .expect("its version");
+    }
+    conn
+}
+
 /// A new operational database in a temporary directory, for tests.
 #[cfg(test)]
 pub(crate) fn temp_db() -> (tempfile::TempDir, OpsDb) {

@@ -187,3 +187,34 @@ pub(crate) fn disable_failing(conn: &Connection, id: i64, message: i64) -> Resul
         &format!("webhook {id}: {why}"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subscriptions_stored_before_response_created_still_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cxray.db");
+        let conn = crate::ops::db_at_version(&path, 12);
+        conn.execute(
+            "INSERT INTO webhooks (url, secret, events, created_by, created_at)
+             VALUES ('https://crm.example/h', X'01', 'opened,closed', 'ann', 'then')",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let db = OpsDb::open(&path).unwrap();
+        let hook = db.webhooks().unwrap().remove(0);
+        let want = [WebhookEvent::CaseOpened, WebhookEvent::CaseClosed];
+        assert_eq!(hook.events, want);
+        assert_eq!(hook.events_label(), "Case opened, Case closed");
+        let wants = |e| subscribed(db.conn(), e).unwrap().len();
+        assert_eq!(wants(WebhookEvent::CaseClosed), 1);
+        assert_eq!(wants(WebhookEvent::ResponseCreated), 0);
+        let (every, _) = db
+            .add_webhook("ann", "https://crm.example/all", &[])
+            .unwrap();
+        assert_eq!(every.events, WebhookEvent::ALL);
+    }
+}

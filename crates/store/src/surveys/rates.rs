@@ -51,7 +51,8 @@ pub struct Reach {
     pub responded: u64,
     pub reminded: u64,
     pub expired: u64,
-    /// Sent by e-mail; their e-mails accepted by the mail server; their pages shown.
+    /// E-mailed through the outbox; their e-mails accepted by the mail server; their
+    /// pages shown.
     pub emailed: u64,
     pub delivered: u64,
     pub opened: u64,
@@ -66,7 +67,9 @@ impl OpsDb {
     pub fn reach(&self, by: RateGroup) -> Result<Vec<Reach>> {
         let sql = format!(
             "SELECT {} AS grp, i.customer_id, i.status, i.reminders, i.responded_at - i.sent_at,
-                    i.channel = 'email', i.opened_at IS NOT NULL,
+                    i.opened_at IS NOT NULL,
+                    EXISTS (SELECT 1 FROM outbox o WHERE o.invitation_id = i.id
+                            AND o.event = 'invitation'),
                     EXISTS (SELECT 1 FROM outbox o WHERE o.invitation_id = i.id
                             AND o.event = 'invitation' AND o.status = 'sent')
              FROM invitations i JOIN surveys s ON s.id = i.survey_id
@@ -91,8 +94,8 @@ impl OpsDb {
             reach.responded += u64::from(status == "responded");
             reach.expired += u64::from(status == "expired");
             reach.reminded += u64::from(r.get::<_, i64>(3)? > 0);
-            reach.emailed += u64::from(r.get::<_, Option<bool>>(5)?.unwrap_or(false));
-            reach.opened += u64::from(r.get::<_, bool>(6)?);
+            reach.opened += u64::from(r.get::<_, bool>(5)?);
+            reach.emailed += u64::from(r.get::<_, bool>(6)?);
             reach.delivered += u64::from(r.get::<_, bool>(7)?);
             if let Some(wait) = r.get::<_, Option<i64>>(4)? {
                 waits.push(wait);

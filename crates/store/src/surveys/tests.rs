@@ -338,7 +338,6 @@ fn reach_counts_the_invitations_sent_by_group() {
         responded: 2,
         reminded: 3,
         expired: 2,
-        emailed: 4,
         customers: 3,
         median_hours_to_respond: Some(96.0),
         ..Reach::default()
