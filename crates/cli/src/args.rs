@@ -104,7 +104,7 @@ pub enum Command {
     /// Follow-up cases: open the new ones, list, show and work on them.
     #[command(subcommand)]
     Cases(CasesCommand),
-    /// Webhook endpoints that case events are posted to, signed (Standard Webhooks).
+    /// Webhook endpoints that case events and survey answers are posted to, signed (Standard Webhooks).
     #[command(subcommand)]
     Webhook(WebhookCommand),
     /// Surveys: what is asked after which touchpoint, who is invited under one contact

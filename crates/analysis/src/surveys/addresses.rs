@@ -4,21 +4,26 @@
 use std::collections::HashMap;
 
 use cxray_core::domain::Table;
-use cxray_store::Result;
 use cxray_store::datafusion::arrow::datatypes::DataType;
 use cxray_store::datafusion::prelude::{cast, ident, lit};
 use cxray_store::decode::Columns;
 use cxray_store::sql::Sql;
+use cxray_store::{Result, StoreError};
 
-/// The non-empty values of customers' column `column` for `customers`, by customer;
-/// none when customers have no such column.
+/// The non-empty values of customers' column `column` for `customers`, by customer; an
+/// error naming the setting when customers have no such column (so no invitation is
+/// taken for one without an address).
 pub async fn addresses(
     sql: &Sql,
     column: &str,
     customers: &[String],
 ) -> Result<HashMap<String, String>> {
     let table = sql.context().table(Table::Customers.name()).await?;
-    if customers.is_empty() || table.schema().field_with_unqualified_name(column).is_err() {
+    if table.schema().field_with_unqualified_name(column).is_err() {
+        let why = format!("customers have no column '{column}' of e-mail addresses");
+        return Err(StoreError::invalid("survey_email_column", why));
+    }
+    if customers.is_empty() {
         return Ok(HashMap::new());
     }
     let ids = customers.iter().map(|c| lit(c.as_str())).collect();

@@ -1,11 +1,11 @@
 //! Survey e-mails written for a batch of invitations: to the customer's address when it
-//! is a valid one, in the invitation's language, with the personal link (signed with its
-//! expiry) and the unsubscribe link.
+//! is a valid one, in the invitation's language (as its page picks it among the survey's),
+//! with the personal link (signed with its expiry) and the unsubscribe link.
 
 use std::collections::HashMap;
 
 use cxray_core::access::{PseudonymKey, is_email};
-use cxray_core::surveys::{Link, Links, SurveyMail, letter};
+use cxray_core::surveys::{Link, Links, SurveyMail, letter, pick_language};
 use cxray_store::outbox::Mail;
 use cxray_store::surveys::Invitation;
 
@@ -18,6 +18,8 @@ pub(super) struct Writer<'a> {
     pub base: &'a str,
     /// The key personal links are signed with.
     pub key: PseudonymKey,
+    /// Each survey's languages, by id.
+    pub languages: HashMap<i64, Vec<String>>,
 }
 
 impl Writer<'_> {
@@ -50,7 +52,11 @@ impl Writer<'_> {
         }
         .sign(&self.key);
         let links = Links::new(self.base, &token);
-        let language = i.language.as_deref().unwrap_or("en");
+        let offered = self
+            .languages
+            .get(&i.survey_id)
+            .map_or(&[][..], Vec::as_slice);
+        let language = pick_language(offered, i.language.as_deref(), None);
         self.mailer
             .survey(to, &letter(kind, language, &links), &links.unsubscribe)
             .ok()
@@ -112,7 +118,12 @@ mod tests {
         #[test]
         fn invalid_addresses_get_no_mail(bad in not_an_address()) {
             let m = mailer();
-            let writer = Writer { mailer: &m, base: "https://cx.example", key: [1; 32] };
+            let writer = Writer {
+                mailer: &m,
+                base: "https://cx.example",
+                key: [1; 32],
+                languages: HashMap::new(),
+            };
             let due = [invitation(1, "c1"), invitation(2, "c2"), invitation(3, "c3")];
             let addresses = HashMap::from([
                 ("c1".to_string(), bad.clone()),
@@ -128,10 +139,12 @@ mod tests {
     #[test]
     fn a_letter_names_its_links_and_unsubscribes_in_one_click() {
         let m = mailer();
+        let languages = HashMap::from([(1, vec!["en".to_string(), "de".to_string()])]);
         let writer = Writer {
             mailer: &m,
             base: "https://cx.example/",
             key: [1; 32],
+            languages,
         };
         let addresses = HashMap::from([("c1".to_string(), "ana@example.com".to_string())]);
         let due = [invitation(7, "c1")];

@@ -63,8 +63,17 @@ pub async fn round(
 ) -> Result<Mailed, StoreError> {
     let mut done = Mailed::default();
     if let (Some(mailer), Some(base)) = (mailer, &options.public_url) {
-        let key = db(folder, |ops| ops.pseudonym_key()).await?;
-        let writer = Writer { mailer, base, key };
+        let (key, surveys) = db(folder, |ops| Ok((ops.pseudonym_key()?, ops.surveys()?))).await?;
+        let languages = surveys
+            .into_iter()
+            .map(|s| (s.id, s.survey.languages))
+            .collect();
+        let writer = Writer {
+            mailer,
+            base,
+            key,
+            languages,
+        };
         (done.sent, done.without_address) = invite(folder, &writer, options, now).await?;
         done.reminded = remind(folder, &writer, options, now).await?;
     }
@@ -109,9 +118,12 @@ async fn remind(
     }
     let found = lookup(folder, &options.email_column, &due).await?;
     let expiry = |i: &Invitation| i.expires_at.unwrap_or(now);
-    let (mails, _) = writer.write(&due, &found, SurveyMail::Reminder, expiry);
+    let (mails, unaddressed) = writer.write(&due, &found, SurveyMail::Reminder, expiry);
     let sender = writer.mailer.from();
-    db(folder, move |ops| ops.remind((&sender, &mails), now)).await
+    db(folder, move |ops| {
+        ops.remind((&sender, &mails), &unaddressed, now)
+    })
+    .await
 }
 
 /// The addresses of the invitations' customers, from customers' `column`.

@@ -83,11 +83,22 @@ impl OpsDb {
     /// Reminds at `now`, in one transaction: each invitation of `mails` still sent — not
     /// answered, expired or opted out — whose reminder the contact policy says is due
     /// gets its e-mail from `sender` queued, a reminder more, and `reminded` logged;
-    /// the others' next reminder is set again by the policy (none when opted out).
-    /// Returns how many were reminded.
-    pub fn remind(&self, (sender, mails): (&str, &Mails), now: i64) -> Result<usize> {
+    /// the others' next reminder is set again by the policy (none when opted out), and
+    /// the `unaddressed` get none. Returns how many were reminded.
+    pub fn remind(
+        &self,
+        (sender, mails): (&str, &Mails),
+        unaddressed: &[i64],
+        now: i64,
+    ) -> Result<usize> {
         let policy = self.contact_policy()?;
         let tx = crate::ops::write(self.conn())?;
+        for id in unaddressed {
+            tx.execute(
+                "UPDATE invitations SET remind_at = NULL WHERE id = ?1",
+                [id],
+            )?;
+        }
         let mut reminded = 0;
         for (id, mail) in mails {
             let Some(r) = reminders(&tx, *id)? else {

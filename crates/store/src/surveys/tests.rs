@@ -411,7 +411,7 @@ fn invitations_are_emailed_once_and_reminded_until_answered_or_opted_out() {
     let due = db.due_reminders(now + 3 * DAY, 10).unwrap();
     assert_eq!(due.iter().map(|i| i.id).collect::<Vec<_>>(), [id("c2")]);
     let reminder = [(id("c2"), mail("b@x.example"))];
-    let remind = |at: i64| db.remind(("cx@example.com", &reminder), at).unwrap();
+    let remind = |at: i64| db.remind(("cx@example.com", &reminder), &[], at).unwrap();
     assert_eq!(remind(now + 3 * DAY), 1);
     assert_eq!(remind(now + 3 * DAY), 0, "not again before the gap");
     assert!(db.due_reminders(now + 6 * DAY - 1, 10).unwrap().is_empty());
@@ -436,21 +436,29 @@ fn invitations_are_emailed_once_and_reminded_until_answered_or_opted_out() {
 }
 
 #[test]
-fn an_opted_out_customer_is_not_reminded() {
+fn a_customer_opted_out_or_without_an_address_is_not_reminded() {
     let (_dir, db, r) = with_rule(&no_holdout());
-    db.invite(&r, &[candidate("c1", 0)], None, &KEY).unwrap();
+    db.invite(&r, &[candidate("c1", 0), candidate("c2", 0)], None, &KEY)
+        .unwrap();
     let now = 1000 * DAY + 2 * DAY;
-    let id = db.due_for_email(now, 10).unwrap()[0].id;
-    let mails = [(id, mail("a@x.example"))];
+    let ids: Vec<i64> = db
+        .due_for_email(now, 10)
+        .unwrap()
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    let mails: Vec<_> = ids.iter().map(|id| (*id, mail("a@x.example"))).collect();
     let policy = db.contact_policy().unwrap();
     db.email_invitations(("cx@example.com", &mails), &[], &policy, now)
         .unwrap();
     db.opt_out("c1", "link", now + DAY).unwrap();
     let later = now + 3 * DAY;
-    assert_eq!(db.due_reminders(later, 10).unwrap().len(), 1);
-    assert_eq!(db.remind(("cx@example.com", &mails), later).unwrap(), 0);
+    assert_eq!(db.due_reminders(later, 10).unwrap().len(), 2);
+    let reminded = db.remind(("cx@example.com", &mails[..1]), &ids[1..], later);
+    assert_eq!(reminded.unwrap(), 0);
     assert!(db.due_reminders(later + 30 * DAY, 10).unwrap().is_empty());
     assert_eq!(decisions(&db, "c1"), ["invited", "sent", "opted_out"]);
+    assert_eq!(decisions(&db, "c2"), ["invited", "sent"]);
 }
 
 #[test]
