@@ -56,7 +56,7 @@ pub async fn run(config: &Config, command: SurveyCommand, json: bool) -> anyhow:
         SurveyCommand::Rule(SurveyRuleCommand::List) => rules(&ops.survey_rules()?, json),
         SurveyCommand::Policy(args) => policy(&ops, args, json),
         SurveyCommand::Scan => scan(config, &ops, json).await,
-        SurveyCommand::Links(args) => links(&ops, args, json),
+        SurveyCommand::Links(args) => links(config, &ops, args, json),
         SurveyCommand::Why { customer } => why(&ops, &customer, json),
         SurveyCommand::Rates { by } => rates(&ops, by.into(), json),
         SurveyCommand::Holdout { window_days } => holdout(config, &ops, window_days, json).await,
@@ -196,7 +196,7 @@ struct LinkRow {
     expires: String,
 }
 
-fn links(ops: &OpsDb, a: LinksArgs, json: bool) -> anyhow::Result<()> {
+fn links(config: &Config, ops: &OpsDb, a: LinksArgs, json: bool) -> anyhow::Result<()> {
     let key = ops.pseudonym_key()?;
     let names: BTreeMap<i64, String> = ops
         .surveys()?
@@ -205,7 +205,12 @@ fn links(ops: &OpsDb, a: LinksArgs, json: bool) -> anyhow::Result<()> {
         .collect();
     let mut out = csv::Writer::from_path(&a.out)
         .map_err(|e| super::usage(format!("--out {}: {e}", a.out.display())))?;
-    let sent = ops.send_due(SurveyChannel::Link, Utc::now().timestamp())?;
+    let now = Utc::now().timestamp();
+    // With e-mail on, the server e-mails those with an address.
+    let sent = match config.mail.is_some() && config.invitations.public_url.is_some() {
+        true => ops.send_unaddressed(now)?,
+        false => ops.send_due(SurveyChannel::Link, now)?,
+    };
     for i in &sent {
         let expires = i.expires_at.unwrap_or_default();
         let token = Link {

@@ -106,9 +106,12 @@ fn invitations_are_mailed_opened_delivered_reminded_and_unsubscribed() {
     let outbox = String::from_utf8_lossy(&run(&data, &["report", "outbox"]).stdout).to_string();
     assert!(outbox.contains("Survey invitation"), "{outbox}");
 
-    // The customers without a valid address are left for the link export.
+    // The customers without a valid address are left for the link export, which with
+    // e-mail on hands out only theirs.
     let file = dir.path().join("links.csv");
     let out = [
+        "--config",
+        config,
         "survey",
         "links",
         "--out",

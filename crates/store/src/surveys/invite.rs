@@ -146,9 +146,20 @@ impl OpsDb {
     /// Hands out the pending invitations due by `now` as personal links: each becomes
     /// sent through `channel`, expiring by the contact policy, and logged.
     pub fn send_due(&self, channel: SurveyChannel, now: i64) -> Result<Vec<Invitation>> {
+        self.send_where(channel, now, "status = 'pending' AND send_at <= ?1")
+    }
+
+    /// Hands out as personal links, like [`OpsDb::send_due`], only the pending
+    /// invitations due by `now` that the e-mail round found without an address.
+    pub fn send_unaddressed(&self, now: i64) -> Result<Vec<Invitation>> {
+        let due = "status = 'pending' AND send_at <= ?1 AND unaddressed_at IS NOT NULL";
+        self.send_where(SurveyChannel::Link, now, due)
+    }
+
+    /// Sends the invitations meeting `due` (`?1` is `now`) through `channel`.
+    fn send_where(&self, channel: SurveyChannel, now: i64, due: &str) -> Result<Vec<Invitation>> {
         let policy = self.contact_policy()?;
         let tx = crate::ops::write(self.conn())?;
-        let due = "status = 'pending' AND send_at <= ?1";
         let mut sent = invitations_where(&tx, &format!("{due} ORDER BY id"), params![now])?;
         let expires = policy.expires(now);
         tx.execute(

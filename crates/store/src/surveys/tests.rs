@@ -392,8 +392,9 @@ fn invitations_are_emailed_once_and_reminded_until_answered_or_opted_out() {
         ("sent", Some(now + 14 * DAY))
     );
     assert_eq!(db.invitation(id("c3")).unwrap().unwrap().status, "pending");
-    let left = db.send_due(SurveyChannel::Link, now).unwrap();
+    let left = db.send_unaddressed(now).unwrap();
     assert_eq!(left.len(), 1, "no address: left for the link export");
+    assert_eq!(left[0].customer_id, "c3");
     assert_eq!(decisions(&db, "c1"), ["invited", "sent"]);
     let queued = db.deliveries(10).unwrap();
     let about: Vec<String> = queued.iter().map(|d| d.about()).collect();
