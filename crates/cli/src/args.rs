@@ -5,12 +5,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use cxray_core::access::{Role, Scope};
-use cxray_core::cases::{CaseEvent, CaseStatus, Experience, OutcomeKind};
+use cxray_core::cases::{CaseStatus, Experience, OutcomeKind};
 use cxray_core::domain::Table;
 use cxray_core::erasure::ErasedRows;
 use cxray_core::initiatives::Status;
 use cxray_core::schedule::{Recipient, RecipientError, ReportCadence};
 use cxray_core::targets::Headline;
+use cxray_core::webhook::WebhookEvent;
 
 use crate::choices::{
     AnyModel, CohortLength, Defection, DriverMethod, EstimatorChoice, FileFormat,
@@ -103,7 +104,7 @@ pub enum Command {
     /// Follow-up cases: open the new ones, list, show and work on them.
     #[command(subcommand)]
     Cases(CasesCommand),
-    /// Webhook endpoints that case events are posted to, signed (Standard Webhooks).
+    /// Webhook endpoints that case events and survey answers are posted to, signed (Standard Webhooks).
     #[command(subcommand)]
     Webhook(WebhookCommand),
     /// Surveys: what is asked after which touchpoint, who is invited under one contact
@@ -233,8 +234,8 @@ pub enum WebhookCommand {
         /// Where messages are posted: an http:// or https:// address.
         url: String,
         /// Only these events (repeatable) [default: every event].
-        #[arg(long = "event", ignore_case = true, value_parser = named(CaseEvent::ALL, CaseEvent::name))]
-        events: Vec<CaseEvent>,
+        #[arg(long = "event", ignore_case = true, value_parser = named(WebhookEvent::ALL, WebhookEvent::name))]
+        events: Vec<WebhookEvent>,
     },
     /// List the endpoints (never their secrets).
     List,

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use cxray_core::erasure::ErasedRows;
+use cxray_server::invitations::InvitationOptions;
 use cxray_server::reports::MailSettings;
 use cxray_server::{MIN_GROUP_SIZE, SurveyOptions};
 use cxray_store::schema::Limits;
@@ -40,6 +41,9 @@ pub struct Config {
     /// How long an answer through a personal survey link may still be changed before it
     /// is committed into `responses`.
     pub survey_grace: Duration,
+    /// Survey invitations by e-mail: the public address of personal links and the
+    /// customers' column of e-mail addresses.
+    pub invitations: InvitationOptions,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -58,6 +62,8 @@ struct FileConfig {
     mail_from: Option<String>,
     reports_every_seconds: Option<u64>,
     survey_grace_seconds: Option<u64>,
+    public_url: Option<String>,
+    survey_email_column: Option<String>,
 }
 
 impl Config {
@@ -116,6 +122,15 @@ impl Config {
             survey_grace: file
                 .survey_grace_seconds
                 .map_or(SurveyOptions::default().grace, Duration::from_secs),
+            invitations: InvitationOptions {
+                public_url: env("CXRAY_PUBLIC_URL")
+                    .or(file.public_url)
+                    .map(|u| public_url(&u))
+                    .transpose()?,
+                email_column: env("CXRAY_SURVEY_EMAIL_COLUMN")
+                    .or(file.survey_email_column)
+                    .unwrap_or_else(|| InvitationOptions::default().email_column),
+            },
         })
     }
 }
@@ -128,6 +143,22 @@ fn mail(smtp_url: Option<String>, from: Option<String>) -> anyhow::Result<Option
         (Some(_), None) => Err(anyhow::anyhow!(
             "smtp_url is set but mail_from is not: name the address the board packs come \
              from (config file's mail_from or CXRAY_MAIL_FROM)"
+        )),
+    }
+}
+
+/// The server's public address: `http://` or `https://` and a host, no spaces.
+fn public_url(text: &str) -> anyhow::Result<String> {
+    let text = text.trim();
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"));
+    match rest {
+        Some(r) if !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace) => {
+            Ok(text.trim_end_matches('/').to_string())
+        }
+        _ => Err(anyhow::anyhow!(
+            "public_url (CXRAY_PUBLIC_URL): '{text}' is not an address like https://cx.example.com"
         )),
     }
 }
@@ -190,6 +221,27 @@ mod tests {
             e.contains("unknown rule for erased customers' rows 'keep'"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_public_url_is_an_http_address() {
+        assert_eq!(
+            public_url(" https://cx.example.com/ ").unwrap(),
+            "https://cx.example.com"
+        );
+        for bad in [
+            "cx.example.com",
+            "https://",
+            "ftp://x",
+            "https:///x",
+            "http://a b",
+        ] {
+            assert!(public_url(bad).is_err(), "{bad}");
+        }
+        let file: FileConfig =
+            toml::from_str("public_url = \"https://x.example\"\nsurvey_email_column = \"mail\"")
+                .unwrap();
+        assert_eq!(file.survey_email_column.as_deref(), Some("mail"));
     }
 
     #[test]

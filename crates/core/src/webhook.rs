@@ -1,11 +1,51 @@
-//! Webhook signatures the Standard Webhooks way: the secret shown as `whsec_` and its
-//! base64, each message signed with HMAC-SHA256 over `{id}.{timestamp}.{body}`, the
-//! signature sent as `v1,` and its base64.
+//! Webhooks: the events endpoints subscribe to, and signatures the Standard Webhooks way —
+//! the secret shown as `whsec_` and its base64, each message signed with HMAC-SHA256 over
+//! `{id}.{timestamp}.{body}`, the signature sent as `v1,` and its base64.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+
+use crate::cases::CaseEvent;
+use crate::names::named_enum;
+
+named_enum! {
+    /// What a webhook message tells: a case event, or a survey answer in `responses`.
+    /// The name is the message's `type`.
+    pub enum WebhookEvent("webhook event") {
+        CaseOpened = "case.opened",
+        CaseOverdue = "case.overdue",
+        CaseEscalated = "case.escalated",
+        CaseClosed = "case.closed",
+        /// A survey answer committed into `responses`.
+        ResponseCreated = "response.created",
+    }
+}
+
+impl WebhookEvent {
+    /// The event's name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            WebhookEvent::CaseOpened => CaseEvent::Opened.label(),
+            WebhookEvent::CaseOverdue => CaseEvent::Overdue.label(),
+            WebhookEvent::CaseEscalated => CaseEvent::Escalated.label(),
+            WebhookEvent::CaseClosed => CaseEvent::Closed.label(),
+            WebhookEvent::ResponseCreated => "Survey answer received",
+        }
+    }
+}
+
+impl From<CaseEvent> for WebhookEvent {
+    fn from(event: CaseEvent) -> Self {
+        match event {
+            CaseEvent::Opened => WebhookEvent::CaseOpened,
+            CaseEvent::Overdue => WebhookEvent::CaseOverdue,
+            CaseEvent::Escalated => WebhookEvent::CaseEscalated,
+            CaseEvent::Closed => WebhookEvent::CaseClosed,
+        }
+    }
+}
 
 /// The prefix of a secret as shown.
 const PREFIX: &str = "whsec_";
@@ -64,6 +104,28 @@ impl std::fmt::Debug for WebhookSecret {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn every_case_event_is_a_webhook_event_named_by_its_type() {
+        let types: Vec<&str> = CaseEvent::ALL
+            .iter()
+            .map(|e| WebhookEvent::from(*e).name())
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "case.opened",
+                "case.overdue",
+                "case.escalated",
+                "case.closed"
+            ]
+        );
+        assert_eq!(
+            "Response.Created".parse::<WebhookEvent>(),
+            Ok(WebhookEvent::ResponseCreated)
+        );
+        assert!(WebhookEvent::ALL.iter().all(|e| !e.label().is_empty()));
+    }
 
     /// The example of the Standard Webhooks specification's reference libraries.
     #[test]

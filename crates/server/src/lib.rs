@@ -13,6 +13,7 @@ mod cases;
 mod filters;
 mod html;
 mod ingest;
+pub mod invitations;
 pub mod notify;
 pub mod outbox;
 mod pages;
@@ -99,6 +100,7 @@ impl Default for ServerOptions {
                 mail: None,
                 chromium: None,
                 every: Duration::from_secs(60),
+                invitations: invitations::InvitationOptions::default(),
             },
             surveys: SurveyOptions::default(),
         }

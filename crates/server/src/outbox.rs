@@ -1,8 +1,9 @@
 //! Delivering the outbox: each message due for a try goes to the mail server or is posted
 //! to its webhook endpoint, and the try is recorded (sent, or tried again later, or given
 //! up). The server runs a round every `every`: overdue cases escalated, case events
-//! written as messages, due board packs queued, then the outbox delivered — at least once:
-//! a message cut off by a stop is sent again.
+//! written as messages, due board packs queued, survey invitations and reminders
+//! e-mailed and expired, then the outbox delivered — at least once: a message cut off by
+//! a stop is sent again.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use cxray_core::schedule::{Channel, DeliveryStatus};
 use cxray_store::outbox::Outcome;
 use cxray_store::{DataFolder, StoreError};
 
+use crate::invitations::{self, InvitationOptions};
 use crate::notify::{self, Hooks};
 use crate::reports::{self, MailSettings, Mailer, db};
 use crate::snapshot::Snapshots;
@@ -42,6 +44,8 @@ pub struct OutboxOptions {
     pub chromium: Option<PathBuf>,
     /// How often a round runs.
     pub every: Duration,
+    /// Survey invitations by e-mail.
+    pub invitations: InvitationOptions,
 }
 
 /// Hands the outbox's messages of `channel` (every channel when none) to their
@@ -95,6 +99,12 @@ pub(crate) fn keep_delivering(
                 return;
             }
         };
+        if senders.mail.is_some() && options.invitations.public_url.is_none() {
+            tracing::warn!(
+                "survey invitations are not e-mailed: no public address for their links \
+                 (config file's public_url or CXRAY_PUBLIC_URL)"
+            );
+        }
         loop {
             round(&folder, &snapshots, &senders, &options).await;
             tokio::time::sleep(options.every).await;
@@ -124,6 +134,10 @@ async fn round(folder: &DataFolder, snapshots: &Snapshots, senders: &Senders, o:
             reports::queue_due(folder, snapshots, mailer, o.chromium.as_deref(), now).await
     {
         tracing::error!("report schedules: {e}");
+    }
+    let mail = senders.mail.as_ref();
+    if let Err(e) = invitations::round(folder, mail, &o.invitations, now.timestamp()).await {
+        tracing::error!("survey invitations: {e}");
     }
     match deliver(folder, senders, None, now, false).await {
         Ok(done) => done

@@ -385,6 +385,22 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         refused TEXT
      );
      CREATE INDEX survey_answers_final ON survey_answers (committed_at, final_at);",
+    // 13: survey e-mails and `response.created` webhooks: which invitation (its e-mail)
+    // or answer (its webhook message) an outbox message is for; when an invitation's page
+    // was first opened, when its next reminder is due, and when it was found to have no
+    // e-mail address; webhook subscriptions named by the message type (`case.opened`).
+    "ALTER TABLE outbox ADD COLUMN invitation_id INTEGER;
+     ALTER TABLE outbox ADD COLUMN answer_id INTEGER;
+     CREATE INDEX outbox_invitation ON outbox (invitation_id) WHERE invitation_id IS NOT NULL;
+     CREATE INDEX outbox_answer ON outbox (answer_id) WHERE answer_id IS NOT NULL;
+     ALTER TABLE invitations ADD COLUMN opened_at INTEGER;
+     ALTER TABLE invitations ADD COLUMN remind_at INTEGER;
+     ALTER TABLE invitations ADD COLUMN unaddressed_at INTEGER;
+     CREATE INDEX invitations_to_mail ON invitations (send_at, id)
+        WHERE status = 'pending' AND unaddressed_at IS NULL;
+     CREATE INDEX invitations_to_remind ON invitations (remind_at, id)
+        WHERE status = 'sent' AND remind_at IS NOT NULL;
+     UPDATE webhooks SET events = 'case.' || replace(events, ',', ',case.');",
 ];
 
 /// The schema version this build expects.
@@ -708,6 +724,26 @@ fn current_version(conn: &Connection, path: &Path) -> Result<u32> {
         )));
     }
     Ok(current)
+}
+
+/// An operational database at `path` migrated to `version` only, as an older cxray left
+/// it, for tests of the later migrations.
+#[cfg(test)]
+pub(crate) fn db_at_version(path: &Path, version: usize) -> Connection {
+    let conn = Connection::open(path).expect("a new database");
+    conn.execute_batch(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )
+    .expect("the migrations table");
+    for (i, sql) in MIGRATIONS[..version].iter().enumerate() {
+        conn.execute_batch(sql).expect("a migration");
+        conn.execute(
+            "INSERT INTO schema_migrations VALUES (?1, 'then')",
+            params![i + 1],
+        )
+        .expect("its version");
+    }
+    conn
 }
 
 /// A new operational database in a temporary directory, for tests.

@@ -1,5 +1,6 @@
 //! The outbox, in the operational database: every message cxray sends — the e-mails of
-//! board packs and of case events, and signed webhook messages — is queued here in the
+//! board packs, of case events and of survey invitations, and signed webhook messages —
+//! is queued here in the
 //! transaction that decided to send it, and stays until it was delivered (its content
 //! then dropped) or given up after [`MAX_ATTEMPTS`](cxray_core::schedule::MAX_ATTEMPTS)
 //! tries with growing waits ([`retry_after`]). A webhook endpoint whose message is given
@@ -8,6 +9,7 @@
 use chrono::{DateTime, Utc};
 use cxray_core::cases::CaseEvent;
 use cxray_core::schedule::{Channel, DeliveryStatus, retry_after};
+use cxray_core::surveys::SurveyMail;
 use cxray_core::webhook::WebhookSecret;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
@@ -22,11 +24,14 @@ pub struct Mail {
     pub message: Vec<u8>,
 }
 
-/// What a message is about: a schedule's pack of a period, or a case's event.
+/// What a message is about: a schedule's pack of a period, a case's event, an
+/// invitation's e-mail, or a survey answer committed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum About<'a> {
     Pack { schedule: i64, period: &'a str },
     Case { case: i64, event: CaseEvent },
+    Invitation { invitation: i64, mail: SurveyMail },
+    Answer { answer: i64 },
 }
 
 /// A queued message to try now: an e-mail, or a webhook message with its endpoint's
@@ -58,6 +63,11 @@ pub struct Delivery {
     pub period: Option<String>,
     pub case_id: Option<i64>,
     pub event: Option<CaseEvent>,
+    /// The invitation of a survey e-mail, and which e-mail it is.
+    pub invitation_id: Option<i64>,
+    pub survey_mail: Option<SurveyMail>,
+    /// The survey answer of a `response.created` message.
+    pub answer_id: Option<i64>,
     pub webhook_id: Option<i64>,
     pub recipient: String,
     pub status: DeliveryStatus,
@@ -75,11 +85,16 @@ impl Delivery {
         self.sent_at.as_deref().or(self.next_attempt.as_deref())
     }
 
-    /// What it is about, for people: "Board pack 2025-06", "Case 17: Case opened".
+    /// What it is about, for people: "Board pack 2025-06", "Case 17: Case opened",
+    /// "Survey invitation 17", "Survey answer 12".
     pub fn about(&self) -> String {
-        match (&self.period, self.case_id, self.event) {
-            (Some(p), _, _) => format!("Board pack {p}"),
-            (_, Some(c), Some(e)) => format!("Case {c}: {}", e.label()),
+        if let (Some(i), Some(mail)) = (self.invitation_id, self.survey_mail) {
+            return format!("{} {i}", mail.label());
+        }
+        match (&self.period, self.case_id, self.event, self.answer_id) {
+            (Some(p), ..) => format!("Board pack {p}"),
+            (_, Some(c), Some(e), _) => format!("Case {c}: {}", e.label()),
+            (.., Some(a)) => format!("Survey answer {a}"),
             _ => "—".into(),
         }
     }
@@ -104,44 +119,67 @@ pub(crate) fn insert(
     (sender, recipient, message): (&str, &str, &[u8]),
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let (schedule, period, case, event) = match about {
-        About::Pack { schedule, period } => (Some(schedule), Some(period), None, None),
-        About::Case { case, event } => (None, None, Some(case), Some(event.name())),
-    };
-    conn.execute(
+    let (mut schedule, mut period, mut case, mut event) = (None, None, None, None);
+    let (mut invitation, mut answer) = (None, None);
+    match about {
+        About::Pack {
+            schedule: s,
+            period: p,
+        } => (schedule, period) = (Some(s), Some(p)),
+        About::Case { case: c, event: e } => (case, event) = (Some(c), Some(e.name())),
+        About::Invitation {
+            invitation: i,
+            mail,
+        } => (invitation, event) = (Some(i), Some(mail.name())),
+        About::Answer { answer: a } => answer = Some(a),
+    }
+    let mut stmt = conn.prepare_cached(
         "INSERT INTO outbox (channel, schedule_id, period, case_id, event, webhook_id, sender,
-                             recipient, message, queued_at, next_attempt, status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 'pending')",
-        params![
-            channel.name(),
-            schedule,
-            period,
-            case,
-            event,
-            webhook,
-            sender,
-            recipient,
-            message,
-            stored(now)
-        ],
+                             recipient, message, queued_at, next_attempt, status,
+                             invitation_id, answer_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 'pending', ?11, ?12)",
     )?;
+    stmt.execute(params![
+        channel.name(),
+        schedule,
+        period,
+        case,
+        event,
+        webhook,
+        sender,
+        recipient,
+        message,
+        stored(now),
+        invitation,
+        answer
+    ])?;
     Ok(())
 }
 
 const LISTED: &str = "SELECT o.id, o.channel, o.schedule_id, o.period, o.case_id, o.event,
         o.webhook_id, o.recipient, o.status, o.attempts, o.queued_at, o.next_attempt,
-        o.last_error, o.sent_at
+        o.last_error, o.sent_at, o.invitation_id, o.answer_id
      FROM outbox o";
 
 fn delivery(r: &rusqlite::Row) -> rusqlite::Result<Delivery> {
     let status = parse_column(r, 8, str::parse::<DeliveryStatus>)?;
+    let (case_id, invitation_id) = (r.get::<_, Option<i64>>(4)?, r.get(14)?);
     Ok(Delivery {
         id: r.get(0)?,
         channel: parse_column(r, 1, str::parse::<Channel>)?,
         schedule_id: r.get(2)?,
         period: r.get(3)?,
-        case_id: r.get(4)?,
-        event: parse_optional(r, 5, str::parse::<CaseEvent>)?,
+        case_id,
+        event: match case_id {
+            Some(_) => parse_optional(r, 5, str::parse::<CaseEvent>)?,
+            None => None,
+        },
+        invitation_id,
+        survey_mail: match invitation_id {
+            Some(_) => parse_optional(r, 5, str::parse::<SurveyMail>)?,
+            None => None,
+        },
+        answer_id: r.get(15)?,
         webhook_id: r.get(6)?,
         recipient: r.get(7)?,
         status,

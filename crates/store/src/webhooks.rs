@@ -1,11 +1,11 @@
-//! Webhook endpoints, in the operational database: where case events are posted, signed
+//! Webhook endpoints, in the operational database: where case events and survey answers
+//! are posted, signed
 //! with the endpoint's secret (Standard Webhooks), which events each wants, and whether it
 //! is enabled. An endpoint is disabled when a message to it is given up (every try failed
 //! over about 20 hours); its waiting messages are kept and go out once it is
 //! enabled again.
 
-use cxray_core::cases::CaseEvent;
-use cxray_core::webhook::WebhookSecret;
+use cxray_core::webhook::{WebhookEvent, WebhookSecret};
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
@@ -22,7 +22,7 @@ pub struct Webhook {
     pub id: i64,
     pub url: String,
     /// The events posted to it.
-    pub events: Vec<CaseEvent>,
+    pub events: Vec<WebhookEvent>,
     pub enabled: bool,
     /// Why it was disabled.
     pub disabled_why: Option<String>,
@@ -31,7 +31,7 @@ pub struct Webhook {
 }
 
 impl Webhook {
-    /// The events for people: "Case opened, Case closed".
+    /// The events for people: "Case opened, Survey answer received".
     pub fn events_label(&self) -> String {
         let labels: Vec<&str> = self.events.iter().map(|e| e.label()).collect();
         labels.join(", ")
@@ -52,10 +52,10 @@ fn check_url(text: &str) -> Result<String> {
     Ok(url.to_string())
 }
 
-fn events_text(events: &[CaseEvent]) -> String {
+fn events_text(events: &[WebhookEvent]) -> String {
     let mut events = events.to_vec();
     if events.is_empty() {
-        events = CaseEvent::ALL.to_vec();
+        events = WebhookEvent::ALL.to_vec();
     }
     events.sort();
     events.dedup();
@@ -69,7 +69,7 @@ fn webhook(r: &rusqlite::Row) -> rusqlite::Result<Webhook> {
         url: r.get(1)?,
         events: parse_column(r, 2, |t| {
             t.split(',')
-                .map(str::parse::<CaseEvent>)
+                .map(str::parse::<WebhookEvent>)
                 .collect::<std::result::Result<Vec<_>, _>>()
         })?,
         enabled: r.get(3)?,
@@ -89,7 +89,7 @@ impl OpsDb {
         &self,
         actor: &str,
         url: &str,
-        events: &[CaseEvent],
+        events: &[WebhookEvent],
     ) -> Result<(Webhook, WebhookSecret)> {
         let url = check_url(url)?;
         let secret = WebhookSecret::new(random_bytes::<24>()?.to_vec());
@@ -138,8 +138,26 @@ impl OpsDb {
     }
 }
 
+/// A webhook message's body: the event's type, when it happened, and what it is about.
+#[derive(Serialize)]
+struct Payload<'a, T> {
+    r#type: &'static str,
+    timestamp: &'a str,
+    data: T,
+}
+
+/// The JSON body of a message telling `event` at `timestamp` about `data`.
+pub(crate) fn body(event: WebhookEvent, timestamp: &str, data: impl Serialize) -> Result<Vec<u8>> {
+    let payload = Payload {
+        r#type: event.name(),
+        timestamp,
+        data,
+    };
+    Ok(serde_json::to_vec(&payload)?)
+}
+
 /// The enabled endpoints that want `event` (inside the caller's transaction).
-pub(crate) fn subscribed(conn: &Connection, event: CaseEvent) -> Result<Vec<(i64, String)>> {
+pub(crate) fn subscribed(conn: &Connection, event: WebhookEvent) -> Result<Vec<(i64, String)>> {
     let mut stmt = conn.prepare("SELECT id, url, events FROM webhooks WHERE enabled = 1")?;
     let rows = stmt.query_map([], |r| {
         Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get::<_, String>(2)?))
@@ -168,4 +186,35 @@ pub(crate) fn disable_failing(conn: &Connection, id: i64, message: i64) -> Resul
         "disable_webhook",
         &format!("webhook {id}: {why}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subscriptions_stored_before_response_created_still_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cxray.db");
+        let conn = crate::ops::db_at_version(&path, 12);
+        conn.execute(
+            "INSERT INTO webhooks (url, secret, events, created_by, created_at)
+             VALUES ('https://crm.example/h', X'01', 'opened,closed', 'ann', 'then')",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let db = OpsDb::open(&path).unwrap();
+        let hook = db.webhooks().unwrap().remove(0);
+        let want = [WebhookEvent::CaseOpened, WebhookEvent::CaseClosed];
+        assert_eq!(hook.events, want);
+        assert_eq!(hook.events_label(), "Case opened, Case closed");
+        let wants = |e| subscribed(db.conn(), e).unwrap().len();
+        assert_eq!(wants(WebhookEvent::CaseClosed), 1);
+        assert_eq!(wants(WebhookEvent::ResponseCreated), 0);
+        let (every, _) = db
+            .add_webhook("ann", "https://crm.example/all", &[])
+            .unwrap();
+        assert_eq!(every.events, WebhookEvent::ALL);
+    }
 }

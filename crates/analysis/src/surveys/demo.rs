@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use cxray_core::cases::CustomerCondition;
 use cxray_core::domain::Table;
 use cxray_core::stats::Instrument;
-use cxray_core::surveys::{InvitationRule, Survey};
+use cxray_core::surveys::{InvitationRule, Survey, SurveyChannel};
 use cxray_store::Result;
 use cxray_store::datafusion::arrow::datatypes::DataType;
 use cxray_store::datafusion::prelude::{cast, col, lit};
@@ -33,7 +33,7 @@ pub async fn plant(sql: &Sql, ops: &OpsDb, end: DateTime<Utc>) -> Result<Replaye
         }
     }
     scan(sql, ops).await?;
-    ops.replay_invitations(end.timestamp(), "mail", &answered(sql).await?)
+    ops.replay_invitations(end.timestamp(), SurveyChannel::Email, &answered(sql).await?)
 }
 
 fn surveys() -> [(Survey, InvitationRule); 2] {

@@ -4,8 +4,10 @@
 //! commits in the server, and on demand (`cxray survey scan`); running it again changes
 //! nothing. Who answers among the invited, and the NPS of everyone invited
 //! ([`respondents`]). Surveys, rules and the policy as people enter them, checked and
-//! stored ([`add_survey`], [`add_rule`], [`change_policy`]); response rates ([`rates`]).
+//! stored ([`add_survey`], [`add_rule`], [`change_policy`]); response rates ([`rates`]);
+//! customers' e-mail addresses for the invitations sent by e-mail ([`addresses`]).
 
+pub mod addresses;
 mod asking;
 mod define;
 pub mod demo;

@@ -18,7 +18,7 @@ use cxray_store::sql::Sql;
 
 use crate::fresh;
 
-async fn load(folder: &DataFolder, table: Table, name: &str, csv: &str) -> u64 {
+pub(crate) async fn load(folder: &DataFolder, table: Table, name: &str, csv: &str) -> u64 {
     let dir = folder.root().parent().unwrap();
     let path = dir.join(name);
     std::fs::write(&path, csv).unwrap();

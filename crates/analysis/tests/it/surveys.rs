@@ -1,11 +1,14 @@
-//! Who answers on the demo world: every trip asked, or recorded invitations.
+//! Who answers on the demo world: every trip asked, or recorded invitations; customers'
+//! e-mail addresses for a batch of invitations.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::DateTime;
 use cxray_analysis::journey::JourneyOptions;
+use cxray_analysis::surveys::addresses::addresses;
 use cxray_analysis::surveys::population::{Invitation, Invited};
 use cxray_analysis::surveys::respondents::who_answers;
+use cxray_core::domain::Table;
 use cxray_core::world::World;
 use cxray_store::ErrorKind;
 use cxray_store::ops::OpsDb;
@@ -66,4 +69,26 @@ async fn recorded_invitations_choose_the_trips_asked() {
 
     let none = who_answers(&sql, &opts, &Invited::Listed(Vec::new())).await;
     assert_eq!(none.unwrap_err().kind(), ErrorKind::NoData);
+}
+
+#[tokio::test]
+async fn addresses_are_read_for_just_the_batchs_customers() {
+    let (_dir, folder) = fresh().await;
+    let customers = "customer_id,email\nC1,a@x.example\nC2, \nC3,c@x.example\nC'4,d@x.example\n";
+    crate::cases::load(&folder, Table::Customers, "customers.csv", customers).await;
+    let sql = Sql::open(&folder, &BTreeMap::new()).await.unwrap();
+    let ids = ["C1", "C2", "C'4", "C9"].map(String::from);
+    let found = addresses(&sql, "email", &ids).await.unwrap();
+    let want = [("C1", "a@x.example"), ("C'4", "d@x.example")];
+    let want: HashMap<String, String> = want
+        .iter()
+        .map(|(c, a)| (c.to_string(), a.to_string()))
+        .collect();
+    assert_eq!(
+        found, want,
+        "a blank address and customers not asked left out"
+    );
+    let e = addresses(&sql, "e_mail", &ids).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::BadInput);
+    assert!(e.to_string().contains("'e_mail'"), "{e}");
 }

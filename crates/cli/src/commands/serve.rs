@@ -51,6 +51,7 @@ pub fn options(config: &Config, args: &AnalysisArgs, limits: Limits) -> ServerOp
             mail: config.mail.clone(),
             chromium: config.chromium.clone(),
             every: config.reports_every,
+            invitations: config.invitations.clone(),
         },
         ..ServerOptions::default()
     };

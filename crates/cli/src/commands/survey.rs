@@ -9,7 +9,7 @@ use cxray_analysis::surveys::population::Asked;
 use cxray_analysis::surveys::{NewRule, NewSurvey};
 use cxray_core::domain::Table;
 use cxray_core::stats::Estimate;
-use cxray_core::surveys::{ContactPolicy, Link, PolicyChange, Suppression};
+use cxray_core::surveys::{ContactPolicy, Link, Links, PolicyChange, Suppression, SurveyChannel};
 use cxray_store::DataFolder;
 use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
@@ -56,7 +56,7 @@ pub async fn run(config: &Config, command: SurveyCommand, json: bool) -> anyhow:
         SurveyCommand::Rule(SurveyRuleCommand::List) => rules(&ops.survey_rules()?, json),
         SurveyCommand::Policy(args) => policy(&ops, args, json),
         SurveyCommand::Scan => scan(config, &ops, json).await,
-        SurveyCommand::Links(args) => links(&ops, args, json),
+        SurveyCommand::Links(args) => links(config, &ops, args, json),
         SurveyCommand::Why { customer } => why(&ops, &customer, json),
         SurveyCommand::Rates { by } => rates(config, &ops, by.into(), json).await,
         SurveyCommand::Holdout { window_days } => holdout(config, &ops, window_days, json).await,
@@ -161,7 +161,7 @@ struct LinkRow {
     expires: String,
 }
 
-fn links(ops: &OpsDb, a: LinksArgs, json: bool) -> anyhow::Result<()> {
+fn links(config: &Config, ops: &OpsDb, a: LinksArgs, json: bool) -> anyhow::Result<()> {
     let key = ops.pseudonym_key()?;
     let names: BTreeMap<i64, String> = ops
         .surveys()?
@@ -170,8 +170,12 @@ fn links(ops: &OpsDb, a: LinksArgs, json: bool) -> anyhow::Result<()> {
         .collect();
     let mut out = csv::Writer::from_path(&a.out)
         .map_err(|e| super::usage(format!("--out {}: {e}", a.out.display())))?;
-    let sent = ops.send_due("link", Utc::now().timestamp())?;
-    let base = a.base_url.trim_end_matches('/');
+    let now = Utc::now().timestamp();
+    // With e-mail on, the server e-mails those with an address.
+    let sent = match config.mail.is_some() && config.invitations.public_url.is_some() {
+        true => ops.send_unaddressed(now)?,
+        false => ops.send_due(SurveyChannel::Link, now)?,
+    };
     for i in &sent {
         let expires = i.expires_at.unwrap_or_default();
         let token = Link {
@@ -182,7 +186,7 @@ fn links(ops: &OpsDb, a: LinksArgs, json: bool) -> anyhow::Result<()> {
         out.serialize(LinkRow {
             customer_id: i.customer_id.clone(),
             survey: names.get(&i.survey_id).cloned().unwrap_or_default(),
-            link: format!("{base}/s/{token}"),
+            link: Links::new(&a.base_url, &token).survey,
             expires: time(expires),
         })?;
     }
@@ -210,27 +214,37 @@ async fn rates(config: &Config, ops: &OpsDb, by: RateGroup, json: bool) -> anyho
         "sent",
         "answered",
         "response rate, %",
+        "e-mailed",
+        "delivered, %",
+        "opened, %",
         "reminded",
         "expired",
         "customers",
         "median hours to answer",
     ];
-    let mut t = output::Table::new(&headers, &[false, true, true, true, true, true, true, true]);
-    for r in &rates {
-        let x = &r.reach;
-        let rate = r.response_rate.as_ref().map_or("—".into(), |e| {
+    let mut right = [true; 11];
+    right[0] = false;
+    let mut t = output::Table::new(&headers, &right);
+    let percent = |e: &Option<Estimate>| {
+        e.as_ref().map_or("—".into(), |e| {
             output::with_interval(
                 100.0 * e.value,
                 e.low.map(|v| 100.0 * v),
                 e.high.map(|v| 100.0 * v),
                 1,
             )
-        });
+        })
+    };
+    for r in &rates {
+        let x = &r.reach;
         t.rows.push(vec![
-            x.group.clone(),
+            r.name.clone(),
             output::count(x.sent),
             output::count(x.responded),
-            rate,
+            percent(&r.response_rate),
+            output::count(x.emailed),
+            percent(&r.delivery_rate),
+            percent(&r.open_rate),
             output::count(x.reminded),
             output::count(x.expired),
             output::count(x.customers),

@@ -1,5 +1,5 @@
-//! `cxray webhook`: the endpoints case events are posted to; and `cxray cases escalate`,
-//! which runs the server's notification round once.
+//! `cxray webhook`: the endpoints case events and survey answers are posted to; and
+//! `cxray cases escalate`, which runs the server's notification round once.
 
 use chrono::Utc;
 use cxray_server::{notify, outbox};

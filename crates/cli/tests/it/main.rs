@@ -11,6 +11,7 @@ mod demo;
 mod effect;
 mod ingest;
 mod initiatives;
+mod invitations;
 mod maintenance;
 mod names;
 mod notify;
@@ -47,7 +48,9 @@ pub fn configured(mut cmd: Command, data: &Path) -> Command {
         .env_remove("CXRAY_CONFIG")
         .env_remove("CXRAY_BIND")
         .env_remove("CXRAY_SMTP_URL")
-        .env_remove("CXRAY_MAIL_FROM");
+        .env_remove("CXRAY_MAIL_FROM")
+        .env_remove("CXRAY_PUBLIC_URL")
+        .env_remove("CXRAY_SURVEY_EMAIL_COLUMN");
     cmd
 }
 

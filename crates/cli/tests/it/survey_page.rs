@@ -21,17 +21,23 @@ pub struct Surveyed {
     pub open: String,
 }
 
-pub fn surveyed() -> Surveyed {
+/// A data folder whose `customers` (a CSV file's text, `customer_id` first) each had a
+/// check-in two days ago, with a survey about it (NPS, grade, a comment; English, German
+/// and French) whose rule invited every one of them.
+pub fn invited(customers: &str) -> (tempfile::TempDir, PathBuf) {
     let (dir, data) = initialised();
-    let customers = dir.path().join("customers.csv");
-    std::fs::write(&customers, "customer_id,language\nc1,de\nc2,en\n").unwrap();
+    let customers_file = dir.path().join("customers.csv");
+    std::fs::write(&customers_file, customers).unwrap();
     let at = (Utc::now() - Duration::days(2)).format("%Y-%m-%dT%H:%M:%SZ");
     let interactions = dir.path().join("interactions.csv");
-    let rows = format!("customer_id,at,touchpoint\nc1,{at},check_in\nc2,{at},check_in\n");
+    let mut rows = String::from("customer_id,at,touchpoint\n");
+    for line in customers.lines().skip(1) {
+        let id = line.split(',').next().unwrap();
+        rows.push_str(&format!("{id},{at},check_in\n"));
+    }
     std::fs::write(&interactions, rows).unwrap();
-    let links = dir.path().join("links.csv");
     let steps: [Vec<&str>; 6] = [
-        vec!["import", "customers", customers.to_str().unwrap()],
+        vec!["import", "customers", customers_file.to_str().unwrap()],
         vec!["import", "interactions", interactions.to_str().unwrap()],
         vec![
             "survey",
@@ -42,7 +48,7 @@ pub fn surveyed() -> Surveyed {
             "nps,grade",
             "--comment",
             "--languages",
-            "en,de",
+            "en,de,fr",
             "--touchpoint",
             "check_in",
         ],
@@ -66,6 +72,12 @@ pub fn surveyed() -> Surveyed {
         let why = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{args:?}: {why}");
     }
+    (dir, data)
+}
+
+pub fn surveyed() -> Surveyed {
+    let (dir, data) = invited("customer_id,language\nc1,de\nc2,en\n");
+    let links = dir.path().join("links.csv");
     let args = [
         "survey",
         "links",

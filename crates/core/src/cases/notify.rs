@@ -31,11 +31,6 @@ impl CaseEvent {
             CaseEvent::Closed => "Case closed",
         }
     }
-
-    /// The event's type in a webhook's payload: `case.opened`.
-    pub fn webhook_type(self) -> String {
-        format!("case.{}", self.name())
-    }
 }
 
 named_enum! {
@@ -146,7 +141,6 @@ mod tests {
             open.escalations(at("2026-12-04T09:00:00Z")),
             [Escalation::Lead, Escalation::Admins]
         );
-        assert_eq!(CaseEvent::Escalated.webhook_type(), "case.escalated");
     }
 
     proptest! {

@@ -1,9 +1,11 @@
 //! Feedback collection: surveys (questions from the instruments, texts in several
 //! languages), the rules that invite customers after a touchpoint, the one contact policy
 //! every invitation and reminder obeys, the signed personal links answers come back
-//! through, and the answers as the survey page's form sends them.
+//! through, the e-mails that carry them, and the answers as the survey page's form sends
+//! them.
 
 pub mod answer;
+pub mod email;
 pub mod language;
 pub mod link;
 pub mod nonce;
@@ -13,6 +15,7 @@ pub mod survey;
 pub mod texts;
 
 pub use answer::{Answer, Refusal};
+pub use email::{Letter, Links, SurveyChannel, SurveyMail, letter};
 pub use language::{LANGUAGES, language_name, pick_language};
 pub use link::{Link, LinkError};
 pub use nonce::{Nonce, NonceError};

@@ -38,9 +38,14 @@ pub enum Text {
     UnsubscribeAsk,
     /// A failure on our side.
     Unavailable,
+    /// An invitation e-mail's subject, and a reminder's.
     Subject,
+    ReminderSubject,
+    /// The words before the personal link in an invitation e-mail, and in a reminder.
     Invitation,
     Reminder,
+    /// The words before the unsubscribe link in every survey e-mail.
+    UnsubscribeLine,
 }
 
 /// The text in `language` (a code of [`super::LANGUAGES`]; English for any other).
@@ -231,11 +236,23 @@ fn all(t: Text) -> [&'static str; 4] {
             "Nous aimerions connaître votre avis sur votre dernier voyage. Cela prend moins d'une minute :",
             "Nos gustaría conocer su opinión sobre su último viaje. Le llevará menos de un minuto:",
         ],
+        Text::ReminderSubject => [
+            "Reminder: how was your trip?",
+            "Erinnerung: Wie war Ihre Reise?",
+            "Rappel : comment s'est passé votre voyage ?",
+            "Recordatorio: ¿qué tal su viaje?",
+        ],
         Text::Reminder => [
-            "A reminder: we would still like to hear about your recent trip.",
-            "Eine Erinnerung: Wir möchten gern noch von Ihrer letzten Reise hören.",
-            "Un rappel : nous aimerions toujours connaître votre avis sur votre dernier voyage.",
-            "Un recordatorio: todavía nos gustaría conocer su opinión sobre su último viaje.",
+            "A reminder: we would still like to hear about your recent trip. It takes under a minute:",
+            "Eine Erinnerung: Wir möchten gern noch von Ihrer letzten Reise hören. Es dauert weniger als eine Minute:",
+            "Un rappel : nous aimerions toujours connaître votre avis sur votre dernier voyage. Cela prend moins d'une minute :",
+            "Un recordatorio: todavía nos gustaría conocer su opinión sobre su último viaje. Le llevará menos de un minuto:",
+        ],
+        Text::UnsubscribeLine => [
+            "To receive no more survey invitations from us:",
+            "Wenn Sie keine Einladungen zu Umfragen mehr von uns erhalten möchten:",
+            "Pour ne plus recevoir d'invitations à nos enquêtes :",
+            "Para no recibir más invitaciones a nuestras encuestas:",
         ],
     }
 }
@@ -266,8 +283,10 @@ mod tests {
             Text::UnsubscribeAsk,
             Text::Unavailable,
             Text::Subject,
+            Text::ReminderSubject,
             Text::Invitation,
             Text::Reminder,
+            Text::UnsubscribeLine,
         ];
         for i in Instrument::ALL {
             texts.extend([Text::Question(i), Text::Low(i), Text::High(i)]);

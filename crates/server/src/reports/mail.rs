@@ -1,10 +1,11 @@
-//! E-mail through an SMTP server: writing a pack's message or a plain one, and handing a
-//! queued message to the server.
+//! E-mail through an SMTP server: writing a pack's message, a survey e-mail or a plain
+//! one, and handing a queued message to the server.
 
 use std::time::Duration;
 
+use cxray_core::surveys::Letter;
 use lettre::address::Envelope;
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::{Address, AsyncTransport, Message, Tokio1Executor};
@@ -94,6 +95,30 @@ impl Mailer {
             .to(Mailbox::new(None, address(to)?))
             .subject(subject)
             .singlepart(SinglePart::plain(body.to_string()))?;
+        Ok(Mail {
+            recipient: to.to_string(),
+            message: message.formatted(),
+        })
+    }
+
+    /// A survey e-mail to `to`, which mail programs can unsubscribe from in one click
+    /// (RFC 8058: a POST to `unsubscribe`).
+    pub fn survey(&self, to: &str, letter: &Letter, unsubscribe: &str) -> Result<Mail, MailError> {
+        let mut message = Message::builder()
+            .from(self.from.clone())
+            .to(Mailbox::new(None, address(to)?))
+            .subject(letter.subject.as_str())
+            .singlepart(SinglePart::plain(letter.body.clone()))?;
+        let headers = message.headers_mut();
+        let header = |name| HeaderName::new_from_ascii_str(name);
+        headers.insert_raw(HeaderValue::new(
+            header("List-Unsubscribe"),
+            format!("<{unsubscribe}>"),
+        ));
+        headers.insert_raw(HeaderValue::new(
+            header("List-Unsubscribe-Post"),
+            "List-Unsubscribe=One-Click".into(),
+        ));
         Ok(Mail {
             recipient: to.to_string(),
             message: message.formatted(),

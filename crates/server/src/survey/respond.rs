@@ -37,7 +37,8 @@ pub(super) struct Personal {
     pub lang: String,
 }
 
-/// `GET /s/{token}`: the form (with the held answer while it may be changed), or why not.
+/// `GET /s/{token}`: the form (with the held answer while it may be changed), or why not;
+/// the first time, the invitation is recorded as opened.
 pub(super) async fn personal_page(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -45,6 +46,13 @@ pub(super) async fn personal_page(
 ) -> Reply {
     let p = personal(&state, &token, &headers).await?;
     let now = now();
+    if p.invitation.opened_at.is_none() {
+        let id = p.invitation.id;
+        let opened = state.surveys.db(&state, move |db| db.mark_opened(id, now));
+        if let Err(e) = opened.await {
+            tracing::error!("survey page: recording invitation {id} opened: {e}");
+        }
+    }
     if p.held.as_ref().is_some_and(|h| h.final_at <= now) {
         return Ok(notice(StatusCode::OK, &p.lang, Text::Closed));
     }

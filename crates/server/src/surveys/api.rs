@@ -263,7 +263,7 @@ pub fn openapi() -> [(&'static str, Value); 6] {
         ),
         (
             "/api/v1/survey-rates",
-            json!({"get": {"summary": "Response rates and reach of the invitations sent, grouped: {by, rates: [{group, sent, responded, reminded, expired, customers, median_hours_to_respond, response_rate (Wilson interval)}]}. By owner, a touchpoint without one is \"No owner\".", "description": "Every role; owners and partners see only the invitations about their own touchpoints.", "parameters": [json!({"name": "by", "in": "query", "required": false, "schema": {"type": "string", "enum": ["survey", "touchpoint", "owner", "channel", "week"]}})], "security": read, "responses": with(json!({"200": {"description": "The rates."}}))}}),
+            json!({"get": {"summary": "Response rates and reach of the invitations sent, grouped: {by, rates: [{group, name (for people), sent, responded, emailed, delivered, opened, reminded, expired, customers, median_hours_to_respond, response_rate, delivery_rate, open_rate (Wilson intervals)}]}. By owner, a touchpoint without one is \"No owner\".", "description": "Every role; owners and partners see only the invitations about their own touchpoints.", "parameters": [json!({"name": "by", "in": "query", "required": false, "schema": {"type": "string", "enum": ["survey", "touchpoint", "owner", "channel", "week"]}})], "security": read, "responses": with(json!({"200": {"description": "The rates."}}))}}),
         ),
         (
             "/api/v1/customers/{customer}/contacts",

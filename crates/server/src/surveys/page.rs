@@ -6,6 +6,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use cxray_analysis::surveys::Rate;
 use cxray_charts::{Bar, Bars, Format, Frame, bars};
+use cxray_core::stats::Estimate;
 use cxray_core::text::thousands;
 use cxray_store::surveys::RateGroup;
 use serde::Deserialize;
@@ -103,7 +104,7 @@ fn chart(by: RateGroup, rates: &[Rate]) -> String {
     let chart = Bars {
         bars: rates
             .iter()
-            .filter_map(|r| Some(Bar::new(r.reach.group.clone(), r.response_rate?)))
+            .filter_map(|r| Some(Bar::new(r.name.clone(), r.response_rate?)))
             .collect(),
         format: Format::Percent,
         value_title: Some("response rate".into()),
@@ -122,6 +123,9 @@ fn rows_table(by: RateGroup, rates: &[Rate]) -> String {
         ("Invited", true),
         ("Answered", true),
         ("Response rate, %", true),
+        ("E-mailed", true),
+        ("Delivered, %", true),
+        ("Opened, %", true),
         ("Customers reached", true),
         ("Reminded", true),
         ("Expired", true),
@@ -132,20 +136,24 @@ fn rows_table(by: RateGroup, rates: &[Rate]) -> String {
 
 fn row(r: &Rate) -> Vec<String> {
     let x = &r.reach;
+    let percent = |e: &Option<Estimate>| {
+        e.as_ref().map_or("—".into(), |e| {
+            let pct = |v: f64| 100.0 * v;
+            with_interval(pct(e.value), e.low.map(pct), e.high.map(pct), 1)
+        })
+    };
     let rate = r.response_rate.as_ref().map_or("—".into(), |e| {
-        let text = with_interval(
-            100.0 * e.value,
-            e.low.map(|v| 100.0 * v),
-            e.high.map(|v| 100.0 * v),
-            1,
-        );
-        figure(&format!("response-rate-{}", x.group), e.value, &text)
+        let key = format!("response-rate-{}", x.group);
+        figure(&key, e.value, &percent(&r.response_rate))
     });
     vec![
-        escape(&x.group),
+        escape(&r.name),
         thousands(x.sent),
         thousands(x.responded),
         rate,
+        thousands(x.emailed),
+        percent(&r.delivery_rate),
+        percent(&r.open_rate),
         thousands(x.customers),
         thousands(x.reminded),
         thousands(x.expired),

@@ -27,7 +27,7 @@ const PLENTY: Limit = Limit {
 };
 
 /// Options with a grace period of `grace` seconds, answers and ingestion committed soon.
-fn options(grace: u64) -> ServerOptions {
+pub(crate) fn options(grace: u64) -> ServerOptions {
     ServerOptions {
         surveys: SurveyOptions {
             grace: Duration::from_secs(grace),
@@ -45,12 +45,12 @@ fn options(grace: u64) -> ServerOptions {
 
 /// A survey (NPS and grade, a comment, English and German) and a personal link per
 /// customer (id and language): invitation ids and tokens; and the anonymous link's id.
-struct Setup {
-    links: Vec<(i64, String)>,
+pub(crate) struct Setup {
+    pub links: Vec<(i64, String)>,
     public_id: String,
 }
 
-fn setup(server: &Server, customers: &[(&str, Option<&str>)]) -> Setup {
+pub(crate) fn setup(server: &Server, customers: &[(&str, Option<&str>)]) -> Setup {
     let ops = server.ops();
     let survey = Survey {
         name: "After check-in".into(),
@@ -89,7 +89,7 @@ fn setup(server: &Server, customers: &[(&str, Option<&str>)]) -> Setup {
         .collect();
     ops.invite(&rule, &candidates, None, &key).unwrap();
     let links = ops
-        .send_due("link", now)
+        .send_due(cxray_core::surveys::SurveyChannel::Link, now)
         .unwrap()
         .into_iter()
         .map(|i| {
@@ -106,7 +106,12 @@ fn setup(server: &Server, customers: &[(&str, Option<&str>)]) -> Setup {
     }
 }
 
-fn post(server: &Server, path: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> Reply {
+pub(crate) fn post(
+    server: &Server,
+    path: &str,
+    fields: &[(&str, &str)],
+    headers: &[(&str, &str)],
+) -> Reply {
     server.request("POST", path, headers, Some(&form(fields)))
 }
 
@@ -154,7 +159,7 @@ fn responses(folder: &DataFolder, condition: &str) -> Vec<BTreeMap<&'static str,
 }
 
 /// Waits until `done` holds, for at most 30 seconds.
-fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+pub(crate) fn eventually(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !done() {
         assert!(Instant::now() < deadline, "{what}: not within 30 s");
@@ -201,6 +206,12 @@ fn a_personal_link_is_answered_changed_and_committed_once() {
     assert!(page.set_cookie("").is_none() && page.all("set-cookie").is_empty());
     assert_eq!(page.header("cache-control"), Some("no-store"));
     assert!(!page.body.contains("<script") && !page.body.contains("http"));
+    let opened = |id| server.ops().invitation(id).unwrap().unwrap().opened_at;
+    let first = opened(id).expect("the first showing is recorded");
+    std::thread::sleep(Duration::from_millis(1100));
+    server.get(&path, &[]);
+    assert_eq!(opened(id), Some(first), "opened once");
+    assert_eq!(opened(s.links[1].0), None, "not shown");
 
     let answer = [("nps", "3"), ("grade", "1"), ("comment", "Slow queue")];
     let thanks = post(&server, &path, &answer, &[]);
@@ -437,7 +448,7 @@ fn links_that_do_not_work_get_a_page_in_the_respondents_language() {
     // the browser prefers.
     server
         .ops()
-        .expire_invitations(Utc::now().timestamp() + 400 * 86_400)
+        .expire_invitations(Utc::now().timestamp() + 400 * 86_400, 100)
         .unwrap();
     let r = server.get(&format!("/s/{}", s.links[1].1), &german);
     assert_eq!(r.status, 410);
@@ -582,7 +593,7 @@ fn answers_beyond_the_rate_limits_are_refused() {
 #[test]
 fn unsubscribing_records_the_opt_out_and_later_invitations_are_suppressed() {
     let server = Server::initialised_with(options(60));
-    let s = setup(&server, &[("c1", Some("de"))]);
+    let s = setup(&server, &[("c1", Some("de")), ("c2", None)]);
     let path = format!("/s/{}/unsubscribe", s.links[0].1);
     let page = server.get(&path, &[]);
     assert_eq!(page.status, 200);
@@ -605,6 +616,14 @@ fn unsubscribing_records_the_opt_out_and_later_invitations_are_suppressed() {
     let log = ops.contact_log("c1").unwrap();
     let opted = log.iter().find(|e| e.decision == "opted_out").unwrap();
     assert_eq!(opted.reason.as_deref(), Some("link"));
+
+    // A mail program's one-click unsubscribe (RFC 8058): a POST from its own server.
+    let one_click = format!("/s/{}/unsubscribe", s.links[1].1);
+    let body = "List-Unsubscribe=One-Click";
+    let done = server.request("POST", &one_click, &[], Some(body));
+    assert_eq!(done.status, 200, "{}", done.body);
+    let log = ops.contact_log("c2").unwrap();
+    assert!(log.iter().any(|e| e.decision == "opted_out"), "{log:?}");
 
     // The next interaction's invitation is suppressed as opted out.
     let rule = ops.survey_rules().unwrap().remove(0);

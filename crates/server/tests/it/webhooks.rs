@@ -1,7 +1,8 @@
 //! Case events posted to a real HTTP receiver on loopback: signed the Standard Webhooks
 //! way (checked by an independent HMAC, Python's), a message the receiver refused is
 //! tried again after its wait and delivered once, and an endpoint that keeps failing is
-//! disabled without losing its waiting messages.
+//! disabled without losing its waiting messages; a committed survey answer is posted
+//! once as `response.created`.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -13,10 +14,13 @@ use chrono::{DateTime, Duration, Utc};
 use cxray_core::cases::{HoldoutShare, ScoreCondition, Trigger};
 use cxray_core::schedule::{DeliveryStatus, MAX_ATTEMPTS};
 use cxray_core::stats::Instrument;
+use cxray_core::webhook::WebhookEvent;
 use cxray_server::{notify, outbox};
 use cxray_store::DataFolder;
 use cxray_store::cases::{Candidate, NewRule, Opening};
 use cxray_store::ops::OpsDb;
+
+use crate::survey_page;
 
 /// What the receiver was sent: the headers that sign it, and the body.
 #[derive(Debug, Clone)]
@@ -224,4 +228,64 @@ async fn an_endpoint_that_keeps_failing_is_disabled_and_loses_nothing() {
     let body: serde_json::Value =
         serde_json::from_slice(&receiver.received().last().unwrap().body).unwrap();
     assert_eq!(body["data"]["case"]["customer_id"], "C-2");
+}
+
+/// A survey answer through a personal link, committed into `responses`, is posted as
+/// `response.created` — signed, once — to the endpoint that wants it, and to no other.
+#[test]
+fn a_committed_survey_answer_is_posted_once_as_response_created() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let receiver = runtime.block_on(Receiver::start(200));
+    let server = crate::Server::initialised_with(survey_page::options(1));
+    let s = survey_page::setup(&server, &[("C-7", Some("de"))]);
+    let ops = server.ops();
+    let wanted = [WebhookEvent::ResponseCreated];
+    let (hook, secret) = ops.add_webhook("ann", &receiver.url(), &wanted).unwrap();
+    let cases_only = [WebhookEvent::CaseOpened];
+    let (other, _) = ops
+        .add_webhook("ann", &receiver.url(), &cases_only)
+        .unwrap();
+    let (id, token) = s.links[0].clone();
+    let answer = [("nps", "9"), ("grade", "4"), ("comment", "Quick")];
+    let path = format!("/s/{token}");
+    assert_eq!(survey_page::post(&server, &path, &answer, &[]).status, 200);
+    survey_page::eventually("the answer committed", || {
+        ops.invitation_answer(id)
+            .unwrap()
+            .unwrap()
+            .committed_at
+            .is_some()
+    });
+    // The commit task keeps running: still one message.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let queued = ops.webhook_deliveries(hook.id, 10).unwrap();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    let held = ops.invitation_answer(id).unwrap().unwrap();
+    assert_eq!(queued[0].about(), format!("Survey answer {}", held.id));
+    assert!(ops.webhook_deliveries(other.id, 10).unwrap().is_empty());
+
+    let senders = outbox::senders(None).unwrap();
+    let folder = server.folder();
+    let deliver = || runtime.block_on(outbox::deliver(&folder, &senders, None, Utc::now(), true));
+    assert_eq!(deliver().unwrap().sent, 1);
+    assert_eq!(deliver().unwrap(), outbox::Delivered::default());
+    let got = receiver.received();
+    assert_eq!(got.len(), 1, "posted once");
+    assert_eq!(got[0].signature, python_signature(&secret.shown(), &got[0]));
+    let body: serde_json::Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!(body["type"], "response.created");
+    assert!(body["timestamp"].as_str().unwrap().ends_with('Z'), "{body}");
+    let data = &body["data"];
+    let want = serde_json::json!({
+        "answer_id": held.id,
+        "survey_id": held.survey_id,
+        "survey": "After check-in",
+        "touchpoint": "check_in",
+        "customer_id": "C-7",
+        "invitation_id": id,
+        "language": "de",
+        "scores": {"nps": 9, "grade": 4},
+        "comment": "Quick",
+    });
+    assert_eq!(data, &want);
 }

@@ -31,14 +31,7 @@ pub struct Waiting {
     pub recipients: Vec<String>,
 }
 
-/// A webhook message's body: the event's type, when it happened, and the case.
-#[derive(Serialize)]
-struct Payload<'a> {
-    r#type: String,
-    timestamp: &'a str,
-    data: Data<'a>,
-}
-
+/// What a case event's webhook message tells.
 #[derive(Serialize)]
 struct Data<'a> {
     case: &'a Case,
@@ -48,15 +41,11 @@ struct Data<'a> {
 impl Waiting {
     /// The JSON body posted to webhook endpoints.
     pub fn payload(&self) -> Result<Vec<u8>> {
-        let payload = Payload {
-            r#type: self.event.webhook_type(),
-            timestamp: &self.at,
-            data: Data {
-                case: &self.case,
-                escalation: self.escalation,
-            },
+        let data = Data {
+            case: &self.case,
+            escalation: self.escalation,
         };
-        Ok(serde_json::to_vec(&payload)?)
+        webhooks::body(self.event.into(), &self.at, data)
     }
 }
 
@@ -158,7 +147,7 @@ impl OpsDb {
             insert(&tx, (Channel::Mail, None), about, message, now)?;
         }
         let body = waiting.payload()?;
-        for (id, url) in webhooks::subscribed(&tx, waiting.event)? {
+        for (id, url) in webhooks::subscribed(&tx, waiting.event.into())? {
             let message = ("", url.as_str(), body.as_slice());
             insert(&tx, (Channel::Webhook, Some(id)), about, message, now)?;
         }

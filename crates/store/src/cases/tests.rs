@@ -8,6 +8,7 @@ use cxray_core::cases::{
 };
 use cxray_core::schedule::{Channel, DeliveryStatus, MAX_ATTEMPTS};
 use cxray_core::stats::Instrument;
+use cxray_core::webhook::WebhookEvent;
 use proptest::prelude::*;
 
 use super::*;
@@ -438,11 +439,19 @@ fn followed_up_cases_are_told_to_their_owners_users_and_webhooks_held_out_ones_n
     user(&db, "eve@example.com", Role::Executive, None);
     db.disable_user("admin", "old@airport.example").unwrap();
     let opened = db
-        .add_webhook("ann", "https://crm.example/hooks", &[CaseEvent::Opened])
+        .add_webhook(
+            "ann",
+            "https://crm.example/hooks",
+            &[WebhookEvent::CaseOpened],
+        )
         .unwrap()
         .0;
     let closed = db
-        .add_webhook("ann", "http://127.0.0.1:8099/x", &[CaseEvent::Closed])
+        .add_webhook(
+            "ann",
+            "http://127.0.0.1:8099/x",
+            &[WebhookEvent::CaseClosed],
+        )
         .unwrap()
         .0;
     let (_, o, now) = half_held_out(&db, 40);

@@ -66,7 +66,7 @@ pub(crate) fn remember<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::{MIGRATIONS, OpsDb};
+    use crate::ops::OpsDb;
 
     fn record(rows: u64) -> KeyRecord {
         KeyRecord {
@@ -79,17 +79,7 @@ mod tests {
     fn keys_are_per_token_and_older_keys_stay_per_user_or_shared() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cxray.db");
-        let conn = Connection::open(&path).unwrap();
-        conn.execute_batch("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
-            .unwrap();
-        for (i, sql) in MIGRATIONS[..5].iter().enumerate() {
-            conn.execute_batch(sql).unwrap();
-            conn.execute(
-                "INSERT INTO schema_migrations VALUES (?1, 'then')",
-                params![i + 1],
-            )
-            .unwrap();
-        }
+        let conn = crate::ops::db_at_version(&path, 5);
         conn.execute(
             "INSERT INTO ingest_keys VALUES ('transactions', 'old', 3, 'h3', 'then')",
             [],

@@ -1,15 +1,21 @@
 //! Answers from the survey page, held here for a grace period — a second submission
 //! through the same personal link within it replaces the held answer — and then
 //! committed into `responses` through ingestion by the server, which marks each one
-//! committed (or refused, with ingestion's reason) afterwards.
+//! committed (or refused, with ingestion's reason) afterwards; the mark queues the
+//! answer's `response.created` message for every webhook endpoint that wants it.
 
+use std::collections::BTreeMap;
+
+use cxray_core::schedule::Channel;
 use cxray_core::stats::Instrument;
 use cxray_core::surveys::Answer;
+use cxray_core::webhook::WebhookEvent;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use crate::Result;
-use crate::ops::{OpsDb, parse_column};
+use crate::ops::{OpsDb, parse_column, stored};
+use crate::outbox::{self, About};
+use crate::{Result, webhooks};
 
 /// An answer as held.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -173,15 +179,30 @@ impl OpsDb {
         )
     }
 
-    /// Marks answers committed into `responses` at `now`.
+    /// Marks answers committed into `responses` at `now` and, in the same transaction,
+    /// queues each newly marked one's `response.created` message for every enabled
+    /// webhook endpoint that wants it: once per answer.
     pub fn mark_answers_committed(&self, ids: &[i64], now: i64) -> Result<()> {
         let tx = crate::ops::write(self.conn())?;
-        {
-            let mut stmt = tx.prepare_cached(
+        let hooks = webhooks::subscribed(&tx, WebhookEvent::ResponseCreated)?;
+        let at = chrono::DateTime::from_timestamp(now, 0).unwrap_or_default();
+        for id in ids {
+            let marked = tx.execute(
                 "UPDATE survey_answers SET committed_at = ?2 WHERE id = ?1 AND committed_at IS NULL",
+                params![id, now],
             )?;
-            for id in ids {
-                stmt.execute(params![id, now])?;
+            if marked == 0 || hooks.is_empty() {
+                continue;
+            }
+            let Some(answer) = answers_where(&tx, "a.id = ?1", params![id])?.pop() else {
+                continue;
+            };
+            let event = WebhookEvent::ResponseCreated;
+            let body = webhooks::body(event, &stored(at), Response::of(&answer))?;
+            for (hook, url) in &hooks {
+                let message = ("", url.as_str(), body.as_slice());
+                let about = About::Answer { answer: *id };
+                outbox::insert(&tx, (Channel::Webhook, Some(*hook)), about, message, at)?;
             }
         }
         tx.commit()?;
@@ -198,6 +219,38 @@ impl OpsDb {
         )?;
         tx.commit()?;
         Ok(())
+    }
+}
+
+/// An answer as a `response.created` message tells it.
+#[derive(Serialize)]
+struct Response<'a> {
+    answer_id: i64,
+    survey_id: i64,
+    survey: &'a str,
+    touchpoint: Option<&'a str>,
+    /// None for an answer through the anonymous link.
+    customer_id: Option<&'a str>,
+    invitation_id: Option<i64>,
+    language: &'a str,
+    /// Each question's score by its instrument's name (the grade in points, A = 4).
+    scores: BTreeMap<&'static str, u8>,
+    comment: &'a str,
+}
+
+impl<'a> Response<'a> {
+    fn of(a: &'a HeldAnswer) -> Self {
+        Response {
+            answer_id: a.id,
+            survey_id: a.survey_id,
+            survey: &a.survey,
+            touchpoint: a.touchpoint.as_deref(),
+            customer_id: a.customer_id.as_deref(),
+            invitation_id: a.invitation_id,
+            language: &a.language,
+            scores: a.scores.iter().map(|(q, s)| (q.name(), *s)).collect(),
+            comment: &a.comment,
+        }
     }
 }
 
@@ -315,7 +368,7 @@ mod tests {
             })
             .collect();
         db.invite(&rule, &candidates, None, &[1; 32]).unwrap();
-        db.send_due("link", now)
+        db.send_due(cxray_core::surveys::SurveyChannel::Link, now)
             .unwrap()
             .iter()
             .map(|i| i.id)
@@ -373,7 +426,7 @@ mod tests {
             db.hold_answer(999, "en", &answer(1), now, 60).unwrap(),
             Hold::Unknown
         );
-        db.expire_invitations(now + 400 * DAY).unwrap();
+        db.expire_invitations(now + 400 * DAY, 100).unwrap();
         assert_eq!(
             db.hold_answer(ids[1], "en", &answer(1), now + 400 * DAY, 60)
                 .unwrap(),

@@ -1,4 +1,5 @@
-//! Erasure (`cxray forget`): every survey record of the customers goes — invitations,
+//! Erasure (`cxray forget`): every survey record of the customers goes — their
+//! invitations' e-mails and their answers' webhook messages in the outbox, invitations,
 //! contact decisions, answers held or kept, opt-outs.
 
 use rusqlite::params;
@@ -21,6 +22,16 @@ impl OpsDb {
         let tx = crate::ops::write(self.conn())?;
         let mut removed = 0;
         for id in ids {
+            removed += tx.execute(
+                "DELETE FROM outbox WHERE invitation_id IN
+                    (SELECT id FROM invitations WHERE customer_id = ?1)",
+                params![id],
+            )?;
+            removed += tx.execute(
+                "DELETE FROM outbox WHERE answer_id IN
+                    (SELECT id FROM survey_answers WHERE customer_id = ?1)",
+                params![id],
+            )?;
             for table in TABLES {
                 let sql = format!("DELETE FROM {table} WHERE customer_id = ?1");
                 removed += tx.execute(&sql, params![id])?;

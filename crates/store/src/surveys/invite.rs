@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use cxray_core::access::PseudonymKey;
-use cxray_core::surveys::{Contact, ContactPolicy, Decision, Draw, decide};
+use cxray_core::surveys::{Contact, ContactPolicy, Decision, Draw, SurveyChannel, decide};
 use rusqlite::{Connection, Transaction, params};
 use serde::Serialize;
 
@@ -48,6 +48,8 @@ pub struct Invitation {
     pub status: String,
     pub expires_at: Option<i64>,
     pub language: Option<String>,
+    /// When its personal page was first shown.
+    pub opened_at: Option<i64>,
 }
 
 /// A survey's invitations by status (pending, sent, responded, expired) and suppressions
@@ -143,18 +145,29 @@ impl OpsDb {
 
     /// Hands out the pending invitations due by `now` as personal links: each becomes
     /// sent through `channel`, expiring by the contact policy, and logged.
-    pub fn send_due(&self, channel: &str, now: i64) -> Result<Vec<Invitation>> {
+    pub fn send_due(&self, channel: SurveyChannel, now: i64) -> Result<Vec<Invitation>> {
+        self.send_where(channel, now, "status = 'pending' AND send_at <= ?1")
+    }
+
+    /// Hands out as personal links, like [`OpsDb::send_due`], only the pending
+    /// invitations due by `now` that the e-mail round found without an address.
+    pub fn send_unaddressed(&self, now: i64) -> Result<Vec<Invitation>> {
+        let due = "status = 'pending' AND send_at <= ?1 AND unaddressed_at IS NOT NULL";
+        self.send_where(SurveyChannel::Link, now, due)
+    }
+
+    /// Sends the invitations meeting `due` (`?1` is `now`) through `channel`.
+    fn send_where(&self, channel: SurveyChannel, now: i64, due: &str) -> Result<Vec<Invitation>> {
         let policy = self.contact_policy()?;
         let tx = crate::ops::write(self.conn())?;
-        let due = "status = 'pending' AND send_at <= ?1";
-        let mut sent = invitations_where(&tx, due, params![now])?;
+        let mut sent = invitations_where(&tx, &format!("{due} ORDER BY id"), params![now])?;
         let expires = policy.expires(now);
         tx.execute(
             &format!(
                 "UPDATE invitations SET status = 'sent', channel = ?2, sent_at = ?1,
                         expires_at = ?3 WHERE {due}"
             ),
-            params![now, channel, expires],
+            params![now, channel.name(), expires],
         )?;
         for i in &mut sent {
             (i.status, i.expires_at) = ("sent".into(), Some(expires));
@@ -164,14 +177,18 @@ impl OpsDb {
         Ok(sent)
     }
 
-    /// Marks the sent invitations past their expiry by `now` expired, and logs them.
-    pub fn expire_invitations(&self, now: i64) -> Result<usize> {
+    /// Marks up to `limit` sent invitations past their expiry by `now` expired, and logs
+    /// them.
+    pub fn expire_invitations(&self, now: i64, limit: usize) -> Result<usize> {
         let tx = crate::ops::write(self.conn())?;
-        let expired = invitations_where(&tx, "status = 'sent' AND expires_at < ?1", params![now])?;
-        tx.execute(
-            "UPDATE invitations SET status = 'expired' WHERE status = 'sent' AND expires_at < ?1",
-            params![now],
-        )?;
+        let past = "status = 'sent' AND expires_at < ?1 ORDER BY id LIMIT ?2";
+        let expired = invitations_where(&tx, past, params![now, limit as i64])?;
+        let mut mark =
+            tx.prepare_cached("UPDATE invitations SET status = 'expired' WHERE id = ?1")?;
+        for i in &expired {
+            mark.execute([i.id])?;
+        }
+        drop(mark);
         log_each(&tx, &expired, now, "expired")?;
         tx.commit()?;
         Ok(expired.len())
@@ -391,14 +408,15 @@ fn log_each(tx: &Transaction, invitations: &[Invitation], at: i64, decision: &st
     Ok(())
 }
 
-fn invitations_where(
+pub(super) fn invitations_where(
     conn: &Connection,
     condition: &str,
     values: impl rusqlite::Params,
 ) -> Result<Vec<Invitation>> {
     let sql = format!(
-        "SELECT id, survey_id, customer_id, touchpoint, send_at, status, expires_at, language
-         FROM invitations WHERE {condition} ORDER BY id"
+        "SELECT id, survey_id, customer_id, touchpoint, send_at, status, expires_at, language,
+                opened_at
+         FROM invitations WHERE {condition}"
     );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(values, |r| {
@@ -411,6 +429,7 @@ fn invitations_where(
             status: r.get(5)?,
             expires_at: r.get(6)?,
             language: r.get(7)?,
+            opened_at: r.get(8)?,
         })
     })?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)

@@ -3,12 +3,15 @@
 //! decides on — each decision, invited or suppressed with its reason, logged so "why was
 //! this customer not asked?" has an answer ([`invite`]); what happens to an invitation
 //! afterwards (sent, reminded, expired, answered) is logged the same way, and a world that
-//! already happened can play its invitations forward ([`replay`]). Answers from the
-//! survey page are held for a grace period before they are committed ([`answers`]).
+//! already happened can play its invitations forward ([`replay`]). Invitations and their
+//! reminders go out by e-mail through the outbox ([`email`]). Answers from the survey
+//! page are held for a grace period before they are committed ([`answers`]), each then
+//! posted to the webhook endpoints that want `response.created`.
 
 mod answers;
 pub mod check;
 mod define;
+mod email;
 mod forget;
 mod invite;
 mod rates;
@@ -21,6 +24,7 @@ use cxray_core::surveys::{InvitationRule, Survey};
 use serde::Serialize;
 
 pub use answers::{HeldAnswer, Hold};
+pub use email::Mails;
 pub use invite::{Candidate, ContactEntry, Invitation, Invited, SurveyCounts};
 pub use rates::{NO_OWNER, Ownership, RateGroup, Reach};
 pub use replay::Replayed;

@@ -79,6 +79,11 @@ pub struct Reach {
     pub responded: u64,
     pub reminded: u64,
     pub expired: u64,
+    /// E-mailed through the outbox; their e-mails accepted by the mail server; their
+    /// pages shown.
+    pub emailed: u64,
+    pub delivered: u64,
+    pub opened: u64,
     /// Different customers sent an invitation.
     pub customers: u64,
     /// Hours from sending to the answer: the median, of those answered.
@@ -90,7 +95,11 @@ impl OpsDb {
     pub fn reach(&self, by: RateGroup, ownership: &Ownership) -> Result<Vec<Reach>> {
         let sql = format!(
             "SELECT {} AS grp, i.customer_id, i.status, i.reminders, i.responded_at - i.sent_at,
-                    i.touchpoint
+                    i.touchpoint, i.opened_at IS NOT NULL AS opened,
+                    EXISTS (SELECT 1 FROM outbox o WHERE o.invitation_id = i.id
+                            AND o.event = 'invitation') AS emailed,
+                    EXISTS (SELECT 1 FROM outbox o WHERE o.invitation_id = i.id
+                            AND o.event = 'invitation' AND o.status = 'sent') AS delivered
              FROM invitations i JOIN surveys s ON s.id = i.survey_id
              WHERE i.sent_at IS NOT NULL ORDER BY grp",
             by.expression()
@@ -120,6 +129,9 @@ impl OpsDb {
             reach.responded += u64::from(status == "responded");
             reach.expired += u64::from(status == "expired");
             reach.reminded += u64::from(r.get::<_, i64>(3)? > 0);
+            reach.opened += u64::from(r.get::<_, bool>("opened")?);
+            reach.emailed += u64::from(r.get::<_, bool>("emailed")?);
+            reach.delivered += u64::from(r.get::<_, bool>("delivered")?);
             if let Some(wait) = r.get::<_, Option<i64>>(4)? {
                 waits.push(wait);
             }

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use cxray_core::surveys::SurveyChannel;
 use rusqlite::params;
 use serde::Serialize;
 
@@ -26,7 +27,7 @@ impl OpsDb {
     pub fn replay_invitations(
         &self,
         end: i64,
-        channel: &str,
+        channel: SurveyChannel,
         answered: &HashMap<String, Vec<i64>>,
     ) -> Result<Replayed> {
         let policy = self.contact_policy()?;
@@ -79,7 +80,7 @@ impl OpsDb {
             update.execute(params![
                 id,
                 status,
-                channel,
+                channel.name(),
                 sent,
                 expires,
                 reminded,

@@ -1,5 +1,5 @@
 use cxray_core::stats::Instrument;
-use cxray_core::surveys::{ContactPolicy, InvitationRule, Suppression, Survey};
+use cxray_core::surveys::{ContactPolicy, InvitationRule, Suppression, Survey, SurveyChannel};
 use proptest::prelude::*;
 
 use super::*;
@@ -160,14 +160,17 @@ fn links_go_out_when_due_and_expire() {
     db.invite(&r, &[candidate("c1", 0), candidate("c2", 40)], None, &KEY)
         .unwrap();
     let now = 1000 * DAY + 2 * DAY;
-    let sent = db.send_due("link", now).unwrap();
+    let sent = db.send_due(SurveyChannel::Link, now).unwrap();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].customer_id, "c1");
     assert_eq!(sent[0].expires_at, Some(now + 14 * DAY));
     assert_eq!(sent[0].language.as_deref(), Some("de"));
-    assert!(db.send_due("link", now).unwrap().is_empty(), "sent once");
-    assert_eq!(db.expire_invitations(now + 14 * DAY).unwrap(), 0);
-    assert_eq!(db.expire_invitations(now + 15 * DAY).unwrap(), 1);
+    assert!(
+        db.send_due(SurveyChannel::Link, now).unwrap().is_empty(),
+        "sent once"
+    );
+    assert_eq!(db.expire_invitations(now + 14 * DAY, 100).unwrap(), 0);
+    assert_eq!(db.expire_invitations(now + 15 * DAY, 100).unwrap(), 1);
     let status = db.invitation(sent[0].id).unwrap().unwrap().status;
     assert_eq!(status, "expired");
     let log: Vec<String> = db
@@ -235,7 +238,9 @@ fn a_replay_sends_reminds_answers_and_expires_in_time() {
         ("c2".to_string(), vec![sent + 4 * DAY]),
     ]);
     let end = 1000 * DAY + 60 * DAY;
-    let out = db.replay_invitations(end, "mail", &answered).unwrap();
+    let out = db
+        .replay_invitations(end, SurveyChannel::Email, &answered)
+        .unwrap();
     assert_eq!(
         out,
         Replayed {
@@ -272,7 +277,7 @@ fn a_replay_sends_reminds_answers_and_expires_in_time() {
     assert_eq!(steps("c3"), c3);
     assert_eq!(steps("c4"), vec![]);
     assert_eq!(
-        db.send_due("mail", end).unwrap().len(),
+        db.send_due(SurveyChannel::Email, end).unwrap().len(),
         0,
         "c4 is still pending, due later"
     );
@@ -324,7 +329,7 @@ fn reach_counts_the_invitations_sent_by_group() {
         ("c1".to_string(), vec![sent + 7200]),
         ("c2".to_string(), vec![sent + 4 * DAY]),
     ]);
-    db.replay_invitations(1000 * DAY + 100 * DAY, "mail", &answered)
+    db.replay_invitations(1000 * DAY + 100 * DAY, SurveyChannel::Email, &answered)
         .unwrap();
     let by_survey = db.reach(RateGroup::Survey, &Ownership::default()).unwrap();
     let want = Reach {
@@ -335,6 +340,7 @@ fn reach_counts_the_invitations_sent_by_group() {
         expired: 2,
         customers: 3,
         median_hours_to_respond: Some(96.0),
+        ..Reach::default()
     };
     assert_eq!(by_survey, vec![want]);
     let weeks = db.reach(RateGroup::Week, &Ownership::default()).unwrap();
@@ -358,4 +364,159 @@ fn reach_counts_the_invitations_sent_by_group() {
     assert_eq!(theirs[0].sent, 4);
     let unowned = db.reach(RateGroup::Owner, &Ownership::default()).unwrap();
     assert_eq!(unowned[0].group, NO_OWNER);
+}
+
+/// An e-mail to `to`, as the server would queue it.
+fn mail(to: &str) -> crate::outbox::Mail {
+    crate::outbox::Mail {
+        recipient: to.into(),
+        message: format!("To: {to}\r\n\r\nhello").into_bytes(),
+    }
+}
+
+/// The decisions logged about a customer, in order.
+fn decisions(db: &OpsDb, customer: &str) -> Vec<String> {
+    let log = db.contact_log(customer).unwrap();
+    log.into_iter().map(|e| e.decision).collect()
+}
+
+#[test]
+fn invitations_are_emailed_once_and_reminded_until_answered_or_opted_out() {
+    let policy = ContactPolicy {
+        reminders: 2,
+        reminder_gap_days: 3,
+        ..no_holdout()
+    };
+    let (_dir, db, r) = with_rule(&policy);
+    let found = [candidate("c1", 0), candidate("c2", 0), candidate("c3", 0)];
+    db.invite(&r, &found, None, &KEY).unwrap();
+    let now = 1000 * DAY + 2 * DAY;
+    let due = db.due_for_email(now, 10).unwrap();
+    assert_eq!(due.len(), 3);
+    assert!(db.due_for_email(now, 2).unwrap().len() == 2, "bounded");
+    let id = |c: &str| due.iter().find(|i| i.customer_id == c).unwrap().id;
+    let mails = [
+        (id("c1"), mail("a@x.example")),
+        (id("c2"), mail("b@x.example")),
+    ];
+    let sent = db.email_invitations(("cx@example.com", &mails), &[id("c3")], &policy, now);
+    assert_eq!(sent.unwrap(), 2);
+    assert!(db.due_for_email(now, 10).unwrap().is_empty());
+    let again = db.email_invitations(("cx@example.com", &mails), &[], &policy, now);
+    assert_eq!(again.unwrap(), 0, "an invitation is e-mailed once");
+    let c1 = db.invitation(id("c1")).unwrap().unwrap();
+    assert_eq!(
+        (c1.status.as_str(), c1.expires_at),
+        ("sent", Some(now + 14 * DAY))
+    );
+    assert_eq!(db.invitation(id("c3")).unwrap().unwrap().status, "pending");
+    let left = db.send_unaddressed(now).unwrap();
+    assert_eq!(left.len(), 1, "no address: left for the link export");
+    assert_eq!(left[0].customer_id, "c3");
+    assert_eq!(decisions(&db, "c1"), ["invited", "sent"]);
+    let queued = db.deliveries(10).unwrap();
+    let about: Vec<String> = queued.iter().map(|d| d.about()).collect();
+    let want = [id("c2"), id("c1")].map(|i| format!("Survey invitation {i}"));
+    assert_eq!(about, want);
+
+    // c1 answers; c2 does not, and is reminded after the gap, twice.
+    let answer = cxray_core::surveys::Answer {
+        scores: vec![(Instrument::Nps, 9), (Instrument::Csat, 4)],
+        comment: String::new(),
+    };
+    db.hold_answer(id("c1"), "de", &answer, now + DAY, 60)
+        .unwrap();
+    assert!(db.due_reminders(now + 3 * DAY - 1, 10).unwrap().is_empty());
+    let due = db.due_reminders(now + 3 * DAY, 10).unwrap();
+    assert_eq!(due.iter().map(|i| i.id).collect::<Vec<_>>(), [id("c2")]);
+    let reminder = [(id("c2"), mail("b@x.example"))];
+    let remind = |at: i64| db.remind(("cx@example.com", &reminder), &[], at).unwrap();
+    assert_eq!(remind(now + 3 * DAY), 1);
+    assert_eq!(remind(now + 3 * DAY), 0, "not again before the gap");
+    assert!(db.due_reminders(now + 6 * DAY - 1, 10).unwrap().is_empty());
+    assert_eq!(db.due_reminders(now + 6 * DAY, 10).unwrap().len(), 1);
+    assert_eq!(remind(now + 6 * DAY), 1);
+    assert!(
+        db.due_reminders(now + 13 * DAY, 10).unwrap().is_empty(),
+        "two at most"
+    );
+    assert_eq!(
+        decisions(&db, "c2"),
+        ["invited", "sent", "reminded", "reminded"]
+    );
+    assert_eq!(decisions(&db, "c1"), ["invited", "sent", "responded"]);
+    let about = db.deliveries(1).unwrap().remove(0).about();
+    assert_eq!(about, format!("Survey reminder {}", id("c2")));
+    assert_eq!(
+        db.expire_invitations(now + 15 * DAY, 10).unwrap(),
+        2,
+        "c2 and c3"
+    );
+}
+
+#[test]
+fn a_customer_opted_out_or_without_an_address_is_not_reminded() {
+    let (_dir, db, r) = with_rule(&no_holdout());
+    db.invite(&r, &[candidate("c1", 0), candidate("c2", 0)], None, &KEY)
+        .unwrap();
+    let now = 1000 * DAY + 2 * DAY;
+    let ids: Vec<i64> = db
+        .due_for_email(now, 10)
+        .unwrap()
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    let mails: Vec<_> = ids.iter().map(|id| (*id, mail("a@x.example"))).collect();
+    let policy = db.contact_policy().unwrap();
+    db.email_invitations(("cx@example.com", &mails), &[], &policy, now)
+        .unwrap();
+    db.opt_out("c1", "link", now + DAY).unwrap();
+    let later = now + 3 * DAY;
+    assert_eq!(db.due_reminders(later, 10).unwrap().len(), 2);
+    let reminded = db.remind(("cx@example.com", &mails[..1]), &ids[1..], later);
+    assert_eq!(reminded.unwrap(), 0);
+    assert!(db.due_reminders(later + 30 * DAY, 10).unwrap().is_empty());
+    assert_eq!(decisions(&db, "c1"), ["invited", "sent", "opted_out"]);
+    assert_eq!(decisions(&db, "c2"), ["invited", "sent"]);
+}
+
+#[test]
+fn reach_counts_e_mails_delivered_and_pages_opened() {
+    let (_dir, db, r) = with_rule(&no_holdout());
+    let found = [candidate("c1", 0), candidate("c2", 0), candidate("c3", 0)];
+    db.invite(&r, &found, None, &KEY).unwrap();
+    let now = 1000 * DAY + 2 * DAY;
+    let due = db.due_for_email(now, 10).unwrap();
+    let mails: Vec<_> = due[..2]
+        .iter()
+        .map(|i| (i.id, mail("a@x.example")))
+        .collect();
+    let policy = db.contact_policy().unwrap();
+    db.email_invitations(("cx@example.com", &mails), &[], &policy, now)
+        .unwrap();
+    db.send_due(SurveyChannel::Link, now).unwrap();
+    let queued = db.queued(chrono::Utc::now(), true, None).unwrap();
+    let at = chrono::Utc::now();
+    db.record_try(queued[0].id, &crate::outbox::Outcome::Sent, at)
+        .unwrap();
+    db.mark_opened(due[0].id, now + 60).unwrap();
+    db.mark_opened(due[0].id, now + 120).unwrap();
+    db.mark_opened(due[2].id, now + 60).unwrap();
+    let opened = db.invitation(due[0].id).unwrap().unwrap().opened_at;
+    assert_eq!(opened, Some(now + 60), "the first opening");
+    let reach = db.reach(RateGroup::Channel, &Ownership::default()).unwrap();
+    let email = reach.iter().find(|g| g.group == "email").unwrap();
+    assert_eq!(
+        (email.sent, email.emailed, email.delivered, email.opened),
+        (2, 2, 1, 1)
+    );
+    let link = reach.iter().find(|g| g.group == "link").unwrap();
+    assert_eq!(
+        (link.sent, link.emailed, link.delivered, link.opened),
+        (1, 0, 0, 1)
+    );
+    // Erasure takes the customer's e-mails with their invitations.
+    let customer = due[0].customer_id.clone();
+    db.forget_survey_records(&[customer]).unwrap();
+    assert_eq!(db.deliveries(10).unwrap().len(), 1);
 }

@@ -1,0 +1,140 @@
+//! Survey invitations by e-mail, in the server's rounds: a bounded batch of the pending
+//! invitations due — each customer's address read from customers for just that batch —
+//! written as e-mails in the invitation's language with the personal link and the
+//! unsubscribe link, and queued in the outbox in the transaction that marks them sent;
+//! invitations without a valid address are left for the link export. Then the reminders
+//! due by the contact policy, and the invitations past their expiry.
+
+mod letters;
+
+use std::collections::BTreeMap;
+
+use cxray_analysis::surveys::addresses::addresses;
+use cxray_core::surveys::SurveyMail;
+use cxray_store::sql::Sql;
+use cxray_store::surveys::Invitation;
+use cxray_store::{DataFolder, StoreError};
+use serde::Serialize;
+
+use crate::reports::{Mailer, db};
+use letters::Writer;
+
+/// Invitations (and reminders, and expiries) handled per step of a round, so a backlog
+/// never holds the operational database's lock long.
+const BATCH: usize = 500;
+
+/// How invitations are e-mailed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvitationOptions {
+    /// The address respondents reach the server at (`https://cx.example.com`): the
+    /// personal links' base. None: no invitation is e-mailed.
+    pub public_url: Option<String>,
+    /// The customers' column holding their e-mail address.
+    pub email_column: String,
+}
+
+impl Default for InvitationOptions {
+    fn default() -> Self {
+        InvitationOptions {
+            public_url: None,
+            email_column: "email".into(),
+        }
+    }
+}
+
+/// What a round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Mailed {
+    /// Invitations sent by e-mail.
+    pub sent: usize,
+    /// Invitations due whose customer has no valid address: left for the link export.
+    pub without_address: usize,
+    pub reminded: usize,
+    pub expired: usize,
+}
+
+/// One round at `now` (seconds since the epoch): invitations due and reminders due
+/// e-mailed through `mailer` when there is one and a public address, then expiries.
+pub async fn round(
+    folder: &DataFolder,
+    mailer: Option<&Mailer>,
+    options: &InvitationOptions,
+    now: i64,
+) -> Result<Mailed, StoreError> {
+    let mut done = Mailed::default();
+    if let (Some(mailer), Some(base)) = (mailer, &options.public_url) {
+        let (key, surveys) = db(folder, |ops| Ok((ops.pseudonym_key()?, ops.surveys()?))).await?;
+        let languages = surveys
+            .into_iter()
+            .map(|s| (s.id, s.survey.languages))
+            .collect();
+        let writer = Writer {
+            mailer,
+            base,
+            key,
+            languages,
+        };
+        (done.sent, done.without_address) = invite(folder, &writer, options, now).await?;
+        done.reminded = remind(folder, &writer, options, now).await?;
+    }
+    done.expired = db(folder, move |ops| ops.expire_invitations(now, BATCH)).await?;
+    Ok(done)
+}
+
+/// E-mails a batch of the invitations due: (sent, without an address).
+async fn invite(
+    folder: &DataFolder,
+    writer: &Writer<'_>,
+    options: &InvitationOptions,
+    now: i64,
+) -> Result<(usize, usize), StoreError> {
+    let due = db(folder, move |ops| ops.due_for_email(now, BATCH)).await?;
+    if due.is_empty() {
+        return Ok((0, 0));
+    }
+    let policy = db(folder, |ops| ops.contact_policy()).await?;
+    let found = lookup(folder, &options.email_column, &due).await?;
+    let expires = policy.expires(now);
+    let (mails, unaddressed) = writer.write(&due, &found, SurveyMail::Invitation, |_| expires);
+    let without = unaddressed.len();
+    let sender = writer.mailer.from();
+    let sent = db(folder, move |ops| {
+        ops.email_invitations((&sender, &mails), &unaddressed, &policy, now)
+    })
+    .await?;
+    Ok((sent, without))
+}
+
+/// E-mails a batch of the reminders due: how many went out.
+async fn remind(
+    folder: &DataFolder,
+    writer: &Writer<'_>,
+    options: &InvitationOptions,
+    now: i64,
+) -> Result<usize, StoreError> {
+    let due = db(folder, move |ops| ops.due_reminders(now, BATCH)).await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let found = lookup(folder, &options.email_column, &due).await?;
+    let expiry = |i: &Invitation| i.expires_at.unwrap_or(now);
+    let (mails, unaddressed) = writer.write(&due, &found, SurveyMail::Reminder, expiry);
+    let sender = writer.mailer.from();
+    db(folder, move |ops| {
+        ops.remind((&sender, &mails), &unaddressed, now)
+    })
+    .await
+}
+
+/// The addresses of the invitations' customers, from customers' `column`.
+async fn lookup(
+    folder: &DataFolder,
+    column: &str,
+    invitations: &[Invitation],
+) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    let mut customers: Vec<String> = invitations.iter().map(|i| i.customer_id.clone()).collect();
+    customers.sort_unstable();
+    customers.dedup();
+    let sql = Sql::open(folder, &BTreeMap::new()).await?;
+    addresses(&sql, column, &customers).await
+}
