@@ -80,7 +80,7 @@ pub struct Reach {
     pub reminded: u64,
     pub expired: u64,
     /// E-mailed through the outbox; their e-mails accepted by the mail server; their
-    /// pages shown.
+    /// pages shown (an answered invitation's page was: answers come through it).
     pub emailed: u64,
     pub delivered: u64,
     pub opened: u64,
@@ -95,7 +95,7 @@ impl OpsDb {
     pub fn reach(&self, by: RateGroup, ownership: &Ownership) -> Result<Vec<Reach>> {
         let sql = format!(
             "SELECT {} AS grp, i.customer_id, i.status, i.reminders, i.responded_at - i.sent_at,
-                    i.touchpoint, i.opened_at IS NOT NULL AS opened,
+                    i.touchpoint, (i.opened_at IS NOT NULL OR i.status = 'responded') AS opened,
                     EXISTS (SELECT 1 FROM outbox o WHERE o.invitation_id = i.id
                             AND o.event = 'invitation') AS emailed,
                     EXISTS (SELECT 1 FROM outbox o WHERE o.invitation_id = i.id

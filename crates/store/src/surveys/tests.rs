@@ -340,6 +340,8 @@ fn reach_counts_the_invitations_sent_by_group() {
         expired: 2,
         customers: 3,
         median_hours_to_respond: Some(96.0),
+        // Answered through their pages, which were therefore opened.
+        opened: 2,
         ..Reach::default()
     };
     assert_eq!(by_survey, vec![want]);
