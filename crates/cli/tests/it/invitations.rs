@@ -182,3 +182,30 @@ fn invitations_are_mailed_opened_delivered_reminded_and_unsubscribed() {
         .collect();
     assert_eq!(decisions, ["invited", "sent", "reminded", "opted_out"]);
 }
+
+/// A backlog beyond one batch goes in one round, batch after batch: 1,234 invitations due
+/// whose customers have no valid address are all set aside for the link export at once.
+#[test]
+fn a_backlog_is_worked_through_batch_after_batch_in_one_round() {
+    let mut customers = String::from("customer_id,email,language\n");
+    for i in 0..1_234 {
+        customers.push_str(&format!("c{i},not an address {i},en\n"));
+    }
+    let (_dir, data) = invited(&customers);
+    let folder = DataFolder::open(&data).unwrap();
+    let settings = MailSettings {
+        smtp_url: format!("smtp://127.0.0.1:{}", free_port()),
+        from: "cx@aurora.example".into(),
+    };
+    let mailer = Mailer::new(&settings).unwrap();
+    let options = InvitationOptions {
+        public_url: Some(PUBLIC.into()),
+        ..InvitationOptions::default()
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let now = Utc::now().timestamp();
+    let first = runtime.block_on(round(&folder, Some(&mailer), &options, now));
+    assert_eq!(first.unwrap().without_address, 1_234);
+    let again = runtime.block_on(round(&folder, Some(&mailer), &options, now));
+    assert_eq!(again.unwrap(), Mailed::default(), "nothing left");
+}

@@ -19,9 +19,13 @@ use serde::Serialize;
 use crate::reports::{Mailer, db};
 use letters::Writer;
 
-/// Invitations (and reminders, and expiries) handled per step of a round, so a backlog
-/// never holds the operational database's lock long.
+/// Invitations (and reminders, and expiries) handled per transaction, so a backlog never
+/// holds the operational database's lock long.
 const BATCH: usize = 500;
+
+/// Batches worked through back to back per round while full ones come: a backlog of a
+/// million invitations goes out over 100 rounds, not 2,000.
+const BATCHES_PER_ROUND: usize = 20;
 
 /// How invitations are e-mailed.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,10 +78,28 @@ pub async fn round(
             key,
             languages,
         };
-        (done.sent, done.without_address) = invite(folder, &writer, options, now).await?;
-        done.reminded = remind(folder, &writer, options, now).await?;
+        for _ in 0..BATCHES_PER_ROUND {
+            let (sent, without) = invite(folder, &writer, options, now).await?;
+            (done.sent, done.without_address) = (done.sent + sent, done.without_address + without);
+            if sent + without < BATCH {
+                break;
+            }
+        }
+        for _ in 0..BATCHES_PER_ROUND {
+            let (reminded, due) = remind(folder, &writer, options, now).await?;
+            done.reminded += reminded;
+            if due < BATCH {
+                break;
+            }
+        }
     }
-    done.expired = db(folder, move |ops| ops.expire_invitations(now, BATCH)).await?;
+    for _ in 0..BATCHES_PER_ROUND {
+        let expired = db(folder, move |ops| ops.expire_invitations(now, BATCH)).await?;
+        done.expired += expired;
+        if expired < BATCH {
+            break;
+        }
+    }
     Ok(done)
 }
 
@@ -105,25 +127,27 @@ async fn invite(
     Ok((sent, without))
 }
 
-/// E-mails a batch of the reminders due: how many went out.
+/// E-mails a batch of the reminders due: how many went out, of how many were due.
 async fn remind(
     folder: &DataFolder,
     writer: &Writer<'_>,
     options: &InvitationOptions,
     now: i64,
-) -> Result<usize, StoreError> {
+) -> Result<(usize, usize), StoreError> {
     let due = db(folder, move |ops| ops.due_reminders(now, BATCH)).await?;
     if due.is_empty() {
-        return Ok(0);
+        return Ok((0, 0));
     }
+    let count = due.len();
     let found = lookup(folder, &options.email_column, &due).await?;
     let expiry = |i: &Invitation| i.expires_at.unwrap_or(now);
     let (mails, unaddressed) = writer.write(&due, &found, SurveyMail::Reminder, expiry);
     let sender = writer.mailer.from();
-    db(folder, move |ops| {
+    let reminded = db(folder, move |ops| {
         ops.remind((&sender, &mails), &unaddressed, now)
     })
-    .await
+    .await?;
+    Ok((reminded, count))
 }
 
 /// The addresses of the invitations' customers, from customers' `column`.
