@@ -15,6 +15,7 @@ use cxray_store::sql::Sql;
 use cxray_store::surveys::Invitation;
 use cxray_store::{DataFolder, StoreError};
 use serde::Serialize;
+use tokio::sync::OnceCell;
 
 use crate::reports::{Mailer, db};
 use letters::Writer;
@@ -78,15 +79,20 @@ pub async fn round(
             key,
             languages,
         };
+        let book = Addresses {
+            folder,
+            sql: OnceCell::new(),
+            column: &options.email_column,
+        };
         for _ in 0..BATCHES_PER_ROUND {
-            let (sent, without) = invite(folder, &writer, options, now).await?;
+            let (sent, without) = invite(folder, &writer, &book, now).await?;
             (done.sent, done.without_address) = (done.sent + sent, done.without_address + without);
             if sent + without < BATCH {
                 break;
             }
         }
         for _ in 0..BATCHES_PER_ROUND {
-            let (reminded, due) = remind(folder, &writer, options, now).await?;
+            let (reminded, due) = remind(folder, &writer, &book, now).await?;
             done.reminded += reminded;
             if due < BATCH {
                 break;
@@ -107,7 +113,7 @@ pub async fn round(
 async fn invite(
     folder: &DataFolder,
     writer: &Writer<'_>,
-    options: &InvitationOptions,
+    book: &Addresses<'_>,
     now: i64,
 ) -> Result<(usize, usize), StoreError> {
     let due = db(folder, move |ops| ops.due_for_email(now, BATCH)).await?;
@@ -115,7 +121,7 @@ async fn invite(
         return Ok((0, 0));
     }
     let policy = db(folder, |ops| ops.contact_policy()).await?;
-    let found = lookup(folder, &options.email_column, &due).await?;
+    let found = book.of(&due).await?;
     let expires = policy.expires(now);
     let (mails, unaddressed) = writer.write(&due, &found, SurveyMail::Invitation, |_| expires);
     let without = unaddressed.len();
@@ -131,7 +137,7 @@ async fn invite(
 async fn remind(
     folder: &DataFolder,
     writer: &Writer<'_>,
-    options: &InvitationOptions,
+    book: &Addresses<'_>,
     now: i64,
 ) -> Result<(usize, usize), StoreError> {
     let due = db(folder, move |ops| ops.due_reminders(now, BATCH)).await?;
@@ -139,7 +145,7 @@ async fn remind(
         return Ok((0, 0));
     }
     let count = due.len();
-    let found = lookup(folder, &options.email_column, &due).await?;
+    let found = book.of(&due).await?;
     let expiry = |i: &Invitation| i.expires_at.unwrap_or(now);
     let (mails, unaddressed) = writer.write(&due, &found, SurveyMail::Reminder, expiry);
     let sender = writer.mailer.from();
@@ -150,15 +156,27 @@ async fn remind(
     Ok((reminded, count))
 }
 
-/// The addresses of the invitations' customers, from customers' `column`.
-async fn lookup(
-    folder: &DataFolder,
-    column: &str,
-    invitations: &[Invitation],
-) -> Result<std::collections::HashMap<String, String>, StoreError> {
-    let mut customers: Vec<String> = invitations.iter().map(|i| i.customer_id.clone()).collect();
-    customers.sort_unstable();
-    customers.dedup();
-    let sql = Sql::open(folder, &BTreeMap::new()).await?;
-    addresses(&sql, column, &customers).await
+/// Where a round reads addresses: one session over the data for all its batches, opened
+/// for the first batch (a round with nothing due opens none), and the customers' column
+/// holding them.
+struct Addresses<'a> {
+    folder: &'a DataFolder,
+    sql: OnceCell<Sql>,
+    column: &'a str,
+}
+
+impl Addresses<'_> {
+    /// The addresses of the invitations' customers.
+    async fn of(
+        &self,
+        invitations: &[Invitation],
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let mut customers: Vec<String> =
+            invitations.iter().map(|i| i.customer_id.clone()).collect();
+        customers.sort_unstable();
+        customers.dedup();
+        let open = || async { Sql::open(self.folder, &BTreeMap::new()).await };
+        let sql = self.sql.get_or_try_init(open).await?;
+        addresses(sql, self.column, &customers).await
+    }
 }
