@@ -225,6 +225,14 @@ pub enum CasesCommand {
         #[arg(long, requires = "owner")]
         remove: bool,
     },
+    /// The business hours service levels count in, for cases opened from then on: with
+    /// HOURS (`"Mon-Fri 08:00-17:00 Europe/Copenhagen"`) sets them, with --clear counts
+    /// every hour again; then prints them.
+    Hours {
+        hours: Option<String>,
+        #[arg(long, conflicts_with = "hours")]
+        clear: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -401,6 +401,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      CREATE INDEX invitations_to_remind ON invitations (remind_at, id)
         WHERE status = 'sent' AND remind_at IS NOT NULL;
      UPDATE webhooks SET events = 'case.' || replace(events, ',', ',case.');",
+    // 14: the business hours cases' service levels count in (`cases::hours`), if set.
+    "CREATE TABLE business_hours (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        spec TEXT NOT NULL,
+        set_by TEXT NOT NULL,
+        set_at TEXT NOT NULL
+     );",
 ];
 
 /// The schema version this build expects.

@@ -179,6 +179,26 @@ pub async fn cases(config: &Config, command: CasesCommand, json: bool) -> anyhow
             }
             leads(&ops.leads()?, json)
         }
+        CasesCommand::Hours { hours, clear } => {
+            if let Some(text) = hours {
+                let parsed = text
+                    .parse()
+                    .map_err(|e| super::usage(format!("HOURS: {e}")))?;
+                ops.set_business_hours(&super::actor(), Some(&parsed))?;
+            }
+            if clear {
+                ops.set_business_hours(&super::actor(), None)?;
+            }
+            let set = ops.business_hours()?;
+            match json {
+                true => output::json(&set.map(|h| h.to_string())),
+                false => {
+                    let every = "every hour counts (no business hours set)".to_string();
+                    println!("{}", set.map_or(every, |h| h.to_string()));
+                    Ok(())
+                }
+            }
+        }
         CasesCommand::Causes(args) => {
             for text in &args.add {
                 ops.add_root_cause(&super::actor(), &cause(text)?)?;

@@ -367,3 +367,27 @@ fn root_causes_are_counted_and_priced_by_their_customers_lifetime_value() {
         "{text}"
     );
 }
+
+/// Business hours are set, shown and cleared; hours written wrongly are refused with why,
+/// and change nothing.
+#[test]
+fn business_hours_are_set_refused_when_wrong_and_cleared() {
+    let (_dir, data) = crate::initialised();
+    let weekdays = "Mon-Fri 08:00-17:00 Europe/Copenhagen";
+    let set = json(&data, &["cases", "hours", weekdays, "--json"]);
+    assert_eq!(set, weekdays);
+    for bad in [
+        "Mon-Fri 08:00-17:00",
+        "Mon-Fri 17:00-08:00 Europe/Copenhagen",
+        "Mon-Fri 08:00-17:00 Europe/Atlantis",
+    ] {
+        let out = run(&data, &["cases", "hours", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let why = String::from_utf8_lossy(&out.stderr);
+        assert!(why.contains("e.g. 'Mon-Fri 08:00-17:00"), "{why}");
+        assert_eq!(json(&data, &["cases", "hours", "--json"]), weekdays);
+    }
+    let cleared = run(&data, &["cases", "hours", "--clear"]);
+    let shown = String::from_utf8_lossy(&cleared.stdout);
+    assert!(shown.starts_with("every hour counts"), "{shown}");
+}

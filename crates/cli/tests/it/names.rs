@@ -162,6 +162,7 @@ fn no_page_and_no_command_shows_a_program_identifier() {
         vec!["cases", "causes", "--add", "baggage > delayed"],
         vec!["cases", "show", "1"],
         vec!["cases", "effect"],
+        vec!["cases", "hours", "Mon-Fri 08:00-17:00 Europe/Copenhagen"],
         vec!["vacuum"],
         vec!["optimize"],
         vec!["backup", &backup],

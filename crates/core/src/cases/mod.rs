@@ -7,6 +7,7 @@
 pub mod deadline;
 pub mod effect;
 pub mod holdout;
+pub mod hours;
 pub mod notify;
 pub mod outcome;
 pub mod root_cause;

@@ -9,6 +9,7 @@
 
 pub mod check;
 mod escalate;
+mod hours;
 mod list;
 mod months;
 mod notify;

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use cxray_core::access::PseudonymKey;
+use cxray_core::cases::hours::BusinessHours;
 use cxray_core::cases::{Arm, CaseEvent, CaseStatus, Deadlines, Draw};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
@@ -81,6 +82,7 @@ impl OpsDb {
         if !enabled {
             return Ok(done);
         }
+        let business = super::hours::business_hours(&tx)?;
         let mut sorted: Vec<&Candidate> = candidates.iter().collect();
         sorted.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
         // Whether each customer seen is in the rule's cooldown: asked once per customer.
@@ -102,7 +104,7 @@ impl OpsDb {
                 done.cooling_down += 1;
                 continue;
             }
-            let arm = insert(&tx, at, rule, c)?;
+            let arm = insert(&tx, (at, business.as_ref()), rule, c)?;
             done.opened += 1;
             done.held_out += usize::from(arm == Arm::Holdout);
             done.unrouted += usize::from(c.owner.is_none() && rule.fallback_owner.is_none());
@@ -149,8 +151,14 @@ fn cooling_down(tx: &Transaction, rule: &Rule, customer: &str, now: DateTime<Utc
     Ok(found.is_some())
 }
 
-/// Inserts the case with its first history entry; returns its arm.
-fn insert(tx: &Transaction, at: &Opening, rule: &Rule, c: &Candidate) -> Result<Arm> {
+/// Inserts the case with its first history entry, its deadlines in the business hours if
+/// set; returns its arm.
+fn insert(
+    tx: &Transaction,
+    (at, business): (&Opening, Option<&BusinessHours>),
+    rule: &Rule,
+    c: &Candidate,
+) -> Result<Arm> {
     let owner = c.owner.as_ref().or(rule.fallback_owner.as_ref());
     let draw = Draw {
         rule: rule.id,
@@ -158,7 +166,8 @@ fn insert(tx: &Transaction, at: &Opening, rule: &Rule, c: &Candidate) -> Result<
         customer: &c.customer_id,
     };
     let arm = draw.arm(at.key, rule.holdout);
-    let due = Deadlines::new(at.now, owner.and_then(|o| at.sla_hours.get(o)).copied());
+    let sla = owner.and_then(|o| at.sla_hours.get(o)).copied();
+    let due = Deadlines::new(at.now, sla, business);
     tx.execute(
         "INSERT INTO cases (rule_id, event_key, customer_id, event_at, touchpoint, detail, owner,
             arm, status, opened_at, contact_by, resolve_by, updated_at)

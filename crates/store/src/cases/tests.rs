@@ -765,3 +765,28 @@ fn cases_are_counted_by_the_month_they_were_opened_and_their_deadlines() {
     assert_eq!(row("2026-06", Some("cx-team")), (1, 0, 0, 1));
     assert_eq!(row("2026-07", Some("cx-team")), (1, 0, 0, 0));
 }
+
+#[test]
+fn deadlines_count_business_hours_once_they_are_set() {
+    let (_dir, db) = db();
+    let rule = db.add_rule("ann", &detractors("Detractors")).unwrap();
+    let hours = BTreeMap::from([("airport".to_string(), 24.0)]);
+    assert_eq!(db.business_hours().unwrap(), None);
+    let weekdays: cxray_core::cases::hours::BusinessHours =
+        "Mon-Fri 08:00-17:00 Europe/Copenhagen".parse().unwrap();
+    db.set_business_hours("ann", Some(&weekdays)).unwrap();
+    assert_eq!(db.business_hours().unwrap(), Some(weekdays));
+    // Friday 16:00 in Copenhagen: 24 working hours end on Wednesday 13:00.
+    let friday = at("2026-12-04T15:00:00Z");
+    let events = [event("C-1", "k1", Some("airport"))];
+    db.open_cases(&opening(&hours, friday), &rule, &events, None)
+        .unwrap();
+    let case = &db.cases(&CaseFilter::default(), friday).unwrap()[0];
+    assert_eq!(case.contact_by, "2026-12-09T12:00:00Z");
+    db.set_business_hours("bob", None).unwrap();
+    assert_eq!(db.business_hours().unwrap(), None);
+    assert_eq!(
+        actions(&db, 3),
+        ["set_business_hours", "open_cases", "set_business_hours"]
+    );
+}

@@ -1,0 +1,48 @@
+//! The business hours cases' service levels count in: none (every hour counts) until set,
+//! one setting for every owner, audited.
+
+use cxray_core::cases::hours::BusinessHours;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::ops::{OpsDb, audit, now_text};
+use crate::{Result, StoreError};
+
+impl OpsDb {
+    /// The business hours set, if any.
+    pub fn business_hours(&self) -> Result<Option<BusinessHours>> {
+        business_hours(self.conn())
+    }
+
+    /// Sets the business hours (`None`: every hour counts again), for cases opened from
+    /// now on.
+    pub fn set_business_hours(&self, actor: &str, hours: Option<&BusinessHours>) -> Result<()> {
+        let tx = crate::ops::write(self.conn())?;
+        match hours {
+            Some(h) => tx.execute(
+                "INSERT OR REPLACE INTO business_hours (id, spec, set_by, set_at)
+                 VALUES (1, ?1, ?2, ?3)",
+                params![h.to_string(), actor, now_text()],
+            )?,
+            None => tx.execute("DELETE FROM business_hours", [])?,
+        };
+        let detail = hours.map_or("every hour".into(), ToString::to_string);
+        audit(&tx, actor, "set_business_hours", &detail)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// The business hours as stored.
+pub(super) fn business_hours(conn: &Connection) -> Result<Option<BusinessHours>> {
+    let spec: Option<String> = conn
+        .query_row("SELECT spec FROM business_hours WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    spec.map(|s| {
+        s.parse().map_err(|e: cxray_core::cases::hours::BadHours| {
+            StoreError::Input(format!("stored business hours: {e}"))
+        })
+    })
+    .transpose()
+}
