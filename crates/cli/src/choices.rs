@@ -80,6 +80,10 @@ choices! {
     InitiativeOutcome => cxray_analysis::initiatives::Outcome {
         FailureRate = "failure_rate" ["failure-rate"] => cxray_analysis::initiatives::Outcome::FailureRate; "share of interactions that failed",
         Wait = "wait" => cxray_analysis::initiatives::Outcome::Wait; "mean wait in seconds",
+        Csat = "csat" => cxray_analysis::initiatives::Outcome::Csat; "share of CSAT answers about the touchpoints that are satisfied (4 or 5)",
+        Nps = "nps" => cxray_analysis::initiatives::Outcome::Nps; "NPS of the answers about the touchpoints",
+        Grade = "grade" => cxray_analysis::initiatives::Outcome::Grade; "grade point average of the report-card answers about the touchpoints",
+        RevenuePerCustomer = "revenue_per_customer" ["revenue-per-customer"] => cxray_analysis::initiatives::Outcome::RevenuePerCustomer; "revenue per buying customer in the unit's transactions",
     }
     DriverMethod => Method {
         Auto = "auto" => Method::Auto; "shapley up to 15 predictors, relative weights beyond",

@@ -74,6 +74,11 @@ impl Role {
         self != Role::Executive
     }
 
+    /// May record initiatives and change them; the others only read them.
+    pub fn can_record_initiatives(self) -> bool {
+        matches!(self, Role::Admin | Role::Analyst)
+    }
+
     /// Sees every owner's touchpoints and cases.
     pub fn sees_all_owners(self) -> bool {
         !self.needs_owner()
@@ -111,6 +116,8 @@ named_enum! {
         Cases = "cases",
         /// Define surveys, invitation rules and the contact policy (admins).
         Surveys = "surveys",
+        /// Record and change initiatives.
+        Initiatives = "initiatives",
     }
 }
 
@@ -122,6 +129,7 @@ impl Scope {
             Scope::Ingest => "Send data (ingestion)",
             Scope::Cases => "Open and work on follow-up cases",
             Scope::Surveys => "Define surveys, invitation rules and the contact policy",
+            Scope::Initiatives => "Record and change initiatives",
         }
     }
 }

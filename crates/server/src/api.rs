@@ -129,7 +129,7 @@ fn failure(e: impl Into<PartError>) -> Response {
 
 /// For company-wide data the caller must see every owner (the `read` scope is checked
 /// by [`crate::auth::require_read`]).
-fn allow(user: &CurrentUser, company_wide: bool) -> Result<(), Response> {
+pub(crate) fn allow(user: &CurrentUser, company_wide: bool) -> Result<(), Response> {
     if company_wide && !user.role.sees_all_owners() {
         return Err(error(
             StatusCode::FORBIDDEN,
@@ -315,6 +315,26 @@ async fn targets(State(state): State<AppState>, user: CurrentUser) -> Reply {
     Ok(Json(targets).into_response())
 }
 
+/// An optional query parameter of text, for the OpenAPI document.
+pub(crate) fn query_parameter(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}, "description": description})
+}
+
+/// An OpenAPI operation's responses: `extra` and the refusals of the routes that take
+/// input (400 naming the field, 401, 403), with `not_found` as the 404.
+pub(crate) fn with_refusals(mut extra: Value, not_found: &str) -> Value {
+    let refusals = json!({
+        "400": {"description": "Bad input: {\"error\", \"kind\": \"bad_input\", \"field\"} names the field; nothing changed."},
+        "401": {"description": "Not signed in and no valid token."},
+        "403": {"description": "The role or token scope does not allow it."},
+        "404": {"description": not_found}
+    });
+    if let (Some(e), Value::Object(r)) = (extra.as_object_mut(), refusals) {
+        e.extend(r);
+    }
+    extra
+}
+
 /// `GET /api/v1/openapi.json`: the API's description (public).
 async fn openapi() -> Json<Value> {
     Json(openapi_document())
@@ -360,6 +380,7 @@ fn openapi_document() -> Value {
         crate::cases::api::openapi()
             .into_iter()
             .chain(crate::surveys::api::openapi())
+            .chain(crate::initiatives::api::openapi())
             .map(|(path, v)| (path.to_string(), v)),
     );
     json!({
@@ -369,7 +390,7 @@ fn openapi_document() -> Value {
         "paths": paths,
         "components": {"securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "cxray_session"},
-            "token": {"type": "http", "scheme": "bearer", "description": "An API token (cxr_…) with scopes read, ingest, cases (opening and working on cases) and/or surveys (defining surveys, rules and the contact policy)."}
+            "token": {"type": "http", "scheme": "bearer", "description": "An API token (cxr_…) with scopes read, ingest, cases (opening and working on cases), surveys (defining surveys, rules and the contact policy) and/or initiatives (recording and changing initiatives)."}
         }}
     })
 }
@@ -397,5 +418,12 @@ mod tests {
         assert_eq!(policy["security"][1]["token"][1], "surveys");
         let rates = &doc["paths"]["/api/v1/survey-rates"]["get"]["parameters"][0];
         assert_eq!(rates["schema"]["enum"][2], "owner");
+        let initiatives = &doc["paths"]["/api/v1/initiatives/{id}"];
+        assert_eq!(
+            initiatives["patch"]["security"][1]["token"][1],
+            "initiatives"
+        );
+        assert!(doc["paths"]["/api/v1/initiatives/{id}/effect"]["get"]["summary"].is_string());
+        assert!(doc["paths"]["/api/v1/whatif"]["get"]["parameters"].is_array());
     }
 }

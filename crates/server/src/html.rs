@@ -56,6 +56,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("/owners", "Owners"),
     ("/cases", "Cases"),
     ("/surveys", "Surveys"),
+    ("/initiatives", "Initiatives"),
     ("/customers", "Customers"),
     ("/data", "Data"),
 ];

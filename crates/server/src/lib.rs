@@ -13,6 +13,7 @@ mod cases;
 mod filters;
 mod html;
 mod ingest;
+mod initiatives;
 pub mod invitations;
 pub mod notify;
 pub mod outbox;
@@ -127,6 +128,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(cases::routes())
         .merge(surveys::routes())
+        .merge(initiatives::routes())
         .merge(auth::reading_routes())
         .route_layer(read)
         .merge(api::public_routes())

@@ -50,7 +50,7 @@ fn nav(user: &CurrentUser) -> Vec<(&'static str, &'static str)> {
             user.role.sees_all_owners()
                 || matches!(
                     *href,
-                    "/journey" | "/areas" | "/owners" | "/cases" | "/surveys"
+                    "/journey" | "/areas" | "/owners" | "/cases" | "/surveys" | "/initiatives"
                 )
         })
         .chain(admin)
@@ -88,13 +88,13 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
 }
 
 /// A page's error: the status and a short explanation, in the layout.
-fn refuse(user: &CurrentUser, status: StatusCode, title: &str, text: &str) -> Response {
+pub(crate) fn refuse(user: &CurrentUser, status: StatusCode, title: &str, text: &str) -> Response {
     let body = format!("<p role=\"alert\">{}</p>", escape(text));
     (status, render(user, "", title, None, &body)).into_response()
 }
 
 /// Company-wide figures: not for owners and partners.
-fn company_wide(user: &CurrentUser) -> Result<(), Response> {
+pub(crate) fn company_wide(user: &CurrentUser) -> Result<(), Response> {
     if user.role.sees_all_owners() {
         return Ok(());
     }

@@ -132,6 +132,11 @@ impl Snapshots {
         }
     }
 
+    /// The product settings the analyses run with.
+    pub fn product(&self) -> &ProductSettings {
+        &self.settings.product
+    }
+
     /// The latest snapshot, if one has been computed.
     pub fn latest(&self) -> Option<Arc<Snapshot>> {
         self.latest.read().expect("snapshot lock").clone()

@@ -67,11 +67,29 @@ impl OpsDb {
 
     /// Every initiative, by name.
     pub fn initiatives(&self) -> Result<Vec<Initiative>> {
+        let all = self.recorded_initiatives()?;
+        Ok(all.into_iter().map(|r| r.initiative).collect())
+    }
+
+    /// Every initiative with its id, by name.
+    pub fn recorded_initiatives(&self) -> Result<Vec<Recorded>> {
         let mut stmt = self.conn().prepare(&format!(
-            "SELECT {COLUMNS} FROM initiatives ORDER BY name COLLATE NOCASE"
+            "SELECT {COLUMNS}, id FROM initiatives ORDER BY name COLLATE NOCASE"
         ))?;
-        let rows = stmt.query_map([], read)?;
+        let rows = stmt.query_map([], recorded)?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// The initiative with id `id`, if there is one.
+    pub fn initiative_by_id(&self, id: i64) -> Result<Option<Recorded>> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {COLUMNS}, id FROM initiatives WHERE id = ?1"),
+                [id],
+                recorded,
+            )
+            .optional()?)
     }
 
     /// The initiative named `name` (ignoring case); an error listing the names if none is.
@@ -99,6 +117,22 @@ impl OpsDb {
             }
         }
     }
+}
+
+/// An initiative with the id the database gave it (its address on the web).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Recorded {
+    pub id: i64,
+    #[serde(flatten)]
+    pub initiative: Initiative,
+}
+
+/// A row of `COLUMNS` followed by the id.
+fn recorded(r: &rusqlite::Row) -> rusqlite::Result<Recorded> {
+    Ok(Recorded {
+        initiative: read(r)?,
+        id: r.get(13)?,
+    })
 }
 
 fn checked(i: &Initiative) -> Result<()> {
@@ -232,6 +266,10 @@ mod tests {
         };
         db.update_initiative("bob", "bag fix", &done).unwrap();
         assert_eq!(db.initiative("Bag fix").unwrap(), done);
+        let id = db.recorded_initiatives().unwrap()[0].id;
+        let found = db.initiative_by_id(id).unwrap().unwrap();
+        assert_eq!(found.initiative, done);
+        assert_eq!(db.initiative_by_id(id + 1).unwrap(), None);
         let audit = db.recent_audit(2).unwrap();
         assert_eq!(
             (audit[0].action.as_str(), audit[1].action.as_str()),

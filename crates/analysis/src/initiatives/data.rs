@@ -1,49 +1,18 @@
 //! A recorded initiative against the data: its scope checked, and its unit × week panel
-//! built from the interactions as a DataFusion plan.
+//! built as a DataFusion plan.
 
 use chrono::NaiveDate;
 use cxray_core::initiatives::{Initiative, Panel, Row};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::functions::expr_fn::date_trunc;
-use datafusion::functions_aggregate::expr_fn::{avg, max, min};
-use datafusion::logical_expr::{Expr, case};
-use datafusion::prelude::{DataFrame, cast, col, ident, lit};
-use serde::Serialize;
+use datafusion::functions_aggregate::expr_fn::{max, min};
+use datafusion::logical_expr::Expr;
+use datafusion::prelude::{DataFrame, cast, col, lit};
 
 use cxray_store::decode::Columns;
 use cxray_store::sql::Sql;
 use cxray_store::{Result, StoreError};
 
-/// What an initiative's effect is measured on, per unit and week, at its touchpoints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// The share of interactions that failed.
-    FailureRate,
-    /// The mean wait in seconds.
-    Wait,
-}
-
-impl Outcome {
-    /// The outcome for people.
-    pub fn label(self) -> &'static str {
-        match self {
-            Outcome::FailureRate => "failure rate",
-            Outcome::Wait => "wait (seconds)",
-        }
-    }
-
-    /// The outcome of one interaction.
-    fn expr(self) -> Expr {
-        match self {
-            Outcome::FailureRate => case(col("outcome"))
-                .when(lit("failed"), lit(1.0))
-                .otherwise(lit(0.0))
-                .unwrap_or_else(|_| lit(0.0)),
-            Outcome::Wait => cast(col("wait_seconds"), DataType::Float64),
-        }
-    }
-}
+use super::Outcome;
 
 /// Checks an initiative against the interactions: its scope column is one of theirs, its
 /// values and touchpoints occur, and every start lies within their dates. The error names
@@ -138,26 +107,10 @@ pub(super) fn at_touchpoints(df: DataFrame, i: &Initiative) -> Result<DataFrame>
 }
 
 /// The initiative's panel: every value of its scope column is a unit, weeks (from
-/// Monday) are periods, the outcome is taken over the scoped touchpoints' interactions,
+/// Monday) are periods, the outcome is taken at the scoped touchpoints (see [`Outcome`]),
 /// and the scope's values are treated from their starts.
 pub async fn panel(sql: &Sql, i: &Initiative, outcome: Outcome) -> Result<Panel> {
-    let interactions = sql.context().table("interactions").await?;
-    let df = at_touchpoints(
-        interactions.filter(ident(&i.scope.column).is_not_null())?,
-        i,
-    )?;
-    let week = cast(date_trunc(lit("week"), col("at")), DataType::Date32);
-    let batches = df
-        .aggregate(
-            vec![
-                cast(ident(&i.scope.column), DataType::Utf8).alias("unit"),
-                week.alias("period"),
-            ],
-            vec![avg(outcome.expr()).alias("outcome")],
-        )?
-        .filter(col("outcome").is_not_null())?
-        .collect()
-        .await?;
+    let batches = outcome.weekly(sql, i).await?.collect().await?;
     let days = |d: NaiveDate| (d - NaiveDate::default()).num_days();
     let mut rows = Vec::new();
     for b in &batches {
@@ -174,6 +127,13 @@ pub async fn panel(sql: &Sql, i: &Initiative, outcome: Outcome) -> Result<Panel>
                 treated_from: i.start_of(u).map(days),
             });
         }
+    }
+    if rows.is_empty() {
+        return Err(StoreError::NoData(format!(
+            "no {} to measure: nothing at the initiative's touchpoints has a value of {}",
+            outcome.label(),
+            i.scope.column
+        )));
     }
     rows.sort_by(|a, b| (&a.unit, a.period).cmp(&(&b.unit, b.period)));
     Panel::new(&rows).map_err(StoreError::analysis)

@@ -1,19 +1,25 @@
 //! Initiatives measured on data: a query's result read as a unit × period panel
 //! (`unit`, `period`, `outcome`, `treated_from`) and measured by
-//! `core::initiatives::measure`; proposed fixes priced before they are made ([`what_ifs`]).
+//! `core::initiatives::measure`; a recorded initiative's [`report`] (the measurement and,
+//! on the failure rate, its business case); proposed fixes priced before they are made
+//! ([`what_ifs`]).
 
 mod data;
+mod outcome;
 mod panel;
 mod value;
 mod whatif;
 
-pub use data::{Outcome, check_scope};
+pub use data::check_scope;
+pub use outcome::Outcome;
 pub use panel::{PeriodKind, panel_sql};
 pub use value::{Valued, value_of};
-pub use whatif::{Proposal, Unpriced, WhatIfs, what_ifs};
+pub use whatif::{Proposal, Unpriced, WhatIfs, costs, reduction, what_ifs};
 
 use cxray_core::initiatives::{Initiative, Measurement, Panel, Request, measure};
 use cxray_store::sql::Sql;
+
+use crate::journey::JourneyOptions;
 use cxray_store::{Result, StoreError};
 use serde::Serialize;
 
@@ -49,4 +55,38 @@ pub async fn measure_initiative(
 ) -> Result<Measured> {
     let panel = data::panel(sql, initiative, outcome).await?;
     measured(PeriodKind::Date, &panel, request)
+}
+
+/// A recorded initiative's measurement and, on the failure rate, its business case;
+/// `claim` says whether the design supports a claim (else `refusal` says why).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub claim: bool,
+    #[serde(flatten)]
+    pub measured: Measured,
+    pub business_case: Option<Valued>,
+}
+
+/// Measures `initiative` on `outcome` and, for the failure rate, prices the effect over
+/// `years` (the journey of `opts` gives the excess leaving and the CLV).
+pub async fn report(
+    sql: &Sql,
+    opts: &JourneyOptions,
+    initiative: &Initiative,
+    outcome: Outcome,
+    (request, years): (&Request, f64),
+) -> Result<Report> {
+    let measured = measure_initiative(sql, initiative, outcome, request).await?;
+    let m = &measured.measurement;
+    let business_case = match (&m.effect, outcome) {
+        (Some(effect), Outcome::FailureRate) => {
+            value_of(sql, opts, initiative, effect, years).await?
+        }
+        _ => None,
+    };
+    Ok(Report {
+        claim: m.refusal.is_none() && m.effect.is_some(),
+        measured,
+        business_case,
+    })
 }

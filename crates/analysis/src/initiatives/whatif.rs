@@ -23,6 +23,37 @@ pub struct Proposal {
     pub costs: BTreeMap<String, f64>,
 }
 
+/// A share of bad experiences removed, given as a percentage ("30%" or "30"), more than 0
+/// and at most 100; refused naming `reduce_failures`.
+pub fn reduction(text: &str) -> Result<f64> {
+    let number = text.trim().trim_end_matches('%').trim();
+    match number.parse::<f64>() {
+        Ok(p) if p > 0.0 && p <= 100.0 => Ok(p / 100.0),
+        _ => Err(StoreError::invalid(
+            "reduce_failures",
+            format!("'{text}': a percentage more than 0 and at most 100, e.g. 30%"),
+        )),
+    }
+}
+
+/// `TOUCHPOINT=AMOUNT` costs a year, each amount more than 0; refused naming `cost`.
+pub fn costs<'a>(given: impl IntoIterator<Item = &'a str>) -> Result<BTreeMap<String, f64>> {
+    given
+        .into_iter()
+        .map(|c| {
+            let bad = || {
+                let message = format!("'{c}': TOUCHPOINT=AMOUNT, an amount more than 0");
+                StoreError::invalid("cost", message)
+            };
+            let (tp, amount) = c.split_once('=').ok_or_else(bad)?;
+            match amount.trim().parse::<f64>() {
+                Ok(a) if a > 0.0 && a.is_finite() => Ok((tp.trim().to_string(), a)),
+                _ => Err(bad()),
+            }
+        })
+        .collect()
+}
+
 /// The fixes priced and ranked, and the touchpoints that could not be priced with why.
 #[derive(Debug, Clone, Serialize)]
 pub struct WhatIfs {

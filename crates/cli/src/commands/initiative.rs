@@ -3,15 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use cxray_analysis::initiatives::{
-    Measured, Outcome, Valued, check_scope, measure_initiative, measure_sql, value_of,
-};
+use cxray_analysis::initiatives::{Measured, Valued, check_scope, measure_sql, report};
 use cxray_core::initiatives::{Effect, Initiative, Measurement, Months, Request, Scope};
 use cxray_core::stats::Estimate;
 use cxray_core::text::{self, significant, significant_with_interval};
 use cxray_store::StoreError;
 use cxray_store::sql::Sql;
-use serde::Serialize;
 
 use crate::args::{
     InitiativeAddArgs, InitiativeCommand, InitiativeFields, InitiativeUpdateArgs, JourneyArgs,
@@ -188,46 +185,29 @@ async fn measure(config: &Config, args: MeasureArgs, json: bool) -> anyhow::Resu
         ..Request::default()
     };
     let sql = Sql::open(&super::folder(config)?, &BTreeMap::new()).await?;
-    let (measured, valued) = match (&args.name, &args.sql) {
+    match (&args.name, &args.sql) {
         (_, Some(query)) => {
             let measured = measure_sql(&sql, query, &request).await;
-            (
-                measured.map_err(|e| super::hint(e, &[("the query", "--sql")]))?,
-                None,
-            )
+            let measured = measured.map_err(|e| super::hint(e, &[("the query", "--sql")]))?;
+            match json {
+                true => output::json(&measured),
+                false => print(&measured),
+            }
         }
         (Some(name), None) => {
             let i = super::users::open(config)?.initiative(name)?;
-            let outcome = args.outcome.into();
-            let measured = measure_initiative(&sql, &i, outcome, &request).await?;
-            let valued = match (&measured.measurement.effect, outcome) {
-                (Some(effect), Outcome::FailureRate) => {
-                    let opts = super::journey::options(config, &JourneyArgs { window_days: 180 })?;
-                    let valued = value_of(&sql, &opts, &i, effect, args.years).await;
-                    valued.map_err(|e| super::hint(e, &[("horizon", "--years")]))?
-                }
-                _ => None,
-            };
-            (measured, valued)
+            let opts = super::journey::options(config, &JourneyArgs { window_days: 180 })?;
+            let asked = (&request, args.years);
+            let r = report(&sql, &opts, &i, args.outcome.into(), asked).await;
+            let r = r.map_err(|e| super::hint(e, &[("horizon", "--years")]))?;
+            if json {
+                return output::json(&r);
+            }
+            print(&r.measured)?;
+            r.business_case.as_ref().map_or(Ok(()), print_value)
         }
-        (None, None) => return Err(super::usage("give an initiative's NAME or --sql")),
-    };
-    if json {
-        return output::json(&Report {
-            measured: &measured,
-            business_case: valued.as_ref(),
-        });
+        (None, None) => Err(super::usage("give an initiative's NAME or --sql")),
     }
-    print(&measured)?;
-    valued.as_ref().map_or(Ok(()), print_value)
-}
-
-/// A measurement and, for a recorded initiative's failure rate, its business case.
-#[derive(Serialize)]
-struct Report<'a> {
-    #[serde(flatten)]
-    measured: &'a Measured,
-    business_case: Option<&'a Valued>,
 }
 
 fn print_value(v: &Valued) -> anyhow::Result<()> {

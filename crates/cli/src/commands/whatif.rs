@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use cxray_analysis::initiatives::{Proposal, WhatIfs, what_ifs};
+use cxray_analysis::initiatives::{Proposal, WhatIfs, costs, reduction, what_ifs};
 use cxray_core::initiatives::WhatIf;
 use cxray_core::stats::Estimate;
 use cxray_core::text::{self, significant_with_interval};
@@ -15,10 +15,15 @@ use crate::output::{self, count};
 
 /// Prices the proposed fixes and prints the shopping list.
 pub async fn run(config: &Config, args: WhatIfArgs, json: bool) -> anyhow::Result<()> {
+    let flags = [
+        ("reduce_failures", "--reduce-failures"),
+        ("touchpoint", "--touchpoint"),
+        ("cost", "--cost"),
+    ];
     let proposal = Proposal {
-        reduction: reduction(&args.reduce_failures)?,
+        reduction: reduction(&args.reduce_failures).map_err(|e| super::hint(e, &flags))?,
         touchpoints: args.touchpoints,
-        costs: costs(&args.costs)?,
+        costs: costs(args.costs.iter().map(String::as_str)).map_err(|e| super::hint(e, &flags))?,
     };
     let journey = JourneyArgs {
         window_days: args.window_days,
@@ -26,42 +31,11 @@ pub async fn run(config: &Config, args: WhatIfArgs, json: bool) -> anyhow::Resul
     let opts = super::journey::options(config, &journey)?;
     let sql = Sql::open(&super::folder(config)?, &BTreeMap::new()).await?;
     let priced = what_ifs(&sql, &opts, &proposal).await;
-    let priced = priced
-        .map_err(|e| super::hint(e, &[("touchpoint", "--touchpoint"), ("cost", "--cost")]))?;
+    let priced = priced.map_err(|e| super::hint(e, &flags))?;
     match json {
         true => output::json(&priced),
         false => print(&priced),
     }
-}
-
-/// A share given as a percentage, "30%" or "30", more than 0 and at most 100.
-fn reduction(text: &str) -> anyhow::Result<f64> {
-    let number = text.trim().trim_end_matches('%').trim();
-    match number.parse::<f64>() {
-        Ok(p) if p > 0.0 && p <= 100.0 => Ok(p / 100.0),
-        _ => Err(super::usage(format!(
-            "--reduce-failures '{text}': a percentage more than 0 and at most 100, e.g. 30%"
-        ))),
-    }
-}
-
-/// `TOUCHPOINT=AMOUNT` costs a year, each more than 0.
-fn costs(given: &[String]) -> anyhow::Result<BTreeMap<String, f64>> {
-    given
-        .iter()
-        .map(|c| {
-            let bad = || {
-                super::usage(format!(
-                    "--cost '{c}': TOUCHPOINT=AMOUNT, an amount more than 0"
-                ))
-            };
-            let (tp, amount) = c.split_once('=').ok_or_else(bad)?;
-            match amount.trim().parse::<f64>() {
-                Ok(a) if a > 0.0 && a.is_finite() => Ok((tp.trim().to_string(), a)),
-                _ => Err(bad()),
-            }
-        })
-        .collect()
 }
 
 fn print(w: &WhatIfs) -> anyhow::Result<()> {

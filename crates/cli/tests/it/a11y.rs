@@ -212,8 +212,15 @@ fn pages_of(browser: &Browser, base: &str, owner: &str, customer: &str) -> Vec<S
             .into_iter()
             .take(1),
     );
+    browser.open(&format!("{base}/initiatives"));
+    pages.extend(
+        links(browser, "main td a[href^=\"/initiatives/\"]")
+            .into_iter()
+            .take(1),
+    );
     pages.push(format!("/owners/{owner}"));
     if pages.iter().any(|p| p == "/customers") {
+        pages.push("/whatif".into());
         pages.push(format!("/customers?id={customer}"));
     }
     pages

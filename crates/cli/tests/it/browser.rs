@@ -93,6 +93,16 @@ fn expected(key: &str, apis: &Apis) -> Option<f64> {
             apis.customer["value"][kind].clone()
         }
         "purchases" => apis.customer["value"]["purchases"][name.parse::<usize>().ok()?].clone(),
+        "effect" | "diagnostics" | "business_case" => {
+            let v = &apis.effect[kind][name];
+            match v.is_object() {
+                true => v["value"].clone(),
+                false => v.clone(),
+            }
+        }
+        "whatif" => named(&apis.whatif["by_value"], "name", name)?["value"]["value"].clone(),
+        // The list's running initiatives: the demo has one, id 1.
+        "initiative" => return expected(name.strip_prefix("1.")?, apis),
         _ => return None,
     };
     v.as_f64()
@@ -121,6 +131,9 @@ struct Apis {
     owner: Value,
     tables: Value,
     customer: Value,
+    /// The demo initiative's effect and the what-if of 30% fewer bad experiences.
+    effect: Value,
+    whatif: Value,
 }
 
 /// Opens a page and checks every figure on it against the API.
@@ -234,6 +247,8 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
         owner: get("/api/v1/owners/nordground"),
         tables: get("/api/v1/tables"),
         customer: get(&format!("/api/v1/customers/{some_customer}")),
+        effect: get("/api/v1/initiatives/1/effect"),
+        whatif: get("/api/v1/whatif?reduce_failures=30"),
     };
     let browser = Browser::start();
     let all_pages = [
@@ -248,6 +263,9 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
         "/owners/nordground".into(),
         format!("/customers?id={some_customer}"),
         "/data".into(),
+        "/initiatives".into(),
+        "/initiatives/1".into(),
+        "/whatif?reduce_failures=30".into(),
     ];
     for (role, _, _) in &tokens[..3] {
         sign_in(&browser, &base, &format!("{role}@test.invalid"), PASSWORD);

@@ -184,6 +184,59 @@ fn the_demo_initiative_is_registered_and_its_planted_effect_recovered() {
 }
 
 #[test]
+fn the_answers_and_revenue_are_measured_at_the_initiatives_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = demo_folder(dir.path(), "3000");
+    let name = json(&data, &["initiative", "list", "--json"])[0]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The demo's NPS question is about the trip as a whole, not the fix's touchpoints.
+    let out = run(&data, &["initiative", "measure", &name, "--outcome", "nps"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no NPS to measure"),
+        "{}",
+        stderr(&out)
+    );
+    // Each outcome on its own scale, the CPH airport treated, the other five the control.
+    for (outcome, low, high) in [("csat", 0.0, 1.0), ("revenue_per_customer", 1.0, 1e5)] {
+        let m = json(
+            &data,
+            &[
+                "initiative",
+                "measure",
+                &name,
+                "--outcome",
+                outcome,
+                "--json",
+            ],
+        );
+        assert_eq!(m["design"]["units"], 6, "{outcome}: {m}");
+        assert_eq!(m["design"]["treated_units"], 1, "{outcome}");
+        let series = m["series"].as_array().unwrap();
+        assert!(series.len() > 50, "{outcome}: weeks {}", series.len());
+        for p in series {
+            for side in ["treated", "comparison"] {
+                if let Some(v) = p[side].as_f64() {
+                    assert!((low..=high).contains(&v), "{outcome} {side}: {v}");
+                }
+            }
+        }
+        assert!(
+            m["business_case"].is_null(),
+            "{outcome}: priced only on failures"
+        );
+        if m["claim"] == true {
+            let e = &m["effect"]["absolute"];
+            assert!(e["low"].as_f64().unwrap() <= e["high"].as_f64().unwrap());
+        } else {
+            assert!(m["refusal"]["reason"].is_string(), "{outcome}: {m}");
+        }
+    }
+}
+
+#[test]
 fn initiatives_are_checked_against_the_data_and_nothing_is_recorded_on_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     let data = demo_folder(dir.path(), "2000");

@@ -206,6 +206,7 @@ fn no_page_and_no_command_shows_a_program_identifier() {
     for route in api
         .iter()
         .chain(&[customer_api.as_str(), "tables", "targets", "me"])
+        .chain(&["initiatives", "initiatives/1/effect", "whatif"])
     {
         let path = format!("/api/v1/{route}");
         let (status, body) = get(&server.addr, &path, &admin);

@@ -32,19 +32,18 @@ type Reply = Result<Response, Response>;
 pub(crate) fn refusal(e: &Missing) -> Response {
     match e {
         Missing::NotFound(_) => crate::api::error(StatusCode::NOT_FOUND, &e.to_string()),
-        Missing::Store(e) => {
-            let field = match e {
-                StoreError::Invalid { field, .. } => Some(*field),
-                _ => None,
-            };
-            let body = json!({"error": e.to_string(), "kind": e.kind(), "field": field});
-            (crate::api::status(e.kind()), Json(body)).into_response()
-        }
+        Missing::Store(e) => store_refusal(e),
     }
 }
 
-pub(crate) fn store_refusal(e: StoreError) -> Response {
-    refusal(&Missing::Store(e))
+/// A store's refusal as its status and `{"error", "kind", "field"}`.
+pub(crate) fn store_refusal(e: &StoreError) -> Response {
+    let field = match e {
+        StoreError::Invalid { field, .. } => Some(*field),
+        _ => None,
+    };
+    let body = json!({"error": e.to_string(), "kind": e.kind(), "field": field});
+    (crate::api::status(e.kind()), Json(body)).into_response()
 }
 
 async fn list(
@@ -52,7 +51,8 @@ async fn list(
     user: CurrentUser,
     Query(q): Query<CaseQuery>,
 ) -> Reply {
-    let cases = super::list(&state, &user, q).await.map_err(store_refusal)?;
+    let cases = super::list(&state, &user, q).await;
+    let cases = cases.map_err(|e| store_refusal(&e))?;
     Ok(Json(cases).into_response())
 }
 
@@ -63,7 +63,7 @@ async fn one(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i6
 
 async fn causes(State(state): State<AppState>, user: CurrentUser) -> Reply {
     let costs = super::cause_costs(&state, &user).await;
-    Ok(Json(costs.map_err(store_refusal)?).into_response())
+    Ok(Json(costs.map_err(|e| store_refusal(&e))?).into_response())
 }
 
 /// The JSON body of a change: `application/json`, its fields known, else 400 naming
@@ -81,7 +81,7 @@ pub(crate) fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> R
         ));
     }
     serde_json::from_slice(bytes)
-        .map_err(|e| store_refusal(StoreError::invalid("body", format!("the JSON body: {e}"))))
+        .map_err(|e| store_refusal(&StoreError::invalid("body", format!("the JSON body: {e}"))))
 }
 
 async fn work(
@@ -133,19 +133,12 @@ async fn open(
 pub fn openapi() -> [(&'static str, Value); 3] {
     let security = json!([{"session": []}, {"token": ["read"]}]);
     let write_security = json!([{"session": []}, {"token": ["read", "cases"]}]);
-    let query = |name: &str, description: &str| json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}, "description": description});
-    let refusals = json!({
-        "400": {"description": "Bad input: {\"error\", \"kind\": \"bad_input\", \"field\"} names the field; nothing changed."},
-        "401": {"description": "Not signed in and no valid token."},
-        "403": {"description": "The role or token scope does not allow it."},
-        "404": {"description": "No such case, or another owner's (for owners and partners)."}
-    });
-    let with = |mut extra: Value| {
-        extra
-            .as_object_mut()
-            .unwrap()
-            .extend(refusals.as_object().unwrap().clone());
-        extra
+    let query = crate::api::query_parameter;
+    let with = |extra: Value| {
+        crate::api::with_refusals(
+            extra,
+            "No such case, or another owner's (for owners and partners).",
+        )
     };
     let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}});
     let who = "Owners and partners see and work only their own owner's cases; partners see customers by pseudonym (c-…). Executives read only.";

@@ -50,13 +50,17 @@ fn company_wide(user: &CurrentUser) -> Result<(), Response> {
 
 async fn list(State(state): State<AppState>, user: CurrentUser) -> Reply {
     company_wide(&user)?;
-    let all = crate::ops(&state, views).await.map_err(store_refusal)?;
+    let all = crate::ops(&state, views)
+        .await
+        .map_err(|e| store_refusal(&e))?;
     Ok(Json(all).into_response())
 }
 
 /// The survey with id `id`, or 404.
 async fn found(state: &AppState, id: String) -> Result<SurveyView, Response> {
-    let all = crate::ops(state, views).await.map_err(store_refusal)?;
+    let all = crate::ops(state, views)
+        .await
+        .map_err(|e| store_refusal(&e))?;
     all.into_iter()
         .find(|v| v.survey.id.to_string() == id.trim())
         .ok_or_else(|| crate::api::error(StatusCode::NOT_FOUND, &format!("no survey {id}")))
@@ -76,7 +80,11 @@ where
 {
     super::may_define(user).map_err(IntoResponse::into_response)?;
     let stored = super::acting(state, user, f).await;
-    Ok((StatusCode::CREATED, Json(stored.map_err(store_refusal)?)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(stored.map_err(|e| store_refusal(&e))?),
+    )
+        .into_response())
 }
 
 async fn add(
@@ -120,7 +128,7 @@ async fn add_rule(
 async fn policy(State(state): State<AppState>, user: CurrentUser) -> Reply {
     company_wide(&user)?;
     let p = crate::ops(&state, |ops| ops.contact_policy()).await;
-    Ok(Json(p.map_err(store_refusal)?).into_response())
+    Ok(Json(p.map_err(|e| store_refusal(&e))?).into_response())
 }
 
 async fn set_policy(
@@ -136,7 +144,7 @@ async fn set_policy(
         cxray_analysis::surveys::change_policy(ops, &actor, &change)
     })
     .await;
-    Ok(Json(p.map_err(store_refusal)?).into_response())
+    Ok(Json(p.map_err(|e| store_refusal(&e))?).into_response())
 }
 
 /// The query of `GET /api/v1/survey-rates`.
@@ -157,10 +165,10 @@ async fn rates(
     user: CurrentUser,
     Query(q): Query<RatesQuery>,
 ) -> Reply {
-    let by = super::grouping(q.by.as_deref()).map_err(store_refusal)?;
+    let by = super::grouping(q.by.as_deref()).map_err(|e| store_refusal(&e))?;
     let rates = super::rates(&state, &user, by)
         .await
-        .map_err(store_refusal)?;
+        .map_err(|e| store_refusal(&e))?;
     Ok(Json(Rates { by, rates }).into_response())
 }
 
@@ -177,7 +185,7 @@ async fn contacts(
         ));
     }
     let log = crate::ops(&state, move |ops| super::contacts(ops, &customer)).await;
-    Ok(Json(log.map_err(store_refusal)?).into_response())
+    Ok(Json(log.map_err(|e| store_refusal(&e))?).into_response())
 }
 
 /// The OpenAPI description of these routes.

@@ -93,7 +93,7 @@ impl Server {
         format!("Bearer {}", t.unwrap().token)
     }
 
-    fn api(&self, path: &str, token: &str) -> Reply {
+    pub(crate) fn api(&self, path: &str, token: &str) -> Reply {
         self.get(path, &[("Authorization", token)])
     }
 
@@ -102,7 +102,14 @@ impl Server {
         self.send_raw(method, path, token, "application/json", &body.to_string())
     }
 
-    fn send_raw(&self, method: &str, path: &str, token: &str, kind: &str, body: &str) -> Reply {
+    pub(crate) fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        kind: &str,
+        body: &str,
+    ) -> Reply {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(self.addr).unwrap();
         write!(
@@ -138,7 +145,7 @@ fn ids(cases: &[Value]) -> Vec<i64> {
 }
 
 /// A refusal's status and field.
-fn refused(r: &Reply) -> (u16, String) {
+pub(crate) fn refused(r: &Reply) -> (u16, String) {
     (
         r.status,
         r.json()["field"].as_str().unwrap_or_default().to_string(),

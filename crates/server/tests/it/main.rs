@@ -7,6 +7,7 @@ mod auth;
 mod bad_filters;
 mod cases;
 mod groups;
+mod initiatives;
 mod metrics;
 mod survey_page;
 mod surveys;
@@ -22,7 +23,7 @@ use cxray_store::DataFolder;
 use cxray_store::ops::OpsDb;
 
 /// Every route pattern of the server.
-pub const ROUTES: [&str; 61] = [
+pub const ROUTES: [&str; 68] = [
     "/",
     "/link",
     "/journey",
@@ -34,6 +35,9 @@ pub const ROUTES: [&str; 61] = [
     "/cases/effect",
     "/cases/{id}",
     "/surveys",
+    "/initiatives",
+    "/initiatives/{id}",
+    "/whatif",
     "/customers",
     "/data",
     "/admin",
@@ -75,6 +79,10 @@ pub const ROUTES: [&str; 61] = [
     "/api/v1/surveys/{id}/rules",
     "/api/v1/survey-policy",
     "/api/v1/survey-rates",
+    "/api/v1/initiatives",
+    "/api/v1/initiatives/{id}",
+    "/api/v1/initiatives/{id}/effect",
+    "/api/v1/whatif",
     "/api/v1/me",
     "/api/v1/ingest/{table}",
     "/s/{token}",

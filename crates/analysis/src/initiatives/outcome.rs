@@ -1,0 +1,174 @@
+//! What an initiative's effect is measured on, per unit and week: the failure rate and the
+//! mean wait of the interactions at its touchpoints, the CSAT, NPS and grade of the
+//! answers about them, and the revenue per customer — each a DataFusion plan with the
+//! columns `unit`, `period` (the week's Monday) and `outcome`.
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::functions::expr_fn::date_trunc;
+use datafusion::functions_aggregate::expr_fn::{avg, count_distinct, sum};
+use datafusion::logical_expr::{Expr, JoinType, case, when};
+use datafusion::prelude::{DataFrame, cast, col, ident, lit};
+use serde::Serialize;
+
+use cxray_core::initiatives::Initiative;
+use cxray_store::sql::Sql;
+use cxray_store::{Result, StoreError};
+
+use super::data::at_touchpoints;
+
+/// What an initiative's effect is measured on, per unit and week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The share of interactions at its touchpoints that failed.
+    FailureRate,
+    /// The mean wait in seconds there.
+    Wait,
+    /// The share of CSAT answers about its touchpoints that are satisfied (4 or 5).
+    Csat,
+    /// The NPS of the answers about its touchpoints (promoters less detractors, −100 to 100).
+    Nps,
+    /// The grade point average of the report-card answers about its touchpoints (F 0 … A 4).
+    Grade,
+    /// Revenue per buying customer in the unit's transactions.
+    RevenuePerCustomer,
+}
+
+/// The unit of each row: the table's own scope column, else the interaction of the same
+/// `order_id`.
+const ORDER: &str = "order_id";
+
+impl Outcome {
+    /// Every outcome, in order.
+    pub const ALL: [Outcome; 6] = [
+        Outcome::FailureRate,
+        Outcome::Wait,
+        Outcome::Csat,
+        Outcome::Nps,
+        Outcome::Grade,
+        Outcome::RevenuePerCustomer,
+    ];
+
+    /// The outcome's name, as the JSON and the API write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::FailureRate => "failure_rate",
+            Outcome::Wait => "wait",
+            Outcome::Csat => "csat",
+            Outcome::Nps => "nps",
+            Outcome::Grade => "grade",
+            Outcome::RevenuePerCustomer => "revenue_per_customer",
+        }
+    }
+
+    /// The outcome for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::FailureRate => "failure rate",
+            Outcome::Wait => "wait (seconds)",
+            Outcome::Csat => "CSAT (share satisfied)",
+            Outcome::Nps => "NPS",
+            Outcome::Grade => "grade point average",
+            Outcome::RevenuePerCustomer => "revenue per customer",
+        }
+    }
+
+    /// The outcome per unit and week.
+    pub(super) async fn weekly(self, sql: &Sql, i: &Initiative) -> Result<DataFrame> {
+        let week = cast(date_trunc(lit("week"), col("at")), DataType::Date32).alias("period");
+        let df = match self {
+            Outcome::FailureRate | Outcome::Wait => {
+                let df = sql.context().table("interactions").await?;
+                let unit = cast(ident(&i.scope.column), DataType::Utf8).alias("unit");
+                let df = at_touchpoints(df.filter(ident(&i.scope.column).is_not_null())?, i)?;
+                df.select(vec![unit, week, col("outcome"), col("wait_seconds")])?
+            }
+            Outcome::Csat | Outcome::Nps | Outcome::Grade => {
+                let df = sql.context().table("responses").await?;
+                let df = df.filter(col("instrument").eq(lit(self.instrument())))?;
+                with_unit(sql, "responses", at_touchpoints(df, i)?, i, week).await?
+            }
+            Outcome::RevenuePerCustomer => {
+                let df = sql.context().table("transactions").await?;
+                with_unit(sql, "transactions", df, i, week).await?
+            }
+        };
+        let df = df.aggregate(vec![col("unit"), col("period")], vec![self.aggregate()])?;
+        Ok(df.filter(col("outcome").is_not_null())?)
+    }
+
+    /// The outcome of a unit's week: the revenue over the customers who bought, else the
+    /// mean of each row's outcome.
+    fn aggregate(self) -> Expr {
+        let row = match self {
+            Outcome::FailureRate => case(col("outcome"))
+                .when(lit("failed"), lit(1.0))
+                .otherwise(lit(0.0)),
+            Outcome::Wait => Ok(cast(col("wait_seconds"), DataType::Float64)),
+            Outcome::Csat => when(col("score").gt_eq(lit(4.0)), lit(1.0)).otherwise(lit(0.0)),
+            Outcome::Nps => when(col("score").gt_eq(lit(9.0)), lit(100.0))
+                .when(col("score").lt_eq(lit(6.0)), lit(-100.0))
+                .otherwise(lit(0.0)),
+            Outcome::Grade => Ok(cast(col("score"), DataType::Float64)),
+            Outcome::RevenuePerCustomer => {
+                let customers = cast(count_distinct(col("customer_id")), DataType::Float64);
+                return (sum(cast(col("amount"), DataType::Float64)) / customers).alias("outcome");
+            }
+        };
+        avg(row.unwrap_or_else(|_| lit(0.0))).alias("outcome")
+    }
+
+    /// The survey instrument of an answer outcome.
+    fn instrument(self) -> &'static str {
+        match self {
+            Outcome::Csat => "csat",
+            Outcome::Nps => "nps",
+            _ => "grade",
+        }
+    }
+}
+
+/// The rows of `df` (of `table`) with their `unit` and `period`: the table's own value of
+/// the scope column, else the scope column of the interactions of the same `order_id`;
+/// refused naming the outcome when the table has neither.
+async fn with_unit(
+    sql: &Sql,
+    table: &str,
+    df: DataFrame,
+    i: &Initiative,
+    week: Expr,
+) -> Result<DataFrame> {
+    let column = &i.scope.column;
+    let columns = sql.columns(table).await?;
+    let mut kept: Vec<Expr> = df
+        .schema()
+        .columns()
+        .into_iter()
+        .map(Expr::Column)
+        .collect();
+    kept.push(week);
+    if columns.contains(column) {
+        kept.push(cast(ident(column), DataType::Utf8).alias("unit"));
+        return Ok(df.select(kept)?.filter(col("unit").is_not_null())?);
+    }
+    let interactions = sql.columns("interactions").await?;
+    if !(columns.iter().any(|c| c == ORDER) && interactions.iter().any(|c| c == ORDER)) {
+        let message = format!(
+            "the {table} have no column '{column}' and no {ORDER} to find it in the interactions"
+        );
+        return Err(StoreError::invalid("outcome", message));
+    }
+    let units = sql
+        .context()
+        .table("interactions")
+        .await?
+        .filter(ident(column).is_not_null())?
+        .select(vec![
+            col(ORDER).alias("unit_order"),
+            cast(ident(column), DataType::Utf8).alias("unit"),
+        ])?
+        .distinct()?;
+    kept.push(col("unit"));
+    let joined = df.join(units, JoinType::Inner, &[ORDER], &["unit_order"], None)?;
+    Ok(joined.select(kept)?)
+}
