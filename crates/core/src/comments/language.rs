@@ -2,8 +2,10 @@
 //! whatlang, limited to these languages), each with its Snowball stemmer and stop words
 //! (the Snowball lists as NLTK ships them).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::OnceLock;
+
+use foldhash::fast::FixedState;
 
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::Serialize;
@@ -97,26 +99,37 @@ impl Language {
 
     /// Whether a lower-case word is one of the language's stop words.
     pub fn is_stop_word(self, word: &str) -> bool {
-        static LISTS: OnceLock<Vec<HashSet<&'static str>>> = OnceLock::new();
-        let lists = LISTS.get_or_init(|| {
-            ALL.iter()
-                .map(|l| {
-                    stop_words::lookup(l.code())
-                        .unwrap_or_default()
-                        .iter()
-                        .copied()
-                        .collect()
-                })
-                .collect()
-        });
-        lists[self as usize].contains(word)
+        stop_words_of(word) & self.bit() != 0
     }
+
+    fn bit(self) -> u8 {
+        1 << self as usize
+    }
+}
+
+/// The languages (one bit each) whose stop words include the lower-case word.
+fn stop_words_of(word: &str) -> u8 {
+    static LANGUAGES: OnceLock<HashMap<&'static str, u8, FixedState>> = OnceLock::new();
+    let languages = LANGUAGES.get_or_init(|| {
+        let mut map = HashMap::with_hasher(FixedState::default());
+        for l in ALL {
+            for &word in stop_words::lookup(l.code()).unwrap_or_default() {
+                *map.entry(word).or_default() |= l.bit();
+            }
+        }
+        map
+    });
+    languages.get(word).copied().unwrap_or(0)
 }
 
 /// The language of a text among [`Language`]'s, or none when it has too few letters to
 /// tell or is in another script.
 pub fn detect(text: &str) -> Option<Language> {
     static DETECTOR: OnceLock<Detector> = OnceLock::new();
+    let used = StopWords::count(text);
+    if let Some(l) = used.decisive() {
+        return Some(l);
+    }
     let detector =
         DETECTOR.get_or_init(|| Detector::with_allowlist(ALL.iter().map(|l| l.lang()).collect()));
     let info = detector.detect(text)?;
@@ -125,20 +138,58 @@ pub fn detect(text: &str) -> Option<Language> {
         true => guess,
         // Too few letters for the trigrams to tell: the stop words the text uses, when
         // one language's lead.
-        false => by_stop_words(text).or(guess),
+        false => used.leader().or(guess),
     }
 }
 
-/// The language whose stop words `text` uses most, when exactly one does.
-fn by_stop_words(text: &str) -> Option<Language> {
-    let words: Vec<String> = text.unicode_words().map(str::to_lowercase).collect();
-    let used = |l: Language| words.iter().filter(|w| l.is_stop_word(w)).count();
-    let counts: Vec<(Language, usize)> = ALL.iter().map(|&l| (l, used(l))).collect();
-    let most = counts.iter().map(|(_, n)| *n).max().filter(|n| *n > 0)?;
-    let mut leaders = counts.iter().filter(|(_, n)| *n == most);
-    match (leaders.next(), leaders.next()) {
-        (Some((l, _)), None) => Some(*l),
-        _ => None,
+/// How many of a text's words are stop words of each language: of it and others, and of
+/// it alone.
+#[derive(Debug, Default)]
+struct StopWords {
+    any: [usize; ALL.len()],
+    only: [usize; ALL.len()],
+}
+
+impl StopWords {
+    fn count(text: &str) -> StopWords {
+        let mut used = StopWords::default();
+        let mut folded = String::new();
+        for word in text.unicode_words() {
+            let word = if word.bytes().all(|b| b.is_ascii_lowercase()) {
+                word
+            } else {
+                folded = word.to_lowercase();
+                &folded
+            };
+            let languages = stop_words_of(word);
+            for l in ALL.into_iter().filter(|l| languages & l.bit() != 0) {
+                used.any[l as usize] += 1;
+                used.only[l as usize] += usize::from(languages.count_ones() == 1);
+            }
+        }
+        used
+    }
+
+    /// The language when the text has at least two stop words of it alone and none of
+    /// any other language alone: then the trigrams agreed on 99.97% of 149,070 labelled
+    /// sentences in the seven languages (software messages, `docs/text.md`), at a
+    /// fraction of their cost.
+    fn decisive(&self) -> Option<Language> {
+        let mut alone = ALL.into_iter().filter(|&l| self.only[l as usize] > 0);
+        match (alone.next(), alone.next()) {
+            (Some(l), None) if self.only[l as usize] >= 2 => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The language whose stop words the text uses most, when exactly one does.
+    fn leader(&self) -> Option<Language> {
+        let most = self.any.iter().copied().max().filter(|n| *n > 0)?;
+        let mut leaders = ALL.into_iter().filter(|&l| self.any[l as usize] == most);
+        match (leaders.next(), leaders.next()) {
+            (Some(l), None) => Some(l),
+            _ => None,
+        }
     }
 }
 
@@ -153,10 +204,24 @@ mod tests {
             detect("Delayed bag again, nobody answered"),
             Some(Language::English)
         );
-        assert_eq!(by_stop_words("bag delayed"), None);
+        assert_eq!(StopWords::count("bag delayed").leader(), None);
         // Stop words of two languages in a tie: no lead.
-        assert_eq!(by_stop_words("die the"), None);
-        assert_eq!(by_stop_words("und die Lounge"), Some(Language::German));
+        assert_eq!(StopWords::count("die the").leader(), None);
+        assert_eq!(
+            StopWords::count("und die Lounge").leader(),
+            Some(Language::German)
+        );
+    }
+
+    #[test]
+    fn two_stop_words_of_one_language_alone_decide() {
+        let decisive = |text| StopWords::count(text).decisive();
+        assert_eq!(decisive("The bag AND the seat"), Some(Language::English));
+        // One is not enough, and one of another language alone vetoes.
+        assert_eq!(decisive("the bag"), None);
+        assert_eq!(decisive("the bag and und"), None);
+        // A stop word of two languages ("was": English and German) counts for neither.
+        assert_eq!(decisive("was was the"), None);
     }
 
     #[test]
