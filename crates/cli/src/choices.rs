@@ -80,6 +80,7 @@ choices! {
     InitiativeOutcome => cxray_analysis::initiatives::Outcome {
         FailureRate = "failure_rate" ["failure-rate"] => cxray_analysis::initiatives::Outcome::FailureRate; "share of interactions that failed",
         Wait = "wait" => cxray_analysis::initiatives::Outcome::Wait; "mean wait in seconds",
+        Defection = "defection" => cxray_analysis::initiatives::Outcome::Defection; "share of the customers at the touchpoints who bought nothing in the window after",
         Csat = "csat" => cxray_analysis::initiatives::Outcome::Csat; "share of CSAT answers about the touchpoints that are satisfied (4 or 5)",
         Nps = "nps" => cxray_analysis::initiatives::Outcome::Nps; "NPS of the answers about the touchpoints",
         Grade = "grade" => cxray_analysis::initiatives::Outcome::Grade; "grade point average of the report-card answers about the touchpoints",

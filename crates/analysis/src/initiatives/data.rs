@@ -108,9 +108,10 @@ pub(super) fn at_touchpoints(df: DataFrame, i: &Initiative) -> Result<DataFrame>
 
 /// The initiative's panel: every value of its scope column is a unit, weeks (from
 /// Monday) are periods, the outcome is taken at the scoped touchpoints (see [`Outcome`]),
-/// and the scope's values are treated from their starts.
-pub async fn panel(sql: &Sql, i: &Initiative, outcome: Outcome) -> Result<Panel> {
-    let batches = outcome.weekly(sql, i).await?.collect().await?;
+/// and the scope's values are treated from their starts; `window_days` is the defection
+/// window.
+pub async fn panel(sql: &Sql, i: &Initiative, outcome: Outcome, window_days: u32) -> Result<Panel> {
+    let batches = outcome.weekly(sql, i, window_days).await?.collect().await?;
     let days = |d: NaiveDate| (d - NaiveDate::default()).num_days();
     let mut rows = Vec::new();
     for b in &batches {

@@ -13,7 +13,7 @@ mod whatif;
 pub use data::check_scope;
 pub use outcome::Outcome;
 pub use panel::{PeriodKind, panel_sql};
-pub use value::{Valued, value_of};
+pub use value::{Basis, Valued, value_of};
 pub use whatif::{Proposal, Unpriced, WhatIfs, costs, reduction, what_ifs};
 
 use cxray_core::initiatives::{Initiative, Measurement, Panel, Request, measure};
@@ -46,18 +46,21 @@ fn measured(periods: PeriodKind, panel: &Panel, request: &Request) -> Result<Mea
     })
 }
 
-/// Measures a recorded initiative's effect on `outcome` from the interactions.
+/// Measures a recorded initiative's effect on `outcome` from the interactions, leaving
+/// judged over the journey's window.
 pub async fn measure_initiative(
     sql: &Sql,
+    opts: &JourneyOptions,
     initiative: &Initiative,
     outcome: Outcome,
     request: &Request,
 ) -> Result<Measured> {
-    let panel = data::panel(sql, initiative, outcome).await?;
+    let panel = data::panel(sql, initiative, outcome, opts.window_days).await?;
     measured(PeriodKind::Date, &panel, request)
 }
 
-/// A recorded initiative's measurement and, on the failure rate, its business case;
+/// A recorded initiative's measurement and, on the failure rate or leaving, its business
+/// case;
 /// `claim` says whether the design supports a claim (else `refusal` says why).
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -67,8 +70,8 @@ pub struct Report {
     pub business_case: Option<Valued>,
 }
 
-/// Measures `initiative` on `outcome` and, for the failure rate, prices the effect over
-/// `years` (the journey of `opts` gives the excess leaving and the CLV).
+/// Measures `initiative` on `outcome` and, for the failure rate or leaving, prices the
+/// effect over `years` (the journey of `opts` gives the excess leaving and the CLV).
 pub async fn report(
     sql: &Sql,
     opts: &JourneyOptions,
@@ -76,13 +79,11 @@ pub async fn report(
     outcome: Outcome,
     (request, years): (&Request, f64),
 ) -> Result<Report> {
-    let measured = measure_initiative(sql, initiative, outcome, request).await?;
+    let measured = measure_initiative(sql, opts, initiative, outcome, request).await?;
     let m = &measured.measurement;
-    let business_case = match (&m.effect, outcome) {
-        (Some(effect), Outcome::FailureRate) => {
-            value_of(sql, opts, initiative, effect, years).await?
-        }
-        _ => None,
+    let business_case = match &m.effect {
+        Some(effect) => value_of(sql, opts, initiative, (effect, outcome), years).await?,
+        None => None,
     };
     Ok(Report {
         claim: m.refusal.is_none() && m.effect.is_some(),

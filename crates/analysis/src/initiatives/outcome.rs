@@ -1,11 +1,12 @@
 //! What an initiative's effect is measured on, per unit and week: the failure rate and the
-//! mean wait of the interactions at its touchpoints, the CSAT, NPS and grade of the
-//! answers about them, and the revenue per customer — each a DataFusion plan with the
-//! columns `unit`, `period` (the week's Monday) and `outcome`.
+//! mean wait of the interactions at its touchpoints, the share of the customers there who
+//! left afterwards, the CSAT, NPS and grade of the answers about them, and the revenue per
+//! customer — each a DataFusion plan with the columns `unit`, `period` (the week's Monday)
+//! and `outcome`.
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::functions::expr_fn::date_trunc;
-use datafusion::functions_aggregate::expr_fn::{avg, count_distinct, sum};
+use datafusion::functions_aggregate::expr_fn::{avg, count_distinct, max, sum};
 use datafusion::logical_expr::{Expr, JoinType, case, when};
 use datafusion::prelude::{DataFrame, cast, col, ident, lit};
 use serde::Serialize;
@@ -15,6 +16,7 @@ use cxray_store::sql::Sql;
 use cxray_store::{Result, StoreError};
 
 use super::data::at_touchpoints;
+use crate::loyalty::{epoch_day, last_purchase_date};
 
 /// What an initiative's effect is measured on, per unit and week.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -24,6 +26,9 @@ pub enum Outcome {
     FailureRate,
     /// The mean wait in seconds there.
     Wait,
+    /// The share of the customers there in a week who bought nothing in the window after
+    /// their last visit that week (weeks whose window ends after the data, left out).
+    Defection,
     /// The share of CSAT answers about its touchpoints that are satisfied (4 or 5).
     Csat,
     /// The NPS of the answers about its touchpoints (promoters less detractors, −100 to 100).
@@ -40,9 +45,10 @@ const ORDER: &str = "order_id";
 
 impl Outcome {
     /// Every outcome, in order.
-    pub const ALL: [Outcome; 6] = [
+    pub const ALL: [Outcome; 7] = [
         Outcome::FailureRate,
         Outcome::Wait,
+        Outcome::Defection,
         Outcome::Csat,
         Outcome::Nps,
         Outcome::Grade,
@@ -54,6 +60,7 @@ impl Outcome {
         match self {
             Outcome::FailureRate => "failure_rate",
             Outcome::Wait => "wait",
+            Outcome::Defection => "defection",
             Outcome::Csat => "csat",
             Outcome::Nps => "nps",
             Outcome::Grade => "grade",
@@ -66,6 +73,7 @@ impl Outcome {
         match self {
             Outcome::FailureRate => "failure rate",
             Outcome::Wait => "wait (seconds)",
+            Outcome::Defection => "share leaving after a visit",
             Outcome::Csat => "CSAT (share satisfied)",
             Outcome::Nps => "NPS",
             Outcome::Grade => "grade point average",
@@ -73,15 +81,25 @@ impl Outcome {
         }
     }
 
-    /// The outcome per unit and week.
-    pub(super) async fn weekly(self, sql: &Sql, i: &Initiative) -> Result<DataFrame> {
+    /// The outcome per unit and week; `window_days` is the defection window.
+    pub(super) async fn weekly(
+        self,
+        sql: &Sql,
+        i: &Initiative,
+        window_days: u32,
+    ) -> Result<DataFrame> {
         let week = cast(date_trunc(lit("week"), col("at")), DataType::Date32).alias("period");
         let df = match self {
-            Outcome::FailureRate | Outcome::Wait => {
+            Outcome::FailureRate | Outcome::Wait | Outcome::Defection => {
                 let df = sql.context().table("interactions").await?;
                 let unit = cast(ident(&i.scope.column), DataType::Utf8).alias("unit");
                 let df = at_touchpoints(df.filter(ident(&i.scope.column).is_not_null())?, i)?;
-                df.select(vec![unit, week, col("outcome"), col("wait_seconds")])?
+                if self == Outcome::Defection {
+                    let visits = df.select(vec![col("customer_id"), unit, week, day(col("at"))])?;
+                    left_after(sql, visits, window_days).await?
+                } else {
+                    df.select(vec![unit, week, col("outcome"), col("wait_seconds")])?
+                }
             }
             Outcome::Csat | Outcome::Nps | Outcome::Grade => {
                 let df = sql.context().table("responses").await?;
@@ -110,6 +128,7 @@ impl Outcome {
                 .when(col("score").lt_eq(lit(6.0)), lit(-100.0))
                 .otherwise(lit(0.0)),
             Outcome::Grade => Ok(cast(col("score"), DataType::Float64)),
+            Outcome::Defection => Ok(col("left")),
             Outcome::RevenuePerCustomer => {
                 let customers = cast(count_distinct(col("customer_id")), DataType::Float64);
                 return (sum(cast(col("amount"), DataType::Float64)) / customers).alias("outcome");
@@ -126,6 +145,39 @@ impl Outcome {
             _ => "grade",
         }
     }
+}
+
+/// The day (days since the Unix epoch) of a timestamp, as `day`.
+fn day(at: Expr) -> Expr {
+    cast(cast(at, DataType::Date32), DataType::Int64).alias("day")
+}
+
+/// Each customer's last visit to a unit in a period (`customer_id`, `unit`, `period`,
+/// `day`) with `left`: 1 when they bought nothing in the `window_days` after it, else 0;
+/// visits whose window ends after the last purchase in the data are left out.
+async fn left_after(sql: &Sql, visits: DataFrame, window_days: u32) -> Result<DataFrame> {
+    let end = epoch_day(last_purchase_date(sql).await?);
+    let keys = vec![col("customer_id"), col("unit"), col("period")];
+    let window = i64::from(window_days);
+    let visits = visits
+        .aggregate(keys, vec![max(col("day")).alias("day")])?
+        .filter((col("day") + lit(window)).lt_eq(lit(end)))?;
+    let bought = sql.context().table("transactions").await?.select(vec![
+        col("customer_id").alias("buyer"),
+        cast(cast(col("at"), DataType::Date32), DataType::Int64).alias("bought_on"),
+    ])?;
+    let within = vec![
+        col("customer_id").eq(col("buyer")),
+        col("bought_on").gt(col("day")),
+        col("bought_on").lt_eq(col("day") + lit(window)),
+    ];
+    let arm = |join: JoinType, left: f64| -> Result<DataFrame> {
+        let rows = visits
+            .clone()
+            .join_on(bought.clone(), join, within.clone())?;
+        Ok(rows.select(vec![col("unit"), col("period"), lit(left).alias("left")])?)
+    };
+    Ok(arm(JoinType::LeftAnti, 1.0)?.union(arm(JoinType::LeftSemi, 0.0)?)?)
 }
 
 /// The rows of `df` (of `table`) with their `unit` and `period`: the table's own value of

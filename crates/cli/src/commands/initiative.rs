@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use cxray_analysis::initiatives::{Measured, Valued, check_scope, measure_sql, report};
+use cxray_analysis::initiatives::{Basis, Measured, Valued, check_scope, measure_sql, report};
 use cxray_core::initiatives::{Effect, Initiative, Measurement, Months, Request, Scope};
 use cxray_core::stats::Estimate;
 use cxray_core::text::{self, significant, significant_with_interval};
@@ -213,12 +213,22 @@ async fn measure(config: &Config, args: MeasureArgs, json: bool) -> anyhow::Resu
 fn print_value(v: &Valued) -> anyhow::Result<()> {
     let c = &v.case;
     let money = |e: &Estimate| text::money_with_interval(e.value, e.low, e.high);
-    println!(
-        "\nBusiness case: {} interactions a year in scope; leaving after a bad experience there {} percentage points more often; mean CLV {}",
-        output::count(v.interactions_per_year.round() as u64),
-        with_interval(&v.excess_dropout.scaled(100.0)),
-        text::money(v.mean_clv)
-    );
+    match &v.basis {
+        Basis::Failures {
+            interactions_per_year,
+            excess_dropout,
+        } => println!(
+            "\nBusiness case: {} interactions a year in scope; leaving after a bad experience there {} percentage points more often; mean CLV {}",
+            output::count(interactions_per_year.round() as u64),
+            with_interval(&excess_dropout.scaled(100.0)),
+            text::money(v.mean_clv)
+        ),
+        Basis::Leaving { customers_per_year } => println!(
+            "\nBusiness case: {} customers in scope in the data's last year; mean CLV {}",
+            output::count(customers_per_year.round() as u64),
+            text::money(v.mean_clv)
+        ),
+    }
     if let Some(kept) = &c.customers_kept {
         println!("  customers kept a year: {}", with_interval(kept));
     }

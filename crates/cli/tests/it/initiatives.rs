@@ -237,6 +237,88 @@ fn the_answers_and_revenue_are_measured_at_the_initiatives_units() {
 }
 
 #[test]
+fn leaving_after_a_visit_is_measured_as_a_query_of_the_same_panel_measures_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = demo_folder(dir.path(), "3000");
+    let listed = &json(&data, &["initiative", "list", "--json"])[0];
+    let name = listed["name"].as_str().unwrap();
+    let m = json(
+        &data,
+        &[
+            "initiative",
+            "measure",
+            name,
+            "--outcome",
+            "defection",
+            "--json",
+        ],
+    );
+    // The same panel written independently: each customer's last visit to a site in a
+    // week, 1 when no purchase followed within the 180 days after, weeks whose window
+    // passes the last purchase left out.
+    let (column, site) = (
+        listed["scope"]["column"].as_str().unwrap(),
+        listed["scope"]["values"][0].as_str().unwrap(),
+    );
+    let touchpoints: Vec<String> = listed["scope"]["touchpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| format!("'{}'", t.as_str().unwrap()))
+        .collect();
+    let day = |c: &str| format!("floor(to_unixtime({c}) / 86400)");
+    let query = format!(
+        "WITH v AS (SELECT customer_id, CAST({column} AS VARCHAR) AS unit,
+                    CAST(date_trunc('week', at) AS DATE) AS period, max({at}) AS day
+                  FROM interactions WHERE {column} IS NOT NULL AND touchpoint IN ({tps})
+                  GROUP BY 1, 2, 3),
+         e AS (SELECT max({t_at}) AS last FROM transactions t),
+         b AS (SELECT DISTINCT v.customer_id, v.unit, v.period FROM v
+               JOIN transactions t ON t.customer_id = v.customer_id
+               WHERE {t_at} > v.day AND {t_at} <= v.day + 180)
+         SELECT v.unit, v.period,
+                avg(CASE WHEN b.customer_id IS NULL THEN 1.0 ELSE 0.0 END) AS outcome,
+                CASE WHEN v.unit = '{site}' THEN DATE '{start}' END AS treated_from
+         FROM v CROSS JOIN e
+         LEFT JOIN b ON b.customer_id = v.customer_id AND b.unit = v.unit
+                    AND b.period = v.period
+         WHERE v.day + 180 <= e.last GROUP BY v.unit, v.period",
+        at = day("at"),
+        t_at = day("t.at"),
+        tps = touchpoints.join(", "),
+        start = listed["start"].as_str().unwrap(),
+    );
+    let q = json(&data, &["initiative", "measure", "--sql", &query, "--json"]);
+    assert_eq!(m["design"], q["design"], "{m}");
+    assert_eq!(m["estimator"], q["estimator"]);
+    let value = |v: &serde_json::Value, k: &str| v["effect"]["absolute"][k].as_f64().unwrap();
+    for k in ["value", "low", "high"] {
+        assert!((value(&m, k) - value(&q, k)).abs() < 1e-9, "{k}: {m} {q}");
+    }
+    let share = m["series"][0]["treated"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&share), "a share: {share}");
+    // Priced as defections avoided: −effect × the customers in scope in the last year ×
+    // the mean CLV.
+    let case = &m["business_case"];
+    let customers = case["customers_per_year"].as_f64().unwrap();
+    assert!(
+        customers > 0.0 && case["excess_dropout"].is_null(),
+        "{case}"
+    );
+    let kept = -value(&m, "value") * customers;
+    let got = case["customers_kept"]["value"].as_f64().unwrap();
+    assert!((got - kept).abs() < 1e-9 * kept.abs().max(1.0), "{case}");
+    let clv = json(&data, &["journey", "--json"])["mean_clv"]
+        .as_f64()
+        .unwrap();
+    let worth = case["value"]["value"].as_f64().unwrap();
+    assert!(
+        (worth - kept * clv).abs() < 1e-6 * worth.abs().max(1.0),
+        "{case}"
+    );
+}
+
+#[test]
 fn initiatives_are_checked_against_the_data_and_nothing_is_recorded_on_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     let data = demo_folder(dir.path(), "2000");

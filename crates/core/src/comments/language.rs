@@ -153,8 +153,8 @@ struct StopWords {
 impl StopWords {
     fn count(text: &str) -> StopWords {
         let mut used = StopWords::default();
-        let mut folded = String::new();
         for word in text.unicode_words() {
+            let folded;
             let word = if word.bytes().all(|b| b.is_ascii_lowercase()) {
                 word
             } else {

@@ -9,7 +9,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cxray_analysis::initiatives::{Report, Valued};
+use cxray_analysis::initiatives::{Basis, Report, Valued};
 use cxray_core::initiatives::{Diagnostics, Effect, Initiative, Months, Status};
 use cxray_core::stats::Estimate;
 use cxray_core::text::{money_with_interval, significant, significant_with_interval};
@@ -117,13 +117,10 @@ fn measure_form(id: i64, asked: &EffectAsked) -> String {
     use cxray_analysis::initiatives::Outcome;
     use cxray_core::initiatives::Estimator;
     let outcome = asked.outcome_text();
-    let outcomes: String = [
-        ("failure_rate", Outcome::FailureRate),
-        ("wait", Outcome::Wait),
-    ]
-    .iter()
-    .map(|(v, o)| option(v, o.label(), outcome))
-    .collect();
+    let outcomes: String = Outcome::ALL
+        .iter()
+        .map(|o| option(o.name(), o.label(), outcome))
+        .collect();
     let estimator = asked.estimator.as_deref().unwrap_or("auto");
     let estimators: String = std::iter::once(option("auto", "chosen from the design", estimator))
         .chain(
@@ -276,20 +273,14 @@ fn business_case(v: &Valued) -> String {
         .map_or("—".into(), |r| with_interval("business_case.roi", r));
     let p = &c.payback;
     format!(
-        "<h2>Business case</h2><p class=\"note\">Failures avoided a year × the excess leaving \
-         after a bad experience at its touchpoints ({} percentage points) × the mean CLV ({}), \
-         against the recorded costs over {} years.</p><dl class=\"facts\">\
+        "<h2>Business case</h2><p class=\"note\">{} × the mean CLV ({}), against the \
+         recorded costs over {} years.</p><dl class=\"facts\">\
          <dt>Customers kept a year</dt><dd>{kept}</dd>\
          <dt>Value a year</dt><dd>{}</dd>\
          <dt>Net value over the horizon</dt><dd>{}</dd>\
          <dt>Return on the costs</dt><dd>{roi}</dd>\
          <dt>Payback</dt><dd>{} (soonest {}, latest {})</dd></dl>",
-        escape(&significant_with_interval(
-            100.0 * v.excess_dropout.value,
-            v.excess_dropout.low.map(|l| 100.0 * l),
-            v.excess_dropout.high.map(|h| 100.0 * h),
-            DIGITS
-        )),
+        escape(&basis(&v.basis)),
         escape(&cxray_core::text::money(v.mean_clv)),
         significant(c.costs.years, DIGITS),
         money("business_case.value", &c.value),
@@ -298,6 +289,27 @@ fn business_case(v: &Valued) -> String {
         months(p.soonest),
         months(p.latest),
     )
+}
+
+/// What the effect is multiplied by, in words.
+fn basis(b: &Basis) -> String {
+    match b {
+        Basis::Failures { excess_dropout, .. } => format!(
+            "Failures avoided a year × the excess leaving after a bad experience at its \
+             touchpoints ({} percentage points)",
+            significant_with_interval(
+                100.0 * excess_dropout.value,
+                excess_dropout.low.map(|l| 100.0 * l),
+                excess_dropout.high.map(|h| 100.0 * h),
+                DIGITS
+            )
+        ),
+        Basis::Leaving { customers_per_year } => format!(
+            "The change in the share leaving × the {} customers at its touchpoints in the \
+             data's last year",
+            cxray_core::text::thousands(customers_per_year.round() as u64)
+        ),
+    }
 }
 
 /// The form to change the initiative, for those who may.
