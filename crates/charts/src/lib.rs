@@ -63,7 +63,7 @@ pub use grid::{Grid, GridCell, grid};
 pub use heat::{Shade, heat, heat_legend};
 pub use journey::{Card, Handover, JourneyMap, Standing, journey_map};
 pub use layout::Size;
-pub use line::{Line, Target, line};
+pub use line::{Line, Marker, Target, line};
 pub use palette::Colour;
 pub use quadrant::{Corners, Quadrant, Spot, quadrant};
 pub use scale::{Scale, Ticks};

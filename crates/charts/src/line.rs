@@ -34,6 +34,25 @@ impl Target {
     }
 }
 
+/// A labelled vertical line at a point along x, such as the start of a change.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Marker {
+    /// Where it is along x: a category of the points, or a number.
+    pub at: X,
+    /// What it is, such as "Start, 2024-09-02".
+    pub label: String,
+}
+
+impl Marker {
+    /// A marker at `at`.
+    pub fn new(at: impl Into<X>, label: impl Into<String>) -> Marker {
+        Marker {
+            at: at.into(),
+            label: label.into(),
+        }
+    }
+}
+
 /// A line chart's data and options.
 #[derive(Clone, Debug, Default)]
 pub struct Line {
@@ -49,6 +68,9 @@ pub struct Line {
     pub y_title: Option<String>,
     /// An optional reference line.
     pub target: Option<Target>,
+    /// An optional vertical line, drawn when its x is among the points' (or within their
+    /// span, on a numeric axis).
+    pub marker: Option<Marker>,
     /// A span the y axis covers at least, such as (0, 1) for shares (ignored unless finite).
     pub y_span: Option<(f64, f64)>,
 }
@@ -110,6 +132,13 @@ pub fn line(frame: &Frame, chart: &Line) -> String {
     if let Some(t) = target {
         body += &target_line(t, &painter.y, &plot, &chart.format);
     }
+    let marker = chart.marker.as_ref().filter(|m| placed(m, &xs, &series));
+    if let Some(m) = chart.marker.as_ref().filter(|_| marker.is_none()) {
+        left_out.push(format!("marker {} (outside the points)", m.label));
+    }
+    if let Some(m) = marker {
+        body += &marker_line(m, painter.x.map(xs.position(&m.at)), &plot);
+    }
     for (i, s) in series.iter().enumerate() {
         body += &painter.draw(s, i, Marks::All);
     }
@@ -119,7 +148,14 @@ pub fn line(frame: &Frame, chart: &Line) -> String {
         frame,
         kind: "line",
         size,
-        desc: describe(&series, &xs, x_title, &y_axis, target, &chart.format),
+        desc: describe(
+            &series,
+            &xs,
+            x_title,
+            &y_axis,
+            (target, marker),
+            &chart.format,
+        ),
         body,
         table: xs.table(&series, x_title, value_title, &chart.format),
         left_out,
@@ -208,13 +244,41 @@ fn target_line(target: &Target, y: &Scale, plot: &Plot, format: &Format) -> Stri
     line + &label
 }
 
+/// Whether the marker's x is one of the categories, or within the numbers' span.
+fn placed(marker: &Marker, xs: &Xs, series: &[Series]) -> bool {
+    match (xs.labels(), &marker.at) {
+        (Some(labels), at) => labels.contains(&xs.key(at)),
+        (None, X::At(at)) => {
+            let (lo, hi) = xs.extent(series);
+            (lo..=hi).contains(at)
+        }
+        (None, X::Label(_)) => false,
+    }
+}
+
+fn marker_line(marker: &Marker, at: f64, plot: &Plot) -> String {
+    let line = rule("marker", (at, plot.top), (at, plot.bottom), INK)
+        .attr("stroke-width", "1.5")
+        .attr("stroke-dasharray", TARGET_DASH)
+        .wrap(&title(&marker.label));
+    let label = text(
+        "marker-label",
+        (at + 3.0, plot.top + LINE / 2.0),
+        Anchor::Start,
+        INK,
+    )
+    .at("font-size", SMALL)
+    .wrap(&escape(&marker.label));
+    line + &label
+}
+
 /// The `<desc>`: what is drawn against what, over which span.
 fn describe(
     series: &[Series],
     xs: &Xs,
     x_title: &str,
     y: &Axis,
-    target: Option<&Target>,
+    (target, marker): (Option<&Target>, Option<&Marker>),
     format: &Format,
 ) -> String {
     let names: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
@@ -230,8 +294,11 @@ fn describe(
     let target = target.map_or(String::new(), |t| {
         format!("; {} at {}", t.label, format.full(t.value))
     });
+    let marker = marker.map_or(String::new(), |m| {
+        format!("; a vertical line at {}: {}", xs.key(&m.at), m.label)
+    });
     format!(
-        "Line chart of {} by {x_title}: {points} points from {first} to {last}; y axis from {} to {}{target}.",
+        "Line chart of {} by {x_title}: {points} points from {first} to {last}; y axis from {} to {}{target}{marker}.",
         names.join(", "),
         format.full(lo),
         format.full(hi),

@@ -1,5 +1,5 @@
 use super::*;
-use cxray_charts::{Format, Frame, Line, Point, Series, Target, line};
+use cxray_charts::{Format, Frame, Line, Marker, Point, Series, Target, line};
 use cxray_core::stats::Estimate;
 
 const MONTHS: [&str; 12] = [
@@ -72,6 +72,33 @@ fn nps_by_month_is_a_complete_figure() {
     );
     assert_eq!(texts(&doc, "target-label"), ["Target 40"]);
     assert!(html.contains("<figcaption>95% intervals</figcaption>"));
+}
+
+#[test]
+fn a_marker_is_a_vertical_line_at_its_category_and_left_out_elsewhere() {
+    let marked = Line {
+        marker: Some(Marker::new("2024-09", "Start, 2024-09")),
+        ..nps()
+    };
+    let html = line(&Frame::new("NPS by month"), &marked);
+    let doc = parse(&html);
+    let rules = find(&doc, "line", "marker");
+    assert_eq!(rules.len(), 1);
+    // At the ninth month's point, from the top of the plot to its bottom.
+    let points = find(&doc, "circle", "point");
+    assert!((num(&rules[0], "x1") - num(&points[8], "cx")).abs() < 1e-9);
+    assert_eq!(num(&rules[0], "x1"), num(&rules[0], "x2"));
+    assert!(num(&rules[0], "y1") < num(&rules[0], "y2"));
+    assert_eq!(texts(&doc, "marker-label"), ["Start, 2024-09"]);
+    assert!(html.contains("a vertical line at 2024-09: Start, 2024-09"));
+    // A category the points do not have draws nothing and says so.
+    let outside = Line {
+        marker: Some(Marker::new("2025-01", "Start, 2025-01")),
+        ..nps()
+    };
+    let html = line(&Frame::new("NPS by month"), &outside);
+    assert!(find(&parse(&html), "line", "marker").is_empty());
+    assert!(html.contains("Start, 2025-01"), "named as left out");
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! The charts of a measurement: the treated units' mean beside the comparison (untreated
-//! mean or synthetic unit) by period, the treated line split at the start so the start is
-//! marked; and the event study's coefficients with their intervals.
+//! mean or synthetic unit) by period, the treated line split at the start and the start
+//! marked by a vertical line; and the event study's coefficients with their intervals.
 
-use cxray_charts::{Forest, Frame, Line, Point, Ratio, Series, forest, line};
+use cxray_charts::{Forest, Frame, Line, Marker, Point, Ratio, Series, forest, line};
 use cxray_core::initiatives::Measurement;
 use cxray_core::stats::Estimate;
 
@@ -37,7 +37,8 @@ pub fn paths(m: &Measurement, period: &dyn Fn(i64) -> String) -> String {
         .map_or("no start".into(), |s| format!("the start, {}", period(s)));
     let frame = Frame::new("Treated units against the comparison by period").caption(format!(
         "The treated units' mean by period beside the comparison (the untreated units' mean, \
-         or the synthetic control); the treated line changes colour at {starts}."
+         or the synthetic control); the treated line changes colour at {starts}, marked by a \
+         vertical line."
     ));
     let chart = Line {
         series: series
@@ -46,6 +47,9 @@ pub fn paths(m: &Measurement, period: &dyn Fn(i64) -> String) -> String {
             .collect(),
         x_title: Some("period".into()),
         y_title: Some("outcome".into()),
+        marker: m
+            .start
+            .map(|s| Marker::new(period(s).as_str(), format!("Start, {}", period(s)))),
         ..Line::default()
     };
     line(&frame, &chart)
