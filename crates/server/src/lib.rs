@@ -63,6 +63,8 @@ pub struct AppState {
     pub mails_reports: bool,
     /// The survey page's settings, rate limits and key.
     pub surveys: Arc<survey::Surveys>,
+    /// What the running initiatives did so far, as measured.
+    pub initiatives: Arc<initiatives::Progress>,
 }
 
 /// How the server runs.
@@ -177,6 +179,7 @@ pub async fn serve(
         min_group_size: options.min_group_size,
         mails_reports,
         surveys: Arc::new(survey::Surveys::new(options.surveys)),
+        initiatives: Arc::default(),
     };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     // Analyses stop first, so requests waiting for them are answered and the server can

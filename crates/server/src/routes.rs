@@ -230,11 +230,15 @@ async fn scorecard(
     let targets = crate::ops(&state, |ops: &OpsDb| ops.targets())
         .await
         .unwrap_or_default();
-    let body = part("The scorecard", &s.scorecard, |c| {
+    let mut body = part("The scorecard", &s.scorecard, |c| {
         let cadence = p.period.unwrap_or(cxray_analysis::board::Cadence::Quarter);
         let asked = pages::respondents::in_tile(&s.respondents);
         pages::scorecard::render(c, &targets, (cadence, query.as_deref()), &asked)
     });
+    // Initiatives are company-wide: on the view of everyone only.
+    if f.is_empty() {
+        body += &crate::initiatives::pages::on_scorecard(&state, &user).await;
+    }
     Ok(filtered_page(&user, ("/", "Scorecard"), (&s, &f), body))
 }
 

@@ -7,9 +7,12 @@
 pub mod api;
 mod charts;
 mod detail;
-mod pages;
+pub mod pages;
+mod progress;
 mod request;
 mod whatif;
+
+pub use progress::Progress;
 
 use std::collections::BTreeSet;
 

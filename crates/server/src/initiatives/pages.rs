@@ -6,12 +6,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
-use cxray_analysis::initiatives::{Outcome, Report};
 use cxray_core::initiatives::{Initiative, Scope, Status};
 use cxray_core::text::{money, money_with_interval, significant_with_interval};
 use cxray_store::initiatives::Recorded;
 use serde::de::DeserializeOwned;
 
+use super::progress::{SoFar, running};
 use super::{Missing, NewInitiative};
 use crate::AppState;
 use crate::admin::form::{Field, Problem, form, general};
@@ -202,24 +202,30 @@ fn add_form(user: &CurrentUser, e: &NewInitiative, problem: Option<&Problem>) ->
     )
 }
 
-/// Running initiatives measured on the list, the latest started first; the others are a
-/// link away (each measurement reads the interactions).
-const IN_PROGRESS: usize = 5;
-
 /// What the running initiatives did so far: the effect on the failure rate relative to
 /// what it would have been, and its value a year, with their intervals.
 async fn in_progress(state: &AppState, list: &[Recorded]) -> String {
-    let mut running: Vec<&Recorded> = list
-        .iter()
-        .filter(|r| r.initiative.status == Status::Running)
-        .collect();
-    running.sort_by_key(|r| std::cmp::Reverse(r.initiative.start));
     let mut rows = Vec::new();
-    for r in running.into_iter().take(IN_PROGRESS) {
-        let asked = (Outcome::FailureRate, None, super::request::YEARS);
-        let measured = super::measure(state, &r.initiative, asked).await;
-        rows.push(so_far(r, &measured));
+    for r in running(list) {
+        rows.push(so_far(r, Some(&state.initiatives.measured(state, r).await)));
     }
+    progress_table(&rows)
+}
+
+/// The running initiatives `user` may see for the scorecard: those measured already,
+/// the others started and said to be on their way; nothing when none is running.
+pub async fn on_scorecard(state: &AppState, user: &CurrentUser) -> String {
+    let Ok(list) = super::list(state, user).await else {
+        return String::new();
+    };
+    let rows: Vec<Vec<String>> = running(&list)
+        .into_iter()
+        .map(|r| so_far(r, state.initiatives.ready(state, r).as_ref()))
+        .collect();
+    progress_table(&rows)
+}
+
+fn progress_table(rows: &[Vec<String>]) -> String {
     if rows.is_empty() {
         return String::new();
     }
@@ -229,26 +235,33 @@ async fn in_progress(state: &AppState, list: &[Recorded]) -> String {
         ("Value a year (95% interval)", true),
     ];
     format!(
-        "<h2>In progress</h2>{}",
+        "<h2>Initiatives in progress</h2>{}",
         table(
             "Running initiatives: what they did so far, on the failure rate",
             &headers,
-            &rows
+            rows
         )
     )
 }
 
-/// One running initiative's row: its effect and value so far, or why there is none.
-fn so_far(r: &Recorded, measured: &cxray_store::Result<Report>) -> Vec<String> {
+/// One running initiative's row: its effect and value so far, or why there is none yet.
+fn so_far(r: &Recorded, measured: Option<&SoFar>) -> Vec<String> {
     let key = |k: &str| format!("initiative.{}.{k}", r.id);
     let name = format!(
         "<a href=\"/initiatives/{}\">{}</a>",
         r.id,
         escape(&r.initiative.name)
     );
-    let m = match measured {
-        Ok(report) => report,
-        Err(e) => return vec![name, escape(&e.to_string()), "—".into()],
+    let m = match measured.map(|m| m.as_ref()) {
+        Some(Ok(report)) => report,
+        Some(Err(e)) => return vec![name, escape(e), "—".into()],
+        None => {
+            return vec![
+                name,
+                "being measured: reload in a moment".into(),
+                "—".into(),
+            ];
+        }
     };
     let effect = &m.measured.measurement;
     let relative = match (

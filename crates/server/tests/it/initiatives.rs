@@ -330,10 +330,57 @@ fn figure(html: &str, key: &str) -> Option<f64> {
     html[start..].split('"').next()?.parse().ok()
 }
 
+/// The scorecard once the analyses are computed (not 503), for at most five minutes.
+fn scorecard(session: &Session) -> crate::Reply {
+    for _ in 0..600 {
+        let page = session.get("/");
+        if page.status != 503 {
+            return page;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    panic!("no scorecard within five minutes")
+}
+
+#[test]
+fn the_scorecard_shows_running_initiatives_once_measured_in_the_background() {
+    let server = &demo();
+    let exec = Session::new(server, "exec-s@example.com", Role::Executive, None);
+    let first = scorecard(&exec);
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert!(first.body.contains("<h2>Initiatives in progress</h2>"));
+    // Nobody measured it yet: the scorecard does not wait, it starts the measurement.
+    assert!(first.body.contains("being measured"), "{}", first.body);
+    let measured = (0..120).find_map(|_| {
+        let page = exec.get("/");
+        if page.body.contains("being measured") {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            return None;
+        }
+        Some(page)
+    });
+    let page = measured.expect("measured within a minute");
+    let token = server.token(
+        "scorecard-t@example.com",
+        Role::Analyst,
+        None,
+        &[Scope::Read],
+    );
+    let id = planted(server, &token)["id"].as_i64().unwrap();
+    let api = server
+        .api(&format!("/api/v1/initiatives/{id}/effect"), &token)
+        .json();
+    let want = api["effect"]["relative"]["value"].as_f64().unwrap();
+    let got = figure(&page.body, &format!("initiative.{id}.effect.relative")).unwrap();
+    assert!((got - want).abs() <= 1e-9 * want.abs(), "{got} {want}");
+}
+
 #[test]
 fn the_pages_list_show_record_and_change_initiatives() {
     let server = &demo();
     let analyst = Session::new(server, "pages-i@example.com", Role::Analyst, None);
+    // The measurements kept are those of the analysed data.
+    scorecard(&analyst);
     let list = analyst.get("/initiatives");
     assert_eq!(list.status, 200, "{}", list.body);
     assert!(
@@ -341,7 +388,11 @@ fn the_pages_list_show_record_and_change_initiatives() {
             .contains("href=\"/initiatives\" aria-current=\"page\">Initiatives")
     );
     assert!(list.body.contains("Record an initiative"), "{}", list.body);
-    assert!(list.body.contains("<h2>In progress</h2>"), "{}", list.body);
+    assert!(
+        list.body.contains("<h2>Initiatives in progress</h2>"),
+        "{}",
+        list.body
+    );
     let exec = Session::new(server, "exec-p@example.com", Role::Executive, None);
     let read_only = exec.get("/initiatives");
     assert!(!read_only.body.contains("Record an initiative"));
@@ -382,6 +433,15 @@ fn the_pages_list_show_record_and_change_initiatives() {
         assert!(page.body.contains(text), "{text}");
     }
     assert!(!page.body.contains("DifferenceInDifferences"));
+
+    // The scorecard shows the running initiatives as the list measured them.
+    let key = format!("initiative.{id}.effect.relative");
+    let scorecard = exec.get("/");
+    assert!(scorecard.body.contains("<h2>Initiatives in progress</h2>"));
+    assert_eq!(figure(&scorecard.body, &key), figure(&list.body, &key));
+    assert!(figure(&list.body, &key).is_some(), "{}", list.body);
+    let filtered = exec.get("/?segment=business");
+    assert!(!filtered.body.contains("Initiatives in progress"));
 
     // Recorded through the form, with its token; a bad value shown next to its field.
     let fields = [
