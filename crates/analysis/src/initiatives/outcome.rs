@@ -5,8 +5,9 @@
 //! and `outcome`.
 
 use datafusion::arrow::datatypes::DataType;
+use datafusion::functions::expr_fn::coalesce;
 use datafusion::functions::expr_fn::date_trunc;
-use datafusion::functions_aggregate::expr_fn::{avg, count_distinct, max, sum};
+use datafusion::functions_aggregate::expr_fn::{avg, count, count_distinct, max, sum};
 use datafusion::logical_expr::{Expr, JoinType, case, when};
 use datafusion::prelude::{DataFrame, cast, col, ident, lit};
 use serde::Serialize;
@@ -152,8 +153,8 @@ fn day(at: Expr) -> Expr {
     cast(cast(at, DataType::Date32), DataType::Int64).alias("day")
 }
 
-/// Each customer's last visit to a unit in a period (`customer_id`, `unit`, `period`,
-/// `day`) with `left`: 1 when they bought nothing in the `window_days` after it, else 0;
+/// Per unit and period, the share `left` of the customers' last visits there (`visits`:
+/// `customer_id`, `unit`, `period`, `day`) that no purchase followed within `window_days`;
 /// visits whose window ends after the last purchase in the data are left out.
 async fn left_after(sql: &Sql, visits: DataFrame, window_days: u32) -> Result<DataFrame> {
     let end = epoch_day(last_purchase_date(sql).await?);
@@ -171,13 +172,29 @@ async fn left_after(sql: &Sql, visits: DataFrame, window_days: u32) -> Result<Da
         col("bought_on").gt(col("day")),
         col("bought_on").lt_eq(col("day") + lit(window)),
     ];
-    let arm = |join: JoinType, left: f64| -> Result<DataFrame> {
-        let rows = visits
-            .clone()
-            .join_on(bought.clone(), join, within.clone())?;
-        Ok(rows.select(vec![col("unit"), col("period"), lit(left).alias("left")])?)
+    // Visits and those followed by a purchase counted per unit and period: one join.
+    let per_period = |df: DataFrame, name: &str| -> Result<DataFrame> {
+        let keys = vec![col("unit"), col("period")];
+        Ok(df.aggregate(keys, vec![count(lit(1)).alias(name)])?)
     };
-    Ok(arm(JoinType::LeftAnti, 1.0)?.union(arm(JoinType::LeftSemi, 0.0)?)?)
+    let stayed = visits.clone().join_on(bought, JoinType::LeftSemi, within)?;
+    let stayed = per_period(stayed, "stayed")?.select(vec![
+        col("unit").alias("s_unit"),
+        col("period").alias("s_period"),
+        col("stayed"),
+    ])?;
+    let left = lit(1.0)
+        - cast(coalesce(vec![col("stayed"), lit(0i64)]), DataType::Float64)
+            / cast(col("visits"), DataType::Float64);
+    Ok(per_period(visits, "visits")?
+        .join(
+            stayed,
+            JoinType::Left,
+            &["unit", "period"],
+            &["s_unit", "s_period"],
+            None,
+        )?
+        .select(vec![col("unit"), col("period"), left.alias("left")])?)
 }
 
 /// The rows of `df` (of `table`) with their `unit` and `period`: the table's own value of
