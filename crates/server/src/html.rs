@@ -56,6 +56,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("/owners", "Owners"),
     ("/cases", "Cases"),
     ("/surveys", "Surveys"),
+    ("/comments", "Comments"),
     ("/initiatives", "Initiatives"),
     ("/customers", "Customers"),
     ("/data", "Data"),
@@ -180,6 +181,35 @@ pub fn table(caption: &str, headers: &[(&str, bool)], rows: &[Vec<String>]) -> S
     format!(
         "<div class=\"scroll\" tabindex=\"0\"><table><caption>{}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>",
         escape(caption)
+    )
+}
+
+/// A select of the filter form: "all" and the options (value, name).
+pub fn select(
+    name: &str,
+    label: &str,
+    current: Option<&str>,
+    options: &[(String, String)],
+) -> String {
+    let opts: String = options
+        .iter()
+        .map(|(value, text)| {
+            let selected = if current == Some(value.as_str()) {
+                " selected"
+            } else {
+                ""
+            };
+            format!(
+                "<option value=\"{}\"{selected}>{}</option>",
+                escape(value),
+                escape(text)
+            )
+        })
+        .collect();
+    format!(
+        "<label>{}<select name=\"{}\"><option value=\"\">all</option>{opts}</select></label>",
+        escape(label),
+        escape(name)
     )
 }
 
