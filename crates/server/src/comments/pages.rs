@@ -167,7 +167,8 @@ fn form(view: &View, a: &Asked, topics: &Topics) -> String {
         .iter()
         .map(|t| (t.name.clone(), t.name.clone()))
         .collect();
-    let mut comparisons: Vec<(String, String)> = Comparison::FIXED
+    // Promoters against detractors is the default, the empty choice.
+    let mut comparisons: Vec<(String, String)> = Comparison::FIXED[1..]
         .iter()
         .map(|c| (c.name().to_string(), c.label()))
         .collect();
@@ -196,7 +197,11 @@ fn form(view: &View, a: &Asked, topics: &Topics) -> String {
         select("topic", "topic (examples)", v(&a.topic), &topic_names),
         select("tone", "sentiment (examples)", v(&a.tone), &own(&tones)),
         select("group", "group (examples)", v(&a.group), &groups),
-        select("compare", "terms compare", v(&a.compare), &comparisons),
+        select("compare", "terms compare", v(&a.compare), &comparisons).replacen(
+            ">all<",
+            &format!(">{}<", Comparison::Promoters.label()),
+            1
+        ),
         select(
             "compare_touchpoint",
             "terms: the touchpoint",
@@ -249,7 +254,10 @@ fn sentiment(r: &SentimentReport) -> String {
         .iter()
         .map(|g| {
             let name = group_name(g);
-            let key = format!("sentiment.{}", g.group.as_deref().unwrap_or(""));
+            let key = match g.group.as_deref() {
+                None | Some("") => "sentiment.whole_trip".to_string(),
+                Some(t) => format!("sentiment.touchpoint.{t}"),
+            };
             sentiment_row(&name, &key, &g.sentiment)
         })
         .collect();
@@ -335,7 +343,8 @@ fn topic_table(r: &TopicsReport, topics: &Topics) -> String {
                 escape(&t.topic),
                 cxray_core::text::thousands(t.comments),
                 estimate(t.share.as_ref(), 100.0, 1),
-                difference(t.change.as_ref(), 100.0),
+                // Already in percentage points.
+                difference(t.change.as_ref(), 1.0),
                 estimate(t.nps.with.as_ref(), 1.0, 1),
                 estimate(t.nps.without.as_ref(), 1.0, 1),
                 difference(t.nps.difference.as_ref(), 1.0),
@@ -529,7 +538,9 @@ pub async fn satisfied_defectors(
         filters.query().replace("&", "&amp;")
     );
     format!(
-        "{title}<p>Customers who said they were satisfied and then did not buy again, against the satisfied who did: the terms they wrote more, and their latest comments.</p>{}<h3>Their latest comments</h3>{}{link}{refresh}",
-        terms.html, examples.html
+        "{title}<p>Customers who said they were satisfied and then did not buy again within {} days of their answer, against the satisfied who did: the terms they wrote more, and their latest comments. (Defection is judged here per comment by purchases after it, whatever the definition above.)</p>{}<h3>Their latest comments</h3>{}{link}{refresh}",
+        state.snapshots.product().window_days,
+        terms.html,
+        examples.html
     )
 }
