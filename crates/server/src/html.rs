@@ -7,9 +7,9 @@ pub use cxray_core::text::{money, with_interval};
 
 const STYLE: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1b1f24;background:#fff}
-header{background:#12263a;color:#fff;padding:.6rem 1.5rem;display:flex;gap:1.5rem;align-items:baseline;flex-wrap:wrap}
+header{background:#12263a;color:#fff;padding:.6rem 1.5rem;display:flex;gap:1.2rem;align-items:baseline;flex-wrap:wrap}
 header a{color:#fff;text-decoration:none;font-weight:600}
-header nav{display:flex;flex-wrap:wrap;column-gap:1rem}header nav a{font-weight:400;white-space:nowrap}
+header nav{display:flex;flex-wrap:wrap;column-gap:.8rem}header nav a{font-weight:400;white-space:nowrap;font-size:.95rem}
 header nav a[aria-current=page]{text-decoration:underline}
 header form{margin-left:auto}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.facts dt{font-weight:600}dl.facts dd{margin:0}
