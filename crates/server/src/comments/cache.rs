@@ -148,3 +148,91 @@ fn keep_within(entries: &mut HashMap<Key, Entry>) {
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use cxray_analysis::comments::CommentScope;
+
+    use super::*;
+    use crate::comments::{Ask, By};
+    use crate::filters::Filters;
+
+    fn key(version: u64, by: By) -> Key {
+        let state = (BTreeMap::from([("responses".to_string(), version)]), 0);
+        (
+            state,
+            Filters::default(),
+            CommentScope::default(),
+            Ask::Sentiment(by),
+        )
+    }
+
+    /// A job that counts its runs and finishes when `go` is set.
+    fn job(
+        runs: &Arc<AtomicUsize>,
+        go: &watch::Sender<bool>,
+    ) -> impl Future<Output = Outcome> + Send + 'static {
+        let (runs, mut go) = (runs.clone(), go.subscribe());
+        async move {
+            runs.fetch_add(1, Ordering::SeqCst);
+            let _ = go.wait_for(|g| *g).await;
+            Ok(Arc::new(Computed::Examples(Vec::new())))
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_analysis_runs_once_and_no_request_waits_for_it_longer_than_asked() {
+        let texts = Texts::new(2, 1);
+        let runtime = tokio::runtime::Handle::current();
+        let (runs, go) = (Arc::new(AtomicUsize::new(0)), watch::Sender::new(false));
+        let short = Duration::from_millis(50);
+        let k = key(1, By::Month);
+        // Still computing: said so after the wait, and a second request starts nothing.
+        let first = texts.get(&runtime, k.clone(), Some(1), job(&runs, &go), short);
+        assert!(matches!(first.await, Got::Computing));
+        let second = texts.get(&runtime, k.clone(), Some(2), job(&runs, &go), short);
+        assert!(matches!(second.await, Got::Computing));
+        // User 1's allowance (one) is taken by their running analysis: another is refused.
+        let other = texts.get(
+            &runtime,
+            key(1, By::Touchpoint),
+            Some(1),
+            job(&runs, &go),
+            short,
+        );
+        assert!(matches!(other.await, Got::Busy(1)));
+        go.send_replace(true);
+        let done = texts.get(
+            &runtime,
+            k.clone(),
+            Some(3),
+            job(&runs, &go),
+            Duration::from_secs(10),
+        );
+        assert!(matches!(done.await, Got::Done(Ok(_))));
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "single flight");
+        // Done, user 1 may ask again; results of older data go when newer are asked about.
+        let again = texts.get(
+            &runtime,
+            key(1, By::Touchpoint),
+            Some(1),
+            job(&runs, &go),
+            Duration::from_secs(10),
+        );
+        assert!(matches!(again.await, Got::Done(Ok(_))));
+        let newer = texts.get(
+            &runtime,
+            key(2, By::Month),
+            None,
+            job(&runs, &go),
+            Duration::from_secs(10),
+        );
+        assert!(matches!(newer.await, Got::Done(Ok(_))));
+        let kept = texts.entries.lock().unwrap().0.len();
+        assert_eq!(kept, 1);
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
+    }
+}

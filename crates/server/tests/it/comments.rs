@@ -430,8 +430,8 @@ fn the_comments_are_analysed_on_the_web_as_the_analysis_layer_does_and_each_role
 }
 
 #[test]
-fn the_comments_are_computed_once_per_snapshot_and_say_so_until_then() {
-    // Over empty tables: the API answers (422: nothing to analyse) rather than hangs.
+fn over_empty_tables_the_comments_answer_rather_than_hang() {
+    // The API answers (200, or 422: nothing to analyse), the page shows what is missing.
     let server = Server::initialised();
     let admin = server.token("admin-t@example.com", Role::Admin, None, &[Scope::Read]);
     let r = computed(&server, "/api/v1/text/sentiment", &admin);
