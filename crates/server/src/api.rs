@@ -381,6 +381,7 @@ fn openapi_document() -> Value {
             .into_iter()
             .chain(crate::surveys::api::openapi())
             .chain(crate::initiatives::api::openapi())
+            .chain(crate::comments::api::openapi())
             .map(|(path, v)| (path.to_string(), v)),
     );
     json!({

@@ -111,6 +111,17 @@ impl Filters {
 
     /// The filter form, choices from the data.
     pub fn form(&self, action: &str, choices: &Choices) -> String {
+        format!(
+            "<form class=\"filters\" method=\"get\" action=\"{}\" aria-label=\"filters\">{}\
+             <button type=\"submit\">Apply</button> <a href=\"{}\">clear</a></form>",
+            escape(action),
+            self.fields(choices),
+            escape(action),
+        )
+    }
+
+    /// The form's fields (for forms that add their own).
+    pub fn fields(&self, choices: &Choices) -> String {
         let select = |name: &str, current: &Option<String>, options: &[String]| {
             let opts: String = options
                 .iter()
@@ -134,17 +145,13 @@ impl Filters {
             )
         };
         format!(
-            "<form class=\"filters\" method=\"get\" action=\"{}\" aria-label=\"filters\">{}{}{}{}{}\
-             <label>value<input name=\"value\" value=\"{}\"></label>\
-             <button type=\"submit\">Apply</button> <a href=\"{}\">clear</a></form>",
-            escape(action),
+            "{}{}{}{}{}<label>value<input name=\"value\" value=\"{}\"></label>",
             date("from", &self.from),
             date("to", &self.to),
             select("segment", &self.segment, &choices.segments),
             select("region", &self.region, &choices.regions),
             select("attribute", &self.attribute, &choices.attributes),
             escape(self.value.as_deref().unwrap_or("")),
-            escape(action),
         )
     }
 }

@@ -7,9 +7,9 @@ pub use cxray_core::text::{money, with_interval};
 
 const STYLE: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1b1f24;background:#fff}
-header{background:#12263a;color:#fff;padding:.6rem 1.5rem;display:flex;gap:1.5rem;align-items:baseline;flex-wrap:wrap}
+header{background:#12263a;color:#fff;padding:.6rem 1.5rem;display:flex;gap:1.2rem;align-items:baseline;flex-wrap:wrap}
 header a{color:#fff;text-decoration:none;font-weight:600}
-header nav{display:flex;flex-wrap:wrap;column-gap:1rem}header nav a{font-weight:400;white-space:nowrap}
+header nav{display:flex;flex-wrap:wrap;column-gap:.8rem}header nav a{font-weight:400;white-space:nowrap;font-size:.95rem}
 header nav a[aria-current=page]{text-decoration:underline}
 header form{margin-left:auto}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.facts dt{font-weight:600}dl.facts dd{margin:0}
@@ -56,6 +56,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("/owners", "Owners"),
     ("/cases", "Cases"),
     ("/surveys", "Surveys"),
+    ("/comments", "Comments"),
     ("/initiatives", "Initiatives"),
     ("/customers", "Customers"),
     ("/data", "Data"),
@@ -180,6 +181,35 @@ pub fn table(caption: &str, headers: &[(&str, bool)], rows: &[Vec<String>]) -> S
     format!(
         "<div class=\"scroll\" tabindex=\"0\"><table><caption>{}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>",
         escape(caption)
+    )
+}
+
+/// A select of the filter form: "all" and the options (value, name).
+pub fn select(
+    name: &str,
+    label: &str,
+    current: Option<&str>,
+    options: &[(String, String)],
+) -> String {
+    let opts: String = options
+        .iter()
+        .map(|(value, text)| {
+            let selected = if current == Some(value.as_str()) {
+                " selected"
+            } else {
+                ""
+            };
+            format!(
+                "<option value=\"{}\"{selected}>{}</option>",
+                escape(value),
+                escape(text)
+            )
+        })
+        .collect();
+    format!(
+        "<label>{}<select name=\"{}\"><option value=\"\">all</option>{opts}</select></label>",
+        escape(label),
+        escape(name)
     )
 }
 

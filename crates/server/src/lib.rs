@@ -10,6 +10,7 @@ mod admin;
 mod api;
 pub mod auth;
 mod cases;
+mod comments;
 mod filters;
 mod html;
 mod ingest;
@@ -131,6 +132,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cases::routes())
         .merge(surveys::routes())
         .merge(initiatives::routes())
+        .merge(comments::routes())
         .merge(auth::reading_routes())
         .route_layer(read)
         .merge(api::public_routes())

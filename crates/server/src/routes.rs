@@ -50,7 +50,13 @@ fn nav(user: &CurrentUser) -> Vec<(&'static str, &'static str)> {
             user.role.sees_all_owners()
                 || matches!(
                     *href,
-                    "/journey" | "/areas" | "/owners" | "/cases" | "/surveys" | "/initiatives"
+                    "/journey"
+                        | "/areas"
+                        | "/owners"
+                        | "/cases"
+                        | "/surveys"
+                        | "/initiatives"
+                        | "/comments"
                 )
         })
         .chain(admin)
@@ -176,7 +182,7 @@ fn filtered_page(
 }
 
 /// "As of" line: the data's last purchase day and when the analyses ran.
-fn as_of(s: &Snapshot) -> Option<String> {
+pub(crate) fn as_of(s: &Snapshot) -> Option<String> {
     let day = s.scorecard.as_ref().ok().and_then(|c| c.as_of);
     Some(format!(
         "As of {} · analysed {}",
@@ -245,9 +251,10 @@ async fn scorecard(
 async fn link(State(state): State<AppState>, user: CurrentUser, Query(f): Query<Filters>) -> Page {
     company_wide(&user)?;
     let (s, f) = snapshot(&state, &user, f, Part::Link).await?;
-    let body = part("The satisfaction–loyalty link", &s.link, |l| {
+    let mut body = part("The satisfaction–loyalty link", &s.link, |l| {
         pages::link::render(l) + &pages::respondents::render(&s.respondents)
     });
+    body.push_str(&crate::comments::pages::satisfied_defectors(&state, &user, &f).await);
     let page = ("/link", "Satisfaction vs loyalty");
     Ok(filtered_page(&user, page, (&s, &f), body))
 }

@@ -88,6 +88,8 @@ pub struct Snapshots {
     /// The analyses' own runtime (taken when the server stops) and a handle to it.
     runtime: Mutex<Option<tokio::runtime::Runtime>>,
     handle: tokio::runtime::Handle,
+    /// The comment analyses of the latest data (see [`crate::comments`]).
+    pub(crate) texts: crate::comments::Texts,
 }
 
 /// The partial aggregates of customer groups of one state of the data.
@@ -129,12 +131,21 @@ impl Snapshots {
             stopped: tokio::sync::watch::Sender::new(false),
             handle: runtime.handle().clone(),
             runtime: Mutex::new(Some(runtime)),
+            texts: crate::comments::Texts::new(
+                settings.views_at_once,
+                settings.views_per_user * crate::comments::ASKS_PER_PAGE,
+            ),
         }
     }
 
     /// The product settings the analyses run with.
     pub fn product(&self) -> &ProductSettings {
         &self.settings.product
+    }
+
+    /// The analyses' own runtime.
+    pub(crate) fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.handle
     }
 
     /// The latest snapshot, if one has been computed.
@@ -368,7 +379,10 @@ impl Snapshots {
         let snapshot = async {
             let parts = &Part::ALL;
             let snapshot = Box::pin(compute(&sql, folder, state.clone(), settings, parts)).await?;
-            *self.latest.write().expect("snapshot lock") = Some(Arc::new(snapshot));
+            let snapshot = Arc::new(snapshot);
+            *self.latest.write().expect("snapshot lock") = Some(snapshot.clone());
+            // The comments' unfiltered analyses start now, in the background.
+            crate::comments::warm(self, folder, snapshot).await;
             Ok(())
         };
         let groups = async {
@@ -404,6 +418,7 @@ impl Snapshots {
     pub fn stop(&self) {
         self.stopped.send_replace(true);
         self.at_once.close();
+        self.texts.stop();
         if let Some(runtime) = self.runtime.lock().expect("runtime lock").take() {
             runtime.shutdown_background();
         }

@@ -22,8 +22,12 @@ use cxray_store::{Result, StoreError};
 use crate::loyalty::{epoch_day, last_purchase_date};
 use crate::metrics::{group_expr, satisfied, view_frame};
 
+mod examples;
+mod scope;
 mod topics;
 
+pub use examples::{Example, ExampleFilter, MOST, Tone, examples};
+pub use scope::{Band, CommentScope, narrowed};
 pub use topics::{DiscoveredTopics, SAMPLE, TopicRow, TopicsReport, topics, topics_sql};
 
 /// Sentiment overall and per group.

@@ -11,12 +11,31 @@ use crate::server::{Server, serve_with};
 use crate::webdriver::Browser;
 use crate::{PASSWORD, add_user, api, json, run};
 
+/// The analyses started in the background for every snapshot: the scorecard's, then the
+/// comments' shown on the Comments page without filters.
+const BACKGROUND: [&str; 6] = [
+    "/api/v1/scorecard",
+    "/api/v1/text/sentiment",
+    "/api/v1/text/sentiment?by=month",
+    "/api/v1/text/topics",
+    "/api/v1/text/terms",
+    "/api/v1/text/examples",
+];
+
 /// Waits until the background analyses are ready.
 pub fn wait_ready(server: &Server, token: &str) {
+    for path in BACKGROUND {
+        wait_for(server, token, path);
+    }
+}
+
+/// Waits until `path` is computed (not 503).
+fn wait_for(server: &Server, token: &str, path: &str) {
     let started = Instant::now();
     loop {
-        let (status, body) = api(&server.addr, "/api/v1/scorecard", token);
-        if status == 200 {
+        let (status, body) = api(&server.addr, path, token);
+        if status != 503 {
+            assert_eq!(status, 200, "{path}: {body}");
             return;
         }
         assert_eq!(status, 503, "{body}");
@@ -101,6 +120,29 @@ fn expected(key: &str, apis: &Apis) -> Option<f64> {
             }
         }
         "whatif" => named(&apis.whatif["by_value"], "name", name)?["value"]["value"].clone(),
+        // The Comments page's sentiment: overall, per touchpoint (the whole trip: none),
+        // per month (YYYY-MM).
+        "sentiment" => {
+            let group = |report: &Value, name: Option<&str>| {
+                let groups = report["groups"].as_array()?.iter();
+                let mut found = groups
+                    .clone()
+                    .filter(|g| match (g["group"].as_str(), name) {
+                        (None | Some(""), None) => true,
+                        (Some(group), Some(name)) => {
+                            group == name || group.starts_with(&format!("{name}-"))
+                        }
+                        _ => false,
+                    });
+                Some(found.next()?["mean"]["value"].clone())
+            };
+            match name.split_once('.') {
+                Some(("month", month)) => group(&apis.months, Some(month))?,
+                Some(("touchpoint", t)) => group(&apis.sentiment, Some(t))?,
+                _ if name == "whole_trip" => group(&apis.sentiment, None)?,
+                _ => apis.sentiment["overall"]["mean"]["value"].clone(),
+            }
+        }
         // The list's running initiatives: the demo has one, id 1.
         "initiative" => return expected(name.strip_prefix("1.")?, apis),
         _ => return None,
@@ -134,6 +176,9 @@ struct Apis {
     /// The demo initiative's effect and the what-if of 30% fewer bad experiences.
     effect: Value,
     whatif: Value,
+    /// The comments' sentiment by touchpoint and by month.
+    sentiment: Value,
+    months: Value,
 }
 
 /// Opens a page and checks every figure on it against the API.
@@ -249,6 +294,8 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
         customer: get(&format!("/api/v1/customers/{some_customer}")),
         effect: get("/api/v1/initiatives/1/effect"),
         whatif: get("/api/v1/whatif?reduce_failures=30"),
+        sentiment: get("/api/v1/text/sentiment"),
+        months: get("/api/v1/text/sentiment?by=month"),
     };
     let browser = Browser::start();
     let all_pages = [
@@ -266,6 +313,7 @@ fn every_role_sees_the_pages_and_the_numbers_match_the_api() {
         "/initiatives".into(),
         "/initiatives/1".into(),
         "/whatif?reduce_failures=30".into(),
+        "/comments".into(),
     ];
     for (role, _, _) in &tokens[..3] {
         sign_in(&browser, &base, &format!("{role}@test.invalid"), PASSWORD);

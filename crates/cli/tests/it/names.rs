@@ -207,6 +207,12 @@ fn no_page_and_no_command_shows_a_program_identifier() {
         .iter()
         .chain(&[customer_api.as_str(), "tables", "targets", "me"])
         .chain(&["initiatives", "initiatives/1/effect", "whatif"])
+        .chain(&[
+            "text/sentiment",
+            "text/topics",
+            "text/terms",
+            "text/examples",
+        ])
     {
         let path = format!("/api/v1/{route}");
         let (status, body) = get(&server.addr, &path, &admin);
@@ -219,6 +225,7 @@ fn no_page_and_no_command_shows_a_program_identifier() {
         "/areas",
         "/owners/nordground",
         "/data",
+        "/comments",
     ] {
         assert!(seen.contains(page), "{page} not reached: {seen:?}");
     }

@@ -18,7 +18,7 @@ use super::{CaseDetail, CaseList, CaseQuery, Missing, Work, given};
 use crate::AppState;
 use crate::admin::form::{Field, Problem, form};
 use crate::auth::CurrentUser;
-use crate::html::{escape, table};
+use crate::html::{escape, select, table};
 use crate::routes::render;
 
 /// The page routes.
@@ -104,28 +104,6 @@ async fn list(
         }
     };
     Ok(render(&user, "/cases", "Follow-up cases", None, &body))
-}
-
-/// A select of the filter form: "all" and the options (value, name).
-fn select(name: &str, label: &str, current: Option<&str>, options: &[(String, String)]) -> String {
-    let opts: String = options
-        .iter()
-        .map(|(value, text)| {
-            let selected = if current == Some(value.as_str()) {
-                " selected"
-            } else {
-                ""
-            };
-            format!(
-                "<option value=\"{}\"{selected}>{}</option>",
-                escape(value),
-                escape(text)
-            )
-        })
-        .collect();
-    format!(
-        "<label>{label}<select name=\"{name}\"><option value=\"\">all</option>{opts}</select></label>"
-    )
 }
 
 fn filter_form(q: &CaseQuery, c: &Choices) -> String {

@@ -48,7 +48,7 @@ fn a_token_without_the_read_scope_reads_no_page_and_no_api() {
     let (ingest, read) = (token(&[Scope::Ingest]), token(&[Scope::Read]));
 
     let paths = reading_paths();
-    assert_eq!(paths.len(), 59, "{paths:?}");
+    assert_eq!(paths.len(), 64, "{paths:?}");
     for path in &paths {
         let r = server.get(path, &[("Authorization", &ingest)]);
         assert_eq!(r.status, 403, "{path}: {}", r.body);

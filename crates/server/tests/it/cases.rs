@@ -31,11 +31,7 @@ impl Server {
     fn demo_with_cases() -> Server {
         Server::launch(ServerOptions::default(), |runtime, folder| {
             runtime.block_on(async {
-                cxray_store::tables::create_all(folder).await.unwrap();
-                let world = cxray_core::world::World::airline();
-                cxray_analysis::world::build(folder, world, 1500, 1, |_| {})
-                    .await
-                    .unwrap();
+                crate::airline(folder, 1500).await;
                 let ops = cxray_store::ops::OpsDb::open(&folder.ops_db_path()).unwrap();
                 let rule = NewRule {
                     name: RULE.into(),
@@ -145,6 +141,14 @@ fn ids(cases: &[Value]) -> Vec<i64> {
 }
 
 /// A refusal's status and field.
+/// Asks `prefix` + each query and checks it is refused (400) naming its field.
+pub(crate) fn refusals(server: &Server, token: &str, prefix: &str, bad: &[(&str, &str)]) {
+    for (query, field) in bad {
+        let r = server.api(&format!("{prefix}{query}"), token);
+        assert_eq!(refused(&r), (400, field.to_string()), "{query}: {}", r.body);
+    }
+}
+
 pub(crate) fn refused(r: &Reply) -> (u16, String) {
     (
         r.status,
@@ -192,17 +196,15 @@ fn cases_are_listed_filtered_paged_and_shown_to_each_role_as_it_may_see_them() {
     assert_eq!(all_cases(&server, &admin, "root_cause=baggage").len(), 0);
 
     // Bad filters are refused naming the filter.
-    for (query, field) in [
+    let bad = [
         ("status=done", "status"),
         ("overdue=maybe", "overdue"),
         ("rule=Nope", "rule"),
         ("root_cause=%20%3E%20", "root_cause"),
         ("page=0", "page"),
         ("per_page=501", "per_page"),
-    ] {
-        let r = server.api(&format!("/api/v1/cases?{query}"), &admin);
-        assert_eq!(refused(&r), (400, field.to_string()), "{query}: {}", r.body);
-    }
+    ];
+    refusals(&server, &admin, "/api/v1/cases?", &bad);
 
     // Any page size outside 1 … 500, any page that is not a whole number from 1: refused.
     let mut runner = TestRunner::new(Config {

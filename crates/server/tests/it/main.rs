@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod bad_filters;
 mod cases;
+mod comments;
 mod groups;
 mod initiatives;
 mod metrics;
@@ -23,7 +24,7 @@ use cxray_store::DataFolder;
 use cxray_store::ops::OpsDb;
 
 /// Every route pattern of the server.
-pub const ROUTES: [&str; 68] = [
+pub const ROUTES: [&str; 73] = [
     "/",
     "/link",
     "/journey",
@@ -35,6 +36,7 @@ pub const ROUTES: [&str; 68] = [
     "/cases/effect",
     "/cases/{id}",
     "/surveys",
+    "/comments",
     "/initiatives",
     "/initiatives/{id}",
     "/whatif",
@@ -83,6 +85,10 @@ pub const ROUTES: [&str; 68] = [
     "/api/v1/initiatives/{id}",
     "/api/v1/initiatives/{id}/effect",
     "/api/v1/whatif",
+    "/api/v1/text/sentiment",
+    "/api/v1/text/topics",
+    "/api/v1/text/terms",
+    "/api/v1/text/examples",
     "/api/v1/me",
     "/api/v1/ingest/{table}",
     "/s/{token}",
@@ -93,6 +99,15 @@ pub const ROUTES: [&str; 68] = [
     "/health",
     "/metrics",
 ];
+
+/// Writes the demo airline with `customers` customers into `folder`'s fresh tables.
+pub async fn airline(folder: &DataFolder, customers: u64) {
+    cxray_store::tables::create_all(folder).await.unwrap();
+    let world = cxray_core::world::World::airline();
+    cxray_analysis::world::build(folder, world, customers, 1, |_| {})
+        .await
+        .unwrap();
+}
 
 /// A server on a free loopback port over a fresh data folder; stopped on drop.
 pub struct Server {

@@ -1,0 +1,441 @@
+//! What customers write, on the web: `/api/v1/text/…` against the analysis layer over
+//! the same data, filters that narrow, bad parameters refused naming themselves (a class
+//! of them property-tested), owners and partners reading only their touchpoints'
+//! comments (partners by pseudonym), the Comments page and the satisfaction–loyalty
+//! page's satisfied defectors — over a demo world with comments about two touchpoints
+//! added: 40 at NordGround's bag drop (a partner), 40 at the airport operator's security.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use cxray_analysis::comments::{self, Compared, Groups, TermOptions};
+use cxray_core::access::{Role, Scope};
+use cxray_core::comments::{Taxonomy, taxonomy};
+use cxray_core::stats::Settings;
+use cxray_server::ServerOptions;
+use cxray_store::decode::Columns;
+use cxray_store::sql::Sql;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use serde_json::Value;
+
+use crate::cases::{refusals, refused};
+use crate::{Server, computed};
+
+const BAG_DROP: &str = "The bag drop queue was endless, call me on +45 20 30 40 50.";
+const SECURITY: &str = "Security staff were rude and the line was slow.";
+const ADDED: usize = 40;
+
+/// The demo world of 1,500 customers with 40 CSAT comments at bag drop and 40 at
+/// security (two days after 80 customers' NPS answers); the customers at each.
+fn demo() -> (Server, Vec<String>, Vec<String>) {
+    let mut at = (Vec::new(), Vec::new());
+    let server = Server::launch(ServerOptions::default(), |runtime, folder| {
+        runtime.block_on(async {
+            crate::airline(folder, 1500).await;
+            let sql = Sql::open(folder, &BTreeMap::new()).await.unwrap();
+            let query = "SELECT customer_id, CAST(to_unixtime(max(at)) AS BIGINT) AS t \
+                         FROM responses WHERE instrument = 'nps' GROUP BY customer_id \
+                         ORDER BY customer_id LIMIT 80";
+            let (_, batches) = sql.query(query).await.unwrap();
+            let mut csv = String::from("customer_id,at,instrument,score,touchpoint,comment\n");
+            let mut i = 0;
+            for b in &batches {
+                let c = Columns::new(b);
+                let (id, t) = (c.text("customer_id").unwrap(), c.int("t").unwrap());
+                for r in 0..c.rows() {
+                    let id = id.str(r).unwrap().to_string();
+                    let when = chrono::DateTime::from_timestamp(t.i64(r).unwrap() + 2 * 86_400, 0);
+                    let when = when.unwrap().to_rfc3339();
+                    let (tp, score, text) = match i < ADDED {
+                        true => ("bag_drop", 2, BAG_DROP),
+                        false => ("security", 1, SECURITY),
+                    };
+                    csv += &format!("{id},{when},csat,{score},{tp},\"{text}\"\n");
+                    match i < ADDED {
+                        true => at.0.push(id),
+                        false => at.1.push(id),
+                    }
+                    i += 1;
+                }
+            }
+            assert_eq!(i, 2 * ADDED);
+            let path = folder.root().join("added.csv");
+            std::fs::write(&path, csv).unwrap();
+            let options = cxray_store::import::ImportOptions {
+                actor: "test".into(),
+                ..Default::default()
+            };
+            let progress = std::sync::Arc::new(cxray_store::import::NoProgress);
+            let table = cxray_core::domain::Table::Responses;
+            cxray_store::import::import(folder, table, &[path], &options, progress)
+                .await
+                .unwrap();
+        });
+    });
+    (server, at.0, at.1)
+}
+
+/// The analysis layer's figures over the server's data, as JSON.
+fn analysed(server: &Server) -> (Value, Value, Value) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let sql = Sql::open(&server.folder(), &BTreeMap::new()).await.unwrap();
+        let s = Settings::default();
+        let sentiment = comments::sentiment(&sql, Some("touchpoint"), &s)
+            .await
+            .unwrap();
+        let taxonomy = Taxonomy::parse(taxonomy::EXAMPLE).unwrap();
+        let topics = comments::topics(&sql, &taxonomy, None, &s).await.unwrap();
+        let groups = Groups::Answers(Compared::Promoters, 180);
+        let terms = comments::terms(&sql, &groups, TermOptions::default())
+            .await
+            .unwrap();
+        (
+            serde_json::to_value(&sentiment).unwrap(),
+            serde_json::to_value(&topics).unwrap(),
+            serde_json::to_value(&terms).unwrap(),
+        )
+    })
+}
+
+/// Whether two JSON values are equal but for the last digits of their numbers (sums
+/// merged from parts in another order).
+fn close(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0)
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| close(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| close(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// The API's answer once computed (200), as JSON.
+fn api(server: &Server, path: &str, token: &str) -> Value {
+    let r = computed(server, path, token);
+    assert_eq!(r.status, 200, "{path}: {}", r.body);
+    r.json()
+}
+
+/// A page once every part of it is computed.
+fn page(server: &Server, path: &str, token: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let r = computed(server, path, token);
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        if !r.body.contains("is being computed") || Instant::now() > deadline {
+            return r.body;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn texts(examples: &Value) -> Vec<(&str, &str, &str)> {
+    let list = examples.as_array().unwrap().iter();
+    list.map(|e| {
+        (
+            e["touchpoint"].as_str().unwrap_or(""),
+            e["customer_id"].as_str().unwrap(),
+            e["text"].as_str().unwrap(),
+        )
+    })
+    .collect()
+}
+
+#[test]
+fn the_comments_are_analysed_on_the_web_as_the_analysis_layer_does_and_each_role_sees_its_own() {
+    let (server, at_bag_drop, at_security) = demo();
+    let server = &server;
+    let analyst = server.token("analyst-t@example.com", Role::Analyst, None, &[Scope::Read]);
+
+    // The unfiltered figures are the analysis layer's.
+    let (sentiment, topics, terms) = analysed(server);
+    let got = api(server, "/api/v1/text/sentiment", &analyst);
+    assert!(close(&got, &sentiment), "{got}\n{sentiment}");
+    let got = api(server, "/api/v1/text/topics", &analyst);
+    assert!(close(&got, &topics), "{got}\n{topics}");
+    let got = api(server, "/api/v1/text/terms", &analyst);
+    assert!(close(&got, &terms), "{got}\n{terms}");
+    let by_touchpoint: Vec<&str> = sentiment["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|g| g["group"].as_str())
+        .collect();
+    assert!(by_touchpoint.contains(&"bag_drop"), "{by_touchpoint:?}");
+    let all = sentiment["overall"]["comments"].as_u64().unwrap();
+    let baggage = topics["topics"].as_array().unwrap().iter();
+    let baggage = baggage.clone().find(|t| t["topic"] == "baggage").unwrap();
+    assert!(
+        baggage["comments"].as_u64().unwrap() >= ADDED as u64,
+        "{baggage}"
+    );
+    let months = api(server, "/api/v1/text/sentiment?by=month", &analyst);
+    assert!(months["groups"].as_array().unwrap().len() > 3, "{months}");
+    assert_eq!(months["overall"]["comments"].as_u64(), Some(all));
+
+    // Filters narrow: a touchpoint, a band, a period.
+    let bag = api(
+        server,
+        "/api/v1/text/sentiment?touchpoint=bag_drop",
+        &analyst,
+    );
+    assert_eq!(bag["overall"]["comments"], ADDED, "{bag}");
+    assert_eq!(bag["groups"].as_array().unwrap().len(), 1, "{bag}");
+    let promoters = api(server, "/api/v1/text/sentiment?band=promoters", &analyst);
+    let promoted = promoters["overall"]["comments"].as_u64().unwrap();
+    assert!(promoted > 0 && promoted < all, "{promoted} of {all}");
+    let last = months["groups"].as_array().unwrap().last().unwrap()["group"].clone();
+    let from = last.as_str().unwrap().get(..10).unwrap().to_string();
+    let recent = api(
+        server,
+        &format!("/api/v1/text/sentiment?from={from}"),
+        &analyst,
+    );
+    let recent = recent["overall"]["comments"].as_u64().unwrap();
+    assert!(recent > 0 && recent < all, "{recent} of {all} from {from}");
+
+    // Examples: redacted, narrowed by touchpoint, topic, tone and group.
+    let security = api(
+        server,
+        "/api/v1/text/examples?touchpoint=security&limit=50",
+        &analyst,
+    );
+    let shown = texts(&security);
+    assert_eq!(shown.len(), ADDED);
+    assert!(shown.iter().all(|(tp, id, text)| *tp == "security"
+        && at_security.contains(&id.to_string())
+        && *text == SECURITY));
+    let bags = api(
+        server,
+        "/api/v1/text/examples?touchpoint=bag_drop&limit=3",
+        &analyst,
+    );
+    let shown = texts(&bags);
+    assert_eq!(shown.len(), 3);
+    for (_, id, text) in &shown {
+        assert!(at_bag_drop.contains(&id.to_string()));
+        assert!(
+            text.contains("[phone]") && !text.contains("20 30 40"),
+            "{text}"
+        );
+    }
+    let topical = api(
+        server,
+        "/api/v1/text/examples?topic=baggage&limit=20",
+        &analyst,
+    );
+    for e in topical.as_array().unwrap() {
+        assert!(
+            e["topics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t == "baggage"),
+            "{e}"
+        );
+    }
+    assert!(!topical.as_array().unwrap().is_empty());
+    let negative = api(
+        server,
+        "/api/v1/text/examples?tone=negative&limit=20",
+        &analyst,
+    );
+    for e in negative.as_array().unwrap() {
+        assert!(e["sentiment"].as_f64().unwrap() <= -0.05, "{e}");
+    }
+    let detractors = api(server, "/api/v1/text/examples?group=detractors", &analyst);
+    for e in detractors.as_array().unwrap() {
+        assert!(
+            e["instrument"] == "nps" && e["score"].as_f64().unwrap() <= 6.0,
+            "{e}"
+        );
+    }
+    let versus = api(
+        server,
+        "/api/v1/text/terms?compare=touchpoint&compare_touchpoint=security&top=5",
+        &analyst,
+    );
+    assert_eq!(versus["group_a"], "security");
+    assert_eq!(versus["comments_a"], ADDED);
+    assert!(versus["of_a"].as_array().unwrap().len() <= 5);
+
+    // Bad parameters: 400 naming the parameter.
+    let bad = [
+        ("sentiment?by=week", "by"),
+        ("sentiment?band=happy", "band"),
+        ("sentiment?touchpoint=nowhere", "touchpoint"),
+        ("sentiment?from=2025-13-01", "from"),
+        ("topics?attribute=shoe_size&value=9", "attribute"),
+        ("terms?compare=everyone", "compare"),
+        ("terms?compare=touchpoint", "compare_touchpoint"),
+        (
+            "terms?compare=touchpoint&compare_touchpoint=moon",
+            "compare_touchpoint",
+        ),
+        ("terms?top=0", "top"),
+        ("examples?limit=101", "limit"),
+        ("examples?topic=weather", "topic"),
+        ("examples?tone=sarcastic", "tone"),
+        ("examples?group=everyone", "group"),
+    ];
+    refusals(server, &analyst, "/api/v1/text/", &bad);
+    // A class of bad values: any word that is not a name the parameter takes, and whole
+    // numbers out of range.
+    let mut runner = TestRunner::new(Config {
+        cases: 32,
+        ..Config::default()
+    });
+    let names = prop_oneof![
+        Just(("sentiment", "by")),
+        Just(("sentiment", "band")),
+        Just(("examples", "tone")),
+        Just(("examples", "group")),
+        Just(("terms", "compare")),
+    ];
+    let valid = [
+        "touchpoint",
+        "month",
+        "promoters",
+        "passives",
+        "detractors",
+        "positive",
+        "neutral",
+        "negative",
+        "defectors",
+        "stayers",
+        "satisfied_defectors",
+        "satisfied_stayers",
+    ];
+    runner
+        .run(&(names, "[a-z_]{1,12}"), |((route, field), word)| {
+            prop_assume!(!valid.contains(&word.as_str()));
+            let r = server.api(&format!("/api/v1/text/{route}?{field}={word}"), &analyst);
+            prop_assert_eq!(refused(&r), (400, field.to_string()));
+            Ok(())
+        })
+        .unwrap();
+    let counts = prop_oneof![Just(("terms", "top")), Just(("examples", "limit"))];
+    runner
+        .run(
+            &(counts, prop_oneof![Just(0u64), 101u64..1_000_000]),
+            |((route, field), n)| {
+                let r = server.api(&format!("/api/v1/text/{route}?{field}={n}"), &analyst);
+                prop_assert_eq!(refused(&r), (400, field.to_string()));
+                Ok(())
+            },
+        )
+        .unwrap();
+
+    // An owner (the airport operator, security) reads only security's comments, by id.
+    let owner = server.token(
+        "security-t@example.com",
+        Role::Owner,
+        Some("airport_security"),
+        &[Scope::Read],
+    );
+    let theirs = api(server, "/api/v1/text/sentiment", &owner);
+    assert_eq!(theirs["overall"]["comments"], ADDED, "{theirs}");
+    let groups = theirs["groups"].as_array().unwrap();
+    assert!(groups.iter().all(|g| g["group"] == "security"), "{theirs}");
+    let seen = api(server, "/api/v1/text/examples?limit=100", &owner);
+    let seen = texts(&seen);
+    assert_eq!(seen.len(), ADDED);
+    assert!(
+        seen.iter()
+            .all(|(tp, id, _)| *tp == "security" && at_security.contains(&id.to_string()))
+    );
+    let r = server.api("/api/v1/text/sentiment?touchpoint=bag_drop", &owner);
+    assert_eq!(refused(&r), (400, "touchpoint".to_string()), "{}", r.body);
+
+    // A partner (NordGround, bag drop) reads only bag drop's, customers by pseudonym.
+    let partner = server.token(
+        "nordground-t@example.com",
+        Role::Partner,
+        Some("nordground"),
+        &[Scope::Read],
+    );
+    let seen = api(server, "/api/v1/text/examples?limit=100", &partner);
+    let seen = texts(&seen);
+    assert_eq!(seen.len(), ADDED);
+    for (tp, id, text) in &seen {
+        assert_eq!(*tp, "bag_drop");
+        assert!(
+            id.starts_with("c-") && !at_bag_drop.contains(&id.to_string()),
+            "{id}"
+        );
+        assert!(!text.contains("20 30 40"));
+    }
+    let html = page(server, "/comments", &partner);
+    assert!(html.contains("call me on [phone]"), "{html}");
+    assert!(
+        !html.contains("Security staff"),
+        "a partner sees another owner's comments"
+    );
+    assert!(
+        !at_bag_drop
+            .iter()
+            .any(|id| html.contains(&format!("customer {id}")))
+    );
+
+    // The Comments page: the taxonomy's topics, the terms, the examples, in the navigation.
+    let html = page(server, "/comments", &analyst);
+    assert!(html.contains("href=\"/comments\" aria-current=\"page\""));
+    for shown in [
+        "Topics of the comments",
+        "<td>baggage</td>",
+        "Written more by promoters",
+        "Written more by detractors",
+        "Sentiment by touchpoint",
+        "Mean sentiment of the comments by month",
+        "the starter taxonomy",
+    ] {
+        assert!(html.contains(shown), "{shown}");
+    }
+    let first_term = terms["of_a"][0]["term"].as_str().unwrap();
+    assert!(
+        html.contains(&format!("<td>{first_term}</td>")),
+        "{first_term}"
+    );
+    let filtered = page(
+        server,
+        "/comments?touchpoint=security&compare=defectors",
+        &analyst,
+    );
+    assert!(filtered.contains(SECURITY) && !filtered.contains("call me on"));
+    assert!(filtered.contains("Defectors against stayers"));
+    let r = server.api("/comments?tone=sarcastic", &analyst);
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("tone &#39;sarcastic&#39;"), "{}", r.body);
+
+    // The satisfaction–loyalty page: what satisfied defectors wrote.
+    let html = page(server, "/link", &analyst);
+    assert!(html.contains("What satisfied defectors wrote"), "{html}");
+    assert!(html.contains("Their latest comments"));
+    let sd = api(
+        server,
+        "/api/v1/text/terms?compare=satisfied_defectors",
+        &analyst,
+    );
+    if let Some(term) = sd["of_a"][0]["term"].as_str() {
+        assert!(html.contains(&format!("<td>{term}</td>")), "{term}");
+    }
+}
+
+#[test]
+fn over_empty_tables_the_comments_answer_rather_than_hang() {
+    // The API answers (200, or 422: nothing to analyse), the page shows what is missing.
+    let server = Server::initialised();
+    let admin = server.token("admin-t@example.com", Role::Admin, None, &[Scope::Read]);
+    let r = computed(&server, "/api/v1/text/sentiment", &admin);
+    assert!([200, 422].contains(&r.status), "{}", r.body);
+    let r = computed(&server, "/comments", &admin);
+    assert_eq!(r.status, 200, "{}", r.body);
+}
