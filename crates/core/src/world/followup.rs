@@ -41,6 +41,10 @@ pub struct FollowUp {
     /// The mean time to first contact as a share of the owner's `sla_hours`.
     #[serde(default = "default_pace")]
     pub pace: f64,
+    /// Followed-up cases opened within this many days of the end are not yet resolved
+    /// or closed at the end (the owners' backlog): contacted at most.
+    #[serde(default)]
+    pub backlog_days: f64,
 }
 
 fn default_pace() -> f64 {
@@ -132,6 +136,12 @@ pub(crate) fn validate(spec: &Spec) -> Result<(), WorldError> {
         return Err(invalid(
             "followup.pace".into(),
             format!("must be greater than 0, got {}", f.pace),
+        ));
+    }
+    if !(f.backlog_days >= 0.0 && f.backlog_days.is_finite()) {
+        return Err(invalid(
+            "followup.backlog_days".into(),
+            format!("must be 0 or more, got {}", f.backlog_days),
         ));
     }
     if f.rules.is_empty() {
@@ -611,22 +621,21 @@ impl Programme {
     /// The case as the operational database records it, worked as far as the end of the
     /// observation allows: a followed-up case is contacted after its contact time (unless
     /// nobody could be reached: then it is closed then), resolved after its resolution
-    /// time; a held-out case stays open.
+    /// time, unless it is in the backlog; a held-out case stays open.
     fn row(&self, o: &Opening, customer: &str, world: &World) -> CaseRow {
         let spec = world.spec();
         let hours = |h: f64| (h * HOUR_US as f64) as i64;
         let contact = o.at + hours(o.contact_hours);
         let done = contact + hours(o.resolve_hours);
         let worked = o.arm == Arm::FollowUp;
+        let backlog = ((self.end_us - o.at) as f64) < self.spec.backlog_days * DAY_US as f64;
+        let end = |t: i64| (t <= self.end_us && !backlog).then_some(t);
         let kind = OUTCOMES[o.outcome];
         let reached = kind != OutcomeKind::NoContact;
         let (contacted_at, done_at) = match (worked, reached) {
             (false, _) => (None, None),
-            (true, true) => (
-                (contact <= self.end_us).then_some(contact),
-                (done <= self.end_us).then_some(done),
-            ),
-            (true, false) => (None, (contact <= self.end_us).then_some(contact)),
+            (true, true) => ((contact <= self.end_us).then_some(contact), end(done)),
+            (true, false) => (None, end(contact)),
         };
         CaseRow {
             rule: o.rule,
