@@ -4,7 +4,9 @@
 //! `cxray cases list` and `cxray cases effect` have content.
 
 use chrono::{DateTime, Utc};
-use cxray_core::cases::{Experience, HoldoutShare, Outcome, OutcomeKind, ScoreCondition, Trigger};
+use cxray_core::cases::{
+    CustomerCondition, Experience, HoldoutShare, Outcome, OutcomeKind, ScoreCondition, Trigger,
+};
 use cxray_core::stats::Instrument;
 use cxray_core::world::Spec;
 use cxray_core::world::followup::{FollowUpRule, holdout_key};
@@ -58,7 +60,12 @@ fn new_rule(r: &FollowUpRule) -> Result<NewRule> {
     Ok(NewRule {
         name: r.name.clone(),
         trigger,
-        customers: Vec::new(),
+        customers: (r.customers.iter())
+            .map(|(column, value)| CustomerCondition {
+                column: column.clone(),
+                value: value.clone(),
+            })
+            .collect(),
         clv_percentile: None,
         fallback_owner: r.fallback_owner.clone(),
         cooldown_days: r.cooldown_days,

@@ -28,7 +28,7 @@ fn the_demo_ships_a_programme_whose_planted_effect_cases_effect_recovers() {
     let names: Vec<&str> = (rules.as_array().unwrap().iter())
         .map(|r| r["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["Detractors", "Failed refunds"]);
+    assert_eq!(names, ["Business detractors", "Failed refunds"]);
     let cases = json(&data, &["cases", "list", "--json", "--limit", "100000"]);
     let cases = cases.as_array().unwrap();
     assert_eq!(

@@ -9,6 +9,8 @@
 //! customer, so the programme changes the customer's own stream only through the
 //! dropout probability it changes.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::World;
@@ -63,6 +65,9 @@ pub struct FollowUpRule {
     /// A failed experience at this touchpoint opens a case.
     #[serde(default)]
     pub failed_at: Option<String>,
+    /// Only customers of these groups: `segment`, `region` or `tier` → its id.
+    #[serde(default)]
+    pub customers: BTreeMap<String, String>,
     /// The owner of cases whose event has none (NPS answers about the whole trip).
     #[serde(default)]
     pub fallback_owner: Option<String>,
@@ -187,6 +192,20 @@ pub(crate) fn validate(spec: &Spec) -> Result<(), WorldError> {
                     format!("followup.rules[{i}]"),
                     "give either nps_at_most or failed_at".into(),
                 ));
+            }
+        }
+        for (column, value) in &r.customers {
+            let field = field(&format!("customers.{column}"));
+            let groups = match column.as_str() {
+                "segment" => &spec.segments,
+                "region" => &spec.regions,
+                "tier" => &spec.tiers,
+                _ => {
+                    return Err(invalid(field, "must be segment, region or tier".into()));
+                }
+            };
+            if !groups.iter().any(|g| g.id == *value) {
+                return Err(invalid(field, format!("unknown {column} '{value}'")));
             }
         }
         match &r.fallback_owner {
@@ -339,6 +358,8 @@ struct RulePlan {
     fallback: Option<String>,
     holdout: HoldoutShare,
     cooldown_us: i64,
+    /// Per group list (segments, regions, tiers): the index the customer must have.
+    customers: [Option<usize>; 3],
 }
 
 /// The outcomes a followed-up case can get, in the order of [`FollowUpTruth::outcomes`].
@@ -360,6 +381,8 @@ pub(crate) struct Experience {
 pub(crate) struct Trip<'a> {
     pub index: u64,
     pub customer: &'a str,
+    /// The customer's segment, region and tier (indices).
+    pub groups: [usize; 3],
     /// When it was bought.
     pub bought: i64,
     /// The customer's base dropout probability and purchase rate per time unit.
@@ -442,6 +465,15 @@ impl Programme {
                 fallback: r.fallback_owner.clone(),
                 holdout: HoldoutShare::new(r.holdout).expect("validated"),
                 cooldown_us: i64::from(r.cooldown_days) * DAY_US,
+                customers: [
+                    ("segment", &spec.segments),
+                    ("region", &spec.regions),
+                    ("tier", &spec.tiers),
+                ]
+                .map(|(column, groups)| {
+                    let value = r.customers.get(column)?;
+                    groups.iter().position(|g| g.id == *value)
+                }),
             })
             .collect::<Vec<_>>();
         let n = rules.len();
@@ -533,6 +565,13 @@ impl Programme {
         let spec = world.spec();
         let mut events: Vec<(i64, usize, Option<usize>, String)> = Vec::new();
         for (r, rule) in self.rules.iter().enumerate() {
+            let theirs = rule.customers.iter().zip(trip.groups);
+            if theirs
+                .into_iter()
+                .any(|(want, has)| want.is_some_and(|w| w != has))
+            {
+                continue;
+            }
             if let (Some(limit), Some((at, score))) = (rule.nps_at_most, trip.nps)
                 && score <= limit
                 && at <= self.end_us

@@ -76,6 +76,8 @@ struct Person {
     id: String,
     number: String,
     home: usize,
+    /// Segment, region and tier (indices).
+    groups: [usize; 3],
     p: f64,
     nu: f64,
     response_multiplier: f64,
@@ -163,6 +165,7 @@ impl<'w> Simulation<'w> {
             id: format!("C{number}"),
             number,
             home,
+            groups,
             p,
             nu,
             response_multiplier: seg.response_multiplier
@@ -288,6 +291,7 @@ impl<'w> Simulation<'w> {
         let trip = followup::Trip {
             index: person.index,
             customer: &person.id,
+            groups: person.groups,
             bought: at,
             p: person.p,
             lambda,
