@@ -22,8 +22,8 @@ use super::routing::Routing;
 const ACTOR: &str = "demo";
 
 /// Gives the folder the key of the world's seed and adds the world's rules (those it
-/// has already, by name, are kept); returns them in the world's order, none when the world
-/// runs no programme.
+/// has already, by name, are kept without the cases of the world they came from); returns
+/// them in the world's order, none when the world runs no programme.
 pub fn register(ops: &OpsDb, spec: &Spec, seed: u64) -> Result<Vec<Rule>> {
     let Some(programme) = &spec.followup else {
         return Ok(Vec::new());
@@ -32,7 +32,10 @@ pub fn register(ops: &OpsDb, spec: &Spec, seed: u64) -> Result<Vec<Rule>> {
     let mut rules = Vec::new();
     for r in &programme.rules {
         let rule = match ops.rule(&r.name) {
-            Ok(rule) => rule,
+            Ok(rule) => {
+                ops.clear_rule_cases(ACTOR, &rule)?;
+                rule
+            }
             Err(_) => ops.add_rule(ACTOR, &new_rule(r)?)?,
         };
         rules.push(rule);

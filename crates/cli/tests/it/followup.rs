@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::{demo_with_programme, json};
+use crate::{demo_with_programme, json, run};
 
 /// The interval of a group's difference in buying again, and whether it covers `truth`.
 fn covers(group: &Value, truth: f64) -> (f64, f64, bool) {
@@ -100,4 +100,33 @@ fn the_demo_ships_a_programme_whose_planted_effect_cases_effect_recovers() {
         );
     }
     assert!(planted["expected_customers_kept"].as_f64().unwrap() > 0.0);
+
+    // Rebuilt with another seed: the rules stay, the cases are the new world's.
+    let rebuilt = run(
+        &data,
+        &[
+            "demo",
+            "--customers",
+            "3000",
+            "--seed",
+            "2",
+            "--rebuild",
+            "--no-serve",
+        ],
+    );
+    assert!(
+        rebuilt.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rebuilt.stderr)
+    );
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("truth.json")).unwrap()).unwrap();
+    let cases = json(&data, &["cases", "list", "--json", "--limit", "100000"]);
+    let count = cases.as_array().unwrap().len() as u64;
+    assert_eq!(
+        count,
+        truth["followup"]["overall"]["cases"].as_u64().unwrap()
+    );
+    let rules = json(&data, &["trigger", "list", "--json"]);
+    assert_eq!(rules.as_array().unwrap().len(), 2);
 }

@@ -237,7 +237,9 @@ pub(crate) fn validate(spec: &Spec) -> Result<(), WorldError> {
 /// percentage points (negative: fewer leave). Its effect on buying again within a window
 /// of *W* days after the opening day is that change times the probability of a purchase
 /// in the window for a customer who stays (from the customer's purchase rate; a purchase
-/// between the trip and the window counted as the customer's mean survival), averaged
+/// between the trip and the window counted with the customer's base chance of staying
+/// after it, later ones not at all: a close approximation, since the days between a trip
+/// and its case are few against the months between purchases), averaged
 /// over the cases whose window ends by the end of the observation — what `cxray cases
 /// effect` estimates by intention to treat.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

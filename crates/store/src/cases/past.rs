@@ -83,6 +83,25 @@ impl OpsDb {
         tx.commit()?;
         Ok(done)
     }
+
+    /// Deletes the rule's cases with their histories, events and messages (a demo world
+    /// rebuilt: its cases belong to the world replaced); returns how many.
+    pub fn clear_rule_cases(&self, actor: &str, rule: &Rule) -> Result<usize> {
+        let tx = crate::ops::write(self.conn())?;
+        for table in ["case_history", "case_events", "outbox"] {
+            tx.execute(
+                &format!(
+                    "DELETE FROM {table} WHERE case_id IN (SELECT id FROM cases WHERE rule_id = ?1)"
+                ),
+                params![rule.id],
+            )?;
+        }
+        let removed = tx.execute("DELETE FROM cases WHERE rule_id = ?1", params![rule.id])?;
+        let detail = format!("rule {} '{}': {removed} cases", rule.id, rule.name);
+        audit(&tx, actor, "clear_rule_cases", &detail)?;
+        tx.commit()?;
+        Ok(removed)
+    }
 }
 
 /// The case's contact and its end, with their history entries.

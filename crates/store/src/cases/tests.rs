@@ -891,4 +891,7 @@ fn past_cases_are_recorded_as_opened_and_worked_then_without_notifying() {
         .record_past_cases(&opening(&hours, now), &rule, &cases, Some(9))
         .unwrap();
     assert_eq!((again.opened, again.known), (0, 5));
+    // A rebuilt world clears them.
+    assert_eq!(db.clear_rule_cases("demo", &rule).unwrap(), 5);
+    assert!(db.cases(&CaseFilter::default(), now).unwrap().is_empty());
 }
