@@ -12,10 +12,10 @@ use cxray_core::models::{FitOptions, ModelKind};
 use cxray_core::stats::Settings;
 use cxray_core::targets::{Headline, Period};
 use cxray_core::world::records::{
-    CustomerRow, FinancialRow, InteractionRow, OwnerRow, ResponseRow, Sink, TransactionRow,
+    CaseRow, CustomerRow, FinancialRow, InteractionRow, OwnerRow, ResponseRow, Sink, TransactionRow,
 };
 use cxray_core::world::truth::InitiativeTruth;
-use cxray_core::world::{Truth, World, simulate_with_progress};
+use cxray_core::world::{Truth, World, simulate_with_rules};
 use datafusion::arrow::array::{
     ArrayRef, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder, RecordBatch,
     StringBuilder, TimestampMicrosecondBuilder,
@@ -50,6 +50,24 @@ pub async fn build(
     seed: u64,
     progress: impl Fn(u64) + Send + 'static,
 ) -> Result<Truth> {
+    Ok(
+        build_with_rules(folder, world, customers, seed, None, progress)
+            .await?
+            .0,
+    )
+}
+
+/// [`build`] with the ids of the world's follow-up rules (see
+/// [`cxray_core::world::simulate_with_rules`]); also returns the cases the programme
+/// opened, for the operational database ([`crate::cases::demo::record`]).
+pub async fn build_with_rules(
+    folder: &DataFolder,
+    world: World,
+    customers: u64,
+    seed: u64,
+    rules: Option<Vec<i64>>,
+    progress: impl Fn(u64) + Send + 'static,
+) -> Result<(Truth, Vec<CaseRow>)> {
     let slas: Vec<(String, f64)> = world
         .spec()
         .touchpoints
@@ -60,9 +78,10 @@ pub async fn build(
     let (tx, mut rx) = mpsc::channel::<(Table, RecordBatch)>(8);
     let simulation = tokio::task::spawn_blocking(move || {
         let mut sink = BatchSink::new(tx);
-        let truth = simulate_with_progress(&world, customers, seed, &mut sink, progress);
+        let ids = rules.as_deref();
+        let truth = simulate_with_rules(&world, customers, seed, ids, &mut sink, progress);
         sink.flush_all();
-        truth
+        (truth, std::mem::take(&mut sink.cases))
     });
     let mut writers = Vec::new();
     for table in Table::ALL {
@@ -83,7 +102,7 @@ pub async fn build(
             .write_with_mode(batch, WriteMode::MergeSchema)
             .await?;
     }
-    let truth = simulation
+    let (truth, cases) = simulation
         .await
         .map_err(|e| StoreError::Input(format!("simulation failed: {e}")))?;
     for (_, mut delta, mut writer) in writers {
@@ -111,7 +130,7 @@ pub async fn build(
     let path = folder.truth_path();
     std::fs::write(&path, serde_json::to_string_pretty(&truth)?)
         .map_err(|e| StoreError::io(&path, e))?;
-    Ok(truth)
+    Ok((truth, cases))
 }
 
 /// Records the world's planted initiative (once): its site's airport, its touchpoints, its
@@ -300,6 +319,8 @@ struct BatchSink {
     responses: Responses,
     owners: Owners,
     financials: Financials,
+    /// The follow-up programme's cases, kept for the operational database.
+    cases: Vec<CaseRow>,
 }
 
 impl BatchSink {
@@ -312,6 +333,7 @@ impl BatchSink {
             responses: Responses::default(),
             owners: Owners::default(),
             financials: Financials::default(),
+            cases: Vec::new(),
         }
     }
 
@@ -337,6 +359,9 @@ impl BatchSink {
 }
 
 impl Sink for BatchSink {
+    fn case(&mut self, row: CaseRow) {
+        self.cases.push(row);
+    }
     fn customer(&mut self, r: CustomerRow) {
         let b = &mut self.customers;
         b.id.append_value(&r.customer_id);

@@ -9,6 +9,7 @@
 
 mod by_hand;
 mod causes;
+pub mod demo;
 mod effect;
 mod matches;
 mod routing;

@@ -221,12 +221,17 @@ async fn build(folder: &DataFolder, world: World, args: &DemoArgs) -> anyhow::Re
         .progress_chars("=> "),
     );
     let progress = bar.clone();
-    let truth = cxray_analysis::world::build(folder, world, args.customers, args.seed, move |n| {
-        progress.set_position(n)
+    // The follow-up rules first: the simulation draws their arms with their ids.
+    let ops = OpsDb::open(&folder.ops_db_path())?;
+    let rules = cxray_analysis::cases::demo::register(&ops, world.spec(), args.seed)?;
+    let ids = Some(rules.iter().map(|r| r.id).collect());
+    let (customers, seed) = (args.customers, args.seed);
+    let built = cxray_analysis::world::build_with_rules(folder, world, customers, seed, ids, {
+        move |n| progress.set_position(n)
     })
     .await;
     bar.finish_and_clear();
-    let truth = truth?;
+    let (truth, cases) = built?;
     let spinner =
         ProgressBar::new_spinner().with_message("valuing the customers (MBG/NBD, Gamma-Gamma)");
     if !std::io::stderr().is_terminal() {
@@ -249,7 +254,6 @@ async fn build(folder: &DataFolder, world: World, args: &DemoArgs) -> anyhow::Re
     }
     spinner.finish_and_clear();
     trips?;
-    let ops = OpsDb::open(&folder.ops_db_path())?;
     for (metric, period, target) in cxray_analysis::world::targets(folder).await? {
         ops.set_target("demo", metric, &period, target)?;
     }
@@ -262,6 +266,7 @@ async fn build(folder: &DataFolder, world: World, args: &DemoArgs) -> anyhow::Re
         .and_utc();
     let sql = Sql::open(folder, &BTreeMap::new()).await?;
     cxray_analysis::surveys::demo::plant(&sql, &ops, end).await?;
+    cxray_analysis::cases::demo::record(&sql, &ops, &rules, &cases).await?;
     Ok(truth)
 }
 

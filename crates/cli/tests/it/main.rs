@@ -9,6 +9,7 @@ mod cases;
 mod commands;
 mod demo;
 mod effect;
+mod followup;
 mod ingest;
 mod initiatives;
 mod invitations;
@@ -59,8 +60,23 @@ pub fn run(data: &Path, args: &[&str]) -> Output {
     cxray(data).args(args).output().unwrap()
 }
 
-/// A demo world of `customers` customers built in `dir/demo` (not served).
+/// A demo world of `customers` customers built in `dir/demo` (not served), without the
+/// follow-up programme's rules and cases.
 pub fn demo_folder(dir: &Path, customers: &str) -> PathBuf {
+    let data = demo_with_programme(dir, customers);
+    // The closed loop starts empty: the tests add their own rules.
+    let db = rusqlite::Connection::open(data.join("cxray.db")).unwrap();
+    db.execute_batch(
+        "DELETE FROM case_history; DELETE FROM case_events; DELETE FROM outbox;
+         DELETE FROM cases; DELETE FROM case_rules;",
+    )
+    .unwrap();
+    data
+}
+
+/// A demo world of `customers` as `demo` builds it, with the follow-up programme's rules
+/// and cases.
+pub fn demo_with_programme(dir: &Path, customers: &str) -> PathBuf {
     let data = dir.join("demo");
     let built = run(&data, &["demo", "--customers", customers, "--no-serve"]);
     assert!(

@@ -5,6 +5,7 @@
 //! `airline.toml`.
 
 mod calendar;
+pub mod followup;
 mod plan;
 pub mod records;
 mod sim;
@@ -14,7 +15,7 @@ pub mod truth;
 #[cfg(test)]
 mod tests;
 
-pub use sim::{simulate, simulate_with_progress};
+pub use sim::{simulate, simulate_with_progress, simulate_with_rules};
 pub use spec::{Spec, WorldError};
 pub use truth::Truth;
 

@@ -75,6 +75,29 @@ pub struct FinancialRow {
     pub currency: String,
 }
 
+/// A follow-up case the world's programme opened, worked as far as the observation goes
+/// (see [`super::followup`]). Times are the event's (the case opens then), first contact
+/// and resolution or closing; `outcome` is set once the case is done.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseRow {
+    /// The rule's index in the world's `followup.rules`, and the id its holdout draw used.
+    pub rule: usize,
+    pub rule_id: i64,
+    /// [`crate::cases::event_key`] of the source event, as the product computes it.
+    pub event_key: String,
+    pub customer_id: String,
+    pub at: i64,
+    pub touchpoint: Option<String>,
+    pub detail: String,
+    pub owner: Option<String>,
+    pub arm: crate::cases::Arm,
+    pub outcome: Option<crate::cases::OutcomeKind>,
+    /// A compensation's amount.
+    pub amount: Option<f64>,
+    pub contacted_at: Option<i64>,
+    pub done_at: Option<i64>,
+}
+
 /// Where a simulation sends its rows. Calls arrive in no particular table order.
 pub trait Sink {
     fn customer(&mut self, row: CustomerRow);
@@ -83,4 +106,7 @@ pub trait Sink {
     fn response(&mut self, row: ResponseRow);
     fn owner(&mut self, row: OwnerRow);
     fn financial(&mut self, row: FinancialRow);
+    /// A case of the follow-up programme (not a table: the demo writes them to the
+    /// operational database); dropped unless wanted.
+    fn case(&mut self, _row: CaseRow) {}
 }

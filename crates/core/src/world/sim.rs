@@ -3,6 +3,7 @@
 
 use super::World;
 use super::calendar::{DAY_US, HOUR_US, month_number, month_start_day};
+use super::followup::{self, Programme};
 use super::plan::Plan;
 use super::records::{
     CustomerRow, FinancialRow, InteractionRow, OwnerRow, ResponseRow, Sink, TransactionRow,
@@ -24,9 +25,23 @@ pub fn simulate_with_progress(
     customers: u64,
     seed: u64,
     sink: &mut impl Sink,
+    progress: impl FnMut(u64),
+) -> Truth {
+    simulate_with_rules(world, customers, seed, None, sink, progress)
+}
+
+/// [`simulate_with_progress`] with the ids of the follow-up programme's rules, in the
+/// world's order (1, 2, … when none), which its holdout draws use.
+pub fn simulate_with_rules(
+    world: &World,
+    customers: u64,
+    seed: u64,
+    rules: Option<&[i64]>,
+    sink: &mut impl Sink,
     mut progress: impl FnMut(u64),
 ) -> Truth {
     let mut sim = Simulation::new(world, customers, seed);
+    sim.programme = Programme::new(world, seed, rules);
     for index in 0..customers {
         sim.customer(index, sink);
         if (index + 1) % 4096 == 0 || index + 1 == customers {
@@ -52,6 +67,7 @@ pub(crate) struct Simulation<'w> {
     first_month: i64,
     revenue: Vec<f64>,
     visits: Vec<Visit>,
+    programme: Option<Programme>,
 }
 
 /// A customer's fixed traits.
@@ -60,6 +76,8 @@ struct Person {
     id: String,
     number: String,
     home: usize,
+    /// Segment, region and tier (indices).
+    groups: [usize; 3],
     p: f64,
     nu: f64,
     response_multiplier: f64,
@@ -115,6 +133,7 @@ impl<'w> Simulation<'w> {
             first_month,
             revenue: vec![0.0; (month_number(plan.end_us) - first_month + 1) as usize],
             visits: Vec::new(),
+            programme: Programme::new(world, seed, None),
         }
     }
 
@@ -146,6 +165,7 @@ impl<'w> Simulation<'w> {
             id: format!("C{number}"),
             number,
             home,
+            groups,
             p,
             nu,
             response_multiplier: seg.response_multiplier
@@ -187,6 +207,8 @@ impl<'w> Simulation<'w> {
         let mut at = first;
         for trip in 1.. {
             let (p_trip, nps) = self.trip(rng, person, trip, at, sink);
+            let can_leave = trip > 1 || after_first;
+            let p_trip = self.follow_up(person, (at, lambda, can_leave), (p_trip, nps), sink);
             if let Some(answer) = nps.filter(|n| last_nps.is_none_or(|l| n.0 >= l.0)) {
                 last_nps = Some(answer);
             }
@@ -249,6 +271,43 @@ impl<'w> Simulation<'w> {
         let nps = self.survey(rng, person, &visits, (trip, &order_id), sink);
         self.visits = visits;
         (p_trip, nps)
+    }
+
+    /// The follow-up programme's cases of the trip just simulated (bought at `at`), and
+    /// its probability of leaving after them.
+    fn follow_up(
+        &mut self,
+        person: &Person,
+        (at, lambda, can_leave): (i64, f64, bool),
+        (p_trip, nps): (f64, Option<(i64, f64)>),
+        sink: &mut impl Sink,
+    ) -> f64 {
+        let Some(programme) = self.programme.as_mut() else {
+            return p_trip;
+        };
+        if nps.is_none() && !self.visits.iter().any(|v| v.failed) {
+            return p_trip;
+        }
+        let trip = followup::Trip {
+            index: person.index,
+            customer: &person.id,
+            groups: person.groups,
+            bought: at,
+            p: person.p,
+            lambda,
+            p_trip,
+            can_leave,
+            experiences: (self.visits.iter())
+                .map(|v| followup::Experience {
+                    touchpoint: v.touchpoint,
+                    at: v.at,
+                    failed: v.failed,
+                    wait: v.wait,
+                })
+                .collect(),
+            nps,
+        };
+        programme.trip(&trip, self.world, sink)
     }
 
     /// The touchpoints a trip at `site` bought at `at` passes through, in stage order.
@@ -528,6 +587,8 @@ impl<'w> Simulation<'w> {
                 self.tally.counts.financials += 1;
             }
         }
-        self.tally.into_truth(self.world, self.seed)
+        let mut truth = self.tally.into_truth(self.world, self.seed);
+        truth.followup = self.programme.map(|p| p.truth());
+        truth
     }
 }

@@ -61,6 +61,9 @@ pub struct Spec {
     pub effects: Vec<Effect>,
     #[serde(default)]
     pub initiative: Option<Initiative>,
+    /// The follow-up programme run in the history (see [`super::followup`]).
+    #[serde(default)]
+    pub followup: Option<super::followup::FollowUp>,
 }
 
 fn default_home_share() -> f64 {
@@ -349,7 +352,8 @@ impl Spec {
         self.validate_touchpoints()?;
         self.validate_effects()?;
         self.validate_survey()?;
-        self.validate_initiative()
+        self.validate_initiative()?;
+        super::followup::validate(self)
     }
 
     fn validate_calendar(&self) -> Result<(), WorldError> {

@@ -29,6 +29,9 @@ pub struct Truth {
     /// written before it was recorded).
     #[serde(default)]
     pub survey: Option<SurveyTruth>,
+    /// The follow-up programme and its planted effect, when the world runs one.
+    #[serde(default)]
+    pub followup: Option<super::followup::FollowUpTruth>,
 }
 
 /// The survey as it really went: every trip asked, those that answered, and the NPS of
@@ -413,6 +416,7 @@ impl Tally {
                     .collect(),
             },
             survey: Some(self.survey.truth()),
+            followup: None,
         }
     }
 }

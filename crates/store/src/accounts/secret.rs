@@ -66,4 +66,15 @@ impl OpsDb {
             )
         })
     }
+
+    /// Replaces the data folder's secret key with `key`: for the demo world only, whose
+    /// holdout draws the simulation made with a key from its seed (pseudonyms, signed
+    /// links and draws made with the old key change with it).
+    pub fn set_pseudonym_key(&self, key: &PseudonymKey) -> Result<()> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO secrets (name, value) VALUES ('pseudonym_key', ?1)",
+            params![key.as_slice()],
+        )?;
+        Ok(())
+    }
 }

@@ -2,7 +2,7 @@
 //! ([`rules`]), cases opened from the source events the analysis layer finds — at most one
 //! per rule and event, none for a customer in the rule's cooldown, routed to an owner with
 //! deadlines, some held out ([`open`]) — and the work on them: status, assignee, notes,
-//! root cause, outcome ([`work`]), listed by filters ([`list`]) and counted by month and owner ([`months`]); overdue cases noticed and
+//! root cause, outcome ([`work`]), cases worked in the past recorded at once (the demo's, [`past`]), listed by filters ([`list`]) and counted by month and owner ([`months`]); overdue cases noticed and
 //! escalated ([`escalate`]); the events people are told about ([`notify`]). Rules and changes are
 //! checked against the data first ([`check`]). Every change is audited, without customer
 //! ids: the audit log outlives an erasure, cases do not ([`OpsDb::forget_cases`]).
@@ -14,6 +14,7 @@ mod list;
 mod months;
 mod notify;
 mod open;
+mod past;
 mod rules;
 mod work;
 
@@ -31,6 +32,7 @@ pub use list::{CaseFilter, OwnerCases};
 pub use months::CaseMonth;
 pub use notify::Waiting;
 pub use open::{Candidate, Opened, Opening};
+pub use past::PastCase;
 pub use work::{CaseUpdate, HistoryEntry};
 
 /// A rule as it is added.

@@ -104,7 +104,7 @@ impl OpsDb {
                 done.cooling_down += 1;
                 continue;
             }
-            let arm = insert(&tx, (at, business.as_ref()), rule, c)?;
+            let (_, arm) = insert(&tx, (at, business.as_ref()), rule, c, true)?;
             done.opened += 1;
             done.held_out += usize::from(arm == Arm::Holdout);
             done.unrouted += usize::from(c.owner.is_none() && rule.fallback_owner.is_none());
@@ -127,7 +127,7 @@ impl OpsDb {
     }
 }
 
-fn has_case(tx: &Transaction, rule: i64, key: &str) -> Result<bool> {
+pub(super) fn has_case(tx: &Transaction, rule: i64, key: &str) -> Result<bool> {
     let found = tx
         .prepare_cached("SELECT 1 FROM cases WHERE rule_id = ?1 AND event_key = ?2")?
         .query_row(params![rule, key], |_| Ok(()))
@@ -152,13 +152,15 @@ fn cooling_down(tx: &Transaction, rule: &Rule, customer: &str, now: DateTime<Utc
 }
 
 /// Inserts the case with its first history entry, its deadlines in the business hours if
-/// set; returns its arm.
-fn insert(
+/// set, and (with `notify`) a followed-up case's opening as an event to notify; returns
+/// its id and arm.
+pub(super) fn insert(
     tx: &Transaction,
     (at, business): (&Opening, Option<&BusinessHours>),
     rule: &Rule,
     c: &Candidate,
-) -> Result<Arm> {
+    notify: bool,
+) -> Result<(i64, Arm)> {
     let owner = c.owner.as_ref().or(rule.fallback_owner.as_ref());
     let draw = Draw {
         rule: rule.id,
@@ -193,8 +195,8 @@ fn insert(
         "INSERT INTO case_history (case_id, at, actor, change) VALUES (?1, ?2, ?3, ?4)",
         params![id, stored(at.now), at.actor, change],
     )?;
-    if arm == Arm::FollowUp {
+    if notify && arm == Arm::FollowUp {
         record(tx, id, (CaseEvent::Opened, None), at.now)?;
     }
-    Ok(arm)
+    Ok((id, arm))
 }

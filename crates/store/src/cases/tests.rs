@@ -790,3 +790,108 @@ fn deadlines_count_business_hours_once_they_are_set() {
         ["set_business_hours", "open_cases", "set_business_hours"]
     );
 }
+
+#[test]
+fn past_cases_are_recorded_as_opened_and_worked_then_without_notifying() {
+    let (_dir, db) = db();
+    let rule = NewRule {
+        holdout: HoldoutShare::new(0.5).unwrap(),
+        ..detractors("Detractors")
+    };
+    let rule = db.add_rule("ann", &rule).unwrap();
+    let hours = BTreeMap::from([("airport".to_string(), 24.0)]);
+    let arm = |customer: &str| {
+        let draw = Draw {
+            rule: rule.id,
+            owner: "airport",
+            customer,
+        };
+        draw.arm(&KEY, rule.holdout)
+    };
+    let customers: Vec<String> = (0..40).map(|i| format!("C-{i}")).collect();
+    let followed: Vec<&String> = customers
+        .iter()
+        .filter(|c| arm(c) == Arm::FollowUp)
+        .collect();
+    let held = customers.iter().find(|c| arm(c) == Arm::Holdout).unwrap();
+    let t = |hours: i64| at("2024-03-01T10:00:00Z") + Duration::hours(hours);
+    let past = |customer: &str, key: &str| PastCase {
+        event: Candidate {
+            at: t(0),
+            ..event(customer, key, Some("airport"))
+        },
+        arm: arm(customer),
+        contacted_at: None,
+        done_at: None,
+        outcome: None,
+    };
+    let compensation = Outcome::new(OutcomeKind::Compensation, Some(75.0)).unwrap();
+    let no_contact = Outcome::new(OutcomeKind::NoContact, None).unwrap();
+    let cases = [
+        PastCase {
+            contacted_at: Some(t(5)),
+            done_at: Some(t(30)),
+            outcome: Some(compensation),
+            ..past(followed[0], "k0")
+        },
+        PastCase {
+            done_at: Some(t(20)),
+            outcome: Some(no_contact),
+            ..past(followed[1], "k1")
+        },
+        PastCase {
+            contacted_at: Some(t(40)),
+            ..past(followed[2], "k2")
+        },
+        past(followed[3], "k3"),
+        past(held, "k4"),
+    ];
+    // A case whose arm is not the draw's is refused, and nothing is recorded.
+    let wrong = PastCase {
+        arm: Arm::Holdout,
+        ..past(followed[4], "k5")
+    };
+    let all = [&cases[..], &[wrong]].concat();
+    let e = db
+        .record_past_cases(&opening(&hours, t(1000)), &rule, &all, Some(9))
+        .unwrap_err();
+    assert!(e.to_string().contains("holdout draw"), "{e}");
+    let now = t(1000);
+    assert!(db.cases(&CaseFilter::default(), now).unwrap().is_empty());
+
+    let done = db
+        .record_past_cases(&opening(&hours, now), &rule, &cases, Some(9))
+        .unwrap();
+    assert_eq!((done.opened, done.held_out), (5, 1));
+    assert_eq!(db.rule("1").unwrap().watermark, Some(9));
+    let listed = db.cases(&CaseFilter::default(), now).unwrap();
+    let case = |customer: &str| listed.iter().find(|c| c.customer_id == customer).unwrap();
+    let resolved = case(followed[0]);
+    assert_eq!(resolved.status, CaseStatus::Resolved);
+    assert_eq!(resolved.outcome, Some(compensation));
+    assert_eq!(resolved.opened_at, "2024-03-01T10:00:00Z");
+    assert_eq!(resolved.contact_by, "2024-03-02T10:00:00Z");
+    assert_eq!(
+        resolved.contacted_at.as_deref(),
+        Some("2024-03-01T15:00:00Z")
+    );
+    assert_eq!(resolved.done_at.as_deref(), Some("2024-03-02T16:00:00Z"));
+    assert!(!resolved.overdue);
+    assert_eq!(db.case_history(resolved.id).unwrap().len(), 3);
+    assert_eq!(case(followed[1]).status, CaseStatus::Closed);
+    let late = case(followed[2]);
+    assert_eq!((late.status, late.overdue), (CaseStatus::Contacted, true));
+    assert_eq!(case(followed[3]).status, CaseStatus::Open);
+    assert_eq!(case(held).arm, Arm::Holdout);
+    // It happened before: nobody is told.
+    assert!(db.waiting_events(now, 100).unwrap().is_empty());
+    assert_eq!(actions(&db, 1), ["record_past_cases"]);
+    // Again: known, nothing new.
+    let again = db
+        .record_past_cases(&opening(&hours, now), &rule, &cases, Some(9))
+        .unwrap();
+    assert_eq!((again.opened, again.known), (0, 5));
+    // A rebuilt world clears them.
+    assert_eq!(db.clear_rule_cases("demo", &rule).unwrap(), 5);
+    assert!(db.cases(&CaseFilter::default(), now).unwrap().is_empty());
+}
