@@ -5,6 +5,7 @@
 //! `airline.toml`.
 
 mod calendar;
+pub mod comments;
 mod plan;
 pub mod records;
 mod sim;

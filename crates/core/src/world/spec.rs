@@ -61,6 +61,10 @@ pub struct Spec {
     pub effects: Vec<Effect>,
     #[serde(default)]
     pub initiative: Option<Initiative>,
+    /// Comments written from templates (without it, the survey's and touchpoints' phrase
+    /// banks).
+    #[serde(default)]
+    pub comments: Option<super::comments::Comments>,
 }
 
 fn default_home_share() -> f64 {
@@ -349,6 +353,9 @@ impl Spec {
         self.validate_touchpoints()?;
         self.validate_effects()?;
         self.validate_survey()?;
+        if let Some(comments) = &self.comments {
+            comments.validate(self)?;
+        }
         self.validate_initiative()
     }
 
