@@ -2,12 +2,28 @@
 //! taxonomy into tallies, the unmatched ones sampled; topics discovered in the sample and
 //! promoted into the taxonomy; precision and recall against the planted topics.
 
-use cxray_core::comments::taxonomy::EXAMPLE;
 use cxray_core::comments::{
     Agreement, Comment, DiscoverSettings, Sample, Taxonomy, TopicTally, discover,
 };
 use cxray_core::rng::Rng;
 use cxray_core::stats::Settings;
+
+/// The taxonomy the comments are counted with: it knows baggage and crew, not wifi or food.
+const EXAMPLE: &str = r#"
+[[topic]]
+name = "baggage"
+terms = ["bag", "luggage", "suitcase"]
+de = ["Gepäck", "Koffer"]
+
+[[topic]]
+name = "baggage > delayed"
+terms = ["bag delayed", "waited for bags"]
+de = ["Gepäck verspätet"]
+
+[[topic]]
+name = "service > crew"
+en = ["crew", "staff", "attendant"]
+"#;
 
 /// A planted topic: its name, words in English and German (none: English only) and the
 /// NPS answers of its comments.
