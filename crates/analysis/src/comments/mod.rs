@@ -24,7 +24,10 @@ use crate::metrics::{group_expr, satisfied, view_frame};
 
 mod topics;
 
-pub use topics::{DiscoveredTopics, SAMPLE, TopicRow, TopicsReport, topics, topics_sql};
+pub use topics::{
+    Concern, DiscoveredTopics, SAMPLE, TopicLeaving, TopicRow, TopicsReport, leaving, topics,
+    topics_sql,
+};
 
 /// Sentiment overall and per group.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -31,7 +31,10 @@ use cxray_store::sql::Sql;
 
 pub use areas::{Area, Quadrant, areas};
 pub use derived::{TripData, load as trip_data};
-pub use drivers::{DriverGroup, DriverOutcome, control_of, drivers, touchpoint_of};
+pub use drivers::{
+    DriverGroup, DriverOutcome, MarkedTrip, MarkedTrips, TripMarks, control_of, drivers,
+    leaving_after, touchpoint_of,
+};
 pub use handoffs::Handoff;
 use handoffs::Pair;
 pub use money::{AtRisk, Total};
@@ -579,7 +582,7 @@ async fn csat_by_touchpoint(sql: &Sql, s: &Settings) -> Result<BTreeMap<String, 
 }
 
 /// Mean CLV per valued customer, if `customer_value` exists.
-async fn mean_clv(sql: &Sql) -> Result<Option<f64>> {
+pub(crate) async fn mean_clv(sql: &Sql) -> Result<Option<f64>> {
     if sql.made_by(crate::loyalty::CUSTOMER_VALUE).is_none() {
         return Ok(None);
     }

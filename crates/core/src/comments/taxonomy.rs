@@ -48,7 +48,7 @@ de = ["beschädigt", "kaputt"]
 
 [[topic]]
 name = "delays"
-en = ["delay", "delayed", "postponed", "held up", "hold-up"]
+en = ["delay", "delayed", "postponed", "held up", "late departure"]
 de = ["Verspätung", "verspätet"]
 
 [[topic]]

@@ -30,6 +30,11 @@ pub struct Comments {
     /// The language of each region's customers (region id → language code).
     #[serde(default)]
     pub regions: BTreeMap<String, String>,
+    /// Probability that a response after a trip with a failure or long wait has a comment,
+    /// when higher than the survey's `comment_rate` (people write when something went
+    /// wrong); 0: `comment_rate`.
+    #[serde(default)]
+    pub bad_trip_rate: f64,
     /// Probability that a complaint also praises another topic ("… but …").
     #[serde(default)]
     pub mixed_rate: f64,
@@ -129,6 +134,7 @@ impl Comments {
             known(format!("comments.regions.{region}"), code)?;
         }
         for (f, v) in [
+            ("bad_trip_rate", self.bad_trip_rate),
             ("mixed_rate", self.mixed_rate),
             ("typo_rate", self.typo_rate),
             ("casing_rate", self.casing_rate),
@@ -293,6 +299,15 @@ impl<'a> Writer<'a> {
                         .map_or(spec.language.as_str(), String::as_str)
                 })
                 .collect(),
+        }
+    }
+
+    /// The probability that a response has a comment, after a bad trip or not.
+    pub fn comment_rate(&self, world: &Spec, bad: bool) -> f64 {
+        let rate = world.survey.comment_rate;
+        match bad {
+            true => rate.max(self.spec.bad_trip_rate),
+            false => rate,
         }
     }
 

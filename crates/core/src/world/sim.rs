@@ -517,9 +517,10 @@ impl<'w> Simulation<'w> {
 
     /// A comment written from the world's templates, or empty, its truth sent to the sink.
     ///
-    /// Whether there is one is drawn from `rng` with `comment_rate`; then `rng` draws two
-    /// numbers after a trip with a failure and one otherwise, as the phrase banks did, so
-    /// the templates change no other row. The text comes from a stream of its own, keyed
+    /// Whether there is one is drawn from `rng`: a uniform number below `comment_rate`
+    /// (`bad_trip_rate` after a failure or long wait, when higher). After a number below
+    /// `comment_rate`, `rng` draws two more after a trip with a failure and one otherwise,
+    /// as the phrase banks did, so the templates change no other row. The text comes from a stream of its own, keyed
     /// by the seed (salted) and the order (customer index, trip number).
     fn written(
         &mut self,
@@ -533,12 +534,17 @@ impl<'w> Simulation<'w> {
         let Some(writer) = &self.writer else {
             return String::new();
         };
-        if !rng.bernoulli(self.world.spec().survey.comment_rate) {
-            return String::new();
-        }
-        rng.next_u64();
-        if visits.iter().any(|v| v.failed) {
+        let u = rng.uniform();
+        let failed = visits.iter().any(|v| v.failed);
+        if u < self.world.spec().survey.comment_rate {
             rng.next_u64();
+            if failed {
+                rng.next_u64();
+            }
+        }
+        let bad = failed || visits.iter().any(|v| v.long_wait);
+        if u >= writer.comment_rate(self.world.spec(), bad) {
+            return String::new();
         }
         let mut own = Rng::stream(self.seed ^ COMMENTS, (person.index << 32) | u64::from(trip));
         let experiences: Vec<Experience> = visits
