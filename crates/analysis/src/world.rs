@@ -325,7 +325,7 @@ impl CommentTruths {
         use std::io::Write;
         let file = std::fs::File::create(path).map_err(|e| StoreError::io(path, e))?;
         let mut out = std::io::BufWriter::new(file);
-        writeln!(out, "customer_id\torder_id\tlanguage\ttopics\tpersonal")
+        writeln!(out, "order_id\tlanguage\ttopics\tpersonal")
             .map_err(|e| StoreError::io(path, e))?;
         Ok(CommentTruths { out, error: None })
     }
@@ -337,8 +337,7 @@ impl CommentTruths {
         }
         let line = writeln!(
             self.out,
-            "{}\t{}\t{}\t{}\t{}",
-            r.customer_id,
+            "{}\t{}\t{}\t{}",
             r.order_id,
             r.language,
             r.topics.join("|"),

@@ -417,16 +417,9 @@ fn topic_leaving(
         left_without: proportion(without, s).ok(),
         odds_ratio: m.odds_ratios[k],
         concerns,
-        revenue_at_risk: excess.zip(clv).and_then(|(d, clv)| {
-            let per_point = per_year * clv / 100.0;
-            Some(AtRisk::new(Estimate {
-                n: d.n_a + d.n_b,
-                value: d.value * per_point,
-                low: Some(d.low? * per_point),
-                high: Some(d.high? * per_point),
-                small_sample: d.small_sample,
-            }))
-        }),
+        revenue_at_risk: excess
+            .zip(clv)
+            .and_then(|(d, clv)| AtRisk::of_excess(&d, per_year * clv / 100.0)),
     }
 }
 

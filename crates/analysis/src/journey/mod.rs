@@ -467,16 +467,9 @@ fn touchpoint(
             .max_failure_rate
             .zip(failure_rate)
             .and_then(|(max, r)| r.low.map(|low| low > max * 100.0)),
-        revenue_at_risk: excess.zip(mean_clv).and_then(|(d, clv)| {
-            let per_point = bad_per_year * clv / 100.0;
-            Some(AtRisk::new(Estimate {
-                n: d.n_a + d.n_b,
-                value: d.value * per_point,
-                low: Some(d.low? * per_point),
-                high: Some(d.high? * per_point),
-                small_sample: d.small_sample,
-            }))
-        }),
+        revenue_at_risk: excess
+            .zip(mean_clv)
+            .and_then(|(d, clv)| AtRisk::of_excess(&d, bad_per_year * clv / 100.0)),
         csat: csat.get(&c.touchpoint).copied(),
         dropout_after_bad: proportion(bad, s).ok(),
         dropout_after_ok: proportion(ok, s).ok(),

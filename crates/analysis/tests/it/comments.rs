@@ -43,8 +43,8 @@ async fn planted_topics_are_found_ranked_by_leaving_and_their_personal_data_reda
     let mut known: HashMap<String, (Vec<String>, String)> = HashMap::new();
     for line in tsv.lines().skip(1) {
         let f: Vec<&str> = line.split('\t').collect();
-        let topics = f[3].split('|').filter(|t| !t.is_empty()).map(String::from);
-        known.insert(f[1].to_string(), (topics.collect(), f[4].to_string()));
+        let topics = f[2].split('|').filter(|t| !t.is_empty()).map(String::from);
+        known.insert(f[0].to_string(), (topics.collect(), f[3].to_string()));
     }
     assert_eq!(known.len() as u64, planted.comments);
 

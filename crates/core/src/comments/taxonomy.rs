@@ -472,21 +472,7 @@ mod tests {
     use proptest::prelude::*;
 
     /// A small taxonomy with a subtopic, shared and English-only terms.
-    const SMALL: &str = r#"
-[[topic]]
-name = "baggage"
-terms = ["bag", "luggage", "suitcase"]
-de = ["Gepäck", "Koffer"]
-
-[[topic]]
-name = "baggage > delayed"
-terms = ["bag delayed", "waited for bags"]
-de = ["Gepäck verspätet"]
-
-[[topic]]
-name = "service > crew"
-en = ["crew", "staff", "attendant"]
-"#;
+    const SMALL: &str = include_str!("../../tests/data/comments/small_taxonomy.toml");
 
     fn taxonomy() -> Taxonomy {
         Taxonomy::parse(SMALL).unwrap()

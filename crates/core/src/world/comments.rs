@@ -27,9 +27,10 @@ const PERSONAL: [&str; 3] = ["email_address", "phone_number", "card_number"];
 pub struct Comments {
     /// The language of customers of regions not in `regions`.
     pub language: String,
-    /// The language of each region's customers (region id → language code).
+    /// The languages of each region's customers, by share (region id → language code →
+    /// relative share).
     #[serde(default)]
-    pub regions: BTreeMap<String, String>,
+    pub regions: BTreeMap<String, BTreeMap<String, f64>>,
     /// Probability that a response after a trip with a failure or long wait has a comment,
     /// when higher than the survey's `comment_rate` (people write when something went
     /// wrong); 0: `comment_rate`.
@@ -124,14 +125,23 @@ impl Comments {
             }
         };
         known("comments.language".into(), &self.language)?;
-        for (region, code) in &self.regions {
+        for (region, shares) in &self.regions {
+            let field = format!("comments.regions.{region}");
             if !spec.regions.iter().any(|r| r.id == *region) {
-                return Err(invalid(
-                    format!("comments.regions.{region}"),
-                    format!("unknown region '{region}'"),
-                ));
+                return Err(invalid(field, format!("unknown region '{region}'")));
             }
-            known(format!("comments.regions.{region}"), code)?;
+            for (code, share) in shares {
+                known(format!("{field}.{code}"), code)?;
+                if !(share.is_finite() && *share >= 0.0) {
+                    return Err(invalid(
+                        format!("{field}.{code}"),
+                        format!("must be 0 or more, got {share}"),
+                    ));
+                }
+            }
+            if shares.values().sum::<f64>() <= 0.0 {
+                return Err(invalid(field, "shares must not all be zero".into()));
+            }
         }
         for (f, v) in [
             ("bad_trip_rate", self.bad_trip_rate),
@@ -272,8 +282,8 @@ pub(crate) struct Writer<'a> {
     spec: &'a Comments,
     /// Per topic, the (touchpoint, event) experiences it is about.
     about: Vec<Vec<(usize, Event)>>,
-    /// Per region index, its customers' language.
-    region_language: Vec<&'a str>,
+    /// Per region index, its customers' languages and their shares.
+    region_languages: Vec<(Vec<&'a str>, Vec<f64>)>,
 }
 
 impl<'a> Writer<'a> {
@@ -290,13 +300,15 @@ impl<'a> Writer<'a> {
                         .collect()
                 })
                 .collect(),
-            region_language: world
+            region_languages: world
                 .regions
                 .iter()
-                .map(|r| {
-                    spec.regions
-                        .get(&r.id)
-                        .map_or(spec.language.as_str(), String::as_str)
+                .map(|r| match spec.regions.get(&r.id) {
+                    Some(shares) => (
+                        shares.keys().map(String::as_str).collect(),
+                        shares.values().copied().collect(),
+                    ),
+                    None => (vec![spec.language.as_str()], vec![1.0]),
                 })
                 .collect(),
         }
@@ -311,9 +323,14 @@ impl<'a> Writer<'a> {
         }
     }
 
-    /// The language of a customer of region `region` (by index).
-    pub fn language(&self, region: usize) -> &'a str {
-        self.region_language[region]
+    /// The language of a customer of region `region` (by index), drawn from `rng` when
+    /// the region has several.
+    pub fn language(&self, region: usize, rng: &mut Rng) -> &'a str {
+        let (codes, shares) = &self.region_languages[region];
+        match codes.len() {
+            1 => codes[0],
+            _ => codes[rng.weighted(shares)],
+        }
     }
 
     /// A comment in `language` on a trip with these experiences and NPS answer.

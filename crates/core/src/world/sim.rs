@@ -59,7 +59,7 @@ pub(crate) struct Simulation<'w> {
 }
 
 /// A customer's fixed traits.
-struct Person {
+struct Person<'w> {
     index: u64,
     id: String,
     number: String,
@@ -68,8 +68,8 @@ struct Person {
     nu: f64,
     response_multiplier: f64,
     satisfaction_offset: f64,
-    /// The customer's region (by index), which gives their language.
-    region: usize,
+    /// The language the customer writes in, when the world writes comments from templates.
+    language: Option<&'w str>,
 }
 
 /// One touchpoint experience of a trip.
@@ -98,6 +98,8 @@ impl Visit {
 const UNANSWERED: u64 = 0x5EED_0F0A_5CED_0001;
 /// Salts the seed of the streams that write comments from templates.
 const COMMENTS: u64 = 0x5EED_0F0A_5CED_0002;
+/// Salts the seed of the streams that draw the language of customers.
+const LANGUAGES: u64 = 0x5EED_0F0A_5CED_0003;
 
 fn logit(p: f64) -> f64 {
     (p / (1.0 - p)).ln()
@@ -167,7 +169,10 @@ impl<'w> Simulation<'w> {
             satisfaction_offset: seg.satisfaction_offset
                 + reg.satisfaction_offset
                 + tier.satisfaction_offset,
-            region: groups[1],
+            language: self.writer.as_ref().map(|w| {
+                let mut own = Rng::stream(self.seed ^ LANGUAGES, index);
+                w.language(groups[1], &mut own)
+            }),
         };
         sink.customer(CustomerRow {
             customer_id: person.id.clone(),
@@ -176,10 +181,7 @@ impl<'w> Simulation<'w> {
             region: reg.id.clone(),
             tier: tier.id.clone(),
             home_airport: spec.sites[home].id.clone(),
-            language: self
-                .writer
-                .as_ref()
-                .map_or(String::new(), |w| w.language(groups[1]).to_string()),
+            language: person.language.unwrap_or_default().to_string(),
         });
         self.tally.counts.customers += 1;
         let dropped_out = self.purchases(&mut rng, &person, first, lambda, sink);
@@ -555,7 +557,9 @@ impl<'w> Simulation<'w> {
                 long_wait: v.long_wait,
             })
             .collect();
-        let language = writer.language(person.region);
+        let Some(language) = person.language else {
+            return String::new();
+        };
         let written = writer.write(&mut own, language, nps, &experiences);
         let topics = &self
             .world

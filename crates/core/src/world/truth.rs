@@ -39,9 +39,10 @@ pub struct Truth {
 }
 
 /// The file beside `truth.json` with each comment's truth, one line per commented order:
-/// `customer_id`, `order_id`, `language`, `topics` (names joined by `|`, empty for none)
-/// and `personal` (the personal data written in it, empty for none), tab-separated after
-/// a header line. Kept apart so `truth.json` stays small at any number of customers.
+/// `order_id`, `language`, `topics` (names joined by `|`, empty for none) and `personal`
+/// (the personal data written in it, empty for none), tab-separated after a header line.
+/// Kept apart so `truth.json` stays small at any number of customers; without customer ids,
+/// so a customer forgotten is in no file (`cxray forget`).
 pub const COMMENTS_FILE: &str = "truth_comments.tsv";
 
 /// The comments as written: how many, in which languages, with personal data, and the

@@ -9,21 +9,7 @@ use cxray_core::rng::Rng;
 use cxray_core::stats::Settings;
 
 /// The taxonomy the comments are counted with: it knows baggage and crew, not wifi or food.
-const EXAMPLE: &str = r#"
-[[topic]]
-name = "baggage"
-terms = ["bag", "luggage", "suitcase"]
-de = ["Gepäck", "Koffer"]
-
-[[topic]]
-name = "baggage > delayed"
-terms = ["bag delayed", "waited for bags"]
-de = ["Gepäck verspätet"]
-
-[[topic]]
-name = "service > crew"
-en = ["crew", "staff", "attendant"]
-"#;
+const EXAMPLE: &str = include_str!("../data/comments/small_taxonomy.toml");
 
 /// A planted topic: its name, words in English and German (none: English only) and the
 /// NPS answers of its comments.
