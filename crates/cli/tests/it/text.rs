@@ -475,15 +475,8 @@ fn topics_with_leaving_on_the_demo_world_name_the_owners_and_refuse_a_query() {
     let file = dir.path().join("topics.toml");
     std::fs::write(&file, run(&data, &["text", "topics"]).stdout).unwrap();
     let path = file.to_str().unwrap();
-    let args = [
-        "text",
-        "topics",
-        "--taxonomy",
-        path,
-        "--discover",
-        "0",
-        "--leaving",
-    ];
+    let mut args = vec!["text", "topics", "--taxonomy", path];
+    args.extend(["--discover", "0", "--leaving"]);
     let q = json(&data, &[&args[..], &["--json"]].concat());
     let topics = q["topics"].as_array().unwrap();
     assert!(topics.iter().all(|t| t["leaving"]["trips"].is_u64()), "{q}");
