@@ -12,9 +12,10 @@ use cxray_core::models::{FitOptions, ModelKind};
 use cxray_core::stats::Settings;
 use cxray_core::targets::{Headline, Period};
 use cxray_core::world::records::{
-    CaseRow, CustomerRow, FinancialRow, InteractionRow, OwnerRow, ResponseRow, Sink, TransactionRow,
+    CaseRow, CommentRow, CustomerRow, FinancialRow, InteractionRow, OwnerRow, ResponseRow, Sink,
+    TransactionRow,
 };
-use cxray_core::world::truth::InitiativeTruth;
+use cxray_core::world::truth::{COMMENTS_FILE, InitiativeTruth};
 use cxray_core::world::{Truth, World, simulate_with_rules};
 use datafusion::arrow::array::{
     ArrayRef, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder, RecordBatch,
@@ -76,12 +77,18 @@ pub async fn build_with_rules(
         .collect();
     let order = journey_order(&world);
     let (tx, mut rx) = mpsc::channel::<(Table, RecordBatch)>(8);
+    let comments_path = folder.truth_path().with_file_name(COMMENTS_FILE);
+    let comments = match world.spec().comments {
+        Some(_) => Some(CommentTruths::create(&comments_path)?),
+        None => None,
+    };
     let simulation = tokio::task::spawn_blocking(move || {
-        let mut sink = BatchSink::new(tx);
+        let mut sink = BatchSink::new(tx, comments);
         let ids = rules.as_deref();
         let truth = simulate_with_rules(&world, customers, seed, ids, &mut sink, progress);
         sink.flush_all();
-        (truth, std::mem::take(&mut sink.cases))
+        let written = sink.comments.take().map_or(Ok(()), CommentTruths::finish);
+        (truth, std::mem::take(&mut sink.cases), written)
     });
     let mut writers = Vec::new();
     for table in Table::ALL {
@@ -102,9 +109,10 @@ pub async fn build_with_rules(
             .write_with_mode(batch, WriteMode::MergeSchema)
             .await?;
     }
-    let (truth, cases) = simulation
+    let (truth, cases, written) = simulation
         .await
         .map_err(|e| StoreError::Input(format!("simulation failed: {e}")))?;
+    written.map_err(|e| StoreError::io(&comments_path, e))?;
     for (_, mut delta, mut writer) in writers {
         writer.flush_and_commit(&mut delta).await?;
     }
@@ -252,13 +260,14 @@ macro_rules! rows {
     };
 }
 
-rows!(Customers, Table::Customers, ["tier", "home_airport"], {
+rows!(Customers, Table::Customers, ["tier", "home_airport", "language"], {
     id: StringBuilder = StringBuilder::new(),
     first_seen: TimestampMicrosecondBuilder = micros(),
     segment: StringBuilder = StringBuilder::new(),
     region: StringBuilder = StringBuilder::new(),
     tier: StringBuilder = StringBuilder::new(),
     home_airport: StringBuilder = StringBuilder::new(),
+    language: StringBuilder = StringBuilder::new(),
 });
 
 rows!(Transactions, Table::Transactions, ["airport"], {
@@ -321,12 +330,57 @@ struct BatchSink {
     financials: Financials,
     /// The follow-up programme's cases, kept for the operational database.
     cases: Vec<CaseRow>,
+    /// The comments' truth file, when the world writes comments from templates.
+    comments: Option<CommentTruths>,
+}
+
+/// Each comment's truth, a line at a time into [`COMMENTS_FILE`] (the first write error
+/// kept and reported at the end).
+struct CommentTruths {
+    out: std::io::BufWriter<std::fs::File>,
+    error: Option<std::io::Error>,
+}
+
+impl CommentTruths {
+    fn create(path: &std::path::Path) -> Result<Self> {
+        use std::io::Write;
+        let file = std::fs::File::create(path).map_err(|e| StoreError::io(path, e))?;
+        let mut out = std::io::BufWriter::new(file);
+        writeln!(out, "order_id\tlanguage\ttopics\tpersonal")
+            .map_err(|e| StoreError::io(path, e))?;
+        Ok(CommentTruths { out, error: None })
+    }
+
+    fn write(&mut self, r: &CommentRow) {
+        use std::io::Write;
+        if self.error.is_some() {
+            return;
+        }
+        let line = writeln!(
+            self.out,
+            "{}\t{}\t{}\t{}",
+            r.order_id,
+            r.language,
+            r.topics.join("|"),
+            r.personal.as_deref().unwrap_or("")
+        );
+        self.error = line.err();
+    }
+
+    fn finish(mut self) -> std::io::Result<()> {
+        use std::io::Write;
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => self.out.flush(),
+        }
+    }
 }
 
 impl BatchSink {
-    fn new(tx: mpsc::Sender<(Table, RecordBatch)>) -> Self {
+    fn new(tx: mpsc::Sender<(Table, RecordBatch)>, comments: Option<CommentTruths>) -> Self {
         BatchSink {
             tx,
+            comments,
             customers: Customers::default(),
             transactions: Transactions::default(),
             interactions: Interactions::default(),
@@ -370,6 +424,7 @@ impl Sink for BatchSink {
         text(&mut b.region, &r.region);
         text(&mut b.tier, &r.tier);
         text(&mut b.home_airport, &r.home_airport);
+        text(&mut b.language, &r.language);
         b.n += 1;
         Self::send(&self.tx, b, BATCH_ROWS);
     }
@@ -426,6 +481,12 @@ impl Sink for BatchSink {
         text(&mut b.contact, &r.contact);
         b.n += 1;
         Self::send(&self.tx, b, BATCH_ROWS);
+    }
+
+    fn comment(&mut self, r: CommentRow) {
+        if let Some(c) = &mut self.comments {
+            c.write(&r);
+        }
     }
 
     fn financial(&mut self, r: FinancialRow) {

@@ -1179,6 +1179,11 @@ pub struct TextTopicsArgs {
     /// can be named by path: SELECT comment, nps, period FROM 'comments.csv'.
     #[arg(long)]
     pub sql: Option<String>,
+    /// With each topic's leaving figures: the odds ratio of leaving after a trip whose
+    /// comment mentions it (the dropout model, with its controls), the touchpoints and
+    /// owners it concerns, and the customer value at risk.
+    #[arg(long, conflicts_with = "sql")]
+    pub leaving: bool,
 }
 
 #[derive(Debug, Args)]

@@ -236,15 +236,17 @@ async fn scorecard(
     let targets = crate::ops(&state, |ops: &OpsDb| ops.targets())
         .await
         .unwrap_or_default();
-    let mut body = part("The scorecard", &s.scorecard, |c| {
+    // Initiatives are company-wide: on the view of everyone only.
+    let initiatives = match f.is_empty() {
+        true => crate::initiatives::pages::on_scorecard(&state, &user).await,
+        false => String::new(),
+    };
+    let body = part("The scorecard", &s.scorecard, |c| {
         let cadence = p.period.unwrap_or(cxray_analysis::board::Cadence::Quarter);
         let asked = pages::respondents::in_tile(&s.respondents);
-        pages::scorecard::render(c, &targets, (cadence, query.as_deref()), &asked)
+        let beside = (asked.as_str(), initiatives.as_str());
+        pages::scorecard::render(c, &targets, (cadence, query.as_deref()), beside)
     });
-    // Initiatives are company-wide: on the view of everyone only.
-    if f.is_empty() {
-        body += &crate::initiatives::pages::on_scorecard(&state, &user).await;
-    }
     Ok(filtered_page(&user, ("/", "Scorecard"), (&s, &f), body))
 }
 

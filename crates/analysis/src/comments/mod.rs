@@ -28,7 +28,10 @@ mod topics;
 
 pub use examples::{Example, ExampleFilter, MOST, Tone, examples};
 pub use scope::{Band, CommentScope, narrowed};
-pub use topics::{DiscoveredTopics, SAMPLE, TopicRow, TopicsReport, topics, topics_sql};
+pub use topics::{
+    Concern, DiscoveredTopics, SAMPLE, TopicLeaving, TopicRow, TopicsReport, leaving, topics,
+    topics_sql,
+};
 
 /// Sentiment overall and per group.
 #[derive(Debug, Clone, PartialEq, Serialize)]

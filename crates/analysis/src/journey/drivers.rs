@@ -8,11 +8,11 @@
 //! dropout probability, so the odds ratios are those of leaving, not diluted by slow
 //! buyers. The importance weights stay those of the observed outcome.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use cxray_core::drivers::{
     Analysis, Dataset, DropoutFit, DropoutPrior, Method, Model, Options, TripContext, analyse,
-    analyse_with_dropout,
+    analyse_with_dropout, fit_dropout,
 };
 use cxray_core::models::{FitOptions, ModelKind};
 use cxray_core::stats::Estimate;
@@ -256,6 +256,149 @@ fn analyse_rows(
 }
 
 const DAYS_PER_YEAR: f64 = 365.25;
+
+/// Trips marked by up to 64 marks, by customer id; a trip without any mark is a trip of
+/// the comparison.
+pub type TripMarks = HashMap<String, Vec<MarkedTrip>>;
+
+/// One trip's marks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkedTrip {
+    /// The purchase day (days since the epoch).
+    pub trip: i64,
+    /// Bit k: mark k.
+    pub marks: u64,
+    /// A touchpoint the marks are about (a response's), besides those that went wrong.
+    pub about: Option<String>,
+}
+
+/// The marked trips whose window after them lies within the data: how many left, where
+/// they went wrong, and each mark's effect on leaving.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarkedTrips {
+    /// Observed trips among the marked ones, and those of them the customer left after.
+    pub trips: u64,
+    pub defected: u64,
+    /// Per mark: its observed trips, and those the customer left after.
+    pub with: Vec<u64>,
+    pub with_defected: Vec<u64>,
+    /// Per mark: the odds ratio of leaving after a trip with it against a trip of the rest
+    /// without it, from the dropout model ([`fit_dropout`]: the customer-base model gives
+    /// each trip the customer's past purchases and tenure); none when the mark does not
+    /// vary among the trips or the model cannot be fitted.
+    pub odds_ratios: Vec<Option<Estimate>>,
+    /// Touchpoints (names), and per mark, then for all the trips (last), the trips with a
+    /// bad experience at each or about it.
+    pub touchpoints: Vec<String>,
+    pub bad: Vec<Vec<u64>>,
+}
+
+/// How the trips in `marks` that are observed fared, with the odds ratio of leaving of each
+/// of `count` marks (at most 64), bootstrapped as `options` say.
+pub async fn leaving_after(
+    sql: &Sql,
+    journey: &JourneyOptions,
+    marks: &TripMarks,
+    count: usize,
+    options: &Options,
+) -> Result<MarkedTrips> {
+    let count = count.min(64);
+    let data = super::derived::load(sql, journey).await?;
+    let names = data.touchpoints.names.clone();
+    let mut columns = vec![
+        col("customer_id"),
+        col("trip"),
+        cast(col("defected"), DataType::Int64).alias("y"),
+        cast(col("past_purchases"), DataType::Int64).alias("past"),
+        cast(col("tenure_days"), DataType::Int64).alias("tenure"),
+    ];
+    columns.extend(data.touchpoints.exprs(Mask::Bad));
+    let trips = data
+        .trips
+        .clone()
+        .filter(col("observed"))?
+        .select(columns)?;
+    let mut out = MarkedTrips {
+        trips: 0,
+        defected: 0,
+        with: vec![0; count],
+        with_defected: vec![0; count],
+        odds_ratios: vec![None; count],
+        bad: vec![vec![0; names.len()]; count + 1],
+        touchpoints: names.clone(),
+    };
+    // (marks, past purchases, tenure days, left) → trips.
+    let mut patterns: BTreeMap<(u64, i64, i64, bool), u32> = BTreeMap::new();
+    let mut stream = trips.execute_stream().await?;
+    while let Some(batch) = futures::StreamExt::next(&mut stream).await {
+        let batch = batch?;
+        let c = decode::Columns::new(&batch);
+        let (customer, trip, y) = (c.text("customer_id")?, c.int("trip")?, c.int("y")?);
+        let (past, tenure) = (c.int("past")?, c.int("tenure")?);
+        let bad = data.touchpoints.read(&c, Mask::Bad)?;
+        for r in 0..c.rows() {
+            let (Some(id), Some(day)) = (customer.str(r), trip.i64(r)) else {
+                continue;
+            };
+            let Some(marked) = marks.get(id).and_then(|t| t.iter().find(|t| t.trip == day)) else {
+                continue;
+            };
+            let bits = marked.marks;
+            let about = marked
+                .about
+                .as_ref()
+                .and_then(|a| names.iter().position(|n| n == a));
+            let left = y.i64(r) == Some(1);
+            out.trips += 1;
+            out.defected += u64::from(left);
+            let marked: Vec<usize> = (0..count).filter(|k| bits >> k & 1 == 1).collect();
+            for &k in &marked {
+                out.with[k] += 1;
+                out.with_defected[k] += u64::from(left);
+            }
+            let concerned = bad.set(r, names.len()).filter(|&tp| Some(tp) != about);
+            for tp in concerned.chain(about) {
+                out.bad[count][tp] += 1;
+                marked.iter().for_each(|&k| out.bad[k][tp] += 1);
+            }
+            let key = (
+                bits,
+                past.i64(r).unwrap_or(0),
+                tenure.i64(r).unwrap_or(0),
+                left,
+            );
+            *patterns.entry(key).or_default() += 1;
+        }
+    }
+    if out.trips == 0 || out.with.iter().all(|&w| w == 0) {
+        return Ok(out);
+    }
+    let base = Base::fit(sql, journey.window_days).await?;
+    let options = *options;
+    crate::cpu::run(move || {
+        let outcome: Vec<f64> = patterns.keys().map(|k| f64::from(u8::from(k.3))).collect();
+        let weights: Vec<u32> = patterns.values().copied().collect();
+        let trips: Vec<TripContext> = patterns
+            .keys()
+            .map(|&(_, past, tenure, _)| base.context(past as f64, tenure as f64 / DAYS_PER_YEAR))
+            .collect();
+        for k in 0..count {
+            let mark: Vec<f64> = patterns.keys().map(|p| (p.0 >> k & 1) as f64).collect();
+            if out.with[k] == 0 || out.with[k] == out.trips {
+                continue;
+            }
+            let data = Dataset::new(&outcome)
+                .weighted(&weights)
+                .predictor("mark", &mark);
+            out.odds_ratios[k] = fit_dropout(&data, &trips, base.prior, &options)
+                .ok()
+                .and_then(|fit| fit.effects.into_iter().next())
+                .map(|e| e.odds_ratio);
+        }
+        Ok(out)
+    })
+    .await
+}
 
 /// The observed trips grouped into patterns (equal outcome, controls, bad experiences and
 /// group) with their counts, as columns: the outcome, the controls, a 0/1 column per

@@ -31,7 +31,10 @@ use cxray_store::sql::Sql;
 
 pub use areas::{Area, Quadrant, areas};
 pub use derived::{TripData, load as trip_data};
-pub use drivers::{DriverGroup, DriverOutcome, control_of, drivers, touchpoint_of};
+pub use drivers::{
+    DriverGroup, DriverOutcome, MarkedTrip, MarkedTrips, TripMarks, control_of, drivers,
+    leaving_after, touchpoint_of,
+};
 pub use handoffs::Handoff;
 use handoffs::Pair;
 pub use money::{AtRisk, Total};
@@ -464,16 +467,9 @@ fn touchpoint(
             .max_failure_rate
             .zip(failure_rate)
             .and_then(|(max, r)| r.low.map(|low| low > max * 100.0)),
-        revenue_at_risk: excess.zip(mean_clv).and_then(|(d, clv)| {
-            let per_point = bad_per_year * clv / 100.0;
-            Some(AtRisk::new(Estimate {
-                n: d.n_a + d.n_b,
-                value: d.value * per_point,
-                low: Some(d.low? * per_point),
-                high: Some(d.high? * per_point),
-                small_sample: d.small_sample,
-            }))
-        }),
+        revenue_at_risk: excess
+            .zip(mean_clv)
+            .and_then(|(d, clv)| AtRisk::of_excess(&d, bad_per_year * clv / 100.0)),
         csat: csat.get(&c.touchpoint).copied(),
         dropout_after_bad: proportion(bad, s).ok(),
         dropout_after_ok: proportion(ok, s).ok(),
@@ -579,7 +575,7 @@ async fn csat_by_touchpoint(sql: &Sql, s: &Settings) -> Result<BTreeMap<String, 
 }
 
 /// Mean CLV per valued customer, if `customer_value` exists.
-async fn mean_clv(sql: &Sql) -> Result<Option<f64>> {
+pub(crate) async fn mean_clv(sql: &Sql) -> Result<Option<f64>> {
     if sql.made_by(crate::loyalty::CUSTOMER_VALUE).is_none() {
         return Ok(None);
     }

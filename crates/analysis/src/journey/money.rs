@@ -2,7 +2,7 @@
 //! above zero ("measurable"); totals add measurable losses only and say how many, and a
 //! part of a total (the money after hand-offs) never exceeds it.
 
-use cxray_core::stats::Estimate;
+use cxray_core::stats::{Difference, Estimate};
 use serde::Serialize;
 
 /// Customer value at risk a year, and whether that loss is measurable.
@@ -22,6 +22,18 @@ impl AtRisk {
             measurable: estimate.low.is_some_and(|low| low > 0.0),
             estimate,
         }
+    }
+
+    /// An excess of leaving (percentage points, with its interval) priced at `per_point`
+    /// (money a year per point): none without an interval.
+    pub fn of_excess(d: &Difference, per_point: f64) -> Option<Self> {
+        Some(AtRisk::new(Estimate {
+            n: d.n_a + d.n_b,
+            value: d.value * per_point,
+            low: Some(d.low? * per_point),
+            high: Some(d.high? * per_point),
+            small_sample: d.small_sample,
+        }))
     }
 
     /// The loss, where measurable.

@@ -2,6 +2,7 @@
 //! the demo world, in temporary folders.
 
 mod cases;
+mod comments;
 #[path = "../../../store/tests/it/common.rs"]
 mod common;
 mod demo;

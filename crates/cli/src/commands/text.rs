@@ -3,8 +3,11 @@
 use cxray_analysis::comments::{
     self, GroupSentiment, Groups, SentimentReport, TermOptions, TermsReport, TopicsReport,
 };
+use cxray_analysis::journey::JourneyOptions;
+use cxray_analysis::settings::ProductSettings;
 use cxray_core::comments::{DiscoverSettings, Sentiment, Taxonomy, Term, taxonomy};
 use cxray_core::stats::{Difference, Settings};
+use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
 
 use crate::args::{TextCommand, TextSentimentArgs, TextTermsArgs, TextTopicsArgs};
@@ -12,11 +15,24 @@ use crate::config::Config;
 use crate::output::{self, count};
 
 pub async fn run(config: &Config, command: TextCommand, json: bool) -> anyhow::Result<()> {
-    let sql = Sql::open(&super::folder(config)?, &Default::default()).await?;
+    let folder = super::folder(config)?;
+    let sql = Sql::open(&folder, &Default::default()).await?;
     match command {
         TextCommand::Sentiment(args) => sentiment(&sql, args, json).await,
         TextCommand::Terms(args) => terms(&sql, args, json).await,
-        TextCommand::Topics(args) => topics(&sql, args, json).await,
+        TextCommand::Topics(args) => {
+            let journey = match args.leaving {
+                true => {
+                    let ops = OpsDb::open(&folder.ops_db_path())?;
+                    Some(JourneyOptions::of_product(
+                        &ops,
+                        &ProductSettings::default(),
+                    )?)
+                }
+                false => None,
+            };
+            topics(&sql, args, journey.as_ref(), json).await
+        }
     }
 }
 
@@ -142,7 +158,12 @@ fn term_row(t: &Term) -> Vec<String> {
     ]
 }
 
-async fn topics(sql: &Sql, args: TextTopicsArgs, json: bool) -> anyhow::Result<()> {
+async fn topics(
+    sql: &Sql,
+    args: TextTopicsArgs,
+    journey: Option<&JourneyOptions>,
+    json: bool,
+) -> anyhow::Result<()> {
     let Some(path) = args.taxonomy else {
         print!("{}", taxonomy::EXAMPLE);
         return Ok(());
@@ -161,10 +182,72 @@ async fn topics(sql: &Sql, args: TextTopicsArgs, json: bool) -> anyhow::Result<(
         None => comments::topics(sql, &taxonomy, discover.as_ref(), &s).await,
     }
     .map_err(|e| super::hint(e, &[("the query", "--sql"), ("topics", "--discover")]))?;
+    let report = match journey {
+        Some(journey) => {
+            let options = cxray_core::drivers::Options::default();
+            comments::leaving(report, sql, &taxonomy, journey, &options, &s)
+                .await
+                .map_err(|e| super::hint(e, &[("leaving", "--leaving")]))?
+        }
+        None => report,
+    };
     if json {
         return output::json(&report);
     }
-    print_topics(&report)
+    print_topics(&report)?;
+    print_leaving(&report)
+}
+
+/// Each topic's leaving figures, when asked for.
+fn print_leaving(r: &TopicsReport) -> anyhow::Result<()> {
+    if r.topics.iter().all(|t| t.leaving.is_none()) {
+        return Ok(());
+    }
+    println!(
+        "\nleaving after a trip whose comment mentions the topic, against the other commented trips"
+    );
+    let mut t = output::Table::new(
+        &[
+            "topic",
+            "trips",
+            "left % with",
+            "left % without",
+            "odds ratio of leaving (95% interval)",
+            "value at risk a year",
+            "concerns (owner)",
+        ],
+        &[false, true, true, true, true, true, false],
+    );
+    let shown = |e: Option<&cxray_core::stats::Estimate>| {
+        e.map_or("—".into(), |e| {
+            output::with_interval(e.value, e.low, e.high, 3)
+        })
+    };
+    for row in &r.topics {
+        let Some(l) = &row.leaving else { continue };
+        let concerns: Vec<String> = l
+            .concerns
+            .iter()
+            .map(|c| match &c.owner_name {
+                Some(o) => format!("{} ({o})", c.touchpoint),
+                None => c.touchpoint.clone(),
+            })
+            .collect();
+        t.rows.push(vec![
+            row.topic.clone(),
+            count(l.trips),
+            shown(l.left_with.as_ref()),
+            shown(l.left_without.as_ref()),
+            shown(l.odds_ratio.as_ref()),
+            l.revenue_at_risk
+                .map_or("—".into(), |m| match m.measurable {
+                    true => format!("{:.0}", m.estimate.value),
+                    false => "no measurable loss".into(),
+                }),
+            concerns.join(", "),
+        ]);
+    }
+    t.print()
 }
 
 fn difference(d: Option<&Difference>) -> String {

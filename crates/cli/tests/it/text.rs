@@ -467,3 +467,36 @@ fn topics_count_the_taxonomys_mentions_with_their_nps_and_bad_files_are_refused_
         );
     }
 }
+
+#[test]
+fn topics_with_leaving_on_the_demo_world_name_the_owners_and_refuse_a_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = crate::demo_folder(dir.path(), "3000");
+    let file = dir.path().join("topics.toml");
+    std::fs::write(&file, run(&data, &["text", "topics"]).stdout).unwrap();
+    let path = file.to_str().unwrap();
+    let mut args = vec!["text", "topics", "--taxonomy", path];
+    args.extend(["--discover", "0", "--leaving"]);
+    let q = json(&data, &[&args[..], &["--json"]].concat());
+    let topics = q["topics"].as_array().unwrap();
+    assert!(topics.iter().all(|t| t["leaving"]["trips"].is_u64()), "{q}");
+    let baggage = topics.iter().find(|t| t["topic"] == "baggage").unwrap();
+    let concern = &baggage["leaving"]["concerns"][0];
+    assert_eq!(
+        (&concern["touchpoint"], &concern["owner"]),
+        (
+            &serde_json::json!("baggage_reclaim"),
+            &serde_json::json!("nordground")
+        ),
+        "{baggage}"
+    );
+    let text = run(&data, &args);
+    assert!(text.status.success());
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("odds ratio of leaving") && text.contains("NordGround Handling"));
+    let refused = run(
+        &data,
+        &[&args[..], &["--sql", "SELECT 'x' AS comment"]].concat(),
+    );
+    assert_eq!(refused.status.code(), Some(2));
+}

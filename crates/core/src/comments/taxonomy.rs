@@ -32,20 +32,54 @@ pub const EXAMPLE: &str = r#"# Topics of comments: one [[topic]] table per topic
 # A word matches its inflections ("delay" matches "delayed"); a phrase matches its words
 # in a row, stop words ("the", "for") left out. A comment about a subtopic is about its
 # parent too.
+#
+# These are the topics of the demo airline's comments, in English and German; its price
+# complaints are left out, for `--discover` to find.
 
 [[topic]]
 name = "baggage"
-terms = ["bag", "luggage", "suitcase"]
-de = ["Gepäck", "Koffer"]
+terms = ["bag", "luggage", "suitcase", "baggage"]
+de = ["Gepäck", "Koffer", "Tasche"]
 
 [[topic]]
-name = "baggage > delayed"
-terms = ["bag delayed", "waited for bags"]
-de = ["Gepäck verspätet"]
+name = "baggage > damaged"
+en = ["damaged", "broken"]
+de = ["beschädigt", "kaputt"]
 
 [[topic]]
-name = "service > crew"
-en = ["crew", "staff", "attendant"]
+name = "delays"
+en = ["delay", "delayed", "postponed", "held up", "late departure"]
+de = ["Verspätung", "verspätet"]
+
+[[topic]]
+name = "phone wait"
+en = ["on hold", "phone", "hotline", "call centre"]
+de = ["Hotline", "Warteschleife", "Telefon"]
+
+[[topic]]
+name = "staff"
+en = ["crew", "staff", "attendants"]
+de = ["Personal", "Kabinenpersonal", "Bordpersonal", "Crew"]
+
+[[topic]]
+name = "food"
+en = ["food", "meal", "sandwich"]
+de = ["Essen", "Sandwich", "Mahlzeit"]
+
+[[topic]]
+name = "app and website"
+en = ["website", "app", "web site", "booking site"]
+de = ["App", "Webseite", "Website"]
+
+[[topic]]
+name = "queues"
+en = ["queue", "line"]
+de = ["Schlange", "Warteschlange"]
+
+[[topic]]
+name = "seat comfort"
+en = ["seat", "legroom"]
+de = ["Sitz", "Sitze", "Beinfreiheit"]
 "#;
 
 /// Characters of wildcards and regular expressions, refused in a pattern.
@@ -437,8 +471,29 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// A small taxonomy with a subtopic, shared and English-only terms.
+    const SMALL: &str = include_str!("../../tests/data/comments/small_taxonomy.toml");
+
     fn taxonomy() -> Taxonomy {
-        Taxonomy::parse(EXAMPLE).unwrap()
+        Taxonomy::parse(SMALL).unwrap()
+    }
+
+    #[test]
+    fn the_example_covers_the_demo_airlines_topics_in_english_and_german() {
+        let t = Taxonomy::parse(EXAMPLE).unwrap();
+        assert_eq!(
+            names(&t, "My suitcase was damaged and the crew wasn't helpful."),
+            ["baggage", "baggage > damaged", "staff"]
+        );
+        assert_eq!(
+            names(&t, "Mein Koffer kam nicht, und das Essen war kalt."),
+            ["baggage", "food"]
+        );
+        assert_eq!(
+            names(&t, "Vierzig Minuten in der Warteschleife, dann Verspätung."),
+            ["delays", "phone wait"]
+        );
+        assert!(names(&t, "Way too expensive, still waiting for my refund.").is_empty());
     }
 
     fn names(t: &Taxonomy, text: &str) -> Vec<String> {

@@ -5,6 +5,7 @@
 //! `airline.toml`.
 
 mod calendar;
+pub mod comments;
 pub mod followup;
 mod plan;
 pub mod records;

@@ -12,6 +12,9 @@ pub struct CustomerRow {
     pub region: String,
     pub tier: String,
     pub home_airport: String,
+    /// The language the customer writes in (a language code; empty when the world has no
+    /// `[comments]`).
+    pub language: String,
 }
 
 /// A purchase (a booked trip); `airport` becomes an attribute column.
@@ -98,6 +101,19 @@ pub struct CaseRow {
     pub done_at: Option<i64>,
 }
 
+/// The planted truth of one comment (the NPS answer of its order): its language, the
+/// topics it mentions and the personal data it carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommentRow {
+    pub customer_id: String,
+    pub order_id: String,
+    pub language: String,
+    /// Topic names, in the order of the world's topics.
+    pub topics: Vec<String>,
+    /// Personal data as written (an e-mail address, a phone or a card number).
+    pub personal: Option<String>,
+}
+
 /// Where a simulation sends its rows. Calls arrive in no particular table order.
 pub trait Sink {
     fn customer(&mut self, row: CustomerRow);
@@ -109,4 +125,7 @@ pub trait Sink {
     /// A case of the follow-up programme (not a table: the demo writes them to the
     /// operational database); dropped unless wanted.
     fn case(&mut self, _row: CaseRow) {}
+
+    /// The truth of a comment written from templates (after its response).
+    fn comment(&mut self, _row: CommentRow) {}
 }

@@ -3,10 +3,12 @@
 
 use super::World;
 use super::calendar::{DAY_US, HOUR_US, month_number, month_start_day};
+use super::comments::{Experience, Writer};
 use super::followup::{self, Programme};
 use super::plan::Plan;
 use super::records::{
-    CustomerRow, FinancialRow, InteractionRow, OwnerRow, ResponseRow, Sink, TransactionRow,
+    CommentRow, CustomerRow, FinancialRow, InteractionRow, OwnerRow, ResponseRow, Sink,
+    TransactionRow,
 };
 use super::spec::Event;
 use super::truth::{Tally, Truth};
@@ -68,10 +70,12 @@ pub(crate) struct Simulation<'w> {
     revenue: Vec<f64>,
     visits: Vec<Visit>,
     programme: Option<Programme>,
+    /// Writes comments from the world's templates, when it has them.
+    writer: Option<Writer<'w>>,
 }
 
 /// A customer's fixed traits.
-struct Person {
+struct Person<'w> {
     index: u64,
     id: String,
     number: String,
@@ -82,6 +86,8 @@ struct Person {
     nu: f64,
     response_multiplier: f64,
     satisfaction_offset: f64,
+    /// The language the customer writes in, when the world writes comments from templates.
+    language: Option<&'w str>,
 }
 
 /// One touchpoint experience of a trip.
@@ -108,6 +114,10 @@ impl Visit {
 
 /// Salts the seed of the streams that draw the answers of asked trips without one.
 const UNANSWERED: u64 = 0x5EED_0F0A_5CED_0001;
+/// Salts the seed of the streams that write comments from templates.
+const COMMENTS: u64 = 0x5EED_0F0A_5CED_0002;
+/// Salts the seed of the streams that draw the language of customers.
+const LANGUAGES: u64 = 0x5EED_0F0A_5CED_0003;
 
 fn logit(p: f64) -> f64 {
     (p / (1.0 - p)).ln()
@@ -134,6 +144,11 @@ impl<'w> Simulation<'w> {
             revenue: vec![0.0; (month_number(plan.end_us) - first_month + 1) as usize],
             visits: Vec::new(),
             programme: Programme::new(world, seed, None),
+            writer: world
+                .spec()
+                .comments
+                .as_ref()
+                .map(|c| Writer::new(world.spec(), c)),
         }
     }
 
@@ -174,6 +189,10 @@ impl<'w> Simulation<'w> {
             satisfaction_offset: seg.satisfaction_offset
                 + reg.satisfaction_offset
                 + tier.satisfaction_offset,
+            language: self.writer.as_ref().map(|w| {
+                let mut own = Rng::stream(self.seed ^ LANGUAGES, index);
+                w.language(groups[1], &mut own)
+            }),
         };
         sink.customer(CustomerRow {
             customer_id: person.id.clone(),
@@ -182,6 +201,7 @@ impl<'w> Simulation<'w> {
             region: reg.id.clone(),
             tier: tier.id.clone(),
             home_airport: spec.sites[home].id.clone(),
+            language: person.language.unwrap_or_default().to_string(),
         });
         self.tally.counts.customers += 1;
         let dropped_out = self.purchases(&mut rng, &person, first, lambda, sink);
@@ -464,7 +484,10 @@ impl<'w> Simulation<'w> {
         self.tally.survey.add(nps, true);
         let grade_latent = latent + s.grade_sd * rng.normal();
         let grade = s.grade_cuts.iter().filter(|&&c| grade_latent >= c).count() as f64;
-        let comment = self.comment(rng, nps, visits);
+        let comment = match self.writer.is_some() {
+            true => self.written(rng, person, nps, visits, (trip, order_id), sink),
+            false => self.comment(rng, nps, visits),
+        };
         let mut answer = |instrument: &str, score: f64, touchpoint: &str, comment: String| {
             sink.response(ResponseRow {
                 customer_id: person.id.clone(),
@@ -551,6 +574,72 @@ impl<'w> Simulation<'w> {
         } else {
             bank[rng.below(bank.len() as u64) as usize].clone()
         }
+    }
+
+    /// A comment written from the world's templates, or empty, its truth sent to the sink.
+    ///
+    /// Whether there is one is drawn from `rng`: a uniform number below `comment_rate`
+    /// (`bad_trip_rate` after a failure or long wait, when higher). After a number below
+    /// `comment_rate`, `rng` draws two more after a trip with a failure and one otherwise,
+    /// as the phrase banks did, so the templates change no other row. The text comes from a stream of its own, keyed
+    /// by the seed (salted) and the order (customer index, trip number).
+    fn written(
+        &mut self,
+        rng: &mut Rng,
+        person: &Person,
+        nps: f64,
+        visits: &[Visit],
+        (trip, order_id): (u32, &str),
+        sink: &mut impl Sink,
+    ) -> String {
+        let Some(writer) = &self.writer else {
+            return String::new();
+        };
+        let u = rng.uniform();
+        let failed = visits.iter().any(|v| v.failed);
+        if u < self.world.spec().survey.comment_rate {
+            rng.next_u64();
+            if failed {
+                rng.next_u64();
+            }
+        }
+        let bad = failed || visits.iter().any(|v| v.long_wait);
+        if u >= writer.comment_rate(self.world.spec(), bad) {
+            return String::new();
+        }
+        let mut own = Rng::stream(self.seed ^ COMMENTS, (person.index << 32) | u64::from(trip));
+        let experiences: Vec<Experience> = visits
+            .iter()
+            .map(|v| Experience {
+                touchpoint: v.touchpoint,
+                failed: v.failed,
+                long_wait: v.long_wait,
+            })
+            .collect();
+        let Some(language) = person.language else {
+            return String::new();
+        };
+        let written = writer.write(&mut own, language, nps, &experiences);
+        let topics = &self
+            .world
+            .spec()
+            .comments
+            .as_ref()
+            .expect("a writer")
+            .topics;
+        self.tally.comments.add(&written);
+        sink.comment(CommentRow {
+            customer_id: person.id.clone(),
+            order_id: order_id.to_string(),
+            language: written.language,
+            topics: written
+                .topics
+                .iter()
+                .map(|&t| topics[t].name.clone())
+                .collect(),
+            personal: written.personal,
+        });
+        written.text
     }
 
     /// Emits owners and monthly financials, and returns the truth.

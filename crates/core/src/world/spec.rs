@@ -64,6 +64,10 @@ pub struct Spec {
     /// The follow-up programme run in the history (see [`super::followup`]).
     #[serde(default)]
     pub followup: Option<super::followup::FollowUp>,
+    /// Comments written from templates (without it, the survey's and touchpoints' phrase
+    /// banks).
+    #[serde(default)]
+    pub comments: Option<super::comments::Comments>,
 }
 
 fn default_home_share() -> f64 {
@@ -352,6 +356,9 @@ impl Spec {
         self.validate_touchpoints()?;
         self.validate_effects()?;
         self.validate_survey()?;
+        if let Some(comments) = &self.comments {
+            comments.validate(self)?;
+        }
         self.validate_initiative()?;
         super::followup::validate(self)
     }

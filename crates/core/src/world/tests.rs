@@ -19,6 +19,7 @@ enum Row {
     Response(ResponseRow),
     Owner(OwnerRow),
     Financial(FinancialRow),
+    Comment(CommentRow),
 }
 
 /// A sink that hands every row to a closure.
@@ -42,6 +43,9 @@ impl<F: FnMut(Row)> Sink for Each<F> {
     }
     fn financial(&mut self, row: FinancialRow) {
         (self.0)(Row::Financial(row))
+    }
+    fn comment(&mut self, row: CommentRow) {
+        (self.0)(Row::Comment(row))
     }
 }
 
@@ -139,6 +143,7 @@ fn counts_and_financials_agree_with_rows() {
                 revenue.insert(month_number(i64::from(f.period) * DAY_US), f.value);
             }
         }
+        Row::Comment(_) => {}
     });
     assert_eq!(truth.counts, counts);
     assert_eq!(counts.owners, 9);
@@ -515,4 +520,187 @@ fn survey_truth_recounts_the_answers_and_asks_more_trips() {
         s.population_nps.unwrap() > s.responder_nps.unwrap(),
         "bad trips answer more often, so the answers understate everyone's NPS: {s:?}"
     );
+}
+
+/// The comments written from the airline's templates, with what the data says about them.
+struct Commented {
+    text: String,
+    truth: CommentRow,
+    /// The customer's language column.
+    customer_language: String,
+    /// The trip's problems: `touchpoint failed` / `touchpoint long_wait`.
+    problems: Vec<String>,
+}
+
+fn commented(customers: u64, seed: u64) -> (Truth, Vec<Commented>) {
+    let world = World::airline();
+    let spec = world.spec().clone();
+    let mut texts: HashMap<String, String> = HashMap::new();
+    let mut languages: HashMap<String, String> = HashMap::new();
+    let mut problems: HashMap<String, Vec<String>> = HashMap::new();
+    let mut truths = Vec::new();
+    let (truth, _) = run(&world, customers, seed, |row| match row {
+        Row::Customer(c) => {
+            languages.insert(c.customer_id, c.language);
+        }
+        Row::Interaction(i) => {
+            let tp = spec
+                .touchpoints
+                .iter()
+                .find(|t| t.id == i.touchpoint)
+                .unwrap();
+            let p = problems.entry(i.order_id).or_default();
+            if i.outcome == "failed" {
+                p.push(format!("{} failed", i.touchpoint));
+            }
+            if tp.long_wait_seconds.is_some_and(|l| i.wait_seconds > l) {
+                p.push(format!("{} long_wait", i.touchpoint));
+            }
+        }
+        Row::Response(r) if !r.comment.is_empty() => {
+            assert_eq!(r.instrument, "nps");
+            texts.insert(r.order_id, r.comment);
+        }
+        Row::Comment(c) => truths.push(c),
+        _ => {}
+    });
+    assert_eq!(texts.len(), truths.len(), "a truth for every comment");
+    let all = truths
+        .into_iter()
+        .map(|t| Commented {
+            text: texts[&t.order_id].clone(),
+            customer_language: languages[&t.customer_id].clone(),
+            problems: problems.remove(&t.order_id).unwrap_or_default(),
+            truth: t,
+        })
+        .collect();
+    (truth, all)
+}
+
+#[test]
+fn comments_are_about_the_trip_in_the_customers_language() {
+    use crate::comments::{Comment, Language};
+    let (truth, all) = commented(6_000, 5);
+    let spec = World::airline().spec().comments.clone().unwrap();
+    let planted = truth.comments.as_ref().unwrap();
+    assert_eq!(planted.comments, all.len() as u64);
+    assert!(all.len() > 500, "{} comments", all.len());
+    // In the customer's language: German for 60% from the rest of Europe, about 18%.
+    let german = all.iter().filter(|c| c.truth.language == "de").count() as f64;
+    assert!(
+        (0.12..0.25).contains(&(german / all.len() as f64)),
+        "{german}"
+    );
+    assert!(all.iter().all(|c| c.truth.language == c.customer_language));
+    // The language detector recognises them.
+    let detected = all
+        .iter()
+        .filter(|c| {
+            let want = match c.truth.language.as_str() {
+                "de" => Language::German,
+                _ => Language::English,
+            };
+            Comment::new(&c.text).language == Some(want)
+        })
+        .count();
+    assert!(detected as f64 > 0.85 * all.len() as f64, "{detected}");
+    let mut per_topic: HashMap<&str, u64> = HashMap::new();
+    let mut with_terms = 0;
+    let mentions: usize = all.iter().map(|c| c.truth.topics.len()).sum();
+    for c in &all {
+        let lower = c.text.to_lowercase();
+        for name in &c.truth.topics {
+            *per_topic.entry(name).or_default() += 1;
+            let topic = spec.topics.iter().find(|t| t.name == *name).unwrap();
+            let terms = &topic.text[&c.truth.language].terms;
+            with_terms += usize::from(terms.iter().any(|t| lower.contains(&t.to_lowercase())));
+        }
+        // A trip whose one problem is a lost bag complains about the bag.
+        if c.problems == ["baggage_reclaim failed"] {
+            assert!(
+                c.truth.topics.contains(&"baggage".to_string()),
+                "{}",
+                c.text
+            );
+        }
+        // A topic about experiences the trip did not have is praise, never a complaint
+        // (complaints are about problems; remarks by chance have no experiences).
+        if c.problems.is_empty() {
+            for name in &c.truth.topics {
+                let topic = spec.topics.iter().find(|t| t.name == *name).unwrap();
+                assert!(
+                    topic.chance > 0.0 || !topic.text[&c.truth.language].praise.is_empty(),
+                    "{name}: {}",
+                    c.text
+                );
+            }
+        }
+    }
+    // Every mention uses a term of its topic, but for the typos.
+    assert!(
+        with_terms as f64 > 0.93 * mentions as f64,
+        "{with_terms} of {mentions}"
+    );
+    for t in &planted.topics {
+        assert_eq!(
+            per_topic.get(t.name.as_str()).copied().unwrap_or(0),
+            t.comments
+        );
+        assert!(t.comments > 0, "{} never mentioned", t.name);
+    }
+    // Planted effects on leaving, of different sizes.
+    let beta = |n: &str| {
+        planted
+            .topics
+            .iter()
+            .find(|t| t.name == n)
+            .unwrap()
+            .dropout_beta
+    };
+    assert!(beta("baggage") > beta("phone wait") && beta("phone wait") > beta("delays"));
+    assert_eq!(
+        (beta("delays") > 0.0, beta("food"), beta("seat comfort")),
+        (true, 0.0, 0.0)
+    );
+    // Variations: mixed sentiment, casing, synonyms.
+    assert!(all.iter().any(|c| c.text.contains(" but ")));
+    assert!(all.iter().any(|c| c.text.contains(" aber ")));
+    assert!(
+        all.iter()
+            .any(|c| c.text.len() > 10 && c.text == c.text.to_lowercase())
+    );
+    let bags = ["suitcase", "luggage", "bag "];
+    assert!(bags.iter().all(|b| all.iter().any(|c| c.text.contains(b))));
+    // Personal data, all of it redacted.
+    let personal: Vec<&Commented> = all.iter().filter(|c| c.truth.personal.is_some()).collect();
+    assert_eq!(planted.with_personal_data, personal.len() as u64);
+    assert!(!personal.is_empty());
+    for c in personal {
+        let data = c.truth.personal.as_deref().unwrap();
+        assert!(
+            c.text.to_lowercase().contains(&data.to_lowercase()),
+            "{}",
+            c.text
+        );
+        let redacted = Comment::new(&c.text).text.to_lowercase();
+        assert!(!redacted.contains(&data.to_lowercase()), "{redacted}");
+        let digits: String = data.chars().filter(char::is_ascii_digit).collect();
+        assert!(digits.len() < 8 || !redacted.replace(' ', "").contains(&digits));
+    }
+}
+
+#[test]
+fn comment_templates_are_checked() {
+    let broken = |edit: fn(&mut super::comments::Comments)| {
+        world_with(|s| edit(s.comments.as_mut().unwrap()))
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(broken(|c| c.language = "xx".into()).contains("comments.language"));
+    assert!(broken(|c| c.topics[0].about = vec!["nowhere failed".into()]).contains("about[0]"));
+    assert!(
+        broken(|c| c.topics[0].text.get_mut("en").unwrap().complaints = vec!["{nope}".into()])
+            .contains("{nope}")
+    );
+    assert!(broken(|c| c.mixed_rate = 2.0).contains("comments.mixed_rate"));
 }

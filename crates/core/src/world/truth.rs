@@ -1,10 +1,13 @@
 //! What a simulation really did: its parameters and counts of what happened, for the
 //! analyses to be checked against. Serialized by the caller as `truth.json`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::World;
 use super::calendar::iso_date;
+use super::comments::Written;
 use crate::stats::NpsCounts;
 
 /// The known truth behind a simulated data set.
@@ -32,6 +35,103 @@ pub struct Truth {
     /// The follow-up programme and its planted effect, when the world runs one.
     #[serde(default)]
     pub followup: Option<super::followup::FollowUpTruth>,
+    /// The comments written from templates: their planted topics (absent for a world
+    /// without `[comments]`, and in truths written before it was recorded).
+    #[serde(default)]
+    pub comments: Option<CommentsTruth>,
+}
+
+/// The file beside `truth.json` with each comment's truth, one line per commented order:
+/// `order_id`, `language`, `topics` (names joined by `|`, empty for none) and `personal`
+/// (the personal data written in it, empty for none), tab-separated after a header line.
+/// Kept apart so `truth.json` stays small at any number of customers; without customer ids,
+/// so a customer forgotten is in no file (`cxray forget`).
+pub const COMMENTS_FILE: &str = "truth_comments.tsv";
+
+/// The comments as written: how many, in which languages, with personal data, and the
+/// planted topics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommentsTruth {
+    pub comments: u64,
+    /// Comments per language code.
+    pub languages: BTreeMap<String, u64>,
+    /// Comments carrying an e-mail address, a phone number or a card number.
+    pub with_personal_data: u64,
+    pub topics: Vec<PlantedTopic>,
+    /// Each comment's topics and personal data: [`COMMENTS_FILE`] beside `truth.json`.
+    pub file: String,
+}
+
+/// A planted topic of comments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlantedTopic {
+    pub name: String,
+    /// The experiences its complaints are about (`touchpoint event`); none for a remark
+    /// made at random.
+    pub about: Vec<String>,
+    /// Per language code, the words its comments use one of.
+    pub terms: BTreeMap<String, Vec<String>>,
+    /// Its planted effect on leaving: the largest `dropout_beta` of its experiences'
+    /// effects, added to the log-odds of leaving after the trip (0: none).
+    pub dropout_beta: f64,
+    /// exp(dropout_beta).
+    pub odds_ratio: f64,
+    /// Comments that mention it.
+    pub comments: u64,
+}
+
+/// Running counts of the comments written.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CommentTally {
+    comments: u64,
+    languages: BTreeMap<String, u64>,
+    personal: u64,
+    topics: Vec<u64>,
+}
+
+impl CommentTally {
+    pub fn add(&mut self, w: &Written) {
+        self.comments += 1;
+        *self.languages.entry(w.language.clone()).or_default() += 1;
+        self.personal += u64::from(w.personal.is_some());
+        for &t in &w.topics {
+            if self.topics.len() <= t {
+                self.topics.resize(t + 1, 0);
+            }
+            self.topics[t] += 1;
+        }
+    }
+
+    fn truth(&self, world: &World) -> Option<CommentsTruth> {
+        let spec = world.spec();
+        let c = spec.comments.as_ref()?;
+        Some(CommentsTruth {
+            comments: self.comments,
+            languages: self.languages.clone(),
+            with_personal_data: self.personal,
+            topics: c
+                .topics
+                .iter()
+                .enumerate()
+                .map(|(t, topic)| {
+                    let beta = c.dropout_beta(spec, t);
+                    PlantedTopic {
+                        name: topic.name.clone(),
+                        about: topic.about.clone(),
+                        terms: topic
+                            .text
+                            .iter()
+                            .map(|(code, texts)| (code.clone(), texts.terms.clone()))
+                            .collect(),
+                        dropout_beta: beta,
+                        odds_ratio: beta.exp(),
+                        comments: self.topics.get(t).copied().unwrap_or(0),
+                    }
+                })
+                .collect(),
+            file: COMMENTS_FILE.to_string(),
+        })
+    }
 }
 
 /// The survey as it really went: every trip asked, those that answered, and the NPS of
@@ -273,6 +373,7 @@ pub(crate) struct Tally {
     /// Per NPS group of the last answer: (respondents, defectors).
     pub by_nps_group: [(u64, u64); 3],
     pub survey: SurveyTally,
+    pub comments: CommentTally,
 }
 
 fn ratio(num: f64, den: u64) -> Option<f64> {
@@ -417,6 +518,7 @@ impl Tally {
             },
             survey: Some(self.survey.truth()),
             followup: None,
+            comments: self.comments.truth(world),
         }
     }
 }

@@ -2,12 +2,14 @@
 //! taxonomy into tallies, the unmatched ones sampled; topics discovered in the sample and
 //! promoted into the taxonomy; precision and recall against the planted topics.
 
-use cxray_core::comments::taxonomy::EXAMPLE;
 use cxray_core::comments::{
     Agreement, Comment, DiscoverSettings, Sample, Taxonomy, TopicTally, discover,
 };
 use cxray_core::rng::Rng;
 use cxray_core::stats::Settings;
+
+/// The taxonomy the comments are counted with: it knows baggage and crew, not wifi or food.
+const EXAMPLE: &str = include_str!("../data/comments/small_taxonomy.toml");
 
 /// A planted topic: its name, words in English and German (none: English only) and the
 /// NPS answers of its comments.

@@ -209,11 +209,14 @@ async fn in_progress(state: &AppState, list: &[Recorded]) -> String {
     for r in running(list) {
         rows.push(so_far(r, Some(&state.initiatives.measured(state, r).await)));
     }
-    progress_table(&rows)
+    match rows.is_empty() {
+        true => String::new(),
+        false => format!("<h2>Initiatives in progress</h2>{}", progress_table(&rows)),
+    }
 }
 
-/// The running initiatives `user` may see for the scorecard: those measured already,
-/// the others started and said to be on their way; nothing when none is running.
+/// The running initiatives `user` may see for the scorecard: those measured already, the
+/// others started and said to be on their way; nothing when none is running.
 pub async fn on_scorecard(state: &AppState, user: &CurrentUser) -> String {
     let Ok(list) = super::list(state, user).await else {
         return String::new();
@@ -222,25 +225,26 @@ pub async fn on_scorecard(state: &AppState, user: &CurrentUser) -> String {
         .into_iter()
         .map(|r| so_far(r, state.initiatives.ready(state, r).as_ref()))
         .collect();
-    progress_table(&rows)
-}
-
-fn progress_table(rows: &[Vec<String>]) -> String {
     if rows.is_empty() {
         return String::new();
     }
+    format!(
+        "<h3>Initiatives in progress ({} running)</h3>{}",
+        rows.len(),
+        progress_table(&rows)
+    )
+}
+
+fn progress_table(rows: &[Vec<String>]) -> String {
     let headers = [
         ("Initiative", false),
         ("Failure rate, relative (95% interval)", true),
         ("Value a year (95% interval)", true),
     ];
-    format!(
-        "<h2>Initiatives in progress</h2>{}",
-        table(
-            "Running initiatives: what they did so far, on the failure rate",
-            &headers,
-            rows
-        )
+    table(
+        "Running initiatives: what they did so far, on the failure rate",
+        &headers,
+        rows,
     )
 }
 

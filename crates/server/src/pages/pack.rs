@@ -89,7 +89,12 @@ fn sections(
         Section {
             id: "pack-scorecard",
             title: "Scorecard",
-            body: super::scorecard::render(&one_period, &records.targets, (cadence, None), ""),
+            body: super::scorecard::render(
+                &one_period,
+                &records.targets,
+                (cadence, None),
+                ("", ""),
+            ),
         },
         Section {
             id: "pack-weak-areas",

@@ -17,12 +17,13 @@ use cxray_store::targets::Target;
 use crate::html::{escape, figure, with_interval};
 
 /// The scorecard's body for one cadence (the request's query kept in its period links);
-/// `asked` stands beside the NPS (the NPS weighted to everyone asked, as HTML).
+/// `asked` stands beside the NPS (the NPS weighted to everyone asked, as HTML) and
+/// `initiatives` (HTML) heads the folded details, so the page still fits one screen.
 pub fn render(
     s: &Scorecard,
     targets: &[Target],
     view: (Cadence, Option<&str>),
-    asked: &str,
+    (asked, initiatives): (&str, &str),
 ) -> String {
     let (cadence, query) = view;
     let board = s.boards.iter().find(|b| b.cadence == cadence);
@@ -52,7 +53,13 @@ pub fn render(
     out.push_str("</section>");
     out.push_str(&weak_areas(s));
     out.push_str(&notes(&s.notes));
-    out.push_str("<details class=\"trends\"><summary>Trends in detail</summary>");
+    let summary = match initiatives.is_empty() {
+        true => "Trends in detail",
+        false => "Initiatives in progress and trends in detail",
+    };
+    out.push_str(&format!(
+        "<details class=\"trends\"><summary>{summary}</summary>{initiatives}"
+    ));
     out.push_str(&trend(
         "NPS by quarter",
         "nps",

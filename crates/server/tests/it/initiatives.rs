@@ -348,7 +348,11 @@ fn the_scorecard_shows_running_initiatives_once_measured_in_the_background() {
     let exec = Session::new(server, "exec-s@example.com", Role::Executive, None);
     let first = scorecard(&exec);
     assert_eq!(first.status, 200, "{}", first.body);
-    assert!(first.body.contains("<h2>Initiatives in progress</h2>"));
+    assert!(
+        first
+            .body
+            .contains("<h3>Initiatives in progress (1 running)</h3>")
+    );
     // Nobody measured it yet: the scorecard does not wait, it starts the measurement.
     assert!(first.body.contains("being measured"), "{}", first.body);
     let measured = (0..120).find_map(|_| {
@@ -437,7 +441,7 @@ fn the_pages_list_show_record_and_change_initiatives() {
     // The scorecard shows the running initiatives as the list measured them.
     let key = format!("initiative.{id}.effect.relative");
     let scorecard = exec.get("/");
-    assert!(scorecard.body.contains("<h2>Initiatives in progress</h2>"));
+    assert!(scorecard.body.contains("<h3>Initiatives in progress"));
     assert_eq!(figure(&scorecard.body, &key), figure(&list.body, &key));
     assert!(figure(&list.body, &key).is_some(), "{}", list.body);
     let filtered = exec.get("/?segment=business");
