@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Page render times once the snapshot exists: every main page requested 20 times by an
-admin (API token), p50 and p95.
+"""Page render times once the snapshot exists: the time to the first snapshot and to the
+comments' unfiltered analyses, then every main page requested 20 times by an admin (API
+token), p50 and p95.
 
 Usage: bench/pages.py DATA_FOLDER LABEL (a folder built by `cxray demo --customers N
 --no-serve`; needs a release build). Writes bench/results/pages-LABEL.json.
@@ -24,9 +25,14 @@ def get(p):
     return c, time.perf_counter()-t
 t0=time.perf_counter()
 while get("/api/v1/scorecard")[0]!=200: time.sleep(0.5)
-print("first snapshot", round(time.perf_counter()-t0,1))
-out={}
-for p in ["/","/?period=month","/?period=year","/journey","/areas","/owners","/owners/nordground","/drivers","/link","/report","/admin/users","/admin/targets"]:
+first=round(time.perf_counter()-t0,1)
+print("first snapshot", first)
+# The comments' unfiltered analyses start when the snapshot is published (503 until ready).
+while get("/api/v1/text/sentiment")[0]!=200: time.sleep(0.5)
+comments=round(time.perf_counter()-t0,1)
+print("comments ready", comments)
+out={"first_snapshot_s":first,"comments_ready_s":comments}
+for p in ["/","/?period=month","/?period=year","/journey","/areas","/owners","/owners/nordground","/drivers","/link","/comments","/initiatives","/report","/admin/users","/admin/targets"]:
     ts=[]; codes=set()
     for _ in range(20):
         c,dt=get(p); ts.append(dt); codes.add(c)
