@@ -59,9 +59,9 @@ pub async fn measure_initiative(
     measured(PeriodKind::Date, &panel, request)
 }
 
-/// A recorded initiative's measurement and, on the failure rate or leaving, its business
-/// case;
-/// `claim` says whether the design supports a claim (else `refusal` says why).
+/// A recorded initiative's measurement and, on the failure rate, leaving or revenue, its
+/// business case; `claim` says whether the design supports a claim (else `refusal` says
+/// why).
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub claim: bool,
@@ -70,8 +70,9 @@ pub struct Report {
     pub business_case: Option<Valued>,
 }
 
-/// Measures `initiative` on `outcome` and, for the failure rate or leaving, prices the
-/// effect over `years` (the journey of `opts` gives the excess leaving and the CLV).
+/// Measures `initiative` on `outcome` and, for the failure rate, leaving or revenue,
+/// prices the effect over `years` (the journey of `opts` gives the excess leaving and the
+/// CLV).
 pub async fn report(
     sql: &Sql,
     opts: &JourneyOptions,

@@ -7,12 +7,13 @@
 use datafusion::arrow::datatypes::DataType;
 use datafusion::functions::expr_fn::coalesce;
 use datafusion::functions::expr_fn::date_trunc;
-use datafusion::functions_aggregate::expr_fn::{avg, count, count_distinct, max, sum};
+use datafusion::functions_aggregate::expr_fn::{avg, count, count_distinct, max, min, sum};
 use datafusion::logical_expr::{Expr, JoinType, case, when};
 use datafusion::prelude::{DataFrame, cast, col, ident, lit};
 use serde::Serialize;
 
 use cxray_core::initiatives::Initiative;
+use cxray_store::decode::Columns;
 use cxray_store::sql::Sql;
 use cxray_store::{Result, StoreError};
 
@@ -195,6 +196,42 @@ async fn left_after(sql: &Sql, visits: DataFrame, window_days: u32) -> Result<Da
             None,
         )?
         .select(vec![col("unit"), col("period"), left.alias("left")])?)
+}
+
+/// The buying customers a year in the initiative's units, counted per week: the revenue
+/// outcome's denominators summed over its weeks, over the years those weeks span.
+pub(super) async fn buyer_weeks_per_year(sql: &Sql, i: &Initiative) -> Result<f64> {
+    let week = cast(date_trunc(lit("week"), col("at")), DataType::Date32).alias("period");
+    let df = sql.context().table("transactions").await?;
+    let units = i.scope.values.iter().map(|v| lit(v.as_str())).collect();
+    let weekly = with_unit(sql, "transactions", df, i, week)
+        .await?
+        .filter(col("unit").in_list(units, false))?
+        .aggregate(
+            vec![col("unit"), col("period")],
+            vec![count_distinct(col("customer_id")).alias("buyers")],
+        )?;
+    per_year(weekly, sum(col("buyers")), col("period"), 7).await
+}
+
+/// `n` (an aggregate) over the years from the first to the last `at` (a date) plus
+/// `last_days` (the days the last `at` stands for); 0 when `df` is empty.
+pub(super) async fn per_year(df: DataFrame, n: Expr, at: Expr, last_days: i64) -> Result<f64> {
+    let aggregates = vec![
+        n.alias("n"),
+        min(at.clone()).alias("first"),
+        max(at).alias("last"),
+    ];
+    let batches = df.aggregate(vec![], aggregates)?.collect().await?;
+    let Some(b) = batches.first().filter(|b| b.num_rows() > 0) else {
+        return Ok(0.0);
+    };
+    let c = Columns::new(b);
+    let n = c.int("n")?.i64(0).unwrap_or(0) as f64;
+    let (Some(first), Some(last)) = (c.date("first")?.date(0), c.date("last")?.date(0)) else {
+        return Ok(0.0);
+    };
+    Ok(n / (((last - first).num_days() + last_days) as f64 / 365.25))
 }
 
 /// The rows of `df` (of `table`) with their `unit` and `period`: the table's own value of

@@ -4,13 +4,14 @@
 //! dropout after a bad experience at those touchpoints (the journey's trips with one
 //! against those without, pooled over the touchpoints) × the mean CLV; on leaving, the
 //! effect × the customers at those touchpoints in its units in the data's last year × the
-//! mean CLV.
+//! mean CLV; on the revenue per customer, the effect × the buying customers a year in its
+//! units, counted per week.
 
 use cxray_core::initiatives::{Benefit, BusinessCase, Costs, Effect, Initiative, business_case};
 use cxray_core::stats::{Estimate, Proportion, proportion_difference};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
-use datafusion::functions_aggregate::expr_fn::{count, count_distinct, max, min};
+use datafusion::functions_aggregate::expr_fn::{count, count_distinct, max};
 use datafusion::logical_expr::JoinType;
 use datafusion::prelude::{DataFrame, cast, col, ident, lit};
 use serde::Serialize;
@@ -27,7 +28,9 @@ use crate::journey::{self, JourneyOptions, Touchpoint, leavers};
 pub struct Valued {
     #[serde(flatten)]
     pub basis: Basis,
-    pub mean_clv: f64,
+    /// The mean CLV the customers kept are worth (none for a revenue change).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_clv: Option<f64>,
     #[serde(flatten)]
     pub case: BusinessCase,
 }
@@ -49,11 +52,17 @@ pub enum Basis {
         /// Customers at the initiative's touchpoints in its units in the data's last year.
         customers_per_year: f64,
     },
+    /// An effect on the revenue per buying customer and week.
+    Revenue {
+        /// Buying customers a year in the initiative's units, counted per week.
+        buyer_weeks_per_year: f64,
+    },
 }
 
-/// The business case of `effect` on `outcome` (the failure rate or leaving) over `years`;
-/// none for other outcomes, when customers are not valued, or, on the failure rate, when
-/// the journey has no trips with and without a bad experience there.
+/// The business case of `effect` on `outcome` (the failure rate, leaving or the revenue
+/// per customer) over `years`; none for other outcomes, when customers are not valued
+/// (failures and leaving), or, on the failure rate, when the journey has no trips with and
+/// without a bad experience there.
 pub async fn value_of(
     sql: &Sql,
     opts: &JourneyOptions,
@@ -61,30 +70,8 @@ pub async fn value_of(
     (effect, outcome): (&Effect, Outcome),
     years: f64,
 ) -> Result<Option<Valued>> {
-    let map = journey::journey_without_handoffs(sql, opts).await?;
-    let Some(clv) = map.mean_clv else {
+    let Some((basis, benefit, mean_clv)) = benefit(sql, opts, i, (effect, outcome)).await? else {
         return Ok(None);
-    };
-    let (basis, benefit) = match outcome {
-        Outcome::FailureRate => {
-            let Some(failures) = failures(sql, i, &map.touchpoints, effect, clv).await? else {
-                return Ok(None);
-            };
-            failures
-        }
-        Outcome::Defection => {
-            let customers = last_year_customers(sql, i).await?;
-            let benefit = Benefit::Defection {
-                rate_change: effect.absolute,
-                customers,
-                clv: Estimate::point(clv),
-            };
-            let basis = Basis::Leaving {
-                customers_per_year: customers,
-            };
-            (basis, benefit)
-        }
-        _ => return Ok(None),
     };
     let costs = Costs {
         one_off: i.one_off_cost,
@@ -94,9 +81,50 @@ pub async fn value_of(
     let case = business_case(&benefit, &costs).map_err(StoreError::analysis)?;
     Ok(Some(Valued {
         basis,
-        mean_clv: clv,
+        mean_clv,
         case,
     }))
+}
+
+/// What the effect is worth a year, on what, at which mean CLV.
+async fn benefit(
+    sql: &Sql,
+    opts: &JourneyOptions,
+    i: &Initiative,
+    (effect, outcome): (&Effect, Outcome),
+) -> Result<Option<(Basis, Benefit, Option<f64>)>> {
+    if outcome == Outcome::RevenuePerCustomer {
+        let per_year = super::outcome::buyer_weeks_per_year(sql, i).await?;
+        let benefit = Benefit::Revenue {
+            change: effect.absolute,
+            per_year,
+        };
+        let basis = Basis::Revenue {
+            buyer_weeks_per_year: per_year,
+        };
+        return Ok(Some((basis, benefit, None)));
+    }
+    if !matches!(outcome, Outcome::FailureRate | Outcome::Defection) {
+        return Ok(None);
+    }
+    let map = journey::journey_without_handoffs(sql, opts).await?;
+    let Some(clv) = map.mean_clv else {
+        return Ok(None);
+    };
+    if outcome == Outcome::FailureRate {
+        let failures = failures(sql, i, &map.touchpoints, effect, clv).await?;
+        return Ok(failures.map(|(basis, benefit)| (basis, benefit, Some(clv))));
+    }
+    let customers = last_year_customers(sql, i).await?;
+    let benefit = Benefit::Defection {
+        rate_change: effect.absolute,
+        customers,
+        clv: Estimate::point(clv),
+    };
+    let basis = Basis::Leaving {
+        customers_per_year: customers,
+    };
+    Ok(Some((basis, benefit, Some(clv))))
 }
 
 /// The failures' basis and benefit; none when the journey has no trips with and without a
@@ -165,26 +193,7 @@ async fn in_scope(sql: &Sql, i: &Initiative) -> Result<DataFrame> {
 /// the days from the first to the last of them, as the journey counts a year.
 async fn yearly_interactions(sql: &Sql, i: &Initiative) -> Result<f64> {
     let day = cast(col("at"), DataType::Date32);
-    let aggregates = vec![
-        count(lit(1)).alias("n"),
-        min(day.clone()).alias("first"),
-        max(day).alias("last"),
-    ];
-    let batches = in_scope(sql, i)
-        .await?
-        .aggregate(vec![], aggregates)?
-        .collect()
-        .await?;
-    let Some(b) = batches.first().filter(|b| b.num_rows() > 0) else {
-        return Ok(0.0);
-    };
-    let c = Columns::new(b);
-    let n = c.int("n")?.i64(0).unwrap_or(0) as f64;
-    let (Some(first), Some(last)) = (c.date("first")?.date(0), c.date("last")?.date(0)) else {
-        return Ok(0.0);
-    };
-    let years = ((last - first).num_days() + 1) as f64 / 365.25;
-    Ok(n / years)
+    super::outcome::per_year(in_scope(sql, i).await?, count(lit(1)), day, 1).await
 }
 
 /// The customers at the initiative's touchpoints in its units in the 365 days up to the

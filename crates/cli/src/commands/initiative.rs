@@ -221,12 +221,18 @@ fn print_value(v: &Valued) -> anyhow::Result<()> {
             "\nBusiness case: {} interactions a year in scope; leaving after a bad experience there {} percentage points more often; mean CLV {}",
             output::count(interactions_per_year.round() as u64),
             with_interval(&excess_dropout.scaled(100.0)),
-            text::money(v.mean_clv)
+            text::money(v.mean_clv.unwrap_or_default())
         ),
         Basis::Leaving { customers_per_year } => println!(
             "\nBusiness case: {} customers in scope in the data's last year; mean CLV {}",
             output::count(customers_per_year.round() as u64),
-            text::money(v.mean_clv)
+            text::money(v.mean_clv.unwrap_or_default())
+        ),
+        Basis::Revenue {
+            buyer_weeks_per_year,
+        } => println!(
+            "\nBusiness case: {} buying customers a year in scope, counted per week",
+            output::count(buyer_weeks_per_year.round() as u64)
         ),
     }
     if let Some(kept) = &c.customers_kept {

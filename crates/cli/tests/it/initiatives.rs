@@ -223,10 +223,18 @@ fn the_answers_and_revenue_are_measured_at_the_initiatives_units() {
                 }
             }
         }
-        assert!(
-            m["business_case"].is_null(),
-            "{outcome}: priced only on failures"
-        );
+        let case = &m["business_case"];
+        match (outcome, m["effect"]["absolute"]["value"].as_f64()) {
+            // A revenue change a year: the effect × the buying customers a year, counted
+            // per week.
+            ("revenue_per_customer", Some(effect)) => {
+                let per_year = case["buyer_weeks_per_year"].as_f64().unwrap();
+                assert!(per_year > 0.0 && case["mean_clv"].is_null(), "{case}");
+                let value = case["value"]["value"].as_f64().unwrap();
+                assert!((value - effect * per_year).abs() < 1e-6 * value.abs().max(1.0));
+            }
+            _ => assert!(case.is_null(), "{outcome}: not priced"),
+        }
         if m["claim"] == true {
             let e = &m["effect"]["absolute"];
             assert!(e["low"].as_f64().unwrap() <= e["high"].as_f64().unwrap());

@@ -142,7 +142,7 @@ pub fn openapi() -> [(&'static str, Value); 4] {
             "/api/v1/initiatives/{id}/effect",
             json!({
                 "get": {
-                    "summary": "What the initiative did, as `cxray initiative measure --json`: {claim, estimator, chosen_automatically, reason, design, start, refusal, effect: {absolute, relative, cumulative, p_value, se, detectable}, diagnostics, event_study, series, weights, placebos, notes, business_case}. A design that cannot support a claim is a result, not an error: 200 with `claim: false` and `refusal.reason`. On the failure rate and leaving (`defection`), `business_case` prices the effect a year against the recorded costs (null when customers are not valued).",
+                    "summary": "What the initiative did, as `cxray initiative measure --json`: {claim, estimator, chosen_automatically, reason, design, start, refusal, effect: {absolute, relative, cumulative, p_value, se, detectable}, diagnostics, event_study, series, weights, placebos, notes, business_case}. A design that cannot support a claim is a result, not an error: 200 with `claim: false` and `refusal.reason`. On the failure rate, leaving (`defection`) and the revenue per customer, `business_case` prices the effect a year against the recorded costs (null for other outcomes, and on failures and leaving when customers are not valued).",
                     "description": who,
                     "parameters": [
                         id,

@@ -273,15 +273,18 @@ fn business_case(v: &Valued) -> String {
         .map_or("—".into(), |r| with_interval("business_case.roi", r));
     let p = &c.payback;
     format!(
-        "<h2>Business case</h2><p class=\"note\">{} × the mean CLV ({}), against the \
-         recorded costs over {} years.</p><dl class=\"facts\">\
+        "<h2>Business case</h2><p class=\"note\">{}{}, against the recorded costs over {} \
+         years.</p><dl class=\"facts\">\
          <dt>Customers kept a year</dt><dd>{kept}</dd>\
          <dt>Value a year</dt><dd>{}</dd>\
          <dt>Net value over the horizon</dt><dd>{}</dd>\
          <dt>Return on the costs</dt><dd>{roi}</dd>\
          <dt>Payback</dt><dd>{} (soonest {}, latest {})</dd></dl>",
         escape(&basis(&v.basis)),
-        escape(&cxray_core::text::money(v.mean_clv)),
+        v.mean_clv.map_or(String::new(), |clv| format!(
+            " × the mean CLV ({})",
+            escape(&cxray_core::text::money(clv))
+        )),
         significant(c.costs.years, DIGITS),
         money("business_case.value", &c.value),
         money("business_case.net_value", &c.net_value),
@@ -308,6 +311,13 @@ fn basis(b: &Basis) -> String {
             "The change in the share leaving × the {} customers at its touchpoints in the \
              data's last year",
             cxray_core::text::thousands(customers_per_year.round() as u64)
+        ),
+        Basis::Revenue {
+            buyer_weeks_per_year,
+        } => format!(
+            "The change in revenue per buying customer and week × the {} buying customers a \
+             year in its units, counted per week",
+            cxray_core::text::thousands(buyer_weeks_per_year.round() as u64)
         ),
     }
 }
