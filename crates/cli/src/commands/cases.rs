@@ -158,8 +158,11 @@ pub async fn cases(config: &Config, command: CasesCommand, json: bool) -> anyhow
         CasesCommand::Effect(args) => super::effect::run(&folder, &ops, args, json).await,
         CasesCommand::Costs => {
             let sql = Sql::open(&folder, &BTreeMap::new()).await?;
-            let all = ops.cases(&CaseFilter::default(), Utc::now())?;
-            let costs = cases::cause_costs(&sql, &all).await?;
+            let named = CaseFilter {
+                with_root_cause: true,
+                ..CaseFilter::default()
+            };
+            let costs = cases::cause_costs(&sql, &ops.cases(&named, Utc::now())?).await?;
             match json {
                 true => output::json(&costs),
                 false => print_costs(&costs),
@@ -316,6 +319,7 @@ fn filter(ops: &OpsDb, args: CasesListArgs) -> anyhow::Result<CaseFilter> {
         root_cause: args.root_cause.as_deref().map(cause).transpose()?,
         limit: Some(args.limit),
         offset: 0,
+        with_root_cause: false,
     })
 }
 

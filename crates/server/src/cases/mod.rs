@@ -96,6 +96,7 @@ impl CaseQuery {
             root_cause,
             limit: Some(per_page),
             offset: (page - 1).saturating_mul(per_page),
+            with_root_cause: false,
         })
     }
 }
@@ -373,8 +374,10 @@ pub async fn open(
 pub async fn cause_costs(state: &AppState, user: &CurrentUser) -> Result<CauseCosts> {
     let owner = owner_filter(user, None)?;
     let cases = crate::ops(state, move |ops| {
+        // Only the cases that name a root cause count; a programme's many others are not read.
         let filter = CaseFilter {
             owner,
+            with_root_cause: true,
             ..CaseFilter::default()
         };
         ops.cases(&filter, Utc::now())

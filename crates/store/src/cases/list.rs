@@ -20,6 +20,8 @@ pub struct CaseFilter {
     pub rule: Option<i64>,
     /// The root cause or one below it.
     pub root_cause: Option<RootCause>,
+    /// Only cases with a root cause.
+    pub with_root_cause: bool,
     /// At most this many, newest first.
     pub limit: Option<usize>,
     /// Leave out this many of the newest first (a page further on).
@@ -58,6 +60,9 @@ impl CaseFilter {
         }
         if self.overdue {
             conditions.push(OVERDUE.into());
+        }
+        if self.with_root_cause {
+            conditions.push("c.root_cause IS NOT NULL".into());
         }
         (conditions.join(" AND "), values)
     }

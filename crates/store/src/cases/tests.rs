@@ -324,6 +324,13 @@ fn updates_are_checked_recorded_and_listed_by_filters() {
         ),
         1
     );
+    // Of the two cases, the one that names a root cause.
+    let named = CaseFilter {
+        with_root_cause: true,
+        ..CaseFilter::default()
+    };
+    assert_eq!(db.cases(&named, now).unwrap().len(), 1);
+    assert_eq!(list(CaseFilter::default(), now), 2);
     let bag = Some("bag".parse().unwrap());
     assert_eq!(
         list(
