@@ -14,7 +14,7 @@ pub use data::check_scope;
 pub use outcome::Outcome;
 pub use panel::{PeriodKind, panel_sql};
 pub use value::{Basis, Valued, value_of};
-pub use whatif::{Proposal, Unpriced, WhatIfs, costs, reduction, what_ifs};
+pub use whatif::{Proposal, Unpriced, WhatIfs, costs, dropout_odds, reduction, what_ifs};
 
 use cxray_core::initiatives::{Initiative, Measurement, Panel, Request, measure};
 use cxray_store::sql::Sql;

@@ -1,8 +1,10 @@
 //! What proposed fixes are worth before anyone pays for them: a share fewer bad
-//! experiences (failures, waits over the service level) at touchpoints, priced from the
-//! journey map — the odds of leaving after a trip with a bad experience there against a
-//! trip through it without one, the bad experiences a year, the mean CLV — by the core's
-//! [`what_if`], and ranked into the retention budget's shopping list.
+//! experiences (failures, waits over the service level) at touchpoints, priced by the
+//! core's [`what_if`] — the dropout model's odds ratio of leaving after a bad experience
+//! there (controlling for the customer's history and the trip's other bad experiences;
+//! else the journey's trips with one against those without), the leaving rate after trips
+//! without one, the bad experiences a year, the mean CLV — and ranked into the retention
+//! budget's shopping list.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,7 +14,7 @@ use cxray_store::sql::Sql;
 use cxray_store::{Result, StoreError};
 use serde::Serialize;
 
-use crate::journey::{self, JourneyOptions, Touchpoint, leavers};
+use crate::journey::{self, DriverGroup, JourneyOptions, Touchpoint, leavers, touchpoint_of};
 
 /// The fixes asked about: the share of bad experiences each removes, at which touchpoints
 /// (every touchpoint when none), and what a fix costs a year at a touchpoint, if known.
@@ -63,6 +65,25 @@ pub struct WhatIfs {
     #[serde(flatten)]
     pub list: ShoppingList,
     pub unpriced: Vec<Unpriced>,
+    /// The touchpoints priced with the journey's unadjusted odds ratio, the dropout model
+    /// having none for them (all others: the model's).
+    pub unadjusted: Vec<String>,
+}
+
+/// The dropout model's odds ratio of leaving after a bad experience at each touchpoint,
+/// from the drivers of defection of everyone (`cxray drivers --outcome defection`).
+pub fn dropout_odds(drivers: &[DriverGroup]) -> BTreeMap<String, Estimate> {
+    let fit = drivers
+        .iter()
+        .find(|g| g.group.is_none())
+        .and_then(|g| g.dropout.as_ref());
+    fit.map(|f| {
+        f.effects
+            .iter()
+            .filter_map(|e| Some((touchpoint_of(&e.name)?.to_string(), e.odds_ratio)))
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 /// A touchpoint left out of the list, and why.
@@ -72,9 +93,15 @@ pub struct Unpriced {
     pub reason: String,
 }
 
-/// Prices `proposal` on the journey map over `sql`. Unknown touchpoints (asked for, or
-/// given a cost) are refused with the known ones.
-pub async fn what_ifs(sql: &Sql, opts: &JourneyOptions, proposal: &Proposal) -> Result<WhatIfs> {
+/// Prices `proposal` on the journey map over `sql`, with the dropout model's odds ratios
+/// (`odds`, by touchpoint; [`dropout_odds`]) where it has them. Unknown touchpoints (asked
+/// for, or given a cost) are refused with the known ones.
+pub async fn what_ifs(
+    sql: &Sql,
+    opts: &JourneyOptions,
+    proposal: &Proposal,
+    odds: &BTreeMap<String, Estimate>,
+) -> Result<WhatIfs> {
     let map = journey::journey_without_handoffs(sql, opts).await?;
     let known: BTreeSet<&str> = map
         .touchpoints
@@ -94,10 +121,17 @@ pub async fn what_ifs(sql: &Sql, opts: &JourneyOptions, proposal: &Proposal) -> 
     };
     let mut fixes = Vec::new();
     let mut unpriced = Vec::new();
+    let mut unadjusted = Vec::new();
     for t in map.touchpoints.iter().filter(asked) {
         let cost = proposal.costs.get(&t.touchpoint).copied();
-        match fix(t, map.mean_clv, proposal.reduction, cost) {
-            Ok(f) => fixes.push(what_if(&f).map_err(StoreError::analysis)?),
+        let modelled = odds.get(&t.touchpoint).copied();
+        match fix(t, (map.mean_clv, modelled), proposal.reduction, cost) {
+            Ok(f) => {
+                if modelled.is_none() {
+                    unadjusted.push(t.touchpoint.clone());
+                }
+                fixes.push(what_if(&f).map_err(StoreError::analysis)?)
+            }
             Err(reason) => unpriced.push(Unpriced {
                 touchpoint: t.touchpoint.clone(),
                 reason,
@@ -110,13 +144,14 @@ pub async fn what_ifs(sql: &Sql, opts: &JourneyOptions, proposal: &Proposal) -> 
         currency: map.currency,
         list: shopping_list(&fixes),
         unpriced,
+        unadjusted,
     })
 }
 
-/// The fix at `t`, or why it cannot be priced.
+/// The fix at `t` with the model's odds ratio if there is one, or why it cannot be priced.
 fn fix(
     t: &Touchpoint,
-    mean_clv: Option<f64>,
+    (mean_clv, modelled): (Option<f64>, Option<Estimate>),
     reduction: f64,
     cost: Option<f64>,
 ) -> std::result::Result<Fix, String> {
@@ -124,8 +159,12 @@ fn fix(
     let (Some(bad), Some(ok)) = (&t.dropout_after_bad, &t.dropout_after_ok) else {
         return Err("no trips with and without a bad experience to compare".into());
     };
-    let ratio =
-        odds_ratio(leavers(bad), leavers(ok), &Default::default()).map_err(|e| e.to_string())?;
+    let ratio = match modelled {
+        Some(r) => r,
+        None => {
+            odds_ratio(leavers(bad), leavers(ok), &Default::default()).map_err(|e| e.to_string())?
+        }
+    };
     Ok(Fix {
         name: t.touchpoint.clone(),
         odds_ratio: ratio,

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use cxray_analysis::initiatives::{Proposal, WhatIfs, costs, reduction, what_ifs};
+use cxray_analysis::initiatives::{Proposal, WhatIfs, costs, dropout_odds, reduction, what_ifs};
+use cxray_analysis::journey::{self, DriverOutcome};
+use cxray_core::drivers::Options;
 use cxray_core::initiatives::WhatIf;
 use cxray_core::stats::Estimate;
 use cxray_core::text::{self, significant_with_interval};
@@ -30,7 +32,11 @@ pub async fn run(config: &Config, args: WhatIfArgs, json: bool) -> anyhow::Resul
     };
     let opts = super::journey::options(config, &journey)?;
     let sql = Sql::open(&super::folder(config)?, &BTreeMap::new()).await?;
-    let priced = what_ifs(&sql, &opts, &proposal).await;
+    // The dropout model's odds ratios of leaving, as `cxray drivers --outcome defection`.
+    let options = Options::default();
+    let drivers = journey::drivers(&sql, DriverOutcome::Defection, &opts, &options, None).await;
+    let odds = drivers.map(|d| dropout_odds(&d)).unwrap_or_default();
+    let priced = what_ifs(&sql, &opts, &proposal, &odds).await;
     let priced = priced.map_err(|e| super::hint(e, &flags))?;
     match json {
         true => output::json(&priced),
@@ -52,6 +58,12 @@ fn print(w: &WhatIfs) -> anyhow::Result<()> {
     table("by money kept a year", &w.list.by_value)?;
     if !w.list.by_value_per_cost.is_empty() {
         table("by money kept per unit of cost", &w.list.by_value_per_cost)?;
+    }
+    if !w.unadjusted.is_empty() {
+        println!(
+            "odds ratio unadjusted (the dropout model has no effect for them): {}",
+            w.unadjusted.join(", ")
+        );
     }
     for u in &w.unpriced {
         println!("not priced: {}: {}", u.touchpoint, u.reason);

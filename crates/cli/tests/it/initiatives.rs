@@ -450,6 +450,30 @@ fn what_ifs_price_fewer_bad_experiences_from_the_journey_and_rank_them() {
     );
     assert_eq!(w["reduction"], 0.3);
     let by_value = w["by_value"].as_array().unwrap();
+    // The odds ratios are the dropout model's (`drivers --outcome defection`), the excess
+    // leaving p₁ − p₀ with p₁ = OR·p₀/(1 − p₀ + OR·p₀), p₀ after trips without a bad
+    // experience there.
+    let drivers = json(&data, &["drivers", "--outcome", "defection", "--json"]);
+    let effects = drivers["dropout"]["effects"].as_array().unwrap();
+    let unadjusted = w["unadjusted"].as_array().unwrap();
+    let mut modelled = 0;
+    for f in by_value.iter().filter(|f| !unadjusted.contains(&f["name"])) {
+        let name = format!("bad: {}", f["name"].as_str().unwrap());
+        let effect = effects.iter().find(|e| e["name"] == name.as_str());
+        let or = effect.unwrap()["odds_ratio"]["value"].as_f64().unwrap();
+        let tp = journey["touchpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["touchpoint"] == f["name"])
+            .unwrap();
+        let p0 = tp["dropout_after_ok"]["value"].as_f64().unwrap() / 100.0;
+        let p1 = or * p0 / (1.0 - p0 + or * p0);
+        let got = f["excess_dropout"]["value"].as_f64().unwrap();
+        assert!((got - (p1 - p0)).abs() < 1e-9, "{f}");
+        modelled += 1;
+    }
+    assert!(modelled > 0, "{w}");
     let unpriced = w["unpriced"].as_array().unwrap();
     // Every touchpoint of the journey is priced or said not to be.
     let touchpoints = journey["touchpoints"].as_array().unwrap();

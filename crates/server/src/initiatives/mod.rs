@@ -17,7 +17,9 @@ pub use progress::Progress;
 use std::collections::BTreeSet;
 
 use axum::Router;
-use cxray_analysis::initiatives::{Outcome, Report, WhatIfs, check_scope, report, what_ifs};
+use cxray_analysis::initiatives::{
+    Outcome, Report, WhatIfs, check_scope, dropout_odds, report, what_ifs,
+};
 use cxray_analysis::journey::JourneyOptions;
 use cxray_core::access::{Role, Scope};
 use cxray_core::initiatives::{Estimator, Initiative, Request};
@@ -182,7 +184,11 @@ pub async fn what_if(state: &AppState, asked: &WhatIfAsked) -> Result<WhatIfs> {
     let proposal = asked.proposal()?;
     let opts = journey_options(state).await?;
     let sql = Sql::open(&state.folder, &Default::default()).await?;
-    what_ifs(&sql, &opts, &proposal).await
+    // The dropout model's odds ratios as the latest snapshot's drivers have them.
+    let latest = state.snapshots.latest();
+    let drivers = latest.as_ref().and_then(|s| s.drivers.as_ref().ok());
+    let odds = drivers.map(|d| dropout_odds(d)).unwrap_or_default();
+    what_ifs(&sql, &opts, &proposal, &odds).await
 }
 
 #[cfg(test)]

@@ -58,10 +58,19 @@ fn body(w: &WhatIfs) -> String {
     let intro = format!(
         "<p class=\"note\">{} % fewer bad experiences (failures, waits over the service level) \
          at each touchpoint: the customers who would not leave within {} days of a trip, and \
-         their lifetime value, a year — from the odds of leaving after a trip with a bad \
-         experience there against one without, ranked by money kept.</p>",
+         their lifetime value, a year — from the dropout model's odds of leaving after a \
+         trip with a bad experience there (controlling for the customer's history and the \
+         trip's other bad experiences), ranked by money kept.{}</p>",
         significant(100.0 * w.reduction, 3),
-        w.window_days
+        w.window_days,
+        match w.unadjusted.is_empty() {
+            true => String::new(),
+            false => format!(
+                " Without the model's effect, compared unadjusted (trips with a bad experience \
+                 against those without): {}.",
+                escape(&w.unadjusted.join(", "))
+            ),
+        }
     );
     let caption = |by: &str| match &w.currency {
         Some(c) => format!("Candidate fixes by {by}, in {c}"),
