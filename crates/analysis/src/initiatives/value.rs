@@ -28,9 +28,6 @@ use crate::journey::{self, JourneyOptions, Touchpoint, leavers};
 pub struct Valued {
     #[serde(flatten)]
     pub basis: Basis,
-    /// The mean CLV the customers kept are worth (none for a revenue change).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mean_clv: Option<f64>,
     #[serde(flatten)]
     pub case: BusinessCase,
 }
@@ -46,11 +43,14 @@ pub enum Basis {
         /// Leaving after a trip with a bad experience at those touchpoints minus without,
         /// a fraction.
         excess_dropout: Estimate,
+        /// What a customer kept is worth.
+        mean_clv: f64,
     },
     /// An effect on the share of customers leaving after a visit.
     Leaving {
         /// Customers at the initiative's touchpoints in its units in the data's last year.
         customers_per_year: f64,
+        mean_clv: f64,
     },
     /// An effect on the revenue per buying customer and week.
     Revenue {
@@ -70,7 +70,7 @@ pub async fn value_of(
     (effect, outcome): (&Effect, Outcome),
     years: f64,
 ) -> Result<Option<Valued>> {
-    let Some((basis, benefit, mean_clv)) = benefit(sql, opts, i, (effect, outcome)).await? else {
+    let Some((basis, benefit)) = benefit(sql, opts, i, (effect, outcome)).await? else {
         return Ok(None);
     };
     let costs = Costs {
@@ -79,20 +79,16 @@ pub async fn value_of(
         years,
     };
     let case = business_case(&benefit, &costs).map_err(StoreError::analysis)?;
-    Ok(Some(Valued {
-        basis,
-        mean_clv,
-        case,
-    }))
+    Ok(Some(Valued { basis, case }))
 }
 
-/// What the effect is worth a year, on what, at which mean CLV.
+/// What the effect is worth a year, and on what.
 async fn benefit(
     sql: &Sql,
     opts: &JourneyOptions,
     i: &Initiative,
     (effect, outcome): (&Effect, Outcome),
-) -> Result<Option<(Basis, Benefit, Option<f64>)>> {
+) -> Result<Option<(Basis, Benefit)>> {
     if outcome == Outcome::RevenuePerCustomer {
         let per_year = super::outcome::buyer_weeks_per_year(sql, i).await?;
         let benefit = Benefit::Revenue {
@@ -102,7 +98,7 @@ async fn benefit(
         let basis = Basis::Revenue {
             buyer_weeks_per_year: per_year,
         };
-        return Ok(Some((basis, benefit, None)));
+        return Ok(Some((basis, benefit)));
     }
     if !matches!(outcome, Outcome::FailureRate | Outcome::Defection) {
         return Ok(None);
@@ -112,8 +108,7 @@ async fn benefit(
         return Ok(None);
     };
     if outcome == Outcome::FailureRate {
-        let failures = failures(sql, i, &map.touchpoints, effect, clv).await?;
-        return Ok(failures.map(|(basis, benefit)| (basis, benefit, Some(clv))));
+        return failures(sql, i, &map.touchpoints, effect, clv).await;
     }
     let customers = last_year_customers(sql, i).await?;
     let benefit = Benefit::Defection {
@@ -123,8 +118,9 @@ async fn benefit(
     };
     let basis = Basis::Leaving {
         customers_per_year: customers,
+        mean_clv: clv,
     };
-    Ok(Some((basis, benefit, Some(clv))))
+    Ok(Some((basis, benefit)))
 }
 
 /// The failures' basis and benefit; none when the journey has no trips with and without a
@@ -153,6 +149,7 @@ async fn failures(
     let basis = Basis::Failures {
         interactions_per_year: interactions,
         excess_dropout: excess,
+        mean_clv: clv,
     };
     Ok(Some((basis, benefit)))
 }

@@ -217,16 +217,20 @@ fn print_value(v: &Valued) -> anyhow::Result<()> {
         Basis::Failures {
             interactions_per_year,
             excess_dropout,
+            mean_clv,
         } => println!(
             "\nBusiness case: {} interactions a year in scope; leaving after a bad experience there {} percentage points more often; mean CLV {}",
             output::count(interactions_per_year.round() as u64),
             with_interval(&excess_dropout.scaled(100.0)),
-            text::money(v.mean_clv.unwrap_or_default())
+            text::money(*mean_clv)
         ),
-        Basis::Leaving { customers_per_year } => println!(
+        Basis::Leaving {
+            customers_per_year,
+            mean_clv,
+        } => println!(
             "\nBusiness case: {} customers in scope in the data's last year; mean CLV {}",
             output::count(customers_per_year.round() as u64),
-            text::money(v.mean_clv.unwrap_or_default())
+            text::money(*mean_clv)
         ),
         Basis::Revenue {
             buyer_weeks_per_year,

@@ -273,7 +273,7 @@ fn business_case(v: &Valued) -> String {
         .map_or("—".into(), |r| with_interval("business_case.roi", r));
     let p = &c.payback;
     format!(
-        "<h2>Business case</h2><p class=\"note\">{}{}, against the recorded costs over {} \
+        "<h2>Business case</h2><p class=\"note\">{}, against the recorded costs over {} \
          years.</p><dl class=\"facts\">\
          <dt>Customers kept a year</dt><dd>{kept}</dd>\
          <dt>Value a year</dt><dd>{}</dd>\
@@ -281,10 +281,6 @@ fn business_case(v: &Valued) -> String {
          <dt>Return on the costs</dt><dd>{roi}</dd>\
          <dt>Payback</dt><dd>{} (soonest {}, latest {})</dd></dl>",
         escape(&basis(&v.basis)),
-        v.mean_clv.map_or(String::new(), |clv| format!(
-            " × the mean CLV ({})",
-            escape(&cxray_core::text::money(clv))
-        )),
         significant(c.costs.years, DIGITS),
         money("business_case.value", &c.value),
         money("business_case.net_value", &c.net_value),
@@ -296,21 +292,31 @@ fn business_case(v: &Valued) -> String {
 
 /// What the effect is multiplied by, in words.
 fn basis(b: &Basis) -> String {
+    let clv = |v: &f64| cxray_core::text::money(*v);
     match b {
-        Basis::Failures { excess_dropout, .. } => format!(
+        Basis::Failures {
+            excess_dropout,
+            mean_clv,
+            ..
+        } => format!(
             "Failures avoided a year × the excess leaving after a bad experience at its \
-             touchpoints ({} percentage points)",
+             touchpoints ({} percentage points) × the mean CLV ({})",
             significant_with_interval(
                 100.0 * excess_dropout.value,
                 excess_dropout.low.map(|l| 100.0 * l),
                 excess_dropout.high.map(|h| 100.0 * h),
                 DIGITS
-            )
+            ),
+            clv(mean_clv)
         ),
-        Basis::Leaving { customers_per_year } => format!(
+        Basis::Leaving {
+            customers_per_year,
+            mean_clv,
+        } => format!(
             "The change in the share leaving × the {} customers at its touchpoints in the \
-             data's last year",
-            cxray_core::text::thousands(customers_per_year.round() as u64)
+             data's last year × the mean CLV ({})",
+            cxray_core::text::thousands(customers_per_year.round() as u64),
+            clv(mean_clv)
         ),
         Basis::Revenue {
             buyer_weeks_per_year,
