@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Rule evaluation after ingestion commits: what a scan costs against the commit it follows.
+"""Rule evaluation after ingestion commits: what a scan costs against the commit it follows,
+and what the rules add to the server's CPU time per row ingested.
 
 Usage: bench/rules.py [--customers 20000] [--seconds 40] [--rows 500] [--threads 2]
 CXRAY_BIN (or CARGO_TARGET_DIR with `--profile debug|release`) locates the binary.
@@ -14,7 +15,11 @@ commit, the syncs, the import log); every scan that follows a commit into a watc
 logs its milliseconds (a session over the latest versions, the rows the commits since the
 rules' watermarks added, filtered, routed, cases opened). Reported: commits and scans
 (count, median and total ms), the ratio of the total scan time to the total commit time,
-cases opened. Writes bench/results/rules.json.
+cases opened. The same ingestion is then run on a second copy of the world with every rule
+disabled, and the server's CPU time (user + system, from /proc, from when it is idle after
+its start to the end) per 1,000 rows acknowledged is compared: the difference is what
+evaluating the rules costs against what ingesting the rows costs. Writes
+bench/results/rules.json.
 """
 import argparse
 import http.client
@@ -61,34 +66,52 @@ def send(addr, token, rows, stop, sent):
             sent.append(rows)
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--customers", type=int, default=20000)
-    p.add_argument("--seconds", type=float, default=40)
-    p.add_argument("--rows", type=int, default=500)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--profile", default="release")
-    args = p.parse_args()
-    binary = os.environ.get("CXRAY_BIN", str(TARGET / args.profile / "cxray"))
-    work = Path(tempfile.mkdtemp(prefix="cxray-rules-"))
-    data = work / "data"
-    cxray(binary, data, "demo", "--customers", str(args.customers), "--no-serve")
-    for rule in (["--name", "Detractors", "--instrument", "nps", "--score", "<=6"],
-                 ["--name", "Unhappy check-in", "--instrument", "csat", "--score", "<=2",
-                  "--touchpoint", "check_in"]):
-        cxray(binary, data, "trigger", "add", *rule, "--fallback-owner", "customer_care")
+def cpu_seconds(pid):
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def idle(pid, limit=120):
+    """Waits until the server used under 0.05 s of CPU in half a second (its first snapshot done)."""
+    before, waited = cpu_seconds(pid), 0.0
+    while waited < limit:
+        time.sleep(0.5)
+        waited += 0.5
+        now = cpu_seconds(pid)
+        if now - before < 0.05:
+            return
+        before = now
+
+
+def world(binary, work, customers, rules):
+    data = work / ("data-rules" if rules else "data-none")
+    cxray(binary, data, "demo", "--customers", str(customers), "--no-serve")
+    if rules:
+        for rule in (["--name", "Detractors", "--instrument", "nps", "--score", "<=6"],
+                     ["--name", "Unhappy check-in", "--instrument", "csat", "--score", "<=2",
+                      "--touchpoint", "check_in"]):
+            cxray(binary, data, "trigger", "add", *rule, "--fallback-owner", "customer_care")
+    else:
+        for rule in json.loads(cxray(binary, data, "trigger", "list", "--json")):
+            cxray(binary, data, "trigger", "disable", str(rule["id"]))
     cxray(binary, data, "user", "add", "--email", "bench@test.invalid", "--name", "bench",
           "--role", "admin", "--password-stdin", stdin="benchmark password 123")
     token = json.loads(cxray(binary, data, "token", "add", "--email", "bench@test.invalid",
                              "--name", "bench", "--scopes", "ingest", "--json"))["token"]
-    log = work / "server.log"
+    return data, token
+
+
+def run(binary, work, args, rules):
+    data, token = world(binary, work, args.customers, rules)
+    log = work / ("server-rules.log" if rules else "server-none.log")
     with open(log, "w") as err:
         server = subprocess.Popen(
             [binary, "--data", str(data), "serve", "--bind", "127.0.0.1:0", "--refresh-seconds", "3600"],
             stdout=subprocess.PIPE, stderr=err, text=True,
             env={**os.environ, "CXRAY_LOG": "warn,buoyant_kernel=off,cxray_store::ingest=info,cxray_server::scan=info"})
         addr = re.search(r"http://([^/]+)/", server.stdout.readline()).group(1)
-        time.sleep(2)
+        idle(server.pid)
+        cpu_at_start = cpu_seconds(server.pid)
         stop, sent = threading.Event(), []
         clients = [threading.Thread(target=send, args=(addr, token, args.rows, stop, sent))
                    for _ in range(args.threads)]
@@ -102,6 +125,7 @@ def main():
             c.join()
         elapsed = time.perf_counter() - started
         time.sleep(5)  # the last commit and its scan
+        cpu = cpu_seconds(server.pid) - cpu_at_start
         server.terminate()
         server.wait()
     text = re.sub(r"\x1b\[[0-9;]*m", "", log.read_text())
@@ -109,23 +133,45 @@ def main():
     scans = [int(m) for m in re.findall(r"rules evaluated after ingestion.*?ms=(\d+)", text)]
     opened = sum(int(m) for m in re.findall(r"rules evaluated after ingestion.*?opened=(\d+)", text))
     cases = json.loads(cxray(binary, data, "cases", "list", "--json", "--limit", "1000000"))
-    out = {
-        "customers": args.customers,
+    return {
         "seconds": round(elapsed, 1),
-        "threads": args.threads,
-        "rows_per_batch": args.rows,
         "rows_acknowledged": sum(sent),
+        "server_cpu_s": round(cpu, 2),
+        "server_cpu_ms_per_1000_rows": round(1e6 * cpu / max(sum(sent), 1), 3),
         "commits": {"n": len(commits), "median_ms": statistics.median(commits) if commits else None,
                     "total_ms": sum(commits)},
         "scans": {"n": len(scans), "median_ms": statistics.median(scans) if scans else None,
                   "total_ms": sum(scans)},
-        "scan_to_commit_ratio": round(sum(scans) / sum(commits), 3) if commits else None,
+        "scan_to_commit_ratio": round(sum(scans) / sum(commits), 3) if commits and scans else None,
         "cases_opened_by_scans": opened,
         "cases_in_database": len(cases),
+        "load_average_at_start": load_at_start,
+    }
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--customers", type=int, default=20000)
+    p.add_argument("--seconds", type=float, default=40)
+    p.add_argument("--rows", type=int, default=500)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--profile", default="release")
+    args = p.parse_args()
+    binary = os.environ.get("CXRAY_BIN", str(TARGET / args.profile / "cxray"))
+    work = Path(tempfile.mkdtemp(prefix="cxray-rules-"))
+    with_rules = run(binary, work, args, rules=True)
+    without = run(binary, work, args, rules=False)
+    per_row = (with_rules["server_cpu_ms_per_1000_rows"], without["server_cpu_ms_per_1000_rows"])
+    out = {
+        "customers": args.customers,
+        "threads": args.threads,
+        "rows_per_batch": args.rows,
+        "with_rules": with_rules,
+        "without_rules": without,
+        "rules_cpu_overhead": round(per_row[0] / per_row[1] - 1, 3),
         "profile": "custom" if "CXRAY_BIN" in os.environ else args.profile,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version(), "load_average_at_start": load_at_start,
-                    "load_average_at_end": os.getloadavg()},
+                    "python": platform.python_version(), "load_average_at_end": os.getloadavg()},
         "cxray": subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.strip(),
     }
     (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)

@@ -226,8 +226,9 @@ pub enum CasesCommand {
         remove: bool,
     },
     /// The business hours service levels count in, for cases opened from then on: with
-    /// HOURS (`"Mon-Fri 08:00-17:00 Europe/Copenhagen"`) sets them, with --clear counts
-    /// every hour again; then prints them.
+    /// HOURS (`"Mon-Fri 08:00-17:00 Europe/Copenhagen"`, public holidays after `closed`:
+    /// `"… Europe/Copenhagen closed 2026-12-24,2026-12-25"`) sets them, with --clear
+    /// counts every hour again; then prints them.
     Hours {
         hours: Option<String>,
         #[arg(long, conflicts_with = "hours")]

@@ -10,7 +10,7 @@ use std::time::Instant;
 use chrono::Utc;
 use cxray_analysis::{cases, surveys};
 use cxray_core::domain::Table;
-use cxray_store::ingest::Ingest;
+use cxray_store::ingest::{Ingest, RecentCommits};
 use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
 use cxray_store::{DataFolder, StoreError};
@@ -28,9 +28,10 @@ pub(crate) fn keep_scanning(
         let mut tables = Table::ALL.to_vec();
         loop {
             let (folder, watched) = (folder.clone(), std::mem::take(&mut tables));
-            let handle = tokio::runtime::Handle::current();
-            let scanned =
-                tokio::task::spawn_blocking(move || handle.block_on(scan(&folder, &watched)));
+            let (handle, recent) = (tokio::runtime::Handle::current(), ingest.recent());
+            let scanned = tokio::task::spawn_blocking(move || {
+                handle.block_on(scan(&folder, &watched, recent))
+            });
             match scanned.await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => tracing::error!("evaluating the rules after ingestion: {e}"),
@@ -62,8 +63,13 @@ fn committed(ingest: &Ingest) -> Vec<u64> {
         .collect()
 }
 
-/// Evaluates the rules when one watches `tables`.
-async fn scan(folder: &DataFolder, tables: &[Table]) -> Result<(), StoreError> {
+/// Evaluates the rules when one watches `tables`, reading the rows of the latest commits
+/// from memory where `recent` holds them.
+async fn scan(
+    folder: &DataFolder,
+    tables: &[Table],
+    recent: Arc<RecentCommits>,
+) -> Result<(), StoreError> {
     let ops = OpsDb::open(&folder.ops_db_path())?;
     let cases = cases::watched(&ops, tables)?;
     let invitations = tables.contains(&Table::Interactions) && surveys::watched(&ops)?;
@@ -71,7 +77,13 @@ async fn scan(folder: &DataFolder, tables: &[Table]) -> Result<(), StoreError> {
         return Ok(());
     }
     let started = Instant::now();
-    let sql = Sql::open(folder, &BTreeMap::new()).await?;
+    let sql = Sql::open(folder, &BTreeMap::new())
+        .await?
+        .with_recent(recent);
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "scan session opened"
+    );
     if cases {
         let scans = cases::scan(&sql, &ops, "ingestion", Utc::now()).await?;
         let opened: usize = scans.iter().map(|s| s.opened.opened).sum();

@@ -1,14 +1,15 @@
 //! SQL over the event tables with Apache DataFusion.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::NaiveDate;
 use cxray_core::cases::CustomerCondition;
 use cxray_core::domain::Table;
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{RecordBatch, new_null_array};
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
-use datafusion::catalog::TableProvider;
+use datafusion::catalog::{MemTable, TableProvider};
 use datafusion::common::ScalarValue;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
@@ -23,6 +24,7 @@ use deltalake_core::logstore::get_actions;
 
 use crate::decode::Columns;
 use crate::folder::DataFolder;
+use crate::ingest::RecentCommits;
 use crate::tables::DERIVED;
 use crate::{Result, StoreError, tables};
 
@@ -44,6 +46,22 @@ fn scan(delta: &DeltaTable) -> Result<DeltaScanNext> {
         .with_parquet_pushdown(false)
         .build(snapshot)?;
     Ok(DeltaScanNext::new(snapshot.clone(), config)?)
+}
+
+/// `batch` with the columns of `schema`, in its order and types (nulls where it has no
+/// such column); none when a column cannot be cast.
+fn align(batch: &RecordBatch, schema: &SchemaRef) -> Option<RecordBatch> {
+    let rows = batch.num_rows();
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|f| match batch.column_by_name(f.name()) {
+            Some(c) if c.data_type() == f.data_type() => Some(c.clone()),
+            Some(c) => cast(c, f.data_type()).ok(),
+            None => Some(new_null_array(f.data_type(), rows)),
+        })
+        .collect::<Option<Vec<_>>>()?;
+    RecordBatch::try_new(schema.clone(), columns).ok()
 }
 
 /// How a session is narrowed: to the customers whose columns equal the values, and to
@@ -119,7 +137,14 @@ pub struct Sql {
     restriction: Option<Restriction>,
     /// Per derived table present: how its latest version was made (`cxray.made_by`).
     made_by: BTreeMap<&'static str, serde_json::Value>,
+    /// The rows of the latest ingestion commits, read instead of their files, and those
+    /// read so far by table and versions (rules read the same).
+    recent: Option<Arc<RecentCommits>>,
+    recently_read: Arc<Mutex<RecentlyRead>>,
 }
+
+/// The rows a session read from memory, by table and the versions after and through.
+type RecentlyRead = BTreeMap<(Table, u64, u64), Arc<MemTable>>;
 
 /// The memory (MiB) the queries of this process may hold at once, unless
 /// `CXRAY_MEMORY_MB` says otherwise.
@@ -173,7 +198,18 @@ impl Sql {
             versions: opened,
             restriction: None,
             made_by,
+            recent: None,
+            recently_read: Arc::default(),
         })
+    }
+
+    /// The session, reading the rows the latest ingestion commits added from `recent`
+    /// rather than from their files where it holds them ([`Sql::added_since`]).
+    pub fn with_recent(self, recent: Arc<RecentCommits>) -> Self {
+        Sql {
+            recent: Some(recent),
+            ..self
+        }
     }
 
     /// Runs a query and collects its result.
@@ -211,6 +247,9 @@ impl Sql {
             return Ok(Some(self.ctx.table(table.name()).await?));
         };
         let now = self.versions.get(&table).copied().unwrap_or(0);
+        if let Some(df) = self.recently_added(table, since, now).await? {
+            return Ok((now > since).then_some(df));
+        }
         let current = tables::open(&self.folder, table, Some(now)).await?;
         let log = current.log_store();
         let mut added = Vec::new();
@@ -235,6 +274,53 @@ impl Sql {
             .with_missing_file_policy(MissingSelectedFilePolicy::Ignore);
         let scan = scan(&current)?.with_file_selection(files);
         Ok(Some(self.ctx.read_table(Arc::new(scan))?))
+    }
+
+    /// The rows the versions after `since` through `now` added, from the ingestion
+    /// commits held in memory, as the table's columns; none unless every one is held and
+    /// fits them.
+    async fn recently_added(
+        &self,
+        table: Table,
+        since: u64,
+        now: u64,
+    ) -> Result<Option<DataFrame>> {
+        let read = self
+            .recently_read
+            .lock()
+            .expect("lock")
+            .get(&(table, since, now))
+            .cloned();
+        if let Some(rows) = read {
+            return Ok(Some(self.ctx.read_table(rows)?));
+        }
+        let Some(batches) = self
+            .recent
+            .as_ref()
+            .and_then(|r| r.since(table, since, now))
+        else {
+            return Ok(None);
+        };
+        let schema = Arc::new(
+            self.ctx
+                .table(table.name())
+                .await?
+                .schema()
+                .as_arrow()
+                .clone(),
+        );
+        let Some(aligned) = batches
+            .iter()
+            .map(|b| align(b, &schema))
+            .collect::<Option<Vec<_>>>()
+        else {
+            tracing::debug!(%table, "ingested rows do not fit the table's columns: read from files");
+            return Ok(None);
+        };
+        let rows = Arc::new(MemTable::try_new(schema, vec![aligned])?);
+        let mut read = self.recently_read.lock().expect("lock");
+        read.insert((table, since, now), rows.clone());
+        Ok(Some(self.ctx.read_table(rows)?))
     }
 
     /// Every version of a derived table whose commit records how it was made, with that
@@ -314,6 +400,8 @@ impl Sql {
             versions: self.versions.clone(),
             restriction: self.restriction.clone(),
             made_by: self.made_by.clone(),
+            recent: self.recent.clone(),
+            recently_read: self.recently_read.clone(),
         })
     }
 

@@ -3,6 +3,8 @@
 //! enter as literals, never as SQL text, and only the matches are collected, decoded by
 //! column name.
 
+use std::collections::HashSet;
+
 use chrono::DateTime;
 use cxray_core::cases::{Comparison, Experience, ScoreCondition, Trigger, event_key};
 use cxray_core::domain::Table;
@@ -19,16 +21,18 @@ use super::valued::above_clv;
 const COMMENT_CHARS: usize = 500;
 
 /// The events of `rows` (the source table's new rows) that the rule matches, with the
-/// owner their row names (interactions); the touchpoint's longest acceptable wait for
-/// rules on waits.
+/// owner their row names (interactions), given the touchpoint's longest acceptable wait
+/// for rules on waits; those of `cooling` customers (in the rule's cooldown: they open no
+/// case) are only counted.
 pub async fn matches(
     sql: &Sql,
     rule: &Rule,
     rows: DataFrame,
     max_wait: Option<f64>,
-) -> Result<Vec<Candidate>> {
+    cooling: &HashSet<String>,
+) -> Result<(Vec<Candidate>, usize)> {
     let Some(condition) = condition(rule, max_wait) else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), 0));
     };
     let mut df = rows.filter(condition)?;
     if let Some(since) = rule.since {
@@ -36,15 +40,15 @@ pub async fn matches(
         df = df.filter(col("at").gt_eq(lit(instant)))?;
     }
     let Some(df) = narrow(sql, rule, df).await? else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), 0));
     };
     let table = rule.trigger.table().expect("rules with a source table");
     let df = df.select(columns(table))?;
-    let mut out = Vec::new();
+    let (mut out, mut skipped) = (Vec::new(), 0);
     for batch in df.collect().await? {
-        decode(&Columns::new(&batch), table, &mut out)?;
+        skipped += decode(&Columns::new(&batch), table, cooling, &mut out)?;
     }
-    Ok(out)
+    Ok((out, skipped))
 }
 
 /// `df` (with `customer_id`) narrowed to the rule's customers: those meeting its
@@ -131,13 +135,25 @@ fn columns(table: Table) -> Vec<Expr> {
     out
 }
 
-fn decode(c: &Columns, table: Table, out: &mut Vec<Candidate>) -> Result<()> {
+/// Decodes the batch's events into `out`, but those of `cooling` customers, which it counts.
+fn decode(
+    c: &Columns,
+    table: Table,
+    cooling: &HashSet<String>,
+    out: &mut Vec<Candidate>,
+) -> Result<usize> {
     let customer = c.text("customer_id")?;
     let (at, touchpoint) = (c.int("at_us")?, c.text("touchpoint")?);
     let specific = Specific::of(c, table)?;
+    let mut skipped = 0;
     for r in 0..c.rows() {
+        let customer_id = customer.str(r).unwrap_or_default();
+        if cooling.contains(customer_id) {
+            skipped += 1;
+            continue;
+        }
+        let customer_id = customer_id.to_string();
         let micros = at.int_at(r)?;
-        let customer_id = customer.str(r).unwrap_or_default().to_string();
         let tp = touchpoint.str(r);
         let (detail, owner, instrument) = specific.row(r)?;
         let mut fields = vec![customer_id.as_str(), tp.unwrap_or("")];
@@ -153,7 +169,7 @@ fn decode(c: &Columns, table: Table, out: &mut Vec<Candidate>) -> Result<()> {
             owner,
         });
     }
-    Ok(())
+    Ok(skipped)
 }
 
 /// The columns of a batch that only one source table has.

@@ -81,9 +81,12 @@ pub async fn scan(
     };
     let mut out = Vec::new();
     for rule in rules {
-        let (found, version) = match (&rule.trigger, rule.trigger.table()) {
+        let started = std::time::Instant::now();
+        let cooling = ops.cooling_customers(&rule, now)?;
+        let (found, skipped, version) = match (&rule.trigger, rule.trigger.table()) {
             (Trigger::Behaviour { p_alive_below }, _) => {
-                valued::fell_below(sql, &rule, *p_alive_below).await?
+                let (found, version) = valued::fell_below(sql, &rule, *p_alive_below).await?;
+                (found, 0, version)
             }
             (_, Some(table)) => {
                 let version = sql.versions().get(&table).copied();
@@ -92,16 +95,28 @@ pub async fn scan(
                     .touchpoint()
                     .and_then(|tp| slas.get(tp))
                     .and_then(|s| s.max_wait_seconds);
-                let found = match sql.added_since(table, rule.watermark).await? {
-                    Some(rows) => matches(sql, &rule, rows, max_wait).await?,
-                    None => Vec::new(),
+                let (found, skipped) = match sql.added_since(table, rule.watermark).await? {
+                    Some(rows) => matches(sql, &rule, rows, max_wait, &cooling).await?,
+                    None => (Vec::new(), 0),
                 };
-                (found, version)
+                (found, skipped, version)
             }
             (_, None) => continue,
         };
+        let matched = started.elapsed();
         let candidates = routing.route(sql, found).await?;
-        let opened = ops.open_cases(&opening, &rule, &candidates, version)?;
+        let routed = started.elapsed();
+        let mut opened = ops.open_cases(&opening, &rule, &candidates, version)?;
+        opened.events += skipped;
+        opened.cooling_down += skipped;
+        tracing::debug!(
+            rule = rule.id,
+            matches = candidates.len(),
+            matched_ms = matched.as_millis() as u64,
+            routed_ms = routed.as_millis() as u64,
+            ms = started.elapsed().as_millis() as u64,
+            "rule evaluated"
+        );
         out.push(RuleScan {
             rule: rule.id,
             name: rule.name,

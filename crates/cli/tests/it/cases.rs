@@ -387,6 +387,22 @@ fn business_hours_are_set_refused_when_wrong_and_cleared() {
         assert!(why.contains("e.g. 'Mon-Fri 08:00-17:00"), "{why}");
         assert_eq!(json(&data, &["cases", "hours", "--json"]), weekdays);
     }
+    let holidays = "Mon-Fri 08:00-17:00 Europe/Copenhagen closed 2026-12-24,2026-12-25";
+    assert_eq!(
+        json(&data, &["cases", "hours", holidays, "--json"]),
+        holidays
+    );
+    let out = run(
+        &data,
+        &[
+            "cases",
+            "hours",
+            "Mon-Fri 08:00-17:00 UTC closed 2026-02-30",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("'2026-02-30' is not a date"));
+    assert_eq!(json(&data, &["cases", "hours", "--json"]), holidays);
     let cleared = run(&data, &["cases", "hours", "--clear"]);
     let shown = String::from_utf8_lossy(&cleared.stdout);
     assert!(shown.starts_with("every hour counts"), "{shown}");

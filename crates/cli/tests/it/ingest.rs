@@ -185,6 +185,88 @@ fn batches_are_validated_acknowledged_committed_and_not_repeated() {
     );
 }
 
+/// The cases a rule has opened, by customer, with the detail of each.
+fn cases_by_customer(data: &Path) -> Vec<(String, String)> {
+    let cases = json(data, &["cases", "list", "--json", "--limit", "1000"]);
+    let mut out: Vec<(String, String)> = cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["customer_id"].as_str().unwrap().into(),
+                c["detail"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Waits until the rules have opened `n` cases.
+fn wait_for_cases(data: &Path, n: usize) -> Vec<(String, String)> {
+    let started = Instant::now();
+    loop {
+        let cases = cases_by_customer(data);
+        if cases.len() >= n {
+            return cases;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{cases:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// One NDJSON answer.
+fn answer(customer: &str, minute: u32, score: u32) -> String {
+    format!(
+        "{{\"customer_id\":\"{customer}\",\"at\":\"2025-03-01T10:{minute:02}:00Z\",\"instrument\":\"nps\",\"score\":{score},\"comment\":\"said {score}\"}}\n"
+    )
+}
+
+#[test]
+fn each_ingestion_commit_opens_the_cases_its_rows_call_for_once() {
+    let (_dir, data) = initialised();
+    let limits = ["--cooldown-days", "30", "--holdout", "0"];
+    let rule = [&crate::cases::DETRACTORS[..10], &limits].concat();
+    assert!(crate::run(&data, &rule).status.success());
+    let token = add_user(&data, "ana@example.com", "analyst", None, "ingest");
+    let mut server = serve_with(&data, &[]);
+    let send = |key, body: &str| post(&server.addr, "responses", &token, Some(key), body).unwrap();
+
+    // A detractor twice (one case, for the earlier answer), a promoter, a passive's 6.
+    let first = [
+        answer("c1", 1, 3),
+        answer("c1", 2, 2),
+        answer("c2", 3, 10),
+        answer("c3", 4, 6),
+    ];
+    assert_eq!(send("a", &first.concat()).0, 200);
+    let cases = wait_for_cases(&data, 2);
+    let said = |c: &str, d: &str| (c.to_string(), d.to_string());
+    assert_eq!(
+        cases,
+        [
+            said("c1", "nps 3: \"said 3\""),
+            said("c3", "nps 6: \"said 6\"")
+        ]
+    );
+
+    // The next commit: c1 is in the cooldown, c4 is new.
+    assert_eq!(
+        send("b", &[answer("c1", 5, 0), answer("c4", 6, 1)].concat()).0,
+        200
+    );
+    let cases = wait_for_cases(&data, 3);
+    assert_eq!(cases[2], said("c4", "nps 1: \"said 1\""));
+    assert!(server.stop("TERM").success());
+    assert_eq!(cases_by_customer(&data).len(), 3);
+
+    // Evaluated to the latest version: a scan from the files finds nothing new.
+    let scan = json(&data, &["cases", "scan", "--json"]);
+    assert_eq!(scan[0]["opened"], 0, "{scan}");
+    assert_eq!(scan[0]["events"], 0, "{scan}");
+}
+
 /// Sends batches of 100 rows until `until`, each under its own idempotency key and
 /// re-sent until acknowledged, to whatever address `addr` holds; counts them in `acked`.
 fn client(

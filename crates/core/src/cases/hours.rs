@@ -1,25 +1,30 @@
-//! Business hours: the working days and the hours of each, in a time zone, written
-//! `Mon-Fri 08:00-17:00 Europe/Copenhagen`. A case's service level then counts working
-//! time only — 24 hours from Friday 16:00 end on Wednesday 13:00 — across daylight-saving
-//! changes by the zone's own rules.
+//! Business hours: the working days and the hours of each, in a time zone, and the public
+//! holidays (local dates) closed whatever their weekday, written
+//! `Mon-Fri 08:00-17:00 Europe/Copenhagen closed 2026-12-24,2026-12-25`. A case's service
+//! level then counts working time only — 24 hours from Friday 16:00 end on Wednesday
+//! 13:00 — across daylight-saving changes by the zone's own rules.
+
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 
-/// The working days, their opening and closing time, and the zone they are in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The working days, their opening and closing time, the zone they are in, and the dates
+/// closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BusinessHours {
     /// Monday first.
     days: [bool; 7],
     open: NaiveTime,
     close: NaiveTime,
     zone: Tz,
+    closed: BTreeSet<NaiveDate>,
 }
 
 /// Business hours written wrongly: what is expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "business hours are days, hours and a time zone, e.g. 'Mon-Fri 08:00-17:00 Europe/Copenhagen': {0}"
+    "business hours are days, hours and a time zone, then optionally the dates closed, e.g. 'Mon-Fri 08:00-17:00 Europe/Copenhagen closed 2026-12-24,2026-12-25': {0}"
 )]
 pub struct BadHours(String);
 
@@ -30,8 +35,16 @@ impl std::str::FromStr for BusinessHours {
 
     fn from_str(text: &str) -> Result<Self, BadHours> {
         let parts: Vec<&str> = text.split_whitespace().collect();
-        let [days, hours, zone] = parts[..] else {
-            return Err(BadHours(format!("'{text}' is not three parts")));
+        let (days, hours, zone, closed) = match parts[..] {
+            [days, hours, zone] => (days, hours, zone, BTreeSet::new()),
+            [days, hours, zone, word, dates] if word.eq_ignore_ascii_case("closed") => {
+                (days, hours, zone, parse_dates(dates)?)
+            }
+            _ => {
+                return Err(BadHours(format!(
+                    "'{text}' is not three parts, or five with 'closed' and dates"
+                )));
+            }
         };
         let (open, close) = hours
             .split_once('-')
@@ -56,8 +69,19 @@ impl std::str::FromStr for BusinessHours {
             open,
             close,
             zone,
+            closed,
         })
     }
+}
+
+/// `2026-12-24,2026-12-25`: the dates closed.
+fn parse_dates(text: &str) -> Result<BTreeSet<NaiveDate>, BadHours> {
+    text.split(',')
+        .map(|d| {
+            NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| BadHours(format!("'{d}' is not a date (YYYY-MM-DD)")))
+        })
+        .collect()
 }
 
 /// `Mon-Fri`, `Mon,Wed,Fri` or `Mon-Fri,Sun`: the days as flags, Monday first.
@@ -95,7 +119,12 @@ impl std::fmt::Display for BusinessHours {
             }
         }
         let (open, close) = (self.open.format("%H:%M"), self.close.format("%H:%M"));
-        write!(f, "{} {open}-{close} {}", runs.join(","), self.zone)
+        write!(f, "{} {open}-{close} {}", runs.join(","), self.zone)?;
+        if !self.closed.is_empty() {
+            let dates: Vec<String> = self.closed.iter().map(ToString::to_string).collect();
+            write!(f, " closed {}", dates.join(","))?;
+        }
+        Ok(())
     }
 }
 
@@ -118,10 +147,10 @@ impl BusinessHours {
         }
     }
 
-    /// The working window of a local day, in UTC; none on a day off.
+    /// The working window of a local day, in UTC; none on a day off or a date closed.
     fn window(&self, day: NaiveDate) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
         let weekday: Weekday = day.weekday();
-        if !self.days[weekday.num_days_from_monday() as usize] {
+        if !self.days[weekday.num_days_from_monday() as usize] || self.closed.contains(&day) {
             return None;
         }
         let at = |t: NaiveTime| {
@@ -168,6 +197,16 @@ mod tests {
             h.add(at("2026-12-07T08:00:00Z"), 3.5),
             at("2026-12-07T11:30:00Z")
         );
+        // Christmas Eve and Day closed: Thursday 24 and Friday 25 December 2026 are
+        // skipped like a weekend.
+        let christmas: BusinessHours =
+            "Mon-Fri 08:00-17:00 Europe/Copenhagen closed 2026-12-24,2026-12-25"
+                .parse()
+                .unwrap();
+        assert_eq!(
+            christmas.add(at("2026-12-23T15:00:00Z"), 3.0),
+            at("2026-12-28T09:00:00Z")
+        );
         // Summer time: 08:00 in Copenhagen is 06:00 UTC.
         assert_eq!(
             h.add(at("2026-07-06T05:00:00Z"), 1.0),
@@ -180,8 +219,22 @@ mod tests {
         let h: BusinessHours = "mon-fri,sun 07:30-19:00 America/New_York".parse().unwrap();
         assert_eq!(h.to_string(), "Mon-Fri,Sun 07:30-19:00 America/New_York");
         assert_eq!(h.to_string().parse::<BusinessHours>().unwrap(), h);
+        let closed = "Mon-Fri 08:00-17:00 UTC CLOSED 2027-01-01,2026-12-25";
+        let h: BusinessHours = closed.parse().unwrap();
+        assert_eq!(
+            h.to_string(),
+            "Mon-Fri 08:00-17:00 UTC closed 2026-12-25,2027-01-01"
+        );
+        assert_eq!(h.to_string().parse::<BusinessHours>().unwrap(), h);
         for (bad, why) in [
             ("Mon-Fri 08:00-17:00", "three parts"),
+            ("Mon-Fri 08:00-17:00 UTC 2026-12-25", "'closed' and dates"),
+            (
+                "Mon-Fri 08:00-17:00 UTC open 2026-12-25",
+                "'closed' and dates",
+            ),
+            ("Mon-Fri 08:00-17:00 UTC closed 2026-12-32", "not a date"),
+            ("Mon-Fri 08:00-17:00 UTC closed 25.12.2026", "not a date"),
             ("Mon-Fri 17:00-08:00 Europe/Paris", "after opening"),
             ("Fri-Mon 08:00-17:00 Europe/Paris", "backwards"),
             ("Mon-Fry 08:00-17:00 Europe/Paris", "not a day"),
@@ -194,15 +247,18 @@ mod tests {
     }
 
     proptest! {
-        /// Whatever the start and the hours, the deadline is inside working time (or at a
-        /// closing), and the working time from the start to it is the hours asked for.
+        /// Whatever the start, the hours and the dates closed, the deadline is inside
+        /// working time (or at a closing), and the working time from the start to it is
+        /// the hours asked for.
         #[test]
         fn the_deadline_holds_exactly_the_working_time_asked_for(
             start in 1_700_000_000i64..1_900_000_000,
             minutes in 1u32..10_000,
+            closed in proptest::collection::vec(0i64..30, 0..6),
         ) {
-            let h = weekdays();
             let start = DateTime::from_timestamp(start, 0).unwrap();
+            let mut h = weekdays();
+            h.closed = closed.iter().map(|d| start.date_naive() + Duration::days(*d)).collect();
             let hours = f64::from(minutes) / 60.0;
             let end = h.add(start, hours);
             let local = |t: DateTime<Utc>| t.with_timezone(&h.zone).date_naive();
@@ -222,6 +278,7 @@ mod tests {
                 day = day.succ_opt().unwrap();
             }
             prop_assert!(inside, "the deadline is in working time");
+            prop_assert!(!h.closed.contains(&local(end)), "the deadline is not on a date closed");
             prop_assert_eq!(worked, Duration::minutes(i64::from(minutes)));
         }
     }

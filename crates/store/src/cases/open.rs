@@ -1,6 +1,6 @@
 //! Opening cases from the source events a rule matched.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use cxray_core::access::PseudonymKey;
@@ -48,7 +48,7 @@ pub struct Opened {
     pub held_out: usize,
     /// Opened without an owner: the touchpoint has none and the rule no fallback.
     pub unrouted: usize,
-    /// Events that had opened their case before.
+    /// Events that had opened their case before (of customers not in the cooldown).
     pub known: usize,
     /// Events of customers with a case from the rule within its cooldown.
     pub cooling_down: usize,
@@ -133,6 +133,22 @@ pub(super) fn has_case(tx: &Transaction, rule: i64, key: &str) -> Result<bool> {
         .query_row(params![rule, key], |_| Ok(()))
         .optional()?;
     Ok(found.is_some())
+}
+
+impl OpsDb {
+    /// The customers who got a case from the rule within its cooldown before `now`: their
+    /// events open none (read once per scan, so their events need not be looked at).
+    pub fn cooling_customers(&self, rule: &Rule, now: DateTime<Utc>) -> Result<HashSet<String>> {
+        if rule.cooldown_days == 0 {
+            return Ok(HashSet::new());
+        }
+        let since = now - Duration::days(i64::from(rule.cooldown_days));
+        let mut statement = self.conn().prepare_cached(
+            "SELECT DISTINCT customer_id FROM cases WHERE rule_id = ?1 AND opened_at > ?2",
+        )?;
+        let rows = statement.query_map(params![rule.id, stored(since)], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
 }
 
 /// Whether the customer got a case from the rule within its cooldown before `now`.

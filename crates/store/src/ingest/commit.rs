@@ -14,7 +14,7 @@ use deltalake_core::kernel::transaction::CommitProperties;
 use deltalake_core::writer::{DeltaWriter, RecordBatchWriter, WriteMode};
 use tokio::sync::mpsc;
 
-use super::{Counters, IngestOptions, sync, wal};
+use super::{Counters, IngestOptions, RecentCommits, sync, wal};
 use crate::folder::DataFolder;
 use crate::ops::{ImportRecord, OpsDb, now_text};
 use crate::{Result, StoreError, tables};
@@ -45,6 +45,7 @@ pub(crate) struct Committer {
     table: Table,
     options: IngestOptions,
     counters: Arc<Counters>,
+    recent: Arc<RecentCommits>,
     delta: Option<DeltaTable>,
     /// The last position the table holds, as of opening it or committing.
     committed: u64,
@@ -70,12 +71,14 @@ impl Committer {
         table: Table,
         options: IngestOptions,
         counters: Arc<Counters>,
+        recent: Arc<RecentCommits>,
     ) -> Self {
         Committer {
             folder,
             table,
             options,
             counters,
+            recent,
             delta: None,
             committed: 0,
             durable: 0,
@@ -184,9 +187,14 @@ impl Committer {
             }
         };
         self.written = 0;
-        let actors: BTreeSet<String> = self.buffer.drain(..).map(|p| p.actor).collect();
+        let (mut actors, mut batches) = (BTreeSet::new(), Vec::new());
+        for p in self.buffer.drain(..) {
+            actors.insert(p.actor);
+            batches.push(p.batch);
+        }
         let rows = std::mem::take(&mut self.rows) as u64;
         (self.committed, self.since) = (position, None);
+        self.recent.push(self.table, version, batches);
         self.counters.committed(self.table, rows);
         let record = ImportRecord {
             at: now_text(),

@@ -15,6 +15,7 @@
 mod appender;
 mod commit;
 mod keys;
+mod recent;
 mod recover;
 mod stats;
 pub(crate) mod sync;
@@ -39,11 +40,15 @@ use crate::ops::OpsDb;
 use crate::schema::{Attributes, Limits, contract_schema};
 use crate::{Result, StoreError, tables};
 
+pub use self::recent::RecentCommits;
 pub use self::stats::{Stats, TableStats};
 pub use self::validate::{MAX_LISTED, Rejection, Rejections};
 
 /// Batches waiting for a committer before the appender waits (backpressure).
 const QUEUE: usize = 64;
+
+/// Rows of the latest commits kept in memory at least (twice the rows of a commit if more).
+const RECENT_ROWS: usize = 1 << 16;
 
 /// When buffered rows are committed.
 #[derive(Debug, Clone, Copy)]
@@ -121,6 +126,7 @@ pub struct Ingest {
     appender: Mutex<Option<std::thread::JoinHandle<()>>>,
     committers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     counters: Arc<Counters>,
+    recent: Arc<RecentCommits>,
     _lock: File,
 }
 
@@ -130,9 +136,11 @@ impl Ingest {
     pub async fn open(folder: &DataFolder, options: IngestOptions) -> Result<Ingest> {
         let lock = lock(folder)?;
         let counters = Arc::new(Counters::default());
+        let kept = options.flush_rows.saturating_mul(2).max(RECENT_ROWS);
+        let recent = Arc::new(RecentCommits::new(kept));
         let mut next_seq = [1; 6];
         for (i, table) in Table::ALL.into_iter().enumerate() {
-            next_seq[i] = recover::recover(folder, table, options, &counters).await?;
+            next_seq[i] = recover::recover(folder, table, options, &counters, &recent).await?;
         }
         let mut attributes = Vec::with_capacity(Table::ALL.len());
         for table in Table::ALL {
@@ -144,7 +152,13 @@ impl Ingest {
         let (mut committers, mut handles) = (Vec::new(), Vec::new());
         for table in Table::ALL {
             let (tx, rx) = mpsc::channel(QUEUE);
-            let committer = Committer::new(folder.clone(), table, options, counters.clone());
+            let committer = Committer::new(
+                folder.clone(),
+                table,
+                options,
+                counters.clone(),
+                recent.clone(),
+            );
             handles.push(tokio::spawn(committer.run(rx)));
             committers.push(tx);
         }
@@ -171,6 +185,7 @@ impl Ingest {
             appender: Mutex::new(Some(thread)),
             committers: Mutex::new(handles),
             counters,
+            recent,
             _lock: lock,
         })
     }
@@ -235,6 +250,12 @@ impl Ingest {
     /// new versions are readable then): what rule evaluation waits for.
     pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
         self.counters.commits()
+    }
+
+    /// The rows of each table's latest commits (two commits' worth, at least 65,536), for
+    /// what reads the rows commits added.
+    pub fn recent(&self) -> Arc<RecentCommits> {
+        self.recent.clone()
     }
 
     /// What ingestion has done since it was opened.

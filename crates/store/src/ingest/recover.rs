@@ -11,7 +11,7 @@ use super::IngestOptions;
 use super::commit::{Committer, Pending};
 use super::keys::{self, KeyRecord};
 use super::validate::{count_rows, validate};
-use super::{Counters, wal};
+use super::{Counters, RecentCommits, wal};
 use crate::folder::DataFolder;
 use crate::import::source::KeyLimits;
 use crate::ops::OpsDb;
@@ -22,11 +22,18 @@ pub(crate) async fn recover(
     folder: &DataFolder,
     table: Table,
     options: IngestOptions,
-    counters: &std::sync::Arc<Counters>,
+    counters: &Arc<Counters>,
+    recent: &Arc<RecentCommits>,
 ) -> Result<u64> {
     let dir = folder.wal_dir().join(table.name());
     let records = wal::read(&dir)?;
-    let mut committer = Committer::new(folder.clone(), table, options, counters.clone());
+    let mut committer = Committer::new(
+        folder.clone(),
+        table,
+        options,
+        counters.clone(),
+        recent.clone(),
+    );
     let exists = folder.table_dir(table).join("_delta_log").is_dir();
     let committed = match exists || !records.is_empty() {
         true => committer.committed().await?,

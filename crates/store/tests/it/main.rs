@@ -6,6 +6,7 @@ mod folder;
 mod import;
 mod import_fuzz;
 mod optimize;
+mod recent;
 
 use cxray_core::domain::Table;
 use cxray_store::{DataFolder, tables};
