@@ -187,7 +187,7 @@ fn batches_are_validated_acknowledged_committed_and_not_repeated() {
 
 /// Sends batches of 100 rows until `until`, each under its own idempotency key and
 /// re-sent until acknowledged, to whatever address `addr` holds; counts them in `acked`.
-fn client(
+pub(crate) fn client(
     id: usize,
     addr: Arc<Mutex<String>>,
     token: String,

@@ -27,7 +27,7 @@ pub(crate) async fn recover(
     let dir = folder.wal_dir().join(table.name());
     let records = wal::read(&dir)?;
     let mut committer = Committer::new(folder.clone(), table, options, counters.clone());
-    let exists = folder.table_dir(table).join("_delta_log").is_dir();
+    let exists = folder.has_table(table.name()).await?;
     let committed = match exists || !records.is_empty() {
         true => committer.committed().await?,
         false => 0,
