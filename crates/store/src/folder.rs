@@ -83,7 +83,8 @@ impl Location {
             )
             .into());
         }
-        if url.path().split('/').any(|s| s == "." || s == "..") {
+        // Checked on the text: parsing the URL resolves them away.
+        if text.split('/').any(|s| s == "." || s == "..") {
             return Err(bad("no . or .. in the prefix".into()).into());
         }
         if !url.path().ends_with('/') {

@@ -519,6 +519,39 @@ fn a_kill_of_the_object_store_during_an_import_leaves_the_table_at_its_version()
     assert_eq!(done["rows"], 1_500_000, "{done}");
     let n = s3.json(&["sql", "--json", ROWS]);
     assert_eq!(n[0]["n"], 6919 + 1_500_000);
+
+    // Two imports at once: both commit, each its own version (the second writer's
+    // conditional write of a version the first took fails, and it commits the next).
+    let text = std::fs::read_to_string(&sample).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let halves = [&lines[..3000], &lines[3000..]].map(|part| {
+        let path = dir.path().join(format!("part-{}.txt", part.len()));
+        std::fs::write(&path, part.join("\n") + "\n").unwrap();
+        path.display().to_string()
+    });
+    let running: Vec<_> = halves
+        .iter()
+        .map(|file| {
+            s3.command(&import_args(file, &[]))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut versions: Vec<u64> = running
+        .into_iter()
+        .map(|child| {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", stderr(&out));
+            let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+            summary["version"].as_u64().unwrap()
+        })
+        .collect();
+    versions.sort();
+    assert_eq!(versions, [3, 4], "each import its own version");
+    let n = s3.json(&["sql", "--json", ROWS]);
+    assert_eq!(n[0]["n"], 2 * 6919 + 1_500_000);
 }
 
 #[test]
