@@ -23,9 +23,16 @@ use crate::choices::{
 #[derive(Debug, Parser)]
 #[command(name = "cxray", version, about, propagate_version = true)]
 pub struct Cli {
-    /// The data folder [default: $CXRAY_DATA, the config file's `data`, or ./cxray-data].
-    #[arg(long, global = true, value_name = "DIR")]
+    /// The data folder: a local folder, or its tables on object storage
+    /// (s3://bucket/prefix, gs://…, az://…) [default: $CXRAY_DATA, the config file's
+    /// `data`, or ./cxray-data].
+    #[arg(long, global = true, value_name = "DIR|URL")]
     pub data: Option<PathBuf>,
+    /// The local state folder of a data folder on object storage: the operational
+    /// database, the ingestion's write-ahead log, derived data [default: $CXRAY_STATE,
+    /// the config file's `state`, or ~/.local/state/cxray/<scheme>/<bucket>/<prefix>].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state: Option<PathBuf>,
     /// A TOML config file [default: $CXRAY_CONFIG, or ./cxray.toml if present].
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,

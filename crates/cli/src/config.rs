@@ -1,6 +1,7 @@
 //! Settings from a TOML file and `CXRAY_*` environment variables; command-line options
 //! win over both, the environment over the file.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -20,7 +21,15 @@ const DEFAULT_LOG: &str = "warn,buoyant_kernel=off";
 /// The settings a run uses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
+    /// The data folder: a local path, or a URL of object storage (`s3://bucket/prefix`).
     pub data: PathBuf,
+    /// The local state folder of a data folder on object storage (its operational
+    /// database, the ingestion's write-ahead log, derived data); see
+    /// `Location::default_state`.
+    pub state: Option<PathBuf>,
+    /// The object stores' options (`[object_store]`: e.g. `aws_endpoint`, `aws_region`,
+    /// `retry_timeout_seconds`); the environment's `AWS_*` variables apply too.
+    pub object_store: HashMap<String, String>,
     pub bind: SocketAddr,
     /// A `tracing` filter, e.g. `info` or `cxray=debug`.
     pub log: String,
@@ -50,6 +59,8 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     data: Option<PathBuf>,
+    state: Option<PathBuf>,
+    object_store: Option<HashMap<String, toml::Value>>,
     bind: Option<SocketAddr>,
     log: Option<String>,
     max_attributes: Option<usize>,
@@ -69,7 +80,11 @@ struct FileConfig {
 impl Config {
     /// Loads the config: `explicit` file (an error if missing), else `$CXRAY_CONFIG`, else
     /// `./cxray.toml` if it exists; then the environment; then `data` from the command line.
-    pub fn load(explicit: Option<&Path>, data: Option<PathBuf>) -> anyhow::Result<Self> {
+    pub fn load(
+        explicit: Option<&Path>,
+        data: Option<PathBuf>,
+        state: Option<PathBuf>,
+    ) -> anyhow::Result<Self> {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let path = explicit
             .map(Path::to_path_buf)
@@ -100,7 +115,23 @@ impl Config {
             Some(rule) => rule.parse().context("config file: erased_customers")?,
             None => ErasedRows::default(),
         };
+        let object_store = file
+            .object_store
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| match v {
+                toml::Value::String(s) => Ok((k, s)),
+                v @ (toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_)) => {
+                    Ok((k, v.to_string()))
+                }
+                _ => anyhow::bail!("config file: object_store.{k}: a string, number or boolean"),
+            })
+            .collect::<anyhow::Result<_>>()?;
         Ok(Config {
+            state: state
+                .or_else(|| env("CXRAY_STATE").map(PathBuf::from))
+                .or(file.state),
+            object_store,
             limits,
             erased_rows,
             min_group_size: file.min_group_size.unwrap_or(MIN_GROUP_SIZE),
@@ -213,10 +244,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cxray.toml");
         std::fs::write(&path, "erased_customers = \"Accept\"").unwrap();
-        let config = Config::load(Some(&path), None).unwrap();
+        let config = Config::load(Some(&path), None, None).unwrap();
         assert_eq!(config.erased_rows, ErasedRows::Accept);
         std::fs::write(&path, "erased_customers = \"keep\"").unwrap();
-        let e = format!("{:#}", Config::load(Some(&path), None).unwrap_err());
+        let e = format!("{:#}", Config::load(Some(&path), None, None).unwrap_err());
         assert!(
             e.contains("unknown rule for erased customers' rows 'keep'"),
             "{e}"
@@ -249,14 +280,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cxray.toml");
         std::fs::write(&path, "chromium = \"/usr/bin/chromium\"").unwrap();
-        assert_eq!(Config::load(Some(&path), None).unwrap().mail, None);
+        assert_eq!(Config::load(Some(&path), None, None).unwrap().mail, None);
         let both = "smtp_url = \"smtp://127.0.0.1:2525\"\nmail_from = \"cx@example.com\"";
         std::fs::write(&path, both).unwrap();
-        let mail = Config::load(Some(&path), None).unwrap().mail.unwrap();
+        let mail = Config::load(Some(&path), None, None).unwrap().mail.unwrap();
         assert_eq!(mail.smtp_url, "smtp://127.0.0.1:2525");
         assert_eq!(mail.from, "cx@example.com");
         std::fs::write(&path, "smtp_url = \"smtp://127.0.0.1:2525\"").unwrap();
-        let e = format!("{:#}", Config::load(Some(&path), None).unwrap_err());
+        let e = format!("{:#}", Config::load(Some(&path), None, None).unwrap_err());
         assert!(e.contains("mail_from is not"), "{e}");
     }
 }

@@ -58,6 +58,10 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// The object store of a data folder on object storage: a bad location, a missing
+    /// bucket, refused credentials, an unreachable endpoint.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
     #[error("delta table: {0}")]
     Delta(#[from] deltalake_core::DeltaTableError),
     #[error("query: {0}")]
@@ -88,6 +92,66 @@ pub enum StoreError {
     Crypto(String),
 }
 
+/// What went wrong with the object store of a data folder on object storage. Each
+/// message names the data folder setting and its value.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// Not a URL of object storage cxray can use.
+    #[error("data folder {url}: {reason}")]
+    BadUrl { url: String, reason: String },
+    /// The bucket (or container) does not exist.
+    #[error("data folder {url}: the bucket {bucket} does not exist: create it first")]
+    NoBucket { url: String, bucket: String },
+    /// The store refused the credentials.
+    #[error(
+        "data folder {url}: the object store refused the credentials (check \
+         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the config's [object_store]): {source}"
+    )]
+    Credentials {
+        url: String,
+        #[source]
+        source: object_store::Error,
+    },
+    /// The endpoint did not answer.
+    #[error("data folder {url}: cannot reach the object store: {source}")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: object_store::Error,
+    },
+    /// One of the others, with the command-line flags that set what it names.
+    #[error("{source} ({flags})")]
+    Hinted {
+        flags: &'static str,
+        source: Box<StorageError>,
+    },
+    /// What works on a local data folder only, so far.
+    #[error("{what} works on a local data folder only, not yet on object storage ({url})")]
+    Unsupported { what: &'static str, url: String },
+}
+
+impl StorageError {
+    /// The error with the flags that set what it names (added once).
+    pub fn with_hint(self, flags: &'static str) -> Self {
+        match self {
+            StorageError::Hinted { .. } => self,
+            source => StorageError::Hinted {
+                flags,
+                source: Box::new(source),
+            },
+        }
+    }
+
+    /// Whether the object store could not be reached (rather than refusing the input).
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            StorageError::Unreachable { .. } => true,
+            StorageError::Hinted { source, .. } => source.is_unreachable(),
+            _ => false,
+        }
+    }
+}
+
 /// An error of the core's statistics, models or driver analysis.
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
@@ -115,6 +179,8 @@ impl StoreError {
             | StoreError::Folder(_)
             | StoreError::BadCredentials
             | StoreError::RateLimited { .. } => ErrorKind::BadInput,
+            StoreError::Storage(e) if e.is_unreachable() => ErrorKind::Internal,
+            StoreError::Storage(_) => ErrorKind::BadInput,
             StoreError::NoData(_) => ErrorKind::NoData,
             StoreError::Analysis { source, .. } => source.kind(),
             StoreError::Query(e) if is_bad_query(e) => ErrorKind::BadInput,

@@ -18,12 +18,13 @@ pub mod outbox;
 pub mod reports;
 pub mod schema;
 pub mod sql;
+pub mod storage;
 pub mod surveys;
 pub mod tables;
 pub mod targets;
 pub mod webhooks;
 
-pub use error::{CoreError, ErrorKind, Result, StoreError};
+pub use error::{CoreError, ErrorKind, Result, StorageError, StoreError};
 pub use folder::DataFolder;
 
 /// Re-exported so that callers use the same Arrow and DataFusion as the store.

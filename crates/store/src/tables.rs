@@ -9,6 +9,7 @@ use deltalake_core::kernel::engine::arrow_conversion::{TryIntoArrow, TryIntoKern
 use deltalake_core::kernel::{Action, CommitInfo, StructType};
 use deltalake_core::logstore::get_actions;
 use futures::TryStreamExt;
+use object_store::ObjectStoreExt;
 use serde::Serialize;
 
 use crate::decode::Columns;
@@ -21,11 +22,10 @@ use crate::{Result, StoreError};
 pub async fn create_all(folder: &DataFolder) -> Result<Vec<Table>> {
     let mut created = Vec::new();
     for table in Table::ALL {
-        let dir = folder.table_dir(table);
-        if dir.join("_delta_log").is_dir() {
+        if folder.has_table(table.name()).await? {
             continue;
         }
-        create(&dir, table.name(), &contract_schema(table)).await?;
+        create(folder, table.name(), &contract_schema(table)).await?;
         created.push(table);
     }
     Ok(created)
@@ -37,14 +37,25 @@ pub fn attributes(delta: &DeltaTable, table: Table, limit: usize) -> Result<Attr
     Ok(Attributes::of(table, &schema, limit))
 }
 
-/// Creates an empty Delta table with `schema` in `dir`.
-pub async fn create(dir: &std::path::Path, name: &str, schema: &Schema) -> Result<DeltaTable> {
+/// Creates an empty Delta table called `name` with `schema` in the folder.
+pub async fn create(folder: &DataFolder, name: &str, schema: &Schema) -> Result<DeltaTable> {
+    if folder.remote_url().is_none() {
+        let dir = folder.named_table_dir(name);
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+    }
+    create_table(folder.delta_at(folder.named_table_url(name))?, name, schema).await
+}
+
+/// Creates an empty Delta table with `schema` in the local folder `dir`.
+pub async fn create_in(dir: &std::path::Path, name: &str, schema: &Schema) -> Result<DeltaTable> {
     std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
-    let schema: StructType = schema.try_into_kernel()?;
     let url = url::Url::from_directory_path(dir).expect("absolute path");
-    Ok(DeltaTable::try_from_url(url)
-        .await?
-        .create()
+    create_table(DeltaTable::try_from_url(url).await?, name, schema).await
+}
+
+async fn create_table(t: DeltaTable, name: &str, schema: &Schema) -> Result<DeltaTable> {
+    let schema: StructType = schema.try_into_kernel()?;
+    Ok(t.create()
         .with_table_name(name)
         .with_columns(schema.fields().cloned())
         .await?)
@@ -52,14 +63,13 @@ pub async fn create(dir: &std::path::Path, name: &str, schema: &Schema) -> Resul
 
 /// Opens a table at its latest version, or at `version`.
 pub async fn open(folder: &DataFolder, table: Table, version: Option<u64>) -> Result<DeltaTable> {
-    let url = folder.table_url(table);
-    if !folder.table_dir(table).join("_delta_log").is_dir() {
+    if !folder.has_table(table.name()).await? {
         return Err(StoreError::Folder(format!(
             "table {table} is missing from {}: run `cxray init`",
-            folder.root().display()
+            folder.location()
         )));
     }
-    let mut t = DeltaTable::try_from_url(url).await?;
+    let mut t = folder.delta_at(folder.table_url(table))?;
     match version {
         None => t.load().await?,
         Some(v) => t
@@ -86,13 +96,10 @@ pub async fn open_derived_at(
     name: &str,
     version: Option<u64>,
 ) -> Result<Option<DeltaTable>> {
-    let dir = folder.named_table_dir(name);
-    if !dir.join("_delta_log").is_dir() {
+    if !folder.has_table(name).await? {
         return Ok(None);
     }
-    let mut t =
-        DeltaTable::try_from_url(url::Url::from_directory_path(&dir).expect("absolute path"))
-            .await?;
+    let mut t = folder.delta_at(folder.named_table_url(name))?;
     match version {
         None => t.load().await?,
         Some(v) => t.load_version(v).await?,
@@ -180,7 +187,7 @@ async fn describe(t: &DeltaTable, name: &str, time: Option<&str>) -> Result<Tabl
         version: t.version().unwrap_or(0),
         files,
         size_bytes: bytes,
-        checkpoint: checkpoint(t)?,
+        checkpoint: checkpoint(t).await?,
         last_change: latest
             .as_ref()
             .and_then(|c| c.timestamp)
@@ -217,19 +224,18 @@ pub fn totals(t: &DeltaTable) -> Result<Totals> {
 
 /// The version of the table's latest checkpoint (`_delta_log/_last_checkpoint`), if it
 /// has one.
-pub fn checkpoint(t: &DeltaTable) -> Result<Option<u64>> {
-    let Ok(path) = t.table_url().join("_delta_log/_last_checkpoint") else {
-        return Ok(None);
+pub async fn checkpoint(t: &DeltaTable) -> Result<Option<u64>> {
+    let store = t.log_store().object_store(None);
+    let path = object_store::path::Path::from("_delta_log/_last_checkpoint");
+    let bytes = match store.get(&path).await {
+        Ok(found) => found
+            .bytes()
+            .await
+            .map_err(deltalake_core::DeltaTableError::from)?,
+        Err(object_store::Error::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(deltalake_core::DeltaTableError::from(e).into()),
     };
-    let Ok(path) = path.to_file_path() else {
-        return Ok(None);
-    };
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(StoreError::io(&path, e)),
-    };
-    let last: serde_json::Value = serde_json::from_str(&text)?;
+    let last: serde_json::Value = serde_json::from_slice(&bytes)?;
     Ok(last["version"].as_u64())
 }
 

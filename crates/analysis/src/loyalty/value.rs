@@ -354,14 +354,7 @@ fn parquet_settings() -> WriterProperties {
 async fn open_or_create(folder: &DataFolder) -> Result<DeltaTable> {
     match tables::open_derived(folder, CUSTOMER_VALUE).await? {
         Some(t) => Ok(t),
-        None => {
-            tables::create(
-                &folder.named_table_dir(CUSTOMER_VALUE),
-                CUSTOMER_VALUE,
-                &output_schema(),
-            )
-            .await
-        }
+        None => tables::create(folder, CUSTOMER_VALUE, &output_schema()).await,
     }
 }
 

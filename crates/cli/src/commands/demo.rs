@@ -69,7 +69,7 @@ pub async fn run(config: &Config, args: DemoArgs, json: bool) -> anyhow::Result<
     };
     let spec = world.spec().clone();
     let started = std::time::Instant::now();
-    let (folder, _) = DataFolder::create(&config.data)?;
+    let (folder, _) = super::create_folder(config)?;
     let existing = read_truth(&folder)?;
     let reuse = existing.is_some() && !args.rebuild && args.world.is_none();
     let truth = if reuse {
@@ -80,7 +80,7 @@ pub async fn run(config: &Config, args: DemoArgs, json: bool) -> anyhow::Result<
     };
     let bind = args.bind.unwrap_or(config.bind);
     let built = Built {
-        data: folder.root().display().to_string(),
+        data: folder.location(),
         reused: reuse,
         seconds: started.elapsed().as_secs_f64(),
         truth: &truth,
@@ -191,6 +191,7 @@ fn read_truth(folder: &DataFolder) -> anyhow::Result<Option<Truth>> {
 /// a folder that holds other data.
 async fn prepare(folder: &DataFolder, old_demo: bool) -> anyhow::Result<()> {
     if old_demo {
+        folder.local_only("replacing a demo world")?;
         let dir = folder.root().join("tables");
         std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
         std::fs::remove_file(folder.truth_path())?;
@@ -200,7 +201,7 @@ async fn prepare(folder: &DataFolder, old_demo: bool) -> anyhow::Result<()> {
         if tables::info(folder, table).await?.rows > 0 {
             return Err(super::usage(format!(
                 "{} already holds imported data; build the demo world in another folder (--data DIR)",
-                folder.root().display()
+                folder.location()
             )));
         }
     }

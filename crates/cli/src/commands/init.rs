@@ -1,6 +1,6 @@
 //! `cxray init`: create the data folder.
 
-use cxray_store::{DataFolder, ops::OpsDb, tables};
+use cxray_store::{ops::OpsDb, tables};
 use serde::Serialize;
 
 use crate::config::Config;
@@ -15,11 +15,11 @@ struct Initialised {
 
 /// Creates the folder, its tables and its operational database (each only if missing).
 pub async fn run(config: &Config, json: bool) -> anyhow::Result<()> {
-    let (folder, created) = DataFolder::create(&config.data)?;
+    let (folder, created) = super::create_folder(config)?;
     let made = tables::create_all(&folder).await?;
     let ops = OpsDb::open(&folder.ops_db_path())?;
     let report = Initialised {
-        data: folder.root().display().to_string(),
+        data: folder.location(),
         created,
         tables_created: made.iter().map(|t| t.name().to_string()).collect(),
         ops_schema_version: ops.version()?,

@@ -5,8 +5,10 @@ use std::num::NonZeroU64;
 use std::time::Duration;
 
 use cxray_core::domain::Table;
+use cxray_store::folder::Location;
 use cxray_store::maintenance::{backup, check, forget, optimize, vacuum};
 use cxray_store::ops::OpsDb;
+use cxray_store::{StorageError, StoreError};
 
 use crate::args::{BackupArgs, ForgetArgs, OptimizeArgs, VacuumArgs};
 use crate::config::Config;
@@ -73,6 +75,7 @@ pub async fn optimize(config: &Config, args: OptimizeArgs, json: bool) -> anyhow
 /// Checks the folder; fails (exit code 1) when anything is wrong.
 pub async fn check(config: &Config, json: bool) -> anyhow::Result<()> {
     let folder = super::folder(config)?;
+    folder.local_only("cxray check")?;
     let report = check::check(&folder).await;
     show(&report, json)?;
     verdict(&report, &folder.root().display().to_string())
@@ -103,6 +106,11 @@ pub async fn backup(config: &Config, args: BackupArgs, json: bool) -> anyhow::Re
 
 /// Brings a backup back into the (new or empty) data folder and checks it.
 pub async fn restore(config: &Config, args: BackupArgs, json: bool) -> anyhow::Result<()> {
+    if let Location::Remote(url) = super::location(config)? {
+        let what = "cxray restore";
+        let url = url.to_string();
+        return Err(StoreError::Storage(StorageError::Unsupported { what, url }).into());
+    }
     let report = backup::restore(&args.dir, &config.data).await?;
     show(&report, json)?;
     let target = config.data.display().to_string();

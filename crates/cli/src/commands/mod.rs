@@ -27,6 +27,7 @@ pub mod whatif;
 
 use std::fmt;
 
+use cxray_store::folder::Location;
 use cxray_store::{DataFolder, StoreError};
 
 use crate::config::Config;
@@ -100,5 +101,35 @@ pub fn date(flag: &str, text: &str) -> anyhow::Result<chrono::NaiveDate> {
 
 /// Opens the configured data folder.
 pub fn folder(config: &Config) -> anyhow::Result<DataFolder> {
-    Ok(DataFolder::open(&config.data)?)
+    let location = location(config)?;
+    Ok(
+        DataFolder::open_at(&location, config.state.as_deref(), &config.object_store)
+            .map_err(data_flag)?,
+    )
+}
+
+/// Creates the configured data folder if it is not there yet.
+pub fn create_folder(config: &Config) -> anyhow::Result<(DataFolder, bool)> {
+    let location = location(config)?;
+    Ok(
+        DataFolder::create_at(&location, config.state.as_deref(), &config.object_store)
+            .map_err(data_flag)?,
+    )
+}
+
+/// The configured data folder's location.
+pub fn location(config: &Config) -> anyhow::Result<Location> {
+    let text = config.data.to_string_lossy();
+    Ok(Location::parse(&text).map_err(data_flag)?)
+}
+
+/// A data folder error with the flags that set it.
+fn data_flag(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Storage(e) => StoreError::Storage(e.with_hint("--data, --state")),
+        StoreError::Folder(m) if m.starts_with("state folder") => {
+            StoreError::Folder(format!("{m} (--state)"))
+        }
+        e => e,
+    }
 }

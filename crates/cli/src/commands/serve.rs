@@ -74,7 +74,7 @@ pub async fn serve(
     let stop = shutdown()?;
     println!(
         "serving {} at http://{addr}/ (Ctrl-C to stop)",
-        folder.root().display()
+        folder.location()
     );
     cxray_server::serve(listener, folder, options, stop).await?;
     Ok(())

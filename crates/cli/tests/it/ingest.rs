@@ -269,7 +269,7 @@ fn each_ingestion_commit_opens_the_cases_its_rows_call_for_once() {
 
 /// Sends batches of 100 rows until `until`, each under its own idempotency key and
 /// re-sent until acknowledged, to whatever address `addr` holds; counts them in `acked`.
-fn client(
+pub(crate) fn client(
     id: usize,
     addr: Arc<Mutex<String>>,
     token: String,

@@ -16,6 +16,7 @@ mod invitations;
 mod maintenance;
 mod names;
 mod notify;
+mod object_store;
 mod options;
 mod report;
 mod respondents;

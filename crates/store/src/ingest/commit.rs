@@ -236,8 +236,8 @@ impl Committer {
         let position = self.committed().await?;
         let latest = self.delta.as_ref().and_then(|d| d.version()).unwrap_or(0);
         let app_id = position_app_id(self.table);
-        if let Some(version) = sync::recording(&self.folder, self.table, latest, &app_id, position)
-        {
+        let delta = self.delta.as_ref().expect("opened");
+        if let Some(version) = sync::recording(delta, latest, &app_id, position).await {
             sync::commit(&self.folder, self.table, version)?;
         }
         self.durable = position;

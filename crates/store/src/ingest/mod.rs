@@ -23,6 +23,7 @@ pub(crate) mod validate;
 pub(crate) mod wal;
 
 use std::fs::File;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -127,6 +128,9 @@ pub struct Ingest {
     committers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     counters: Arc<Counters>,
     recent: Arc<RecentCommits>,
+    /// The tables seen to exist, by [`Table::ALL`] index (on object storage a look costs
+    /// a request).
+    present: [AtomicBool; Table::ALL.len()],
     _lock: File,
 }
 
@@ -186,6 +190,7 @@ impl Ingest {
             committers: Mutex::new(handles),
             counters,
             recent,
+            present: Default::default(),
             _lock: lock,
         })
     }
@@ -200,8 +205,12 @@ impl Ingest {
         client: Client,
         body: Vec<u8>,
     ) -> Result<Ack, IngestError> {
-        if !self.folder.table_dir(table).join("_delta_log").is_dir() {
-            return Err(IngestError::MissingTable(table));
+        if !self.present[index(table)].load(Ordering::Relaxed) {
+            if !self.folder.has_table(table.name()).await? {
+                return Err(IngestError::MissingTable(table));
+            }
+            // A table once there stays: no more looks for it.
+            self.present[index(table)].store(true, Ordering::Relaxed);
         }
         let keys = KeyLimits::new(table, self.limits);
         let erased = self.erased.clone();
@@ -272,14 +281,14 @@ fn lock(folder: &DataFolder) -> Result<File> {
     crate::folder::lock(&dir.join("LOCK"), || {
         StoreError::Folder(format!(
             "another cxray server is serving {}: one at a time",
-            folder.root().display()
+            folder.location()
         ))
     })
 }
 
 /// The attribute columns `table` has (none while it is missing).
 async fn table_attributes(folder: &DataFolder, table: Table, limit: usize) -> Result<Attributes> {
-    if !folder.table_dir(table).join("_delta_log").is_dir() {
+    if !folder.has_table(table.name()).await? {
         return Ok(Attributes::of(table, &contract_schema(table), limit));
     }
     let delta = tables::open(folder, table, None).await?;

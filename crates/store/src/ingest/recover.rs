@@ -34,7 +34,7 @@ pub(crate) async fn recover(
         counters.clone(),
         recent.clone(),
     );
-    let exists = folder.table_dir(table).join("_delta_log").is_dir();
+    let exists = folder.has_table(table.name()).await?;
     let committed = match exists || !records.is_empty() {
         true => committer.committed().await?,
         false => 0,

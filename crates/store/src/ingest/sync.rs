@@ -1,16 +1,21 @@
-//! Making Delta commits durable: the object store writes files without syncing them, so
-//! before the write-ahead log a commit covers is removed, the commit's data files, its
-//! log entry and their folders are synced.
+//! Making Delta commits durable: the local file system's object store writes files
+//! without syncing them, so before the write-ahead log a commit covers is removed, the
+//! commit's data files, its log entry and their folders are synced. On object storage a
+//! written object is durable once the store has answered, so there is nothing to sync.
 
 use std::path::Path;
 
 use cxray_core::domain::Table;
+use deltalake_core::DeltaTable;
 
 use crate::folder::DataFolder;
 use crate::{Result, StoreError};
 
 /// Syncs the files of the table's commit `version`.
 pub(crate) fn commit(folder: &DataFolder, table: Table, version: u64) -> Result<()> {
+    if folder.remote_url().is_some() {
+        return Ok(());
+    }
     commit_in(&folder.table_dir(table), version)
 }
 
@@ -38,27 +43,25 @@ pub(crate) fn commit_in(dir: &Path, version: u64) -> Result<()> {
 
 /// The newest commit, from `latest` back while log entries remain, whose application
 /// transaction `app_id` has version `position`.
-pub(crate) fn recording(
-    folder: &DataFolder,
-    table: Table,
+pub(crate) async fn recording(
+    delta: &DeltaTable,
     latest: u64,
     app_id: &str,
     position: u64,
 ) -> Option<u64> {
-    (0..=latest)
-        .rev()
-        .map_while(|v| Some((v, std::fs::read_to_string(log_path(folder, table, v)).ok()?)))
-        .find(|(_, text)| {
-            text.lines().any(|line| {
-                let action: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
-                action["txn"]["appId"] == app_id && action["txn"]["version"] == position
-            })
-        })
-        .map(|(v, _)| v)
-}
-
-fn log_path(folder: &DataFolder, table: Table, version: u64) -> std::path::PathBuf {
-    log_entry(&folder.table_dir(table), version)
+    let log = delta.log_store();
+    for v in (0..=latest).rev() {
+        let entry = log.read_commit_entry(v).await.ok()??;
+        let text = String::from_utf8_lossy(&entry);
+        let found = text.lines().any(|line| {
+            let action: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+            action["txn"]["appId"] == app_id && action["txn"]["version"] == position
+        });
+        if found {
+            return Some(v);
+        }
+    }
+    None
 }
 
 fn log_entry(dir: &Path, version: u64) -> std::path::PathBuf {

@@ -66,6 +66,7 @@ pub async fn forget(
             "forget: name one or more customer ids".into(),
         ));
     }
+    folder.local_only("cxray forget")?;
     let _rewriting = rewrite_lock(folder)?;
     let ingest = Ingest::open(folder, IngestOptions::default()).await?;
     let erased = erase(folder, ids, actor, reason).await;

@@ -88,6 +88,7 @@ pub async fn optimize(
     target_size: Option<NonZeroU64>,
     actor: &str,
 ) -> Result<Vec<Optimized>> {
+    folder.local_only("cxray optimize")?;
     let tables = only.map_or(Table::ALL.to_vec(), |t| vec![t]);
     let _rewriting = rewrite_lock(folder)?;
     let db = OpsDb::open(&folder.ops_db_path())?;
@@ -196,7 +197,7 @@ async fn optimize_table(
         (files_removed, files_added) = (metrics.num_files_removed, metrics.num_files_added);
     }
     let latest = open_dir(dir).await?;
-    if checkpoint(&latest)? < latest.version() {
+    if checkpoint(&latest).await? < latest.version() {
         create_checkpoint(&latest, None).await?;
     }
     let after = totals(&latest)?;
@@ -211,7 +212,7 @@ async fn optimize_table(
         files_removed,
         files_added,
         clustered_by: columns.iter().map(|c| c.to_string()).collect(),
-        checkpoint: checkpoint(&latest)?,
+        checkpoint: checkpoint(&latest).await?,
     })
 }
 
@@ -252,7 +253,7 @@ mod tests {
 
     /// A table in `dir` of ten appends, 1 to 10 (version 10).
     async fn ten_appends(dir: &Path) {
-        crate::tables::create(dir, "t", &schema()).await.unwrap();
+        crate::tables::create_in(dir, "t", &schema()).await.unwrap();
         for n in 1..=10 {
             append(dir, n).await;
         }

@@ -27,6 +27,7 @@ pub struct Vacuumed {
 
 /// Vacuums every table in the folder, keeping what versions younger than `retain` need.
 pub async fn vacuum(folder: &DataFolder, retain: Duration) -> Result<Vec<Vacuumed>> {
+    folder.local_only("cxray vacuum")?;
     let mut done = Vec::new();
     for (name, dir) in table_dirs(folder) {
         let files_deleted = vacuum_table(&dir, retain, retain).await?;
@@ -91,7 +92,7 @@ pub(crate) mod tests {
     /// A table in `dir` written twice: version 1 holds 1, 2, 3; version 2 replaces them
     /// with 4, 5 (the files of version 1 become tombstones).
     pub(crate) async fn two_versions(dir: &Path) {
-        crate::tables::create(dir, "t", &schema()).await.unwrap();
+        crate::tables::create_in(dir, "t", &schema()).await.unwrap();
         for (values, mode) in [
             (vec![1, 2, 3], SaveMode::Append),
             (vec![4, 5], SaveMode::Overwrite),

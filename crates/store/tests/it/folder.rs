@@ -1,5 +1,6 @@
+use cxray_store::folder::Location;
 use cxray_store::ops::{OpsDb, schema_version};
-use cxray_store::{DataFolder, ErrorKind, StoreError};
+use cxray_store::{DataFolder, ErrorKind, StorageError, StoreError};
 
 use crate::fresh;
 
@@ -91,4 +92,38 @@ fn a_database_from_a_newer_version_is_refused() {
         err.to_string().contains("newer than this cxray knows"),
         "{err}"
     );
+}
+
+#[test]
+fn data_folder_locations_are_paths_or_object_store_urls() {
+    let remote = |text: &str| match Location::parse(text).unwrap() {
+        Location::Remote(url) => url.to_string(),
+        other => panic!("{text}: {other:?}"),
+    };
+    assert_eq!(remote("s3://bucket/a/b"), "s3://bucket/a/b/");
+    assert_eq!(remote("gs://bucket"), "gs://bucket/");
+    assert_eq!(remote("az://container/x/"), "az://container/x/");
+    for local in ["cxray-data", "/srv/data", "./a:b", "file:///srv/data"] {
+        assert!(
+            matches!(Location::parse(local).unwrap(), Location::Local(_)),
+            "{local}"
+        );
+    }
+    for (bad, says) in [
+        ("ftp://host/x", "unknown scheme ftp"),
+        ("s3:///x", "no bucket"),
+        ("s3://b/x?versionId=1", "no query"),
+        ("s3://key:secret@b/x", "no query, fragment or credentials"),
+        ("s3://b/a/../c", "no . or .."),
+    ] {
+        let err = Location::parse(bad).unwrap_err();
+        assert!(
+            matches!(err, StoreError::Storage(StorageError::BadUrl { .. })),
+            "{bad}: {err:?}"
+        );
+        assert_eq!(err.kind(), ErrorKind::BadInput);
+        assert!(err.to_string().contains(says), "{bad}: {err}");
+    }
+    let url = url::Url::parse("s3://bucket/a/b/").unwrap();
+    assert!(Location::default_state(&url).ends_with("cxray/s3/bucket/a/b"));
 }
