@@ -21,6 +21,7 @@ pub mod sql;
 pub mod surveys;
 pub mod tables;
 pub mod targets;
+pub mod taxonomy;
 pub mod webhooks;
 
 pub use error::{CoreError, ErrorKind, Result, StoreError};

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use cxray_analysis::board::Cadence;
 use cxray_analysis::comments::{self, Compared, Groups, TermOptions};
 use cxray_analysis::journey::JourneyOptions;
 use cxray_analysis::settings::ProductSettings;
@@ -105,7 +106,7 @@ async fn planted_topics_are_found_ranked_by_leaving_and_their_personal_data_reda
         topics: 8,
         ..DiscoverSettings::default()
     };
-    let report = comments::topics(&sql, &taxonomy, Some(&discover), &s)
+    let report = comments::topics(&sql, &taxonomy, Some(&discover), Cadence::Month, &s)
         .await
         .unwrap();
     let ops = OpsDb::open(&folder.ops_db_path()).unwrap();
