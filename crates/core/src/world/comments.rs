@@ -5,7 +5,7 @@
 //! a topic is `about` becomes a complaint from that topic's templates; a trip without one
 //! gets praise (NPS ≥ 9) or a neutral remark, sometimes about a topic. A comment on a
 //! touchpoint's answer (CSAT) is about that visit only: a complaint when it went wrong,
-//! else praise (CSAT 5) — of a topic about the touchpoint or in general — or a remark. Complaints may come
+//! else the praise of a topic about the touchpoint (CSAT 5), else none. Complaints may come
 //! with praise of another topic ("the crew was lovely but my bag never arrived"); topics
 //! without experiences (`chance`) are remarked on at random; a few comments carry personal
 //! data (an e-mail address, a phone number or a card number). `{word}` in a template is one
@@ -364,15 +364,38 @@ impl<'a> Writer<'a> {
     }
 
     /// A comment in `language` on the answer about one touchpoint's visit, `praise` when
-    /// the answer is the best.
+    /// the answer is the best; none when there is nothing to say about the touchpoint (no
+    /// complaint, and no praise of a topic about it).
     pub fn write_at(
         &self,
         rng: &mut Rng,
         language: &str,
         praise: bool,
         visit: Experience,
-    ) -> Written {
-        self.compose(rng, language, praise, &[visit], Some(visit.touchpoint))
+    ) -> Option<Written> {
+        let tp = visit.touchpoint;
+        let complaint = self.complained(&[visit]).next().is_some();
+        let praised = (0..self.spec.topics.len()).any(|t| {
+            self.about[t].iter().any(|&(x, _)| x == tp)
+                && !self.spec.topics[t].text[language].praise.is_empty()
+        });
+        (complaint || praise && praised)
+            .then(|| self.compose(rng, language, praise, &[visit], Some(tp)))
+    }
+
+    /// The topics complained about after `experiences`: those about one of them.
+    fn complained<'e>(&'e self, experiences: &'e [Experience]) -> impl Iterator<Item = usize> + 'e {
+        (0..self.spec.topics.len()).filter(move |&t| {
+            experiences.iter().any(|x| {
+                self.about[t].iter().any(|&(tp, event)| {
+                    x.touchpoint == tp
+                        && match event {
+                            Event::Failed => x.failed,
+                            Event::LongWait => x.long_wait,
+                        }
+                })
+            })
+        })
     }
 
     /// A comment about `experiences`, praising when `praise` and nothing went wrong; about
@@ -388,19 +411,7 @@ impl<'a> Writer<'a> {
     ) -> Written {
         let texts = &self.spec.languages[language];
         let topic_text = |t: usize| &self.spec.topics[t].text[language];
-        let complained: Vec<usize> = (0..self.spec.topics.len())
-            .filter(|&t| {
-                experiences.iter().any(|x| {
-                    self.about[t].iter().any(|&(tp, event)| {
-                        x.touchpoint == tp
-                            && match event {
-                                Event::Failed => x.failed,
-                                Event::LongWait => x.long_wait,
-                            }
-                    })
-                })
-            })
-            .collect();
+        let complained: Vec<usize> = self.complained(experiences).collect();
         let mut topics = Vec::new();
         let mut sentences = Vec::new();
         let concerns = |t: usize| at.is_none_or(|tp| self.about[t].iter().any(|&(x, _)| x == tp));
@@ -424,7 +435,8 @@ impl<'a> Writer<'a> {
                 None => sentences.push(complaint),
             }
         } else if praise {
-            match praised(rng, None).filter(|_| rng.bernoulli(0.5)) {
+            // About a touchpoint, always a topic's praise (there is one: `write_at`).
+            match praised(rng, None).filter(|_| at.is_some() || rng.bernoulli(0.5)) {
                 Some(p) => {
                     sentences.push(draw(rng, &topic_text(p).praise, texts));
                     topics.push(p);

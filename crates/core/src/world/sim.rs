@@ -632,7 +632,8 @@ impl<'w> Simulation<'w> {
         self.planted(written, person, (order_id, ""), sink)
     }
 
-    /// A comment on the answer (`csat`) about one touchpoint's visit `v`, or empty, drawn
+    /// A comment on the answer (`csat`) about one touchpoint's visit `v` (see
+    /// [`Writer::write_at`]), or empty, drawn
     /// from `rng` (a stream of its own for the trip's touchpoint answers), its truth sent
     /// to the sink.
     fn written_at(
@@ -654,8 +655,10 @@ impl<'w> Simulation<'w> {
             failed: v.failed,
             long_wait: v.long_wait,
         };
-        let written = writer.write_at(rng, language, csat >= 5.0, visit);
-        self.planted(written, person, about, sink)
+        match writer.write_at(rng, language, csat >= 5.0, visit) {
+            Some(written) => self.planted(written, person, about, sink),
+            None => String::new(),
+        }
     }
 
     /// A written comment's text, counted, its truth (about the order and a touchpoint, or
