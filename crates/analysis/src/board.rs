@@ -10,7 +10,7 @@ use cxray_core::targets::Period;
 use serde::{Deserialize, Serialize};
 
 /// How long a board's period is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Cadence {
     Month,

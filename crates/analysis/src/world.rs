@@ -346,7 +346,7 @@ impl CommentTruths {
         use std::io::Write;
         let file = std::fs::File::create(path).map_err(|e| StoreError::io(path, e))?;
         let mut out = std::io::BufWriter::new(file);
-        writeln!(out, "order_id\tlanguage\ttopics\tpersonal")
+        writeln!(out, "order_id\ttouchpoint\tlanguage\ttopics\tpersonal")
             .map_err(|e| StoreError::io(path, e))?;
         Ok(CommentTruths { out, error: None })
     }
@@ -358,8 +358,9 @@ impl CommentTruths {
         }
         let line = writeln!(
             self.out,
-            "{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}",
             r.order_id,
+            r.touchpoint,
             r.language,
             r.topics.join("|"),
             r.personal.as_deref().unwrap_or("")

@@ -99,6 +99,26 @@ pub(crate) fn refuse(user: &CurrentUser, status: StatusCode, title: &str, text: 
     (status, render(user, "", title, None, &body)).into_response()
 }
 
+/// A form's fields, after its token is checked (a browser session's), read as `T` the way
+/// the API reads JSON; a form that does not read is 400.
+pub(crate) fn posted<T: serde::de::DeserializeOwned>(
+    user: &CurrentUser,
+    pairs: Vec<(String, String)>,
+) -> Result<T, Response> {
+    user.require_session()
+        .map_err(IntoResponse::into_response)?;
+    let csrf = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v);
+    user.check_csrf(csrf.map_or("", String::as_str))
+        .map_err(IntoResponse::into_response)?;
+    let fields: serde_json::Map<String, serde_json::Value> = pairs
+        .into_iter()
+        .filter(|(k, _)| k != "csrf")
+        .map(|(k, v)| (k, serde_json::Value::String(v)))
+        .collect();
+    serde_json::from_value(fields.into())
+        .map_err(|e| refuse(user, StatusCode::BAD_REQUEST, "Bad form", &e.to_string()))
+}
+
 /// Company-wide figures: not for owners and partners.
 pub(crate) fn company_wide(user: &CurrentUser) -> Result<(), Response> {
     if user.role.sees_all_owners() {

@@ -22,6 +22,7 @@ pub mod storage;
 pub mod surveys;
 pub mod tables;
 pub mod targets;
+pub mod taxonomy;
 pub mod webhooks;
 
 pub use error::{CoreError, ErrorKind, Result, StorageError, StoreError};

@@ -1,7 +1,7 @@
-//! Example comments: the latest commented answers that meet a filter — a topic of the
-//! taxonomy, a tone of sentiment, one side of a comparison of groups (satisfied
-//! defectors, say) — with their text redacted as the pipeline redacts it. Rows are read
-//! newest first and batch by batch until enough are found.
+//! Example comments: the latest commented answers (of the session, narrowed by
+//! [`super::narrowed`] to a topic or tone) that meet a filter — one side of a comparison
+//! of groups (satisfied defectors, say) — with their text redacted as the pipeline
+//! redacts it. Rows are read newest first and batch by batch until enough are found.
 
 use chrono::NaiveDate;
 use datafusion::prelude::col;
@@ -21,56 +21,11 @@ use cxray_core::stats::Instrument;
 /// The most examples one request may ask for.
 pub const MOST: usize = 100;
 
-/// A tone of sentiment: VADER's compound score at least 0.05, between, at most −0.05
-/// (its authors' thresholds). Only English comments have one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Tone {
-    Positive,
-    Neutral,
-    Negative,
-}
-
-impl Tone {
-    pub const ALL: [Tone; 3] = [Tone::Positive, Tone::Neutral, Tone::Negative];
-
-    /// The name the API takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            Tone::Positive => "positive",
-            Tone::Neutral => "neutral",
-            Tone::Negative => "negative",
-        }
-    }
-
-    /// The tone's name for people.
-    pub fn label(self) -> &'static str {
-        match self {
-            Tone::Positive => "Positive",
-            Tone::Neutral => "Neutral",
-            Tone::Negative => "Negative",
-        }
-    }
-
-    /// The tone of a compound score.
-    pub fn of(score: f64) -> Tone {
-        if score >= 0.05 {
-            Tone::Positive
-        } else if score <= -0.05 {
-            Tone::Negative
-        } else {
-            Tone::Neutral
-        }
-    }
-}
-
-/// Which examples: those mentioning a topic (its index in the taxonomy), of a tone, of
-/// one side of a comparison; at most `limit` (up to [`MOST`]).
+/// Which examples: those of one side of a comparison, or all; at most `limit` (up to
+/// [`MOST`]); each with its topics in `taxonomy`.
 #[derive(Debug, Clone)]
 pub struct ExampleFilter<'a> {
     pub taxonomy: &'a Taxonomy,
-    pub topic: Option<usize>,
-    pub tone: Option<Tone>,
     pub group: Option<(&'a Groups, Side)>,
     pub limit: usize,
 }
@@ -136,13 +91,7 @@ pub async fn examples(sql: &Sql, filter: &ExampleFilter<'_>) -> Result<Vec<Examp
             };
             let written = Comment::new(text);
             let sentiment = written.sentiment();
-            if filter.tone.is_some() && sentiment.map(Tone::of) != filter.tone {
-                continue;
-            }
             let mentions = filter.taxonomy.mentions(&written);
-            if filter.topic.is_some_and(|t| !mentions.contains(t)) {
-                continue;
-            }
             found.push(Example {
                 customer_id: id.to_string(),
                 day: epoch_date(d),

@@ -26,8 +26,8 @@ mod examples;
 mod scope;
 mod topics;
 
-pub use examples::{Example, ExampleFilter, MOST, Tone, examples};
-pub use scope::{Band, CommentScope, narrowed};
+pub use examples::{Example, ExampleFilter, MOST, examples};
+pub use scope::{Band, CommentScope, Tone, narrowed};
 pub use topics::{
     Concern, DiscoveredTopics, SAMPLE, TopicLeaving, TopicRow, TopicsReport, leaving, topics,
     topics_sql,
@@ -346,7 +346,7 @@ fn commented(view: DataFrame) -> Result<DataFrame> {
 type Tallies = BTreeMap<Option<String>, SentimentTally>;
 
 /// Rows `0..rows` split among the cores, each part counted into an accumulator of its
-/// own by `count`; the parts merged.
+/// own by `count`; the parts merged in row order.
 fn in_parts<A: Default + Send + Merge>(
     rows: usize,
     count: impl Fn(Range<usize>, &mut A) + Sync,

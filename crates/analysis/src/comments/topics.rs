@@ -23,6 +23,7 @@ use cxray_store::sql::{Sql, day_sql};
 use cxray_store::{Result, StoreError};
 
 use super::{Merge, commented, each_batch, in_parts};
+use crate::board::Cadence;
 use crate::journey::{
     AtRisk, JourneyOptions, MarkedTrip, MarkedTrips, TripMarks, leaving_after, mean_clv, owner_info,
 };
@@ -58,6 +59,19 @@ pub struct TopicRow {
     pub nps: TopicNps,
     /// Leaving after the trips whose comment mentions it, when asked for ([`leaving`]).
     pub leaving: Option<TopicLeaving>,
+    /// Period by period, oldest first.
+    pub series: Vec<TopicPoint>,
+}
+
+/// A topic in one period: its comments, share and NPS with and without it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TopicPoint {
+    /// The period's first day (a query's `period` value).
+    pub period: String,
+    pub comments: u64,
+    pub share: Option<Estimate>,
+    #[serde(flatten)]
+    pub nps: TopicNps,
 }
 
 /// A topic and leaving: the customers who mentioned it in a comment on a trip against
@@ -133,12 +147,14 @@ impl Merge for Counted {
     }
 }
 
-/// The topics of the responses' comments, the NPS answers' scores beside them; with
-/// `discover`, topics among the comments the taxonomy misses.
+/// The topics of the responses' comments, the NPS answers' scores beside them, by period
+/// of `cadence` (the change: the last period against the one before); with `discover`,
+/// topics among the comments the taxonomy misses.
 pub async fn topics(
     sql: &Sql,
     taxonomy: &Taxonomy,
     discover: Option<&DiscoverSettings>,
+    cadence: Cadence,
     s: &Settings,
 ) -> Result<TopicsReport> {
     let responses = sql.context().table("responses").await?;
@@ -147,8 +163,13 @@ pub async fn topics(
         cast(ident("score"), DataType::Float64),
     )
     .end()?;
-    let month = cast(date_trunc(lit("month"), col("at")), DataType::Date32);
-    let period = cast(month, DataType::Utf8).alias("period");
+    let unit = match cadence {
+        Cadence::Month => "month",
+        Cadence::Quarter => "quarter",
+        Cadence::Year => "year",
+    };
+    let start = cast(date_trunc(lit(unit), col("at")), DataType::Date32);
+    let period = cast(start, DataType::Utf8).alias("period");
     let df = commented(responses)?.select(vec![ident("comment"), nps.alias("nps"), period])?;
     topics_of(df, taxonomy, discover, s).await
 }
@@ -237,6 +258,7 @@ async fn topics_of(
                 change,
                 nps: all.tally.nps(t, s)?,
                 leaving: None,
+                series: series(&all.by_period, t, s)?,
             })
         })
         .collect::<std::result::Result<Vec<_>, cxray_core::stats::StatsError>>()
@@ -253,6 +275,25 @@ async fn topics_of(
         topics: rows,
         discovered,
     })
+}
+
+/// Topic `t` in each period of `by_period`.
+fn series(
+    by_period: &BTreeMap<String, TopicTally>,
+    t: usize,
+    s: &Settings,
+) -> std::result::Result<Vec<TopicPoint>, cxray_core::stats::StatsError> {
+    by_period
+        .iter()
+        .map(|(period, tally)| {
+            Ok(TopicPoint {
+                period: period.clone(),
+                comments: tally.topic(t).comments,
+                share: tally.share(t, s),
+                nps: tally.nps(t, s)?,
+            })
+        })
+        .collect()
 }
 
 /// A comment's sampling id: from its text, so the sample does not depend on row order.

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use cxray_analysis::board::Cadence;
 use cxray_analysis::comments::{self, Compared, Groups, TermOptions};
 use cxray_analysis::journey::JourneyOptions;
 use cxray_analysis::settings::ProductSettings;
@@ -37,14 +38,15 @@ async fn planted_topics_are_found_ranked_by_leaving_and_their_personal_data_reda
     let planted = truth.comments.expect("the airline plants comments");
     assert_eq!(planted.file, COMMENTS_FILE);
 
-    // Each comment's planted topics and personal data, by order.
+    // Each comment's planted topics and personal data, by order and touchpoint.
     let path = folder.truth_path().with_file_name(&planted.file);
     let tsv = std::fs::read_to_string(path).unwrap();
-    let mut known: HashMap<String, (Vec<String>, String)> = HashMap::new();
+    let mut known: HashMap<(String, String), (Vec<String>, String)> = HashMap::new();
     for line in tsv.lines().skip(1) {
         let f: Vec<&str> = line.split('\t').collect();
-        let topics = f[2].split('|').filter(|t| !t.is_empty()).map(String::from);
-        known.insert(f[0].to_string(), (topics.collect(), f[3].to_string()));
+        let topics = f[3].split('|').filter(|t| !t.is_empty()).map(String::from);
+        let key = (f[0].to_string(), f[1].to_string());
+        known.insert(key, (topics.collect(), f[4].to_string()));
     }
     assert_eq!(known.len() as u64, planted.comments);
 
@@ -53,15 +55,16 @@ async fn planted_topics_are_found_ranked_by_leaving_and_their_personal_data_reda
     let names: BTreeSet<&str> = planted.topics.iter().map(|t| t.name.as_str()).collect();
     let rows = query(
         &folder,
-        "SELECT order_id, comment FROM responses WHERE comment IS NOT NULL",
+        "SELECT order_id, COALESCE(touchpoint, '') AS touchpoint, comment FROM responses \
+         WHERE comment IS NOT NULL",
     )
     .await;
     assert_eq!(rows.len(), known.len());
     let mut agreement = Agreement::default();
     let mut personal = Vec::new();
     for row in &rows {
-        let (topics, data) = &known[&row[0]];
-        let comment = Comment::new(&row[1]);
+        let (topics, data) = &known[&(row[0].clone(), row[1].clone())];
+        let comment = Comment::new(&row[2]);
         let set = taxonomy.mentions(&comment);
         let assigned: Vec<&str> = taxonomy
             .names(&set)
@@ -75,7 +78,7 @@ async fn planted_topics_are_found_ranked_by_leaving_and_their_personal_data_reda
             .collect();
         agreement.add(&assigned, &known);
         if !data.is_empty() {
-            assert!(row[1].to_lowercase().contains(&data.to_lowercase()));
+            assert!(row[2].to_lowercase().contains(&data.to_lowercase()));
             personal.push(data.clone());
         }
     }
@@ -105,7 +108,7 @@ async fn planted_topics_are_found_ranked_by_leaving_and_their_personal_data_reda
         topics: 8,
         ..DiscoverSettings::default()
     };
-    let report = comments::topics(&sql, &taxonomy, Some(&discover), &s)
+    let report = comments::topics(&sql, &taxonomy, Some(&discover), Cadence::Month, &s)
         .await
         .unwrap();
     let ops = OpsDb::open(&folder.ops_db_path()).unwrap();

@@ -164,15 +164,22 @@ fn add_account(
     }))
 }
 
-/// The world's owner of `kind` with the most touchpoints (the first of those tied).
+/// The world's owner of `kind` with the most touchpoints whose answers carry comments
+/// (the survey's CSAT touchpoints), then with the most touchpoints (the first of those
+/// tied): so the account sees comments about its own touchpoints.
 fn busiest(world: &Spec, kind: &str) -> Option<String> {
-    let touchpoints = |id: &str| world.touchpoints.iter().filter(|t| t.owner == id).count();
+    let csat = &world.survey.csat_touchpoints;
+    let counts = |id: &str| {
+        let theirs = world.touchpoints.iter().filter(|t| t.owner == id);
+        let asked = theirs.clone().filter(|t| csat.contains(&t.id)).count();
+        (asked, theirs.count())
+    };
     world
         .owners
         .iter()
         .filter(|o| o.kind == kind)
         .rev()
-        .max_by_key(|o| touchpoints(&o.id))
+        .max_by_key(|o| counts(&o.id))
         .map(|o| o.id.clone())
 }
 

@@ -1,5 +1,6 @@
 //! `cxray text`: what customers write — sentiment and distinguishing terms.
 
+use cxray_analysis::board::Cadence;
 use cxray_analysis::comments::{
     self, GroupSentiment, Groups, SentimentReport, TermOptions, TermsReport, TopicsReport,
 };
@@ -179,7 +180,7 @@ async fn topics(
     let s = Settings::default();
     let report = match &args.sql {
         Some(query) => comments::topics_sql(sql, query, &taxonomy, discover.as_ref(), &s).await,
-        None => comments::topics(sql, &taxonomy, discover.as_ref(), &s).await,
+        None => comments::topics(sql, &taxonomy, discover.as_ref(), Cadence::Month, &s).await,
     }
     .map_err(|e| super::hint(e, &[("the query", "--sql"), ("topics", "--discover")]))?;
     let report = match journey {

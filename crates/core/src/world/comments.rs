@@ -3,7 +3,9 @@
 //!
 //! A comment is about what happened on the trip: a failure (or long wait) at a touchpoint
 //! a topic is `about` becomes a complaint from that topic's templates; a trip without one
-//! gets praise (NPS ≥ 9) or a neutral remark, sometimes about a topic. Complaints may come
+//! gets praise (NPS ≥ 9) or a neutral remark, sometimes about a topic. A comment on a
+//! touchpoint's answer (CSAT) is about that visit only: a complaint when it went wrong,
+//! else the praise of a topic about the touchpoint (CSAT 5), else none. Complaints may come
 //! with praise of another topic ("the crew was lovely but my bag never arrived"); topics
 //! without experiences (`chance`) are remarked on at random; a few comments carry personal
 //! data (an e-mail address, a phone number or a card number). `{word}` in a template is one
@@ -36,6 +38,10 @@ pub struct Comments {
     /// wrong); 0: `comment_rate`.
     #[serde(default)]
     pub bad_trip_rate: f64,
+    /// Probability that an answer about a touchpoint (CSAT) has a comment about that
+    /// visit; after a failure or long wait there, `bad_trip_rate` when higher. 0: none.
+    #[serde(default)]
+    pub touchpoint_rate: f64,
     /// Probability that a complaint also praises another topic ("… but …").
     #[serde(default)]
     pub mixed_rate: f64,
@@ -145,6 +151,7 @@ impl Comments {
         }
         for (f, v) in [
             ("bad_trip_rate", self.bad_trip_rate),
+            ("touchpoint_rate", self.touchpoint_rate),
             ("mixed_rate", self.mixed_rate),
             ("typo_rate", self.typo_rate),
             ("casing_rate", self.casing_rate),
@@ -316,7 +323,19 @@ impl<'a> Writer<'a> {
 
     /// The probability that a response has a comment, after a bad trip or not.
     pub fn comment_rate(&self, world: &Spec, bad: bool) -> f64 {
-        let rate = world.survey.comment_rate;
+        self.rate(world.survey.comment_rate, bad)
+    }
+
+    /// The probability that an answer about a touchpoint has a comment, after a bad visit
+    /// there or not.
+    pub fn touchpoint_rate(&self, bad: bool) -> f64 {
+        match self.spec.touchpoint_rate > 0.0 {
+            true => self.rate(self.spec.touchpoint_rate, bad),
+            false => 0.0,
+        }
+    }
+
+    fn rate(&self, rate: f64, bad: bool) -> f64 {
         match bad {
             true => rate.max(self.spec.bad_trip_rate),
             false => rate,
@@ -341,33 +360,73 @@ impl<'a> Writer<'a> {
         nps: f64,
         experiences: &[Experience],
     ) -> Written {
-        let texts = &self.spec.languages[language];
-        let topic_text = |t: usize| &self.spec.topics[t].text[language];
-        let complained: Vec<usize> = (0..self.spec.topics.len())
-            .filter(|&t| {
-                experiences.iter().any(|x| {
-                    self.about[t].iter().any(|&(tp, event)| {
-                        x.touchpoint == tp
-                            && match event {
-                                Event::Failed => x.failed,
-                                Event::LongWait => x.long_wait,
-                            }
-                    })
+        self.compose(rng, language, nps >= 9.0, experiences, None)
+    }
+
+    /// A comment in `language` on the answer about one touchpoint's visit, `praise` when
+    /// the answer is the best; none when there is nothing to say about the touchpoint (no
+    /// complaint, and no praise of a topic about it).
+    pub fn write_at(
+        &self,
+        rng: &mut Rng,
+        language: &str,
+        praise: bool,
+        visit: Experience,
+    ) -> Option<Written> {
+        let tp = visit.touchpoint;
+        let complaint = self.complained(&[visit]).next().is_some();
+        let praised = (0..self.spec.topics.len()).any(|t| {
+            self.about[t].iter().any(|&(x, _)| x == tp)
+                && !self.spec.topics[t].text[language].praise.is_empty()
+        });
+        (complaint || praise && praised)
+            .then(|| self.compose(rng, language, praise, &[visit], Some(tp)))
+    }
+
+    /// The topics complained about after `experiences`: those about one of them.
+    fn complained<'e>(&'e self, experiences: &'e [Experience]) -> impl Iterator<Item = usize> + 'e {
+        (0..self.spec.topics.len()).filter(move |&t| {
+            experiences.iter().any(|x| {
+                self.about[t].iter().any(|&(tp, event)| {
+                    x.touchpoint == tp
+                        && match event {
+                            Event::Failed => x.failed,
+                            Event::LongWait => x.long_wait,
+                        }
                 })
             })
-            .collect();
+        })
+    }
+
+    /// A comment about `experiences`, praising when `praise` and nothing went wrong; about
+    /// the whole trip (mixed feelings and remarks on other topics possible), or about
+    /// touchpoint `at` only (the topics it praises are about it).
+    fn compose(
+        &self,
+        rng: &mut Rng,
+        language: &str,
+        praise: bool,
+        experiences: &[Experience],
+        at: Option<usize>,
+    ) -> Written {
+        let texts = &self.spec.languages[language];
+        let topic_text = |t: usize| &self.spec.topics[t].text[language];
+        let complained: Vec<usize> = self.complained(experiences).collect();
         let mut topics = Vec::new();
         let mut sentences = Vec::new();
+        let concerns = |t: usize| at.is_none_or(|tp| self.about[t].iter().any(|&(x, _)| x == tp));
         let praised = |rng: &mut Rng, except: Option<usize>| {
             let options: Vec<usize> = (0..self.spec.topics.len())
                 .filter(|&t| Some(t) != except && !topic_text(t).praise.is_empty())
+                .filter(|&t| concerns(t))
                 .collect();
             (!options.is_empty()).then(|| options[pick(rng, options.len())])
         };
         if let Some(&main) = complained.get(pick(rng, complained.len().max(1))) {
             let complaint = draw(rng, &topic_text(main).complaints, texts);
             topics.push(main);
-            match praised(rng, Some(main)).filter(|_| rng.bernoulli(self.spec.mixed_rate)) {
+            let mixed = |rng: &mut Rng| at.is_none() && rng.bernoulli(self.spec.mixed_rate);
+            match praised(rng, Some(main)).filter(|_| mixed(rng)) {
                 Some(p) => {
                     let praise = draw(rng, &topic_text(p).praise, texts);
                     topics.push(p);
@@ -375,8 +434,9 @@ impl<'a> Writer<'a> {
                 }
                 None => sentences.push(complaint),
             }
-        } else if nps >= 9.0 {
-            match praised(rng, None).filter(|_| rng.bernoulli(0.5)) {
+        } else if praise {
+            // About a touchpoint, always a topic's praise (there is one: `write_at`).
+            match praised(rng, None).filter(|_| at.is_some() || rng.bernoulli(0.5)) {
                 Some(p) => {
                     sentences.push(draw(rng, &topic_text(p).praise, texts));
                     topics.push(p);
@@ -387,7 +447,8 @@ impl<'a> Writer<'a> {
             sentences.push(draw(rng, &texts.neutral, texts));
         }
         for (t, topic) in self.spec.topics.iter().enumerate() {
-            if topic.chance > 0.0 && !topics.contains(&t) && rng.bernoulli(topic.chance) {
+            let remarked = at.is_none() && topic.chance > 0.0 && !topics.contains(&t);
+            if remarked && rng.bernoulli(topic.chance) {
                 sentences.push(draw(rng, &topic_text(t).complaints, texts));
                 topics.push(t);
             }

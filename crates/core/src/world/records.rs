@@ -107,6 +107,8 @@ pub struct CaseRow {
 pub struct CommentRow {
     pub customer_id: String,
     pub order_id: String,
+    /// The touchpoint whose answer it is on; empty for the trip's NPS answer.
+    pub touchpoint: String,
     pub language: String,
     /// Topic names, in the order of the world's topics.
     pub topics: Vec<String>,

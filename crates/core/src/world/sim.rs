@@ -3,7 +3,7 @@
 
 use super::World;
 use super::calendar::{DAY_US, HOUR_US, month_number, month_start_day};
-use super::comments::{Experience, Writer};
+use super::comments::{Experience, Writer, Written};
 use super::followup::{self, Programme};
 use super::plan::Plan;
 use super::records::{
@@ -116,6 +116,8 @@ impl Visit {
 const UNANSWERED: u64 = 0x5EED_0F0A_5CED_0001;
 /// Salts the seed of the streams that write comments from templates.
 const COMMENTS: u64 = 0x5EED_0F0A_5CED_0002;
+/// Salts the seed of the streams that write comments on touchpoints' answers.
+const TOUCHPOINT_COMMENTS: u64 = 0x5EED_0F0A_5CED_0004;
 /// Salts the seed of the streams that draw the language of customers.
 const LANGUAGES: u64 = 0x5EED_0F0A_5CED_0003;
 
@@ -453,13 +455,13 @@ impl<'w> Simulation<'w> {
     /// falls within the observation is asked; the NPS of those that give no answer (none,
     /// or one after the end) is drawn for the truth from their own stream
     /// ([`Simulation::unanswered`]), so `rng` draws exactly what it did without it.
-    fn survey(
+    fn survey<S: Sink>(
         &mut self,
         rng: &mut Rng,
         person: &Person,
         visits: &[Visit],
         (trip, order_id): (u32, &str),
-        sink: &mut impl Sink,
+        sink: &mut S,
     ) -> Option<(i64, f64)> {
         let (spec, plan) = (self.world.spec(), self.plan());
         let s = &spec.survey;
@@ -488,7 +490,7 @@ impl<'w> Simulation<'w> {
             true => self.written(rng, person, nps, visits, (trip, order_id), sink),
             false => self.comment(rng, nps, visits),
         };
-        let mut answer = |instrument: &str, score: f64, touchpoint: &str, comment: String| {
+        let answer = |sink: &mut S, instrument: &str, score: f64, touchpoint: &str, comment| {
             sink.response(ResponseRow {
                 customer_id: person.id.clone(),
                 at,
@@ -499,9 +501,13 @@ impl<'w> Simulation<'w> {
                 order_id: order_id.to_string(),
             });
         };
-        answer("nps", nps, "", comment);
-        answer("grade", grade, "", String::new());
+        answer(sink, "nps", nps, "", comment);
+        answer(sink, "grade", grade, "", String::new());
         let mut count = 2;
+        let mut own = Rng::stream(
+            self.seed ^ TOUCHPOINT_COMMENTS,
+            (person.index << 32) | u64::from(trip),
+        );
         for &t in &plan.csat {
             if let Some(v) = visits.iter().find(|v| v.touchpoint == t) {
                 let drop = if v.failed || v.long_wait {
@@ -512,7 +518,10 @@ impl<'w> Simulation<'w> {
                 let csat = (s.csat_mean - drop + s.csat_sd * rng.normal())
                     .round()
                     .clamp(1.0, 5.0);
-                answer("csat", csat, &spec.touchpoints[t].id, String::new());
+                let touchpoint = &spec.touchpoints[t].id;
+                let about = (order_id, touchpoint.as_str());
+                let comment = self.written_at(&mut own, person, (v, csat), about, sink);
+                answer(sink, "csat", csat, touchpoint, comment);
                 count += 1;
             }
         }
@@ -620,6 +629,47 @@ impl<'w> Simulation<'w> {
             return String::new();
         };
         let written = writer.write(&mut own, language, nps, &experiences);
+        self.planted(written, person, (order_id, ""), sink)
+    }
+
+    /// A comment on the answer (`csat`) about one touchpoint's visit `v` (see
+    /// [`Writer::write_at`]), or empty, drawn
+    /// from `rng` (a stream of its own for the trip's touchpoint answers), its truth sent
+    /// to the sink.
+    fn written_at(
+        &mut self,
+        rng: &mut Rng,
+        person: &Person,
+        (v, csat): (&Visit, f64),
+        about: (&str, &str),
+        sink: &mut impl Sink,
+    ) -> String {
+        let (Some(writer), Some(language)) = (&self.writer, person.language) else {
+            return String::new();
+        };
+        if !rng.bernoulli(writer.touchpoint_rate(v.failed || v.long_wait)) {
+            return String::new();
+        }
+        let visit = Experience {
+            touchpoint: v.touchpoint,
+            failed: v.failed,
+            long_wait: v.long_wait,
+        };
+        match writer.write_at(rng, language, csat >= 5.0, visit) {
+            Some(written) => self.planted(written, person, about, sink),
+            None => String::new(),
+        }
+    }
+
+    /// A written comment's text, counted, its truth (about the order and a touchpoint, or
+    /// the whole trip: "") sent to the sink.
+    fn planted(
+        &mut self,
+        written: Written,
+        person: &Person,
+        (order_id, touchpoint): (&str, &str),
+        sink: &mut impl Sink,
+    ) -> String {
         let topics = &self
             .world
             .spec()
@@ -631,6 +681,7 @@ impl<'w> Simulation<'w> {
         sink.comment(CommentRow {
             customer_id: person.id.clone(),
             order_id: order_id.to_string(),
+            touchpoint: touchpoint.to_string(),
             language: written.language,
             topics: written
                 .topics

@@ -528,14 +528,15 @@ struct Commented {
     truth: CommentRow,
     /// The customer's language column.
     customer_language: String,
-    /// The trip's problems: `touchpoint failed` / `touchpoint long_wait`.
+    /// The problems it is about: `touchpoint failed` / `touchpoint long_wait` of the
+    /// trip, or of its touchpoint for a comment on a touchpoint's answer.
     problems: Vec<String>,
 }
 
 fn commented(customers: u64, seed: u64) -> (Truth, Vec<Commented>) {
     let world = World::airline();
     let spec = world.spec().clone();
-    let mut texts: HashMap<String, String> = HashMap::new();
+    let mut texts: HashMap<(String, String), String> = HashMap::new();
     let mut languages: HashMap<String, String> = HashMap::new();
     let mut problems: HashMap<String, Vec<String>> = HashMap::new();
     let mut truths = Vec::new();
@@ -558,8 +559,9 @@ fn commented(customers: u64, seed: u64) -> (Truth, Vec<Commented>) {
             }
         }
         Row::Response(r) if !r.comment.is_empty() => {
-            assert_eq!(r.instrument, "nps");
-            texts.insert(r.order_id, r.comment);
+            let at_touchpoint = r.instrument == "csat" && !r.touchpoint.is_empty();
+            assert!(r.instrument == "nps" || at_touchpoint, "{r:?}");
+            texts.insert((r.order_id, r.touchpoint), r.comment);
         }
         Row::Comment(c) => truths.push(c),
         _ => {}
@@ -568,9 +570,12 @@ fn commented(customers: u64, seed: u64) -> (Truth, Vec<Commented>) {
     let all = truths
         .into_iter()
         .map(|t| Commented {
-            text: texts[&t.order_id].clone(),
+            text: texts[&(t.order_id.clone(), t.touchpoint.clone())].clone(),
             customer_language: languages[&t.customer_id].clone(),
-            problems: problems.remove(&t.order_id).unwrap_or_default(),
+            problems: (problems.get(&t.order_id).into_iter().flatten())
+                .filter(|p| t.touchpoint.is_empty() || p.starts_with(&format!("{} ", t.touchpoint)))
+                .cloned()
+                .collect(),
             truth: t,
         })
         .collect();
@@ -662,6 +667,27 @@ fn comments_are_about_the_trip_in_the_customers_language() {
         (beta("delays") > 0.0, beta("food"), beta("seat comfort")),
         (true, 0.0, 0.0)
     );
+    // Comments on a touchpoint's answer are about that touchpoint: only its topics.
+    let at_touchpoints: Vec<&Commented> = all
+        .iter()
+        .filter(|c| !c.truth.touchpoint.is_empty())
+        .collect();
+    assert!(at_touchpoints.len() > 100, "{}", at_touchpoints.len());
+    for c in &at_touchpoints {
+        let about = format!("{} ", c.truth.touchpoint);
+        for name in &c.truth.topics {
+            let topic = spec.topics.iter().find(|t| t.name == *name).unwrap();
+            assert!(
+                topic.about.iter().any(|a| a.starts_with(&about)),
+                "{name}: {}",
+                c.text
+            );
+        }
+    }
+    let bag_complaints = at_touchpoints.iter().filter(|c| {
+        c.truth.touchpoint == "baggage_reclaim" && c.truth.topics.contains(&"baggage".into())
+    });
+    assert!(bag_complaints.count() > 10);
     // Variations: mixed sentiment, casing, synonyms.
     assert!(all.iter().any(|c| c.text.contains(" but ")));
     assert!(all.iter().any(|c| c.text.contains(" aber ")));

@@ -11,7 +11,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::{Ask, Asked, Computed, Got, View};
+use super::{Ask, Asked, Computed, Got, Topics, View};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::cases::api::store_refusal;
@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/text/sentiment", get(sentiment))
         .route("/api/v1/text/topics", get(topics))
+        .route("/api/v1/text/discovered", get(discovered))
         .route("/api/v1/text/terms", get(terms))
         .route("/api/v1/text/examples", get(examples))
 }
@@ -29,8 +30,14 @@ pub fn routes() -> Router<AppState> {
 type Reply = Result<Response, Response>;
 
 /// The view the request asks about, or its refusal (503 before the first snapshot).
-fn view_of(state: &AppState, user: &CurrentUser, f: Filters, a: &Asked) -> Result<View, Response> {
-    match super::view(&state.snapshots, user, f, a) {
+fn view_of(
+    state: &AppState,
+    user: &CurrentUser,
+    f: Filters,
+    a: &Asked,
+    topics: &Topics,
+) -> Result<View, Response> {
+    match super::view(&state.snapshots, user, f, a, topics) {
         Ok(Some(v)) => Ok(v),
         Ok(None) => Err(computing()),
         Err(e) => Err(store_refusal(&e)),
@@ -45,8 +52,13 @@ fn computing() -> Response {
 }
 
 /// The analysis asked for, or why not.
-async fn answer(state: &AppState, user: &CurrentUser, view: &View, ask: Ask) -> Reply {
-    let done = match super::asked(state, user, view, ask).await {
+async fn answer(
+    state: &AppState,
+    user: &CurrentUser,
+    (view, topics): (&View, &Topics),
+    ask: Ask,
+) -> Reply {
+    let done = match super::asked(state, user, view, topics, ask).await {
         Got::Done(done) => done,
         Got::Computing => return Err(computing()),
         Got::Busy(n) => {
@@ -67,6 +79,11 @@ async fn answer(state: &AppState, user: &CurrentUser, view: &View, ask: Ask) -> 
         Computed::Examples(e) => {
             let shown = super::shown(state, user, e).await;
             Json(shown.map_err(|e| store_refusal(&e))?).into_response()
+        }
+        Computed::Withheld => {
+            let min = state.min_group_size;
+            let note = super::small::note(min);
+            Json(json!({"withheld": true, "min_group_size": min, "note": note})).into_response()
         }
     })
 }
@@ -103,54 +120,51 @@ impl FromRequestParts<AppState> for TextRequest {
 
 impl TextRequest {
     /// The analysis `ask` makes of the request, answered.
-    async fn answer(
-        self,
-        ask: impl FnOnce(&AppState, &Asked, &View) -> cxray_store::Result<Ask>,
-    ) -> Reply {
+    async fn answer(self, ask: impl FnOnce(&Asked, &View) -> cxray_store::Result<Ask>) -> Reply {
         let TextRequest {
             state,
             user,
             filters,
             asked,
         } = self;
-        let view = view_of(&state, &user, filters, &asked)?;
-        let ask = ask(&state, &asked, &view).map_err(|e| store_refusal(&e))?;
-        answer(&state, &user, &view, ask).await
+        let topics = super::topics(&state.folder).map_err(|e| store_refusal(&e))?;
+        let view = view_of(&state, &user, filters, &asked, &topics)?;
+        let ask = ask(&asked, &view).map_err(|e| store_refusal(&e))?;
+        answer(&state, &user, (&view, &topics), ask).await
     }
 }
 
 async fn sentiment(r: TextRequest) -> Reply {
-    r.answer(|_, a, _| Ok(Ask::Sentiment(a.by()?))).await
+    r.answer(|a, _| Ok(Ask::Sentiment(a.by()?))).await
 }
 
 async fn topics(r: TextRequest) -> Reply {
-    r.answer(|state, _, _| Ok(Ask::Topics(super::topics(&state.folder)?.hash)))
-        .await
+    r.answer(|a, _| Ok(Ask::Topics(a.period()?))).await
+}
+
+async fn discovered(r: TextRequest) -> Reply {
+    r.answer(|_, _| Ok(Ask::Discovered)).await
 }
 
 async fn terms(r: TextRequest) -> Reply {
-    r.answer(|_, a, view| Ok(Ask::Terms(a.comparison(&view.known)?, a.top()?)))
+    r.answer(|a, view| Ok(Ask::Terms(a.comparison(&view.known)?, a.top()?)))
         .await
 }
 
 async fn examples(r: TextRequest) -> Reply {
-    r.answer(|state, a, _| examples_ask(state, a)).await
+    r.answer(|a, _| examples_ask(a)).await
 }
 
-/// The examples a request asks for, checked against the taxonomy.
-pub(super) fn examples_ask(state: &AppState, a: &Asked) -> cxray_store::Result<Ask> {
-    let topics = super::topics(&state.folder)?;
+/// The examples a request asks for.
+pub(super) fn examples_ask(a: &Asked) -> cxray_store::Result<Ask> {
     Ok(Ask::Examples {
-        taxonomy: topics.hash,
-        topic: a.topic(&topics.taxonomy)?,
-        tone: a.tone()?,
         group: a.group()?,
         limit: a.limit()?,
     })
 }
 
 /// The OpenAPI description of the routes.
-pub fn openapi() -> [(&'static str, Value); 4] {
+pub fn openapi() -> [(&'static str, Value); 5] {
     let query = crate::api::query_parameter;
     let filters = || {
         vec![
@@ -171,13 +185,21 @@ pub fn openapi() -> [(&'static str, Value); 4] {
                 "band",
                 "Only NPS answers of a band: promoters (9–10), passives (7–8) or detractors (0–6).",
             ),
+            query(
+                "topic",
+                "Only comments mentioning this topic of the taxonomy (or one below it); the topics themselves still compare the comments with and without each topic.",
+            ),
+            query(
+                "tone",
+                "Only comments of this tone: positive (compound ≥ 0.05), neutral or negative (≤ −0.05); English comments only.",
+            ),
         ]
     };
     let with = |mut params: Vec<Value>, extra: Vec<Value>| {
         params.extend(extra);
         params
     };
-    let who = "Owners and partners read only the comments on answers about their own touchpoints; partners see customers by pseudonym (c-…). Comments are redacted (e-mail addresses, card and phone numbers replaced by tags). Needs the `read` scope only.";
+    let who = "Owners and partners read only the comments on answers about their own touchpoints, and no figure of fewer comments than the server's minimum group size (smaller groups left out; a whole analysis of fewer: 200 with {\"withheld\": true, \"min_group_size\": N, \"note\"}); partners see customers by pseudonym (c-…). Comments are redacted (e-mail addresses, card and phone numbers replaced by tags). Needs the `read` scope only.";
     let responses = crate::api::with_refusals(
         json!({
             "200": {"description": "The analysis, as JSON."},
@@ -211,7 +233,17 @@ pub fn openapi() -> [(&'static str, Value); 4] {
         (
             "/api/v1/text/topics",
             operation(
-                "The taxonomy's topics in the comments as `cxray text topics --json`: {comments, unmatched, periods: [last, before], topics: [{topic, comments, share, change, with, without, difference}]}: each topic's share of the comments (Wilson interval), its change from the month before (percentage points, Newcombe interval), and the NPS of the answers whose comment mentions it against the others'. The taxonomy is the data folder's taxonomy.toml, else the starter taxonomy.",
+                "The taxonomy's topics in the comments as `cxray text topics --json`: {comments, unmatched, periods: [last, before], topics: [{topic, comments, share, change, with, without, difference, series: [{period, comments, share, with, without, difference}]}]}: each topic's share of the comments (Wilson interval), its change from the period before (percentage points, Newcombe interval), and the NPS of the answers whose comment mentions it against the others', overall and period by period (`period`: the period's first day). The taxonomy is the data folder's taxonomy.toml, else the starter taxonomy.",
+                with(
+                    filters(),
+                    vec![query("period", "month (default) or quarter.")],
+                ),
+            ),
+        ),
+        (
+            "/api/v1/text/discovered",
+            operation(
+                "Topics discovered among the comments the taxonomy misses, as `cxray text topics --discover 8 --json`: the topics report with {discovered: {sampled, analysed, vocabulary, topics: [{weight, comments, terms: [{term, language, weight}], examples: [{id, text, weight}]}], promotions: [TOML]}} (seeded NMF on a sample of up to 5,000 comments). POST /comments/discovered to add one to the taxonomy (administrators).",
                 filters(),
             ),
         ),
@@ -242,14 +274,6 @@ pub fn openapi() -> [(&'static str, Value); 4] {
                 with(
                     filters(),
                     vec![
-                        query(
-                            "topic",
-                            "Only comments mentioning this topic of the taxonomy (or one below it).",
-                        ),
-                        query(
-                            "tone",
-                            "positive (compound ≥ 0.05), neutral or negative (≤ −0.05); English comments only.",
-                        ),
                         query(
                             "group",
                             "promoters, detractors, defectors, stayers, satisfied_defectors or satisfied_stayers.",

@@ -164,6 +164,7 @@ mod tests {
         let state = (BTreeMap::from([("responses".to_string(), version)]), 0);
         (
             state,
+            0,
             Filters::default(),
             CommentScope::default(),
             Ask::Sentiment(by),

@@ -17,19 +17,21 @@ pub mod api;
 pub mod cache;
 pub mod pages;
 mod request;
+mod small;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use cxray_analysis::board::Cadence;
 use cxray_analysis::comments::{
     self, CommentScope, Compared, Example, ExampleFilter, Groups, SentimentReport, TermOptions,
-    TermsReport, Tone, TopicsReport,
+    TermsReport, TopicsReport,
 };
 use cxray_analysis::settings::ProductSettings;
 use cxray_analysis::snapshot::DataState;
-use cxray_core::comments::{Taxonomy, taxonomy};
+use cxray_core::comments::{DiscoverSettings, Taxonomy};
 use cxray_core::domain::Table;
 use cxray_store::sql::Sql;
 use cxray_store::{DataFolder, StoreError};
@@ -55,7 +57,7 @@ pub const LINK_EXAMPLES: usize = 5;
 
 /// The analyses one Comments page asks for (the allowance per user is that many times
 /// the views a user may have computing).
-pub const ASKS_PER_PAGE: usize = 5;
+pub const ASKS_PER_PAGE: usize = 6;
 
 /// The two groups whose terms are compared.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -115,31 +117,48 @@ impl Comparison {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Ask {
     Sentiment(By),
-    /// The topics of the taxonomy with this hash.
-    Topics(u64),
+    /// The taxonomy's topics, by period.
+    Topics(Cadence),
+    /// Topics among the comments the taxonomy misses.
+    Discovered,
     Terms(Comparison, usize),
     Examples {
-        taxonomy: u64,
-        topic: Option<usize>,
-        tone: Option<Tone>,
         group: Option<Group>,
         limit: usize,
     },
 }
 
+impl Ask {
+    /// The comments the analysis reads of those a reader asks about: the topics compare
+    /// the comments with a topic and those without, so a chosen topic narrows the others
+    /// only.
+    fn scope(&self, asked: &CommentScope) -> CommentScope {
+        match self {
+            Ask::Topics(_) | Ask::Discovered => CommentScope {
+                topic: None,
+                ..asked.clone()
+            },
+            _ => asked.clone(),
+        }
+    }
+}
+
 /// An analysis's result.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Computed {
     Sentiment(SentimentReport),
+    /// The taxonomy's topics, or (with discovered ones) what `Ask::Discovered` found.
     Topics(TopicsReport),
     Terms(TermsReport),
     /// Customer ids as they are in the data (pseudonymised when shown to partners).
     Examples(Vec<Example>),
+    /// Withheld from the reader: fewer comments than the minimum group size ([`small`]).
+    Withheld,
 }
 
-/// What the cache keys an analysis by: the data, the period and customers, the comments
-/// read, the analysis.
-pub type Key = (DataState, Filters, CommentScope, Ask);
+/// What the cache keys an analysis by: the data, the taxonomy's hash, the period and
+/// customers, the comments read, the analysis.
+pub type Key = (DataState, u64, Filters, CommentScope, Ask);
 
 /// The taxonomy the topics are counted by, and the hash of its text.
 #[derive(Clone)]
@@ -153,18 +172,9 @@ pub struct Topics {
 /// The data folder's `taxonomy.toml`, or the starter taxonomy; a bad file is bad input
 /// naming its line and column.
 pub fn topics(folder: &DataFolder) -> cxray_store::Result<Topics> {
-    let path = folder.root().join("taxonomy.toml");
-    let (text, own) = match std::fs::read_to_string(&path) {
-        Ok(text) => (text, true),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            (taxonomy::EXAMPLE.to_string(), false)
-        }
-        Err(e) => return Err(StoreError::Input(format!("taxonomy.toml: {e}"))),
-    };
-    let parsed =
-        Taxonomy::parse(&text).map_err(|e| StoreError::Input(format!("taxonomy.toml:{e}")))?;
+    let (text, own) = cxray_store::taxonomy::read(folder)?;
     Ok(Topics {
-        taxonomy: Arc::new(parsed),
+        taxonomy: Arc::new(cxray_store::taxonomy::parse(&text)?),
         hash: {
             use std::hash::{Hash, Hasher};
             let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -195,14 +205,15 @@ fn touchpoints(s: &Snapshot, user: &CurrentUser) -> BTreeSet<String> {
         .collect()
 }
 
-/// The period, customers, touchpoint and band a request asks about, checked, as `user`
-/// may see them: owners and partners only their own touchpoints' comments. None until
-/// the first snapshot exists.
+/// The period, customers, touchpoint, band, topic and tone a request asks about, checked,
+/// as `user` may see them: owners and partners only their own touchpoints' comments. None
+/// until the first snapshot exists.
 pub fn view(
     snapshots: &Snapshots,
     user: &CurrentUser,
     filters: Filters,
     asked: &Asked,
+    topics: &Topics,
 ) -> cxray_store::Result<Option<View>> {
     let Some(snapshot) = snapshots.latest() else {
         return Ok(None);
@@ -218,6 +229,8 @@ pub fn view(
     let scope = CommentScope {
         touchpoints,
         band: asked.band()?,
+        topic: asked.topic(&topics.taxonomy)?,
+        tone: asked.tone()?,
     };
     Ok(Some(View {
         snapshot,
@@ -256,16 +269,18 @@ pub async fn analysis(
     wait: Duration,
 ) -> Got {
     let state: DataState = (view.snapshot.versions.clone(), view.snapshot.last_change);
+    let scope = ask.scope(&view.scope);
     let key = (
         state.clone(),
+        topics.hash,
         view.filters.clone(),
-        view.scope.clone(),
+        scope.clone(),
         ask.clone(),
     );
     let job = compute(
         folder.clone(),
         state,
-        (view.filters.clone(), view.scope.clone()),
+        (view.filters.clone(), scope),
         ask,
         topics.taxonomy.clone(),
         *snapshots.product(),
@@ -276,23 +291,32 @@ pub async fn analysis(
         .await
 }
 
-/// The analysis for a request by `user` (waiting a moment for it).
-pub async fn asked(state: &AppState, user: &CurrentUser, view: &View, ask: Ask) -> Got {
-    let topics = match topics(&state.folder) {
-        Ok(t) => t,
-        Err(e) => return Got::Done(Err(e.into())),
-    };
+/// The analysis for a request by `user` (waiting a moment for it), its groups of fewer
+/// comments than the minimum group size withheld from roles that do not see small groups.
+pub async fn asked(
+    state: &AppState,
+    user: &CurrentUser,
+    view: &View,
+    topics: &Topics,
+    ask: Ask,
+) -> Got {
     let snapshots = &state.snapshots;
-    analysis(
+    let got = analysis(
         snapshots,
         &state.folder,
         view,
         ask,
-        &topics,
+        topics,
         Some(user.id),
         WAIT,
     )
-    .await
+    .await;
+    match got {
+        Got::Done(Ok(c)) if !user.role.sees_small_groups() => {
+            Got::Done(Ok(Arc::new(small::withheld(&c, state.min_group_size))))
+        }
+        other => other,
+    }
 }
 
 /// The event tables at the versions the snapshot read.
@@ -318,14 +342,21 @@ async fn compute(
         if !filters.is_empty() {
             sql.restrict(filters.restriction()).await?;
         }
-        let narrowed = comments::narrowed(&sql, &scope).await?;
+        let narrowed = comments::narrowed(&sql, &scope, &taxonomy).await?;
         let sql = narrowed.as_ref().unwrap_or(&sql);
         let (s, window) = (&settings.stats, settings.window_days);
         Ok::<_, StoreError>(match ask {
             Ask::Sentiment(by) => {
                 Computed::Sentiment(comments::sentiment(sql, Some(by.name()), s).await?)
             }
-            Ask::Topics(_) => Computed::Topics(comments::topics(sql, &taxonomy, None, s).await?),
+            Ask::Topics(cadence) => {
+                Computed::Topics(comments::topics(sql, &taxonomy, None, cadence, s).await?)
+            }
+            Ask::Discovered => {
+                let discover = DiscoverSettings::default();
+                let month = Cadence::Month;
+                Computed::Topics(comments::topics(sql, &taxonomy, Some(&discover), month, s).await?)
+            }
             Ask::Terms(compared, top) => {
                 let options = TermOptions {
                     top,
@@ -334,20 +365,12 @@ async fn compute(
                 let groups = compared.groups(window);
                 Computed::Terms(comments::terms(sql, &groups, options).await?)
             }
-            Ask::Examples {
-                topic,
-                tone,
-                group,
-                limit,
-                ..
-            } => {
+            Ask::Examples { group, limit } => {
                 let groups = group
                     .as_ref()
                     .map(|g| (g.comparison.groups(window), g.side()));
                 let filter = ExampleFilter {
                     taxonomy: &taxonomy,
-                    topic,
-                    tone,
                     group: groups.as_ref().map(|(g, side)| (g, *side)),
                     limit,
                 };
@@ -365,16 +388,11 @@ async fn compute(
 }
 
 /// The analyses every reader of all comments starts with, for a snapshot: sentiment by
-/// touchpoint and by month, the topics, promoters' and satisfied defectors' terms, the
-/// latest examples and satisfied defectors' (the satisfaction–loyalty page's).
-pub fn unfiltered(topics: &Topics) -> Vec<Ask> {
-    let examples = |group: Option<Group>, limit| Ask::Examples {
-        taxonomy: topics.hash,
-        topic: None,
-        tone: None,
-        group,
-        limit,
-    };
+/// touchpoint and by month, the topics by month and those discovered, promoters' and
+/// satisfied defectors' terms, the latest examples and satisfied defectors' (the
+/// satisfaction–loyalty page's).
+pub fn unfiltered() -> Vec<Ask> {
+    let examples = |group: Option<Group>, limit| Ask::Examples { group, limit };
     let satisfied_defectors = Group {
         comparison: Comparison::SatisfiedDefectors,
         first: true,
@@ -382,7 +400,8 @@ pub fn unfiltered(topics: &Topics) -> Vec<Ask> {
     vec![
         Ask::Sentiment(By::Touchpoint),
         Ask::Sentiment(By::Month),
-        Ask::Topics(topics.hash),
+        Ask::Topics(Cadence::Month),
+        Ask::Discovered,
         Ask::Terms(Comparison::Promoters, TOP),
         Ask::Terms(Comparison::SatisfiedDefectors, TOP),
         examples(None, EXAMPLES),
@@ -407,7 +426,7 @@ pub async fn warm(snapshots: &Snapshots, folder: &DataFolder, s: Arc<Snapshot>) 
         known: BTreeSet::new(),
         touchpoint: None,
     };
-    for ask in unfiltered(&topics) {
+    for ask in unfiltered() {
         let got = analysis(snapshots, folder, &view, ask, &topics, None, Duration::ZERO);
         got.await;
     }

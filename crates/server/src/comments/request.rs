@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use cxray_analysis::board::Cadence;
 use cxray_analysis::comments::{Band, MOST, Tone};
 use cxray_core::comments::{Side, Taxonomy};
 use cxray_store::{Result, StoreError};
@@ -15,7 +16,7 @@ pub const TOP: usize = 20;
 /// Example comments shown when the request does not say.
 pub const EXAMPLES: usize = 10;
 
-/// `?touchpoint=…&band=…&by=…&compare=…&compare_touchpoint=…&top=…&topic=…&tone=…&group=…&limit=…`
+/// `?touchpoint=…&band=…&topic=…&tone=…&by=…&period=…&compare=…&compare_touchpoint=…&top=…&group=…&limit=…`
 /// (the period and customers are [`crate::filters::Filters`]); every value as text, so a
 /// bad one is refused naming its parameter.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -24,6 +25,7 @@ pub struct Asked {
     pub touchpoint: Option<String>,
     pub band: Option<String>,
     pub by: Option<String>,
+    pub period: Option<String>,
     pub compare: Option<String>,
     pub compare_touchpoint: Option<String>,
     pub top: Option<String>,
@@ -32,6 +34,12 @@ pub struct Asked {
     pub group: Option<String>,
     pub limit: Option<String>,
 }
+
+/// The periods the topics' series take: name, cadence, name for people.
+pub const PERIODS: [(&str, Cadence, &str); 2] = [
+    ("month", Cadence::Month, "By month"),
+    ("quarter", Cadence::Quarter, "By quarter"),
+];
 
 /// What sentiment is grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -158,6 +166,12 @@ impl Asked {
         given(&self.by).map_or(Ok(By::Touchpoint), |b| one_of("by", b, &names))
     }
 
+    /// The periods of the topics' series (months when not given).
+    pub fn period(&self) -> Result<Cadence> {
+        let names = PERIODS.map(|(name, cadence, _)| (name, cadence));
+        given(&self.period).map_or(Ok(Cadence::Month), |p| one_of("period", p, &names))
+    }
+
     /// The groups whose terms are compared (promoters and detractors when not given); one
     /// touchpoint against the rest needs `compare_touchpoint`, one of `known`.
     pub fn comparison(&self, known: &BTreeSet<String>) -> Result<Comparison> {
@@ -248,6 +262,7 @@ mod tests {
             a.compare_touchpoint = Some(" bag_drop ".into());
             a.band = Some("detractors".into());
             a.by = Some("month".into());
+            a.period = Some("quarter".into());
             a.group = Some("satisfied_stayers".into());
         });
         assert_eq!(
@@ -256,6 +271,8 @@ mod tests {
         );
         assert_eq!(a.band().unwrap(), Some(Band::Detractors));
         assert_eq!(a.by().unwrap(), By::Month);
+        assert_eq!(a.period().unwrap(), Cadence::Quarter);
+        assert_eq!(Asked::default().period().unwrap(), Cadence::Month);
         let g = a.group().unwrap().unwrap();
         assert_eq!(g.comparison, Comparison::SatisfiedDefectors);
         assert_eq!(g.side(), Side::B);
@@ -279,5 +296,7 @@ mod tests {
             "tone"
         );
         assert_eq!(field(asked(|a| a.by = Some("week".into())).by()), "by");
+        let weekly = asked(|a| a.period = Some("week".into()));
+        assert_eq!(field(weekly.period()), "period");
     }
 }

@@ -57,18 +57,7 @@ pub(super) fn posted<T: DeserializeOwned>(
     pairs: Vec<(String, String)>,
 ) -> Result<T, Response> {
     super::may_change(user).map_err(IntoResponse::into_response)?;
-    user.require_session()
-        .map_err(IntoResponse::into_response)?;
-    let csrf = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v);
-    user.check_csrf(csrf.map_or("", String::as_str))
-        .map_err(IntoResponse::into_response)?;
-    let fields: serde_json::Map<String, serde_json::Value> = pairs
-        .into_iter()
-        .filter(|(k, _)| k != "csrf")
-        .map(|(k, v)| (k, serde_json::Value::String(v)))
-        .collect();
-    serde_json::from_value(fields.into())
-        .map_err(|e| refuse(user, StatusCode::BAD_REQUEST, "Bad form", &e.to_string()))
+    crate::routes::posted(user, pairs)
 }
 
 /// An initiative's scope for people: `airport = CPH, OSL` and its touchpoints.

@@ -8,7 +8,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use cxray_analysis::comments::{self, Compared, Groups, TermOptions};
+use cxray_analysis::board::Cadence;
+use cxray_analysis::comments::{self, CommentScope, Compared, Groups, TermOptions, Tone};
+use cxray_analysis::settings::ProductSettings;
 use cxray_core::access::{Role, Scope};
 use cxray_core::comments::{Taxonomy, taxonomy};
 use cxray_core::stats::Settings;
@@ -20,23 +22,24 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::Value;
 
 use crate::cases::{refusals, refused};
-use crate::{Server, computed};
+use crate::{Reply, Server, computed};
 
 const BAG_DROP: &str = "The bag drop queue was endless, call me on +45 20 30 40 50.";
 const SECURITY: &str = "Security staff were rude and the line was slow.";
 const ADDED: usize = 40;
 
-/// The demo world of 1,500 customers with 40 CSAT comments at bag drop and 40 at
-/// security (two days after 80 customers' NPS answers); the customers at each.
+/// The demo world of 1,500 customers (its own comments on NPS answers and on CSAT answers
+/// at bag drop among others) with 40 CSAT comments added at bag drop and 40 at security,
+/// the newest of all (two days after the last answer); the customers at each.
 fn demo() -> (Server, Vec<String>, Vec<String>) {
     let mut at = (Vec::new(), Vec::new());
     let server = Server::launch(ServerOptions::default(), |runtime, folder| {
         runtime.block_on(async {
             crate::airline(folder, 1500).await;
             let sql = Sql::open(folder, &BTreeMap::new()).await.unwrap();
-            let query = "SELECT customer_id, CAST(to_unixtime(max(at)) AS BIGINT) AS t \
-                         FROM responses WHERE instrument = 'nps' GROUP BY customer_id \
-                         ORDER BY customer_id LIMIT 80";
+            let query = "SELECT customer_id, (SELECT CAST(to_unixtime(max(at)) AS BIGINT) \
+                         FROM responses) AS t FROM responses WHERE instrument = 'nps' \
+                         GROUP BY customer_id ORDER BY customer_id LIMIT 80";
             let (_, batches) = sql.query(query).await.unwrap();
             let mut csv = String::from("customer_id,at,instrument,score,touchpoint,comment\n");
             let mut i = 0;
@@ -76,19 +79,23 @@ fn demo() -> (Server, Vec<String>, Vec<String>) {
     (server, at.0, at.1)
 }
 
-/// The analysis layer's figures over the server's data, as JSON.
-fn analysed(server: &Server) -> (Value, Value, Value) {
+/// The analysis layer's figures over the server's data narrowed to `scope`, as JSON.
+fn analysed(server: &Server, scope: &CommentScope, compared: Compared) -> (Value, Value, Value) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let sql = Sql::open(&server.folder(), &BTreeMap::new()).await.unwrap();
+        let all = Sql::open(&server.folder(), &BTreeMap::new()).await.unwrap();
+        let taxonomy = Taxonomy::parse(taxonomy::EXAMPLE).unwrap();
+        let narrowed = comments::narrowed(&all, scope, &taxonomy).await.unwrap();
+        let sql = narrowed.as_ref().unwrap_or(&all);
         let s = Settings::default();
-        let sentiment = comments::sentiment(&sql, Some("touchpoint"), &s)
+        let sentiment = comments::sentiment(sql, Some("touchpoint"), &s)
             .await
             .unwrap();
-        let taxonomy = Taxonomy::parse(taxonomy::EXAMPLE).unwrap();
-        let topics = comments::topics(&sql, &taxonomy, None, &s).await.unwrap();
-        let groups = Groups::Answers(Compared::Promoters, 180);
-        let terms = comments::terms(&sql, &groups, TermOptions::default())
+        let topics = comments::topics(sql, &taxonomy, None, Cadence::Month, &s);
+        let topics = topics.await.unwrap();
+        let window = ProductSettings::default().window_days;
+        let groups = Groups::Answers(compared, window);
+        let terms = comments::terms(sql, &groups, TermOptions::default())
             .await
             .unwrap();
         (
@@ -126,9 +133,19 @@ fn api(server: &Server, path: &str, token: &str) -> Value {
 
 /// A page once every part of it is computed.
 fn page(server: &Server, path: &str, token: &str) -> String {
+    all_parts(path, || computed(server, path, token))
+}
+
+/// A page for a browser session once every part of it is computed.
+fn page_of(session: &crate::admin::Session, path: &str) -> String {
+    all_parts(path, || session.get(path))
+}
+
+/// The page `get` fetches, once no part of it is still being computed.
+fn all_parts(path: &str, get: impl Fn() -> Reply) -> String {
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
-        let r = computed(server, path, token);
+        let r = get();
         assert_eq!(r.status, 200, "{path}: {}", r.body);
         if !r.body.contains("is being computed") || Instant::now() > deadline {
             return r.body;
@@ -156,7 +173,8 @@ fn the_comments_are_analysed_on_the_web_as_the_analysis_layer_does_and_each_role
     let analyst = server.token("analyst-t@example.com", Role::Analyst, None, &[Scope::Read]);
 
     // The unfiltered figures are the analysis layer's.
-    let (sentiment, topics, terms) = analysed(server);
+    let (sentiment, topics, terms) =
+        analysed(server, &CommentScope::default(), Compared::Promoters);
     let got = api(server, "/api/v1/text/sentiment", &analyst);
     assert!(close(&got, &sentiment), "{got}\n{sentiment}");
     let got = api(server, "/api/v1/text/topics", &analyst);
@@ -169,7 +187,15 @@ fn the_comments_are_analysed_on_the_web_as_the_analysis_layer_does_and_each_role
         .iter()
         .filter_map(|g| g["group"].as_str())
         .collect();
-    assert!(by_touchpoint.contains(&"bag_drop"), "{by_touchpoint:?}");
+    let at_bag_drop_all = (sentiment["groups"].as_array().unwrap().iter())
+        .find(|g| g["group"] == "bag_drop")
+        .map(|g| g["comments"].as_u64().unwrap())
+        .unwrap();
+    assert!(
+        at_bag_drop_all > ADDED as u64,
+        "the demo's own comments at bag drop too"
+    );
+    assert!(by_touchpoint.contains(&"security"), "{by_touchpoint:?}");
     let all = sentiment["overall"]["comments"].as_u64().unwrap();
     let baggage = topics["topics"].as_array().unwrap().iter();
     let baggage = baggage.clone().find(|t| t["topic"] == "baggage").unwrap();
@@ -187,7 +213,7 @@ fn the_comments_are_analysed_on_the_web_as_the_analysis_layer_does_and_each_role
         "/api/v1/text/sentiment?touchpoint=bag_drop",
         &analyst,
     );
-    assert_eq!(bag["overall"]["comments"], ADDED, "{bag}");
+    assert_eq!(bag["overall"]["comments"], at_bag_drop_all, "{bag}");
     assert_eq!(bag["groups"].as_array().unwrap().len(), 1, "{bag}");
     let promoters = api(server, "/api/v1/text/sentiment?band=promoters", &analyst);
     let promoted = promoters["overall"]["comments"].as_u64().unwrap();
@@ -201,6 +227,89 @@ fn the_comments_are_analysed_on_the_web_as_the_analysis_layer_does_and_each_role
     );
     let recent = recent["overall"]["comments"].as_u64().unwrap();
     assert!(recent > 0 && recent < all, "{recent} of {all} from {from}");
+
+    // A topic and a tone narrow every analysis, as the analysis layer narrows them; the
+    // topics still compare each topic's comments with those without it.
+    let taxonomy = Taxonomy::parse(taxonomy::EXAMPLE).unwrap();
+    let scope = CommentScope {
+        topic: taxonomy.find("baggage"),
+        tone: Some(Tone::Negative),
+        ..CommentScope::default()
+    };
+    let (narrowed_sentiment, _, narrowed_terms) = analysed(server, &scope, Compared::Defectors);
+    let narrowing = "topic=baggage&tone=negative";
+    let got = api(
+        server,
+        &format!("/api/v1/text/sentiment?{narrowing}"),
+        &analyst,
+    );
+    assert!(
+        close(&got, &narrowed_sentiment),
+        "{got}\n{narrowed_sentiment}"
+    );
+    let narrowed = got["overall"]["comments"].as_u64().unwrap();
+    assert!(narrowed > 0 && narrowed < baggage["comments"].as_u64().unwrap());
+    assert!(
+        got["overall"]["mean"]["value"].as_f64().unwrap() <= -0.05,
+        "{got}"
+    );
+    let got = api(
+        server,
+        &format!("/api/v1/text/terms?{narrowing}&compare=defectors"),
+        &analyst,
+    );
+    assert!(close(&got, &narrowed_terms), "{got}\n{narrowed_terms}");
+    let unnarrowed = CommentScope {
+        topic: None,
+        ..scope
+    };
+    let (_, unnarrowed, _) = analysed(server, &unnarrowed, Compared::Defectors);
+    let got = api(
+        server,
+        &format!("/api/v1/text/topics?{narrowing}"),
+        &analyst,
+    );
+    assert!(close(&got, &unnarrowed), "{got}\n{unnarrowed}");
+    let html = page(server, &format!("/comments?{narrowing}"), &analyst);
+    let mean = narrowed_sentiment["overall"]["mean"]["value"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        html.contains(&format!("data-key=\"sentiment\" value=\"{mean}\"")),
+        "the page's mean is the API's {mean}"
+    );
+
+    // A topic's series by period: its comments per month or quarter add up to its count.
+    for period in ["month", "quarter"] {
+        let got = api(
+            server,
+            &format!("/api/v1/text/topics?period={period}"),
+            &analyst,
+        );
+        let row = got["topics"].as_array().unwrap().iter();
+        let row = row.clone().find(|t| t["topic"] == "baggage").unwrap();
+        let series = row["series"].as_array().unwrap();
+        let sum: u64 = series.iter().map(|p| p["comments"].as_u64().unwrap()).sum();
+        assert_eq!(sum, row["comments"].as_u64().unwrap(), "{period}");
+        assert!(series.len() > 1, "{row}");
+        for p in series {
+            let month = &p["period"].as_str().unwrap()[5..7];
+            assert!(
+                period == "month" || ["01", "04", "07", "10"].contains(&month),
+                "{p}"
+            );
+            assert!(p["comments"] == 0 || p["with"].is_object() || p["with"].is_null());
+        }
+    }
+    let html = page(server, "/comments?topic=baggage&period=quarter", &analyst);
+    for shown in [
+        "Comments mentioning baggage by quarter",
+        "NPS with and without baggage by quarter",
+        "baggage period by period",
+    ] {
+        assert!(html.contains(shown), "{shown}");
+    }
+    assert!(html.contains("-Q"), "quarters named for people");
 
     // Examples: redacted, narrowed by touchpoint, topic, tone and group.
     let security = api(
@@ -283,6 +392,9 @@ fn the_comments_are_analysed_on_the_web_as_the_analysis_layer_does_and_each_role
         ("terms?top=0", "top"),
         ("examples?limit=101", "limit"),
         ("examples?topic=weather", "topic"),
+        ("sentiment?topic=weather", "topic"),
+        ("terms?tone=sarcastic", "tone"),
+        ("topics?period=week", "period"),
         ("examples?tone=sarcastic", "tone"),
         ("examples?group=everyone", "group"),
     ];
@@ -299,6 +411,8 @@ fn the_comments_are_analysed_on_the_web_as_the_analysis_layer_does_and_each_role
         Just(("examples", "tone")),
         Just(("examples", "group")),
         Just(("terms", "compare")),
+        Just(("topics", "period")),
+        Just(("sentiment", "topic")),
     ];
     let valid = [
         "touchpoint",
@@ -313,10 +427,12 @@ fn the_comments_are_analysed_on_the_web_as_the_analysis_layer_does_and_each_role
         "stayers",
         "satisfied_defectors",
         "satisfied_stayers",
+        "month",
+        "quarter",
     ];
     runner
         .run(&(names, "[a-z_]{1,12}"), |((route, field), word)| {
-            prop_assume!(!valid.contains(&word.as_str()));
+            prop_assume!(!valid.contains(&word.as_str()) && taxonomy.find(&word).is_none());
             let r = server.api(&format!("/api/v1/text/{route}?{field}={word}"), &analyst);
             prop_assert_eq!(refused(&r), (400, field.to_string()));
             Ok(())
@@ -354,19 +470,60 @@ fn the_comments_are_analysed_on_the_web_as_the_analysis_layer_does_and_each_role
     );
     let r = server.api("/api/v1/text/sentiment?touchpoint=bag_drop", &owner);
     assert_eq!(refused(&r), (400, "touchpoint".to_string()), "{}", r.body);
+    // No figure of fewer comments than the minimum group size (20) for them: their 40
+    // comments are shown, none of them positive.
+    let none = api(server, "/api/v1/text/sentiment?tone=positive", &owner);
+    assert_eq!(none["withheld"], true, "{none}");
+    assert_eq!(none["min_group_size"], 20, "{none}");
+    let theirs = computed(server, "/api/v1/text/terms?compare=defectors", &owner);
+    let sides = ["comments_a", "comments_b"].map(|k| theirs.json()[k].as_u64().unwrap_or(0));
+    let withheld = theirs.status == 200 && theirs.json()["withheld"] == true;
+    assert!(
+        theirs.status == 422 || withheld || sides.iter().all(|&n| n >= 20),
+        "{}",
+        theirs.body
+    );
+    let topics = api(server, "/api/v1/text/topics", &owner);
+    assert_eq!(topics["comments"], ADDED, "{topics}");
+    for t in topics["topics"].as_array().unwrap() {
+        assert!(t["comments"].as_u64().unwrap() >= 20, "{t}");
+        let series = t["series"].as_array().unwrap();
+        assert!(
+            series.iter().all(|p| p["comments"].as_u64().unwrap() >= 20),
+            "{t}"
+        );
+    }
+    let html = page(server, "/comments?tone=positive", &owner);
+    assert!(
+        html.contains("fewer comments than the minimum group size"),
+        "{html}"
+    );
+    let mine = api(server, "/api/v1/text/sentiment?tone=negative", &owner);
+    assert_eq!(mine["overall"]["comments"], ADDED, "{mine}");
 
-    // A partner (NordGround, bag drop) reads only bag drop's, customers by pseudonym.
+    // A partner (NordGround: check-in and bag drop) reads only its touchpoints', customers
+    // by pseudonym.
     let partner = server.token(
         "nordground-t@example.com",
         Role::Partner,
         Some("nordground"),
         &[Scope::Read],
     );
+    let theirs = api(server, "/api/v1/text/sentiment", &partner);
+    let mine: Vec<&str> = (theirs["groups"].as_array().unwrap().iter())
+        .map(|g| g["group"].as_str().unwrap())
+        .collect();
+    assert!(
+        mine.contains(&"bag_drop") && !mine.contains(&"security"),
+        "{mine:?}"
+    );
+    let total = theirs["overall"]["comments"].as_u64().unwrap();
+    assert!(total > at_bag_drop_all, "{theirs}");
     let seen = api(server, "/api/v1/text/examples?limit=100", &partner);
     let seen = texts(&seen);
-    assert_eq!(seen.len(), ADDED);
+    assert_eq!(seen.len() as u64, total.min(100));
     for (tp, id, text) in &seen {
-        assert_eq!(*tp, "bag_drop");
+        assert!(mine.contains(tp), "{tp}");
         assert!(
             id.starts_with("c-") && !at_bag_drop.contains(&id.to_string()),
             "{id}"
@@ -427,6 +584,105 @@ fn the_comments_are_analysed_on_the_web_as_the_analysis_layer_does_and_each_role
     if let Some(term) = sd["of_a"][0]["term"].as_str() {
         assert!(html.contains(&format!("<td>{term}</td>")), "{term}");
     }
+}
+
+#[test]
+fn demo_owners_read_their_comments_and_an_administrator_adds_a_discovered_topic() {
+    let server = &Server::demo(1500);
+    // The demo's owner and partner accounts (cabin crew, NordGround) read comments on
+    // their own touchpoints' answers.
+    for (owner, role) in [("cabin_crew", Role::Owner), ("nordground", Role::Partner)] {
+        let token = server.token(
+            &format!("{owner}@example.com"),
+            role,
+            Some(owner),
+            &[Scope::Read],
+        );
+        let theirs = api(server, "/api/v1/text/sentiment", &token);
+        assert!(
+            theirs["overall"]["comments"].as_u64().unwrap() >= 20,
+            "{owner}: {theirs}"
+        );
+        let examples = api(server, "/api/v1/text/examples", &token);
+        assert!(!texts(&examples).is_empty(), "{owner}");
+    }
+    let analyst = server.token("analyst-d@example.com", Role::Analyst, None, &[Scope::Read]);
+    let found = api(server, "/api/v1/text/discovered", &analyst);
+    let topics = found["discovered"]["topics"].as_array().unwrap();
+    assert!(!topics.is_empty(), "{found}");
+    assert_eq!(
+        found["discovered"]["promotions"].as_array().unwrap().len(),
+        topics.len()
+    );
+    let terms: Vec<&str> = (topics[0]["terms"].as_array().unwrap().iter())
+        .map(|t| t["term"].as_str().unwrap())
+        .collect();
+    let html = page(server, "/comments", &analyst);
+    assert!(
+        html.contains("Discovered topic 1") && html.contains(terms[0]),
+        "{html}"
+    );
+    assert!(
+        !html.contains("Add to the taxonomy"),
+        "only administrators add topics"
+    );
+
+    // Only an administrator's session with its form token adds one; bad fields are refused.
+    let shown = terms.join(", ");
+    let fields = |topic: &'static str, name: &'static str| {
+        [("topic", topic), ("terms", shown.as_str()), ("name", name)]
+    };
+    let analyst = crate::admin::Session::new(server, "ana-d@example.com", Role::Analyst, None);
+    let r = analyst.post("/comments/discovered", &fields("1", "legroom"));
+    assert_eq!(r.status, 403, "{}", r.body);
+    let admin = crate::admin::Session::new(server, "admin-d@example.com", Role::Admin, None);
+    assert!(page_of(&admin, "/comments").contains("Add to the taxonomy"));
+    let r = admin.post_raw(
+        "/comments/discovered",
+        &crate::form(&fields("1", "legroom")),
+    );
+    assert_eq!(r.status, 403, "no form token: {}", r.body);
+    for (topic, name, status) in [
+        ("0", "legroom", 400),
+        ("99", "legroom", 400),
+        ("1", " ", 400),
+    ] {
+        let r = admin.post("/comments/discovered", &fields(topic, name));
+        assert_eq!(r.status, status, "{topic} {name}: {}", r.body);
+    }
+    let stale = [
+        ("topic", "1"),
+        ("terms", "nothing, like, it"),
+        ("name", "legroom"),
+    ];
+    assert_eq!(admin.post("/comments/discovered", &stale).status, 409);
+    let r = admin.post("/comments/discovered", &fields("1", "baggage"));
+    assert_eq!(r.status, 400, "a name the taxonomy has: {}", r.body);
+    assert!(r.body.contains("duplicate topic"), "{}", r.body);
+    assert!(
+        !server.folder().root().join("taxonomy.toml").exists(),
+        "nothing written"
+    );
+
+    let r = admin.post("/comments/discovered", &fields("1", "legroom"));
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/comments?topic=legroom"));
+    let written = std::fs::read_to_string(server.folder().root().join("taxonomy.toml")).unwrap();
+    assert!(
+        written.contains("name = \"legroom\"") && written.contains(terms[0]),
+        "{written}"
+    );
+    let audit = server.ops().recent_audit(20).unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "add_topic" && a.actor == "admin-d@example.com")
+    );
+    let token = server.token("analyst-e@example.com", Role::Analyst, None, &[Scope::Read]);
+    let now = api(server, "/api/v1/text/topics", &token);
+    let legroom = now["topics"].as_array().unwrap().iter();
+    let legroom = legroom.clone().find(|t| t["topic"] == "legroom").unwrap();
+    assert!(legroom["comments"].as_u64().unwrap() > 0, "{legroom}");
 }
 
 #[test]
