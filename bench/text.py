@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""`cxray text sentiment` and `cxray text terms` over N comments, beside Python's
-vaderSentiment 3.3.2 scoring the same comments, in the same run.
+"""`cxray text sentiment`, `cxray text terms` and `cxray text topics` (the starter
+taxonomy) over N comments, beside Python's vaderSentiment 3.3.2 scoring the same
+comments, in the same run.
 
 Usage: bench/text.py N [PYTHON_N]   (needs a build of cxray at $CARGO_TARGET_DIR/$PROFILE
 — PROFILE release by default — and `pip install vaderSentiment==3.3.2`).
@@ -9,7 +10,9 @@ capitals, punctuation, emoji, some personal data; 80% English, 20% German, Danis
 and Spanish; two groups) to a Parquet file, then times, as a user would call them,
 `cxray text sentiment --sql "SELECT grp AS "group", comment FROM 'file'"` and
 `cxray text terms --sql …` (redaction, language detection, VADER, words, stems, 1-3-grams
-and log-odds), with their peak memory (RSS of the process, from wait4). Python's
+and log-odds) and `cxray text topics --taxonomy starter.toml --discover 0 --sql …`, with
+their peak memory (the process's maximum RSS as /usr/bin/time reports it: a child forked
+from this Python process would count the comments it holds). Python's
 vaderSentiment scores the first PYTHON_N comments (default min(N, 200,000)), its time
 scaled to N. Writes bench/results/text-N.json.
 """
@@ -65,14 +68,15 @@ def comments(count, seed=18):
 
 def run(args):
     start = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        p = subprocess.Popen([binary, *args], stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(p.pid, 0)
+    with tempfile.TemporaryFile("w+") as out, tempfile.NamedTemporaryFile("w+") as rss, \
+            tempfile.TemporaryFile("w+") as err:
+        p = subprocess.run(["/usr/bin/time", "-o", rss.name, "-f", "%M", binary, *args],
+                           stdout=out, stderr=err, text=True)
         seconds = time.perf_counter() - start
         out.seek(0), err.seek(0)
-        if status != 0:
+        if p.returncode != 0:
             sys.exit(f"{args}: {err.read()}")
-        return seconds, usage.ru_maxrss / 1024, json.load(out)
+        return seconds, int(rss.read().split()[-1]) / 1024, json.load(out)
 
 
 def main():
@@ -88,6 +92,12 @@ def main():
         query = f"SELECT grp AS \"group\", comment FROM '{file}'"
         s_time, s_mem, s = run(["--data", data, "text", "sentiment", "--sql", query, "--json"])
         t_time, t_mem, t = run(["--data", data, "text", "terms", "--sql", query, "--json"])
+        taxonomy = os.path.join(tmp, "starter.toml")
+        with open(taxonomy, "w") as f:
+            f.write(subprocess.run([binary, "--data", data, "text", "topics"], check=True,
+                                   capture_output=True, text=True).stdout)
+        p_time, p_mem, p = run(["--data", data, "text", "topics", "--taxonomy", taxonomy,
+                                "--discover", "0", "--sql", query, "--json"])
 
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
     analyzer = SentimentIntensityAnalyzer()
@@ -104,6 +114,9 @@ def main():
         "cxray_sentiment_peak_mib": round(s_mem),
         "cxray_terms_s": round(t_time, 2),
         "cxray_terms_peak_mib": round(t_mem),
+        "cxray_topics_s": round(p_time, 2),
+        "cxray_topics_peak_mib": round(p_mem),
+        "topics": {x["topic"]: x["comments"] for x in p["topics"]},
         "cxray_scored": s["overall"]["scored"],
         "cxray_mean": s["overall"]["mean"]["value"],
         "python_vader_comments": python_n,
