@@ -125,6 +125,19 @@ impl OpsDb {
         tx.commit()?;
         Ok(done)
     }
+
+    /// The customers who got a case from the rule within its cooldown before `now`: their
+    /// events open none (read once per scan, so their events need not be looked at).
+    pub fn cooling_customers(&self, rule: &Rule, now: DateTime<Utc>) -> Result<HashSet<String>> {
+        let Some(since) = cooldown_start(rule, now) else {
+            return Ok(HashSet::new());
+        };
+        let mut statement = self.conn().prepare_cached(
+            "SELECT DISTINCT customer_id FROM cases WHERE rule_id = ?1 AND opened_at > ?2",
+        )?;
+        let rows = statement.query_map(params![rule.id, stored(since)], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
 }
 
 pub(super) fn has_case(tx: &Transaction, rule: i64, key: &str) -> Result<bool> {
@@ -135,28 +148,17 @@ pub(super) fn has_case(tx: &Transaction, rule: i64, key: &str) -> Result<bool> {
     Ok(found.is_some())
 }
 
-impl OpsDb {
-    /// The customers who got a case from the rule within its cooldown before `now`: their
-    /// events open none (read once per scan, so their events need not be looked at).
-    pub fn cooling_customers(&self, rule: &Rule, now: DateTime<Utc>) -> Result<HashSet<String>> {
-        if rule.cooldown_days == 0 {
-            return Ok(HashSet::new());
-        }
-        let since = now - Duration::days(i64::from(rule.cooldown_days));
-        let mut statement = self.conn().prepare_cached(
-            "SELECT DISTINCT customer_id FROM cases WHERE rule_id = ?1 AND opened_at > ?2",
-        )?;
-        let rows = statement.query_map(params![rule.id, stored(since)], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
+/// When the rule's cooldown before `now` began; none without a cooldown.
+fn cooldown_start(rule: &Rule, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let days = i64::from(rule.cooldown_days);
+    (days > 0).then(|| now - Duration::days(days))
 }
 
 /// Whether the customer got a case from the rule within its cooldown before `now`.
 fn cooling_down(tx: &Transaction, rule: &Rule, customer: &str, now: DateTime<Utc>) -> Result<bool> {
-    if rule.cooldown_days == 0 {
+    let Some(since) = cooldown_start(rule, now) else {
         return Ok(false);
-    }
-    let since = now - Duration::days(i64::from(rule.cooldown_days));
+    };
     let found = tx
         .prepare_cached(
             "SELECT 1 FROM cases WHERE rule_id = ?1 AND customer_id = ?2 AND opened_at > ?3
