@@ -39,7 +39,6 @@ use crate::scorecard::{
 };
 use crate::settings::ProductSettings;
 use cxray_store::decode::Columns;
-use cxray_store::ops::OpsDb;
 use cxray_store::sql::{Restriction, Sql, day_sql};
 use cxray_store::{DataFolder, Result};
 use serde::{Deserialize, Serialize};
@@ -234,7 +233,7 @@ impl Groups {
         if sql.restriction().is_some() || matches!(link.defection, Defection::Window) {
             return Ok(None);
         }
-        let ops = OpsDb::open(&folder.ops_db_path())?;
+        let ops = folder.ops_db()?;
         let journey = &JourneyOptions::of_product(&ops, settings)?;
         let Some(currency) = journey::financials_currency(sql).await? else {
             return Ok(None);

@@ -16,7 +16,6 @@ use crate::settings::ProductSettings;
 use crate::surveys::population::{Asked, Invited};
 use crate::surveys::respondents::{self, WhoAnswers};
 use cxray_store::decode::Columns;
-use cxray_store::ops::OpsDb;
 use cxray_store::sql::{Restriction, Sql};
 use cxray_store::{DataFolder, ErrorKind, Result, StoreError};
 
@@ -106,10 +105,7 @@ pub fn data_state(sql: &Sql, folder: &DataFolder) -> Result<DataState> {
         .iter()
         .map(|(t, v)| (t.name().to_string(), *v))
         .collect();
-    Ok((
-        versions,
-        OpsDb::open(&folder.ops_db_path())?.last_data_change()?,
-    ))
+    Ok((versions, folder.ops_db()?.last_data_change()?))
 }
 
 /// What a part of a view holds when the view was computed for another page.
@@ -125,7 +121,7 @@ pub async fn compute(
 ) -> Result<Snapshot> {
     let started = Instant::now();
     let stats = settings.stats;
-    let ops = OpsDb::open(&folder.ops_db_path())?;
+    let ops = folder.ops_db()?;
     let journey_options = JourneyOptions::of_product(&ops, settings)?;
     let wants = |p: &[Part]| parts.iter().any(|x| p.contains(x));
     // The parts run concurrently: while one waits (the journey's first build holds the

@@ -117,7 +117,7 @@ pub async fn build_with_rules(
         writer.flush_and_commit(&mut delta).await?;
     }
     // The world's long-wait limits are the touchpoints' service levels.
-    let ops = OpsDb::open(&folder.ops_db_path())?;
+    let ops = folder.ops_db()?;
     for (touchpoint, max_wait) in slas {
         let sla = Sla {
             max_wait_seconds: Some(max_wait),

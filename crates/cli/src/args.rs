@@ -33,6 +33,11 @@ pub struct Cli {
     /// the config file's `state`, or ~/.local/state/cxray/<scheme>/<bucket>/<prefix>].
     #[arg(long, global = true, value_name = "DIR")]
     pub state: Option<PathBuf>,
+    /// The operational database on PostgreSQL, shared by several servers
+    /// (postgres://user:password@host:port/database) [default: $CXRAY_OPS, the config
+    /// file's `ops`, or SQLite: cxray.db in the data or state folder].
+    #[arg(long, global = true, value_name = "URL")]
+    pub ops: Option<String>,
     /// A TOML config file [default: $CXRAY_CONFIG, or ./cxray.toml if present].
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,

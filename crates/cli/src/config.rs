@@ -27,6 +27,9 @@ pub struct Config {
     /// database, the ingestion's write-ahead log, derived data); see
     /// `Location::default_state`.
     pub state: Option<PathBuf>,
+    /// The operational database on PostgreSQL (a `postgres://` URL), shared by several
+    /// servers; else SQLite in the data or state folder.
+    pub ops: Option<String>,
     /// The object stores' options (`[object_store]`: e.g. `aws_endpoint`, `aws_region`,
     /// `retry_timeout_seconds`); the environment's `AWS_*` variables apply too.
     pub object_store: HashMap<String, String>,
@@ -60,6 +63,7 @@ pub struct Config {
 struct FileConfig {
     data: Option<PathBuf>,
     state: Option<PathBuf>,
+    ops: Option<String>,
     object_store: Option<HashMap<String, toml::Value>>,
     bind: Option<SocketAddr>,
     log: Option<String>,
@@ -84,6 +88,7 @@ impl Config {
         explicit: Option<&Path>,
         data: Option<PathBuf>,
         state: Option<PathBuf>,
+        ops: Option<String>,
     ) -> anyhow::Result<Self> {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let path = explicit
@@ -131,6 +136,11 @@ impl Config {
             state: state
                 .or_else(|| env("CXRAY_STATE").map(PathBuf::from))
                 .or(file.state),
+            ops: ops
+                .or_else(|| env("CXRAY_OPS"))
+                .or(file.ops)
+                .map(|url| postgres_url(&url))
+                .transpose()?,
             object_store,
             limits,
             erased_rows,
@@ -163,6 +173,16 @@ impl Config {
                     .unwrap_or_else(|| InvitationOptions::default().email_column),
             },
         })
+    }
+}
+
+/// The operational database's URL, which must be PostgreSQL's.
+fn postgres_url(url: &str) -> anyhow::Result<String> {
+    match cxray_store::db::OpsLocation::parse(url) {
+        cxray_store::db::OpsLocation::Postgres(url) => Ok(url),
+        cxray_store::db::OpsLocation::Sqlite(_) => Err(crate::commands::usage(format!(
+            "--ops: '{url}' is not a PostgreSQL URL like postgres://user@host/database"
+        ))),
     }
 }
 
@@ -244,10 +264,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cxray.toml");
         std::fs::write(&path, "erased_customers = \"Accept\"").unwrap();
-        let config = Config::load(Some(&path), None, None).unwrap();
+        let config = Config::load(Some(&path), None, None, None).unwrap();
         assert_eq!(config.erased_rows, ErasedRows::Accept);
         std::fs::write(&path, "erased_customers = \"keep\"").unwrap();
-        let e = format!("{:#}", Config::load(Some(&path), None, None).unwrap_err());
+        let e = format!(
+            "{:#}",
+            Config::load(Some(&path), None, None, None).unwrap_err()
+        );
         assert!(
             e.contains("unknown rule for erased customers' rows 'keep'"),
             "{e}"
@@ -280,14 +303,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cxray.toml");
         std::fs::write(&path, "chromium = \"/usr/bin/chromium\"").unwrap();
-        assert_eq!(Config::load(Some(&path), None, None).unwrap().mail, None);
+        assert_eq!(
+            Config::load(Some(&path), None, None, None).unwrap().mail,
+            None
+        );
         let both = "smtp_url = \"smtp://127.0.0.1:2525\"\nmail_from = \"cx@example.com\"";
         std::fs::write(&path, both).unwrap();
-        let mail = Config::load(Some(&path), None, None).unwrap().mail.unwrap();
+        let mail = Config::load(Some(&path), None, None, None)
+            .unwrap()
+            .mail
+            .unwrap();
         assert_eq!(mail.smtp_url, "smtp://127.0.0.1:2525");
         assert_eq!(mail.from, "cx@example.com");
         std::fs::write(&path, "smtp_url = \"smtp://127.0.0.1:2525\"").unwrap();
-        let e = format!("{:#}", Config::load(Some(&path), None, None).unwrap_err());
+        let e = format!(
+            "{:#}",
+            Config::load(Some(&path), None, None, None).unwrap_err()
+        );
         assert!(e.contains("mail_from is not"), "{e}");
     }
 }

@@ -31,8 +31,13 @@ fn main() {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = Config::load(cli.config.as_deref(), cli.data.clone(), cli.state.clone())
-        .map_err(commands::usage)?;
+    let config = Config::load(
+        cli.config.as_deref(),
+        cli.data.clone(),
+        cli.state.clone(),
+        cli.ops.clone(),
+    )
+    .map_err(commands::usage)?;
     init_logging(&config.log);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

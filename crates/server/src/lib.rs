@@ -116,8 +116,8 @@ pub(crate) async fn ops<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&OpsDb) -> cxray_store::Result<T> + Send + 'static,
 ) -> cxray_store::Result<T> {
-    let path = state.folder.ops_db_path();
-    tokio::task::spawn_blocking(move || f(&OpsDb::open(&path)?))
+    let folder = state.folder.clone();
+    tokio::task::spawn_blocking(move || f(&folder.ops_db()?))
         .await
         .map_err(|e| cxray_store::StoreError::Input(format!("operational database task: {e}")))?
 }

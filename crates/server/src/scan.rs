@@ -11,7 +11,6 @@ use chrono::Utc;
 use cxray_analysis::{cases, surveys};
 use cxray_core::domain::Table;
 use cxray_store::ingest::{Ingest, RecentCommits};
-use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
 use cxray_store::{DataFolder, StoreError};
 
@@ -70,7 +69,7 @@ async fn scan(
     tables: &[Table],
     recent: Arc<RecentCommits>,
 ) -> Result<(), StoreError> {
-    let ops = OpsDb::open(&folder.ops_db_path())?;
+    let ops = folder.ops_db()?;
     let cases = cases::watched(&ops, tables)?;
     let invitations = tables.contains(&Table::Interactions) && surveys::watched(&ops)?;
     if !cases && !invitations {

@@ -4,8 +4,8 @@
 
 use std::collections::HashSet;
 
+use crate::db::params;
 use cxray_core::erasure::ErasedRows;
-use rusqlite::params;
 
 use crate::Result;
 use crate::ops::{OpsDb, now_text};
@@ -28,7 +28,7 @@ pub(crate) fn suppress(db: &OpsDb, hashes: &[String]) -> Result<()> {
     let tx = crate::ops::write(db.conn())?;
     for hash in hashes {
         tx.execute(
-            "INSERT OR IGNORE INTO forgotten (hash, at) VALUES (?1, ?2)",
+            "INSERT INTO forgotten (hash, at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
             params![hash, now_text()],
         )?;
     }
@@ -54,7 +54,7 @@ impl Erased {
             .conn()
             .prepare("SELECT hash FROM forgotten")?
             .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<HashSet<String>>>()?;
+            .collect::<crate::db::DbResult<HashSet<String>>>()?;
         if hashes.is_empty() {
             return Ok(Erased::default());
         }

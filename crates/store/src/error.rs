@@ -70,6 +70,8 @@ pub enum StoreError {
     Arrow(#[from] datafusion::arrow::error::ArrowError),
     #[error("operational database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("operational database: {0}")]
+    Ops(#[from] crate::db::DbError),
     /// A query's result could not be read as expected (a missing column, a type that
     /// cannot be cast): a defect, not bad input.
     #[error("reading a query result: {0}")]

@@ -22,7 +22,9 @@ use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::db::OpsLocation;
 use crate::error::StorageError;
+use crate::ops::OpsDb;
 use crate::{Result, StoreError, storage};
 
 /// The layout version this build writes and reads.
@@ -133,6 +135,8 @@ pub struct DataFolder {
     /// The folder URL of the Delta tables (`…/tables/`).
     tables: Url,
     remote: Option<Arc<Remote>>,
+    /// The operational database on PostgreSQL, by its URL; else SQLite in `root`.
+    postgres: Option<Arc<str>>,
 }
 
 #[derive(Debug)]
@@ -179,6 +183,7 @@ impl DataFolder {
             root,
             tables,
             remote: None,
+            postgres: None,
         }
     }
 
@@ -286,6 +291,7 @@ impl DataFolder {
             root,
             tables,
             remote: Some(Arc::new(remote)),
+            postgres: None,
         };
         Ok((folder, created))
     }
@@ -308,6 +314,19 @@ impl DataFolder {
     /// The object store URL when the tables are on object storage.
     pub fn remote_url(&self) -> Option<&Url> {
         self.remote.as_ref().map(|r| &r.url)
+    }
+
+    /// Refuses `what`, which copies the SQLite file of the operational database, when
+    /// that is on PostgreSQL.
+    pub fn sqlite_only(&self, what: &'static str) -> Result<()> {
+        match &self.postgres {
+            Some(_) => Err(StoreError::Input(format!(
+                "{what} copies the operational database's SQLite file, but it is on \
+                 PostgreSQL ({}): back that database up with pg_dump",
+                self.ops_location()
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Refuses `what` on a data folder on object storage.
@@ -371,6 +390,26 @@ impl DataFolder {
     /// The operational database file.
     pub fn ops_db_path(&self) -> PathBuf {
         self.root.join("cxray.db")
+    }
+
+    /// The folder with its operational database on PostgreSQL at `url` (a
+    /// `postgres://` URL) instead of SQLite in the folder.
+    pub fn with_postgres(mut self, url: &str) -> Self {
+        self.postgres = Some(url.into());
+        self
+    }
+
+    /// Where the operational database is: PostgreSQL if set, else [`Self::ops_db_path`].
+    pub fn ops_location(&self) -> OpsLocation {
+        match &self.postgres {
+            Some(url) => OpsLocation::Postgres(url.to_string()),
+            None => OpsLocation::Sqlite(self.ops_db_path()),
+        }
+    }
+
+    /// A connection to the operational database, migrated.
+    pub fn ops_db(&self) -> Result<OpsDb> {
+        OpsDb::at(&self.ops_location())
     }
 
     /// Where rows set aside by `--skip-bad-rows` are written.

@@ -5,12 +5,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::db::Value;
+use crate::db::{Conn, OptionalExtension};
 use chrono::NaiveDate;
 use cxray_core::initiatives::{Initiative, Scope, Status};
-use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
-use crate::ops::{OpsDb, audit, now_text, parse_column};
+use crate::ops::{OpsDb, audit, now_text, parse_column, parse_optional};
 use crate::{Result, StoreError};
 
 const COLUMNS: &str = "name, owner, touchpoints, scope_column, scope_values, start, starts, \
@@ -34,7 +34,7 @@ impl OpsDb {
                 "INSERT INTO initiatives ({COLUMNS}, created_by, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
             ),
-            params_from_iter(values),
+            values,
         )?;
         audit(&tx, actor, "add_initiative", &i.name)?;
         tx.commit()?;
@@ -58,7 +58,7 @@ impl OpsDb {
              scope_values = ?5, start = ?6, starts = ?7, end_date = ?8, one_off_cost = ?9,
              running_cost = ?10, expected_effect = ?11, status = ?12, notes = ?13,
              updated_at = ?14 WHERE id = ?15",
-            params_from_iter(values),
+            values,
         )?;
         audit(&tx, actor, "update_initiative", &i.name)?;
         tx.commit()?;
@@ -74,7 +74,7 @@ impl OpsDb {
     /// Every initiative with its id, by name.
     pub fn recorded_initiatives(&self) -> Result<Vec<Recorded>> {
         let mut stmt = self.conn().prepare(&format!(
-            "SELECT {COLUMNS}, id FROM initiatives ORDER BY name COLLATE NOCASE"
+            "SELECT {COLUMNS}, id FROM initiatives ORDER BY name"
         ))?;
         let rows = stmt.query_map([], recorded)?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -97,7 +97,7 @@ impl OpsDb {
         let found = self
             .conn()
             .query_row(
-                &format!("SELECT {COLUMNS} FROM initiatives WHERE name = ?1 COLLATE NOCASE"),
+                &format!("SELECT {COLUMNS} FROM initiatives WHERE name = ?1"),
                 [name],
                 read,
             )
@@ -128,7 +128,7 @@ pub struct Recorded {
 }
 
 /// A row of `COLUMNS` followed by the id.
-fn recorded(r: &rusqlite::Row) -> rusqlite::Result<Recorded> {
+fn recorded(r: &crate::db::Row) -> crate::db::DbResult<Recorded> {
     Ok(Recorded {
         initiative: read(r)?,
         id: r.get(13)?,
@@ -144,13 +144,11 @@ fn unknown(name: &str) -> StoreError {
     StoreError::Input(format!("no initiative named '{name}'"))
 }
 
-fn find(conn: &Connection, name: &str) -> Result<Option<i64>> {
+fn find(conn: &Conn, name: &str) -> Result<Option<i64>> {
     Ok(conn
-        .query_row(
-            "SELECT id FROM initiatives WHERE name = ?1 COLLATE NOCASE",
-            [name],
-            |r| r.get(0),
-        )
+        .query_row("SELECT id FROM initiatives WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
         .optional()?)
 }
 
@@ -185,7 +183,7 @@ fn texts(starts: &BTreeMap<String, NaiveDate>) -> BTreeMap<&str, String> {
         .collect()
 }
 
-fn read(r: &rusqlite::Row) -> rusqlite::Result<Initiative> {
+fn read(r: &crate::db::Row) -> crate::db::DbResult<Initiative> {
     let list = |s: &str| serde_json::from_str::<Vec<String>>(s);
     let date = |s: &str| s.parse::<NaiveDate>();
     let starts = |s: &str| -> std::result::Result<BTreeMap<String, NaiveDate>, String> {
@@ -195,7 +193,6 @@ fn read(r: &rusqlite::Row) -> rusqlite::Result<Initiative> {
             .map(|(u, d)| Ok((u, d.parse::<NaiveDate>().map_err(|e| e.to_string())?)))
             .collect()
     };
-    let end: Option<String> = r.get(7)?;
     Ok(Initiative {
         name: r.get(0)?,
         owner: r.get(1)?,
@@ -206,9 +203,7 @@ fn read(r: &rusqlite::Row) -> rusqlite::Result<Initiative> {
         },
         start: parse_column(r, 5, date)?,
         starts: parse_column(r, 6, starts)?,
-        end: end.map(|e| e.parse()).transpose().map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, Box::new(e))
-        })?,
+        end: parse_optional(r, 7, str::parse)?,
         one_off_cost: r.get(8)?,
         running_cost: r.get(9)?,
         expected_effect: r.get(10)?,

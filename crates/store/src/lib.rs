@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod cases;
+pub mod db;
 pub mod decode;
 pub mod edits;
 pub mod erased;

@@ -1,13 +1,14 @@
-//! The operational database (SQLite, embedded): state that is not an event table, such
-//! as the import log and the audit log (users and targets are in [`crate::accounts`] and
-//! [`crate::targets`], ingestion's idempotency keys in [`crate::ingest`]). Its schema is
-//! versioned by [`MIGRATIONS`].
+//! The operational database (SQLite embedded by default, or PostgreSQL; [`crate::db`]):
+//! state that is not an event table, such as the import log and the audit log (users and
+//! targets are in [`crate::accounts`] and [`crate::targets`], ingestion's idempotency
+//! keys in [`crate::ingest`]). Its schema is versioned: SQLite's by [`MIGRATIONS`],
+//! PostgreSQL's by [`POSTGRES_MIGRATIONS`], both ending at [`schema_version`].
 
 use std::path::Path;
 
-use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
+use crate::db::{Conn, DbResult, OpsLocation, Tx, params};
 use crate::{Result, StoreError};
 
 /// Schema migrations, applied in order; the index + 1 is the schema version.
@@ -410,6 +411,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      );",
 ];
 
+/// PostgreSQL's migrations, each with the schema version it brings the database to: the
+/// first creates what SQLite's first 14 do; later ones change both backends alike.
+pub(crate) const POSTGRES_MIGRATIONS: &[(u32, &str)] =
+    &[(14, include_str!("db/postgres_schema.sql"))];
+
 /// The schema version this build expects.
 pub fn schema_version() -> u32 {
     MIGRATIONS.len() as u32
@@ -417,7 +423,8 @@ pub fn schema_version() -> u32 {
 
 /// A connection to the operational database, migrated to [`schema_version`].
 pub struct OpsDb {
-    conn: Connection,
+    conn: Conn,
+    location: OpsLocation,
 }
 
 /// A touchpoint's service levels: the longest acceptable wait and failure rate.
@@ -478,57 +485,92 @@ pub struct ImportRecord {
 }
 
 impl OpsDb {
-    /// Opens (creating if needed) and migrates the database; refuses a database whose
-    /// schema is newer than this build knows.
+    /// Opens (creating if needed) and migrates the SQLite database at `path`.
     pub fn open(path: &Path) -> Result<Self> {
-        let conn = Connection::open(path)?;
-        // First, so the pragmas below wait for a lock another process (a server starting
-        // up, a migration) holds instead of failing at once with "database is locked".
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        // Up to 64 MiB of pages in memory (SQLite's default is 2 MiB): a scan deciding on a
-        // million invitations inserts into indexes in random order.
-        conn.pragma_update(None, "cache_size", -65_536)?;
-        let db = OpsDb { conn };
-        db.migrate(path)?;
+        OpsDb::at(&OpsLocation::Sqlite(path.to_path_buf()))
+    }
+
+    /// Connects to (creating a SQLite file if needed) and migrates the database at
+    /// `location`; refuses a database whose schema is newer than this build knows.
+    pub fn at(location: &OpsLocation) -> Result<Self> {
+        let db = OpsDb {
+            conn: Conn::open(location)?,
+            location: location.clone(),
+        };
+        db.migrate()?;
         Ok(db)
     }
 
-    fn migrate(&self, path: &Path) -> Result<()> {
+    fn migrate(&self) -> Result<()> {
         self.conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
         )?;
-        if current_version(&self.conn, path)? == schema_version() {
+        if self.current_version(&self.conn)? == schema_version() {
             return Ok(());
         }
         // Under the write lock, so that of two processes opening a new database at once
         // one migrates and the other then finds it migrated.
-        let tx = crate::ops::write(&self.conn)?;
-        let current = current_version(&tx, path)?;
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = self.conn.write()?;
+        let current = self.current_version(&tx)?;
+        for (version, sql) in self.migrations().filter(|(v, _)| *v > current) {
             tx.execute_batch(sql)?;
             tx.execute(
-                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, datetime('now'))",
-                params![i as u32 + 1],
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+                params![version, now_text()],
             )?;
         }
         tx.commit()?;
         Ok(())
     }
 
+    /// This backend's migrations, each with the version it migrates to.
+    fn migrations(&self) -> Box<dyn Iterator<Item = (u32, &'static str)>> {
+        if self.conn.is_postgres() {
+            Box::new(POSTGRES_MIGRATIONS.iter().copied())
+        } else {
+            Box::new((1..).zip(MIGRATIONS.iter().copied()))
+        }
+    }
+
+    /// The schema version, refusing one newer than this build knows.
+    fn current_version(&self, conn: &Conn) -> Result<u32> {
+        let current: u32 = conn.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )?;
+        if current > schema_version() {
+            return Err(StoreError::Folder(format!(
+                "{}: operational database schema version {current} is newer than this cxray knows ({}): upgrade cxray",
+                self.location,
+                schema_version()
+            )));
+        }
+        Ok(current)
+    }
+
+    /// Where the database is.
+    pub fn location(&self) -> &OpsLocation {
+        &self.location
+    }
+
     /// Rewrites the database file from its live rows and empties the log (after an
     /// erasure): bytes of deleted rows, and stale copies that inserts left in free space
     /// inside pages before secure delete was on, are gone from every file.
+    /// On PostgreSQL, its `VACUUM FULL` rewrites every table the same way.
     pub fn rewrite_file(&self) -> Result<()> {
-        self.conn.execute_batch("VACUUM")?;
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        match self.conn.sqlite() {
+            Some(c) => {
+                c.execute_batch("VACUUM")?;
+                c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            }
+            None => self.conn.execute_batch("VACUUM FULL")?,
+        }
         Ok(())
     }
 
     /// The connection, for the modules that keep their tables here.
-    pub(crate) fn conn(&self) -> &Connection {
+    pub(crate) fn conn(&self) -> &Conn {
         &self.conn
     }
 
@@ -716,28 +758,11 @@ impl OpsDb {
     }
 }
 
-/// The schema version, refusing one newer than this build knows.
-fn current_version(conn: &Connection, path: &Path) -> Result<u32> {
-    let current: u32 = conn.query_row(
-        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-        [],
-        |r| r.get(0),
-    )?;
-    if current > schema_version() {
-        return Err(StoreError::Folder(format!(
-            "{}: operational database schema version {current} is newer than this cxray knows ({}): upgrade cxray",
-            path.display(),
-            schema_version()
-        )));
-    }
-    Ok(current)
-}
-
 /// An operational database at `path` migrated to `version` only, as an older cxray left
 /// it, for tests of the later migrations.
 #[cfg(test)]
-pub(crate) fn db_at_version(path: &Path, version: usize) -> Connection {
-    let conn = Connection::open(path).expect("a new database");
+pub(crate) fn db_at_version(path: &Path, version: usize) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).expect("a new database");
     conn.execute_batch(
         "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
     )
@@ -746,7 +771,7 @@ pub(crate) fn db_at_version(path: &Path, version: usize) -> Connection {
         conn.execute_batch(sql).expect("a migration");
         conn.execute(
             "INSERT INTO schema_migrations VALUES (?1, 'then')",
-            params![i + 1],
+            rusqlite::params![i + 1],
         )
         .expect("its version");
     }
@@ -773,47 +798,47 @@ pub(crate) fn stored(t: chrono::DateTime<chrono::Utc>) -> String {
 
 /// Column `i` of a row, read as text by `parse`.
 pub(crate) fn parse_column<T, E: std::fmt::Display>(
-    r: &rusqlite::Row,
+    r: &crate::db::Row,
     i: usize,
     parse: impl FnOnce(&str) -> std::result::Result<T, E>,
-) -> rusqlite::Result<T> {
+) -> DbResult<T> {
     let text: String = r.get(i)?;
-    parse(&text).map_err(|e| bad_column(i, rusqlite::types::Type::Text, e))
+    parse(&text).map_err(|e| bad_column(r, i, e))
 }
 
 /// Column `i` of a row, read as text by `parse`; none where null.
 pub(crate) fn parse_optional<T, E: std::fmt::Display>(
-    r: &rusqlite::Row,
+    r: &crate::db::Row,
     i: usize,
     parse: impl FnOnce(&str) -> std::result::Result<T, E>,
-) -> rusqlite::Result<Option<T>> {
+) -> DbResult<Option<T>> {
     let text: Option<String> = r.get(i)?;
-    text.map(|t| parse(&t).map_err(|e| bad_column(i, rusqlite::types::Type::Text, e)))
+    text.map(|t| parse(&t).map_err(|e| bad_column(r, i, e)))
         .transpose()
 }
 
-/// A stored value of column `i` (of type `ty`) that is not what it should be.
+/// A stored value of column `i` that is not what it should be.
 pub(crate) fn bad_column(
+    r: &crate::db::Row,
     i: usize,
-    ty: rusqlite::types::Type,
     e: impl std::fmt::Display,
-) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(i, ty, e.to_string().into())
+) -> crate::db::DbError {
+    crate::db::DbError::Column {
+        column: r.name(i).to_string(),
+        message: e.to_string(),
+    }
 }
 
-/// Appends an entry to the audit log (inside the caller's transaction).
 /// A write transaction: it takes the write lock at its start (waiting for it up to the
 /// busy timeout), so it never fails halfway because another connection wrote after it
 /// first read — a deferred transaction that reads and then writes gets "database is
 /// locked" at once in that case, whatever the timeout.
-pub(crate) fn write(conn: &Connection) -> Result<Transaction<'_>> {
-    Ok(Transaction::new_unchecked(
-        conn,
-        TransactionBehavior::Immediate,
-    )?)
+pub(crate) fn write(conn: &Conn) -> Result<Tx<'_>> {
+    Ok(conn.write()?)
 }
 
-pub(crate) fn audit(conn: &Connection, actor: &str, action: &str, detail: &str) -> Result<()> {
+/// Appends an entry to the audit log (inside the caller's transaction).
+pub(crate) fn audit(conn: &Conn, actor: &str, action: &str, detail: &str) -> Result<()> {
     conn.execute(
         "INSERT INTO audit_log (at, actor, action, detail) VALUES (?1, ?2, ?3, ?4)",
         params![chrono::Utc::now().to_rfc3339(), actor, action, detail],

@@ -6,12 +6,12 @@
 //! tries with growing waits ([`retry_after`]). A webhook endpoint whose message is given
 //! up is disabled; its other messages wait until it is enabled again.
 
+use crate::db::{Conn, OptionalExtension, params};
 use chrono::{DateTime, Utc};
 use cxray_core::cases::CaseEvent;
 use cxray_core::schedule::{Channel, DeliveryStatus, retry_after};
 use cxray_core::surveys::SurveyMail;
 use cxray_core::webhook::WebhookSecret;
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::ops::{OpsDb, audit, parse_column, parse_optional, stored};
@@ -113,7 +113,7 @@ pub enum Outcome {
 
 /// Queues a message (inside the caller's transaction) for a first try at `now`.
 pub(crate) fn insert(
-    conn: &Connection,
+    conn: &Conn,
     (channel, webhook): (Channel, Option<i64>),
     about: About,
     (sender, recipient, message): (&str, &str, &[u8]),
@@ -161,7 +161,7 @@ const LISTED: &str = "SELECT o.id, o.channel, o.schedule_id, o.period, o.case_id
         o.last_error, o.sent_at, o.invitation_id, o.answer_id
      FROM outbox o";
 
-fn delivery(r: &rusqlite::Row) -> rusqlite::Result<Delivery> {
+fn delivery(r: &crate::db::Row) -> crate::db::DbResult<Delivery> {
     let status = parse_column(r, 8, str::parse::<DeliveryStatus>)?;
     let (case_id, invitation_id) = (r.get::<_, Option<i64>>(4)?, r.get(14)?);
     Ok(Delivery {
@@ -207,7 +207,7 @@ impl OpsDb {
             "SELECT o.id, o.channel, o.sender, o.recipient, o.message, w.secret FROM outbox o
              LEFT JOIN webhooks w ON w.id = o.webhook_id
              WHERE o.status = 'pending' AND (?1 OR o.next_attempt <= ?2)
-               AND (?3 IS NULL OR o.channel = ?3)
+               AND (CAST(?3 AS TEXT) IS NULL OR o.channel = ?3)
                AND (o.webhook_id IS NULL OR w.enabled = 1)
              ORDER BY o.id",
         )?;
@@ -253,10 +253,10 @@ impl OpsDb {
         let status = match outcome {
             Outcome::Sent => {
                 tx.execute(
-                    "UPDATE outbox SET status = 'sent', attempts = ?2, sent_at = ?3, message = X'',
+                    "UPDATE outbox SET status = 'sent', attempts = ?2, sent_at = ?3, message = ?4,
                                        last_error = NULL
                      WHERE id = ?1",
-                    params![id, attempts, stored(now)],
+                    params![id, attempts, stored(now), [0u8; 0]],
                 )?;
                 DeliveryStatus::Sent
             }
@@ -308,5 +308,9 @@ impl OpsDb {
     }
 }
 
+/// The tests, on each backend of the operational database.
 #[cfg(test)]
-pub(crate) mod tests;
+pub(crate) mod tests {
+    crate::on_each_backend!("outbox/tests.rs");
+    pub(crate) use sqlite::{at, mail};
+}

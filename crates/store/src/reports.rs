@@ -2,9 +2,9 @@
 //! pack goes to whom; when it is due, the pack's e-mails are queued in the
 //! [outbox](crate::outbox) together with the schedule's next due time (one transaction).
 
+use crate::db::params;
 use chrono::{DateTime, Utc};
 use cxray_core::schedule::{Channel, Recipient, ReportCadence};
-use rusqlite::params;
 use serde::Serialize;
 
 use crate::ops::{OpsDb, audit, parse_column, stored};
@@ -73,7 +73,7 @@ impl OpsDb {
             .collect::<Vec<_>>();
         let list = list.join(", ");
         let tx = crate::ops::write(self.conn())?;
-        tx.execute(
+        let id = tx.insert(
             "INSERT INTO report_schedules (cadence, recipients, created_by, created_at, next_due)
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
@@ -84,7 +84,7 @@ impl OpsDb {
                 stored(cadence.next_due(now))
             ],
         )?;
-        let id = tx.last_insert_rowid();
+
         let detail = format!("schedule {id}: {cadence} to {list}");
         audit(&tx, actor, "add_report_schedule", &detail)?;
         tx.commit()?;
@@ -133,7 +133,7 @@ impl OpsDb {
     fn schedules_where(
         &self,
         filter: &str,
-        values: &[&dyn rusqlite::ToSql],
+        values: &[&dyn crate::db::ToValue],
     ) -> Result<Vec<Schedule>> {
         let mut stmt = self.conn().prepare(&format!(
             "SELECT id, cadence, recipients, created_by, created_at, next_due, last_period,
@@ -171,7 +171,7 @@ impl OpsDb {
                         .conn()
                         .prepare("SELECT email FROM users WHERE role = ?1 AND disabled = 0")?;
                     let emails = stmt.query_map(params![role.name()], |r| r.get(0))?;
-                    all.extend(emails.collect::<rusqlite::Result<Vec<String>>>()?);
+                    all.extend(emails.collect::<crate::db::DbResult<Vec<String>>>()?);
                 }
             }
         }

@@ -1,7 +1,7 @@
 //! Targets for the headline metrics, per period, in the operational database.
 
+use crate::db::params;
 use cxray_core::targets::{Headline, Period};
-use rusqlite::params;
 use serde::Serialize;
 
 use crate::ops::{OpsDb, audit, now_text, parse_column};

@@ -65,7 +65,7 @@ mod tests {
     fn a_topic_is_added_to_the_starter_once_and_audited() {
         let dir = tempfile::tempdir().unwrap();
         let (folder, _) = DataFolder::create(dir.path().join("data")).unwrap();
-        let ops = OpsDb::open(&folder.ops_db_path()).unwrap();
+        let ops = folder.ops_db().unwrap();
         let topic = "[[topic]]\nname = \"legroom\"\nen = [\"legroom\"]\n";
         let before = parse(taxonomy::EXAMPLE).unwrap().topics().len();
         let added = add_topic(&folder, &ops, "admin@example.com", "name", topic).unwrap();

@@ -5,8 +5,8 @@
 //! over about 20 hours); its waiting messages are kept and go out once it is
 //! enabled again.
 
+use crate::db::{Conn, params};
 use cxray_core::webhook::{WebhookEvent, WebhookSecret};
-use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use crate::accounts::random_bytes;
@@ -63,7 +63,7 @@ fn events_text(events: &[WebhookEvent]) -> String {
     names.join(",")
 }
 
-fn webhook(r: &rusqlite::Row) -> rusqlite::Result<Webhook> {
+fn webhook(r: &crate::db::Row) -> crate::db::DbResult<Webhook> {
     Ok(Webhook {
         id: r.get(0)?,
         url: r.get(1)?,
@@ -94,12 +94,12 @@ impl OpsDb {
         let url = check_url(url)?;
         let secret = WebhookSecret::new(random_bytes::<24>()?.to_vec());
         let tx = crate::ops::write(self.conn())?;
-        tx.execute(
+        let id = tx.insert(
             "INSERT INTO webhooks (url, secret, events, created_by, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![url, secret.bytes(), events_text(events), actor, now_text()],
         )?;
-        let id = tx.last_insert_rowid();
+
         audit(&tx, actor, "add_webhook", &format!("webhook {id}: {url}"))?;
         tx.commit()?;
         Ok((self.webhook(id)?, secret))
@@ -157,7 +157,7 @@ pub(crate) fn body(event: WebhookEvent, timestamp: &str, data: impl Serialize) -
 }
 
 /// The enabled endpoints that want `event` (inside the caller's transaction).
-pub(crate) fn subscribed(conn: &Connection, event: WebhookEvent) -> Result<Vec<(i64, String)>> {
+pub(crate) fn subscribed(conn: &Conn, event: WebhookEvent) -> Result<Vec<(i64, String)>> {
     let mut stmt = conn.prepare("SELECT id, url, events FROM webhooks WHERE enabled = 1")?;
     let rows = stmt.query_map([], |r| {
         Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get::<_, String>(2)?))
@@ -174,7 +174,7 @@ pub(crate) fn subscribed(conn: &Connection, event: WebhookEvent) -> Result<Vec<(
 
 /// Disables endpoint `id` because its message `message` was given up (inside the
 /// caller's transaction). Audited.
-pub(crate) fn disable_failing(conn: &Connection, id: i64, message: i64) -> Result<()> {
+pub(crate) fn disable_failing(conn: &Conn, id: i64, message: i64) -> Result<()> {
     let why = format!("message {message} failed every try");
     conn.execute(
         "UPDATE webhooks SET enabled = 0, disabled_why = ?2 WHERE id = ?1 AND enabled = 1",

@@ -71,7 +71,7 @@ impl JourneyOptions {
 pub async fn prepare(folder: &DataFolder, settings: &ProductSettings) -> Result<f64> {
     let started = std::time::Instant::now();
     let sql = Sql::open(folder, &BTreeMap::new()).await?;
-    let ops = OpsDb::open(&folder.ops_db_path())?;
+    let ops = folder.ops_db()?;
     derived::load(&sql, &JourneyOptions::of_product(&ops, settings)?).await?;
     Ok(started.elapsed().as_secs_f64())
 }

@@ -31,7 +31,7 @@ const FLAGS: &[(&str, &str)] = &[
 /// Adds, lists or disables rules, then lists them.
 pub async fn trigger(config: &Config, command: TriggerCommand, json: bool) -> anyhow::Result<()> {
     let folder = super::folder(config)?;
-    let ops = OpsDb::open(&folder.ops_db_path())?;
+    let ops = folder.ops_db()?;
     match command {
         TriggerCommand::Add(args) => {
             let sql = Sql::open(&folder, &BTreeMap::new()).await?;
@@ -132,7 +132,7 @@ async fn new_rule(args: TriggerAddArgs, sql: &Sql) -> anyhow::Result<NewRule> {
 /// Scans, lists, shows or updates cases, or edits the root causes.
 pub async fn cases(config: &Config, command: CasesCommand, json: bool) -> anyhow::Result<()> {
     let folder = super::folder(config)?;
-    let ops = OpsDb::open(&folder.ops_db_path())?;
+    let ops = folder.ops_db()?;
     match command {
         CasesCommand::Scan => {
             let scans = scan(&folder, &ops).await?;
@@ -230,7 +230,7 @@ pub async fn scan(folder: &DataFolder, ops: &OpsDb) -> anyhow::Result<Vec<RuleSc
 /// After an import into `table`: the cases of the rules that watch it, and how many
 /// were opened (none when no rule watches it).
 pub async fn after_import(folder: &DataFolder, table: Table) -> anyhow::Result<Option<usize>> {
-    let ops = OpsDb::open(&folder.ops_db_path())?;
+    let ops = folder.ops_db()?;
     let watched = cases::watched(&ops, &[table])?;
     scan_if(folder, &ops, watched).await
 }
@@ -238,7 +238,7 @@ pub async fn after_import(folder: &DataFolder, table: Table) -> anyhow::Result<O
 /// After `loyalty predict`: the cases of the behaviour rules, and how many were opened
 /// (none when there is no such rule).
 pub async fn after_predict(folder: &DataFolder) -> anyhow::Result<Option<usize>> {
-    let ops = OpsDb::open(&folder.ops_db_path())?;
+    let ops = folder.ops_db()?;
     let rules = ops.rules()?;
     let watched = rules
         .iter()

@@ -103,7 +103,7 @@ pub async fn run(config: &Config, args: DemoArgs, json: bool) -> anyhow::Result<
 /// generated passwords;
 /// otherwise the demo accounts that exist, without passwords.
 fn sign_in(folder: &DataFolder, bind: SocketAddr, world: &Spec) -> anyhow::Result<SignIn> {
-    let ops = OpsDb::open(&folder.ops_db_path())?;
+    let ops = folder.ops_db()?;
     let users = ops.users()?;
     let accounts = if users.is_empty() {
         DEMO_ROLES
@@ -212,7 +212,7 @@ async fn prepare(folder: &DataFolder, old_demo: bool) -> anyhow::Result<()> {
             )));
         }
     }
-    OpsDb::open(&folder.ops_db_path())?;
+    folder.ops_db()?;
     Ok(())
 }
 
@@ -230,7 +230,7 @@ async fn build(folder: &DataFolder, world: World, args: &DemoArgs) -> anyhow::Re
     );
     let progress = bar.clone();
     // The follow-up rules first: the simulation draws their arms with their ids.
-    let ops = OpsDb::open(&folder.ops_db_path())?;
+    let ops = folder.ops_db()?;
     let rules = cxray_analysis::cases::demo::register(&ops, world.spec(), args.seed)?;
     let ids = Some(rules.iter().map(|r| r.id).collect());
     let (customers, seed) = (args.customers, args.seed);

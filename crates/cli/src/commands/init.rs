@@ -1,6 +1,6 @@
 //! `cxray init`: create the data folder.
 
-use cxray_store::{ops::OpsDb, tables};
+use cxray_store::tables;
 use serde::Serialize;
 
 use crate::config::Config;
@@ -17,7 +17,7 @@ struct Initialised {
 pub async fn run(config: &Config, json: bool) -> anyhow::Result<()> {
     let (folder, created) = super::create_folder(config)?;
     let made = tables::create_all(&folder).await?;
-    let ops = OpsDb::open(&folder.ops_db_path())?;
+    let ops = folder.ops_db()?;
     let report = Initialised {
         data: folder.location(),
         created,

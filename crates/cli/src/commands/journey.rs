@@ -10,7 +10,7 @@ use cxray_core::stats::{Difference, Estimate, Settings};
 use cxray_core::text;
 use cxray_store::cases::OwnerCases;
 use cxray_store::edits;
-use cxray_store::ops::{OpsDb, Placement, Sla};
+use cxray_store::ops::{Placement, Sla};
 use cxray_store::sql::Sql;
 use serde::Serialize;
 
@@ -20,7 +20,7 @@ use crate::output::{self, count};
 
 /// The journey options: the window and the service levels stored in the data folder.
 pub fn options(config: &Config, args: &JourneyArgs) -> anyhow::Result<JourneyOptions> {
-    let ops = OpsDb::open(&super::folder(config)?.ops_db_path())?;
+    let ops = super::folder(config)?.ops_db()?;
     Ok(JourneyOptions {
         window_days: args.window_days,
         slas: ops.slas()?,
@@ -220,7 +220,7 @@ pub async fn owner(config: &Config, args: OwnerArgs, json: bool) -> anyhow::Resu
             .await?
             .remove(&o.owner)
             .unwrap_or_default(),
-        cases: OpsDb::open(&folder.ops_db_path())?.owner_cases(&o.owner, Utc::now())?,
+        cases: folder.ops_db()?.owner_cases(&o.owner, Utc::now())?,
     };
     if json {
         return output::json(&card);
@@ -275,7 +275,7 @@ const SLA_FLAGS: &[(&str, &str)] = &[
 /// Lists the service levels, or sets or removes one touchpoint's.
 pub async fn sla(config: &Config, args: SlaArgs, json: bool) -> anyhow::Result<()> {
     let folder = super::folder(config)?;
-    let ops = OpsDb::open(&folder.ops_db_path())?;
+    let ops = folder.ops_db()?;
     if let Some(tp) = &args.touchpoint {
         if args.remove {
             ops.remove_sla(&super::actor(), tp)?;
@@ -312,7 +312,7 @@ pub async fn sla(config: &Config, args: SlaArgs, json: bool) -> anyhow::Result<(
 /// Lists the edited placements, or shows or edits one touchpoint's.
 pub async fn placement(config: &Config, args: PlacementArgs, json: bool) -> anyhow::Result<()> {
     let folder = super::folder(config)?;
-    let ops = OpsDb::open(&folder.ops_db_path())?;
+    let ops = folder.ops_db()?;
     let mut placements = ops.placements()?;
     if let Some(tp) = &args.touchpoint {
         let old = placements.remove(tp).unwrap_or_default();

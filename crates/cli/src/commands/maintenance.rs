@@ -7,7 +7,6 @@ use std::time::Duration;
 use cxray_core::domain::Table;
 use cxray_store::folder::Location;
 use cxray_store::maintenance::{backup, check, forget, optimize, vacuum};
-use cxray_store::ops::OpsDb;
 use cxray_store::{StorageError, StoreError};
 
 use crate::args::{BackupArgs, ForgetArgs, OptimizeArgs, VacuumArgs};
@@ -37,7 +36,7 @@ pub async fn vacuum(config: &Config, args: VacuumArgs, json: bool) -> anyhow::Re
 pub async fn optimize(config: &Config, args: OptimizeArgs, json: bool) -> anyhow::Result<()> {
     let folder = super::folder(config)?;
     // The rules first: they find new rows by the files appends added, which this rewrites.
-    super::cases::scan(&folder, &OpsDb::open(&folder.ops_db_path())?).await?;
+    super::cases::scan(&folder, &folder.ops_db()?).await?;
     super::survey::after_import(&folder, Table::Interactions).await?;
     let target = args.target_size.and_then(|mib| NonZeroU64::new(mib << 20));
     let done = optimize::optimize(&folder, args.table, target, &super::actor()).await?;
@@ -126,7 +125,7 @@ pub async fn forget(config: &Config, args: ForgetArgs, json: bool) -> anyhow::Re
     let folder = super::folder(config)?;
     let actor = super::actor();
     // The rules first: the erasure removes the log entries of the commits before it.
-    super::cases::scan(&folder, &OpsDb::open(&folder.ops_db_path())?).await?;
+    super::cases::scan(&folder, &folder.ops_db()?).await?;
     super::survey::after_import(&folder, cxray_core::domain::Table::Interactions).await?;
     let done = forget::forget(&folder, &args.customers, &actor, args.reason.as_deref()).await?;
     if json {

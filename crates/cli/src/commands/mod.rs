@@ -102,19 +102,30 @@ pub fn date(flag: &str, text: &str) -> anyhow::Result<chrono::NaiveDate> {
 /// Opens the configured data folder.
 pub fn folder(config: &Config) -> anyhow::Result<DataFolder> {
     let location = location(config)?;
-    Ok(
-        DataFolder::open_at(&location, config.state.as_deref(), &config.object_store)
-            .map_err(data_flag)?,
-    )
+    let folder = DataFolder::open_at(&location, config.state.as_deref(), &config.object_store)
+        .map_err(data_flag)?;
+    Ok(with_ops(folder, config))
+}
+
+/// The folder with the configured operational database.
+fn with_ops(folder: DataFolder, config: &Config) -> DataFolder {
+    match &config.ops {
+        Some(url) => folder.with_postgres(url),
+        None => folder,
+    }
 }
 
 /// Creates the configured data folder if it is not there yet.
 pub fn create_folder(config: &Config) -> anyhow::Result<(DataFolder, bool)> {
     let location = location(config)?;
-    Ok(
+    if let Some(url) = &config.ops {
+        // Reached (and migrated) first, so an unreachable database creates nothing.
+        cxray_store::ops::OpsDb::at(&cxray_store::db::OpsLocation::Postgres(url.clone()))?;
+    }
+    let (folder, created) =
         DataFolder::create_at(&location, config.state.as_deref(), &config.object_store)
-            .map_err(data_flag)?,
-    )
+            .map_err(data_flag)?;
+    Ok((with_ops(folder, config), created))
 }
 
 /// The configured data folder's location.

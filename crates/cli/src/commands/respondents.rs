@@ -10,7 +10,6 @@ use cxray_analysis::surveys::respondents::{WhoAnswers, who_answers};
 use cxray_core::stats::Estimate;
 use cxray_core::stats::weighting::Weighted;
 use cxray_core::text::significant_with_interval;
-use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
 
 use crate::config::Config;
@@ -20,7 +19,7 @@ use crate::output::{self, count, with_interval};
 /// `asked`.
 pub async fn run(config: &Config, asked: Asked, json: bool) -> anyhow::Result<()> {
     let folder = super::folder(config)?;
-    let ops = OpsDb::open(&folder.ops_db_path())?;
+    let ops = folder.ops_db()?;
     let opts = JourneyOptions::of_product(&ops, &ProductSettings::default())?;
     let sql = Sql::open(&folder, &BTreeMap::new()).await?;
     let invited = Invited::of_record(&ops, asked)?;

@@ -471,7 +471,7 @@ fn time(seconds: i64) -> String {
 /// After an import into interactions: the invitation rules evaluated, and how many
 /// invitations they made (none when no rule is enabled).
 pub async fn after_import(folder: &DataFolder, table: Table) -> anyhow::Result<Option<usize>> {
-    let ops = OpsDb::open(&folder.ops_db_path())?;
+    let ops = folder.ops_db()?;
     if table != Table::Interactions || !surveys::watched(&ops)? {
         return Ok(None);
     }

@@ -8,7 +8,6 @@ use cxray_analysis::journey::JourneyOptions;
 use cxray_analysis::settings::ProductSettings;
 use cxray_core::comments::{DiscoverSettings, Sentiment, Taxonomy, Term, taxonomy};
 use cxray_core::stats::{Difference, Settings};
-use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
 
 use crate::args::{TextCommand, TextSentimentArgs, TextTermsArgs, TextTopicsArgs};
@@ -24,7 +23,7 @@ pub async fn run(config: &Config, command: TextCommand, json: bool) -> anyhow::R
         TextCommand::Topics(args) => {
             let journey = match args.leaving {
                 true => {
-                    let ops = OpsDb::open(&folder.ops_db_path())?;
+                    let ops = folder.ops_db()?;
                     Some(JourneyOptions::of_product(
                         &ops,
                         &ProductSettings::default(),

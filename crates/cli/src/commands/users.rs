@@ -161,5 +161,5 @@ pub fn token(config: &Config, command: TokenCommand, json: bool) -> anyhow::Resu
 
 /// The configured data folder's operational database.
 pub fn open(config: &Config) -> anyhow::Result<OpsDb> {
-    Ok(OpsDb::open(&super::folder(config)?.ops_db_path())?)
+    Ok(super::folder(config)?.ops_db()?)
 }

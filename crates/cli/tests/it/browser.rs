@@ -30,7 +30,7 @@ pub fn wait_ready(server: &Server, token: &str) {
 }
 
 /// Waits until `path` is computed (not 503).
-fn wait_for(server: &Server, token: &str, path: &str) {
+pub fn wait_for(server: &Server, token: &str, path: &str) {
     let started = Instant::now();
     loop {
         let (status, body) = api(&server.addr, path, token);

@@ -18,6 +18,7 @@ mod names;
 mod notify;
 mod object_store;
 mod options;
+mod postgres;
 mod report;
 mod respondents;
 mod schedules;

@@ -333,8 +333,8 @@ fn comparable(mut v: Value) -> Value {
     v
 }
 
-/// Asserts `a == b`, naming the first place they differ.
-fn same(a: &Value, b: &Value, what: &str) {
+/// Asserts `a == b` (numbers to 1e-9), naming the first place they differ.
+pub fn same(a: &Value, b: &Value, what: &str) {
     fn first(a: &Value, b: &Value, at: String) -> Option<String> {
         match (a, b) {
             (Value::Object(x), Value::Object(y)) => x
@@ -363,7 +363,7 @@ fn same(a: &Value, b: &Value, what: &str) {
         }
     }
     if let Some(place) = first(a, b, String::new()) {
-        panic!("{what}: local and S3 differ at {place}");
+        panic!("{what}: the two differ at {place}");
     }
 }
 

@@ -339,7 +339,7 @@ where
     tokio::task::spawn_blocking(move || {
         handle.block_on(async move {
             let sql = cxray_store::sql::Sql::open(&folder, &Default::default()).await?;
-            let ops = OpsDb::open(&folder.ops_db_path())?;
+            let ops = folder.ops_db()?;
             f(sql, ops).await
         })
     })

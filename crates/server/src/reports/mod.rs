@@ -51,8 +51,8 @@ pub(crate) async fn db<T: Send + 'static>(
     folder: &DataFolder,
     f: impl FnOnce(&OpsDb) -> cxray_store::Result<T> + Send + 'static,
 ) -> Result<T, StoreError> {
-    let path = folder.ops_db_path();
-    tokio::task::spawn_blocking(move || f(&OpsDb::open(&path)?))
+    let folder = folder.clone();
+    tokio::task::spawn_blocking(move || f(&folder.ops_db()?))
         .await
         .map_err(|e| StoreError::Input(format!("operational database task: {e}")))?
 }

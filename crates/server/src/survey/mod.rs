@@ -102,12 +102,12 @@ impl Surveys {
         state: &AppState,
         f: impl FnOnce(&OpsDb) -> cxray_store::Result<T> + Send + 'static,
     ) -> cxray_store::Result<T> {
-        let (pool, path) = (self.pool.clone(), state.folder.ops_db_path());
+        let (pool, folder) = (self.pool.clone(), state.folder.clone());
         tokio::task::spawn_blocking(move || {
             let kept = pool.lock().expect("pool lock").pop();
             let db = match kept {
                 Some(db) => db,
-                None => OpsDb::open(&path)?,
+                None => folder.ops_db()?,
             };
             let out = f(&db);
             let mut pool = pool.lock().expect("pool lock");

@@ -2,9 +2,9 @@
 
 use std::sync::LazyLock;
 
+use crate::db::{OptionalExtension, params};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use rusqlite::{OptionalExtension, params};
 
 use super::{MAX_EMAIL_BYTES, USER_COLUMNS, User, now_secs, user_row};
 use crate::ops::{OpsDb, audit};

@@ -7,10 +7,10 @@ mod secret;
 mod sessions;
 mod tokens;
 
+use crate::db::{OptionalExtension, Row, params};
 use argon2::Argon2;
 use argon2::password_hash::PasswordHasher;
 use cxray_core::access::Role;
-use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
 use crate::ops::{OpsDb, audit, now_text, parse_column};
@@ -130,7 +130,7 @@ impl OpsDb {
 }
 
 /// The user with this email (any case), if any.
-fn user_by_email(conn: &rusqlite::Connection, email: &str) -> Result<Option<User>> {
+fn user_by_email(conn: &crate::db::Conn, email: &str) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?1");
     Ok(conn
         .query_row(&sql, params![email.trim()], user_row)
@@ -138,13 +138,13 @@ fn user_by_email(conn: &rusqlite::Connection, email: &str) -> Result<Option<User
 }
 
 /// The user with this email, or an input error naming it.
-fn known_user(conn: &rusqlite::Connection, email: &str) -> Result<User> {
+fn known_user(conn: &crate::db::Conn, email: &str) -> Result<User> {
     user_by_email(conn, email)?
         .ok_or_else(|| StoreError::invalid("email", format!("no user {}", email.trim())))
 }
 
 /// A [`User`] from a row that starts with [`USER_COLUMNS`].
-fn user_row(r: &Row) -> rusqlite::Result<User> {
+fn user_row(r: &Row) -> crate::db::DbResult<User> {
     Ok(User {
         id: r.get(0)?,
         email: r.get(1)?,
@@ -227,5 +227,8 @@ fn now_secs() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// The tests, on each backend of the operational database.
 #[cfg(test)]
-mod tests;
+mod tests {
+    crate::on_each_backend!("accounts/tests.rs");
+}

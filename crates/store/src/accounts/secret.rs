@@ -1,8 +1,8 @@
 //! Secrets from the system's random source: tokens, generated passwords, the pseudonym
 //! key; and the hash under which tokens are stored.
 
+use crate::db::params;
 use cxray_core::access::PseudonymKey;
-use rusqlite::params;
 
 use crate::ops::OpsDb;
 use crate::{Result, StoreError};
@@ -52,7 +52,7 @@ impl OpsDb {
     /// [`cxray_core::access::pseudonym`]), made at random on first use.
     pub fn pseudonym_key(&self) -> Result<PseudonymKey> {
         self.conn().execute(
-            "INSERT OR IGNORE INTO secrets (name, value) VALUES ('pseudonym_key', ?1)",
+            "INSERT INTO secrets (name, value) VALUES ('pseudonym_key', ?1) ON CONFLICT DO NOTHING",
             params![random_bytes::<32>()?],
         )?;
         let key: Vec<u8> = self.conn().query_row(
@@ -72,7 +72,8 @@ impl OpsDb {
     /// links and draws made with the old key change with it).
     pub fn set_pseudonym_key(&self, key: &PseudonymKey) -> Result<()> {
         self.conn().execute(
-            "INSERT OR REPLACE INTO secrets (name, value) VALUES ('pseudonym_key', ?1)",
+            "INSERT INTO secrets (name, value) VALUES ('pseudonym_key', ?1)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
             params![key.as_slice()],
         )?;
         Ok(())

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use rusqlite::{OptionalExtension, params};
+use crate::db::{OptionalExtension, params};
 
 use super::secret::{random_token, token_hash};
 use super::{USER_COLUMNS, User, now_secs, user_row};
@@ -54,7 +54,7 @@ impl OpsDb {
         let sql = format!(
             "SELECT {USER_COLUMNS}, sessions.csrf_token FROM sessions
              JOIN users ON users.id = sessions.user_id
-             WHERE sessions.token_hash = ?1 AND sessions.expires_at > ?2 AND NOT users.disabled"
+             WHERE sessions.token_hash = ?1 AND sessions.expires_at > ?2 AND users.disabled = 0"
         );
         let found = self
             .conn()

@@ -2,8 +2,7 @@ use std::time::Duration;
 
 use cxray_core::access::{Role, Scope};
 
-use super::*;
-use crate::ops::temp_db as db;
+use crate::accounts::*;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -242,10 +241,9 @@ fn api_tokens_carry_scopes_and_can_be_revoked() {
 
 #[test]
 fn the_pseudonym_key_is_made_once_and_kept() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("cxray.db");
-    let key = OpsDb::open(&path).unwrap().pseudonym_key().unwrap();
-    assert_eq!(OpsDb::open(&path).unwrap().pseudonym_key().unwrap(), key);
+    let (database, db) = db();
+    let key = db.pseudonym_key().unwrap();
+    assert_eq!(database.open().pseudonym_key().unwrap(), key);
     assert_ne!(key, [0u8; 32]);
 }
 

@@ -1,7 +1,7 @@
 //! API tokens: `cxr_` and 256 random bits, stored only as their hash, with scopes.
 
+use crate::db::{OptionalExtension, params};
 use cxray_core::access::{Scope, parse_scopes, scopes_text};
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::secret::{random_token, token_hash};
@@ -65,7 +65,7 @@ impl OpsDb {
         let token = format!("{TOKEN_PREFIX}{}", random_token()?);
         let tx = crate::ops::write(self.conn())?;
         let user = known_user(&tx, email)?;
-        tx.execute(
+        let id = tx.insert(
             "INSERT INTO api_tokens (name, token_hash, scopes, user_id, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
@@ -76,7 +76,7 @@ impl OpsDb {
                 now_text()
             ],
         )?;
-        let id = tx.last_insert_rowid();
+
         let detail = format!("{id} '{name}' for {} ({})", user.email, scopes_text(scopes));
         audit(&tx, actor, "add_token", &detail)?;
         tx.commit()?;
@@ -111,7 +111,7 @@ impl OpsDb {
         let sql = format!(
             "SELECT {USER_COLUMNS}, api_tokens.scopes, api_tokens.id FROM api_tokens
              JOIN users ON users.id = api_tokens.user_id
-             WHERE api_tokens.token_hash = ?1 AND NOT api_tokens.revoked AND NOT users.disabled"
+             WHERE api_tokens.token_hash = ?1 AND api_tokens.revoked = 0 AND users.disabled = 0"
         );
         Ok(self
             .conn()
@@ -129,7 +129,7 @@ impl OpsDb {
     pub fn revoke_api_token(&self, actor: &str, id: i64) -> Result<()> {
         let tx = crate::ops::write(self.conn())?;
         let changed = tx.execute(
-            "UPDATE api_tokens SET revoked = 1 WHERE id = ?1 AND NOT revoked",
+            "UPDATE api_tokens SET revoked = 1 WHERE id = ?1 AND revoked = 0",
             params![id],
         )?;
         if changed == 0 {

@@ -3,9 +3,9 @@
 //! the administrators ([`Lateness::escalations`]) — each level once. Each step is in the
 //! case's history and the audit log and is notified ([`super::notify`]).
 
+use crate::db::{Tx, params};
 use chrono::{DateTime, Utc};
 use cxray_core::cases::{CaseEvent, CaseStatus, Escalation, Lateness};
-use rusqlite::{Transaction, params};
 use serde::Serialize;
 
 use super::notify::record;
@@ -54,7 +54,7 @@ impl OpsDb {
 
 /// Marks one late case overdue and escalates it as far as is due at `now`.
 fn escalate_case(
-    tx: &Transaction,
+    tx: &Tx,
     actor: &str,
     late: &Late,
     now: DateTime<Utc>,
@@ -106,14 +106,14 @@ const BATCH: i64 = 200;
 
 /// The next batch of followed-up cases not done with a deadline before `now`, by id
 /// after `after`.
-fn late_cases(tx: &Transaction, now: DateTime<Utc>, after: i64) -> Result<Vec<Late>> {
+fn late_cases(tx: &Tx, now: DateTime<Utc>, after: i64) -> Result<Vec<Late>> {
     let mut stmt = tx.prepare(
         "SELECT id, status, opened_at, contact_by, resolve_by, late_since, escalation FROM cases
          WHERE arm = 'follow_up' AND status IN ('open', 'contacted')
            AND (contact_by < ?1 OR resolve_by < ?1) AND id > ?2
          ORDER BY id LIMIT ?3",
     )?;
-    let time = |r: &rusqlite::Row, i| parse_column(r, i, str::parse::<DateTime<Utc>>);
+    let time = |r: &crate::db::Row, i| parse_column(r, i, str::parse::<DateTime<Utc>>);
     let rows = stmt.query_map(params![stored(now), after, BATCH], |r| {
         Ok(Late {
             id: r.get(0)?,
@@ -127,13 +127,13 @@ fn late_cases(tx: &Transaction, now: DateTime<Utc>, after: i64) -> Result<Vec<La
             escalation: parse_optional(r, 6, str::parse::<Escalation>)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::db::DbResult<_>>()?)
 }
 
 /// One step of a case: its history entry, the audit entry (naming no customer) and the
 /// event to notify.
 fn step(
-    tx: &Transaction,
+    tx: &Tx,
     (actor, id, change): (&str, i64, &str),
     event: (CaseEvent, Option<Escalation>),
     now: DateTime<Utc>,

@@ -1,8 +1,8 @@
 //! The business hours cases' service levels count in: none (every hour counts) until set,
 //! one setting for every owner, audited.
 
+use crate::db::{Conn, OptionalExtension, params};
 use cxray_core::cases::hours::BusinessHours;
-use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::ops::{OpsDb, audit, now_text};
 use crate::{Result, StoreError};
@@ -19,8 +19,9 @@ impl OpsDb {
         let tx = crate::ops::write(self.conn())?;
         match hours {
             Some(h) => tx.execute(
-                "INSERT OR REPLACE INTO business_hours (id, spec, set_by, set_at)
-                 VALUES (1, ?1, ?2, ?3)",
+                "INSERT INTO business_hours (id, spec, set_by, set_at) VALUES (1, ?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE
+                 SET spec = excluded.spec, set_by = excluded.set_by, set_at = excluded.set_at",
                 params![h.to_string(), actor, now_text()],
             )?,
             None => tx.execute("DELETE FROM business_hours", [])?,
@@ -33,7 +34,7 @@ impl OpsDb {
 }
 
 /// The business hours as stored.
-pub(super) fn business_hours(conn: &Connection) -> Result<Option<BusinessHours>> {
+pub(super) fn business_hours(conn: &Conn) -> Result<Option<BusinessHours>> {
     let spec: Option<String> = conn
         .query_row("SELECT spec FROM business_hours WHERE id = 1", [], |r| {
             r.get(0)

@@ -1,9 +1,9 @@
 //! Cases listed by owner, status, deadline, rule and root cause.
 
+use crate::db::Value;
+use crate::db::{OptionalExtension, ToValue};
 use chrono::{DateTime, Utc};
 use cxray_core::cases::{Arm, CaseStatus, Outcome, OutcomeKind, RootCause};
-use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, ToSql};
 
 use super::Case;
 use crate::ops::{OpsDb, parse_column, parse_optional, stored};
@@ -49,13 +49,14 @@ impl CaseFilter {
             conditions.push(format!("c.status = {p}"));
         }
         if let Some(r) = self.rule {
-            conditions.push(format!("c.rule_id = {}", param(Value::Integer(r))));
+            conditions.push(format!("c.rule_id = {}", param(Value::Int(r))));
         }
         if let Some(c) = &self.root_cause {
             let exact = param(Value::Text(c.to_string()));
             let below = param(Value::Text(format!("{c} > ")));
             conditions.push(format!(
-                "(c.root_cause = {exact} OR substr(c.root_cause, 1, length({below})) = {below})"
+                "(c.root_cause = {exact}
+                 OR substr(c.root_cause, 1, length(CAST({below} AS TEXT))) = {below})"
             ));
         }
         if self.overdue {
@@ -69,10 +70,10 @@ impl CaseFilter {
 }
 
 /// `now` as `?1`, then the filter's values.
-fn with_now<'a>(now: &'a Value, values: &'a [Value]) -> Vec<&'a dyn ToSql> {
-    let mut all: Vec<&dyn ToSql> = Vec::with_capacity(values.len() + 1);
+fn with_now<'a>(now: &'a Value, values: &'a [Value]) -> Vec<&'a dyn ToValue> {
+    let mut all: Vec<&dyn ToValue> = Vec::with_capacity(values.len() + 1);
     all.push(now);
-    all.extend(values.iter().map(|v| v as &dyn ToSql));
+    all.extend(values.iter().map(|v| v as &dyn ToValue));
     all
 }
 
@@ -81,7 +82,7 @@ const SELECT: &str = "SELECT c.id, c.rule_id, r.name, c.customer_id, c.event_at,
         c.outcome_amount, c.opened_at, c.contact_by, c.resolve_by, c.contacted_at, c.done_at,
         CASE WHEN ";
 
-fn case(r: &rusqlite::Row) -> rusqlite::Result<Case> {
+fn case(r: &crate::db::Row) -> crate::db::DbResult<Case> {
     let outcome = parse_optional(r, 12, str::parse::<OutcomeKind>)?;
     let amount = r.get(13)?;
     Ok(Case {
@@ -111,7 +112,7 @@ impl OpsDb {
     /// The cases the filter lets through, newest first, overdue as of `now`.
     pub fn cases(&self, filter: &CaseFilter, now: DateTime<Utc>) -> Result<Vec<Case>> {
         let (condition, values) = filter.sql();
-        let limit = filter.limit.map_or(-1, |l| l as i64);
+        let limit = filter.limit.map_or(i64::MAX, |l| l as i64);
         let sql = format!(
             "{SELECT}{OVERDUE} THEN 1 ELSE 0 END
              FROM cases c JOIN case_rules r ON r.id = c.rule_id
@@ -127,7 +128,9 @@ impl OpsDb {
     /// How many cases the filter lets through (its limit and offset aside).
     pub fn count_cases(&self, filter: &CaseFilter, now: DateTime<Utc>) -> Result<usize> {
         let (condition, values) = filter.sql();
-        let sql = format!("SELECT count(*) FROM cases c WHERE ?1 IS NOT NULL AND {condition}");
+        let sql = format!(
+            "SELECT count(*) FROM cases c WHERE CAST(?1 AS TEXT) IS NOT NULL AND {condition}"
+        );
         let now = Value::Text(stored(now));
         let n: i64 = self
             .conn()
@@ -141,7 +144,7 @@ impl OpsDb {
             .conn()
             .query_row(
                 "SELECT id FROM cases WHERE rule_id = ?1 AND event_key = ?2",
-                rusqlite::params![rule, key],
+                crate::db::params![rule, key],
                 |r| r.get(0),
             )
             .optional()?;
@@ -155,7 +158,7 @@ impl OpsDb {
              FROM cases c JOIN case_rules r ON r.id = c.rule_id WHERE c.id = ?2"
         );
         let mut stmt = self.conn().prepare(&sql)?;
-        let mut rows = stmt.query_map(rusqlite::params![stored(now), id], case)?;
+        let mut rows = stmt.query_map(crate::db::params![stored(now), id], case)?;
         match rows.next() {
             Some(c) => Ok(c?),
             None => Err(StoreError::invalid("case", format!("no case {id}"))),
@@ -181,7 +184,7 @@ impl OpsDb {
         );
         let (open, overdue): (i64, i64) =
             self.conn()
-                .query_row(&sql, rusqlite::params![stored(now), owner], |r| {
+                .query_row(&sql, crate::db::params![stored(now), owner], |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })?;
         Ok(OwnerCases {

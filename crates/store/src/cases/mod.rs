@@ -18,8 +18,11 @@ mod past;
 mod rules;
 mod work;
 
+/// The tests, on each backend of the operational database.
 #[cfg(test)]
-mod tests;
+mod tests {
+    crate::on_each_backend!("cases/tests.rs");
+}
 
 use chrono::{DateTime, Utc};
 use cxray_core::cases::{

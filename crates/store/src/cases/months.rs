@@ -28,8 +28,9 @@ impl OpsDb {
     pub fn case_months(&self) -> Result<Vec<CaseMonth>> {
         let mut stmt = self.conn().prepare(
             "SELECT substr(opened_at, 1, 7), owner, count(*),
-                    sum(COALESCE(contacted_at, done_at) <= contact_by),
-                    sum(done_at <= resolve_by), sum(done_at IS NOT NULL)
+                    sum(CASE WHEN COALESCE(contacted_at, done_at) <= contact_by THEN 1 ELSE 0 END),
+                    sum(CASE WHEN done_at <= resolve_by THEN 1 ELSE 0 END),
+                    sum(CASE WHEN done_at IS NOT NULL THEN 1 ELSE 0 END)
              FROM cases WHERE arm = 'follow_up'
              GROUP BY 1, 2 ORDER BY 1, 2",
         )?;

@@ -7,11 +7,11 @@
 //! owner), or the administrators where the owner has none; for one to the
 //! administrators, every active administrator.
 
+use crate::db::{Conn, params};
 use chrono::{DateTime, Utc};
 use cxray_core::access::is_email;
 use cxray_core::cases::{CaseEvent, Escalation};
 use cxray_core::schedule::Channel;
-use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use super::Case;
@@ -51,7 +51,7 @@ impl Waiting {
 
 /// Records an event of case `id` (inside the caller's transaction).
 pub(crate) fn record(
-    conn: &Connection,
+    conn: &Conn,
     id: i64,
     (event, escalation): (CaseEvent, Option<Escalation>),
     now: DateTime<Utc>,
@@ -115,9 +115,9 @@ impl OpsDb {
         let mut stmt = self.conn().prepare(&format!(
             "SELECT email FROM users WHERE disabled = 0 AND {sql} ORDER BY email"
         ))?;
-        let values: Vec<&dyn rusqlite::ToSql> = value.iter().map(|v| v as _).collect();
+        let values: Vec<&dyn crate::db::ToValue> = value.iter().map(|v| v as _).collect();
         let emails = stmt.query_map(values.as_slice(), |r| r.get(0))?;
-        Ok(emails.collect::<rusqlite::Result<Vec<String>>>()?)
+        Ok(emails.collect::<crate::db::DbResult<Vec<String>>>()?)
     }
 
     /// Writes a waiting event's messages — the e-mails `mails` from `sender`, and one
@@ -196,6 +196,6 @@ impl OpsDb {
             .conn()
             .prepare("SELECT owner_id, email FROM owner_leads ORDER BY owner_id")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<crate::db::DbResult<_>>()?)
     }
 }

@@ -2,11 +2,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::db::{OptionalExtension, Tx, params};
 use chrono::{DateTime, Duration, Utc};
 use cxray_core::access::PseudonymKey;
 use cxray_core::cases::hours::BusinessHours;
 use cxray_core::cases::{Arm, CaseEvent, CaseStatus, Deadlines, Draw};
-use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use super::Rule;
@@ -111,7 +111,7 @@ impl OpsDb {
         }
         if let Some(v) = watermark {
             tx.execute(
-                "UPDATE case_rules SET watermark = max(COALESCE(watermark, -1), ?2) WHERE id = ?1",
+                "UPDATE case_rules SET watermark = ?2 WHERE id = ?1 AND COALESCE(watermark, -1) < ?2",
                 params![rule.id, v as i64],
             )?;
         }
@@ -136,11 +136,11 @@ impl OpsDb {
             "SELECT DISTINCT customer_id FROM cases WHERE rule_id = ?1 AND opened_at > ?2",
         )?;
         let rows = statement.query_map(params![rule.id, stored(since)], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<crate::db::DbResult<_>>()?)
     }
 }
 
-pub(super) fn has_case(tx: &Transaction, rule: i64, key: &str) -> Result<bool> {
+pub(super) fn has_case(tx: &Tx, rule: i64, key: &str) -> Result<bool> {
     let found = tx
         .prepare_cached("SELECT 1 FROM cases WHERE rule_id = ?1 AND event_key = ?2")?
         .query_row(params![rule, key], |_| Ok(()))
@@ -155,7 +155,7 @@ fn cooldown_start(rule: &Rule, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
 }
 
 /// Whether the customer got a case from the rule within its cooldown before `now`.
-fn cooling_down(tx: &Transaction, rule: &Rule, customer: &str, now: DateTime<Utc>) -> Result<bool> {
+fn cooling_down(tx: &Tx, rule: &Rule, customer: &str, now: DateTime<Utc>) -> Result<bool> {
     let Some(since) = cooldown_start(rule, now) else {
         return Ok(false);
     };
@@ -173,7 +173,7 @@ fn cooling_down(tx: &Transaction, rule: &Rule, customer: &str, now: DateTime<Utc
 /// set, and (with `notify`) a followed-up case's opening as an event to notify; returns
 /// its id and arm.
 pub(super) fn insert(
-    tx: &Transaction,
+    tx: &Tx,
     (at, business): (&Opening, Option<&BusinessHours>),
     rule: &Rule,
     c: &Candidate,
@@ -188,7 +188,7 @@ pub(super) fn insert(
     let arm = draw.arm(at.key, rule.holdout);
     let sla = owner.and_then(|o| at.sla_hours.get(o)).copied();
     let due = Deadlines::new(at.now, sla, business);
-    tx.execute(
+    let id = tx.insert(
         "INSERT INTO cases (rule_id, event_key, customer_id, event_at, touchpoint, detail, owner,
             arm, status, opened_at, contact_by, resolve_by, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?10)",
@@ -207,7 +207,7 @@ pub(super) fn insert(
             stored(due.resolve_by)
         ],
     )?;
-    let id = tx.last_insert_rowid();
+
     let change = format!("opened by rule '{}' ({})", rule.name, arm.label());
     tx.execute(
         "INSERT INTO case_history (case_id, at, actor, change) VALUES (?1, ?2, ?3, ?4)",

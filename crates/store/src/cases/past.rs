@@ -1,9 +1,9 @@
 //! Cases that were opened and worked in the past, recorded at once: the demo world's
 //! follow-up programme, whose history the simulation wrote.
 
+use crate::db::{Tx, params};
 use chrono::{DateTime, Utc};
 use cxray_core::cases::{Arm, CaseStatus, Outcome, OutcomeKind};
-use rusqlite::{Transaction, params};
 
 use super::Rule;
 use super::open::{Candidate, Opened, Opening, has_case, insert};
@@ -71,7 +71,7 @@ impl OpsDb {
         }
         if let Some(v) = watermark {
             tx.execute(
-                "UPDATE case_rules SET watermark = max(COALESCE(watermark, -1), ?2) WHERE id = ?1",
+                "UPDATE case_rules SET watermark = ?2 WHERE id = ?1 AND COALESCE(watermark, -1) < ?2",
                 params![rule.id, v as i64],
             )?;
         }
@@ -105,7 +105,7 @@ impl OpsDb {
 }
 
 /// The case's contact and its end, with their history entries.
-fn work(tx: &Transaction, (id, actor): (i64, &str), case: &PastCase) -> Result<()> {
+fn work(tx: &Tx, (id, actor): (i64, &str), case: &PastCase) -> Result<()> {
     let mut status = CaseStatus::Open;
     let history = |at: DateTime<Utc>, change: String| -> Result<()> {
         tx.prepare_cached(

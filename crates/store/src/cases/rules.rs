@@ -1,13 +1,12 @@
 //! Rules: added, listed, disabled, and their watermarks.
 
+use crate::db::{Conn, params};
 use chrono::{DateTime, Utc};
 use cxray_core::cases::{
     Comparison, CustomerCondition, Experience, HoldoutShare, ScoreCondition, Trigger,
     trigger::parse_instrument,
 };
 use cxray_core::domain::Table;
-use rusqlite::types::Type;
-use rusqlite::{Connection, params};
 
 use super::{NewRule, Rule};
 use crate::ops::{OpsDb, audit, bad_column, now_text, parse_column, parse_optional, stored};
@@ -63,10 +62,10 @@ fn columns(t: &Trigger) -> TriggerColumns<'_> {
 }
 
 /// The trigger of a stored row (columns `kind` … `p_alive_below` from 2).
-fn trigger(r: &rusqlite::Row) -> rusqlite::Result<Trigger> {
+fn trigger(r: &crate::db::Row) -> crate::db::DbResult<Trigger> {
     let kind: String = r.get(2)?;
     let touchpoint: Option<String> = r.get(6)?;
-    let bad = |e: String| bad_column(2, Type::Text, e);
+    let bad = |e: String| bad_column(r, 2, e);
     Ok(match kind.as_str() {
         "survey" => Trigger::Survey {
             instrument: parse_column(r, 3, parse_instrument)?,
@@ -90,7 +89,7 @@ const SELECT: &str = "SELECT id, name, kind, instrument, comparison, score, touc
         watermark, created_by, created_at, clv_percentile
      FROM case_rules";
 
-fn rule(r: &rusqlite::Row) -> rusqlite::Result<Rule> {
+fn rule(r: &crate::db::Row) -> crate::db::DbResult<Rule> {
     let trigger = trigger(r)?;
     Ok(Rule {
         id: r.get(0)?,
@@ -106,7 +105,7 @@ fn rule(r: &rusqlite::Row) -> rusqlite::Result<Rule> {
         })?,
         fallback_owner: r.get(10)?,
         cooldown_days: r.get(11)?,
-        holdout: HoldoutShare::new(r.get(12)?).map_err(|e| bad_column(12, Type::Real, e))?,
+        holdout: HoldoutShare::new(r.get(12)?).map_err(|e| bad_column(r, 12, e))?,
         since: parse_optional(r, 13, str::parse::<DateTime<Utc>>)?,
         enabled: r.get(14)?,
         watermark: r.get::<_, Option<i64>>(15)?.map(|v| v.max(0) as u64),
@@ -117,9 +116,9 @@ fn rule(r: &rusqlite::Row) -> rusqlite::Result<Rule> {
 
 /// Rules matching `filter` (SQL over `case_rules`), by id.
 pub(super) fn rules_where(
-    conn: &Connection,
+    conn: &Conn,
     filter: &str,
-    values: &[&dyn rusqlite::ToSql],
+    values: &[&dyn crate::db::ToValue],
 ) -> Result<Vec<Rule>> {
     let mut stmt = conn.prepare(&format!("{SELECT} WHERE {filter} ORDER BY id"))?;
     let rows = stmt.query_map(values, rule)?;
@@ -150,7 +149,7 @@ impl OpsDb {
             columns(&new.trigger);
         let customers: Vec<String> = new.customers.iter().map(ToString::to_string).collect();
         let tx = crate::ops::write(self.conn())?;
-        tx.execute(
+        let id = tx.insert(
             "INSERT INTO case_rules (name, kind, instrument, comparison, score, touchpoint,
                 experience, p_alive_below, customers, fallback_owner, cooldown_days,
                 holdout_share, since, watermark, created_by, created_at, clv_percentile)
@@ -176,7 +175,7 @@ impl OpsDb {
                 new.clv_percentile
             ],
         )?;
-        let id = tx.last_insert_rowid();
+
         let detail = format!("rule {id} '{name}': {}", new.trigger.label());
         audit(&tx, actor, "add_case_rule", &detail)?;
         tx.commit()?;

@@ -1,9 +1,9 @@
 //! Working on cases: status, assignee, owner, root cause, outcome and notes, each change
 //! in the case's history and the audit log; the root causes cases may name; erasure.
 
+use crate::db::params;
 use chrono::{DateTime, Utc};
 use cxray_core::cases::{Arm, CaseEvent, CaseStatus, Outcome, RootCause};
-use rusqlite::params;
 use serde::Serialize;
 
 use super::Case;
@@ -117,7 +117,7 @@ impl OpsDb {
                 owner = COALESCE(?4, owner),
                 root_cause = COALESCE(?5, root_cause),
                 outcome = COALESCE(?6, outcome),
-                outcome_amount = CASE WHEN ?6 IS NULL THEN outcome_amount ELSE ?7 END,
+                outcome_amount = CASE WHEN CAST(?6 AS TEXT) IS NULL THEN outcome_amount ELSE ?7 END,
                 contacted_at = CASE WHEN ?2 = 'contacted' THEN COALESCE(contacted_at, ?8)
                                     ELSE contacted_at END,
                 done_at = CASE WHEN ?2 IN ('resolved', 'closed') THEN ?8
@@ -170,7 +170,8 @@ impl OpsDb {
         let at = now_text();
         for c in cause.ancestors().iter().chain([cause]) {
             tx.execute(
-                "INSERT OR IGNORE INTO root_causes (path, added_by, added_at) VALUES (?1, ?2, ?3)",
+                "INSERT INTO root_causes (path, added_by, added_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
                 params![c.to_string(), actor, at],
             )?;
         }
@@ -216,7 +217,9 @@ impl OpsDb {
     /// forget`), overwriting the freed pages and checkpointing the log, so no file keeps
     /// the ids; returns how many cases.
     pub fn forget_cases(&self, ids: &[String]) -> Result<usize> {
-        self.conn().pragma_update(None, "secure_delete", "ON")?;
+        if let Some(c) = self.conn().sqlite() {
+            c.pragma_update(None, "secure_delete", "ON")?;
+        }
         let tx = crate::ops::write(self.conn())?;
         let mut removed = 0;
         for id in ids {
@@ -232,8 +235,7 @@ impl OpsDb {
             removed += tx.execute("DELETE FROM cases WHERE customer_id = ?1", params![id])?;
         }
         tx.commit()?;
-        self.conn()
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        self.rewrite_file()?;
         Ok(removed)
     }
 }

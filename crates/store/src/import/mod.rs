@@ -36,7 +36,7 @@ use self::stats::Stats;
 use self::values::TimeParser;
 use crate::erased::Erased;
 use crate::folder::DataFolder;
-use crate::ops::{ImportRecord, OpsDb};
+use crate::ops::ImportRecord;
 use crate::schema::{Attributes, Limits};
 use crate::{Result, StoreError, tables};
 
@@ -135,10 +135,7 @@ pub async fn import(
         ));
     }
     let rejects = Rejects::new(folder, table, options.skip_bad_rows);
-    let erased = Arc::new(Erased::load(
-        &OpsDb::open(&folder.ops_db_path())?,
-        options.erased_rows,
-    )?);
+    let erased = Arc::new(Erased::load(&folder.ops_db()?, options.erased_rows)?);
     let attributes = tables::attributes(&delta, table, options.limits.attributes)?;
     let (tx, mut rx) = mpsc::channel::<RecordBatch>(2);
     let parse = {
@@ -512,8 +509,9 @@ fn log_import(folder: &DataFolder, options: &ImportOptions, s: &ImportSummary) {
         delta_version: s.version.map(|v| v as i64),
         seconds: s.seconds,
     };
-    if let Err(e) =
-        OpsDb::open(&folder.ops_db_path()).and_then(|db| db.record_import(&options.actor, &record))
+    if let Err(e) = folder
+        .ops_db()
+        .and_then(|db| db.record_import(&options.actor, &record))
     {
         tracing::warn!("import committed, but logging it failed: {e}");
     }

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 
 use super::{Counters, IngestOptions, RecentCommits, sync, wal};
 use crate::folder::DataFolder;
-use crate::ops::{ImportRecord, OpsDb, now_text};
+use crate::ops::{ImportRecord, now_text};
 use crate::{Result, StoreError, tables};
 
 /// An acknowledged batch on its way to the table.
@@ -294,7 +294,7 @@ async fn settle(
         for version in versions {
             sync::commit(&folder, table, version)?;
         }
-        OpsDb::open(&folder.ops_db_path())?.record_import(&actors, &record)
+        folder.ops_db()?.record_import(&actors, &record)
     })
     .await
     .map_err(|e| StoreError::Input(format!("ingestion task: {e}")))?

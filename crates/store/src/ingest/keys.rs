@@ -3,8 +3,8 @@
 //! as they were kept: per user (their actor, `web:` and the email) or, from before that,
 //! shared by all clients of their table (actor '').
 
+use crate::db::{Conn, OptionalExtension, params};
 use cxray_core::domain::Table;
-use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Client;
 use crate::Result;
@@ -20,7 +20,7 @@ pub(crate) struct KeyRecord {
 /// The batch `client` first sent under `key`, if any (or its user, or anyone, under an
 /// older key).
 pub(crate) fn find(
-    conn: &Connection,
+    conn: &Conn,
     table: Table,
     client: &Client,
     key: &str,
@@ -45,14 +45,14 @@ pub(crate) type Key<'a> = (Table, &'a str, &'a str);
 
 /// Remembers keys (in one transaction); a key already known keeps its first batch.
 pub(crate) fn remember<'a>(
-    conn: &Connection,
+    conn: &Conn,
     keys: impl IntoIterator<Item = (Key<'a>, &'a KeyRecord)>,
 ) -> Result<()> {
     let tx = crate::ops::write(conn)?;
     {
         let mut insert = tx.prepare_cached(
-            "INSERT OR IGNORE INTO ingest_keys (table_name, actor, key, rows, body_hash, at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO ingest_keys (table_name, actor, key, rows, body_hash, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
         )?;
         let at = now_text();
         for ((table, actor, key), k) in keys {

@@ -37,7 +37,6 @@ use self::stats::Counters;
 use crate::erased::Erased;
 use crate::folder::DataFolder;
 use crate::import::source::KeyLimits;
-use crate::ops::OpsDb;
 use crate::schema::{Attributes, Limits, contract_schema};
 use crate::{Result, StoreError, tables};
 
@@ -150,9 +149,11 @@ impl Ingest {
         for table in Table::ALL {
             attributes.push(table_attributes(folder, table, options.limits.attributes).await?);
         }
-        let db = OpsDb::open(&folder.ops_db_path())?;
+        let db = folder.ops_db()?;
         let erased = Arc::new(Erased::load(&db, options.erased_rows)?);
-        db.conn().pragma_update(None, "synchronous", "NORMAL")?;
+        if let Some(c) = db.conn().sqlite() {
+            c.pragma_update(None, "synchronous", "NORMAL")?;
+        }
         let (mut committers, mut handles) = (Vec::new(), Vec::new());
         for table in Table::ALL {
             let (tx, rx) = mpsc::channel(QUEUE);
@@ -399,10 +400,7 @@ mod tests {
         let ingest = open(&folder).await;
         assert_eq!(rows(&folder).await, 3);
         ingest.close().await;
-        let audit = OpsDb::open(&folder.ops_db_path())
-            .unwrap()
-            .recent_audit(10)
-            .unwrap();
+        let audit = folder.ops_db().unwrap().recent_audit(10).unwrap();
         assert_eq!(audit.iter().filter(|a| a.action == "import").count(), 2);
     }
 
@@ -418,7 +416,7 @@ mod tests {
         send(&ingest, "a", A).await.unwrap();
         // The keys can no longer be remembered: the log is written and synced, then the
         // group fails.
-        let db = OpsDb::open(&folder.ops_db_path()).unwrap();
+        let db = folder.ops_db().unwrap();
         db.conn()
             .execute_batch(
                 "CREATE TRIGGER refuse BEFORE INSERT ON ingest_keys

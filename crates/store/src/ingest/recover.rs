@@ -14,7 +14,6 @@ use super::validate::{count_rows, validate};
 use super::{Counters, RecentCommits, wal};
 use crate::folder::DataFolder;
 use crate::import::source::KeyLimits;
-use crate::ops::OpsDb;
 use crate::{Result, StoreError};
 
 /// Recovers `table`; returns the sequence number its next batch gets.
@@ -52,7 +51,7 @@ pub(crate) async fn recover(
             Some((r.client.id.as_str(), key, KeyRecord { rows, hash }))
         })
         .collect();
-    let db = OpsDb::open(&folder.ops_db_path())?;
+    let db = folder.ops_db()?;
     keys::remember(
         db.conn(),
         known.iter().map(|(a, k, r)| ((table, *a, *k), r)),

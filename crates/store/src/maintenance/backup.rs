@@ -97,6 +97,7 @@ impl Copier {
 /// Takes a backup of `folder` into `target`, a new or empty folder.
 pub async fn backup(folder: &DataFolder, target: &Path) -> Result<Manifest> {
     folder.local_only("cxray backup")?;
+    folder.sqlite_only("cxray backup")?;
     let target = empty_target(target)?;
     let mut copier = Copier::default();
     let root = folder.root();

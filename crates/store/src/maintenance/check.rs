@@ -13,6 +13,7 @@ use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 
 use super::{open_dir, table_dirs};
+use crate::db::OpsLocation;
 use crate::folder::DataFolder;
 use crate::import::source::KeyLimits;
 use crate::ingest::{validate, wal};
@@ -56,7 +57,10 @@ pub async fn check(folder: &DataFolder) -> Report {
             Err(e) => report.problem(format!("table {name}"), format!("not readable: {e}")),
         }
     }
-    ops_db(&folder.ops_db_path(), &mut report);
+    match folder.ops_location() {
+        OpsLocation::Sqlite(path) => ops_db(&path, &mut report),
+        OpsLocation::Postgres(_) => ops_server(folder, &mut report),
+    }
     write_ahead_log(folder, &mut report);
     report
 }
@@ -85,6 +89,13 @@ fn table_files(name: &str, dir: &Path, t: &DeltaTable, report: &mut Report) {
                 }
             },
         }
+    }
+}
+
+/// The operational database on PostgreSQL: reachable, at a schema this build knows.
+fn ops_server(folder: &DataFolder, report: &mut Report) {
+    if let Err(e) = folder.ops_db() {
+        report.problem(format!("operational database {}", folder.ops_location()), e);
     }
 }
 

@@ -33,7 +33,7 @@ use super::{keeping_made_by, open_dir, rewrite_lock, table_dirs};
 use crate::erased::{erasure_hash, suppress};
 use crate::folder::DataFolder;
 use crate::ingest::{Ingest, IngestOptions};
-use crate::ops::{OpsDb, audit};
+use crate::ops::audit;
 use crate::{Result, StoreError};
 
 /// Orphan files younger than this are left: an import may still be writing them.
@@ -80,7 +80,7 @@ async fn erase(
     actor: &str,
     reason: Option<&str>,
 ) -> Result<Forgotten> {
-    let db = OpsDb::open(&folder.ops_db_path())?;
+    let db = folder.ops_db()?;
     let key = db.pseudonym_key()?;
     let hashes: Vec<String> = ids.iter().map(|id| erasure_hash(&key, id)).collect();
     suppress(&db, &hashes)?;

@@ -91,7 +91,7 @@ pub async fn optimize(
     folder.local_only("cxray optimize")?;
     let tables = only.map_or(Table::ALL.to_vec(), |t| vec![t]);
     let _rewriting = rewrite_lock(folder)?;
-    let db = OpsDb::open(&folder.ops_db_path())?;
+    let db = folder.ops_db()?;
     let mut done = Vec::new();
     for table in tables {
         let dir = folder.table_dir(table);

@@ -1,7 +1,6 @@
 use cxray_core::schedule::{MAX_ATTEMPTS, ReportCadence};
 
-use super::*;
-use crate::ops::temp_db as db;
+use crate::outbox::*;
 
 pub(crate) fn at(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()

@@ -6,11 +6,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::db::{Conn, OptionalExtension, params};
 use cxray_core::schedule::Channel;
 use cxray_core::stats::Instrument;
 use cxray_core::surveys::Answer;
 use cxray_core::webhook::WebhookEvent;
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::ops::{OpsDb, parse_column, stored};
@@ -257,14 +257,14 @@ impl<'a> Response<'a> {
 /// Inserts a held answer: for a survey, with its invitation, customer and touchpoint,
 /// received and final at the times given. Returns its id.
 fn insert(
-    tx: &Connection,
+    tx: &Conn,
     survey: i64,
     (invitation, customer, touchpoint): (Option<i64>, Option<&str>, Option<&str>),
     language: &str,
     answer: &Answer,
     (received, last): (i64, i64),
 ) -> Result<i64> {
-    tx.execute(
+    Ok(tx.insert(
         "INSERT INTO survey_answers (survey_id, invitation_id, customer_id, touchpoint,
              language, scores, comment, received_at, final_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -279,14 +279,13 @@ fn insert(
             received,
             last
         ],
-    )?;
-    Ok(tx.last_insert_rowid())
+    )?)
 }
 
 fn answers_where(
-    conn: &Connection,
+    conn: &Conn,
     condition: &str,
-    values: impl rusqlite::Params,
+    values: impl crate::db::Params,
 ) -> Result<Vec<HeldAnswer>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM survey_answers a JOIN surveys s ON s.id = a.survey_id

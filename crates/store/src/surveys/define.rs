@@ -2,9 +2,9 @@
 //! change audited. Fields are checked by the core; what needs the data (the touchpoints)
 //! by the caller before anything is stored.
 
+use crate::db::{OptionalExtension, params};
 use cxray_core::cases::trigger::parse_instrument;
 use cxray_core::surveys::{ContactPolicy, InvitationRule, Survey};
-use rusqlite::{OptionalExtension, params};
 
 use super::{StoredRule, StoredSurvey};
 use crate::ops::{OpsDb, audit, now_text, parse_column};
@@ -50,7 +50,7 @@ impl OpsDb {
 
     /// Every survey, by name.
     pub fn surveys(&self) -> Result<Vec<StoredSurvey>> {
-        let sql = format!("SELECT {SURVEY_COLUMNS} FROM surveys ORDER BY name COLLATE NOCASE");
+        let sql = format!("SELECT {SURVEY_COLUMNS} FROM surveys ORDER BY name");
         let mut stmt = self.conn().prepare(&sql)?;
         let rows = stmt.query_map([], read_survey)?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -63,7 +63,7 @@ impl OpsDb {
             .query_row(
                 &format!(
                     "SELECT {SURVEY_COLUMNS} FROM surveys
-                     WHERE name = ?1 COLLATE NOCASE OR CAST(id AS TEXT) = ?1"
+                     WHERE name = ?1 OR CAST(id AS TEXT) = ?1"
                 ),
                 [id_or_name.trim()],
                 read_survey,
@@ -172,10 +172,15 @@ impl OpsDb {
         p.check().map_err(invalid)?;
         let tx = crate::ops::write(self.conn())?;
         tx.execute(
-            "INSERT OR REPLACE INTO contact_policy (id, global_cooldown_days, window_days,
+            "INSERT INTO contact_policy (id, global_cooldown_days, window_days,
                  max_in_window, reminders, reminder_gap_days, expiry_days, holdout_share,
                  set_by, set_at)
-             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (id) DO UPDATE SET global_cooldown_days = excluded.global_cooldown_days,
+                 window_days = excluded.window_days, max_in_window = excluded.max_in_window,
+                 reminders = excluded.reminders, reminder_gap_days = excluded.reminder_gap_days,
+                 expiry_days = excluded.expiry_days, holdout_share = excluded.holdout_share,
+                 set_by = excluded.set_by, set_at = excluded.set_at",
             params![
                 p.global_cooldown_days,
                 p.window_days,
@@ -199,8 +204,8 @@ fn invalid(e: cxray_core::surveys::SurveyError) -> StoreError {
     StoreError::invalid(e.field, e.to_string())
 }
 
-fn taken(conn: &rusqlite::Connection, table: &str, name: &str) -> Result<bool> {
-    let sql = format!("SELECT 1 FROM {table} WHERE name = ?1 COLLATE NOCASE");
+fn taken(conn: &crate::db::Conn, table: &str, name: &str) -> Result<bool> {
+    let sql = format!("SELECT 1 FROM {table} WHERE name = ?1");
     Ok(conn
         .query_row(&sql, [name], |_| Ok(()))
         .optional()?
@@ -219,7 +224,7 @@ fn unknown(what: &str, name: &str, names: impl Iterator<Item = String>) -> Store
     ))
 }
 
-fn read_survey(r: &rusqlite::Row) -> rusqlite::Result<StoredSurvey> {
+fn read_survey(r: &crate::db::Row) -> crate::db::DbResult<StoredSurvey> {
     let questions = parse_column(r, 3, |text| {
         text.split(',')
             .map(parse_instrument)
@@ -240,7 +245,7 @@ fn read_survey(r: &rusqlite::Row) -> rusqlite::Result<StoredSurvey> {
     })
 }
 
-fn read_rule(r: &rusqlite::Row) -> rusqlite::Result<StoredRule> {
+fn read_rule(r: &crate::db::Row) -> crate::db::DbResult<StoredRule> {
     let customers: Option<String> = r.get(6)?;
     let customers = match customers {
         Some(text) => Some(parse_column(r, 6, |_| text.parse())?),

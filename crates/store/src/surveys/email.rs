@@ -4,9 +4,9 @@
 //! export; then the reminders due by the contact policy, the same way. The personal
 //! page's first opening is recorded.
 
+use crate::db::{Conn, OptionalExtension, params};
 use cxray_core::schedule::Channel;
 use cxray_core::surveys::{ContactPolicy, SurveyChannel, SurveyMail};
-use rusqlite::{Connection, OptionalExtension, params};
 
 use super::invite::{Invitation, invitations_where};
 use crate::Result;
@@ -152,7 +152,7 @@ struct Reminders {
 }
 
 /// Invitation `id`'s reminders, when it is still sent.
-fn reminders(tx: &Connection, id: i64) -> Result<Option<Reminders>> {
+fn reminders(tx: &Conn, id: i64) -> Result<Option<Reminders>> {
     Ok(tx
         .query_row(
             "SELECT i.sent_at, i.reminders, i.reminded_at, o.customer_id IS NOT NULL
@@ -173,7 +173,7 @@ fn reminders(tx: &Connection, id: i64) -> Result<Option<Reminders>> {
 
 /// Logs an invitation's e-mail (`sent` or `reminded`) and queues it.
 fn queue(
-    tx: &Connection,
+    tx: &Conn,
     (invitation, kind): (i64, SurveyMail),
     (sender, mail): (&str, &Mail),
     now: i64,
@@ -184,7 +184,8 @@ fn queue(
     };
     tx.execute(
         "INSERT INTO contact_log (at, customer_id, survey_id, invitation_id, decision)
-         SELECT ?1, customer_id, survey_id, id, ?2 FROM invitations WHERE id = ?3",
+         SELECT CAST(?1 AS BIGINT), customer_id, survey_id, id, CAST(?2 AS TEXT)
+         FROM invitations WHERE id = ?3",
         params![now, decision, invitation],
     )?;
     let about = About::Invitation {

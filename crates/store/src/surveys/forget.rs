@@ -2,7 +2,7 @@
 //! invitations' e-mails and their answers' webhook messages in the outbox, invitations,
 //! contact decisions, answers held or kept, opt-outs.
 
-use rusqlite::params;
+use crate::db::params;
 
 use crate::Result;
 use crate::ops::OpsDb;

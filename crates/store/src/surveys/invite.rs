@@ -5,9 +5,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::db::{Conn, Tx, params};
 use cxray_core::access::PseudonymKey;
 use cxray_core::surveys::{Contact, ContactPolicy, Decision, Draw, SurveyChannel, decide};
-use rusqlite::{Connection, Transaction, params};
 use serde::Serialize;
 
 use super::StoredRule;
@@ -130,11 +130,9 @@ impl OpsDb {
         }
         // Written by customer, so the indexes by customer grow in order.
         decided.sort_unstable_by(|a, b| (&a.0.customer_id, a.1).cmp(&(&b.0.customer_id, b.1)));
-        let mut recorder = Recorder::new(&tx)?;
         for (c, at, decision) in decided {
-            recorder.record(rule, c, at, decision)?;
+            record(&tx, rule, c, at, decision)?;
         }
-        drop(recorder);
         tx.execute(
             "UPDATE survey_rules SET watermark = ?1 WHERE id = ?2",
             params![version.map(|v| v as i64), rule.id],
@@ -208,10 +206,11 @@ impl OpsDb {
     /// are left out (the holdout is not drawn for them).
     pub fn first_contacts(&self) -> Result<Vec<(String, i64, bool)>> {
         let mut stmt = self.conn().prepare(
-            "SELECT customer_id, MIN(at), MAX(COALESCE(reason, '') = 'holdout')
+            "SELECT customer_id, MIN(at),
+                    MAX(CASE WHEN reason = 'holdout' THEN 1 ELSE 0 END)
              FROM contact_log WHERE decision IN ('invited', 'suppressed')
              GROUP BY customer_id
-             HAVING MAX(COALESCE(reason, '') = 'opted_out') = 0
+             HAVING MAX(CASE WHEN reason = 'opted_out' THEN 1 ELSE 0 END) = 0
              ORDER BY customer_id",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
@@ -266,7 +265,8 @@ impl OpsDb {
     pub fn opt_out(&self, customer_id: &str, via: &str, now: i64) -> Result<()> {
         let tx = crate::ops::write(self.conn())?;
         let added = tx.execute(
-            "INSERT OR IGNORE INTO survey_opt_outs (customer_id, at, via) VALUES (?1, ?2, ?3)",
+            "INSERT INTO survey_opt_outs (customer_id, at, via) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO NOTHING",
             params![customer_id, now, via],
         )?;
         if added > 0 {
@@ -282,7 +282,7 @@ impl OpsDb {
 }
 
 /// The rule's watermark as stored.
-fn watermark(tx: &Transaction, rule: i64) -> Result<Option<u64>> {
+fn watermark(tx: &Tx, rule: i64) -> Result<Option<u64>> {
     let stored: Option<i64> = tx.query_row(
         "SELECT watermark FROM survey_rules WHERE id = ?1",
         [rule],
@@ -306,7 +306,7 @@ fn lookback(policy: &ContactPolicy, rule: &StoredRule) -> i64 {
 /// The invitations of the candidates' customers going out after `since`, by customer
 /// (read through the index by customer, so a scan of a few events reads a few rows).
 fn history(
-    tx: &Transaction,
+    tx: &Tx,
     candidates: &[&Candidate],
     since: i64,
 ) -> Result<HashMap<String, Vec<Contact>>> {
@@ -332,57 +332,45 @@ fn history(
     Ok(out)
 }
 
-fn opted_out(tx: &Transaction) -> Result<HashSet<String>> {
+fn opted_out(tx: &Tx) -> Result<HashSet<String>> {
     let mut stmt = tx.prepare("SELECT customer_id FROM survey_opt_outs")?;
     let ids = stmt.query_map([], |r| r.get(0))?;
     Ok(ids.collect::<std::result::Result<_, _>>()?)
 }
 
-/// The statements that record a scan's decisions, prepared once.
-struct Recorder<'t> {
-    tx: &'t Transaction<'t>,
-    invitation: rusqlite::Statement<'t>,
-    log: rusqlite::Statement<'t>,
-}
+/// Inserts an invitation.
+const INSERT_INVITATION: &str = "INSERT INTO invitations (rule_id, survey_id, event_key,
+        customer_id, touchpoint, event_at, send_at, status, language)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8)";
 
-impl<'t> Recorder<'t> {
-    fn new(tx: &'t Transaction<'t>) -> Result<Self> {
-        Ok(Recorder {
-            tx,
-            invitation: tx.prepare(
-                "INSERT INTO invitations (rule_id, survey_id, event_key, customer_id,
-                     touchpoint, event_at, send_at, status, language)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8)",
-            )?,
-            log: tx.prepare(
-                "INSERT INTO contact_log (at, customer_id, rule_id, survey_id, invitation_id,
-                     event_key, decision, reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?,
-        })
-    }
+/// Logs a contact decision.
+const INSERT_DECISION: &str = "INSERT INTO contact_log (at, customer_id, rule_id, survey_id,
+        invitation_id, event_key, decision, reason)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 
-    /// Records a decision on `c`, whose invitation would go out `at`.
-    fn record(&mut self, rule: &StoredRule, c: &Candidate, at: i64, d: Decision) -> Result<()> {
-        let (invitation, decision, reason) = match d {
-            Decision::Invite => {
-                self.invitation.execute(params![
-                    rule.id,
-                    rule.survey_id,
-                    c.key,
-                    c.customer_id,
-                    rule.rule.touchpoint,
-                    c.at,
-                    at,
-                    c.language
-                ])?;
-                (Some(self.tx.last_insert_rowid()), "invited", None)
-            }
-            Decision::Suppress(why) => (None, "suppressed", Some(why.code())),
-        };
-        // An invitation keeps its event's key; a suppression logs it.
-        let key = invitation.is_none().then_some(c.key.as_str());
-        self.log.execute(params![
+/// Records a decision on `c`, whose invitation would go out `at`.
+fn record(tx: &Conn, rule: &StoredRule, c: &Candidate, at: i64, d: Decision) -> Result<()> {
+    let (invitation, decision, reason) = match d {
+        Decision::Invite => {
+            let params = params![
+                rule.id,
+                rule.survey_id,
+                c.key,
+                c.customer_id,
+                rule.rule.touchpoint,
+                c.at,
+                at,
+                c.language
+            ];
+            (Some(tx.insert(INSERT_INVITATION, params)?), "invited", None)
+        }
+        Decision::Suppress(why) => (None, "suppressed", Some(why.code())),
+    };
+    // An invitation keeps its event's key; a suppression logs it.
+    let key = invitation.is_none().then_some(c.key.as_str());
+    tx.execute(
+        INSERT_DECISION,
+        params![
             at,
             c.customer_id,
             rule.id,
@@ -391,13 +379,13 @@ impl<'t> Recorder<'t> {
             key,
             decision,
             reason
-        ])?;
-        Ok(())
-    }
+        ],
+    )?;
+    Ok(())
 }
 
 /// Logs `decision` at `at` for each invitation.
-fn log_each(tx: &Transaction, invitations: &[Invitation], at: i64, decision: &str) -> Result<()> {
+fn log_each(tx: &Tx, invitations: &[Invitation], at: i64, decision: &str) -> Result<()> {
     let mut stmt = tx.prepare_cached(
         "INSERT INTO contact_log (at, customer_id, survey_id, invitation_id, decision)
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -409,9 +397,9 @@ fn log_each(tx: &Transaction, invitations: &[Invitation], at: i64, decision: &st
 }
 
 pub(super) fn invitations_where(
-    conn: &Connection,
+    conn: &Conn,
     condition: &str,
-    values: impl rusqlite::Params,
+    values: impl crate::db::Params,
 ) -> Result<Vec<Invitation>> {
     let sql = format!(
         "SELECT id, survey_id, customer_id, touchpoint, send_at, status, expires_at, language,

@@ -17,8 +17,12 @@ mod invite;
 mod rates;
 mod replay;
 
+/// The tests, on each backend of the operational database.
 #[cfg(test)]
-pub(crate) mod tests;
+pub(crate) mod tests {
+    crate::on_each_backend!("surveys/tests.rs");
+    pub(crate) use sqlite::{rule, survey};
+}
 
 use cxray_core::surveys::{InvitationRule, Survey};
 use serde::Serialize;

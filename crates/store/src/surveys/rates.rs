@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::params;
+use crate::db::params;
 use serde::{Deserialize, Serialize};
 
 use crate::Result;
@@ -36,15 +36,23 @@ impl RateGroup {
     }
 
     /// The group of an invitation row, as SQL over `i` (invitations) and `s` (surveys);
-    /// by owner the touchpoint, named by its owner afterwards.
+    /// by owner the touchpoint, named by its owner afterwards; by week the time sent,
+    /// named by its week afterwards.
     fn expression(self) -> &'static str {
         match self {
             RateGroup::Survey => "s.name",
             RateGroup::Touchpoint | RateGroup::Owner => "i.touchpoint",
             RateGroup::Channel => "COALESCE(i.channel, '')",
-            RateGroup::Week => "strftime('%Y-W%W', i.sent_at, 'unixepoch')",
+            RateGroup::Week => "i.sent_at",
         }
     }
+}
+
+/// The week of a time in seconds since the epoch (UTC), as `2026-W48`: weeks start on
+/// Monday, and the days before a year's first Monday are its week 00.
+fn week(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map_or_else(String::new, |t| t.format("%Y-W%W").to_string())
 }
 
 /// The group of invitations about touchpoints without an owner.
@@ -105,15 +113,16 @@ impl OpsDb {
             by.expression()
         );
         let mut stmt = self.conn().prepare(&sql)?;
-        let mut rows = stmt.query(params![])?;
+        let rows = stmt.query(params![])?;
         let mut groups: BTreeMap<String, (Reach, Vec<String>, Vec<i64>)> = BTreeMap::new();
-        while let Some(r) = rows.next()? {
+        for r in &rows {
             let touchpoint: String = r.get("touchpoint")?;
             if !ownership.counts(&touchpoint) {
                 continue;
             }
             let group: String = match by {
                 RateGroup::Owner => ownership.owner(&touchpoint).to_string(),
+                RateGroup::Week => week(r.get(0)?),
                 _ => r.get(0)?,
             };
             let (reach, customers, waits) = groups.entry(group.clone()).or_insert_with(|| {

@@ -5,8 +5,8 @@
 
 use std::collections::HashMap;
 
+use crate::db::params;
 use cxray_core::surveys::SurveyChannel;
-use rusqlite::params;
 use serde::Serialize;
 
 use crate::Result;

@@ -2,9 +2,9 @@ use cxray_core::stats::Instrument;
 use cxray_core::surveys::{ContactPolicy, InvitationRule, Suppression, Survey, SurveyChannel};
 use proptest::prelude::*;
 
-use super::*;
+use crate::surveys::*;
 use crate::StoreError;
-use crate::ops::{OpsDb, temp_db as db};
+use crate::ops::OpsDb;
 
 const KEY: [u8; 32] = [5; 32];
 const DAY: i64 = 86_400;
@@ -42,7 +42,7 @@ fn candidate(customer: &str, day: i64) -> Candidate {
 }
 
 /// A database with `policy`, the survey S and its rule R.
-fn with_rule(policy: &ContactPolicy) -> (tempfile::TempDir, OpsDb, StoredRule) {
+fn with_rule(policy: &ContactPolicy) -> (crate::db::testing::TestDb, OpsDb, StoredRule) {
     let (dir, db) = db();
     db.set_contact_policy("ann", policy).unwrap();
     db.add_survey("ann", &survey("S")).unwrap();
