@@ -9,6 +9,7 @@ use cxray_store::db::testing::TestDb;
 use serde_json::Value;
 
 use super::browser::wait_for;
+use super::ingest::{batch, post};
 use super::object_store;
 use super::schedules::free_port;
 use super::server::serve_with;
@@ -72,7 +73,7 @@ fn a_demo_world_on_postgresql_answers_as_the_same_world_on_sqlite() {
                 "--name",
                 "t",
             ][..],
-            &["--scopes", "read", "--json"],
+            &["--scopes", "read,ingest", "--json"],
             extra,
         ]
         .concat();
@@ -91,6 +92,15 @@ fn a_demo_world_on_postgresql_answers_as_the_same_world_on_sqlite() {
         assert_eq!((a.0, b.0), (200, 200), "{route}");
         same(&a.1, &b.1, route);
     }
+    // An ingested batch's idempotency key is kept in PostgreSQL: the same batch sent
+    // again, before and after a restart, is a duplicate.
+    let send = |addr: &str| post(addr, "transactions", &pg_token, Some("k1"), &batch("pg", 3));
+    let first = send(&pg_server.addr).unwrap();
+    assert_eq!((first.0, &first.1["duplicate"]), (200, &false.into()));
+    assert_eq!(send(&pg_server.addr).unwrap().1["duplicate"], true);
+    drop(pg_server);
+    let again = serve_with(&pg, &["--ops", url]);
+    assert_eq!(send(&again.addr).unwrap().1["duplicate"], true);
 }
 
 #[test]
