@@ -231,5 +231,8 @@ impl OpsDb {
     }
 }
 
+/// The tests, on each backend of the operational database.
 #[cfg(test)]
-mod tests;
+mod tests {
+    crate::on_each_backend!("reports/tests.rs");
+}

@@ -11,9 +11,9 @@ use cxray_core::stats::Instrument;
 use cxray_core::webhook::WebhookEvent;
 use proptest::prelude::*;
 
-use crate::cases::*;
 use crate::StoreError;
 use crate::accounts::NewUser;
+use crate::cases::*;
 use crate::ops::OpsDb;
 use crate::outbox::{Mail, Outcome as Tried, Queued};
 

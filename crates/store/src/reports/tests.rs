@@ -1,9 +1,8 @@
 use cxray_core::access::Role;
 
-use super::*;
 use crate::accounts::NewUser;
-use crate::ops::temp_db as db;
 use crate::outbox::tests::{at, mail};
+use crate::reports::*;
 
 #[test]
 fn schedules_are_checked_listed_removed_and_audited() {

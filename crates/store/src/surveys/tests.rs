@@ -2,9 +2,9 @@ use cxray_core::stats::Instrument;
 use cxray_core::surveys::{ContactPolicy, InvitationRule, Suppression, Survey, SurveyChannel};
 use proptest::prelude::*;
 
-use crate::surveys::*;
 use crate::StoreError;
 use crate::ops::OpsDb;
+use crate::surveys::*;
 
 const KEY: [u8; 32] = [5; 32];
 const DAY: i64 = 86_400;
