@@ -12,9 +12,11 @@ serve` with the ingestion and scan logs at info level and sends batches of ROWS 
 answers (`POST /api/v1/ingest/responses`) back to back from THREADS clients for SECONDS.
 Every commit of ingested rows logs its milliseconds (the data files' ends, the Delta
 commit, the syncs, the import log); every scan that follows a commit into a watched table
-logs its milliseconds (a session over the latest versions, the rows the commits since the
-rules' watermarks added, filtered, routed, cases opened). Reported: commits and scans
-(count, median and total ms), the ratio of the total scan time to the total commit time,
+logs its milliseconds (the kept session brought to the latest versions, each rule's
+matches since its watermark, routed, cases opened); each commit also logs the time spent
+evaluating the rules' conditions on its batches as they arrived (`matching_us`). Reported:
+commits and scans (count, median and total ms), the ratio of the total scan time to the
+total commit time, the evaluation while ingesting, the ratio of both to the commit time,
 cases opened. The same ingestion is then run on a second copy of the world with every rule
 disabled, and the server's CPU time (user + system, from /proc, from when it is idle after
 its start to the end) per 1,000 rows acknowledged is compared: the difference is what
@@ -130,6 +132,8 @@ def run(binary, work, args, rules):
         server.wait()
     text = re.sub(r"\x1b\[[0-9;]*m", "", log.read_text())
     commits = [int(m) for m in re.findall(r"ingested rows committed.*?table=responses.*?ms=(\d+)", text)]
+    matching = [int(m) / 1000 for m in re.findall(
+        r"ingested rows committed.*?table=responses.*?matching_us=(\d+)", text)]
     scans = [int(m) for m in re.findall(r"rules evaluated after ingestion.*?ms=(\d+)", text)]
     opened = sum(int(m) for m in re.findall(r"rules evaluated after ingestion.*?opened=(\d+)", text))
     cases = json.loads(cxray(binary, data, "cases", "list", "--json", "--limit", "1000000"))
@@ -143,6 +147,10 @@ def run(binary, work, args, rules):
         "scans": {"n": len(scans), "median_ms": statistics.median(scans) if scans else None,
                   "total_ms": sum(scans)},
         "scan_to_commit_ratio": round(sum(scans) / sum(commits), 3) if commits and scans else None,
+        "matching_while_ingesting": {"median_ms": statistics.median(matching) if matching else None,
+                                     "total_ms": round(sum(matching), 1)},
+        "evaluation_to_commit_ratio": round((sum(scans) + sum(matching)) / sum(commits), 3)
+        if commits else None,
         "cases_opened_by_scans": opened,
         "cases_in_database": len(cases),
         "load_average_at_start": load_at_start,

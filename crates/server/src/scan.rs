@@ -2,6 +2,9 @@
 //! loop's, and the survey invitation rules on interactions), as `cxray import` evaluates
 //! them after an import: the scan reads what the commits since each
 //! rule's watermark added, so commits that land during a scan are read by the next.
+//! The scan's session is kept between scans and brought to the tables' new versions, and
+//! the rules' conditions are evaluated on the rows as they are ingested, so a scan after
+//! a commit only looks at the customers the rules matched.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -25,15 +28,22 @@ pub(crate) fn keep_scanning(
     tokio::spawn(async move {
         let mut seen = committed(&ingest);
         let mut tables = Table::ALL.to_vec();
+        let mut kept = Some(Kept::default());
         loop {
             let (folder, watched) = (folder.clone(), std::mem::take(&mut tables));
             let (handle, recent) = (tokio::runtime::Handle::current(), ingest.recent());
+            let mut state = kept.take().unwrap_or_default();
             let scanned = tokio::task::spawn_blocking(move || {
-                handle.block_on(scan(&folder, &watched, recent))
+                let result = handle.block_on(state.scan(&folder, &watched, recent));
+                (state, result)
             });
             match scanned.await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::error!("evaluating the rules after ingestion: {e}"),
+                Ok((state, result)) => {
+                    if let Err(e) = result {
+                        tracing::error!("evaluating the rules after ingestion: {e}");
+                    }
+                    kept = Some(state);
+                }
                 Err(e) => tracing::error!("evaluating the rules after ingestion: {e}"),
             }
             if commits.changed().await.is_err() {
@@ -62,38 +72,77 @@ fn committed(ingest: &Ingest) -> Vec<u64> {
         .collect()
 }
 
-/// Evaluates the rules when one watches `tables`, reading the rows of the latest commits
-/// from memory where `recent` holds them.
-async fn scan(
+/// What scans keep between them: the session (none until a scan needs one, or after
+/// an error) and the rules' state.
+#[derive(Default)]
+struct Kept {
+    sql: Option<Sql>,
+    scanner: cases::Scanner,
+}
+
+impl Kept {
+    /// Evaluates the rules when one watches `tables`, reading the rows of the latest
+    /// commits from memory where `recent` holds them.
+    async fn scan(
+        &mut self,
+        folder: &DataFolder,
+        tables: &[Table],
+        recent: Arc<RecentCommits>,
+    ) -> Result<(), StoreError> {
+        let ops = folder.ops_db()?;
+        let cases = cases::watched(&ops, tables)?;
+        let invitations = tables.contains(&Table::Interactions) && surveys::watched(&ops)?;
+        if !cases {
+            for table in tables {
+                recent.watch(*table, Vec::new());
+            }
+        }
+        if !cases && !invitations {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let sql = session(&mut self.sql, folder, recent).await?;
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "scan session brought up to date"
+        );
+        if cases {
+            let scans = self
+                .scanner
+                .scan(sql, &ops, "ingestion", Utc::now())
+                .await?;
+            let opened: usize = scans.iter().map(|s| s.opened.opened).sum();
+            let ms = started.elapsed().as_millis() as u64;
+            tracing::info!(opened, ms, "rules evaluated after ingestion");
+        }
+        if invitations {
+            let scans = surveys::scan(sql, &ops).await?;
+            let invited: usize = scans.iter().map(|s| s.invited.invited).sum();
+            let ms = started.elapsed().as_millis() as u64;
+            tracing::info!(invited, ms, "invitation rules evaluated after ingestion");
+        }
+        Ok(())
+    }
+}
+
+/// The kept session at the tables' latest versions (opened anew when there is none or
+/// bringing it up to date fails).
+async fn session<'a>(
+    kept: &'a mut Option<Sql>,
     folder: &DataFolder,
-    tables: &[Table],
     recent: Arc<RecentCommits>,
-) -> Result<(), StoreError> {
-    let ops = folder.ops_db()?;
-    let cases = cases::watched(&ops, tables)?;
-    let invitations = tables.contains(&Table::Interactions) && surveys::watched(&ops)?;
-    if !cases && !invitations {
-        return Ok(());
+) -> Result<&'a Sql, StoreError> {
+    if let Some(sql) = kept
+        && let Err(e) = sql.update().await
+    {
+        tracing::warn!("the scan's session could not be brought up to date: {e}");
+        *kept = None;
     }
-    let started = Instant::now();
-    let sql = Sql::open(folder, &BTreeMap::new())
-        .await?
-        .with_recent(recent);
-    tracing::debug!(
-        ms = started.elapsed().as_millis() as u64,
-        "scan session opened"
-    );
-    if cases {
-        let scans = cases::scan(&sql, &ops, "ingestion", Utc::now()).await?;
-        let opened: usize = scans.iter().map(|s| s.opened.opened).sum();
-        let ms = started.elapsed().as_millis() as u64;
-        tracing::info!(opened, ms, "rules evaluated after ingestion");
-    }
-    if invitations {
-        let scans = surveys::scan(&sql, &ops).await?;
-        let invited: usize = scans.iter().map(|s| s.invited.invited).sum();
-        let ms = started.elapsed().as_millis() as u64;
-        tracing::info!(invited, ms, "invitation rules evaluated after ingestion");
-    }
-    Ok(())
+    let sql = match kept.take() {
+        Some(sql) => sql,
+        None => Sql::open(folder, &BTreeMap::new())
+            .await?
+            .with_recent(recent),
+    };
+    Ok(kept.insert(sql))
 }

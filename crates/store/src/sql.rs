@@ -24,7 +24,7 @@ use deltalake_core::logstore::get_actions;
 
 use crate::decode::Columns;
 use crate::folder::DataFolder;
-use crate::ingest::RecentCommits;
+use crate::ingest::{Matched, RecentCommits};
 use crate::tables::DERIVED;
 use crate::{Result, StoreError, tables};
 
@@ -141,6 +141,8 @@ pub struct Sql {
     /// read so far by table and versions (rules read the same).
     recent: Option<Arc<RecentCommits>>,
     recently_read: Arc<Mutex<RecentlyRead>>,
+    /// The tables as opened, by name, for [`Sql::update`].
+    deltas: BTreeMap<&'static str, DeltaTable>,
 }
 
 /// The rows a session read from memory, by table and the versions after and through.
@@ -178,18 +180,21 @@ impl Sql {
     pub async fn open(folder: &DataFolder, versions: &BTreeMap<Table, u64>) -> Result<Self> {
         let ctx =
             SessionContext::new_with_config_rt(session_config(), runtime()?).enable_url_table();
-        let (mut opened, mut made_by) = (BTreeMap::new(), BTreeMap::new());
+        let (mut opened, mut made_by, mut deltas) =
+            (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
         for table in Table::ALL {
             let delta = tables::open(folder, table, versions.get(&table).copied()).await?;
             delta.update_datafusion_session(&ctx.state())?;
             ctx.register_table(table.name(), provider(&delta)?)?;
             opened.insert(table, delta.version().unwrap_or(0));
+            deltas.insert(table.name(), delta);
         }
         for derived in DERIVED {
             if let Some(delta) = tables::open_derived(folder, derived).await? {
                 delta.update_datafusion_session(&ctx.state())?;
                 made_by.insert(*derived, tables::made_by(&delta).await?);
                 ctx.register_table(*derived, provider(&delta)?)?;
+                deltas.insert(*derived, delta);
             }
         }
         Ok(Sql {
@@ -200,7 +205,44 @@ impl Sql {
             made_by,
             recent: None,
             recently_read: Arc::default(),
+            deltas,
         })
+    }
+
+    /// Brings a session over the latest versions (unrestricted, [`Sql::open`] without
+    /// pinned versions) to the tables' new latest versions, reading only the log entries
+    /// since: a session kept between evaluations of the rules.
+    pub async fn update(&mut self) -> Result<()> {
+        for derived in DERIVED {
+            if !self.deltas.contains_key(derived)
+                && let Some(delta) = tables::open_derived(&self.folder, derived).await?
+            {
+                delta.update_datafusion_session(&self.ctx.state())?;
+                self.deltas.insert(*derived, delta);
+                self.made_by.insert(*derived, serde_json::Value::Null);
+            }
+        }
+        for (name, delta) in &mut self.deltas {
+            let (before, started) = (delta.version(), std::time::Instant::now());
+            delta.update_incremental(None).await?;
+            let ms = started.elapsed().as_millis() as u64;
+            tracing::debug!(table = name, ?before, after = ?delta.version(), ms, "table brought up to date");
+            if delta.version() == before && self.ctx.table_exist(*name)? {
+                continue;
+            }
+            self.ctx.deregister_table(*name)?;
+            self.ctx.register_table(*name, provider(delta)?)?;
+            match Table::ALL.into_iter().find(|t| t.name() == *name) {
+                Some(table) => {
+                    self.versions.insert(table, delta.version().unwrap_or(0));
+                }
+                None => {
+                    self.made_by.insert(*name, tables::made_by(delta).await?);
+                }
+            }
+        }
+        self.recently_read.lock().expect("lock").clear();
+        Ok(())
     }
 
     /// The session, reading the rows the latest ingestion commits added from `recent`
@@ -301,6 +343,32 @@ impl Sql {
         else {
             return Ok(None);
         };
+        let Some(rows) = self.in_memory(table, &batches).await? else {
+            return Ok(None);
+        };
+        let mut read = self.recently_read.lock().expect("lock");
+        read.insert((table, since, now), rows.clone());
+        Ok(Some(self.ctx.read_table(rows)?))
+    }
+
+    /// Ingested rows of `table` as a frame of the table's columns; none unless they fit.
+    pub async fn ingested_rows(
+        &self,
+        table: Table,
+        batches: &[RecordBatch],
+    ) -> Result<Option<DataFrame>> {
+        match self.in_memory(table, batches).await? {
+            Some(rows) => Ok(Some(self.ctx.read_table(rows)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Ingested rows of `table` as a table of its columns; none unless they fit.
+    async fn in_memory(
+        &self,
+        table: Table,
+        batches: &[RecordBatch],
+    ) -> Result<Option<Arc<MemTable>>> {
         let schema = Arc::new(
             self.ctx
                 .table(table.name())
@@ -317,10 +385,33 @@ impl Sql {
             tracing::debug!(%table, "ingested rows do not fit the table's columns: read from files");
             return Ok(None);
         };
-        let rows = Arc::new(MemTable::try_new(schema, vec![aligned])?);
-        let mut read = self.recently_read.lock().expect("lock");
-        read.insert((table, since, now), rows.clone());
-        Ok(Some(self.ctx.read_table(rows)?))
+        Ok(Some(Arc::new(MemTable::try_new(schema, vec![aligned])?)))
+    }
+
+    /// Per commit after `version` through the session's, the ingested rows and those
+    /// `condition` matched as they were ingested, when the session reads recent commits
+    /// and holds every one with the condition's matches ([`RecentCommits::matched`]).
+    pub fn matched_since(
+        &self,
+        table: Table,
+        version: Option<u64>,
+        condition: &Expr,
+    ) -> Option<Vec<Matched>> {
+        let now = self.versions.get(&table).copied().unwrap_or(0);
+        self.recent
+            .as_ref()?
+            .matched(table, version?, now, condition)
+    }
+
+    /// Has `conditions` evaluated on the rows ingested into each table from now on, when
+    /// the session reads recent commits ([`RecentCommits::watch`]).
+    pub fn watch(&self, conditions: BTreeMap<Table, Vec<Expr>>) {
+        if let Some(recent) = &self.recent {
+            for table in Table::ALL {
+                let watched = conditions.get(&table).cloned().unwrap_or_default();
+                recent.watch(table, watched);
+            }
+        }
     }
 
     /// Every version of a derived table whose commit records how it was made, with that
@@ -402,6 +493,7 @@ impl Sql {
             made_by: self.made_by.clone(),
             recent: self.recent.clone(),
             recently_read: self.recently_read.clone(),
+            deltas: self.deltas.clone(),
         })
     }
 

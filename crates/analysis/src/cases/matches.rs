@@ -10,7 +10,7 @@ use cxray_core::cases::{Comparison, Experience, ScoreCondition, Trigger, event_k
 use cxray_core::domain::Table;
 use cxray_store::Result;
 use cxray_store::cases::{Candidate, Rule};
-use cxray_store::datafusion::arrow::datatypes::DataType;
+use cxray_store::datafusion::arrow::datatypes::{DataType, Schema};
 use cxray_store::datafusion::prelude::{DataFrame, Expr, cast, col, lit};
 use cxray_store::decode::{Column, Columns};
 use cxray_store::sql::{Sql, of_customers, of_customers_meeting, typed};
@@ -20,29 +20,30 @@ use super::valued::above_clv;
 /// The longest comment a case quotes, in characters.
 const COMMENT_CHARS: usize = 500;
 
-/// The events of `rows` (the source table's new rows) that the rule matches, with the
-/// owner their row names (interactions), given the touchpoint's longest acceptable wait
-/// for rules on waits; those of `cooling` customers (in the rule's cooldown: they open no
-/// case) are only counted.
+/// The events of `rows` (the source table's new rows) that the rule's `condition`
+/// ([`condition`]) matches, with the owner their row names (interactions); those of
+/// `cooling` customers (in the rule's cooldown: they open no case) are only counted.
 pub async fn matches(
     sql: &Sql,
     rule: &Rule,
     rows: DataFrame,
-    max_wait: Option<f64>,
+    condition: Expr,
     cooling: &HashSet<String>,
 ) -> Result<(Vec<Candidate>, usize)> {
-    let Some(condition) = condition(rule, max_wait) else {
-        return Ok((Vec::new(), 0));
-    };
-    let mut df = rows.filter(condition)?;
-    if let Some(since) = rule.since {
-        let instant = typed(df.schema().as_arrow(), "at", &since.to_rfc3339())?;
-        df = df.filter(col("at").gt_eq(lit(instant)))?;
-    }
-    let Some(df) = narrow(sql, rule, df).await? else {
+    let Some(df) = narrow(sql, rule, rows.filter(condition)?).await? else {
         return Ok((Vec::new(), 0));
     };
     let table = rule.trigger.table().expect("rules with a source table");
+    decoded(df, table, cooling).await
+}
+
+/// The events of `df` (rows of `table`) as candidates, but those of `cooling` customers,
+/// which are counted.
+pub(super) async fn decoded(
+    df: DataFrame,
+    table: Table,
+    cooling: &HashSet<String>,
+) -> Result<(Vec<Candidate>, usize)> {
     let df = df.select(columns(table))?;
     let (mut out, mut skipped) = (Vec::new(), 0);
     for batch in df.collect().await? {
@@ -71,9 +72,23 @@ pub(super) async fn narrow(sql: &Sql, rule: &Rule, df: DataFrame) -> Result<Opti
     Ok(Some(df))
 }
 
-/// The rule's condition on a row; none when nothing can match (a rule on waits at a
-/// touchpoint whose service level was removed).
-fn condition(rule: &Rule, max_wait: Option<f64>) -> Option<Expr> {
+/// The rule's condition on a row of its source table (whose columns are `schema`), given
+/// the touchpoint's longest acceptable wait for rules on waits: the values enter as
+/// literals. None when nothing can match (a rule on waits at a touchpoint whose service
+/// level was removed).
+pub fn condition(rule: &Rule, max_wait: Option<f64>, schema: &Schema) -> Result<Option<Expr>> {
+    let Some(mut e) = on_row(rule, max_wait) else {
+        return Ok(None);
+    };
+    if let Some(since) = rule.since {
+        let instant = typed(schema, "at", &since.to_rfc3339())?;
+        e = e.and(col("at").gt_eq(lit(instant)));
+    }
+    Ok(Some(e))
+}
+
+/// The rule's condition on a row but its start.
+fn on_row(rule: &Rule, max_wait: Option<f64>) -> Option<Expr> {
     match &rule.trigger {
         Trigger::Survey {
             instrument,

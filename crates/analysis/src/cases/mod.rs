@@ -11,6 +11,7 @@ mod by_hand;
 mod causes;
 pub mod demo;
 mod effect;
+mod ingested;
 mod matches;
 mod routing;
 mod source;
@@ -18,11 +19,14 @@ mod valuations;
 mod valued;
 mod windows;
 
+use std::collections::{BTreeMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use cxray_core::cases::Trigger;
 use cxray_core::domain::Table;
 use cxray_store::Result;
-use cxray_store::cases::{Opened, Opening};
+use cxray_store::cases::{Candidate, Opened, Opening, Rule};
+use cxray_store::datafusion::prelude::Expr;
 use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
 use serde::Serialize;
@@ -32,7 +36,8 @@ pub use causes::{CauseCost, CauseCosts, cause_costs};
 pub use effect::{
     EffectQuery, EffectReport, Group, MAX_WINDOW_DAYS, WindowEffect, check_windows, effect_report,
 };
-pub use matches::matches;
+use ingested::Coverage;
+pub use matches::{condition, matches};
 use routing::Routing;
 pub use routing::touchpoint_owners;
 pub use source::{SourceEvent, source_event};
@@ -66,63 +71,127 @@ pub async fn scan(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<RuleScan>> {
-    let rules: Vec<_> = ops.rules()?.into_iter().filter(|r| r.enabled).collect();
-    if rules.is_empty() {
-        return Ok(Vec::new());
+    Scanner::default().scan(sql, ops, actor, now).await
+}
+
+/// Scans kept between evaluations (the server's, after each ingestion commit): each
+/// rule's condition is evaluated on the rows ingested from the scan on, and the customers
+/// each rule covers are read once while they stay the same.
+#[derive(Default)]
+pub struct Scanner {
+    coverage: Coverage,
+}
+
+impl Scanner {
+    /// [`scan`], reading the matches the ingestion found where the session holds them,
+    /// and having the rules' conditions evaluated on the rows ingested next.
+    pub async fn scan(
+        &mut self,
+        sql: &Sql,
+        ops: &OpsDb,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<RuleScan>> {
+        let rules: Vec<_> = ops.rules()?.into_iter().filter(|r| r.enabled).collect();
+        let mut watched: BTreeMap<Table, Vec<_>> = BTreeMap::new();
+        let key = ops.pseudonym_key()?;
+        let slas = ops.slas()?;
+        let mut routing: Option<Routing> = None;
+        let mut out = Vec::new();
+        for rule in rules {
+            let started = std::time::Instant::now();
+            let cooling = ops.cooling_customers(&rule, now)?;
+            let (found, skipped, version) = match (&rule.trigger, rule.trigger.table()) {
+                (Trigger::Behaviour { p_alive_below }, _) => {
+                    let (found, version) = valued::fell_below(sql, &rule, *p_alive_below).await?;
+                    (found, 0, version)
+                }
+                (_, Some(table)) => {
+                    let version = sql.versions().get(&table).copied();
+                    let max_wait = rule
+                        .trigger
+                        .touchpoint()
+                        .and_then(|tp| slas.get(tp))
+                        .and_then(|s| s.max_wait_seconds);
+                    let schema = sql.context().table(table.name()).await?.schema().clone();
+                    let (found, skipped) = match condition(&rule, max_wait, schema.as_arrow())? {
+                        Some(condition) => {
+                            let conditions = watched.entry(table).or_default();
+                            if !conditions.contains(&condition) {
+                                conditions.push(condition.clone());
+                            }
+                            self.matches(sql, &rule, condition, &cooling).await?
+                        }
+                        None => (Vec::new(), 0),
+                    };
+                    (found, skipped, version)
+                }
+                (_, None) => continue,
+            };
+            let matched = started.elapsed();
+            if routing.is_none() && !found.is_empty() {
+                routing = Some(Routing::load(sql, ops).await?);
+            }
+            let candidates = match &routing {
+                Some(routing) if !found.is_empty() => routing.route(sql, found).await?,
+                _ => found,
+            };
+            let routed = started.elapsed();
+            let no_slas = BTreeMap::new();
+            let opening = Opening {
+                actor,
+                sla_hours: routing.as_ref().map_or(&no_slas, |r| &r.sla_hours),
+                key: &key,
+                now,
+            };
+            // Nothing new since the watermark: no transaction to open.
+            let unchanged = candidates.is_empty() && skipped == 0 && version == rule.watermark;
+            let mut opened = match unchanged {
+                true => Opened::default(),
+                false => ops.open_cases(&opening, &rule, &candidates, version)?,
+            };
+            opened.events += skipped;
+            opened.cooling_down += skipped;
+            tracing::debug!(
+                rule = rule.id,
+                matches = candidates.len(),
+                matched_ms = matched.as_millis() as u64,
+                routed_ms = routed.as_millis() as u64,
+                ms = started.elapsed().as_millis() as u64,
+                "rule evaluated"
+            );
+            out.push(RuleScan {
+                rule: rule.id,
+                name: rule.name,
+                version,
+                opened,
+            });
+        }
+        sql.watch(watched);
+        Ok(out)
     }
-    let routing = Routing::load(sql, ops).await?;
-    let key = ops.pseudonym_key()?;
-    let slas = ops.slas()?;
-    let opening = Opening {
-        actor,
-        sla_hours: &routing.sla_hours,
-        key: &key,
-        now,
-    };
-    let mut out = Vec::new();
-    for rule in rules {
-        let started = std::time::Instant::now();
-        let cooling = ops.cooling_customers(&rule, now)?;
-        let (found, skipped, version) = match (&rule.trigger, rule.trigger.table()) {
-            (Trigger::Behaviour { p_alive_below }, _) => {
-                let (found, version) = valued::fell_below(sql, &rule, *p_alive_below).await?;
-                (found, 0, version)
-            }
-            (_, Some(table)) => {
-                let version = sql.versions().get(&table).copied();
-                let max_wait = rule
-                    .trigger
-                    .touchpoint()
-                    .and_then(|tp| slas.get(tp))
-                    .and_then(|s| s.max_wait_seconds);
-                let (found, skipped) = match sql.added_since(table, rule.watermark).await? {
-                    Some(rows) => matches(sql, &rule, rows, max_wait, &cooling).await?,
-                    None => (Vec::new(), 0),
-                };
-                (found, skipped, version)
-            }
-            (_, None) => continue,
-        };
-        let matched = started.elapsed();
-        let candidates = routing.route(sql, found).await?;
-        let routed = started.elapsed();
-        let mut opened = ops.open_cases(&opening, &rule, &candidates, version)?;
-        opened.events += skipped;
-        opened.cooling_down += skipped;
+
+    /// The rule's matches since its watermark: those the ingestion found where held,
+    /// else the source table's new rows filtered.
+    async fn matches(
+        &mut self,
+        sql: &Sql,
+        rule: &Rule,
+        condition: Expr,
+        cooling: &HashSet<String>,
+    ) -> Result<(Vec<Candidate>, usize)> {
+        let found = ingested::matches(sql, rule, &condition, cooling, &mut self.coverage).await?;
+        if let Some(found) = found {
+            return Ok(found);
+        }
         tracing::debug!(
             rule = rule.id,
-            matches = candidates.len(),
-            matched_ms = matched.as_millis() as u64,
-            routed_ms = routed.as_millis() as u64,
-            ms = started.elapsed().as_millis() as u64,
-            "rule evaluated"
+            "rule's matches not found while ingesting: rows filtered"
         );
-        out.push(RuleScan {
-            rule: rule.id,
-            name: rule.name,
-            version,
-            opened,
-        });
+        let table = rule.trigger.table().expect("rules with a source table");
+        match sql.added_since(table, rule.watermark).await? {
+            Some(rows) => matches(sql, rule, rows, condition, cooling).await,
+            None => Ok((Vec::new(), 0)),
+        }
     }
-    Ok(out)
 }

@@ -30,7 +30,7 @@ pub(crate) async fn load(folder: &DataFolder, table: Table, name: &str, csv: &st
     s.unwrap().version.unwrap_or(0)
 }
 
-async fn world(folder: &DataFolder) {
+pub(crate) async fn world(folder: &DataFolder) {
     let customers = "customer_id,segment\nC1,business\nC2,leisure\nC3,business\nC4,business\n";
     load(folder, Table::Customers, "customers.csv", customers).await;
     let owners = "owner_id,name,kind,sla_hours\nground,Ground crew,partner,24\nsales,Sales,team,\n";
@@ -57,7 +57,7 @@ C4,2026-10-03T11:00:00Z,csat,1,check_in,
     load(folder, Table::Responses, "responses-1.csv", responses).await;
 }
 
-fn rule(name: &str, trigger: Trigger) -> NewRule {
+pub(crate) fn rule(name: &str, trigger: Trigger) -> NewRule {
     NewRule {
         name: name.into(),
         trigger,
@@ -102,7 +102,7 @@ async fn scan_events(
         .collect()
 }
 
-fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     "2026-12-01T09:00:00Z".parse().unwrap()
 }
 

@@ -7,6 +7,7 @@ mod comments;
 mod common;
 mod demo;
 mod groups;
+mod ingested;
 mod journey;
 mod loyalty;
 mod metrics;

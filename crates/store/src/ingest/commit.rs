@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use cxray_core::domain::Table;
 use datafusion::arrow::array::RecordBatch;
@@ -14,6 +14,7 @@ use deltalake_core::kernel::transaction::CommitProperties;
 use deltalake_core::writer::{DeltaWriter, RecordBatchWriter, WriteMode};
 use tokio::sync::mpsc;
 
+use super::watch::Matching;
 use super::{Counters, IngestOptions, RecentCommits, sync, wal};
 use crate::folder::DataFolder;
 use crate::ops::{ImportRecord, now_text};
@@ -55,6 +56,10 @@ pub(crate) struct Committer {
     unsynced: Vec<u64>,
     buffer: Vec<Pending>,
     rows: usize,
+    /// The matches of the conditions watched on the table in the buffered batches, and
+    /// the time spent finding them.
+    matching: Matching,
+    matching_time: Duration,
     /// The open data files of the next commit, and how many buffered batches they hold:
     /// batches are written as they come, so a commit only finishes the files.
     writer: Option<RecordBatchWriter>,
@@ -85,6 +90,8 @@ impl Committer {
             unsynced: Vec::new(),
             buffer: Vec::new(),
             rows: 0,
+            matching: Matching::default(),
+            matching_time: Duration::ZERO,
             writer: None,
             written: 0,
             since: None,
@@ -92,11 +99,16 @@ impl Committer {
         }
     }
 
-    /// Buffers a batch and writes it to the next commit's data files (unless the last
-    /// commit failed: its retry writes them).
+    /// Buffers a batch, evaluates the conditions watched on the table on it, and writes
+    /// it to the next commit's data files (unless the last commit failed: its retry
+    /// writes them).
     pub async fn push(&mut self, pending: Pending) {
         self.rows += pending.batch.num_rows();
         self.since.get_or_insert_with(Instant::now);
+        let (watched, started) = (self.recent.watched(self.table), Instant::now());
+        self.matching
+            .add(&watched, self.buffer.len(), &pending.batch);
+        self.matching_time += started.elapsed();
         self.buffer.push(pending);
         if !self.failed
             && let Err(e) = self.stream().await
@@ -187,6 +199,8 @@ impl Committer {
             }
         };
         self.written = 0;
+        let matches = self.matching.take(self.buffer.len());
+        let matching_us = std::mem::take(&mut self.matching_time).as_micros() as u64;
         let (mut actors, mut batches) = (BTreeSet::new(), Vec::new());
         for p in self.buffer.drain(..) {
             actors.insert(p.actor);
@@ -194,7 +208,7 @@ impl Committer {
         }
         let rows = std::mem::take(&mut self.rows) as u64;
         (self.committed, self.since) = (position, None);
-        self.recent.push(self.table, version, batches);
+        self.recent.push(self.table, version, batches, matches);
         self.counters.committed(self.table, rows);
         let record = ImportRecord {
             at: now_text(),
@@ -214,7 +228,7 @@ impl Committer {
                 self.durable = position;
                 self.remove_log(false);
                 let ms = started.elapsed().as_millis() as u64;
-                tracing::info!(table = %self.table, rows, version, ms, "ingested rows committed");
+                tracing::info!(table = %self.table, rows, version, ms, matching_us, "ingested rows committed");
             }
             Err(e) => tracing::warn!(
                 "ingestion into {}: version {version} committed, but not made durable yet: {e}",
@@ -253,7 +267,11 @@ impl Committer {
         let delta = tables::open(&self.folder, self.table, None).await?;
         let position = committed_position(&delta, self.table).await?;
         self.committed = position;
+        let buffered = self.buffer.len();
         self.buffer.retain(|p| p.seq > position);
+        if self.buffer.len() != buffered {
+            self.matching.clear();
+        }
         self.rows = self.buffer.iter().map(|p| p.batch.num_rows()).sum();
         self.delta = Some(delta);
         Ok(())

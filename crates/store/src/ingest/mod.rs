@@ -21,6 +21,7 @@ mod stats;
 pub(crate) mod sync;
 pub(crate) mod validate;
 pub(crate) mod wal;
+mod watch;
 
 use std::fs::File;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,9 +41,10 @@ use crate::import::source::KeyLimits;
 use crate::schema::{Attributes, Limits, contract_schema};
 use crate::{Result, StoreError, tables};
 
-pub use self::recent::RecentCommits;
+pub use self::recent::{Matched, RecentCommits};
 pub use self::stats::{Stats, TableStats};
 pub use self::validate::{MAX_LISTED, Rejection, Rejections};
+pub use self::watch::ByCustomer;
 
 /// Batches waiting for a committer before the appender waits (backpressure).
 const QUEUE: usize = 64;
