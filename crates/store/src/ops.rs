@@ -502,12 +502,13 @@ impl OpsDb {
     }
 
     fn migrate(&self) -> Result<()> {
+        // One statement when the database is up to date (every open but the first).
+        if self.current_version(&self.conn).ok() == Some(schema_version()) {
+            return Ok(());
+        }
         self.conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
         )?;
-        if self.current_version(&self.conn)? == schema_version() {
-            return Ok(());
-        }
         // Under the write lock, so that of two processes opening a new database at once
         // one migrates and the other then finds it migrated.
         let tx = self.conn.write()?;
