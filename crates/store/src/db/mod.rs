@@ -317,7 +317,11 @@ impl Conn {
     pub fn write(&self) -> DbResult<Tx<'_>> {
         match &self.backend {
             Backend::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
-            Backend::Postgres(c) => c.batch(postgres::BEGIN_WRITE)?,
+            // A lock not had in time leaves the transaction begun and failed: end it, so
+            // the connection is usable again.
+            Backend::Postgres(c) => c.batch(postgres::BEGIN_WRITE).inspect_err(|_| {
+                let _ = c.batch("ROLLBACK");
+            })?,
         }
         Ok(Tx {
             conn: self,

@@ -317,6 +317,26 @@ fn numeric(raw: &[u8]) -> Result<Value, BoxError> {
 #[cfg(test)]
 mod tests {
     use super::numbered;
+    use crate::db::Conn;
+    use crate::db::testing::TestDb;
+
+    #[test]
+    fn a_writer_that_waits_too_long_for_the_lock_leaves_its_connection_usable() {
+        let database = TestDb::postgres();
+        let (first, second) = (
+            Conn::open(database.location()),
+            Conn::open(database.location()),
+        );
+        let (first, second) = (first.unwrap(), second.unwrap());
+        let held = first.write().unwrap();
+        second.execute_batch("SET lock_timeout = '100ms'").unwrap();
+        let refused = second.write().err().expect("the lock is held");
+        assert!(refused.to_string().contains("lock timeout"), "{refused}");
+        let one: i64 = second.query_row("SELECT 1", [], |r| r.get(0)).unwrap();
+        assert_eq!(one, 1);
+        drop(held);
+        second.write().unwrap().commit().unwrap();
+    }
 
     #[test]
     fn parameters_are_numbered_outside_quotes() {
