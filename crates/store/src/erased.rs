@@ -25,7 +25,7 @@ pub fn erasure_hash(key: &[u8; 32], customer_id: &str) -> String {
 
 /// Adds the hashes to the suppression list.
 pub(crate) fn suppress(db: &OpsDb, hashes: &[String]) -> Result<()> {
-    let tx = crate::ops::write(db.conn())?;
+    let tx = db.conn().write()?;
     for hash in hashes {
         tx.execute(
             "INSERT INTO forgotten (hash, at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",

@@ -21,7 +21,7 @@ impl OpsDb {
     /// case) is taken. Audited.
     pub fn add_initiative(&self, actor: &str, i: &Initiative) -> Result<()> {
         checked(i)?;
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         if find(&tx, &i.name)?.is_some() {
             let message = format!("an initiative named '{}' exists already", i.name);
             return Err(StoreError::invalid("name", message));
@@ -45,7 +45,7 @@ impl OpsDb {
     /// (a new name must be free). Audited.
     pub fn update_initiative(&self, actor: &str, name: &str, i: &Initiative) -> Result<()> {
         checked(i)?;
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let id = find(&tx, name)?.ok_or_else(|| unknown(name))?;
         if find(&tx, &i.name)?.is_some_and(|other| other != id) {
             let message = format!("an initiative named '{}' exists already", i.name);

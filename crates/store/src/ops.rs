@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::db::{Conn, DbResult, OpsLocation, Tx, params};
+use crate::db::{Conn, DbResult, OpsLocation, params};
 use crate::{Result, StoreError};
 
 /// Schema migrations, applied in order; the index + 1 is the schema version.
@@ -550,11 +550,6 @@ impl OpsDb {
         Ok(current)
     }
 
-    /// Where the database is.
-    pub fn location(&self) -> &OpsLocation {
-        &self.location
-    }
-
     /// Rewrites the database file from its live rows and empties the log (after an
     /// erasure): bytes of deleted rows, and stale copies that inserts left in free space
     /// inside pages before secure delete was on, are gone from every file.
@@ -586,7 +581,7 @@ impl OpsDb {
 
     /// Logs a completed import, and the matching audit entry.
     pub fn record_import(&self, actor: &str, record: &ImportRecord) -> Result<()> {
-        let tx = crate::ops::write(&self.conn)?;
+        let tx = self.conn.write()?;
         tx.execute(
             "INSERT INTO imports (at, table_name, files, rows, rejected, delta_version, seconds)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -612,7 +607,7 @@ impl OpsDb {
     /// Sets (replaces) a touchpoint's service levels, checked, with an audit entry.
     pub fn set_sla(&self, actor: &str, touchpoint: &str, sla: Sla) -> Result<()> {
         sla.check()?;
-        let tx = crate::ops::write(&self.conn)?;
+        let tx = self.conn.write()?;
         tx.execute(
             "INSERT INTO touchpoint_slas (touchpoint, max_wait_seconds, max_failure_rate)
              VALUES (?1, ?2, ?3)
@@ -631,7 +626,7 @@ impl OpsDb {
 
     /// Removes a touchpoint's service levels, with an audit entry.
     pub fn remove_sla(&self, actor: &str, touchpoint: &str) -> Result<()> {
-        let tx = crate::ops::write(&self.conn)?;
+        let tx = self.conn.write()?;
         let removed = tx.execute(
             "DELETE FROM touchpoint_slas WHERE touchpoint = ?1",
             params![touchpoint],
@@ -655,7 +650,7 @@ impl OpsDb {
                 format!("position {position}: 1 or more"),
             ));
         }
-        let tx = crate::ops::write(&self.conn)?;
+        let tx = self.conn.write()?;
         tx.execute(
             "DELETE FROM touchpoint_placements WHERE touchpoint = ?1",
             params![touchpoint],
@@ -828,14 +823,6 @@ pub(crate) fn bad_column(
         column: r.name(i).to_string(),
         message: e.to_string(),
     }
-}
-
-/// A write transaction: it takes the write lock at its start (waiting for it up to the
-/// busy timeout), so it never fails halfway because another connection wrote after it
-/// first read — a deferred transaction that reads and then writes gets "database is
-/// locked" at once in that case, whatever the timeout.
-pub(crate) fn write(conn: &Conn) -> Result<Tx<'_>> {
-    Ok(conn.write()?)
 }
 
 /// Appends an entry to the audit log (inside the caller's transaction).

@@ -235,7 +235,7 @@ impl OpsDb {
         outcome: &Outcome,
         now: DateTime<Utc>,
     ) -> Result<DeliveryStatus> {
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let found: Option<(u32, String, Option<i64>, Option<i64>)> = tx
             .query_row(
                 "SELECT attempts, recipient, schedule_id, webhook_id FROM outbox

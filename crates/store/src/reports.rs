@@ -72,7 +72,7 @@ impl OpsDb {
             .map(ToString::to_string)
             .collect::<Vec<_>>();
         let list = list.join(", ");
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let id = tx.insert(
             "INSERT INTO report_schedules (cadence, recipients, created_by, created_at, next_due)
              VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -93,7 +93,7 @@ impl OpsDb {
 
     /// Removes a schedule (e-mails it queued are still delivered). Audited.
     pub fn remove_schedule(&self, actor: &str, id: i64) -> Result<()> {
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let removed = tx.execute("DELETE FROM report_schedules WHERE id = ?1", params![id])?;
         if removed == 0 {
             return Err(StoreError::invalid(
@@ -192,7 +192,7 @@ impl OpsDb {
         due: bool,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let next_due = match due {
             true => schedule.cadence.next_due(now),
             false => schedule.next_due,

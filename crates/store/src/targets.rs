@@ -30,7 +30,7 @@ impl OpsDb {
         let value = metric
             .check(value)
             .map_err(|e| StoreError::invalid("value", e))?;
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         tx.execute(
             "INSERT INTO targets (metric, period, value, set_by, set_at) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (metric, period) DO UPDATE SET value = ?3, set_by = ?4, set_at = ?5",
@@ -54,7 +54,7 @@ impl OpsDb {
 
     /// Removes a metric's target for a period. Audited.
     pub fn remove_target(&self, actor: &str, metric: Headline, period: &Period) -> Result<()> {
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let removed = tx.execute(
             "DELETE FROM targets WHERE metric = ?1 AND period = ?2",
             params![metric.name(), period.as_str()],

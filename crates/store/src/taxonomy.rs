@@ -40,7 +40,7 @@ pub fn add_topic(
     field: &'static str,
     topic: &str,
 ) -> Result<Taxonomy> {
-    let tx = crate::ops::write(ops.conn())?;
+    let tx = ops.conn().write()?;
     let (text, _) = read(folder)?;
     let text = format!("{}\n\n{}", text.trim_end(), topic.trim());
     let parsed = Taxonomy::parse(&text).map_err(|e| StoreError::invalid(field, e.to_string()))?;

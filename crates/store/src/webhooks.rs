@@ -93,7 +93,7 @@ impl OpsDb {
     ) -> Result<(Webhook, WebhookSecret)> {
         let url = check_url(url)?;
         let secret = WebhookSecret::new(random_bytes::<24>()?.to_vec());
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let id = tx.insert(
             "INSERT INTO webhooks (url, secret, events, created_by, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -122,7 +122,7 @@ impl OpsDb {
     /// Disables (`enabled` false, with the reason) or enables an endpoint. Audited.
     pub fn set_webhook_enabled(&self, actor: &str, id: i64, enabled: bool) -> Result<Webhook> {
         self.webhook(id)?;
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let why = (!enabled).then(|| format!("disabled by {actor}"));
         tx.execute(
             "UPDATE webhooks SET enabled = ?2, disabled_why = ?3 WHERE id = ?1",

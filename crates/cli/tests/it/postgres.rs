@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use cxray_store::db::OpsLocation;
 use cxray_store::db::testing::TestDb;
 use serde_json::Value;
 
@@ -45,9 +44,7 @@ const ROUTES: &[&str] = &[
 fn a_demo_world_on_postgresql_answers_as_the_same_world_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let database = TestDb::postgres();
-    let OpsLocation::Postgres(url) = database.location() else {
-        unreachable!("a PostgreSQL test database")
-    };
+    let url = database.postgres_url();
     let lite = demo_with_programme(&dir.path().join("lite"), "1500");
     let pg = dir.path().join("pg");
     let built = run(
@@ -60,7 +57,7 @@ fn a_demo_world_on_postgresql_answers_as_the_same_world_on_sqlite() {
         "no SQLite file beside PostgreSQL"
     );
     for args in COMMANDS {
-        let on_pg = [*args, &["--ops", url.as_str()]].concat();
+        let on_pg = [*args, &["--ops", url]].concat();
         same(&json(&lite, args), &json(&pg, &on_pg), &args.join(" "));
     }
     let admin = |data: &Path, extra: &[&str]| {
@@ -107,9 +104,7 @@ fn a_demo_world_on_postgresql_answers_as_the_same_world_on_sqlite() {
 fn an_unreachable_or_refusing_database_is_one_line_and_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let database = TestDb::postgres();
-    let OpsLocation::Postgres(url) = database.location() else {
-        unreachable!("a PostgreSQL test database")
-    };
+    let url = database.postgres_url();
     let port = url.rsplit_once(':').unwrap().1.split('/').next().unwrap();
     let data = dir.path().join("data");
     let closed = format!("postgres://cxray@127.0.0.1:{}/x", free_port());

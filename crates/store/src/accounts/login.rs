@@ -46,7 +46,7 @@ impl OpsDb {
             });
         }
         let user = self.verify_password(&email, password)?;
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         match &user {
             Some(_) => {
                 tx.execute(
@@ -69,7 +69,7 @@ impl OpsDb {
     fn claim_attempt(&self, email: &str, address: &str) -> Result<bool> {
         let now = now_secs();
         let since = now - RATE_WINDOW_MINUTES as i64 * 60;
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         tx.execute("DELETE FROM login_failures WHERE at <= ?1", params![since])?;
         let count = |column: &str, value: &str| -> Result<u64> {
             let sql = format!("SELECT count(*) FROM login_failures WHERE {column} = ?1");

@@ -65,7 +65,7 @@ impl OpsDb {
         let owner = check_owner(new.role, new.owner_id)?;
         check_password(new.password)?;
         let hash = hash_password(new.password)?;
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         if user_by_email(&tx, &email)?.is_some() {
             return Err(StoreError::invalid(
                 "email",
@@ -99,7 +99,7 @@ impl OpsDb {
     pub fn set_password(&self, actor: &str, email: &str, password: &str) -> Result<User> {
         check_password(password)?;
         let hash = hash_password(password)?;
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let user = known_user(&tx, email)?;
         tx.execute(
             "UPDATE users SET password_hash = ?2 WHERE id = ?1",
@@ -113,7 +113,7 @@ impl OpsDb {
 
     /// Disables a user: their sessions end and their API tokens stop working. Audited.
     pub fn disable_user(&self, actor: &str, email: &str) -> Result<User> {
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let user = known_user(&tx, email)?;
         tx.execute(
             "UPDATE users SET disabled = 1 WHERE id = ?1",

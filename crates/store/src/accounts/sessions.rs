@@ -36,7 +36,7 @@ impl OpsDb {
         };
         let now = now_secs();
         let expires = now.saturating_add(i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX));
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", params![now])?;
         tx.execute(
             "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at, last_seen)

@@ -63,7 +63,7 @@ impl OpsDb {
             ));
         }
         let token = format!("{TOKEN_PREFIX}{}", random_token()?);
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let user = known_user(&tx, email)?;
         let id = tx.insert(
             "INSERT INTO api_tokens (name, token_hash, scopes, user_id, created_at)
@@ -127,7 +127,7 @@ impl OpsDb {
 
     /// Revokes a token by id. Audited.
     pub fn revoke_api_token(&self, actor: &str, id: i64) -> Result<()> {
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let changed = tx.execute(
             "UPDATE api_tokens SET revoked = 1 WHERE id = ?1 AND revoked = 0",
             params![id],

@@ -38,7 +38,7 @@ impl OpsDb {
         let mut done = Escalated::default();
         let mut after = 0;
         loop {
-            let tx = crate::ops::write(self.conn())?;
+            let tx = self.conn().write()?;
             let batch = late_cases(&tx, now, after)?;
             let Some(last) = batch.last().map(|l| l.id) else {
                 return Ok(done);

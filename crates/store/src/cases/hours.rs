@@ -16,7 +16,7 @@ impl OpsDb {
     /// Sets the business hours (`None`: every hour counts again), for cases opened from
     /// now on.
     pub fn set_business_hours(&self, actor: &str, hours: Option<&BusinessHours>) -> Result<()> {
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         match hours {
             Some(h) => tx.execute(
                 "INSERT INTO business_hours (id, spec, set_by, set_at) VALUES (1, ?1, ?2, ?3)

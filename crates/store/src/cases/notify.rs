@@ -130,7 +130,7 @@ impl OpsDb {
         mails: &[Mail],
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let marked = tx.execute(
             "UPDATE case_events SET written = 1 WHERE id = ?1 AND written = 0",
             params![waiting.id],
@@ -158,7 +158,7 @@ impl OpsDb {
     /// Sets (or with no address removes) the lead of an owner: where its overdue cases
     /// escalate first. Check the owner against the data first. Audited.
     pub fn set_lead(&self, actor: &str, owner: &str, email: Option<&str>) -> Result<()> {
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         match email.map(str::trim) {
             Some(e) if !is_email(e) => {
                 let message = format!("'{e}' is not an e-mail address (name@example.com)");

@@ -72,7 +72,7 @@ impl OpsDb {
     ) -> Result<Opened> {
         // Under the write lock from the start, so that of two scans at once the second
         // finds the first's cases instead of failing on a stale snapshot.
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let enabled: bool = tx.query_row(
             "SELECT enabled FROM case_rules WHERE id = ?1",
             params![rule.id],

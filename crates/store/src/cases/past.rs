@@ -39,7 +39,7 @@ impl OpsDb {
         cases: &[PastCase],
         watermark: Option<u64>,
     ) -> Result<Opened> {
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let business = super::hours::business_hours(&tx)?;
         let mut done = Opened::default();
         for case in cases {
@@ -87,7 +87,7 @@ impl OpsDb {
     /// Deletes the rule's cases with their histories, events and messages (a demo world
     /// rebuilt: its cases belong to the world replaced); returns how many.
     pub fn clear_rule_cases(&self, actor: &str, rule: &Rule) -> Result<usize> {
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         for table in ["case_history", "case_events", "outbox"] {
             tx.execute(
                 &format!(

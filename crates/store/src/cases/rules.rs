@@ -148,7 +148,7 @@ impl OpsDb {
         let (kind, instrument, comparison, score, touchpoint, experience, p_alive) =
             columns(&new.trigger);
         let customers: Vec<String> = new.customers.iter().map(ToString::to_string).collect();
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let id = tx.insert(
             "INSERT INTO case_rules (name, kind, instrument, comparison, score, touchpoint,
                 experience, p_alive_below, customers, fallback_owner, cooldown_days,
@@ -210,7 +210,7 @@ impl OpsDb {
     /// Disables a rule: it opens no more cases; its cases stay. Audited.
     pub fn disable_rule(&self, actor: &str, id_or_name: &str) -> Result<Rule> {
         let rule = self.rule(id_or_name)?;
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         tx.execute(
             "UPDATE case_rules SET enabled = 0 WHERE id = ?1",
             params![rule.id],

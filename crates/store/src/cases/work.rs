@@ -108,7 +108,7 @@ impl OpsDb {
                 "nothing to change: give a status, assignee, owner, root cause, outcome or note";
             return Err(StoreError::invalid("update", message));
         }
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let at = stored(now);
         tx.execute(
             "UPDATE cases SET
@@ -166,7 +166,7 @@ impl OpsDb {
 
     /// Adds a root cause and the causes above it. Audited.
     pub fn add_root_cause(&self, actor: &str, cause: &RootCause) -> Result<()> {
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let at = now_text();
         for c in cause.ancestors().iter().chain([cause]) {
             tx.execute(
@@ -190,7 +190,7 @@ impl OpsDb {
                 unknown_cause(cause, &causes),
             ));
         }
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         for c in causes.iter().filter(|c| c.is_within(cause)) {
             tx.execute(
                 "DELETE FROM root_causes WHERE path = ?1",
@@ -220,7 +220,7 @@ impl OpsDb {
         if let Some(c) = self.conn().sqlite() {
             c.pragma_update(None, "secure_delete", "ON")?;
         }
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let mut removed = 0;
         for id in ids {
             for table in ["case_history", "case_events", "outbox"] {

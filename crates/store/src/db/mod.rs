@@ -73,6 +73,9 @@ pub enum DbError {
     /// A parameter that does not fit the database's type for it.
     #[error("parameter: {0}")]
     Parameter(String),
+    /// A connection's thread could not be started.
+    #[error("starting a connection's thread: {0}")]
+    Thread(std::io::Error),
     /// The connection's worker thread is gone.
     #[error("the database connection closed")]
     Closed,
@@ -134,11 +137,6 @@ impl Row {
             column: self.names[index].clone(),
             message,
         })
-    }
-
-    /// Column `i` as its value.
-    pub fn value(&self, i: usize) -> &Value {
-        &self.values[i]
     }
 
     /// Column `i`'s name.

@@ -151,7 +151,7 @@ fn spawn(url: &str) -> DbResult<mpsc::Sender<Job>> {
                 job(&mut client, &mut prepared);
             }
         })
-        .map_err(|e| DbError::Parameter(format!("starting a connection's thread: {e}")))?;
+        .map_err(DbError::Thread)?;
     connected.recv().map_err(|_| DbError::Closed)??;
     Ok(jobs)
 }

@@ -31,10 +31,9 @@ macro_rules! on_each_backend {
     };
 }
 
-/// A test's operational database and what it needs kept: a temporary folder (the SQLite
-/// file's, or free for the test's own files) and the PostgreSQL server it started.
+/// A test's operational database, and the temporary folder of a SQLite one.
 pub struct TestDb {
-    dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     location: OpsLocation,
 }
 
@@ -43,15 +42,17 @@ impl TestDb {
     pub fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let location = OpsLocation::Sqlite(dir.path().join("cxray.db"));
-        TestDb { dir, location }
+        TestDb {
+            _dir: Some(dir),
+            location,
+        }
     }
 
     /// A new, empty PostgreSQL database.
     pub fn postgres() -> TestDb {
-        let dir = tempfile::tempdir().expect("a temporary folder");
         let url = create_database(&admin_url(), &format!("t{}", random_suffix()));
         TestDb {
-            dir,
+            _dir: None,
             location: OpsLocation::Postgres(url),
         }
     }
@@ -66,9 +67,12 @@ impl TestDb {
         &self.location
     }
 
-    /// A temporary folder for the test's files.
-    pub fn path(&self) -> &Path {
-        self.dir.path()
+    /// The PostgreSQL database's URL.
+    pub fn postgres_url(&self) -> &str {
+        match &self.location {
+            OpsLocation::Postgres(url) => url,
+            OpsLocation::Sqlite(_) => panic!("a SQLite test database has no URL"),
+        }
     }
 }
 

@@ -48,7 +48,7 @@ pub(crate) fn remember<'a>(
     conn: &Conn,
     keys: impl IntoIterator<Item = (Key<'a>, &'a KeyRecord)>,
 ) -> Result<()> {
-    let tx = crate::ops::write(conn)?;
+    let tx = conn.write()?;
     {
         let mut insert = tx.prepare_cached(
             "INSERT INTO ingest_keys (table_name, actor, key, rows, body_hash, at)

@@ -66,7 +66,7 @@ impl OpsDb {
         now: i64,
         grace: i64,
     ) -> Result<Hold> {
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let found = tx
             .query_row(
                 "SELECT status, survey_id, customer_id, touchpoint FROM invitations WHERE id = ?1",
@@ -145,7 +145,7 @@ impl OpsDb {
         now: i64,
         grace: i64,
     ) -> Result<i64> {
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let whose = (None, None, touchpoint);
         let id = insert(&tx, survey_id, whose, language, answer, (now, now + grace))?;
         tx.commit()?;
@@ -183,7 +183,7 @@ impl OpsDb {
     /// queues each newly marked one's `response.created` message for every enabled
     /// webhook endpoint that wants it: once per answer.
     pub fn mark_answers_committed(&self, ids: &[i64], now: i64) -> Result<()> {
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let hooks = webhooks::subscribed(&tx, WebhookEvent::ResponseCreated)?;
         let at = chrono::DateTime::from_timestamp(now, 0).unwrap_or_default();
         for id in ids {
@@ -212,7 +212,7 @@ impl OpsDb {
     /// Sets an answer aside that ingestion refused (e.g. its customer was erased), with
     /// the reason: it is not tried again.
     pub fn refuse_answer(&self, id: i64, reason: &str) -> Result<()> {
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         tx.execute(
             "UPDATE survey_answers SET refused = ?2 WHERE id = ?1",
             params![id, reason],

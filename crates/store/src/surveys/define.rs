@@ -21,7 +21,7 @@ impl OpsDb {
     /// taken. Audited. Returns it as stored, with its anonymous link's id.
     pub fn add_survey(&self, actor: &str, survey: &Survey) -> Result<StoredSurvey> {
         survey.check().map_err(invalid)?;
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         if taken(&tx, "surveys", &survey.name)? {
             let message = format!("a survey named '{}' exists already", survey.name);
             return Err(StoreError::invalid("name", message));
@@ -96,7 +96,7 @@ impl OpsDb {
     ) -> Result<StoredRule> {
         rule.check().map_err(invalid)?;
         let survey = self.survey(&rule.survey)?;
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         if taken(&tx, "survey_rules", &rule.name)? {
             let message = format!("an invitation rule named '{}' exists already", rule.name);
             return Err(StoreError::invalid("name", message));
@@ -170,7 +170,7 @@ impl OpsDb {
     /// Sets the contact policy, refused when a limit is wrong. Audited.
     pub fn set_contact_policy(&self, actor: &str, p: &ContactPolicy) -> Result<()> {
         p.check().map_err(invalid)?;
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         tx.execute(
             "INSERT INTO contact_policy (id, global_cooldown_days, window_days,
                  max_in_window, reminders, reminder_gap_days, expiry_days, holdout_share,

@@ -39,7 +39,7 @@ impl OpsDb {
         policy: &ContactPolicy,
         now: i64,
     ) -> Result<usize> {
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let mut sent = 0;
         for (id, mail) in mails {
             let marked = tx.execute(
@@ -92,7 +92,7 @@ impl OpsDb {
         now: i64,
     ) -> Result<usize> {
         let policy = self.contact_policy()?;
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         for id in unaddressed {
             tx.execute(
                 "UPDATE invitations SET remind_at = NULL WHERE id = ?1",
@@ -132,7 +132,7 @@ impl OpsDb {
 
     /// Records that invitation `id`'s personal page was shown at `now`, the first time.
     pub fn mark_opened(&self, id: i64, now: i64) -> Result<()> {
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         tx.execute(
             "UPDATE invitations SET opened_at = ?2 WHERE id = ?1 AND opened_at IS NULL",
             params![id, now],

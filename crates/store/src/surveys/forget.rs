@@ -19,7 +19,7 @@ impl OpsDb {
     /// Deletes the customers' survey records (the caller then rewrites the file, see
     /// [`OpsDb::rewrite_file`]); returns how many rows went.
     pub fn forget_survey_records(&self, ids: &[String]) -> Result<usize> {
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let mut removed = 0;
         for id in ids {
             removed += tx.execute(

@@ -89,7 +89,7 @@ impl OpsDb {
         let delay = (rule.rule.delay_hours * HOUR as f64).round() as i64;
         let mut order: Vec<&Candidate> = candidates.iter().collect();
         order.sort_unstable_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         if watermark(&tx, rule.id)? != rule.watermark {
             // Another scan evaluated these interactions meanwhile.
             return Ok(Invited::default());
@@ -157,7 +157,7 @@ impl OpsDb {
     /// Sends the invitations meeting `due` (`?1` is `now`) through `channel`.
     fn send_where(&self, channel: SurveyChannel, now: i64, due: &str) -> Result<Vec<Invitation>> {
         let policy = self.contact_policy()?;
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let mut sent = invitations_where(&tx, &format!("{due} ORDER BY id"), params![now])?;
         let expires = policy.expires(now);
         tx.execute(
@@ -178,7 +178,7 @@ impl OpsDb {
     /// Marks up to `limit` sent invitations past their expiry by `now` expired, and logs
     /// them.
     pub fn expire_invitations(&self, now: i64, limit: usize) -> Result<usize> {
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let past = "status = 'sent' AND expires_at < ?1 ORDER BY id LIMIT ?2";
         let expired = invitations_where(&tx, past, params![now, limit as i64])?;
         let mut mark =
@@ -263,7 +263,7 @@ impl OpsDb {
 
     /// Records that a customer wants no more surveys (`via` says how: a link, an admin).
     pub fn opt_out(&self, customer_id: &str, via: &str, now: i64) -> Result<()> {
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let added = tx.execute(
             "INSERT INTO survey_opt_outs (customer_id, at, via) VALUES (?1, ?2, ?3)
              ON CONFLICT DO NOTHING",

@@ -31,7 +31,7 @@ impl OpsDb {
         answered: &HashMap<String, Vec<i64>>,
     ) -> Result<Replayed> {
         let policy = self.contact_policy()?;
-        let tx = crate::ops::write(self.conn())?;
+        let tx = self.conn().write()?;
         let due: Vec<(i64, String, i64, i64)> = {
             let mut stmt = tx.prepare(
                 "SELECT id, customer_id, survey_id, send_at FROM invitations
