@@ -23,31 +23,38 @@ const AXE_VERSION: &str = "4.11.1";
 /// The widths every page is laid out at: a phone's and a wide screen's.
 const WIDTHS: [(u32, u32); 2] = [(1400, 1000), (375, 812)];
 
-/// axe-core's script, fetched once with `npm pack` into the test's target folder.
+/// axe-core's script, fetched once with `npm pack` into the test's target folder. Test
+/// processes run side by side, so each unpacks into its own folder and moves it into
+/// place whole: none reads a script another is still writing.
 fn axe_source() -> String {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("axe-core-{AXE_VERSION}"));
     let script = dir.join("package/axe.min.js");
     if !script.exists() {
-        std::fs::create_dir_all(&dir).unwrap();
+        let staging = dir.with_extension(format!("{}.part", std::process::id()));
+        std::fs::create_dir_all(&staging).unwrap();
         let packed = Command::new("npm")
             .args([
                 "pack",
                 &format!("axe-core@{AXE_VERSION}"),
                 "--pack-destination",
             ])
-            .arg(&dir)
+            .arg(&staging)
             .output()
             .expect("npm (Debian package npm) must be installed to fetch axe-core");
         let why = String::from_utf8_lossy(&packed.stderr);
         assert!(packed.status.success(), "npm pack axe-core: {why}");
-        let tgz = dir.join(format!("axe-core-{AXE_VERSION}.tgz"));
+        let tgz = staging.join(format!("axe-core-{AXE_VERSION}.tgz"));
         let untar = Command::new("tar")
             .arg("xzf")
             .arg(&tgz)
             .arg("-C")
-            .arg(&dir)
+            .arg(&staging)
             .status();
         assert!(untar.unwrap().success(), "tar xzf {}", tgz.display());
+        // Another process may have moved its copy into place first; either copy is whole.
+        if std::fs::rename(&staging, &dir).is_err() {
+            std::fs::remove_dir_all(&staging).unwrap();
+        }
     }
     std::fs::read_to_string(&script).unwrap_or_else(|e| panic!("{}: {e}", script.display()))
 }
