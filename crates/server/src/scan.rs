@@ -8,12 +8,13 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use cxray_analysis::{cases, surveys};
 use cxray_core::domain::Table;
 use cxray_store::ingest::{Ingest, RecentCommits};
+use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
 use cxray_store::{DataFolder, StoreError};
 
@@ -72,11 +73,18 @@ fn committed(ingest: &Ingest) -> Vec<u64> {
         .collect()
 }
 
+/// How often a scan brings every table of its session up to date, not only those the
+/// ingestion committed to: how soon scans see what other processes changed (an import,
+/// a valuation, the owners).
+const EVERY_TABLE_EVERY: Duration = Duration::from_secs(10);
+
 /// What scans keep between them: the session (none until a scan needs one, or after
-/// an error) and the rules' state.
+/// an error) and when it last read every table, the operational database, and the
+/// rules' state.
 #[derive(Default)]
 struct Kept {
-    sql: Option<Sql>,
+    sql: Option<(Sql, Instant)>,
+    ops: Option<OpsDb>,
     scanner: cases::Scanner,
 }
 
@@ -89,9 +97,25 @@ impl Kept {
         tables: &[Table],
         recent: Arc<RecentCommits>,
     ) -> Result<(), StoreError> {
-        let ops = folder.ops_db()?;
-        let cases = cases::watched(&ops, tables)?;
-        let invitations = tables.contains(&Table::Interactions) && surveys::watched(&ops)?;
+        let ops = match self.ops.take() {
+            Some(ops) => ops,
+            None => folder.ops_db()?,
+        };
+        self.evaluate(&ops, folder, tables, recent).await?;
+        self.ops = Some(ops);
+        Ok(())
+    }
+
+    /// [`Kept::scan`] with the operational database open (opened anew after an error).
+    async fn evaluate(
+        &mut self,
+        ops: &OpsDb,
+        folder: &DataFolder,
+        tables: &[Table],
+        recent: Arc<RecentCommits>,
+    ) -> Result<(), StoreError> {
+        let cases = cases::watched(ops, tables)?;
+        let invitations = tables.contains(&Table::Interactions) && surveys::watched(ops)?;
         if !cases {
             for table in tables {
                 recent.watch(*table, Vec::new());
@@ -101,22 +125,19 @@ impl Kept {
             return Ok(());
         }
         let started = Instant::now();
-        let sql = session(&mut self.sql, folder, recent).await?;
+        let sql = session(&mut self.sql, folder, tables, recent).await?;
         tracing::debug!(
             ms = started.elapsed().as_millis() as u64,
             "scan session brought up to date"
         );
         if cases {
-            let scans = self
-                .scanner
-                .scan(sql, &ops, "ingestion", Utc::now())
-                .await?;
+            let scans = self.scanner.scan(sql, ops, "ingestion", Utc::now()).await?;
             let opened: usize = scans.iter().map(|s| s.opened.opened).sum();
             let ms = started.elapsed().as_millis() as u64;
             tracing::info!(opened, ms, "rules evaluated after ingestion");
         }
         if invitations {
-            let scans = surveys::scan(sql, &ops).await?;
+            let scans = surveys::scan(sql, ops).await?;
             let invited: usize = scans.iter().map(|s| s.invited.invited).sum();
             let ms = started.elapsed().as_millis() as u64;
             tracing::info!(invited, ms, "invitation rules evaluated after ingestion");
@@ -125,24 +146,33 @@ impl Kept {
     }
 }
 
-/// The kept session at the tables' latest versions (opened anew when there is none or
-/// bringing it up to date fails).
+/// The kept session with `tables` (and, every [`EVERY_TABLE_EVERY`], every table) at
+/// their latest versions; opened anew when there is none or bringing it up to date fails.
 async fn session<'a>(
-    kept: &'a mut Option<Sql>,
+    kept: &'a mut Option<(Sql, Instant)>,
     folder: &DataFolder,
+    tables: &[Table],
     recent: Arc<RecentCommits>,
 ) -> Result<&'a Sql, StoreError> {
-    if let Some(sql) = kept
-        && let Err(e) = sql.update().await
-    {
-        tracing::warn!("the scan's session could not be brought up to date: {e}");
-        *kept = None;
+    if let Some((sql, every_table_at)) = kept {
+        let updated = match every_table_at.elapsed() < EVERY_TABLE_EVERY {
+            true => sql.update_tables(tables).await,
+            false => sql
+                .update()
+                .await
+                .map(|()| *every_table_at = Instant::now()),
+        };
+        if let Err(e) = updated {
+            tracing::warn!("the scan's session could not be brought up to date: {e}");
+            *kept = None;
+        }
     }
-    let sql = match kept.take() {
-        Some(sql) => sql,
-        None => Sql::open(folder, &BTreeMap::new())
-            .await?
-            .with_recent(recent),
+    let fresh = match kept.take() {
+        Some(kept) => kept,
+        None => {
+            let sql = Sql::open(folder, &BTreeMap::new()).await?;
+            (sql.with_recent(recent), Instant::now())
+        }
     };
-    Ok(kept.insert(sql))
+    Ok(&kept.insert(fresh).0)
 }

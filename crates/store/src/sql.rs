@@ -222,7 +222,19 @@ impl Sql {
                 self.made_by.insert(*derived, serde_json::Value::Null);
             }
         }
-        for (name, delta) in &mut self.deltas {
+        self.bring_up(|_| true).await
+    }
+
+    /// [`Sql::update`] of `tables` only, for a caller that knows which tables changed
+    /// (the others, derived tables included, stay at the versions the session read).
+    pub async fn update_tables(&mut self, tables: &[Table]) -> Result<()> {
+        self.bring_up(|name| tables.iter().any(|t| t.name() == name))
+            .await
+    }
+
+    /// Brings the tables `which` names to their latest versions.
+    async fn bring_up(&mut self, which: impl Fn(&str) -> bool) -> Result<()> {
+        for (name, delta) in self.deltas.iter_mut().filter(|(n, _)| which(n)) {
             let (before, started) = (delta.version(), std::time::Instant::now());
             delta.update_incremental(None).await?;
             let ms = started.elapsed().as_millis() as u64;

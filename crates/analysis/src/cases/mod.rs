@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use cxray_core::cases::Trigger;
 use cxray_core::domain::Table;
 use cxray_store::Result;
-use cxray_store::cases::{Candidate, Opened, Opening, Rule};
+use cxray_store::cases::{Candidate, Opened, Opening, Rule, RuleEvents};
 use cxray_store::datafusion::prelude::Expr;
 use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
@@ -74,6 +74,10 @@ pub async fn scan(
     Scanner::default().scan(sql, ops, actor, now).await
 }
 
+/// A rule as a scan found it: its matches routed, how many matches of customers in its
+/// cooldown were only counted, and the source table's version read to.
+type Scanned = (Rule, Vec<Candidate>, usize, Option<u64>);
+
 /// Scans kept between evaluations (the server's, after each ingestion commit): each
 /// rule's condition is evaluated on the rows ingested from the scan on, and the customers
 /// each rule covers are read once while they stay the same.
@@ -94,10 +98,9 @@ impl Scanner {
     ) -> Result<Vec<RuleScan>> {
         let rules: Vec<_> = ops.rules()?.into_iter().filter(|r| r.enabled).collect();
         let mut watched: BTreeMap<Table, Vec<_>> = BTreeMap::new();
-        let key = ops.pseudonym_key()?;
         let slas = ops.slas()?;
         let mut routing: Option<Routing> = None;
-        let mut out = Vec::new();
+        let mut scanned = Vec::new();
         for rule in rules {
             let started = std::time::Instant::now();
             let cooling = ops.cooling_customers(&rule, now)?;
@@ -136,37 +139,26 @@ impl Scanner {
                 Some(routing) if !found.is_empty() => routing.route(sql, found).await?,
                 _ => found,
             };
-            let routed = started.elapsed();
-            let no_slas = BTreeMap::new();
-            let opening = Opening {
-                actor,
-                sla_hours: routing.as_ref().map_or(&no_slas, |r| &r.sla_hours),
-                key: &key,
-                now,
-            };
-            // Nothing new since the watermark: no transaction to open.
-            let unchanged = candidates.is_empty() && skipped == 0 && version == rule.watermark;
-            let mut opened = match unchanged {
-                true => Opened::default(),
-                false => ops.open_cases(&opening, &rule, &candidates, version)?,
-            };
-            opened.events += skipped;
-            opened.cooling_down += skipped;
             tracing::debug!(
                 rule = rule.id,
                 matches = candidates.len(),
                 matched_ms = matched.as_millis() as u64,
-                routed_ms = routed.as_millis() as u64,
                 ms = started.elapsed().as_millis() as u64,
                 "rule evaluated"
             );
-            out.push(RuleScan {
+            scanned.push((rule, candidates, skipped, version));
+        }
+        let opened = open(ops, &scanned, routing.as_ref(), (actor, now))?;
+        let out = scanned
+            .into_iter()
+            .zip(opened)
+            .map(|((rule, _, _, version), opened)| RuleScan {
                 rule: rule.id,
                 name: rule.name,
                 version,
                 opened,
-            });
-        }
+            })
+            .collect();
         sql.watch(watched);
         Ok(out)
     }
@@ -194,4 +186,45 @@ impl Scanner {
             None => Ok((Vec::new(), 0)),
         }
     }
+}
+
+/// Opens the rules' cases and moves their watermarks in one transaction; none when no
+/// rule found anything since its watermark. What each rule's events did, in order.
+fn open(
+    ops: &OpsDb,
+    scanned: &[Scanned],
+    routing: Option<&Routing>,
+    (actor, now): (&str, DateTime<Utc>),
+) -> Result<Vec<Opened>> {
+    let changed = |(rule, candidates, skipped, version): &Scanned| {
+        !candidates.is_empty() || *skipped > 0 || *version != rule.watermark
+    };
+    let mut done = vec![Opened::default(); scanned.len()];
+    if !scanned.iter().any(changed) {
+        return Ok(done);
+    }
+    let (key, no_slas) = (ops.pseudonym_key()?, BTreeMap::new());
+    let opening = Opening {
+        actor,
+        sla_hours: routing.map_or(&no_slas, |r| &r.sla_hours),
+        key: &key,
+        now,
+    };
+    let found: Vec<RuleEvents> = scanned
+        .iter()
+        .map(|(rule, candidates, _, watermark)| RuleEvents {
+            rule,
+            candidates,
+            watermark: *watermark,
+        })
+        .collect();
+    let opened = ops.open_cases_of(&opening, &found)?;
+    for ((d, o), (_, _, skipped, _)) in done.iter_mut().zip(opened).zip(scanned) {
+        *d = Opened {
+            events: o.events + skipped,
+            cooling_down: o.cooling_down + skipped,
+            ..o
+        };
+    }
+    Ok(done)
 }

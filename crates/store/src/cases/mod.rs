@@ -34,7 +34,7 @@ pub use escalate::Escalated;
 pub use list::{CaseFilter, OwnerCases};
 pub use months::CaseMonth;
 pub use notify::Waiting;
-pub use open::{Candidate, Opened, Opening};
+pub use open::{Candidate, Opened, Opening, RuleEvents};
 pub use past::PastCase;
 pub use work::{CaseUpdate, HistoryEntry};
 

@@ -54,15 +54,18 @@ pub struct Opened {
     pub cooling_down: usize,
 }
 
+/// What one rule's scan found: the events it matched, and the source table's version
+/// they were read to (the rule's new watermark).
+#[derive(Debug, Clone, Copy)]
+pub struct RuleEvents<'a> {
+    pub rule: &'a Rule,
+    pub candidates: &'a [Candidate],
+    pub watermark: Option<u64>,
+}
+
 impl OpsDb {
-    /// Opens the rule's cases for the candidates, earliest event first, and moves the
-    /// rule's watermark to `watermark`, in one transaction: an event that opened its case
-    /// before (same rule and key) opens none, nor does one of a customer who got a case
-    /// from the rule within its cooldown. A case goes to the touchpoint's owner, else the
-    /// rule's fallback; its deadlines follow the owner's `sla_hours`; the keyed holdout
-    /// draw decides its arm; a followed-up case's opening is an event to notify
-    /// ([`super::notify`]). A rule disabled meanwhile opens nothing. Audited when it
-    /// opened any.
+    /// Opens the rule's cases for the candidates and moves its watermark: [`Self::open_cases_of`]
+    /// for one rule.
     pub fn open_cases(
         &self,
         at: &Opening,
@@ -70,58 +73,31 @@ impl OpsDb {
         candidates: &[Candidate],
         watermark: Option<u64>,
     ) -> Result<Opened> {
+        let found = RuleEvents {
+            rule,
+            candidates,
+            watermark,
+        };
+        Ok(self.open_cases_of(at, &[found])?[0])
+    }
+
+    /// Opens each rule's cases for its candidates, earliest event first, and moves each
+    /// rule's watermark, all in one transaction: an event that opened its case before
+    /// (same rule and key) opens none, nor does one of a customer who got a case from the
+    /// rule within its cooldown. A case goes to the touchpoint's owner, else the rule's
+    /// fallback; its deadlines follow the owner's `sla_hours`; the keyed holdout draw
+    /// decides its arm; a followed-up case's opening is an event to notify
+    /// ([`super::notify`]). A rule disabled meanwhile opens nothing. Audited per rule
+    /// that opened any. What each rule's events did, in the order given.
+    pub fn open_cases_of(&self, at: &Opening, rules: &[RuleEvents]) -> Result<Vec<Opened>> {
         // Under the write lock from the start, so that of two scans at once the second
         // finds the first's cases instead of failing on a stale snapshot.
         let tx = self.conn().write()?;
-        let enabled: bool = tx.query_row(
-            "SELECT enabled FROM case_rules WHERE id = ?1",
-            params![rule.id],
-            |r| r.get(0),
-        )?;
-        let mut done = Opened::default();
-        if !enabled {
-            return Ok(done);
-        }
         let business = super::hours::business_hours(&tx)?;
-        let mut sorted: Vec<&Candidate> = candidates.iter().collect();
-        sorted.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
-        // Whether each customer seen is in the rule's cooldown: asked once per customer.
-        let mut cooling: HashMap<&str, bool> = HashMap::new();
-        for c in sorted {
-            done.events += 1;
-            if has_case(&tx, rule.id, &c.key)? {
-                done.known += 1;
-                continue;
-            }
-            let customer = c.customer_id.as_str();
-            let cools = match cooling.get(customer) {
-                Some(known) => *known,
-                None => cooling_down(&tx, rule, customer, at.now)?,
-            };
-            // A case opened now starts the customer's cooldown.
-            cooling.insert(customer, cools || rule.cooldown_days > 0);
-            if cools {
-                done.cooling_down += 1;
-                continue;
-            }
-            let (_, arm) = insert(&tx, (at, business.as_ref()), rule, c, true)?;
-            done.opened += 1;
-            done.held_out += usize::from(arm == Arm::Holdout);
-            done.unrouted += usize::from(c.owner.is_none() && rule.fallback_owner.is_none());
-        }
-        if let Some(v) = watermark {
-            tx.execute(
-                "UPDATE case_rules SET watermark = ?2 WHERE id = ?1 AND COALESCE(watermark, -1) < ?2",
-                params![rule.id, v as i64],
-            )?;
-        }
-        if done.opened > 0 {
-            let detail = format!(
-                "rule {} '{}': {} cases opened ({} held out)",
-                rule.id, rule.name, done.opened, done.held_out
-            );
-            audit(&tx, at.actor, "open_cases", &detail)?;
-        }
+        let done = rules
+            .iter()
+            .map(|found| open_rule_cases(&tx, (at, business.as_ref()), found))
+            .collect::<Result<_>>()?;
         tx.commit()?;
         Ok(done)
     }
@@ -138,6 +114,64 @@ impl OpsDb {
         let rows = statement.query_map(params![rule.id, stored(since)], |r| r.get(0))?;
         Ok(rows.collect::<crate::db::DbResult<_>>()?)
     }
+}
+
+/// Opens one rule's cases in the transaction ([`OpsDb::open_cases_of`]).
+fn open_rule_cases(
+    tx: &Tx,
+    (at, business): (&Opening, Option<&BusinessHours>),
+    found: &RuleEvents,
+) -> Result<Opened> {
+    let rule = found.rule;
+    let enabled: bool = tx.query_row(
+        "SELECT enabled FROM case_rules WHERE id = ?1",
+        params![rule.id],
+        |r| r.get(0),
+    )?;
+    let mut done = Opened::default();
+    if !enabled {
+        return Ok(done);
+    }
+    let mut sorted: Vec<&Candidate> = found.candidates.iter().collect();
+    sorted.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
+    // Whether each customer seen is in the rule's cooldown: asked once per customer.
+    let mut cooling: HashMap<&str, bool> = HashMap::new();
+    for c in sorted {
+        done.events += 1;
+        if has_case(tx, rule.id, &c.key)? {
+            done.known += 1;
+            continue;
+        }
+        let customer = c.customer_id.as_str();
+        let cools = match cooling.get(customer) {
+            Some(known) => *known,
+            None => cooling_down(tx, rule, customer, at.now)?,
+        };
+        // A case opened now starts the customer's cooldown.
+        cooling.insert(customer, cools || rule.cooldown_days > 0);
+        if cools {
+            done.cooling_down += 1;
+            continue;
+        }
+        let (_, arm) = insert(tx, (at, business), rule, c, true)?;
+        done.opened += 1;
+        done.held_out += usize::from(arm == Arm::Holdout);
+        done.unrouted += usize::from(c.owner.is_none() && rule.fallback_owner.is_none());
+    }
+    if let Some(v) = found.watermark {
+        tx.execute(
+            "UPDATE case_rules SET watermark = ?2 WHERE id = ?1 AND COALESCE(watermark, -1) < ?2",
+            params![rule.id, v as i64],
+        )?;
+    }
+    if done.opened > 0 {
+        let detail = format!(
+            "rule {} '{}': {} cases opened ({} held out)",
+            rule.id, rule.name, done.opened, done.held_out
+        );
+        audit(tx, at.actor, "open_cases", &detail)?;
+    }
+    Ok(done)
 }
 
 pub(super) fn has_case(tx: &Tx, rule: i64, key: &str) -> Result<bool> {
