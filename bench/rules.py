@@ -2,7 +2,7 @@
 """Rule evaluation after ingestion commits: what a scan costs against the commit it follows,
 and what the rules add to the server's CPU time per row ingested.
 
-Usage: bench/rules.py [--customers 20000] [--seconds 40] [--rows 500] [--threads 2]
+Usage: bench/rules.py [--customers 20000] [--seconds 40] [--rows 500] [--threads 2] [--repeat 1]
 CXRAY_BIN (or CARGO_TARGET_DIR with `--profile debug|release`) locates the binary.
 Python standard library only.
 
@@ -20,7 +20,8 @@ total commit time, the evaluation while ingesting, the ratio of both to the comm
 cases opened. The same ingestion is then run on a second copy of the world with every rule
 disabled, and the server's CPU time (user + system, from /proc, from when it is idle after
 its start to the end) per 1,000 rows acknowledged is compared: the difference is what
-evaluating the rules costs against what ingesting the rows costs. Writes
+evaluating the rules costs against what ingesting the rows costs. With --repeat N the
+pair is run N times, alternating, each on new worlds, and the medians compared. Writes
 bench/results/rules.json.
 """
 import argparse
@@ -87,6 +88,8 @@ def idle(pid, limit=120):
 
 def world(binary, work, customers, rules):
     data = work / ("data-rules" if rules else "data-none")
+    runs = [p for p in work.glob(data.name + "-*") if p.is_dir()]
+    data = data.with_name(f"{data.name}-{len(runs)}")
     cxray(binary, data, "demo", "--customers", str(customers), "--no-serve")
     if rules:
         for rule in (["--name", "Detractors", "--instrument", "nps", "--score", "<=6"],
@@ -105,7 +108,7 @@ def world(binary, work, customers, rules):
 
 def run(binary, work, args, rules):
     data, token = world(binary, work, args.customers, rules)
-    log = work / ("server-rules.log" if rules else "server-none.log")
+    log = data.with_suffix(".log")
     with open(log, "w") as err:
         server = subprocess.Popen(
             [binary, "--data", str(data), "serve", "--bind", "127.0.0.1:0", "--refresh-seconds", "3600"],
@@ -163,20 +166,24 @@ def main():
     p.add_argument("--seconds", type=float, default=40)
     p.add_argument("--rows", type=int, default=500)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--profile", default="release")
     args = p.parse_args()
     binary = os.environ.get("CXRAY_BIN", str(TARGET / args.profile / "cxray"))
     work = Path(tempfile.mkdtemp(prefix="cxray-rules-"))
-    with_rules = run(binary, work, args, rules=True)
-    without = run(binary, work, args, rules=False)
-    per_row = (with_rules["server_cpu_ms_per_1000_rows"], without["server_cpu_ms_per_1000_rows"])
+    pairs = [(run(binary, work, args, rules=True), run(binary, work, args, rules=False))
+             for _ in range(args.repeat)]
+    per_row = [tuple(r["server_cpu_ms_per_1000_rows"] for r in pair) for pair in pairs]
+    medians = [statistics.median(side) for side in zip(*per_row)]
     out = {
         "customers": args.customers,
         "threads": args.threads,
         "rows_per_batch": args.rows,
-        "with_rules": with_rules,
-        "without_rules": without,
-        "rules_cpu_overhead": round(per_row[0] / per_row[1] - 1, 3),
+        "with_rules": [with_rules for with_rules, _ in pairs],
+        "without_rules": [without for _, without in pairs],
+        "server_cpu_ms_per_1000_rows_medians": {"with_rules": medians[0], "without_rules": medians[1]},
+        "rules_cpu_overhead": round(medians[0] / medians[1] - 1, 3),
+        "rules_cpu_overhead_per_pair": [round(w / n - 1, 3) for w, n in per_row],
         "profile": "custom" if "CXRAY_BIN" in os.environ else args.profile,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "python": platform.python_version(), "load_average_at_end": os.getloadavg()},
