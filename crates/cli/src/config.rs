@@ -179,7 +179,12 @@ impl Config {
 /// The operational database's URL, which must be PostgreSQL's.
 fn postgres_url(url: &str) -> anyhow::Result<String> {
     match cxray_store::db::OpsLocation::parse(url) {
-        cxray_store::db::OpsLocation::Postgres(url) => Ok(url),
+        cxray_store::db::OpsLocation::Postgres(url) => {
+            match cxray_store::db::check_postgres(&url) {
+                Ok(()) => Ok(url),
+                Err(e) => Err(crate::commands::usage(format!("--ops: {e}"))),
+            }
+        }
         cxray_store::db::OpsLocation::Sqlite(_) => Err(crate::commands::usage(format!(
             "--ops: '{url}' is not a PostgreSQL URL like postgres://user@host/database"
         ))),

@@ -128,9 +128,14 @@ fn an_unreachable_or_refusing_database_is_one_line_and_creates_nothing() {
         );
         assert!(!data.exists(), "{ops}: the data folder was created");
     }
-    let out = run(&data, &["init", "--ops", "mysql://x"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--ops"), "{}", stderr(&out));
+    let unusable = format!("{url}?sslmode=verify");
+    for ops in ["mysql://x", unusable.as_str()] {
+        let out = run(&data, &["init", "--ops", ops]);
+        assert_eq!(out.status.code(), Some(2), "{ops}");
+        assert!(stderr(&out).contains("--ops"), "{}", stderr(&out));
+        assert!(!data.exists(), "{ops}: the data folder was created");
+    }
+    assert!(stderr(&run(&data, &["init", "--ops", &unusable])).contains("sslmode 'verify'"));
 }
 
 /// Equal, but for what each build makes anew (times from its clock, random public ids)

@@ -11,6 +11,7 @@ mod postgres;
 mod sqlite;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+mod tls;
 mod value;
 
 use std::fmt;
@@ -58,12 +59,15 @@ pub enum DbError {
     #[error("{}", postgres_message(.0))]
     Postgres(#[from] ::postgres::Error),
     /// The database could not be reached or refused the connection.
-    #[error("cannot connect to {location}: {source}")]
+    #[error("cannot connect to {location}: {}", with_causes(.source))]
     Connect {
         location: String,
         #[source]
         source: ::postgres::Error,
     },
+    /// The URL's settings cannot be used (its TLS parameters).
+    #[error("{location}: {message}")]
+    Settings { location: String, message: String },
     /// A query that should return a row returned none.
     #[error("the query returned no rows")]
     NoRows,
@@ -88,6 +92,18 @@ fn postgres_message(e: &::postgres::Error) -> String {
         Some(db) => format!("{}: {}", db.severity(), db.message()),
         None => e.to_string(),
     }
+}
+
+/// The error's text followed by its causes' (the client's own text for a failed
+/// connection does not say why: "error performing TLS handshake").
+fn with_causes(e: &::postgres::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        text = format!("{text}: {c}");
+        cause = c.source();
+    }
+    text
 }
 
 /// A result of the operational database.
@@ -210,6 +226,12 @@ impl<T> OptionalExtension<T> for DbResult<T> {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Whether the PostgreSQL URL's settings can be used (its TLS parameters), before any
+/// connection: what is wrong, naming the URL without its password.
+pub fn check_postgres(url: &str) -> DbResult<()> {
+    postgres::check(url)
 }
 
 /// A connection to the operational database.

@@ -13,7 +13,7 @@ use bytes::BytesMut;
 use postgres::NoTls;
 use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 
-use super::{DbError, DbResult, Row, Value};
+use super::{DbError, DbResult, Row, Value, tls};
 
 /// Begins a write transaction: writers take turns on one advisory lock (per database),
 /// as SQLite's writers on its write lock.
@@ -129,11 +129,15 @@ fn take_idle(url: &str) -> Option<mpsc::Sender<Job>> {
 fn spawn(url: &str) -> DbResult<mpsc::Sender<Job>> {
     let (jobs, received) = mpsc::channel::<Job>();
     let (ready, connected) = mpsc::channel();
-    let (url, shown) = (url.to_string(), without_password(url));
+    let (shown, target) = (without_password(url), target(url)?);
     std::thread::Builder::new()
         .name("cxray-postgres".into())
         .spawn(move || {
-            let client = postgres::Client::connect(&url, NoTls).and_then(|mut c| {
+            let client = match target.tls {
+                Some(tls) => target.config.connect(tls),
+                None => target.config.connect(NoTls),
+            };
+            let client = client.and_then(|mut c| {
                 c.batch_execute(LOCK_TIMEOUT)?;
                 Ok(c)
             });
@@ -154,6 +158,19 @@ fn spawn(url: &str) -> DbResult<mpsc::Sender<Job>> {
         .map_err(DbError::Thread)?;
     connected.recv().map_err(|_| DbError::Closed)??;
     Ok(jobs)
+}
+
+/// How to reach `url`; what is wrong with its settings otherwise.
+fn target(url: &str) -> DbResult<tls::Target> {
+    tls::target(url).map_err(|message| DbError::Settings {
+        location: without_password(url),
+        message,
+    })
+}
+
+/// Whether `url`'s settings can be used.
+pub(super) fn check(url: &str) -> DbResult<()> {
+    target(url).map(|_| ())
 }
 
 fn prepare(

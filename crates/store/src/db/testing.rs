@@ -96,7 +96,7 @@ pub fn admin_url() -> String {
     static SERVER: OnceLock<Postgres> = OnceLock::new();
     match std::env::var("CXRAY_TEST_POSTGRES") {
         Ok(admin) if !admin.is_empty() => admin,
-        _ => SERVER.get_or_init(Postgres::start).admin_url(),
+        _ => SERVER.get_or_init(|| Postgres::start(&[], "")).admin_url(),
     }
 }
 
@@ -119,6 +119,14 @@ fn random_suffix() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The administrator's URL of a server of its own that offers TLS with the PEM
+/// certificate chain and key given (stopped when this process ends).
+pub fn tls_server(certificate: &[u8], key: &[u8]) -> String {
+    let files = [("server.crt", certificate), ("server.key", key)];
+    let options = "-c ssl=on -c ssl_cert_file={dir}/server.crt -c ssl_key_file={dir}/server.key";
+    Postgres::start(&files, options).admin_url()
+}
+
 /// A running server with one superuser, `cxray`, trusted on loopback.
 struct Postgres {
     port: u16,
@@ -126,11 +134,23 @@ struct Postgres {
 
 impl Postgres {
     /// Initialises and starts a server, stopped and removed when this process ends;
-    /// panics saying what is missing when it cannot.
-    fn start() -> Postgres {
+    /// panics saying what is missing when it cannot. `files` (name, contents; private to
+    /// the server's user) are written into its folder first and may be named in its
+    /// `options` as `{dir}/name`.
+    fn start(files: &[(&str, &[u8])], options: &str) -> Postgres {
         let dir = tempfile::tempdir().expect("a temporary folder").keep();
         let bin = bindir();
         let port = free_port();
+        for (name, contents) in files {
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(dir.join(name))
+                .expect("a file in the server's folder");
+            std::io::Write::write_all(&mut file, contents).expect("written");
+        }
         if is_root() {
             let status = Command::new("chown")
                 .args(["-R", "postgres:postgres"])
@@ -156,8 +176,9 @@ impl Postgres {
         );
         assert!(init.status.success(), "initdb: {}", text(&init));
         let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off",
-            path(&dir)
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off {}",
+            path(&dir),
+            options.replace("{dir}", path(&dir))
         );
         let log = dir.join("server.log");
         let start = run_as_postgres(
