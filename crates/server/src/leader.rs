@@ -210,7 +210,9 @@ impl Leadership {
                     from: Instant::now() + self.hold(),
                     until: started + self.hold(),
                 };
-                tracing::info!("this server took the lease: it leads from now on");
+                tracing::info!(
+                    "this server took the lease: it leads once the last holder has stopped"
+                );
                 self.announce(folder);
             }
             Ok(false) => self.follow(folder),
