@@ -3,12 +3,13 @@
 //! the leader (the lease's holder) accepts ingestion, the follower answers 503 naming it;
 //! when the leader is killed the follower takes over and accepts ingestion, its
 //! analyses see the new rows; the killed server comes back as a follower and commits the
-//! rows it had acknowledged, once.
+//! rows it had acknowledged, once; a leader that loses its lease connection stops leading.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use cxray_store::db::Conn;
 use cxray_store::db::testing::TestDb;
 use serde_json::Value;
 
@@ -286,6 +287,24 @@ fn two_servers_share_sessions_and_one_leads_ingestion_until_it_is_killed() {
     assert_eq!(a.rows(distinct), 250);
     let again = send(&second, "k2");
     assert_eq!((again.0, &again.1["duplicate"]), (200, &true.into()));
+
+    // The leader whose lease connection the database ends stops leading; the other leads.
+    let admin = Conn::open(database.location()).unwrap();
+    let ended: i64 = admin
+        .query_row(
+            "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_locks
+             WHERE locktype = 'advisory' AND objsubid = 1 AND objid = 7166902122 % 4294967296",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(ended, 1);
+    wait(
+        || health(&second)["leading"] == false,
+        "the old leader stops",
+    );
+    until_leading(&first);
+    assert_eq!(send(&first, "k6").0, 200);
 }
 
 /// Waits up to two minutes (a debug build's analyses) for `done`.
