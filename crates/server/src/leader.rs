@@ -5,7 +5,8 @@
 //! local data folder or of SQLite is the only one, and always leads.
 //!
 //! A thread keeps the lease: a follower tries to take it every `every`; the leader checks
-//! every third of `hold` (half of `every`) that its connection still holds it. The leader
+//! every third of `hold` (half of `every`) that its connection still holds it, and one that
+//! lost it tries again only after `every` and `hold`, so that another takes over. The leader
 //! acts as one until `hold` after the start of its last good check, so a lost connection
 //! stops it within `hold` even when the check hangs; a server that takes the lease waits
 //! `hold` before acting, so it starts only after the last holder stopped (both measure
@@ -172,7 +173,11 @@ impl Leadership {
             let wait = match lease.take() {
                 Some(held) if self.holds() => {
                     lease = self.check(held);
-                    self.hold() / 3
+                    // A server that lost the lease lets the others try first.
+                    match lease {
+                        Some(_) => self.hold() / 3,
+                        None => self.every + self.hold(),
+                    }
                 }
                 kept => {
                     lease = self.try_take(folder, url, kept);

@@ -289,7 +289,7 @@ fn two_servers_share_sessions_and_one_leads_ingestion_until_it_is_killed() {
     assert_eq!((again.0, &again.1["duplicate"]), (200, &true.into()));
 
     // The leader whose lease connection the database ends stops leading; the other leads.
-    let admin = Conn::open(database.location()).unwrap();
+    let (admin, ended_at) = (Conn::open(database.location()).unwrap(), Instant::now());
     let ended: i64 = admin
         .query_row(
             "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_locks
@@ -303,7 +303,9 @@ fn two_servers_share_sessions_and_one_leads_ingestion_until_it_is_killed() {
         || health(&second)["leading"] == false,
         "the old leader stops",
     );
-    until_leading(&first);
+    let stopped = ended_at.elapsed();
+    let led = stopped + until_leading(&first);
+    eprintln!("the leader stopped {stopped:?} after its connection ended, the other led {led:?}");
     assert_eq!(send(&first, "k6").0, 200);
 }
 
