@@ -1119,6 +1119,16 @@ pub struct ServeArgs {
     /// `survey_grace_seconds`, or 900].
     #[arg(long, value_name = "SECONDS")]
     pub survey_grace_seconds: Option<u64>,
+    /// The URL at which other servers and clients reach this one, announced when it leads
+    /// several servers sharing a PostgreSQL database [default: $CXRAY_ADVERTISE_URL, the
+    /// config file's `advertise_url`, or http:// and the address it listens on].
+    #[arg(long, value_name = "URL")]
+    pub advertise: Option<String>,
+    /// Seconds between a follower's tries for the lease of several servers (a leader that
+    /// dies is replaced within about one and a half of these) [default: the config file's
+    /// `lease_seconds`, or 5].
+    #[arg(long, value_name = "SECONDS")]
+    pub lease_seconds: Option<f64>,
 }
 
 /// How the server's background analyses run.

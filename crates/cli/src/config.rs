@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use cxray_core::erasure::ErasedRows;
 use cxray_server::invitations::InvitationOptions;
+use cxray_server::leader::LeaseOptions;
 use cxray_server::reports::MailSettings;
 use cxray_server::{MIN_GROUP_SIZE, SurveyOptions};
 use cxray_store::schema::Limits;
@@ -56,6 +57,9 @@ pub struct Config {
     /// Survey invitations by e-mail: the public address of personal links and the
     /// customers' column of e-mail addresses.
     pub invitations: InvitationOptions,
+    /// Which of several servers leads: how often the lease is tried for, and the address
+    /// this server announces when it leads.
+    pub lease: LeaseOptions,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -79,6 +83,8 @@ struct FileConfig {
     survey_grace_seconds: Option<u64>,
     public_url: Option<String>,
     survey_email_column: Option<String>,
+    advertise_url: Option<String>,
+    lease_seconds: Option<f64>,
 }
 
 impl Config {
@@ -166,14 +172,33 @@ impl Config {
             invitations: InvitationOptions {
                 public_url: env("CXRAY_PUBLIC_URL")
                     .or(file.public_url)
-                    .map(|u| public_url(&u))
+                    .map(|u| public_url(&u, "public_url (CXRAY_PUBLIC_URL)"))
                     .transpose()?,
                 email_column: env("CXRAY_SURVEY_EMAIL_COLUMN")
                     .or(file.survey_email_column)
                     .unwrap_or_else(|| InvitationOptions::default().email_column),
             },
+            lease: LeaseOptions {
+                every: file
+                    .lease_seconds
+                    .map(|s| seconds(s, "lease_seconds"))
+                    .transpose()?
+                    .unwrap_or(LeaseOptions::default().every),
+                advertise: env("CXRAY_ADVERTISE_URL")
+                    .or(file.advertise_url)
+                    .map(|u| public_url(&u, "advertise_url (CXRAY_ADVERTISE_URL)"))
+                    .transpose()?,
+            },
         })
     }
+}
+
+/// A positive number of seconds (fractions allowed) named `setting`, as a duration.
+pub fn seconds(value: f64, setting: &str) -> anyhow::Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| anyhow::anyhow!("{setting}: {value} is not a positive number of seconds"))
 }
 
 /// The operational database's URL, which must be PostgreSQL's.
@@ -203,8 +228,9 @@ fn mail(smtp_url: Option<String>, from: Option<String>) -> anyhow::Result<Option
     }
 }
 
-/// The server's public address: `http://` or `https://` and a host, no spaces.
-fn public_url(text: &str) -> anyhow::Result<String> {
+/// A server's address, of the `setting` named: `http://` or `https://` and a host, no
+/// spaces.
+pub fn public_url(text: &str, setting: &str) -> anyhow::Result<String> {
     let text = text.trim();
     let rest = text
         .strip_prefix("https://")
@@ -214,7 +240,7 @@ fn public_url(text: &str) -> anyhow::Result<String> {
             Ok(text.trim_end_matches('/').to_string())
         }
         _ => Err(anyhow::anyhow!(
-            "public_url (CXRAY_PUBLIC_URL): '{text}' is not an address like https://cx.example.com"
+            "{setting}: '{text}' is not an address like https://cx.example.com"
         )),
     }
 }
@@ -285,7 +311,7 @@ mod tests {
     #[test]
     fn the_public_url_is_an_http_address() {
         assert_eq!(
-            public_url(" https://cx.example.com/ ").unwrap(),
+            public_url(" https://cx.example.com/ ", "public_url").unwrap(),
             "https://cx.example.com"
         );
         for bad in [
@@ -295,7 +321,7 @@ mod tests {
             "https:///x",
             "http://a b",
         ] {
-            assert!(public_url(bad).is_err(), "{bad}");
+            assert!(public_url(bad, "public_url").is_err(), "{bad}");
         }
         let file: FileConfig =
             toml::from_str("public_url = \"https://x.example\"\nsurvey_email_column = \"mail\"")

@@ -5,7 +5,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -41,6 +41,7 @@ async fn ingest(
     request: Request,
 ) -> Reply {
     let token = allow(&user)?;
+    follower(&state).await?;
     let table = table(&name)?;
     let key = idempotency_key(&headers)?;
     let body = Bytes::from_request(request, &state)
@@ -76,6 +77,39 @@ fn allow(user: &CurrentUser) -> Result<i64, Response> {
         .and_then(|()| user.require_role(Role::can_ingest))
         .map_err(IntoResponse::into_response)?;
     Ok(token)
+}
+
+/// On a server that does not lead: 503, naming the leader (the body's `leader` and the
+/// `Cxray-Leader` header; null and absent when none is known), with `Retry-After`. A
+/// server about to lead answers once it does.
+async fn follower(state: &AppState) -> Result<(), Response> {
+    let leadership = &state.leadership;
+    if let Some(wait) = leadership.starting_in() {
+        tokio::time::sleep(wait).await;
+    }
+    if leadership.leading() {
+        return Ok(());
+    }
+    let leader = leadership.leader();
+    let message = match &leader {
+        Some(address) => {
+            format!("this server does not accept ingestion: send to the leader, {address}")
+        }
+        None => {
+            "this server does not accept ingestion, and no leader is known yet: try again".into()
+        }
+    };
+    let body = json!({"error": message, "leader": leader});
+    let retry = leadership.retry_after().to_string();
+    let mut response = (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    let headers = response.headers_mut();
+    let values = [("retry-after", Some(retry)), ("cxray-leader", leader)];
+    for (name, value) in values {
+        if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            headers.insert(name, v);
+        }
+    }
+    Err(response)
 }
 
 fn table(name: &str) -> Result<Table, Response> {
@@ -148,7 +182,7 @@ pub fn openapi() -> Value {
             "404": {"description": "No such table (tables: the list)."},
             "413": {"description": "The batch is larger than 16 MiB."},
             "422": {"description": "The Idempotency-Key was used with a different batch."},
-            "503": {"description": "The server is stopping or cannot write; retry with the same Idempotency-Key."}
+            "503": {"description": "The server is stopping or cannot write, or (one of several servers) does not lead: the body's leader and the Cxray-Leader header name the one that does; retry with the same Idempotency-Key, there or after Retry-After seconds."}
         }
     }})
 }

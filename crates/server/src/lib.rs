@@ -16,6 +16,7 @@ mod html;
 mod ingest;
 mod initiatives;
 pub mod invitations;
+pub mod leader;
 pub mod notify;
 pub mod outbox;
 mod pages;
@@ -44,6 +45,7 @@ use cxray_store::ingest::{Ingest, IngestOptions};
 use cxray_store::ops::OpsDb;
 use tokio::net::TcpListener;
 
+use crate::leader::{Leadership, LeaseOptions};
 use crate::snapshot::{AnalysisSettings, Snapshots};
 use crate::telemetry::Telemetry;
 
@@ -66,6 +68,8 @@ pub struct AppState {
     pub surveys: Arc<survey::Surveys>,
     /// What the running initiatives did so far, as measured.
     pub initiatives: Arc<initiatives::Progress>,
+    /// Whether this server leads (accepts ingestion, writes in the background).
+    pub leadership: Arc<Leadership>,
 }
 
 /// How the server runs.
@@ -87,6 +91,9 @@ pub struct ServerOptions {
     pub outbox: outbox::OutboxOptions,
     /// The survey page: the grace period of answers, its rate limits.
     pub surveys: SurveyOptions,
+    /// Which of several servers leads (tables on object storage, operational database on
+    /// PostgreSQL).
+    pub lease: LeaseOptions,
 }
 
 /// The default minimum group size.
@@ -107,6 +114,7 @@ impl Default for ServerOptions {
                 invitations: invitations::InvitationOptions::default(),
             },
             surveys: SurveyOptions::default(),
+            lease: LeaseOptions::default(),
         }
     }
 }
@@ -151,8 +159,10 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves `folder` on `listener` until `shutdown` completes, keeping the analyses fresh
-/// in the background. Ingestion recovers first (batches acknowledged before a crash are
-/// committed before any request is answered) and commits what it holds at the end.
+/// in the background. Ingestion recovers first (batches this server acknowledged before a
+/// crash are committed before any request is answered, whether it leads or not) and
+/// commits what it holds at the end. Ingestion and the background writing are the
+/// leader's ([`leader`]).
 pub async fn serve(
     listener: TcpListener,
     folder: DataFolder,
@@ -163,14 +173,26 @@ pub async fn serve(
         .await
         .map_err(std::io::Error::other)?;
     let ingest = Arc::new(ingest);
+    let local = listener.local_addr()?;
+    let address = options.lease.advertise.unwrap_or(format!("http://{local}"));
+    let leadership = Leadership::start(&folder, options.lease.every, address);
     let snapshots = Arc::new(Snapshots::new(options.analysis));
     snapshots.keep_fresh(folder.clone(), options.refresh_every);
     let mails_reports = options.outbox.mail.is_some();
-    let sending = outbox::keep_delivering(folder.clone(), snapshots.clone(), options.outbox);
-    let scanning = scan::keep_scanning(folder.clone(), ingest.clone());
-    let committing =
-        survey::keep_committing(folder.clone(), ingest.clone(), options.surveys.commit_every);
-    let secure_cookies = !listener.local_addr()?.ip().is_loopback();
+    let sending = outbox::keep_delivering(
+        folder.clone(),
+        snapshots.clone(),
+        options.outbox,
+        leadership.clone(),
+    );
+    let scanning = scan::keep_scanning(folder.clone(), ingest.clone(), leadership.clone());
+    let committing = survey::keep_committing(
+        folder.clone(),
+        ingest.clone(),
+        options.surveys.commit_every,
+        leadership.clone(),
+    );
+    let secure_cookies = !local.ip().is_loopback();
     let state = AppState {
         folder,
         snapshots: snapshots.clone(),
@@ -182,12 +204,15 @@ pub async fn serve(
         mails_reports,
         surveys: Arc::new(survey::Surveys::new(options.surveys)),
         initiatives: Arc::default(),
+        leadership: leadership.clone(),
     };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     // Analyses stop first, so requests waiting for them are answered and the server can
     // drain its connections at once.
     let stopping = async move {
         shutdown.await;
+        // Another server may lead at once; what this one acknowledged is still committed.
+        leadership.stop();
         snapshots.stop();
         // A message cut off mid-send stays queued and is sent again: at least once.
         sending.abort();

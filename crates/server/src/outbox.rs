@@ -15,6 +15,7 @@ use cxray_store::outbox::Outcome;
 use cxray_store::{DataFolder, StoreError};
 
 use crate::invitations::{self, InvitationOptions};
+use crate::leader::Leadership;
 use crate::notify::{self, Hooks};
 use crate::reports::{self, MailSettings, Mailer, db};
 use crate::snapshot::Snapshots;
@@ -85,11 +86,12 @@ pub async fn deliver(
     Ok(done)
 }
 
-/// Runs a round every `options.every` until the task is dropped.
+/// Runs a round every `options.every` while this server leads, until the task is dropped.
 pub(crate) fn keep_delivering(
     folder: DataFolder,
     snapshots: Arc<Snapshots>,
     options: OutboxOptions,
+    leadership: Arc<Leadership>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let senders = match senders(options.mail.as_ref()) {
@@ -106,6 +108,7 @@ pub(crate) fn keep_delivering(
             );
         }
         loop {
+            leadership.until_leading().await;
             round(&folder, &snapshots, &senders, &options).await;
             tokio::time::sleep(options.every).await;
         }

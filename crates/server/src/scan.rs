@@ -18,12 +18,16 @@ use cxray_store::ops::OpsDb;
 use cxray_store::sql::Sql;
 use cxray_store::{DataFolder, StoreError};
 
-/// Scans once at the start (for the rows recovery committed, or that commits at the last
-/// stop added) and after each commit (commits that come while a scan runs get one more
-/// scan) until ingestion stops.
+use crate::leader::Leadership;
+
+/// Scans once this server leads (for the rows recovery committed, that commits at the
+/// last stop added, or that a leader before it committed) and after each commit (commits
+/// that come while a scan runs get one more scan) until ingestion stops; a server that
+/// follows scans every table once it leads.
 pub(crate) fn keep_scanning(
     folder: DataFolder,
     ingest: Arc<Ingest>,
+    leadership: Arc<Leadership>,
 ) -> tokio::task::JoinHandle<()> {
     let mut commits = ingest.commits();
     tokio::spawn(async move {
@@ -31,6 +35,10 @@ pub(crate) fn keep_scanning(
         let mut tables = Table::ALL.to_vec();
         let mut kept = Some(Kept::default());
         loop {
+            if !leadership.leading() {
+                leadership.until_leading().await;
+                tables = Table::ALL.to_vec();
+            }
             let (folder, watched) = (folder.clone(), std::mem::take(&mut tables));
             let (handle, recent) = (tokio::runtime::Handle::current(), ingest.recent());
             let mut state = kept.take().unwrap_or_default();

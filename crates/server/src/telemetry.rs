@@ -186,6 +186,11 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         "# HELP cxray_analyses_ready Whether analyses are ready.\n# TYPE cxray_analyses_ready gauge\ncxray_analyses_ready {}",
         u8::from(state.snapshots.latest().is_some())
     );
+    let _ = writeln!(
+        out,
+        "# HELP cxray_leader Whether this server leads: accepts ingestion, writes in the background.\n# TYPE cxray_leader gauge\ncxray_leader {}",
+        u8::from(state.leadership.leading())
+    );
     (
         [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
         out,
@@ -230,13 +235,16 @@ fn render_ingest(stats: &Stats, out: &mut String) {
     );
 }
 
-/// `GET /health`: 200 with the version when the data folder's tables can be read.
+/// `GET /health`: 200 with the version when the data folder's tables can be read, and
+/// whether this server leads (accepts ingestion) and which does (its address).
 pub async fn health(State(state): State<AppState>) -> Response {
     match cxray_store::tables::open(&state.folder, Table::Transactions, None).await {
         Ok(_) => Json(json!({
             "status": "ok",
             "version": env!("CARGO_PKG_VERSION"),
             "analyses_ready": state.snapshots.latest().is_some(),
+            "leading": state.leadership.leading(),
+            "leader": state.leadership.leader(),
         }))
         .into_response(),
         Err(e) => (

@@ -137,6 +137,9 @@ pub struct DataFolder {
     remote: Option<Arc<Remote>>,
     /// The operational database on PostgreSQL, by its URL; else SQLite in `root`.
     postgres: Option<Arc<str>>,
+    /// The node's id, kept in its state folder (a data folder on object storage only: a
+    /// local folder has one node).
+    node: Option<Arc<str>>,
 }
 
 #[derive(Debug)]
@@ -147,10 +150,13 @@ struct Remote {
     options: HashMap<String, String>,
 }
 
-/// The state folder's record of the location it belongs to.
+/// The state folder's record of the location it belongs to, and the id of the node it is
+/// the state of (several servers may share the location, each with its own state).
 #[derive(Debug, Serialize, Deserialize)]
 struct StateRecord {
     location: String,
+    #[serde(default)]
+    node: Option<String>,
 }
 
 const STATE_RECORD: &str = "location.json";
@@ -184,6 +190,7 @@ impl DataFolder {
             tables,
             remote: None,
             postgres: None,
+            node: None,
         }
     }
 
@@ -250,7 +257,7 @@ impl DataFolder {
         let root = absolute(state.map_or_else(|| Location::default_state(url), Path::to_path_buf))?;
         let shown = Location::Remote(url.clone()).display();
         let record_path = root.join(STATE_RECORD);
-        match std::fs::read_to_string(&record_path) {
+        let record = match std::fs::read_to_string(&record_path) {
             Ok(text) => {
                 let record: StateRecord = serde_json::from_str(&text)
                     .map_err(|e| StoreError::Folder(format!("{}: {e}", record_path.display())))?;
@@ -262,6 +269,7 @@ impl DataFolder {
                         record.location
                     )));
                 }
+                record
             }
             Err(_) => {
                 let non_empty = root.is_dir()
@@ -277,11 +285,13 @@ impl DataFolder {
                     )));
                 }
                 std::fs::create_dir_all(&root).map_err(|e| StoreError::io(&root, e))?;
-                let record = StateRecord { location: shown };
-                std::fs::write(&record_path, serde_json::to_string_pretty(&record)?)
-                    .map_err(|e| StoreError::io(&record_path, e))?;
+                StateRecord {
+                    location: shown,
+                    node: None,
+                }
             }
-        }
+        };
+        let node = with_node(record, &record_path)?;
         let tables = url.join("tables/").expect("a folder URL");
         let remote = Remote {
             url: url.clone(),
@@ -292,6 +302,7 @@ impl DataFolder {
             tables,
             remote: Some(Arc::new(remote)),
             postgres: None,
+            node: Some(node.into()),
         };
         Ok((folder, created))
     }
@@ -309,6 +320,12 @@ impl DataFolder {
             Some(r) => Location::Remote(r.url.clone()).display(),
             None => self.root.display().to_string(),
         }
+    }
+
+    /// The id of this node among the servers sharing a data folder on object storage
+    /// (none for a local folder).
+    pub fn node(&self) -> Option<&str> {
+        self.node.as_deref()
     }
 
     /// The object store URL when the tables are on object storage.
@@ -426,6 +443,23 @@ impl DataFolder {
     pub fn truth_path(&self) -> PathBuf {
         self.root.join("truth.json")
     }
+}
+
+/// The node id of a state folder's `record`, given one (and the record written) if it
+/// has none yet.
+fn with_node(mut record: StateRecord, path: &Path) -> Result<String> {
+    if let Some(node) = &record.node {
+        return Ok(node.clone());
+    }
+    let bytes = crate::accounts::random_bytes::<6>()?;
+    let node: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    record.node = Some(node.clone());
+    // Written aside and moved into place, so the record is never seen half written.
+    let aside = path.with_extension("json.new");
+    std::fs::write(&aside, serde_json::to_string_pretty(&record)?)
+        .and_then(|()| std::fs::rename(&aside, path))
+        .map_err(|e| StoreError::io(path, e))?;
+    Ok(node)
 }
 
 fn marker_text() -> Result<String> {

@@ -13,6 +13,7 @@ pub mod folder;
 pub mod import;
 pub mod ingest;
 pub mod initiatives;
+pub mod lease;
 pub mod maintenance;
 pub mod ops;
 pub mod outbox;

@@ -409,12 +409,21 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         set_by TEXT NOT NULL,
         set_at TEXT NOT NULL
      );",
+    LEADER,
 ];
+
+/// 15: the server holding the lease of several servers (`crate::lease`), as it announced
+/// itself; the same on both backends.
+const LEADER: &str = "CREATE TABLE leader (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        address TEXT NOT NULL,
+        since TEXT NOT NULL
+     );";
 
 /// PostgreSQL's migrations, each with the schema version it brings the database to: the
 /// first creates what SQLite's first 14 do; later ones change both backends alike.
 pub(crate) const POSTGRES_MIGRATIONS: &[(u32, &str)] =
-    &[(14, include_str!("db/postgres_schema.sql"))];
+    &[(14, include_str!("db/postgres_schema.sql")), (15, LEADER)];
 
 /// The schema version this build expects.
 pub fn schema_version() -> u32 {

@@ -12,7 +12,7 @@ use cxray_store::DataFolder;
 use cxray_store::schema::Limits;
 
 use crate::args::{AnalysisArgs, ServeArgs};
-use crate::config::Config;
+use crate::config::{Config, public_url, seconds};
 
 /// Serves the configured data folder until Ctrl-C or SIGTERM.
 pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
@@ -30,6 +30,12 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(s) = args.survey_grace_seconds {
         options.surveys.grace = Duration::from_secs(s);
+    }
+    if let Some(url) = args.advertise {
+        options.lease.advertise = Some(public_url(&url, "--advertise").map_err(super::usage)?);
+    }
+    if let Some(s) = args.lease_seconds {
+        options.lease.every = seconds(s, "--lease-seconds").map_err(super::usage)?;
     }
     serve(folder, args.bind.unwrap_or(config.bind), options).await
 }
@@ -56,6 +62,7 @@ pub fn options(config: &Config, args: &AnalysisArgs, limits: Limits) -> ServerOp
         ..ServerOptions::default()
     };
     options.surveys.grace = config.survey_grace;
+    options.lease = config.lease.clone();
     options.ingest.limits = limits;
     options.ingest.erased_rows = config.erased_rows;
     options

@@ -13,6 +13,7 @@ mod followup;
 mod ingest;
 mod initiatives;
 mod invitations;
+mod leader;
 mod maintenance;
 mod names;
 mod notify;

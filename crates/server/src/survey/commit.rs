@@ -20,6 +20,7 @@ use cxray_store::{DataFolder, StoreError};
 use serde_json::json;
 use tokio::task::JoinSet;
 
+use crate::leader::Leadership;
 use crate::reports::db;
 
 /// Answers sent at once (their log writes share syncs).
@@ -30,9 +31,11 @@ pub(crate) fn keep_committing(
     folder: DataFolder,
     ingest: Arc<Ingest>,
     every: Duration,
+    leadership: Arc<Leadership>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
+            leadership.until_leading().await;
             if let Err(e) = commit_due(&folder, &ingest).await {
                 tracing::error!("survey answers: {e}");
             }

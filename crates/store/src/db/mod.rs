@@ -254,6 +254,14 @@ impl Conn {
         Ok(Conn { backend })
     }
 
+    /// A new connection of its own to the PostgreSQL database at `url`, closed when
+    /// dropped (never reused, so what its session holds ends with it), whose statements
+    /// fail within about `timeout` when the server stops answering.
+    pub fn dedicated(url: &str, timeout: std::time::Duration) -> DbResult<Conn> {
+        let backend = Backend::Postgres(postgres::Client::dedicated(url, timeout)?);
+        Ok(Conn { backend })
+    }
+
     /// Whether this is a PostgreSQL database.
     pub fn is_postgres(&self) -> bool {
         matches!(self.backend, Backend::Postgres(_))

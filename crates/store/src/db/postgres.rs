@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::error::Error;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::BytesMut;
 use postgres::NoTls;
@@ -41,6 +42,8 @@ static KEPT: Mutex<Vec<(String, mpsc::Sender<Job>)>> = Mutex::new(Vec::new());
 pub(super) struct Client {
     url: String,
     jobs: Option<mpsc::Sender<Job>>,
+    /// Kept for reuse when dropped (else closed, ending its session).
+    reused: bool,
 }
 
 impl Client {
@@ -50,6 +53,7 @@ impl Client {
             let client = Client {
                 url: url.to_string(),
                 jobs: Some(jobs),
+                reused: true,
             };
             if client.call(|c, _| Ok(!c.is_closed())).unwrap_or(false) {
                 return Ok(client);
@@ -57,7 +61,19 @@ impl Client {
         }
         Ok(Client {
             url: url.to_string(),
-            jobs: Some(spawn(url)?),
+            jobs: Some(spawn(url, None)?),
+            reused: true,
+        })
+    }
+
+    /// A new connection to `url` that is closed when dropped, never reused, so what its
+    /// session holds ends with it; a peer that stops answering fails its statements within
+    /// about `timeout` (TCP user timeout and keepalives), rather than hanging.
+    pub(super) fn dedicated(url: &str, timeout: Duration) -> DbResult<Client> {
+        Ok(Client {
+            url: url.to_string(),
+            jobs: Some(spawn(url, Some(timeout))?),
+            reused: false,
         })
     }
 
@@ -110,7 +126,9 @@ impl Drop for Client {
     /// Keeps the connection for reuse; the least recently used of more than [`IDLE`]
     /// closes.
     fn drop(&mut self) {
-        let Some(jobs) = self.jobs.take() else { return };
+        let Some(jobs) = self.jobs.take().filter(|_| self.reused) else {
+            return;
+        };
         let mut kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
         kept.push((self.url.clone(), jobs));
         if kept.len() > IDLE {
@@ -125,11 +143,15 @@ fn take_idle(url: &str) -> Option<mpsc::Sender<Job>> {
     Some(kept.remove(i).1)
 }
 
-/// Connects on a new thread, which then runs the jobs sent until its sender is dropped.
-fn spawn(url: &str) -> DbResult<mpsc::Sender<Job>> {
+/// Connects on a new thread, which then runs the jobs sent until its sender is dropped;
+/// with a `timeout`, a dead peer is noticed within it (see [`Client::dedicated`]).
+fn spawn(url: &str, timeout: Option<Duration>) -> DbResult<mpsc::Sender<Job>> {
     let (jobs, received) = mpsc::channel::<Job>();
     let (ready, connected) = mpsc::channel();
-    let (shown, target) = (without_password(url), target(url)?);
+    let (shown, mut target) = (without_password(url), target(url)?);
+    if let Some(t) = timeout {
+        watchful(&mut target.config, t);
+    }
     std::thread::Builder::new()
         .name("cxray-postgres".into())
         .spawn(move || {
@@ -171,6 +193,20 @@ fn target(url: &str) -> DbResult<tls::Target> {
 /// Whether `url`'s settings can be used.
 pub(super) fn check(url: &str) -> DbResult<()> {
     target(url).map(|_| ())
+}
+
+/// Sets `config` to give up on a peer that does not answer within about `timeout`:
+/// connecting, unacknowledged writes, and keepalive probes of an idle connection (whole
+/// seconds, at least one).
+fn watchful(config: &mut postgres::Config, timeout: Duration) {
+    let probe = timeout.max(Duration::from_secs(1));
+    config
+        .connect_timeout(probe)
+        .tcp_user_timeout(timeout)
+        .keepalives(true)
+        .keepalives_idle(probe)
+        .keepalives_interval(probe)
+        .keepalives_retries(2);
 }
 
 fn prepare(

@@ -27,16 +27,20 @@ pub(crate) struct Pending {
     pub actor: String,
 }
 
-/// The Delta application transaction that holds a table's committed log position.
-fn position_app_id(table: Table) -> String {
-    format!("cxray-ingest-{table}")
+/// The Delta application transaction that holds a table's committed log position: of
+/// the node's own log where several nodes share the tables (`cxray-ingest-<table>-<node>`).
+fn position_app_id(folder: &DataFolder, table: Table) -> String {
+    match folder.node() {
+        Some(node) => format!("cxray-ingest-{table}-{node}"),
+        None => format!("cxray-ingest-{table}"),
+    }
 }
 
-/// The last log position committed to `delta` (0 when none).
-async fn committed_position(delta: &DeltaTable, table: Table) -> Result<u64> {
+/// The last log position of this node committed to `delta` (0 when none).
+async fn committed_position(folder: &DataFolder, delta: &DeltaTable, table: Table) -> Result<u64> {
     let version = delta
         .snapshot()?
-        .transaction_version(delta.log_store().as_ref(), position_app_id(table))
+        .transaction_version(delta.log_store().as_ref(), position_app_id(folder, table))
         .await?;
     Ok(version.map_or(0, |v| v as u64))
 }
@@ -249,7 +253,7 @@ impl Committer {
     pub async fn adopt(&mut self) -> Result<()> {
         let position = self.committed().await?;
         let latest = self.delta.as_ref().and_then(|d| d.version()).unwrap_or(0);
-        let app_id = position_app_id(self.table);
+        let app_id = position_app_id(&self.folder, self.table);
         let delta = self.delta.as_ref().expect("opened");
         if let Some(version) = sync::recording(delta, latest, &app_id, position).await {
             sync::commit(&self.folder, self.table, version)?;
@@ -265,7 +269,7 @@ impl Committer {
         }
         self.writer = None;
         let delta = tables::open(&self.folder, self.table, None).await?;
-        let position = committed_position(&delta, self.table).await?;
+        let position = committed_position(&self.folder, &delta, self.table).await?;
         self.committed = position;
         let buffered = self.buffer.len();
         self.buffer.retain(|p| p.seq > position);
@@ -280,7 +284,7 @@ impl Committer {
     /// Commits the data files with the log position.
     async fn write(&mut self, position: u64) -> Result<u64> {
         let delta = self.delta.as_mut().expect("opened");
-        let txn = Transaction::new(position_app_id(self.table), position as i64);
+        let txn = Transaction::new(position_app_id(&self.folder, self.table), position as i64);
         let properties = CommitProperties::default()
             .with_application_transactions(vec![txn])
             .with_metadata([("cxray.operation".to_string(), serde_json::json!("ingest"))]);
