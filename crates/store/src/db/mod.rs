@@ -234,6 +234,21 @@ pub fn check_postgres(url: &str) -> DbResult<()> {
     postgres::check(url)
 }
 
+/// Rows one PostgreSQL `INSERT` of [`Conn::insert_rows`] sends at most.
+pub const ROWS_PER_INSERT: usize = 1000;
+
+/// Parameters one PostgreSQL statement may have.
+const MAX_PARAMETERS: usize = 32_767;
+
+/// `rows` groups of `width` numbered parameters: `(?1, ?2), (?3, ?4)`.
+fn placeholders(rows: usize, width: usize) -> String {
+    let row = |r: usize| {
+        let numbers: Vec<String> = (1..=width).map(|c| format!("?{}", r * width + c)).collect();
+        format!("({})", numbers.join(", "))
+    };
+    (0..rows).map(row).collect::<Vec<_>>().join(", ")
+}
+
 /// A connection to the operational database.
 pub struct Conn {
     backend: Backend,
@@ -282,6 +297,29 @@ impl Conn {
             Backend::Sqlite(c) => sqlite::execute(c, sql, &values),
             Backend::Postgres(c) => c.execute(sql, values),
         }
+    }
+
+    /// Inserts `rows`, each the values of the columns `head` names (`INSERT INTO t (a, b)`):
+    /// on SQLite one cached statement a row, on PostgreSQL up to [`ROWS_PER_INSERT`] rows a
+    /// statement, since each statement there is a round trip.
+    pub fn insert_rows<P: Params>(&self, head: &str, rows: &[P]) -> DbResult<()> {
+        let Some(first) = rows.first() else {
+            return Ok(());
+        };
+        let width = first.values()?.len().max(1);
+        let per_statement = match self.backend {
+            Backend::Sqlite(_) => 1,
+            Backend::Postgres(_) => ROWS_PER_INSERT.min(MAX_PARAMETERS / width),
+        };
+        for chunk in rows.chunks(per_statement) {
+            let mut values = Vec::with_capacity(chunk.len() * width);
+            for row in chunk {
+                values.extend(row.values()?);
+            }
+            let sql = format!("{head} VALUES {}", placeholders(chunk.len(), width));
+            self.execute(&sql, values)?;
+        }
+        Ok(())
     }
 
     /// Runs an `INSERT` into a table with an `id` key; the new row's id.
@@ -424,6 +462,41 @@ impl Drop for Tx<'_> {
             // Nothing to do when the rollback fails: the connection is then broken, and
             // the database rolls the transaction back when it closes.
             let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::TestDb;
+    use super::*;
+
+    #[test]
+    fn rows_inserted_many_a_statement_are_all_there_on_both_backends() {
+        for database in [TestDb::sqlite(), TestDb::postgres()] {
+            let conn = Conn::open(database.location()).unwrap();
+            conn.execute_batch("CREATE TABLE numbers (n BIGINT NOT NULL, name TEXT)")
+                .unwrap();
+            for count in [0, 1, ROWS_PER_INSERT, 2 * ROWS_PER_INSERT + 7] {
+                conn.execute("DELETE FROM numbers", []).unwrap();
+                let row = |n: i64| match n % 3 {
+                    0 => [Value::Int(n), Value::Null],
+                    _ => [Value::Int(n), Value::Text(format!("n{n}"))],
+                };
+                let rows: Vec<[Value; 2]> = (0..count as i64).map(row).collect();
+                conn.insert_rows("INSERT INTO numbers (n, name)", &rows)
+                    .unwrap();
+                let sql = "SELECT COUNT(*), COALESCE(SUM(n), 0), COUNT(name),
+                                  COUNT(*) FILTER (WHERE name = 'n' || n) FROM numbers";
+                let (rows, sum, named, right): (i64, i64, i64, i64) = conn
+                    .query_row(sql, [], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })
+                    .unwrap();
+                let count = count as i64;
+                assert_eq!((rows, sum), (count, count * (count - 1) / 2), "{count}");
+                assert_eq!((named, right), (count - (count + 2) / 3, named), "{count}");
+            }
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::db::{Conn, Tx, params};
+use crate::db::{Conn, ToValue, Tx, Value, params};
 use cxray_core::access::PseudonymKey;
 use cxray_core::surveys::{Contact, ContactPolicy, Decision, Draw, SurveyChannel, decide};
 use serde::Serialize;
@@ -130,9 +130,11 @@ impl OpsDb {
         }
         // Written by customer, so the indexes by customer grow in order.
         decided.sort_unstable_by(|a, b| (&a.0.customer_id, a.1).cmp(&(&b.0.customer_id, b.1)));
+        let mut logged = Vec::with_capacity(decided.len());
         for (c, at, decision) in decided {
-            record(&tx, rule, c, at, decision)?;
+            logged.push(record(&tx, rule, c, at, decision)?);
         }
+        tx.insert_rows(LOG_DECISION, &logged)?;
         tx.execute(
             "UPDATE survey_rules SET watermark = ?1 WHERE id = ?2",
             params![version.map(|v| v as i64), rule.id],
@@ -343,13 +345,13 @@ const INSERT_INVITATION: &str = "INSERT INTO invitations (rule_id, survey_id, ev
         customer_id, touchpoint, event_at, send_at, status, language)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8)";
 
-/// Logs a contact decision.
-const INSERT_DECISION: &str = "INSERT INTO contact_log (at, customer_id, rule_id, survey_id,
-        invitation_id, event_key, decision, reason)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+/// Logs contact decisions.
+const LOG_DECISION: &str = "INSERT INTO contact_log (at, customer_id, rule_id, survey_id,
+        invitation_id, event_key, decision, reason)";
 
-/// Records a decision on `c`, whose invitation would go out `at`.
-fn record(tx: &Conn, rule: &StoredRule, c: &Candidate, at: i64, d: Decision) -> Result<()> {
+/// Records a decision on `c`, whose invitation would go out `at`: inserts the invitation,
+/// and returns the decision's row of the contact log.
+fn record(tx: &Conn, rule: &StoredRule, c: &Candidate, at: i64, d: Decision) -> Result<[Value; 8]> {
     let (invitation, decision, reason) = match d {
         Decision::Invite => {
             let params = params![
@@ -368,32 +370,35 @@ fn record(tx: &Conn, rule: &StoredRule, c: &Candidate, at: i64, d: Decision) -> 
     };
     // An invitation keeps its event's key; a suppression logs it.
     let key = invitation.is_none().then_some(c.key.as_str());
-    tx.execute(
-        INSERT_DECISION,
-        params![
-            at,
-            c.customer_id,
-            rule.id,
-            rule.survey_id,
-            invitation,
-            key,
-            decision,
-            reason
-        ],
-    )?;
-    Ok(())
+    Ok([
+        at.to_value()?,
+        c.customer_id.to_value()?,
+        rule.id.to_value()?,
+        rule.survey_id.to_value()?,
+        invitation.to_value()?,
+        key.to_value()?,
+        decision.to_value()?,
+        reason.to_value()?,
+    ])
 }
 
 /// Logs `decision` at `at` for each invitation.
 fn log_each(tx: &Tx, invitations: &[Invitation], at: i64, decision: &str) -> Result<()> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO contact_log (at, customer_id, survey_id, invitation_id, decision)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    for i in invitations {
-        stmt.execute(params![at, i.customer_id, i.survey_id, i.id, decision])?;
-    }
-    Ok(())
+    let row = |i: &Invitation| -> crate::db::DbResult<[Value; 5]> {
+        Ok([
+            at.to_value()?,
+            i.customer_id.to_value()?,
+            i.survey_id.to_value()?,
+            i.id.to_value()?,
+            decision.to_value()?,
+        ])
+    };
+    let rows = invitations
+        .iter()
+        .map(row)
+        .collect::<crate::db::DbResult<Vec<_>>>()?;
+    let head = "INSERT INTO contact_log (at, customer_id, survey_id, invitation_id, decision)";
+    Ok(tx.insert_rows(head, &rows)?)
 }
 
 pub(super) fn invitations_where(
