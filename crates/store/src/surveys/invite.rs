@@ -382,23 +382,34 @@ fn record(tx: &Conn, rule: &StoredRule, c: &Candidate, at: i64, d: Decision) -> 
     ])
 }
 
+/// Logs steps of invitations: rows of [`contact_row`].
+pub(super) const LOG_CONTACT: &str =
+    "INSERT INTO contact_log (at, customer_id, survey_id, invitation_id, decision)";
+
+/// A row of [`LOG_CONTACT`]: `decision` on the customer's invitation of the survey at `at`.
+pub(super) fn contact_row(
+    at: i64,
+    customer: &str,
+    survey: i64,
+    invitation: i64,
+    decision: &str,
+) -> crate::db::DbResult<[Value; 5]> {
+    Ok([
+        at.to_value()?,
+        customer.to_value()?,
+        survey.to_value()?,
+        invitation.to_value()?,
+        decision.to_value()?,
+    ])
+}
+
 /// Logs `decision` at `at` for each invitation.
 fn log_each(tx: &Tx, invitations: &[Invitation], at: i64, decision: &str) -> Result<()> {
-    let row = |i: &Invitation| -> crate::db::DbResult<[Value; 5]> {
-        Ok([
-            at.to_value()?,
-            i.customer_id.to_value()?,
-            i.survey_id.to_value()?,
-            i.id.to_value()?,
-            decision.to_value()?,
-        ])
-    };
     let rows = invitations
         .iter()
-        .map(row)
+        .map(|i| contact_row(at, &i.customer_id, i.survey_id, i.id, decision))
         .collect::<crate::db::DbResult<Vec<_>>>()?;
-    let head = "INSERT INTO contact_log (at, customer_id, survey_id, invitation_id, decision)";
-    Ok(tx.insert_rows(head, &rows)?)
+    Ok(tx.insert_rows(LOG_CONTACT, &rows)?)
 }
 
 pub(super) fn invitations_where(

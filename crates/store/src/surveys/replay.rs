@@ -9,6 +9,7 @@ use crate::db::params;
 use cxray_core::surveys::SurveyChannel;
 use serde::Serialize;
 
+use super::invite::{LOG_CONTACT, contact_row};
 use crate::Result;
 use crate::ops::OpsDb;
 
@@ -45,10 +46,7 @@ impl OpsDb {
             "UPDATE invitations SET status = ?2, channel = ?3, sent_at = ?4, expires_at = ?5,
                     reminders = ?6, reminded_at = ?7, responded_at = ?8 WHERE id = ?1",
         )?;
-        let mut log = tx.prepare(
-            "INSERT INTO contact_log (at, customer_id, survey_id, invitation_id, decision)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
+        let mut logged = Vec::new();
         let mut out = Replayed::default();
         for (id, customer, survey, sent) in due {
             let expires = policy.expires(sent);
@@ -88,14 +86,15 @@ impl OpsDb {
                 answer
             ])?;
             for (at, decision) in steps {
-                log.execute(params![at, customer, survey, id, decision])?;
+                logged.push(contact_row(at, &customer, survey, id, decision)?);
             }
             out.sent += 1;
             out.reminded += reminded as usize;
             out.responded += usize::from(status == "responded");
             out.expired += usize::from(status == "expired");
         }
-        drop((update, log));
+        drop(update);
+        tx.insert_rows(LOG_CONTACT, &logged)?;
         tx.commit()?;
         Ok(out)
     }
