@@ -311,13 +311,18 @@ impl Conn {
             Backend::Sqlite(_) => 1,
             Backend::Postgres(_) => ROWS_PER_INSERT.min(MAX_PARAMETERS / width),
         };
+        // Written once for the full groups (every row's on SQLite), once for the last.
+        let sql = |rows: usize| format!("{head} VALUES {}", placeholders(rows, width));
+        let full = sql(per_statement);
         for chunk in rows.chunks(per_statement) {
             let mut values = Vec::with_capacity(chunk.len() * width);
             for row in chunk {
                 values.extend(row.values()?);
             }
-            let sql = format!("{head} VALUES {}", placeholders(chunk.len(), width));
-            self.execute(&sql, values)?;
+            match chunk.len() == per_statement {
+                true => self.execute(&full, values)?,
+                false => self.execute(&sql(chunk.len()), values)?,
+            };
         }
         Ok(())
     }
