@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::db::{Conn, ToValue, Tx, Value, params};
+use crate::db::{Conn, ROWS_PER_INSERT, ToValue, Tx, Value, params};
 use cxray_core::access::PseudonymKey;
 use cxray_core::surveys::{Contact, ContactPolicy, Decision, Draw, SurveyChannel, decide};
 use serde::Serialize;
@@ -130,9 +130,14 @@ impl OpsDb {
         }
         // Written by customer, so the indexes by customer grow in order.
         decided.sort_unstable_by(|a, b| (&a.0.customer_id, a.1).cmp(&(&b.0.customer_id, b.1)));
-        let mut logged = Vec::with_capacity(decided.len());
+        let mut logged = Vec::with_capacity(ROWS_PER_INSERT);
+        // Sent as they fill a statement, so a large scan does not hold every row.
         for (c, at, decision) in decided {
             logged.push(record(&tx, rule, c, at, decision)?);
+            if logged.len() == ROWS_PER_INSERT {
+                tx.insert_rows(LOG_DECISION, &logged)?;
+                logged.clear();
+            }
         }
         tx.insert_rows(LOG_DECISION, &logged)?;
         tx.execute(

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::db::params;
+use crate::db::{ROWS_PER_INSERT, params};
 use cxray_core::surveys::SurveyChannel;
 use serde::Serialize;
 
@@ -46,7 +46,7 @@ impl OpsDb {
             "UPDATE invitations SET status = ?2, channel = ?3, sent_at = ?4, expires_at = ?5,
                     reminders = ?6, reminded_at = ?7, responded_at = ?8 WHERE id = ?1",
         )?;
-        let mut logged = Vec::new();
+        let mut logged = Vec::with_capacity(ROWS_PER_INSERT);
         let mut out = Replayed::default();
         for (id, customer, survey, sent) in due {
             let expires = policy.expires(sent);
@@ -87,6 +87,10 @@ impl OpsDb {
             ])?;
             for (at, decision) in steps {
                 logged.push(contact_row(at, &customer, survey, id, decision)?);
+            }
+            if logged.len() >= ROWS_PER_INSERT {
+                tx.insert_rows(LOG_CONTACT, &logged)?;
+                logged.clear();
             }
             out.sent += 1;
             out.reminded += reminded as usize;
