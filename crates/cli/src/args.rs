@@ -38,6 +38,11 @@ pub struct Cli {
     /// file's `ops`, or SQLite: cxray.db in the data or state folder].
     #[arg(long, global = true, value_name = "URL")]
     pub ops: Option<String>,
+    /// Where the queries over the tables run: embedded (in this process) or an Apache
+    /// DataFusion Ballista cluster, ballista://host:port [default: $CXRAY_ENGINE, the
+    /// config file's `engine`, or embedded].
+    #[arg(long, global = true, value_name = "ENGINE")]
+    pub engine: Option<String>,
     /// A TOML config file [default: $CXRAY_CONFIG, or ./cxray.toml if present].
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -60,6 +65,10 @@ pub enum Command {
     Tables,
     /// Serve the web application and the API.
     Serve(ServeArgs),
+    /// Run a process of an Apache DataFusion Ballista cluster, which runs the queries of
+    /// servers and commands started with --engine ballista://host:port.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// Build the demo world (a fictional airline), then serve it.
     Demo(DemoArgs),
     /// Customer-base models: who is still a customer, what each will buy and is worth.
@@ -1084,6 +1093,53 @@ pub struct SqlArgs {
     pub csv: bool,
     #[command(flatten)]
     pub as_of: AsOfArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// The scheduler: plans the queries clients send and hands their tasks to executors.
+    Scheduler(SchedulerArgs),
+    /// An executor: runs tasks, reading the tables' files from the data folder's storage
+    /// with the credentials of its environment (AWS_*, GOOGLE_*, AZURE_*).
+    Executor(ExecutorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SchedulerArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:50050")]
+    pub bind: SocketAddr,
+    /// The host name executors and clients reach the scheduler by [default: the bind
+    /// address].
+    #[arg(long, value_name = "HOST")]
+    pub external_host: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecutorArgs {
+    /// The scheduler's host and port.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:50050")]
+    pub scheduler: String,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// The port that serves the results of its tasks (Arrow Flight).
+    #[arg(long, default_value_t = 50051)]
+    pub port: u16,
+    /// The port of its gRPC service.
+    #[arg(long, default_value_t = 50052)]
+    pub grpc_port: u16,
+    /// The host name the scheduler and other executors reach it by [default: the bind
+    /// address].
+    #[arg(long, value_name = "HOST")]
+    pub external_host: Option<String>,
+    /// Tasks run at once [default: the machine's cores].
+    #[arg(long, value_name = "N")]
+    pub cores: Option<usize>,
+    /// Where it keeps the intermediate results of running queries [default: a new
+    /// temporary folder].
+    #[arg(long, value_name = "DIR")]
+    pub work_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,7 @@ use cxray_server::invitations::InvitationOptions;
 use cxray_server::leader::LeaseOptions;
 use cxray_server::reports::MailSettings;
 use cxray_server::{MIN_GROUP_SIZE, SurveyOptions};
+use cxray_store::engine::Engine;
 use cxray_store::schema::Limits;
 use serde::Deserialize;
 
@@ -31,6 +32,8 @@ pub struct Config {
     /// The operational database on PostgreSQL (a `postgres://` URL), shared by several
     /// servers; else SQLite in the data or state folder.
     pub ops: Option<String>,
+    /// Where the queries over the tables run.
+    pub engine: Engine,
     /// The object stores' options (`[object_store]`: e.g. `aws_endpoint`, `aws_region`,
     /// `retry_timeout_seconds`); the environment's `AWS_*` variables apply too.
     pub object_store: HashMap<String, String>,
@@ -68,6 +71,7 @@ struct FileConfig {
     data: Option<PathBuf>,
     state: Option<PathBuf>,
     ops: Option<String>,
+    engine: Option<String>,
     object_store: Option<HashMap<String, toml::Value>>,
     bind: Option<SocketAddr>,
     log: Option<String>,
@@ -95,6 +99,7 @@ impl Config {
         data: Option<PathBuf>,
         state: Option<PathBuf>,
         ops: Option<String>,
+        engine: Option<String>,
     ) -> anyhow::Result<Self> {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let path = explicit
@@ -147,6 +152,12 @@ impl Config {
                 .or(file.ops)
                 .map(|url| postgres_url(&url))
                 .transpose()?,
+            engine: match (engine, env("CXRAY_ENGINE"), file.engine) {
+                (Some(e), _, _) => Engine::parse("--engine", &e)?,
+                (None, Some(e), _) => Engine::parse("CXRAY_ENGINE", &e)?,
+                (None, None, Some(e)) => Engine::parse("config file: engine", &e)?,
+                (None, None, None) => Engine::Embedded,
+            },
             object_store,
             limits,
             erased_rows,
@@ -295,12 +306,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cxray.toml");
         std::fs::write(&path, "erased_customers = \"Accept\"").unwrap();
-        let config = Config::load(Some(&path), None, None, None).unwrap();
+        let config = Config::load(Some(&path), None, None, None, None).unwrap();
         assert_eq!(config.erased_rows, ErasedRows::Accept);
         std::fs::write(&path, "erased_customers = \"keep\"").unwrap();
         let e = format!(
             "{:#}",
-            Config::load(Some(&path), None, None, None).unwrap_err()
+            Config::load(Some(&path), None, None, None, None).unwrap_err()
         );
         assert!(
             e.contains("unknown rule for erased customers' rows 'keep'"),
@@ -335,12 +346,14 @@ mod tests {
         let path = dir.path().join("cxray.toml");
         std::fs::write(&path, "chromium = \"/usr/bin/chromium\"").unwrap();
         assert_eq!(
-            Config::load(Some(&path), None, None, None).unwrap().mail,
+            Config::load(Some(&path), None, None, None, None)
+                .unwrap()
+                .mail,
             None
         );
         let both = "smtp_url = \"smtp://127.0.0.1:2525\"\nmail_from = \"cx@example.com\"";
         std::fs::write(&path, both).unwrap();
-        let mail = Config::load(Some(&path), None, None, None)
+        let mail = Config::load(Some(&path), None, None, None, None)
             .unwrap()
             .mail
             .unwrap();
@@ -349,7 +362,7 @@ mod tests {
         std::fs::write(&path, "smtp_url = \"smtp://127.0.0.1:2525\"").unwrap();
         let e = format!(
             "{:#}",
-            Config::load(Some(&path), None, None, None).unwrap_err()
+            Config::load(Some(&path), None, None, None, None).unwrap_err()
         );
         assert!(e.contains("mail_from is not"), "{e}");
     }

@@ -36,6 +36,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         cli.data.clone(),
         cli.state.clone(),
         cli.ops.clone(),
+        cli.engine.clone(),
     )
     .map_err(commands::usage)?;
     init_logging(&config.log);
@@ -49,6 +50,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Sql(args) => commands::sql::run(&config, args, cli.json).await,
             Command::Tables => commands::tables::run(&config, cli.json).await,
             Command::Serve(args) => commands::serve::run(&config, args).await,
+            Command::Cluster(command) => commands::cluster::run(command).await,
             Command::Demo(args) => commands::demo::run(&config, args, cli.json).await,
             Command::Loyalty(command) => commands::loyalty::run(&config, command, cli.json).await,
             Command::Metrics(args) => commands::metrics::run(&config, args, cli.json).await,

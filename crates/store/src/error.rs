@@ -89,6 +89,9 @@ pub enum StoreError {
     /// again.
     #[error("{0}")]
     Busy(String),
+    /// The Ballista cluster: its scheduler unreachable, or one of its processes failed.
+    #[error("{0}")]
+    Cluster(String),
     /// The system's random source or the password hash failed.
     #[error("{0}")]
     Crypto(String),

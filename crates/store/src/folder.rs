@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::db::OpsLocation;
+use crate::engine::Engine;
 use crate::error::StorageError;
 use crate::ops::OpsDb;
 use crate::{Result, StoreError, storage};
@@ -140,6 +141,8 @@ pub struct DataFolder {
     /// The node's id, kept in its state folder (a data folder on object storage only: a
     /// local folder has one node).
     node: Option<Arc<str>>,
+    /// Where the queries over the tables run.
+    engine: Engine,
 }
 
 #[derive(Debug)]
@@ -190,6 +193,7 @@ impl DataFolder {
             tables,
             remote: None,
             postgres: None,
+            engine: Engine::Embedded,
             node: None,
         }
     }
@@ -302,6 +306,7 @@ impl DataFolder {
             tables,
             remote: Some(Arc::new(remote)),
             postgres: None,
+            engine: Engine::Embedded,
             node: Some(node.into()),
         };
         Ok((folder, created))
@@ -364,6 +369,11 @@ impl DataFolder {
         self.named_table_dir(table.name())
     }
 
+    /// The folder URL of the Delta tables (`…/tables/`).
+    pub fn tables_url(&self) -> &Url {
+        &self.tables
+    }
+
     /// The table's location as a URL, for Delta Lake.
     pub fn table_url(&self, table: Table) -> Url {
         self.named_table_url(table.name())
@@ -383,13 +393,8 @@ impl DataFolder {
 
     /// The Delta table at `url` with this folder's object store options, not loaded.
     pub fn delta_at(&self, url: Url) -> Result<DeltaTable> {
-        let options = self
-            .remote
-            .as_ref()
-            .map(|r| r.options.clone())
-            .unwrap_or_default();
         Ok(deltalake_core::DeltaTableBuilder::from_url(url)?
-            .with_storage_options(options)
+            .with_storage_options(self.store_options())
             .build()?)
     }
 
@@ -414,6 +419,25 @@ impl DataFolder {
     pub fn with_postgres(mut self, url: &str) -> Self {
         self.postgres = Some(url.into());
         self
+    }
+
+    /// The folder with its queries run by `engine`.
+    pub fn with_engine(mut self, engine: Engine) -> Self {
+        self.engine = engine;
+        self
+    }
+
+    /// Where the queries over the tables run.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The object store options of a data folder on object storage (from the config).
+    pub(crate) fn store_options(&self) -> HashMap<String, String> {
+        self.remote
+            .as_ref()
+            .map(|r| r.options.clone())
+            .unwrap_or_default()
     }
 
     /// Where the operational database is: PostgreSQL if set, else [`Self::ops_db_path`].

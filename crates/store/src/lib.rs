@@ -4,9 +4,12 @@
 
 pub mod accounts;
 pub mod cases;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod db;
 pub mod decode;
 pub mod edits;
+pub mod engine;
 pub mod erased;
 mod error;
 pub mod folder;

@@ -1,6 +1,7 @@
 //! SQL over the event tables with Apache DataFusion.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::NaiveDate;
@@ -10,10 +11,15 @@ use datafusion::arrow::array::{RecordBatch, new_null_array};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::catalog::{MemTable, TableProvider};
-use datafusion::common::ScalarValue;
+use datafusion::common::config::TableParquetOptions;
+use datafusion::common::{DataFusionError, ScalarValue};
+use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::logical_expr::JoinType;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::prelude::{DataFrame, Expr, SessionConfig, SessionContext, ident, lit};
 use deltalake_core::DeltaTable;
 use deltalake_core::delta_datafusion::{
@@ -21,8 +27,10 @@ use deltalake_core::delta_datafusion::{
 };
 use deltalake_core::kernel::Action;
 use deltalake_core::logstore::get_actions;
+use futures::StreamExt;
 
 use crate::decode::Columns;
+use crate::engine::Engine;
 use crate::folder::DataFolder;
 use crate::ingest::{Matched, RecentCommits};
 use crate::tables::DERIVED;
@@ -33,11 +41,39 @@ pub fn day_sql(column: &str) -> String {
     format!("CAST(floor(to_unixtime({column}) / 86400.0) AS BIGINT)")
 }
 
-/// The table's scan at its loaded version. Its filters reach the Parquet decoder through
-/// DataFusion's filter pushdown; the Delta scan only skips files with them, since pushing
-/// them itself as well would evaluate every filter twice.
-fn provider(delta: &DeltaTable) -> Result<Arc<dyn TableProvider>> {
-    Ok(Arc::new(scan(delta)?))
+/// The table at its loaded version, as the session's engine reads it: embedded, its Delta
+/// scan, whose filters reach the Parquet decoder through DataFusion's filter pushdown
+/// (the Delta scan only skips files with them, since pushing them itself as well would
+/// evaluate every filter twice); on a cluster, the list of its files.
+fn provider(engine: &Engine, delta: &DeltaTable) -> Result<Arc<dyn TableProvider>> {
+    let scan = scan(delta)?;
+    match engine {
+        Engine::Embedded => Ok(Arc::new(scan)),
+        #[cfg(feature = "cluster")]
+        Engine::Cluster { .. } => {
+            crate::cluster::session::files(delta, scan.schema(), &session_config())
+        }
+        #[cfg(not(feature = "cluster"))]
+        Engine::Cluster { .. } => Err(engine.unavailable()),
+    }
+}
+
+/// A session with no table, whose queries run where the folder's engine says.
+fn context(folder: &DataFolder) -> Result<SessionContext> {
+    match folder.engine() {
+        Engine::Embedded => {
+            Ok(SessionContext::new_with_config_rt(session_config(), runtime()?).enable_url_table())
+        }
+        #[cfg(feature = "cluster")]
+        engine @ Engine::Cluster { .. } => {
+            use crate::cluster::session;
+            let scheduler = engine.scheduler_url().expect("a cluster's scheduler");
+            let runtime = session::runtime(runtime()?.as_ref())?;
+            session::context(folder, scheduler, session_config(), runtime)
+        }
+        #[cfg(not(feature = "cluster"))]
+        engine @ Engine::Cluster { .. } => Err(engine.unavailable()),
+    }
 }
 
 fn scan(delta: &DeltaTable) -> Result<DeltaScanNext> {
@@ -178,14 +214,13 @@ pub(crate) fn runtime() -> Result<Arc<RuntimeEnv>> {
 impl Sql {
     /// A session over the latest version of every table, except those pinned in `versions`.
     pub async fn open(folder: &DataFolder, versions: &BTreeMap<Table, u64>) -> Result<Self> {
-        let ctx =
-            SessionContext::new_with_config_rt(session_config(), runtime()?).enable_url_table();
+        let ctx = context(folder)?;
         let (mut opened, mut made_by, mut deltas) =
             (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
         for table in Table::ALL {
             let delta = tables::open(folder, table, versions.get(&table).copied()).await?;
             delta.update_datafusion_session(&ctx.state())?;
-            ctx.register_table(table.name(), provider(&delta)?)?;
+            ctx.register_table(table.name(), provider(folder.engine(), &delta)?)?;
             opened.insert(table, delta.version().unwrap_or(0));
             deltas.insert(table.name(), delta);
         }
@@ -193,7 +228,7 @@ impl Sql {
             if let Some(delta) = tables::open_derived(folder, derived).await? {
                 delta.update_datafusion_session(&ctx.state())?;
                 made_by.insert(*derived, tables::made_by(&delta).await?);
-                ctx.register_table(*derived, provider(&delta)?)?;
+                ctx.register_table(*derived, provider(folder.engine(), &delta)?)?;
                 deltas.insert(*derived, delta);
             }
         }
@@ -243,7 +278,8 @@ impl Sql {
                 continue;
             }
             self.ctx.deregister_table(*name)?;
-            self.ctx.register_table(*name, provider(delta)?)?;
+            self.ctx
+                .register_table(*name, provider(self.folder.engine(), delta)?)?;
             match Table::ALL.into_iter().find(|t| t.name() == *name) {
                 Some(table) => {
                     self.versions.insert(table, delta.version().unwrap_or(0));
@@ -442,7 +478,9 @@ impl Sql {
             .await?
             .ok_or_else(|| StoreError::Input(format!("there is no table {name}")))?;
         delta.update_datafusion_session(&self.ctx.state())?;
-        Ok(self.ctx.read_table(provider(&delta)?)?)
+        Ok(self
+            .ctx
+            .read_table(provider(self.folder.engine(), &delta)?)?)
     }
 
     /// The column names of a registered table.
@@ -477,14 +515,47 @@ impl Sql {
         Ok(self.ctx.sql(query).await?.cache().await?.into_view())
     }
 
+    /// A session with no table whose queries run where this session's run.
+    pub fn blank(&self) -> Result<SessionContext> {
+        context(&self.folder)
+    }
+
+    /// Writes the frame's rows into the folder `dir` as Snappy-compressed Parquet: by
+    /// DataFusion's writers (a file per partition) when the engine is embedded; from a
+    /// cluster into one file as its result streams back, since its executors cannot write
+    /// to this machine's disk.
+    pub async fn write_parquet(&self, df: DataFrame, dir: &Path) -> Result<()> {
+        let mut options = TableParquetOptions::default();
+        options.global.compression = Some("snappy".into());
+        if *self.folder.engine() == Engine::Embedded {
+            let path = format!("{}/", dir.display());
+            df.write_parquet(&path, DataFrameWriteOptions::new(), Some(options))
+                .await?;
+            return Ok(());
+        }
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+        let path = dir.join("part-0.parquet");
+        let file = std::fs::File::create(&path).map_err(|e| StoreError::io(&path, e))?;
+        let properties = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .build();
+        let mut stream = df.execute_stream().await?;
+        let mut writer = ArrowWriter::try_new(file, stream.schema(), Some(properties))
+            .map_err(DataFusionError::from)?;
+        while let Some(batch) = stream.next().await {
+            writer.write(&batch?).map_err(DataFusionError::from)?;
+        }
+        writer.close().map_err(DataFusionError::from)?;
+        Ok(())
+    }
+
     /// A private copy of the session with `table` registered as `name`: the copy reads the
     /// same tables (same versions, same restriction), but a name registered in it is its
     /// own, never seen by this session or by other copies, so an intermediate is a value
     /// handed to the analyses that use it. (A clone of the session's state would share its
     /// catalog, and a name registered there would be global.)
     pub async fn with_table(&self, name: &str, table: Arc<dyn TableProvider>) -> Result<Sql> {
-        let ctx = SessionContext::new_with_config_rt(session_config(), self.ctx.runtime_env())
-            .enable_url_table();
+        let ctx = context(&self.folder)?;
         let options = self.ctx.copied_config();
         let defaults = &options.options().catalog;
         let schema = self

@@ -31,8 +31,6 @@ use chrono::NaiveDate;
 use cxray_core::domain::Table;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
-use datafusion::common::config::TableParquetOptions;
-use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionContext, cast, col, lit};
 use serde::Serialize;
 
@@ -250,16 +248,22 @@ fn prune(root: &Path, newest: &Path) {
 /// with their outcomes.
 async fn build_into(sql: &Sql, opts: &JourneyOptions, out: &Path) -> Result<()> {
     let started = std::time::Instant::now();
-    let ctx = build_context(sql).await?;
+    // The source tables as the session reads them (at its versions), without any restriction.
+    let reopened = match sql.restriction() {
+        None => None,
+        Some(_) => Some(Sql::open(sql.folder(), sql.versions()).await?),
+    };
+    let source = reopened.as_ref().unwrap_or(sql);
+    let ctx = build_context(source).await?;
     let tps = timed("touchpoints", touchpoint_names(&ctx)).await?;
     let (legs_sql, params) = legs_sql(opts, &tps, by_order(&ctx).await?);
     let legs = out.join("legs");
     let query = ctx.sql(&legs_sql).await?.with_param_values(params)?;
-    timed("legs", write(query, &legs)).await?;
+    timed("legs", source.write_parquet(query, &legs)).await?;
     ctx.register_parquet("legs", dir_path(&legs), ParquetReadOptions::default())
         .await?;
     let trips = ctx.sql(&trips_sql(&tps, opts.window_days)).await?;
-    timed("trips", write(trips, &out.join("trips"))).await?;
+    timed("trips", source.write_parquet(trips, &out.join("trips"))).await?;
     ctx.deregister_table("legs")?;
     std::fs::remove_dir_all(&legs).map_err(|e| StoreError::io(&legs, e))?;
     write_json(&out.join(TOUCHPOINTS), &tps)?;
@@ -270,31 +274,15 @@ async fn build_into(sql: &Sql, opts: &JourneyOptions, out: &Path) -> Result<()> 
     Ok(())
 }
 
-/// A private session for the build over the source tables as the session reads them (at
-/// its versions, without any restriction): names registered here are the build's own.
-async fn build_context(sql: &Sql) -> Result<SessionContext> {
-    let source = match sql.restriction() {
-        None => None,
-        Some(_) => Some(Sql::open(sql.folder(), sql.versions()).await?),
-    };
-    let source = source.as_ref().unwrap_or(sql).context();
-    let ctx = SessionContext::new_with_config_rt(
-        cxray_store::sql::session_config(),
-        source.runtime_env(),
-    );
+/// A private session for the build over the source tables of `source`, whose queries run
+/// where its do: names registered there are the build's own.
+async fn build_context(source: &Sql) -> Result<SessionContext> {
+    let ctx = source.blank()?;
     for table in [Table::Transactions, Table::Interactions] {
-        let provider = source.table_provider(table.name()).await?;
+        let provider = source.context().table_provider(table.name()).await?;
         ctx.register_table(table.name(), provider)?;
     }
     Ok(ctx)
-}
-
-async fn write(df: DataFrame, dir: &Path) -> Result<()> {
-    let mut options = TableParquetOptions::default();
-    options.global.compression = Some("snappy".into());
-    df.write_parquet(&dir_path(dir), DataFrameWriteOptions::new(), Some(options))
-        .await?;
-    Ok(())
 }
 
 /// Whether interactions can be linked to their purchase by `order_id`.

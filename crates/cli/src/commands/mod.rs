@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod cases;
+pub mod cluster;
 pub mod demo;
 pub mod drivers;
 pub mod effect;
@@ -99,16 +100,18 @@ pub fn date(flag: &str, text: &str) -> anyhow::Result<chrono::NaiveDate> {
         .map_err(|_| usage(format!("{flag}: '{text}' is not a date YYYY-MM-DD")))
 }
 
-/// Opens the configured data folder.
+/// Opens the configured data folder, refusing an engine that cannot be used.
 pub fn folder(config: &Config) -> anyhow::Result<DataFolder> {
     let location = location(config)?;
     let folder = DataFolder::open_at(&location, config.state.as_deref(), &config.object_store)
         .map_err(data_flag)?;
+    config.engine.check()?;
     Ok(with_ops(folder, config))
 }
 
-/// The folder with the configured operational database.
+/// The folder with the configured operational database and engine.
 fn with_ops(folder: DataFolder, config: &Config) -> DataFolder {
+    let folder = folder.with_engine(config.engine.clone());
     match &config.ops {
         Some(url) => folder.with_postgres(url),
         None => folder,

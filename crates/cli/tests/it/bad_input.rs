@@ -402,3 +402,39 @@ fn ingest_idempotency_keys_are_per_token() {
     assert!(server.stop("TERM").success());
     assert_eq!(count(&data, ROWS), 6);
 }
+
+#[test]
+fn an_engine_that_is_not_one_is_refused_naming_where_it_was_set() {
+    let (_dir, data) = initialised();
+    let cases = [
+        (
+            Some("http://host:1"),
+            None,
+            "--engine: 'http://host:1' is not an engine",
+        ),
+        (
+            None,
+            Some("ballista://"),
+            "CXRAY_ENGINE: 'ballista://' names no host",
+        ),
+        (
+            Some("ballista://h:1/x"),
+            None,
+            "--engine: 'ballista://h:1/x' has more than",
+        ),
+    ];
+    for (flag, env, message) in cases {
+        let mut cmd = crate::cxray(&data);
+        cmd.args(["metrics", "nps"]);
+        if let Some(engine) = flag {
+            cmd.args(["--engine", engine]);
+        }
+        if let Some(engine) = env {
+            cmd.env("CXRAY_ENGINE", engine);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(message), "{message}: {stderr}");
+    }
+}

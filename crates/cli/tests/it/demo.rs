@@ -53,10 +53,17 @@ fn accounts(printed: &str) -> Vec<Account> {
 
 /// A read token of the user `email`.
 pub fn token(data: &Path, email: &str) -> String {
-    let args = [
+    json(data, &read_token(email))["token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The arguments that make a read token of `email`'s, printed as JSON.
+pub fn read_token(email: &str) -> [&str; 9] {
+    [
         "token", "add", "--email", email, "--name", "t", "--scopes", "read", "--json",
-    ];
-    json(data, &args)["token"].as_str().unwrap().to_string()
+    ]
 }
 
 /// The owners of `kind` in the data.

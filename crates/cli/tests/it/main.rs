@@ -6,6 +6,8 @@ mod accounts;
 mod bad_input;
 mod browser;
 mod cases;
+#[cfg(feature = "cluster")]
+mod cluster;
 mod commands;
 mod demo;
 mod effect;
@@ -50,6 +52,7 @@ pub fn configured(mut cmd: Command, data: &Path) -> Command {
         .arg(data)
         .env_remove("CXRAY_DATA")
         .env_remove("CXRAY_CONFIG")
+        .env_remove("CXRAY_ENGINE")
         .env_remove("CXRAY_BIND")
         .env_remove("CXRAY_SMTP_URL")
         .env_remove("CXRAY_MAIL_FROM")

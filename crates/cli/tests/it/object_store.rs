@@ -19,8 +19,8 @@ use crate::ingest::{ROWS, client};
 use crate::server::serve_with;
 use crate::{BIN, cdnow, configured, run};
 
-const KEY: &str = "cxraykey";
-const SECRET: &str = "cxraysecret";
+pub const KEY: &str = "cxraykey";
+pub const SECRET: &str = "cxraysecret";
 const BUCKET: &str = "cxray";
 
 /// A SeaweedFS server (master, volume, filer and S3 gateway) on free loopback ports.
@@ -312,7 +312,7 @@ fn import_args<'a>(file: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
 /// Leaves out what differs between two runs on any folder: the location, timings, and
 /// the bytes of Parquet files (a derived table's floating-point values may differ in the
 /// last bits, see [`same`], and compress to other sizes).
-fn comparable(mut v: Value) -> Value {
+pub fn comparable(mut v: Value) -> Value {
     match &mut v {
         Value::Object(map) => {
             map.retain(|k, _| {
