@@ -68,8 +68,7 @@ fn context(folder: &DataFolder) -> Result<SessionContext> {
         engine @ Engine::Cluster { .. } => {
             use crate::cluster::session;
             let scheduler = engine.scheduler_url().expect("a cluster's scheduler");
-            let runtime = session::runtime(runtime()?.as_ref())?;
-            session::context(folder, scheduler, session_config(), runtime)
+            session::context(folder, scheduler, session_config(), runtime()?.as_ref())
         }
         #[cfg(not(feature = "cluster"))]
         engine @ Engine::Cluster { .. } => Err(engine.unavailable()),
@@ -525,9 +524,9 @@ impl Sql {
     /// cluster into one file as its result streams back, since its executors cannot write
     /// to this machine's disk.
     pub async fn write_parquet(&self, df: DataFrame, dir: &Path) -> Result<()> {
-        let mut options = TableParquetOptions::default();
-        options.global.compression = Some("snappy".into());
         if *self.folder.engine() == Engine::Embedded {
+            let mut options = TableParquetOptions::default();
+            options.global.compression = Some("snappy".into());
             let path = format!("{}/", dir.display());
             df.write_parquet(&path, DataFrameWriteOptions::new(), Some(options))
                 .await?;

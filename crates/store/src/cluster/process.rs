@@ -30,7 +30,7 @@ fn config() -> SessionConfig {
 /// Runs a scheduler on `bind` until it fails; `external_host` is the name executors
 /// and clients reach it by.
 pub async fn scheduler(bind: SocketAddr, external_host: String) -> Result<()> {
-    let runtime = runtime(sql::runtime()?.as_ref())?;
+    let (runtime, _) = runtime(sql::runtime()?.as_ref())?;
     let mut settings = SchedulerConfig {
         bind_host: bind.ip().to_string(),
         bind_port: bind.port(),
@@ -74,7 +74,7 @@ pub struct Executor {
 
 /// Runs an executor until it fails.
 pub async fn executor(e: Executor) -> Result<()> {
-    let base = runtime(sql::runtime()?.as_ref())?;
+    let (base, _) = runtime(sql::runtime()?.as_ref())?;
     let settings = ExecutorProcessConfig {
         scheduler_host: e.scheduler.0,
         scheduler_port: e.scheduler.1,

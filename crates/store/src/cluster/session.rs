@@ -25,18 +25,20 @@ use super::stores::Stores;
 use crate::folder::DataFolder;
 use crate::{Result, StoreError, storage};
 
-/// The runtime of this process's cluster sessions and cluster processes: the memory pool
-/// of `base` (so queries run here share one limit with the embedded sessions'), and
-/// [`Stores`], which finds the object store of any file a plan names.
-pub(crate) fn runtime(base: &RuntimeEnv) -> Result<Arc<RuntimeEnv>> {
-    static RUNTIME: OnceLock<Arc<RuntimeEnv>> = OnceLock::new();
+/// The runtime of this process's cluster sessions and cluster processes, and its object
+/// stores: the memory pool of `base` (so queries run here share one limit with the
+/// embedded sessions'), and [`Stores`], which finds the object store of any file a plan
+/// names.
+pub(crate) fn runtime(base: &RuntimeEnv) -> Result<(Arc<RuntimeEnv>, Arc<Stores>)> {
+    static RUNTIME: OnceLock<(Arc<RuntimeEnv>, Arc<Stores>)> = OnceLock::new();
     if let Some(runtime) = RUNTIME.get() {
         return Ok(runtime.clone());
     }
+    let stores = Arc::new(Stores::default());
     let runtime = RuntimeEnvBuilder::from_runtime_env(base)
-        .with_object_store_registry(Arc::new(Stores::default()))
+        .with_object_store_registry(stores.clone())
         .build_arc()?;
-    Ok(RUNTIME.get_or_init(|| runtime).clone())
+    Ok(RUNTIME.get_or_init(|| (runtime, stores)).clone())
 }
 
 /// A session over `folder` whose queries that read the tables' files only run on the
@@ -45,9 +47,10 @@ pub(crate) fn context(
     folder: &DataFolder,
     scheduler: String,
     config: SessionConfig,
-    runtime: Arc<RuntimeEnv>,
+    base: &RuntimeEnv,
 ) -> Result<SessionContext> {
-    register_folder_store(folder, &runtime)?;
+    let (runtime, stores) = runtime(base)?;
+    register_folder_store(folder, &stores)?;
     let config = config.upgrade_for_ballista();
     let cluster = BallistaQueryPlanner::new(scheduler, config.ballista_config());
     let planner = Planner {
@@ -68,23 +71,27 @@ pub(crate) fn context(
     Ok(SessionContext::new_with_state(state).enable_url_table())
 }
 
-/// Registers the store of a data folder on object storage with its configured options,
-/// for the queries that run here (the cluster's processes use their environment's).
-fn register_folder_store(folder: &DataFolder, runtime: &RuntimeEnv) -> Result<()> {
+/// Registers the store of a data folder on object storage with its configured options
+/// (once a process), for the queries that run here; the cluster's processes use their
+/// environment's.
+fn register_folder_store(folder: &DataFolder, stores: &Stores) -> Result<()> {
     let Some(url) = folder.remote_url() else {
         return Ok(());
     };
-    let options: HashMap<String, String> = folder.store_options();
-    let (store, _) = storage::build(url, &options, storage::retry(&options))
-        .map_err(|e| StoreError::Cluster(format!("the object store of {url}: {e}")))?;
+    let failed =
+        |e: &dyn std::fmt::Display| StoreError::Cluster(format!("the object store of {url}: {e}"));
     let bucket = Url::parse(&format!(
         "{}://{}/",
         url.scheme(),
         url.host_str().unwrap_or("")
     ))
-    .map_err(|e| StoreError::Cluster(format!("the object store of {url}: {e}")))?;
-    runtime.register_object_store(&bucket, store);
-    Ok(())
+    .map_err(|e| failed(&e))?;
+    stores.register_new(&bucket, || {
+        let options: HashMap<String, String> = folder.store_options();
+        storage::build(url, &options, storage::retry(&options))
+            .map(|(store, _)| store)
+            .map_err(|e| failed(&e))
+    })
 }
 
 /// The table at its loaded version as the Parquet files it consists of, by URL, with the

@@ -19,6 +19,21 @@ pub(crate) struct Stores {
     known: DefaultObjectStoreRegistry,
 }
 
+impl Stores {
+    /// Registers the store `build` makes for `url` unless one is registered already, so
+    /// its clients (and their connections) are kept for the process's later sessions.
+    pub(crate) fn register_new<E>(
+        &self,
+        url: &Url,
+        build: impl FnOnce() -> std::result::Result<Arc<dyn ObjectStore>, E>,
+    ) -> std::result::Result<(), E> {
+        if self.known.get_store(url).is_err() {
+            self.known.register_store(url, build()?);
+        }
+        Ok(())
+    }
+}
+
 impl ObjectStoreRegistry for Stores {
     fn register_store(
         &self,
